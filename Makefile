@@ -1,0 +1,33 @@
+# The commands a newcomer needs. Each installs what is missing first.
+#   make run         build a Release binary and serve examples/demo.toml on http://127.0.0.1:8080
+#   make test        build with AddressSanitizer + UBSan and run every test through ctest
+#   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
+JOBS ?= 2
+CONFIG ?= examples/demo.toml
+DATA ?= var
+
+.PHONY: deps build run test bench-http clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTEWARD_TESTS=OFF >/dev/null
+	@cmake --build build/release -j$(JOBS) --target steward
+
+run: build
+	@mkdir -p $(DATA)
+	@build/release/src/app/steward serve --config $(CONFIG) --data $(DATA)
+
+test: deps
+	@cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTEWARD_SANITIZE=ON >/dev/null
+	@cmake --build build/test -j$(JOBS)
+	@cd build/test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+bench-http: build
+	@scripts/install-deps --bench
+	@bench/bench-http build/release/src/app/steward
+
+clean:
+	rm -rf build

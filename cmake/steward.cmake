@@ -1,0 +1,25 @@
+# steward_library(NAME SRCS a.cc b.cc DEPS x y)
+#   A static library `steward_NAME` from src/NAME, alias `steward::NAME`. Its headers are included
+#   as "NAME/x.h" from src/.
+function(steward_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(steward_${name} STATIC ${ARG_SRCS})
+  add_library(steward::${name} ALIAS steward_${name})
+  target_include_directories(steward_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(steward_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# steward_test(NAME SRCS a_test.cc DEPS steward::x)
+#   A GoogleTest binary whose tests ctest discovers one by one.
+function(steward_test name)
+  if(NOT STEWARD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    STEWARD_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    STEWARD_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+endfunction()

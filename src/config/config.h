@@ -1,0 +1,73 @@
+// The site's configuration file (TOML): how Steward serves and stores. The same file will carry
+// the processing register in its own tables.
+//
+//   [site]     name, web_dir
+//   [server]   listen, threads, public_base_url, https, trusted_proxies, [server.limits]
+//   [storage]  backend, data_dir, secret_key_file, reader_connections, write_queue
+//
+// Every key is documented in docs/config.md. Unknown keys are errors. Relative paths are resolved
+// against the directory of the config file. Loading reports every problem at once, each as
+// "FILE:LINE:COLUMN: message".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace steward::config {
+
+struct Limits {
+  int64_t max_header_bytes = 8 * 1024;  // request line excluded; 431 past it
+  int64_t max_url_bytes = 8 * 1024;     // 414 past it
+  int64_t max_body_bytes = 64 * 1024;   // default per route; 413 past it
+  int64_t read_timeout_seconds = 10;    // to read one whole request once it has begun
+  int64_t idle_timeout_seconds = 60;    // a keep-alive connection waiting for its next request
+  int64_t max_connections = 1024;       // 503 past it
+  int64_t shutdown_grace_seconds = 10;  // in-flight requests get this long at shutdown
+  int64_t worker_threads = 4;           // pool for handlers that block (disk, hashing)
+  int64_t worker_queue = 1024;          // requests waiting for that pool; 503 past it
+};
+
+struct Server {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  int64_t threads = 2;  // I/O threads running the event loop
+  std::string public_base_url;  // "https://www.example.gov.uk"; default from listen
+  bool https = false;           // the public URL is https: Secure cookies, HSTS
+  std::vector<std::string> trusted_proxies;  // CIDR ranges whose X-Forwarded-For is believed
+  Limits limits;
+};
+
+struct Storage {
+  std::string backend = "sqlite";
+  std::string data_dir = "var";  // database and secret key
+  std::string secret_key_file;   // default: <data_dir>/secret.key
+  int64_t reader_connections = 4;
+  int64_t write_queue = 10000;  // writes waiting for the writer; 503 past it
+};
+
+struct Site {
+  std::string name = "Steward";  // shown in page headers
+  std::string web_dir;           // templates and static assets; default <repo>/web
+};
+
+struct Config {
+  std::string path;  // the file it was read from
+  Site site;
+  Server server;
+  Storage storage;
+};
+
+// Reads and validates the file. Errors: kNotFound (no file), kInvalidArgument (every problem found,
+// one per line, each with file, line and column).
+Result<Config> Load(const std::string& path);
+
+// Parses `text` as if read from `path` (relative paths resolve against its directory).
+Result<Config> Parse(const std::string& text, const std::string& path);
+
+// Splits "host:port" or "[v6]:port". Errors: kInvalidArgument.
+Status ParseListen(const std::string& text, std::string& host, uint16_t& port);
+
+}  // namespace steward::config

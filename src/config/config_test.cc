@@ -1,0 +1,96 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace steward::config {
+namespace {
+
+TEST(ConfigTest, DefaultsWhenEmpty) {
+  auto c = Parse("", "/etc/steward/site.toml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->server.listen_host, "127.0.0.1");
+  EXPECT_EQ(c->server.listen_port, 8080);
+  EXPECT_EQ(c->server.limits.max_body_bytes, 64 * 1024);
+  EXPECT_EQ(c->storage.data_dir, "/etc/steward/var") << "relative paths resolve against the file";
+}
+
+TEST(ConfigTest, ReadsEverySection) {
+  auto c = Parse(R"(
+[site]
+name = "Office for National Statistics"
+web_dir = "/srv/web"
+
+[server]
+listen = "[::1]:9000"
+threads = 4
+public_base_url = "https://www.example.gov.uk"
+https = true
+trusted_proxies = ["10.0.0.0/8", "::1"]
+
+[server.limits]
+max_body_bytes = 1024
+read_timeout_seconds = 5
+
+[storage]
+data_dir = "/var/lib/steward"
+write_queue = 50
+)",
+                 "/x/site.toml");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->site.name, "Office for National Statistics");
+  EXPECT_EQ(c->server.listen_host, "::1");
+  EXPECT_EQ(c->server.listen_port, 9000);
+  EXPECT_TRUE(c->server.https);
+  EXPECT_EQ(c->server.trusted_proxies.size(), 2u);
+  EXPECT_EQ(c->server.limits.max_body_bytes, 1024);
+  EXPECT_EQ(c->server.limits.read_timeout_seconds, 5);
+  EXPECT_EQ(c->storage.data_dir, "/var/lib/steward");
+  EXPECT_EQ(c->storage.write_queue, 50);
+}
+
+TEST(ConfigTest, ReportsEveryProblemWithFileLineAndColumn) {
+  auto c = Parse(R"([server]
+listen = "nowhere"
+threads = "two"
+colour = "blue"
+
+[server.limits]
+max_connections = 0
+
+[storage]
+backend = "oracle"
+
+[mystery]
+)",
+                 "site.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+  const std::string& m = c.error().message;
+  EXPECT_NE(m.find("site.toml:2:10: 'server.listen' must be HOST:PORT"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:3:11: 'server.threads' must be a whole number"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:4:1: unknown key 'server.colour'"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:7:19: 'server.limits.max_connections' must be between 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:10:11: 'storage.backend'"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:12:2: unknown key 'mystery'"), std::string::npos) << m;
+}
+
+TEST(ConfigTest, SyntaxErrorHasLine) {
+  auto c = Parse("[server]\nlisten = \n", "bad.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind("bad.toml:2:", 0), 0u) << c.error().message;
+}
+
+TEST(ConfigTest, RejectsBadProxyRange) {
+  auto c = Parse("[server]\ntrusted_proxies = [\"10.0.0.0/99\"]\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("not an address or CIDR range"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFile) {
+  auto c = Load("/nonexistent/steward.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace steward::config

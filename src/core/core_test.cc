@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/result.h"
+#include "core/strings.h"
+
+namespace steward {
+namespace {
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return MakeError(ErrorCode::kInvalidArgument, "odd number");
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  STEWARD_ASSIGN_OR_RETURN(int h, Half(x));
+  return Half(h);
+}
+
+Status CheckEven(int x) {
+  STEWARD_RETURN_IF_ERROR(Half(x));
+  return Ok();
+}
+
+TEST(ResultTest, ValueAndErrorPropagate) {
+  EXPECT_EQ(*Quarter(8), 2);
+  Result<int> r = Quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().ToString(), "invalid_argument: odd number");
+  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_FALSE(CheckEven(5).ok());
+}
+
+TEST(ClockTest, FakeClockAdvancesBothReadings) {
+  FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
+  auto wall = clock.Now();
+  auto mono = clock.Monotonic();
+  clock.Advance(std::chrono::minutes(30));
+  EXPECT_EQ(clock.Now() - wall, std::chrono::minutes(30));
+  EXPECT_EQ(clock.Monotonic() - mono, std::chrono::minutes(30));
+  EXPECT_EQ(FormatRfc3339(SystemTime(std::chrono::seconds(1'800'000'000))), "2027-01-15T08:00:00Z");
+  EXPECT_EQ(FormatHttpDate(SystemTime(std::chrono::seconds(1'800'000'000))), "Fri, 15 Jan 2027 08:00:00 GMT");
+}
+
+TEST(StringsTest, Helpers) {
+  EXPECT_EQ(Trim("  a b \r\n"), "a b");
+  EXPECT_EQ(Split("a,,b", ',').size(), 3u);
+  EXPECT_EQ(ToLower("Content-TYPE"), "content-type");
+  EXPECT_TRUE(EqualsIgnoreCase("Keep-Alive", "keep-alive"));
+  EXPECT_EQ(ParseUint("42"), 42u);
+  EXPECT_FALSE(ParseUint("4x2").has_value());
+  EXPECT_FALSE(ParseUint("-1").has_value());
+  EXPECT_FALSE(ParseUint("").has_value());
+  EXPECT_EQ(HexEncode(std::string("\x00\xff", 2)), "00ff");
+}
+
+TEST(LogTest, FormatsLogfmtAndQuotes) {
+  std::string line = log::Format(log::Level::kWarn, "config.error", {{"file", "a b.toml"}, {"line", 3}});
+  EXPECT_NE(line.find("level=warn event=config.error file=\"a b.toml\" line=3"), std::string::npos) << line;
+  std::string inj = log::Format(log::Level::kInfo, "x", {{"v", "a\nlevel=error"}});
+  EXPECT_EQ(inj.find('\n'), std::string::npos) << "a value cannot start a new log line";
+}
+
+TEST(LogTest, CaptureSeesLines) {
+  log::CaptureForTesting capture;
+  log::Info("test.event", {{"n", 1}});
+  EXPECT_NE(capture.Text().find("event=test.event n=1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace steward
+
+#include "core/ip.h"
+
+namespace steward {
+namespace {
+
+TEST(IpTest, ParsesAndMatchesRanges) {
+  auto v4 = IpAddress::Parse("192.0.2.10");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->is_v4());
+  auto mapped = IpAddress::Parse("::ffff:192.0.2.10");
+  ASSERT_TRUE(mapped);
+  EXPECT_EQ(*mapped, *v4);
+  EXPECT_EQ(IpAddress::Parse("[2001:db8::1]")->ToString(), "2001:db8::1");
+  EXPECT_FALSE(IpAddress::Parse("192.0.2.256"));
+  EXPECT_FALSE(IpAddress::Parse("example.org"));
+  EXPECT_FALSE(IpAddress::Parse(""));
+
+  auto net = Cidr::Parse("192.0.2.0/24");
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(net->Contains(*v4));
+  EXPECT_FALSE(net->Contains(*IpAddress::Parse("192.0.3.1")));
+  EXPECT_TRUE(Cidr::Parse("10.0.0.0/9")->Contains(*IpAddress::Parse("10.127.0.1")));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/9")->Contains(*IpAddress::Parse("10.128.0.1")));
+  EXPECT_TRUE(Cidr::Parse("2001:db8::/32")->Contains(*IpAddress::Parse("2001:db8:1::5")));
+  EXPECT_FALSE(Cidr::Parse("2001:db8::/32")->Contains(*v4));
+  EXPECT_TRUE(Cidr::Parse("127.0.0.1")->Contains(*IpAddress::Parse("127.0.0.1")));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/33"));
+  EXPECT_FALSE(Cidr::Parse("10.0.0.0/x"));
+}
+
+}  // namespace
+}  // namespace steward

@@ -1,0 +1,21 @@
+// Small string helpers shared by every module.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace steward {
+
+std::string_view Trim(std::string_view s);
+std::vector<std::string_view> Split(std::string_view s, char sep);
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// A whole non-negative decimal number that fits in uint64_t; nothing else.
+std::optional<uint64_t> ParseUint(std::string_view s);
+// Lower-case hexadecimal of the bytes.
+std::string HexEncode(std::string_view bytes);
+
+}  // namespace steward

@@ -1,0 +1,54 @@
+// Connection: the storage interface every backend implements (SQLite now; PostgreSQL later).
+//
+// SQL uses `?` placeholders; values are always bound, never spliced into the text. Statements are
+// prepared once per connection and reused.
+//
+// Thread safety: a Connection is used by one thread at a time. The Store hands them out.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/result.h"
+
+namespace steward::store {
+
+struct Blob {
+  std::string bytes;
+};
+
+using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
+
+// One result row. Column accessors return the value or a default when NULL or of another type.
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t col) const { return std::holds_alternative<std::monostate>(values_.at(col)); }
+  int64_t Int(size_t col) const;
+  double Real(size_t col) const;
+  std::string Text(size_t col) const;
+  const Value& at(size_t col) const { return values_.at(col); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Runs `sql`, which may hold several statements and no parameters (schema, pragmas).
+  virtual Status ExecScript(std::string_view sql) = 0;
+  // Runs one statement; returns the number of rows it changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Runs one query and returns every row.
+  virtual Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // The rowid of the last INSERT on this connection.
+  virtual int64_t LastInsertId() = 0;
+};
+
+}  // namespace steward::store

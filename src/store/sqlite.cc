@@ -1,0 +1,207 @@
+#include "store/sqlite.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace steward::store {
+
+int64_t Row::Int(size_t col) const {
+  const Value& v = values_.at(col);
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  return 0;
+}
+
+double Row::Real(size_t col) const {
+  const Value& v = values_.at(col);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  return 0;
+}
+
+std::string Row::Text(size_t col) const {
+  const Value& v = values_.at(col);
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* b = std::get_if<Blob>(&v)) return b->bytes;
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return {};
+}
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create,
+                                                                 bool read_only) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return MakeError(ErrorCode::kIo, "cannot open database " + path + ": " + msg);
+  }
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  // WAL lets readers run beside the one writer; FULL makes a commit durable before it returns,
+  // which the writer amortises by committing in groups.
+  STEWARD_RETURN_IF_ERROR(conn->ExecScript(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA temp_store=MEMORY;"));
+  if (read_only) STEWARD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA query_only=1;"));
+  return conn;
+}
+
+SqliteConnection::~SqliteConnection() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Error SqliteConnection::SqlError(const char* what) const {
+  int code = sqlite3_extended_errcode(db_);
+  ErrorCode ec = ErrorCode::kInternal;
+  int primary = code & 0xff;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ec = ErrorCode::kDataLoss;
+  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ec = ErrorCode::kUnavailable;
+  else if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) ec = ErrorCode::kIo;
+  else if (primary == SQLITE_CONSTRAINT) ec = ErrorCode::kAlreadyExists;
+  // SQLite's messages name tables and columns, never bound values.
+  return MakeError(ec, std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+Status SqliteConnection::ExecScript(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = SqlError("sql script failed");
+    sqlite3_free(err);
+    return e;
+  }
+  return Ok();
+}
+
+Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std::vector<Value>& params) {
+  std::string key(sql);
+  sqlite3_stmt* stmt = nullptr;
+  auto it = statements_.find(key);
+  if (it != statements_.end()) {
+    stmt = it->second;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  } else {
+    if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                           nullptr) != SQLITE_OK) {
+      return SqlError("cannot prepare statement");
+    }
+    statements_.emplace(std::move(key), stmt);
+  }
+  if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
+    return MakeError(ErrorCode::kInternal, "statement expects " + std::to_string(sqlite3_bind_parameter_count(stmt)) +
+                                               " parameters, got " + std::to_string(params.size()));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    const Value& v = params[i];
+    int rc = SQLITE_OK;
+    if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
+    else if (auto* n = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
+    else if (auto* d = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *d);
+    else if (auto* s = std::get_if<std::string>(&v))
+      rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    else if (auto* b = std::get_if<Blob>(&v))
+      rc = sqlite3_bind_blob64(stmt, idx, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK) return SqlError("cannot bind parameter");
+  }
+  return stmt;
+}
+
+Result<int64_t> SqliteConnection::Exec(std::string_view sql, const std::vector<Value>& params) {
+  STEWARD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  if (rc != SQLITE_DONE) {
+    Error e = SqlError("statement failed");
+    sqlite3_reset(stmt);
+    return e;
+  }
+  sqlite3_reset(stmt);
+  return static_cast<int64_t>(sqlite3_changes64(db_));
+}
+
+Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std::vector<Value>& params) {
+  STEWARD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+  std::vector<Row> rows;
+  int cols = sqlite3_column_count(stmt);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    std::vector<Value> values;
+    values.reserve(cols);
+    for (int c = 0; c < cols; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
+        case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_TEXT:
+          values.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                                          sqlite3_column_bytes(stmt, c)));
+          break;
+        case SQLITE_BLOB: {
+          const char* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          values.emplace_back(Blob{std::string(p ? p : "", sqlite3_column_bytes(stmt, c))});
+          break;
+        }
+        default: values.emplace_back(std::monostate{});
+      }
+    }
+    rows.emplace_back(std::move(values));
+  }
+  if (rc != SQLITE_DONE) {
+    Error e = SqlError("query failed");
+    sqlite3_reset(stmt);
+    return e;
+  }
+  sqlite3_reset(stmt);
+  return rows;
+}
+
+int64_t SqliteConnection::LastInsertId() { return sqlite3_last_insert_rowid(db_); }
+
+Status SqliteConnection::BackupTo(const std::string& to) {
+  if (std::filesystem::exists(to)) {
+    return MakeError(ErrorCode::kAlreadyExists, "backup target " + to + " already exists");
+  }
+  // Write beside the target and rename, so a half-written backup never carries the final name.
+  std::string tmp = to + ".partial";
+  std::filesystem::remove(tmp);
+  sqlite3* dst = nullptr;
+  if (sqlite3_open_v2(tmp.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+    sqlite3_close(dst);
+    return MakeError(ErrorCode::kIo, "cannot create backup file " + tmp);
+  }
+  // Privacy: a backup holds every dataset; only the owner may read it.
+  ::chmod(tmp.c_str(), 0600);
+  sqlite3_backup* b = sqlite3_backup_init(dst, "main", db_, "main");
+  if (b == nullptr) {
+    std::string msg = sqlite3_errmsg(dst);
+    sqlite3_close(dst);
+    std::filesystem::remove(tmp);
+    return MakeError(ErrorCode::kIo, "cannot start backup: " + msg);
+  }
+  int rc;
+  // Copy in steps so a busy writer is not locked out for the whole copy.
+  while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    if (rc != SQLITE_OK) sqlite3_sleep(10);
+  }
+  sqlite3_backup_finish(b);
+  int close_rc = sqlite3_close(dst);
+  if (rc != SQLITE_DONE || close_rc != SQLITE_OK) {
+    std::filesystem::remove(tmp);
+    return MakeError(ErrorCode::kIo, std::string("backup failed: ") + sqlite3_errstr(rc));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, to, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot move backup into place at " + to + ": " + ec.message());
+  return Ok();
+}
+
+}  // namespace steward::store

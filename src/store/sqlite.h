@@ -1,0 +1,40 @@
+// SqliteConnection: Connection over one SQLite database handle, with a cache of prepared statements.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "store/connection.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace steward::store {
+
+class SqliteConnection final : public Connection {
+ public:
+  // Opens (creating when `create`) the database at `path`, in WAL mode with foreign keys on.
+  // `read_only` connections refuse writes (PRAGMA query_only). Errors: kIo, kDataLoss.
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, bool create, bool read_only);
+  ~SqliteConnection() override;
+
+  Status ExecScript(std::string_view sql) override;
+  Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) override;
+  Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) override;
+  int64_t LastInsertId() override;
+
+  // Copies the whole database to a new file at `to` with SQLite's online backup API.
+  Status BackupTo(const std::string& to);
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  Result<sqlite3_stmt*> Prepare(std::string_view sql, const std::vector<Value>& params);
+  Error SqlError(const char* what) const;
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+}  // namespace steward::store

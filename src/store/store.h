@@ -1,0 +1,114 @@
+// Store: the database of one Steward site, shared by every module.
+//
+// Reads run on the calling thread with a connection from a small pool; writes go through one writer
+// thread that commits them in groups (each write in its own savepoint, so one failing write does
+// not undo the others in its group). The queue to the writer is bounded: a full queue is
+// kResourceExhausted, which the HTTP layer answers with 503 and Retry-After.
+//
+// Never call Read or Write from an I/O thread: both block. Handlers that use the store run on the
+// server's worker pool.
+//
+//   auto store = Store::Open({.path = "var/steward.db"});
+//   STEWARD_RETURN_IF_ERROR((*store)->Migrate(kMigrations));
+//   Status s = (*store)->Write([&](Connection& c) { return c.Exec("INSERT ...", {...}).ok() ? ... });
+//
+// Thread safety: every method is safe for concurrent use. Close() waits for queued writes.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "store/connection.h"
+
+namespace steward::metrics {
+class Registry;
+class Counter;
+class Histogram;
+}  // namespace steward::metrics
+
+namespace steward::store {
+
+class SqliteConnection;
+
+// One step of a module's schema. Versions of a module apply in order, once each.
+struct Migration {
+  std::string module;  // "core", "audit", "consent", ...
+  int version;         // 1, 2, 3 ... within the module
+  std::string sql;     // may hold several statements
+};
+
+struct Options {
+  std::string path;          // the database file; created when absent
+  int readers = 4;           // reader connections
+  size_t write_queue = 10000;  // writes waiting before Submit refuses
+  size_t max_group = 512;    // writes committed together at most
+  metrics::Registry* metrics = nullptr;  // optional
+};
+
+using WriteFn = std::function<Status(Connection&)>;
+using ReadFn = std::function<Status(Connection&)>;
+
+class Store {
+ public:
+  // Opens the database, checks its integrity (PRAGMA quick_check) and starts the writer.
+  // Errors: kIo (cannot open or create), kDataLoss (integrity check failed).
+  static Result<std::unique_ptr<Store>> Open(const Options& options);
+  ~Store();  // Close()s
+
+  // Applies, in one transaction, every migration not yet recorded in steward_migrations.
+  Status Migrate(const std::vector<Migration>& migrations);
+
+  // Runs `fn` on a read-only connection on this thread (waits for a free one).
+  Status Read(const ReadFn& fn);
+
+  // Queues `fn` for the writer. `done` runs on the writer thread once the group holding `fn` has
+  // committed (with Ok) or failed (with the error). Returns kResourceExhausted at once when the
+  // queue is full, and kUnavailable after Close(); `done` is not called then.
+  Status Submit(WriteFn fn, std::function<void(Status)> done);
+  // Submit and wait for the commit.
+  Status Write(WriteFn fn);
+
+  // A cheap probe for /healthz: a reader answers and the writer is running.
+  Status Check();
+  // Copies the database to a new file with the online backup API.
+  Status Backup(const std::string& to);
+
+  size_t write_queue_depth() const;
+  // Stops taking writes, commits what is queued, stops the writer and closes every connection.
+  void Close();
+
+ private:
+  struct Job {
+    WriteFn fn;
+    std::function<void(Status)> done;
+  };
+  explicit Store(const Options& options);
+  void WriterLoop();
+  void CommitGroup(std::vector<Job>& group);
+
+  Options options_;
+  std::unique_ptr<SqliteConnection> writer_conn_;
+
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<SqliteConnection>> free_readers_;
+
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::thread writer_;
+
+  metrics::Counter* commits_ = nullptr;
+  metrics::Histogram* group_sizes_ = nullptr;
+};
+
+}  // namespace steward::store
