@@ -1,0 +1,170 @@
+#include "http/response.h"
+
+#include "core/strings.h"
+
+namespace steward::http {
+namespace {
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127) return false;
+    if (std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool IsCookieValue(std::string_view s) {
+  for (unsigned char c : s) {
+    // cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+    bool ok = c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) || (c >= 0x3C && c <= 0x5B) ||
+              (c >= 0x5D && c <= 0x7E);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> SetCookie::Serialize() const {
+  if (!IsToken(name)) return MakeError(ErrorCode::kInvalidArgument, "cookie name is not a token");
+  if (!IsCookieValue(value)) {
+    return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has characters a cookie value cannot carry");
+  }
+  if (path.empty() || path[0] != '/' || path.find_first_of(";\r\n") != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad path");
+  }
+  if (name.starts_with("__Host-") && (!secure || path != "/")) {
+    return MakeError(ErrorCode::kInvalidArgument, "a __Host- cookie must be Secure with Path=/");
+  }
+  if (name.starts_with("__Secure-") && !secure) {
+    return MakeError(ErrorCode::kInvalidArgument, "a __Secure- cookie must be Secure");
+  }
+  if (same_site == SameSite::kNone && !secure) {
+    return MakeError(ErrorCode::kInvalidArgument, "SameSite=None needs Secure");
+  }
+  std::string out = name + "=" + value + "; Path=" + path;
+  if (max_age_seconds) out += "; Max-Age=" + std::to_string(*max_age_seconds);
+  if (secure) out += "; Secure";
+  if (http_only) out += "; HttpOnly";
+  switch (same_site) {
+    case SameSite::kStrict: out += "; SameSite=Strict"; break;
+    case SameSite::kLax: out += "; SameSite=Lax"; break;
+    case SameSite::kNone: out += "; SameSite=None"; break;
+  }
+  return out;
+}
+
+SetCookie SetCookie::Expired(std::string name, std::string path) {
+  SetCookie c;
+  c.name = std::move(name);
+  c.path = std::move(path);
+  c.max_age_seconds = 0;
+  c.secure = c.name.starts_with("__Host-") || c.name.starts_with("__Secure-");
+  return c;
+}
+
+Response Response::Html(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.SetHeader("Content-Type", "text/html; charset=utf-8");
+  return r;
+}
+
+Response Response::Text(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.SetHeader("Content-Type", "text/plain; charset=utf-8");
+  return r;
+}
+
+Response Response::Json(std::string body, int status) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.SetHeader("Content-Type", "application/json");
+  return r;
+}
+
+Response Response::Redirect(std::string location, int status) {
+  Response r;
+  r.status = status;
+  r.SetHeader("Location", std::move(location));
+  return r;
+}
+
+Response Response::NoContent() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+void Response::SetHeader(std::string_view name, std::string value) {
+  STEWARD_CHECK(!EqualsIgnoreCase(name, "Set-Cookie"), "cookies go through Response::cookies");
+  for (auto& h : headers) {
+    if (EqualsIgnoreCase(h.name, name)) {
+      h.value = std::move(value);
+      return;
+    }
+  }
+  headers.push_back({std::string(name), std::move(value)});
+}
+
+std::string_view Response::Header(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (EqualsIgnoreCase(h.name, name)) return h.value;
+  }
+  return {};
+}
+
+std::string_view StatusReason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+int StatusForError(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kFailedPrecondition: return 409;
+    case ErrorCode::kResourceExhausted: return 503;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kDataLoss:
+    case ErrorCode::kIo:
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace steward::http

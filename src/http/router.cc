@@ -1,0 +1,97 @@
+#include "http/router.h"
+
+#include <algorithm>
+
+#include "core/strings.h"
+
+namespace steward::http {
+namespace {
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return Split(path, '/');
+}
+
+bool IsParam(std::string_view seg) { return seg.size() >= 3 && seg.front() == '{' && seg.back() == '}'; }
+bool IsRest(std::string_view seg) { return IsParam(seg) && seg.size() > 5 && seg.substr(seg.size() - 4) == "...}"; }
+
+// Matches `pattern` against `path`. Returns the number of literal segments matched (a score, so
+// literals beat parameters) or -1.
+int MatchPattern(std::string_view pattern, std::string_view path, Params* params, bool* bad) {
+  auto ps = Segments(pattern);
+  auto xs = Segments(path);
+  int score = 0;
+  Params out;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    std::string_view p = ps[i];
+    if (IsRest(p)) {
+      if (i >= xs.size()) return -1;
+      std::string_view rest = path;
+      if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+      for (size_t k = 0; k < i; ++k) rest.remove_prefix(xs[k].size() + 1);
+      // The rest stays encoded: the handler (static files) decodes and checks it segment by segment.
+      out.emplace_back(std::string(p.substr(1, p.size() - 5)), std::string(rest));
+      if (params) *params = std::move(out);
+      return score;
+    }
+    if (i >= xs.size()) return -1;
+    if (IsParam(p)) {
+      if (xs[i].empty()) return -1;
+      auto v = PercentDecode(xs[i], false);
+      if (!v) {
+        if (bad) *bad = true;
+        return -1;
+      }
+      out.emplace_back(std::string(p.substr(1, p.size() - 2)), std::move(*v));
+    } else if (p == xs[i]) {
+      ++score;
+    } else {
+      return -1;
+    }
+  }
+  if (xs.size() != ps.size()) return -1;
+  if (params) *params = std::move(out);
+  return score;
+}
+
+}  // namespace
+
+void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+  STEWARD_CHECK(!pattern.empty() && pattern.front() == '/', "route patterns start with /");
+  auto segs = Segments(pattern);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    STEWARD_CHECK(!IsRest(segs[i]) || i + 1 == segs.size(), "{rest...} must be the last segment");
+  }
+  for (const Route& r : routes_) {
+    STEWARD_CHECK(!(r.method == method && r.pattern == pattern), "duplicate route");
+  }
+  routes_.push_back(Route{method, std::move(pattern), std::move(handler), options});
+}
+
+Router::Match Router::Find(Method method, std::string_view path) const {
+  Match best;
+  int best_score = -1;
+  Method want = method == Method::kHead ? Method::kGet : method;
+  for (const Route& r : routes_) {
+    Params params;
+    bool bad = false;
+    int score = MatchPattern(r.pattern, path, &params, &bad);
+    if (bad) best.bad_encoding = true;
+    if (score < 0) continue;
+    if (r.method != want) {
+      if (std::find(best.allowed.begin(), best.allowed.end(), r.method) == best.allowed.end()) {
+        best.allowed.push_back(r.method);
+        if (r.method == Method::kGet) best.allowed.push_back(Method::kHead);
+      }
+      continue;
+    }
+    if (score > best_score) {
+      best_score = score;
+      best.route = &r;
+      best.params = std::move(params);
+    }
+  }
+  return best;
+}
+
+}  // namespace steward::http

@@ -1,0 +1,526 @@
+// Why it is built this way:
+// - One io_context run by N threads; each connection runs as a coroutine on its own strand, the
+//   loop of the Beast async server example: read -> handle -> write.
+// - Handlers that block run on a separate thread pool, and the coroutine resumes on its strand when
+//   they finish, so disk and hashing never stall the event loop.
+// - Requests are read in two steps (header, then body) so the body limit can be the matched
+//   route's, and an oversized body is refused from Content-Length before it is read.
+#include <utility>  // before Asio's awaitable header (Boost 1.74)
+
+#include "http/server.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <limits>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "crypto/crypto.h"
+#include "metrics/metrics.h"
+
+namespace steward::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+
+std::optional<IpAddress> ToIp(const asio::ip::address& a) {
+  if (a.is_v4()) {
+    auto b = a.to_v4().to_bytes();
+    return IpAddress::Parse(asio::ip::address_v4(b).to_string());
+  }
+  return IpAddress::Parse(a.to_string());
+}
+
+// The HTTP date, recomputed at most once a second per thread.
+const std::string& CachedHttpDate() {
+  thread_local std::time_t last = 0;
+  thread_local std::string text;
+  std::time_t now = std::time(nullptr);
+  if (now != last) {
+    last = now;
+    text = FormatHttpDate(std::chrono::system_clock::from_time_t(now));
+  }
+  return text;
+}
+
+Response DefaultErrorPage(int status, const Request*) {
+  return Response::Text(std::to_string(status) + " " + std::string(StatusReason(status)) + "\n", status);
+}
+
+// Runs `fn` on `pool`, then resumes the awaiting coroutine on its own executor with the result.
+template <typename Fn>
+auto RunOnPool(asio::thread_pool& pool, Fn fn) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      [&pool](auto handler, Fn fn) {
+        auto ex = asio::get_associated_executor(handler);
+        // Keeps the io_context running while the job is away, so the answer always comes back.
+        auto work = asio::make_work_guard(ex);
+        asio::post(pool, [handler = std::move(handler), fn = std::move(fn), work = std::move(work)]() mutable {
+          Response r = fn();
+          auto ex = asio::get_associated_executor(handler);
+          asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable { std::move(handler)(std::move(r)); });
+        });
+      },
+      asio::use_awaitable, std::move(fn));
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;  // waiting for the next request: safe to close at shutdown
+};
+
+}  // namespace
+
+IpAddress ClientAddress(const IpAddress& peer, std::string_view forwarded_for, const std::vector<Cidr>& trusted) {
+  auto is_trusted = [&](const IpAddress& ip) {
+    for (const Cidr& c : trusted) {
+      if (c.Contains(ip)) return true;
+    }
+    return false;
+  };
+  if (!is_trusted(peer) || forwarded_for.empty()) return peer;
+  IpAddress client = peer;
+  auto hops = Split(forwarded_for, ',');
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    auto ip = IpAddress::Parse(Trim(*it));
+    if (!ip) break;  // garbage: believe nothing further left
+    client = *ip;
+    if (!is_trusted(*ip)) break;
+  }
+  return client;
+}
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Router router)
+      : options_(std::move(options)), router_(std::move(router)), io_(options_.threads) {
+    if (!options_.error_page) options_.error_page = DefaultErrorPage;
+    if (options_.metrics != nullptr) {
+      requests_ = &options_.metrics->AddCounter("steward_http_requests_total", "HTTP requests answered.",
+                                                {"route", "method", "status"});
+      latency_ = &options_.metrics->AddHistogram("steward_http_request_duration_seconds",
+                                                 "Time from a whole request read to its response written.",
+                                                 {"route"}, metrics::LatencyBuckets());
+      options_.metrics->AddSampledGauge("steward_http_open_connections", "Open client connections.",
+                                        [this] { return static_cast<double>(open_.load()); });
+      options_.metrics->AddSampledGauge("steward_http_worker_queue_depth",
+                                        "Blocking handlers queued or running on the worker pool.",
+                                        [this] { return static_cast<double>(pool_jobs_.load()); });
+      rejected_ = &options_.metrics->AddCounter("steward_http_rejected_total",
+                                                "Connections or requests refused by a limit.", {"reason"});
+    }
+  }
+
+  Status Start() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return MakeError(ErrorCode::kInvalidArgument, "cannot listen on " + options_.host + ": not an address");
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return MakeError(ErrorCode::kIo, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                                           ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    pool_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(options_.limits.worker_threads));
+    asio::co_spawn(acceptor_.get_executor(), Listen(), asio::detached);
+    for (int i = 0; i < options_.threads; ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+    log::Info("http.listening", {{"port", static_cast<int>(port_)}, {"threads", options_.threads}});
+    return Ok();
+  }
+
+  void Shutdown() {
+    if (draining_.exchange(true)) return;
+    log::Info("http.draining", {{"open_connections", open_.load()}});
+    asio::post(io_, [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    {
+      std::lock_guard<std::mutex> lock(connections_mu_);
+      for (const auto& c : connections_) {
+        asio::post(c->stream.get_executor(), [c] {
+          if (c->idle) c->stream.close();
+        });
+      }
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.limits.shutdown_grace_seconds);
+    while (open_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (open_.load() > 0) log::Warn("http.shutdown_grace_expired", {{"open_connections", open_.load()}});
+    io_.stop();
+    // Blocking handlers still running finish; their answers have no connection left to go to.
+    if (pool_) pool_->join();
+  }
+
+  void Wait() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    if (pool_) pool_->join();
+  }
+
+  uint16_t port() const { return port_; }
+  int64_t open_connections() const { return open_.load(); }
+
+ private:
+  asio::awaitable<void> Listen() {
+    while (true) {
+      beast::error_code ec;
+      tcp::socket socket =
+          co_await acceptor_.async_accept(asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor_.is_open() || ec == asio::error::operation_aborted) co_return;
+        // Out of descriptors or similar: pause rather than spin.
+        log::Warn("http.accept_failed", {{"error", ec.message()}});
+        asio::steady_timer t(io_, std::chrono::milliseconds(50));
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      if (open_.load() >= options_.limits.max_connections) {
+        if (rejected_) rejected_->Inc({"max_connections"});
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, RefuseConnection(std::move(socket)), asio::detached);
+        continue;
+      }
+      auto c = std::make_shared<Connection>(std::move(socket));
+      open_++;
+      {
+        std::lock_guard<std::mutex> lock(connections_mu_);
+        connections_.insert(c);
+      }
+      asio::co_spawn(c->stream.get_executor(), Session(c), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> RefuseConnection(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(std::chrono::seconds(2));
+    Response r = options_.error_page(503, nullptr);
+    r.SetHeader("Retry-After", "1");
+    co_await WriteResponse(stream, nullptr, r, /*keep_alive=*/false);
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<void> Session(std::shared_ptr<Connection> c) {
+    co_await SessionLoop(*c);
+    beast::error_code ec;
+    c->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c->stream.close();
+    {
+      std::lock_guard<std::mutex> lock(connections_mu_);
+      connections_.erase(c);
+    }
+    open_--;
+  }
+
+  asio::awaitable<void> SessionLoop(Connection& c) {
+    const config::Limits& limits = options_.limits;
+    beast::tcp_stream& stream = c.stream;
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    auto endpoint = stream.socket().remote_endpoint(ec);
+    if (ec) co_return;
+    // Privacy: the peer address lives only in this connection's memory.
+    std::optional<IpAddress> peer = ToIp(endpoint.address());
+    bool first = true;
+
+    while (!draining_.load()) {
+      // Wait for the first byte of the next request: idle_timeout between requests, read_timeout
+      // for the first.
+      if (buffer.size() == 0) {
+        c.idle = true;
+        stream.expires_after(std::chrono::seconds(first ? limits.read_timeout_seconds : limits.idle_timeout_seconds));
+        size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        buffer.commit(n);
+      }
+      c.idle = false;
+      first = false;
+      auto started = std::chrono::steady_clock::now();
+      // From here the whole request must arrive within read_timeout: a client trickling bytes is cut off.
+      stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes + limits.max_url_bytes + 64));
+      // The body limit is the matched route's, set once the header is read and the route known.
+      parser.body_limit(std::numeric_limits<uint64_t>::max());
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::header_limit) {
+        co_await RefuseRequest(stream, RequestLineTooLong(buffer) ? 414 : 431, "header_limit");
+        co_return;
+      }
+      if (ec) {
+        if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+            ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
+          co_await RefuseRequest(stream, 400, "malformed");
+        }
+        co_return;
+      }
+
+      auto& header = parser.get();
+      if (header.target().size() > static_cast<size_t>(limits.max_url_bytes)) {
+        co_await RefuseRequest(stream, 414, "url_limit");
+        co_return;
+      }
+      size_t header_bytes = 0;
+      for (const auto& field : header) header_bytes += field.name_string().size() + field.value().size() + 4;
+      if (header_bytes > static_cast<size_t>(limits.max_header_bytes)) {
+        co_await RefuseRequest(stream, 431, "header_limit");
+        co_return;
+      }
+
+      Request req;
+      req.method = ParseMethod(std::string_view(header.method_string().data(), header.method_string().size()));
+      req.target = std::string(header.target());
+      if (req.target.empty() || req.target[0] != '/') {
+        co_await RefuseRequest(stream, 400, "target");
+        co_return;
+      }
+      size_t q = req.target.find('?');
+      req.path = req.target.substr(0, q);
+      if (q != std::string::npos) req.query = req.target.substr(q + 1);
+      req.headers.reserve(16);
+      for (const auto& field : header) {
+        req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+      }
+      req.https = options_.https;
+      req.request_id = crypto::RandomHex(8);
+      if (peer) req.client_ip = ClientAddress(*peer, req.Header("X-Forwarded-For"), options_.trusted_proxies);
+
+      Router::Match match = router_.Find(req.method, req.path);
+      int64_t body_limit = limits.max_body_bytes;
+      if (match.route != nullptr && match.route->options.max_body_bytes > 0) {
+        body_limit = match.route->options.max_body_bytes;
+      }
+      if (auto length = parser.content_length(); length && *length > static_cast<uint64_t>(body_limit)) {
+        co_await RefuseRequest(stream, 413, "body_limit");
+        co_return;
+      }
+      parser.body_limit(static_cast<uint64_t>(body_limit));
+      if (!parser.is_done()) {
+        if (EqualsIgnoreCase(req.Header("Expect"), "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+        }
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == bhttp::error::body_limit) {
+          co_await RefuseRequest(stream, 413, "body_limit");
+          co_return;
+        }
+        if (ec) co_return;
+      }
+      req.body = std::move(parser.get().body());
+      bool keep_alive = parser.get().keep_alive();
+      stream.expires_never();
+
+      Response res = co_await Dispatch(match, req);
+      keep_alive = keep_alive && !draining_.load();
+      stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
+      bool written = co_await WriteResponse(stream, &req, res, keep_alive);
+      Record(req, res, started);
+      if (!written || !keep_alive) co_return;
+    }
+  }
+
+  // After a header_limit error: was it the request line that overflowed? Beast consumes the
+  // request line once it has parsed it, so the buffer then starts with a header field ("Name:")
+  // instead of a request line ("METHOD /...").
+  bool RequestLineTooLong(const beast::flat_buffer& buffer) const {
+    std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+    size_t space = data.find(' '), colon = data.find(':');
+    bool starts_with_request_line = space != std::string_view::npos && (colon == std::string_view::npos || space < colon);
+    size_t eol = data.find("\r\n");
+    return starts_with_request_line &&
+           (eol == std::string_view::npos || eol > static_cast<size_t>(options_.limits.max_url_bytes) + 16);
+  }
+
+  asio::awaitable<void> RefuseRequest(beast::tcp_stream& stream, int status, const char* reason) {
+    if (rejected_) rejected_->Inc({reason});
+    Response r = options_.error_page(status, nullptr);
+    stream.expires_after(std::chrono::seconds(options_.limits.read_timeout_seconds));
+    co_await WriteResponse(stream, nullptr, r, /*keep_alive=*/false);
+  }
+
+  asio::awaitable<Response> Dispatch(Router::Match& match, Request& req) {
+    if (match.route == nullptr) {
+      if (match.bad_encoding) co_return options_.error_page(400, &req);
+      if (!match.allowed.empty()) {
+        Response r = options_.error_page(405, &req);
+        std::string allow;
+        for (Method m : match.allowed) {
+          if (!allow.empty()) allow += ", ";
+          allow += MethodName(m);
+        }
+        r.SetHeader("Allow", allow);
+        co_return r;
+      }
+      co_return options_.error_page(404, &req);
+    }
+    const Route& route = *match.route;
+    req.route = route.pattern;
+    req.path_params = std::move(match.params);
+    if (!route.options.blocking) co_return Invoke(route, req);
+    if (pool_jobs_.load() >= options_.limits.worker_queue) {
+      if (rejected_) rejected_->Inc({"worker_queue"});
+      Response r = options_.error_page(503, &req);
+      r.SetHeader("Retry-After", "1");
+      co_return r;
+    }
+    pool_jobs_++;
+    Response r = co_await RunOnPool(*pool_, [this, &route, &req] {
+      Response out = Invoke(route, req);
+      pool_jobs_--;
+      return out;
+    });
+    co_return r;
+  }
+
+  Response Invoke(const Route& route, Request& req) {
+    try {
+      return route.handler(req);
+    } catch (const std::exception& e) {
+      // The exception text may quote input: log only its type of failure and where it happened.
+      log::Error("http.handler_threw", {{"route", route.pattern}, {"request_id", req.request_id}});
+    } catch (...) {
+      log::Error("http.handler_threw", {{"route", route.pattern}, {"request_id", req.request_id}});
+    }
+    return options_.error_page(500, &req);
+  }
+
+  void AddSecurityHeaders(Response& r) const {
+    auto set_default = [&r](std::string_view name, std::string value) {
+      if (r.Header(name).empty()) r.SetHeader(name, std::move(value));
+    };
+    set_default("Content-Security-Policy", kContentSecurityPolicy);
+    set_default("X-Content-Type-Options", "nosniff");
+    set_default("Referrer-Policy", "strict-origin-when-cross-origin");
+    set_default("X-Frame-Options", "DENY");
+    set_default("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
+    set_default("Cross-Origin-Opener-Policy", "same-origin");
+    set_default("Cache-Control", "no-store");
+    if (options_.https) set_default("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  }
+
+  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request* req, Response& res, bool keep_alive) {
+    AddSecurityHeaders(res);
+    bhttp::response<bhttp::string_body> out;
+    out.version(11);
+    out.result(static_cast<unsigned>(res.status));
+    std::string_view reason = StatusReason(res.status);
+    out.reason(beast::string_view(reason.data(), reason.size()));
+    out.set(bhttp::field::date, CachedHttpDate());
+    out.set(bhttp::field::server, "Steward");
+    if (req != nullptr) out.set("X-Request-Id", req->request_id);
+    for (const HeaderField& h : res.headers) out.insert(h.name, h.value);
+    for (const SetCookie& cookie : res.cookies) {
+      auto line = cookie.Serialize();
+      if (!line.ok()) {
+        log::Error("http.bad_cookie", {{"route", req ? req->route : std::string()}, {"error", line.error().message}});
+        continue;
+      }
+      out.insert(bhttp::field::set_cookie, *line);
+    }
+    out.keep_alive(keep_alive);
+    bool head = req != nullptr && req->method == Method::kHead;
+    if (head) {
+      if (res.status != 204 && res.status != 304) out.content_length(res.body.size());
+    } else {
+      out.body() = std::move(res.body);
+      out.prepare_payload();
+    }
+    beast::error_code ec;
+    if (head) {
+      bhttp::response_serializer<bhttp::string_body> sr(out);
+      co_await bhttp::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return !ec;
+  }
+
+  void Record(const Request& req, const Response& res, std::chrono::steady_clock::time_point started) {
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Unmatched paths share one label: a raw path can carry personal data and has no bound.
+    const std::string& route = req.route.empty() ? kUnmatched : req.route;
+    if (requests_) {
+      requests_->Inc({route, std::string(MethodName(req.method)), std::to_string(res.status)});
+      latency_->Observe({route}, seconds);
+    }
+    if (res.status >= 500) {
+      log::Warn("http.request", {{"route", route}, {"status", res.status}, {"request_id", req.request_id}});
+    } else {
+      log::Debug("http.request", {{"route", route}, {"status", res.status}, {"ms", seconds * 1000}});
+    }
+  }
+
+  inline static const std::string kUnmatched = "(unmatched)";
+
+  ServerOptions options_;
+  Router router_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_{io_};
+  std::unique_ptr<asio::thread_pool> pool_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  std::atomic<int64_t> open_{0};
+  std::atomic<int64_t> pool_jobs_{0};
+  std::atomic<bool> draining_{false};
+  std::mutex connections_mu_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  metrics::Counter* requests_ = nullptr;
+  metrics::Counter* rejected_ = nullptr;
+  metrics::Histogram* latency_ = nullptr;
+};
+
+Server::Server(ServerOptions options, Router router)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router))) {}
+
+Server::~Server() {
+  impl_->Shutdown();
+  impl_->Wait();
+}
+
+Status Server::Start() { return impl_->Start(); }
+uint16_t Server::port() const { return impl_->port(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+void Server::Wait() { impl_->Wait(); }
+int64_t Server::open_connections() const { return impl_->open_connections(); }
+
+}  // namespace steward::http

@@ -1,0 +1,274 @@
+// The server over real sockets on port 0: limits, timeouts, keep-alive, errors, shutdown.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+#include "metrics/metrics.h"
+
+namespace steward::http {
+namespace {
+
+using testing::Fetch;
+using testing::RawConnection;
+using namespace std::chrono_literals;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::Init().ok()); }
+
+  void StartServer(config::Limits limits = {}, std::vector<Cidr> trusted = {}) {
+    Router router;
+    router.Get("/hello", [](Request&) { return Response::Text("hello\n"); });
+    router.Post("/echo", [](Request& r) { return Response::Text(r.body); });
+    router.Post("/big", [](Request& r) { return Response::Text(std::to_string(r.body.size())); },
+                {.max_body_bytes = 200 * 1024});
+    router.Get("/client", [](Request& r) { return Response::Text(r.client_ip ? r.client_ip->ToString() : "none"); });
+    router.Get("/throw", [](Request&) -> Response { throw std::runtime_error("boom with secret@example.org"); });
+    router.Get("/slow", [this](Request&) {
+      slow_started_ = true;
+      std::this_thread::sleep_for(600ms);
+      return Response::Text("done");
+    }, {.blocking = true});
+    router.Get("/items/{id}", [](Request& r) { return Response::Text(std::string(r.PathParam("id"))); });
+    ServerOptions options;
+    options.limits = limits;
+    options.trusted_proxies = std::move(trusted);
+    options.metrics = &registry_;
+    server_ = std::make_unique<Server>(std::move(options), std::move(router));
+    ASSERT_TRUE(server_->Start().ok());
+    port_ = server_->port();
+  }
+
+  void TearDown() override { server_.reset(); }
+
+  metrics::Registry registry_;
+  std::unique_ptr<Server> server_;
+  uint16_t port_ = 0;
+  std::atomic<bool> slow_started_{false};
+};
+
+TEST_F(ServerTest, AnswersWithSecurityHeaders) {
+  StartServer();
+  auto r = Fetch(port_, "GET", "/hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello\n");
+  std::string csp = r->Header("Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'self'"), std::string::npos);
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
+  EXPECT_EQ(r->Header("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(r->Header("Referrer-Policy"), "strict-origin-when-cross-origin");
+  EXPECT_FALSE(r->Header("Permissions-Policy").empty());
+  EXPECT_EQ(r->Header("Strict-Transport-Security"), "") << "only when https is configured";
+  EXPECT_EQ(r->Header("X-Request-Id").size(), 16u);
+  EXPECT_FALSE(r->Header("Date").empty());
+}
+
+TEST_F(ServerTest, NotFoundAndMethodNotAllowed) {
+  StartServer();
+  EXPECT_EQ(Fetch(port_, "GET", "/nowhere")->status, 404);
+  auto r = Fetch(port_, "DELETE", "/hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->Header("Allow"), "GET, HEAD");
+  EXPECT_EQ(Fetch(port_, "GET", "/items/%zz")->status, 400);
+  EXPECT_EQ(Fetch(port_, "GET", "/items/a%2Fb")->body, "a/b");
+}
+
+TEST_F(ServerTest, HeadSendsHeadersOnly) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send("HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = c.Read(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Header("Content-Length"), "6");
+  auto get = c.Read();
+  ASSERT_TRUE(get) << "no stray body bytes after HEAD";
+  EXPECT_EQ(get->body, "hello\n");
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  StartServer();
+  RawConnection c(port_);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto r = c.Read();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(c.Read());
+  EXPECT_TRUE(c.WaitClosed(2s));
+}
+
+TEST_F(ServerTest, BodyOverTheLimitIs413) {
+  config::Limits limits;
+  limits.max_body_bytes = 1024;
+  StartServer(limits);
+  EXPECT_EQ(Fetch(port_, "POST", "/echo", {}, std::string(1000, 'x'))->status, 200);
+  auto declared = Fetch(port_, "POST", "/echo", {}, std::string(2000, 'x'));
+  ASSERT_TRUE(declared);
+  EXPECT_EQ(declared->status, 413);
+
+  // Chunked, with no Content-Length to refuse early: cut off while reading.
+  RawConnection c(port_);
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) chunked += "200\r\n" + std::string(512, 'y') + "\r\n";
+  chunked += "0\r\n\r\n";
+  ASSERT_TRUE(c.Send(chunked));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+
+  // A route may take more than the default.
+  auto big = Fetch(port_, "POST", "/big", {}, std::string(100 * 1024, 'z'));
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->body, "102400");
+}
+
+TEST_F(ServerTest, LongUrlIs414AndLongHeadersAre431) {
+  StartServer();
+  EXPECT_EQ(Fetch(port_, "GET", "/hello?q=" + std::string(9000, 'a'))->status, 414);
+  EXPECT_EQ(Fetch(port_, "GET", "/hello?q=" + std::string(40000, 'a'))->status, 414);
+  EXPECT_EQ(Fetch(port_, "GET", "/hello", {{"X-Big", std::string(9000, 'b')}})->status, 431);
+  EXPECT_EQ(Fetch(port_, "GET", "/hello", {{"X-Huge", std::string(40000, 'b')}})->status, 431);
+  EXPECT_EQ(Fetch(port_, "GET", "/hello?q=" + std::string(7000, 'a'))->status, 200) << "under the limit";
+}
+
+TEST_F(ServerTest, SlowClientIsCutOff) {
+  config::Limits limits;
+  limits.read_timeout_seconds = 1;
+  StartServer(limits);
+  RawConnection c(port_);
+  // Begin a request and trickle it, one header line at a time, for longer than the read timeout.
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\nHost: t\r\n"));
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    c.Send("X-Drip: " + std::to_string(i) + "\r\n");
+    closed = c.WaitClosed(100ms);
+  }
+  EXPECT_TRUE(closed || c.WaitClosed(3s)) << "a trickling client must not hold the connection";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+
+  RawConnection silent(port_);
+  EXPECT_TRUE(silent.WaitClosed(3s)) << "a connection that sends nothing is closed";
+}
+
+TEST_F(ServerTest, MalformedRequestIs400AndServerGoesOn) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send("THIS IS NOT HTTP\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Fetch(port_, "GET", "http://elsewhere/hello")->status, 400) << "absolute-form targets are refused";
+  EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
+}
+
+TEST_F(ServerTest, ThrowingHandlerGives500AndTheServerGoesOn) {
+  StartServer();
+  log::CaptureForTesting capture;
+  auto r = Fetch(port_, "GET", "/throw");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  std::string id = r->Header("X-Request-Id");
+  EXPECT_FALSE(id.empty());
+  EXPECT_NE(capture.Text().find("request_id=" + id), std::string::npos) << "the log names the request";
+  EXPECT_EQ(capture.Text().find("secret@example.org"), std::string::npos) << "but not what the exception quoted";
+  EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
+}
+
+TEST_F(ServerTest, ForwardedForOnlyFromTrustedProxies) {
+  StartServer({}, {*Cidr::Parse("127.0.0.1")});
+  EXPECT_EQ(Fetch(port_, "GET", "/client", {{"X-Forwarded-For", "203.0.113.5"}})->body, "203.0.113.5");
+  server_.reset();
+  StartServer({}, {});
+  EXPECT_EQ(Fetch(port_, "GET", "/client", {{"X-Forwarded-For", "203.0.113.5"}})->body, "127.0.0.1");
+}
+
+TEST_F(ServerTest, TooManyConnectionsGet503) {
+  config::Limits limits;
+  limits.max_connections = 2;
+  StartServer(limits);
+  RawConnection a(port_), b(port_);
+  ASSERT_TRUE(a.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(b.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(a.Read());
+  ASSERT_TRUE(b.Read());
+  RawConnection c(port_);
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->Header("Retry-After"), "1");
+}
+
+TEST_F(ServerTest, FullWorkerQueueGets503WithRetryAfter) {
+  config::Limits limits;
+  limits.worker_threads = 1;
+  limits.worker_queue = 1;
+  StartServer(limits);
+  auto first = std::async(std::launch::async, [&] { return Fetch(port_, "GET", "/slow"); });
+  while (!slow_started_) std::this_thread::sleep_for(5ms);
+  auto second = Fetch(port_, "GET", "/slow");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503);
+  EXPECT_EQ(second->Header("Retry-After"), "1");
+  EXPECT_EQ(first.get()->status, 200);
+}
+
+TEST_F(ServerTest, ExpectContinueIsHonoured) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = c.Read();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(c.Send("hello"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "hello");
+}
+
+TEST_F(ServerTest, GracefulShutdownFinishesInFlightRequests) {
+  StartServer();
+  RawConnection idle(port_);
+  ASSERT_TRUE(idle.Send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(idle.Read());
+  auto in_flight = std::async(std::launch::async, [&] { return Fetch(port_, "GET", "/slow"); });
+  while (!slow_started_) std::this_thread::sleep_for(5ms);
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  auto r = in_flight.get();
+  ASSERT_TRUE(r) << "the request in flight at shutdown is answered";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "done");
+  EXPECT_EQ(r->Header("Connection"), "close");
+  EXPECT_TRUE(idle.WaitClosed(1s)) << "idle keep-alive connections are closed";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  RawConnection late(port_);
+  EXPECT_FALSE(late.connected() && late.Send("GET /hello HTTP/1.1\r\n\r\n") && late.Read()) << "no longer accepting";
+}
+
+TEST_F(ServerTest, MetricsCountByRoutePatternNotPath) {
+  StartServer();
+  Fetch(port_, "GET", "/items/alice@example.org");
+  Fetch(port_, "GET", "/nowhere/bob@example.org");
+  std::string text = registry_.Render();
+  EXPECT_NE(text.find("steward_http_requests_total{route=\"/items/{id}\",method=\"GET\",status=\"200\"} 1"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("route=\"(unmatched)\""), std::string::npos);
+  EXPECT_EQ(text.find("example.org"), std::string::npos) << "no path, so no personal data, in metrics";
+  EXPECT_NE(text.find("steward_http_open_connections"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace steward::http
