@@ -127,7 +127,7 @@ class Server::Impl {
       requests_ = &options_.metrics->AddCounter("steward_http_requests_total", "HTTP requests answered.",
                                                 {"route", "method", "status"});
       latency_ = &options_.metrics->AddHistogram("steward_http_request_duration_seconds",
-                                                 "Time from a whole request read to its response written.",
+                                                 "Time from a whole request read to its response ready to write.",
                                                  {"route"}, metrics::LatencyBuckets());
       options_.metrics->AddSampledGauge("steward_http_open_connections", "Open client connections.",
                                         [this] { return static_cast<double>(open_.load()); });
@@ -352,9 +352,10 @@ class Server::Impl {
 
       Response res = co_await Dispatch(match, req);
       keep_alive = keep_alive && !draining_.load();
+      // Counted before writing, so whoever reads the answer also sees it in /metrics.
+      Record(req, res, started);
       stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
       bool written = co_await WriteResponse(stream, &req, res, keep_alive);
-      Record(req, res, started);
       if (!written || !keep_alive) co_return;
     }
   }
