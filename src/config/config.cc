@@ -160,6 +160,13 @@ void ReadServer(const toml::table& t, Server& s, Problems& problems) {
                    "'server.trusted_proxies' entry '" + cidr + "' is not an address or CIDR range");
     }
   }
+  r.StringArray("metrics_allow", s.metrics_allow);
+  for (const auto& cidr : s.metrics_allow) {
+    if (!Cidr::Parse(cidr)) {
+      problems.Add(r.Node("metrics_allow")->source(),
+                   "'server.metrics_allow' entry '" + cidr + "' is not an address or CIDR range");
+    }
+  }
   if (const toml::table* limits = r.Table("limits")) ReadLimits(*limits, s.limits, problems);
 }
 

@@ -2,7 +2,8 @@
 // the processing register in its own tables.
 //
 //   [site]     name, web_dir
-//   [server]   listen, threads, public_base_url, https, trusted_proxies, [server.limits]
+//   [server]   listen, threads, public_base_url, https, trusted_proxies, metrics_allow,
+//              [server.limits]
 //   [storage]  backend, data_dir, secret_key_file, reader_connections, write_queue
 //
 // Every key is documented in docs/config.md. Unknown keys are errors. Relative paths are resolved
@@ -37,6 +38,7 @@ struct Server {
   std::string public_base_url;  // "https://www.example.gov.uk"; default from listen
   bool https = false;           // the public URL is https: Secure cookies, HSTS
   std::vector<std::string> trusted_proxies;  // CIDR ranges whose X-Forwarded-For is believed
+  std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};  // who may read /metrics
   Limits limits;
 };
 
@@ -50,7 +52,7 @@ struct Storage {
 
 struct Site {
   std::string name = "Steward";  // shown in page headers
-  std::string web_dir;           // templates and static assets; default <repo>/web
+  std::string web_dir = "web";   // templates/, static/ and node_modules/ (front-end packages)
 };
 
 struct Config {

@@ -1,0 +1,46 @@
+// Pages: the public site's frame and the pages that need no domain module: the home page, the
+// error pages the server answers itself, and the static assets (GOV.UK Frontend and Steward's own).
+//
+// Pages are templates in <web_dir>/templates rendered inside layout.html. Error pages are HTML,
+// or JSON ({"error": ..., "request_id": ...}) for paths under /api/.
+//
+// Thread safety: load once at start; every method is read-only after.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "html/template.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "http/static_files.h"
+
+namespace steward::site {
+
+class Pages {
+ public:
+  // Loads the templates and the assets under `site.web_dir`. Errors: kNotFound when the web
+  // directory, a template or the front-end packages are missing; kInvalidArgument for a template
+  // that does not parse.
+  static Result<std::unique_ptr<Pages>> Load(const config::Site& site);
+
+  // The page template `page` inside the layout, with `data` plus site.name and title.
+  Result<std::string> Render(std::string_view page, std::string_view title, html::Object data) const;
+  // The page for an error status; `request` may be null.
+  http::Response ErrorPage(int status, const http::Request* request) const;
+  // "/", "/assets/{file...}", "/static/{file...}".
+  void AddRoutes(http::Router& router) const;
+
+  const http::StaticFiles& assets() const { return assets_; }
+
+ private:
+  Pages() = default;
+  config::Site site_;
+  html::Templates templates_;
+  http::StaticFiles assets_;
+};
+
+}  // namespace steward::site
