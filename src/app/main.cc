@@ -1,0 +1,65 @@
+// steward: the command line.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/steward.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using steward::app::Overrides;
+  CLI::App cli{"Steward: a privacy-by-design data platform for public-service websites.\n"
+               "One declaration of a site's processing drives its privacy notice, cookies, analytics,\n"
+               "retention and rights requests."};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", STEWARD_VERSION);
+
+  std::string config_path;
+  Overrides overrides;
+
+  auto* serve = cli.add_subcommand("serve", "Serve the site's Steward endpoints until SIGTERM or Ctrl-C.");
+  serve->add_option("--config", config_path, "The site's config file (TOML).")->required()->check(CLI::ExistingFile);
+  serve->add_option("--listen", overrides.listen, "HOST:PORT to listen on (port 0: any free port).");
+  serve->add_option("--data", overrides.data_dir, "Data directory (database, secret key); overrides [storage] data_dir.");
+  serve->add_option("--secret-key-file", overrides.secret_key_file, "Secret key file; default DATA/secret.key.");
+
+  auto* check = cli.add_subcommand("check-config", "Validate a config file; print every problem with its line.");
+  check->add_option("--config", config_path, "The config file to check.")->required();
+
+  std::string backup_to;
+  auto* backup = cli.add_subcommand("backup", "Copy the site's database, consistently, while Steward runs.");
+  backup->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  backup->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  backup->add_option("--to", backup_to, "The new backup file (must not exist).")->required();
+
+  auto* version = cli.add_subcommand("version", "Print Steward's version.");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (version->parsed()) {
+    std::printf("steward %s\n", STEWARD_VERSION);
+    return 0;
+  }
+
+  auto config = steward::app::LoadConfig(config_path, overrides);
+  if (!config.ok()) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return kExitUsage;
+  }
+  if (check->parsed()) {
+    std::printf("%s: ok\n", config_path.c_str());
+    return 0;
+  }
+  if (serve->parsed()) return steward::app::Serve(*config);
+  if (backup->parsed()) return steward::app::Backup(*config, backup_to);
+  return kExitUsage;
+}

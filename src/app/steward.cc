@@ -1,0 +1,192 @@
+#include "app/steward.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "core/clock.h"
+#include "core/ip.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
+#include "site/pages.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+#ifndef STEWARD_VERSION
+#define STEWARD_VERSION "0.0.0"
+#endif
+
+namespace steward::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDatabaseFile = "steward.db";
+
+std::string Absolute(const std::string& p) { return fs::absolute(p).lexically_normal().string(); }
+
+Status EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Ok();
+  fs::create_directories(dir, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot create data directory " + dir + ": " + ec.message());
+  // Privacy: the data directory holds every dataset and the secret key.
+  ::chmod(dir.c_str(), 0700);
+  return Ok();
+}
+
+std::vector<Cidr> ParseRanges(const std::vector<std::string>& texts) {
+  std::vector<Cidr> out;
+  for (const auto& t : texts) {
+    if (auto c = Cidr::Parse(t)) out.push_back(*c);  // validated when the config was loaded
+  }
+  return out;
+}
+
+// The process-level routes: liveness, readiness and metrics.
+void AddOperationsRoutes(http::Router& router, store::Store& store, metrics::Registry& registry,
+                         std::vector<Cidr> metrics_allow) {
+  router.Get("/livez", [](http::Request&) { return http::Response::Text("ok\n"); });
+  router.Get("/healthz", [&store](http::Request&) {
+    Status db = store.Check();
+    if (!db.ok()) {
+      log::Warn("health.database", {{"error", db.error().ToString()}});
+      return http::Response::Json(R"({"status":"unavailable","checks":{"database":"failing"}})", 503);
+    }
+    return http::Response::Json(R"({"status":"ok","checks":{"database":"ok"}})");
+  }, {.blocking = true});
+  router.Get("/metrics", [&registry, allow = std::move(metrics_allow)](http::Request& req) {
+    bool allowed = false;
+    for (const Cidr& c : allow) allowed = allowed || (req.client_ip && c.Contains(*req.client_ip));
+    // Not found, rather than forbidden: nothing to learn about the deployment from outside.
+    if (!allowed) return http::Response::Text("Not found\n", 404);
+    http::Response r = http::Response::Text(registry.Render());
+    r.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return r;
+  });
+}
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+Result<config::Config> LoadConfig(const std::string& path, const Overrides& overrides) {
+  STEWARD_ASSIGN_OR_RETURN(config::Config config, config::Load(path));
+  if (!overrides.listen.empty()) {
+    Status s = config::ParseListen(overrides.listen, config.server.listen_host, config.server.listen_port);
+    if (!s.ok()) return MakeError(ErrorCode::kInvalidArgument, "--listen: " + s.error().message);
+  }
+  if (!overrides.data_dir.empty()) config.storage.data_dir = Absolute(overrides.data_dir);
+  if (!overrides.secret_key_file.empty()) config.storage.secret_key_file = Absolute(overrides.secret_key_file);
+  if (config.storage.secret_key_file.empty()) config.storage.secret_key_file = config.storage.data_dir + "/secret.key";
+  return config;
+}
+
+int Serve(const config::Config& config) {
+  // Every thread started from here on inherits the mask; this thread waits for the signals.
+  sigset_t stop = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  // Privacy: every file Steward creates (database, write-ahead log, backups) is the owner's alone.
+  ::umask(077);
+
+  auto fail = [](const std::string& what, const Error& e) {
+    log::Error(what, {{"error", e.ToString()}});
+    std::fprintf(stderr, "steward: %s\n", e.message.c_str());
+    return 1;
+  };
+
+  if (Status s = crypto::Init(); !s.ok()) return fail("start.crypto", s.error());
+  if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
+  auto key = crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file);
+  if (!key.ok()) return fail("start.secret_key", key.error());
+
+  metrics::Registry registry;
+  registry.AddGauge("steward_build_info", "Always 1; the version is in the help text: " STEWARD_VERSION).Set(1);
+  registry.AddGauge("steward_process_start_time_seconds", "When the process started (Unix time).")
+      .Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   SystemClock::Instance().Now().time_since_epoch()).count()));
+
+  auto store = store::Store::Open({.path = config.storage.data_dir + "/" + kDatabaseFile,
+                                   .readers = static_cast<int>(config.storage.reader_connections),
+                                   .write_queue = static_cast<size_t>(config.storage.write_queue),
+                                   .metrics = &registry});
+  if (!store.ok()) return fail("start.store", store.error());
+  // Modules add their migrations here as they arrive.
+  if (Status s = (*store)->Migrate({}); !s.ok()) return fail("start.migrate", s.error());
+
+  auto pages = site::Pages::Load(config.site);
+  if (!pages.ok()) return fail("start.site", pages.error());
+
+  http::Router router;
+  (*pages)->AddRoutes(router);
+  AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
+
+  http::ServerOptions options;
+  options.host = config.server.listen_host;
+  options.port = config.server.listen_port;
+  options.threads = static_cast<int>(config.server.threads);
+  options.limits = config.server.limits;
+  options.trusted_proxies = ParseRanges(config.server.trusted_proxies);
+  options.https = config.server.https;
+  options.metrics = &registry;
+  const site::Pages* site_pages = pages->get();
+  options.error_page = [site_pages](int status, const http::Request* req) { return site_pages->ErrorPage(status, req); };
+  http::Server server(std::move(options), std::move(router));
+  if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
+
+  std::string host = config.server.listen_host.find(':') != std::string::npos ? "[" + config.server.listen_host + "]"
+                                                                              : config.server.listen_host;
+  std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
+  log::Info("steward.started", {{"version", STEWARD_VERSION}, {"site", config.site.name}, {"port", server.port()}});
+  std::printf("Steward is serving %s at %s\nHealth: %shealthz  Metrics: %smetrics  Stop: Ctrl-C\n",
+              config.site.name.c_str(), url.c_str(), url.c_str(), url.c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop, &signal_number);
+  log::Info("steward.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Shutdown();
+  server.Wait();
+  (*store)->Close();
+  log::Info("steward.stopped");
+  return 0;
+}
+
+int Backup(const config::Config& config, const std::string& to) {
+  ::umask(077);
+  std::string db = config.storage.data_dir + "/" + kDatabaseFile;
+  if (!fs::exists(db)) {
+    std::fprintf(stderr, "steward: no database at %s\n", db.c_str());
+    return 1;
+  }
+  auto conn = store::SqliteConnection::Open(db, /*create=*/false, /*read_only=*/true);
+  if (!conn.ok()) {
+    std::fprintf(stderr, "steward: %s\n", conn.error().message.c_str());
+    return 1;
+  }
+  std::string target = Absolute(to);
+  if (Status s = (*conn)->BackupTo(target); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  log::Info("backup.written", {{"bytes", static_cast<uint64_t>(fs::file_size(target))}});
+  std::printf("Backup written to %s\n", target.c_str());
+  return 0;
+}
+
+}  // namespace steward::app

@@ -1,0 +1,29 @@
+// The steward binary's commands, wired from the modules. The only place that knows them all.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "core/result.h"
+
+namespace steward::app {
+
+// Values given on the command line, which win over the config file.
+struct Overrides {
+  std::string listen;           // HOST:PORT
+  std::string data_dir;         // relative to the working directory
+  std::string secret_key_file;  // relative to the working directory
+};
+
+// Reads the config file and applies the overrides. Errors as config::Load, and kInvalidArgument
+// for a bad --listen.
+Result<config::Config> LoadConfig(const std::string& path, const Overrides& overrides);
+
+// Serves until SIGTERM or SIGINT, then drains and exits. Returns the process exit code. Call from
+// the main thread before any other thread starts (it blocks those signals for every thread).
+int Serve(const config::Config& config);
+
+// Writes a consistent copy of the site's database to `to` (a new file). Returns the exit code.
+int Backup(const config::Config& config, const std::string& to);
+
+}  // namespace steward::app
