@@ -1,0 +1,191 @@
+// The steward binary end to end: its commands, what it serves, what it writes and logs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "core/strings.h"
+#include "http/testing/raw_client.h"
+#include "process.h"
+
+namespace steward::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using http::testing::Fetch;
+using http::testing::RawConnection;
+
+class StewardTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = MakeTempDir("steward-it"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::vector<std::string> ServeArgs() {
+    return {"--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data"};
+  }
+  std::string dir_;
+};
+
+TEST_F(StewardTest, CheckConfigPassesTheDemo) {
+  RunResult r = RunSteward({"check-config", "--config", SourcePath("examples/demo.toml")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("demo.toml: ok"), std::string::npos);
+}
+
+TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {
+  std::string unknown = SourcePath("tests/fixtures/config/unknown-keys.toml");
+  RunResult r = RunSteward({"check-config", "--config", unknown});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(unknown + ":3:1: unknown key 'site.colour'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(unknown + ":7:1: unknown key 'server.threds'"), std::string::npos) << r.err;
+
+  std::string bad = SourcePath("tests/fixtures/config/bad-values.toml");
+  r = RunSteward({"check-config", "--config", bad});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(bad + ":2:10: 'server.listen' port"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":3:19: 'server.trusted_proxies' entry '10.0.0.0/40'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":6:18: 'server.limits.max_body_bytes' must be a whole number"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":9:11: 'storage.backend'"), std::string::npos) << r.err;
+
+  std::string syntax = SourcePath("tests/fixtures/config/syntax.toml");
+  r = RunSteward({"check-config", "--config", syntax});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind(syntax + ":2:", 0), 0u) << r.err;
+
+  r = RunSteward({"serve", "--config", bad});
+  EXPECT_EQ(r.exit_code, 2) << "serve refuses a broken config too";
+}
+
+TEST_F(StewardTest, ServesTheDemoSite) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  auto home = Fetch(steward.port(), "GET", "/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+  EXPECT_EQ(home->Header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(home->body.find("Steward demo service"), std::string::npos);
+  EXPECT_NE(home->body.find("/static/govuk/govuk-frontend.min.css"), std::string::npos);
+  EXPECT_EQ(Fetch(steward.port(), "GET", "/static/govuk/govuk-frontend.min.css")->status, 200);
+  EXPECT_EQ(Fetch(steward.port(), "GET", "/assets/fonts/bold-b542beb274-v2.woff2")->status, 200);
+
+  auto health = Fetch(steward.port(), "GET", "/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, R"({"status":"ok","checks":{"database":"ok"}})");
+  EXPECT_EQ(Fetch(steward.port(), "GET", "/livez")->status, 200);
+
+  auto metrics = Fetch(steward.port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("steward_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
+            std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("steward_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics->body.find("steward_http_open_connections"), std::string::npos);
+  EXPECT_NE(metrics->body.find("steward_store_write_queue_depth"), std::string::npos);
+  EXPECT_NE(metrics->body.find("steward_http_worker_queue_depth"), std::string::npos);
+
+  auto missing = Fetch(steward.port(), "GET", "/no/such/page");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("Page not found"), std::string::npos) << "a GOV.UK error page, not a bare status";
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+}
+
+TEST_F(StewardTest, DataFilesAreTheOwnersAloneAndSecretsStayOutOfLogs) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  for (int i = 0; i < 3; ++i) Fetch(steward.port(), "GET", "/healthz", {{"X-Forwarded-For", "203.0.113.77"}});
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ + "/data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(stat((dir_ + "/data/secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir_ + "/data/steward.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  std::string logs = steward.Stdout() + steward.Stderr();
+  std::string key_hex = HexEncode(ReadFile(dir_ + "/data/secret.key"));
+  EXPECT_EQ(logs.find(key_hex), std::string::npos);
+  EXPECT_EQ(logs.find(key_hex.substr(0, 16)), std::string::npos);
+  EXPECT_EQ(logs.find("203.0.113.77"), std::string::npos) << "no client address in the logs";
+  EXPECT_NE(steward.Stderr().find("event=steward.stopped"), std::string::npos);
+}
+
+TEST_F(StewardTest, SecondStartKeepsTheSameKey) {
+  {
+    StewardProcess first(dir_, ServeArgs());
+    ASSERT_TRUE(first.started());
+    EXPECT_EQ(first.Stop(SIGINT), 0);
+  }
+  std::string key = ReadFile(dir_ + "/data/secret.key");
+  StewardProcess second(dir_, ServeArgs());
+  ASSERT_TRUE(second.started());
+  EXPECT_EQ(second.Stop(SIGTERM), 0);
+  EXPECT_EQ(ReadFile(dir_ + "/data/secret.key"), key);
+}
+
+TEST_F(StewardTest, SigtermWhileClientsAreBusyAnswersEveryRequestItRead) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  std::atomic<bool> stop{false};
+  std::atomic<int> complete{0}, broken{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      RawConnection c(steward.port(), std::chrono::seconds(5));
+      while (!stop && c.connected()) {
+        if (!c.Send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")) return;  // server closed: fine
+        auto r = c.Read();
+        if (!r) return;  // closed before a request was read: fine
+        if (r->status == 200 && r->body.find("\"ok\"") != std::string::npos) complete++;
+        else broken++;
+        if (r->Header("Connection") == "close") return;
+      }
+    });
+  }
+  while (complete < 50) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(broken.load(), 0) << "every answer sent was whole and right";
+  EXPECT_NE(steward.Stderr().find("event=http.draining"), std::string::npos);
+}
+
+TEST_F(StewardTest, BackupWritesAConsistentCopyWhileServing) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started());
+  std::string to = dir_ + "/backup.db";
+  RunResult r = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(to));
+  struct stat st {};
+  ASSERT_EQ(stat(to.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  RunResult again = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos);
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+
+  RunResult none = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/empty", "--to", dir_ + "/x.db"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no database"), std::string::npos);
+}
+
+TEST_F(StewardTest, VersionAndHelp) {
+  RunResult v = RunSteward({"version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("steward ", 0), 0u);
+  RunResult h = RunSteward({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* cmd : {"serve", "check-config", "backup", "version"}) {
+    EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
+  }
+  EXPECT_NE(RunSteward({"serve"}).exit_code, 0) << "serve without --config is a usage error";
+}
+
+}  // namespace
+}  // namespace steward::testing
