@@ -83,6 +83,8 @@ Field::Field(std::string_view k, double v) : key(k) {
 
 void SetLevel(Level level) { g_level = level; }
 
+bool Enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+
 std::string Format(Level level, std::string_view event, std::initializer_list<Field> fields) {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;

@@ -34,6 +34,8 @@ struct Field {
 
 // Sets the minimum level written to standard error. Default kInfo.
 void SetLevel(Level level);
+// True when lines of `level` are written: check it before building costly fields on a hot path.
+bool Enabled(Level level);
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields);
 
 inline void Debug(std::string_view e, std::initializer_list<Field> f = {}) { Write(Level::kDebug, e, f); }

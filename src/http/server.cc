@@ -28,6 +28,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <limits>
 #include <chrono>
@@ -35,6 +36,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/clock.h"
@@ -52,9 +54,18 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr const char* kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+// Sent on every response unless the handler set the header itself.
+constexpr std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "strict-origin-when-cross-origin"},
+    {"X-Frame-Options", "DENY"},
+    {"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"},
+    {"Cross-Origin-Opener-Policy", "same-origin"},
+    {"Cache-Control", "no-store"},
+};
 
 std::optional<IpAddress> ToIp(const asio::ip::address& a) {
   if (a.is_v4()) {
@@ -378,6 +389,7 @@ class Server::Impl {
       }
       req.body = std::move(parser.get().body());
       bool keep_alive = parser.get().keep_alive();
+      bool http10 = parser.get().version() == 10;
       stream.expires_never();
 
       Response res = co_await Dispatch(match, req);
@@ -385,7 +397,7 @@ class Server::Impl {
       // Counted before writing, so whoever reads the answer also sees it in /metrics.
       Record(req, res, started);
       stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
-      bool written = co_await WriteResponse(stream, &req, res, keep_alive);
+      bool written = co_await WriteResponse(stream, &req, res, keep_alive, http10);
       if (!written || !keep_alive) co_return;
     }
   }
@@ -455,68 +467,87 @@ class Server::Impl {
     return options_.error_page(500, &req);
   }
 
-  void AddSecurityHeaders(Response& r) const {
-    auto set_default = [&r](std::string_view name, std::string value) {
-      if (r.Header(name).empty()) r.SetHeader(name, std::move(value));
-    };
-    set_default("Content-Security-Policy", kContentSecurityPolicy);
-    set_default("X-Content-Type-Options", "nosniff");
-    set_default("Referrer-Policy", "strict-origin-when-cross-origin");
-    set_default("X-Frame-Options", "DENY");
-    set_default("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()");
-    set_default("Cross-Origin-Opener-Policy", "same-origin");
-    set_default("Cache-Control", "no-store");
-    if (options_.https) set_default("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-  }
-
-  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request* req, Response& res, bool keep_alive) {
-    AddSecurityHeaders(res);
-    bhttp::response<bhttp::string_body> out;
-    out.version(11);
-    out.result(static_cast<unsigned>(res.status));
+  // Serialises the status line and headers into one buffer (Beast's serializer allocates per
+  // field), adding the security headers a handler did not set itself. Header names and values
+  // with CR or LF are dropped and logged: they would let input forge headers.
+  std::string SerializeHead(const Request* req, const Response& res, bool keep_alive, bool http10) const {
+    std::string head;
+    head.reserve(1024 + res.body.size() / 64);
     std::string_view reason = StatusReason(res.status);
-    out.reason(beast::string_view(reason.data(), reason.size()));
-    out.set(bhttp::field::date, CachedHttpDate());
-    out.set(bhttp::field::server, "Steward");
-    if (req != nullptr) out.set("X-Request-Id", req->request_id);
-    for (const HeaderField& h : res.headers) out.insert(h.name, h.value);
+    head.append("HTTP/1.1 ").append(std::to_string(res.status)).append(" ").append(reason).append("\r\n");
+    head.append("Date: ").append(CachedHttpDate()).append("\r\nServer: Steward\r\n");
+    if (req != nullptr) head.append("X-Request-Id: ").append(req->request_id).append("\r\n");
+    auto safe = [](std::string_view v) { return v.find_first_of("\r\n") == std::string_view::npos; };
+    for (const HeaderField& h : res.headers) {
+      if (h.name.empty() || !safe(h.name) || !safe(h.value) || EqualsIgnoreCase(h.name, "Content-Length") ||
+          EqualsIgnoreCase(h.name, "Connection") || EqualsIgnoreCase(h.name, "Transfer-Encoding")) {
+        log::Error("http.bad_header", {{"route", req ? req->route : std::string()}});
+        continue;
+      }
+      head.append(h.name).append(": ").append(h.value).append("\r\n");
+    }
     for (const SetCookie& cookie : res.cookies) {
       auto line = cookie.Serialize();
       if (!line.ok()) {
         log::Error("http.bad_cookie", {{"route", req ? req->route : std::string()}, {"error", line.error().message}});
         continue;
       }
-      out.insert(bhttp::field::set_cookie, *line);
+      head.append("Set-Cookie: ").append(*line).append("\r\n");
     }
-    out.keep_alive(keep_alive);
-    bool head = req != nullptr && req->method == Method::kHead;
-    if (head) {
-      if (res.status != 204 && res.status != 304) out.content_length(res.body.size());
-    } else {
-      out.body() = std::move(res.body);
-      out.prepare_payload();
+    for (const auto& [name, value] : kSecurityHeaders) {
+      if (res.Header(name).empty()) head.append(name).append(": ").append(value).append("\r\n");
     }
+    if (options_.https && res.Header("Strict-Transport-Security").empty()) {
+      head.append("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
+    }
+    if (!keep_alive) head.append("Connection: close\r\n");
+    else if (http10) head.append("Connection: keep-alive\r\n");
+    bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+    if (!no_body) head.append("Content-Length: ").append(std::to_string(res.body.size())).append("\r\n");
+    head.append("\r\n");
+    return head;
+  }
+
+  asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request* req, Response& res, bool keep_alive,
+                                      bool http10 = false) {
+    std::string head = SerializeHead(req, res, keep_alive, http10);
+    bool send_body = !(req != nullptr && req->method == Method::kHead) && res.status != 204 && res.status != 304;
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                                 send_body ? asio::buffer(res.body) : asio::const_buffer()};
     beast::error_code ec;
-    if (head) {
-      bhttp::response_serializer<bhttp::string_body> sr(out);
-      co_await bhttp::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
-    } else {
-      co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
-    }
+    co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
+
+  // Per I/O thread, the metric cells of each (route, method, status) seen, so counting a request
+  // takes no lock once warm. An I/O thread belongs to one server for its whole life.
+  struct Cells {
+    metrics::CounterCell* requests;
+    metrics::HistogramCell* latency;
+  };
 
   void Record(const Request& req, const Response& res, std::chrono::steady_clock::time_point started) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // Unmatched paths share one label: a raw path can carry personal data and has no bound.
     const std::string& route = req.route.empty() ? kUnmatched : req.route;
     if (requests_) {
-      requests_->Inc({route, std::string(MethodName(req.method)), std::to_string(res.status)});
-      latency_->Observe({route}, seconds);
+      thread_local std::unordered_map<std::string, Cells> cache;
+      std::string key = route;
+      key.push_back('\0');
+      key.append(MethodName(req.method)).push_back('\0');
+      key.append(std::to_string(res.status));
+      auto it = cache.find(key);
+      if (it == cache.end()) {
+        Cells cells{&requests_->Cell({route, std::string(MethodName(req.method)), std::to_string(res.status)}),
+                    &latency_->Cell({route})};
+        it = cache.emplace(std::move(key), cells).first;
+      }
+      it->second.requests->Inc();
+      it->second.latency->Observe(seconds);
     }
     if (res.status >= 500) {
       log::Warn("http.request", {{"route", route}, {"status", res.status}, {"request_id", req.request_id}});
-    } else {
+    } else if (log::Enabled(log::Level::kDebug)) {
       log::Debug("http.request", {{"route", route}, {"status", res.status}, {"ms", seconds * 1000}});
     }
   }

@@ -36,6 +36,12 @@ class ServerTest : public ::testing::Test {
       return Response::Text("done");
     }, {.blocking = true});
     router.Get("/items/{id}", [](Request& r) { return Response::Text(std::string(r.PathParam("id"))); });
+    router.Get("/inject", [](Request& r) {
+      Response res = Response::Text("ok");
+      res.SetHeader("X-Echo", std::string(r.Query()->empty() ? "" : r.Query()->front().second));
+      res.SetHeader("Cache-Control", "public, max-age=60");
+      return res;
+    });
     ServerOptions options;
     options.limits = limits;
     options.trusted_proxies = std::move(trusted);
@@ -256,6 +262,31 @@ TEST_F(ServerTest, GracefulShutdownFinishesInFlightRequests) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   RawConnection late(port_);
   EXPECT_FALSE(late.connected() && late.Send("GET /hello HTTP/1.1\r\n\r\n") && late.Read()) << "no longer accepting";
+}
+
+TEST_F(ServerTest, HeaderValuesCannotForgeHeaders) {
+  StartServer();
+  auto r = Fetch(port_, "GET", "/inject?v=a%0d%0aSet-Cookie:%20evil=1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(r->Headers("Set-Cookie").empty());
+  EXPECT_EQ(r->Header("X-Echo"), "") << "the header carrying CR LF is dropped";
+  EXPECT_EQ(r->Header("Cache-Control"), "public, max-age=60") << "a handler's own header wins over the default";
+  EXPECT_EQ(Fetch(port_, "GET", "/inject?v=fine")->Header("X-Echo"), "fine");
+}
+
+TEST_F(ServerTest, Http10KeepAliveIsAnsweredInKind) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("Connection"), "keep-alive");
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.0\r\n\r\n"));
+  r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->Header("Connection"), "close");
+  EXPECT_TRUE(c.WaitClosed(2s));
 }
 
 TEST_F(ServerTest, MetricsCountByRoutePatternNotPath) {

@@ -1,5 +1,6 @@
 #include "metrics/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -58,26 +59,28 @@ void AppendHeader(std::string& out, const std::string& name, const std::string& 
 Counter::Counter(std::string name, std::string help, Labels names)
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(names)) {}
 
-void Counter::Inc(const Labels& values, double n) {
+CounterCell& Counter::Cell(const Labels& values) {
   STEWARD_CHECK(values.size() == label_names_.size(), "label count mismatch");
   std::lock_guard<std::mutex> lock(mu_);
-  series_[values] += n;
+  auto& cell = series_[values];
+  if (!cell) cell = std::make_unique<CounterCell>();
+  return *cell;
 }
 
 double Counter::Value(const Labels& values) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second;
+  return it == series_.end() ? 0 : it->second->Value();
 }
 
 void Counter::Render(std::string& out) const {
   AppendHeader(out, name_, help_, "counter");
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [values, v] : series_) {
+  for (const auto& [values, cell] : series_) {
     out.append(name_);
     AppendLabels(out, label_names_, values);
     out.push_back(' ');
-    AppendNumber(out, v);
+    AppendNumber(out, cell->Value());
     out.push_back('\n');
   }
 }
@@ -101,41 +104,56 @@ void Gauge::Render(std::string& out) const {
 Histogram::Histogram(std::string name, std::string help, Labels names, std::vector<double> bounds)
     : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(names)), bounds_(std::move(bounds)) {}
 
-void Histogram::Observe(const Labels& values, double v) {
-  STEWARD_CHECK(values.size() == label_names_.size(), "label count mismatch");
-  std::lock_guard<std::mutex> lock(mu_);
-  Series& s = series_[values];
-  if (s.buckets.empty()) s.buckets.assign(bounds_.size(), 0);
+HistogramCell::HistogramCell(const std::vector<double>& bounds)
+    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds.size()]) {
+  for (size_t i = 0; i < bounds.size(); ++i) buckets_[i].store(0);
+}
+
+void HistogramCell::Observe(double v) {
   for (size_t i = 0; i < bounds_.size(); ++i) {
     if (v <= bounds_[i]) {
-      ++s.buckets[i];
+      buckets_[i].fetch_add(1, std::memory_order_relaxed);
       break;
     }
   }
-  s.sum += v;
-  ++s.count;
+  double cur = sum_.load(std::memory_order_relaxed);
+  while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+HistogramCell& Histogram::Cell(const Labels& values) {
+  STEWARD_CHECK(values.size() == label_names_.size(), "label count mismatch");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& cell = series_[values];
+  if (!cell) cell = std::make_unique<HistogramCell>(bounds_);
+  return *cell;
 }
 
 uint64_t Histogram::Count(const Labels& values) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second.count;
+  return it == series_.end() ? 0 : it->second->Count();
 }
 
 void Histogram::Render(std::string& out) const {
   AppendHeader(out, name_, help_, "histogram");
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [values, s] : series_) {
+  for (const auto& [values, cell] : series_) {
+    // Read count first: concurrent observations may make buckets run slightly ahead of it, never
+    // behind, and the +Inf bucket reports the larger of the two so the series stays monotone.
+    uint64_t count = cell->Count();
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= bounds_.size(); ++i) {
       std::string le;
       if (i < bounds_.size()) {
-        cumulative += s.buckets[i];
+        cumulative += cell->buckets_[i].load(std::memory_order_relaxed);
         char buf[32];
         std::snprintf(buf, sizeof buf, "%g", bounds_[i]);
         le = buf;
       } else {
-        cumulative = s.count;
+        count = std::max(cumulative, count);  // _count must equal the +Inf bucket
+        cumulative = count;
         le = "+Inf";
       }
       out.append(name_).append("_bucket");
@@ -146,12 +164,12 @@ void Histogram::Render(std::string& out) const {
     out.append(name_).append("_sum");
     AppendLabels(out, label_names_, values);
     out.push_back(' ');
-    AppendNumber(out, s.sum);
+    AppendNumber(out, cell->sum_.load(std::memory_order_relaxed));
     out.push_back('\n');
     out.append(name_).append("_count");
     AppendLabels(out, label_names_, values);
     out.push_back(' ');
-    out.append(std::to_string(s.count)).push_back('\n');
+    out.append(std::to_string(count)).push_back('\n');
   }
 }
 

@@ -25,11 +25,27 @@ namespace steward::metrics {
 
 using Labels = std::vector<std::string>;
 
+// One series of a counter. Stable for the life of its Counter; Inc is lock-free.
+class CounterCell {
+ public:
+  void Inc(double n = 1) {
+    double cur = value_.load(std::memory_order_relaxed);
+    while (!value_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed)) {
+    }
+  }
+  double Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
 class Counter {
  public:
   // Adds `n` to the series with these label values (one per label name, in order).
-  void Inc(const Labels& values, double n = 1);
+  void Inc(const Labels& values, double n = 1) { Cell(values).Inc(n); }
   double Value(const Labels& values) const;
+  // The series with these label values, created at zero if new. Hot paths keep the reference.
+  CounterCell& Cell(const Labels& values);
 
  private:
   friend class Registry;
@@ -38,7 +54,7 @@ class Counter {
   std::string name_, help_;
   Labels label_names_;
   mutable std::mutex mu_;
-  std::map<Labels, double> series_;
+  std::map<Labels, std::unique_ptr<CounterCell>> series_;
 };
 
 class Gauge {
@@ -56,26 +72,38 @@ class Gauge {
   std::atomic<double> value_{0};
 };
 
+// One series of a histogram. Stable for the life of its Histogram; Observe is lock-free.
+class HistogramCell {
+ public:
+  explicit HistogramCell(const std::vector<double>& bounds);
+  void Observe(double v);
+  uint64_t Count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class Histogram;
+  const std::vector<double>& bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // per bucket; cumulated at render
+  std::atomic<double> sum_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
 class Histogram {
  public:
-  void Observe(const Labels& values, double v);
+  void Observe(const Labels& values, double v) { Cell(values).Observe(v); }
   // Number of observations in the series.
   uint64_t Count(const Labels& values) const;
+  // The series with these label values, created empty if new. Hot paths keep the reference.
+  HistogramCell& Cell(const Labels& values);
 
  private:
   friend class Registry;
   Histogram(std::string name, std::string help, Labels names, std::vector<double> bounds);
   void Render(std::string& out) const;
-  struct Series {
-    std::vector<uint64_t> buckets;  // cumulative counts computed at render
-    double sum = 0;
-    uint64_t count = 0;
-  };
   std::string name_, help_;
   Labels label_names_;
   std::vector<double> bounds_;
   mutable std::mutex mu_;
-  std::map<Labels, Series> series_;
+  std::map<Labels, std::unique_ptr<HistogramCell>> series_;
 };
 
 class Registry {
