@@ -93,6 +93,21 @@ TEST_F(StewardTest, ServesTheDemoSite) {
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
 }
 
+TEST_F(StewardTest, NoPathLeavesTheAssetRoots) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  for (std::string path : {"/assets/../../../../etc/passwd", "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                           "/static/govuk/..%2F..%2F..%2Fpackage.json", "/static/steward/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+                           "/assets/images/..%5c..%5cpackage.json", "/static/..", "/assets/%00", "/assets/.npmrc"}) {
+    auto r = Fetch(steward.port(), "GET", path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_TRUE(r->status == 404 || r->status == 400) << path << " gave " << r->status;
+    EXPECT_EQ(r->body.find("root:"), std::string::npos) << path;
+    EXPECT_EQ(r->body.find("\"dependencies\""), std::string::npos) << path;
+  }
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+}
+
 TEST_F(StewardTest, DataFilesAreTheOwnersAloneAndSecretsStayOutOfLogs) {
   StewardProcess steward(dir_, ServeArgs());
   ASSERT_TRUE(steward.started()) << steward.Stderr();

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "http/json_body.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -42,6 +43,29 @@ TEST(RequestTest, ParsesQueryAndForm) {
   EXPECT_EQ(*Find(*form, "cookies[additional]"), "yes");
   r.headers = {{"Content-Type", "application/json"}};
   EXPECT_FALSE(r.Form().ok()) << "a form handler refuses other content types";
+}
+
+TEST(RequestTest, ParsesJsonBodies) {
+  Request r;
+  r.headers = {{"Content-Type", "text/plain"}};
+  r.body = R"({"n":"pageview","u":"https://example.gov.uk/","d":"example.gov.uk"})";
+  auto j = ParseJsonBody(r);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["n"], "pageview");
+
+  r.body = R"({"n":"pageview", "secret@example.org")";
+  auto bad = ParseJsonBody(r);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("malformed JSON at byte"), std::string::npos);
+  EXPECT_EQ(bad.error().message.find("secret@example.org"), std::string::npos) << "never quotes the body";
+
+  r.body = std::string(100, '[') + std::string(100, ']');
+  EXPECT_FALSE(ParseJsonBody(r).ok()) << "too deep";
+  r.body = R"({"s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})";
+  EXPECT_TRUE(ParseJsonBody(r).ok()) << "brackets inside strings do not count";
+
+  r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  EXPECT_FALSE(ParseJsonBody(r).ok());
 }
 
 TEST(RequestTest, ParsesCookiesPerRfc6265) {

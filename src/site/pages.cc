@@ -89,6 +89,16 @@ http::Response Pages::ErrorPage(int status, const http::Request* request) const 
   return http::Response::Html(std::move(*page), status);
 }
 
+http::Response Pages::ErrorFor(const Error& error, const http::Request& request) const {
+  int status = http::StatusForError(error.code);
+  // Error messages carry ids and names, never personal data, so they may be logged.
+  log::Warn("http.handler_error", {{"route", request.route}, {"request_id", request.request_id},
+                                   {"error", error.ToString()}});
+  http::Response r = ErrorPage(status, &request);
+  if (status == 503) r.SetHeader("Retry-After", "1");
+  return r;
+}
+
 void Pages::AddRoutes(http::Router& router) const {
   router.Get("/", [this](http::Request& req) {
     auto page = Render("home", site_.name, {});

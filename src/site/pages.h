@@ -31,6 +31,9 @@ class Pages {
   Result<std::string> Render(std::string_view page, std::string_view title, html::Object data) const;
   // The page for an error status; `request` may be null.
   http::Response ErrorPage(int status, const http::Request* request) const;
+  // The response for an error a handler got from below (the store, a domain module): the status
+  // from http::StatusForError, Retry-After on 503, and the error logged with the request id.
+  http::Response ErrorFor(const Error& error, const http::Request& request) const;
   // "/", "/assets/{file...}", "/static/{file...}".
   void AddRoutes(http::Router& router) const;
 

@@ -53,6 +53,21 @@ TEST(PagesTest, ErrorPagesAreHtmlOrJsonForTheApi) {
   EXPECT_EQ((*pages)->ErrorPage(431, nullptr).status, 431);
 }
 
+TEST(PagesTest, ErrorsFromBelowMapToStatusesInOnePlace) {
+  auto pages = Pages::Load(RepoSite());
+  ASSERT_TRUE(pages.ok());
+  http::Request req;
+  req.path = "/feedback";
+  http::Response busy = (*pages)->ErrorFor(MakeError(ErrorCode::kResourceExhausted, "write queue is full"), req);
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.Header("Retry-After"), "1");
+  EXPECT_EQ((*pages)->ErrorFor(MakeError(ErrorCode::kNotFound, "no case 7"), req).status, 404);
+  EXPECT_EQ((*pages)->ErrorFor(MakeError(ErrorCode::kInvalidArgument, "bad"), req).status, 400);
+  http::Response internal = (*pages)->ErrorFor(MakeError(ErrorCode::kDataLoss, "table t corrupt"), req);
+  EXPECT_EQ(internal.status, 500);
+  EXPECT_EQ(internal.body.find("table t corrupt"), std::string::npos) << "internals are logged, not shown";
+}
+
 TEST(PagesTest, MissingWebDirectoryIsAClearError) {
   config::Site s;
   s.web_dir = "/nonexistent/web";
