@@ -2,11 +2,13 @@
 #   make run         build a Release binary and serve examples/demo.toml on http://127.0.0.1:8080
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
+#   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http clean
+.PHONY: deps build run test bench-http fuzz clean
+FUZZ_SECONDS ?= 60
 
 deps:
 	@scripts/install-deps
@@ -28,6 +30,18 @@ test: deps
 bench-http: build
 	@scripts/install-deps --bench
 	@bench/bench-http build/release/src/app/steward
+
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSTEWARD_FUZZ=ON -DSTEWARD_TESTS=OFF >/dev/null
+	@cmake --build build/fuzz -j$(JOBS)
+	@for f in urlencoded config json_body router; do \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; mkdir -p build/fuzz/corpus/$$f build/fuzz/crashes; \
+	  build/fuzz/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/ \
+	    build/fuzz/corpus/$$f fuzz/corpus/$$f > build/fuzz/$$f.log 2>&1 \
+	    || { tail -40 build/fuzz/$$f.log; echo "fuzz: $$f failed; the input is in build/fuzz/crashes/"; exit 1; }; \
+	  tail -1 build/fuzz/$$f.log; \
+	done
 
 clean:
 	rm -rf build

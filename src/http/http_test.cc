@@ -59,6 +59,11 @@ TEST(RequestTest, ParsesJsonBodies) {
   EXPECT_NE(bad.error().message.find("malformed JSON at byte"), std::string::npos);
   EXPECT_EQ(bad.error().message.find("secret@example.org"), std::string::npos) << "never quotes the body";
 
+  r.body = R"({"~":1111111e1112})";  // found by json_body_fuzz: overflows a double
+  auto overflow = ParseJsonBody(r);
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.error().message, "malformed JSON: a number is out of range");
+
   r.body = std::string(100, '[') + std::string(100, ']');
   EXPECT_FALSE(ParseJsonBody(r).ok()) << "too deep";
   r.body = R"({"s":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})";

@@ -30,6 +30,9 @@ Result<nlohmann::json> ParseJsonBody(const Request& request, const JsonLimits& l
     return nlohmann::json::parse(request.body);
   } catch (const nlohmann::json::parse_error& e) {
     return MakeError(ErrorCode::kInvalidArgument, "malformed JSON at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::exception&) {
+    // out_of_range: a number too large for a double. what() quotes the input, so it is not used.
+    return MakeError(ErrorCode::kInvalidArgument, "malformed JSON: a number is out of range");
   }
 }
 
