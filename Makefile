@@ -18,7 +18,6 @@ build: deps
 	@cmake --build build/release -j$(JOBS) --target steward
 
 run: build
-	@mkdir -p $(DATA)
 	@build/release/src/app/steward serve --config $(CONFIG) --data $(DATA)
 
 test: deps

@@ -109,6 +109,8 @@ TEST_F(StewardTest, NoPathLeavesTheAssetRoots) {
 }
 
 TEST_F(StewardTest, DataFilesAreTheOwnersAloneAndSecretsStayOutOfLogs) {
+  fs::create_directories(dir_ + "/data");
+  fs::permissions(dir_ + "/data", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
   StewardProcess steward(dir_, ServeArgs());
   ASSERT_TRUE(steward.started()) << steward.Stderr();
   for (int i = 0; i < 3; ++i) Fetch(steward.port(), "GET", "/healthz", {{"X-Forwarded-For", "203.0.113.77"}});

@@ -33,13 +33,17 @@ constexpr const char* kDatabaseFile = "steward.db";
 
 std::string Absolute(const std::string& p) { return fs::absolute(p).lexically_normal().string(); }
 
+// Privacy: the data directory holds every dataset and the secret key, so it is the owner's alone,
+// however it was created.
 Status EnsureDataDir(const std::string& dir) {
   std::error_code ec;
-  if (fs::is_directory(dir, ec)) return Ok();
-  fs::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot create data directory " + dir + ": " + ec.message());
-  // Privacy: the data directory holds every dataset and the secret key.
-  ::chmod(dir.c_str(), 0700);
+  if (!fs::is_directory(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot create data directory " + dir + ": " + ec.message());
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return MakeError(ErrorCode::kIo, "cannot make data directory " + dir + " private: " + std::strerror(errno));
+  }
   return Ok();
 }
 
