@@ -64,29 +64,25 @@ SetCookie SetCookie::Expired(std::string name, std::string path) {
   return c;
 }
 
-Response Response::Html(std::string body, int status) {
+namespace {
+Response WithBody(std::string body, int status, std::string content_type) {
   Response r;
   r.status = status;
   r.body = std::move(body);
-  r.SetHeader("Content-Type", "text/html; charset=utf-8");
+  r.SetHeader("Content-Type", std::move(content_type));
   return r;
+}
+}  // namespace
+
+Response Response::Html(std::string body, int status) {
+  return WithBody(std::move(body), status, "text/html; charset=utf-8");
 }
 
 Response Response::Text(std::string body, int status) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.SetHeader("Content-Type", "text/plain; charset=utf-8");
-  return r;
+  return WithBody(std::move(body), status, "text/plain; charset=utf-8");
 }
 
-Response Response::Json(std::string body, int status) {
-  Response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.SetHeader("Content-Type", "application/json");
-  return r;
-}
+Response Response::Json(std::string body, int status) { return WithBody(std::move(body), status, "application/json"); }
 
 Response Response::Redirect(std::string location, int status) {
   Response r;

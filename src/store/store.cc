@@ -61,7 +61,7 @@ Status Store::Migrate(const std::vector<Migration>& migrations) {
   });
 }
 
-Status Store::Read(const ReadFn& fn) {
+Status Store::WithReader(const std::function<Status(SqliteConnection&)>& fn) {
   std::unique_ptr<SqliteConnection> conn;
   {
     std::unique_lock<std::mutex> lock(readers_mu_);
@@ -70,18 +70,23 @@ Status Store::Read(const ReadFn& fn) {
     conn = std::move(free_readers_.back());
     free_readers_.pop_back();
   }
-  // Each read sees one consistent snapshot.
-  Status s = conn->ExecScript("BEGIN");
-  if (s.ok()) {
-    s = fn(*conn);
-    (void)conn->ExecScript("COMMIT");
-  }
+  Status s = fn(*conn);
   {
     std::lock_guard<std::mutex> lock(readers_mu_);
     free_readers_.push_back(std::move(conn));
   }
   readers_cv_.notify_one();
   return s;
+}
+
+Status Store::Read(const ReadFn& fn) {
+  return WithReader([&fn](SqliteConnection& conn) -> Status {
+    // Each read sees one consistent snapshot.
+    STEWARD_RETURN_IF_ERROR(conn.ExecScript("BEGIN"));
+    Status s = fn(conn);
+    (void)conn.ExecScript("COMMIT");
+    return s;
+  });
 }
 
 Status Store::Submit(WriteFn fn, std::function<void(Status)> done) {
@@ -170,21 +175,7 @@ Status Store::Check() {
 }
 
 Status Store::Backup(const std::string& to) {
-  std::unique_ptr<SqliteConnection> conn;
-  {
-    std::unique_lock<std::mutex> lock(readers_mu_);
-    readers_cv_.wait(lock, [&] { return !free_readers_.empty() || closed_; });
-    if (closed_) return MakeError(ErrorCode::kUnavailable, "store is closed");
-    conn = std::move(free_readers_.back());
-    free_readers_.pop_back();
-  }
-  Status s = conn->BackupTo(to);
-  {
-    std::lock_guard<std::mutex> lock(readers_mu_);
-    free_readers_.push_back(std::move(conn));
-  }
-  readers_cv_.notify_one();
-  return s;
+  return WithReader([&to](SqliteConnection& conn) { return conn.BackupTo(to); });
 }
 
 size_t Store::write_queue_depth() const {

@@ -90,6 +90,8 @@ class Store {
     std::function<void(Status)> done;
   };
   explicit Store(const Options& options);
+  // Runs `fn` with a reader connection checked out of the pool (waits for one).
+  Status WithReader(const std::function<Status(SqliteConnection&)>& fn);
   void WriterLoop();
   void CommitGroup(std::vector<Job>& group);
 
