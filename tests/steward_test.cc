@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "http/testing/raw_client.h"
 #include "process.h"
+#include "store/sqlite.h"
 
 namespace steward::testing {
 namespace {
@@ -192,13 +193,54 @@ TEST_F(StewardTest, BackupWritesAConsistentCopyWhileServing) {
   EXPECT_NE(none.err.find("no database"), std::string::npos);
 }
 
+TEST_F(StewardTest, AuditTrailRecordsVerifiesAndNamesATamperedEntry) {
+  std::vector<std::string> site = {"--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data"};
+  for (int i = 0; i < 2; ++i) {
+    StewardProcess steward(dir_, ServeArgs());
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  }
+  std::vector<std::string> backup = {"backup"};
+  backup.insert(backup.end(), site.begin(), site.end());
+  backup.insert(backup.end(), {"--to", dir_ + "/backup.db"});
+  ASSERT_EQ(RunSteward(backup).exit_code, 0);
+
+  std::vector<std::string> verify = {"audit", "verify"};
+  verify.insert(verify.end(), site.begin(), site.end());
+  RunResult ok = RunSteward(verify);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("The audit trail is intact: 3 entries, 2 signed checkpoints."), std::string::npos) << ok.out;
+
+  std::vector<std::string> export_cmd = {"audit", "export"};
+  export_cmd.insert(export_cmd.end(), site.begin(), site.end());
+  RunResult exported = RunSteward(export_cmd);
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(std::count(exported.out.begin(), exported.out.end(), '\n'), 3);
+  EXPECT_NE(exported.out.find("\"action\":\"config.loaded\""), std::string::npos) << exported.out;
+  EXPECT_NE(exported.out.find("\"action\":\"backup.written\""), std::string::npos) << exported.out;
+  std::vector<std::string> since = export_cmd;
+  since.insert(since.end(), {"--since", "2999-01-01T00:00:00Z"});
+  EXPECT_EQ(RunSteward(since).out, "");
+
+  // Someone edits the second entry in the database file by hand.
+  {
+    auto c = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, false);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("DROP TRIGGER audit_log_no_update;"
+                                 "UPDATE audit_log SET outcome = 'failure' WHERE seq = 2;").ok());
+  }
+  RunResult broken = RunSteward(verify);
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.out.find("The audit trail is broken at entry 2: entry 2 was changed"), std::string::npos) << broken.out;
+}
+
 TEST_F(StewardTest, VersionAndHelp) {
   RunResult v = RunSteward({"version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_EQ(v.out.rfind("steward ", 0), 0u);
   RunResult h = RunSteward({"--help"});
   EXPECT_EQ(h.exit_code, 0);
-  for (const char* cmd : {"serve", "check-config", "backup", "version"}) {
+  for (const char* cmd : {"serve", "check-config", "backup", "audit", "version"}) {
     EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_NE(RunSteward({"serve"}).exit_code, 0) << "serve without --config is a usage error";

@@ -37,6 +37,17 @@ int main(int argc, char** argv) {
   backup->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
   backup->add_option("--to", backup_to, "The new backup file (must not exist).")->required();
 
+  auto* audit = cli.add_subcommand("audit", "Check or export the tamper-evident audit trail.");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "Walk the hash chain and signed checkpoints; name the first bad entry.");
+  verify->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  verify->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  std::string since;
+  auto* export_cmd = audit->add_subcommand("export", "Write audit entries as JSON lines to standard output.");
+  export_cmd->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  export_cmd->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  export_cmd->add_option("--since", since, "Only entries at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).");
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -61,5 +72,7 @@ int main(int argc, char** argv) {
   }
   if (serve->parsed()) return steward::app::Serve(*config);
   if (backup->parsed()) return steward::app::Backup(*config, backup_to);
+  if (verify->parsed()) return steward::app::AuditVerify(*config);
+  if (export_cmd->parsed()) return steward::app::AuditExport(*config, since);
   return kExitUsage;
 }

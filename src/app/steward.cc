@@ -8,16 +8,20 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
+#include "audit/audit.h"
 #include "core/clock.h"
+#include "core/strings.h"
 #include "core/ip.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "site/pages.h"
-#include "store/sqlite.h"
 #include "store/store.h"
 
 #ifndef STEWARD_VERSION
@@ -30,6 +34,24 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kDatabaseFile = "steward.db";
+
+std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/" + kDatabaseFile; }
+
+// Every module's schema, in the order of their layers.
+std::vector<store::Migration> AllMigrations() {
+  std::vector<store::Migration> all;
+  for (const auto& m : audit::Migrations()) all.push_back(m);
+  return all;
+}
+
+// A short fingerprint of the config file as loaded, for the audit trail. (The register's own
+// version replaces it when the register arrives.)
+std::string ConfigFingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return HexEncode(crypto::Hash(buf.str()).substr(0, 8));
+}
 
 std::string Absolute(const std::string& p) { return fs::absolute(p).lexically_normal().string(); }
 
@@ -125,13 +147,18 @@ int Serve(const config::Config& config) {
       .Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                    SystemClock::Instance().Now().time_since_epoch()).count()));
 
-  auto store = store::Store::Open({.path = config.storage.data_dir + "/" + kDatabaseFile,
+  auto store = store::Store::Open({.path = DatabasePath(config),
                                    .readers = static_cast<int>(config.storage.reader_connections),
                                    .write_queue = static_cast<size_t>(config.storage.write_queue),
                                    .metrics = &registry});
   if (!store.ok()) return fail("start.store", store.error());
-  // Modules add their migrations here as they arrive.
-  if (Status s = (*store)->Migrate({}); !s.ok()) return fail("start.migrate", s.error());
+  if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) return fail("start.migrate", s.error());
+  audit::Trail trail(**store, *key, SystemClock::Instance());
+  if (Status s = trail.Append({.actor = "system", .action = "config.loaded",
+                               .details = {{"config", ConfigFingerprint(config.path)}, {"version", STEWARD_VERSION}}});
+      !s.ok()) {
+    return fail("start.audit", s.error());
+  }
 
   auto pages = site::Pages::Load(config.site);
   if (!pages.ok()) return fail("start.site", pages.error());
@@ -166,30 +193,102 @@ int Serve(const config::Config& config) {
   log::Info("steward.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.Shutdown();
   server.Wait();
+  // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
+  if (Status s = trail.Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
   (*store)->Close();
   log::Info("steward.stopped");
   return 0;
 }
 
+namespace {
+
+// Opens an existing site's database and key for a one-off command. Prints the problem and returns
+// nullopt when they are not there.
+struct SiteData {
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<crypto::SecretKey> key;
+};
+
+std::optional<SiteData> OpenExisting(const config::Config& config) {
+  if (Status s = crypto::Init(); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return std::nullopt;
+  }
+  if (!fs::exists(DatabasePath(config))) {
+    std::fprintf(stderr, "steward: no database at %s\n", DatabasePath(config).c_str());
+    return std::nullopt;
+  }
+  auto key = crypto::SecretKey::Load(config.storage.secret_key_file);
+  if (!key.ok()) {
+    std::fprintf(stderr, "steward: %s\n", key.error().message.c_str());
+    return std::nullopt;
+  }
+  // The command runs beside a serving Steward: no integrity scan, and the schema must already be
+  // there (Migrate is a no-op then, and creates it for a database made by an older version).
+  auto store = store::Store::Open({.path = DatabasePath(config), .readers = 1, .check_integrity = false});
+  if (!store.ok() || !(*store)->Migrate(AllMigrations()).ok()) {
+    std::fprintf(stderr, "steward: cannot open the database at %s\n", DatabasePath(config).c_str());
+    return std::nullopt;
+  }
+  return SiteData{std::move(store).value(), std::make_unique<crypto::SecretKey>(std::move(key).value())};
+}
+
+}  // namespace
+
 int Backup(const config::Config& config, const std::string& to) {
   ::umask(077);
-  std::string db = config.storage.data_dir + "/" + kDatabaseFile;
-  if (!fs::exists(db)) {
-    std::fprintf(stderr, "steward: no database at %s\n", db.c_str());
-    return 1;
-  }
-  auto conn = store::SqliteConnection::Open(db, /*create=*/false, /*read_only=*/true);
-  if (!conn.ok()) {
-    std::fprintf(stderr, "steward: %s\n", conn.error().message.c_str());
-    return 1;
-  }
+  auto site = OpenExisting(config);
+  if (!site) return 1;
   std::string target = Absolute(to);
-  if (Status s = (*conn)->BackupTo(target); !s.ok()) {
+  Status s = site->store->Backup(target);
+  audit::Trail trail(*site->store, *site->key, SystemClock::Instance());
+  (void)trail.Append({.actor = "system", .action = "backup.written", .outcome = s.ok() ? "success" : "failure"});
+  if (!s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 1;
   }
   log::Info("backup.written", {{"bytes", static_cast<uint64_t>(fs::file_size(target))}});
   std::printf("Backup written to %s\n", target.c_str());
+  return 0;
+}
+
+int AuditVerify(const config::Config& config) {
+  auto site = OpenExisting(config);
+  if (!site) return 2;
+  std::string public_key = crypto::SigningKey(audit::CheckpointSeed(*site->key)).public_key();
+  audit::VerifyReport report;
+  Status s = site->store->Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(report, audit::Verify(c, public_key));
+    return Ok();
+  });
+  if (!s.ok()) {
+    std::fprintf(stderr, "steward: cannot read the audit trail: %s\n", s.error().message.c_str());
+    return 2;
+  }
+  if (!report.ok()) {
+    std::printf("The audit trail is broken at entry %lld: %s.\n(%lld entries, %lld signed checkpoints read)\n",
+                static_cast<long long>(report.first_bad_seq), report.problem.c_str(),
+                static_cast<long long>(report.entries), static_cast<long long>(report.checkpoints));
+    return 1;
+  }
+  std::printf("The audit trail is intact: %lld entries, %lld signed checkpoints.\n",
+              static_cast<long long>(report.entries), static_cast<long long>(report.checkpoints));
+  return 0;
+}
+
+int AuditExport(const config::Config& config, const std::string& since) {
+  auto site = OpenExisting(config);
+  if (!site) return 2;
+  Status s = site->store->Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, audit::ExportJsonLines(c, since, std::cout));
+    (void)n;
+    return Ok();
+  });
+  std::cout.flush();
+  if (!s.ok()) {
+    std::fprintf(stderr, "steward: cannot read the audit trail: %s\n", s.error().message.c_str());
+    return 2;
+  }
   return 0;
 }
 

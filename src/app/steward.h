@@ -23,7 +23,16 @@ Result<config::Config> LoadConfig(const std::string& path, const Overrides& over
 // the main thread before any other thread starts (it blocks those signals for every thread).
 int Serve(const config::Config& config);
 
-// Writes a consistent copy of the site's database to `to` (a new file). Returns the exit code.
+// Writes a consistent copy of the site's database to `to` (a new file), and audits it. Returns the
+// exit code.
 int Backup(const config::Config& config, const std::string& to);
+
+// Walks the audit trail and its signed checkpoints; prints what it found. Exit 0 when intact, 1
+// when an entry was changed, removed or reordered (naming the first), 2 when it cannot be read.
+int AuditVerify(const config::Config& config);
+
+// Writes the audit entries at or after `since` (RFC 3339; empty: all) to standard output as JSON
+// lines. Returns the exit code.
+int AuditExport(const config::Config& config, const std::string& since);
 
 }  // namespace steward::app

@@ -1,5 +1,6 @@
 #include "core/clock.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace steward {
@@ -22,6 +23,16 @@ std::string FormatRfc3339(SystemTime t) {
   std::tm tm = ToUtc(t);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string FormatRfc3339Millis(SystemTime t) {
+  std::tm tm = ToUtc(t);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  if (ms < 0) ms += 1000;
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
   return buf;
 }
 

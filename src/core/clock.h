@@ -54,6 +54,8 @@ class FakeClock final : public Clock {
 
 // "2026-11-22T10:53:26Z": RFC 3339 in UTC, second precision.
 std::string FormatRfc3339(SystemTime t);
+// "2026-11-22T10:53:26.123Z": RFC 3339 in UTC, millisecond precision. Sorts as text.
+std::string FormatRfc3339Millis(SystemTime t);
 // "Sun, 22 Nov 2026 10:53:26 GMT": the HTTP date (RFC 9110).
 std::string FormatHttpDate(SystemTime t);
 

@@ -86,12 +86,7 @@ void SetLevel(Level level) { g_level = level; }
 bool Enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
 
 std::string Format(Level level, std::string_view event, std::initializer_list<Field> fields) {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::string line = FormatRfc3339(now);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms));
-  line.insert(line.size() - 1, frac);
+  std::string line = FormatRfc3339Millis(std::chrono::system_clock::now());
   line.append(" level=").append(LevelName(level)).append(" event=");
   AppendValue(line, event);
   for (const Field& f : fields) {

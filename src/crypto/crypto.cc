@@ -32,28 +32,75 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string Hash(std::string_view data, std::string_view key) {
+  std::string out(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
+                     reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                     key.empty() ? nullptr : reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  return out;
+}
+
+SigningKey::SigningKey(const std::array<uint8_t, 32>& seed) {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  crypto_sign_seed_keypair(pk, secret_key_.data(), seed.data());
+  public_key_.assign(reinterpret_cast<const char*>(pk), sizeof pk);
+}
+
+SigningKey::~SigningKey() { sodium_memzero(secret_key_.data(), secret_key_.size()); }
+
+std::string SigningKey::Sign(std::string_view message) const {
+  std::string sig(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(), secret_key_.data());
+  return sig;
+}
+
+bool VerifySignature(std::string_view public_key, std::string_view message, std::string_view signature) {
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES || signature.size() != crypto_sign_BYTES) return false;
+  return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+}
+
+Result<std::string> HashPassword(std::string_view password) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return MakeError(ErrorCode::kResourceExhausted, "not enough memory to hash a password");
+  }
+  return std::string(out);
+}
+
+bool VerifyPassword(std::string_view stored, std::string_view password) {
+  if (stored.size() >= crypto_pwhash_STRBYTES) return false;
+  char buf[crypto_pwhash_STRBYTES] = {};
+  std::memcpy(buf, stored.data(), stored.size());
+  return crypto_pwhash_str_verify(buf, password.data(), password.size()) == 0;
+}
+
 Result<SecretKey> SecretKey::LoadOrCreate(const std::string& path) {
+  // Create exclusively, so two processes starting together cannot both write a key.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Load(path);
+    return MakeError(ErrorCode::kIo, "cannot create secret key file " + path + ": " + std::strerror(errno));
+  }
+  SecretKey key;
+  randombytes_buf(key.key_.data(), kSize);
+  ssize_t n = ::write(fd, key.key_.data(), kSize);
+  bool ok = n == static_cast<ssize_t>(kSize) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return MakeError(ErrorCode::kIo, "cannot write secret key file " + path + ": " + std::strerror(errno));
+  }
+  return key;
+}
+
+Result<SecretKey> SecretKey::Load(const std::string& path) {
   SecretKey key;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    // Create exclusively so two processes starting together cannot both write a key.
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      randombytes_buf(key.key_.data(), kSize);
-      ssize_t n = ::write(fd, key.key_.data(), kSize);
-      bool ok = n == static_cast<ssize_t>(kSize) && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!ok) {
-        ::unlink(path.c_str());
-        return MakeError(ErrorCode::kIo, "cannot write secret key file " + path + ": " + std::strerror(errno));
-      }
-      return key;
-    }
-    if (errno != EEXIST) {
-      return MakeError(ErrorCode::kIo, "cannot create secret key file " + path + ": " + std::strerror(errno));
-    }
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  }
+  if (fd < 0 && errno == ENOENT) return MakeError(ErrorCode::kNotFound, "no secret key file at " + path);
   if (fd < 0) {
     return MakeError(ErrorCode::kIo, "cannot read secret key file " + path + ": " + std::strerror(errno));
   }

@@ -28,6 +28,37 @@ std::string RandomHex(size_t bytes);
 // Compares in time that depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
+// BLAKE2b-256 of `data`, keyed when `key` is given (16 to 64 bytes). 32 raw bytes.
+std::string Hash(std::string_view data, std::string_view key = {});
+
+// An Ed25519 key pair made from a 32-byte seed (a derived sub-key), for signatures anyone holding
+// the public key can check.
+class SigningKey {
+ public:
+  explicit SigningKey(const std::array<uint8_t, 32>& seed);
+  ~SigningKey();
+  SigningKey(const SigningKey&) = delete;
+  SigningKey& operator=(const SigningKey&) = delete;
+  // A 64-byte detached signature.
+  std::string Sign(std::string_view message) const;
+  // The 32-byte public key.
+  std::string public_key() const { return public_key_; }
+
+ private:
+  std::string public_key_;
+  std::array<uint8_t, 64> secret_key_{};
+};
+
+// True iff `signature` is `public_key`'s Ed25519 signature of `message`.
+bool VerifySignature(std::string_view public_key, std::string_view message, std::string_view signature);
+
+// Passwords, as argon2id strings with libsodium's INTERACTIVE limits (about 64 MiB and a tenth of a
+// second each): slow on purpose. Call only off the I/O threads, through a bounded pool.
+// Errors: kResourceExhausted when the memory cannot be had.
+Result<std::string> HashPassword(std::string_view password);
+// True iff `password` matches `stored` (an argon2id string). Takes as long as HashPassword.
+bool VerifyPassword(std::string_view stored, std::string_view password);
+
 class SecretKey {
  public:
   static constexpr size_t kSize = 32;
@@ -36,6 +67,8 @@ class SecretKey {
   // Errors: kIo when the file cannot be read or created; kDataLoss when it has the wrong size;
   // kFailedPrecondition when it can be read by group or others.
   static Result<SecretKey> LoadOrCreate(const std::string& path);
+  // Reads the key at `path`; never creates one. Errors as LoadOrCreate, and kNotFound.
+  static Result<SecretKey> Load(const std::string& path);
 
   // A sub-key for one purpose. `context` is exactly 8 characters naming the purpose ("auditsig"),
   // `id` distinguishes keys of the same purpose (a day, a version).

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/strings.h"
+
 namespace steward::crypto {
 namespace {
 
@@ -61,6 +63,44 @@ TEST(RandomTest, HexLengthAndDistinct) {
   EXPECT_TRUE(ConstantTimeEquals(a, a));
   EXPECT_FALSE(ConstantTimeEquals(a, b));
   EXPECT_FALSE(ConstantTimeEquals("a", "ab"));
+}
+
+}  // namespace
+}  // namespace steward::crypto
+
+namespace steward::crypto {
+namespace {
+
+TEST(HashTest, Blake2bKnownAnswerAndKeying) {
+  ASSERT_TRUE(Init().ok());
+  // BLAKE2b-256 of the empty string.
+  EXPECT_EQ(HexEncode(Hash("")), "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+  EXPECT_NE(Hash("abc"), Hash("abc", std::string(32, 'k')));
+  EXPECT_EQ(Hash("abc", std::string(32, 'k')), Hash("abc", std::string(32, 'k')));
+}
+
+TEST(SigningTest, SignsAndRejectsTampering) {
+  ASSERT_TRUE(Init().ok());
+  std::array<uint8_t, 32> seed{};
+  seed.fill(7);
+  SigningKey key(seed);
+  std::string sig = key.Sign("checkpoint 1024");
+  EXPECT_TRUE(VerifySignature(key.public_key(), "checkpoint 1024", sig));
+  EXPECT_FALSE(VerifySignature(key.public_key(), "checkpoint 1025", sig));
+  sig[0] ^= 1;
+  EXPECT_FALSE(VerifySignature(key.public_key(), "checkpoint 1024", sig));
+  EXPECT_EQ(SigningKey(seed).public_key(), key.public_key()) << "the same seed gives the same key";
+}
+
+TEST(PasswordTest, Argon2idRoundTrip) {
+  ASSERT_TRUE(Init().ok());
+  auto stored = HashPassword("correct horse battery staple");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(VerifyPassword(*stored, "correct horse battery staple"));
+  EXPECT_FALSE(VerifyPassword(*stored, "correct horse battery stapler"));
+  EXPECT_FALSE(VerifyPassword("not a hash", "x"));
+  EXPECT_NE(*HashPassword("same"), *HashPassword("same")) << "salted";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -47,6 +48,10 @@ class Connection {
   virtual Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   // Runs one query and returns every row.
   virtual Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Runs one query and calls `row` for each result row in turn, without holding them all; stops
+  // early (with Ok) when `row` returns false.
+  virtual Status ForEach(std::string_view sql, const std::vector<Value>& params,
+                         const std::function<bool(const Row&)>& row) = 0;
   // The rowid of the last INSERT on this connection.
   virtual int64_t LastInsertId() = 0;
 };

@@ -129,9 +129,9 @@ Result<int64_t> SqliteConnection::Exec(std::string_view sql, const std::vector<V
   return static_cast<int64_t>(sqlite3_changes64(db_));
 }
 
-Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std::vector<Value>& params) {
+Status SqliteConnection::ForEach(std::string_view sql, const std::vector<Value>& params,
+                                 const std::function<bool(const Row&)>& row) {
   STEWARD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
-  std::vector<Row> rows;
   int cols = sqlite3_column_count(stmt);
   int rc;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -153,7 +153,10 @@ Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std
         default: values.emplace_back(std::monostate{});
       }
     }
-    rows.emplace_back(std::move(values));
+    if (!row(Row(std::move(values)))) {
+      sqlite3_reset(stmt);
+      return Ok();
+    }
   }
   if (rc != SQLITE_DONE) {
     Error e = SqlError("query failed");
@@ -161,6 +164,15 @@ Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std
     return e;
   }
   sqlite3_reset(stmt);
+  return Ok();
+}
+
+Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std::vector<Value>& params) {
+  std::vector<Row> rows;
+  STEWARD_RETURN_IF_ERROR(ForEach(sql, params, [&rows](const Row& r) {
+    rows.push_back(r);
+    return true;
+  }));
   return rows;
 }
 

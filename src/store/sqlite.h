@@ -22,6 +22,8 @@ class SqliteConnection final : public Connection {
   Status ExecScript(std::string_view sql) override;
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) override;
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) override;
+  Status ForEach(std::string_view sql, const std::vector<Value>& params,
+                 const std::function<bool(const Row&)>& row) override;
   int64_t LastInsertId() override;
 
   // Copies the whole database to a new file at `to` with SQLite's online backup API.

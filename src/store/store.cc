@@ -14,9 +14,12 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   std::unique_ptr<Store> store(new Store(options));
   STEWARD_ASSIGN_OR_RETURN(store->writer_conn_, SqliteConnection::Open(options.path, /*create=*/true,
                                                                        /*read_only=*/false));
-  STEWARD_ASSIGN_OR_RETURN(auto check, store->writer_conn_->Query("PRAGMA quick_check"));
-  if (check.empty() || check[0].Text(0) != "ok") {
-    return MakeError(ErrorCode::kDataLoss, "database " + options.path + " failed its integrity check; restore from a backup");
+  if (options.check_integrity) {
+    STEWARD_ASSIGN_OR_RETURN(auto check, store->writer_conn_->Query("PRAGMA quick_check"));
+    if (check.empty() || check[0].Text(0) != "ok") {
+      return MakeError(ErrorCode::kDataLoss,
+                       "database " + options.path + " failed its integrity check; restore from a backup");
+    }
   }
   for (int i = 0; i < options.readers; ++i) {
     STEWARD_ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(options.path, false, /*read_only=*/true));

@@ -1,0 +1,286 @@
+#include "audit/audit.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+#include "core/strings.h"
+
+namespace steward::audit {
+namespace {
+
+const std::string kZeroHash(32, '\0');
+
+// Canonical bytes of an entry: every field length-prefixed, so no two entries share an encoding.
+std::string Canonical(int64_t seq, const std::string& at, const Entry& e, const std::string& details,
+                      const std::string& prev_hash) {
+  std::string out = "steward-audit-v1\n";
+  auto field = [&out](std::string_view v) {
+    out.append(std::to_string(v.size())).push_back(':');
+    out.append(v).push_back(',');
+  };
+  field(prev_hash);
+  field(std::to_string(seq));
+  field(at);
+  field(e.actor);
+  field(e.action);
+  field(e.target);
+  field(e.outcome);
+  field(e.request_id);
+  field(details);
+  return out;
+}
+
+std::string DetailsJson(const std::vector<std::pair<std::string, std::string>>& details) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : details) j[k] = v;
+  return j.dump();
+}
+
+std::vector<std::pair<std::string, std::string>> ParseDetails(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    out.emplace_back(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  }
+  return out;
+}
+
+std::string CheckpointMessage(int64_t seq, const std::string& hash) {
+  return "steward-audit-checkpoint-v1\n" + std::to_string(seq) + "\n" + hash;
+}
+
+constexpr const char* kColumns = "seq, at, actor, action, target, outcome, request_id, details, prev_hash, hash";
+
+Record ToRecord(const store::Row& r) {
+  Record rec;
+  rec.seq = r.Int(0);
+  rec.at = r.Text(1);
+  rec.entry.actor = r.Text(2);
+  rec.entry.action = r.Text(3);
+  rec.entry.target = r.Text(4);
+  rec.entry.outcome = r.Text(5);
+  rec.entry.request_id = r.Text(6);
+  rec.entry.details = ParseDetails(r.Text(7));
+  rec.prev_hash = r.Text(8);
+  rec.hash = r.Text(9);
+  return rec;
+}
+
+}  // namespace
+
+const std::vector<store::Migration>& Migrations() {
+  static const std::vector<store::Migration> kMigrations = {
+      {"audit", 1, R"sql(
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE INDEX audit_log_action ON audit_log (action, seq);
+CREATE TABLE audit_checkpoints (
+  seq INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  at TEXT NOT NULL
+);
+-- Steward's own code cannot rewrite the trail. Someone with the file can drop these triggers;
+-- the hash chain and the signed checkpoints are what show that they did.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql"},
+  };
+  return kMigrations;
+}
+
+std::array<uint8_t, 32> CheckpointSeed(const crypto::SecretKey& key) { return key.DeriveKey("auditsig"); }
+
+Trail::Trail(store::Store& store, const crypto::SecretKey& key, const Clock& clock, int checkpoint_every)
+    : store_(store), signer_(CheckpointSeed(key)), clock_(clock), checkpoint_every_(checkpoint_every) {}
+
+Status Trail::AppendIn(store::Connection& c, const Entry& entry) {
+  if (entry.actor.empty() || entry.action.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "an audit entry needs an actor and an action");
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto last, c.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  int64_t seq = last.empty() ? 1 : last[0].Int(0) + 1;
+  std::string prev = last.empty() ? kZeroHash : last[0].Text(1);
+  std::string at = FormatRfc3339Millis(clock_.Now());
+  std::string details = DetailsJson(entry.details);
+  std::string hash = crypto::Hash(Canonical(seq, at, entry, details, prev));
+  STEWARD_RETURN_IF_ERROR(c.Exec(
+      "INSERT INTO audit_log (seq, at, actor, action, target, outcome, request_id, details, prev_hash, hash) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {seq, at, entry.actor, entry.action, entry.target, entry.outcome, entry.request_id, details,
+       store::Blob{prev}, store::Blob{hash}}));
+  if (checkpoint_every_ > 0 && seq % checkpoint_every_ == 0) STEWARD_RETURN_IF_ERROR(CheckpointIn(c, seq, hash));
+  return Ok();
+}
+
+Status Trail::Append(const Entry& entry) {
+  return store_.Write([&](store::Connection& c) { return AppendIn(c, entry); });
+}
+
+Status Trail::CheckpointIn(store::Connection& c, int64_t seq, const std::string& hash) {
+  std::string signature = signer_.Sign(CheckpointMessage(seq, hash));
+  STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES (?, ?, ?, ?)",
+                                 {seq, store::Blob{hash}, store::Blob{signature}, FormatRfc3339Millis(clock_.Now())}));
+  return Ok();
+}
+
+Status Trail::Checkpoint() {
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto last, c.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+    if (last.empty()) return Ok();
+    STEWARD_ASSIGN_OR_RETURN(auto done, c.Query("SELECT 1 FROM audit_checkpoints WHERE seq = ?", {last[0].Int(0)}));
+    if (!done.empty()) return Ok();
+    return CheckpointIn(c, last[0].Int(0), last[0].Text(1));
+  });
+}
+
+Result<std::vector<Record>> Trail::List(const Filter& filter) const {
+  if (filter.limit < 1 || filter.limit > 500) return MakeError(ErrorCode::kInvalidArgument, "limit must be 1 to 500");
+  std::string sql = std::string("SELECT ") + kColumns + " FROM audit_log WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (!filter.since.empty()) {
+    sql += " AND at >= ?";
+    params.emplace_back(filter.since);
+  }
+  if (!filter.until.empty()) {
+    sql += " AND at < ?";
+    params.emplace_back(filter.until);
+  }
+  if (!filter.actor.empty()) {
+    sql += " AND actor = ?";
+    params.emplace_back(filter.actor);
+  }
+  if (!filter.action.empty()) {
+    if (filter.action.back() == '.') {
+      // A prefix: "staff." matches "staff.signin". Range rather than LIKE, so no wildcard escapes.
+      sql += " AND action >= ? AND action < ?";
+      params.emplace_back(filter.action);
+      std::string upper = filter.action;
+      upper.back() = '/';  // the character after '.'
+      params.emplace_back(upper);
+    } else {
+      sql += " AND action = ?";
+      params.emplace_back(filter.action);
+    }
+  }
+  if (filter.before_seq > 0) {
+    sql += " AND seq < ?";
+    params.emplace_back(filter.before_seq);
+  }
+  sql += " ORDER BY seq DESC LIMIT ?";
+  params.emplace_back(int64_t{filter.limit});
+  std::vector<Record> records;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    return c.ForEach(sql, params, [&](const store::Row& r) {
+      records.push_back(ToRecord(r));
+      return true;
+    });
+  }));
+  return records;
+}
+
+Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key) {
+  VerifyReport report;
+  auto flag = [&report](int64_t seq, std::string problem) {
+    if (report.first_bad_seq == 0 || seq < report.first_bad_seq) {
+      report.first_bad_seq = seq;
+      report.problem = std::move(problem);
+    }
+  };
+
+  struct Checkpoint {
+    std::string hash, signature;
+  };
+  std::map<int64_t, Checkpoint> checkpoints;
+  STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq", {},
+                                    [&](const store::Row& r) {
+                                      checkpoints[r.Int(0)] = {r.Text(1), r.Text(2)};
+                                      return true;
+                                    }));
+  report.checkpoints = static_cast<int64_t>(checkpoints.size());
+
+  int64_t expected = 1;
+  std::string prev = kZeroHash;
+  int64_t last_good_checkpoint = 0;
+  STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq", {},
+                                    [&](const store::Row& r) {
+    Record rec = ToRecord(r);
+    ++report.entries;
+    if (rec.seq != expected) {
+      flag(expected, rec.seq > expected ? "entry " + std::to_string(expected) + " is missing: removed"
+                                        : "entry " + std::to_string(rec.seq) + " is out of order");
+    }
+    std::string recomputed = crypto::Hash(Canonical(rec.seq, rec.at, rec.entry, r.Text(7), rec.prev_hash));
+    if (recomputed != rec.hash) {
+      flag(rec.seq, "entry " + std::to_string(rec.seq) + " was changed: its content does not match its hash");
+    } else if (rec.prev_hash != prev) {
+      flag(rec.seq, "entry " + std::to_string(rec.seq) + " does not follow the entry before it: removed or reordered");
+    }
+    auto cp = checkpoints.find(rec.seq);
+    if (cp != checkpoints.end()) {
+      if (!crypto::VerifySignature(public_key, CheckpointMessage(rec.seq, cp->second.hash), cp->second.signature)) {
+        flag(rec.seq, "the checkpoint at entry " + std::to_string(rec.seq) + " has a bad signature");
+      } else if (cp->second.hash != rec.hash) {
+        flag(last_good_checkpoint + 1, "entries " + std::to_string(last_good_checkpoint + 1) + " to " +
+                                           std::to_string(rec.seq) + " were rewritten: the signed checkpoint at " +
+                                           std::to_string(rec.seq) + " does not match");
+      } else {
+        last_good_checkpoint = rec.seq;
+      }
+    }
+    prev = rec.hash;
+    expected = rec.seq + 1;
+    return true;
+  }));
+  // A checkpoint past the last entry vouches for entries that are gone.
+  if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
+    flag(expected, "entries from " + std::to_string(expected) + " were removed: a checkpoint vouches for entry " +
+                       std::to_string(checkpoints.rbegin()->first));
+  }
+  return report;
+}
+
+Result<int64_t> ExportJsonLines(store::Connection& c, const std::string& since, std::ostream& out) {
+  int64_t n = 0;
+  STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log WHERE at >= ? ORDER BY seq",
+                                    {since}, [&](const store::Row& r) {
+    Record rec = ToRecord(r);
+    nlohmann::ordered_json j;
+    j["seq"] = rec.seq;
+    j["at"] = rec.at;
+    j["actor"] = rec.entry.actor;
+    j["action"] = rec.entry.action;
+    j["target"] = rec.entry.target;
+    j["outcome"] = rec.entry.outcome;
+    j["request_id"] = rec.entry.request_id;
+    j["details"] = nlohmann::ordered_json::parse(r.Text(7), nullptr, false);
+    j["prev_hash"] = HexEncode(rec.prev_hash);
+    j["hash"] = HexEncode(rec.hash);
+    out << j.dump() << '\n';
+    ++n;
+    return true;
+  }));
+  return n;
+}
+
+}  // namespace steward::audit

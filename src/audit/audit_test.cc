@@ -1,0 +1,198 @@
+#include "audit/audit.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "store/sqlite.h"
+
+namespace steward::audit {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::Init().ok());
+    dir_ = fs::temp_directory_path() / ("steward-audit-" + std::to_string(std::random_device()()));
+    fs::create_directories(dir_);
+    key_ = std::make_unique<crypto::SecretKey>(std::move(crypto::SecretKey::LoadOrCreate(dir_ / "secret.key").value()));
+    store_ = Open(dir_ / "steward.db");
+    trail_ = std::make_unique<Trail>(*store_, *key_, clock_, /*checkpoint_every=*/8);
+  }
+  void TearDown() override {
+    trail_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  static std::unique_ptr<store::Store> Open(const fs::path& path) {
+    auto s = store::Store::Open({.path = path.string(), .readers = 2});
+    EXPECT_TRUE(s.ok());
+    EXPECT_TRUE((*s)->Migrate(Migrations()).ok());
+    return std::move(s).value();
+  }
+  void AppendMany(Trail& trail, int n, int vary_at = -1) {
+    for (int i = 1; i <= n; ++i) {
+      ASSERT_TRUE(trail.Append({.actor = "staff:" + std::to_string(i % 3), .action = i == vary_at ? "staff.forged" : "staff.signin",
+                                .target = "staff:" + std::to_string(i), .details = {{"n", std::to_string(i)}}}).ok());
+      clock_.Advance(std::chrono::seconds(1));
+    }
+  }
+  VerifyReport VerifyNow() {
+    VerifyReport report;
+    EXPECT_TRUE(store_->Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(report, Verify(c, trail_->public_key()));
+      return Ok();
+    }).ok());
+    return report;
+  }
+  // What someone with the database file can do: drop the triggers and edit rows directly.
+  void Tamper(const std::string& sql) {
+    auto c = store::SqliteConnection::Open((dir_ / "steward.db").string(), false, false);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+                                 "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
+                                 "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;" + sql).ok());
+  }
+
+  fs::path dir_;
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  std::unique_ptr<crypto::SecretKey> key_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Trail> trail_;
+};
+
+TEST_F(AuditTest, AppendsListsAndFilters) {
+  AppendMany(*trail_, 20);
+  ASSERT_TRUE(trail_->Append({.actor = "system", .action = "config.loaded", .details = {{"register_version", "abc"}}}).ok());
+  auto newest = trail_->List({.limit = 5});
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 5u);
+  EXPECT_EQ((*newest)[0].seq, 21);
+  EXPECT_EQ((*newest)[0].entry.action, "config.loaded");
+  EXPECT_EQ((*newest)[0].entry.details.at(0).second, "abc");
+  auto page2 = trail_->List({.before_seq = (*newest)[4].seq, .limit = 5});
+  EXPECT_EQ(page2->front().seq, 16);
+  EXPECT_EQ(trail_->List({.actor = "staff:1", .limit = 500})->size(), 7u);
+  EXPECT_EQ(trail_->List({.action = "staff.", .limit = 500})->size(), 20u) << "a prefix";
+  EXPECT_EQ(trail_->List({.action = "staff", .limit = 500})->size(), 0u) << "without the dot, exact";
+  auto window = trail_->List({.since = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'005))),
+                              .until = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'010))), .limit = 500});
+  EXPECT_EQ(window->size(), 5u);
+  EXPECT_FALSE(trail_->List({.limit = 501}).ok());
+  EXPECT_TRUE(VerifyNow().ok());
+}
+
+TEST_F(AuditTest, ConcurrentWritersMakeOneUnbrokenChain) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        EXPECT_TRUE(trail_->Append({.actor = "staff:" + std::to_string(t), .action = "test.write"}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  VerifyReport r = VerifyNow();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.entries, 320);
+  EXPECT_EQ(r.checkpoints, 40);
+}
+
+TEST_F(AuditTest, CodeCannotRewriteTheTrail) {
+  AppendMany(*trail_, 3);
+  Status s = store_->Write([](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE audit_log SET action = 'x' WHERE seq = 2"));
+    return Ok();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("append-only"), std::string::npos);
+  EXPECT_FALSE(store_->Write([](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log"));
+    return Ok();
+  }).ok());
+}
+
+TEST_F(AuditTest, VerifyNamesAChangedEntry) {
+  AppendMany(*trail_, 20);
+  Tamper("UPDATE audit_log SET target = 'staff:99' WHERE seq = 11;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 11);
+  EXPECT_NE(r.problem.find("entry 11 was changed"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, VerifyNamesARemovedEntry) {
+  AppendMany(*trail_, 20);
+  Tamper("DELETE FROM audit_log WHERE seq = 13;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 13);
+  EXPECT_NE(r.problem.find("entry 13 is missing"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, VerifyNamesSwappedEntries) {
+  AppendMany(*trail_, 20);
+  Tamper("UPDATE audit_log SET seq = -1 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6;"
+         "UPDATE audit_log SET seq = 6 WHERE seq = -1;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 5) << r.problem;
+}
+
+TEST_F(AuditTest, VerifyNamesRemovedTrailingEntriesBeforeACheckpoint) {
+  AppendMany(*trail_, 16);  // checkpoints at 8 and 16
+  Tamper("DELETE FROM audit_log WHERE seq >= 14;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 14);
+  EXPECT_NE(r.problem.find("were removed"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, ARewrittenChainFailsAtTheSignedCheckpoint) {
+  AppendMany(*trail_, 20);
+  // The forger recomputes a whole, self-consistent chain (here with Steward's own code, under a
+  // key of their own) in which entry 12 says something else, and puts it in place of the real one.
+  fs::path other = dir_ / "forged";
+  fs::create_directories(other);
+  auto forger_key = crypto::SecretKey::LoadOrCreate((other / "secret.key").string());
+  ASSERT_TRUE(forger_key.ok());
+  {
+    auto forged_store = Open(other / "steward.db");
+    clock_.Set(SystemTime(std::chrono::seconds(1'800'000'000)));  // the same times as the real entries
+    Trail forged(*forged_store, *forger_key, clock_, 8);
+    AppendMany(forged, 20, /*vary_at=*/12);
+  }
+  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() + "' AS forged;"
+         "DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM forged.audit_log;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 9) << r.problem;
+  EXPECT_NE(r.problem.find("were rewritten"), std::string::npos) << r.problem;
+
+  // Bringing the forger's checkpoints too does not help: their signatures are not the site's.
+  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() + "' AS forged;"
+         "DELETE FROM audit_checkpoints; INSERT INTO audit_checkpoints SELECT * FROM forged.audit_checkpoints;");
+  r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 8);
+  EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, CheckpointOnDemandAndExport) {
+  AppendMany(*trail_, 3);
+  ASSERT_TRUE(trail_->Checkpoint().ok());
+  ASSERT_TRUE(trail_->Checkpoint().ok()) << "idempotent";
+  EXPECT_EQ(VerifyNow().checkpoints, 1);
+  std::ostringstream out;
+  ASSERT_TRUE(store_->Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, ExportJsonLines(c, FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'001))), out));
+    EXPECT_EQ(n, 2);
+    return Ok();
+  }).ok());
+  std::string text = out.str();
+  EXPECT_NE(text.find(R"("seq":2,"at":"2027-01-15T08:00:01.000Z","actor":"staff:2","action":"staff.signin")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("details":{"n":"2"})"), std::string::npos);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+}
+
+}  // namespace
+}  // namespace steward::audit
