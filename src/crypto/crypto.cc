@@ -40,6 +40,30 @@ std::string Hash(std::string_view data, std::string_view key) {
   return out;
 }
 
+std::string Seal(std::string_view key, std::string_view plaintext) {
+  STEWARD_CHECK(key.size() == crypto_secretbox_KEYBYTES, "Seal needs a 32-byte key");
+  std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        plaintext.size(), nonce, reinterpret_cast<const unsigned char*>(key.data()));
+  return out;
+}
+
+std::optional<std::string> Unseal(std::string_view key, std::string_view sealed) {
+  if (key.size() != crypto_secretbox_KEYBYTES || sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return std::nullopt;
+  }
+  std::string out(sealed.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()), nonce + crypto_secretbox_NONCEBYTES,
+                                 sealed.size() - crypto_secretbox_NONCEBYTES, nonce,
+                                 reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 SigningKey::SigningKey(const std::array<uint8_t, 32>& seed) {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   crypto_sign_seed_keypair(pk, secret_key_.data(), seed.data());

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,11 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // BLAKE2b-256 of `data`, keyed when `key` is given (16 to 64 bytes). 32 raw bytes.
 std::string Hash(std::string_view data, std::string_view key = {});
+
+// Authenticated encryption (XSalsa20-Poly1305) with a 32-byte key: a random nonce followed by the
+// ciphertext. Unseal returns nullopt when the key is wrong or the box was altered.
+std::string Seal(std::string_view key, std::string_view plaintext);
+std::optional<std::string> Unseal(std::string_view key, std::string_view sealed);
 
 // An Ed25519 key pair made from a 32-byte seed (a derived sub-key), for signatures anyone holding
 // the public key can check.

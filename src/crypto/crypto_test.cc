@@ -92,6 +92,18 @@ TEST(SigningTest, SignsAndRejectsTampering) {
   EXPECT_EQ(SigningKey(seed).public_key(), key.public_key()) << "the same seed gives the same key";
 }
 
+TEST(SealTest, RoundTripAndRefusesTamperingOrTheWrongKey) {
+  ASSERT_TRUE(Init().ok());
+  std::string key(32, 'k'), other(32, 'o');
+  std::string box = Seal(key, "totp secret");
+  EXPECT_EQ(Unseal(key, box), "totp secret");
+  EXPECT_FALSE(Unseal(other, box).has_value());
+  box.back() ^= 1;
+  EXPECT_FALSE(Unseal(key, box).has_value());
+  EXPECT_NE(Seal(key, "x"), Seal(key, "x")) << "a fresh nonce each time";
+  EXPECT_FALSE(Unseal(key, "short").has_value());
+}
+
 TEST(PasswordTest, Argon2idRoundTrip) {
   ASSERT_TRUE(Init().ok());
   auto stored = HashPassword("correct horse battery staple");

@@ -1,0 +1,509 @@
+#include "staff/accounts.h"
+
+#include <fstream>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "crypto/totp.h"
+
+namespace steward::staff {
+namespace {
+
+constexpr auto kSetupLinkLife = std::chrono::hours(24);
+constexpr int kRecoveryCodes = 10;
+
+std::string Id(int64_t id) { return "staff:" + std::to_string(id); }
+
+std::string KeyString(const std::array<uint8_t, 32>& k) { return std::string(reinterpret_cast<const char*>(k.data()), k.size()); }
+
+StaffMember ToStaff(const store::Row& r) {
+  StaffMember s;
+  s.id = r.Int(0);
+  s.email = r.Text(1);
+  s.roles = SplitRoles(r.Text(2));
+  s.disabled = r.Int(3) != 0;
+  s.has_password = !r.IsNull(4);
+  s.totp_enabled = r.Int(5) != 0;
+  s.created_at = r.Text(6);
+  return s;
+}
+
+// Privacy: staff accounts — the email and password hash are read here, and only here.
+constexpr const char* kSelectStaff =
+    "SELECT id, email, roles, disabled, password_hash, totp_enabled, created_at FROM staff";
+
+// Recovery codes: ten groups of 4+4 characters from an alphabet without look-alikes.
+std::string NewRecoveryCode() {
+  static constexpr char kAlphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
+  std::string bytes = crypto::RandomBytes(8);
+  std::string code;
+  for (int i = 0; i < 8; ++i) {
+    if (i == 4) code.push_back('-');
+    code.push_back(kAlphabet[static_cast<unsigned char>(bytes[i]) % (sizeof kAlphabet - 1)]);
+  }
+  return code;
+}
+
+}  // namespace
+
+std::optional<std::string> NormaliseEmail(std::string_view email) {
+  std::string e = ToLower(Trim(email));
+  size_t at = e.find('@');
+  if (e.size() < 3 || e.size() > 254 || at == std::string::npos || at == 0 || at == e.size() - 1 ||
+      e.find('@', at + 1) != std::string::npos) {
+    return std::nullopt;
+  }
+  for (unsigned char c : e) {
+    if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == 0x7f) return std::nullopt;
+  }
+  return e;
+}
+
+Result<PasswordPolicy> PasswordPolicy::Load(const std::string& common_passwords_file) {
+  std::ifstream in(common_passwords_file);
+  if (!in) {
+    return MakeError(ErrorCode::kNotFound,
+                     "common-password list " + common_passwords_file + " is missing (run scripts/install-deps)");
+  }
+  PasswordPolicy p;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) p.common.insert(ToLower(line));
+  }
+  return p;
+}
+
+const std::vector<store::Migration>& Accounts::Migrations() {
+  static const std::vector<store::Migration> kMigrations = {
+      {"staff", 1, R"sql(
+-- Privacy: dataset "staff accounts" (staff email addresses, password hashes, second factors).
+CREATE TABLE staff (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  password_hash TEXT,
+  roles TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  totp_secret BLOB,
+  totp_enabled INTEGER NOT NULL DEFAULT 0,
+  totp_last_step INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE staff_recovery_codes (
+  staff_id INTEGER NOT NULL REFERENCES staff (id),
+  code_hash BLOB NOT NULL,
+  used_at TEXT,
+  PRIMARY KEY (staff_id, code_hash)
+);
+CREATE TABLE staff_setup_tokens (
+  token_hash BLOB PRIMARY KEY,
+  staff_id INTEGER REFERENCES staff (id),
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+);
+-- Sessions are looked up by a keyed hash of the cookie's value: the value itself is never stored.
+CREATE TABLE staff_sessions (
+  id_hash TEXT PRIMARY KEY,
+  staff_id INTEGER NOT NULL REFERENCES staff (id),
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  second_factor_pending INTEGER NOT NULL,
+  device TEXT NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+)sql"},
+  };
+  return kMigrations;
+}
+
+Accounts::Accounts(store::Store& store, audit::Trail& trail, const Clock& clock, const crypto::SecretKey& key,
+                   PasswordPolicy policy)
+    : store_(store),
+      trail_(trail),
+      clock_(clock),
+      hash_key_(KeyString(key.DeriveKey("stafhash"))),
+      totp_key_(KeyString(key.DeriveKey("stafotp_"))),
+      policy_(std::move(policy)),
+      account_throttle_(clock, ThrottlePolicy{}),
+      client_throttle_(clock, ThrottlePolicy{.free_failures = 10, .lock_after = 30,
+                                              .lock_for = std::chrono::minutes(15)}) {}
+
+std::string Accounts::Pseudonym(std::string_view value) const { return HexEncode(crypto::Hash(value, hash_key_)); }
+std::string Accounts::TokenHash(std::string_view token) const { return crypto::Hash(token, hash_key_); }
+
+const std::string& Accounts::DummyHash() const {
+  std::call_once(dummy_once_, [this] {
+    auto h = crypto::HashPassword(crypto::RandomHex(16));
+    dummy_hash_ = h.ok() ? *h : std::string();
+  });
+  return dummy_hash_;
+}
+
+Result<StaffMember> Accounts::Load(store::Connection& c, int64_t id) const {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(std::string(kSelectStaff) + " WHERE id = ?", {id}));
+  if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no staff account " + std::to_string(id));
+  return ToStaff(rows[0]);
+}
+
+Result<int64_t> Accounts::Create(std::string_view email, const std::vector<Role>& roles, const Actor& actor) {
+  auto normal = NormaliseEmail(email);
+  if (!normal) return MakeError(ErrorCode::kInvalidArgument, "Enter an email address in the correct format");
+  if (roles.empty()) return MakeError(ErrorCode::kInvalidArgument, "Choose at least one role");
+  int64_t id = 0;
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto existing, c.Query("SELECT 1 FROM staff WHERE email = ?", {*normal}));
+    if (!existing.empty()) return MakeError(ErrorCode::kAlreadyExists, "A staff account with that email address already exists");
+    // Privacy: staff accounts — stores the staff member's email address.
+    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
+                                   {*normal, JoinRoles(roles), FormatRfc3339Millis(clock_.Now())}));
+    id = c.LastInsertId();
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.created", .target = Id(id),
+                               .request_id = actor.request_id, .details = {{"roles", JoinRoles(roles)}}});
+  }));
+  return id;
+}
+
+Result<StaffMember> Accounts::Find(int64_t id) const {
+  StaffMember out;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(out, Load(c, id));
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::optional<StaffMember>> Accounts::FindByEmail(std::string_view email) const {
+  auto normal = NormaliseEmail(email);
+  if (!normal) return std::optional<StaffMember>();
+  std::optional<StaffMember> out;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(std::string(kSelectStaff) + " WHERE email = ?", {*normal}));
+    if (!rows.empty()) out = ToStaff(rows[0]);
+    return Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<StaffMember>> Accounts::List() const {
+  std::vector<StaffMember> out;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    return c.ForEach(std::string(kSelectStaff) + " ORDER BY email", {}, [&](const store::Row& r) {
+      out.push_back(ToStaff(r));
+      return true;
+    });
+  }));
+  return out;
+}
+
+Result<int64_t> Accounts::Count() const {
+  int64_t n = 0;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM staff"));
+    n = rows[0].Int(0);
+    return Ok();
+  }));
+  return n;
+}
+
+Status Accounts::RequireAnotherAdmin(store::Connection& c, int64_t id) const {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, roles FROM staff WHERE disabled = 0 AND id != ?", {id}));
+  for (const auto& r : rows) {
+    auto roles = SplitRoles(r.Text(1));
+    if (AnyGrants(roles, Permission::kManageStaff)) return Ok();
+  }
+  return MakeError(ErrorCode::kFailedPrecondition, "There must always be at least one active administrator");
+}
+
+Status Accounts::SetRoles(int64_t id, const std::vector<Role>& roles, const Actor& actor) {
+  if (roles.empty()) return MakeError(ErrorCode::kInvalidArgument, "Choose at least one role");
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(StaffMember before, Load(c, id));
+    if (AnyGrants(before.roles, Permission::kManageStaff) && !AnyGrants(roles, Permission::kManageStaff) &&
+        !before.disabled) {
+      STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
+    }
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET roles = ? WHERE id = ?", {JoinRoles(roles), id}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.roles_changed", .target = Id(id),
+                               .request_id = actor.request_id,
+                               .details = {{"from", JoinRoles(before.roles)}, {"to", JoinRoles(roles)}}});
+  });
+}
+
+Status Accounts::SetDisabled(int64_t id, bool disabled, const Actor& actor) {
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(StaffMember before, Load(c, id));
+    if (disabled && AnyGrants(before.roles, Permission::kManageStaff)) STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET disabled = ? WHERE id = ?", {int64_t{disabled}, id}));
+    if (disabled) STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = disabled ? "staff.disabled" : "staff.enabled",
+                               .target = Id(id), .request_id = actor.request_id});
+  });
+}
+
+Result<std::string> Accounts::IssueSetupToken(std::optional<int64_t> staff_id, const Actor& actor) {
+  std::string token = crypto::RandomHex(24);
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    store::Value sid = std::monostate{};
+    if (staff_id) {
+      STEWARD_RETURN_IF_ERROR(Load(c, *staff_id));
+      sid = *staff_id;
+    }
+    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff_setup_tokens (token_hash, staff_id, expires_at) VALUES (?, ?, ?)",
+                                   {store::Blob{TokenHash(token)}, sid, FormatRfc3339Millis(clock_.Now() + kSetupLinkLife)}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.setup_link_issued",
+                               .target = staff_id ? Id(*staff_id) : "first-admin", .request_id = actor.request_id});
+  }));
+  return token;
+}
+
+Result<SetupLink> Accounts::LookupSetupToken(std::string_view token) const {
+  SetupLink link;
+  bool found = false;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(
+        "SELECT t.staff_id, s.email FROM staff_setup_tokens t LEFT JOIN staff s ON s.id = t.staff_id "
+        "WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?",
+        {store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
+    if (rows.empty()) return Ok();
+    found = true;
+    if (!rows[0].IsNull(0)) {
+      link.staff_id = rows[0].Int(0);
+      link.email = rows[0].Text(1);
+    }
+    return Ok();
+  }));
+  if (!found) return MakeError(ErrorCode::kNotFound, "This set-up link has expired or has already been used");
+  return link;
+}
+
+Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view email, std::string_view password,
+                                        const Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(SetupLink link, LookupSetupToken(token));
+  std::string account_email = link.email;
+  if (!link.staff_id) {
+    auto normal = NormaliseEmail(email);
+    if (!normal) return MakeError(ErrorCode::kInvalidArgument, "Enter an email address in the correct format");
+    account_email = *normal;
+  }
+  STEWARD_RETURN_IF_ERROR(CheckPassword(password, account_email));
+  std::string hash;
+  {
+    hashing_.acquire();
+    auto h = crypto::HashPassword(password);
+    hashing_.release();
+    if (!h.ok()) return h.error();
+    hash = std::move(*h);
+  }
+  int64_t id = link.staff_id.value_or(0);
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    // Use the token inside the same write, so two submissions cannot both succeed.
+    STEWARD_ASSIGN_OR_RETURN(int64_t used, c.Exec(
+        "UPDATE staff_setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        {FormatRfc3339Millis(clock_.Now()), store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
+    if (used != 1) return MakeError(ErrorCode::kNotFound, "This set-up link has expired or has already been used");
+    if (!link.staff_id) {
+      STEWARD_ASSIGN_OR_RETURN(auto any, c.Query("SELECT count(*) FROM staff"));
+      if (any[0].Int(0) != 0) {
+        return MakeError(ErrorCode::kFailedPrecondition, "The first administrator has already been set up");
+      }
+      // Privacy: staff accounts — the first administrator's email address.
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
+                                     {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
+      id = c.LastInsertId();
+      STEWARD_RETURN_IF_ERROR(trail_.AppendIn(c, {.actor = actor.id, .action = "staff.created", .target = Id(id),
+                                                  .request_id = actor.request_id,
+                                                  .details = {{"roles", "admin"}, {"via", "first-admin link"}}}));
+    }
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {hash, id}));
+    return trail_.AppendIn(c, {.actor = Id(id), .action = "staff.password_set", .target = Id(id),
+                               .request_id = actor.request_id, .details = {{"via", "set-up link"}}});
+  }));
+  return id;
+}
+
+Status Accounts::SetPassword(int64_t id, std::string_view password, const Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(StaffMember member, Find(id));
+  STEWARD_RETURN_IF_ERROR(CheckPassword(password, member.email));
+  hashing_.acquire();
+  auto hash = crypto::HashPassword(password);
+  hashing_.release();
+  if (!hash.ok()) return hash.error();
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {*hash, id}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.password_set", .target = Id(id),
+                               .request_id = actor.request_id});
+  });
+}
+
+Status Accounts::CheckPassword(std::string_view password, std::string_view email) const {
+  if (password.size() < policy_.min_length) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Password must be " + std::to_string(policy_.min_length) + " characters or more");
+  }
+  if (password.size() > policy_.max_length) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Password must be " + std::to_string(policy_.max_length) + " characters or fewer");
+  }
+  std::string lower = ToLower(password);
+  if (policy_.common.count(lower)) {
+    return MakeError(ErrorCode::kInvalidArgument, "That password is too common. Try three random words");
+  }
+  std::string local = ToLower(email.substr(0, email.find('@')));
+  if (local.size() >= 4 && lower.find(local) != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument, "Password must not contain your email address");
+  }
+  return Ok();
+}
+
+Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password, const std::string& client,
+                                      const Actor& actor) {
+  SignInResult result;
+  std::string normal = NormaliseEmail(email).value_or(ToLower(Trim(email)));
+  std::string account_key = "account:" + Pseudonym(normal);
+  std::string client_key = "client:" + client;
+  Duration wait = std::max(account_throttle_.WaitFor(account_key), client_throttle_.WaitFor(client_key));
+  STEWARD_ASSIGN_OR_RETURN(std::optional<StaffMember> member, FindByEmail(normal));
+  std::string target = member ? Id(member->id) : "";
+  if (wait > Duration::zero()) {
+    result.outcome = SignInOutcome::kThrottled;
+    result.wait = wait;
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous", .action = "staff.signin",
+                                           .target = target, .outcome = "denied", .request_id = actor.request_id,
+                                           .details = {{"reason", "throttled"}}}));
+    return result;
+  }
+
+  std::string stored;
+  if (member && member->has_password) {
+    STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+      // Privacy: staff accounts — reads the password hash to check it.
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT password_hash FROM staff WHERE id = ?", {member->id}));
+      if (!rows.empty()) stored = rows[0].Text(0);
+      return Ok();
+    }));
+  }
+  // The same work whether or not the account exists, so timing reveals nothing.
+  hashing_.acquire();
+  bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
+  hashing_.release();
+
+  if (right && !member->disabled) {
+    account_throttle_.Succeed(account_key);
+    result.outcome = SignInOutcome::kOk;
+    result.second_factor = member->totp_enabled;
+    result.staff = member;
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(member->id), .action = "staff.signin", .target = Id(member->id),
+                                           .outcome = member->totp_enabled ? "password_ok" : "success",
+                                           .request_id = actor.request_id}));
+    return result;
+  }
+  bool account_locked = account_throttle_.Fail(account_key);
+  bool client_locked = client_throttle_.Fail(client_key);
+  std::string reason = !member ? "unknown_account" : (right && member->disabled) ? "disabled" : "wrong_password";
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous", .action = "staff.signin",
+                                         .target = target, .outcome = "failure", .request_id = actor.request_id,
+                                         .details = {{"reason", reason}}}));
+  if (account_locked || client_locked) {
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = "system", .action = "staff.locked", .target = target,
+                                           .request_id = actor.request_id,
+                                           .details = {{"what", account_locked ? "account" : "client"}}}));
+  }
+  result.outcome = SignInOutcome::kBadCredentials;
+  return result;
+}
+
+Result<std::string> Accounts::BeginTotp(int64_t id, const Actor& actor) {
+  std::string secret = crypto::RandomBytes(20);
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(StaffMember m, Load(c, id));
+    if (m.totp_enabled) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
+    // Privacy: staff accounts — the TOTP secret, sealed with a key derived from the site's key.
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_secret = ? WHERE id = ?",
+                                   {store::Blob{crypto::Seal(totp_key_, secret)}, id}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_started", .target = Id(id),
+                               .request_id = actor.request_id});
+  }));
+  return crypto::Base32Encode(secret);
+}
+
+Result<std::vector<std::string>> Accounts::ConfirmTotp(int64_t id, std::string_view code, const Actor& actor) {
+  std::vector<std::string> codes;
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT totp_secret, totp_enabled FROM staff WHERE id = ?", {id}));
+    if (rows.empty() || rows[0].IsNull(0)) return MakeError(ErrorCode::kFailedPrecondition, "Start setting up the second factor first");
+    if (rows[0].Int(1) != 0) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
+    auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
+    if (!secret) return MakeError(ErrorCode::kDataLoss, "the stored second-factor secret cannot be opened");
+    int64_t step = 0;
+    if (!crypto::TotpVerify(*secret, Trim(code), clock_.Now(), &step)) {
+      return MakeError(ErrorCode::kInvalidArgument, "The code is not right. Enter the code your app shows now");
+    }
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_enabled = 1, totp_last_step = ? WHERE id = ?", {step, id}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
+    for (int i = 0; i < kRecoveryCodes; ++i) {
+      codes.push_back(NewRecoveryCode());
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff_recovery_codes (staff_id, code_hash) VALUES (?, ?)",
+                                     {id, store::Blob{TokenHash(codes.back())}}));
+    }
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_enabled", .target = Id(id),
+                               .request_id = actor.request_id});
+  }));
+  return codes;
+}
+
+Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, const std::string& client,
+                                          const Actor& actor) {
+  std::string account_key = "second-factor:" + std::to_string(id);
+  if (account_throttle_.WaitFor(account_key) > Duration::zero() ||
+      client_throttle_.WaitFor("client:" + client) > Duration::zero()) {
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id), .action = "staff.second_factor", .target = Id(id),
+                                           .outcome = "denied", .request_id = actor.request_id,
+                                           .details = {{"reason", "throttled"}}}));
+    return false;
+  }
+  std::string trimmed(Trim(code));
+  bool ok = false;
+  std::string via;
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT totp_secret, totp_last_step FROM staff WHERE id = ? AND totp_enabled = 1", {id}));
+    if (rows.empty()) return Ok();
+    auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
+    int64_t step = 0;
+    if (secret && crypto::TotpVerify(*secret, trimmed, clock_.Now(), &step)) {
+      if (step <= rows[0].Int(1)) return Ok();  // this code was used already
+      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_last_step = ? WHERE id = ?", {step, id}));
+      ok = true;
+      via = "totp";
+      return Ok();
+    }
+    STEWARD_ASSIGN_OR_RETURN(int64_t used, c.Exec(
+        "UPDATE staff_recovery_codes SET used_at = ? WHERE staff_id = ? AND code_hash = ? AND used_at IS NULL",
+        {FormatRfc3339Millis(clock_.Now()), id, store::Blob{TokenHash(ToLower(trimmed))}}));
+    if (used == 1) {
+      ok = true;
+      via = "recovery_code";
+    }
+    return Ok();
+  }));
+  if (ok) {
+    account_throttle_.Succeed(account_key);
+  } else {
+    account_throttle_.Fail(account_key);
+    client_throttle_.Fail("client:" + client);
+  }
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id), .action = "staff.second_factor", .target = Id(id),
+                                         .outcome = ok ? "success" : "failure", .request_id = actor.request_id,
+                                         .details = {{"via", ok ? via : "none"}}}));
+  return ok;
+}
+
+Status Accounts::DisableTotp(int64_t id, const Actor& actor) {
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(Load(c, id));
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
+    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_disabled", .target = Id(id),
+                               .request_id = actor.request_id});
+  });
+}
+
+}  // namespace steward::staff

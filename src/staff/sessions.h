@@ -1,0 +1,70 @@
+// Sessions: server-side sign-in sessions for staff.
+//
+// The cookie carries 32 random bytes; the database holds only a keyed hash of them. A session ends
+// after 30 minutes idle or 12 hours in all (both from the injected clock), at sign-out, or when its
+// owner ends it from their list of sessions. A new session id is issued at every sign-in and again
+// when the second factor is passed, so an id fixed before sign-in is worthless after it.
+//
+// CSRF: each session has a token derived from its id with a keyed hash; every state-changing
+// staff request must carry it (checked in one place, admin::Guard).
+//
+// Thread safety: safe for concurrent use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+namespace steward::staff {
+
+struct SessionPolicy {
+  Duration idle = std::chrono::minutes(30);
+  Duration absolute = std::chrono::hours(12);
+};
+
+struct Session {
+  std::string handle;  // the keyed hash, hex: names the session in lists without revealing it
+  int64_t staff_id = 0;
+  std::string created_at, last_seen_at;
+  bool second_factor_pending = false;
+  std::string device;  // "Firefox on Linux": a summary, never the raw user agent
+};
+
+class Sessions {
+ public:
+  Sessions(store::Store& store, const Clock& clock, const crypto::SecretKey& key, SessionPolicy policy = {});
+
+  // A new session; returns the cookie value.
+  Result<std::string> Create(int64_t staff_id, bool second_factor_pending, const std::string& device);
+  // The live session for a cookie value, or nullopt (unknown, or expired, which also ends it).
+  // Notes the time it was seen (at most once a minute, to spare the writer).
+  Result<std::optional<Session>> Load(std::string_view cookie);
+  // Ends the session with this cookie value / this handle (only if it is `staff_id`'s).
+  Status End(std::string_view cookie);
+  Status EndByHandle(int64_t staff_id, std::string_view handle);
+  // Newest first.
+  Result<std::vector<Session>> ListFor(int64_t staff_id);
+  // Deletes every expired session; returns how many.
+  Result<int64_t> PurgeExpired();
+
+  std::string CsrfToken(std::string_view cookie) const;
+  bool CheckCsrf(std::string_view cookie, std::string_view presented) const;
+
+ private:
+  std::string Handle(std::string_view cookie) const;
+  bool Expired(const Session& s, SystemTime now) const;
+  store::Store& store_;
+  const Clock& clock_;
+  std::string session_key_, csrf_key_;
+  SessionPolicy policy_;
+};
+
+// "Firefox on Linux" from a User-Agent header, for the list of sessions.
+std::string DescribeDevice(std::string_view user_agent);
+
+}  // namespace steward::staff
