@@ -48,6 +48,26 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
   export_cmd->add_option("--since", since, "Only entries at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).");
 
+  auto* staff = cli.add_subcommand("staff", "Manage staff accounts from the command line.");
+  staff->require_subcommand(1);
+  std::string email;
+  std::vector<std::string> roles;
+  bool password_stdin = false;
+  auto* staff_add = staff->add_subcommand("add", "Add a staff account; print a one-time set-up link.");
+  staff_add->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  staff_add->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  staff_add->add_option("--email", email, "Their email address.")->required();
+  staff_add->add_option("--role", roles, "admin, dpo, analyst, caseworker or security (repeat for several).")
+      ->required()->expected(1, -1);
+  staff_add->add_flag("--password-stdin", password_stdin, "Read their password from standard input instead.");
+  auto* staff_list = staff->add_subcommand("list", "List staff accounts.");
+  staff_list->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  staff_list->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  auto* staff_disable = staff->add_subcommand("disable", "Disable a staff account and end its sessions.");
+  staff_disable->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  staff_disable->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  staff_disable->add_option("--email", email, "Their email address.")->required();
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -73,6 +93,9 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return steward::app::Serve(*config);
   if (backup->parsed()) return steward::app::Backup(*config, backup_to);
   if (verify->parsed()) return steward::app::AuditVerify(*config);
+  if (staff_add->parsed()) return steward::app::StaffAdd(*config, email, roles, password_stdin);
+  if (staff_list->parsed()) return steward::app::StaffList(*config);
+  if (staff_disable->parsed()) return steward::app::StaffDisable(*config, email);
   if (export_cmd->parsed()) return steward::app::AuditExport(*config, since);
   return kExitUsage;
 }

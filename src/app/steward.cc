@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "admin/admin.h"
 #include "audit/audit.h"
 #include "core/clock.h"
 #include "core/strings.h"
@@ -22,6 +23,8 @@
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "site/pages.h"
+#include "staff/accounts.h"
+#include "staff/sessions.h"
 #include "store/store.h"
 
 #ifndef STEWARD_VERSION
@@ -41,7 +44,12 @@ std::string DatabasePath(const config::Config& config) { return config.storage.d
 std::vector<store::Migration> AllMigrations() {
   std::vector<store::Migration> all;
   for (const auto& m : audit::Migrations()) all.push_back(m);
+  for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
   return all;
+}
+
+std::string CommonPasswordsFile(const config::Config& config) {
+  return config.site.web_dir + "/generated/common-passwords.txt";
 }
 
 // A short fingerprint of the config file as loaded, for the audit trail. (The register's own
@@ -162,9 +170,16 @@ int Serve(const config::Config& config) {
 
   auto pages = site::Pages::Load(config.site);
   if (!pages.ok()) return fail("start.site", pages.error());
+  auto policy = staff::PasswordPolicy::Load(CommonPasswordsFile(config));
+  if (!policy.ok()) return fail("start.password_policy", policy.error());
+  staff::Accounts accounts(**store, trail, SystemClock::Instance(), *key, std::move(*policy));
+  staff::Sessions sessions(**store, SystemClock::Instance(), *key);
+  (void)sessions.PurgeExpired();
 
   http::Router router;
   (*pages)->AddRoutes(router);
+  admin::Deps admin_deps{config, **pages, accounts, sessions, trail, SystemClock::Instance()};
+  admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 
   http::ServerOptions options;
@@ -184,8 +199,18 @@ int Serve(const config::Config& config) {
                                                                               : config.server.listen_host;
   std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
   log::Info("steward.started", {{"version", STEWARD_VERSION}, {"site", config.site.name}, {"port", server.port()}});
-  std::printf("Steward is serving %s at %s\nHealth: %shealthz  Metrics: %smetrics  Stop: Ctrl-C\n",
-              config.site.name.c_str(), url.c_str(), url.c_str(), url.c_str());
+  std::printf("Steward is serving %s at %s\nHealth: %shealthz  Metrics: %smetrics  Staff: %sadmin  Stop: Ctrl-C\n",
+              config.site.name.c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str());
+  // A site with no staff yet: print a link to set up the first administrator.
+  if (auto n = accounts.Count(); n.ok() && *n == 0) {
+    auto token = accounts.IssueSetupToken(std::nullopt, {});
+    if (token.ok()) {
+      config::Config shown = config;
+      shown.server.listen_port = server.port();
+      std::printf("No staff accounts yet. Set up the first administrator (link valid 24 hours, once):\n  %s\n",
+                  admin::SetupLink(shown, *token).c_str());
+    }
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -249,6 +274,110 @@ int Backup(const config::Config& config, const std::string& to) {
   }
   log::Info("backup.written", {{"bytes", static_cast<uint64_t>(fs::file_size(target))}});
   std::printf("Backup written to %s\n", target.c_str());
+  return 0;
+}
+
+namespace {
+
+// Accounts over an existing site's data, for the staff commands.
+struct StaffTools {
+  SiteData site;
+  std::unique_ptr<audit::Trail> trail;
+  std::unique_ptr<staff::Accounts> accounts;
+};
+
+std::optional<StaffTools> OpenStaff(const config::Config& config) {
+  auto site = OpenExisting(config);
+  if (!site) return std::nullopt;
+  auto policy = staff::PasswordPolicy::Load(CommonPasswordsFile(config));
+  if (!policy.ok()) {
+    std::fprintf(stderr, "steward: %s\n", policy.error().message.c_str());
+    return std::nullopt;
+  }
+  StaffTools t{std::move(*site), nullptr, nullptr};
+  t.trail = std::make_unique<audit::Trail>(*t.site.store, *t.site.key, SystemClock::Instance());
+  t.accounts = std::make_unique<staff::Accounts>(*t.site.store, *t.trail, SystemClock::Instance(), *t.site.key,
+                                                 std::move(*policy));
+  return t;
+}
+
+}  // namespace
+
+int StaffAdd(const config::Config& config, const std::string& email, const std::vector<std::string>& role_names,
+             bool password_stdin) {
+  std::vector<staff::Role> roles;
+  for (const auto& name : role_names) {
+    auto r = staff::ParseRole(name);
+    if (!r) {
+      std::fprintf(stderr, "steward: unknown role '%s' (roles: admin, dpo, analyst, caseworker, security)\n", name.c_str());
+      return 2;
+    }
+    roles.push_back(*r);
+  }
+  auto tools = OpenStaff(config);
+  if (!tools) return 1;
+  staff::Actor cli{"system", ""};
+  std::string password;
+  if (password_stdin) {
+    std::getline(std::cin, password);
+    if (Status s = tools->accounts->CheckPassword(password, email); !s.ok()) {
+      std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+      return 2;
+    }
+  }
+  auto id = tools->accounts->Create(email, roles, cli);
+  if (!id.ok()) {
+    std::fprintf(stderr, "steward: %s\n", id.error().message.c_str());
+    return id.error().code == ErrorCode::kInvalidArgument || id.error().code == ErrorCode::kAlreadyExists ? 2 : 1;
+  }
+  if (password_stdin) {
+    if (Status s = tools->accounts->SetPassword(*id, password, cli); !s.ok()) {
+      std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+      return 1;
+    }
+    std::printf("Added staff account %lld. They can sign in now.\n", static_cast<long long>(*id));
+    return 0;
+  }
+  auto token = tools->accounts->IssueSetupToken(*id, cli);
+  if (!token.ok()) {
+    std::fprintf(stderr, "steward: %s\n", token.error().message.c_str());
+    return 1;
+  }
+  std::printf("Added staff account %lld. Send them this set-up link (valid 24 hours, once):\n  %s\n",
+              static_cast<long long>(*id), admin::SetupLink(config, *token).c_str());
+  return 0;
+}
+
+int StaffList(const config::Config& config) {
+  auto tools = OpenStaff(config);
+  if (!tools) return 1;
+  auto all = tools->accounts->List();
+  if (!all.ok()) {
+    std::fprintf(stderr, "steward: %s\n", all.error().message.c_str());
+    return 1;
+  }
+  for (const auto& m : *all) {
+    // Privacy: staff accounts — printed for the operator who asked, on their terminal only.
+    std::printf("%-5lld %-40s %-30s %s\n", static_cast<long long>(m.id), m.email.c_str(),
+                staff::JoinRoles(m.roles).c_str(),
+                m.disabled ? "disabled" : m.has_password ? "active" : "waiting for set-up");
+  }
+  return 0;
+}
+
+int StaffDisable(const config::Config& config, const std::string& email) {
+  auto tools = OpenStaff(config);
+  if (!tools) return 1;
+  auto m = tools->accounts->FindByEmail(email);
+  if (!m.ok() || !*m) {
+    std::fprintf(stderr, "steward: no staff account with that email address\n");
+    return 2;
+  }
+  if (Status s = tools->accounts->SetDisabled((*m)->id, true, {"system", ""}); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::printf("Disabled staff account %lld and ended its sessions.\n", static_cast<long long>((*m)->id));
   return 0;
 }
 

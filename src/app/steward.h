@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "core/result.h"
@@ -26,6 +27,15 @@ int Serve(const config::Config& config);
 // Writes a consistent copy of the site's database to `to` (a new file), and audits it. Returns the
 // exit code.
 int Backup(const config::Config& config, const std::string& to);
+
+// `steward staff add`: creates a staff account and prints a one-time set-up link, or, with
+// `password_stdin`, reads the password from standard input. Returns the exit code.
+int StaffAdd(const config::Config& config, const std::string& email, const std::vector<std::string>& roles,
+             bool password_stdin);
+// `steward staff list`: one line per account.
+int StaffList(const config::Config& config);
+// `steward staff disable`: disables the account and ends its sessions.
+int StaffDisable(const config::Config& config, const std::string& email);
 
 // Walks the audit trail and its signed checkpoints; prints what it found. Exit 0 when intact, 1
 // when an entry was changed, removed or reordered (naming the first), 2 when it cannot be read.

@@ -62,11 +62,14 @@ Result<std::unique_ptr<Pages>> Pages::Load(const config::Site& site) {
   return pages;
 }
 
-Result<std::string> Pages::Render(std::string_view page, std::string_view title, html::Object data) const {
+Result<std::string> Pages::Render(std::string_view page, std::string_view title, html::Object data,
+                                  html::Object frame) const {
   html::Object site{{"name", site_.name}};
   data["site"] = site;
   STEWARD_ASSIGN_OR_RETURN(std::string main, templates_.Render(page, data));
-  html::Object frame{{"site", site}, {"title", std::string(title)}, {"main", std::move(main)}};
+  frame["site"] = site;
+  frame["title"] = std::string(title);
+  frame["main"] = std::move(main);
   return templates_.Render("layout", frame);
 }
 

@@ -27,8 +27,10 @@ class Pages {
   // that does not parse.
   static Result<std::unique_ptr<Pages>> Load(const config::Site& site);
 
-  // The page template `page` inside the layout, with `data` plus site.name and title.
-  Result<std::string> Render(std::string_view page, std::string_view title, html::Object data) const;
+  // The page template `page` inside the layout, with `data` plus site.name and title. `frame` adds
+  // data for the layout itself (the staff navigation).
+  Result<std::string> Render(std::string_view page, std::string_view title, html::Object data,
+                             html::Object frame = {}) const;
   // The page for an error status; `request` may be null.
   http::Response ErrorPage(int status, const http::Request* request) const;
   // The response for an error a handler got from below (the store, a domain module): the status

@@ -1,0 +1,679 @@
+#include "admin/admin.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "core/log.h"
+#include "core/strings.h"
+#include "crypto/crypto.h"
+#include "html/template.h"
+
+namespace steward::admin {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+using staff::Permission;
+
+constexpr const char* kPresessionCookie = "steward_presession";
+
+// What a guarded handler knows about the person making the request.
+struct Context {
+  staff::StaffMember me;
+  staff::Session session;
+  std::string cookie;  // the session cookie's value
+  std::string csrf;    // the session's CSRF token, for forms on the page
+  http::Params form;   // the parsed form of a POST
+  staff::Actor actor;
+};
+
+using StaffHandler = std::function<Response(Request&, Context&)>;
+
+std::string CookieValue(const Request& req, std::string_view name) {
+  for (const auto& [k, v] : req.Cookies()) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::vector<std::string> All(const http::Params& params, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : params) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+std::string Field(const http::Params& params, std::string_view name) {
+  const std::string* v = http::Find(params, name);
+  return v ? *v : std::string();
+}
+
+// GOV.UK error summary items, with first/last marks for the template.
+html::List Errors(const std::vector<std::pair<std::string, std::string>>& errors) {
+  html::List out;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    out.push_back(html::Object{{"field", errors[i].first}, {"message", errors[i].second},
+                               {"first", i == 0}, {"last", i + 1 == errors.size()}});
+  }
+  return out;
+}
+
+html::List Marked(html::List items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    html::Object o = items[i].AsObject() ? *items[i].AsObject() : html::Object{};
+    o["first"] = i == 0;
+    o["last"] = i + 1 == items.size();
+    items[i] = o;
+  }
+  return items;
+}
+
+std::string RoleTitles(const std::vector<staff::Role>& roles) {
+  std::string out;
+  for (staff::Role r : roles) {
+    if (!out.empty()) out += ", ";
+    out += staff::RoleTitle(r);
+  }
+  return out;
+}
+
+html::List RoleChoices(const std::vector<staff::Role>& checked) {
+  html::List out;
+  for (staff::Role r : staff::AllRoles()) {
+    out.push_back(html::Object{{"name", std::string(staff::RoleName(r))}, {"title", std::string(staff::RoleTitle(r))},
+                               {"checked", std::find(checked.begin(), checked.end(), r) != checked.end()}});
+  }
+  return out;
+}
+
+std::vector<staff::Role> ChosenRoles(const http::Params& form) {
+  std::vector<staff::Role> out;
+  for (const auto& name : All(form, "role")) {
+    if (auto r = staff::ParseRole(name)) out.push_back(*r);
+  }
+  return out;
+}
+
+// Only a path on the staff pages: never another site, never a protocol-relative URL.
+std::string SafeNext(const std::string& next) {
+  if (!next.starts_with("/admin") || next.find("//") != std::string::npos || next.find('\\') != std::string::npos ||
+      next.starts_with("/admin/login") || next.starts_with("/admin/logout")) {
+    return "/admin";
+  }
+  return next;
+}
+
+// An RFC 3339 prefix such as "2026-11-01" or "2026-11-01T09:00"; anything else is dropped.
+std::string TimeFilter(const std::string& text) {
+  if (text.size() > 30) return {};
+  for (char c : text) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == 'T' || c == ':' || c == '.' || c == 'Z')) return {};
+  }
+  return text;
+}
+
+std::string StaffId(int64_t id) { return "staff:" + std::to_string(id); }
+
+class Admin : public std::enable_shared_from_this<Admin> {
+ public:
+  explicit Admin(const Deps& deps) : d_(deps) {}
+
+  void AddAll(http::Router& router) {
+    // Open routes: no session yet.
+    router.Get("/admin/login", [self = shared_from_this()](Request& r) { return self->LoginPage(r); }, kBlocking);
+    router.Post("/admin/login", [self = shared_from_this()](Request& r) { return self->LoginSubmit(r); }, kBlocking);
+    router.Get("/admin/login/code", [self = shared_from_this()](Request& r) { return self->CodePage(r); }, kBlocking);
+    router.Post("/admin/login/code", [self = shared_from_this()](Request& r) { return self->CodeSubmit(r); }, kBlocking);
+    router.Get("/admin/setup/{token}", [self = shared_from_this()](Request& r) { return self->SetupPage(r); }, kBlocking);
+    router.Post("/admin/setup/{token}", [self = shared_from_this()](Request& r) { return self->SetupSubmit(r); }, kBlocking);
+
+    Add(router, Method::kGet, "/admin", &Admin::Home);
+    Add(router, Method::kPost, "/admin/logout", &Admin::Logout);
+    Add(router, Method::kGet, "/admin/sessions", &Admin::SessionsPage);
+    Add(router, Method::kPost, "/admin/sessions/{handle}/end", &Admin::EndSession);
+    Add(router, Method::kGet, "/admin/account/second-factor", &Admin::SecondFactorPage);
+    Add(router, Method::kPost, "/admin/account/second-factor/start", &Admin::SecondFactorStart);
+    Add(router, Method::kPost, "/admin/account/second-factor/confirm", &Admin::SecondFactorConfirm);
+    Add(router, Method::kPost, "/admin/account/second-factor/remove", &Admin::SecondFactorRemove);
+    Add(router, Method::kGet, "/admin/staff", &Admin::StaffList);
+    Add(router, Method::kPost, "/admin/staff", &Admin::StaffAdd);
+    Add(router, Method::kGet, "/admin/staff/{id}", &Admin::StaffMemberPage);
+    Add(router, Method::kPost, "/admin/staff/{id}/roles", &Admin::StaffRoles);
+    Add(router, Method::kPost, "/admin/staff/{id}/disable", &Admin::StaffDisable);
+    Add(router, Method::kPost, "/admin/staff/{id}/enable", &Admin::StaffEnable);
+    Add(router, Method::kPost, "/admin/staff/{id}/setup-link", &Admin::StaffSetupLink);
+    Add(router, Method::kGet, "/admin/audit", &Admin::AuditPage);
+  }
+
+ private:
+  static constexpr http::RouteOptions kBlocking{.blocking = true};
+  using Member = Response (Admin::*)(Request&, Context&);
+
+  // Adds a staff route through the guard. The route must be in the permission table.
+  void Add(http::Router& router, Method method, std::string_view pattern, Member handler) {
+    auto it = std::find_if(StaffRoutes().begin(), StaffRoutes().end(),
+                           [&](const StaffRoute& r) { return r.method == method && r.pattern == pattern; });
+    STEWARD_CHECK(it != StaffRoutes().end(), "every staff route needs an entry in StaffRoutes()");
+    Permission permission = it->permission;
+    router.Add(method, std::string(pattern),
+               [self = shared_from_this(), permission, handler](Request& req) {
+                 return self->Guard(req, permission, handler);
+               },
+               kBlocking);
+  }
+
+  // The one place staff requests are checked: session, second factor, permission, CSRF.
+  Response Guard(Request& req, Permission permission, Member handler) {
+    Context ctx;
+    ctx.cookie = CookieValue(req, SessionCookieName(req.https));
+    auto session = d_.sessions.Load(ctx.cookie);
+    if (!session.ok()) return d_.pages.ErrorFor(session.error(), req);
+    if (!*session) {
+      std::string next = req.method == Method::kGet ? "?next=" + http::PercentEncode(req.target) : "";
+      return Response::Redirect("/admin/login" + next);
+    }
+    if ((*session)->second_factor_pending) return Response::Redirect("/admin/login/code");
+    auto me = d_.accounts.Find((*session)->staff_id);
+    if (!me.ok() || me->disabled) {
+      (void)d_.sessions.End(ctx.cookie);
+      return Response::Redirect("/admin/login");
+    }
+    ctx.me = std::move(*me);
+    ctx.session = std::move(**session);
+    ctx.csrf = d_.sessions.CsrfToken(ctx.cookie);
+    ctx.actor = {StaffId(ctx.me.id), req.request_id};
+    if (!staff::AnyGrants(ctx.me.roles, permission)) {
+      (void)d_.trail.Append({.actor = ctx.actor.id, .action = "access.denied", .target = req.route,
+                             .outcome = "denied", .request_id = req.request_id,
+                             .details = {{"needs", std::string(staff::PermissionName(permission))}}});
+      return d_.pages.ErrorPage(403, &req);
+    }
+    if (req.method != Method::kGet && req.method != Method::kHead) {
+      auto form = req.Form();
+      if (!form.ok()) return d_.pages.ErrorPage(400, &req);
+      if (!d_.sessions.CheckCsrf(ctx.cookie, Field(*form, "csrf_token"))) {
+        (void)d_.trail.Append({.actor = ctx.actor.id, .action = "csrf.rejected", .target = req.route,
+                               .outcome = "denied", .request_id = req.request_id});
+        return d_.pages.ErrorPage(403, &req);
+      }
+      ctx.form = std::move(*form);
+    }
+    return (this->*handler)(req, ctx);
+  }
+
+  // A staff page: the template inside the layout, with the staff navigation.
+  Response Page(Request& req, const Context& ctx, std::string_view tmpl, std::string_view title, html::Object data,
+                std::string_view current, int status = 200) {
+    data["csrf_token"] = ctx.csrf;
+    html::List nav;
+    auto item = [&](std::string href, std::string text, bool allowed) {
+      if (allowed) nav.push_back(html::Object{{"href", href}, {"text", text}, {"current", href == current}});
+    };
+    item("/admin", "Home", true);
+    item("/admin/staff", "Staff", staff::AnyGrants(ctx.me.roles, Permission::kManageStaff));
+    item("/admin/audit", "Audit trail", staff::AnyGrants(ctx.me.roles, Permission::kReadAudit));
+    item("/admin/sessions", "Your sessions", true);
+    item("/admin/account/second-factor", "Security codes", true);
+    html::Object admin{{"email", ctx.me.email}, {"csrf_token", ctx.csrf}, {"nav", nav}};
+    auto page = d_.pages.Render(tmpl, title, std::move(data), html::Object{{"admin", admin}});
+    if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
+    return Response::Html(std::move(*page), status);
+  }
+
+  // A page for someone not signed in (sign-in, set-up), with a pre-session CSRF token.
+  Response OpenPage(Request& req, std::string_view tmpl, std::string_view title, html::Object data, int status = 200) {
+    std::string pre = CookieValue(req, kPresessionCookie);
+    bool fresh = pre.size() != 64;
+    if (fresh) pre = crypto::RandomHex(32);
+    data["csrf_token"] = d_.sessions.CsrfToken("pre:" + pre);
+    auto page = d_.pages.Render(tmpl, title, std::move(data));
+    if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
+    Response r = Response::Html(std::move(*page), status);
+    if (fresh) {
+      r.cookies.push_back(http::SetCookie{.name = kPresessionCookie, .value = pre, .max_age_seconds = 3600,
+                                          .secure = req.https, .http_only = true,
+                                          .same_site = http::SameSite::kStrict});
+    }
+    return r;
+  }
+
+  bool PresessionCsrfOk(const Request& req, const http::Params& form) {
+    std::string pre = CookieValue(req, kPresessionCookie);
+    return pre.size() == 64 && d_.sessions.CheckCsrf("pre:" + pre, Field(form, "csrf_token"));
+  }
+
+  http::SetCookie SessionCookie(const Request& req, std::string value) {
+    return http::SetCookie{.name = SessionCookieName(req.https), .value = std::move(value), .secure = req.https,
+                           .http_only = true, .same_site = http::SameSite::kStrict};
+  }
+
+  std::string ClientKey(const Request& req) {
+    // Privacy: the client's address is reduced to a keyed hash here, for throttling only.
+    return d_.accounts.Pseudonym(req.client_ip ? req.client_ip->ToString() : "unknown");
+  }
+
+  // ---- Signing in -----------------------------------------------------------------------------
+
+  Response LoginPage(Request& req) {
+    auto query = req.Query();
+    http::Params q = query.ok() ? *query : http::Params{};
+    html::Object data{{"next", SafeNext(Field(q, "next"))}};
+    if (http::Find(q, "signed_out")) data["notice"] = "You have signed out.";
+    if (http::Find(q, "setup")) data["notice"] = "Your password is saved. You can now sign in.";
+    return OpenPage(req, "admin_login", "Sign in", std::move(data));
+  }
+
+  Response LoginSubmit(Request& req) {
+    auto form = req.Form();
+    if (!form.ok()) return d_.pages.ErrorPage(400, &req);
+    if (!PresessionCsrfOk(req, *form)) return d_.pages.ErrorPage(403, &req);
+    std::string email = std::string(Trim(Field(*form, "email")));
+    std::string password = Field(*form, "password");
+    std::string next = SafeNext(Field(*form, "next"));
+    std::vector<std::pair<std::string, std::string>> errors;
+    html::Object data{{"email", email}, {"next", next}};
+    if (email.empty()) {
+      errors.emplace_back("email", "Enter your email address");
+      data["email_error"] = "Enter your email address";
+    }
+    if (password.empty()) {
+      errors.emplace_back("password", "Enter your password");
+      data["password_error"] = "Enter your password";
+    }
+    if (errors.empty()) {
+      auto result = d_.accounts.SignIn(email, password, ClientKey(req), {"anonymous", req.request_id});
+      if (!result.ok()) return d_.pages.ErrorFor(result.error(), req);
+      if (result->outcome == staff::SignInOutcome::kOk) {
+        std::string old = CookieValue(req, SessionCookieName(req.https));
+        if (!old.empty()) (void)d_.sessions.End(old);  // never carry a session across a sign-in
+        auto cookie = d_.sessions.Create(result->staff->id, result->second_factor,
+                                         staff::DescribeDevice(req.Header("User-Agent")));
+        if (!cookie.ok()) return d_.pages.ErrorFor(cookie.error(), req);
+        Response r = Response::Redirect(result->second_factor ? "/admin/login/code" : next);
+        r.cookies.push_back(SessionCookie(req, *cookie));
+        return r;
+      }
+      std::string message = "Enter a correct email address and password";
+      if (result->outcome == staff::SignInOutcome::kThrottled) {
+        auto minutes = std::chrono::duration_cast<std::chrono::minutes>(result->wait).count();
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(result->wait).count();
+        message = "You have tried to sign in too many times. Wait " +
+                  (minutes >= 1 ? std::to_string(minutes + 1) + " minutes" : std::to_string(seconds + 1) + " seconds") +
+                  " and try again";
+      }
+      errors.emplace_back("email", message);
+      data["email_error"] = message;
+    }
+    data["errors"] = Errors(errors);
+    return OpenPage(req, "admin_login", "Sign in", std::move(data), 200);
+  }
+
+  // The session waiting for its second factor, if the cookie names one.
+  std::optional<staff::Session> PendingSession(const Request& req, std::string& cookie) {
+    cookie = CookieValue(req, SessionCookieName(req.https));
+    auto s = d_.sessions.Load(cookie);
+    if (!s.ok() || !*s || !(*s)->second_factor_pending) return std::nullopt;
+    return **s;
+  }
+
+  Response CodePage(Request& req) {
+    std::string cookie;
+    if (!PendingSession(req, cookie)) return Response::Redirect("/admin/login");
+    auto page = d_.pages.Render("admin_code", "Enter your security code",
+                                html::Object{{"csrf_token", d_.sessions.CsrfToken(cookie)}});
+    if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
+    return Response::Html(std::move(*page));
+  }
+
+  Response CodeSubmit(Request& req) {
+    std::string cookie;
+    auto pending = PendingSession(req, cookie);
+    if (!pending) return Response::Redirect("/admin/login");
+    auto form = req.Form();
+    if (!form.ok()) return d_.pages.ErrorPage(400, &req);
+    if (!d_.sessions.CheckCsrf(cookie, Field(*form, "csrf_token"))) return d_.pages.ErrorPage(403, &req);
+    auto ok = d_.accounts.VerifySecondFactor(pending->staff_id, Field(*form, "code"), ClientKey(req),
+                                             {StaffId(pending->staff_id), req.request_id});
+    if (!ok.ok()) return d_.pages.ErrorFor(ok.error(), req);
+    if (!*ok) {
+      std::string message = "The code is not right. Enter the code your app shows now, or a recovery code";
+      auto page = d_.pages.Render("admin_code", "Enter your security code",
+                                  html::Object{{"csrf_token", d_.sessions.CsrfToken(cookie)},
+                                               {"code_error", message}, {"errors", Errors({{"code", message}})}});
+      if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
+      return Response::Html(std::move(*page));
+    }
+    // A new id once the second factor is passed.
+    (void)d_.sessions.End(cookie);
+    auto fresh = d_.sessions.Create(pending->staff_id, false, pending->device);
+    if (!fresh.ok()) return d_.pages.ErrorFor(fresh.error(), req);
+    Response r = Response::Redirect("/admin");
+    r.cookies.push_back(SessionCookie(req, *fresh));
+    return r;
+  }
+
+  Response SetupPage(Request& req) {
+    auto link = d_.accounts.LookupSetupToken(req.PathParam("token"));
+    if (!link.ok()) return ExpiredLink(req);
+    return OpenPage(req, "admin_setup", link->staff_id ? "Choose your password" : "Set up the first administrator",
+                    html::Object{{"first_admin", !link->staff_id}, {"email", link->email}});
+  }
+
+  Response ExpiredLink(Request& req) {
+    auto page = d_.pages.Render("error", "Set-up link not valid",
+                                html::Object{{"heading", "This set-up link has expired or has already been used"},
+                                             {"message", "Ask an administrator for a new one."}});
+    if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
+    return Response::Html(std::move(*page), 404);
+  }
+
+  Response SetupSubmit(Request& req) {
+    std::string token(req.PathParam("token"));
+    auto link = d_.accounts.LookupSetupToken(token);
+    if (!link.ok()) return ExpiredLink(req);
+    auto form = req.Form();
+    if (!form.ok()) return d_.pages.ErrorPage(400, &req);
+    if (!PresessionCsrfOk(req, *form)) return d_.pages.ErrorPage(403, &req);
+    std::string email = std::string(Trim(Field(*form, "email")));
+    std::string password = Field(*form, "password");
+    html::Object data{{"first_admin", !link->staff_id}, {"email", link->staff_id ? link->email : email}};
+    std::vector<std::pair<std::string, std::string>> errors;
+    if (password != Field(*form, "confirm")) {
+      errors.emplace_back("confirm", "The passwords do not match");
+      data["confirm_error"] = "The passwords do not match";
+    } else {
+      auto id = d_.accounts.CompleteSetup(token, email, password, {"anonymous", req.request_id});
+      if (id.ok()) return Response::Redirect("/admin/login?setup=1");
+      if (id.error().code != ErrorCode::kInvalidArgument) return d_.pages.ErrorFor(id.error(), req);
+      bool about_email = id.error().message.find("email address in the correct format") != std::string::npos;
+      errors.emplace_back(about_email ? "email" : "password", id.error().message);
+      data[about_email ? "email_error" : "password_error"] = id.error().message;
+    }
+    data["errors"] = Errors(errors);
+    return OpenPage(req, "admin_setup", "Choose your password", std::move(data));
+  }
+
+  // ---- Signed in ------------------------------------------------------------------------------
+
+  Response Home(Request& req, Context& ctx) {
+    html::List roles;
+    for (staff::Role r : ctx.me.roles) roles.push_back(html::Object{{"title", std::string(staff::RoleTitle(r))}});
+    html::List cards;
+    auto card = [&](bool allowed, std::string href, std::string title, std::string text) {
+      if (allowed) cards.push_back(html::Object{{"href", href}, {"title", title}, {"text", text}});
+    };
+    card(staff::AnyGrants(ctx.me.roles, Permission::kManageStaff), "/admin/staff", "Staff accounts",
+         "Add staff, choose their roles, disable accounts.");
+    card(staff::AnyGrants(ctx.me.roles, Permission::kReadAudit), "/admin/audit", "Audit trail",
+         "Every privacy-relevant action: sign-ins, staff changes, configuration, backups.");
+    card(true, "/admin/sessions", "Your sessions", "Where you are signed in, and ending sessions you do not recognise.");
+    card(true, "/admin/account/second-factor", "Security codes",
+         ctx.me.totp_enabled ? "Your account asks for a code from your app." : "Add a code from an app to signing in.");
+    return Page(req, ctx, "admin_home", "Staff pages", html::Object{{"email", ctx.me.email}, {"roles", Marked(roles)},
+                                                                  {"cards", cards}}, "/admin");
+  }
+
+  Response Logout(Request& req, Context& ctx) {
+    (void)d_.sessions.End(ctx.cookie);
+    (void)d_.trail.Append({.actor = ctx.actor.id, .action = "staff.signout", .target = ctx.actor.id,
+                           .request_id = req.request_id});
+    Response r = Response::Redirect("/admin/login?signed_out=1");
+    r.cookies.push_back(http::SetCookie::Expired(SessionCookieName(req.https)));
+    r.cookies.back().secure = req.https;
+    r.cookies.back().same_site = http::SameSite::kStrict;
+    return r;
+  }
+
+  Response SessionsPage(Request& req, Context& ctx) {
+    auto list = d_.sessions.ListFor(ctx.me.id);
+    if (!list.ok()) return d_.pages.ErrorFor(list.error(), req);
+    html::List rows;
+    for (const auto& s : *list) {
+      rows.push_back(html::Object{{"handle", s.handle}, {"device", s.device}, {"created_at", s.created_at.substr(0, 16)},
+                                  {"last_seen_at", s.last_seen_at.substr(0, 16)}, {"current", s.handle == ctx.session.handle}});
+    }
+    auto q = req.Query();
+    html::Object data{{"sessions", rows}};
+    if (q.ok() && http::Find(*q, "ended")) data["notice"] = "The session has ended.";
+    return Page(req, ctx, "admin_sessions", "Your sessions", std::move(data), "/admin/sessions");
+  }
+
+  Response EndSession(Request& req, Context& ctx) {
+    Status s = d_.sessions.EndByHandle(ctx.me.id, req.PathParam("handle"));
+    if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
+    (void)d_.trail.Append({.actor = ctx.actor.id, .action = "staff.session_ended", .target = ctx.actor.id,
+                           .request_id = req.request_id});
+    return Response::Redirect("/admin/sessions?ended=1");
+  }
+
+  Response SecondFactorPage(Request& req, Context& ctx) {
+    return Page(req, ctx, "admin_second_factor", "Security codes", html::Object{{"enabled", ctx.me.totp_enabled}},
+                "/admin/account/second-factor");
+  }
+
+  Response SecondFactorWithSecret(Request& req, Context& ctx, const std::string& secret, std::string error) {
+    std::string issuer = http::PercentEncode(d_.config.site.name);
+    std::string uri = "otpauth://totp/" + issuer + ":" + http::PercentEncode(ctx.me.email) + "?secret=" + secret +
+                      "&issuer=" + issuer + "&algorithm=SHA1&digits=6&period=30";
+    html::Object data{{"enabled", false}, {"secret", secret}, {"uri", uri}};
+    if (!error.empty()) {
+      data["code_error"] = error;
+      data["errors"] = Errors({{"code", error}});
+    }
+    return Page(req, ctx, "admin_second_factor", "Security codes", std::move(data), "/admin/account/second-factor");
+  }
+
+  Response SecondFactorStart(Request& req, Context& ctx) {
+    auto secret = d_.accounts.BeginTotp(ctx.me.id, ctx.actor);
+    if (!secret.ok()) return d_.pages.ErrorFor(secret.error(), req);
+    return SecondFactorWithSecret(req, ctx, *secret, "");
+  }
+
+  Response SecondFactorConfirm(Request& req, Context& ctx) {
+    auto codes = d_.accounts.ConfirmTotp(ctx.me.id, Field(ctx.form, "code"), ctx.actor);
+    if (!codes.ok()) {
+      if (codes.error().code != ErrorCode::kInvalidArgument) return d_.pages.ErrorFor(codes.error(), req);
+      // The secret is stored sealed and never shown twice: a wrong code means starting again.
+      auto again = d_.accounts.BeginTotp(ctx.me.id, ctx.actor);
+      if (!again.ok()) return d_.pages.ErrorFor(again.error(), req);
+      return SecondFactorWithSecret(req, ctx, *again, "The code is not right. Add this new key to your app and try again");
+    }
+    html::List list;
+    for (const auto& c : *codes) list.push_back(html::Object{{"code", c}});
+    return Page(req, ctx, "admin_second_factor", "Security codes",
+                html::Object{{"enabled", true}, {"codes", Marked(list)}}, "/admin/account/second-factor");
+  }
+
+  Response SecondFactorRemove(Request& req, Context& ctx) {
+    Status s = d_.accounts.DisableTotp(ctx.me.id, ctx.actor);
+    if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
+    return Response::Redirect("/admin/account/second-factor");
+  }
+
+  // ---- Staff accounts (admin) -----------------------------------------------------------------
+
+  Response StaffListWith(Request& req, Context& ctx, html::Object data, int status = 200) {
+    auto all = d_.accounts.List();
+    if (!all.ok()) return d_.pages.ErrorFor(all.error(), req);
+    html::List rows;
+    for (const auto& m : *all) {
+      std::string state = m.disabled ? "Disabled" : m.has_password ? "Active" : "Waiting for set-up";
+      rows.push_back(html::Object{{"id", m.id}, {"email", m.email}, {"roles", RoleTitles(m.roles)}, {"status", state},
+                                  {"disabled", m.disabled}, {"pending", !m.disabled && !m.has_password}});
+    }
+    data["staff"] = rows;
+    if (data.find("roles") == data.end()) data["roles"] = RoleChoices({});
+    return Page(req, ctx, "admin_staff", "Staff accounts", std::move(data), "/admin/staff", status);
+  }
+
+  Response StaffList(Request& req, Context& ctx) { return StaffListWith(req, ctx, {}); }
+
+  Response StaffAdd(Request& req, Context& ctx) {
+    std::string email = std::string(Trim(Field(ctx.form, "email")));
+    auto roles = ChosenRoles(ctx.form);
+    std::vector<std::pair<std::string, std::string>> errors;
+    html::Object data{{"email", email}, {"roles", RoleChoices(roles)}};
+    if (roles.empty()) {
+      errors.emplace_back("roles", "Choose at least one role");
+      data["roles_error"] = "Choose at least one role";
+    }
+    if (errors.empty()) {
+      auto id = d_.accounts.Create(email, roles, ctx.actor);
+      if (id.ok()) {
+        auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
+        if (!token.ok()) return d_.pages.ErrorFor(token.error(), req);
+        return StaffListWith(req, ctx, html::Object{{"added", html::Object{{"email", email}, {"link", SetupLink(d_.config, *token)}}}});
+      }
+      if (id.error().code != ErrorCode::kInvalidArgument && id.error().code != ErrorCode::kAlreadyExists) {
+        return d_.pages.ErrorFor(id.error(), req);
+      }
+      errors.emplace_back("email", id.error().message);
+      data["email_error"] = id.error().message;
+    }
+    data["errors"] = Errors(errors);
+    return StaffListWith(req, ctx, std::move(data));
+  }
+
+  Response MemberPage(Request& req, Context& ctx, int64_t id, html::Object data) {
+    auto m = d_.accounts.Find(id);
+    if (!m.ok()) return d_.pages.ErrorFor(m.error(), req);
+    std::string state = m->disabled ? "Disabled" : m->has_password ? "Active" : "Waiting for set-up";
+    data["member"] = html::Object{{"id", m->id}, {"email", m->email}, {"status", state}, {"disabled", m->disabled},
+                                  {"created_at", m->created_at.substr(0, 10)}, {"totp", m->totp_enabled}};
+    if (data.find("roles") == data.end()) data["roles"] = RoleChoices(m->roles);
+    return Page(req, ctx, "admin_staff_member", m->email, std::move(data), "/admin/staff");
+  }
+
+  static std::optional<int64_t> IdParam(const Request& req) {
+    auto v = ParseUint(req.PathParam("id"));
+    if (!v || *v > INT64_MAX) return std::nullopt;
+    return static_cast<int64_t>(*v);
+  }
+
+  Response StaffMemberPage(Request& req, Context& ctx) {
+    auto id = IdParam(req);
+    if (!id) return d_.pages.ErrorPage(404, &req);
+    auto q = req.Query();
+    html::Object data;
+    if (q.ok() && http::Find(*q, "saved")) data["notice"] = "Saved.";
+    return MemberPage(req, ctx, *id, std::move(data));
+  }
+
+  Response StaffRoles(Request& req, Context& ctx) {
+    auto id = IdParam(req);
+    if (!id) return d_.pages.ErrorPage(404, &req);
+    auto roles = ChosenRoles(ctx.form);
+    Status s = d_.accounts.SetRoles(*id, roles, ctx.actor);
+    if (s.ok()) return Response::Redirect("/admin/staff/" + std::to_string(*id) + "?saved=1");
+    if (s.error().code != ErrorCode::kInvalidArgument && s.error().code != ErrorCode::kFailedPrecondition) {
+      return d_.pages.ErrorFor(s.error(), req);
+    }
+    return MemberPage(req, ctx, *id, html::Object{{"roles", RoleChoices(roles)}, {"roles_error", s.error().message},
+                                                 {"errors", Errors({{"roles", s.error().message}})}});
+  }
+
+  Response SetDisabled(Request& req, Context& ctx, bool disabled) {
+    auto id = IdParam(req);
+    if (!id) return d_.pages.ErrorPage(404, &req);
+    Status s = d_.accounts.SetDisabled(*id, disabled, ctx.actor);
+    if (s.ok()) return Response::Redirect("/admin/staff/" + std::to_string(*id) + "?saved=1");
+    if (s.error().code != ErrorCode::kFailedPrecondition) return d_.pages.ErrorFor(s.error(), req);
+    return MemberPage(req, ctx, *id, html::Object{{"errors", Errors({{"roles", s.error().message}})}});
+  }
+
+  Response StaffDisable(Request& req, Context& ctx) { return SetDisabled(req, ctx, true); }
+  Response StaffEnable(Request& req, Context& ctx) { return SetDisabled(req, ctx, false); }
+
+  Response StaffSetupLink(Request& req, Context& ctx) {
+    auto id = IdParam(req);
+    if (!id) return d_.pages.ErrorPage(404, &req);
+    auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
+    if (!token.ok()) return d_.pages.ErrorFor(token.error(), req);
+    return MemberPage(req, ctx, *id, html::Object{{"notice", "New set-up link made. Send it to the staff member."},
+                                                 {"link", SetupLink(d_.config, *token)}});
+  }
+
+  // ---- Audit trail ----------------------------------------------------------------------------
+
+  Response AuditPage(Request& req, Context& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return d_.pages.ErrorPage(400, &req);
+    audit::Filter f;
+    f.actor = std::string(Trim(Field(*query, "actor")));
+    f.action = std::string(Trim(Field(*query, "action")));
+    f.since = TimeFilter(Field(*query, "since"));
+    f.until = TimeFilter(Field(*query, "until"));
+    f.before_seq = static_cast<int64_t>(ParseUint(Field(*query, "before")).value_or(0) & INT64_MAX);
+    f.limit = 50;
+    auto records = d_.trail.List(f);
+    if (!records.ok()) return d_.pages.ErrorFor(records.error(), req);
+    html::List rows;
+    for (const auto& r : *records) {
+      std::string details;
+      for (const auto& [k, v] : r.entry.details) details += (details.empty() ? "" : ", ") + k + ": " + v;
+      rows.push_back(html::Object{{"seq", r.seq}, {"at", r.at.substr(0, 19)}, {"actor", r.entry.actor},
+                                  {"action", r.entry.action}, {"target", r.entry.target}, {"outcome", r.entry.outcome},
+                                  {"details", details}});
+    }
+    html::Object data{{"actor", f.actor}, {"action", f.action}, {"since", f.since}, {"until", f.until}, {"records", rows}};
+    if (static_cast<int>(records->size()) == f.limit) {
+      std::string href = "/admin/audit?before=" + std::to_string(records->back().seq);
+      for (const auto& [k, v] : {std::pair<std::string, std::string>{"actor", f.actor}, {"action", f.action},
+                                 {"since", f.since}, {"until", f.until}}) {
+        if (!v.empty()) href += "&" + k + "=" + http::PercentEncode(v);
+      }
+      data["older"] = html::Object{{"href", href}};
+    }
+    return Page(req, ctx, "admin_audit", "Audit trail", std::move(data), "/admin/audit");
+  }
+
+  const Deps d_;
+};
+
+}  // namespace
+
+const std::vector<StaffRoute>& StaffRoutes() {
+  static const std::vector<StaffRoute> kRoutes = {
+      {Method::kGet, "/admin", Permission::kSignedIn},
+      {Method::kPost, "/admin/logout", Permission::kSignedIn},
+      {Method::kGet, "/admin/sessions", Permission::kSignedIn},
+      {Method::kPost, "/admin/sessions/{handle}/end", Permission::kSignedIn},
+      {Method::kGet, "/admin/account/second-factor", Permission::kSignedIn},
+      {Method::kPost, "/admin/account/second-factor/start", Permission::kSignedIn},
+      {Method::kPost, "/admin/account/second-factor/confirm", Permission::kSignedIn},
+      {Method::kPost, "/admin/account/second-factor/remove", Permission::kSignedIn},
+      {Method::kGet, "/admin/staff", Permission::kManageStaff},
+      {Method::kPost, "/admin/staff", Permission::kManageStaff},
+      {Method::kGet, "/admin/staff/{id}", Permission::kManageStaff},
+      {Method::kPost, "/admin/staff/{id}/roles", Permission::kManageStaff},
+      {Method::kPost, "/admin/staff/{id}/disable", Permission::kManageStaff},
+      {Method::kPost, "/admin/staff/{id}/enable", Permission::kManageStaff},
+      {Method::kPost, "/admin/staff/{id}/setup-link", Permission::kManageStaff},
+      {Method::kGet, "/admin/audit", Permission::kReadAudit},
+  };
+  return kRoutes;
+}
+
+const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
+  static const std::vector<std::pair<http::Method, std::string_view>> kRoutes = {
+      {Method::kGet, "/admin/login"},       {Method::kPost, "/admin/login"},
+      {Method::kGet, "/admin/login/code"},  {Method::kPost, "/admin/login/code"},
+      {Method::kGet, "/admin/setup/{token}"}, {Method::kPost, "/admin/setup/{token}"},
+  };
+  return kRoutes;
+}
+
+std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff" : "steward_staff"; }
+
+std::string SetupLink(const config::Config& config, const std::string& token) {
+  std::string base = config.server.public_base_url;
+  if (base.empty()) base = "http://" + config.server.listen_host + ":" + std::to_string(config.server.listen_port);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/admin/setup/" + token;
+}
+
+void AddRoutes(http::Router& router, const Deps& deps) { std::make_shared<Admin>(deps)->AddAll(router); }
+
+}  // namespace steward::admin

@@ -1,0 +1,56 @@
+// The staff pages under /admin: sign-in, set-up links, the staff home, staff accounts, the audit
+// trail, one's own sessions and second factor.
+//
+// Every staff route is in one table (StaffRoutes) with the permission it needs, and is added
+// through one guard that loads the session, requires the second factor when the account has one,
+// checks the permission against staff/roles.cc, and checks the CSRF token of every state-changing
+// request. A route cannot be added without an entry in the table (a check stops the process), and
+// a test walks the router for /admin routes that bypass it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "audit/audit.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "http/router.h"
+#include "site/pages.h"
+#include "staff/accounts.h"
+#include "staff/roles.h"
+#include "staff/sessions.h"
+
+namespace steward::admin {
+
+struct StaffRoute {
+  http::Method method;
+  std::string_view pattern;
+  staff::Permission permission;
+};
+
+// The staff routes and the permission each needs.
+const std::vector<StaffRoute>& StaffRoutes();
+// The routes under /admin that need no signed-in session: signing in and set-up links.
+const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes();
+
+struct Deps {
+  const config::Config& config;
+  const site::Pages& pages;
+  staff::Accounts& accounts;
+  staff::Sessions& sessions;
+  audit::Trail& trail;
+  const Clock& clock;
+};
+
+// Adds every /admin route to `router`. `deps` must outlive the router.
+void AddRoutes(http::Router& router, const Deps& deps);
+
+// The staff session cookie's name: "__Host-steward_staff" over https, "steward_staff" otherwise.
+std::string SessionCookieName(bool https);
+
+// The set-up link for a token: <public_base_url>/admin/setup/<token>.
+std::string SetupLink(const config::Config& config, const std::string& token);
+
+}  // namespace steward::admin
