@@ -1,0 +1,302 @@
+// The staff pages over HTTP, in process, with a fake clock: the whole permission matrix, CSRF,
+// session fixation, expiry, the second factor, and that no /admin route escapes the guard.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <regex>
+
+#include "admin/admin.h"
+#include "crypto/totp.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+
+namespace steward {
+namespace {
+
+namespace fs = std::filesystem;
+using http::testing::Fetch;
+using http::testing::RawResponse;
+using namespace std::chrono_literals;
+
+std::string Extract(const std::string& html, const std::string& pattern) {
+  std::smatch m;
+  return std::regex_search(html, m, std::regex(pattern)) ? m[1].str() : "";
+}
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::Init().ok());
+    dir_ = fs::temp_directory_path() / ("steward-admin-" + std::to_string(std::random_device()()));
+    fs::create_directories(dir_);
+    key_ = std::make_unique<crypto::SecretKey>(std::move(crypto::SecretKey::LoadOrCreate(dir_ / "secret.key").value()));
+    store_ = std::move(store::Store::Open({.path = (dir_ / "steward.db").string(), .readers = 2}).value());
+    ASSERT_TRUE(store_->Migrate(audit::Migrations()).ok());
+    ASSERT_TRUE(store_->Migrate(staff::Accounts::Migrations()).ok());
+    trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock_);
+    config_.site.name = "Test site";
+    config_.site.web_dir = std::string(STEWARD_SOURCE_DIR) + "/web";
+    pages_ = std::move(site::Pages::Load(config_.site).value());
+    auto policy = staff::PasswordPolicy::Load(config_.site.web_dir + "/generated/common-passwords.txt");
+    ASSERT_TRUE(policy.ok());
+    accounts_ = std::make_unique<staff::Accounts>(*store_, *trail_, clock_, *key_, std::move(*policy));
+    sessions_ = std::make_unique<staff::Sessions>(*store_, clock_, *key_);
+    deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, *pages_, *accounts_, *sessions_, *trail_, clock_});
+    pages_->AddRoutes(router_);
+    admin::AddRoutes(router_, *deps_);
+    routes_ = router_.routes();  // for the coverage test; the server takes the router
+    http::ServerOptions options;
+    options.error_page = [this](int status, const http::Request* r) { return pages_->ErrorPage(status, r); };
+    server_ = std::make_unique<http::Server>(std::move(options), std::move(router_));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_.reset();
+    store_->Close();
+    fs::remove_all(dir_);
+  }
+
+  int64_t MakeStaff(const std::string& email, std::vector<staff::Role> roles) {
+    auto id = accounts_->Create(email, roles, {});
+    EXPECT_TRUE(id.ok());
+    EXPECT_TRUE(accounts_->SetPassword(*id, kPassword, {}).ok());
+    return *id;
+  }
+
+  std::optional<RawResponse> Get(const std::string& path, const std::string& cookies = "") {
+    std::vector<http::HeaderField> h;
+    if (!cookies.empty()) h.push_back({"Cookie", cookies});
+    return Fetch(server_->port(), "GET", path, h);
+  }
+  std::optional<RawResponse> Post(const std::string& path, const std::string& body, const std::string& cookies = "") {
+    std::vector<http::HeaderField> h = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!cookies.empty()) h.push_back({"Cookie", cookies});
+    return Fetch(server_->port(), "POST", path, h, body);
+  }
+
+  static std::string CookieFrom(const RawResponse& r, const std::string& name) {
+    for (const auto& sc : r.Headers("Set-Cookie")) {
+      if (sc.rfind(name + "=", 0) == 0) return sc.substr(name.size() + 1, sc.find(';') - name.size() - 1);
+    }
+    return "";
+  }
+
+  // Signs in over HTTP; returns the session cookie's value ("" on failure).
+  std::string SignIn(const std::string& email, const std::string& extra_cookie = "") {
+    auto page = Get("/admin/login");
+    std::string pre = CookieFrom(*page, "steward_presession");
+    std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
+    std::string cookies = "steward_presession=" + pre + (extra_cookie.empty() ? "" : "; " + extra_cookie);
+    auto r = Post("/admin/login", "csrf_token=" + csrf + "&email=" + http::PercentEncode(email) + "&password=" +
+                                      http::PercentEncode(kPassword) + "&next=%2Fadmin", cookies);
+    last_login_ = *r;
+    return CookieFrom(*r, "steward_staff");
+  }
+
+  std::string Csrf(const std::string& session) { return sessions_->CsrfToken(session); }
+
+  static constexpr const char* kPassword = "purple tractor umbrella";
+  fs::path dir_;
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  config::Config config_;
+  std::unique_ptr<crypto::SecretKey> key_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<audit::Trail> trail_;
+  std::unique_ptr<site::Pages> pages_;
+  std::unique_ptr<staff::Accounts> accounts_;
+  std::unique_ptr<staff::Sessions> sessions_;
+  std::unique_ptr<admin::Deps> deps_;
+  http::Router router_;
+  std::vector<http::Route> routes_;
+  std::unique_ptr<http::Server> server_;
+  RawResponse last_login_;
+};
+
+TEST_F(AdminTest, EveryAdminRouteIsInThePermissionTableOrOpen) {
+  int seen = 0;
+  for (const http::Route& r : routes_) {
+    if (!r.pattern.starts_with("/admin")) continue;
+    ++seen;
+    bool staff = std::any_of(admin::StaffRoutes().begin(), admin::StaffRoutes().end(),
+                             [&](const admin::StaffRoute& s) { return s.method == r.method && s.pattern == r.pattern; });
+    bool open = std::any_of(admin::OpenRoutes().begin(), admin::OpenRoutes().end(),
+                            [&](const auto& o) { return o.first == r.method && o.second == r.pattern; });
+    EXPECT_TRUE(staff != open) << http::MethodName(r.method) << " " << r.pattern
+                               << " must be in exactly one of StaffRoutes() and OpenRoutes()";
+  }
+  EXPECT_EQ(seen, static_cast<int>(admin::StaffRoutes().size() + admin::OpenRoutes().size()))
+      << "every table entry has a route";
+}
+
+TEST_F(AdminTest, ThePermissionMatrix) {
+  int64_t target = MakeStaff("target@example.gov.uk", {staff::Role::kCaseworker});
+  MakeStaff("spare-admin@example.gov.uk", {staff::Role::kAdmin});
+  std::map<staff::Role, std::string> emails;
+  for (staff::Role role : staff::AllRoles()) {
+    emails[role] = std::string(staff::RoleName(role)) + "@example.gov.uk";
+    MakeStaff(emails[role], {role});
+  }
+  auto path_for = [&](std::string_view pattern) {
+    std::string p(pattern);
+    p = std::regex_replace(p, std::regex("\\{id\\}"), std::to_string(target));
+    return std::regex_replace(p, std::regex("\\{handle\\}"), "0000");
+  };
+  // No session: every staff route sends the person to sign in.
+  for (const auto& r : admin::StaffRoutes()) {
+    auto res = r.method == http::Method::kGet ? Get(path_for(r.pattern)) : Post(path_for(r.pattern), "csrf_token=x");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 303) << r.pattern;
+    EXPECT_EQ(res->Header("Location").rfind("/admin/login", 0), 0u) << r.pattern;
+  }
+  for (staff::Role role : staff::AllRoles()) {
+    std::string session = SignIn(emails[role]);
+    ASSERT_FALSE(session.empty()) << staff::RoleName(role);
+    std::string cookie = "steward_staff=" + session;
+    for (const auto& r : admin::StaffRoutes()) {
+      if (r.pattern == "/admin/logout") continue;  // last, below
+      bool allowed = staff::RoleGrants(role, r.permission);
+      auto res = r.method == http::Method::kGet ? Get(path_for(r.pattern), cookie)
+                                                : Post(path_for(r.pattern), "csrf_token=" + Csrf(session), cookie);
+      ASSERT_TRUE(res) << r.pattern;
+      std::string what = std::string(staff::RoleName(role)) + " " + std::string(http::MethodName(r.method)) + " " +
+                         std::string(r.pattern);
+      if (allowed) {
+        EXPECT_NE(res->status, 403) << what;
+        EXPECT_NE(res->Header("Location").rfind("/admin/login", 0), 0u) << what;
+        if (r.method == http::Method::kGet) EXPECT_EQ(res->status, 200) << what;
+      } else {
+        EXPECT_EQ(res->status, 403) << what;
+      }
+    }
+    auto out = Post("/admin/logout", "csrf_token=" + Csrf(session), cookie);
+    EXPECT_EQ(out->status, 303);
+    EXPECT_EQ(Get("/admin", cookie)->status, 303) << "signed out means signed out";
+  }
+}
+
+TEST_F(AdminTest, CsrfMissingOrWrongIs403) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  std::string a = SignIn("boss@example.gov.uk");
+  std::string b = SignIn("boss@example.gov.uk");
+  std::string body = "email=new%40example.gov.uk&role=analyst";
+  EXPECT_EQ(Post("/admin/staff", body, "steward_staff=" + a)->status, 403) << "missing";
+  EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + Csrf(b), "steward_staff=" + a)->status, 403) << "another session's";
+  EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + std::string(64, '0'), "steward_staff=" + a)->status, 403);
+  EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + Csrf(a), "steward_staff=" + a)->status, 200);
+  EXPECT_TRUE(accounts_->FindByEmail("new@example.gov.uk")->has_value());
+  auto denied = trail_->List({.action = "csrf.rejected", .limit = 10});
+  EXPECT_EQ(denied->size(), 3u);
+  // Sign-in itself needs the pre-session token.
+  EXPECT_EQ(Post("/admin/login", "email=boss%40example.gov.uk&password=x")->status, 403);
+}
+
+TEST_F(AdminTest, SignInIssuesANewSessionId) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  std::string planted(64, 'a');
+  std::string session = SignIn("boss@example.gov.uk", "steward_staff=" + planted);
+  ASSERT_FALSE(session.empty());
+  EXPECT_NE(session, planted);
+  EXPECT_EQ(Get("/admin", "steward_staff=" + planted)->status, 303);
+  EXPECT_EQ(Get("/admin", "steward_staff=" + session)->status, 200);
+  std::string set = last_login_.Header("Set-Cookie");
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set.find("SameSite=Strict"), std::string::npos);
+}
+
+TEST_F(AdminTest, SessionsEndWhenIdleOrTooOld) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  std::string idle = SignIn("boss@example.gov.uk");
+  clock_.Advance(29min);
+  EXPECT_EQ(Get("/admin", "steward_staff=" + idle)->status, 200);
+  clock_.Advance(30min);
+  auto r = Get("/admin/staff", "steward_staff=" + idle);
+  EXPECT_EQ(r->status, 303);
+  EXPECT_EQ(r->Header("Location"), "/admin/login?next=%2Fadmin%2Fstaff") << "back to where they were, after signing in";
+
+  std::string busy = SignIn("boss@example.gov.uk");
+  for (int i = 0; i < 47; ++i) {
+    clock_.Advance(15min);
+    ASSERT_EQ(Get("/admin", "steward_staff=" + busy)->status, 200) << i;
+  }
+  clock_.Advance(15min);
+  EXPECT_EQ(Get("/admin", "steward_staff=" + busy)->status, 303) << "12 hours at most";
+}
+
+TEST_F(AdminTest, WrongPasswordAndUnknownEmailLookTheSame) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  auto page = Get("/admin/login");
+  std::string pre = "steward_presession=" + CookieFrom(*page, "steward_presession");
+  std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
+  auto wrong = Post("/admin/login", "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=nope", pre);
+  auto unknown = Post("/admin/login", "csrf_token=" + csrf + "&email=who%40example.gov.uk&password=nope", pre);
+  EXPECT_EQ(wrong->status, unknown->status);
+  EXPECT_NE(wrong->body.find("Enter a correct email address and password"), std::string::npos);
+  EXPECT_NE(unknown->body.find("Enter a correct email address and password"), std::string::npos);
+  EXPECT_NE(wrong->body.find("govuk-error-summary"), std::string::npos);
+  EXPECT_TRUE(CookieFrom(*wrong, "steward_staff").empty());
+}
+
+TEST_F(AdminTest, SecondFactorOverHttp) {
+  int64_t id = MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  std::string session = SignIn("boss@example.gov.uk");
+  std::string cookie = "steward_staff=" + session;
+  auto started = Post("/admin/account/second-factor/start", "csrf_token=" + Csrf(session), cookie);
+  std::string secret_b32 = Extract(started->body, "class=\"steward-totp-secret\">([A-Z2-7]+)<");
+  ASSERT_FALSE(secret_b32.empty()) << started->body;
+  std::string secret = *crypto::Base32Decode(secret_b32);
+  int64_t now = 1'800'000'000;
+  auto confirmed = Post("/admin/account/second-factor/confirm",
+                        "csrf_token=" + Csrf(session) + "&code=" + crypto::TotpCode(secret, now), cookie);
+  EXPECT_NE(confirmed->body.find("Your second factor is set up"), std::string::npos);
+  EXPECT_NE(confirmed->body.find("steward-recovery-codes"), std::string::npos);
+  Post("/admin/logout", "csrf_token=" + Csrf(session), cookie);
+
+  std::string pending = SignIn("boss@example.gov.uk");
+  EXPECT_EQ(last_login_.Header("Location"), "/admin/login/code");
+  EXPECT_EQ(Get("/admin", "steward_staff=" + pending)->Header("Location"), "/admin/login/code")
+      << "no staff page before the code";
+  clock_.Advance(30s);
+  auto wrong = Post("/admin/login/code", "csrf_token=" + Csrf(pending) + "&code=000000", "steward_staff=" + pending);
+  EXPECT_NE(wrong->body.find("The code is not right"), std::string::npos);
+  auto right = Post("/admin/login/code", "csrf_token=" + Csrf(pending) + "&code=" + crypto::TotpCode(secret, now + 30),
+                    "steward_staff=" + pending);
+  EXPECT_EQ(right->status, 303);
+  std::string full = CookieFrom(*right, "steward_staff");
+  EXPECT_NE(full, pending) << "a new id after the second factor";
+  EXPECT_EQ(Get("/admin", "steward_staff=" + full)->status, 200);
+  EXPECT_EQ(Get("/admin", "steward_staff=" + pending)->status, 303);
+  (void)id;
+}
+
+TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {
+  auto token = accounts_->IssueSetupToken(std::nullopt, {});
+  auto page = Get("/admin/setup/" + *token);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Set up the first administrator"), std::string::npos);
+  std::string pre = "steward_presession=" + CookieFrom(*page, "steward_presession");
+  std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
+  auto mismatch = Post("/admin/setup/" + *token, "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" +
+                                                     http::PercentEncode(kPassword) + "&confirm=other", pre);
+  EXPECT_NE(mismatch->body.find("The passwords do not match"), std::string::npos);
+  auto done = Post("/admin/setup/" + *token, "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" +
+                                                 http::PercentEncode(kPassword) + "&confirm=" + http::PercentEncode(kPassword), pre);
+  EXPECT_EQ(done->Header("Location"), "/admin/login?setup=1");
+  EXPECT_EQ(Get("/admin/setup/" + *token)->status, 404) << "once only";
+
+  std::string session = SignIn("boss@example.gov.uk");
+  auto added = Post("/admin/staff", "csrf_token=" + Csrf(session) + "&email=ana%40example.gov.uk&role=analyst",
+                    "steward_staff=" + session);
+  EXPECT_NE(added->body.find("Staff member added"), std::string::npos);
+  EXPECT_NE(added->body.find("/admin/setup/"), std::string::npos);
+  auto audit_page = Get("/admin/audit?action=staff.", "steward_staff=" + session);
+  EXPECT_EQ(audit_page->status, 200);
+  EXPECT_NE(audit_page->body.find("staff.created"), std::string::npos);
+  EXPECT_EQ(audit_page->body.find("ana@example.gov.uk"), std::string::npos) << "ids, not emails, in the trail";
+  auto records = trail_->List({.action = "staff.created", .limit = 10});
+  EXPECT_EQ(records->size(), 2u);
+}
+
+}  // namespace
+}  // namespace steward
