@@ -43,7 +43,8 @@ class AdminTest : public ::testing::Test {
     ASSERT_TRUE(policy.ok());
     accounts_ = std::make_unique<staff::Accounts>(*store_, *trail_, clock_, *key_, std::move(*policy));
     sessions_ = std::make_unique<staff::Sessions>(*store_, clock_, *key_);
-    deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, *pages_, *accounts_, *sessions_, *trail_, clock_});
+    deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
+                                                      *pages_, *accounts_, *sessions_, *trail_, clock_});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -289,7 +290,7 @@ TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {
   auto added = Post("/admin/staff", "csrf_token=" + Csrf(session) + "&email=ana%40example.gov.uk&role=analyst",
                     "steward_staff=" + session);
   EXPECT_NE(added->body.find("Staff member added"), std::string::npos);
-  EXPECT_NE(added->body.find("/admin/setup/"), std::string::npos);
+  EXPECT_NE(added->body.find("https://staff.example.gov.uk/admin/setup/"), std::string::npos);
   auto audit_page = Get("/admin/audit?action=staff.", "steward_staff=" + session);
   EXPECT_EQ(audit_page->status, 200);
   EXPECT_NE(audit_page->body.find("staff.created"), std::string::npos);

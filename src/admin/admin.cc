@@ -524,7 +524,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
       if (id.ok()) {
         auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
         if (!token.ok()) return d_.pages.ErrorFor(token.error(), req);
-        return StaffListWith(req, ctx, html::Object{{"added", html::Object{{"email", email}, {"link", SetupLink(d_.config, *token)}}}});
+        return StaffListWith(req, ctx, html::Object{{"added", html::Object{{"email", email}, {"link", SetupLink(d_.base_url(), *token)}}}});
       }
       if (id.error().code != ErrorCode::kInvalidArgument && id.error().code != ErrorCode::kAlreadyExists) {
         return d_.pages.ErrorFor(id.error(), req);
@@ -592,7 +592,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
     auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
     if (!token.ok()) return d_.pages.ErrorFor(token.error(), req);
     return MemberPage(req, ctx, *id, html::Object{{"notice", "New set-up link made. Send it to the staff member."},
-                                                 {"link", SetupLink(d_.config, *token)}});
+                                                 {"link", SetupLink(d_.base_url(), *token)}});
   }
 
   // ---- Audit trail ----------------------------------------------------------------------------
@@ -667,11 +667,18 @@ const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
 
 std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff" : "steward_staff"; }
 
-std::string SetupLink(const config::Config& config, const std::string& token) {
+std::string BaseUrl(const config::Config& config, uint16_t port) {
   std::string base = config.server.public_base_url;
-  if (base.empty()) base = "http://" + config.server.listen_host + ":" + std::to_string(config.server.listen_port);
+  if (base.empty()) {
+    const std::string& host = config.server.listen_host;
+    base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
   while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/admin/setup/" + token;
+  return base;
+}
+
+std::string SetupLink(const std::string& base_url, const std::string& token) {
+  return base_url + "/admin/setup/" + token;
 }
 
 void AddRoutes(http::Router& router, const Deps& deps) { std::make_shared<Admin>(deps)->AddAll(router); }

@@ -8,6 +8,8 @@
 // a test walks the router for /admin routes that bypass it.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +39,9 @@ const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes();
 
 struct Deps {
   const config::Config& config;
+  // The site's public address for links staff send on ("https://www.example.gov.uk"), without a
+  // trailing slash: public_base_url, or the address actually bound when none is configured.
+  std::function<std::string()> base_url;
   const site::Pages& pages;
   staff::Accounts& accounts;
   staff::Sessions& sessions;
@@ -50,7 +55,9 @@ void AddRoutes(http::Router& router, const Deps& deps);
 // The staff session cookie's name: "__Host-steward_staff" over https, "steward_staff" otherwise.
 std::string SessionCookieName(bool https);
 
-// The set-up link for a token: <public_base_url>/admin/setup/<token>.
-std::string SetupLink(const config::Config& config, const std::string& token);
+// The public address for links: public_base_url, or http://HOST:PORT from `port` (the port bound).
+std::string BaseUrl(const config::Config& config, uint16_t port);
+// The set-up link for a token: <base_url>/admin/setup/<token>.
+std::string SetupLink(const std::string& base_url, const std::string& token);
 
 }  // namespace steward::admin

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -178,7 +179,9 @@ int Serve(const config::Config& config) {
 
   http::Router router;
   (*pages)->AddRoutes(router);
-  admin::Deps admin_deps{config, **pages, accounts, sessions, trail, SystemClock::Instance()};
+  std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
+  admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
+                         **pages, accounts, sessions, trail, SystemClock::Instance()};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 
@@ -194,6 +197,7 @@ int Serve(const config::Config& config) {
   options.error_page = [site_pages](int status, const http::Request* req) { return site_pages->ErrorPage(status, req); };
   http::Server server(std::move(options), std::move(router));
   if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
+  bound_port = server.port();
 
   std::string host = config.server.listen_host.find(':') != std::string::npos ? "[" + config.server.listen_host + "]"
                                                                               : config.server.listen_host;
@@ -205,10 +209,8 @@ int Serve(const config::Config& config) {
   if (auto n = accounts.Count(); n.ok() && *n == 0) {
     auto token = accounts.IssueSetupToken(std::nullopt, {});
     if (token.ok()) {
-      config::Config shown = config;
-      shown.server.listen_port = server.port();
       std::printf("No staff accounts yet. Set up the first administrator (link valid 24 hours, once):\n  %s\n",
-                  admin::SetupLink(shown, *token).c_str());
+                  admin::SetupLink(admin::BaseUrl(config, server.port()), *token).c_str());
     }
   }
   std::fflush(stdout);
@@ -344,7 +346,8 @@ int StaffAdd(const config::Config& config, const std::string& email, const std::
     return 1;
   }
   std::printf("Added staff account %lld. Send them this set-up link (valid 24 hours, once):\n  %s\n",
-              static_cast<long long>(*id), admin::SetupLink(config, *token).c_str());
+              static_cast<long long>(*id),
+              admin::SetupLink(admin::BaseUrl(config, config.server.listen_port), *token).c_str());
   return 0;
 }
 

@@ -1,0 +1,54 @@
+// Starts and stops a real steward for browser tests, and launches Debian's Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const sourceDir = process.env.STEWARD_SOURCE_DIR ?? path.resolve(import.meta.dirname, '../..');
+export const binary = process.env.STEWARD_BINARY ?? path.join(sourceDir, 'build/test/src/app/steward');
+export const screenshotDir = process.env.STEWARD_SCREENSHOTS ?? path.join(sourceDir, 'tests/browser/screenshots');
+
+// Runs `steward serve` on a free port with a fresh data directory. Resolves when it prints its URL.
+export async function startSteward(config = 'examples/demo.toml') {
+  const data = mkdtempSync(path.join(tmpdir(), 'steward-browser-'));
+  const child = spawn(binary, ['serve', '--config', path.join(sourceDir, config), '--data', data,
+                               '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`steward did not start:\n${err}`)), 30000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m && (out.includes('/admin/setup/') || out.includes('Stop: Ctrl-C\n'))) {
+        setTimeout(() => { clearTimeout(timer); resolve(m[1]); }, 50);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`steward exited with ${code}:\n${err}`)));
+  });
+  return {
+    url,
+    output: () => out,
+    setupLink: () => (out.match(/(http:\/\/\S+\/admin\/setup\/[0-9a-f]+)/) ?? [])[1],
+    async stop() {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      const code = await exited;
+      rmSync(data, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export async function launchBrowser() {
+  mkdirSync(screenshotDir, { recursive: true });
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run'],
+  });
+}
+
+export const shot = (page, name) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
