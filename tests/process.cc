@@ -33,15 +33,16 @@ std::string ReadFile(const std::string& path) {
 
 namespace {
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+            const std::string& in = "/dev/null") {
   pid_t pid = fork();
   if (pid == 0) {
     int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
     dup2(e, 2);
-    int null = ::open("/dev/null", O_RDONLY);
-    dup2(null, 0);
+    int input = ::open(in.c_str(), O_RDONLY);
+    dup2(input, 0);
     std::vector<char*> argv;
     std::string bin = StewardBinary();
     argv.push_back(bin.data());
@@ -66,9 +67,10 @@ int WaitExit(pid_t pid, std::chrono::seconds within) {
 
 }  // namespace
 
-RunResult RunSteward(const std::vector<std::string>& args) {
+RunResult RunSteward(const std::vector<std::string>& args, const std::string& input) {
   std::string dir = MakeTempDir("steward-run");
-  pid_t pid = Spawn(args, dir + "/out", dir + "/err");
+  std::ofstream(dir + "/in") << input;
+  pid_t pid = Spawn(args, dir + "/out", dir + "/err", dir + "/in");
   RunResult r;
   r.exit_code = WaitExit(pid, std::chrono::seconds(60));
   r.out = ReadFile(dir + "/out");

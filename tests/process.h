@@ -20,8 +20,8 @@ struct RunResult {
   int exit_code = -1;
   std::string out, err;
 };
-// Runs steward with `args` to completion.
-RunResult RunSteward(const std::vector<std::string>& args);
+// Runs steward with `args` to completion, with `input` as its standard input.
+RunResult RunSteward(const std::vector<std::string>& args, const std::string& input = "");
 
 class StewardProcess {
  public:

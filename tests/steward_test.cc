@@ -209,13 +209,15 @@ TEST_F(StewardTest, AuditTrailRecordsVerifiesAndNamesATamperedEntry) {
   verify.insert(verify.end(), site.begin(), site.end());
   RunResult ok = RunSteward(verify);
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
-  EXPECT_NE(ok.out.find("The audit trail is intact: 3 entries, 2 signed checkpoints."), std::string::npos) << ok.out;
+  // Two starts (each: config loaded, a first-admin link issued while there are no staff) and a backup.
+  EXPECT_NE(ok.out.find("The audit trail is intact: 5 entries, 2 signed checkpoints."), std::string::npos) << ok.out;
 
   std::vector<std::string> export_cmd = {"audit", "export"};
   export_cmd.insert(export_cmd.end(), site.begin(), site.end());
   RunResult exported = RunSteward(export_cmd);
   EXPECT_EQ(exported.exit_code, 0) << exported.err;
-  EXPECT_EQ(std::count(exported.out.begin(), exported.out.end(), '\n'), 3);
+  EXPECT_EQ(std::count(exported.out.begin(), exported.out.end(), '\n'), 5);
+  EXPECT_NE(exported.out.find("\"action\":\"staff.setup_link_issued\""), std::string::npos) << exported.out;
   EXPECT_NE(exported.out.find("\"action\":\"config.loaded\""), std::string::npos) << exported.out;
   EXPECT_NE(exported.out.find("\"action\":\"backup.written\""), std::string::npos) << exported.out;
   std::vector<std::string> since = export_cmd;
@@ -234,13 +236,55 @@ TEST_F(StewardTest, AuditTrailRecordsVerifiesAndNamesATamperedEntry) {
   EXPECT_NE(broken.out.find("The audit trail is broken at entry 2: entry 2 was changed"), std::string::npos) << broken.out;
 }
 
+TEST_F(StewardTest, StaffCommands) {
+  {
+    StewardProcess steward(dir_, ServeArgs());
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    EXPECT_NE(steward.Stdout().find("Set up the first administrator"), std::string::npos);
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  }
+  std::vector<std::string> site = {"--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data"};
+  auto cmd = [&](std::vector<std::string> args) {
+    args.insert(args.end(), site.begin(), site.end());
+    return args;
+  };
+  RunResult admin = RunSteward(cmd({"staff", "add", "--email", "boss@example.gov.uk", "--role", "admin", "--password-stdin"}),
+                               "purple tractor umbrella\n");
+  EXPECT_EQ(admin.exit_code, 0) << admin.err;
+  EXPECT_NE(admin.out.find("They can sign in now"), std::string::npos);
+  RunResult weak = RunSteward(cmd({"staff", "add", "--email", "w@example.gov.uk", "--role", "dpo", "--password-stdin"}),
+                              "password\n");
+  EXPECT_EQ(weak.exit_code, 2);
+  EXPECT_NE(weak.err.find("12 characters or more"), std::string::npos) << weak.err;
+
+  RunResult analyst = RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst", "--role", "dpo"}));
+  EXPECT_EQ(analyst.exit_code, 0) << analyst.err;
+  EXPECT_NE(analyst.out.find("/admin/setup/"), std::string::npos) << analyst.out;
+  EXPECT_EQ(RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst"})).exit_code, 2) << "exists";
+  RunResult bad_role = RunSteward(cmd({"staff", "add", "--email", "x@example.gov.uk", "--role", "wizard"}));
+  EXPECT_EQ(bad_role.exit_code, 2);
+  EXPECT_NE(bad_role.err.find("unknown role 'wizard'"), std::string::npos);
+
+  EXPECT_EQ(RunSteward(cmd({"staff", "disable", "--email", "ana@example.gov.uk"})).exit_code, 0);
+  EXPECT_EQ(RunSteward(cmd({"staff", "disable", "--email", "boss@example.gov.uk"})).exit_code, 1) << "the last admin";
+  RunResult list = RunSteward(cmd({"staff", "list"}));
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("ana@example.gov.uk"), std::string::npos);
+  EXPECT_NE(list.out.find("dpo,analyst"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("disabled"), std::string::npos);
+  EXPECT_NE(list.out.find("active"), std::string::npos);
+
+  RunResult verify = RunSteward(cmd({"audit", "verify"}));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
 TEST_F(StewardTest, VersionAndHelp) {
   RunResult v = RunSteward({"version"});
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_EQ(v.out.rfind("steward ", 0), 0u);
   RunResult h = RunSteward({"--help"});
   EXPECT_EQ(h.exit_code, 0);
-  for (const char* cmd : {"serve", "check-config", "backup", "audit", "version"}) {
+  for (const char* cmd : {"serve", "check-config", "backup", "audit", "staff", "version"}) {
     EXPECT_NE(h.out.find(cmd), std::string::npos) << cmd;
   }
   EXPECT_NE(RunSteward({"serve"}).exit_code, 0) << "serve without --config is a usage error";
