@@ -11,6 +11,7 @@
 #include "crypto/totp.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "store/testing/scratch.h"
 
 namespace steward {
 namespace {
@@ -28,13 +29,11 @@ std::string Extract(const std::string& html, const std::string& pattern) {
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(crypto::Init().ok());
-    dir_ = fs::temp_directory_path() / ("steward-admin-" + std::to_string(std::random_device()()));
-    fs::create_directories(dir_);
-    key_ = std::make_unique<crypto::SecretKey>(std::move(crypto::SecretKey::LoadOrCreate(dir_ / "secret.key").value()));
-    store_ = std::move(store::Store::Open({.path = (dir_ / "steward.db").string(), .readers = 2}).value());
-    ASSERT_TRUE(store_->Migrate(audit::Migrations()).ok());
-    ASSERT_TRUE(store_->Migrate(staff::Accounts::Migrations()).ok());
+    std::vector<store::Migration> migrations = audit::Migrations();
+    for (const auto& m : staff::Accounts::Migrations()) migrations.push_back(m);
+    site_ = std::make_unique<store::testing::ScratchSite>(migrations);
+    store_ = &site_->store();
+    key_ = &site_->key();
     trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock_);
     config_.site.name = "Test site";
     config_.site.web_dir = std::string(STEWARD_SOURCE_DIR) + "/web";
@@ -55,8 +54,7 @@ class AdminTest : public ::testing::Test {
   }
   void TearDown() override {
     server_.reset();
-    store_->Close();
-    fs::remove_all(dir_);
+    site_.reset();
   }
 
   int64_t MakeStaff(const std::string& email, std::vector<staff::Role> roles) {
@@ -99,11 +97,11 @@ class AdminTest : public ::testing::Test {
   std::string Csrf(const std::string& session) { return sessions_->CsrfToken(session); }
 
   static constexpr const char* kPassword = "purple tractor umbrella";
-  fs::path dir_;
+  std::unique_ptr<store::testing::ScratchSite> site_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
   config::Config config_;
-  std::unique_ptr<crypto::SecretKey> key_;
-  std::unique_ptr<store::Store> store_;
+  crypto::SecretKey* key_ = nullptr;
+  store::Store* store_ = nullptr;
   std::unique_ptr<audit::Trail> trail_;
   std::unique_ptr<site::Pages> pages_;
   std::unique_ptr<staff::Accounts> accounts_;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "store/sqlite.h"
+#include "store/testing/scratch.h"
 
 namespace steward::audit {
 namespace {
@@ -17,17 +18,14 @@ namespace fs = std::filesystem;
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(crypto::Init().ok());
-    dir_ = fs::temp_directory_path() / ("steward-audit-" + std::to_string(std::random_device()()));
-    fs::create_directories(dir_);
-    key_ = std::make_unique<crypto::SecretKey>(std::move(crypto::SecretKey::LoadOrCreate(dir_ / "secret.key").value()));
-    store_ = Open(dir_ / "steward.db");
-    trail_ = std::make_unique<Trail>(*store_, *key_, clock_, /*checkpoint_every=*/8);
+    site_ = std::make_unique<store::testing::ScratchSite>(Migrations());
+    dir_ = site_->dir();
+    store_ = &site_->store();
+    trail_ = std::make_unique<Trail>(*store_, site_->key(), clock_, /*checkpoint_every=*/8);
   }
   void TearDown() override {
     trail_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    site_.reset();
   }
   static std::unique_ptr<store::Store> Open(const fs::path& path) {
     auto s = store::Store::Open({.path = path.string(), .readers = 2});
@@ -59,10 +57,10 @@ class AuditTest : public ::testing::Test {
                                  "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;" + sql).ok());
   }
 
+  std::unique_ptr<store::testing::ScratchSite> site_;
   fs::path dir_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
-  std::unique_ptr<crypto::SecretKey> key_;
-  std::unique_ptr<store::Store> store_;
+  store::Store* store_ = nullptr;
   std::unique_ptr<Trail> trail_;
 };
 

@@ -8,6 +8,7 @@
 #include "staff/roles.h"
 #include "staff/sessions.h"
 #include "staff/throttle.h"
+#include "store/testing/scratch.h"
 
 namespace steward::staff {
 namespace {
@@ -56,15 +57,11 @@ TEST(ThrottleTest, DelaysGrowThenLockThenForgive) {
 class StaffTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(crypto::Init().ok());
-    dir_ = fs::temp_directory_path() / ("steward-staff-" + std::to_string(std::random_device()()));
-    fs::create_directories(dir_);
-    key_ = std::make_unique<crypto::SecretKey>(std::move(crypto::SecretKey::LoadOrCreate(dir_ / "secret.key").value()));
-    auto s = store::Store::Open({.path = (dir_ / "steward.db").string(), .readers = 2});
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(s).value();
-    ASSERT_TRUE(store_->Migrate(audit::Migrations()).ok());
-    ASSERT_TRUE(store_->Migrate(Accounts::Migrations()).ok());
+    std::vector<store::Migration> migrations = audit::Migrations();
+    for (const auto& m : Accounts::Migrations()) migrations.push_back(m);
+    site_ = std::make_unique<store::testing::ScratchSite>(migrations);
+    store_ = &site_->store();
+    key_ = &site_->key();
     trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock_);
     auto policy = PasswordPolicy::Load(std::string(STEWARD_SOURCE_DIR) + "/web/generated/common-passwords.txt");
     ASSERT_TRUE(policy.ok()) << policy.error().ToString();
@@ -75,8 +72,7 @@ class StaffTest : public ::testing::Test {
     sessions_.reset();
     accounts_.reset();
     trail_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    site_.reset();
   }
   int64_t MakeStaff(const std::string& email, std::vector<Role> roles, const std::string& password) {
     auto id = accounts_->Create(email, roles, {});
@@ -91,10 +87,10 @@ class StaffTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  std::unique_ptr<store::testing::ScratchSite> site_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
-  std::unique_ptr<crypto::SecretKey> key_;
-  std::unique_ptr<store::Store> store_;
+  crypto::SecretKey* key_ = nullptr;
+  store::Store* store_ = nullptr;
   std::unique_ptr<audit::Trail> trail_;
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<Sessions> sessions_;
