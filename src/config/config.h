@@ -12,9 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include "config/document.h"
 #include "core/result.h"
 
 namespace steward::config {
@@ -60,7 +63,12 @@ struct Config {
   Site site;
   Server server;
   Storage storage;
+  // The parsed file, for the modules that read their own tables from it (the register).
+  std::shared_ptr<const Document> document;
 };
+
+// Top-level tables that other modules read from the same file; config::Load leaves them alone.
+inline constexpr std::string_view kModuleTables[] = {"register"};
 
 // Reads and validates the file. Errors: kNotFound (no file), kInvalidArgument (every problem found,
 // one per line, each with file, line and column).
