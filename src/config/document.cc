@@ -46,6 +46,11 @@ Position Table::where() const { return At(impl_->table->source()); }
 
 bool Table::Has(std::string_view key) const { return impl_->table->contains(key); }
 
+bool Table::IsTable(std::string_view key) const {
+  const toml::node* n = impl_->table->get(key);
+  return n != nullptr && n->is_table();
+}
+
 Position Table::Where(std::string_view key) const {
   const toml::node* n = impl_->table->get(key);
   return n ? At(n->source()) : where();

@@ -51,6 +51,8 @@ class Table {
   const std::string& name() const { return name_; }
   Position where() const;
   bool Has(std::string_view key) const;
+  // True iff `key` holds a table (reports nothing either way).
+  bool IsTable(std::string_view key) const;
   Position Where(std::string_view key) const;
 
   // Each reads `key` if present (reporting a wrong type), or reports it missing when `required`.

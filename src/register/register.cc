@@ -1,0 +1,567 @@
+#include "register/register.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "core/strings.h"
+#include "crypto/crypto.h"
+
+namespace steward::processing {
+namespace {
+
+constexpr const char* kIcoComplaint =
+    "You can complain to the Information Commissioner's Office (ICO), the UK's independent regulator for data "
+    "protection: ico.org.uk/make-a-complaint, 0303 123 1113, Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF.";
+
+std::optional<LawfulBasis> ParseBasis(std::string_view s) {
+  if (s == "consent") return LawfulBasis::kConsent;
+  if (s == "contract") return LawfulBasis::kContract;
+  if (s == "legal-obligation") return LawfulBasis::kLegalObligation;
+  if (s == "vital-interests") return LawfulBasis::kVitalInterests;
+  if (s == "public-task") return LawfulBasis::kPublicTask;
+  if (s == "legitimate-interests") return LawfulBasis::kLegitimateInterests;
+  return std::nullopt;
+}
+
+std::optional<CookieCategory> ParseCategory(std::string_view s) {
+  if (s == "essential") return CookieCategory::kEssential;
+  if (s == "settings") return CookieCategory::kSettings;
+  if (s == "usage") return CookieCategory::kUsage;
+  if (s == "campaigns") return CookieCategory::kCampaigns;
+  return std::nullopt;
+}
+
+bool KnownCategory(const std::string& c) {
+  return std::find(KnownCategories().begin(), KnownCategories().end(), c) != KnownCategories().end();
+}
+
+void ReadContact(config::Table t, Contact& c) {
+  t.String("name", c.name);
+  t.String("address", c.address);
+  t.String("email", c.email);
+  t.String("phone", c.phone);
+  t.String("url", c.url);
+  t.Finish();
+}
+
+// retention = "12 months" | "6 years after the account is closed" | { criteria = "...", review = "1 year" }
+// with optional { ..., anonymise = true }.
+void ReadRetention(config::Table& ds, Dataset& d) {
+  config::Problems& problems = ds.problems();
+  std::string text;
+  auto bad_period = [&](const std::string& p) {
+    problems.Add(ds.Where("retention"), "'" + ds.name() + ".retention' has '" + p +
+                                            "', which is not a length of time such as \"12 months\"");
+  };
+  if (!ds.Has("retention")) {
+    problems.Add(ds.where(), "dataset '" + d.id + "' holds personal data but says nothing of how long it is kept "
+                             "('retention' is missing)");
+    return;
+  }
+  if (auto t = ds.IsTable("retention") ? ds.Child("retention") : std::nullopt) {
+    std::string period, after, criteria, review;
+    t->String("period", period);
+    t->String("after", after);
+    t->String("criteria", criteria);
+    t->String("review", review);
+    t->Bool("anonymise", d.retention.anonymise);
+    t->Finish();
+    if (!criteria.empty()) {
+      d.retention.kind = Retention::Kind::kCriteria;
+      d.retention.criteria = criteria;
+      if (review.empty()) {
+        problems.Add(t->where(), "'" + t->name() + "' keeps data by criteria, so it needs a 'review' period");
+      } else if (auto r = ParsePeriod(review)) {
+        d.retention.review = *r;
+      } else {
+        bad_period(review);
+      }
+      d.retention.text = criteria + " (reviewed every " + review + ")";
+    } else if (auto p = ParsePeriod(period)) {
+      d.retention.period = *p;
+      d.retention.kind = after.empty() ? Retention::Kind::kPeriod : Retention::Kind::kAfterEvent;
+      d.retention.event = after;
+      d.retention.text = after.empty() ? period : period + " after " + after;
+    } else {
+      problems.Add(t->where(), "'" + t->name() + "' needs a 'period' (such as \"12 months\") or 'criteria'");
+    }
+    return;
+  }
+  if (!ds.String("retention", text)) return;
+  d.retention.text = text;
+  size_t after = text.find(" after ");
+  std::string period = after == std::string::npos ? text : text.substr(0, after);
+  auto p = ParsePeriod(period);
+  if (!p) {
+    bad_period(period);
+    return;
+  }
+  d.retention.period = *p;
+  if (after != std::string::npos) {
+    d.retention.kind = Retention::Kind::kAfterEvent;
+    d.retention.event = text.substr(after + 7);
+  }
+}
+
+template <typename T>
+void RequireUniqueIds(const std::vector<T>& items, const std::string& what, config::Table& reg,
+                      const std::vector<config::Position>& where) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].id.empty() && !seen.insert(items[i].id).second) {
+      reg.problems().Add(where[i], "duplicate " + what + " id '" + items[i].id + "'");
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view LawfulBasisName(LawfulBasis b) {
+  switch (b) {
+    case LawfulBasis::kConsent: return "consent";
+    case LawfulBasis::kContract: return "contract";
+    case LawfulBasis::kLegalObligation: return "legal-obligation";
+    case LawfulBasis::kVitalInterests: return "vital-interests";
+    case LawfulBasis::kPublicTask: return "public-task";
+    case LawfulBasis::kLegitimateInterests: return "legitimate-interests";
+  }
+  return "";
+}
+
+std::string_view LawfulBasisArticle(LawfulBasis b) {
+  switch (b) {
+    case LawfulBasis::kConsent: return "Article 6(1)(a)";
+    case LawfulBasis::kContract: return "Article 6(1)(b)";
+    case LawfulBasis::kLegalObligation: return "Article 6(1)(c)";
+    case LawfulBasis::kVitalInterests: return "Article 6(1)(d)";
+    case LawfulBasis::kPublicTask: return "Article 6(1)(e)";
+    case LawfulBasis::kLegitimateInterests: return "Article 6(1)(f)";
+  }
+  return "";
+}
+
+std::string_view CookieCategoryName(CookieCategory c) {
+  switch (c) {
+    case CookieCategory::kEssential: return "essential";
+    case CookieCategory::kSettings: return "settings";
+    case CookieCategory::kUsage: return "usage";
+    case CookieCategory::kCampaigns: return "campaigns";
+  }
+  return "";
+}
+
+const std::vector<std::string>& KnownCategories() {
+  static const std::vector<std::string> kCategories = {
+      "user", "user.contact", "user.contact.name", "user.contact.email", "user.contact.phone", "user.contact.address",
+      "user.account", "user.account.username", "user.account.password", "user.account.settings",
+      "user.device", "user.device.ip_address", "user.device.browser", "user.device.cookie_id", "user.device.country",
+      "user.behavior", "user.behavior.browsing", "user.behavior.clicks", "user.behavior.search",
+      "user.behavior.polls", "user.behavior.engagement",
+      "user.content", "user.content.feedback", "user.content.messages", "user.content.survey_responses",
+      "user.content.case_notes",
+      "user.demographic", "user.demographic.age", "user.demographic.location",
+      "user.employment", "user.education", "user.financial", "user.financial.payments",
+      "user.identifier", "user.identifier.unique_id", "user.identifier.pseudonym",
+      "user.preferences", "user.preferences.consent", "user.preferences.subscriptions",
+      "user.special", "user.special.ethnicity", "user.special.health", "user.special.religion",
+      "user.special.sexual_orientation", "user.special.political_opinions", "user.special.trade_union",
+      "user.special.genetic", "user.special.biometric",
+      "user.criminal",
+  };
+  return kCategories;
+}
+
+int64_t Period::MaxSeconds() const { return years * 366 * 86400 + months * 31 * 86400 + days * 86400 + seconds; }
+
+std::optional<Period> ParsePeriod(std::string_view text) {
+  auto parts = Split(Trim(text), ' ');
+  parts.erase(std::remove(parts.begin(), parts.end(), std::string_view()), parts.end());
+  if (parts.size() != 2) return std::nullopt;
+  auto n = ParseUint(parts[0]);
+  if (!n || *n == 0 || *n > 1000) return std::nullopt;
+  std::string unit = ToLower(parts[1]);
+  if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  Period p;
+  p.text = std::string(Trim(text));
+  auto v = static_cast<int64_t>(*n);
+  if (unit == "minute") p.seconds = v * 60;
+  else if (unit == "hour") p.seconds = v * 3600;
+  else if (unit == "day") p.days = v;
+  else if (unit == "week") p.days = 7 * v;
+  else if (unit == "month") p.months = v;
+  else if (unit == "year") p.years = v;
+  else return std::nullopt;
+  return p;
+}
+
+bool Dataset::SpecialCategory() const {
+  return std::any_of(categories.begin(), categories.end(),
+                     [](const std::string& c) { return c == "user.special" || c.starts_with("user.special."); });
+}
+
+std::string Cookie::ExpiryText() const { return session ? "When you close your browser" : expiry.text; }
+
+const Purpose* Register::FindPurpose(std::string_view id) const {
+  for (const auto& p : purposes) if (p.id == id) return &p;
+  return nullptr;
+}
+const Dataset* Register::FindDataset(std::string_view id) const {
+  for (const auto& d : datasets) if (d.id == id) return &d;
+  return nullptr;
+}
+const Recipient* Register::FindRecipient(std::string_view id) const {
+  for (const auto& r : recipients) if (r.id == id) return &r;
+  return nullptr;
+}
+
+std::vector<CookieCategory> Register::OptionalCategories() const {
+  std::vector<CookieCategory> out;
+  for (CookieCategory c : {CookieCategory::kSettings, CookieCategory::kUsage, CookieCategory::kCampaigns}) {
+    if (std::any_of(cookies.begin(), cookies.end(), [c](const Cookie& k) { return k.category == c; })) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<std::string> Register::Rights() const {
+  auto uses = [&](LawfulBasis b) {
+    return std::any_of(purposes.begin(), purposes.end(), [b](const Purpose& p) { return p.basis == b; });
+  };
+  std::vector<std::string> rights = {"be-informed", "access", "rectification"};
+  // Erasure does not apply to data processed for a legal obligation or a public task (Art 17(3)).
+  if (uses(LawfulBasis::kConsent) || uses(LawfulBasis::kContract) || uses(LawfulBasis::kLegitimateInterests) ||
+      uses(LawfulBasis::kVitalInterests)) {
+    rights.push_back("erasure");
+  }
+  rights.push_back("restriction");
+  if (uses(LawfulBasis::kConsent) || uses(LawfulBasis::kContract)) rights.push_back("portability");
+  if (uses(LawfulBasis::kPublicTask) || uses(LawfulBasis::kLegitimateInterests)) rights.push_back("objection");
+  if (uses(LawfulBasis::kConsent)) rights.push_back("withdraw-consent");
+  rights.push_back("complain-to-ico");
+  return rights;
+}
+
+Register Parse(config::Table reg) {
+  config::Problems& problems = reg.problems();
+  Register r;
+  reg.String("service", r.service, /*required=*/true);
+  if (auto t = reg.Child("controller")) {
+    ReadContact(*t, r.controller);
+    if (r.controller.name.empty()) problems.Add(t->where(), "'register.controller.name' is missing");
+    if (r.controller.email.empty() && r.controller.address.empty() && r.controller.phone.empty() &&
+        r.controller.url.empty()) {
+      problems.Add(t->where(), "the controller needs a way to be contacted (email, address, phone or url)");
+    }
+  } else {
+    problems.Add(reg.where(), "'register.controller' is missing: a notice must say who the controller is");
+  }
+  reg.String("ico_registration", r.ico_registration);
+  if (auto t = reg.Child("joint_controller")) ReadContact(*t, r.joint_controller);
+  if (auto t = reg.Child("representative")) ReadContact(*t, r.representative);
+  if (auto t = reg.Child("dpo")) {
+    ReadContact(*t, r.dpo);
+    if (r.dpo.email.empty() && r.dpo.address.empty() && r.dpo.phone.empty()) {
+      problems.Add(t->where(), "the data protection officer needs a contact (email, address or phone)");
+    }
+  } else {
+    problems.Add(reg.where(), "'register.dpo' is missing: a public authority must name how to reach its DPO");
+  }
+  reg.String("complaints", r.complaints);
+  if (r.complaints.empty()) r.complaints = kIcoComplaint;
+  reg.Int("min_age", r.min_age, 0, 120);
+  reg.String("children", r.children);
+  if (r.children.empty()) {
+    r.children = "This service is not aimed at children under " + std::to_string(r.min_age) +
+                 ", and we do not knowingly collect their personal data or rely on their consent.";
+  }
+  reg.String("automated_decisions", r.automated_decisions);
+  if (r.automated_decisions.empty()) r.automated_decisions = "We do not make decisions about you by automated means alone.";
+  reg.StringArray("security_measures", r.security_measures);
+  std::string mode = "consent";
+  reg.String("consent_mode", mode);
+  if (mode == "consent") r.consent_mode = ConsentMode::kConsent;
+  else if (mode == "statistics-exemption") r.consent_mode = ConsentMode::kStatisticsExemption;
+  else problems.Add(reg.Where("consent_mode"), "'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
+
+  std::vector<config::Position> where;
+  for (config::Table t : reg.Children("purposes")) {
+    Purpose p;
+    p.where = t.where();
+    t.String("id", p.id, true);
+    t.String("description", p.description, true);
+    std::string basis;
+    if (!t.String("lawful_basis", basis)) {
+      problems.Add(t.where(), "purpose '" + p.id + "' has no lawful basis ('lawful_basis' is missing)");
+    } else if (auto b = ParseBasis(basis)) {
+      p.basis = *b;
+    } else {
+      problems.Add(t.Where("lawful_basis"), "purpose '" + p.id + "' has lawful basis '" + basis +
+                                                "'; use consent, contract, legal-obligation, vital-interests, "
+                                                "public-task or legitimate-interests");
+    }
+    t.String("legitimate_interest", p.legitimate_interest);
+    t.String("special_condition", p.special_condition);
+    t.String("withdraw", p.withdraw);
+    if (p.basis == LawfulBasis::kLegitimateInterests && p.legitimate_interest.empty() && !basis.empty()) {
+      problems.Add(t.where(), "purpose '" + p.id + "' relies on legitimate interests but does not say what the "
+                              "interest is ('legitimate_interest')");
+    }
+    if (p.basis == LawfulBasis::kConsent && p.withdraw.empty() && !basis.empty()) {
+      problems.Add(t.where(), "purpose '" + p.id + "' relies on consent but does not say how to withdraw it ('withdraw')");
+    }
+    t.Finish();
+    r.purposes.push_back(std::move(p));
+    where.push_back(r.purposes.back().where);
+  }
+  RequireUniqueIds(r.purposes, "purpose", reg, where);
+
+  where.clear();
+  for (config::Table t : reg.Children("recipients")) {
+    Recipient x;
+    where.push_back(t.where());
+    t.String("id", x.id, true);
+    t.String("name", x.name, true);
+    t.String("purpose", x.purpose);
+    t.String("basis", x.basis, true);
+    static const std::set<std::string> kBases = {"processor", "consent", "legal-obligation", "court-order",
+                                                 "public-task", "contract", "controller"};
+    if (!x.basis.empty() && !kBases.count(x.basis)) {
+      problems.Add(t.Where("basis"), "recipient '" + x.id + "' has basis '" + x.basis +
+                                         "'; use processor, controller, consent, contract, legal-obligation, "
+                                         "court-order or public-task");
+    }
+    t.Finish();
+    r.recipients.push_back(std::move(x));
+  }
+  RequireUniqueIds(r.recipients, "recipient", reg, where);
+
+  where.clear();
+  for (config::Table t : reg.Children("transfers")) {
+    Transfer x;
+    where.push_back(t.where());
+    t.String("id", x.id, true);
+    t.String("destination", x.destination, true);
+    t.String("safeguard", x.safeguard, true);
+    t.String("description", x.description);
+    t.Finish();
+    r.transfers.push_back(std::move(x));
+  }
+  RequireUniqueIds(r.transfers, "transfer", reg, where);
+
+  where.clear();
+  for (config::Table t : reg.Children("datasets")) {
+    Dataset d;
+    d.where = t.where();
+    t.String("id", d.id, true);
+    t.String("module", d.module, true);
+    t.String("description", d.description, true);
+    t.StringArray("categories", d.categories, true);
+    t.StringArray("subjects", d.subjects, true);
+    t.StringArray("purposes", d.purposes, true);
+    t.StringArray("sources", d.sources);
+    t.String("requirement", d.requirement);
+    t.String("requirement_note", d.requirement_note);
+    t.StringArray("recipients", d.recipients);
+    t.StringArray("transfers", d.transfers);
+    ReadRetention(t, d);
+    for (const auto& c : d.categories) {
+      if (!KnownCategory(c)) problems.Add(t.Where("categories"), "dataset '" + d.id + "' has unknown data category '" + c + "'");
+    }
+    if (d.requirement != "none" && d.requirement != "statutory" && d.requirement != "contractual") {
+      problems.Add(t.Where("requirement"), "'" + t.name() + ".requirement' must be none, statutory or contractual");
+    }
+    if (d.purposes.empty() && t.Has("purposes")) problems.Add(t.Where("purposes"), "dataset '" + d.id + "' serves no purpose");
+    for (const auto& pid : d.purposes) {
+      const Purpose* p = r.FindPurpose(pid);
+      if (p == nullptr) {
+        problems.Add(t.Where("purposes"), "dataset '" + d.id + "' names unknown purpose '" + pid + "'");
+      } else if (d.SpecialCategory() && p->special_condition.empty()) {
+        problems.Add(t.Where("categories"), "dataset '" + d.id + "' holds special category data for purpose '" + pid +
+                                                "', which names no Article 9 / DPA 2018 Schedule 1 condition "
+                                                "('special_condition')");
+      }
+    }
+    for (const auto& rid : d.recipients) {
+      if (!r.FindRecipient(rid)) problems.Add(t.Where("recipients"), "dataset '" + d.id + "' names unknown recipient '" + rid + "'");
+    }
+    for (const auto& tid : d.transfers) {
+      bool known = std::any_of(r.transfers.begin(), r.transfers.end(), [&](const Transfer& x) { return x.id == tid; });
+      if (!known) problems.Add(t.Where("transfers"), "dataset '" + d.id + "' names unknown transfer '" + tid + "'");
+    }
+    t.Finish();
+    where.push_back(d.where);
+    r.datasets.push_back(std::move(d));
+  }
+  RequireUniqueIds(r.datasets, "dataset", reg, where);
+
+  std::set<std::string> cookie_names;
+  for (config::Table t : reg.Children("cookies")) {
+    Cookie c;
+    t.String("name", c.name, true);
+    t.String("provider", c.provider, true);
+    t.String("purpose", c.purpose, true);
+    std::string party = "first";
+    t.String("party", party);
+    if (party != "first" && party != "third") problems.Add(t.Where("party"), "cookie '" + c.name + "' party must be first or third");
+    c.first_party = party == "first";
+    std::string category, expiry;
+    if (!t.String("category", category)) {
+      problems.Add(t.where(), "cookie '" + c.name + "' has no category (essential, settings, usage or campaigns)");
+    } else if (auto cat = ParseCategory(category)) {
+      c.category = *cat;
+    } else {
+      problems.Add(t.Where("category"), "cookie '" + c.name + "' has category '" + category +
+                                            "'; use essential, settings, usage or campaigns");
+    }
+    if (!t.String("expiry", expiry)) {
+      problems.Add(t.where(), "cookie '" + c.name + "' has no expiry (a length of time, or \"session\")");
+    } else if (expiry == "session") {
+      c.session = true;
+    } else if (auto p = ParsePeriod(expiry)) {
+      c.expiry = *p;
+    } else {
+      problems.Add(t.Where("expiry"), "cookie '" + c.name + "' has expiry '" + expiry +
+                                          "'; use a length of time such as \"2 years\", or \"session\"");
+    }
+    if (!c.name.empty() && !cookie_names.insert(c.name).second) {
+      problems.Add(t.where(), "duplicate cookie '" + c.name + "'");
+    }
+    t.Finish();
+    r.cookies.push_back(std::move(c));
+  }
+  reg.Finish();
+  return r;
+}
+
+Result<Register> FromDocument(const config::Document& document) {
+  config::Problems problems(document.path());
+  config::Table root = document.Root(problems);
+  auto reg = root.Child("register");
+  if (!reg) {
+    if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
+    return MakeError(ErrorCode::kNotFound, document.path() + ": there is no [register]: Steward needs the site's "
+                                                             "processing register (see docs/register.md)");
+  }
+  Register r = Parse(*reg);
+  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
+  return r;
+}
+
+namespace {
+
+nlohmann::ordered_json ContactJson(const Contact& c) {
+  nlohmann::ordered_json j;
+  j["name"] = c.name;
+  j["address"] = c.address;
+  j["email"] = c.email;
+  j["phone"] = c.phone;
+  j["url"] = c.url;
+  return j;
+}
+
+nlohmann::ordered_json PeriodJson(const Period& p) {
+  nlohmann::ordered_json j;
+  j["text"] = p.text;
+  j["years"] = p.years;
+  j["months"] = p.months;
+  j["days"] = p.days;
+  j["seconds"] = p.seconds;
+  return j;
+}
+
+nlohmann::ordered_json Body(const Register& r) {
+  nlohmann::ordered_json j;
+  j["service"] = r.service;
+  j["controller"] = ContactJson(r.controller);
+  j["controller"]["ico_registration"] = r.ico_registration;
+  if (!r.joint_controller.empty()) j["joint_controller"] = ContactJson(r.joint_controller);
+  if (!r.representative.empty()) j["representative"] = ContactJson(r.representative);
+  j["dpo"] = ContactJson(r.dpo);
+  j["purposes"] = nlohmann::ordered_json::array();
+  for (const auto& p : r.purposes) {
+    nlohmann::ordered_json x;
+    x["id"] = p.id;
+    x["description"] = p.description;
+    x["lawful_basis"] = LawfulBasisName(p.basis);
+    x["article"] = LawfulBasisArticle(p.basis);
+    if (!p.legitimate_interest.empty()) x["legitimate_interest"] = p.legitimate_interest;
+    if (!p.special_condition.empty()) x["special_condition"] = p.special_condition;
+    if (!p.withdraw.empty()) x["withdraw"] = p.withdraw;
+    j["purposes"].push_back(x);
+  }
+  j["datasets"] = nlohmann::ordered_json::array();
+  for (const auto& d : r.datasets) {
+    nlohmann::ordered_json x;
+    x["id"] = d.id;
+    x["module"] = d.module;
+    x["description"] = d.description;
+    x["categories"] = d.categories;
+    x["special_category"] = d.SpecialCategory();
+    x["subjects"] = d.subjects;
+    x["purposes"] = d.purposes;
+    x["source"] = {{"from_the_person", d.sources.empty()}, {"organisations", d.sources}};
+    x["requirement"] = d.requirement;
+    if (!d.requirement_note.empty()) x["requirement_note"] = d.requirement_note;
+    nlohmann::ordered_json ret;
+    ret["kind"] = d.retention.kind == Retention::Kind::kPeriod       ? "period"
+                  : d.retention.kind == Retention::Kind::kAfterEvent ? "after-event"
+                                                                     : "criteria";
+    ret["text"] = d.retention.text;
+    if (d.retention.kind != Retention::Kind::kCriteria) ret["period"] = PeriodJson(d.retention.period);
+    if (!d.retention.event.empty()) ret["after"] = d.retention.event;
+    if (!d.retention.criteria.empty()) {
+      ret["criteria"] = d.retention.criteria;
+      ret["review"] = PeriodJson(d.retention.review);
+    }
+    ret["action"] = d.retention.anonymise ? "anonymise" : "delete";
+    x["retention"] = ret;
+    x["recipients"] = d.recipients;
+    x["transfers"] = d.transfers;
+    j["datasets"].push_back(x);
+  }
+  j["recipients"] = nlohmann::ordered_json::array();
+  for (const auto& x : r.recipients) {
+    j["recipients"].push_back({{"id", x.id}, {"name", x.name}, {"purpose", x.purpose}, {"basis", x.basis}});
+  }
+  j["transfers"] = nlohmann::ordered_json::array();
+  for (const auto& x : r.transfers) {
+    j["transfers"].push_back({{"id", x.id}, {"destination", x.destination}, {"safeguard", x.safeguard},
+                              {"description", x.description}});
+  }
+  j["cookies"] = nlohmann::ordered_json::array();
+  for (const auto& c : r.cookies) {
+    nlohmann::ordered_json x;
+    x["name"] = c.name;
+    x["party"] = c.first_party ? "first" : "third";
+    x["provider"] = c.provider;
+    x["category"] = CookieCategoryName(c.category);
+    x["purpose"] = c.purpose;
+    x["expiry"] = {{"session", c.session}, {"text", c.ExpiryText()}, {"max_seconds", c.session ? 0 : c.expiry.MaxSeconds()}};
+    j["cookies"].push_back(x);
+  }
+  j["consent_mode"] = r.consent_mode == ConsentMode::kConsent ? "consent" : "statistics-exemption";
+  j["children"] = {{"min_age", r.min_age}, {"statement", r.children}};
+  j["automated_decisions"] = r.automated_decisions;
+  j["security_measures"] = r.security_measures;
+  j["complaints"] = r.complaints;
+  return j;
+}
+
+}  // namespace
+
+std::string Register::Version() const {
+  return HexEncode(crypto::Hash(Body(*this).dump()).substr(0, 8));
+}
+
+std::string Register::ToJson() const {
+  nlohmann::ordered_json j;
+  j["version"] = Version();
+  auto body = Body(*this);
+  for (auto it = body.begin(); it != body.end(); ++it) j[it.key()] = it.value();
+  j["rights"] = Rights();
+  j["article_14"] = std::any_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return d.FromOtherSources(); });
+  return j.dump(2);
+}
+
+}  // namespace steward::processing

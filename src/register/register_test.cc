@@ -1,0 +1,192 @@
+// The register: validation, and each example site's practices as its notice states them.
+#include "register/register.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+
+namespace steward::processing {
+namespace {
+
+using nlohmann::json;
+
+json Notice(const std::string& example) {
+  auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
+  EXPECT_TRUE(config.ok()) << config.error().message;
+  auto reg = FromDocument(*config->document);
+  EXPECT_TRUE(reg.ok()) << reg.error().message;
+  return json::parse(reg->ToJson());
+}
+
+const json& Find(const json& list, const std::string& key, const std::string& value) {
+  for (const auto& item : list) {
+    if (item[key] == value) return item;
+  }
+  static const json kNone;
+  ADD_FAILURE() << "no entry with " << key << " = " << value;
+  return kNone;
+}
+
+TEST(PeriodTest, ParsesWhatPeopleWrite) {
+  EXPECT_EQ(ParsePeriod("12 months")->months, 12);
+  EXPECT_EQ(ParsePeriod("2 years")->years, 2);
+  EXPECT_EQ(ParsePeriod("10 minutes")->seconds, 600);
+  EXPECT_EQ(ParsePeriod("1 day")->days, 1);
+  EXPECT_EQ(ParsePeriod("2 weeks")->days, 14);
+  EXPECT_FALSE(ParsePeriod("forever"));
+  EXPECT_FALSE(ParsePeriod("0 days"));
+  EXPECT_FALSE(ParsePeriod("twelve months"));
+  EXPECT_EQ(ParsePeriod("28 days")->MaxSeconds(), 28 * 86400);
+}
+
+TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
+  std::string path = std::string(STEWARD_SOURCE_DIR) + "/tests/fixtures/register/broken.toml";
+  auto config = config::Load(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  auto reg = FromDocument(*config->document);
+  ASSERT_FALSE(reg.ok());
+  const std::string& m = reg.error().message;
+  auto has = [&](const std::string& s) { EXPECT_NE(m.find(path + ":" + s), std::string::npos) << "want: " << s << "\n" << m; };
+  has("3:16: 'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
+  has("5:1: the controller needs a way to be contacted");
+  has("1:1: 'register.dpo' is missing");
+  has("8:1: purpose 'no-basis' has no lawful basis");
+  has("12:1: purpose 'interests' relies on legitimate interests but does not say what the interest is");
+  has("17:1: purpose 'consent-only' relies on consent but does not say how to withdraw it");
+  has("22:1: duplicate purpose id 'interests'");
+  has("33:12: dataset 'unknown-purpose' names unknown purpose 'marketing'");
+  has("36:1: dataset 'kept-forever' holds personal data but says nothing of how long it is kept");
+  has("48:14: dataset 'special' has unknown data category 'user.made.up'");
+  has("48:14: dataset 'special' holds special category data for purpose 'consent-only', which names no Article 9 / DPA 2018 Schedule 1 condition");
+  has("51:13: 'register.datasets[2].retention' has 'forever', which is not a length of time");
+  has("53:1: cookie '_ga' has no category");
+  has("53:1: cookie '_ga' has no expiry");
+  has("62:12: cookie 'odd' has category 'tasty'");
+  has("63:10: cookie 'odd' has expiry 'a while'");
+  has("64:1: unknown key 'register.cookies[1].colour'");
+}
+
+TEST(RegisterTest, EveryExampleIsValid) {
+  for (const char* example : {"demo.toml", "civil-service.toml", "nlc-connect.toml", "hantsweb.toml", "ons.toml",
+                              "national-careers.toml"}) {
+    auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
+    ASSERT_TRUE(config.ok()) << example << ": " << config.error().message;
+    auto reg = FromDocument(*config->document);
+    EXPECT_TRUE(reg.ok()) << example << ": " << reg.error().message;
+  }
+}
+
+TEST(RegisterTest, VersionFollowsContent) {
+  auto a = Notice("ons.toml");
+  auto b = Notice("ons.toml");
+  EXPECT_EQ(a["version"], b["version"]);
+  EXPECT_NE(a["version"], Notice("demo.toml")["version"]);
+  EXPECT_EQ(a["version"].get<std::string>().size(), 16u);
+}
+
+// ONS keeps access-log data 12 months and social-media messages 3 months, and bases analytics on
+// consent, never combining it to identify anyone.
+TEST(SitesTest, Ons) {
+  json n = Notice("ons.toml");
+  EXPECT_EQ(Find(n["datasets"], "id", "access-logs")["retention"]["text"], "12 months");
+  EXPECT_EQ(Find(n["datasets"], "id", "access-logs")["retention"]["period"]["months"], 12);
+  EXPECT_EQ(Find(n["datasets"], "id", "social-media-messages")["retention"]["period"]["months"], 3);
+  EXPECT_EQ(Find(n["datasets"], "id", "social-media-messages")["recipients"][0], "hootsuite");
+  EXPECT_EQ(Find(n["purposes"], "id", "analytics")["lawful_basis"], "consent");
+  EXPECT_FALSE(Find(n["purposes"], "id", "analytics")["withdraw"].get<std::string>().empty());
+  EXPECT_NE(Find(n["datasets"], "id", "analytics-events")["description"].get<std::string>().find("Never combined"),
+            std::string::npos);
+  EXPECT_EQ(Find(n["purposes"], "id", "feedback")["lawful_basis"], "public-task");
+  EXPECT_EQ(n["dpo"]["email"], "DPO@statistics.gov.uk");
+  EXPECT_EQ(n["consent_mode"], "consent");
+  auto cats = Find(n["datasets"], "id", "analytics-events")["categories"];
+  EXPECT_NE(std::find(cats.begin(), cats.end(), "user.behavior.polls"), cats.end()) << "poll participation";
+  auto measures = n["security_measures"].dump();
+  EXPECT_NE(measures.find("vulnerability disclosure"), std::string::npos);
+}
+
+// National Careers declares _ga 2 years, _gat 10 minutes, _gid 1 day, seen_cookie_message 28 days,
+// and keeps a minimum for 6 years after a customer leaves.
+TEST(SitesTest, NationalCareers) {
+  json n = Notice("national-careers.toml");
+  EXPECT_EQ(Find(n["cookies"], "name", "_ga")["expiry"]["text"], "2 years");
+  EXPECT_EQ(Find(n["cookies"], "name", "_gat")["expiry"]["text"], "10 minutes");
+  EXPECT_EQ(Find(n["cookies"], "name", "_gid")["expiry"]["text"], "1 day");
+  EXPECT_EQ(Find(n["cookies"], "name", "seen_cookie_message")["expiry"]["text"], "28 days");
+  EXPECT_EQ(Find(n["cookies"], "name", "ASP.Net_SessionId")["expiry"]["session"], true);
+  const json& payments = Find(n["datasets"], "id", "payment-records");
+  EXPECT_EQ(payments["retention"]["kind"], "after-event");
+  EXPECT_EQ(payments["retention"]["period"]["years"], 6);
+  EXPECT_EQ(payments["retention"]["after"], "you stop being a customer");
+  const json& equality = Find(n["datasets"], "id", "equality-data");
+  EXPECT_TRUE(equality["special_category"]);
+  EXPECT_NE(Find(n["purposes"], "id", "equality-monitoring")["special_condition"].get<std::string>().find("Schedule 1"),
+            std::string::npos);
+  for (const char* consented : {"satisfaction-surveys", "equality-monitoring", "priority-groups"}) {
+    EXPECT_EQ(Find(n["purposes"], "id", consented)["lawful_basis"], "consent") << consented;
+    EXPECT_NE(Find(n["purposes"], "id", consented)["withdraw"].get<std::string>().find("Untick"), std::string::npos);
+  }
+  const json& customers = Find(n["datasets"], "id", "customer-records");
+  EXPECT_FALSE(customers["source"]["from_the_person"]);
+  EXPECT_EQ(customers["source"]["organisations"].size(), 3u);
+  EXPECT_TRUE(n["article_14"]) << "data from other organisations brings in Article 14";
+  EXPECT_EQ(Find(n["recipients"], "id", "ofsted")["name"], "Ofsted");
+  EXPECT_EQ(Find(n["recipients"], "id", "market-research")["basis"], "consent");
+}
+
+// The Civil Service site sets no cookies and keeps feedback for audit after replying.
+TEST(SitesTest, CivilService) {
+  json n = Notice("civil-service.toml");
+  EXPECT_TRUE(n["cookies"].empty());
+  const json& feedback = Find(n["datasets"], "id", "feedback");
+  EXPECT_EQ(feedback["retention"]["kind"], "criteria");
+  EXPECT_NE(feedback["retention"]["criteria"].get<std::string>().find("audit"), std::string::npos);
+  for (const auto& r : feedback["recipients"]) EXPECT_EQ(Find(n["recipients"], "id", r)["basis"], "consent") << r;
+  const json& subs = Find(n["datasets"], "id", "subscriptions");
+  EXPECT_TRUE(subs["recipients"].empty()) << "not shared with any third party";
+  auto cats = subs["categories"];
+  for (const char* c : {"user.contact.email", "user.account.username", "user.account.password"}) {
+    EXPECT_NE(std::find(cats.begin(), cats.end(), c), cats.end()) << c;
+  }
+  EXPECT_NE(Find(n["datasets"], "id", "access-logs")["categories"].dump().find("ip_address"), std::string::npos);
+}
+
+// NLC names its DPO and bases security monitoring on legitimate interests.
+TEST(SitesTest, NlcConnect) {
+  json n = Notice("nlc-connect.toml");
+  EXPECT_EQ(n["dpo"]["email"], "DPO@cabinetoffice.gov.uk");
+  EXPECT_NE(n["dpo"]["address"].get<std::string>().find("70 Whitehall"), std::string::npos);
+  EXPECT_EQ(n["controller"]["ico_registration"], "Z7414053");
+  const json& security = Find(n["purposes"], "id", "security");
+  EXPECT_EQ(security["lawful_basis"], "legitimate-interests");
+  EXPECT_NE(security["legitimate_interest"].get<std::string>().find("security and integrity"), std::string::npos);
+  for (const char* p : {"analytics", "feedback", "services"}) EXPECT_EQ(Find(n["purposes"], "id", p)["lawful_basis"], "public-task");
+  EXPECT_EQ(n["children"]["min_age"], 13);
+  EXPECT_NE(n["children"]["statement"].get<std::string>().find("13 years of age or younger"), std::string::npos);
+  EXPECT_EQ(Find(n["transfers"], "id", "analytics-outside-eea")["destination"], "Outside the European Economic Area");
+  EXPECT_EQ(Find(n["recipients"], "id", "law")["basis"], "court-order");
+  auto rights = n["rights"];
+  for (const char* r : {"access", "rectification", "objection", "restriction", "erasure"}) {
+    EXPECT_NE(std::find(rights.begin(), rights.end(), r), rights.end()) << r;
+  }
+}
+
+// Hantsweb recognises the device within one task, remembers a signed-in user, measures usage, and
+// shares only with consent or by law.
+TEST(SitesTest, Hantsweb) {
+  json n = Notice("hantsweb.toml");
+  EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_task")["category"], "essential");
+  EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_task")["expiry"]["session"], true);
+  EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_signed_in")["category"], "essential");
+  EXPECT_EQ(Find(n["cookies"], "name", "steward_visitor")["category"], "usage");
+  EXPECT_EQ(Find(n["purposes"], "id", "mailing-lists")["lawful_basis"], "consent");
+  for (const auto& r : n["recipients"]) {
+    EXPECT_TRUE(r["basis"] == "consent" || r["basis"] == "legal-obligation") << r["id"];
+  }
+  auto rights = n["rights"];
+  EXPECT_NE(std::find(rights.begin(), rights.end(), "access"), rights.end()) << "a copy: subject access";
+}
+
+}  // namespace
+}  // namespace steward::processing
