@@ -33,7 +33,27 @@ class StewardTest : public ::testing::Test {
 TEST_F(StewardTest, CheckConfigPassesTheDemo) {
   RunResult r = RunSteward({"check-config", "--config", SourcePath("examples/demo.toml")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("demo.toml: ok"), std::string::npos);
+  EXPECT_NE(r.out.find("demo.toml: ok (register version "), std::string::npos) << r.out;
+}
+
+TEST_F(StewardTest, CheckConfigPassesEverySiteAndRefusesABrokenRegister) {
+  for (const char* site : {"civil-service", "nlc-connect", "hantsweb", "ons", "national-careers"}) {
+    RunResult r = RunSteward({"check-config", "--config", SourcePath(std::string("examples/") + site + ".toml")});
+    EXPECT_EQ(r.exit_code, 0) << site << ": " << r.err;
+  }
+  std::string broken = SourcePath("tests/fixtures/register/broken.toml");
+  RunResult r = RunSteward({"check-config", "--config", broken});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(broken + ":8:1: purpose 'no-basis' has no lawful basis"), std::string::npos) << r.err;
+  EXPECT_GE(std::count(r.err.begin(), r.err.end(), '\n'), 15) << "every problem at once";
+  RunResult serve = RunSteward({"serve", "--config", broken, "--data", dir_ + "/data", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(serve.exit_code, 2) << "serve refuses to start";
+  EXPECT_FALSE(fs::exists(dir_ + "/data/steward.db")) << "before touching any data";
+
+  RunResult json = RunSteward({"notice", "render", "--config", SourcePath("examples/ons.toml"), "--format", "json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"id\": \"access-logs\""), std::string::npos);
+  EXPECT_NE(json.out.find("\"version\": \""), std::string::npos);
 }
 
 TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {

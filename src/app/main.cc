@@ -68,6 +68,13 @@ int main(int argc, char** argv) {
   staff_disable->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
   staff_disable->add_option("--email", email, "Their email address.")->required();
 
+  auto* notice = cli.add_subcommand("notice", "The privacy notice rendered from the register.");
+  notice->require_subcommand(1);
+  std::string format = "json";
+  auto* render = notice->add_subcommand("render", "Print the notice; json is the structured notice tools read.");
+  render->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  render->add_option("--format", format, "json")->check(CLI::IsMember({"json"}));
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -86,10 +93,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return kExitUsage;
   }
-  if (check->parsed()) {
-    std::printf("%s: ok\n", config_path.c_str());
-    return 0;
-  }
+  if (check->parsed()) return steward::app::CheckConfig(*config);
+  if (render->parsed()) return steward::app::RenderNotice(*config, format);
   if (serve->parsed()) return steward::app::Serve(*config);
   if (backup->parsed()) return steward::app::Backup(*config, backup_to);
   if (verify->parsed()) return steward::app::AuditVerify(*config);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "crypto/crypto.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
+#include "register/register.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
 #include "staff/sessions.h"
@@ -146,6 +148,13 @@ int Serve(const config::Config& config) {
   };
 
   if (Status s = crypto::Init(); !s.ok()) return fail("start.crypto", s.error());
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    log::Error("start.register", {{"problems", static_cast<int64_t>(std::count(reg.error().message.begin(),
+                                                                                  reg.error().message.end(), '\n') + 1)}});
+    return 2;
+  }
   if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
   auto key = crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file);
   if (!key.ok()) return fail("start.secret_key", key.error());
@@ -164,7 +173,9 @@ int Serve(const config::Config& config) {
   if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) return fail("start.migrate", s.error());
   audit::Trail trail(**store, *key, SystemClock::Instance());
   if (Status s = trail.Append({.actor = "system", .action = "config.loaded",
-                               .details = {{"config", ConfigFingerprint(config.path)}, {"version", STEWARD_VERSION}}});
+                               .details = {{"register_version", reg->Version()},
+                                           {"config", ConfigFingerprint(config.path)},
+                                           {"steward", STEWARD_VERSION}}});
       !s.ok()) {
     return fail("start.audit", s.error());
   }
@@ -261,6 +272,33 @@ std::optional<SiteData> OpenExisting(const config::Config& config) {
 }
 
 }  // namespace
+
+int CheckConfig(const config::Config& config) {
+  if (Status s = crypto::Init(); !s.ok()) return 1;
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    return 2;
+  }
+  std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),
+              reg->Version().c_str(), reg->purposes.size(), reg->datasets.size(), reg->cookies.size());
+  return 0;
+}
+
+int RenderNotice(const config::Config& config, const std::string& format) {
+  if (Status s = crypto::Init(); !s.ok()) return 1;
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    return 2;
+  }
+  if (format != "json") {
+    std::fprintf(stderr, "steward: only --format json is built so far\n");
+    return 2;
+  }
+  std::printf("%s\n", reg->ToJson().c_str());
+  return 0;
+}
 
 int Backup(const config::Config& config, const std::string& to) {
   ::umask(077);

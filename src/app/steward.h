@@ -20,6 +20,13 @@ struct Overrides {
 // for a bad --listen.
 Result<config::Config> LoadConfig(const std::string& path, const Overrides& overrides);
 
+// Validates everything in the file, the register included. Prints "FILE: ok" and the register's
+// version, or every problem. Returns the exit code (0, or 2 on any problem).
+int CheckConfig(const config::Config& config);
+
+// `steward notice render`: the privacy notice from the register, as `format` ("json").
+int RenderNotice(const config::Config& config, const std::string& format);
+
 // Serves until SIGTERM or SIGINT, then drains and exits. Returns the process exit code. Call from
 // the main thread before any other thread starts (it blocks those signals for every thread).
 int Serve(const config::Config& config);
