@@ -108,6 +108,17 @@ TEST_F(StewardTest, ServesTheDemoSite) {
   EXPECT_NE(metrics->body.find("steward_store_write_queue_depth"), std::string::npos);
   EXPECT_NE(metrics->body.find("steward_http_worker_queue_depth"), std::string::npos);
 
+  auto privacy = Fetch(steward.port(), "GET", "/privacy");
+  ASSERT_TRUE(privacy);
+  EXPECT_EQ(privacy->status, 200);
+  EXPECT_NE(privacy->body.find("Privacy notice"), std::string::npos);
+  EXPECT_NE(privacy->body.find("Last updated "), std::string::npos);
+  EXPECT_NE(privacy->body.find("dpo@example.gov.uk"), std::string::npos);
+  auto cookies = Fetch(steward.port(), "GET", "/cookies");
+  ASSERT_TRUE(cookies);
+  EXPECT_EQ(cookies->status, 200);
+  EXPECT_NE(cookies->body.find("<code>cookies_policy</code>"), std::string::npos);
+
   auto missing = Fetch(steward.port(), "GET", "/no/such/page");
   EXPECT_EQ(missing->status, 404);
   EXPECT_NE(missing->body.find("Page not found"), std::string::npos) << "a GOV.UK error page, not a bare status";

@@ -24,7 +24,9 @@
 #include "crypto/crypto.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
+#include "notice/notice.h"
 #include "register/register.h"
+#include "register/versions.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
 #include "staff/sessions.h"
@@ -47,6 +49,7 @@ std::string DatabasePath(const config::Config& config) { return config.storage.d
 std::vector<store::Migration> AllMigrations() {
   std::vector<store::Migration> all;
   for (const auto& m : audit::Migrations()) all.push_back(m);
+  for (const auto& m : processing::VersionMigrations()) all.push_back(m);
   for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
   return all;
 }
@@ -172,6 +175,8 @@ int Serve(const config::Config& config) {
   if (!store.ok()) return fail("start.store", store.error());
   if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) return fail("start.migrate", s.error());
   audit::Trail trail(**store, *key, SystemClock::Instance());
+  auto version = processing::RecordVersion(**store, *reg, SystemClock::Instance());
+  if (!version.ok()) return fail("start.notice_version", version.error());
   if (Status s = trail.Append({.actor = "system", .action = "config.loaded",
                                .details = {{"register_version", reg->Version()},
                                            {"config", ConfigFingerprint(config.path)},
@@ -190,6 +195,7 @@ int Serve(const config::Config& config) {
 
   http::Router router;
   (*pages)->AddRoutes(router);
+  notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at));
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
                          **pages, accounts, sessions, trail, SystemClock::Instance()};

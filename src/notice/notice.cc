@@ -1,0 +1,288 @@
+#include "notice/notice.h"
+
+#include <map>
+
+namespace steward::notice {
+namespace {
+
+using processing::CookieCategory;
+using processing::LawfulBasis;
+
+std::string BasisLabel(LawfulBasis b) {
+  switch (b) {
+    case LawfulBasis::kConsent: return "your consent";
+    case LawfulBasis::kContract: return "a contract with you, or steps you asked for before one";
+    case LawfulBasis::kLegalObligation: return "a legal obligation we must meet";
+    case LawfulBasis::kVitalInterests: return "to protect someone's life";
+    case LawfulBasis::kPublicTask: return "a task we carry out in the public interest, or in our official functions";
+    case LawfulBasis::kLegitimateInterests: return "our legitimate interests";
+  }
+  return "";
+}
+
+std::string RecipientBasis(const std::string& basis) {
+  static const std::map<std::string, std::string> kText = {
+      {"processor", "They work on our behalf, under contract, and may use it only as we instruct."},
+      {"controller", "They decide for themselves how to use it, under their own privacy notice."},
+      {"consent", "Only with your permission."},
+      {"contract", "To carry out a contract with you."},
+      {"legal-obligation", "Only when the law requires us to."},
+      {"court-order", "Only when the law requires it, for example a court order, or to prevent fraud or other crime."},
+      {"public-task", "To carry out our public functions."},
+  };
+  auto it = kText.find(basis);
+  return it == kText.end() ? basis : it->second;
+}
+
+std::string Join(const std::vector<std::string>& items, const std::string& last = "and") {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " " + last + " " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+struct RightText {
+  const char* id;
+  const char* title;
+  const char* text;
+};
+
+constexpr RightText kRights[] = {
+    {"be-informed", "To be told", "how your personal data is used. This notice does that."},
+    {"access", "To get a copy",
+     "of the personal data we hold about you, with why we hold it, who we share it with and how long we keep it. "
+     "You can ask in writing or by speaking to us. It is free, and we will answer within one calendar month."},
+    {"rectification", "To have it corrected",
+     "if anything is inaccurate or incomplete. We will also tell anyone we shared it with."},
+    {"erasure", "To have it erased", "when there is no longer a reason for us to keep it."},
+    {"restriction", "To restrict how we use it",
+     "for example while we check something you say is wrong. We keep it, but do not use it."},
+    {"portability", "To take it elsewhere",
+     "in a common, machine-readable format, for data you gave us by consent or under a contract."},
+    {"objection", "To object",
+     "to how we use your data where we rely on a public task or legitimate interests. We will stop unless we have a "
+     "compelling reason to go on."},
+    {"withdraw-consent", "To withdraw your consent", "at any time, as easily as you gave it."},
+    {"complain-to-ico", "To complain", "to the Information Commissioner's Office (see below)."},
+};
+
+html::Object ContactData(const processing::Contact& c) {
+  return html::Object{{"name", c.name}, {"address", c.address}, {"email", c.email}, {"phone", c.phone},
+                      {"url", c.url}};
+}
+
+std::string CategoryTitle(CookieCategory c) {
+  switch (c) {
+    case CookieCategory::kEssential: return "Strictly necessary cookies";
+    case CookieCategory::kSettings: return "Cookies that remember your settings";
+    case CookieCategory::kUsage: return "Cookies that measure website use";
+    case CookieCategory::kCampaigns: return "Cookies that help with our communications and marketing";
+  }
+  return "";
+}
+
+std::string CategoryText(CookieCategory c) {
+  switch (c) {
+    case CookieCategory::kEssential:
+      return "These essential cookies do things like remember your progress through a form, keep you signed in, and "
+             "remember your cookie choices. They always need to be on.";
+    case CookieCategory::kSettings:
+      return "These cookies remember choices you make on the site, such as the last page you looked at.";
+    case CookieCategory::kUsage:
+      return "These cookies tell us how you use the site, so we can improve it. They do not identify you.";
+    case CookieCategory::kCampaigns:
+      return "These cookies help us see how well our communications and campaigns work.";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string CategoryLabel(const std::string& category) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"user", "personal data"},
+      {"user.contact", "contact details"},
+      {"user.contact.name", "your name"},
+      {"user.contact.email", "your email address"},
+      {"user.contact.phone", "your phone number"},
+      {"user.contact.address", "your postal address"},
+      {"user.account", "account details"},
+      {"user.account.username", "your user name"},
+      {"user.account.password", "your password (stored so that nobody can read it)"},
+      {"user.account.settings", "your account settings"},
+      {"user.device", "details of your device"},
+      {"user.device.ip_address", "your Internet Protocol (IP) address"},
+      {"user.device.browser", "which web browser you use"},
+      {"user.device.cookie_id", "a cookie identifier"},
+      {"user.device.country", "the country you are in"},
+      {"user.behavior", "how you use the site"},
+      {"user.behavior.browsing", "the pages you visit, for how long, and how you got to the site"},
+      {"user.behavior.clicks", "what you click on"},
+      {"user.behavior.search", "what you search for on the site"},
+      {"user.behavior.polls", "whether you took part in a poll"},
+      {"user.behavior.engagement", "how you interact with a page"},
+      {"user.content", "what you send us"},
+      {"user.content.feedback", "your feedback, questions and queries"},
+      {"user.content.messages", "messages you send us"},
+      {"user.content.survey_responses", "your survey answers"},
+      {"user.content.case_notes", "notes of the advice and help we give you"},
+      {"user.demographic", "details about you"},
+      {"user.demographic.age", "your age"},
+      {"user.demographic.location", "where you live"},
+      {"user.employment", "your work and employment"},
+      {"user.education", "your education and training"},
+      {"user.financial", "financial details"},
+      {"user.financial.payments", "payments"},
+      {"user.identifier", "an identifier"},
+      {"user.identifier.unique_id", "an anonymous unique identifier"},
+      {"user.identifier.pseudonym", "a pseudonym"},
+      {"user.preferences", "your choices"},
+      {"user.preferences.consent", "your consent choices"},
+      {"user.preferences.subscriptions", "what you subscribed to"},
+      {"user.special", "special category data"},
+      {"user.special.ethnicity", "your ethnic origin"},
+      {"user.special.health", "health and disability information"},
+      {"user.special.religion", "your religion or beliefs"},
+      {"user.special.sexual_orientation", "your sexual orientation"},
+      {"user.special.political_opinions", "your political opinions"},
+      {"user.special.trade_union", "trade union membership"},
+      {"user.special.genetic", "genetic data"},
+      {"user.special.biometric", "biometric data"},
+      {"user.criminal", "criminal offence data"},
+  };
+  auto it = kLabels.find(category);
+  return it == kLabels.end() ? category : it->second;
+}
+
+html::Object PrivacyData(const processing::Register& reg, const std::string& last_updated) {
+  html::Object d;
+  d["service"] = reg.service;
+  d["last_updated"] = last_updated;
+  d["version"] = reg.Version();
+  d["controller"] = ContactData(reg.controller);
+  d["ico_registration"] = reg.ico_registration;
+  if (!reg.joint_controller.empty()) d["joint_controller"] = ContactData(reg.joint_controller);
+  if (!reg.representative.empty()) d["representative"] = ContactData(reg.representative);
+  d["dpo"] = ContactData(reg.dpo);
+
+  html::List datasets;
+  bool other_sources = false;
+  for (const auto& ds : reg.datasets) {
+    std::vector<std::string> cats;
+    for (const auto& c : ds.categories) cats.push_back(CategoryLabel(c));
+    html::List purposes;
+    for (const auto& pid : ds.purposes) {
+      if (const auto* p = reg.FindPurpose(pid)) purposes.push_back(html::Object{{"description", p->description}});
+    }
+    std::vector<std::string> recipients;
+    for (const auto& rid : ds.recipients) {
+      if (const auto* r = reg.FindRecipient(rid)) recipients.push_back(r->name);
+    }
+    std::string requirement;
+    if (ds.requirement == "statutory") requirement = "The law requires you to give us this.";
+    else if (ds.requirement == "contractual") requirement = "A contract requires you to give us this.";
+    else requirement = "You do not have to give us this.";
+    if (!ds.requirement_note.empty()) requirement += " " + ds.requirement_note;
+    other_sources = other_sources || ds.FromOtherSources();
+    datasets.push_back(html::Object{
+        {"id", ds.id}, {"description", ds.description}, {"categories", Join(cats)},
+        {"subjects", Join(ds.subjects)}, {"purposes", purposes},
+        {"sources", ds.FromOtherSources() ? "From you, and from " + Join(ds.sources) : std::string()},
+        {"requirement", requirement}, {"retention", ds.retention.text}, {"recipients", Join(recipients)},
+        {"anonymise", ds.retention.anonymise}, {"special", ds.SpecialCategory()}});
+  }
+  d["datasets"] = datasets;
+  d["other_sources"] = other_sources;
+
+  html::List purposes, consent_purposes;
+  for (const auto& p : reg.purposes) {
+    html::Object o{{"description", p.description}, {"basis", BasisLabel(p.basis)},
+                   {"article", std::string(processing::LawfulBasisArticle(p.basis))},
+                   {"legitimate_interest", p.legitimate_interest}, {"special_condition", p.special_condition}};
+    purposes.push_back(o);
+    if (p.basis == LawfulBasis::kConsent) {
+      consent_purposes.push_back(html::Object{{"description", p.description}, {"withdraw", p.withdraw}});
+    }
+  }
+  d["purposes"] = purposes;
+  d["consent_purposes"] = consent_purposes;
+
+  html::List recipients;
+  for (const auto& r : reg.recipients) {
+    recipients.push_back(html::Object{{"name", r.name}, {"purpose", r.purpose}, {"basis", RecipientBasis(r.basis)}});
+  }
+  d["recipients"] = recipients;
+  html::List transfers;
+  for (const auto& t : reg.transfers) {
+    transfers.push_back(html::Object{{"destination", t.destination}, {"safeguard", t.safeguard},
+                                     {"description", t.description}});
+  }
+  d["transfers"] = transfers;
+
+  html::List rights;
+  for (const auto& id : reg.Rights()) {
+    for (const auto& r : kRights) {
+      if (id == r.id) rights.push_back(html::Object{{"title", r.title}, {"text", r.text}});
+    }
+  }
+  d["rights"] = rights;
+  d["children"] = reg.children;
+  d["automated_decisions"] = reg.automated_decisions;
+  d["complaints"] = reg.complaints;
+  d["has_cookies"] = !reg.cookies.empty();
+  html::List measures;
+  for (const auto& m : reg.security_measures) measures.push_back(html::Object{{"text", m}});
+  d["security_measures"] = measures;
+  return d;
+}
+
+html::Object CookiesData(const processing::Register& reg) {
+  html::List groups;
+  for (CookieCategory c : {CookieCategory::kEssential, CookieCategory::kSettings, CookieCategory::kUsage,
+                           CookieCategory::kCampaigns}) {
+    html::List rows;
+    for (const auto& k : reg.cookies) {
+      if (k.category != c) continue;
+      rows.push_back(html::Object{{"name", k.name}, {"purpose", k.purpose},
+                                  {"provider", k.provider + (k.first_party ? "" : " (third party)")},
+                                  {"expiry", k.ExpiryText()}});
+    }
+    if (rows.empty()) continue;
+    groups.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))}, {"title", CategoryTitle(c)},
+                                  {"text", CategoryText(c)}, {"rows", rows}});
+  }
+  return html::Object{{"service", reg.service}, {"groups", groups}, {"has_cookies", !reg.cookies.empty()},
+                      {"statistics_exemption", reg.consent_mode == processing::ConsentMode::kStatisticsExemption}};
+}
+
+Result<std::string> RenderPrivacy(const site::Pages& pages, const processing::Register& reg,
+                                  const std::string& last_updated) {
+  return pages.Render("privacy", "Privacy notice", PrivacyData(reg, last_updated));
+}
+
+Result<std::string> RenderCookies(const site::Pages& pages, const processing::Register& reg) {
+  return pages.Render("cookies", "Cookies", CookiesData(reg));
+}
+
+void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
+               std::string last_updated) {
+  // Rendered once: the register does not change while Steward runs.
+  auto privacy = std::make_shared<Result<std::string>>(RenderPrivacy(pages, reg, last_updated));
+  auto cookies = std::make_shared<Result<std::string>>(RenderCookies(pages, reg));
+  router.Get("/privacy", [&pages, privacy](http::Request& req) {
+    if (!privacy->ok()) return pages.ErrorFor(privacy->error(), req);
+    http::Response r = http::Response::Html(privacy->value());
+    r.SetHeader("Cache-Control", "no-cache");
+    return r;
+  });
+  router.Get("/cookies", [&pages, cookies](http::Request& req) {
+    if (!cookies->ok()) return pages.ErrorFor(cookies->error(), req);
+    http::Response r = http::Response::Html(cookies->value());
+    r.SetHeader("Cache-Control", "no-cache");
+    return r;
+  });
+}
+
+}  // namespace steward::notice

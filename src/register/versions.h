@@ -1,0 +1,32 @@
+// Notice versions: each distinct register is a version of the privacy notice, stored with the date
+// it took effect, so the notice can say when it last changed and consent records can cite it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "register/register.h"
+#include "store/store.h"
+
+namespace steward::processing {
+
+struct NoticeVersion {
+  std::string version;       // Register::Version()
+  std::string effective_at;  // RFC 3339, when it was first served
+  std::string notice_json;   // the structured notice as it was
+};
+
+const std::vector<store::Migration>& VersionMigrations();
+
+// Records `reg` as the current version if it is new, and returns the current version (its
+// effective date is when it was first recorded).
+Result<NoticeVersion> RecordVersion(store::Store& store, const Register& reg, const Clock& clock);
+// Every version, newest first.
+Result<std::vector<NoticeVersion>> ListVersions(store::Store& store);
+
+// "22 November 2026", from an RFC 3339 time.
+std::string LongDate(const std::string& rfc3339);
+
+}  // namespace steward::processing
