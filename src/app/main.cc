@@ -75,6 +75,14 @@ int main(int argc, char** argv) {
   render->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
   render->add_option("--format", format, "json")->check(CLI::IsMember({"json"}));
 
+  auto* retention = cli.add_subcommand("retention", "Delete what the register says is kept no longer.");
+  retention->require_subcommand(1);
+  bool dry_run = false;
+  auto* retention_run = retention->add_subcommand("run", "Run every dataset's purge now (it also runs daily in serve).");
+  retention_run->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  retention_run->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  retention_run->add_flag("--dry-run", dry_run, "List every dataset with its cut-off and what would go; delete nothing.");
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -98,6 +106,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return steward::app::Serve(*config);
   if (backup->parsed()) return steward::app::Backup(*config, backup_to);
   if (verify->parsed()) return steward::app::AuditVerify(*config);
+  if (retention_run->parsed()) return steward::app::RetentionRun(*config, dry_run);
   if (staff_add->parsed()) return steward::app::StaffAdd(*config, email, roles, password_stdin);
   if (staff_list->parsed()) return steward::app::StaffList(*config);
   if (staff_disable->parsed()) return steward::app::StaffDisable(*config, email);

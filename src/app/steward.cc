@@ -27,9 +27,11 @@
 #include "notice/notice.h"
 #include "register/register.h"
 #include "register/versions.h"
+#include "retention/retention.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
 #include "staff/sessions.h"
+#include "staff/storage.h"
 #include "store/store.h"
 
 #ifndef STEWARD_VERSION
@@ -56,6 +58,13 @@ std::vector<store::Migration> AllMigrations() {
 
 std::string CommonPasswordsFile(const config::Config& config) {
   return config.site.web_dir + "/generated/common-passwords.txt";
+}
+
+// What every module stores: the tables it declares and its purge.
+std::vector<retention::ModuleStorage> AllStorage() {
+  std::vector<retention::ModuleStorage> all = retention::CoreStorage();
+  all.push_back(staff::Storage());
+  return all;
 }
 
 // A short fingerprint of the config file as loaded, for the audit trail. (The register's own
@@ -175,6 +184,12 @@ int Serve(const config::Config& config) {
   if (!store.ok()) return fail("start.store", store.error());
   if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) return fail("start.migrate", s.error());
   audit::Trail trail(**store, *key, SystemClock::Instance());
+  retention::Runner retention(**store, trail, SystemClock::Instance(), *reg, AllStorage());
+  if (Status s = retention.Check(); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    log::Error("start.retention_check", {{"error", "register and storage disagree"}});
+    return 2;
+  }
   auto version = processing::RecordVersion(**store, *reg, SystemClock::Instance());
   if (!version.ok()) return fail("start.notice_version", version.error());
   if (Status s = trail.Append({.actor = "system", .action = "config.loaded",
@@ -215,6 +230,7 @@ int Serve(const config::Config& config) {
   http::Server server(std::move(options), std::move(router));
   if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
   bound_port = server.port();
+  retention.StartDaily();
 
   std::string host = config.server.listen_host.find(':') != std::string::npos ? "[" + config.server.listen_host + "]"
                                                                               : config.server.listen_host;
@@ -237,6 +253,7 @@ int Serve(const config::Config& config) {
   log::Info("steward.stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.Shutdown();
   server.Wait();
+  retention.Stop();
   // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
   if (Status s = trail.Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
   (*store)->Close();
@@ -425,6 +442,34 @@ int StaffDisable(const config::Config& config, const std::string& email) {
     return 1;
   }
   std::printf("Disabled staff account %lld and ended its sessions.\n", static_cast<long long>((*m)->id));
+  return 0;
+}
+
+int RetentionRun(const config::Config& config, bool dry_run) {
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    return 2;
+  }
+  auto site = OpenExisting(config);
+  if (!site) return 1;
+  audit::Trail trail(*site->store, *site->key, SystemClock::Instance());
+  retention::Runner runner(*site->store, trail, SystemClock::Instance(), *reg, AllStorage());
+  if (Status s = runner.Check(); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 2;
+  }
+  auto outcomes = runner.Run(dry_run);
+  if (!outcomes.ok()) {
+    std::fprintf(stderr, "steward: retention failed: %s\n", outcomes.error().message.c_str());
+    return 1;
+  }
+  std::printf("%-24s %-44s %-26s %s\n", "DATASET", "KEPT FOR", "CUT-OFF (UTC)",
+              dry_run ? "WOULD GO" : "REMOVED");
+  for (const auto& o : *outcomes) {
+    std::printf("%-24s %-44s %-26s %s\n", o.dataset.c_str(), o.rule.substr(0, 44).c_str(),
+                o.cutoff.empty() ? "-" : o.cutoff.c_str(), o.note.empty() ? std::to_string(o.count).c_str() : o.note.c_str());
+  }
   return 0;
 }
 

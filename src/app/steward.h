@@ -44,6 +44,10 @@ int StaffList(const config::Config& config);
 // `steward staff disable`: disables the account and ends its sessions.
 int StaffDisable(const config::Config& config, const std::string& email);
 
+// `steward retention run`: purges every dataset past its retention (or, with `dry_run`, lists
+// what would go), and prints each dataset with its cut-off. Returns the exit code.
+int RetentionRun(const config::Config& config, bool dry_run);
+
 // Walks the audit trail and its signed checkpoints; prints what it found. Exit 0 when intact, 1
 // when an entry was changed, removed or reordered (naming the first), 2 when it cannot be read.
 int AuditVerify(const config::Config& config);

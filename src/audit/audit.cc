@@ -105,8 +105,31 @@ CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 )sql"},
+      {"audit", 2, R"sql(
+-- Retention may remove the oldest entries, but only a prefix that ends at a signed checkpoint,
+-- which is kept: verification then starts from it. Nothing else can be deleted.
+CREATE TABLE audit_purge (limit_seq INTEGER NOT NULL);
+INSERT INTO audit_purge (limit_seq) VALUES (0);
+DROP TRIGGER audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  WHEN old.seq > (SELECT limit_seq FROM audit_purge)
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql"},
   };
   return kMigrations;
+}
+
+Result<int64_t> PurgeBefore(store::Connection& c, const std::string& cutoff, bool dry_run) {
+  // The newest checkpoint whose entry is older than the cutoff: everything up to it may go.
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(
+      "SELECT max(k.seq) FROM audit_checkpoints k JOIN audit_log l ON l.seq = k.seq WHERE l.at < ?", {cutoff}));
+  if (rows.empty() || rows[0].IsNull(0)) return int64_t{0};
+  int64_t limit = rows[0].Int(0);
+  STEWARD_ASSIGN_OR_RETURN(auto count, c.Query("SELECT count(*) FROM audit_log WHERE seq <= ?", {limit}));
+  if (dry_run || count[0].Int(0) == 0) return count[0].Int(0);
+  STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE audit_purge SET limit_seq = ?", {limit}));
+  STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM audit_log WHERE seq <= ?", {limit}));
+  return n;
 }
 
 std::array<uint8_t, 32> CheckpointSeed(const crypto::SecretKey& key) { return key.DeriveKey("auditsig"); }
@@ -219,9 +242,24 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
                                     }));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
 
+  // A trail whose oldest entries retention removed starts after a signed checkpoint, which vouches
+  // for the hash the first remaining entry must follow.
   int64_t expected = 1;
   std::string prev = kZeroHash;
   int64_t last_good_checkpoint = 0;
+  STEWARD_ASSIGN_OR_RETURN(auto purged, c.Query("SELECT limit_seq FROM audit_purge"));
+  if (!purged.empty() && purged[0].Int(0) > 0) {
+    int64_t anchor = purged[0].Int(0);
+    auto cp = checkpoints.find(anchor);
+    if (cp == checkpoints.end() ||
+        !crypto::VerifySignature(public_key, CheckpointMessage(anchor, cp->second.hash), cp->second.signature)) {
+      flag(anchor + 1, "entries up to " + std::to_string(anchor) + " were removed without a signed checkpoint to start from");
+    } else {
+      expected = anchor + 1;
+      prev = cp->second.hash;
+      last_good_checkpoint = anchor;
+    }
+  }
   STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq", {},
                                     [&](const store::Row& r) {
     Record rec = ToRecord(r);

@@ -103,6 +103,11 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
 // Returns how many were written.
 Result<int64_t> ExportJsonLines(store::Connection& c, const std::string& since, std::ostream& out);
 
+// Retention: removes the oldest entries, up to the newest signed checkpoint older than `cutoff`
+// (RFC 3339); the checkpoint stays, so the rest still verifies. With `dry_run`, only counts.
+// Runs on the writer's connection.
+Result<int64_t> PurgeBefore(store::Connection& c, const std::string& cutoff, bool dry_run);
+
 // The key that signs checkpoints, derived from the site's secret key.
 std::array<uint8_t, 32> CheckpointSeed(const crypto::SecretKey& key);
 

@@ -175,6 +175,32 @@ TEST_F(AuditTest, ARewrittenChainFailsAtTheSignedCheckpoint) {
   EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
 }
 
+TEST_F(AuditTest, RetentionRemovesAPrefixEndingAtACheckpointAndTheRestVerifies) {
+  AppendMany(*trail_, 20);  // one a second from 08:00:00; checkpoints at 8 and 16
+  std::string cutoff = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'012)));
+  int64_t n = 0;
+  ASSERT_TRUE(store_->Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, /*dry_run=*/true));
+    return Ok();
+  }).ok());
+  EXPECT_EQ(n, 8) << "up to the checkpoint at 8; 9 to 12 wait for the next one";
+  ASSERT_TRUE(store_->Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, false));
+    return Ok();
+  }).ok());
+  EXPECT_EQ(n, 8);
+  VerifyReport r = VerifyNow();
+  EXPECT_TRUE(r.ok()) << r.problem;
+  EXPECT_EQ(r.entries, 12);
+  // Other deletes are still refused, and a hand-made gap after the purge is still found.
+  EXPECT_FALSE(store_->Write([](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log WHERE seq = 12"));
+    return Ok();
+  }).ok());
+  Tamper("DELETE FROM audit_log WHERE seq = 10;");
+  EXPECT_EQ(VerifyNow().first_bad_seq, 10);
+}
+
 TEST_F(AuditTest, CheckpointOnDemandAndExport) {
   AppendMany(*trail_, 3);
   ASSERT_TRUE(trail_->Checkpoint().ok());

@@ -170,6 +170,7 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   html::List datasets;
   bool other_sources = false;
   for (const auto& ds : reg.datasets) {
+    if (ds.staff_only) continue;  // in the record of processing, not the public notice
     std::vector<std::string> cats;
     for (const auto& c : ds.categories) cats.push_back(CategoryLabel(c));
     html::List purposes;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "core/strings.h"
@@ -196,6 +197,23 @@ std::optional<Period> ParsePeriod(std::string_view text) {
   return p;
 }
 
+SystemTime Subtract(SystemTime t, const Period& p) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  auto sub_second = t - std::chrono::system_clock::from_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  int64_t month_index = int64_t{tm.tm_year} * 12 + tm.tm_mon - p.years * 12 - p.months;
+  tm.tm_year = static_cast<int>(month_index / 12);
+  tm.tm_mon = static_cast<int>(month_index % 12);
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int year = tm.tm_year + 1900;
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int last = kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0);
+  tm.tm_mday = std::min(tm.tm_mday, last);
+  std::time_t moved = timegm(&tm) - p.days * 86400 - p.seconds;
+  return std::chrono::system_clock::from_time_t(moved) + sub_second;
+}
+
 bool Dataset::SpecialCategory() const {
   return std::any_of(categories.begin(), categories.end(),
                      [](const std::string& c) { return c == "user.special" || c.starts_with("user.special."); });
@@ -364,6 +382,12 @@ Register Parse(config::Table reg) {
     t.String("requirement_note", d.requirement_note);
     t.StringArray("recipients", d.recipients);
     t.StringArray("transfers", d.transfers);
+    std::string audience = "public";
+    t.String("audience", audience);
+    if (audience != "public" && audience != "staff") {
+      problems.Add(t.Where("audience"), "'" + t.name() + ".audience' must be public or staff");
+    }
+    d.staff_only = audience == "staff";
     ReadRetention(t, d);
     for (const auto& c : d.categories) {
       if (!KnownCategory(c)) problems.Add(t.Where("categories"), "dataset '" + d.id + "' has unknown data category '" + c + "'");
@@ -518,6 +542,7 @@ nlohmann::ordered_json Body(const Register& r) {
     x["retention"] = ret;
     x["recipients"] = d.recipients;
     x["transfers"] = d.transfers;
+    x["audience"] = d.staff_only ? "staff" : "public";
     j["datasets"].push_back(x);
   }
   j["recipients"] = nlohmann::ordered_json::array();

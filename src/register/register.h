@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/document.h"
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace steward::processing {
@@ -42,6 +43,10 @@ struct Period {
 
 // "12 months" -> Period; nullopt for anything else.
 std::optional<Period> ParsePeriod(std::string_view text);
+
+// `t` minus `p` in calendar terms (UTC): years and months move to the same day, or the last day of
+// a shorter month (31 March minus 1 month is 28 or 29 February), then days and seconds.
+SystemTime Subtract(SystemTime t, const Period& p);
 
 struct Retention {
   enum class Kind { kPeriod, kAfterEvent, kCriteria };
@@ -79,6 +84,7 @@ struct Dataset {
   Retention retention;
   std::vector<std::string> recipients;  // recipient ids
   std::vector<std::string> transfers;   // transfer ids
+  bool staff_only = false;              // audience = "staff": in the record of processing, not the public notice
   config::Position where;
 
   bool SpecialCategory() const;  // holds Article 9 data

@@ -40,6 +40,21 @@ TEST(PeriodTest, ParsesWhatPeopleWrite) {
   EXPECT_EQ(ParsePeriod("28 days")->MaxSeconds(), 28 * 86400);
 }
 
+TEST(PeriodTest, SubtractsInCalendarTerms) {
+  auto at = [](const char* text) {
+    std::tm tm{};
+    strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+  };
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2027-03-31T10:00:00"), *ParsePeriod("1 month"))), "2027-02-28T10:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2028-03-31T10:00:00"), *ParsePeriod("1 month"))), "2028-02-29T10:00:00Z") << "leap year";
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2027-01-15T00:00:00"), *ParsePeriod("12 months"))), "2026-01-15T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2027-01-15T00:00:00"), *ParsePeriod("3 months"))), "2026-10-15T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2028-02-29T12:00:00"), *ParsePeriod("6 years"))), "2022-02-28T12:00:00Z");
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2027-01-01T00:05:00"), *ParsePeriod("10 minutes"))), "2026-12-31T23:55:00Z");
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2027-03-01T00:00:00"), *ParsePeriod("28 days"))), "2027-02-01T00:00:00Z");
+}
+
 TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
   std::string path = std::string(STEWARD_SOURCE_DIR) + "/tests/fixtures/register/broken.toml";
   auto config = config::Load(path);

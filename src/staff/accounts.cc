@@ -111,6 +111,10 @@ CREATE TABLE staff_sessions (
 );
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
 )sql"},
+      {"staff", 2, R"sql(
+-- When an account was disabled: its retention runs from then.
+ALTER TABLE staff ADD COLUMN disabled_at TEXT;
+)sql"},
   };
   return kMigrations;
 }
@@ -194,6 +198,23 @@ Result<std::vector<StaffMember>> Accounts::List() const {
   return out;
 }
 
+Result<int64_t> PurgeDisabledBefore(store::Connection& c, const std::string& cutoff, const std::string& now,
+                                    bool dry_run) {
+  // Privacy: staff accounts — removes accounts disabled before the cut-off, with everything of theirs.
+  STEWARD_ASSIGN_OR_RETURN(auto ids, c.Query("SELECT id FROM staff WHERE disabled = 1 AND disabled_at < ?", {cutoff}));
+  if (dry_run) return static_cast<int64_t>(ids.size());
+  for (const auto& row : ids) {
+    int64_t id = row.Int(0);
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_setup_tokens WHERE staff_id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff WHERE id = ?", {id}));
+  }
+  // Housekeeping that needs no cut-off: set-up links that can no longer be used.
+  STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_setup_tokens WHERE used_at IS NOT NULL OR expires_at < ?", {now}));
+  return static_cast<int64_t>(ids.size());
+}
+
 Result<int64_t> Accounts::Count() const {
   int64_t n = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
@@ -232,7 +253,9 @@ Status Accounts::SetDisabled(int64_t id, bool disabled, const Actor& actor) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(StaffMember before, Load(c, id));
     if (disabled && AnyGrants(before.roles, Permission::kManageStaff)) STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET disabled = ? WHERE id = ?", {int64_t{disabled}, id}));
+    store::Value when = disabled ? store::Value(FormatRfc3339Millis(clock_.Now())) : store::Value(std::monostate{});
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET disabled = ?, disabled_at = ? WHERE id = ?",
+                                   {int64_t{disabled}, when, id}));
     if (disabled) STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
     return trail_.AppendIn(c, {.actor = actor.id, .action = disabled ? "staff.disabled" : "staff.enabled",
                                .target = Id(id), .request_id = actor.request_id});

@@ -140,6 +140,12 @@ class Accounts {
   mutable std::string dummy_hash_;
 };
 
+// Retention for the staff accounts dataset: deletes accounts disabled before `cutoff` (RFC 3339),
+// with their sessions, recovery codes and set-up links, and any set-up link used or expired by
+// `now`. Returns the accounts removed (or, with `dry_run`, that would be). Runs on the writer.
+Result<int64_t> PurgeDisabledBefore(store::Connection& c, const std::string& cutoff, const std::string& now,
+                                    bool dry_run);
+
 // "someone@example.gov.uk", lower case and trimmed, or nullopt when it is not an email address.
 std::optional<std::string> NormaliseEmail(std::string_view email);
 

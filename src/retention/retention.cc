@@ -1,0 +1,137 @@
+#include "retention/retention.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/log.h"
+
+namespace steward::retention {
+
+std::vector<ModuleStorage> CoreStorage() {
+  return {
+      {.module = "store", .other_tables = {"steward_migrations"}},
+      {.module = "register", .other_tables = {"notice_versions"}},
+      {.module = "audit",
+       .personal_tables = {"audit_log"},
+       .other_tables = {"audit_checkpoints", "audit_purge"},
+       .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                   bool dry_run) { return audit::PurgeBefore(c, cutoff, dry_run); }},
+  };
+}
+
+Runner::Runner(store::Store& store, audit::Trail& trail, const Clock& clock, const processing::Register& reg,
+               std::vector<ModuleStorage> modules)
+    : store_(store), trail_(trail), clock_(clock), reg_(reg), modules_(std::move(modules)) {}
+
+Runner::~Runner() { Stop(); }
+
+const ModuleStorage* Runner::Find(const std::string& module) const {
+  for (const auto& m : modules_) {
+    if (m.module == module) return &m;
+  }
+  return nullptr;
+}
+
+Status Runner::Check() {
+  std::vector<std::string> problems;
+  for (const auto& m : modules_) {
+    if (m.personal_tables.empty()) continue;
+    bool declared = std::any_of(reg_.datasets.begin(), reg_.datasets.end(),
+                                [&](const processing::Dataset& d) { return d.module == m.module; });
+    if (!declared) {
+      std::string tables;
+      for (const auto& t : m.personal_tables) tables += (tables.empty() ? "" : ", ") + t;
+      problems.push_back("module '" + m.module + "' stores personal data (" + tables +
+                         ") but no dataset in the register declares it");
+    }
+    if (!m.purge) problems.push_back("module '" + m.module + "' stores personal data but has no purge");
+  }
+  for (const auto& d : reg_.datasets) {
+    const ModuleStorage* m = Find(d.module);
+    if (m != nullptr && m->personal_tables.empty()) {
+      problems.push_back("dataset '" + d.id + "' names module '" + d.module + "', which stores no personal data");
+    }
+  }
+  std::set<std::string> known;
+  for (const auto& m : modules_) {
+    known.insert(m.personal_tables.begin(), m.personal_tables.end());
+    known.insert(m.other_tables.begin(), m.other_tables.end());
+  }
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    return c.ForEach("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                     {}, [&](const store::Row& r) {
+                       if (!known.count(r.Text(0))) {
+                         problems.push_back("table '" + r.Text(0) + "' is declared by no module, so nobody can say "
+                                            "whether it holds personal data");
+                       }
+                       return true;
+                     });
+  }));
+  if (problems.empty()) return Ok();
+  std::string message = "the register and what Steward stores disagree:";
+  for (const auto& p : problems) message += "\n  " + p;
+  return MakeError(ErrorCode::kFailedPrecondition, message);
+}
+
+Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
+  std::vector<Outcome> outcomes;
+  SystemTime now = clock_.Now();
+  std::string now_text = FormatRfc3339Millis(now);
+  for (const auto& d : reg_.datasets) {
+    Outcome o{d.id, d.module, d.retention.text, "", 0, ""};
+    bool by_criteria = d.retention.kind == processing::Retention::Kind::kCriteria;
+    if (!by_criteria) o.cutoff = FormatRfc3339Millis(processing::Subtract(now, d.retention.period));
+    const ModuleStorage* m = Find(d.module);
+    if (m == nullptr || !m->purge) {
+      o.note = "not stored by this Steward: the '" + d.module + "' module is not part of this build";
+      outcomes.push_back(o);
+      continue;
+    }
+    if (by_criteria) {
+      o.note = "kept by criteria; review every " + d.retention.review.text;
+      outcomes.push_back(o);
+      continue;
+    }
+    auto purge = [&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, dry_run));
+      if (dry_run) return Ok();
+      // The counts, never the contents, in the same transaction as the purge.
+      return trail_.AppendIn(c, {.actor = "system", .action = "retention.purged", .target = "dataset:" + d.id,
+                                 .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff},
+                                             {"rule", d.retention.text}}});
+    };
+    Status s = dry_run ? store_.Read(purge) : store_.Write(purge);
+    if (!s.ok()) {
+      log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
+      return s.error();
+    }
+    outcomes.push_back(o);
+  }
+  if (!dry_run) log::Info("retention.ran", {{"datasets", static_cast<uint64_t>(outcomes.size())}});
+  return outcomes;
+}
+
+void Runner::StartDaily() {
+  daily_ = std::thread([this] {
+    auto wait = std::chrono::minutes(1);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, wait, [this] { return stopping_; })) {
+      lock.unlock();
+      auto r = Run(false);
+      if (!r.ok()) log::Error("retention.daily_failed", {{"error", r.error().ToString()}});
+      lock.lock();
+      wait = std::chrono::hours(24);
+    }
+  });
+}
+
+void Runner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (daily_.joinable()) daily_.join();
+}
+
+}  // namespace steward::retention

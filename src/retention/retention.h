@@ -1,0 +1,84 @@
+// Retention: every dataset in the register purged on time by one generic runner.
+//
+// Each module that stores data declares its tables (which hold personal data and which do not)
+// and, for its personal data, a purge. The runner computes each dataset's cut-off from the register
+// with calendar arithmetic on the injected clock, calls the purge, and writes per-dataset counts
+// (never contents) to the audit trail. It runs daily inside `steward serve` and on demand as
+// `steward retention run [--dry-run]`.
+//
+// Check() refuses a register and a build that disagree: a module that stores personal data with no
+// dataset declaring it, a dataset whose (built) module has no purge, or a table in the database
+// that no module declares.
+//
+// Thread safety: Run may be called from any thread; the daily thread calls it too.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/audit.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "register/register.h"
+#include "store/store.h"
+
+namespace steward::retention {
+
+// Deletes (or, with dry_run, counts) what `dataset` holds from before `cutoff` (RFC 3339).
+// `now` is the current time, for housekeeping that needs no cut-off. Runs on the writer's
+// connection (or a reader's, for a dry run). Returns how many records.
+using PurgeFn = std::function<Result<int64_t>(store::Connection& c, const processing::Dataset& dataset,
+                                              const std::string& cutoff, const std::string& now, bool dry_run)>;
+
+struct ModuleStorage {
+  std::string module;                        // as datasets name it: "staff"
+  std::vector<std::string> personal_tables;  // hold personal data: need a dataset and a purge
+  std::vector<std::string> other_tables;     // hold none, declared so that nothing is unaccounted for
+  PurgeFn purge;                             // required when personal_tables is not empty
+};
+
+struct Outcome {
+  std::string dataset, module;
+  std::string rule;    // the register's retention, in words
+  std::string cutoff;  // RFC 3339; empty when kept by criteria or not stored here
+  int64_t count = 0;   // purged, or with a dry run, that would be
+  std::string note;    // why nothing was done, when nothing was
+};
+
+// The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
+// notice versions.
+std::vector<ModuleStorage> CoreStorage();
+
+class Runner {
+ public:
+  Runner(store::Store& store, audit::Trail& trail, const Clock& clock, const processing::Register& reg,
+         std::vector<ModuleStorage> modules);
+  ~Runner();
+
+  // Errors: kFailedPrecondition listing every mismatch between the register, the modules and the
+  // database.
+  Status Check();
+  // Purges every dataset past its retention (or counts, with dry_run), audited per dataset.
+  Result<std::vector<Outcome>> Run(bool dry_run);
+  // Runs Run(false) a minute after start and then every 24 hours, until Stop().
+  void StartDaily();
+  void Stop();
+
+ private:
+  const ModuleStorage* Find(const std::string& module) const;
+  store::Store& store_;
+  audit::Trail& trail_;
+  const Clock& clock_;
+  const processing::Register& reg_;
+  std::vector<ModuleStorage> modules_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread daily_;
+};
+
+}  // namespace steward::retention

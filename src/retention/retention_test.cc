@@ -1,0 +1,173 @@
+#include "retention/retention.h"
+
+#include <gtest/gtest.h>
+
+#include "register/versions.h"
+#include "staff/accounts.h"
+#include "staff/storage.h"
+#include "store/testing/scratch.h"
+
+namespace steward::retention {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kRegister = R"(
+[register]
+service = "a test site"
+[register.controller]
+name = "Test Council"
+email = "privacy@example.gov.uk"
+[register.dpo]
+email = "dpo@example.gov.uk"
+[[register.purposes]]
+id = "running"
+description = "Run the service"
+lawful_basis = "public-task"
+[[register.datasets]]
+id = "staff-accounts"
+module = "staff"
+audience = "staff"
+description = "Staff accounts"
+categories = ["user.contact.email"]
+subjects = ["staff"]
+purposes = ["running"]
+retention = "1 year after the account is disabled"
+[[register.datasets]]
+id = "audit-trail"
+module = "audit"
+audience = "staff"
+description = "The audit trail"
+categories = ["user.identifier.pseudonym"]
+subjects = ["staff"]
+purposes = ["running"]
+retention = "6 years"
+[[register.datasets]]
+id = "feedback"
+module = "feedback"
+description = "Feedback"
+categories = ["user.content.feedback"]
+subjects = ["people"]
+purposes = ["running"]
+retention = { criteria = "While needed", review = "1 year" }
+)";
+
+std::vector<store::Migration> AllMigrations() {
+  std::vector<store::Migration> all = audit::Migrations();
+  for (const auto& m : processing::VersionMigrations()) all.push_back(m);
+  for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
+  return all;
+}
+
+processing::Register Parse(const std::string& text) {
+  auto doc = config::Document::Parse(text, "test.toml");
+  EXPECT_TRUE(doc.ok());
+  auto reg = processing::FromDocument(*doc);
+  EXPECT_TRUE(reg.ok()) << reg.error().message;
+  return *reg;
+}
+
+class RetentionTest : public ::testing::Test {
+ protected:
+  RetentionTest() : site_(AllMigrations()), trail_(site_.store(), site_.key(), clock_), reg_(Parse(kRegister)) {
+    auto policy = staff::PasswordPolicy{};
+    accounts_ = std::make_unique<staff::Accounts>(site_.store(), trail_, clock_, site_.key(), std::move(policy));
+  }
+  std::vector<ModuleStorage> Modules() {
+    auto m = CoreStorage();
+    m.push_back(staff::Storage());
+    return m;
+  }
+
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  store::testing::ScratchSite site_;
+  audit::Trail trail_;
+  processing::Register reg_;
+  std::unique_ptr<staff::Accounts> accounts_;
+};
+
+TEST_F(RetentionTest, CheckPassesWhenRegisterAndStorageAgree) {
+  Runner runner(site_.store(), trail_, clock_, reg_, Modules());
+  Status s = runner.Check();
+  EXPECT_TRUE(s.ok()) << s.error().message;
+}
+
+TEST_F(RetentionTest, CheckRefusesPersonalDataNoDatasetDeclares) {
+  std::string without_staff = kRegister;
+  without_staff.replace(without_staff.find("module = \"staff\""), 16, "module = \"accounts\"");
+  processing::Register reg = Parse(without_staff);
+  Runner runner(site_.store(), trail_, clock_, reg, Modules());
+  Status s = runner.Check();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("module 'staff' stores personal data (staff, staff_sessions"), std::string::npos)
+      << s.error().message;
+}
+
+TEST_F(RetentionTest, CheckRefusesATableNoModuleDeclares) {
+  ASSERT_TRUE(site_.store().Write([](store::Connection& c) { return c.ExecScript("CREATE TABLE mailing_list (email TEXT)"); }).ok());
+  Runner runner(site_.store(), trail_, clock_, reg_, Modules());
+  Status s = runner.Check();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("table 'mailing_list' is declared by no module"), std::string::npos);
+}
+
+TEST_F(RetentionTest, CheckRefusesAModuleWithNoPurge) {
+  auto modules = Modules();
+  modules.back().purge = nullptr;
+  Runner runner(site_.store(), trail_, clock_, reg_, modules);
+  EXPECT_NE(runner.Check().error().message.find("module 'staff' stores personal data but has no purge"), std::string::npos);
+}
+
+TEST_F(RetentionTest, PurgesOnTimeAndAuditsCountsOnly) {
+  auto boss = accounts_->Create("boss@example.gov.uk", {staff::Role::kAdmin}, {});
+  auto leaver = accounts_->Create("leaver@example.gov.uk", {staff::Role::kAnalyst}, {});
+  ASSERT_TRUE(accounts_->SetDisabled(*leaver, true, {}).ok());
+  Runner runner(site_.store(), trail_, clock_, reg_, Modules());
+
+  clock_.Advance(24h * 364);
+  auto early = runner.Run(false);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->at(0).count, 0) << "not yet a year";
+  EXPECT_TRUE(accounts_->Find(*leaver).ok());
+
+  clock_.Advance(48h);
+  auto dry = runner.Run(/*dry_run=*/true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(dry->at(0).dataset, "staff-accounts");
+  EXPECT_EQ(dry->at(0).count, 1);
+  EXPECT_TRUE(accounts_->Find(*leaver).ok()) << "a dry run deletes nothing";
+
+  auto real = runner.Run(false);
+  ASSERT_TRUE(real.ok());
+  EXPECT_EQ(real->at(0).count, 1);
+  EXPECT_EQ(accounts_->Find(*leaver).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(accounts_->Find(*boss).ok()) << "active accounts stay";
+  EXPECT_EQ(real->at(0).cutoff.substr(0, 10), "2027-01-16") << "a year before now, in calendar terms";
+  EXPECT_EQ(real->at(2).note, "not stored by this Steward: the 'feedback' module is not part of this build");
+
+  auto purged = trail_.List({.action = "retention.purged", .limit = 10});
+  ASSERT_TRUE(purged.ok());
+  ASSERT_EQ(purged->size(), 4u) << "every run audits every dataset it ran, even with nothing due";
+  bool saw_staff = false;
+  for (const auto& r : *purged) {  // newest first
+    if (r.entry.target != "dataset:staff-accounts" || saw_staff) continue;
+    saw_staff = true;
+    for (const auto& [k, v] : r.entry.details) EXPECT_EQ(v.find('@'), std::string::npos) << "counts, never contents";
+    EXPECT_EQ(r.entry.details.at(0), (std::pair<std::string, std::string>{"count", "1"}));
+  }
+  EXPECT_TRUE(saw_staff);
+}
+
+TEST_F(RetentionTest, DryRunListsEveryDatasetWithItsCutoff) {
+  processing::Register reg = Parse(kRegister);  // the runner keeps a reference: it must outlive it
+  Runner runner(site_.store(), trail_, clock_, reg, Modules());
+  auto r = runner.Run(true);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ(r->at(1).dataset, "audit-trail");
+  EXPECT_EQ(r->at(1).cutoff.substr(0, 10), "2021-01-15") << "6 years before 15 January 2027";
+  EXPECT_TRUE(r->at(2).cutoff.empty());
+}
+
+}  // namespace
+}  // namespace steward::retention

@@ -1,0 +1,14 @@
+#include "staff/storage.h"
+
+#include "staff/accounts.h"
+
+namespace steward::staff {
+
+retention::ModuleStorage Storage() {
+  return {.module = "staff",
+          .personal_tables = {"staff", "staff_sessions", "staff_recovery_codes", "staff_setup_tokens"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                      const std::string& now, bool dry_run) { return PurgeDisabledBefore(c, cutoff, now, dry_run); }};
+}
+
+}  // namespace steward::staff
