@@ -42,8 +42,11 @@ class AdminTest : public ::testing::Test {
     ASSERT_TRUE(policy.ok());
     accounts_ = std::make_unique<staff::Accounts>(*store_, *trail_, clock_, *key_, std::move(*policy));
     sessions_ = std::make_unique<staff::Sessions>(*store_, clock_, *key_);
+    auto demo = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/demo.toml");
+    ASSERT_TRUE(demo.ok());
+    reg_ = std::move(processing::FromDocument(*demo->document).value());
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
-                                                      *pages_, *accounts_, *sessions_, *trail_, clock_});
+                                                      *pages_, reg_, *accounts_, *sessions_, *trail_, clock_});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -106,6 +109,7 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<site::Pages> pages_;
   std::unique_ptr<staff::Accounts> accounts_;
   std::unique_ptr<staff::Sessions> sessions_;
+  processing::Register reg_;
   std::unique_ptr<admin::Deps> deps_;
   http::Router router_;
   std::vector<http::Route> routes_;
@@ -267,6 +271,21 @@ TEST_F(AdminTest, SecondFactorOverHttp) {
   EXPECT_EQ(Get("/admin", "steward_staff=" + full)->status, 200);
   EXPECT_EQ(Get("/admin", "steward_staff=" + pending)->status, 303);
   (void)id;
+}
+
+TEST_F(AdminTest, TheDpoReadsTheRecordOfProcessing) {
+  MakeStaff("dpo@example.gov.uk", {staff::Role::kDpo});
+  std::string session = SignIn("dpo@example.gov.uk");
+  auto page = Get("/admin/ropa", "steward_staff=" + session);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Record of processing activities"), std::string::npos);
+  EXPECT_NE(page->body.find("legitimate-interests (Article 6(1)(f))"), std::string::npos);
+  EXPECT_NE(page->body.find("12 months, then deleted"), std::string::npos);
+  auto csv = Get("/admin/ropa.csv", "steward_staff=" + session);
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->Header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_NE(csv->Header("Content-Disposition").find("attachment"), std::string::npos);
+  EXPECT_EQ(csv->body.rfind("Purpose of processing,", 0), 0u);
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "crypto/crypto.h"
 #include "html/template.h"
+#include "register/ropa.h"
 
 namespace steward::admin {
 namespace {
@@ -145,6 +146,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kPost, "/admin/staff/{id}/enable", &Admin::StaffEnable);
     Add(router, Method::kPost, "/admin/staff/{id}/setup-link", &Admin::StaffSetupLink);
     Add(router, Method::kGet, "/admin/audit", &Admin::AuditPage);
+    Add(router, Method::kGet, "/admin/ropa", &Admin::RopaPage);
+    Add(router, Method::kGet, "/admin/ropa.csv", &Admin::RopaCsv);
   }
 
  private:
@@ -214,6 +217,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
     item("/admin", "Home", true);
     item("/admin/staff", "Staff", staff::AnyGrants(ctx.me.roles, Permission::kManageStaff));
     item("/admin/audit", "Audit trail", staff::AnyGrants(ctx.me.roles, Permission::kReadAudit));
+    item("/admin/ropa", "Record of processing", staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
     item("/admin/sessions", "Your sessions", true);
     item("/admin/account/second-factor", "Security codes", true);
     html::Object admin{{"email", ctx.me.email}, {"csrf_token", ctx.csrf}, {"nav", nav}};
@@ -408,6 +412,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
          "Add staff, choose their roles, disable accounts.");
     card(staff::AnyGrants(ctx.me.roles, Permission::kReadAudit), "/admin/audit", "Audit trail",
          "Every privacy-relevant action: sign-ins, staff changes, configuration, backups.");
+    card(staff::AnyGrants(ctx.me.roles, Permission::kManageRegister), "/admin/ropa", "Record of processing",
+         "The Article 30 record, from the register: purposes, bases, data, recipients, retention. As a page or CSV.");
     card(true, "/admin/sessions", "Your sessions", "Where you are signed in, and ending sessions you do not recognise.");
     card(true, "/admin/account/second-factor", "Security codes",
          ctx.me.totp_enabled ? "Your account asks for a code from your app." : "Add a code from an app to signing in.");
@@ -629,6 +635,30 @@ class Admin : public std::enable_shared_from_this<Admin> {
     return Page(req, ctx, "admin_audit", "Audit trail", std::move(data), "/admin/audit");
   }
 
+  // ---- Record of processing (dpo) -------------------------------------------------------------
+
+  Response RopaPage(Request& req, Context& ctx) {
+    html::List rows;
+    const auto& columns = processing::RopaColumns();
+    for (const auto& row : processing::RecordOfProcessing(d_.reg)) {
+      html::List fields;
+      for (size_t i = 1; i < row.size(); ++i) {
+        if (!row[i].empty()) fields.push_back(html::Object{{"key", columns[i]}, {"value", row[i]}});
+      }
+      rows.push_back(html::Object{{"title", row[0]}, {"fields", fields}});
+    }
+    return Page(req, ctx, "admin_ropa", "Record of processing",
+                html::Object{{"service", d_.reg.service}, {"version", d_.reg.Version()}, {"rows", rows}}, "/admin/ropa");
+  }
+
+  Response RopaCsv(Request&, Context&) {
+    Response r;
+    r.body = processing::RopaCsv(d_.reg);
+    r.SetHeader("Content-Type", "text/csv; charset=utf-8");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"record-of-processing-" + d_.reg.Version() + ".csv\"");
+    return r;
+  }
+
   const Deps d_;
 };
 
@@ -652,6 +682,8 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kPost, "/admin/staff/{id}/enable", Permission::kManageStaff},
       {Method::kPost, "/admin/staff/{id}/setup-link", Permission::kManageStaff},
       {Method::kGet, "/admin/audit", Permission::kReadAudit},
+      {Method::kGet, "/admin/ropa", Permission::kManageRegister},
+      {Method::kGet, "/admin/ropa.csv", Permission::kManageRegister},
   };
   return kRoutes;
 }

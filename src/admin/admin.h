@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "http/router.h"
+#include "register/register.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
 #include "staff/roles.h"
@@ -43,6 +44,7 @@ struct Deps {
   // trailing slash: public_base_url, or the address actually bound when none is configured.
   std::function<std::string()> base_url;
   const site::Pages& pages;
+  const processing::Register& reg;
   staff::Accounts& accounts;
   staff::Sessions& sessions;
   audit::Trail& trail;

@@ -213,7 +213,7 @@ int Serve(const config::Config& config) {
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at));
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
-                         **pages, accounts, sessions, trail, SystemClock::Instance()};
+                         **pages, *reg, accounts, sessions, trail, SystemClock::Instance()};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 

@@ -205,3 +205,65 @@ TEST(SitesTest, Hantsweb) {
 
 }  // namespace
 }  // namespace steward::processing
+
+#include "register/ropa.h"
+
+namespace steward::processing {
+namespace {
+
+TEST(RopaTest, OneRowPerPurposeAndDatasetWithTheIcoColumns) {
+  auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/national-careers.toml");
+  auto reg = FromDocument(*config->document);
+  ASSERT_TRUE(reg.ok());
+  auto rows = RecordOfProcessing(*reg);
+  size_t pairs = 0;
+  for (const auto& d : reg->datasets) pairs += d.purposes.size();
+  EXPECT_EQ(rows.size(), pairs);
+  for (const auto& row : rows) ASSERT_EQ(row.size(), RopaColumns().size());
+  bool equality = false;
+  for (const auto& row : rows) {
+    if (row[4].rfind("equality-data", 0) != 0) continue;
+    equality = true;
+    EXPECT_NE(row[3].find("Schedule 1"), std::string::npos) << "the Schedule 1 condition for special category data";
+    EXPECT_NE(row[12].find("1 month after you withdraw consent"), std::string::npos);
+  }
+  EXPECT_TRUE(equality);
+  std::string csv = RopaCsv(*reg);
+  EXPECT_EQ(csv.rfind("Purpose of processing,Lawful basis (Article 6),", 0), 0u);
+  EXPECT_NE(csv.find("\"Department for Education (Education and Skills Funding Agency), Ministerial"), std::string::npos)
+      << "fields with commas are quoted";
+}
+
+TEST(RopaTest, CsvDefusesFormulas) {
+  auto doc = config::Document::Parse(R"toml(
+[register]
+service = "x"
+security_measures = ["=HYPERLINK(\"http://evil\")"]
+[register.controller]
+name = "C"
+email = "c@example.gov.uk"
+[register.dpo]
+email = "d@example.gov.uk"
+[[register.purposes]]
+id = "p"
+description = "+SUM(A1)"
+lawful_basis = "public-task"
+[[register.datasets]]
+id = "d"
+module = "feedback"
+description = "d"
+categories = ["user.content.feedback"]
+subjects = ["s"]
+purposes = ["p"]
+retention = "1 year"
+)toml", "f.toml");
+  ASSERT_TRUE(doc.ok());
+  auto reg = FromDocument(*doc);
+  ASSERT_TRUE(reg.ok()) << reg.error().message;
+  std::string csv = RopaCsv(*reg);
+  EXPECT_NE(csv.find("'+SUM(A1)"), std::string::npos);
+  EXPECT_NE(csv.find("\"'=HYPERLINK(\"\"http://evil\"\")\""), std::string::npos) << csv;
+}
+
+}  // namespace
+}  // namespace steward::processing
