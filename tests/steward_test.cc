@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -118,6 +119,12 @@ TEST_F(StewardTest, ServesTheDemoSite) {
   ASSERT_TRUE(cookies);
   EXPECT_EQ(cookies->status, 200);
   EXPECT_NE(cookies->body.find("<code>cookies_policy</code>"), std::string::npos);
+
+  auto versions = Fetch(steward.port(), "GET", "/privacy/versions");
+  ASSERT_TRUE(versions);
+  EXPECT_EQ(versions->status, 200);
+  EXPECT_NE(versions->body.find("The first version."), std::string::npos);
+  EXPECT_NE(versions->body.find("In force"), std::string::npos);
 
   auto missing = Fetch(steward.port(), "GET", "/no/such/page");
   EXPECT_EQ(missing->status, 404);
@@ -332,6 +339,32 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   RunResult exported = RunSteward({"audit", "export", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_NE(exported.out.find("\"action\":\"retention.purged\""), std::string::npos);
+}
+
+TEST_F(StewardTest, AChangedRegisterIsANewNoticeVersionWithItsChangesListed) {
+  std::string original = ReadFile(SourcePath("examples/demo.toml"));
+  std::string config = dir_ + "/site.toml";
+  auto write = [&](const std::string& text) {
+    std::string t = text;
+    // The copy lives elsewhere: point it back at the web folder.
+    t.replace(t.find("web_dir = \"../web\""), 18, "web_dir = \"" + SourcePath("web") + "\"");
+    std::ofstream(config) << t;
+  };
+  write(original);
+  {
+    StewardProcess steward(dir_, {"--config", config, "--data", dir_ + "/data"});
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  }
+  std::string changed = original;
+  changed.replace(changed.find("retention = \"12 months\""), 23, "retention = \"6 months\"");
+  write(changed);
+  StewardProcess steward(dir_, {"--config", config, "--data", dir_ + "/data"});
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  auto page = Fetch(steward.port(), "GET", "/privacy/versions");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("is now kept for less time: 6 months (was 12 months)"), std::string::npos) << page->body;
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
 }
 
 TEST_F(StewardTest, VersionAndHelp) {

@@ -210,7 +210,7 @@ int Serve(const config::Config& config) {
 
   http::Router router;
   (*pages)->AddRoutes(router);
-  notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at));
+  notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
                          **pages, *reg, accounts, sessions, trail, SystemClock::Instance()};

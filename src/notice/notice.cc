@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "register/versions.h"
+
 namespace steward::notice {
 namespace {
 
@@ -267,8 +269,58 @@ Result<std::string> RenderCookies(const site::Pages& pages, const processing::Re
   return pages.Render("cookies", "Cookies", CookiesData(reg));
 }
 
+namespace {
+
+html::List ChangeList(const std::vector<std::string>& changes) {
+  html::List out;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    out.push_back(html::Object{{"text", changes[i]}, {"first", i == 0}, {"last", i + 1 == changes.size()}});
+  }
+  return out;
+}
+
+http::Response VersionsPage(const site::Pages& pages, store::Store& store, http::Request& req) {
+  auto versions = processing::ListVersions(store);
+  if (!versions.ok()) return pages.ErrorFor(versions.error(), req);
+  auto query = req.Query();
+  if (!query.ok()) return pages.ErrorPage(400, &req);
+  html::List list, options;
+  const auto& all = *versions;
+  for (size_t i = 0; i < all.size(); ++i) {
+    std::string date = processing::LongDate(all[i].effective_at);
+    std::vector<std::string> changes;
+    if (i + 1 < all.size()) changes = processing::DescribeChanges(all[i + 1].notice_json, all[i].notice_json);
+    list.push_back(html::Object{{"version", all[i].version}, {"date", date}, {"current", i == 0},
+                                {"oldest", i + 1 == all.size()}, {"changes", ChangeList(changes)}});
+    options.push_back(html::Object{{"version", all[i].version}, {"date", date}});
+  }
+  html::Object data{{"versions", list}, {"options", options}};
+  const std::string* from = http::Find(*query, "from");
+  const std::string* to = http::Find(*query, "to");
+  if (from && to) {
+    const processing::NoticeVersion *a = nullptr, *b = nullptr;
+    for (const auto& v : all) {
+      if (v.version == *from) a = &v;
+      if (v.version == *to) b = &v;
+    }
+    if (a == nullptr || b == nullptr) return pages.ErrorPage(404, &req);
+    // Older to newer, whichever way round they were asked for.
+    if (a->effective_at > b->effective_at) std::swap(a, b);
+    data["compare"] = html::Object{{"from", processing::LongDate(a->effective_at)},
+                                   {"to", processing::LongDate(b->effective_at)},
+                                   {"changes", ChangeList(processing::DescribeChanges(a->notice_json, b->notice_json))}};
+  }
+  auto page = pages.Render("privacy_versions", "Changes to our privacy notice", std::move(data));
+  if (!page.ok()) return pages.ErrorFor(page.error(), req);
+  return http::Response::Html(std::move(*page));
+}
+
+}  // namespace
+
 void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
-               std::string last_updated) {
+               std::string last_updated, store::Store& store) {
+  router.Get("/privacy/versions", [&pages, &store](http::Request& req) { return VersionsPage(pages, store, req); },
+             {.blocking = true});
   // Rendered once: the register does not change while Steward runs.
   auto privacy = std::make_shared<Result<std::string>>(RenderPrivacy(pages, reg, last_updated));
   auto cookies = std::make_shared<Result<std::string>>(RenderCookies(pages, reg));

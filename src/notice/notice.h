@@ -16,6 +16,7 @@
 #include "http/router.h"
 #include "register/register.h"
 #include "site/pages.h"
+#include "store/store.h"
 
 namespace steward::notice {
 
@@ -28,9 +29,10 @@ Result<std::string> RenderPrivacy(const site::Pages& pages, const processing::Re
                                   const std::string& last_updated);
 Result<std::string> RenderCookies(const site::Pages& pages, const processing::Register& reg);
 
-// GET /privacy and GET /cookies. `reg` and `pages` must outlive the router.
+// GET /privacy, /cookies and /privacy/versions (which reads the stored versions). `pages`, `reg`
+// and `store` must outlive the router.
 void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
-               std::string last_updated);
+               std::string last_updated, store::Store& store);
 
 // "email address" for "user.contact.email".
 std::string CategoryLabel(const std::string& category);

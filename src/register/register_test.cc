@@ -267,3 +267,86 @@ retention = "1 year"
 
 }  // namespace
 }  // namespace steward::processing
+
+#include "register/versions.h"
+#include "store/testing/scratch.h"
+
+namespace steward::processing {
+namespace {
+
+Register FromText(const std::string& text) {
+  auto doc = config::Document::Parse(text, "v.toml");
+  EXPECT_TRUE(doc.ok());
+  auto reg = FromDocument(*doc);
+  EXPECT_TRUE(reg.ok()) << reg.error().message;
+  return *reg;
+}
+
+constexpr const char* kV1 = R"toml(
+[register]
+service = "s"
+[register.controller]
+name = "C"
+email = "c@example.gov.uk"
+[register.dpo]
+email = "d@example.gov.uk"
+[[register.purposes]]
+id = "security"
+description = "Keep the site secure"
+lawful_basis = "public-task"
+[[register.datasets]]
+id = "access-logs"
+module = "logs"
+description = "Access logs"
+categories = ["user.device.ip_address"]
+subjects = ["visitors"]
+purposes = ["security"]
+retention = "12 months"
+)toml";
+
+TEST(VersionsTest, DescribesChangesInWords) {
+  std::string v2 = kV1;
+  v2.replace(v2.find("retention = \"12 months\""), 23, "retention = \"6 months\"");
+  v2 += R"toml(
+[[register.purposes]]
+id = "analytics"
+description = "Count visits"
+lawful_basis = "consent"
+withdraw = "On the cookies page"
+[[register.cookies]]
+name = "steward_visitor"
+provider = "us"
+category = "usage"
+purpose = "Counts visits"
+expiry = "1 year"
+)toml";
+  auto changes = DescribeChanges(FromText(kV1).ToJson(), FromText(v2).ToJson());
+  std::string all;
+  for (const auto& c : changes) all += c + "\n";
+  EXPECT_NE(all.find("A new purpose: Count visits (lawful basis: consent)"), std::string::npos) << all;
+  EXPECT_NE(all.find("Access logs is now kept for less time: 6 months (was 12 months)"), std::string::npos) << all;
+  EXPECT_NE(all.find("A new cookie: steward_visitor (usage, 1 year)"), std::string::npos) << all;
+  EXPECT_TRUE(DescribeChanges(FromText(kV1).ToJson(), FromText(kV1).ToJson()).empty());
+}
+
+TEST(VersionsTest, RecordsEachDistinctRegisterOnceWithItsDate) {
+  store::testing::ScratchSite site(VersionMigrations());
+  FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
+  Register v1 = FromText(kV1);
+  auto first = RecordVersion(site.store(), v1, clock);
+  ASSERT_TRUE(first.ok());
+  clock.Advance(std::chrono::hours(24 * 10));
+  auto again = RecordVersion(site.store(), v1, clock);
+  EXPECT_EQ(again->effective_at, first->effective_at) << "the same register keeps its date";
+  std::string v2text = kV1;
+  v2text.replace(v2text.find("12 months"), 9, "6 months");
+  auto second = RecordVersion(site.store(), FromText(v2text), clock);
+  EXPECT_NE(second->version, first->version);
+  EXPECT_EQ(LongDate(second->effective_at), "25 January 2027");
+  auto all = ListVersions(site.store());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(all->front().version, second->version) << "newest first";
+}
+
+}  // namespace
+}  // namespace steward::processing

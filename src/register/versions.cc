@@ -1,6 +1,10 @@
 #include "register/versions.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <map>
+#include <set>
 
 namespace steward::processing {
 
@@ -48,6 +52,103 @@ Result<std::vector<NoticeVersion>> ListVersions(store::Store& store) {
                        return true;
                      });
   }));
+  return out;
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::map<std::string, json> ById(const json& list, const char* key = "id") {
+  std::map<std::string, json> out;
+  if (list.is_array()) {
+    for (const auto& item : list) out[item.value(key, "")] = item;
+  }
+  return out;
+}
+
+std::string Str(const json& j, const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; }
+
+int64_t MaxSeconds(const json& period) {
+  if (!period.is_object()) return -1;
+  return period.value("years", 0) * 366 * 86400 + period.value("months", 0) * 31 * 86400 +
+         period.value("days", 0) * 86400 + period.value("seconds", 0);
+}
+
+}  // namespace
+
+std::vector<std::string> DescribeChanges(const std::string& older_json, const std::string& newer_json) {
+  json a = json::parse(older_json, nullptr, false), b = json::parse(newer_json, nullptr, false);
+  std::vector<std::string> out;
+  if (!a.is_object() || !b.is_object()) return out;
+
+  auto pa = ById(a["purposes"]), pb = ById(b["purposes"]);
+  for (const auto& [id, p] : pb) {
+    if (!pa.count(id)) {
+      out.push_back("A new purpose: " + Str(p, "description") + " (lawful basis: " + Str(p, "lawful_basis") + ")");
+    } else if (Str(pa[id], "lawful_basis") != Str(p, "lawful_basis")) {
+      out.push_back("The lawful basis for \"" + Str(p, "description") + "\" changed from " + Str(pa[id], "lawful_basis") +
+                    " to " + Str(p, "lawful_basis"));
+    } else if (Str(pa[id], "description") != Str(p, "description")) {
+      out.push_back("A purpose is now described as: " + Str(p, "description"));
+    }
+  }
+  for (const auto& [id, p] : pa) {
+    if (!pb.count(id)) out.push_back("A purpose ended: " + Str(p, "description"));
+  }
+
+  auto da = ById(a["datasets"]), db = ById(b["datasets"]);
+  for (const auto& [id, d] : db) {
+    if (!da.count(id)) {
+      out.push_back("New data collected: " + Str(d, "description") + " (kept " + Str(d["retention"], "text") + ")");
+      continue;
+    }
+    const json& old = da[id];
+    std::string before = Str(old["retention"], "text"), after = Str(d["retention"], "text");
+    if (before != after) {
+      int64_t was = MaxSeconds(old["retention"].value("period", json())), now = MaxSeconds(d["retention"].value("period", json()));
+      std::string how = was >= 0 && now >= 0 && now < was ? " is now kept for less time: " : was >= 0 && now > was ? " is now kept longer: " : " has a new retention: ";
+      out.push_back(Str(d, "description") + how + after + " (was " + before + ")");
+    }
+    std::set<std::string> ca(old["categories"].begin(), old["categories"].end());
+    for (const auto& c : d["categories"]) {
+      if (!ca.count(c.get<std::string>())) out.push_back(Str(d, "description") + " now includes " + c.get<std::string>());
+    }
+    std::set<std::string> ra(old["recipients"].begin(), old["recipients"].end());
+    for (const auto& r : d["recipients"]) {
+      if (!ra.count(r.get<std::string>())) out.push_back(Str(d, "description") + " is now shared with " + r.get<std::string>());
+    }
+  }
+  for (const auto& [id, d] : da) {
+    if (!db.count(id)) out.push_back("No longer collected: " + Str(d, "description"));
+  }
+
+  auto ka = ById(a["cookies"], "name"), kb = ById(b["cookies"], "name");
+  for (const auto& [name, k] : kb) {
+    if (!ka.count(name)) {
+      out.push_back("A new cookie: " + name + " (" + Str(k, "category") + ", " + Str(k["expiry"], "text") + ")");
+    } else if (Str(ka[name]["expiry"], "text") != Str(k["expiry"], "text") || Str(ka[name], "category") != Str(k, "category")) {
+      out.push_back("The cookie " + name + " is now " + Str(k, "category") + ", " + Str(k["expiry"], "text"));
+    }
+  }
+  for (const auto& [name, k] : ka) {
+    if (!kb.count(name)) out.push_back("The cookie " + name + " is no longer used");
+  }
+
+  auto wa = ById(a["recipients"]), wb = ById(b["recipients"]);
+  for (const auto& [id, r] : wb) {
+    if (!wa.count(id)) out.push_back("A new recipient: " + Str(r, "name"));
+  }
+  for (const auto& [id, r] : wa) {
+    if (!wb.count(id)) out.push_back("No longer shared with: " + Str(r, "name"));
+  }
+  auto ta = ById(a["transfers"]), tb = ById(b["transfers"]);
+  for (const auto& [id, t] : tb) {
+    if (!ta.count(id)) out.push_back("A new international transfer: " + Str(t, "destination"));
+  }
+  if (a["controller"] != b["controller"]) out.push_back("The controller's details changed");
+  if (a["dpo"] != b["dpo"]) out.push_back("The data protection officer's contact details changed");
+  if (a["consent_mode"] != b["consent_mode"]) out.push_back("How we ask about cookies changed to: " + Str(b, "consent_mode"));
   return out;
 }
 

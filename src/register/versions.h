@@ -26,6 +26,11 @@ Result<NoticeVersion> RecordVersion(store::Store& store, const Register& reg, co
 // Every version, newest first.
 Result<std::vector<NoticeVersion>> ListVersions(store::Store& store);
 
+// What changed between two structured notices (Register::ToJson), in words a person reads: "A new
+// purpose: ...", "Access logs are now kept 6 months (was 12 months)", "A new cookie: _ga". Empty
+// when nothing a person would notice changed.
+std::vector<std::string> DescribeChanges(const std::string& older_json, const std::string& newer_json);
+
 // "22 November 2026", from an RFC 3339 time.
 std::string LongDate(const std::string& rfc3339);
 
