@@ -55,6 +55,14 @@ TEST_F(StewardTest, CheckConfigPassesEverySiteAndRefusesABrokenRegister) {
   EXPECT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find("\"id\": \"access-logs\""), std::string::npos);
   EXPECT_NE(json.out.find("\"version\": \""), std::string::npos);
+  RunResult md = RunSteward({"notice", "render", "--config", SourcePath("examples/ons.toml"), "--format", "markdown"});
+  EXPECT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_EQ(md.out.rfind("# Privacy notice", 0), 0u) << md.out.substr(0, 200);
+  EXPECT_NE(md.out.find("- How long we keep it: 12 months"), std::string::npos);
+  EXPECT_EQ(md.out.find("&#39;"), std::string::npos) << "Markdown, not HTML-escaped";
+  RunResult html = RunSteward({"notice", "render", "--config", SourcePath("examples/ons.toml"), "--format", "html"});
+  EXPECT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(html.out.find("<h1 class=\"govuk-heading-xl\">Privacy notice</h1>"), std::string::npos);
 }
 
 TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {

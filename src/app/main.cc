@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
   auto* notice = cli.add_subcommand("notice", "The privacy notice rendered from the register.");
   notice->require_subcommand(1);
   std::string format = "json";
-  auto* render = notice->add_subcommand("render", "Print the notice; json is the structured notice tools read.");
+  auto* render = notice->add_subcommand("render", "Print the notice as html, markdown, or json (the structured notice tools read).");
   render->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
-  render->add_option("--format", format, "json")->check(CLI::IsMember({"json"}));
+  render->add_option("--format", format, "html, markdown or json")->check(CLI::IsMember({"html", "markdown", "json"}));
 
   auto* retention = cli.add_subcommand("retention", "Delete what the register says is kept no longer.");
   retention->require_subcommand(1);

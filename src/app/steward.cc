@@ -315,11 +315,24 @@ int RenderNotice(const config::Config& config, const std::string& format) {
     std::fprintf(stderr, "%s\n", reg.error().message.c_str());
     return 2;
   }
-  if (format != "json") {
-    std::fprintf(stderr, "steward: only --format json is built so far\n");
-    return 2;
+  if (format == "json") {
+    std::printf("%s\n", reg->ToJson().c_str());
+    return 0;
   }
-  std::printf("%s\n", reg->ToJson().c_str());
+  auto pages = site::Pages::Load(config.site);
+  if (!pages.ok()) {
+    std::fprintf(stderr, "steward: %s\n", pages.error().message.c_str());
+    return 1;
+  }
+  // Offline there is no serving history: the date is today's, as the notice would show if served now.
+  std::string today = processing::LongDate(FormatRfc3339(SystemClock::Instance().Now()));
+  auto out = format == "html" ? notice::RenderPrivacy(**pages, *reg, today)
+                              : (*pages)->RenderBare("privacy.md", notice::PrivacyData(*reg, today));
+  if (!out.ok()) {
+    std::fprintf(stderr, "steward: %s\n", out.error().message.c_str());
+    return 1;
+  }
+  std::fwrite(out->data(), 1, out->size(), stdout);
   return 0;
 }
 

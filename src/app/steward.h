@@ -24,7 +24,8 @@ Result<config::Config> LoadConfig(const std::string& path, const Overrides& over
 // version, or every problem. Returns the exit code (0, or 2 on any problem).
 int CheckConfig(const config::Config& config);
 
-// `steward notice render`: the privacy notice from the register, as `format` ("json").
+// `steward notice render`: the privacy notice from the register, as `format` ("html",
+// "markdown" or "json").
 int RenderNotice(const config::Config& config, const std::string& format);
 
 // Serves until SIGTERM or SIGINT, then drains and exits. Returns the process exit code. Call from

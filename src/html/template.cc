@@ -141,11 +141,14 @@ Status Templates::LoadDirectory(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return MakeError(ErrorCode::kNotFound, "template directory " + dir + " is missing");
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".html") continue;
+    std::string ext = entry.path().extension().string();
+    if (!entry.is_regular_file() || (ext != ".html" && ext != ".md")) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream buf;
     buf << in.rdbuf();
-    STEWARD_RETURN_IF_ERROR(Add(entry.path().stem().string(), buf.str(), entry.path().string()));
+    // "page.html" is the template "page"; "page.md" is "page.md".
+    std::string name = ext == ".html" ? entry.path().stem().string() : entry.path().filename().string();
+    STEWARD_RETURN_IF_ERROR(Add(name, buf.str(), entry.path().string()));
   }
   if (ec) return MakeError(ErrorCode::kIo, "cannot list template directory " + dir);
   return Ok();

@@ -62,7 +62,8 @@ class Templates {
   Templates(Templates&&) noexcept;
   Templates& operator=(Templates&&) noexcept;
 
-  // Loads every *.html file in `dir` as a template named by its file name without ".html".
+  // Loads every *.html file in `dir` as a template named by its file name without ".html", and
+  // every *.md file by its whole name ("privacy.md").
   // Errors: kNotFound (no directory), kInvalidArgument (a parse error, with file and line).
   Status LoadDirectory(const std::string& dir);
   // Adds one template from text; `source` names it in errors.

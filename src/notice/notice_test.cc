@@ -59,6 +59,9 @@ TEST_P(NoticeTest, MatchesGoldenFiles) {
   auto cookies = RenderCookies(*s.pages, s.reg);
   ASSERT_TRUE(cookies.ok()) << cookies.error().ToString();
   Golden(GetParam() + "-cookies.html", *cookies);
+  auto markdown = s.pages->RenderBare("privacy.md", PrivacyData(s.reg, "1 January 2027"));
+  ASSERT_TRUE(markdown.ok()) << markdown.error().ToString();
+  Golden(GetParam() + "-privacy.md", *markdown);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, NoticeTest,

@@ -73,6 +73,11 @@ Result<std::string> Pages::Render(std::string_view page, std::string_view title,
   return templates_.Render("layout", frame);
 }
 
+Result<std::string> Pages::RenderBare(std::string_view name, html::Object data) const {
+  data["site"] = html::Object{{"name", site_.name}};
+  return templates_.Render(name, data);
+}
+
 http::Response Pages::ErrorPage(int status, const http::Request* request) const {
   ErrorText text = TextFor(status);
   std::string request_id = request ? request->request_id : "";

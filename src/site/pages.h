@@ -31,6 +31,8 @@ class Pages {
   // data for the layout itself (the staff navigation).
   Result<std::string> Render(std::string_view page, std::string_view title, html::Object data,
                              html::Object frame = {}) const;
+  // A template on its own, without the layout ("privacy.md").
+  Result<std::string> RenderBare(std::string_view name, html::Object data) const;
   // The page for an error status; `request` may be null.
   http::Response ErrorPage(int status, const http::Request* request) const;
   // The response for an error a handler got from below (the store, a domain module): the status
