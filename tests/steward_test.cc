@@ -375,6 +375,20 @@ TEST_F(StewardTest, AChangedRegisterIsANewNoticeVersionWithItsChangesListed) {
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
 }
 
+TEST_F(StewardTest, EveryExampleSiteServesItsNoticeCookiesAndVersions) {
+  for (const char* site : {"demo", "civil-service", "nlc-connect", "hantsweb", "ons", "national-careers"}) {
+    std::string data = dir_ + "/" + site;
+    StewardProcess steward(dir_, {"--config", SourcePath(std::string("examples/") + site + ".toml"), "--data", data});
+    ASSERT_TRUE(steward.started()) << site << ": " << steward.Stderr();
+    for (const char* path : {"/privacy", "/cookies", "/privacy/versions"}) {
+      auto r = Fetch(steward.port(), "GET", path);
+      ASSERT_TRUE(r) << site << path;
+      EXPECT_EQ(r->status, 200) << site << path;
+    }
+    EXPECT_EQ(steward.Stop(SIGTERM), 0) << site;
+  }
+}
+
 TEST_F(StewardTest, VersionAndHelp) {
   RunResult v = RunSteward({"version"});
   EXPECT_EQ(v.exit_code, 0);
