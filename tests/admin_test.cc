@@ -168,7 +168,9 @@ TEST_F(AdminTest, ThePermissionMatrix) {
       if (allowed) {
         EXPECT_NE(res->status, 403) << what;
         EXPECT_NE(res->Header("Location").rfind("/admin/login", 0), 0u) << what;
-        if (r.method == http::Method::kGet) EXPECT_EQ(res->status, 200) << what;
+        if (r.method == http::Method::kGet) {
+          EXPECT_EQ(res->status, 200) << what;
+        }
       } else {
         EXPECT_EQ(res->status, 403) << what;
       }

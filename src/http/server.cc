@@ -175,6 +175,9 @@ class Server::Impl {
                                         [this] { return static_cast<double>(pool_jobs_.load()); });
       rejected_ = &options_.metrics->AddCounter("steward_http_rejected_total",
                                                 "Connections or requests refused by a limit.", {"reason"});
+      cookies_refused_ = &options_.metrics->AddCounter(
+          "steward_http_cookies_refused_total",
+          "Set-Cookie attempts the cookie gate refused: undeclared, or not allowed by the visitor.", {"route"});
     }
   }
 
@@ -487,6 +490,12 @@ class Server::Impl {
       head.append(h.name).append(": ").append(h.value).append("\r\n");
     }
     for (const SetCookie& cookie : res.cookies) {
+      // The one gate every cookie passes: nothing the register or the visitor does not allow.
+      if (options_.cookie_gate && (req == nullptr || !options_.cookie_gate(*req, res.cookies, cookie))) {
+        log::Warn("http.cookie_refused", {{"route", req ? req->route : std::string()}, {"cookie", cookie.name}});
+        if (cookies_refused_) cookies_refused_->Inc({req ? req->route : std::string("(none)")});
+        continue;
+      }
       auto line = cookie.Serialize();
       if (!line.ok()) {
         log::Error("http.bad_cookie", {{"route", req ? req->route : std::string()}, {"error", line.error().message}});
@@ -571,6 +580,7 @@ class Server::Impl {
   std::unordered_set<std::shared_ptr<Connection>> connections_;
   metrics::Counter* requests_ = nullptr;
   metrics::Counter* rejected_ = nullptr;
+  metrics::Counter* cookies_refused_ = nullptr;
   metrics::Histogram* latency_ = nullptr;
 };
 

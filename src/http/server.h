@@ -43,6 +43,10 @@ struct ServerOptions {
   std::vector<Cidr> trusted_proxies;
   bool https = false;  // adds HSTS; requests see https=true
   metrics::Registry* metrics = nullptr;
+  // Decides, for every Set-Cookie of a response, whether it may be sent (the consent module's
+  // gate). `all` is every cookie the response sets. A refused cookie is dropped, logged and counted
+  // in steward_http_cookies_refused_total. Absent: every valid cookie is sent.
+  std::function<bool(const Request& request, const std::vector<SetCookie>& all, const SetCookie& cookie)> cookie_gate;
   // Renders the page for an error the server answers itself (404, 405, 413, 500, ...). `request`
   // is null when the request could not be read. Default: plain text.
   std::function<Response(int status, const Request* request)> error_page;
