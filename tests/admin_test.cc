@@ -31,6 +31,7 @@ class AdminTest : public ::testing::Test {
   void SetUp() override {
     std::vector<store::Migration> migrations = audit::Migrations();
     for (const auto& m : staff::Accounts::Migrations()) migrations.push_back(m);
+    for (const auto& m : consent::Records::Migrations()) migrations.push_back(m);
     site_ = std::make_unique<store::testing::ScratchSite>(migrations);
     store_ = &site_->store();
     key_ = &site_->key();
@@ -45,8 +46,11 @@ class AdminTest : public ::testing::Test {
     auto demo = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/demo.toml");
     ASSERT_TRUE(demo.ok());
     reg_ = std::move(processing::FromDocument(*demo->document).value());
+    gate_ = std::make_unique<consent::CookieGate>(reg_);
+    consent_records_ = std::make_unique<consent::Records>(*store_, clock_, *key_);
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
-                                                      *pages_, reg_, *accounts_, *sessions_, *trail_, clock_});
+                                                      *pages_, reg_, *accounts_, *sessions_, *trail_, clock_,
+                                                      consent_records_.get(), gate_.get()});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -110,6 +114,8 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<staff::Accounts> accounts_;
   std::unique_ptr<staff::Sessions> sessions_;
   processing::Register reg_;
+  std::unique_ptr<consent::CookieGate> gate_;
+  std::unique_ptr<consent::Records> consent_records_;
   std::unique_ptr<admin::Deps> deps_;
   http::Router router_;
   std::vector<http::Route> routes_;
@@ -288,6 +294,35 @@ TEST_F(AdminTest, TheDpoReadsTheRecordOfProcessing) {
   EXPECT_EQ(csv->Header("Content-Type"), "text/csv; charset=utf-8");
   EXPECT_NE(csv->Header("Content-Disposition").find("attachment"), std::string::npos);
   EXPECT_EQ(csv->body.rfind("Purpose of processing,", 0), 0u);
+}
+
+TEST_F(AdminTest, TheDpoShowsTheRecordOfAChoiceAndRecordsOneMadeByPhone) {
+  std::string id = consent::NewConsentId();
+  ASSERT_TRUE(consent_records_->Record({.consent_id = id, .notice_version = reg_.Version(),
+                                        .consent_version = gate_->version(), .choices = {{"usage", true}},
+                                        .method = consent::Method::kBanner}).ok());
+  int64_t dpo = MakeStaff("dpo@example.gov.uk", {staff::Role::kDpo});
+  std::string session = SignIn("dpo@example.gov.uk");
+  auto page = Get("/admin/consent?reference=" + id, "steward_staff=" + session);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("usage: yes"), std::string::npos);
+  EXPECT_NE(page->body.find("Cookie banner"), std::string::npos);
+  EXPECT_NE(page->body.find("<code>" + reg_.Version() + "</code>"), std::string::npos) << "with its notice version";
+  auto bad = Get("/admin/consent?reference=%3Cscript%3E", "steward_staff=" + session);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->body.find("<script>"), std::string::npos);
+  auto rec = Post("/admin/consent", "csrf_token=" + Csrf(session) + "&reference=" + id + "&cookies%5Busage%5D=no",
+                  "steward_staff=" + session);
+  ASSERT_EQ(rec->status, 200);
+  EXPECT_NE(rec->body.find("Choice recorded."), std::string::npos);
+  auto history = consent_records_->History(id);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ(history->front().method, consent::Method::kStaff);
+  EXPECT_EQ(history->front().recorded_by, "staff:" + std::to_string(dpo));
+  EXPECT_FALSE(history->front().choices.at("usage"));
+  auto trail = trail_->List({.action = "consent."});
+  ASSERT_TRUE(trail.ok());
+  EXPECT_EQ(trail->size(), 3u) << "each view (before and after) and the recording are audited";
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

@@ -148,6 +148,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kGet, "/admin/audit", &Admin::AuditPage);
     Add(router, Method::kGet, "/admin/ropa", &Admin::RopaPage);
     Add(router, Method::kGet, "/admin/ropa.csv", &Admin::RopaCsv);
+    Add(router, Method::kGet, "/admin/consent", &Admin::ConsentPage);
+    Add(router, Method::kPost, "/admin/consent", &Admin::ConsentRecord);
   }
 
  private:
@@ -218,6 +220,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
     item("/admin/staff", "Staff", staff::AnyGrants(ctx.me.roles, Permission::kManageStaff));
     item("/admin/audit", "Audit trail", staff::AnyGrants(ctx.me.roles, Permission::kReadAudit));
     item("/admin/ropa", "Record of processing", staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
+    item("/admin/consent", "Consent records",
+         d_.consent_records != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
     item("/admin/sessions", "Your sessions", true);
     item("/admin/account/second-factor", "Security codes", true);
     html::Object admin{{"email", ctx.me.email}, {"csrf_token", ctx.csrf}, {"nav", nav}};
@@ -659,6 +663,71 @@ class Admin : public std::enable_shared_from_this<Admin> {
     return r;
   }
 
+  // ---- Consent records (dpo) ------------------------------------------------------------------
+
+  // The history of one consent reference, as proof of what the visitor chose, when, on which
+  // notice version and how.
+  Response ConsentPage(Request& req, Context& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return d_.pages.ErrorPage(400, &req);
+    return ConsentView(req, ctx, std::string(Trim(Field(*query, "reference"))), "", 200);
+  }
+
+  Response ConsentView(Request& req, Context& ctx, const std::string& reference, const std::string& notice, int status) {
+    if (d_.consent_records == nullptr) return d_.pages.ErrorPage(404, &req);
+    html::Object data{{"reference", reference}, {"notice", notice}};
+    html::List categories;
+    for (auto c : d_.reg.OptionalCategories()) {
+      categories.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))}});
+    }
+    data["categories"] = categories;
+    if (!reference.empty()) {
+      if (!consent::ValidConsentId(reference)) {
+        data["error"] = "Enter the reference as the visitor's cookies page shows it: 32 characters, 0 to 9 and a to f";
+        return Page(req, ctx, "admin_consent", "Consent records", std::move(data), "/admin/consent", 400);
+      }
+      // Privacy: consent-records, read by staff as proof of one visitor's choices.
+      auto history = d_.consent_records->History(reference);
+      if (!history.ok()) return d_.pages.ErrorFor(history.error(), req);
+      html::List rows;
+      for (const auto& r : *history) {
+        std::string choices;
+        for (const auto& [k, v] : r.choices) choices += (choices.empty() ? "" : ", ") + k + (v ? ": yes" : ": no");
+        rows.push_back(html::Object{{"at", r.at.substr(0, 19) + "Z"}, {"notice_version", r.notice_version},
+                                    {"consent_version", r.consent_version}, {"choices", choices.empty() ? "none asked" : choices},
+                                    {"method", std::string(consent::MethodTitle(r.method))},
+                                    {"recorded_by", r.recorded_by}});
+      }
+      data["searched"] = true;
+      data["records"] = rows;
+      data["found"] = !rows.empty();
+      (void)d_.trail.Append({.actor = ctx.actor.id, .action = "consent.viewed", .request_id = req.request_id,
+                             .details = {{"records", std::to_string(rows.size())}}});
+    }
+    return Page(req, ctx, "admin_consent", "Consent records", std::move(data), "/admin/consent", status);
+  }
+
+  // A choice the visitor made off the website (by phone, by letter), recorded by staff as proof.
+  Response ConsentRecord(Request& req, Context& ctx) {
+    if (d_.consent_records == nullptr || d_.cookie_gate == nullptr) return d_.pages.ErrorPage(404, &req);
+    std::string reference(Trim(Field(ctx.form, "reference")));
+    if (!consent::ValidConsentId(reference)) return ConsentView(req, ctx, reference, "", 400);
+    std::map<std::string, bool> choices;
+    for (auto c : d_.reg.OptionalCategories()) {
+      std::string name(processing::CookieCategoryName(c));
+      std::string v(Field(ctx.form, "cookies[" + name + "]"));
+      if (v != "yes" && v != "no") return ConsentView(req, ctx, reference, "", 400);
+      choices[name] = v == "yes";
+    }
+    // Privacy: consent-records (a choice recorded by staff).
+    Status s = d_.consent_records->Record({.consent_id = reference, .notice_version = d_.reg.Version(),
+                                           .consent_version = d_.cookie_gate->version(), .choices = choices,
+                                           .method = consent::Method::kStaff, .recorded_by = ctx.actor.id});
+    if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
+    (void)d_.trail.Append({.actor = ctx.actor.id, .action = "consent.recorded_by_staff", .request_id = req.request_id});
+    return ConsentView(req, ctx, reference, "Choice recorded.", 200);
+  }
+
   const Deps d_;
 };
 
@@ -684,6 +753,8 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kGet, "/admin/audit", Permission::kReadAudit},
       {Method::kGet, "/admin/ropa", Permission::kManageRegister},
       {Method::kGet, "/admin/ropa.csv", Permission::kManageRegister},
+      {Method::kGet, "/admin/consent", Permission::kManageRegister},
+      {Method::kPost, "/admin/consent", Permission::kManageRegister},
   };
   return kRoutes;
 }
@@ -698,6 +769,8 @@ const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
 }
 
 std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff" : "steward_staff"; }
+
+std::vector<std::string> StaffCookieNames(bool https) { return {SessionCookieName(https), kPresessionCookie}; }
 
 std::string BaseUrl(const config::Config& config, uint16_t port) {
   std::string base = config.server.public_base_url;

@@ -1,5 +1,5 @@
 // The staff pages under /admin: sign-in, set-up links, the staff home, staff accounts, the audit
-// trail, one's own sessions and second factor.
+// trail, the record of processing, consent records, one's own sessions and second factor.
 //
 // Every staff route is in one table (StaffRoutes) with the permission it needs, and is added
 // through one guard that loads the session, requires the second factor when the account has one,
@@ -17,6 +17,8 @@
 
 #include "audit/audit.h"
 #include "config/config.h"
+#include "consent/gate.h"
+#include "consent/records.h"
 #include "core/clock.h"
 #include "http/router.h"
 #include "register/register.h"
@@ -49,6 +51,9 @@ struct Deps {
   staff::Sessions& sessions;
   audit::Trail& trail;
   const Clock& clock;
+  // The proof of cookie choices (/admin/consent); null on a site with no optional cookies.
+  consent::Records* consent_records = nullptr;
+  const consent::CookieGate* cookie_gate = nullptr;
 };
 
 // Adds every /admin route to `router`. `deps` must outlive the router.
@@ -56,6 +61,8 @@ void AddRoutes(http::Router& router, const Deps& deps);
 
 // The staff session cookie's name: "__Host-steward_staff" over https, "steward_staff" otherwise.
 std::string SessionCookieName(bool https);
+// Every cookie the staff pages set (the register must declare them, audience = "staff").
+std::vector<std::string> StaffCookieNames(bool https);
 
 // The public address for links: public_base_url, or http://HOST:PORT from `port` (the port bound).
 std::string BaseUrl(const config::Config& config, uint16_t port);

@@ -17,6 +17,9 @@
 
 #include "admin/admin.h"
 #include "audit/audit.h"
+#include "consent/consent.h"
+#include "consent/gate.h"
+#include "consent/records.h"
 #include "core/clock.h"
 #include "core/strings.h"
 #include "core/ip.h"
@@ -53,6 +56,7 @@ std::vector<store::Migration> AllMigrations() {
   for (const auto& m : audit::Migrations()) all.push_back(m);
   for (const auto& m : processing::VersionMigrations()) all.push_back(m);
   for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
+  for (const auto& m : consent::Records::Migrations()) all.push_back(m);
   return all;
 }
 
@@ -64,6 +68,7 @@ std::string CommonPasswordsFile(const config::Config& config) {
 std::vector<retention::ModuleStorage> AllStorage() {
   std::vector<retention::ModuleStorage> all = retention::CoreStorage();
   all.push_back(staff::Storage());
+  all.push_back(consent::Storage());
   return all;
 }
 
@@ -167,6 +172,11 @@ int Serve(const config::Config& config) {
                                                                                   reg.error().message.end(), '\n') + 1)}});
     return 2;
   }
+  if (Status s = consent::CheckDeclared(*reg, admin::StaffCookieNames(config.server.https)); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", config.path.c_str(), s.error().message.c_str());
+    log::Error("start.register", {{"problems", "undeclared cookies"}});
+    return 2;
+  }
   if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
   auto key = crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file);
   if (!key.ok()) return fail("start.secret_key", key.error());
@@ -208,12 +218,20 @@ int Serve(const config::Config& config) {
   staff::Sessions sessions(**store, SystemClock::Instance(), *key);
   (void)sessions.PurgeExpired();
 
+  consent::CookieGate gate(*reg);
+  consent::Records consent_records(**store, SystemClock::Instance(), *key);
+  consent::Consent consent(config, *reg, gate, consent_records, **pages);
+  (*pages)->SetPublicFrame([&consent](const http::Request& req, html::Object& frame,
+                                      std::vector<http::SetCookie>& cookies) { consent.Frame(req, frame, cookies); });
+
   http::Router router;
   (*pages)->AddRoutes(router);
+  consent.AddRoutes(router);
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
-                         **pages, *reg, accounts, sessions, trail, SystemClock::Instance()};
+                         **pages, *reg, accounts, sessions, trail, SystemClock::Instance(),
+                         reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 
@@ -225,6 +243,9 @@ int Serve(const config::Config& config) {
   options.trusted_proxies = ParseRanges(config.server.trusted_proxies);
   options.https = config.server.https;
   options.metrics = &registry;
+  // Every Set-Cookie passes the gate: nothing the register or the visitor does not allow.
+  options.cookie_gate = [&gate](const http::Request& req, const std::vector<http::SetCookie>& all,
+                                const http::SetCookie& cookie) { return gate.Allow(req, all, cookie); };
   const site::Pages* site_pages = pages->get();
   options.error_page = [site_pages](int status, const http::Request* req) { return site_pages->ErrorPage(status, req); };
   http::Server server(std::move(options), std::move(router));
@@ -301,6 +322,10 @@ int CheckConfig(const config::Config& config) {
   auto reg = processing::FromDocument(*config.document);
   if (!reg.ok()) {
     std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    return 2;
+  }
+  if (Status s = consent::CheckDeclared(*reg, admin::StaffCookieNames(config.server.https)); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", config.path.c_str(), s.error().message.c_str());
     return 2;
   }
   std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),

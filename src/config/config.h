@@ -1,7 +1,7 @@
 // The site's configuration file (TOML): how Steward serves and stores. The same file will carry
 // the processing register in its own tables.
 //
-//   [site]     name, web_dir
+//   [site]     name, web_dir, script_origins
 //   [server]   listen, threads, public_base_url, https, trusted_proxies, metrics_allow,
 //              [server.limits]
 //   [storage]  backend, data_dir, secret_key_file, reader_connections, write_queue
@@ -56,6 +56,9 @@ struct Storage {
 struct Site {
   std::string name = "Steward";  // shown in page headers
   std::string web_dir = "web";   // templates/, static/ and node_modules/ (front-end packages)
+  // Origins of the site's own pages that load /steward.js ("https://www.example.gov.uk"): they may
+  // read and record the visitor's cookie choice through /api/consent (CORS with credentials).
+  std::vector<std::string> script_origins;
 };
 
 struct Config {

@@ -34,8 +34,12 @@ Result<std::string> SetCookie::Serialize() const {
   if (path.empty() || path[0] != '/' || path.find_first_of(";\r\n") != std::string::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad path");
   }
-  if (name.starts_with("__Host-") && (!secure || path != "/")) {
-    return MakeError(ErrorCode::kInvalidArgument, "a __Host- cookie must be Secure with Path=/");
+  if (!domain.empty() && (domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+                              std::string::npos)) {
+    return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad domain");
+  }
+  if (name.starts_with("__Host-") && (!secure || path != "/" || !domain.empty())) {
+    return MakeError(ErrorCode::kInvalidArgument, "a __Host- cookie must be Secure with Path=/ and no Domain");
   }
   if (name.starts_with("__Secure-") && !secure) {
     return MakeError(ErrorCode::kInvalidArgument, "a __Secure- cookie must be Secure");
@@ -44,6 +48,7 @@ Result<std::string> SetCookie::Serialize() const {
     return MakeError(ErrorCode::kInvalidArgument, "SameSite=None needs Secure");
   }
   std::string out = name + "=" + value + "; Path=" + path;
+  if (!domain.empty()) out += "; Domain=" + domain;
   if (max_age_seconds) out += "; Max-Age=" + std::to_string(*max_age_seconds);
   if (secure) out += "; Secure";
   if (http_only) out += "; HttpOnly";
@@ -55,10 +60,11 @@ Result<std::string> SetCookie::Serialize() const {
   return out;
 }
 
-SetCookie SetCookie::Expired(std::string name, std::string path) {
+SetCookie SetCookie::Expired(std::string name, std::string path, std::string domain) {
   SetCookie c;
   c.name = std::move(name);
   c.path = std::move(path);
+  c.domain = std::move(domain);
   c.max_age_seconds = 0;
   c.secure = c.name.starts_with("__Host-") || c.name.starts_with("__Secure-");
   return c;

@@ -21,6 +21,7 @@ struct SetCookie {
   std::string name;
   std::string value;
   std::string path = "/";
+  std::string domain;  // empty: host-only (the default, and the only choice for __Host-)
   std::optional<int64_t> max_age_seconds;  // none: ends with the browser session; 0: delete
   bool secure = false;
   bool http_only = true;
@@ -30,7 +31,7 @@ struct SetCookie {
   // with characters a cookie cannot carry, or a `__Host-` cookie that is not Secure with Path=/.
   Result<std::string> Serialize() const;
   // A Set-Cookie that deletes the cookie `name` at `path`.
-  static SetCookie Expired(std::string name, std::string path = "/");
+  static SetCookie Expired(std::string name, std::string path = "/", std::string domain = "");
 };
 
 struct Response {

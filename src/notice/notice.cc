@@ -234,19 +234,45 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   d["children"] = reg.children;
   d["automated_decisions"] = reg.automated_decisions;
   d["complaints"] = reg.complaints;
-  d["has_cookies"] = !reg.cookies.empty();
+  d["has_cookies"] = !reg.PublicCookies().empty();
+  // What the cookie rules are on this site: the register's consent mode, in words.
+  std::string mode_text;
+  if (reg.OptionalCategories().empty()) {
+    mode_text = "We only use cookies that are needed to make the site work, so we do not ask you about them.";
+  } else if (reg.consent_mode == processing::ConsentMode::kConsent) {
+    mode_text = "We only set cookies that are not essential if you accept them, and you can change your mind at any "
+                "time. If your browser sends a Global Privacy Control signal and you have not chosen, we treat it as "
+                "a no.";
+  } else {
+    mode_text = "We use our own cookies to count visits and see how the site is used, without identifying you, unless "
+                "you object. The law allows this for statistics when we tell you and make objecting simple and free. "
+                "You can object on the cookie banner or the cookies page at any time. If your browser sends a Global "
+                "Privacy Control signal, we treat it as an objection.";
+  }
+  d["cookie_mode_text"] = mode_text;
   html::List measures;
   for (const auto& m : reg.security_measures) measures.push_back(html::Object{{"text", m}});
   d["security_measures"] = measures;
   return d;
 }
 
+std::string CookieQuestion(CookieCategory c) {
+  switch (c) {
+    case CookieCategory::kSettings: return "Do you want to accept cookies that remember your settings on the site?";
+    case CookieCategory::kUsage: return "Do you want to accept analytics cookies?";
+    case CookieCategory::kCampaigns: return "Do you want to accept cookies that help with our communications and marketing?";
+    case CookieCategory::kEssential: break;
+  }
+  return "";
+}
+
 html::Object CookiesData(const processing::Register& reg) {
   html::List groups;
+  const std::vector<processing::Cookie> cookies = reg.PublicCookies();
   for (CookieCategory c : {CookieCategory::kEssential, CookieCategory::kSettings, CookieCategory::kUsage,
                            CookieCategory::kCampaigns}) {
     html::List rows;
-    for (const auto& k : reg.cookies) {
+    for (const auto& k : cookies) {
       if (k.category != c) continue;
       rows.push_back(html::Object{{"name", k.name}, {"purpose", k.purpose},
                                   {"provider", k.provider + (k.first_party ? "" : " (third party)")},
@@ -256,8 +282,18 @@ html::Object CookiesData(const processing::Register& reg) {
     groups.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))}, {"title", CategoryTitle(c)},
                                   {"text", CategoryText(c)}, {"rows", rows}});
   }
-  return html::Object{{"service", reg.service}, {"groups", groups}, {"has_cookies", !reg.cookies.empty()},
-                      {"statistics_exemption", reg.consent_mode == processing::ConsentMode::kStatisticsExemption}};
+  // The choice per optional category, as a first visit sees it (the consent module fills in the
+  // visitor's own).
+  bool exemption = reg.consent_mode == processing::ConsentMode::kStatisticsExemption;
+  html::List categories;
+  for (CookieCategory c : reg.OptionalCategories()) {
+    bool yes = exemption && c == CookieCategory::kUsage;
+    categories.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))},
+                                      {"question", CookieQuestion(c)}, {"yes", yes}, {"no", !yes}});
+  }
+  return html::Object{{"service", reg.service}, {"groups", groups}, {"has_cookies", !cookies.empty()},
+                      {"categories", categories}, {"has_choices", !categories.empty()},
+                      {"exemption", exemption}};
 }
 
 Result<std::string> RenderPrivacy(const site::Pages& pages, const processing::Register& reg,
@@ -310,9 +346,7 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
                                    {"to", processing::LongDate(b->effective_at)},
                                    {"changes", ChangeList(processing::DescribeChanges(a->notice_json, b->notice_json))}};
   }
-  auto page = pages.Render("privacy_versions", "Changes to our privacy notice", std::move(data));
-  if (!page.ok()) return pages.ErrorFor(page.error(), req);
-  return http::Response::Html(std::move(*page));
+  return pages.Page(req, "privacy_versions", "Changes to our privacy notice", std::move(data));
 }
 
 }  // namespace
@@ -321,18 +355,11 @@ void AddRoutes(http::Router& router, const site::Pages& pages, const processing:
                std::string last_updated, store::Store& store) {
   router.Get("/privacy/versions", [&pages, &store](http::Request& req) { return VersionsPage(pages, store, req); },
              {.blocking = true});
-  // Rendered once: the register does not change while Steward runs.
-  auto privacy = std::make_shared<Result<std::string>>(RenderPrivacy(pages, reg, last_updated));
-  auto cookies = std::make_shared<Result<std::string>>(RenderCookies(pages, reg));
+  // The notice's data is made once (the register does not change while Steward runs); the page is
+  // rendered per visitor, for the cookie banner.
+  auto privacy = std::make_shared<const html::Object>(PrivacyData(reg, last_updated));
   router.Get("/privacy", [&pages, privacy](http::Request& req) {
-    if (!privacy->ok()) return pages.ErrorFor(privacy->error(), req);
-    http::Response r = http::Response::Html(privacy->value());
-    r.SetHeader("Cache-Control", "no-cache");
-    return r;
-  });
-  router.Get("/cookies", [&pages, cookies](http::Request& req) {
-    if (!cookies->ok()) return pages.ErrorFor(cookies->error(), req);
-    http::Response r = http::Response::Html(cookies->value());
+    http::Response r = pages.Page(req, "privacy", "Privacy notice", *privacy);
     r.SetHeader("Cache-Control", "no-cache");
     return r;
   });

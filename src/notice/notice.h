@@ -22,15 +22,18 @@ namespace steward::notice {
 
 // Template data for the notice. `last_updated` is shown as written ("22 November 2026").
 html::Object PrivacyData(const processing::Register& reg, const std::string& last_updated);
-// Template data for the cookie table, grouped by category.
+// Template data for the cookie table, grouped by category, and the choice per optional category
+// as a first visit sees it.
 html::Object CookiesData(const processing::Register& reg);
+// "Do you want to accept analytics cookies?"
+std::string CookieQuestion(processing::CookieCategory category);
 
 Result<std::string> RenderPrivacy(const site::Pages& pages, const processing::Register& reg,
                                   const std::string& last_updated);
 Result<std::string> RenderCookies(const site::Pages& pages, const processing::Register& reg);
 
-// GET /privacy, /cookies and /privacy/versions (which reads the stored versions). `pages`, `reg`
-// and `store` must outlive the router.
+// GET /privacy and /privacy/versions (which reads the stored versions). (/cookies, which carries the
+// consent controls, is the consent module's.) `pages`, `reg` and `store` must outlive the router.
 void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
                std::string last_updated, store::Store& store);
 

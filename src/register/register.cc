@@ -242,6 +242,14 @@ std::vector<CookieCategory> Register::OptionalCategories() const {
   return out;
 }
 
+std::vector<Cookie> Register::PublicCookies() const {
+  std::vector<Cookie> out;
+  for (const auto& c : cookies) {
+    if (!c.staff_only) out.push_back(c);
+  }
+  return out;
+}
+
 std::vector<std::string> Register::Rights() const {
   auto uses = [&](LawfulBasis b) {
     return std::any_of(purposes.begin(), purposes.end(), [b](const Purpose& p) { return p.basis == b; });
@@ -448,6 +456,25 @@ Register Parse(config::Table reg) {
       problems.Add(t.Where("expiry"), "cookie '" + c.name + "' has expiry '" + expiry +
                                           "'; use a length of time such as \"2 years\", or \"session\"");
     }
+    if (t.String("path", c.path) && (c.path.empty() || c.path[0] != '/' || c.path.find_first_of("; \t\r\n") != std::string::npos)) {
+      problems.Add(t.Where("path"), "cookie '" + c.name + "' path must start with / and hold no spaces or ';'");
+    }
+    if (t.String("domain", c.domain)) {
+      std::string_view d = c.domain;
+      if (d.starts_with(".")) d.remove_prefix(1);
+      if (d.empty() || d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string_view::npos) {
+        problems.Add(t.Where("domain"), "cookie '" + c.name + "' domain must be a lower-case domain name such as \"example.gov.uk\"");
+      }
+    }
+    std::string audience = "public";
+    t.String("audience", audience);
+    if (audience != "public" && audience != "staff") {
+      problems.Add(t.Where("audience"), "cookie '" + c.name + "' audience must be public or staff");
+    }
+    c.staff_only = audience == "staff";
+    if (c.staff_only && c.category != CookieCategory::kEssential) {
+      problems.Add(t.Where("audience"), "cookie '" + c.name + "' is for staff only, so it must be essential");
+    }
     if (!c.name.empty() && !cookie_names.insert(c.name).second) {
       problems.Add(t.where(), "duplicate cookie '" + c.name + "'");
     }
@@ -561,6 +588,7 @@ nlohmann::ordered_json Body(const Register& r) {
     x["party"] = c.first_party ? "first" : "third";
     x["provider"] = c.provider;
     x["category"] = CookieCategoryName(c.category);
+    x["audience"] = c.staff_only ? "staff" : "public";
     x["purpose"] = c.purpose;
     x["expiry"] = {{"session", c.session}, {"text", c.ExpiryText()}, {"max_seconds", c.session ? 0 : c.expiry.MaxSeconds()}};
     j["cookies"].push_back(x);

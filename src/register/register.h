@@ -102,10 +102,15 @@ struct Transfer {
 
 struct Cookie {
   std::string name, provider, purpose;
+  std::string path = "/";  // where it is set, so that withdrawing consent can delete it
+  std::string domain;      // set for a whole domain (".example.gov.uk"); empty: this host only
   bool first_party = true;
   CookieCategory category = CookieCategory::kEssential;
   bool session = false;  // ends when the browser closes
   Period expiry;         // otherwise
+  // Set only for staff signing in (audience = "staff"): declared, so the cookie gate lets it
+  // through, but not in the public cookie table. Always essential.
+  bool staff_only = false;
   std::string ExpiryText() const;
 };
 
@@ -131,6 +136,8 @@ struct Register {
   const Recipient* FindRecipient(std::string_view id) const;
   // Non-essential cookie categories in use, in the GOV.UK order (settings, usage, campaigns).
   std::vector<CookieCategory> OptionalCategories() const;
+  // The cookies a member of the public may get: all but the staff-only ones.
+  std::vector<Cookie> PublicCookies() const;
   // The rights that apply, given the lawful bases relied on ("access", "rectification", ...).
   std::vector<std::string> Rights() const;
   // The notice version: a hash of the register's normalised content (hex, 16 characters).

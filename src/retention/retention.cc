@@ -38,6 +38,26 @@ Status Runner::Check() {
     if (m.personal_tables.empty()) continue;
     bool declared = std::any_of(reg_.datasets.begin(), reg_.datasets.end(),
                                 [&](const processing::Dataset& d) { return d.module == m.module; });
+    if (!declared && m.in_use && !m.in_use(reg_)) {
+      // Not used by this register: fine, unless it holds records from when it was.
+      int64_t rows = 0;
+      STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+        for (const auto& t : m.personal_tables) {
+          // Table names come from the module's own declaration, never from input.
+          STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT count(*) FROM " + t, {}, [&](const store::Row& r) {
+            rows += r.Int(0);
+            return true;
+          }));
+        }
+        return Ok();
+      }));
+      if (rows > 0) {
+        problems.push_back("module '" + m.module + "' holds " + std::to_string(rows) +
+                           " records that no dataset in the register declares: declare the dataset so they are "
+                           "purged on time");
+      }
+      declared = true;
+    }
     if (!declared) {
       std::string tables;
       for (const auto& t : m.personal_tables) tables += (tables.empty() ? "" : ", ") + t;

@@ -7,7 +7,7 @@
 // `steward retention run [--dry-run]`.
 //
 // Check() refuses a register and a build that disagree: a module that stores personal data with no
-// dataset declaring it, a dataset whose (built) module has no purge, or a table in the database
+// dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose (built) module has no purge, or a table in the database
 // that no module declares.
 //
 // Thread safety: Run may be called from any thread; the daily thread calls it too.
@@ -39,6 +39,9 @@ struct ModuleStorage {
   std::vector<std::string> personal_tables;  // hold personal data: need a dataset and a purge
   std::vector<std::string> other_tables;     // hold none, declared so that nothing is unaccounted for
   PurgeFn purge;                             // required when personal_tables is not empty
+  // Whether this register uses the module (absent: always). A module not in use needs no dataset,
+  // as long as its personal tables are empty.
+  std::function<bool(const processing::Register&)> in_use;
 };
 
 struct Outcome {

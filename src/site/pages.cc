@@ -73,6 +73,18 @@ Result<std::string> Pages::Render(std::string_view page, std::string_view title,
   return templates_.Render("layout", frame);
 }
 
+http::Response Pages::Page(const http::Request& request, std::string_view page, std::string_view title,
+                           html::Object data, int status) const {
+  html::Object frame;
+  std::vector<http::SetCookie> cookies;
+  if (public_frame_) public_frame_(request, frame, cookies);
+  auto html = Render(page, title, std::move(data), std::move(frame));
+  if (!html.ok()) return ErrorFor(html.error(), request);
+  http::Response r = http::Response::Html(std::move(*html), status);
+  r.cookies = std::move(cookies);
+  return r;
+}
+
 Result<std::string> Pages::RenderBare(std::string_view name, html::Object data) const {
   data["site"] = html::Object{{"name", site_.name}};
   return templates_.Render(name, data);
@@ -87,8 +99,12 @@ http::Response Pages::ErrorPage(int status, const http::Request* request) const 
     body += "}";
     return http::Response::Json(std::move(body), status);
   }
-  auto page = Render("error", text.heading,
-                     html::Object{{"heading", text.heading}, {"message", text.message}, {"request_id", request_id}});
+  html::Object data{{"heading", text.heading}, {"message", text.message}, {"request_id", request_id}};
+  // A public page's error keeps the public frame (the cookie banner); a staff page's does not.
+  if (request != nullptr && !request->path.starts_with("/admin") && status != 500) {
+    return Page(*request, "error", text.heading, std::move(data), status);
+  }
+  auto page = Render("error", text.heading, std::move(data));
   if (!page.ok()) {
     // The error page itself failed: say so plainly rather than fail again.
     log::Error("site.error_page_failed", {{"error", page.error().ToString()}});
@@ -108,11 +124,7 @@ http::Response Pages::ErrorFor(const Error& error, const http::Request& request)
 }
 
 void Pages::AddRoutes(http::Router& router) const {
-  router.Get("/", [this](http::Request& req) {
-    auto page = Render("home", site_.name, {});
-    if (!page.ok()) return ErrorPage(500, &req);
-    return http::Response::Html(std::move(*page));
-  });
+  router.Get("/", [this](http::Request& req) { return Page(req, "home", site_.name, {}); });
   auto serve = [this](http::Request& req) {
     http::Response r = assets_.Serve(req, req.path);
     return r.status == 404 ? ErrorPage(404, &req) : r;

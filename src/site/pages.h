@@ -7,9 +7,11 @@
 // Thread safety: load once at start; every method is read-only after.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "core/result.h"
@@ -31,6 +33,15 @@ class Pages {
   // data for the layout itself (the staff navigation).
   Result<std::string> Render(std::string_view page, std::string_view title, html::Object data,
                              html::Object frame = {}) const;
+  // A public page: Render, plus what the public frame adds for this visitor (the cookie banner and
+  // any cookies that go with it). Errors become the 500 page.
+  http::Response Page(const http::Request& request, std::string_view page, std::string_view title, html::Object data,
+                      int status = 200) const;
+  // What every public page gets for its visitor: data for the layout (`cookie_banner`, raw HTML)
+  // and cookies to set. Installed once before serving by the consent module's owner (src/app).
+  using PublicFrame = std::function<void(const http::Request& request, html::Object& frame,
+                                         std::vector<http::SetCookie>& cookies)>;
+  void SetPublicFrame(PublicFrame frame) { public_frame_ = std::move(frame); }
   // A template on its own, without the layout ("privacy.md").
   Result<std::string> RenderBare(std::string_view name, html::Object data) const;
   // The page for an error status; `request` may be null.
@@ -47,6 +58,7 @@ class Pages {
   Pages() = default;
   config::Site site_;
   html::Templates templates_;
+  PublicFrame public_frame_;
   http::StaticFiles assets_;
 };
 
