@@ -1,6 +1,6 @@
 // Starts and stops a real steward for browser tests, and launches Debian's Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -10,9 +10,18 @@ export const binary = process.env.STEWARD_BINARY ?? path.join(sourceDir, 'build/
 export const screenshotDir = process.env.STEWARD_SCREENSHOTS ?? path.join(sourceDir, 'tests/browser/screenshots');
 
 // Runs `steward serve` on a free port with a fresh data directory. Resolves when it prints its URL.
-export async function startSteward(config = 'examples/demo.toml') {
+// `scriptOrigins`: origins of other pages that may use /steward.js (written into a copy of the config).
+export async function startSteward(config = 'examples/demo.toml', { scriptOrigins = [] } = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'steward-browser-'));
-  const child = spawn(binary, ['serve', '--config', path.join(sourceDir, config), '--data', data,
+  let configPath = path.join(sourceDir, config);
+  if (scriptOrigins.length > 0) {
+    const text = readFileSync(configPath, 'utf8')
+      .replace(/^web_dir = .*$/m, `web_dir = ${JSON.stringify(path.join(sourceDir, 'web'))}`)
+      .replace(/^\[site\]$/m, `[site]\nscript_origins = ${JSON.stringify(scriptOrigins)}`);
+    configPath = path.join(data, 'steward.toml');
+    writeFileSync(configPath, text);
+  }
+  const child = spawn(binary, ['serve', '--config', configPath, '--data', data,
                                '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -1,0 +1,184 @@
+// The cookie banner and cookies page in Chromium, on the ONS example (which asks) and the Civil
+// Service example (which sets no cookies): first visit, accept, reject, hide, change on /cookies,
+// keyboard only, JavaScript off, and the banner on another site's page through /steward.js.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startSteward, launchBrowser, shot } from './steward.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+const question = (page) => page.locator('[data-steward-question]');
+const confirmation = (page, which) => page.locator(`[data-steward-confirmation="${which}"]`);
+
+async function policy(context) {
+  const c = (await context.cookies()).find((x) => x.name === 'cookies_policy');
+  return c ? JSON.parse(decodeURIComponent(c.value)) : null;
+}
+
+async function withSteward(config, fn, options) {
+  const steward = await startSteward(config, options);
+  try {
+    await fn(steward);
+  } finally {
+    assert.equal(await steward.stop(), 0);
+  }
+}
+
+test('ONS: the banner on a first visit sets nothing; accepting needs no reload and moves focus', async () => {
+  await withSteward('examples/ons.toml', async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url);
+    await assert.doesNotReject(question(page).waitFor());
+    assert.match(await page.locator('.govuk-cookie-banner__heading').innerText(), /Cookies on the ONS website/);
+    assert.deepEqual(await context.cookies(), [], 'no cookie at all before a choice');
+    await shot(page, 'consent-1-first-visit');
+
+    await page.evaluate(() => { window.notReloaded = true; });
+    await page.getByRole('button', { name: 'Accept analytics cookies' }).click();
+    await confirmation(page, 'accepted').waitFor();
+    assert.equal(await page.evaluate(() => window.notReloaded), true, 'no reload');
+    assert.equal(await question(page).isVisible(), false);
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-steward-confirmation')), 'accepted');
+    assert.equal(await confirmation(page, 'accepted').getAttribute('role'), 'alert');
+    assert.match(await confirmation(page, 'accepted').innerText(), /You've accepted analytics cookies/);
+    const p = await policy(context);
+    assert.equal(p.essential, true);
+    assert.equal(p.usage, true);
+    assert.ok((await context.cookies()).some((c) => c.name === 'cookies_preferences_set' && c.value === 'true'));
+    assert.equal(await page.evaluate(() => window.Steward.allowed('usage')), true);
+    await shot(page, 'consent-2-accepted');
+
+    await page.getByRole('button', { name: 'Hide cookie message' }).click();
+    assert.equal(await page.locator('.govuk-cookie-banner').isVisible(), false);
+    await page.goto(steward.url + 'privacy');
+    assert.equal(await page.locator('.govuk-cookie-banner').count(), 0, 'not shown again once chosen');
+    await context.close();
+  });
+});
+
+test('ONS: rejecting, then changing on the cookies page, recorded with the notice version', async () => {
+  await withSteward('examples/ons.toml', async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'privacy');
+    await page.getByRole('button', { name: 'Reject analytics cookies' }).click();
+    await confirmation(page, 'rejected').waitFor();
+    assert.equal((await policy(context)).usage, false);
+    assert.ok(!(await context.cookies()).some((c) => c.name === 'steward_visitor'));
+    await shot(page, 'consent-3-rejected');
+
+    await page.getByRole('link', { name: 'change your cookie settings' }).click();
+    await page.waitForURL(/\/cookies$/);
+    assert.equal(await page.getByRole('radio', { name: 'No' }).isChecked(), true);
+    await page.getByRole('radio', { name: 'Yes' }).check();
+    await page.getByRole('button', { name: 'Save cookie settings' }).click();
+    assert.match(await page.locator('.govuk-notification-banner').innerText(), /You've set your cookie preferences/);
+    assert.equal(await page.getByRole('radio', { name: 'Yes' }).isChecked(), true);
+    assert.equal((await policy(context)).usage, true);
+    await shot(page, 'consent-4-cookies-page-saved');
+    const reference = await page.locator('code', { hasText: /^[0-9a-f]{32}$/ }).innerText();
+    const api = await page.evaluate(async () => (await fetch('/api/consent')).json());
+    assert.equal(api.recorded.method, 'cookies-page');
+    assert.equal(api.recorded.notice_version, api.notice_version);
+    assert.match(reference, /^[0-9a-f]{32}$/);
+    await context.close();
+  });
+});
+
+test('ONS: keyboard only', async () => {
+  await withSteward('examples/ons.toml', async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url);
+    await question(page).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Accept analytics cookies',
+      'the banner comes first, before the skip link');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Reject analytics cookies');
+    await page.keyboard.press('Enter');
+    await confirmation(page, 'rejected').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-steward-confirmation')), 'rejected');
+    await page.keyboard.press('Tab');  // the link to the cookies page
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), 'Hide cookie message');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('.govuk-cookie-banner').isVisible(), false);
+    assert.equal((await policy(context)).usage, false);
+    await shot(page, 'consent-5-keyboard-hidden');
+    await context.close();
+  });
+});
+
+test('ONS: with JavaScript off the banner is a form that reloads the page', async () => {
+  await withSteward('examples/ons.toml', async (steward) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(steward.url + 'privacy');
+    await page.getByRole('button', { name: 'Accept analytics cookies' }).click();
+    await page.waitForURL(/\/privacy$/);
+    assert.match(await confirmation(page, 'accepted').innerText(), /You've accepted analytics cookies/);
+    assert.equal((await policy(context)).usage, true);
+    await shot(page, 'consent-6-no-javascript-accepted');
+    await page.getByRole('button', { name: 'Hide cookie message' }).click();
+    await page.waitForURL(/\/privacy$/);
+    assert.equal(await page.locator('.govuk-cookie-banner').count(), 0);
+    await context.close();
+  });
+});
+
+test("ONS: the banner on the site's own page, served from another port, through /steward.js", async () => {
+  let stewardUrl = '';
+  const other = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!DOCTYPE html><html lang="en" class="govuk-template"><head><title>Economy – ONS</title>
+      <link rel="stylesheet" href="${stewardUrl}static/govuk/govuk-frontend.min.css"></head>
+      <body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-xl">Economy</h1>
+      <p class="govuk-body">A page the site renders itself.</p></main>
+      <script src="${stewardUrl}steward.js" defer></script></body></html>`);
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${other.address().port}`;
+  try {
+    await withSteward('examples/ons.toml', async (steward) => {
+      stewardUrl = steward.url;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(origin + '/economy');
+      await question(page).waitFor();
+      assert.equal(await page.evaluate(() => document.body.firstElementChild.hasAttribute('data-steward-cookie-banner')),
+        true, 'first in <body>');
+      await shot(page, 'consent-7-other-site-banner');
+      await page.getByRole('button', { name: 'Accept analytics cookies' }).click();
+      await confirmation(page, 'accepted').waitFor();
+      assert.equal(page.url(), origin + '/economy');
+      assert.equal((await policy(context)).usage, true);
+      assert.equal(await page.evaluate(() => window.Steward.allowed('usage')), true);
+      await shot(page, 'consent-8-other-site-accepted');
+      const state = await (await context.request.get(steward.url + 'api/consent')).json();
+      assert.equal(state.recorded.method, 'script');
+      await context.close();
+    }, { scriptOrigins: [origin] });
+  } finally {
+    other.close();
+  }
+});
+
+test('Civil Service: no banner and no cookie', async () => {
+  await withSteward('examples/civil-service.toml', async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const p of ['', 'privacy', 'cookies']) {
+      await page.goto(steward.url + p);
+      assert.equal(await page.locator('.govuk-cookie-banner').count(), 0, p);
+    }
+    assert.match(await page.locator('main').innerText(), /does not use cookies/);
+    assert.deepEqual(await context.cookies(), []);
+    await shot(page, 'consent-9-civil-service-cookies');
+    await context.close();
+  });
+});
