@@ -389,6 +389,49 @@ TEST_F(StewardTest, EveryExampleSiteServesItsNoticeCookiesAndVersions) {
   }
 }
 
+// The ONS example end to end in the real binary: the banner, a choice that passes the gate, its
+// record found again through /api/consent, and the gate's refusals counted in /metrics.
+TEST_F(StewardTest, OnsConsentEndToEnd) {
+  StewardProcess steward(dir_, {"--config", SourcePath("examples/ons.toml"), "--data", dir_ + "/ons"});
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  auto home = Fetch(steward.port(), "GET", "/");
+  EXPECT_NE(home->body.find("Cookies on the ONS website"), std::string::npos);
+  EXPECT_TRUE(home->Headers("Set-Cookie").empty());
+  auto accept = Fetch(steward.port(), "POST", "/cookies",
+                      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", "http://localhost"}},
+                      "cookies%5Badditional%5D=yes&return=%2Fprivacy");
+  ASSERT_TRUE(accept);
+  EXPECT_EQ(accept->status, 303);
+  std::string jar;
+  for (const auto& line : accept->Headers("Set-Cookie")) jar += (jar.empty() ? "" : "; ") + line.substr(0, line.find(';'));
+  EXPECT_NE(jar.find("cookies_policy="), std::string::npos) << jar;
+  EXPECT_NE(jar.find("steward_consent="), std::string::npos) << jar;
+  auto state = Fetch(steward.port(), "GET", "/api/consent", {{"Cookie", jar}});
+  EXPECT_NE(state->body.find(R"("allowed":{"usage":true})"), std::string::npos) << state->body;
+  EXPECT_NE(state->body.find(R"("method":"banner")"), std::string::npos) << state->body;
+  auto metrics = Fetch(steward.port(), "GET", "/metrics");
+  EXPECT_NE(metrics->body.find("# TYPE steward_http_cookies_refused_total counter"), std::string::npos);
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+}
+
+// A register that leaves out a cookie Steward sets is refused, naming the cookie.
+TEST_F(StewardTest, RefusesARegisterThatDoesNotDeclareStewardsCookies) {
+  std::ifstream in(SourcePath("examples/ons.toml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  size_t at = config.find("name = \"steward_consent\"");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, std::string("name = \"steward_consent\"").size(), "name = \"steward_consent_renamed\"");
+  std::string path = dir_ + "/ons-undeclared.toml";
+  std::ofstream(path) << config;
+  RunResult r = RunSteward({"check-config", "--config", path});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("steward_consent\n"), std::string::npos) << r.err;
+  RunResult serve = RunSteward({"serve", "--config", path, "--data", dir_ + "/undeclared", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(serve.exit_code, 2) << serve.err;
+}
+
 TEST_F(StewardTest, VersionAndHelp) {
   RunResult v = RunSteward({"version"});
   EXPECT_EQ(v.exit_code, 0);

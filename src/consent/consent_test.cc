@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "http/server.h"
+#include "notice/notice.h"
 #include "http/testing/raw_client.h"
 #include "store/testing/scratch.h"
 
@@ -74,6 +75,7 @@ class ConsentTest : public ::testing::Test {
     });
     http::Router router;
     pages_->AddRoutes(router);
+    notice::AddRoutes(router, *pages_, reg_, "22 November 2026", site_->store());
     consent_->AddRoutes(router);
     http::ServerOptions options;
     options.cookie_gate = [this](const http::Request& req, const std::vector<http::SetCookie>& all,
@@ -266,6 +268,24 @@ TEST_F(ConsentTest, ARegisterChangeAsksEveryoneAgain) {
   auto api = Get("/api/consent", jar);
   EXPECT_TRUE(Has(api->body, R"("choice_made":false)")) << api->body;
   EXPECT_TRUE(Has(api->body, R"("allowed":{"usage":false})")) << api->body;
+}
+
+TEST_F(ConsentTest, StatisticsExemptionInformsAndLetsPeopleObject) {
+  processing::Register exempt = LoadRegister("ons");
+  exempt.consent_mode = processing::ConsentMode::kStatisticsExemption;
+  Start("ons", &exempt);
+  auto home = Get("/");
+  EXPECT_TRUE(Has(home->body, "You can reject them now or at any time")) << "informs, on the banner";
+  auto api = Get("/api/consent");
+  EXPECT_TRUE(Has(api->body, R"("mode":"statistics-exemption")")) << api->body;
+  EXPECT_TRUE(Has(api->body, R"("allowed":{"usage":true})")) << "on until the visitor objects: " << api->body;
+  EXPECT_TRUE(Has(Get("/api/consent", "", true)->body, R"("allowed":{"usage":false})")) << "GPC objects";
+  auto page = Get("/cookies");
+  EXPECT_TRUE(Has(page->body, R"(name="cookies[usage]" type="radio" value="yes" checked)"));
+  EXPECT_TRUE(Has(Get("/privacy")->body, "unless you object")) << "the notice follows the mode";
+  auto object = Post("/cookies", "cookies%5Badditional%5D=no");
+  auto after = Get("/api/consent", Jar(*object));
+  EXPECT_TRUE(Has(after->body, R"("allowed":{"usage":false})")) << after->body;
 }
 
 TEST_F(ConsentTest, CrossSitePostsAreRefused) {
