@@ -487,6 +487,12 @@ class Server::Impl {
         log::Error("http.bad_header", {{"route", req ? req->route : std::string()}});
         continue;
       }
+      if (EqualsIgnoreCase(h.name, "Set-Cookie")) {
+        // Only Response::cookies reaches the gate; a cookie slipped in as a header goes nowhere.
+        log::Error("http.cookie_refused", {{"route", req ? req->route : std::string()}, {"cookie", "(raw header)"}});
+        if (cookies_refused_) cookies_refused_->Inc({req ? req->route : std::string("(none)")});
+        continue;
+      }
       head.append(h.name).append(": ").append(h.value).append("\r\n");
     }
     for (const SetCookie& cookie : res.cookies) {
