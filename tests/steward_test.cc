@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/strings.h"
@@ -339,7 +341,7 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   }
   EXPECT_NE(r.out.find("12 months"), std::string::npos);
   EXPECT_NE(r.out.find("3 months"), std::string::npos);
-  EXPECT_NE(r.out.find("not stored by this Steward: the 'analytics' module"), std::string::npos)
+  EXPECT_NE(r.out.find("not stored by this Steward: the 'logs' module"), std::string::npos)
       << "datasets of modules still to come are listed, not hidden";
   RunResult real = RunSteward({"retention", "run", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_EQ(real.exit_code, 0) << real.err;
@@ -430,6 +432,55 @@ TEST_F(StewardTest, RefusesARegisterThatDoesNotDeclareStewardsCookies) {
   EXPECT_NE(r.err.find("steward_consent\n"), std::string::npos) << r.err;
   RunResult serve = RunSteward({"serve", "--config", path, "--data", dir_ + "/undeclared", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(serve.exit_code, 2) << serve.err;
+}
+
+// Events acknowledged with 202 survive kill -9: the answer is sent only after the commit.
+TEST_F(StewardTest, KillNineLosesNoAcknowledgedEvent) {
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  // The demo's analytics rest on consent: accept, in the shape GOV.UK scripts write.
+  auto state = Fetch(steward.port(), "GET", "/api/consent");
+  std::string version = state->body.substr(state->body.find("\"version\":\"") + 11, 8);
+  std::string policy = "cookies_policy={\"essential\":true,\"usage\":true,\"version\":\"" + version + "\"}";
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::atomic<bool> killed{false};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < 400 && !killed; ++i) {
+        std::string path = "/kill/" + std::to_string(t) + "/" + std::to_string(i);
+        auto r = Fetch(steward.port(), "POST", "/api/event",
+                       {{"Content-Type", "text/plain"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Test/1"},
+                        {"Cookie", policy}},
+                       R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
+        if (r && r->status == 202 && r->Header("x-plausible-dropped").empty()) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged.push_back(path);
+        }
+      }
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::lock_guard<std::mutex> lock(mu);
+    if (acknowledged.size() >= 200) break;
+  }
+  steward.Stop(SIGKILL);
+  killed = true;
+  for (auto& s : senders) s.join();
+  auto db = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, true);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  std::set<std::string> stored;
+  ASSERT_TRUE((*db)->ForEach("SELECT path FROM analytics_events", {}, [&](const store::Row& r) {
+    stored.insert(r.Text(0));
+    return true;
+  }).ok());
+  size_t missing = 0;
+  for (const auto& path : acknowledged) missing += stored.count(path) == 0;
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
+  EXPECT_GE(acknowledged.size(), 200u);
 }
 
 TEST_F(StewardTest, VersionAndHelp) {

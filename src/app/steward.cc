@@ -16,6 +16,8 @@
 #include <sstream>
 
 #include "admin/admin.h"
+#include "analytics/analytics.h"
+#include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
 #include "consent/gate.h"
@@ -57,6 +59,7 @@ std::vector<store::Migration> AllMigrations() {
   for (const auto& m : processing::VersionMigrations()) all.push_back(m);
   for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
   for (const auto& m : consent::Records::Migrations()) all.push_back(m);
+  for (const auto& m : analytics::Migrations()) all.push_back(m);
   return all;
 }
 
@@ -69,6 +72,7 @@ std::vector<retention::ModuleStorage> AllStorage() {
   std::vector<retention::ModuleStorage> all = retention::CoreStorage();
   all.push_back(staff::Storage());
   all.push_back(consent::Storage());
+  all.push_back(analytics::Storage());
   return all;
 }
 
@@ -177,6 +181,12 @@ int Serve(const config::Config& config) {
     log::Error("start.register", {{"problems", "undeclared cookies"}});
     return 2;
   }
+  auto analytics_settings = analytics::ReadSettings(*config.document, *reg);
+  if (!analytics_settings.ok()) {
+    std::fprintf(stderr, "%s\n", analytics_settings.error().message.c_str());
+    log::Error("start.analytics", {{"problems", "analytics settings"}});
+    return 2;
+  }
   if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
   auto key = crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file);
   if (!key.ok()) return fail("start.secret_key", key.error());
@@ -227,6 +237,14 @@ int Serve(const config::Config& config) {
   http::Router router;
   (*pages)->AddRoutes(router);
   consent.AddRoutes(router);
+  std::unique_ptr<analytics::Salts> salts;
+  std::unique_ptr<analytics::Analytics> site_analytics;
+  if (*analytics_settings) {
+    salts = std::make_unique<analytics::Salts>(**store, SystemClock::Instance(), *key);
+    site_analytics = std::make_unique<analytics::Analytics>(std::move(**analytics_settings), *reg, gate, **store, *salts,
+                                                            SystemClock::Instance(), *key, &registry);
+    site_analytics->AddRoutes(router);
+  }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
@@ -252,6 +270,7 @@ int Serve(const config::Config& config) {
   if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
   bound_port = server.port();
   retention.StartDaily();
+  if (site_analytics) site_analytics->StartHousekeeping();
 
   std::string host = config.server.listen_host.find(':') != std::string::npos ? "[" + config.server.listen_host + "]"
                                                                               : config.server.listen_host;
@@ -275,6 +294,7 @@ int Serve(const config::Config& config) {
   server.Shutdown();
   server.Wait();
   retention.Stop();
+  if (site_analytics) site_analytics->StopHousekeeping();
   // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
   if (Status s = trail.Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
   (*store)->Close();
@@ -326,6 +346,10 @@ int CheckConfig(const config::Config& config) {
   }
   if (Status s = consent::CheckDeclared(*reg, admin::StaffCookieNames(config.server.https)); !s.ok()) {
     std::fprintf(stderr, "%s: %s\n", config.path.c_str(), s.error().message.c_str());
+    return 2;
+  }
+  if (auto settings = analytics::ReadSettings(*config.document, *reg); !settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
     return 2;
   }
   std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace steward {
 
@@ -56,6 +58,12 @@ class FakeClock final : public Clock {
 std::string FormatRfc3339(SystemTime t);
 // "2026-11-22T10:53:26.123Z": RFC 3339 in UTC, millisecond precision. Sorts as text.
 std::string FormatRfc3339Millis(SystemTime t);
+// Reads what the two above write ("2026-11-22T10:53:26Z", with or without ".123"), UTC only.
+std::optional<SystemTime> ParseRfc3339(std::string_view text);
+// Milliseconds since the Unix epoch.
+inline int64_t UnixMillis(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 // "Sun, 22 Nov 2026 10:53:26 GMT": the HTTP date (RFC 9110).
 std::string FormatHttpDate(SystemTime t);
 

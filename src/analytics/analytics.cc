@@ -1,0 +1,353 @@
+#include "analytics/analytics.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/strings.h"
+
+namespace steward::analytics {
+namespace {
+
+using http::Request;
+using http::Response;
+
+constexpr size_t kMaxEventBody = 16 * 1024;
+constexpr size_t kMaxVisits = 2'000'000;  // bounds memory: about 100 MB at the very worst
+
+// Substrings of user agents that are not people (lower case). The isbot patterns arrive with the
+// user-agent work; these cover the common crawlers, monitors and scripts.
+constexpr std::string_view kBotMarks[] = {
+    "bot",        "spider",       "crawl",    "slurp",          "headless",     "curl/",       "wget",
+    "python-",    "go-http-client", "java/",  "libwww",         "httpclient",   "scrapy",      "phantomjs",
+    "lighthouse", "pingdom",      "uptime",   "monitor",        "facebookexternalhit", "preview", "okhttp",
+    "axios/",     "node-fetch",   "postman",  "insomnia",       "httpie",       "feedfetcher", "validator",
+};
+
+int64_t HashToInt(const std::string& digest) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(digest[i]);
+  return static_cast<int64_t>(v & 0x7fffffffffffffffULL);
+}
+
+std::string CookieValue(const Request& req, std::string_view name) {
+  for (const auto& [k, v] : req.Cookies()) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::string PropsJson(const std::vector<std::pair<std::string, std::string>>& props) {
+  if (props.empty()) return "";
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : props) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The referrer without its query or fragment: host and path, which is what reports show.
+std::string ReferrerForStorage(std::string_view referrer) {
+  auto loc = ParseLocation(referrer);
+  if (!loc) return "";
+  return (loc->hostname + loc->path).substr(0, 500);
+}
+
+std::string Query(const Location& loc, const std::string& key, size_t max = 300) {
+  auto it = loc.query.find(key);
+  return it == loc.query.end() ? "" : std::string(Trim(it->second)).substr(0, max);
+}
+
+}  // namespace
+
+bool IsBot(std::string_view user_agent) {
+  std::string ua = ToLower(user_agent);
+  return std::any_of(std::begin(kBotMarks), std::end(kBotMarks),
+                     [&](std::string_view mark) { return ua.find(mark) != std::string::npos; });
+}
+
+Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg) {
+  config::Problems problems(document.path());
+  config::Table root = document.Root(problems);
+  auto table = root.Child("analytics");
+  if (!table) return std::optional<Settings>();
+  Settings s;
+  std::vector<std::string> domains;
+  if (table->StringArray("domains", domains, /*required=*/true)) {
+    for (const auto& d : domains) {
+      std::string one = ToLower(Trim(d));
+      if (one.starts_with("www.")) one.erase(0, 4);
+      if (one.empty() || one.find_first_of("/: ") != std::string::npos) {
+        problems.Add(table->Where("domains"), "'analytics.domains' entries are host names such as \"www.ons.gov.uk\"");
+      } else {
+        s.domains.push_back(one);
+      }
+    }
+  }
+  table->String("search_parameter", s.search_parameter);
+  table->String("visitor_cookie", s.visitor_cookie);
+  bool declared = std::any_of(reg.cookies.begin(), reg.cookies.end(), [&](const processing::Cookie& c) {
+    return c.name == s.visitor_cookie && c.category == processing::CookieCategory::kUsage;
+  });
+  if (!declared) {
+    problems.Add(table->Where("visitor_cookie"), "'analytics.visitor_cookie' is '" + s.visitor_cookie +
+                                                     "', which the register does not declare as a usage cookie");
+  }
+  table->Finish();
+  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
+  return std::optional<Settings>(std::move(s));
+}
+
+std::vector<store::Migration> Migrations() {
+  return {{"analytics", 1, R"sql(
+    -- Privacy: analytics-events. One row per event. The visitor is a salted or keyed hash; no IP
+    -- address and no user agent, only what was derived from them.
+    CREATE TABLE analytics_events (
+      id INTEGER PRIMARY KEY,
+      ts INTEGER NOT NULL,
+      site TEXT NOT NULL,
+      name TEXT NOT NULL,
+      hostname TEXT NOT NULL,
+      path TEXT NOT NULL,
+      source TEXT NOT NULL DEFAULT '',
+      referrer TEXT NOT NULL DEFAULT '',
+      utm_medium TEXT NOT NULL DEFAULT '',
+      utm_campaign TEXT NOT NULL DEFAULT '',
+      utm_content TEXT NOT NULL DEFAULT '',
+      utm_term TEXT NOT NULL DEFAULT '',
+      search TEXT NOT NULL DEFAULT '',
+      visitor INTEGER NOT NULL,
+      visit INTEGER NOT NULL,
+      identified INTEGER NOT NULL DEFAULT 0,
+      interactive INTEGER NOT NULL DEFAULT 1,
+      engaged_ms INTEGER,
+      scroll_depth INTEGER,
+      props TEXT NOT NULL DEFAULT '',
+      country TEXT NOT NULL DEFAULT '',
+      browser TEXT NOT NULL DEFAULT '',
+      browser_version TEXT NOT NULL DEFAULT '',
+      os TEXT NOT NULL DEFAULT '',
+      os_version TEXT NOT NULL DEFAULT '',
+      device TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX analytics_events_by_site_time ON analytics_events (site, ts);
+    -- The day's random salts, sealed; destroyed 48 hours after they are made.
+    CREATE TABLE analytics_salts (day INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+  )sql"}};
+}
+
+retention::ModuleStorage Storage() {
+  return {.module = "analytics",
+          .personal_tables = {"analytics_events"},
+          .other_tables = {"analytics_salts"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                      bool dry_run) -> Result<int64_t> {
+            auto at = ParseRfc3339(cutoff);
+            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
+            int64_t ms = UnixMillis(*at);
+            // Privacy: analytics-events, deleted once older than the register's retention.
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events WHERE ts < ?", {ms}));
+              return rows.front().Int(0);
+            }
+            return c.Exec("DELETE FROM analytics_events WHERE ts < ?", {ms});
+          },
+          .in_use = [](const processing::Register& reg) {
+            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                               [](const processing::Dataset& d) { return d.module == "analytics"; });
+          }};
+}
+
+Analytics::Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate,
+                     store::Store& store, Salts& salts, const Clock& clock, const crypto::SecretKey& key,
+                     metrics::Registry* metrics)
+    : settings_(std::move(settings)), reg_(reg), gate_(gate), store_(store), salts_(salts), clock_(clock) {
+  auto k = key.DeriveKey("anavisit");
+  visitor_key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
+  for (const auto& c : reg.cookies) {
+    if (c.name == settings_.visitor_cookie) cookie_max_age_ = c.session ? 0 : c.expiry.MaxSeconds();
+  }
+  // The analytics purposes' lawful bases decide whether a visitor's consent is needed at all.
+  needs_consent_ = false;
+  for (const auto& d : reg.datasets) {
+    if (d.module != "analytics") continue;
+    for (const auto& pid : d.purposes) {
+      const processing::Purpose* p = reg.FindPurpose(pid);
+      if (p != nullptr && p->basis == processing::LawfulBasis::kConsent) needs_consent_ = true;
+    }
+  }
+  if (metrics != nullptr) {
+    events_ = &metrics->AddCounter("steward_analytics_events_total",
+                                   "Analytics events received, by what became of them.", {"outcome"});
+  }
+}
+
+bool Analytics::NeedsConsent() const { return needs_consent_; }
+
+Response Analytics::Dropped(const char* reason) {
+  if (events_) events_->Inc({reason});
+  Response r = Response::Text("ok", 202);
+  r.SetHeader("x-plausible-dropped", "1");
+  return r;
+}
+
+Result<Analytics::Visitor> Analytics::Identify(const Request& req, const std::string& site, bool cookie_allowed,
+                                               std::string& new_cookie) {
+  if (cookie_allowed) {
+    std::string id = CookieValue(req, settings_.visitor_cookie);
+    bool valid = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+                   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                 });
+    if (!valid) {
+      id = crypto::RandomHex(16);
+      new_cookie = id;
+    }
+    // Privacy: analytics-events. The identifier cookie, reduced to a keyed hash per site.
+    return Visitor{HashToInt(crypto::Hash(site + '\0' + id, visitor_key_)), true};
+  }
+  STEWARD_ASSIGN_OR_RETURN(std::string salt, salts_.ForDay(salts_.Today()));
+  // Privacy: analytics-events. The IP address and user agent live only in this hash, never stored.
+  std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' +
+                         std::string(req.Header("User-Agent"));
+  return Visitor{HashToInt(crypto::Hash(material, salt)), false};
+}
+
+int64_t Analytics::VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms, int64_t& visitor_out) {
+  std::lock_guard<std::mutex> lock(visits_mu_);
+  visitor_out = visitor;
+  auto it = visits_.find(visitor);
+  if ((it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) && alternative != 0) {
+    // A visit that began before midnight continues under yesterday's salt.
+    auto alt = visits_.find(alternative);
+    if (alt != visits_.end() && now_ms - alt->second.last_ms <= kVisitIdleMillis) {
+      it = alt;
+      visitor_out = alternative;
+    }
+  }
+  if (it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) {
+    if (visits_.size() >= kMaxVisits) {
+      std::erase_if(visits_, [&](const auto& kv) { return now_ms - kv.second.last_ms > kVisitIdleMillis; });
+    }
+    if (visits_.size() >= kMaxVisits) visits_.clear();  // a flood: start again rather than grow
+    Visit v{HashToInt(crypto::RandomBytes(8)), now_ms};
+    it = visits_.insert_or_assign(visitor_out, v).first;
+  }
+  it->second.last_ms = std::max(it->second.last_ms, now_ms);
+  return it->second.id;
+}
+
+Response Analytics::HandleEvent(Request& req) {
+  std::string_view ua = req.Header("User-Agent");
+  if (Trim(ua).empty()) {
+    if (events_) events_->Inc({"invalid"});
+    return Response::Json(ErrorsJson({{"user_agent", {"can't be blank"}}}), 400);
+  }
+  FieldErrors errors;
+  auto event = ParseEvent(req.body, errors);
+  if (!event) {
+    if (events_) events_->Inc({"invalid"});
+    return Response::Json(ErrorsJson(errors), 400);
+  }
+  if (IsBot(ua)) return Dropped("dropped_bot");
+  std::vector<std::string> sites;
+  for (const auto& d : event->domains) {
+    if (std::find(settings_.domains.begin(), settings_.domains.end(), d) != settings_.domains.end()) sites.push_back(d);
+  }
+  if (sites.empty()) return Dropped("dropped_domain");
+  consent::Choice choice = gate_.CurrentChoice(req);
+  bool gpc = consent::GlobalPrivacyControl(req);
+  bool usage_allowed = gate_.CategoryAllowed(processing::CookieCategory::kUsage, choice, gpc);
+  // Consent-based analytics need the visitor's yes; otherwise GPC is an objection.
+  if (NeedsConsent() ? !usage_allowed : gpc) return Dropped("dropped_consent");
+
+  auto loc = ParseLocation(event->url).value();
+  int64_t now_ms = UnixMillis(clock_.Now());
+  std::string new_cookie;
+  std::vector<std::vector<store::Value>> rows;
+  for (const auto& site : sites) {
+    auto visitor = Identify(req, site, usage_allowed, new_cookie);
+    if (!visitor.ok()) return Response::Json(R"({"errors":{"request":["try again"]}})", 503);
+    int64_t alternative = 0;
+    if (!visitor->identified) {
+      // Yesterday's hash, to continue a visit that crossed midnight.
+      auto salt = salts_.ForDay(salts_.Today() - 1);
+      if (salt.ok()) {
+        std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(ua);
+        alternative = HashToInt(crypto::Hash(material, *salt));
+      }
+    }
+    int64_t visitor_id = 0;
+    int64_t visit = VisitFor(visitor->hash, alternative, now_ms, visitor_id);
+    rows.push_back({now_ms, site, event->name, loc.hostname, loc.path.substr(0, 2000),
+                    ReferrerSource(loc, event->referrer), ReferrerForStorage(event->referrer),
+                    Query(loc, "utm_medium"), Query(loc, "utm_campaign"), Query(loc, "utm_content"),
+                    Query(loc, "utm_term"), Query(loc, settings_.search_parameter, 500), visitor_id, visit,
+                    static_cast<int64_t>(visitor->identified), static_cast<int64_t>(event->interactive),
+                    event->engaged_ms ? store::Value(*event->engaged_ms) : store::Value(),
+                    event->scroll_depth ? store::Value(*event->scroll_depth) : store::Value(),
+                    PropsJson(event->props)});
+  }
+  // Privacy: analytics-events (the write). Acknowledged only once committed.
+  Status s = store_.Write([&rows](store::Connection& c) -> Status {
+    for (const auto& row : rows) {
+      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, "
+                                               "referrer, utm_medium, utm_campaign, utm_content, utm_term, search, "
+                                               "visitor, visit, identified, interactive, engaged_ms, scroll_depth, "
+                                               "props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                               row));
+      (void)n;
+    }
+    return Ok();
+  });
+  if (!s.ok()) {
+    if (events_) events_->Inc({"unavailable"});
+    Response r = Response::Json(R"({"errors":{"request":["busy; try again"]}})", 503);
+    r.SetHeader("Retry-After", "1");
+    return r;
+  }
+  if (events_) events_->Inc({"accepted"});
+  Response r = Response::Text("ok", 202);
+  if (!new_cookie.empty()) {
+    r.cookies.push_back({.name = settings_.visitor_cookie, .value = new_cookie,
+                         .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
+                         .secure = req.https});
+  }
+  return r;
+}
+
+Status Analytics::Housekeep() {
+  STEWARD_ASSIGN_OR_RETURN(int64_t destroyed, salts_.DestroyOld());
+  (void)destroyed;
+  int64_t now_ms = UnixMillis(clock_.Now());
+  std::lock_guard<std::mutex> lock(visits_mu_);
+  std::erase_if(visits_, [&](const auto& kv) { return now_ms - kv.second.last_ms > kVisitIdleMillis; });
+  return Ok();
+}
+
+Analytics::~Analytics() { StopHousekeeping(); }
+
+void Analytics::StartHousekeeping() {
+  housekeeping_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(housekeeping_mu_);
+    do {
+      lock.unlock();
+      if (Status s = Housekeep(); !s.ok()) log::Error("analytics.housekeeping_failed", {{"error", s.error().ToString()}});
+      lock.lock();
+    } while (!housekeeping_cv_.wait_for(lock, std::chrono::minutes(10), [this] { return stopping_; }));
+  });
+}
+
+void Analytics::StopHousekeeping() {
+  {
+    std::lock_guard<std::mutex> lock(housekeeping_mu_);
+    stopping_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  if (housekeeping_.joinable()) housekeeping_.join();
+}
+
+void Analytics::AddRoutes(http::Router& router) {
+  router.Post("/api/event", [this](Request& req) { return HandleEvent(req); },
+              {.max_body_bytes = kMaxEventBody, .blocking = true});
+}
+
+}  // namespace steward::analytics

@@ -1,0 +1,119 @@
+// First-party analytics: POST /api/event (the Plausible Events API), visitors counted without
+// storing who they are, visits, and durable storage.
+//
+// For each event: the user agent is required; bots are dropped and counted; only the site's
+// configured domains are kept; when the register's analytics purpose rests on consent, the
+// visitor's choice (the cookie gate's reading of `cookies_policy`, and GPC) must allow usage
+// cookies, or the event is dropped. The visitor is a keyed hash of the day's salt, the site, the IP
+// address and the user agent (see salts.h), or, where the visitor allowed usage cookies, of the
+// first-party identifier cookie. Neither the IP address nor the user agent is stored. A visit ends
+// after 30 minutes without an event. The 202 is sent only once the event has committed.
+//
+// The site's config file carries the settings:
+//
+//   [analytics]
+//   domains = ["www.ons.gov.uk"]    # the `domain` values accepted; others are dropped
+//   search_parameter = "q"          # the query parameter holding site-search terms
+//   visitor_cookie = "steward_visitor"
+//
+// Thread safety: safe for concurrent use.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "analytics/event.h"
+#include "analytics/salts.h"
+#include "config/document.h"
+#include "consent/gate.h"
+#include "core/clock.h"
+#include "http/router.h"
+#include "metrics/metrics.h"
+#include "register/register.h"
+#include "retention/retention.h"
+#include "store/store.h"
+
+namespace steward::analytics {
+
+struct Settings {
+  std::vector<std::string> domains;  // lower case, without "www."
+  std::string search_parameter = "q";
+  std::string visitor_cookie = "steward_visitor";
+};
+
+// Reads [analytics] from the site's file. nullopt (and no problem) when the table is absent: the
+// site does not use Steward's analytics. Errors: kInvalidArgument with FILE:LINE:COLUMN problems,
+// including a visitor cookie the register does not declare as a usage cookie.
+Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg);
+
+// The analytics module's tables, and their purges for the retention runner: analytics_events
+// (dataset of module "analytics"); analytics_salts is not personal data and is destroyed on its own
+// schedule.
+std::vector<store::Migration> Migrations();
+retention::ModuleStorage Storage();
+
+// True when `user_agent` belongs to a crawler, monitor or script rather than a person's browser.
+bool IsBot(std::string_view user_agent);
+
+class Analytics {
+ public:
+  static constexpr int64_t kVisitIdleMillis = 30 * 60 * 1000;
+
+  // Everything must outlive this. `metrics` may be null.
+  Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate, store::Store& store,
+            Salts& salts, const Clock& clock, const crypto::SecretKey& key, metrics::Registry* metrics);
+
+  // POST /api/event.
+  void AddRoutes(http::Router& router);
+  http::Response HandleEvent(http::Request& req);
+
+  // Destroys salts older than yesterday and forgets visits idle for longer than a visit lasts.
+  Status Housekeep();
+  // Runs Housekeep every ten minutes on a thread of its own, until StopHousekeeping (or the
+  // destructor).
+  void StartHousekeeping();
+  void StopHousekeeping();
+  ~Analytics();
+
+ private:
+  struct Visit {
+    int64_t id = 0;
+    int64_t last_ms = 0;
+  };
+  // The visitor (and whether the identifier cookie counted them) for this request and site.
+  struct Visitor {
+    int64_t hash = 0;
+    bool identified = false;
+  };
+  Result<Visitor> Identify(const http::Request& req, const std::string& site, bool cookie_allowed,
+                           std::string& new_cookie);
+  int64_t VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms, int64_t& visitor_out);
+  bool NeedsConsent() const;
+  http::Response Dropped(const char* reason);
+
+  Settings settings_;
+  const processing::Register& reg_;
+  const consent::CookieGate& gate_;
+  store::Store& store_;
+  Salts& salts_;
+  const Clock& clock_;
+  std::string visitor_key_;
+  int64_t cookie_max_age_ = 0;
+  bool needs_consent_ = true;
+  metrics::Counter* events_ = nullptr;
+  std::mutex visits_mu_;
+  std::unordered_map<int64_t, Visit> visits_;
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stopping_ = false;
+  std::thread housekeeping_;
+};
+
+}  // namespace steward::analytics

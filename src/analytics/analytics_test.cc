@@ -1,0 +1,260 @@
+// POST /api/event over HTTP, in process, on the ONS register: consent gating, validation, bots,
+// visitors and visits with a fake clock, and nothing of the IP address or user agent stored.
+#include "analytics/analytics.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "config/config.h"
+#include "consent/records.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+#include "store/testing/scratch.h"
+
+namespace steward::analytics {
+namespace {
+
+using http::testing::Fetch;
+using http::testing::RawResponse;
+using namespace std::chrono_literals;
+
+constexpr const char* kUa = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+constexpr const char* kPageview = R"({"n":"pageview","u":"https://www.ons.gov.uk/economy?q=inflation","d":"www.ons.gov.uk","r":"https://www.google.com/search?q=secret"})";
+
+processing::Register Ons() {
+  EXPECT_TRUE(crypto::Init().ok());
+  auto c = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/ons.toml");
+  EXPECT_TRUE(c.ok());
+  return processing::FromDocument(*c->document).value();
+}
+
+class AnalyticsTest : public ::testing::Test {
+ protected:
+  void Start(processing::Register reg) {
+    reg_ = std::move(reg);
+    gate_ = std::make_unique<consent::CookieGate>(reg_);
+    salts_ = std::make_unique<Salts>(site_.store(), clock_, site_.key());
+    analytics_ = std::make_unique<Analytics>(Settings{.domains = {"ons.gov.uk"}}, reg_, *gate_, site_.store(), *salts_,
+                                             clock_, site_.key(), &registry_);
+    http::Router router;
+    analytics_->AddRoutes(router);
+    http::ServerOptions options;
+    options.trusted_proxies = {*Cidr::Parse("127.0.0.1/32")};
+    options.cookie_gate = [this](const http::Request& req, const std::vector<http::SetCookie>& all,
+                                 const http::SetCookie& c) { return gate_->Allow(req, all, c); };
+    server_ = std::make_unique<http::Server>(std::move(options), std::move(router));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  // Analytics on legitimate interests: no consent needed, so visitors are counted without cookies.
+  static processing::Register WithoutConsent() {
+    auto reg = Ons();
+    for (auto& p : reg.purposes) {
+      if (p.id == "analytics") {
+        p.basis = processing::LawfulBasis::kLegitimateInterests;
+        p.legitimate_interest = "Knowing which statistics people use";
+      }
+    }
+    return reg;
+  }
+  void TearDown() override { server_.reset(); }
+
+  std::optional<RawResponse> Post(const std::string& body, const std::string& ip = "203.0.113.77",
+                                  const std::string& cookies = "", const std::string& ua = kUa, bool gpc = false) {
+    std::vector<http::HeaderField> h = {{"Content-Type", "text/plain"}, {"X-Forwarded-For", ip}};
+    if (!ua.empty()) h.push_back({"User-Agent", ua});
+    if (!cookies.empty()) h.push_back({"Cookie", cookies});
+    if (gpc) h.push_back({"Sec-GPC", "1"});
+    return Fetch(server_->port(), "POST", "/api/event", h, body);
+  }
+  std::string Accepted() { return "cookies_policy=" + gate_->PolicyValue({{"usage", true}}); }
+  std::vector<store::Row> Rows(const std::string& sql) {
+    std::vector<store::Row> out;
+    EXPECT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(out, c.Query(sql));
+      return Ok();
+    }).ok());
+    return out;
+  }
+  int64_t Count() { return Rows("SELECT count(*) FROM analytics_events").front().Int(0); }
+
+  store::testing::ScratchSite site_{Migrations()};
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'798'790'400))};  // 2027-01-01T08:00:00Z
+  metrics::Registry registry_;
+  processing::Register reg_;
+  std::unique_ptr<consent::CookieGate> gate_;
+  std::unique_ptr<Salts> salts_;
+  std::unique_ptr<Analytics> analytics_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(AnalyticsTest, OnConsentNothingIsKeptUntilTheVisitorAccepts) {
+  Start(Ons());
+  auto before = Post(kPageview);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 202);
+  EXPECT_EQ(before->Header("x-plausible-dropped"), "1");
+  EXPECT_TRUE(before->Headers("Set-Cookie").empty());
+  auto gpc = Post(kPageview, "203.0.113.77", "", kUa, true);
+  EXPECT_EQ(gpc->Header("x-plausible-dropped"), "1");
+  EXPECT_EQ(Count(), 0);
+
+  auto after = Post(kPageview, "203.0.113.77", Accepted());
+  EXPECT_EQ(after->status, 202);
+  EXPECT_EQ(after->body, "ok");
+  EXPECT_TRUE(after->Header("x-plausible-dropped").empty());
+  auto set = after->Headers("Set-Cookie");
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0].rfind("steward_visitor=", 0), 0u) << "the declared identifier, now allowed";
+  EXPECT_EQ(Count(), 1) << "acknowledged means committed";
+  auto row = Rows("SELECT site, name, hostname, path, source, referrer, search, identified FROM analytics_events").front();
+  EXPECT_EQ(row.Text(0), "ons.gov.uk");
+  EXPECT_EQ(row.Text(1), "pageview");
+  EXPECT_EQ(row.Text(3), "/economy");
+  EXPECT_EQ(row.Text(4), "Google");
+  EXPECT_EQ(row.Text(5), "google.com/search") << "the referrer without its query";
+  EXPECT_EQ(row.Text(6), "inflation") << "the site-search term";
+  EXPECT_EQ(row.Int(7), 1);
+  EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_consent\"} 2"), std::string::npos);
+}
+
+TEST_F(AnalyticsTest, TheIdentifierCookieCountsTheSameVisitorAcrossDays) {
+  Start(Ons());
+  auto first = Post(kPageview, "203.0.113.1", Accepted());
+  std::string line = first->Headers("Set-Cookie").at(0);
+  std::string cookie = line.substr(0, line.find(';'));
+  clock_.Advance(72h);
+  ASSERT_EQ(Post(kPageview, "198.51.100.9", Accepted() + "; " + cookie, "Another browser/1.0")->status, 202);
+  auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit) FROM analytics_events");
+  EXPECT_EQ(rows.front().Int(0), 1) << "one visitor, though the IP address and browser changed";
+  EXPECT_EQ(rows.front().Int(1), 2) << "two visits";
+}
+
+TEST_F(AnalyticsTest, BadEventsAre400WithReasonsAndNothingIsStored) {
+  Start(WithoutConsent());
+  auto bad = Post(R"({"n":"pageview","d":"www.ons.gov.uk"})");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->body, R"({"errors":{"url":["can't be blank"]}})");
+  auto no_ua = Post(kPageview, "203.0.113.77", "", "");
+  EXPECT_EQ(no_ua->status, 400);
+  EXPECT_EQ(no_ua->body, R"({"errors":{"user_agent":["can't be blank"]}})");
+  auto huge = Post(R"({"n":"x","u":"https://www.ons.gov.uk/","d":"ons.gov.uk","p":")" + std::string(20000, 'a') + "\"}");
+  EXPECT_EQ(huge->status, 413);
+  auto bot = Post(kPageview, "203.0.113.77", "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+  EXPECT_EQ(bot->status, 202);
+  EXPECT_EQ(bot->Header("x-plausible-dropped"), "1");
+  auto other = Post(R"({"n":"pageview","u":"https://elsewhere.example/","d":"elsewhere.example"})");
+  EXPECT_EQ(other->Header("x-plausible-dropped"), "1") << "not one of this site's domains";
+  EXPECT_EQ(Count(), 0);
+  EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_bot\"} 1"), std::string::npos);
+}
+
+TEST_F(AnalyticsTest, VisitsEndAfterThirtyMinutesIdle) {
+  Start(WithoutConsent());
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  clock_.Advance(10min);
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  clock_.Advance(29min);
+  ASSERT_EQ(Post(kPageview)->status, 202);  // still the same visit: 29 minutes idle
+  clock_.Advance(31min);
+  ASSERT_EQ(Post(kPageview)->status, 202);  // a new visit
+  ASSERT_EQ(Post(kPageview, "198.51.100.20")->status, 202);  // someone else
+  auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit), sum(identified) FROM analytics_events");
+  EXPECT_EQ(rows.front().Int(0), 2);
+  EXPECT_EQ(rows.front().Int(1), 3);
+  EXPECT_EQ(rows.front().Int(2), 0) << "no cookie: counted by the salted hash";
+  auto first = Rows("SELECT visit FROM analytics_events ORDER BY id");
+  EXPECT_EQ(first[0].Int(0), first[2].Int(0));
+  EXPECT_NE(first[2].Int(0), first[3].Int(0));
+}
+
+TEST_F(AnalyticsTest, AVisitCarriesOnAcrossMidnightThenTheSaltChanges) {
+  clock_.Advance(15h + 50min);  // 23:50
+  Start(WithoutConsent());
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  clock_.Advance(20min);  // 00:10 the next day: a new salt, the same visit
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  clock_.Advance(2h);  // a new visit under today's salt: a new visitor as far as anyone can tell
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  auto rows = Rows("SELECT visitor, visit FROM analytics_events ORDER BY id");
+  EXPECT_EQ(rows[0].Int(1), rows[1].Int(1));
+  EXPECT_EQ(rows[0].Int(0), rows[1].Int(0));
+  EXPECT_NE(rows[1].Int(0), rows[2].Int(0));
+}
+
+TEST_F(AnalyticsTest, WithoutConsentGpcIsAnObjection) {
+  Start(WithoutConsent());
+  auto r = Post(kPageview, "203.0.113.77", "", kUa, /*gpc=*/true);
+  EXPECT_EQ(r->Header("x-plausible-dropped"), "1");
+  EXPECT_EQ(Count(), 0);
+}
+
+TEST_F(AnalyticsTest, NoIpAddressOrUserAgentAnywhereInTheDatabase) {
+  Start(Ons());
+  const std::string ip = "203.0.113.201";
+  const std::string ua = "Mozilla/5.0 (X11; Linux x86_64) DistinctiveBrowser/77.1";
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Post(kPageview, ip, Accepted(), ua)->status, 202);
+    ASSERT_EQ(Post(R"({"n":"engagement","u":"https://www.ons.gov.uk/economy","d":"ons.gov.uk","sd":75,"e":9000})", ip,
+                   Accepted(), ua)->status, 202);
+  }
+  clock_.Advance(30min);
+  auto* w = analytics_.get();
+  ASSERT_TRUE(w->Housekeep().ok());
+  // Every column of every row of every table.
+  auto tables = Rows("SELECT name FROM sqlite_master WHERE type = 'table'");
+  ASSERT_GE(tables.size(), 2u);
+  size_t cells = 0;
+  for (const auto& t : tables) {
+    for (const auto& row : Rows("SELECT * FROM \"" + t.Text(0) + "\"")) {
+      for (size_t c = 0; c < row.size(); ++c, ++cells) {
+        std::string v = row.Text(c);
+        if (const auto* b = std::get_if<store::Blob>(&row.at(c))) v = b->bytes;
+        EXPECT_EQ(v.find(ip), std::string::npos) << t.Text(0);
+        EXPECT_EQ(v.find("DistinctiveBrowser"), std::string::npos) << t.Text(0);
+        EXPECT_EQ(v.find("203.0.113"), std::string::npos) << t.Text(0);
+      }
+    }
+  }
+  EXPECT_GT(cells, 50u);
+}
+
+TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
+  Start(WithoutConsent());
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  clock_.Advance(48h);
+  ASSERT_EQ(Post(kPageview)->status, 202);
+  auto storage = Storage();
+  EXPECT_TRUE(storage.in_use(reg_));
+  std::string cutoff = FormatRfc3339Millis(clock_.Now() - 24h);
+  int64_t purged = 0;
+  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, processing::Dataset{}, cutoff, "", false));
+    return Ok();
+  }).ok());
+  EXPECT_EQ(purged, 1);
+  EXPECT_EQ(Count(), 1);
+}
+
+TEST(SettingsTest, ReadsAnalyticsAndChecksTheVisitorCookie) {
+  ASSERT_TRUE(crypto::Init().ok());
+  auto reg = Ons();
+  auto c = config::Parse("[site]\nname = \"x\"\n[analytics]\ndomains = [\"WWW.ons.gov.uk\"]\nsearch_parameter = \"query\"\n",
+                         "/tmp/a.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto s = ReadSettings(*c->document, reg);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE(s->has_value());
+  EXPECT_EQ((*s)->domains, std::vector<std::string>{"ons.gov.uk"});
+  EXPECT_EQ((*s)->search_parameter, "query");
+  auto bad = config::Parse("[analytics]\ndomains = [\"a.uk\"]\nvisitor_cookie = \"_ga\"\n", "/tmp/b.toml");
+  ASSERT_TRUE(bad.ok());
+  auto r = ReadSettings(*bad->document, reg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("/tmp/b.toml:3:"), std::string::npos) << r.error().message;
+  auto none = config::Parse("[site]\nname = \"x\"\n", "/tmp/c.toml");
+  EXPECT_FALSE(ReadSettings(*none->document, reg)->has_value());
+}
+
+}  // namespace
+}  // namespace steward::analytics
