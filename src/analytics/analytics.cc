@@ -167,14 +167,7 @@ Analytics::Analytics(Settings settings, const processing::Register& reg, const c
     if (c.name == settings_.visitor_cookie) cookie_max_age_ = c.session ? 0 : c.expiry.MaxSeconds();
   }
   // The analytics purposes' lawful bases decide whether a visitor's consent is needed at all.
-  needs_consent_ = false;
-  for (const auto& d : reg.datasets) {
-    if (d.module != "analytics") continue;
-    for (const auto& pid : d.purposes) {
-      const processing::Purpose* p = reg.FindPurpose(pid);
-      if (p != nullptr && p->basis == processing::LawfulBasis::kConsent) needs_consent_ = true;
-    }
-  }
+  needs_consent_ = reg.ModuleNeedsConsent("analytics");
   if (metrics != nullptr) {
     events_ = &metrics->AddCounter("steward_analytics_events_total",
                                    "Analytics events received, by what became of them.", {"outcome"});

@@ -231,8 +231,14 @@ int Serve(const config::Config& config) {
   consent::CookieGate gate(*reg);
   consent::Records consent_records(**store, SystemClock::Instance(), *key);
   consent::Consent consent(config, *reg, gate, consent_records, **pages);
-  (*pages)->SetPublicFrame([&consent](const http::Request& req, html::Object& frame,
-                                      std::vector<http::SetCookie>& cookies) { consent.Frame(req, frame, cookies); });
+  // The analytics domain that Steward's own pages report as (events for other domains are dropped).
+  std::string analytics_domain =
+      *analytics_settings && !(*analytics_settings)->domains.empty() ? (*analytics_settings)->domains.front() : "";
+  (*pages)->SetPublicFrame([&consent, analytics_domain](const http::Request& req, html::Object& frame,
+                                                        std::vector<http::SetCookie>& cookies) {
+    consent.Frame(req, frame, cookies);
+    if (!analytics_domain.empty()) frame["analytics_domain"] = analytics_domain;
+  });
 
   http::Router router;
   (*pages)->AddRoutes(router);

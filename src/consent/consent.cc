@@ -282,6 +282,11 @@ std::string Consent::StateJson(const Request& req, const std::vector<SetCookie>*
   }
   j["choice_made"] = choice.made;
   j["gpc"] = gpc;
+  // Whether first-party analytics may count this visitor: on consent, only with usage allowed;
+  // otherwise unless they object (GPC). The analytics module applies the same rule to each event.
+  j["analytics_allowed"] = reg_.ModuleNeedsConsent("analytics")
+                               ? gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc)
+                               : !gpc;
   j["show_banner"] = !reg_.OptionalCategories().empty() && !choice.made && !gpc;
   return j.dump();
 }

@@ -242,6 +242,17 @@ std::vector<CookieCategory> Register::OptionalCategories() const {
   return out;
 }
 
+bool Register::ModuleNeedsConsent(std::string_view module) const {
+  for (const auto& d : datasets) {
+    if (d.module != module) continue;
+    for (const auto& pid : d.purposes) {
+      const Purpose* p = FindPurpose(pid);
+      if (p != nullptr && p->basis == LawfulBasis::kConsent) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<Cookie> Register::PublicCookies() const {
   std::vector<Cookie> out;
   for (const auto& c : cookies) {

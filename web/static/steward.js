@@ -8,10 +8,18 @@
 // the question and moves focus to the confirmation, as the GOV.UK pattern asks. Without JavaScript
 // the banner is a plain form and works the same, with a reload.
 //
-// The choice, for other scripts (the analytics tracker):
+// The choice, for other scripts:
 //   Steward.consent()            a Promise of the state: {allowed: {usage: true}, choice_made, ...}
 //   Steward.allowed('usage')     a Promise of true or false
 //   document 'steward:consent'   an event fired after every choice, with the state as `detail`
+//
+// First-party analytics, only when the visitor's choice and the site's register allow it
+// (`analytics_allowed` from /api/consent; Steward checks every event again): pageviews, including
+// single-page-app navigation; engagement (visible time and scroll depth) when the page is hidden;
+// outbound links and file downloads; custom events and poll answers:
+//   steward('event', 'Poll answer', {props: {poll: 'trust', answer: 'yes'}});
+// The script tag may say data-domain="www.example.gov.uk" (default: this page's host) and
+// data-analytics="off".
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -109,6 +117,90 @@
     }).catch(function () { /* no banner rather than a broken page */ });
   }
 
+  // ---- Analytics ------------------------------------------------------------------------------
+  var domain = (script && script.getAttribute('data-domain')) || window.location.hostname;
+  var trackingOn = !(script && script.getAttribute('data-analytics') === 'off');
+  var queue = (window.steward && window.steward.q) || [];
+  var allowed = false;
+  var lastPath = null;
+  var visibleSince = null;
+  var engagedMs = 0;
+  var maxScroll = 0;
+
+  function send(name, props, extra) {
+    if (!allowed) return;
+    var body = { n: name, u: window.location.href, d: domain, r: document.referrer || null };
+    if (props) body.p = props;
+    for (var k in extra) body[k] = extra[k];
+    var data = JSON.stringify(body);
+    var url = origin + '/api/event';
+    // sendBeacon survives the page being closed, and carries the visitor's cookie choice.
+    if (!(navigator.sendBeacon && navigator.sendBeacon(url, new Blob([data], { type: 'text/plain' })))) {
+      fetch(url, { method: 'POST', body: data, keepalive: true, credentials: 'include',
+                   headers: { 'Content-Type': 'text/plain' } }).catch(function () {});
+    }
+  }
+
+  function scrollDepth() {
+    var el = document.documentElement;
+    var height = Math.max(el.scrollHeight, document.body ? document.body.scrollHeight : 0);
+    var seen = window.scrollY + window.innerHeight;
+    return height > 0 ? Math.min(100, Math.round((seen / height) * 100)) : 100;
+  }
+
+  function sendEngagement() {
+    if (visibleSince !== null) engagedMs += Date.now() - visibleSince;
+    visibleSince = document.visibilityState === 'visible' ? Date.now() : null;
+    if (engagedMs >= 1000) send('engagement', null, { sd: Math.max(maxScroll, scrollDepth()), e: engagedMs });
+    engagedMs = 0;
+  }
+
+  function pageview() {
+    if (window.location.pathname === lastPath) return;
+    if (lastPath !== null) sendEngagement();
+    lastPath = window.location.pathname;
+    maxScroll = scrollDepth();
+    visibleSince = document.visibilityState === 'visible' ? Date.now() : null;
+    send('pageview');
+  }
+
+  var fileTypes = /\.(pdf|csv|xlsx?|ods|docx?|odt|pptx?|odp|zip|txt|json|xml|epub)$/i;
+  function onClick(event) {
+    var link = event.target.closest && event.target.closest('a[href]');
+    if (!link) return;
+    var url = new URL(link.href, window.location.href);
+    if (fileTypes.test(url.pathname)) {
+      send('File Download', { url: url.href });
+    } else if (url.host !== window.location.host && /^https?:$/.test(url.protocol)) {
+      send('Outbound Link: Click', { url: url.href });
+    }
+  }
+
+  var started = false;
+  function startTracking() {
+    if (allowed || !trackingOn) return;
+    allowed = true;
+    if (started) return;
+    started = true;
+    pageview();
+    var push = history.pushState;
+    history.pushState = function () { push.apply(this, arguments); pageview(); };
+    window.addEventListener('popstate', pageview);
+    window.addEventListener('scroll', function () { maxScroll = Math.max(maxScroll, scrollDepth()); }, { passive: true });
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'hidden') sendEngagement();
+      else visibleSince = Date.now();
+    });
+    document.addEventListener('click', onClick, true);
+    queue.forEach(function (args) { window.steward.apply(null, args); });
+    queue = [];
+  }
+
+  window.steward = function (command, name, options) {
+    if (!allowed) { queue.push([command, name, options]); return; }
+    if (command === 'event' && name) send(String(name), options && options.props);
+  };
+
   window.Steward = window.Steward || {};
   window.Steward.consent = consent;
   window.Steward.allowed = function (category) {
@@ -117,4 +209,11 @@
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
+  if (trackingOn) {
+    consent().then(function (s) { if (s.analytics_allowed) startTracking(); });
+    document.addEventListener('steward:consent', function (e) {
+      if (e.detail.analytics_allowed) startTracking();
+      else allowed = false;  // withdrawn: send nothing more
+    });
+  }
 })();

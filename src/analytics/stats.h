@@ -1,0 +1,79 @@
+// The numbers analysts read: headline metrics, breakdowns and a daily series, over a date range
+// with optional filters, computed from the stored events.
+//
+//   analytics::Stats stats(store);
+//   auto headline = stats.Aggregate({.site = "ons.gov.uk", .from_ms = a, .to_ms = b});
+//   auto pages = stats.Breakdown(query, analytics::Dimension::kPage, 10);
+//
+// Definitions (as Plausible's): a visitor is a distinct visitor hash; a visit is a run of events
+// with no gap over 30 minutes; bounce rate is the share of visits with one pageview and no
+// interactive custom event; visit duration is the time from a visit's first to its last event;
+// time on page is the mean engaged time the tracker reports for the page.
+//
+// Thread safety: safe for concurrent use (reads only).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace steward::analytics {
+
+struct Query {
+  std::string site;
+  int64_t from_ms = 0;  // inclusive
+  int64_t to_ms = 0;    // exclusive
+  // Filters: events whose value is exactly this ("" = any).
+  std::string page, source, country, device;
+};
+
+struct Headline {
+  int64_t visitors = 0;
+  int64_t visits = 0;
+  int64_t pageviews = 0;
+  double views_per_visit = 0;
+  double bounce_rate = 0;       // 0..1
+  double visit_duration_s = 0;  // mean
+};
+
+enum class Dimension {
+  kPage, kEntryPage, kExitPage, kSource, kReferrer, kCampaign, kBrowser, kOs, kDevice, kCountry,
+  kEvent, kEventProperty, kSearch, kEngagement,
+};
+// "page", "entry_page", ...; for CSV names and the query API.
+std::string_view DimensionName(Dimension d);
+std::optional<Dimension> ParseDimension(std::string_view name);
+
+struct BreakdownRow {
+  std::string key;           // the page, source, event name, "event: property = value", ...
+  int64_t visitors = 0;
+  int64_t count = 0;         // pageviews, visits (entry/exit/source), events or searches
+  double mean_seconds = 0;   // kEngagement: time on page
+  double mean_scroll = 0;    // kEngagement: scroll depth %
+};
+
+struct DayPoint {
+  int64_t day = 0;  // days since 1970-01-01 (UTC)
+  int64_t visitors = 0;
+  int64_t pageviews = 0;
+};
+
+class Stats {
+ public:
+  explicit Stats(store::Store& store) : store_(store) {}
+
+  Result<Headline> Aggregate(const Query& q);
+  // The top `limit` rows, most visitors first.
+  Result<std::vector<BreakdownRow>> Breakdown(const Query& q, Dimension d, int limit = 10);
+  // One point per day of the range, days without events included.
+  Result<std::vector<DayPoint>> Daily(const Query& q);
+
+ private:
+  store::Store& store_;
+};
+
+}  // namespace steward::analytics
