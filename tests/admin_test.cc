@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "admin/admin.h"
+#include "analytics/analytics.h"
 #include "crypto/totp.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
@@ -32,6 +33,7 @@ class AdminTest : public ::testing::Test {
     std::vector<store::Migration> migrations = audit::Migrations();
     for (const auto& m : staff::Accounts::Migrations()) migrations.push_back(m);
     for (const auto& m : consent::Records::Migrations()) migrations.push_back(m);
+    for (const auto& m : analytics::Migrations()) migrations.push_back(m);
     site_ = std::make_unique<store::testing::ScratchSite>(migrations);
     store_ = &site_->store();
     key_ = &site_->key();
@@ -48,9 +50,11 @@ class AdminTest : public ::testing::Test {
     reg_ = std::move(processing::FromDocument(*demo->document).value());
     gate_ = std::make_unique<consent::CookieGate>(reg_);
     consent_records_ = std::make_unique<consent::Records>(*store_, clock_, *key_);
+    stats_ = std::make_unique<analytics::Stats>(*store_);
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
                                                       *pages_, reg_, *accounts_, *sessions_, *trail_, clock_,
-                                                      consent_records_.get(), gate_.get()});
+                                                      consent_records_.get(), gate_.get(), stats_.get(),
+                                                      {"example.gov.uk"}});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -116,6 +120,7 @@ class AdminTest : public ::testing::Test {
   processing::Register reg_;
   std::unique_ptr<consent::CookieGate> gate_;
   std::unique_ptr<consent::Records> consent_records_;
+  std::unique_ptr<analytics::Stats> stats_;
   std::unique_ptr<admin::Deps> deps_;
   http::Router router_;
   std::vector<http::Route> routes_;
@@ -323,6 +328,38 @@ TEST_F(AdminTest, TheDpoShowsTheRecordOfAChoiceAndRecordsOneMadeByPhone) {
   auto trail = trail_->List({.action = "consent."});
   ASSERT_TRUE(trail.ok());
   EXPECT_EQ(trail->size(), 3u) << "each view (before and after) and the recording are audited";
+}
+
+TEST_F(AdminTest, TheAnalystReadsTheDashboardAndDownloadsCsv) {
+  int64_t now = UnixMillis(clock_.Now());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store_->Write([&](store::Connection& c) -> Status {
+      auto n = c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit) "
+                      "VALUES (?, 'example.gov.uk', 'pageview', 'example.gov.uk', ?, ?, ?, ?)",
+                      {now - i * 3'600'000, i == 0 ? "/" : "/guidance", i == 0 ? "=cmd|' /C calc'!A0" : "Google",
+                       int64_t{i}, int64_t{i}});
+      if (!n.ok()) return n.error();
+      return Ok();
+    }).ok());
+  }
+  MakeStaff("ana@example.gov.uk", {staff::Role::kAnalyst});
+  std::string session = SignIn("ana@example.gov.uk");
+  auto page = Get("/admin/analytics?period=7d", "steward_staff=" + session);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Unique visitors"), std::string::npos);
+  EXPECT_NE(page->body.find("/guidance"), std::string::npos);
+  EXPECT_NE(page->body.find("<svg role=\"img\""), std::string::npos);
+  EXPECT_NE(page->body.find("Last 7 days"), std::string::npos);
+  auto csv = Get("/admin/analytics.csv?table=page&period=30d", "steward_staff=" + session);
+  ASSERT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->Header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv->body.rfind("page,visitors,count\r\n/guidance,2,2\r\n", 0), 0u) << csv->body;
+  auto sources = Get("/admin/analytics.csv?table=source&period=30d", "steward_staff=" + session);
+  EXPECT_NE(sources->body.find("\r\n'=cmd|' /C calc'!A0,1,1"), std::string::npos) << "not a formula: " << sources->body;
+  EXPECT_EQ(Get("/admin/analytics?period=forever", "steward_staff=" + session)->status, 400);
+  EXPECT_EQ(Get("/admin/analytics?period=custom&from=2027-02-01&to=2027-01-01", "steward_staff=" + session)->status, 400);
+  EXPECT_EQ(Get("/admin/analytics.csv?table=secrets", "steward_staff=" + session)->status, 400);
+  EXPECT_EQ(Get("/admin/analytics?site=elsewhere.uk", "steward_staff=" + session)->status, 400);
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

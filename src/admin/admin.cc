@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "admin/analytics_view.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
@@ -148,6 +149,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kGet, "/admin/audit", &Admin::AuditPage);
     Add(router, Method::kGet, "/admin/ropa", &Admin::RopaPage);
     Add(router, Method::kGet, "/admin/ropa.csv", &Admin::RopaCsv);
+    Add(router, Method::kGet, "/admin/analytics", &Admin::AnalyticsPage);
+    Add(router, Method::kGet, "/admin/analytics.csv", &Admin::AnalyticsCsv);
     Add(router, Method::kGet, "/admin/consent", &Admin::ConsentPage);
     Add(router, Method::kPost, "/admin/consent", &Admin::ConsentRecord);
   }
@@ -220,6 +223,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
     item("/admin/staff", "Staff", staff::AnyGrants(ctx.me.roles, Permission::kManageStaff));
     item("/admin/audit", "Audit trail", staff::AnyGrants(ctx.me.roles, Permission::kReadAudit));
     item("/admin/ropa", "Record of processing", staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
+    item("/admin/analytics", "Analytics", d_.stats != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kReadStatistics));
     item("/admin/consent", "Consent records",
          d_.consent_records != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
     item("/admin/sessions", "Your sessions", true);
@@ -663,6 +667,41 @@ class Admin : public std::enable_shared_from_this<Admin> {
     return r;
   }
 
+  // ---- Analytics (analyst) --------------------------------------------------------------------
+
+  Response AnalyticsPage(Request& req, Context& ctx) {
+    if (d_.stats == nullptr) return d_.pages.ErrorPage(404, &req);
+    auto query = req.Query();
+    if (!query.ok()) return d_.pages.ErrorPage(400, &req);
+    auto range = ParseDashboardRange(*query, d_.analytics_sites, d_.clock.Now());
+    if (!range.ok()) {
+      return Page(req, ctx, "error", "There is a problem with the dates",
+                  html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
+                  "/admin/analytics", 400);
+    }
+    auto data = DashboardData(*d_.stats, *range, d_.analytics_sites, req.query);
+    if (!data.ok()) return d_.pages.ErrorFor(data.error(), req);
+    return Page(req, ctx, "admin_analytics", "Analytics", std::move(*data), "/admin/analytics");
+  }
+
+  Response AnalyticsCsv(Request& req, Context&) {
+    if (d_.stats == nullptr) return d_.pages.ErrorPage(404, &req);
+    auto query = req.Query();
+    if (!query.ok()) return d_.pages.ErrorPage(400, &req);
+    std::string table = Field(*query, "table");
+    auto dimension = analytics::ParseDimension(table.empty() ? "page" : table);
+    auto range = ParseDashboardRange(*query, d_.analytics_sites, d_.clock.Now());
+    if (!dimension || !range.ok()) return d_.pages.ErrorPage(400, &req);
+    auto csv = DashboardCsv(*d_.stats, *range, *dimension);
+    if (!csv.ok()) return d_.pages.ErrorFor(csv.error(), req);
+    Response r;
+    r.body = std::move(*csv);
+    r.SetHeader("Content-Type", "text/csv; charset=utf-8");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"" + std::string(analytics::DimensionName(*dimension)) +
+                                           ".csv\"");
+    return r;
+  }
+
   // ---- Consent records (dpo) ------------------------------------------------------------------
 
   // The history of one consent reference, as proof of what the visitor chose, when, on which
@@ -753,6 +792,8 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kGet, "/admin/audit", Permission::kReadAudit},
       {Method::kGet, "/admin/ropa", Permission::kManageRegister},
       {Method::kGet, "/admin/ropa.csv", Permission::kManageRegister},
+      {Method::kGet, "/admin/analytics", Permission::kReadStatistics},
+      {Method::kGet, "/admin/analytics.csv", Permission::kReadStatistics},
       {Method::kGet, "/admin/consent", Permission::kManageRegister},
       {Method::kPost, "/admin/consent", Permission::kManageRegister},
   };

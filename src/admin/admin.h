@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "analytics/stats.h"
 #include "audit/audit.h"
 #include "config/config.h"
 #include "consent/gate.h"
@@ -54,6 +55,9 @@ struct Deps {
   // The proof of cookie choices (/admin/consent); null on a site with no optional cookies.
   consent::Records* consent_records = nullptr;
   const consent::CookieGate* cookie_gate = nullptr;
+  // The analyst's dashboard (/admin/analytics); null when the site has no [analytics].
+  analytics::Stats* stats = nullptr;
+  std::vector<std::string> analytics_sites;
 };
 
 // Adds every /admin route to `router`. `deps` must outlive the router.

@@ -270,8 +270,10 @@ Response Analytics::HandleEvent(Request& req) {
     }
     int64_t visitor_id = 0;
     int64_t visit = VisitFor(visitor->hash, alternative, now_ms, visitor_id);
-    rows.push_back({now_ms, site, event->name, loc.hostname, loc.path.substr(0, 2000),
-                    ReferrerSource(loc, event->referrer), ReferrerForStorage(event->referrer),
+    // The referrer is kept only when it is another site: moving between pages is not a source.
+    std::string source = ReferrerSource(loc, event->referrer);
+    std::string referrer = source.empty() ? "" : ReferrerForStorage(event->referrer);
+    rows.push_back({now_ms, site, event->name, loc.hostname, loc.path.substr(0, 2000), source, referrer,
                     Query(loc, "utm_medium"), Query(loc, "utm_campaign"), Query(loc, "utm_content"),
                     Query(loc, "utm_term"), Query(loc, settings_.search_parameter, 500), visitor_id, visit,
                     static_cast<int64_t>(visitor->identified), static_cast<int64_t>(event->interactive),

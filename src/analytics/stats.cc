@@ -125,10 +125,12 @@ Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, 
       break;
     default: {
       const char* column = Column(d);
-      std::string unknown = d == Dimension::kSearch ? "" : "(not known)";
-      sql = std::string("SELECT CASE WHEN ") + column + " = '' THEN '" + unknown + "' ELSE " + column +
+      // Searches, referrers and campaigns list only what there was; the device dimensions say
+      // "(not known)" for what could not be told.
+      bool only_present = d == Dimension::kSearch || d == Dimension::kReferrer || d == Dimension::kCampaign;
+      sql = std::string("SELECT CASE WHEN ") + column + " = '' THEN '(not known)' ELSE " + column +
             " END, count(DISTINCT visitor), count(*), 0, 0 FROM analytics_events WHERE " + w.sql +
-            " AND name = 'pageview'" + (d == Dimension::kSearch ? " AND search != ''" : "") +
+            " AND name = 'pageview'" + (only_present ? std::string(" AND ") + column + " != ''" : "") +
             " GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
     }
   }

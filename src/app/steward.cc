@@ -245,7 +245,10 @@ int Serve(const config::Config& config) {
   consent.AddRoutes(router);
   std::unique_ptr<analytics::Salts> salts;
   std::unique_ptr<analytics::Analytics> site_analytics;
+  analytics::Stats stats(**store);
+  std::vector<std::string> analytics_sites;
   if (*analytics_settings) {
+    analytics_sites = (*analytics_settings)->domains;
     salts = std::make_unique<analytics::Salts>(**store, SystemClock::Instance(), *key);
     site_analytics = std::make_unique<analytics::Analytics>(std::move(**analytics_settings), *reg, gate, **store, *salts,
                                                             SystemClock::Instance(), *key, &registry);
@@ -255,7 +258,8 @@ int Serve(const config::Config& config) {
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
                          **pages, *reg, accounts, sessions, trail, SystemClock::Instance(),
-                         reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate};
+                         reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate,
+                         site_analytics ? &stats : nullptr, analytics_sites};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 

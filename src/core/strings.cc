@@ -63,4 +63,18 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+std::string CsvField(std::string_view v) {
+  std::string value(v);
+  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
+    value = "'" + value;
+  }
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"') out += "\"\"";
+    else out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace steward

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
+
 namespace steward::processing {
 namespace {
 
@@ -20,20 +22,6 @@ std::string ContactLine(const Contact& c) {
     if (!p->empty()) parts.push_back(*p);
   }
   return Join(parts, ", ");
-}
-
-std::string CsvField(const std::string& v) {
-  std::string value = v;
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
-    value = "'" + value;
-  }
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string out = "\"";
-  for (char c : value) {
-    if (c == '"') out += "\"\"";
-    else out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

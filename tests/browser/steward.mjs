@@ -39,6 +39,8 @@ export async function startSteward(config = 'examples/demo.toml', { scriptOrigin
   });
   return {
     url,
+    data,
+    configPath,
     output: () => out,
     setupLink: () => (out.match(/(http:\/\/\S+\/admin\/setup\/[0-9a-f]+)/) ?? [])[1],
     async stop() {

@@ -1,0 +1,250 @@
+#include "admin/analytics_view.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/strings.h"
+#include "register/versions.h"
+
+namespace steward::admin {
+namespace {
+
+using analytics::Dimension;
+namespace chr = std::chrono;
+
+constexpr int64_t kDayMs = 86'400'000;
+
+std::optional<int64_t> ParseDay(std::string_view text) {
+  int y = 0, m = 0, d = 0;
+  char tail = 0;
+  std::string s(text);
+  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return std::nullopt;
+  chr::year_month_day ymd{chr::year(y), chr::month(static_cast<unsigned>(m)), chr::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  return chr::sys_days(ymd).time_since_epoch().count();
+}
+
+std::string DayText(int64_t day) {
+  chr::year_month_day ymd{chr::sys_days(chr::days(day))};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
+
+std::string ShortDay(int64_t day) {
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  chr::year_month_day ymd{chr::sys_days(chr::days(day))};
+  return std::to_string(static_cast<unsigned>(ymd.day())) + " " + kMonths[static_cast<unsigned>(ymd.month()) - 1];
+}
+
+std::string Thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string Duration(double seconds) {
+  auto s = static_cast<int64_t>(std::llround(seconds));
+  if (s < 60) return std::to_string(s) + "s";
+  char buf[32];
+  if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%lldm %02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldh %02lldm", static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
+  }
+  return buf;
+}
+
+std::string Percent(double share) { return std::to_string(static_cast<int64_t>(std::llround(share * 100))) + "%"; }
+
+std::string Decimal(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+// "+12%", "-5%", "no change", or "new" when there was nothing before.
+std::string Change(double now, double before) {
+  if (before == 0) return now == 0 ? "no change" : "new";
+  auto pct = static_cast<int64_t>(std::llround((now - before) / before * 100));
+  if (pct == 0) return "no change";
+  return (pct > 0 ? "+" : "") + std::to_string(pct) + "%";
+}
+
+struct TableSpec {
+  Dimension d;
+  const char* title;
+  const char* key_heading;
+  const char* count_heading;
+};
+
+constexpr TableSpec kTables[] = {
+    {Dimension::kPage, "Top pages", "Page", "Pageviews"},
+    {Dimension::kEntryPage, "Entry pages", "Page", "Visits"},
+    {Dimension::kExitPage, "Exit pages", "Page", "Visits"},
+    {Dimension::kSource, "Sources", "Source", "Visits"},
+    {Dimension::kReferrer, "Referrers", "Referrer", "Pageviews"},
+    {Dimension::kCampaign, "Campaigns (utm_campaign)", "Campaign", "Pageviews"},
+    {Dimension::kEvent, "Custom events and goals", "Event", "Events"},
+    {Dimension::kEventProperty, "Poll results and event properties", "Event and property", "Events"},
+    {Dimension::kSearch, "Site searches", "Search term", "Searches"},
+    {Dimension::kEngagement, "Time on page and scroll depth", "Page", "Reports"},
+    {Dimension::kDevice, "Devices", "Device", "Pageviews"},
+    {Dimension::kBrowser, "Browsers", "Browser", "Pageviews"},
+    {Dimension::kOs, "Operating systems", "Operating system", "Pageviews"},
+    {Dimension::kCountry, "Countries", "Country", "Pageviews"},
+};
+
+}  // namespace
+
+Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std::vector<std::string>& sites,
+                                           SystemTime now) {
+  if (sites.empty()) return MakeError(ErrorCode::kFailedPrecondition, "analytics is not set up for this site");
+  auto field = [&](std::string_view name) {
+    const std::string* v = http::Find(query, name);
+    return v ? std::string(Trim(*v)) : std::string();
+  };
+  DashboardRange r;
+  std::string site = field("site");
+  if (site.empty()) site = sites.front();
+  if (std::find(sites.begin(), sites.end(), site) == sites.end()) {
+    return MakeError(ErrorCode::kInvalidArgument, "site: not one of this Steward's analytics domains");
+  }
+  int64_t today = UnixMillis(now) / kDayMs;
+  r.period = field("period").empty() ? "7d" : field("period");
+  int64_t from = 0, to = 0;  // days, [from, to)
+  if (r.period == "today") {
+    from = today, to = today + 1, r.label = "Today";
+  } else if (r.period == "7d") {
+    from = today - 6, to = today + 1, r.label = "Last 7 days";
+  } else if (r.period == "30d") {
+    from = today - 29, to = today + 1, r.label = "Last 30 days";
+  } else if (r.period == "month") {
+    chr::year_month_day ymd{chr::sys_days(chr::days(today))};
+    from = chr::sys_days(ymd.year() / ymd.month() / chr::day(1)).time_since_epoch().count();
+    to = today + 1, r.label = "This month";
+  } else if (r.period == "custom") {
+    auto a = ParseDay(field("from")), b = ParseDay(field("to"));
+    if (!a) return MakeError(ErrorCode::kInvalidArgument, "from: enter a date as YYYY-MM-DD");
+    if (!b) return MakeError(ErrorCode::kInvalidArgument, "to: enter a date as YYYY-MM-DD");
+    if (*b < *a) return MakeError(ErrorCode::kInvalidArgument, "to: the end must not be before the start");
+    if (*b - *a > 731) return MakeError(ErrorCode::kInvalidArgument, "to: a range can be at most 2 years");
+    from = *a, to = *b + 1, r.label = "Custom range";
+  } else {
+    return MakeError(ErrorCode::kInvalidArgument, "period: choose today, 7d, 30d, month or custom");
+  }
+  r.label += " (" + (to - from == 1 ? LongDay(from) : LongDay(from) + " to " + LongDay(to - 1)) + ")";
+  r.current = {.site = site, .from_ms = from * kDayMs, .to_ms = to * kDayMs, .page = field("page"),
+               .source = field("source"), .country = field("country"), .device = field("device")};
+  r.previous = r.current;
+  r.previous.from_ms = (2 * from - to) * kDayMs;
+  r.previous.to_ms = from * kDayMs;
+  return r;
+}
+
+Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange& range,
+                                   const std::vector<std::string>& sites, const std::string& query_string) {
+  STEWARD_ASSIGN_OR_RETURN(analytics::Headline now, stats.Aggregate(range.current));
+  STEWARD_ASSIGN_OR_RETURN(analytics::Headline before, stats.Aggregate(range.previous));
+  html::List headline;
+  auto metric = [&](const char* name, std::string value, std::string previous, double a, double b, bool lower_is_better) {
+    std::string change = Change(a, b);
+    bool better = change != "no change" && change != "new" && ((a > b) != lower_is_better);
+    headline.push_back(html::Object{{"name", name}, {"value", std::move(value)}, {"previous", std::move(previous)},
+                                    {"change", change}, {"better", better}});
+  };
+  metric("Unique visitors", Thousands(now.visitors), Thousands(before.visitors), now.visitors, before.visitors, false);
+  metric("Visits", Thousands(now.visits), Thousands(before.visits), now.visits, before.visits, false);
+  metric("Pageviews", Thousands(now.pageviews), Thousands(before.pageviews), now.pageviews, before.pageviews, false);
+  metric("Views per visit", Decimal(now.views_per_visit), Decimal(before.views_per_visit), now.views_per_visit,
+         before.views_per_visit, false);
+  metric("Bounce rate", Percent(now.bounce_rate), Percent(before.bounce_rate), now.bounce_rate, before.bounce_rate, true);
+  metric("Visit duration", Duration(now.visit_duration_s), Duration(before.visit_duration_s), now.visit_duration_s,
+         before.visit_duration_s, false);
+
+  // The daily chart: server-rendered SVG bars, with the same numbers in a table beside it.
+  STEWARD_ASSIGN_OR_RETURN(auto days, stats.Daily(range.current));
+  int64_t peak = 1;
+  for (const auto& d : days) peak = std::max(peak, d.pageviews);
+  const double width = 720, height = 180, gap = 2;
+  double bar = days.empty() ? 0 : std::max(1.0, width / static_cast<double>(days.size()) - gap);
+  html::List bars, series;
+  for (size_t i = 0; i < days.size(); ++i) {
+    double h = days[i].pageviews == 0 ? 0 : std::max(2.0, height * static_cast<double>(days[i].pageviews) / static_cast<double>(peak));
+    char x[32], y[32], w[32], hh[32];
+    std::snprintf(x, sizeof x, "%.1f", static_cast<double>(i) * (bar + gap));
+    std::snprintf(y, sizeof y, "%.1f", height - h);
+    std::snprintf(w, sizeof w, "%.1f", bar);
+    std::snprintf(hh, sizeof hh, "%.1f", h);
+    std::string label = ShortDay(days[i].day) + ": " + Thousands(days[i].pageviews) + " pageviews, " +
+                        Thousands(days[i].visitors) + " visitors";
+    bars.push_back(html::Object{{"x", x}, {"y", y}, {"width", w}, {"height", hh}, {"label", label}});
+    series.push_back(html::Object{{"day", LongDay(days[i].day)}, {"visitors", Thousands(days[i].visitors)},
+                                  {"pageviews", Thousands(days[i].pageviews)}});
+  }
+
+  html::List tables;
+  for (const auto& spec : kTables) {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, stats.Breakdown(range.current, spec.d, 10));
+    html::List list;
+    for (const auto& r : rows) {
+      std::string extra;
+      if (spec.d == Dimension::kEngagement) extra = Duration(r.mean_seconds) + ", " + Percent(r.mean_scroll / 100);
+      list.push_back(html::Object{{"key", r.key}, {"visitors", Thousands(r.visitors)}, {"count", Thousands(r.count)},
+                                  {"extra", extra}});
+    }
+    std::string name(analytics::DimensionName(spec.d));
+    tables.push_back(html::Object{
+        {"id", name}, {"title", spec.title}, {"key_heading", spec.key_heading}, {"count_heading", spec.count_heading},
+        {"engagement", spec.d == Dimension::kEngagement}, {"rows", list}, {"empty", list.empty()},
+        {"csv", "/admin/analytics.csv?table=" + name + (query_string.empty() ? "" : "&" + query_string)}});
+  }
+  html::List site_options;
+  for (const auto& s : sites) site_options.push_back(html::Object{{"site", s}, {"selected", s == range.current.site}});
+  html::List periods;
+  for (const auto& [value, text] : std::vector<std::pair<std::string, std::string>>{
+           {"today", "Today"}, {"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"month", "This month"},
+           {"custom", "Custom range"}}) {
+    periods.push_back(html::Object{{"value", value}, {"text", text}, {"selected", value == range.period}});
+  }
+  return html::Object{{"label", range.label},
+                      {"site", range.current.site},
+                      {"sites", site_options},
+                      {"many_sites", sites.size() > 1},
+                      {"periods", periods},
+                      {"from", DayText(range.current.from_ms / kDayMs)},
+                      {"to", DayText(range.current.to_ms / kDayMs - 1)},
+                      {"page", range.current.page},
+                      {"source", range.current.source},
+                      {"country", range.current.country},
+                      {"device", range.current.device},
+                      {"headline", headline},
+                      {"bars", bars},
+                      {"series", series},
+                      {"chart_width", "720"},
+                      {"chart_height", "180"},
+                      {"tables", tables}};
+}
+
+Result<std::string> DashboardCsv(analytics::Stats& stats, const DashboardRange& range, Dimension d) {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, stats.Breakdown(range.current, d, 1000));
+  std::string out = std::string(analytics::DimensionName(d)) + ",visitors,count";
+  if (d == Dimension::kEngagement) out += ",mean_seconds_on_page,mean_scroll_depth_percent";
+  out += "\r\n";
+  for (const auto& r : rows) {
+    out += CsvField(r.key) + "," + std::to_string(r.visitors) + "," + std::to_string(r.count);
+    if (d == Dimension::kEngagement) out += "," + Decimal(r.mean_seconds) + "," + Decimal(r.mean_scroll);
+    out += "\r\n";
+  }
+  return out;
+}
+
+}  // namespace steward::admin
