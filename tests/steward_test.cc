@@ -451,7 +451,7 @@ TEST_F(StewardTest, KillNineLosesNoAcknowledgedEvent) {
       for (int i = 0; i < 400 && !killed; ++i) {
         std::string path = "/kill/" + std::to_string(t) + "/" + std::to_string(i);
         auto r = Fetch(steward.port(), "POST", "/api/event",
-                       {{"Content-Type", "text/plain"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Test/1"},
+                       {{"Content-Type", "text/plain"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
                         {"Cookie", policy}},
                        R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
         if (r && r->status == 202 && r->Header("x-plausible-dropped").empty()) {

@@ -240,7 +240,10 @@ Response Analytics::HandleEvent(Request& req) {
     if (events_) events_->Inc({"invalid"});
     return Response::Json(ErrorsJson(errors), 400);
   }
-  if (IsBot(ua)) return Dropped("dropped_bot");
+  // Privacy: analytics-events. The user agent and IP address become these few coarse values here
+  // and go no further.
+  Agent agent = agents_ ? agents_->Parse(ua) : Agent{};
+  if (agent.bot || IsBot(ua)) return Dropped("dropped_bot");
   std::vector<std::string> sites;
   for (const auto& d : event->domains) {
     if (std::find(settings_.domains.begin(), settings_.domains.end(), d) != settings_.domains.end()) sites.push_back(d);
@@ -253,6 +256,7 @@ Response Analytics::HandleEvent(Request& req) {
   if (NeedsConsent() ? !usage_allowed : gpc) return Dropped("dropped_consent");
 
   auto loc = ParseLocation(event->url).value();
+  std::string country = countries_ && req.client_ip ? countries_->Lookup(*req.client_ip) : "";
   int64_t now_ms = UnixMillis(clock_.Now());
   std::string new_cookie;
   std::vector<std::vector<store::Value>> rows;
@@ -279,7 +283,8 @@ Response Analytics::HandleEvent(Request& req) {
                     static_cast<int64_t>(visitor->identified), static_cast<int64_t>(event->interactive),
                     event->engaged_ms ? store::Value(*event->engaged_ms) : store::Value(),
                     event->scroll_depth ? store::Value(*event->scroll_depth) : store::Value(),
-                    PropsJson(event->props)});
+                    PropsJson(event->props), country, agent.browser, agent.browser_version, agent.os,
+                    agent.os_version, agent.device});
   }
   // Privacy: analytics-events (the write). Acknowledged only once committed.
   Status s = store_.Write([&rows](store::Connection& c) -> Status {
@@ -287,7 +292,9 @@ Response Analytics::HandleEvent(Request& req) {
       STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, "
                                                "referrer, utm_medium, utm_campaign, utm_content, utm_term, search, "
                                                "visitor, visit, identified, interactive, engaged_ms, scroll_depth, "
-                                               "props) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                               "props, country, browser, browser_version, os, os_version, device) "
+                                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                               "?, ?, ?, ?)",
                                                row));
       (void)n;
     }

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analytics/device.h"
 #include "analytics/event.h"
 #include "analytics/salts.h"
 #include "config/document.h"
@@ -59,7 +60,8 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
 std::vector<store::Migration> Migrations();
 retention::ModuleStorage Storage();
 
-// True when `user_agent` belongs to a crawler, monitor or script rather than a person's browser.
+// True when `user_agent` belongs to a crawler, monitor or script by a short list of tell-tale words;
+// the fallback when the uap-core and isbot data are not loaded.
 bool IsBot(std::string_view user_agent);
 
 class Analytics {
@@ -69,6 +71,14 @@ class Analytics {
   // Everything must outlive this. `metrics` may be null.
   Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate, store::Store& store,
             Salts& salts, const Clock& clock, const crypto::SecretKey& key, metrics::Registry* metrics);
+
+  // What the edge makes of the user agent and IP address before both are dropped: browser, OS,
+  // device class and bots from `agents`, country from `countries`. Either may be null (the columns
+  // stay empty; bots are then caught by IsBot alone). Call before serving.
+  void SetEdge(UserAgents* agents, Countries* countries) {
+    agents_ = agents;
+    countries_ = countries;
+  }
 
   // POST /api/event.
   void AddRoutes(http::Router& router);
@@ -107,6 +117,8 @@ class Analytics {
   std::string visitor_key_;
   int64_t cookie_max_age_ = 0;
   bool needs_consent_ = true;
+  UserAgents* agents_ = nullptr;
+  Countries* countries_ = nullptr;
   metrics::Counter* events_ = nullptr;
   std::mutex visits_mu_;
   std::unordered_map<int64_t, Visit> visits_;

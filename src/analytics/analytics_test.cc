@@ -29,6 +29,16 @@ processing::Register Ons() {
   return processing::FromDocument(*c->document).value();
 }
 
+// The uap-core regexes, the isbot pattern and the country database, loaded once for every test.
+Edge& SharedEdge() {
+  static Edge* edge = [] {
+    auto e = LoadEdge(std::string(STEWARD_SOURCE_DIR) + "/web");
+    EXPECT_TRUE(e.ok()) << e.error().message;
+    return new Edge(std::move(*e));
+  }();
+  return *edge;
+}
+
 class AnalyticsTest : public ::testing::Test {
  protected:
   void Start(processing::Register reg) {
@@ -37,6 +47,7 @@ class AnalyticsTest : public ::testing::Test {
     salts_ = std::make_unique<Salts>(site_.store(), clock_, site_.key());
     analytics_ = std::make_unique<Analytics>(Settings{.domains = {"ons.gov.uk"}}, reg_, *gate_, site_.store(), *salts_,
                                              clock_, site_.key(), &registry_);
+    analytics_->SetEdge(SharedEdge().agents.get(), SharedEdge().countries.get());
     http::Router router;
     analytics_->AddRoutes(router);
     http::ServerOptions options;
@@ -124,7 +135,8 @@ TEST_F(AnalyticsTest, TheIdentifierCookieCountsTheSameVisitorAcrossDays) {
   std::string line = first->Headers("Set-Cookie").at(0);
   std::string cookie = line.substr(0, line.find(';'));
   clock_.Advance(72h);
-  ASSERT_EQ(Post(kPageview, "198.51.100.9", Accepted() + "; " + cookie, "Another browser/1.0")->status, 202);
+  ASSERT_EQ(Post(kPageview, "198.51.100.9", Accepted() + "; " + cookie,
+                 "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")->status, 202);
   auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit) FROM analytics_events");
   EXPECT_EQ(rows.front().Int(0), 1) << "one visitor, though the IP address and browser changed";
   EXPECT_EQ(rows.front().Int(1), 2) << "two visits";
@@ -180,6 +192,42 @@ TEST_F(AnalyticsTest, AVisitCarriesOnAcrossMidnightThenTheSaltChanges) {
   EXPECT_EQ(rows[0].Int(1), rows[1].Int(1));
   EXPECT_EQ(rows[0].Int(0), rows[1].Int(0));
   EXPECT_NE(rows[1].Int(0), rows[2].Int(0));
+}
+
+TEST_F(AnalyticsTest, TheEdgeKeepsCountryBrowserOsAndDeviceOnly) {
+  Start(WithoutConsent());
+  const std::string iphone =
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+      "Mobile/15E148 Safari/604.1";
+  ASSERT_EQ(Post(kPageview, "212.58.244.20", "", iphone)->status, 202);
+  ASSERT_EQ(Post(kPageview, "8.8.8.8", "", kUa)->status, 202);
+  ASSERT_EQ(Post(kPageview, "10.1.2.3", "", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+                ->status, 202);
+  auto rows = Rows("SELECT country, browser, browser_version, os, os_version, device FROM analytics_events ORDER BY rowid");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].Text(0), "GB");
+  EXPECT_EQ(rows[0].Text(1), "Mobile Safari");
+  EXPECT_EQ(rows[0].Text(2), "17");
+  EXPECT_EQ(rows[0].Text(3), "iOS");
+  EXPECT_EQ(rows[0].Text(4), "17");
+  EXPECT_EQ(rows[0].Text(5), "Mobile");
+  EXPECT_EQ(rows[1].Text(0), "US");
+  EXPECT_EQ(rows[1].Text(1), "Chrome");
+  EXPECT_EQ(rows[1].Text(2), "131");
+  EXPECT_EQ(rows[1].Text(3), "Linux");
+  EXPECT_EQ(rows[1].Text(5), "Desktop");
+  EXPECT_EQ(rows[2].Text(0), "") << "a private address has no country";
+  EXPECT_EQ(rows[2].Text(1), "Firefox");
+  // Bots by the isbot pattern and by uap-core's spider class alike.
+  for (const char* bot : {"Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+                          "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                          "HeadlessChrome/131.0.0.0 Safari/537.36",
+                          "Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)"}) {
+    auto r = Post(kPageview, "8.8.8.8", "", bot);
+    EXPECT_EQ(r->Header("x-plausible-dropped"), "1") << bot;
+  }
+  EXPECT_EQ(Count(), 3);
+  EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_bot\"} 3"), std::string::npos);
 }
 
 TEST_F(AnalyticsTest, WithoutConsentGpcIsAnObjection) {

@@ -244,14 +244,19 @@ int Serve(const config::Config& config) {
   (*pages)->AddRoutes(router);
   consent.AddRoutes(router);
   std::unique_ptr<analytics::Salts> salts;
+  analytics::Edge edge;
   std::unique_ptr<analytics::Analytics> site_analytics;
   analytics::Stats stats(**store);
   std::vector<std::string> analytics_sites;
   if (*analytics_settings) {
     analytics_sites = (*analytics_settings)->domains;
+    auto loaded = analytics::LoadEdge(config.site.web_dir);
+    if (!loaded.ok()) return fail("start.analytics_data", loaded.error());
+    edge = std::move(*loaded);
     salts = std::make_unique<analytics::Salts>(**store, SystemClock::Instance(), *key);
     site_analytics = std::make_unique<analytics::Analytics>(std::move(**analytics_settings), *reg, gate, **store, *salts,
                                                             SystemClock::Instance(), *key, &registry);
+    site_analytics->SetEdge(edge.agents.get(), edge.countries.get());
     site_analytics->AddRoutes(router);
   }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
