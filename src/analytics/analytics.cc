@@ -228,7 +228,28 @@ int64_t Analytics::VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms
   return it->second.id;
 }
 
-Response Analytics::HandleEvent(Request& req) {
+constexpr const char* kInsertEvent =
+    "INSERT INTO analytics_events (ts, site, name, hostname, path, source, referrer, utm_medium, utm_campaign, "
+    "utm_content, utm_term, search, visitor, visit, identified, interactive, engaged_ms, scroll_depth, props, country, "
+    "browser, browser_version, os, os_version, device) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+namespace {
+
+Response Busy(metrics::Counter* events) {
+  if (events) events->Inc({"unavailable"});
+  Response r = Response::Json(R"({"errors":{"request":["busy; try again"]}})", 503);
+  r.SetHeader("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+void Analytics::HandleEvent(Request& req, http::Responder respond) {
+  if (auto early = Prepare(req, respond)) respond.Send(std::move(*early));
+}
+
+std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& respond) {
   std::string_view ua = req.Header("User-Agent");
   if (Trim(ua).empty()) {
     if (events_) events_->Inc({"invalid"});
@@ -262,7 +283,7 @@ Response Analytics::HandleEvent(Request& req) {
   std::vector<std::vector<store::Value>> rows;
   for (const auto& site : sites) {
     auto visitor = Identify(req, site, usage_allowed, new_cookie);
-    if (!visitor.ok()) return Response::Json(R"({"errors":{"request":["try again"]}})", 503);
+    if (!visitor.ok()) return Busy(events_);
     int64_t alternative = 0;
     if (!visitor->identified) {
       // Yesterday's hash, to continue a visit that crossed midnight.
@@ -286,34 +307,33 @@ Response Analytics::HandleEvent(Request& req) {
                     PropsJson(event->props), country, agent.browser, agent.browser_version, agent.os,
                     agent.os_version, agent.device});
   }
-  // Privacy: analytics-events (the write). Acknowledged only once committed.
-  Status s = store_.Write([&rows](store::Connection& c) -> Status {
-    for (const auto& row : rows) {
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, "
-                                               "referrer, utm_medium, utm_campaign, utm_content, utm_term, search, "
-                                               "visitor, visit, identified, interactive, engaged_ms, scroll_depth, "
-                                               "props, country, browser, browser_version, os, os_version, device) "
-                                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                               "?, ?, ?, ?)",
-                                               row));
-      (void)n;
-    }
-    return Ok();
-  });
-  if (!s.ok()) {
-    if (events_) events_->Inc({"unavailable"});
-    Response r = Response::Json(R"({"errors":{"request":["busy; try again"]}})", 503);
-    r.SetHeader("Retry-After", "1");
-    return r;
-  }
-  if (events_) events_->Inc({"accepted"});
-  Response r = Response::Text("ok", 202);
+  // Privacy: analytics-events (the write). Queued for the writer's next group commit; the 202 goes
+  // only once that commit has happened, so an acknowledged event survives kill -9.
+  Response ok = Response::Text("ok", 202);
   if (!new_cookie.empty()) {
-    r.cookies.push_back({.name = settings_.visitor_cookie, .value = new_cookie,
-                         .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
-                         .secure = req.https});
+    ok.cookies.push_back({.name = settings_.visitor_cookie, .value = new_cookie,
+                          .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
+                          .secure = req.https});
   }
-  return r;
+  Status queued = store_.Submit(
+      [rows = std::move(rows)](store::Connection& c) -> Status {
+        for (const auto& row : rows) {
+          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(kInsertEvent, row));
+          (void)n;
+        }
+        return Ok();
+      },
+      // Runs on the writer thread; touches only what outlives the store (the metrics registry).
+      [events = events_, respond, ok = std::move(ok)](Status committed) mutable {
+        if (!committed.ok()) {
+          respond.Send(Busy(events));
+          return;
+        }
+        if (events) events->Inc({"accepted"});
+        respond.Send(std::move(ok));
+      });
+  if (!queued.ok()) return Busy(events_);  // a full queue: memory stays bounded, the client retries
+  return std::nullopt;               // answered when the commit is done
 }
 
 Status Analytics::Housekeep() {
@@ -348,8 +368,9 @@ void Analytics::StopHousekeeping() {
 }
 
 void Analytics::AddRoutes(http::Router& router) {
-  router.Post("/api/event", [this](Request& req) { return HandleEvent(req); },
-              {.max_body_bytes = kMaxEventBody, .blocking = true});
+  router.AddAsync(http::Method::kPost, "/api/event",
+                  [this](Request& req, http::Responder respond) { HandleEvent(req, std::move(respond)); },
+                  {.max_body_bytes = kMaxEventBody});
 }
 
 }  // namespace steward::analytics

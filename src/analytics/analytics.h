@@ -82,7 +82,9 @@ class Analytics {
 
   // POST /api/event.
   void AddRoutes(http::Router& router);
-  http::Response HandleEvent(http::Request& req);
+  // Answers through `respond`: at once when the event is refused or dropped, or once the commit
+  // holding it is done.
+  void HandleEvent(http::Request& req, http::Responder respond);
 
   // Destroys salts older than yesterday and forgets visits idle for longer than a visit lasts.
   Status Housekeep();
@@ -107,6 +109,8 @@ class Analytics {
   int64_t VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms, int64_t& visitor_out);
   bool NeedsConsent() const;
   http::Response Dropped(const char* reason);
+  // The event checked and queued for the writer (nullopt), or the answer to give now.
+  std::optional<http::Response> Prepare(http::Request& req, const http::Responder& respond);
 
   Settings settings_;
   const processing::Register& reg_;

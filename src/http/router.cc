@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/strings.h"
 
@@ -56,6 +57,28 @@ int MatchPattern(std::string_view pattern, std::string_view path, Params* params
 
 }  // namespace
 
+struct Responder::State {
+  std::function<void(Response)> deliver;
+  std::atomic<bool> sent{false};
+  ~State() {
+    if (!sent.exchange(true)) deliver(Response::Text("500 Internal Server Error\n", 500));
+  }
+};
+
+Responder::Responder(std::function<void(Response)> deliver) : state_(std::make_shared<State>()) {
+  state_->deliver = std::move(deliver);
+}
+
+void Responder::Send(Response response) const {
+  if (!state_->sent.exchange(true)) state_->deliver(std::move(response));
+}
+
+void Router::AddAsync(Method method, std::string pattern, AsyncHandler handler, RouteOptions options) {
+  Add(method, std::move(pattern), nullptr, options);
+  routes_.back().async_handler = std::move(handler);
+  routes_.back().options.blocking = true;
+}
+
 void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
   STEWARD_CHECK(!pattern.empty() && pattern.front() == '/', "route patterns start with /");
   auto segs = Segments(pattern);
@@ -65,7 +88,7 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
   for (const Route& r : routes_) {
     STEWARD_CHECK(!(r.method == method && r.pattern == pattern), "duplicate route");
   }
-  routes_.push_back(Route{method, std::move(pattern), std::move(handler), options});
+  routes_.push_back(Route{method, std::move(pattern), std::move(handler), nullptr, options});
 }
 
 Router::Match Router::Find(Method method, std::string_view path) const {

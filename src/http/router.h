@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,23 @@ namespace steward::http {
 
 using Handler = std::function<Response(Request&)>;
 
+// The answer to a request, given later and from any thread: for a handler that hands its work on
+// (a write queued for the store's next group commit) and answers when that work is done, without
+// holding a thread while it waits. Copies share one answer: the first Send wins; when the last copy
+// goes without a Send, the request is answered 500, so no client waits for ever.
+class Responder {
+ public:
+  explicit Responder(std::function<void(Response)> deliver);
+  void Send(Response response) const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Runs on the worker pool; must not use the request after it returns (copy what the answer needs).
+using AsyncHandler = std::function<void(Request&, Responder)>;
+
 struct RouteOptions {
   // The largest body this route takes; 0 uses the server's default (server.limits.max_body_bytes).
   int64_t max_body_bytes = 0;
@@ -32,7 +50,8 @@ struct RouteOptions {
 struct Route {
   Method method;
   std::string pattern;
-  Handler handler;
+  Handler handler;             // exactly one of these two
+  AsyncHandler async_handler;  // runs on the worker pool, answers through its Responder
   RouteOptions options;
 };
 
@@ -42,6 +61,7 @@ class Router {
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
   void Get(std::string pattern, Handler h, RouteOptions o = {}) { Add(Method::kGet, std::move(pattern), std::move(h), o); }
   void Post(std::string pattern, Handler h, RouteOptions o = {}) { Add(Method::kPost, std::move(pattern), std::move(h), o); }
+  void AddAsync(Method method, std::string pattern, AsyncHandler handler, RouteOptions options = {});
 
   struct Match {
     const Route* route = nullptr;  // null: no route for this method

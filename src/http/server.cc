@@ -128,6 +128,31 @@ auto RunOnPool(asio::thread_pool& pool, Fn fn) {
       asio::use_awaitable, std::move(fn));
 }
 
+// Runs `fn(responder)` on `pool`; resumes the awaiting coroutine on its own executor with whatever
+// the responder is given, from whichever thread gives it.
+template <typename Fn>
+auto RunAsyncOnPool(asio::thread_pool& pool, Fn fn) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
+      [&pool](auto handler, Fn fn) {
+        using HandlerT = decltype(handler);
+        struct Pending {
+          HandlerT handler;
+          asio::executor_work_guard<asio::associated_executor_t<HandlerT>> work;
+        };
+        auto ex = asio::get_associated_executor(handler);
+        auto pending = std::make_shared<Pending>(Pending{std::move(handler), asio::make_work_guard(ex)});
+        Responder responder([pending](Response r) {
+          auto ex = asio::get_associated_executor(pending->handler);
+          asio::post(ex, [pending, r = std::move(r)]() mutable {
+            std::move(pending->handler)(std::move(r));
+            pending->work.reset();
+          });
+        });
+        asio::post(pool, [fn = std::move(fn), responder = std::move(responder)]() mutable { fn(std::move(responder)); });
+      },
+      asio::use_awaitable, std::move(fn));
+}
+
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
@@ -450,12 +475,30 @@ class Server::Impl {
       co_return r;
     }
     pool_jobs_++;
+    if (route.async_handler) {
+      co_return co_await RunAsyncOnPool(*pool_, [this, &route, &req](Responder respond) {
+        InvokeAsync(route, req, std::move(respond));
+        pool_jobs_--;
+      });
+    }
     Response r = co_await RunOnPool(*pool_, [this, &route, &req] {
       Response out = Invoke(route, req);
       pool_jobs_--;
       return out;
     });
     co_return r;
+  }
+
+  void InvokeAsync(const Route& route, Request& req, Responder respond) {
+    try {
+      route.async_handler(req, respond);
+      return;
+    } catch (const std::exception& e) {
+      log::Error("http.handler_threw", {{"route", route.pattern}, {"request_id", req.request_id}});
+    } catch (...) {
+      log::Error("http.handler_threw", {{"route", route.pattern}, {"request_id", req.request_id}});
+    }
+    respond.Send(options_.error_page(500, &req));
   }
 
   Response Invoke(const Route& route, Request& req) {

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "core/log.h"
@@ -35,6 +36,16 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(600ms);
       return Response::Text("done");
     }, {.blocking = true});
+    // Answers from another thread a little later, as a handler waiting on the store's commit does.
+    router.AddAsync(Method::kPost, "/later", [this](Request& r, Responder respond) {
+      std::string body = r.body;
+      std::lock_guard<std::mutex> lock(later_mu_);
+      later_.emplace_back([respond, body] {
+        std::this_thread::sleep_for(20ms);
+        respond.Send(Response::Text("later " + body, 202));
+      });
+    });
+    router.AddAsync(Method::kGet, "/forgotten", [](Request&, Responder) {});
     router.Get("/items/{id}", [](Request& r) { return Response::Text(std::string(r.PathParam("id"))); });
     router.Get("/inject", [](Request& r) {
       Response res = Response::Text("ok");
@@ -51,9 +62,14 @@ class ServerTest : public ::testing::Test {
     port_ = server_->port();
   }
 
-  void TearDown() override { server_.reset(); }
+  void TearDown() override {
+    server_.reset();
+    for (auto& t : later_) t.join();
+  }
 
   metrics::Registry registry_;
+  std::mutex later_mu_;
+  std::vector<std::thread> later_;
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
   std::atomic<bool> slow_started_{false};
@@ -190,6 +206,27 @@ TEST_F(ServerTest, ThrowingHandlerGives500AndTheServerGoesOn) {
   EXPECT_FALSE(id.empty());
   EXPECT_NE(capture.Text().find("request_id=" + id), std::string::npos) << "the log names the request";
   EXPECT_EQ(capture.Text().find("secret@example.org"), std::string::npos) << "but not what the exception quoted";
+  EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
+}
+
+TEST_F(ServerTest, AsyncHandlersAnswerFromAnyThreadAndNeverLeaveAClientWaiting) {
+  StartServer();
+  std::vector<std::future<std::optional<testing::RawResponse>>> answers;
+  for (int i = 0; i < 8; ++i) {
+    answers.push_back(std::async(std::launch::async, [this, i] {
+      return Fetch(port_, "POST", "/later", {}, std::to_string(i));
+    }));
+  }
+  for (int i = 0; i < 8; ++i) {
+    auto r = answers[i].get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->body, "later " + std::to_string(i));
+    EXPECT_FALSE(r->Header("X-Content-Type-Options").empty()) << "security headers as for any route";
+  }
+  auto forgotten = Fetch(port_, "GET", "/forgotten");
+  ASSERT_TRUE(forgotten);
+  EXPECT_EQ(forgotten->status, 500) << "a responder dropped unanswered answers 500";
   EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
 }
 
