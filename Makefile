@@ -2,12 +2,13 @@
 #   make run         build a Release binary and serve examples/demo.toml on http://127.0.0.1:8080
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
+#   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http fuzz clean
+.PHONY: deps build run test bench-http bench-ingest fuzz clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -29,6 +30,10 @@ test: deps
 bench-http: build
 	@scripts/install-deps --bench
 	@bench/bench-http build/release/src/app/steward
+
+bench-ingest: build
+	@scripts/install-deps --bench
+	@bench/bench-ingest build/release/src/app/steward
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
