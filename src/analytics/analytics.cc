@@ -339,6 +339,7 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
 Status Analytics::Housekeep() {
   STEWARD_ASSIGN_OR_RETURN(int64_t destroyed, salts_.DestroyOld());
   (void)destroyed;
+  STEWARD_RETURN_IF_ERROR(salts_.MakeAhead());
   int64_t now_ms = UnixMillis(clock_.Now());
   std::lock_guard<std::mutex> lock(visits_mu_);
   std::erase_if(visits_, [&](const auto& kv) { return now_ms - kv.second.last_ms > kVisitIdleMillis; });
@@ -370,7 +371,9 @@ void Analytics::StopHousekeeping() {
 void Analytics::AddRoutes(http::Router& router) {
   router.AddAsync(http::Method::kPost, "/api/event",
                   [this](Request& req, http::Responder respond) { HandleEvent(req, std::move(respond)); },
-                  {.max_body_bytes = kMaxEventBody});
+                  // On the I/O thread: nothing here waits (salts are made ahead by Housekeep, the
+                  // write is queued), and the answer comes from the writer's commit.
+                  {.max_body_bytes = kMaxEventBody, .blocking = false});
 }
 
 }  // namespace steward::analytics

@@ -21,6 +21,25 @@ Result<std::string> Salts::ForDay(int64_t day) {
   if (day < today - 1 || day > today) {
     return MakeError(ErrorCode::kFailedPrecondition, "no salt for day " + std::to_string(day) + ": only today's and yesterday's exist");
   }
+  return Get(day);
+}
+
+Status Salts::MakeAhead() {
+  int64_t today = Today();
+  for (int64_t day : {today - 1, today}) {
+    STEWARD_ASSIGN_OR_RETURN(std::string salt, Get(day));
+    (void)salt;
+  }
+  SystemTime next_midnight{std::chrono::hours(24) * (today + 1)};
+  if (next_midnight - clock_.Now() <= std::chrono::hours(1)) {
+    STEWARD_ASSIGN_OR_RETURN(std::string tomorrow, Get(today + 1));
+    (void)tomorrow;
+  }
+  return Ok();
+}
+
+Result<std::string> Salts::Get(int64_t day) {
+  int64_t today = Today();
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = cache_.find(day); it != cache_.end()) return it->second;
   std::optional<std::string> salt;

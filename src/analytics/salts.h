@@ -30,12 +30,17 @@ class Salts {
   // on that day. Errors: kFailedPrecondition for a day older than yesterday (destroyed) or in the
   // future; store errors.
   Result<std::string> ForDay(int64_t day);
+  // Makes sure today's salt is in memory, and makes tomorrow's when less than an hour of today is
+  // left, so that ForDay does not wait on the database at midnight. Housekeeping calls this.
+  Status MakeAhead();
   // Today's (by the clock) and yesterday's day numbers.
   int64_t Today() const;
   // Destroys every salt older than yesterday. Returns how many.
   Result<int64_t> DestroyOld();
 
  private:
+  Result<std::string> Get(int64_t day);  // without the range check
+
   store::Store& store_;
   const Clock& clock_;
   std::string seal_key_;

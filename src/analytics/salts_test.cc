@@ -47,6 +47,32 @@ TEST(SaltsTest, RotateAtMidnightAndAreDestroyedAfter48Hours) {
   EXPECT_EQ(rows, 1);
 }
 
+TEST(SaltsTest, TomorrowsIsMadeInTheLastHourSoMidnightNeverWaits) {
+  store::testing::ScratchSite site(Migrations());
+  FakeClock clock(SystemTime(std::chrono::seconds(1'798'790'400)));  // 2027-01-01T08:00:00Z
+  Salts salts(site.store(), clock, site.key());
+  auto count = [&] {
+    int64_t n = -1;
+    EXPECT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_salts WHERE day > ?", {salts.Today()}));
+      n = rows.front().Int(0);
+      return Ok();
+    }).ok());
+    return n;
+  };
+  ASSERT_TRUE(salts.MakeAhead().ok());
+  EXPECT_EQ(count(), 0) << "not yet: the day has hours to go";
+  clock.Advance(15h + 30min);  // 23:30
+  ASSERT_TRUE(salts.MakeAhead().ok());
+  EXPECT_EQ(count(), 1) << "tomorrow's, made ahead";
+  EXPECT_FALSE(salts.ForDay(salts.Today() + 1).ok()) << "but not used before its day";
+  clock.Advance(1h);  // 00:30
+  auto today = salts.ForDay(salts.Today());
+  ASSERT_TRUE(today.ok());
+  Salts restarted(site.store(), clock, site.key());
+  EXPECT_EQ(*restarted.ForDay(salts.Today()), *today) << "the one made ahead is the day's salt";
+}
+
 TEST(SaltsTest, StoredSealedNotInTheClear) {
   store::testing::ScratchSite site(Migrations());
   FakeClock clock(SystemTime(std::chrono::seconds(1'798'844'400)));

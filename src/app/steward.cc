@@ -257,6 +257,8 @@ int Serve(const config::Config& config) {
     site_analytics = std::make_unique<analytics::Analytics>(std::move(**analytics_settings), *reg, gate, **store, *salts,
                                                             SystemClock::Instance(), *key, &registry);
     site_analytics->SetEdge(edge.agents.get(), edge.countries.get());
+    // Today's salt in memory before the first event: ingestion never waits on the database.
+    if (Status s = site_analytics->Housekeep(); !s.ok()) return fail("start.analytics_salts", s.error());
     site_analytics->AddRoutes(router);
   }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);

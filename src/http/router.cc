@@ -76,7 +76,6 @@ void Responder::Send(Response response) const {
 void Router::AddAsync(Method method, std::string pattern, AsyncHandler handler, RouteOptions options) {
   Add(method, std::move(pattern), nullptr, options);
   routes_.back().async_handler = std::move(handler);
-  routes_.back().options.blocking = true;
 }
 
 void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {

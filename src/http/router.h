@@ -36,7 +36,8 @@ class Responder {
   std::shared_ptr<State> state_;
 };
 
-// Runs on the worker pool; must not use the request after it returns (copy what the answer needs).
+// Runs on the worker pool when its route is `blocking`, otherwise on the I/O thread (so it must not
+// block: it hands its work on and returns). Must not use the request after it returns.
 using AsyncHandler = std::function<void(Request&, Responder)>;
 
 struct RouteOptions {
@@ -51,7 +52,7 @@ struct Route {
   Method method;
   std::string pattern;
   Handler handler;             // exactly one of these two
-  AsyncHandler async_handler;  // runs on the worker pool, answers through its Responder
+  AsyncHandler async_handler;  // answers through its Responder
   RouteOptions options;
 };
 

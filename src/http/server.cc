@@ -128,12 +128,12 @@ auto RunOnPool(asio::thread_pool& pool, Fn fn) {
       asio::use_awaitable, std::move(fn));
 }
 
-// Runs `fn(responder)` on `pool`; resumes the awaiting coroutine on its own executor with whatever
-// the responder is given, from whichever thread gives it.
+// Runs `fn(responder)` on `pool`, or here when `pool` is null; resumes the awaiting coroutine on
+// its own executor with whatever the responder is given, from whichever thread gives it.
 template <typename Fn>
-auto RunAsyncOnPool(asio::thread_pool& pool, Fn fn) {
+auto RunAsync(asio::thread_pool* pool, Fn fn) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(Response)>(
-      [&pool](auto handler, Fn fn) {
+      [pool](auto handler, Fn fn) {
         using HandlerT = decltype(handler);
         struct Pending {
           HandlerT handler;
@@ -148,7 +148,11 @@ auto RunAsyncOnPool(asio::thread_pool& pool, Fn fn) {
             pending->work.reset();
           });
         });
-        asio::post(pool, [fn = std::move(fn), responder = std::move(responder)]() mutable { fn(std::move(responder)); });
+        if (pool == nullptr) {
+          fn(std::move(responder));
+        } else {
+          asio::post(*pool, [fn = std::move(fn), responder = std::move(responder)]() mutable { fn(std::move(responder)); });
+        }
       },
       asio::use_awaitable, std::move(fn));
 }
@@ -467,7 +471,14 @@ class Server::Impl {
     const Route& route = *match.route;
     req.route = route.pattern;
     req.path_params = std::move(match.params);
-    if (!route.options.blocking) co_return Invoke(route, req);
+    if (!route.options.blocking) {
+      if (route.async_handler) {
+        co_return co_await RunAsync(nullptr, [this, &route, &req](Responder respond) {
+          InvokeAsync(route, req, std::move(respond));
+        });
+      }
+      co_return Invoke(route, req);
+    }
     if (pool_jobs_.load() >= options_.limits.worker_queue) {
       if (rejected_) rejected_->Inc({"worker_queue"});
       Response r = options_.error_page(503, &req);
@@ -476,7 +487,7 @@ class Server::Impl {
     }
     pool_jobs_++;
     if (route.async_handler) {
-      co_return co_await RunAsyncOnPool(*pool_, [this, &route, &req](Responder respond) {
+      co_return co_await RunAsync(pool_.get(), [this, &route, &req](Responder respond) {
         InvokeAsync(route, req, std::move(respond));
         pool_jobs_--;
       });

@@ -45,7 +45,7 @@ class ServerTest : public ::testing::Test {
         respond.Send(Response::Text("later " + body, 202));
       });
     });
-    router.AddAsync(Method::kGet, "/forgotten", [](Request&, Responder) {});
+    router.AddAsync(Method::kGet, "/forgotten", [](Request&, Responder) {}, {.blocking = true});
     router.Get("/items/{id}", [](Request& r) { return Response::Text(std::string(r.PathParam("id"))); });
     router.Get("/inject", [](Request& r) {
       Response res = Response::Text("ok");

@@ -133,25 +133,31 @@ void Store::WriterLoop() {
 
 void Store::CommitGroup(std::vector<Job>& group) {
   std::vector<Status> results(group.size());
-  Status begin = writer_conn_->ExecScript("BEGIN IMMEDIATE");
+  auto run = [this](const char* sql) -> Status {
+    auto r = writer_conn_->Exec(sql);
+    if (!r.ok()) return r.error();
+    return Ok();
+  };
+  Status begin = run("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     for (Job& j : group) j.done(begin);
     if (commits_) commits_->Inc({"error"});
     return;
   }
+  // The savepoint statements are prepared once and kept, like every statement run through Exec.
   for (size_t i = 0; i < group.size(); ++i) {
-    (void)writer_conn_->ExecScript("SAVEPOINT w");
+    (void)writer_conn_->Exec("SAVEPOINT w");
     Status s;
     try {
       s = group[i].fn(*writer_conn_);
     } catch (const std::exception& e) {
       s = MakeError(ErrorCode::kInternal, std::string("write threw: ") + e.what());
     }
-    if (!s.ok()) (void)writer_conn_->ExecScript("ROLLBACK TO w");
-    (void)writer_conn_->ExecScript("RELEASE w");
+    if (!s.ok()) (void)writer_conn_->Exec("ROLLBACK TO w");
+    (void)writer_conn_->Exec("RELEASE w");
     results[i] = std::move(s);
   }
-  Status commit = writer_conn_->ExecScript("COMMIT");
+  Status commit = run("COMMIT");
   if (!commit.ok()) {
     (void)writer_conn_->ExecScript("ROLLBACK");
     log::Error("store.commit_failed", {{"error", commit.error().ToString()}, {"writes", group.size()}});
