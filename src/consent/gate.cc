@@ -24,6 +24,20 @@ CookieGate::CookieGate(const processing::Register& reg) : reg_(reg) {
 bool GlobalPrivacyControl(const http::Request& req) { return Trim(req.Header("Sec-GPC")) == "1"; }
 
 std::optional<Choice> CookieGate::Parse(std::string_view value) const {
+  if (value.size() > 1024) return std::nullopt;  // no policy is this long
+  std::string key(value);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  }
+  std::optional<Choice> choice = ParseUncached(value);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (cache_.size() >= kCacheSize) cache_.clear();
+  cache_.emplace(std::move(key), choice);
+  return choice;
+}
+
+std::optional<Choice> CookieGate::ParseUncached(std::string_view value) const {
   std::string text(value);
   if (!text.empty() && text.front() != '{') {
     auto decoded = http::PercentDecode(text, false);

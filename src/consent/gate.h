@@ -14,8 +14,10 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "http/request.h"
@@ -51,9 +53,15 @@ class CookieGate {
 
  private:
   std::optional<Choice> Parse(std::string_view value) const;
+  std::optional<Choice> ParseUncached(std::string_view value) const;
   const processing::Register& reg_;
   std::string version_;
   std::map<std::string, processing::CookieCategory> declared_;
+  // Readings of cookies_policy values: a site sees only a handful of distinct ones, and each
+  // request (and each cookie it sets) asks. Bounded: cleared when full.
+  static constexpr size_t kCacheSize = 256;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, std::optional<Choice>> cache_;
 };
 
 // True iff the request carries `Sec-GPC: 1` (Global Privacy Control).

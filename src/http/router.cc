@@ -18,9 +18,9 @@ bool IsRest(std::string_view seg) { return IsParam(seg) && seg.size() > 5 && seg
 
 // Matches `pattern` against `path`. Returns the number of literal segments matched (a score, so
 // literals beat parameters) or -1.
-int MatchPattern(std::string_view pattern, std::string_view path, Params* params, bool* bad) {
-  auto ps = Segments(pattern);
-  auto xs = Segments(path);
+// `ps` and `xs` are the segments of the pattern and the path.
+int MatchPattern(const std::vector<std::string_view>& ps, std::string_view path, const std::vector<std::string_view>& xs,
+                 Params* params, bool* bad) {
   int score = 0;
   Params out;
   for (size_t i = 0; i < ps.size(); ++i) {
@@ -88,16 +88,25 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
     STEWARD_CHECK(!(r.method == method && r.pattern == pattern), "duplicate route");
   }
   routes_.push_back(Route{method, std::move(pattern), std::move(handler), nullptr, options});
+  // Views into the stored patterns, rebuilt whole: growing routes_ may move the strings they see.
+  segments_.clear();
+  for (const Route& r : routes_) segments_.push_back(Segments(r.pattern));
 }
 
 Router::Match Router::Find(Method method, std::string_view path) const {
   Match best;
   int best_score = -1;
   Method want = method == Method::kHead ? Method::kGet : method;
-  for (const Route& r : routes_) {
+  auto xs = Segments(path);
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
+    const auto& ps = segments_[i];
+    // Cheap refusals first: a different first literal, or too few segments.
+    if (!ps.empty() && !IsParam(ps[0]) && (xs.empty() || xs[0] != ps[0])) continue;
+    if (xs.size() < ps.size()) continue;
     Params params;
     bool bad = false;
-    int score = MatchPattern(r.pattern, path, &params, &bad);
+    int score = MatchPattern(ps, path, xs, &params, &bad);
     if (bad) best.bad_encoding = true;
     if (score < 0) continue;
     if (r.method != want) {

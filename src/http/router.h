@@ -77,6 +77,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string_view>> segments_;  // of each route's pattern, into routes_
 };
 
 }  // namespace steward::http
