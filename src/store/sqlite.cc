@@ -33,6 +33,13 @@ std::string Row::Text(size_t col) const {
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create,
                                                                  bool read_only) {
   sqlite3* db = nullptr;
+  // No memory statistics: they take a global mutex on every allocation, which every connection's
+  // thread would then queue on. Must precede SQLite's initialisation; later calls are no-ops.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
