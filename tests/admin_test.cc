@@ -9,6 +9,7 @@
 
 #include "admin/admin.h"
 #include "analytics/analytics.h"
+#include "analytics/api_keys.h"
 #include "crypto/totp.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
@@ -51,10 +52,11 @@ class AdminTest : public ::testing::Test {
     gate_ = std::make_unique<consent::CookieGate>(reg_);
     consent_records_ = std::make_unique<consent::Records>(*store_, clock_, *key_);
     stats_ = std::make_unique<analytics::Stats>(*store_);
+    api_keys_ = std::make_unique<analytics::ApiKeys>(*store_, *key_, clock_);
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
                                                       *pages_, reg_, *accounts_, *sessions_, *trail_, clock_,
                                                       consent_records_.get(), gate_.get(), stats_.get(),
-                                                      {"example.gov.uk"}});
+                                                      {"example.gov.uk"}, api_keys_.get()});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -121,6 +123,7 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<consent::CookieGate> gate_;
   std::unique_ptr<consent::Records> consent_records_;
   std::unique_ptr<analytics::Stats> stats_;
+  std::unique_ptr<analytics::ApiKeys> api_keys_;
   std::unique_ptr<admin::Deps> deps_;
   http::Router router_;
   std::vector<http::Route> routes_;
@@ -360,6 +363,47 @@ TEST_F(AdminTest, TheAnalystReadsTheDashboardAndDownloadsCsv) {
   EXPECT_EQ(Get("/admin/analytics?period=custom&from=2027-02-01&to=2027-01-01", "steward_staff=" + session)->status, 400);
   EXPECT_EQ(Get("/admin/analytics.csv?table=secrets", "steward_staff=" + session)->status, 400);
   EXPECT_EQ(Get("/admin/analytics?site=elsewhere.uk", "steward_staff=" + session)->status, 400);
+}
+
+TEST_F(AdminTest, TheAnalystMakesAnApiKeySeesItOnceAndRevokesIt) {
+  int64_t analyst = MakeStaff("ana@example.gov.uk", {staff::Role::kAnalyst});
+  std::string session = SignIn("ana@example.gov.uk");
+  auto page = Get("/admin/analytics/keys", "steward_staff=" + session);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("No keys yet."), std::string::npos);
+  EXPECT_EQ(Post("/admin/analytics/keys", "name=Dashboard", "steward_staff=" + session)->status, 403) << "CSRF";
+  auto empty = Post("/admin/analytics/keys", "csrf_token=" + Csrf(session) + "&name=", "steward_staff=" + session);
+  EXPECT_EQ(empty->status, 400);
+  EXPECT_NE(empty->body.find("govuk-error-summary"), std::string::npos);
+
+  auto made = Post("/admin/analytics/keys", "csrf_token=" + Csrf(session) + "&name=%3Cb%3EPerformance%3C%2Fb%3E",
+                   "steward_staff=" + session);
+  ASSERT_EQ(made->status, 200);
+  EXPECT_EQ(made->Header("Cache-Control"), "no-store");
+  std::string secret = Extract(made->body, "<code id=\"new-key\" class=\"steward-break\">(stw_[0-9a-f]+)</code>");
+  ASSERT_EQ(secret.size(), 52u);
+  EXPECT_EQ(made->body.find("<b>Performance"), std::string::npos) << "the name is escaped";
+  EXPECT_TRUE(api_keys_->Verify(secret).has_value());
+  auto again = Get("/admin/analytics/keys", "steward_staff=" + session);
+  EXPECT_EQ(again->body.find(secret), std::string::npos) << "shown once, never again";
+  EXPECT_NE(again->body.find(secret.substr(0, 8)), std::string::npos) << "only its start";
+
+  int64_t id = api_keys_->List()->front().id;
+  auto revoked = Post("/admin/analytics/keys/" + std::to_string(id) + "/revoke", "csrf_token=" + Csrf(session),
+                      "steward_staff=" + session);
+  ASSERT_EQ(revoked->status, 200);
+  EXPECT_NE(revoked->body.find("Key revoked."), std::string::npos);
+  EXPECT_FALSE(api_keys_->Verify(secret).has_value());
+  EXPECT_EQ(Post("/admin/analytics/keys/999/revoke", "csrf_token=" + Csrf(session), "steward_staff=" + session)->status,
+            404);
+  auto trail = trail_->List({.action = "analytics."});
+  ASSERT_TRUE(trail.ok());
+  ASSERT_EQ(trail->size(), 2u);
+  EXPECT_EQ(trail->back().entry.action, "analytics.api_key_created");
+  EXPECT_EQ(trail->back().entry.actor, "staff:" + std::to_string(analyst));
+
+  MakeStaff("case@example.gov.uk", {staff::Role::kCaseworker});
+  EXPECT_EQ(Get("/admin/analytics/keys", "steward_staff=" + SignIn("case@example.gov.uk"))->status, 403);
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

@@ -151,6 +151,9 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kGet, "/admin/ropa.csv", &Admin::RopaCsv);
     Add(router, Method::kGet, "/admin/analytics", &Admin::AnalyticsPage);
     Add(router, Method::kGet, "/admin/analytics.csv", &Admin::AnalyticsCsv);
+    Add(router, Method::kGet, "/admin/analytics/keys", &Admin::ApiKeysPage);
+    Add(router, Method::kPost, "/admin/analytics/keys", &Admin::ApiKeyCreate);
+    Add(router, Method::kPost, "/admin/analytics/keys/{id}/revoke", &Admin::ApiKeyRevoke);
     Add(router, Method::kGet, "/admin/consent", &Admin::ConsentPage);
     Add(router, Method::kPost, "/admin/consent", &Admin::ConsentRecord);
   }
@@ -702,6 +705,65 @@ class Admin : public std::enable_shared_from_this<Admin> {
     return r;
   }
 
+  // ---- Stats API keys (analyst) ---------------------------------------------------------------
+
+  // The list of keys, the form for a new one, and (once, just after it was made) a new key.
+  Response ApiKeysView(Request& req, Context& ctx, html::Object data, int status) {
+    auto keys = d_.api_keys->List();
+    if (!keys.ok()) return d_.pages.ErrorFor(keys.error(), req);
+    html::List rows;
+    for (const auto& k : *keys) {
+      rows.push_back(html::Object{{"id", std::to_string(k.id)}, {"name", k.name}, {"prefix", k.prefix},
+                                  {"created_at", k.created_at}, {"created_by", k.created_by},
+                                  {"last_used_at", k.last_used_at.empty() ? "Never" : k.last_used_at},
+                                  {"revoked_at", k.revoked_at}, {"live", k.revoked_at.empty()}});
+    }
+    data["keys"] = std::move(rows);
+    data["any"] = !keys->empty();
+    return Page(req, ctx, "admin_api_keys", "Stats API keys", std::move(data), "/admin/analytics", status);
+  }
+
+  Response ApiKeysPage(Request& req, Context& ctx) {
+    if (d_.api_keys == nullptr) return d_.pages.ErrorPage(404, &req);
+    return ApiKeysView(req, ctx, {}, 200);
+  }
+
+  Response ApiKeyCreate(Request& req, Context& ctx) {
+    if (d_.api_keys == nullptr) return d_.pages.ErrorPage(404, &req);
+    std::string name(Trim(Field(ctx.form, "name")));
+    auto made = d_.api_keys->Create(name, ctx.actor.id);
+    if (!made.ok()) {
+      if (made.error().code != ErrorCode::kInvalidArgument) return d_.pages.ErrorFor(made.error(), req);
+      std::string message = made.error().message.substr(made.error().message.find(':') + 2);
+      return ApiKeysView(req, ctx, html::Object{{"error", message}, {"name", name}}, 400);
+    }
+    (void)d_.trail.Append({.actor = ctx.actor.id, .action = "analytics.api_key_created",
+                           .target = "api_key:" + std::to_string(made->key.id), .request_id = req.request_id,
+                           .details = {{"prefix", made->key.prefix}}});
+    Response r = ApiKeysView(req, ctx, html::Object{{"secret", made->secret}, {"secret_name", made->key.name}}, 200);
+    r.SetHeader("Cache-Control", "no-store");  // the key is on this page only
+    return r;
+  }
+
+  Response ApiKeyRevoke(Request& req, Context& ctx) {
+    if (d_.api_keys == nullptr) return d_.pages.ErrorPage(404, &req);
+    int64_t id = 0;
+    std::string_view text = req.PathParam("id");
+    if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), ::isdigit)) {
+      return d_.pages.ErrorPage(404, &req);
+    }
+    id = std::stoll(std::string(text));
+    Status s = d_.api_keys->Revoke(id);
+    if (!s.ok() && s.error().code == ErrorCode::kNotFound) return d_.pages.ErrorPage(404, &req);
+    if (!s.ok() && s.error().code != ErrorCode::kFailedPrecondition) return d_.pages.ErrorFor(s.error(), req);
+    if (s.ok()) {
+      (void)d_.trail.Append({.actor = ctx.actor.id, .action = "analytics.api_key_revoked",
+                             .target = "api_key:" + std::to_string(id), .request_id = req.request_id});
+    }
+    return ApiKeysView(req, ctx, html::Object{{"notice", s.ok() ? "Key revoked. It no longer works." : "That key was already revoked."}},
+                       200);
+  }
+
   // ---- Consent records (dpo) ------------------------------------------------------------------
 
   // The history of one consent reference, as proof of what the visitor chose, when, on which
@@ -794,6 +856,9 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kGet, "/admin/ropa.csv", Permission::kManageRegister},
       {Method::kGet, "/admin/analytics", Permission::kReadStatistics},
       {Method::kGet, "/admin/analytics.csv", Permission::kReadStatistics},
+      {Method::kGet, "/admin/analytics/keys", Permission::kReadStatistics},
+      {Method::kPost, "/admin/analytics/keys", Permission::kReadStatistics},
+      {Method::kPost, "/admin/analytics/keys/{id}/revoke", Permission::kReadStatistics},
       {Method::kGet, "/admin/consent", Permission::kManageRegister},
       {Method::kPost, "/admin/consent", Permission::kManageRegister},
   };

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "analytics/api_keys.h"
 #include "analytics/stats.h"
 #include "audit/audit.h"
 #include "config/config.h"
@@ -58,6 +59,8 @@ struct Deps {
   // The analyst's dashboard (/admin/analytics); null when the site has no [analytics].
   analytics::Stats* stats = nullptr;
   std::vector<std::string> analytics_sites;
+  // Stats API keys (/admin/analytics/keys); null when the site has no [analytics].
+  analytics::ApiKeys* api_keys = nullptr;
 };
 
 // Adds every /admin route to `router`. `deps` must outlive the router.

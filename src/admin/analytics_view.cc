@@ -16,23 +16,8 @@ namespace chr = std::chrono;
 
 constexpr int64_t kDayMs = 86'400'000;
 
-std::optional<int64_t> ParseDay(std::string_view text) {
-  int y = 0, m = 0, d = 0;
-  char tail = 0;
-  std::string s(text);
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return std::nullopt;
-  chr::year_month_day ymd{chr::year(y), chr::month(static_cast<unsigned>(m)), chr::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return std::nullopt;
-  return chr::sys_days(ymd).time_since_epoch().count();
-}
-
-std::string DayText(int64_t day) {
-  chr::year_month_day ymd{chr::sys_days(chr::days(day))};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
+using analytics::DayText;
+using analytics::ParseDay;
 
 std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
 

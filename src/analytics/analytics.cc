@@ -132,13 +132,27 @@ std::vector<store::Migration> Migrations() {
     CREATE INDEX analytics_events_by_site_time ON analytics_events (site, ts);
     -- The day's random salts, sealed; destroyed 48 hours after they are made.
     CREATE TABLE analytics_salts (day INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+  )sql"},
+          {"analytics", 2, R"sql(
+    -- Stats API keys: a keyed hash of each, never the key itself. Not personal data: created_by is
+    -- the audit actor ("staff:3"), as in the audit trail.
+    CREATE TABLE analytics_api_keys (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      prefix TEXT NOT NULL,
+      digest BLOB NOT NULL UNIQUE,
+      created_by TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      last_used_at TEXT,
+      revoked_at TEXT
+    );
   )sql"}};
 }
 
 retention::ModuleStorage Storage() {
   return {.module = "analytics",
           .personal_tables = {"analytics_events"},
-          .other_tables = {"analytics_salts"},
+          .other_tables = {"analytics_salts", "analytics_api_keys"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
             auto at = ParseRfc3339(cutoff);

@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "analytics/analytics.h"
+#include "analytics/api_keys.h"
+#include "analytics/query_api.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
 #include "store/testing/scratch.h"
 
 namespace steward::analytics {
@@ -115,6 +121,145 @@ TEST_F(StatsTest, DailySeriesHasEveryDay) {
   EXPECT_EQ(days[2].pageviews, 0);
   EXPECT_EQ(ParseDimension("entry_page"), Dimension::kEntryPage);
   EXPECT_EQ(DimensionName(Dimension::kCampaign), "utm_campaign");
+}
+
+TEST(ResolvePeriodTest, PeriodsEndToday) {
+  int64_t today = *ParseDay("2027-01-03");
+  EXPECT_EQ(ResolvePeriod("day", today)->from, today);
+  EXPECT_EQ(ResolvePeriod("7d", today)->from, today - 6);
+  EXPECT_EQ(ResolvePeriod("30d", today)->to, today + 1);
+  EXPECT_EQ(ResolvePeriod("month", today)->from, *ParseDay("2027-01-01"));
+  EXPECT_EQ(ResolvePeriod("year", today)->from, *ParseDay("2027-01-01"));
+  auto custom = ResolvePeriod("2026-12-01..2026-12-31", today);
+  ASSERT_TRUE(custom.ok());
+  EXPECT_EQ(custom->to - custom->from, 31);
+  EXPECT_FALSE(ResolvePeriod("2026-12-31..2026-12-01", today).ok());
+  EXPECT_FALSE(ResolvePeriod("2020-01-01..2026-12-01", today).ok()) << "over 2 years";
+  EXPECT_FALSE(ResolvePeriod("fortnight", today).ok());
+  EXPECT_EQ(DayText(today), "2027-01-03");
+}
+
+// The Stats API against the same hand-counted fixture.
+class QueryTest : public StatsTest {
+ protected:
+  nlohmann::json Run(const std::string& body) {
+    auto r = RunQuery(stats_, {"ons.gov.uk"}, body, SystemTime(std::chrono::milliseconds(kT0 + 2 * kDay)));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? nlohmann::json::parse(*r) : nlohmann::json();
+  }
+  std::string Error(const std::string& body) {
+    auto r = RunQuery(stats_, {"ons.gov.uk"}, body, SystemTime(std::chrono::milliseconds(kT0 + 2 * kDay)));
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? "" : r.error().message;
+  }
+};
+
+TEST_F(QueryTest, AggregateMetrics) {
+  auto out = Run(R"({"site_id":"www.ons.gov.uk","date_range":"7d",
+                     "metrics":["visitors","visits","pageviews","views_per_visit","bounce_rate","visit_duration"]})");
+  ASSERT_EQ(out["results"].size(), 1u);
+  EXPECT_EQ(out["results"][0]["metrics"], nlohmann::json::parse("[3, 4, 5, 1.25, 50, 38]"));
+  EXPECT_EQ(out["results"][0]["dimensions"], nlohmann::json::array());
+  EXPECT_EQ(out["query"]["date_range"][0], "2026-12-28T00:00:00Z");
+  EXPECT_EQ(out["query"]["date_range"][1], "2027-01-03T23:59:59Z");
+  EXPECT_EQ(out["query"]["site_id"], "ons.gov.uk");
+  auto day = Run(R"({"site_id":"ons.gov.uk","date_range":["2027-01-01","2027-01-01"],"metrics":["pageviews"]})");
+  EXPECT_EQ(day["results"][0]["metrics"][0], 4);
+}
+
+TEST_F(QueryTest, DimensionsFiltersOrderAndPages) {
+  auto pages = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews","time_on_page","scroll_depth"],
+                       "dimensions":["event:page"]})");
+  ASSERT_EQ(pages["results"].size(), 3u);
+  EXPECT_EQ(pages["results"][0]["dimensions"][0], "/");
+  EXPECT_EQ(pages["results"][0]["metrics"], nlohmann::json::parse("[2, 2, null, null]"));
+  EXPECT_EQ(pages["results"][1]["dimensions"][0], "/a");
+  EXPECT_EQ(pages["results"][1]["metrics"], nlohmann::json::parse("[1, 2, 30, 80]"));
+
+  auto ordered = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"dimensions":["event:page"],
+                         "order_by":[["event:page","desc"]],"pagination":{"limit":1,"offset":1}})");
+  ASSERT_EQ(ordered["results"].size(), 1u);
+  EXPECT_EQ(ordered["results"][0]["dimensions"][0], "/a") << "/b, /a, / with the first skipped";
+
+  auto sources = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visits"],"dimensions":["visit:source"],
+                         "filters":[["is","event:page",["/b"]]]})");
+  ASSERT_EQ(sources["results"].size(), 1u);
+  EXPECT_EQ(sources["results"][0]["dimensions"][0], "Bing");
+
+  auto goals = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["events"],"dimensions":["event:goal"]})");
+  EXPECT_EQ(goals["results"][0]["dimensions"][0], "Poll answer");
+
+  auto days = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews"],"dimensions":["time:day"]})");
+  ASSERT_EQ(days["results"].size(), 7u);
+  EXPECT_EQ(days["results"][4]["dimensions"][0], "2027-01-01");
+  EXPECT_EQ(days["results"][4]["metrics"], nlohmann::json::parse("[2, 4]"));
+}
+
+TEST_F(QueryTest, WhatItCannotAnswerIsSaidPlainly) {
+  EXPECT_NE(Error("not json").find("request"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"gov.uk","date_range":"7d","metrics":["visitors"]})").find("site_id"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","metrics":["visitors"]})").find("date_range"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"6mo","metrics":["visitors"]})").find("date_range"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visits"],"dimensions":["event:page"]})")
+                .find("not available with event:page"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"dimensions":["event:props:x"]})")
+                .find("not supported"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"filters":[["contains","event:page",["/a"]]]})")
+                .find("filters"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"pagination":{"limit":5000}})")
+                .find("limit"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"sneaky":1})").find("unknown field"),
+            std::string::npos);
+}
+
+TEST_F(QueryTest, OverHttpWithBearerKeysThatCanBeRevoked) {
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 2 * kDay)));
+  ApiKeys keys(site_.store(), site_.key(), clock);
+  metrics::Registry registry;
+  QueryApi api(stats_, keys, {"ons.gov.uk"}, clock, &registry);
+  http::Router router;
+  api.AddRoutes(router);
+  http::Server server(http::ServerOptions{}, std::move(router));
+  ASSERT_TRUE(server.Start().ok());
+  const std::string body = R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"]})";
+  auto post = [&](const std::string& auth, const std::string& b) {
+    std::vector<http::HeaderField> h = {{"Content-Type", "application/json"}};
+    if (!auth.empty()) h.push_back({"Authorization", auth});
+    return http::testing::Fetch(server.port(), "POST", "/api/v2/query", h, b);
+  };
+  auto none = post("", body);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->Header("WWW-Authenticate"), "Bearer");
+  EXPECT_NE(none->body.find("\"error\""), std::string::npos);
+
+  auto made = keys.Create("Performance dashboard", "staff:1");
+  ASSERT_TRUE(made.ok());
+  EXPECT_EQ(made->secret.rfind("stw_", 0), 0u);
+  EXPECT_EQ(made->secret.size(), 52u);
+  EXPECT_EQ(post("Bearer stw_" + std::string(48, '0'), body)->status, 401);
+  auto ok = post("Bearer " + made->secret, body);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["results"][0]["metrics"][0], 3);
+  EXPECT_EQ(post("Bearer " + made->secret, "{")->status, 400);
+
+  // Only a keyed hash is kept; the key itself is nowhere in the database.
+  auto list = keys.List().value();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].prefix, made->secret.substr(0, 8));
+  EXPECT_FALSE(list[0].last_used_at.empty()) << "the use is noted";
+  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT * FROM analytics_api_keys"));
+    for (size_t i = 0; i < rows.front().size(); ++i) {
+      EXPECT_EQ(rows.front().Text(i).find(made->secret.substr(8)), std::string::npos);
+    }
+    return Ok();
+  }).ok());
+
+  ASSERT_TRUE(keys.Revoke(made->key.id).ok());
+  EXPECT_EQ(keys.Revoke(made->key.id).error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(post("Bearer " + made->secret, body)->status, 401) << "revoked keys never work again";
+  EXPECT_FALSE(keys.Create("", "staff:1").ok());
+  EXPECT_NE(registry.Render().find("steward_analytics_api_queries_total{outcome=\"unauthorised\"} 3"), std::string::npos);
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 
 #include "admin/admin.h"
 #include "analytics/analytics.h"
+#include "analytics/api_keys.h"
+#include "analytics/query_api.h"
 #include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
@@ -247,6 +249,8 @@ int Serve(const config::Config& config) {
   analytics::Edge edge;
   std::unique_ptr<analytics::Analytics> site_analytics;
   analytics::Stats stats(**store);
+  analytics::ApiKeys api_keys(**store, *key, SystemClock::Instance());
+  std::unique_ptr<analytics::QueryApi> query_api;
   std::vector<std::string> analytics_sites;
   if (*analytics_settings) {
     analytics_sites = (*analytics_settings)->domains;
@@ -260,13 +264,16 @@ int Serve(const config::Config& config) {
     // Today's salt in memory before the first event: ingestion never waits on the database.
     if (Status s = site_analytics->Housekeep(); !s.ok()) return fail("start.analytics_salts", s.error());
     site_analytics->AddRoutes(router);
+    query_api = std::make_unique<analytics::QueryApi>(stats, api_keys, analytics_sites, SystemClock::Instance(), &registry);
+    query_api->AddRoutes(router);
   }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
                          **pages, *reg, accounts, sessions, trail, SystemClock::Instance(),
                          reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate,
-                         site_analytics ? &stats : nullptr, analytics_sites};
+                         site_analytics ? &stats : nullptr, analytics_sites,
+                         site_analytics ? &api_keys : nullptr};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 
