@@ -483,6 +483,70 @@ TEST_F(StewardTest, KillNineLosesNoAcknowledgedEvent) {
   EXPECT_GE(acknowledged.size(), 200u);
 }
 
+// An analyst's script: a key from the command line, events in, the Stats API and `steward stats`
+// agreeing on the numbers; the revoked key refused.
+TEST_F(StewardTest, ApiKeysTheStatsApiAndTheStatsCommand) {
+  std::vector<std::string> site = {"--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data"};
+  {
+    StewardProcess first(dir_, ServeArgs());  // makes the database and key
+    ASSERT_TRUE(first.started()) << first.Stderr();
+    EXPECT_EQ(first.Stop(SIGTERM), 0);
+  }
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), site.begin(), site.end());
+    return args;
+  };
+  RunResult made = RunSteward(with({"apikey", "create", "--name", "Performance dashboard"}));
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string key(Trim(made.out));
+  ASSERT_EQ(key.rfind("stw_", 0), 0u) << "the key alone on standard output";
+  EXPECT_EQ(made.err.find(key), std::string::npos);
+
+  StewardProcess steward(dir_, ServeArgs());
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  auto state = Fetch(steward.port(), "GET", "/api/consent");
+  std::string version = state->body.substr(state->body.find("\"version\":\"") + 11, 8);
+  std::string policy = "cookies_policy={\"essential\":true,\"usage\":true,\"version\":\"" + version + "\"}";
+  for (const char* path : {"/", "/guidance", "/guidance"}) {
+    auto r = Fetch(steward.port(), "POST", "/api/event",
+                   {{"Content-Type", "text/plain"},
+                    {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+                    {"Cookie", policy}},
+                   std::string(R"({"n":"pageview","u":"http://127.0.0.1)") + path + R"(","d":"127.0.0.1"})");
+    ASSERT_EQ(r->status, 202);
+    ASSERT_TRUE(r->Header("x-plausible-dropped").empty());
+  }
+  // Each event came without the identifier cookie the one before set: three visitors.
+  const std::string query = R"({"site_id":"127.0.0.1","date_range":"day","metrics":["visitors","pageviews"],"dimensions":["event:page"]})";
+  auto api = Fetch(steward.port(), "POST", "/api/v2/query",
+                   {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}}, query);
+  ASSERT_EQ(api->status, 200) << api->body;
+  EXPECT_NE(api->body.find(R"({"dimensions":["/guidance"],"metrics":[2,2]})"), std::string::npos) << api->body;
+
+  RunResult json = RunSteward(with({"stats", "--period", "day", "--format", "json"}));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"pageviews\": 3"), std::string::npos) << json.out;
+  RunResult csv = RunSteward(with({"stats", "--format", "csv"}));
+  EXPECT_NE(csv.out.find("page,/guidance,pageviews,2\r\n"), std::string::npos) << csv.out;
+  RunResult text = RunSteward(with({"stats"}));
+  EXPECT_NE(text.out.find("pageviews"), std::string::npos);
+  EXPECT_EQ(RunSteward(with({"stats", "--period", "fortnight"})).exit_code, 2);
+  EXPECT_EQ(RunSteward(with({"stats", "--site", "elsewhere.uk"})).exit_code, 2);
+
+  RunResult list = RunSteward(with({"apikey", "list"}));
+  EXPECT_NE(list.out.find("Performance dashboard"), std::string::npos);
+  EXPECT_NE(list.out.find(key.substr(0, 8)), std::string::npos);
+  EXPECT_EQ(list.out.find(key), std::string::npos);
+  EXPECT_EQ(RunSteward(with({"apikey", "revoke", "--id", "1"})).exit_code, 0);
+  EXPECT_EQ(RunSteward(with({"apikey", "revoke", "--id", "1"})).exit_code, 2) << "already revoked";
+  auto refused = Fetch(steward.port(), "POST", "/api/v2/query",
+                       {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}}, query);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  RunResult verify = RunSteward(with({"audit", "verify"}));
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 TEST_F(StewardTest, VersionAndHelp) {
   RunResult v = RunSteward({"version"});
   EXPECT_EQ(v.exit_code, 0);

@@ -83,6 +83,31 @@ int main(int argc, char** argv) {
   retention_run->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
   retention_run->add_flag("--dry-run", dry_run, "List every dataset with its cut-off and what would go; delete nothing.");
 
+  std::string stats_site, stats_period = "7d", stats_format = "text";
+  auto* stats = cli.add_subcommand("stats", "Print the analytics headline and top tables for a period.");
+  stats->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  stats->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  stats->add_option("--site", stats_site, "One of the [analytics] domains; default: the first.");
+  stats->add_option("--period", stats_period, "day, 7d, 30d, month, year or FROM..TO (YYYY-MM-DD); default 7d.");
+  stats->add_option("--format", stats_format, "text, json or csv; default text.")
+      ->check(CLI::IsMember({"text", "json", "csv"}));
+
+  auto* apikey = cli.add_subcommand("apikey", "Keys for the Stats API (POST /api/v2/query).");
+  apikey->require_subcommand(1);
+  std::string key_name;
+  int64_t key_id = 0;
+  auto* apikey_create = apikey->add_subcommand("create", "Make a key and print it once (only its hash is kept).");
+  apikey_create->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  apikey_create->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  apikey_create->add_option("--name", key_name, "What will use it, e.g. \"Performance dashboard\".")->required();
+  auto* apikey_list = apikey->add_subcommand("list", "List the keys (never the keys themselves).");
+  apikey_list->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  apikey_list->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  auto* apikey_revoke = apikey->add_subcommand("revoke", "Revoke a key: it never works again.");
+  apikey_revoke->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  apikey_revoke->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  apikey_revoke->add_option("--id", key_id, "The key's id, from apikey list.")->required();
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -111,5 +136,9 @@ int main(int argc, char** argv) {
   if (staff_list->parsed()) return steward::app::StaffList(*config);
   if (staff_disable->parsed()) return steward::app::StaffDisable(*config, email);
   if (export_cmd->parsed()) return steward::app::AuditExport(*config, since);
+  if (stats->parsed()) return steward::app::StatsReport(*config, stats_site, stats_period, stats_format);
+  if (apikey_create->parsed()) return steward::app::ApiKeyCreate(*config, key_name);
+  if (apikey_list->parsed()) return steward::app::ApiKeyList(*config);
+  if (apikey_revoke->parsed()) return steward::app::ApiKeyRevoke(*config, key_id);
   return kExitUsage;
 }

@@ -19,6 +19,7 @@
 #include "analytics/analytics.h"
 #include "analytics/api_keys.h"
 #include "analytics/query_api.h"
+#include "analytics/report.h"
 #include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
@@ -596,6 +597,123 @@ int AuditExport(const config::Config& config, const std::string& since) {
     std::fprintf(stderr, "steward: cannot read the audit trail: %s\n", s.error().message.c_str());
     return 2;
   }
+  return 0;
+}
+
+namespace {
+
+// The site's analytics settings, or nullopt (with the reason printed) when it has none.
+std::optional<analytics::Settings> AnalyticsSettings(const config::Config& config) {
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
+    return std::nullopt;
+  }
+  auto settings = analytics::ReadSettings(*config.document, *reg);
+  if (!settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+    return std::nullopt;
+  }
+  if (!*settings) {
+    std::fprintf(stderr, "steward: %s has no [analytics] table: this site does not use Steward's analytics\n",
+                 config.path.c_str());
+    return std::nullopt;
+  }
+  return std::move(**settings);
+}
+
+}  // namespace
+
+int StatsReport(const config::Config& config, const std::string& site_in, const std::string& period,
+                const std::string& format) {
+  auto settings = AnalyticsSettings(config);
+  if (!settings) return 2;
+  std::string site = ToLower(site_in);
+  if (site.starts_with("www.")) site = site.substr(4);
+  if (site.empty()) site = settings->domains.front();
+  if (std::find(settings->domains.begin(), settings->domains.end(), site) == settings->domains.end()) {
+    std::string known;
+    for (const auto& d : settings->domains) known += (known.empty() ? "" : ", ") + d;
+    std::fprintf(stderr, "steward: --site: not one of this site's analytics domains (%s)\n", known.c_str());
+    return 2;
+  }
+  auto days = analytics::ResolvePeriod(period, UnixMillis(SystemClock::Instance().Now()) / analytics::kDayMillis);
+  if (!days.ok()) {
+    std::fprintf(stderr, "steward: --%s\n", days.error().message.c_str());
+    return 2;
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  analytics::Stats stats(*data->store);
+  // Privacy: analytics-events, read as aggregates only.
+  auto report = analytics::Report(stats, site, *days, format);
+  if (!report.ok()) {
+    std::fprintf(stderr, "steward: %s\n", report.error().message.c_str());
+    return report.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
+  std::fwrite(report->data(), 1, report->size(), stdout);
+  return 0;
+}
+
+int ApiKeyCreate(const config::Config& config, const std::string& name) {
+  if (!AnalyticsSettings(config)) return 2;
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  analytics::ApiKeys keys(*data->store, *data->key, SystemClock::Instance());
+  auto made = keys.Create(name, "cli");
+  if (!made.ok()) {
+    std::fprintf(stderr, "steward: --%s\n", made.error().message.c_str());
+    return made.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
+  audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+  if (Status s = trail.Append({.actor = "cli", .action = "analytics.api_key_created",
+                               .target = "api_key:" + std::to_string(made->key.id),
+                               .details = {{"prefix", made->key.prefix}}});
+      !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "Made Stats API key %lld (%s). It is printed once; Steward keeps only its hash.\n",
+               static_cast<long long>(made->key.id), made->key.name.c_str());
+  std::printf("%s\n", made->secret.c_str());
+  return 0;
+}
+
+int ApiKeyList(const config::Config& config) {
+  if (!AnalyticsSettings(config)) return 2;
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  analytics::ApiKeys keys(*data->store, *data->key, SystemClock::Instance());
+  auto all = keys.List();
+  if (!all.ok()) {
+    std::fprintf(stderr, "steward: %s\n", all.error().message.c_str());
+    return 1;
+  }
+  std::printf("%-5s %-9s %-21s %-21s %-21s %s\n", "ID", "STARTS", "MADE", "LAST USED", "REVOKED", "NAME");
+  for (const auto& k : *all) {
+    std::printf("%-5lld %-9s %-21s %-21s %-21s %s\n", static_cast<long long>(k.id), k.prefix.c_str(),
+                k.created_at.c_str(), k.last_used_at.empty() ? "-" : k.last_used_at.c_str(),
+                k.revoked_at.empty() ? "-" : k.revoked_at.c_str(), k.name.c_str());
+  }
+  return 0;
+}
+
+int ApiKeyRevoke(const config::Config& config, int64_t id) {
+  if (!AnalyticsSettings(config)) return 2;
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  analytics::ApiKeys keys(*data->store, *data->key, SystemClock::Instance());
+  if (Status s = keys.Revoke(id); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return s.error().code == ErrorCode::kInternal || s.error().code == ErrorCode::kIo ? 1 : 2;
+  }
+  audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+  if (Status s = trail.Append({.actor = "cli", .action = "analytics.api_key_revoked", .target = "api_key:" + std::to_string(id)});
+      !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::printf("Revoked Stats API key %lld. It no longer works.\n", static_cast<long long>(id));
   return 0;
 }
 

@@ -57,4 +57,15 @@ int AuditVerify(const config::Config& config);
 // lines. Returns the exit code.
 int AuditExport(const config::Config& config, const std::string& since);
 
+// `steward stats`: the headline metrics and top tables of `site` (default: the first analytics
+// domain) for `period` (day, 7d, 30d, month, year or FROM..TO), as text, json or csv.
+int StatsReport(const config::Config& config, const std::string& site, const std::string& period,
+                const std::string& format);
+
+// `steward apikey create`: makes a Stats API key named `name` and prints it (alone, on standard
+// output) once; audited. `list` prints the keys (never the keys themselves); `revoke` ends one.
+int ApiKeyCreate(const config::Config& config, const std::string& name);
+int ApiKeyList(const config::Config& config);
+int ApiKeyRevoke(const config::Config& config, int64_t id);
+
 }  // namespace steward::app
