@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analytics/rollups.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -98,7 +99,7 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
 }
 
 std::vector<store::Migration> Migrations() {
-  return {{"analytics", 1, R"sql(
+  std::vector<store::Migration> all = {{"analytics", 1, R"sql(
     -- Privacy: analytics-events. One row per event. The visitor is a salted or keyed hash; no IP
     -- address and no user agent, only what was derived from them.
     CREATE TABLE analytics_events (
@@ -147,6 +148,8 @@ std::vector<store::Migration> Migrations() {
       revoked_at TEXT
     );
   )sql"}};
+  for (auto& m : RollupMigrations()) all.push_back(std::move(m));
+  return all;
 }
 
 retention::ModuleStorage Storage() {

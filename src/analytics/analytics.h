@@ -56,7 +56,7 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
 
 // The analytics module's tables, and their purges for the retention runner: analytics_events
 // (dataset of module "analytics"); analytics_salts is not personal data and is destroyed on its own
-// schedule.
+// schedule. Migrations include the rollups' (rollups.h, module "analytics-rollups").
 std::vector<store::Migration> Migrations();
 retention::ModuleStorage Storage();
 

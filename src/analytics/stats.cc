@@ -1,5 +1,10 @@
 #include "analytics/stats.h"
 
+#include <algorithm>
+#include <unordered_map>
+
+#include "analytics/rollups.h"
+
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -110,7 +115,7 @@ std::optional<Dimension> ParseDimension(std::string_view name) {
   return std::nullopt;
 }
 
-Result<Headline> Stats::Aggregate(const Query& q) {
+Result<Headline> Stats::AggregateEvents(const Query& q) {
   Where w = Build(q);
   Headline h;
   // Privacy: analytics-events, read as aggregates only.
@@ -136,7 +141,7 @@ Result<Headline> Stats::Aggregate(const Query& q) {
   return h;
 }
 
-Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, int limit) {
+Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimension d, int limit) {
   Where w = Build(q);
   std::string sql;
   std::vector<store::Value> params = w.params;
@@ -190,7 +195,7 @@ Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, 
   return out;
 }
 
-Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
+Result<std::vector<DayPoint>> Stats::DailyEvents(const Query& q) {
   Where w = Build(q);
   std::map<int64_t, DayPoint> by_day;
   auto day_of = [](int64_t ms) { return ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000; };
@@ -205,6 +210,236 @@ Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
   }));
   std::vector<DayPoint> out;
   for (const auto& [d, p] : by_day) out.push_back(p);
+  return out;
+}
+
+// ---- From the rollups ------------------------------------------------------------------------
+
+namespace {
+
+// Filters need the events; so do ranges that do not start and end on whole hours.
+bool Raw(const Query& q) {
+  return q.raw || q.Filtered() || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0;
+}
+
+}  // namespace
+
+Result<Headline> Stats::Aggregate(const Query& q) {
+  return Raw(q) ? AggregateEvents(q) : AggregateRollups(q);
+}
+
+Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, int limit) {
+  return Raw(q) ? BreakdownEvents(q, d, limit) : BreakdownRollups(q, d, limit);
+}
+
+Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
+  return Raw(q) ? DailyEvents(q) : DailyRollups(q);
+}
+
+Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q) {
+  Plan plan;
+  int64_t rolled = 0;
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT rolled_to FROM analytics_rollup_state WHERE site = ?", {q.site}));
+  if (!rows.empty()) rolled = rows.front().Int(0);
+  // Rolled hours inside the range; ranges start and end on whole hours.
+  int64_t from = (q.from_ms + kHourMillis - 1) / kHourMillis * kHourMillis;
+  int64_t rolled_end = std::min(q.to_ms, rolled);
+  if (from >= rolled_end) {
+    plan.tail_from = q.from_ms;
+  } else {
+    int64_t first_day = (from + kDayMillis - 1) / kDayMillis * kDayMillis;
+    int64_t last_day = rolled_end / kDayMillis * kDayMillis;
+    if (first_day < last_day) {
+      plan.days_from = first_day, plan.days_to = last_day;
+      if (from < first_day) plan.hours.emplace_back(from, first_day);
+      if (last_day < rolled_end) plan.hours.emplace_back(last_day, rolled_end);
+    } else {
+      plan.hours.emplace_back(from, rolled_end);
+    }
+    plan.tail_from = rolled_end;
+  }
+  plan.tail_to = q.to_ms;
+  return plan;
+}
+
+Result<std::shared_ptr<const Cells>> Stats::Tail(store::Connection& c, const Query& q, const Plan& plan) {
+  static const auto kEmpty = std::make_shared<const Cells>();
+  if (plan.tail_from >= plan.tail_to) return kEmpty;
+  auto key = std::make_tuple(q.site, plan.tail_from, plan.tail_to);
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    auto it = tails_.find(key);
+    if (it != tails_.end() && now - it->second.at < std::chrono::seconds(1)) return it->second.cells;
+  }
+  STEWARD_ASSIGN_OR_RETURN(Cells cells, Window(c, q.site, plan.tail_from, plan.tail_to, plan.tail_to + kRollDelayMillis));
+  auto shared = std::make_shared<const Cells>(std::move(cells));
+  std::lock_guard<std::mutex> lock(tail_mu_);
+  std::erase_if(tails_, [&](const auto& kv) { return now - kv.second.at >= std::chrono::seconds(1); });
+  if (tails_.size() < 16) tails_[key] = {now, shared};
+  return shared;
+}
+
+namespace {
+
+// The rows of one dimension a plan covers: "(span = day AND start in days) OR (span = hour AND
+// start in one of the hour ranges)", with its parameters after site and dimension.
+struct RowsWhere {
+  std::string sql;
+  std::vector<store::Value> params;
+};
+
+RowsWhere PlanRows(const std::string& site, const std::string& dimension, int64_t days_from, int64_t days_to,
+                   const std::vector<std::pair<int64_t, int64_t>>& hours) {
+  RowsWhere w{"site = ? AND dimension = ? AND ((span = ? AND start >= ? AND start < ?)", {site, dimension, kDayMillis,
+                                                                                           days_from, days_to}};
+  for (const auto& [a, b] : hours) {
+    w.sql += " OR (span = ? AND start >= ? AND start < ?)";
+    w.params.insert(w.params.end(), {kHourMillis, a, b});
+  }
+  w.sql += ")";
+  return w;
+}
+
+VisitorSketch SketchOf(const store::Value& v) {
+  if (const auto* b = std::get_if<store::Blob>(&v)) {
+    if (auto s = VisitorSketch::Parse(b->bytes)) return std::move(*s);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Headline> Stats::AggregateRollups(const Query& q) {
+  Cell total;
+  // Privacy: analytics-rollups and analytics-events, read as aggregates only.
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
+    RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT visitors, visits, pageviews, bounces, duration_ms FROM analytics_rollups "
+                                      "WHERE " + w.sql, w.params, [&](const store::Row& r) {
+                                        total.visitors.Merge(SketchOf(r.at(0)));
+                                        total.visits += r.Int(1), total.pageviews += r.Int(2);
+                                        total.bounces += r.Int(3), total.duration_ms += r.Int(4);
+                                        return true;
+                                      }));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    if (auto it = tail->find({"", ""}); it != tail->end()) total.Merge(it->second);
+    return Ok();
+  }));
+  Headline h;
+  h.visitors = total.visitors.Estimate();
+  h.visits = total.visits;
+  h.pageviews = total.pageviews;
+  if (h.visits > 0) {
+    double visits = static_cast<double>(h.visits);
+    h.views_per_visit = static_cast<double>(h.pageviews) / visits;
+    h.bounce_rate = static_cast<double>(total.bounces) / visits;
+    h.visit_duration_s = static_cast<double>(total.duration_ms) / visits / 1000.0;
+  }
+  return h;
+}
+
+Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimension d, int limit) {
+  std::string dimension(DimensionName(d));
+  std::unordered_map<std::string, Cell> cells;  // counts first; sketches only for the leaders
+  // Privacy: analytics-rollups and analytics-events, read as aggregates only.
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
+    RowsWhere w = PlanRows(q.site, dimension, plan.days_from, plan.days_to, plan.hours);
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT key, sum(count), sum(engaged_ms), sum(engaged_n), sum(scroll_sum), "
+                                      "sum(scroll_n) FROM analytics_rollups WHERE " + w.sql + " GROUP BY key",
+                                      w.params, [&](const store::Row& r) {
+                                        Cell& cell = cells[r.Text(0)];
+                                        cell.count += r.Int(1), cell.engaged_ms += r.Int(2), cell.engaged_n += r.Int(3);
+                                        cell.scroll_sum += r.Int(4), cell.scroll_n += r.Int(5);
+                                        return true;
+                                      }));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    for (auto it = tail->lower_bound({dimension, ""}); it != tail->end() && it->first.first == dimension; ++it) {
+      Cell counts = it->second;
+      counts.visitors = {};
+      cells[it->first.second].Merge(counts);
+    }
+    // The leaders by count; their visitors decide the order.
+    std::vector<std::pair<std::string, int64_t>> order;
+    order.reserve(cells.size());
+    for (const auto& [key, cell] : cells) order.emplace_back(key, cell.count);
+    size_t leaders = std::min(order.size(), static_cast<size_t>(std::max(limit * 3, limit + 20)));
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(leaders), order.end(),
+                      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    order.resize(leaders);
+    if (order.empty()) return Ok();
+    std::string sql = "SELECT key, visitors FROM analytics_rollups WHERE " + w.sql;
+    std::vector<store::Value> params = w.params;
+    if (leaders <= 200) {
+      sql += " AND key IN (";
+      for (size_t i = 0; i < order.size(); ++i) {
+        sql += i ? ", ?" : "?";
+        params.push_back(order[i].first);
+      }
+      sql += ")";
+    }
+    std::unordered_map<std::string, VisitorSketch> sketches;
+    for (const auto& [key, count] : order) sketches[key];
+    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
+      auto it = sketches.find(r.Text(0));
+      if (it != sketches.end()) it->second.Merge(SketchOf(r.at(1)));
+      return true;
+    }));
+    for (auto& [key, sketch] : sketches) {
+      if (auto it = tail->find({dimension, key}); it != tail->end()) sketch.Merge(it->second.visitors);
+      cells[key].visitors = std::move(sketch);
+    }
+    // Only the leaders go on.
+    std::unordered_map<std::string, Cell> kept;
+    for (const auto& [key, count] : order) kept[key] = std::move(cells[key]);
+    cells.swap(kept);
+    return Ok();
+  }));
+  std::vector<BreakdownRow> out;
+  for (const auto& [key, cell] : cells) {
+    BreakdownRow row{key, cell.visitors.Estimate(), cell.count, 0, 0};
+    if (cell.engaged_n > 0) row.mean_seconds = static_cast<double>(cell.engaged_ms) / static_cast<double>(cell.engaged_n) / 1000.0;
+    if (cell.scroll_n > 0) row.mean_scroll = static_cast<double>(cell.scroll_sum) / static_cast<double>(cell.scroll_n);
+    out.push_back(std::move(row));
+  }
+  std::sort(out.begin(), out.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
+    if (a.visitors != b.visitors) return a.visitors > b.visitors;
+    if (a.count != b.count) return a.count > b.count;
+    return a.key < b.key;
+  });
+  if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+  return out;
+}
+
+Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q) {
+  std::map<int64_t, std::pair<VisitorSketch, int64_t>> by_day;
+  auto day_of = [](int64_t ms) { return ms >= 0 ? ms / kDayMillis : (ms - kDayMillis + 1) / kDayMillis; };
+  // Privacy: analytics-rollups and analytics-events, read as aggregates only.
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
+    RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT start, visitors, pageviews FROM analytics_rollups WHERE " + w.sql, w.params,
+                                      [&](const store::Row& r) {
+                                        auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
+                                        sketch.Merge(SketchOf(r.at(1)));
+                                        pageviews += r.Int(2);
+                                        return true;
+                                      }));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    for (auto it = tail->lower_bound({"day", ""}); it != tail->end() && it->first.first == "day"; ++it) {
+      auto& [sketch, pageviews] = by_day[std::stoll(it->first.second)];
+      sketch.Merge(it->second.visitors);
+      pageviews += it->second.count;
+    }
+    return Ok();
+  }));
+  std::vector<DayPoint> out;
+  for (int64_t d = day_of(q.from_ms); d <= day_of(q.to_ms - 1) && out.size() < 400; ++d) {
+    auto it = by_day.find(d);
+    out.push_back(it == by_day.end() ? DayPoint{d, 0, 0} : DayPoint{d, it->second.first.Estimate(), it->second.second});
+  }
   return out;
 }
 

@@ -5,6 +5,11 @@
 //   auto headline = stats.Aggregate({.site = "ons.gov.uk", .from_ms = a, .to_ms = b});
 //   auto pages = stats.Breakdown(query, analytics::Dimension::kPage, 10);
 //
+// Without filters the numbers come from the rollups (rollups.h) and the events not yet rolled:
+// visitors are then a sketch's estimate (exact up to 256, then within about 2%), visits belong to
+// the hour they began, and a breakdown ranks its keys by their count before counting the visitors
+// of the leading ones. With filters, or with Query::raw, they come from the events.
+//
 // Definitions (as Plausible's): a visitor is a distinct visitor hash; a visit is a run of events
 // with no gap over 30 minutes; bounce rate is the share of visits with one pageview and no
 // interactive custom event; visit duration is the time from a visit's first to its last event;
@@ -13,7 +18,10 @@
 // Thread safety: safe for concurrent use (reads only).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +37,9 @@ struct Query {
   int64_t to_ms = 0;    // exclusive
   // Filters: events whose value is exactly this ("" = any).
   std::string page, source, country, device;
+  // Read the events themselves, not the rollups (filtered queries always do).
+  bool raw = false;
+  bool Filtered() const { return !page.empty() || !source.empty() || !country.empty() || !device.empty(); }
 };
 
 struct Headline {
@@ -74,6 +85,8 @@ std::optional<int64_t> ParseDay(std::string_view yyyy_mm_dd);
 std::string DayText(int64_t day);  // "2026-11-22"
 inline constexpr int64_t kDayMillis = 86'400'000;
 
+struct Cell;
+
 class Stats {
  public:
   explicit Stats(store::Store& store) : store_(store) {}
@@ -85,7 +98,32 @@ class Stats {
   Result<std::vector<DayPoint>> Daily(const Query& q);
 
  private:
+  Result<Headline> AggregateEvents(const Query& q);
+  Result<std::vector<BreakdownRow>> BreakdownEvents(const Query& q, Dimension d, int limit);
+  Result<std::vector<DayPoint>> DailyEvents(const Query& q);
+  Result<Headline> AggregateRollups(const Query& q);
+  Result<std::vector<BreakdownRow>> BreakdownRollups(const Query& q, Dimension d, int limit);
+  Result<std::vector<DayPoint>> DailyRollups(const Query& q);
+
+  // What a range reads: whole days, single hours and the events after the rollups.
+  struct Plan {
+    int64_t days_from = 0, days_to = 0;                // day rows with start in [from, to)
+    std::vector<std::pair<int64_t, int64_t>> hours;    // hour rows with start in each [from, to)
+    int64_t tail_from = 0, tail_to = 0;                // events, when tail_from < tail_to
+  };
+  Result<Plan> MakePlan(store::Connection& c, const Query& q);
+  // The events after the rollups, aggregated; kept a second, as a dashboard asks many questions.
+  Result<std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>>> Tail(store::Connection& c,
+                                                                                          const Query& q,
+                                                                                          const Plan& plan);
+
   store::Store& store_;
+  std::mutex tail_mu_;
+  struct CachedTail {
+    std::chrono::steady_clock::time_point at;
+    std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>> cells;
+  };
+  std::map<std::tuple<std::string, int64_t, int64_t>, CachedTail> tails_;
 };
 
 }  // namespace steward::analytics

@@ -8,6 +8,8 @@
 #include "analytics/analytics.h"
 #include "analytics/api_keys.h"
 #include "analytics/query_api.h"
+#include "analytics/rollups.h"
+#include "analytics/sketch.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "store/testing/scratch.h"
@@ -121,6 +123,86 @@ TEST_F(StatsTest, DailySeriesHasEveryDay) {
   EXPECT_EQ(days[2].pageviews, 0);
   EXPECT_EQ(ParseDimension("entry_page"), Dimension::kEntryPage);
   EXPECT_EQ(DimensionName(Dimension::kCampaign), "utm_campaign");
+}
+
+// The same numbers from the rollups (all rolled, or partly with the rest from the events) as from
+// the events themselves.
+TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
+  auto compare = [&](const char* when) {
+    Query rolled = Range(), raw = Range();
+    raw.raw = true;
+    auto a = stats_.Aggregate(rolled).value(), b = stats_.Aggregate(raw).value();
+    EXPECT_EQ(a.visitors, b.visitors) << when;
+    EXPECT_EQ(a.visits, b.visits) << when;
+    EXPECT_EQ(a.pageviews, b.pageviews) << when;
+    EXPECT_DOUBLE_EQ(a.bounce_rate, b.bounce_rate) << when;
+    EXPECT_DOUBLE_EQ(a.visit_duration_s, b.visit_duration_s) << when;
+    for (Dimension d : {Dimension::kPage, Dimension::kEntryPage, Dimension::kExitPage, Dimension::kSource,
+                        Dimension::kCountry, Dimension::kDevice, Dimension::kEvent, Dimension::kEventProperty,
+                        Dimension::kEngagement}) {
+      auto x = stats_.Breakdown(rolled, d).value(), y = stats_.Breakdown(raw, d).value();
+      ASSERT_EQ(x.size(), y.size()) << when << " " << DimensionName(d);
+      for (size_t i = 0; i < x.size(); ++i) {
+        EXPECT_EQ(x[i].key, y[i].key) << when << " " << DimensionName(d);
+        EXPECT_EQ(x[i].visitors, y[i].visitors) << when << " " << DimensionName(d) << " " << x[i].key;
+        EXPECT_EQ(x[i].count, y[i].count) << when << " " << DimensionName(d) << " " << x[i].key;
+        EXPECT_DOUBLE_EQ(x[i].mean_seconds, y[i].mean_seconds) << when;
+        EXPECT_DOUBLE_EQ(x[i].mean_scroll, y[i].mean_scroll) << when;
+      }
+    }
+    auto days = stats_.Daily(rolled).value(), raw_days = stats_.Daily(raw).value();
+    ASSERT_EQ(days.size(), raw_days.size());
+    for (size_t i = 0; i < days.size(); ++i) {
+      EXPECT_EQ(days[i].visitors, raw_days[i].visitors) << when << " day " << i;
+      EXPECT_EQ(days[i].pageviews, raw_days[i].pageviews) << when << " day " << i;
+    }
+  };
+  compare("nothing rolled");
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));  // 2027-01-02T04:00Z
+  Rollups rollups(site_.store(), clock);
+  auto n = rollups.RollDue("ons.gov.uk");
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 18) << "08:00 to 01:00: the hours that ended 90 minutes ago";
+  compare("day one rolled, day two from the events");
+  clock.Advance(std::chrono::hours(48));
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
+  EXPECT_EQ(*rollups.RolledTo("ons.gov.uk"), kT0 + 66 * 3'600'000);
+  compare("all rolled");
+  EXPECT_EQ(*rollups.RollDue("ons.gov.uk"), 0) << "nothing twice";
+  EXPECT_EQ(*rollups.RollDue("elsewhere.uk"), 66) << "each site its own, from its own first event";
+
+  // Retention: rows whose whole period is past the cut-off go.
+  auto purged = site_.store().Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto gone, RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false));
+    EXPECT_GT(gone, 0);
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?", {kT0 - 8 * 3'600'000 + kDay}));
+    EXPECT_EQ(rows.front().Int(0), 0);
+    return Ok();
+  });
+  ASSERT_TRUE(purged.ok()) << purged.error().message;
+}
+
+TEST(VisitorSketchTest, ExactThenWithinTwoPercent) {
+  VisitorSketch a, b;
+  for (int64_t i = 0; i < 200; ++i) a.Add(i);
+  for (int64_t i = 100; i < 250; ++i) b.Add(i);
+  EXPECT_TRUE(a.exact());
+  a.Merge(b);
+  EXPECT_EQ(a.Estimate(), 250) << "exact while small";
+  VisitorSketch big;
+  for (int64_t i = 0; i < 100'000; ++i) big.Add(i * 7919);
+  EXPECT_FALSE(big.exact());
+  EXPECT_NEAR(static_cast<double>(big.Estimate()), 100'000.0, 2'000.0);
+  for (int64_t i = 0; i < 100'000; ++i) big.Add(i * 7919);
+  EXPECT_NEAR(static_cast<double>(big.Estimate()), 100'000.0, 2'000.0) << "the same visitors again add nothing";
+  auto round = VisitorSketch::Parse(big.Serialize());
+  ASSERT_TRUE(round);
+  EXPECT_EQ(round->Estimate(), big.Estimate());
+  auto small = VisitorSketch::Parse(b.Serialize());
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->Estimate(), 150);
+  EXPECT_FALSE(VisitorSketch::Parse("Zjunk"));
+  EXPECT_FALSE(VisitorSketch::Parse("E1234567"));
 }
 
 TEST(ResolvePeriodTest, PeriodsEndToday) {

@@ -20,6 +20,7 @@
 #include "analytics/api_keys.h"
 #include "analytics/query_api.h"
 #include "analytics/report.h"
+#include "analytics/rollups.h"
 #include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
@@ -76,6 +77,7 @@ std::vector<retention::ModuleStorage> AllStorage() {
   all.push_back(staff::Storage());
   all.push_back(consent::Storage());
   all.push_back(analytics::Storage());
+  all.push_back(analytics::RollupStorage());
   return all;
 }
 
@@ -251,6 +253,7 @@ int Serve(const config::Config& config) {
   std::unique_ptr<analytics::Analytics> site_analytics;
   analytics::Stats stats(**store);
   analytics::ApiKeys api_keys(**store, *key, SystemClock::Instance());
+  analytics::Rollups rollups(**store, SystemClock::Instance());
   std::unique_ptr<analytics::QueryApi> query_api;
   std::vector<std::string> analytics_sites;
   if (*analytics_settings) {
@@ -295,7 +298,10 @@ int Serve(const config::Config& config) {
   if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
   bound_port = server.port();
   retention.StartDaily();
-  if (site_analytics) site_analytics->StartHousekeeping();
+  if (site_analytics) {
+    site_analytics->StartHousekeeping();
+    rollups.Start(analytics_sites);
+  }
 
   std::string host = config.server.listen_host.find(':') != std::string::npos ? "[" + config.server.listen_host + "]"
                                                                               : config.server.listen_host;
@@ -320,6 +326,7 @@ int Serve(const config::Config& config) {
   server.Wait();
   retention.Stop();
   if (site_analytics) site_analytics->StopHousekeeping();
+  rollups.Stop();
   // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
   if (Status s = trail.Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
   (*store)->Close();

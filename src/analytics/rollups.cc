@@ -1,0 +1,291 @@
+#include "analytics/rollups.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "analytics/stats.h"
+#include "core/log.h"
+
+namespace steward::analytics {
+namespace {
+
+constexpr int64_t kDayMs = 86'400'000;
+
+// One visit seen in a window: where it began and what it did.
+struct VisitState {
+  int64_t visitor = 0;
+  int64_t first_ts = 0, last_ts = 0;
+  int64_t pageviews = 0, interactions = 0;
+  std::string entry, exit, source;
+};
+
+std::string Known(const std::string& v) { return v.empty() ? "(not known)" : v; }
+
+}  // namespace
+
+void Cell::Merge(const Cell& o) {
+  visitors.Merge(o.visitors);
+  count += o.count;
+  visits += o.visits;
+  pageviews += o.pageviews;
+  bounces += o.bounces;
+  duration_ms += o.duration_ms;
+  engaged_ms += o.engaged_ms;
+  engaged_n += o.engaged_n;
+  scroll_sum += o.scroll_sum;
+  scroll_n += o.scroll_n;
+}
+
+Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
+                     int64_t visits_until_ms) {
+  Cells cells;
+  auto add = [&](const char* dimension, const std::string& key, int64_t visitor) -> Cell& {
+    Cell& cell = cells[{dimension, key}];
+    cell.visitors.Add(visitor);
+    ++cell.count;
+    return cell;
+  };
+  std::unordered_map<int64_t, VisitState> visits;
+  // Privacy: analytics-events, read to aggregate; only counts and sketches leave this function.
+  STEWARD_RETURN_IF_ERROR(c.ForEach(
+      "SELECT ts, name, path, source, referrer, utm_campaign, search, visitor, visit, interactive, engaged_ms, "
+      "scroll_depth, props, country, browser, os, device FROM analytics_events "
+      "WHERE site = ? AND ts >= ? AND ts < ? ORDER BY ts, id",
+      {site, from_ms - kVisitLookbackMillis, std::max(to_ms, visits_until_ms)}, [&](const store::Row& r) {
+        int64_t ts = r.Int(0);
+        std::string name = r.Text(1);
+        int64_t visitor = r.Int(7);
+        bool pageview = name == "pageview";
+        VisitState& v = visits[r.Int(8)];
+        if (v.first_ts == 0) {  // the visit's first event in the window
+          v.first_ts = ts;
+          v.visitor = visitor;
+        }
+        v.last_ts = ts;
+        if (pageview) {
+          if (v.pageviews == 0) {
+            v.entry = r.Text(2);
+            v.source = r.Text(3).empty() ? "Direct / None" : r.Text(3);
+          }
+          v.exit = r.Text(2);
+          ++v.pageviews;
+        } else if (name != "engagement" && r.Int(9) != 0) {
+          ++v.interactions;
+        }
+        if (ts < from_ms || ts >= to_ms) return true;  // outside: only for visits
+        if (pageview) {
+          add("page", r.Text(2), visitor);
+          for (auto [dimension, column, only_present] :
+               {std::tuple{"referrer", 4, true}, {"utm_campaign", 5, true}, {"search", 6, true},
+                {"country", 13, false}, {"browser", 14, false}, {"os", 15, false}, {"device", 16, false}}) {
+            std::string value = r.Text(static_cast<size_t>(column));
+            if (only_present && value.empty()) continue;
+            add(dimension, only_present ? value : Known(value), visitor);
+          }
+          add("day", std::to_string(ts / kDayMs), visitor);
+        } else if (name == "engagement") {
+          Cell& cell = add("engagement", r.Text(2), visitor);
+          if (!std::holds_alternative<std::monostate>(r.at(10))) {
+            cell.engaged_ms += r.Int(10);
+            ++cell.engaged_n;
+          }
+          if (!std::holds_alternative<std::monostate>(r.at(11))) {
+            cell.scroll_sum += r.Int(11);
+            ++cell.scroll_n;
+          }
+        } else {
+          add("event", name, visitor);
+          std::string props = r.Text(12);
+          if (!props.empty()) {
+            auto j = nlohmann::json::parse(props, nullptr, false);
+            if (j.is_object()) {
+              for (const auto& [k, value] : j.items()) {
+                add("event_property", name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : value.dump()),
+                    visitor);
+              }
+            }
+          }
+        }
+        return true;
+      }));
+  for (const auto& [id, v] : visits) {
+    if (v.first_ts < from_ms || v.first_ts >= to_ms || v.pageviews == 0) continue;
+    Cell& headline = cells[{"", ""}];
+    headline.visitors.Add(v.visitor);
+    ++headline.visits;
+    headline.pageviews += v.pageviews;
+    headline.bounces += v.pageviews <= 1 && v.interactions == 0;
+    headline.duration_ms += v.last_ts - v.first_ts;
+    add("entry_page", v.entry, v.visitor);
+    add("exit_page", v.exit, v.visitor);
+    add("source", v.source, v.visitor);
+  }
+  return cells;
+}
+
+std::vector<store::Migration> RollupMigrations() {
+  return {{"analytics-rollups", 1, R"sql(
+    -- Privacy: analytics-rollups. Counts and visitor sketches per site, hour or day, dimension and
+    -- key; a sketch holds hashes of the visitor ids, never the events.
+    CREATE TABLE analytics_rollups (
+      site TEXT NOT NULL,
+      span INTEGER NOT NULL,       -- 3600000 (an hour) or 86400000 (a UTC day)
+      start INTEGER NOT NULL,      -- ms since 1970
+      dimension TEXT NOT NULL,
+      key TEXT NOT NULL,
+      visitors BLOB NOT NULL,
+      count INTEGER NOT NULL DEFAULT 0,
+      visits INTEGER NOT NULL DEFAULT 0,
+      pageviews INTEGER NOT NULL DEFAULT 0,
+      bounces INTEGER NOT NULL DEFAULT 0,
+      duration_ms INTEGER NOT NULL DEFAULT 0,
+      engaged_ms INTEGER NOT NULL DEFAULT 0,
+      engaged_n INTEGER NOT NULL DEFAULT 0,
+      scroll_sum INTEGER NOT NULL DEFAULT 0,
+      scroll_n INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (site, dimension, span, start, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE analytics_rollup_state (site TEXT PRIMARY KEY, rolled_to INTEGER NOT NULL);
+  )sql"}};
+}
+
+retention::ModuleStorage RollupStorage() {
+  return {.module = "analytics-rollups",
+          .personal_tables = {"analytics_rollups"},
+          .other_tables = {"analytics_rollup_state"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                      bool dry_run) -> Result<int64_t> {
+            auto at = ParseRfc3339(cutoff);
+            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
+            int64_t ms = UnixMillis(*at);
+            // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start + span <= ?", {ms}));
+              return rows.front().Int(0);
+            }
+            return c.Exec("DELETE FROM analytics_rollups WHERE start + span <= ?", {ms});
+          },
+          .in_use = [](const processing::Register& reg) {
+            return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
+              return d.module == "analytics" || d.module == "analytics-rollups";
+            });
+          }};
+}
+
+Rollups::~Rollups() { Stop(); }
+
+Result<int64_t> Rollups::RolledTo(const std::string& site) {
+  int64_t rolled = 0;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT rolled_to FROM analytics_rollup_state WHERE site = ?", {site}));
+    if (!rows.empty()) rolled = rows.front().Int(0);
+    return Ok();
+  }));
+  return rolled;
+}
+
+Result<int64_t> Rollups::RollDue(const std::string& site) {
+  STEWARD_ASSIGN_OR_RETURN(int64_t next, RolledTo(site));
+  if (next == 0) {
+    // A new database, or one from before rollups: start at the first event's hour.
+    STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT min(ts) FROM analytics_events WHERE site = ?", {site}));
+      if (!rows.empty() && !std::holds_alternative<std::monostate>(rows.front().at(0))) {
+        next = rows.front().Int(0) / kHourMillis * kHourMillis;
+      }
+      return Ok();
+    }));
+    if (next == 0) return int64_t{0};  // nothing yet
+  }
+  int64_t now = UnixMillis(clock_.Now());
+  int64_t rolled = 0;
+  while (next + kHourMillis + kRollDelayMillis <= now) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    STEWARD_RETURN_IF_ERROR(RollHour(site, next));
+    next += kHourMillis;
+    ++rolled;
+  }
+  return rolled;
+}
+
+Status Rollups::RollHour(const std::string& site, int64_t hour) {
+  Cells cells;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(cells, Window(c, site, hour, hour + kHourMillis, hour + kHourMillis + kRollDelayMillis));
+    return Ok();
+  }));
+  int64_t day = hour / kDayMs * kDayMs;
+  return store_.Write([&](store::Connection& c) -> Status {
+    // The day's rows so far, to merge this hour into.
+    std::map<std::pair<std::string, std::string>, Cell> days;
+    STEWARD_RETURN_IF_ERROR(c.ForEach(
+        "SELECT dimension, key, visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, "
+        "scroll_sum, scroll_n FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?",
+        {site, kDayMs, day}, [&](const store::Row& r) {
+          Cell cell;
+          if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
+            if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+          }
+          cell.count = r.Int(3), cell.visits = r.Int(4), cell.pageviews = r.Int(5), cell.bounces = r.Int(6);
+          cell.duration_ms = r.Int(7), cell.engaged_ms = r.Int(8), cell.engaged_n = r.Int(9);
+          cell.scroll_sum = r.Int(10), cell.scroll_n = r.Int(11);
+          days[{r.Text(0), r.Text(1)}] = std::move(cell);
+          return true;
+        }));
+    STEWARD_ASSIGN_OR_RETURN(auto gone, c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?",
+                                               {site, kHourMillis, hour}));
+    (void)gone;
+    auto write = [&](int64_t span, int64_t start, const std::pair<std::string, std::string>& k, const Cell& cell) {
+      return c.Exec("INSERT OR REPLACE INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
+                    "visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    {site, span, start, k.first, k.second, store::Blob{cell.visitors.Serialize()}, cell.count,
+                     cell.visits, cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms, cell.engaged_n,
+                     cell.scroll_sum, cell.scroll_n});
+    };
+    for (const auto& [k, cell] : cells) {
+      if (k.first == "day") continue;  // the daily series comes from the headline rows
+      STEWARD_ASSIGN_OR_RETURN(auto n, write(kHourMillis, hour, k, cell));
+      Cell& merged = days[k];
+      merged.Merge(cell);
+      STEWARD_ASSIGN_OR_RETURN(auto m, write(kDayMs, day, k, merged));
+      (void)n, (void)m;
+    }
+    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to) VALUES (?, ?) "
+                                            "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to",
+                                            {site, hour + kHourMillis}));
+    (void)n;
+    return Ok();
+  });
+}
+
+void Rollups::Start(std::vector<std::string> sites, std::chrono::milliseconds every) {
+  thread_ = std::thread([this, sites = std::move(sites), every] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      for (const auto& site : sites) {
+        auto n = RollDue(site);
+        if (!n.ok()) log::Error("analytics.rollup_failed", {{"error", n.error().ToString()}});
+        else if (*n > 0) log::Info("analytics.rolled", {{"hours", *n}});
+      }
+      lock.lock();
+      cv_.wait_for(lock, every, [this] { return stopping_; });
+    }
+  });
+}
+
+void Rollups::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace steward::analytics

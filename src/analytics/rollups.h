@@ -1,0 +1,88 @@
+// Rollups: hourly and daily aggregates per site and dimension, so dashboards read a month as 30
+// rows per key instead of scanning every event.
+//
+// Each row holds, for one site, one period (an hour or a UTC day), one dimension ("" for the
+// headline, "page", "source", ...) and one key ("/economy", "Google", ...): a visitor sketch
+// (sketch.h), the dimension's count (pageviews, visits or events), and for the headline the
+// visits, pageviews, bounces and total visit duration, for pages' engagement the engaged time and
+// scroll depth. Visit figures belong to the hour a visit began.
+//
+// Rolling: an hour is rolled once 90 minutes have passed after it ends (visits that began in it
+// have ended by then), in one transaction: its hour rows are written and merged into its day's
+// rows, and the site's rolled_to mark moves on. Rolling catches up from the first event on a new
+// database. Queries read day rows for whole days, hour rows for the rest, and the events after
+// rolled_to directly (Window), so nothing is missing while the rollups lag.
+//
+// Thread safety: safe for concurrent use.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "analytics/sketch.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "retention/retention.h"
+#include "store/store.h"
+
+namespace steward::analytics {
+
+inline constexpr int64_t kHourMillis = 3'600'000;
+// How long after an hour ends it is rolled, and how far before a window events are read to tell
+// where visits began.
+inline constexpr int64_t kRollDelayMillis = 90 * 60'000;
+inline constexpr int64_t kVisitLookbackMillis = 2 * kHourMillis;
+
+struct Cell {
+  VisitorSketch visitors;
+  int64_t count = 0;  // pageviews, visits or events, as the dimension counts
+  int64_t visits = 0, pageviews = 0, bounces = 0, duration_ms = 0;  // headline ("")
+  int64_t engaged_ms = 0, engaged_n = 0, scroll_sum = 0, scroll_n = 0;  // engagement
+  void Merge(const Cell& o);
+};
+// (dimension, key) -> cell. The dimension "day" (key: the day number) exists only in windows, for
+// the daily series of the events not yet rolled.
+using Cells = std::map<std::pair<std::string, std::string>, Cell>;
+
+// Aggregates the events of `site` with from_ms <= ts < to_ms (visits: those that began then, with
+// their events until visits_until_ms).
+Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
+                     int64_t visits_until_ms);
+
+// The rollup tables (module "analytics-rollups"), and their purge for the retention runner.
+std::vector<store::Migration> RollupMigrations();
+retention::ModuleStorage RollupStorage();
+
+class Rollups {
+ public:
+  Rollups(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  ~Rollups();
+
+  // Rolls every hour of `site` that is due, oldest first. Returns how many.
+  Result<int64_t> RollDue(const std::string& site);
+  // Hours before this (ms) are rolled; 0 when none are.
+  Result<int64_t> RolledTo(const std::string& site);
+
+  // RollDue for each site every `every`, on a thread of its own, until Stop (or destruction).
+  void Start(std::vector<std::string> sites, std::chrono::milliseconds every = std::chrono::seconds(30));
+  void Stop();
+
+ private:
+  Status RollHour(const std::string& site, int64_t hour_ms);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace steward::analytics

@@ -1,0 +1,111 @@
+#include "analytics/sketch.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace steward::analytics {
+namespace {
+
+// Visitor ids are already keyed hashes; this spreads any that are not (tests, small ids).
+uint64_t Mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+constexpr char kExactTag = 'E';
+constexpr char kRegistersTag = 'H';
+
+}  // namespace
+
+void VisitorSketch::Add(int64_t visitor) { AddHash(Mix(static_cast<uint64_t>(visitor))); }
+
+void VisitorSketch::AddHash(uint64_t h) {
+  if (registers_.empty()) {
+    auto it = std::lower_bound(exact_.begin(), exact_.end(), h);
+    if (it != exact_.end() && *it == h) return;
+    exact_.insert(it, h);
+    if (exact_.size() > kExactLimit) ToRegisters();
+    return;
+  }
+  size_t index = h >> (64 - kPrecision);
+  uint64_t rest = (h << kPrecision) | (uint64_t{1} << (kPrecision - 1));  // a sentinel bounds the count
+  uint8_t rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+  registers_[index] = std::max(registers_[index], rank);
+}
+
+void VisitorSketch::ToRegisters() {
+  registers_.assign(kRegisters, 0);
+  std::vector<uint64_t> hashes;
+  hashes.swap(exact_);
+  for (uint64_t h : hashes) AddHash(h);
+}
+
+void VisitorSketch::Merge(const VisitorSketch& other) {
+  if (other.registers_.empty()) {
+    if (registers_.empty()) {
+      std::vector<uint64_t> merged;
+      merged.reserve(exact_.size() + other.exact_.size());
+      std::set_union(exact_.begin(), exact_.end(), other.exact_.begin(), other.exact_.end(), std::back_inserter(merged));
+      exact_.swap(merged);
+      if (exact_.size() > kExactLimit) ToRegisters();
+    } else {
+      for (uint64_t h : other.exact_) AddHash(h);
+    }
+    return;
+  }
+  if (registers_.empty()) ToRegisters();
+  for (size_t i = 0; i < kRegisters; ++i) registers_[i] = std::max(registers_[i], other.registers_[i]);
+}
+
+int64_t VisitorSketch::Estimate() const {
+  if (registers_.empty()) return static_cast<int64_t>(exact_.size());
+  // HyperLogLog (Flajolet et al.), with linear counting while registers are still empty.
+  double m = static_cast<double>(kRegisters);
+  double sum = 0;
+  size_t zeros = 0;
+  for (uint8_t r : registers_) {
+    sum += std::ldexp(1.0, -r);
+    zeros += r == 0;
+  }
+  double alpha = 0.7213 / (1.0 + 1.079 / m);
+  double estimate = alpha * m * m / sum;
+  if (estimate <= 2.5 * m && zeros > 0) estimate = m * std::log(m / static_cast<double>(zeros));
+  return static_cast<int64_t>(std::llround(estimate));
+}
+
+std::string VisitorSketch::Serialize() const {
+  if (!registers_.empty()) {
+    std::string out(1 + kRegisters, kRegistersTag);
+    std::memcpy(out.data() + 1, registers_.data(), kRegisters);
+    return out;
+  }
+  std::string out(1 + 8 * exact_.size(), kExactTag);
+  for (size_t i = 0; i < exact_.size(); ++i) {
+    for (int b = 0; b < 8; ++b) out[1 + 8 * i + b] = static_cast<char>((exact_[i] >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
+  VisitorSketch s;
+  if (bytes.empty()) return s;
+  if (bytes[0] == kRegistersTag && bytes.size() == 1 + kRegisters) {
+    s.registers_.assign(bytes.begin() + 1, bytes.end());
+    return s;
+  }
+  if (bytes[0] != kExactTag || (bytes.size() - 1) % 8 != 0 || (bytes.size() - 1) / 8 > kExactLimit) return std::nullopt;
+  s.exact_.resize((bytes.size() - 1) / 8);
+  for (size_t i = 0; i < s.exact_.size(); ++i) {
+    uint64_t v = 0;
+    for (int b = 0; b < 8; ++b) v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[1 + 8 * i + b])) << (8 * b);
+    s.exact_[i] = v;
+  }
+  if (!std::is_sorted(s.exact_.begin(), s.exact_.end())) return std::nullopt;
+  return s;
+}
+
+}  // namespace steward::analytics
