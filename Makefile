@@ -3,12 +3,13 @@
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
+#   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http bench-ingest fuzz clean
+.PHONY: deps build run test bench-http bench-ingest bench-query fuzz clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -34,6 +35,11 @@ bench-http: build
 bench-ingest: build
 	@scripts/install-deps --bench
 	@bench/bench-ingest build/release/src/app/steward
+
+bench-query: build
+	@scripts/install-deps --bench
+	@cmake --build build/release -j$(JOBS) --target steward_query_bench
+	@bench/bench-query build/release/src/app/steward build/release/bench/steward_query_bench
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

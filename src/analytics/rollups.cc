@@ -146,6 +146,8 @@ std::vector<store::Migration> RollupMigrations() {
       scroll_n INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (site, dimension, span, start, key)
     ) WITHOUT ROWID;
+    -- For replacing an hour when it is rolled again, and for retention.
+    CREATE INDEX analytics_rollups_by_period ON analytics_rollups (site, span, start);
     CREATE TABLE analytics_rollup_state (site TEXT PRIMARY KEY, rolled_to INTEGER NOT NULL);
   )sql"}};
 }
@@ -161,10 +163,10 @@ retention::ModuleStorage RollupStorage() {
             int64_t ms = UnixMillis(*at);
             // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
             if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start + span <= ?", {ms}));
+              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
               return rows.front().Int(0);
             }
-            return c.Exec("DELETE FROM analytics_rollups WHERE start + span <= ?", {ms});
+            return c.Exec("DELETE FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
           },
           .in_use = [](const processing::Register& reg) {
             return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
@@ -220,22 +222,23 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
   }));
   int64_t day = hour / kDayMs * kDayMs;
   return store_.Write([&](store::Connection& c) -> Status {
-    // The day's rows so far, to merge this hour into.
-    std::map<std::pair<std::string, std::string>, Cell> days;
-    STEWARD_RETURN_IF_ERROR(c.ForEach(
-        "SELECT dimension, key, visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, "
-        "scroll_sum, scroll_n FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?",
-        {site, kDayMs, day}, [&](const store::Row& r) {
-          Cell cell;
-          if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
-            if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
-          }
-          cell.count = r.Int(3), cell.visits = r.Int(4), cell.pageviews = r.Int(5), cell.bounces = r.Int(6);
-          cell.duration_ms = r.Int(7), cell.engaged_ms = r.Int(8), cell.engaged_n = r.Int(9);
-          cell.scroll_sum = r.Int(10), cell.scroll_n = r.Int(11);
-          days[{r.Text(0), r.Text(1)}] = std::move(cell);
-          return true;
-        }));
+    // The day's row of each key this hour has, to merge the hour into (a point lookup each).
+    auto day_row = [&](const std::pair<std::string, std::string>& k) -> Result<Cell> {
+      Cell cell;
+      STEWARD_RETURN_IF_ERROR(c.ForEach(
+          "SELECT visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n "
+          "FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start = ? AND key = ?",
+          {site, k.first, kDayMs, day, k.second}, [&](const store::Row& r) {
+            if (const auto* b = std::get_if<store::Blob>(&r.at(0))) {
+              if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+            }
+            cell.count = r.Int(1), cell.visits = r.Int(2), cell.pageviews = r.Int(3), cell.bounces = r.Int(4);
+            cell.duration_ms = r.Int(5), cell.engaged_ms = r.Int(6), cell.engaged_n = r.Int(7);
+            cell.scroll_sum = r.Int(8), cell.scroll_n = r.Int(9);
+            return false;
+          }));
+      return cell;
+    };
     STEWARD_ASSIGN_OR_RETURN(auto gone, c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?",
                                                {site, kHourMillis, hour}));
     (void)gone;
@@ -250,7 +253,7 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     for (const auto& [k, cell] : cells) {
       if (k.first == "day") continue;  // the daily series comes from the headline rows
       STEWARD_ASSIGN_OR_RETURN(auto n, write(kHourMillis, hour, k, cell));
-      Cell& merged = days[k];
+      STEWARD_ASSIGN_OR_RETURN(Cell merged, day_row(k));
       merged.Merge(cell);
       STEWARD_ASSIGN_OR_RETURN(auto m, write(kDayMs, day, k, merged));
       (void)n, (void)m;

@@ -1,0 +1,85 @@
+// bench-query's timer: rolls what is due, then times the 30-day dashboard queries against a site's
+// database, each ROUNDS times, and prints each one's median. The reference, timed in the same run,
+// is the raw-event headline query the rollups replace.
+//
+//   steward_query_bench DB SITE [ROUNDS]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analytics/rollups.h"
+#include "analytics/stats.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+using namespace steward;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double MedianMs(int rounds, const std::function<bool()>& run) {
+  std::vector<double> ms;
+  for (int i = 0; i < rounds; ++i) {
+    auto t0 = Steady::now();
+    if (!run()) return -1;
+    ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: steward_query_bench DB SITE [ROUNDS]\n");
+    return 2;
+  }
+  std::string site = argv[2];
+  int rounds = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
+  auto store = store::Store::Open({.path = argv[1], .readers = 2, .check_integrity = false});
+  if (!store.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", argv[1], store.error().message.c_str());
+    return 1;
+  }
+  analytics::Rollups rollups(**store, SystemClock::Instance());
+  auto t0 = Steady::now();
+  auto rolled = rollups.RollDue(site);
+  if (!rolled.ok()) {
+    std::fprintf(stderr, "rolling failed: %s\n", rolled.error().message.c_str());
+    return 1;
+  }
+  std::printf("rolled %lld hours in %.1f s\n", static_cast<long long>(*rolled),
+              std::chrono::duration<double>(Steady::now() - t0).count());
+
+  int64_t today = UnixMillis(SystemClock::Instance().Now()) / analytics::kDayMillis;
+  analytics::Query q{.site = site, .from_ms = (today - 29) * analytics::kDayMillis, .to_ms = (today + 1) * analytics::kDayMillis};
+  analytics::Stats stats(**store);
+  std::vector<double> medians;
+  auto report = [&](const std::string& name, double ms) {
+    std::printf("  %-28s median %8.1f ms\n", name.c_str(), ms);
+    if (ms < 0) std::exit(1);
+    medians.push_back(ms);
+  };
+  std::printf("30-day dashboard queries (%d rounds each):\n", rounds);
+  report("headline", MedianMs(rounds, [&] { return stats.Aggregate(q).ok(); }));
+  report("daily series", MedianMs(rounds, [&] { return stats.Daily(q).ok(); }));
+  for (auto d : {analytics::Dimension::kPage, analytics::Dimension::kEntryPage, analytics::Dimension::kExitPage,
+                 analytics::Dimension::kSource, analytics::Dimension::kReferrer, analytics::Dimension::kCampaign,
+                 analytics::Dimension::kCountry, analytics::Dimension::kDevice, analytics::Dimension::kBrowser,
+                 analytics::Dimension::kOs, analytics::Dimension::kEvent, analytics::Dimension::kEventProperty,
+                 analytics::Dimension::kSearch, analytics::Dimension::kEngagement}) {
+    report("top " + std::string(analytics::DimensionName(d)), MedianMs(rounds, [&] { return stats.Breakdown(q, d).ok(); }));
+  }
+  analytics::Query raw = q;
+  raw.raw = true;
+  double reference = MedianMs(std::min(rounds, 3), [&] { return stats.Aggregate(raw).ok(); });
+  std::printf("reference: the headline from the raw events   median %8.1f ms\n", reference);
+  double worst = *std::max_element(medians.begin(), medians.end());
+  std::printf("slowest dashboard query: %.1f ms (aim: under 50 ms); raw/rollup headline ratio: %.0fx\n", worst,
+              reference / std::max(medians.front(), 0.001));
+  return 0;
+}
