@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <set>
+#include <thread>
 
 #include "config/config.h"
 #include "consent/records.h"
@@ -228,6 +230,57 @@ TEST_F(AnalyticsTest, TheEdgeKeepsCountryBrowserOsAndDeviceOnly) {
   }
   EXPECT_EQ(Count(), 3);
   EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_bot\"} 3"), std::string::npos);
+}
+
+// A full write queue is 503 with Retry-After, and nothing is lost once it drains.
+TEST(AnalyticsQueueTest, AFullQueueIs503AndTheServerGoesOn) {
+  ASSERT_TRUE(crypto::Init().ok());
+  store::testing::ScratchSite site(Migrations(), 2, /*write_queue=*/3);
+  FakeClock clock{SystemTime(std::chrono::seconds(1'798'790'400))};
+  auto reg = Ons();
+  for (auto& p : reg.purposes) {
+    if (p.id == "analytics") {
+      p.basis = processing::LawfulBasis::kLegitimateInterests;
+      p.legitimate_interest = "Knowing which statistics people use";
+    }
+  }
+  consent::CookieGate gate(reg);
+  Salts salts(site.store(), clock, site.key());
+  Analytics analytics(Settings{.domains = {"ons.gov.uk"}}, reg, gate, site.store(), salts, clock, site.key(), nullptr);
+  ASSERT_TRUE(analytics.Housekeep().ok());
+  http::Router router;
+  analytics.AddRoutes(router);
+  http::ServerOptions options;
+  http::Server server(std::move(options), std::move(router));
+  ASSERT_TRUE(server.Start().ok());
+  auto post = [&] {
+    return Fetch(server.port(), "POST", "/api/event", {{"Content-Type", "text/plain"}, {"User-Agent", kUa}}, kPageview);
+  };
+  // Hold the writer, then fill its queue.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ASSERT_TRUE(site.store().Submit([released](store::Connection&) -> Status {
+    released.wait();
+    return Ok();
+  }, nullptr).ok());
+  std::this_thread::sleep_for(50ms);  // the writer has taken the holding job
+  std::vector<std::future<std::optional<RawResponse>>> waiting;
+  for (int i = 0; i < 3; ++i) waiting.push_back(std::async(std::launch::async, post));
+  while (site.store().write_queue_depth() < 3) std::this_thread::sleep_for(5ms);
+  auto busy = post();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(busy->Header("Retry-After"), "1");
+  release.set_value();
+  for (auto& w : waiting) EXPECT_EQ(w.get()->status, 202) << "queued events are answered once committed";
+  EXPECT_EQ(post()->status, 202);
+  int64_t stored = 0;
+  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events"));
+    stored = rows.front().Int(0);
+    return Ok();
+  }).ok());
+  EXPECT_EQ(stored, 4);
 }
 
 TEST_F(AnalyticsTest, WithoutConsentGpcIsAnObjection) {

@@ -14,7 +14,7 @@ namespace steward::store::testing {
 class ScratchSite {
  public:
   // Creates the directory, the key and the store, and applies `migrations`. Checks on failure.
-  explicit ScratchSite(const std::vector<Migration>& migrations, int readers = 2);
+  explicit ScratchSite(const std::vector<Migration>& migrations, int readers = 2, size_t write_queue = 10000);
   ~ScratchSite();
   ScratchSite(const ScratchSite&) = delete;
   ScratchSite& operator=(const ScratchSite&) = delete;
