@@ -81,6 +81,7 @@ constexpr TableSpec kTables[] = {
     {Dimension::kEvent, "Custom events and goals", "Event", "Events"},
     {Dimension::kEventProperty, "Poll results and event properties", "Event and property", "Events"},
     {Dimension::kSearch, "Site searches", "Search term", "Searches"},
+    {Dimension::kSearchNoResults, "Searches with no results", "Search term", "Searches"},
     {Dimension::kEngagement, "Time on page and scroll depth", "Page", "Reports"},
     {Dimension::kDevice, "Devices", "Device", "Pageviews"},
     {Dimension::kBrowser, "Browsers", "Browser", "Pageviews"},

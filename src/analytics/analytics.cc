@@ -221,16 +221,23 @@ Result<Analytics::Visitor> Analytics::Identify(const Request& req, const std::st
   return Visitor{HashToInt(crypto::Hash(material, salt)), false};
 }
 
-int64_t Analytics::VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms, int64_t& visitor_out) {
-  std::lock_guard<std::mutex> lock(visits_mu_);
+template <typename Alternative>
+int64_t Analytics::VisitFor(int64_t visitor, const Alternative& alternative, int64_t now_ms, int64_t& visitor_out) {
   visitor_out = visitor;
+  std::unique_lock<std::mutex> lock(visits_mu_);
   auto it = visits_.find(visitor);
-  if ((it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) && alternative != 0) {
+  if (it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) {
     // A visit that began before midnight continues under yesterday's salt.
-    auto alt = visits_.find(alternative);
-    if (alt != visits_.end() && now_ms - alt->second.last_ms <= kVisitIdleMillis) {
-      it = alt;
-      visitor_out = alternative;
+    lock.unlock();
+    int64_t other = alternative();
+    lock.lock();
+    it = visits_.find(visitor);
+    if (other != 0) {
+      auto alt = visits_.find(other);
+      if (alt != visits_.end() && now_ms - alt->second.last_ms <= kVisitIdleMillis) {
+        it = alt;
+        visitor_out = other;
+      }
     }
   }
   if (it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) {
@@ -301,15 +308,14 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
   for (const auto& site : sites) {
     auto visitor = Identify(req, site, usage_allowed, new_cookie);
     if (!visitor.ok()) return Busy(events_);
-    int64_t alternative = 0;
-    if (!visitor->identified) {
+    auto alternative = [&]() -> int64_t {
+      if (visitor->identified) return 0;
       // Yesterday's hash, to continue a visit that crossed midnight.
       auto salt = salts_.ForDay(salts_.Today() - 1);
-      if (salt.ok()) {
-        std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(ua);
-        alternative = HashToInt(crypto::Hash(material, *salt));
-      }
-    }
+      if (!salt.ok()) return 0;
+      std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(ua);
+      return HashToInt(crypto::Hash(material, *salt));
+    };
     int64_t visitor_id = 0;
     int64_t visit = VisitFor(visitor->hash, alternative, now_ms, visitor_id);
     // The referrer is kept only when it is another site: moving between pages is not a source.
@@ -332,25 +338,66 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
                           .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
                           .secure = req.https});
   }
+  return Enqueue({std::move(rows), respond, std::move(ok)});
+}
+
+std::optional<Response> Analytics::Enqueue(Pending p) {
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    if (pending_.size() >= kMaxPending) return Busy(events_);  // memory stays bounded; the client retries
+    pending_.push_back(std::move(p));
+    if (write_queued_) return std::nullopt;  // the queued write will take it
+    write_queued_ = true;
+    ++writes_in_flight_;
+  }
+  // One write for everything waiting when the writer reaches it. Runs on the writer thread.
+  auto batch = std::make_shared<std::vector<Pending>>();
   Status queued = store_.Submit(
-      [rows = std::move(rows)](store::Connection& c) -> Status {
-        for (const auto& row : rows) {
-          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(kInsertEvent, row));
-          (void)n;
+      [this, batch](store::Connection& c) -> Status {
+        {
+          std::lock_guard<std::mutex> lock(pending_mu_);
+          batch->swap(pending_);
+          write_queued_ = false;  // what arrives from now on needs a write of its own
+        }
+        // Privacy: analytics-events (the write).
+        for (const auto& p : *batch) {
+          for (const auto& row : p.rows) {
+            STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(kInsertEvent, row));
+            (void)n;
+          }
         }
         return Ok();
       },
-      // Runs on the writer thread; touches only what outlives the store (the metrics registry).
-      [events = events_, respond, ok = std::move(ok)](Status committed) mutable {
-        if (!committed.ok()) {
-          respond.Send(Busy(events));
-          return;
+      [this, batch](Status committed) {
+        for (auto& p : *batch) {
+          if (!committed.ok()) {
+            p.respond.Send(Busy(events_));
+            continue;
+          }
+          if (events_) events_->Inc({"accepted"});
+          p.respond.Send(std::move(p.ok));
         }
-        if (events) events->Inc({"accepted"});
-        respond.Send(std::move(ok));
+        std::lock_guard<std::mutex> lock(pending_mu_);
+        --writes_in_flight_;
+        pending_cv_.notify_all();
       });
-  if (!queued.ok()) return Busy(events_);  // a full queue: memory stays bounded, the client retries
-  return std::nullopt;               // answered when the commit is done
+  if (queued.ok()) return std::nullopt;  // answered when the commit is done
+  // The store's queue is full: everything waiting here (this event too) is refused.
+  std::vector<Pending> refused;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    refused.swap(pending_);
+    write_queued_ = false;
+    --writes_in_flight_;
+    pending_cv_.notify_all();
+  }
+  for (auto& r : refused) r.respond.Send(Busy(events_));
+  return std::nullopt;
+}
+
+void Analytics::WaitForWrites() {
+  std::unique_lock<std::mutex> lock(pending_mu_);
+  pending_cv_.wait(lock, [this] { return writes_in_flight_ == 0; });
 }
 
 Status Analytics::Housekeep() {
@@ -363,7 +410,10 @@ Status Analytics::Housekeep() {
   return Ok();
 }
 
-Analytics::~Analytics() { StopHousekeeping(); }
+Analytics::~Analytics() {
+  StopHousekeeping();
+  WaitForWrites();  // the writer's callbacks use this object
+}
 
 void Analytics::StartHousekeeping() {
   housekeeping_ = std::thread([this] {

@@ -106,7 +106,21 @@ class Analytics {
   };
   Result<Visitor> Identify(const http::Request& req, const std::string& site, bool cookie_allowed,
                            std::string& new_cookie);
-  int64_t VisitFor(int64_t visitor, int64_t alternative, int64_t now_ms, int64_t& visitor_out);
+  // The visit of `visitor` at `now_ms`; `alternative()` (yesterday's hash, worked out only when
+  // needed, 0 for none) continues a visit that crossed midnight.
+  template <typename Alternative>
+  int64_t VisitFor(int64_t visitor, const Alternative& alternative, int64_t now_ms, int64_t& visitor_out);
+
+  // Accepted events wait here for the writer: one store write commits all that are waiting, and
+  // its commit answers each of them (group commit within the store's own).
+  struct Pending {
+    std::vector<std::vector<store::Value>> rows;
+    http::Responder respond;
+    http::Response ok;
+  };
+  // Queues `p`; nullopt, or the answer to give now when too much is waiting.
+  std::optional<http::Response> Enqueue(Pending p);
+  void WaitForWrites();
   bool NeedsConsent() const;
   http::Response Dropped(const char* reason);
   // The event checked and queued for the writer (nullopt), or the answer to give now.
@@ -126,6 +140,12 @@ class Analytics {
   metrics::Counter* events_ = nullptr;
   std::mutex visits_mu_;
   std::unordered_map<int64_t, Visit> visits_;
+  static constexpr size_t kMaxPending = 20000;
+  std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
+  std::vector<Pending> pending_;
+  bool write_queued_ = false;  // a store write is queued that will take what is pending
+  int writes_in_flight_ = 0;
   std::mutex housekeeping_mu_;
   std::condition_variable housekeeping_cv_;
   bool stopping_ = false;

@@ -16,7 +16,7 @@ constexpr struct {
     {Dimension::kPage, "pageviews"},    {Dimension::kEntryPage, "visits"}, {Dimension::kSource, "visits"},
     {Dimension::kCampaign, "pageviews"}, {Dimension::kCountry, "pageviews"}, {Dimension::kDevice, "pageviews"},
     {Dimension::kBrowser, "pageviews"}, {Dimension::kOs, "pageviews"},     {Dimension::kEvent, "events"},
-    {Dimension::kSearch, "searches"},
+    {Dimension::kSearch, "searches"},           {Dimension::kSearchNoResults, "searches"},
 };
 
 std::string Fixed(double v, int places) {

@@ -84,6 +84,14 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
             add(dimension, only_present ? value : Known(value), visitor);
           }
           add("day", std::to_string(ts / kDayMs), visitor);
+          std::string search = r.Text(6), props = r.Text(12);
+          if (!search.empty() && !props.empty()) {
+            auto j = nlohmann::json::parse(props, nullptr, false);
+            if (j.is_object() && j.contains("search_results") &&
+                (j["search_results"] == 0 || j["search_results"] == "0")) {
+              add("search_no_results", search, visitor);
+            }
+          }
         } else if (name == "engagement") {
           Cell& cell = add("engagement", r.Text(2), visitor);
           if (!std::holds_alternative<std::monostate>(r.at(10))) {

@@ -53,7 +53,7 @@ struct Headline {
 
 enum class Dimension {
   kPage, kEntryPage, kExitPage, kSource, kReferrer, kCampaign, kBrowser, kOs, kDevice, kCountry,
-  kEvent, kEventProperty, kSearch, kEngagement,
+  kEvent, kEventProperty, kSearch, kSearchNoResults, kEngagement,
 };
 // "page", "entry_page", ...; for CSV names and the query API.
 std::string_view DimensionName(Dimension d);

@@ -36,14 +36,15 @@ class StatsTest : public ::testing::Test {
     Add(kT0, 4, 40, "pageview", "/other-site", "");  // another site: never counted here
   }
   void Add(int64_t ts, int64_t visitor, int64_t visit, const std::string& name, const std::string& path,
-           const std::string& source, int64_t engaged = -1, int64_t scroll = -1, const std::string& props = "") {
+           const std::string& source, int64_t engaged = -1, int64_t scroll = -1, const std::string& props = "",
+           const std::string& search = "") {
     std::string site = visitor == 4 ? "elsewhere.uk" : "ons.gov.uk";
     ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
       auto n = c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit, "
-                      "engaged_ms, scroll_depth, props) VALUES (?, ?, ?, 'ons.gov.uk', ?, ?, ?, ?, ?, ?, ?)",
+                      "engaged_ms, scroll_depth, props, search) VALUES (?, ?, ?, 'ons.gov.uk', ?, ?, ?, ?, ?, ?, ?, ?)",
                       {ts, site, name, path, source, visitor, visit,
                        engaged < 0 ? store::Value() : store::Value(engaged),
-                       scroll < 0 ? store::Value() : store::Value(scroll), props});
+                       scroll < 0 ? store::Value() : store::Value(scroll), props, search});
       if (!n.ok()) return n.error();
       return Ok();
     }).ok());
@@ -180,6 +181,23 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
     return Ok();
   });
   ASSERT_TRUE(purged.ok()) << purged.error().message;
+}
+
+TEST_F(StatsTest, SearchesWithNoResultsWhereThePageSaysSo) {
+  Add(kT0 + kDay + 60'000, 5, 50, "pageview", "/search", "", -1, -1, R"({"search_results":"0"})", "tax rates");
+  Add(kT0 + kDay + 90'000, 5, 50, "pageview", "/search", "", -1, -1, R"({"search_results":"12"})", "census");
+  Add(kT0 + kDay + 95'000, 6, 60, "pageview", "/search", "", -1, -1, R"({"search_results":0})", "tax rates");
+  Add(kT0 + kDay + 99'000, 6, 60, "pageview", "/search", "", -1, -1, "", "unreported");
+  Query raw = Range();
+  raw.raw = true;
+  for (const Query& q : {Range(), raw}) {
+    auto none = stats_.Breakdown(q, Dimension::kSearchNoResults).value();
+    ASSERT_EQ(none.size(), 1u) << q.raw;
+    EXPECT_EQ(none[0].key, "tax rates");
+    EXPECT_EQ(none[0].visitors, 2);
+    EXPECT_EQ(none[0].count, 2);
+    EXPECT_EQ(stats_.Breakdown(q, Dimension::kSearch).value().size(), 3u);
+  }
 }
 
 TEST(VisitorSketchTest, ExactThenWithinTwoPercent) {

@@ -161,7 +161,9 @@
     lastPath = window.location.pathname;
     maxScroll = scrollDepth();
     visibleSince = document.visibilityState === 'visible' ? Date.now() : null;
-    send('pageview');
+    // A search page says how many results it found: <meta name="steward:search-results" content="0">.
+    var results = document.querySelector('meta[name="steward:search-results"]');
+    send('pageview', results ? { search_results: results.getAttribute('content') } : null);
   }
 
   var fileTypes = /\.(pdf|csv|xlsx?|ods|docx?|odt|pptx?|odp|zip|txt|json|xml|epub)$/i;
