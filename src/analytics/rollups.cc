@@ -229,6 +229,7 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     return Ok();
   }));
   int64_t day = hour / kDayMs * kDayMs;
+  // Privacy: analytics-rollups (the write: the hour's rows, merged into its day's).
   return store_.Write([&](store::Connection& c) -> Status {
     // The day's row of each key this hour has, to merge the hour into (a point lookup each).
     auto day_row = [&](const std::pair<std::string, std::string>& k) -> Result<Cell> {
