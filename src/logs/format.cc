@@ -1,0 +1,307 @@
+#include "logs/format.h"
+
+#include <array>
+#include <cctype>
+
+namespace steward::logs {
+namespace {
+
+// The parts of a time read by ParseTime; -1 where the format did not give them.
+struct Tm {
+  int64_t year = -1, month = -1, day = -1, hour = 0, minute = 0, second = 0;
+  int64_t offset_s = 0;
+  bool has_offset = false;
+  int64_t epoch_ms = -1;  // %s
+};
+
+bool Digits(std::string_view s, size_t& i, size_t max, int64_t& out) {
+  size_t start = i;
+  out = 0;
+  while (i < s.size() && i - start < max && s[i] >= '0' && s[i] <= '9') out = out * 10 + (s[i++] - '0');
+  return i > start;
+}
+
+int Month(std::string_view s) {
+  static constexpr std::array<std::string_view, 12> kNames = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                              "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (s.size() < 3) return 0;
+  char lower[3] = {static_cast<char>(std::tolower(static_cast<unsigned char>(s[0]))),
+                   static_cast<char>(std::tolower(static_cast<unsigned char>(s[1]))),
+                   static_cast<char>(std::tolower(static_cast<unsigned char>(s[2])))};
+  for (size_t m = 0; m < kNames.size(); ++m) {
+    if (std::string_view(lower, 3) == kNames[m]) return static_cast<int>(m) + 1;
+  }
+  return 0;
+}
+
+bool ParseOffset(std::string_view s, size_t& i, Tm& tm) {
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+    tm.has_offset = true;
+    return true;
+  }
+  if (i >= s.size() || (s[i] != '+' && s[i] != '-')) return false;
+  int sign = s[i++] == '-' ? -1 : 1;
+  int64_t hh = 0, mm = 0;
+  if (!Digits(s, i, 2, hh)) return false;
+  if (i < s.size() && s[i] == ':') ++i;
+  if (!Digits(s, i, 2, mm)) return false;
+  if (hh > 14 || mm > 59) return false;
+  tm.offset_s = sign * (hh * 3600 + mm * 60);
+  tm.has_offset = true;
+  return true;
+}
+
+// A small strptime: %d %m %b %Y %y %H %M %S %z %s, literals, a space for any run of spaces.
+bool ParseTime(std::string_view s, std::string_view fmt, Tm& tm) {
+  size_t i = 0;
+  for (size_t f = 0; f < fmt.size(); ++f) {
+    if (fmt[f] != '%' || f + 1 == fmt.size()) {
+      if (fmt[f] == ' ') {
+        if (i >= s.size() || s[i] != ' ') return false;
+        while (i < s.size() && s[i] == ' ') ++i;
+      } else if (i >= s.size() || s[i++] != fmt[f]) {
+        return false;
+      }
+      continue;
+    }
+    char d = fmt[++f];
+    int64_t v = 0;
+    switch (d) {
+      case 'd': if (!Digits(s, i, 2, tm.day)) return false; break;
+      case 'm': if (!Digits(s, i, 2, tm.month)) return false; break;
+      case 'Y': if (!Digits(s, i, 4, tm.year)) return false; break;
+      case 'y': if (!Digits(s, i, 2, v)) return false; tm.year = 2000 + v; break;
+      case 'H': if (!Digits(s, i, 2, tm.hour)) return false; break;
+      case 'M': if (!Digits(s, i, 2, tm.minute)) return false; break;
+      case 'S':
+        if (!Digits(s, i, 2, tm.second)) return false;
+        if (i < s.size() && (s[i] == '.' || s[i] == ',') && (f + 1 >= fmt.size() || fmt[f + 1] != s[i])) {
+          ++i;  // fractions of a second
+          while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        }
+        break;
+      case 'b': {
+        int m = Month(s.substr(i));
+        if (m == 0) return false;
+        tm.month = m;
+        i += 3;
+        while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;  // "December"
+        break;
+      }
+      case 'z': if (!ParseOffset(s, i, tm)) return false; break;
+      case 's': {
+        if (!Digits(s, i, 12, v)) return false;
+        int64_t ms = v * 1000;
+        if (i < s.size() && s[i] == '.') {
+          ++i;
+          int64_t frac = 0, scale = 100;
+          while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            frac += (s[i++] - '0') * scale;
+            scale /= 10;
+          }
+          ms += frac;
+        }
+        tm.epoch_ms = ms;
+        tm.has_offset = true;
+        break;
+      }
+      case '%': if (i >= s.size() || s[i++] != '%') return false; break;
+      default: return false;
+    }
+  }
+  return i == s.size();
+}
+
+std::string_view Dash(std::string_view v) { return v == "-" ? std::string_view() : v; }
+
+}  // namespace
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  // Howard Hinnant's days_from_civil.
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::optional<LogFormat> LogFormat::Preset(std::string_view name) {
+  const char* text = nullptr;
+  if (name == "combined") text = R"(%h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
+  else if (name == "vcombined") text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
+  else if (name == "common") text = R"(%h %^[%d:%t %z] "%r" %s %b)";
+  else if (name == "vcommon") text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b)";
+  if (text != nullptr) return Compile(text).value();
+  if (name == "w3c") return Compile("%d %t %^ %m %U %q %^ %^ %h %u %R %s %^ %^ %L", "%Y-%m-%d", "%H:%M:%S").value();
+  return std::nullopt;
+}
+
+Result<LogFormat> LogFormat::Compile(std::string_view log_format, std::string_view date_format,
+                                     std::string_view time_format, std::string_view datetime_format) {
+  LogFormat f;
+  f.text_ = std::string(log_format);
+  f.date_format_ = std::string(date_format);
+  f.time_format_ = std::string(time_format);
+  f.datetime_format_ = std::string(datetime_format);
+  bool has_date = false, has_time = false, has_datetime = false, has_request = false;
+  for (size_t i = 0; i < log_format.size(); ++i) {
+    char c = log_format[i];
+    if (c != '%') {
+      f.steps_.push_back({0, c});
+      continue;
+    }
+    if (i + 1 == log_format.size()) return MakeError(ErrorCode::kInvalidArgument, "log format: a lone % at the end");
+    char spec = log_format[++i];
+    static constexpr std::string_view kKnown = "hvedtxzrmUqHsbRuDTL^~";
+    if (kKnown.find(spec) == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, std::string("log format: unknown specifier %") + spec);
+    }
+    char end = 0;
+    if (i + 1 < log_format.size()) {
+      end = log_format[i + 1];
+      if (end == '%' && spec != '~' && !(i + 2 < log_format.size() && log_format[i + 2] == '~')) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         std::string("log format: %") + spec + " needs a character between it and the next specifier");
+      }
+    }
+    f.steps_.push_back({spec, end});
+    has_date |= spec == 'd';
+    has_time |= spec == 't';
+    has_datetime |= spec == 'x';
+    has_request |= spec == 'r' || spec == 'U';
+  }
+  if (!has_datetime && !(has_date && has_time)) {
+    return MakeError(ErrorCode::kInvalidArgument, "log format: needs the time of each request (%x, or %d and %t)");
+  }
+  if (!has_request) return MakeError(ErrorCode::kInvalidArgument, "log format: needs the request (%r or %U)");
+  return f;
+}
+
+std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
+  out = LogRecord{};
+  std::string_view date, time, datetime, zone;
+  size_t p = 0;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) return "empty line";
+  for (const Step& step : steps_) {
+    if (step.spec == 0) {
+      if (p >= line.size() || line[p] != step.literal) return "does not match the format";
+      ++p;
+      continue;
+    }
+    if (step.spec == '~') {
+      while (p < line.size() && line[p] == ' ') ++p;
+      continue;
+    }
+    size_t end = p;
+    if (step.literal == 0) {
+      end = line.size();
+    } else if (step.literal == '"') {
+      while (end < line.size() && line[end] != '"') end += line[end] == '\\' && end + 1 < line.size() ? 2 : 1;
+      if (end >= line.size()) return "no closing quote";
+    } else {
+      end = line.find(step.literal, p);
+      if (end == std::string_view::npos) return "does not match the format";
+    }
+    std::string_view field = line.substr(p, end - p);
+    p = end;
+    switch (step.spec) {
+      case 'h':
+        if (field.empty() || field == "-") return "no client address";
+        out.host = field;
+        break;
+      case 'v': out.vhost = Dash(field); break;
+      case 'e': out.user = Dash(field); break;
+      case 'd': date = field; break;
+      case 't': time = field; break;
+      case 'x': datetime = field; break;
+      case 'z': zone = field; break;
+      case 'r': {
+        size_t a = field.find(' ');
+        if (a == std::string_view::npos || a == 0) return "bad request line";
+        size_t b = field.rfind(' ');
+        out.method = field.substr(0, a);
+        std::string_view url = b > a ? field.substr(a + 1, b - a - 1) : field.substr(a + 1);
+        out.protocol = b > a ? field.substr(b + 1) : std::string_view();
+        size_t q = url.find('?');
+        out.path = url.substr(0, q);
+        if (q != std::string_view::npos) out.query = url.substr(q + 1);
+        if (out.path.empty()) return "bad request line";
+        break;
+      }
+      case 'm': out.method = field; break;
+      case 'U': {
+        size_t q = field.find('?');
+        out.path = field.substr(0, q);
+        if (q != std::string_view::npos) out.query = field.substr(q + 1);
+        if (out.path.empty()) return "bad request line";
+        break;
+      }
+      case 'q': if (out.query.empty()) out.query = Dash(field); break;
+      case 'H': out.protocol = Dash(field); break;
+      case 's': {
+        if (field.size() != 3 || !std::isdigit(static_cast<unsigned char>(field[0])) ||
+            !std::isdigit(static_cast<unsigned char>(field[1])) || !std::isdigit(static_cast<unsigned char>(field[2]))) {
+          return "bad status";
+        }
+        out.status = (field[0] - '0') * 100 + (field[1] - '0') * 10 + (field[2] - '0');
+        if (out.status < 100 || out.status > 599) return "bad status";
+        break;
+      }
+      case 'b': {
+        if (field == "-" || field.empty()) break;
+        size_t i = 0;
+        int64_t v = 0;
+        if (!Digits(field, i, 18, v) || i != field.size()) return "bad size";
+        out.bytes = v;
+        break;
+      }
+      case 'R': out.referrer = Dash(field); break;
+      case 'u': out.user_agent = Dash(field); break;
+      case 'D': case 'L': case 'T': {
+        size_t i = 0;
+        int64_t whole = 0;
+        if (field == "-" || !Digits(field, i, 18, whole)) break;
+        int64_t us = step.spec == 'D' ? whole : step.spec == 'L' ? whole * 1000 : whole * 1'000'000;
+        if (step.spec == 'T' && i < field.size() && field[i] == '.') {
+          int64_t scale = 100'000;
+          for (++i; i < field.size() && std::isdigit(static_cast<unsigned char>(field[i])) && scale > 0; ++i, scale /= 10) {
+            us += (field[i] - '0') * scale;
+          }
+        }
+        out.duration_us = us;
+        break;
+      }
+      default: break;  // %^
+    }
+  }
+  if (out.path.empty()) return "bad request line";
+  Tm tm;
+  if (!datetime.empty()) {
+    if (!ParseTime(datetime, datetime_format_, tm)) return "bad date";
+  } else {
+    if (!ParseTime(date, date_format_, tm)) return "bad date";
+    if (!ParseTime(time, time_format_, tm)) return "bad time";
+  }
+  if (!zone.empty()) {
+    size_t i = 0;
+    if (!ParseOffset(zone, i, tm) || i != zone.size()) return "bad time zone";
+  }
+  if (tm.epoch_ms >= 0) {
+    out.time_ms = tm.epoch_ms;
+    out.local_day = tm.epoch_ms / 86'400'000;
+    return "";
+  }
+  if (tm.year < 1970 || tm.month < 1 || tm.month > 12 || tm.day < 1 || tm.day > 31 || tm.hour > 23 || tm.minute > 59 ||
+      tm.second > 60) {
+    return "bad date";
+  }
+  out.local_day = DaysFromCivil(tm.year, static_cast<unsigned>(tm.month), static_cast<unsigned>(tm.day));
+  int64_t local_s = out.local_day * 86400 + tm.hour * 3600 + tm.minute * 60 + tm.second;
+  out.time_ms = (local_s - tm.offset_s) * 1000;
+  return "";
+}
+
+}  // namespace steward::logs
