@@ -1,0 +1,192 @@
+#include "logs/import.h"
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include "logs/stats.h"
+
+namespace steward::logs {
+namespace {
+
+constexpr size_t kChunk = 8 << 20;         // bytes read at a time
+constexpr int64_t kSaveEvery = 1'000'000;  // lines between commits
+constexpr size_t kSamples = 3;
+
+// One slice of a chunk's lines, parsed on its own thread.
+struct Slice {
+  LogAggregator agg;
+  std::map<std::string, SkipReason> reasons;
+  int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+  explicit Slice(const std::string& key) : agg(key) {}
+};
+
+void ParseSlice(std::string_view text, const LogFormat& format, Slice& s) {
+  LogRecord r;
+  size_t p = 0;
+  while (p < text.size()) {
+    size_t end = text.find('\n', p);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(p, end - p);
+    p = end + 1;
+    if (line.empty() || line.front() == '#') continue;  // blank lines, W3C directives
+    ++s.lines;
+    std::string_view why = format.Parse(line, r);
+    if (!why.empty()) {
+      ++s.skipped;
+      SkipReason& reason = s.reasons[std::string(why)];
+      ++reason.count;
+      // Privacy: access-logs. Samples go to the operator's terminal only, never to logs.
+      if (reason.samples.size() < kSamples) reason.samples.emplace_back(line.substr(0, 200));
+      continue;
+    }
+    ++s.imported;
+    s.first_ms = std::min(s.first_ms, r.time_ms);
+    s.last_ms = std::max(s.last_ms, r.time_ms);
+    s.agg.Add(r);
+  }
+}
+
+}  // namespace
+
+Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock) : store_(store), clock_(clock) {
+  auto v = key.DeriveKey("logvisit");
+  visitor_key_.assign(reinterpret_cast<const char*>(v.data()), v.size());
+  auto f = key.DeriveKey("logfiles");
+  file_key_.assign(reinterpret_cast<const char*>(f.data()), f.size());
+}
+
+Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFormat& format, const Progress& progress) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
+  in.seekg(0, std::ios::end);
+  int64_t size = static_cast<int64_t>(in.tellg());
+  in.seekg(0);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  in.clear();
+  // A file is known by its first line (up to 4 KiB), which holds a time and a client: a log that
+  // grew is the same file; a rotated one is new.
+  head = head.substr(0, head.find('\n'));
+  std::string fingerprint = crypto::Hash(head, file_key_);
+  int64_t start = 0;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT offset FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
+    if (!rows.empty()) start = std::min(rows.front().Int(0), size);
+    return Ok();
+  }));
+  in.seekg(start);
+  auto summary = Run(in, start, size, fingerprint, path, format, progress);
+  if (summary.ok()) summary->bytes_already = start;
+  return summary;
+}
+
+Result<ImportSummary> Importer::ImportStream(std::istream& in, const LogFormat& format, const Progress& progress) {
+  return Run(in, 0, 0, "", "-", format, progress);
+}
+
+Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t total, const std::string& fingerprint,
+                                    const std::string& name, const LogFormat& format, const Progress& progress) {
+  ImportSummary summary;
+  unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  std::vector<Slice> pending;  // parsed since the last commit
+  int64_t offset = start;      // the end of the last whole line parsed
+  int64_t since_save = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+  std::string buffer, carry;
+
+  auto save = [&]() -> Status {
+    LogAggregator all(visitor_key_);
+    for (const auto& s : pending) all.Merge(s.agg);
+    int64_t lines = 0, imported = 0, skipped = 0, lo = INT64_MAX, hi = INT64_MIN;
+    for (const auto& s : pending) {
+      lines += s.lines, imported += s.imported, skipped += s.skipped;
+      lo = std::min(lo, s.first_ms), hi = std::max(hi, s.last_ms);
+    }
+    std::string now = FormatRfc3339(clock_.Now());
+    STEWARD_RETURN_IF_ERROR(SaveStats(store_, all, [&](store::Connection& c) -> Status {
+      if (!fingerprint.empty()) {
+        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
+                                                "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
+                                                "offset = excluded.offset, updated_at = excluded.updated_at",
+                                                {store::Blob{fingerprint}, name, offset, now}));
+        (void)n;
+      }
+      if (lines > 0) {
+        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
+                                                "VALUES (?, ?, ?, ?, ?, ?)",
+                                                {now, lines, imported, skipped,
+                                                 lo == INT64_MAX ? store::Value() : store::Value(lo),
+                                                 hi == INT64_MIN ? store::Value() : store::Value(hi)}));
+        (void)n;
+      }
+      return Ok();
+    }));
+    pending.clear();
+    since_save = 0;
+    return Ok();
+  };
+
+  while (true) {
+    buffer.resize(kChunk);
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.resize(static_cast<size_t>(in.gcount()));
+    bool last = buffer.empty() || !in;
+    summary.bytes_read += static_cast<int64_t>(buffer.size());
+    std::string text = std::move(carry);
+    text += buffer;
+    carry.clear();
+    size_t whole = text.size();
+    if (!last) {
+      size_t nl = text.rfind('\n');
+      whole = nl == std::string::npos ? 0 : nl + 1;
+      carry = text.substr(whole);
+    } else if (!text.empty() && text.back() != '\n' && !fingerprint.empty()) {
+      // A file's unfinished last line waits for the rest to be written (next import).
+      size_t nl = text.rfind('\n');
+      whole = nl == std::string::npos ? 0 : nl + 1;
+    }
+    std::string_view view(text.data(), whole);
+    // Slices at line ends, one thread each.
+    std::vector<std::string_view> parts;
+    size_t from = 0;
+    for (unsigned t = 0; t < threads && from < view.size(); ++t) {
+      size_t to = t + 1 == threads ? view.size() : std::min(view.size(), from + view.size() / threads);
+      if (to < view.size()) {
+        size_t nl = view.find('\n', to);
+        to = nl == std::string_view::npos ? view.size() : nl + 1;
+      }
+      parts.push_back(view.substr(from, to - from));
+      from = to;
+    }
+    size_t base = pending.size();
+    for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_);
+    std::vector<std::thread> workers;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      workers.emplace_back([&, i] { ParseSlice(parts[i], format, pending[base + i]); });
+    }
+    if (!parts.empty()) ParseSlice(parts[0], format, pending[base]);
+    for (auto& w : workers) w.join();
+    for (size_t i = base; i < pending.size(); ++i) {
+      const Slice& s = pending[i];
+      summary.lines += s.lines, summary.imported += s.imported, summary.skipped += s.skipped;
+      since_save += s.lines;
+      first_ms = std::min(first_ms, s.first_ms), last_ms = std::max(last_ms, s.last_ms);
+      for (const auto& [why, reason] : s.reasons) {
+        SkipReason& all = summary.reasons[why];
+        all.count += reason.count;
+        for (const auto& sample : reason.samples) {
+          if (all.samples.size() < kSamples) all.samples.push_back(sample);
+        }
+      }
+    }
+    offset += static_cast<int64_t>(whole);
+    if (since_save >= kSaveEvery) STEWARD_RETURN_IF_ERROR(save());
+    if (progress) progress(offset, total, summary.lines);
+    if (last) break;
+  }
+  STEWARD_RETURN_IF_ERROR(save());
+  return summary;
+}
+
+}  // namespace steward::logs

@@ -1,0 +1,61 @@
+// Importing access logs: files or a stream, read in large chunks, each chunk's lines parsed on
+// every core, the statistics merged into the store with how far each file was read, so importing
+// a file again (or after it grew) counts only what is new.
+//
+//   logs::Importer importer(store, secret_key, clock);
+//   auto summary = importer.ImportFile("/var/log/nginx/access.log", *format, on_progress);
+//   summary->lines, summary->imported, summary->skipped, summary->reasons["bad status"]
+//
+// Thread safety: one import at a time per Importer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "crypto/crypto.h"
+#include "logs/format.h"
+#include "store/store.h"
+
+namespace steward::logs {
+
+struct SkipReason {
+  int64_t count = 0;
+  std::vector<std::string> samples;  // the first few lines skipped for it, cut to 200 characters
+};
+
+struct ImportSummary {
+  int64_t lines = 0, imported = 0, skipped = 0;
+  int64_t bytes_read = 0;
+  int64_t bytes_already = 0;  // skipped because an earlier import read them
+  std::map<std::string, SkipReason> reasons;
+};
+
+// Bytes done, bytes in all (0 when unknown: a stream), lines so far.
+using Progress = std::function<void(int64_t done, int64_t total, int64_t lines)>;
+
+class Importer {
+ public:
+  Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock);
+
+  // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
+  // never errors.
+  Result<ImportSummary> ImportFile(const std::string& path, const LogFormat& format, const Progress& progress = {});
+  // A stream has no fingerprint: every line in it is counted.
+  Result<ImportSummary> ImportStream(std::istream& in, const LogFormat& format, const Progress& progress = {});
+
+ private:
+  Result<ImportSummary> Run(std::istream& in, int64_t start, int64_t total, const std::string& fingerprint,
+                            const std::string& name, const LogFormat& format, const Progress& progress);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::string visitor_key_, file_key_;
+};
+
+}  // namespace steward::logs

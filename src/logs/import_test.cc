@@ -1,0 +1,144 @@
+// Importing a log file into statistics: counts by hand, skipped lines with reasons, and a file
+// imported twice (or grown) counted once.
+#include "logs/import.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "logs/stats.h"
+#include "store/testing/scratch.h"
+
+namespace steward::logs {
+namespace {
+
+constexpr const char* kFirefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+std::string Line(const std::string& ip, const std::string& when, const std::string& request, int status, int bytes,
+                 const std::string& referrer = "-", const std::string& ua = kFirefox) {
+  return ip + " - - [" + when + "] \"" + request + "\" " + std::to_string(status) + " " + std::to_string(bytes) + " \"" +
+         referrer + "\" \"" + ua + "\"\n";
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::Init().ok()); }
+  std::string Write(const std::string& text, bool append = false) {
+    std::string path = (site_.dir() / "access.log").string();
+    std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
+    out << text;
+    return path;
+  }
+  LogReport ReportAll() {
+    auto r = Report(site_.store(), 0, 4'102'444'800'000);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : LogReport{};
+  }
+
+  store::testing::ScratchSite site_{Migrations()};
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  LogFormat combined_ = *LogFormat::Preset("combined");
+};
+
+TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
+  std::string log =
+      Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /index.html HTTP/1.1", 200, 512, "https://www.google.com/search") +
+      Line("203.0.113.5", "01/Dec/2026:10:00:01 +0000", "GET /style.css HTTP/1.1", 200, 100) +
+      Line("198.51.100.7", "01/Dec/2026:11:00:00 +0100", "GET /missing?x=1 HTTP/1.1", 404, 0, "-", "curl/7.88.1") +
+      "garbage line here\n" +
+      Line("2001:db8::1", "02/Dec/2026:00:00:00 +0000", "POST /login HTTP/1.1", 302, 0, "-",
+           "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)") +
+      Line("203.0.113.5", "02/Dec/2026:09:00:00 +0000", "GET /index.html?utm=x HTTP/1.1", 200, 512) +
+      "1.2.3.4 - - [02/Dec/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 2000 1 \"-\" \"x\"\n";
+  Importer importer(site_.store(), site_.key(), clock_);
+  auto s = importer.ImportFile(Write(log), combined_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->lines, 7);
+  EXPECT_EQ(s->imported, 5);
+  EXPECT_EQ(s->skipped, 2);
+  ASSERT_EQ(s->reasons.size(), 2u);
+  EXPECT_EQ(s->reasons["does not match the format"].count, 1);
+  EXPECT_EQ(s->reasons["does not match the format"].samples.at(0), "garbage line here");
+  EXPECT_EQ(s->reasons["bad status"].count, 1);
+
+  LogReport r = ReportAll();
+  EXPECT_EQ(r.total_requests, 7);
+  EXPECT_EQ(r.valid_requests, 5);
+  EXPECT_EQ(r.failed_requests, 2);
+  EXPECT_EQ(r.unique_visitors, 3) << "203.0.113.5 on each day and the crawler; the 404 is no visitor";
+  EXPECT_EQ(r.bandwidth, 1124);
+  EXPECT_EQ(r.start_date, "2026-12-01");
+  EXPECT_EQ(r.end_date, "2026-12-02");
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].key, "/index.html") << "without its query string";
+  EXPECT_EQ(r.requests[0].hits, 2);
+  EXPECT_EQ(r.requests[0].visitors, 2);
+  ASSERT_EQ(r.static_requests.size(), 1u);
+  EXPECT_EQ(r.static_requests[0].key, "/style.css");
+  ASSERT_EQ(r.not_found.size(), 1u);
+  EXPECT_EQ(r.not_found[0].key, "/missing");
+  EXPECT_EQ(r.not_found[0].visitors, 0);
+  ASSERT_EQ(r.referring_sites.size(), 1u);
+  EXPECT_EQ(r.referring_sites[0].key, "google.com");
+  ASSERT_EQ(r.status_codes.size(), 3u);
+  EXPECT_EQ(r.status_codes[0].key, "200");
+  EXPECT_EQ(r.status_codes[0].hits, 3);
+  ASSERT_EQ(r.visitors.size(), 2u);
+  EXPECT_EQ(r.visitors[0].key, "2026-12-01");
+  EXPECT_EQ(r.visitors[0].hits, 3);
+
+  // No IP address and no user agent anywhere in the database.
+  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
+    for (const char* table : {"logs_rollups", "logs_files", "logs_imports"}) {
+      STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT * FROM ") + table, {}, [&](const store::Row& row) {
+        for (size_t i = 0; i < row.size(); ++i) {
+          std::string v = row.Text(i);
+          if (const auto* b = std::get_if<store::Blob>(&row.at(i))) v = b->bytes;
+          EXPECT_EQ(v.find("203.0.113"), std::string::npos) << table;
+          EXPECT_EQ(v.find("2001:db8"), std::string::npos) << table;
+          EXPECT_EQ(v.find("Firefox"), std::string::npos) << table;
+        }
+        return true;
+      }));
+    }
+    return Ok();
+  }).ok());
+}
+
+TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {
+  std::string first = Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /a HTTP/1.1", 200, 1) +
+                      Line("203.0.113.6", "01/Dec/2026:10:00:01 +0000", "GET /b HTTP/1.1", 200, 1);
+  Importer importer(site_.store(), site_.key(), clock_);
+  std::string path = Write(first);
+  ASSERT_EQ(importer.ImportFile(path, combined_)->imported, 2);
+  auto again = importer.ImportFile(path, combined_);
+  EXPECT_EQ(again->imported, 0);
+  EXPECT_EQ(again->bytes_already, static_cast<int64_t>(first.size()));
+  EXPECT_EQ(ReportAll().valid_requests, 2);
+  // The server writes more, the last line not finished yet.
+  std::string more = Line("203.0.113.7", "01/Dec/2026:10:00:02 +0000", "GET /c HTTP/1.1", 200, 1);
+  Write(more + more.substr(0, 20), /*append=*/true);
+  EXPECT_EQ(importer.ImportFile(path, combined_)->imported, 1) << "the unfinished line waits";
+  Write(more.substr(20), /*append=*/true);
+  EXPECT_EQ(importer.ImportFile(path, combined_)->imported, 1);
+  LogReport r = ReportAll();
+  EXPECT_EQ(r.valid_requests, 4);
+  EXPECT_EQ(r.unique_visitors, 3);
+  // A stream (standard input) has no fingerprint: what it holds is counted.
+  std::istringstream in(first);
+  EXPECT_EQ(importer.ImportStream(in, combined_)->imported, 2);
+  EXPECT_EQ(ReportAll().valid_requests, 6);
+  EXPECT_FALSE(importer.ImportFile((site_.dir() / "nope.log").string(), combined_).ok());
+}
+
+TEST(IsStaticTest, ByExtension) {
+  EXPECT_TRUE(IsStatic("/a/b.css"));
+  EXPECT_TRUE(IsStatic("/IMG.PNG"));
+  EXPECT_FALSE(IsStatic("/economy"));
+  EXPECT_FALSE(IsStatic("/v1.2/page"));
+  EXPECT_FALSE(IsStatic("/report.html"));
+}
+
+}  // namespace
+}  // namespace steward::logs

@@ -1,0 +1,245 @@
+#include "logs/stats.h"
+
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/strings.h"
+#include "analytics/stats.h"
+#include "crypto/crypto.h"
+
+namespace steward::logs {
+namespace {
+
+constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kDayMs = 86'400'000;
+
+// The referring site: the host of the referrer, without "www.".
+std::string ReferringSite(std::string_view referrer) {
+  size_t scheme = referrer.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view rest = referrer.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  rest = rest.substr(0, rest.find(':'));
+  std::string host = ToLower(rest);
+  if (host.starts_with("www.")) host = host.substr(4);
+  return host;
+}
+
+int64_t VisitorHash(const std::string& key, const LogRecord& r) {
+  // Privacy: access-logs. The address and user agent live only in this keyed hash.
+  std::string material;
+  material.reserve(r.host.size() + r.user_agent.size() + 24);
+  material.append(r.host).append(1, '\0').append(std::to_string(r.local_day)).append(1, '\0').append(r.user_agent);
+  std::string h = crypto::Hash(material, key);
+  int64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(h[i]);
+  return v;
+}
+
+}  // namespace
+
+void LogCell::Merge(const LogCell& o) {
+  hits += o.hits;
+  bytes += o.bytes;
+  visitors.Merge(o.visitors);
+}
+
+bool IsStatic(std::string_view path) {
+  // GoAccess's default static-file extensions.
+  static constexpr std::array<std::string_view, 40> kExtensions = {
+      ".css",  ".js",   ".jpg",  ".jpeg", ".png", ".gif",  ".ico", ".svg",  ".bmp",  ".webp",
+      ".tif",  ".tiff", ".ttf",  ".otf",  ".woff", ".woff2", ".eot", ".pdf", ".txt",  ".csv",
+      ".zip",  ".gz",   ".tar",  ".tgz",  ".rar", ".7z",   ".mp3", ".mp4",  ".ogg",  ".avi",
+      ".mpeg", ".mpg",  ".flv",  ".swf",  ".doc", ".docx", ".xls", ".xlsx", ".ppt",  ".pptx"};
+  size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return false;
+  std::string ext = ToLower(path.substr(dot));
+  return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
+}
+
+void LogAggregator::Add(const LogRecord& r) {
+  ++records_;
+  int64_t hour = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kHourMs + 1) / kHourMs * kHourMs;
+  bool counts_visitor = r.status < 400 || r.status >= 500;
+  int64_t visitor = counts_visitor ? VisitorHash(key_, r) : 0;
+  auto add = [&](const char* dimension, std::string key) {
+    LogCell& cell = cells_[{hour, dimension, std::move(key)}];
+    ++cell.hits;
+    cell.bytes += r.bytes;
+    if (counts_visitor) cell.visitors.Add(visitor);
+  };
+  add("", "");
+  add("status", std::to_string(r.status));
+  std::string path(r.path.substr(0, 1000));
+  if (r.status == 404) add("not_found", path);
+  else if (IsStatic(r.path)) add("static", path);
+  else add("request", path);
+  if (!r.referrer.empty()) {
+    std::string site = ReferringSite(r.referrer);
+    if (!site.empty()) add("referrer", site);
+  }
+}
+
+void LogAggregator::Merge(const LogAggregator& other) {
+  for (const auto& [k, cell] : other.cells_) cells_[k].Merge(cell);
+  records_ += other.records_;
+}
+
+std::vector<store::Migration> Migrations() {
+  return {{"logs", 1, R"sql(
+    -- Privacy: access-logs. Statistics from the web server's logs: hits, bytes and visitor sketches
+    -- (of keyed hashes of address, day and user agent) per hour or day, dimension and key.
+    CREATE TABLE logs_rollups (
+      span INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      dimension TEXT NOT NULL,
+      key TEXT NOT NULL,
+      hits INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      visitors BLOB NOT NULL,
+      PRIMARY KEY (dimension, span, start, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX logs_rollups_by_period ON logs_rollups (span, start);
+    -- Each imported file, by a keyed hash of its first line, and how far it has been read.
+    CREATE TABLE logs_files (
+      fingerprint BLOB PRIMARY KEY,
+      name TEXT NOT NULL,
+      offset INTEGER NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    -- Each import run: counts only.
+    CREATE TABLE logs_imports (
+      id INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      lines INTEGER NOT NULL,
+      imported INTEGER NOT NULL,
+      skipped INTEGER NOT NULL,
+      first_ms INTEGER,
+      last_ms INTEGER
+    );
+  )sql"}};
+}
+
+retention::ModuleStorage Storage() {
+  return {.module = "logs",
+          .personal_tables = {"logs_rollups"},
+          .other_tables = {"logs_files", "logs_imports"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                      bool dry_run) -> Result<int64_t> {
+            auto at = ParseRfc3339(cutoff);
+            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
+            int64_t ms = UnixMillis(*at);
+            // Privacy: access-logs, statistics whose whole period is past the retention.
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+              return rows.front().Int(0);
+            }
+            STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
+            (void)imports;
+            return c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
+          },
+          .in_use = [](const processing::Register& reg) {
+            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                               [](const processing::Dataset& d) { return d.module == "logs"; });
+          }};
+}
+
+Status SaveStats(store::Store& store, const LogAggregator& agg, const std::function<Status(store::Connection&)>& also) {
+  // Privacy: access-logs (the write: statistics only).
+  return store.Write([&](store::Connection& c) -> Status {
+    if (also) STEWARD_RETURN_IF_ERROR(also(c));
+    auto merge_into = [&](int64_t span, int64_t start, const std::string& dimension, const std::string& key,
+                          const LogCell& cell) -> Status {
+      LogCell merged = cell;
+      STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE dimension = ? AND span = ? "
+                                        "AND start = ? AND key = ?",
+                                        {dimension, span, start, key}, [&](const store::Row& r) {
+                                          merged.hits += r.Int(0);
+                                          merged.bytes += r.Int(1);
+                                          if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
+                                            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) merged.visitors.Merge(*s);
+                                          }
+                                          return false;
+                                        }));
+      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR REPLACE INTO logs_rollups (span, start, dimension, key, hits, "
+                                              "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                              {span, start, dimension, key, merged.hits, merged.bytes,
+                                               store::Blob{merged.visitors.Serialize()}}));
+      (void)n;
+      return Ok();
+    };
+    // Days first from the hours, so each day row is read and written once.
+    std::map<std::tuple<int64_t, std::string, std::string>, LogCell> days;
+    for (const auto& [k, cell] : agg.cells()) {
+      const auto& [hour, dimension, key] = k;
+      STEWARD_RETURN_IF_ERROR(merge_into(kHourMs, hour, dimension, key, cell));
+      int64_t day = (hour >= 0 ? hour : hour - kDayMs + 1) / kDayMs * kDayMs;
+      days[{day, dimension, key}].Merge(cell);
+    }
+    for (const auto& [k, cell] : days) {
+      STEWARD_RETURN_IF_ERROR(merge_into(kDayMs, std::get<0>(k), std::get<1>(k), std::get<2>(k), cell));
+    }
+    return Ok();
+  });
+}
+
+Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, int limit) {
+  LogReport report;
+  // Privacy: access-logs, read as statistics.
+  STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+    std::unordered_map<std::string, std::unordered_map<std::string, LogCell>> tables;
+    int64_t first_day = -1, last_day = -1;
+    STEWARD_RETURN_IF_ERROR(c.ForEach(
+        "SELECT start, dimension, key, hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start >= ? AND start < ?",
+        {kDayMs, from_ms, to_ms}, [&](const store::Row& r) {
+          LogCell cell;
+          cell.hits = r.Int(3);
+          cell.bytes = r.Int(4);
+          if (const auto* b = std::get_if<store::Blob>(&r.at(5))) {
+            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+          }
+          if (r.Text(1).empty()) {
+            int64_t day = r.Int(0) / kDayMs;
+            if (first_day < 0 || day < first_day) first_day = day;
+            if (day > last_day) last_day = day;
+            report.visitors.push_back({analytics::DayText(day), cell.hits, cell.visitors.Estimate(), cell.bytes});
+          }
+          tables[r.Text(1)][r.Text(2)].Merge(cell);
+          return true;
+        }));
+    const LogCell& total = tables[""][""];
+    report.valid_requests = total.hits;
+    report.bandwidth = total.bytes;
+    report.unique_visitors = total.visitors.Estimate();
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT coalesce(sum(skipped), 0) FROM logs_imports WHERE first_ms < ? AND last_ms >= ?",
+                                      {to_ms, from_ms}, [&](const store::Row& r) {
+                                        report.failed_requests = r.Int(0);
+                                        return false;
+                                      }));
+    report.total_requests = report.valid_requests + report.failed_requests;
+    auto rows = [&](const std::string& dimension, std::vector<ReportRow>& out, int64_t* unique) {
+      const auto& table = tables[dimension];
+      if (unique) *unique = static_cast<int64_t>(table.size());
+      for (const auto& [key, cell] : table) out.push_back({key, cell.hits, cell.visitors.Estimate(), cell.bytes});
+      std::sort(out.begin(), out.end(), [](const ReportRow& a, const ReportRow& b) {
+        return a.hits != b.hits ? a.hits > b.hits : a.key < b.key;
+      });
+      if (limit > 0 && out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+    };
+    rows("request", report.requests, &report.unique_files);
+    rows("static", report.static_requests, &report.unique_static_files);
+    rows("not_found", report.not_found, &report.unique_not_found);
+    rows("referrer", report.referring_sites, &report.unique_referrers);
+    rows("status", report.status_codes, nullptr);
+    if (first_day >= 0) {
+      report.start_date = analytics::DayText(first_day);
+      report.end_date = analytics::DayText(last_day);
+    }
+    return Ok();
+  }));
+  return report;
+}
+
+}  // namespace steward::logs

@@ -1,0 +1,80 @@
+// Access-log statistics: what an import keeps of each line, with no IP address.
+//
+// Per hour and per UTC day, by dimension and key: hits, bytes and a visitor sketch. A visitor is,
+// as GoAccess counts them, the same client address, day (as written in the log) and user agent,
+// through a keyed hash; requests answered 4xx do not count as visitors (GoAccess's default).
+// Dimensions: "" (all valid requests), "status" ("404"), "request" (pages), "static" (files by
+// extension), "not_found" (404 paths), "referrer" (referring site). Paths are kept without their
+// query strings, which may carry personal data.
+//
+//   LogAggregator agg(visitor_key);
+//   for (...) agg.Add(record);
+//   STEWARD_RETURN_IF_ERROR(SaveStats(store, agg));          // merged into what is stored
+//   auto report = Report(store, from_ms, to_ms);             // GoAccess's general totals + tables
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "analytics/sketch.h"
+#include "core/result.h"
+#include "logs/format.h"
+#include "retention/retention.h"
+#include "store/store.h"
+
+namespace steward::logs {
+
+struct LogCell {
+  int64_t hits = 0, bytes = 0;
+  analytics::VisitorSketch visitors;
+  void Merge(const LogCell& o);
+};
+
+class LogAggregator {
+ public:
+  // `visitor_key`: at least 16 bytes, from the site's secret key.
+  explicit LogAggregator(std::string visitor_key) : key_(std::move(visitor_key)) {}
+  void Add(const LogRecord& r);
+  void Merge(const LogAggregator& other);
+  // (hour start in ms, dimension, key) -> cell
+  const std::map<std::tuple<int64_t, std::string, std::string>, LogCell>& cells() const { return cells_; }
+  int64_t records() const { return records_; }
+
+ private:
+  std::string key_;
+  std::map<std::tuple<int64_t, std::string, std::string>, LogCell> cells_;
+  int64_t records_ = 0;
+};
+
+// True for a path GoAccess counts as a static file (by its extension).
+bool IsStatic(std::string_view path);
+
+// The logs module's tables and their purge (module "logs" in the register).
+std::vector<store::Migration> Migrations();
+retention::ModuleStorage Storage();
+
+// Merges `agg` into the stored hour and day rows, in one transaction with `also` (the import's
+// bookkeeping), so a crash never counts lines twice.
+Status SaveStats(store::Store& store, const LogAggregator& agg,
+                 const std::function<Status(store::Connection&)>& also = nullptr);
+
+struct ReportRow {
+  std::string key;
+  int64_t hits = 0, visitors = 0, bytes = 0;
+};
+struct LogReport {
+  std::string start_date, end_date;  // "2026-12-01", of the requests found
+  int64_t total_requests = 0, valid_requests = 0, failed_requests = 0, unique_visitors = 0, bandwidth = 0;
+  int64_t unique_files = 0, unique_static_files = 0, unique_not_found = 0, unique_referrers = 0;
+  std::vector<ReportRow> requests, static_requests, not_found, status_codes, referring_sites;
+  std::vector<ReportRow> visitors;  // one row a day ("2026-12-01"), oldest first
+};
+// The statistics for requests with from_ms <= time < to_ms (whole UTC days), top `limit` rows a
+// table. failed_requests counts the skipped lines of the imports made in that time.
+Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, int limit = 10);
+
+}  // namespace steward::logs
