@@ -1,5 +1,6 @@
 // The steward binary end to end: its commands, what it serves, what it writes and logs.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -341,7 +343,7 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   }
   EXPECT_NE(r.out.find("12 months"), std::string::npos);
   EXPECT_NE(r.out.find("3 months"), std::string::npos);
-  EXPECT_NE(r.out.find("not stored by this Steward: the 'logs' module"), std::string::npos)
+  EXPECT_NE(r.out.find("not stored by this Steward: the 'feedback' module"), std::string::npos)
       << "datasets of modules still to come are listed, not hidden";
   RunResult real = RunSteward({"retention", "run", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_EQ(real.exit_code, 0) << real.err;
@@ -545,6 +547,88 @@ TEST_F(StewardTest, ApiKeysTheStatsApiAndTheStatsCommand) {
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
   RunResult verify = RunSteward(with({"audit", "verify"}));
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// Steward's access-log statistics against Debian's GoAccess on the same log: the totals, the
+// status codes, the 404s and the top requested paths agree. GoAccess runs with --no-query-string
+// because Steward never keeps query strings.
+TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
+  std::string log_path = dir_ + "/access.log";
+  {
+    std::ofstream log(log_path);
+    uint64_t state = 42;
+    auto next = [&] {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return state >> 33;
+    };
+    const char* agents[] = {
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/7.88.1"};
+    const char* paths[] = {"/", "/economy", "/economy/inflation", "/census", "/search?q=tax", "/style.css",
+                           "/app.js", "/logo.png", "/wp-login.php", "/.env", "/releases/2026", "/about"};
+    const int statuses[] = {200, 200, 200, 200, 200, 200, 304, 301, 404, 404, 403, 500};
+    const char* referrers[] = {"-", "-", "https://www.google.com/", "https://www.bbc.co.uk/news", "-"};
+    for (int i = 0; i < 3000; ++i) {
+      if (i % 250 == 7) {
+        log << "this line is not a log line " << i << "\n";
+        continue;
+      }
+      int day = 1 + static_cast<int>(i / 1000);
+      int second = i * 17 % 86400;
+      std::string ip = next() % 5 == 0 ? "2001:db8::" + std::to_string(next() % 40)
+                                       : "203.0." + std::to_string(next() % 4) + "." + std::to_string(next() % 60);
+      char when[64];
+      std::snprintf(when, sizeof when, "%02d/Dec/2026:%02d:%02d:%02d +0000", day, second / 3600, second / 60 % 60, second % 60);
+      log << ip << " - - [" << when << "] \"GET " << paths[next() % 12] << " HTTP/1.1\" " << statuses[next() % 12] << " "
+          << next() % 20000 << " \"" << referrers[next() % 5] << "\" \"" << agents[next() % 5] << "\"\n";
+    }
+  }
+  std::string report_path = dir_ + "/goaccess.json";
+  std::string command = "goaccess '" + log_path + "' --log-format=COMBINED --no-query-string -o '" + report_path +
+                        "' > '" + dir_ + "/goaccess.out' 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "goaccess must be installed (scripts/install-deps)";
+  auto peer = nlohmann::json::parse(ReadFile(report_path));
+
+  std::vector<std::string> site = {"--config", SourcePath("examples/ons.toml"), "--data", dir_ + "/ons"};
+  {
+    StewardProcess steward(dir_, site);  // makes the database and key
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  }
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), site.begin(), site.end());
+    return args;
+  };
+  RunResult imported = RunSteward(with({"logs", "import", log_path}));
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("3000 lines read, 2988 imported, 12 skipped"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("this line is not a log line 7"), std::string::npos) << "samples of what was skipped";
+  RunResult again = RunSteward(with({"logs", "import", log_path}));
+  EXPECT_NE(again.out.find("0 lines read"), std::string::npos) << again.out;
+  RunResult report = RunSteward(with({"logs", "report", "--format", "json", "--top", "0"}));
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  auto ours = nlohmann::json::parse(report.out);
+
+  for (const char* total : {"total_requests", "valid_requests", "failed_requests", "unique_visitors", "bandwidth",
+                            "unique_not_found", "unique_files", "unique_static_files"}) {
+    EXPECT_EQ(ours["general"][total], peer["general"][total]) << total;
+  }
+  std::map<std::string, int64_t> peer_status, our_status;
+  for (const auto& group : peer["status_codes"]["data"]) {
+    for (const auto& item : group["items"]) {
+      peer_status[item["data"].get<std::string>().substr(0, 3)] = item["hits"]["count"].get<int64_t>();
+    }
+  }
+  for (const auto& row : ours["status_codes"]) our_status[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
+  EXPECT_EQ(our_status, peer_status);
+  for (const char* table : {"requests", "not_found", "static_requests"}) {
+    std::map<std::string, int64_t> peer_rows, our_rows;
+    for (const auto& row : peer[table]["data"]) peer_rows[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
+    for (const auto& row : ours[table]) our_rows[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
+    EXPECT_EQ(our_rows, peer_rows) << table;
+  }
 }
 
 TEST_F(StewardTest, VersionAndHelp) {

@@ -108,6 +108,29 @@ int main(int argc, char** argv) {
   apikey_revoke->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
   apikey_revoke->add_option("--id", key_id, "The key's id, from apikey list.")->required();
 
+  auto* logs = cli.add_subcommand("logs", "Statistics from the web server's access logs.");
+  logs->require_subcommand(1);
+  steward::app::LogFormatOptions log_format;
+  std::vector<std::string> log_files;
+  std::string logs_from, logs_to, logs_report_format = "text";
+  int logs_top = 10;
+  auto* logs_import = logs->add_subcommand("import", "Import access logs (files, or - for standard input).");
+  logs_import->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  logs_import->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  logs_import->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon or w3c.");
+  logs_import->add_option("--log-format", log_format.log_format, "A GoAccess log format string instead of --format.");
+  logs_import->add_option("--date-format", log_format.date_format, "With --log-format: the date's format (%d/%b/%Y).");
+  logs_import->add_option("--time-format", log_format.time_format, "With --log-format: the time's format (%H:%M:%S).");
+  logs_import->add_option("files", log_files, "Log files; - reads standard input.")->required();
+  auto* logs_report = logs->add_subcommand("report", "Print the access-log statistics.");
+  logs_report->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  logs_report->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  logs_report->add_option("--from", logs_from, "First day (YYYY-MM-DD); default: the first there is.");
+  logs_report->add_option("--to", logs_to, "Last day (YYYY-MM-DD); default: the last there is.");
+  logs_report->add_option("--format", logs_report_format, "text, json or csv; default text.")
+      ->check(CLI::IsMember({"text", "json", "csv"}));
+  logs_report->add_option("--top", logs_top, "Rows a table; 0 for all; default 10.")->check(CLI::Range(0, 100000));
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -140,5 +163,7 @@ int main(int argc, char** argv) {
   if (apikey_create->parsed()) return steward::app::ApiKeyCreate(*config, key_name);
   if (apikey_list->parsed()) return steward::app::ApiKeyList(*config);
   if (apikey_revoke->parsed()) return steward::app::ApiKeyRevoke(*config, key_id);
+  if (logs_import->parsed()) return steward::app::LogsImport(*config, log_format, log_files);
+  if (logs_report->parsed()) return steward::app::LogsReport(*config, logs_from, logs_to, logs_report_format, logs_top);
   return kExitUsage;
 }

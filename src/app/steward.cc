@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <algorithm>
@@ -21,6 +22,8 @@
 #include "analytics/query_api.h"
 #include "analytics/report.h"
 #include "analytics/rollups.h"
+#include "logs/import.h"
+#include "logs/stats.h"
 #include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
@@ -64,6 +67,7 @@ std::vector<store::Migration> AllMigrations() {
   for (const auto& m : staff::Accounts::Migrations()) all.push_back(m);
   for (const auto& m : consent::Records::Migrations()) all.push_back(m);
   for (const auto& m : analytics::Migrations()) all.push_back(m);
+  for (const auto& m : logs::Migrations()) all.push_back(m);
   return all;
 }
 
@@ -78,6 +82,7 @@ std::vector<retention::ModuleStorage> AllStorage() {
   all.push_back(consent::Storage());
   all.push_back(analytics::Storage());
   all.push_back(analytics::RollupStorage());
+  all.push_back(logs::Storage());
   return all;
 }
 
@@ -721,6 +726,109 @@ int ApiKeyRevoke(const config::Config& config, int64_t id) {
     return 1;
   }
   std::printf("Revoked Stats API key %lld. It no longer works.\n", static_cast<long long>(id));
+  return 0;
+}
+
+int LogsImport(const config::Config& config, const LogFormatOptions& options, const std::vector<std::string>& files) {
+  std::optional<logs::LogFormat> format;
+  if (!options.log_format.empty()) {
+    auto compiled = logs::LogFormat::Compile(options.log_format, options.date_format, options.time_format);
+    if (!compiled.ok()) {
+      std::fprintf(stderr, "steward: --%s\n", compiled.error().message.c_str());
+      return 2;
+    }
+    format = std::move(*compiled);
+  } else {
+    format = logs::LogFormat::Preset(options.format);
+    if (!format) {
+      std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
+      return 2;
+    }
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  logs::Importer importer(*data->store, *data->key, SystemClock::Instance());
+  bool terminal = isatty(STDERR_FILENO) != 0;
+  auto started = std::chrono::steady_clock::now();
+  auto last_shown = started;
+  logs::Progress progress = [&](int64_t done, int64_t total, int64_t lines) {
+    if (!terminal) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_shown < std::chrono::milliseconds(200) && (total == 0 || done < total)) return;
+    last_shown = now;
+    double seconds = std::max(0.001, std::chrono::duration<double>(now - started).count());
+    double rate = static_cast<double>(lines) / seconds;
+    if (total > 0) {
+      double left = done > 0 ? seconds * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+      std::fprintf(stderr, "\r  %3d%%  %lld of %lld MB  %.0f lines/s  %.0f s left   ",
+                   static_cast<int>(100 * done / std::max<int64_t>(total, 1)), static_cast<long long>(done >> 20),
+                   static_cast<long long>(total >> 20), rate, left);
+    } else {
+      std::fprintf(stderr, "\r  %lld MB  %lld lines  %.0f lines/s   ", static_cast<long long>(done >> 20),
+                   static_cast<long long>(lines), rate);
+    }
+  };
+  audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+  int exit_code = 0;
+  for (const auto& file : files) {
+    started = std::chrono::steady_clock::now();
+    auto summary = file == "-" ? importer.ImportStream(std::cin, *format, progress) : importer.ImportFile(file, *format, progress);
+    if (terminal) std::fprintf(stderr, "\r%70s\r", "");
+    if (!summary.ok()) {
+      std::fprintf(stderr, "steward: %s\n", summary.error().message.c_str());
+      exit_code = 1;
+      continue;
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("%s: %lld lines read, %lld imported, %lld skipped (%.1f s, %.0f lines/s)\n", file.c_str(),
+                static_cast<long long>(summary->lines), static_cast<long long>(summary->imported),
+                static_cast<long long>(summary->skipped), seconds, static_cast<double>(summary->lines) / std::max(seconds, 0.001));
+    if (summary->bytes_already > 0) {
+      std::printf("  %lld bytes were imported before and were not counted again\n",
+                  static_cast<long long>(summary->bytes_already));
+    }
+    for (const auto& [why, reason] : summary->reasons) {
+      std::printf("  skipped, %s: %lld\n", why.c_str(), static_cast<long long>(reason.count));
+      // Privacy: access-logs. Samples of the operator's own file, on their terminal only.
+      for (const auto& sample : reason.samples) std::printf("    %s\n", sample.c_str());
+    }
+    (void)trail.Append({.actor = "cli", .action = "logs.imported",
+                        .details = {{"lines", std::to_string(summary->lines)},
+                                    {"imported", std::to_string(summary->imported)},
+                                    {"skipped", std::to_string(summary->skipped)}}});
+  }
+  return exit_code;
+}
+
+int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
+               int top) {
+  int64_t from_ms = 0, to_ms = int64_t{4'102'444'800'000};  // 2100-01-01
+  if (!from.empty()) {
+    auto d = analytics::ParseDay(from);
+    if (!d) {
+      std::fprintf(stderr, "steward: --from: give a date as YYYY-MM-DD\n");
+      return 2;
+    }
+    from_ms = *d * analytics::kDayMillis;
+  }
+  if (!to.empty()) {
+    auto d = analytics::ParseDay(to);
+    if (!d || (*d + 1) * analytics::kDayMillis <= from_ms) {
+      std::fprintf(stderr, "steward: --to: give a date as YYYY-MM-DD, not before --from\n");
+      return 2;
+    }
+    to_ms = (*d + 1) * analytics::kDayMillis;
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  auto report = logs::Report(*data->store, from_ms, to_ms, top);
+  if (!report.ok()) {
+    std::fprintf(stderr, "steward: %s\n", report.error().message.c_str());
+    return 1;
+  }
+  std::string out = format == "json" ? logs::ReportJson(*report) : format == "csv" ? logs::ReportCsv(*report)
+                                                                                    : logs::ReportText(*report);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
 

@@ -68,4 +68,17 @@ int ApiKeyCreate(const config::Config& config, const std::string& name);
 int ApiKeyList(const config::Config& config);
 int ApiKeyRevoke(const config::Config& config, int64_t id);
 
+// `steward logs import`: reads access logs (paths, "-" for standard input) in `format` (a preset
+// name) or `log_format` (a GoAccess format string with its date and time formats) into the
+// statistics; shows progress on a terminal and prints a summary with skipped lines by reason.
+struct LogFormatOptions {
+  std::string format = "combined";
+  std::string log_format, date_format = "%d/%b/%Y", time_format = "%H:%M:%S";
+};
+int LogsImport(const config::Config& config, const LogFormatOptions& format, const std::vector<std::string>& files);
+// `steward logs report`: the statistics for FROM..TO (YYYY-MM-DD, both inclusive; default: all) as
+// json, csv or text, `top` rows a table (0: all).
+int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
+               int top);
+
 }  // namespace steward::app

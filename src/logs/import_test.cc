@@ -90,7 +90,7 @@ TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
 
   // No IP address and no user agent anywhere in the database.
   ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-    for (const char* table : {"logs_rollups", "logs_files", "logs_imports"}) {
+    for (const char* table : {"logs_rollups", "logs_visitors", "logs_files", "logs_imports"}) {
       STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT * FROM ") + table, {}, [&](const store::Row& row) {
         for (size_t i = 0; i < row.size(); ++i) {
           std::string v = row.Text(i);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -71,6 +73,7 @@ void LogAggregator::Add(const LogRecord& r) {
     if (counts_visitor) cell.visitors.Add(visitor);
   };
   add("", "");
+  if (counts_visitor) day_visitors_[r.local_day].insert(visitor);
   add("status", std::to_string(r.status));
   std::string path(r.path.substr(0, 1000));
   if (r.status == 404) add("not_found", path);
@@ -84,6 +87,7 @@ void LogAggregator::Add(const LogRecord& r) {
 
 void LogAggregator::Merge(const LogAggregator& other) {
   for (const auto& [k, cell] : other.cells_) cells_[k].Merge(cell);
+  for (const auto& [day, visitors] : other.day_visitors_) day_visitors_[day].insert(visitors.begin(), visitors.end());
   records_ += other.records_;
 }
 
@@ -102,6 +106,12 @@ std::vector<store::Migration> Migrations() {
       PRIMARY KEY (dimension, span, start, key)
     ) WITHOUT ROWID;
     CREATE INDEX logs_rollups_by_period ON logs_rollups (span, start);
+    -- Each day's visitors (keyed hashes of address, day and user agent), for exact unique counts.
+    CREATE TABLE logs_visitors (
+      day INTEGER NOT NULL,
+      visitor INTEGER NOT NULL,
+      PRIMARY KEY (day, visitor)
+    ) WITHOUT ROWID;
     -- Each imported file, by a keyed hash of its first line, and how far it has been read.
     CREATE TABLE logs_files (
       fingerprint BLOB PRIMARY KEY,
@@ -124,7 +134,7 @@ std::vector<store::Migration> Migrations() {
 
 retention::ModuleStorage Storage() {
   return {.module = "logs",
-          .personal_tables = {"logs_rollups"},
+          .personal_tables = {"logs_rollups", "logs_visitors"},
           .other_tables = {"logs_files", "logs_imports"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
@@ -137,7 +147,8 @@ retention::ModuleStorage Storage() {
               return rows.front().Int(0);
             }
             STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
-            (void)imports;
+            STEWARD_ASSIGN_OR_RETURN(auto visitors, c.Exec("DELETE FROM logs_visitors WHERE day < ?", {ms / kDayMs}));
+            (void)imports, (void)visitors;
             return c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
           },
           .in_use = [](const processing::Register& reg) {
@@ -181,6 +192,12 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     for (const auto& [k, cell] : days) {
       STEWARD_RETURN_IF_ERROR(merge_into(kDayMs, std::get<0>(k), std::get<1>(k), std::get<2>(k), cell));
     }
+    for (const auto& [day, visitors] : agg.day_visitors()) {
+      for (int64_t v : visitors) {
+        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
+        (void)n;
+      }
+    }
     return Ok();
   });
 }
@@ -212,7 +229,17 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     const LogCell& total = tables[""][""];
     report.valid_requests = total.hits;
     report.bandwidth = total.bytes;
-    report.unique_visitors = total.visitors.Estimate();
+    std::map<std::string, int64_t> exact;  // per day
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT day, count(*) FROM logs_visitors WHERE day >= ? AND day < ? GROUP BY day",
+                                      {from_ms / kDayMs, (to_ms + kDayMs - 1) / kDayMs}, [&](const store::Row& r) {
+                                        exact[analytics::DayText(r.Int(0))] = r.Int(1);
+                                        report.unique_visitors += r.Int(1);
+                                        return true;
+                                      }));
+    for (auto& row : report.visitors) {
+      auto it = exact.find(row.key);
+      if (it != exact.end()) row.visitors = it->second;
+    }
     STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT coalesce(sum(skipped), 0) FROM logs_imports WHERE first_ms < ? AND last_ms >= ?",
                                       {to_ms, from_ms}, [&](const store::Row& r) {
                                         report.failed_requests = r.Int(0);
@@ -240,6 +267,76 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     return Ok();
   }));
   return report;
+}
+
+namespace {
+
+const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport::*>>& Tables() {
+  static const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport::*>> kTables = {
+      {"requests", &LogReport::requests},         {"static_requests", &LogReport::static_requests},
+      {"not_found", &LogReport::not_found},       {"status_codes", &LogReport::status_codes},
+      {"referring_sites", &LogReport::referring_sites}, {"visitors", &LogReport::visitors}};
+  return kTables;
+}
+
+}  // namespace
+
+std::string ReportJson(const LogReport& r) {
+  nlohmann::ordered_json out;
+  out["general"] = {{"start_date", r.start_date},           {"end_date", r.end_date},
+                    {"total_requests", r.total_requests},   {"valid_requests", r.valid_requests},
+                    {"failed_requests", r.failed_requests}, {"unique_visitors", r.unique_visitors},
+                    {"unique_files", r.unique_files},       {"unique_static_files", r.unique_static_files},
+                    {"unique_not_found", r.unique_not_found}, {"unique_referrers", r.unique_referrers},
+                    {"bandwidth", r.bandwidth}};
+  for (const auto& [name, member] : Tables()) {
+    auto rows = nlohmann::ordered_json::array();
+    for (const auto& row : r.*member) {
+      rows.push_back({{"data", row.key}, {"hits", row.hits}, {"visitors", row.visitors}, {"bytes", row.bytes}});
+    }
+    out[name] = std::move(rows);
+  }
+  return out.dump(2) + "\n";
+}
+
+std::string ReportCsv(const LogReport& r) {
+  std::string out = "table,key,hits,visitors,bytes\r\n";
+  auto line = [&](const std::string& table, const std::string& key, int64_t hits, int64_t visitors, int64_t bytes) {
+    out += table + "," + CsvField(key) + "," + std::to_string(hits) + "," + std::to_string(visitors) + "," +
+           std::to_string(bytes) + "\r\n";
+  };
+  line("general", "all requests", r.total_requests, r.unique_visitors, r.bandwidth);
+  line("general", "failed requests", r.failed_requests, 0, 0);
+  for (const auto& [name, member] : Tables()) {
+    for (const auto& row : r.*member) line(name, row.key, row.hits, row.visitors, row.bytes);
+  }
+  return out;
+}
+
+std::string ReportText(const LogReport& r) {
+  char buf[256];
+  std::string out = r.start_date.empty() ? "No requests in this period.\n"
+                                         : "Requests from " + r.start_date + " to " + r.end_date + "\n\n";
+  for (auto [name, value] : {std::pair<const char*, int64_t>{"total requests", r.total_requests},
+                             {"valid requests", r.valid_requests},
+                             {"failed requests", r.failed_requests},
+                             {"unique visitors", r.unique_visitors},
+                             {"bandwidth (bytes)", r.bandwidth}}) {
+    std::snprintf(buf, sizeof buf, "  %-20s %14lld\n", name, static_cast<long long>(value));
+    out += buf;
+  }
+  for (const auto& [name, member] : Tables()) {
+    out += std::string("\n") + name + "\n";
+    if ((r.*member).empty()) out += "  (nothing)\n";
+    for (const auto& row : r.*member) {
+      std::string key;
+      for (char c : row.key.substr(0, 60)) key += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+      std::snprintf(buf, sizeof buf, "  %-60s %10lld hits %8lld visitors\n", key.c_str(),
+                    static_cast<long long>(row.hits), static_cast<long long>(row.visitors));
+      out += buf;
+    }
+  }
+  return out;
 }
 
 }  // namespace steward::logs

@@ -2,7 +2,8 @@
 //
 // Per hour and per UTC day, by dimension and key: hits, bytes and a visitor sketch. A visitor is,
 // as GoAccess counts them, the same client address, day (as written in the log) and user agent,
-// through a keyed hash; requests answered 4xx do not count as visitors (GoAccess's default).
+// through a keyed hash; requests answered 4xx do not count as visitors (GoAccess's default). The
+// totals count visitors exactly, from each day's set of those hashes; tables use the sketches.
 // Dimensions: "" (all valid requests), "status" ("404"), "request" (pages), "static" (files by
 // extension), "not_found" (404 paths), "referrer" (referring site). Paths are kept without their
 // query strings, which may carry personal data.
@@ -18,6 +19,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "analytics/sketch.h"
@@ -42,11 +44,14 @@ class LogAggregator {
   void Merge(const LogAggregator& other);
   // (hour start in ms, dimension, key) -> cell
   const std::map<std::tuple<int64_t, std::string, std::string>, LogCell>& cells() const { return cells_; }
+  // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts.
+  const std::map<int64_t, std::unordered_set<int64_t>>& day_visitors() const { return day_visitors_; }
   int64_t records() const { return records_; }
 
  private:
   std::string key_;
   std::map<std::tuple<int64_t, std::string, std::string>, LogCell> cells_;
+  std::map<int64_t, std::unordered_set<int64_t>> day_visitors_;
   int64_t records_ = 0;
 };
 
@@ -76,5 +81,11 @@ struct LogReport {
 // The statistics for requests with from_ms <= time < to_ms (whole UTC days), top `limit` rows a
 // table. failed_requests counts the skipped lines of the imports made in that time.
 Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, int limit = 10);
+
+// The report as JSON (GoAccess's `general` names, then the tables), CSV (table,key,hits,visitors,
+// bytes) or text for a terminal.
+std::string ReportJson(const LogReport& r);
+std::string ReportCsv(const LogReport& r);
+std::string ReportText(const LogReport& r);
 
 }  // namespace steward::logs
