@@ -4,12 +4,13 @@
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
 #   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
+#   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http bench-ingest bench-query fuzz clean
+.PHONY: deps build run test bench-http bench-ingest bench-query bench-logs fuzz clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -40,6 +41,11 @@ bench-query: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_query_bench
 	@bench/bench-query build/release/src/app/steward build/release/bench/steward_query_bench
+
+bench-logs: build
+	@scripts/install-deps --bench
+	@cmake --build build/release -j$(JOBS) --target steward_log_generator
+	@bench/bench-logs build/release/src/app/steward build/release/bench/steward_log_generator
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
