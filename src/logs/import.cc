@@ -1,7 +1,11 @@
 #include "logs/import.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <fstream>
+#include <memory>
+#include <streambuf>
 #include <thread>
 
 #include "logs/stats.h"
@@ -47,6 +51,31 @@ void ParseSlice(std::string_view text, const LogFormat& format, Slice& s) {
   }
 }
 
+// A .gz file read as a stream (zlib's gzread, which also reads concatenated members, as logrotate
+// writes them).
+class GzBuf : public std::streambuf {
+ public:
+  explicit GzBuf(const std::string& path) : file_(gzopen(path.c_str(), "rb")) {
+    if (file_ != nullptr) gzbuffer(file_, 1 << 18);
+  }
+  ~GzBuf() override {
+    if (file_ != nullptr) gzclose(file_);
+  }
+  bool ok() const { return file_ != nullptr; }
+
+ protected:
+  int_type underflow() override {
+    int n = gzread(file_, buffer_, sizeof buffer_);
+    if (n <= 0) return traits_type::eof();
+    setg(buffer_, buffer_, buffer_ + n);
+    return traits_type::to_int_type(buffer_[0]);
+  }
+
+ private:
+  gzFile file_;
+  char buffer_[1 << 16];
+};
+
 }  // namespace
 
 Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock) : store_(store), clock_(clock) {
@@ -57,27 +86,53 @@ Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Cloc
 }
 
 Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFormat& format, const Progress& progress) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
-  in.seekg(0, std::ios::end);
-  int64_t size = static_cast<int64_t>(in.tellg());
-  in.seekg(0);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  in.clear();
-  // A file is known by its first line (up to 4 KiB), which holds a time and a client: a log that
-  // grew is the same file; a rotated one is new.
+  bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  int64_t size = 0;
+  std::string head;
+  {
+    // The first line (up to 4 KiB) names the file: a log that grew is the same file, a rotated
+    // one is new; a compressed file is known by its content's first line too.
+    std::unique_ptr<std::streambuf> buf;
+    std::ifstream plain;
+    std::istream* in = nullptr;
+    GzBuf* gzbuf = nullptr;
+    if (gz) {
+      buf = std::make_unique<GzBuf>(path);
+      gzbuf = static_cast<GzBuf*>(buf.get());
+      if (!gzbuf->ok()) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
+    } else {
+      plain.open(path, std::ios::binary);
+      if (!plain) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
+      plain.seekg(0, std::ios::end);
+      size = static_cast<int64_t>(plain.tellg());
+      plain.seekg(0);
+      in = &plain;
+    }
+    std::istream gz_in(buf.get());
+    if (gz) in = &gz_in;
+    head.assign(4096, '\0');
+    in->read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in->gcount()));
+  }
   head = head.substr(0, head.find('\n'));
   std::string fingerprint = crypto::Hash(head, file_key_);
   int64_t start = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT offset FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
-    if (!rows.empty()) start = std::min(rows.front().Int(0), size);
+    if (!rows.empty()) start = gz ? rows.front().Int(0) : std::min(rows.front().Int(0), size);
     return Ok();
   }));
-  in.seekg(start);
-  auto summary = Run(in, start, size, fingerprint, path, format, progress);
+  Result<ImportSummary> summary = ImportSummary{};
+  if (gz) {
+    GzBuf buf(path);
+    std::istream in(&buf);
+    in.ignore(start);  // what an earlier import read (offsets count uncompressed bytes)
+    summary = Run(in, start, 0, fingerprint, path, format, progress);
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(start);
+    summary = Run(in, start, size, fingerprint, path, format, progress);
+  }
   if (summary.ok()) summary->bytes_already = start;
   return summary;
 }

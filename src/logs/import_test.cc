@@ -3,6 +3,7 @@
 #include "logs/import.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <fstream>
 #include <sstream>
@@ -130,6 +131,24 @@ TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {
   EXPECT_EQ(importer.ImportStream(in, combined_)->imported, 2);
   EXPECT_EQ(ReportAll().valid_requests, 6);
   EXPECT_FALSE(importer.ImportFile((site_.dir() / "nope.log").string(), combined_).ok());
+}
+
+TEST_F(ImportTest, CompressedLogsAsRotatedFilesAre) {
+  std::string text = Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /a HTTP/1.1", 200, 1) +
+                     Line("203.0.113.6", "01/Dec/2026:10:00:01 +0000", "GET /b HTTP/1.1", 200, 1);
+  std::string path = (site_.dir() / "access.log.1.gz").string();
+  gzFile out = gzopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  gzwrite(out, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(out);
+  Importer importer(site_.store(), site_.key(), clock_);
+  auto s = importer.ImportFile(path, combined_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->imported, 2);
+  EXPECT_EQ(importer.ImportFile(path, combined_)->imported, 0) << "known by its first line";
+  // The same lines uncompressed (logrotate's access.log.1 before compression) are the same file.
+  EXPECT_EQ(importer.ImportFile(Write(text), combined_)->imported, 0);
+  EXPECT_EQ(ReportAll().valid_requests, 2);
 }
 
 TEST(IsStaticTest, ByExtension) {
