@@ -745,9 +745,14 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
       return 2;
     }
   }
+  auto edge = analytics::LoadEdge(config.site.web_dir);  // uap-core and the crawler pattern
+  if (!edge.ok()) {
+    std::fprintf(stderr, "steward: %s\n", edge.error().message.c_str());
+    return 1;
+  }
   auto data = OpenExisting(config);
   if (!data) return 1;
-  logs::Importer importer(*data->store, *data->key, SystemClock::Instance());
+  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get());
   bool terminal = isatty(STDERR_FILENO) != 0;
   auto started = std::chrono::steady_clock::now();
   auto last_shown = started;

@@ -22,7 +22,7 @@ struct Slice {
   LogAggregator agg;
   std::map<std::string, SkipReason> reasons;
   int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
-  explicit Slice(const std::string& key) : agg(key) {}
+  Slice(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
 };
 
 void ParseSlice(std::string_view text, const LogFormat& format, Slice& s) {
@@ -78,7 +78,8 @@ class GzBuf : public std::streambuf {
 
 }  // namespace
 
-Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock) : store_(store), clock_(clock) {
+Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, analytics::UserAgents* agents)
+    : store_(store), clock_(clock), agents_(agents) {
   auto v = key.DeriveKey("logvisit");
   visitor_key_.assign(reinterpret_cast<const char*>(v.data()), v.size());
   auto f = key.DeriveKey("logfiles");
@@ -151,7 +152,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   std::string buffer, carry;
 
   auto save = [&]() -> Status {
-    LogAggregator all(visitor_key_);
+    LogAggregator all(visitor_key_, agents_);
     for (const auto& s : pending) all.Merge(s.agg);
     int64_t lines = 0, imported = 0, skipped = 0, lo = INT64_MAX, hi = INT64_MIN;
     for (const auto& s : pending) {
@@ -215,7 +216,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
       from = to;
     }
     size_t base = pending.size();
-    for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_);
+    for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_, agents_);
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
       workers.emplace_back([&, i] { ParseSlice(parts[i], format, pending[base + i]); });

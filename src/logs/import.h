@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/device.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -41,7 +42,9 @@ using Progress = std::function<void(int64_t done, int64_t total, int64_t lines)>
 
 class Importer {
  public:
-  Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock);
+  // `agents` (may be null) tells browsers, systems and crawlers apart.
+  Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
+           analytics::UserAgents* agents = nullptr);
 
   // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
   // never errors.
@@ -55,6 +58,7 @@ class Importer {
 
   store::Store& store_;
   const Clock& clock_;
+  analytics::UserAgents* agents_ = nullptr;
   std::string visitor_key_, file_key_;
 };
 

@@ -83,9 +83,19 @@ void LogAggregator::Add(const LogRecord& r) {
     std::string site = ReferringSite(r.referrer);
     if (!site.empty()) add("referrer", site);
   }
+  if (agents_ != nullptr) {
+    analytics::Agent agent = agents_->Parse(r.user_agent);
+    if (agent.bot) {
+      add("crawler", agent.browser.empty() ? std::string(r.user_agent.substr(0, 60)) : agent.browser);
+    } else {
+      add("browser", agent.browser.empty() ? "Others" : agent.browser + (agent.browser_version.empty() ? "" : " " + agent.browser_version));
+      add("os", agent.os.empty() ? "Unknown" : agent.os);
+    }
+  }
 }
 
 void LogAggregator::Merge(const LogAggregator& other) {
+  if (agents_ == nullptr) agents_ = other.agents_;
   for (const auto& [k, cell] : other.cells_) cells_[k].Merge(cell);
   for (const auto& [day, visitors] : other.day_visitors_) day_visitors_[day].insert(visitors.begin(), visitors.end());
   records_ += other.records_;
@@ -260,6 +270,9 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     rows("not_found", report.not_found, &report.unique_not_found);
     rows("referrer", report.referring_sites, &report.unique_referrers);
     rows("status", report.status_codes, nullptr);
+    rows("browser", report.browsers, nullptr);
+    rows("os", report.os, nullptr);
+    rows("crawler", report.crawlers, nullptr);
     if (first_day >= 0) {
       report.start_date = analytics::DayText(first_day);
       report.end_date = analytics::DayText(last_day);
@@ -275,7 +288,9 @@ const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport:
   static const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport::*>> kTables = {
       {"requests", &LogReport::requests},         {"static_requests", &LogReport::static_requests},
       {"not_found", &LogReport::not_found},       {"status_codes", &LogReport::status_codes},
-      {"referring_sites", &LogReport::referring_sites}, {"visitors", &LogReport::visitors}};
+      {"referring_sites", &LogReport::referring_sites}, {"browsers", &LogReport::browsers},
+      {"os", &LogReport::os},                     {"crawlers", &LogReport::crawlers},
+      {"visitors", &LogReport::visitors}};
   return kTables;
 }
 

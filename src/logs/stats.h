@@ -5,7 +5,8 @@
 // through a keyed hash; requests answered 4xx do not count as visitors (GoAccess's default). The
 // totals count visitors exactly, from each day's set of those hashes; tables use the sketches.
 // Dimensions: "" (all valid requests), "status" ("404"), "request" (pages), "static" (files by
-// extension), "not_found" (404 paths), "referrer" (referring site). Paths are kept without their
+// extension), "not_found" (404 paths), "referrer" (referring site), "browser" ("Firefox 128"),
+// "os" ("Linux"), "crawler" (crawlers and scripts, apart from browsers). Paths are kept without their
 // query strings, which may carry personal data.
 //
 //   LogAggregator agg(visitor_key);
@@ -22,6 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "analytics/device.h"
 #include "analytics/sketch.h"
 #include "core/result.h"
 #include "logs/format.h"
@@ -38,8 +40,10 @@ struct LogCell {
 
 class LogAggregator {
  public:
-  // `visitor_key`: at least 16 bytes, from the site's secret key.
-  explicit LogAggregator(std::string visitor_key) : key_(std::move(visitor_key)) {}
+  // `visitor_key`: at least 16 bytes, from the site's secret key. `agents` (may be null) tells
+  // browsers, operating systems and crawlers apart.
+  explicit LogAggregator(std::string visitor_key, analytics::UserAgents* agents = nullptr)
+      : key_(std::move(visitor_key)), agents_(agents) {}
   void Add(const LogRecord& r);
   void Merge(const LogAggregator& other);
   // (hour start in ms, dimension, key) -> cell
@@ -50,6 +54,7 @@ class LogAggregator {
 
  private:
   std::string key_;
+  analytics::UserAgents* agents_ = nullptr;
   std::map<std::tuple<int64_t, std::string, std::string>, LogCell> cells_;
   std::map<int64_t, std::unordered_set<int64_t>> day_visitors_;
   int64_t records_ = 0;
@@ -75,7 +80,7 @@ struct LogReport {
   std::string start_date, end_date;  // "2026-12-01", of the requests found
   int64_t total_requests = 0, valid_requests = 0, failed_requests = 0, unique_visitors = 0, bandwidth = 0;
   int64_t unique_files = 0, unique_static_files = 0, unique_not_found = 0, unique_referrers = 0;
-  std::vector<ReportRow> requests, static_requests, not_found, status_codes, referring_sites;
+  std::vector<ReportRow> requests, static_requests, not_found, status_codes, referring_sites, browsers, os, crawlers;
   std::vector<ReportRow> visitors;  // one row a day ("2026-12-01"), oldest first
 };
 // The statistics for requests with from_ms <= time < to_ms (whole UTC days), top `limit` rows a
