@@ -605,6 +605,17 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_NE(imported.out.find("3000 lines read, 2988 imported, 12 skipped"), std::string::npos) << imported.out;
   EXPECT_NE(imported.out.find("this line is not a log line 7"), std::string::npos) << "samples of what was skipped";
+  EXPECT_NE(imported.out.find("security alerts raised"), std::string::npos) << imported.out;
+  RunResult alerts = RunSteward(with({"logs", "alerts"}));
+  EXPECT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_NE(alerts.out.find("attack-path"), std::string::npos) << alerts.out;
+  EXPECT_NE(alerts.out.find("/wp-login.php"), std::string::npos);
+  EXPECT_EQ(alerts.out.find("203.0."), std::string::npos) << "no addresses without --evidence";
+  RunResult evidence = RunSteward(with({"logs", "alerts", "--evidence"}));
+  EXPECT_NE(evidence.out.find("203.0."), std::string::npos) << "the evidence lines, opened";
+  RunResult exported = RunSteward(with({"audit", "export"}));
+  EXPECT_NE(exported.out.find("\"action\":\"logs.evidence_opened\""), std::string::npos);
+  EXPECT_NE(exported.out.find("\"action\":\"logs.imported\""), std::string::npos);
   RunResult again = RunSteward(with({"logs", "import", log_path}));
   EXPECT_NE(again.out.find("0 lines read"), std::string::npos) << again.out;
   RunResult report = RunSteward(with({"logs", "report", "--format", "json", "--top", "0"}));

@@ -131,6 +131,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   logs_report->add_option("--top", logs_top, "Rows a table; 0 for all; default 10.")->check(CLI::Range(0, 100000));
 
+  bool alerts_evidence = false;
+  auto* logs_alerts = logs->add_subcommand("alerts", "List the security alerts from imported logs.");
+  logs_alerts->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  logs_alerts->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  logs_alerts->add_option("--from", logs_from, "First day (YYYY-MM-DD).");
+  logs_alerts->add_option("--to", logs_to, "Last day (YYYY-MM-DD).");
+  logs_alerts->add_flag("--evidence", alerts_evidence, "Also print each alert's evidence lines (audited).");
+
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
   try {
@@ -164,6 +172,7 @@ int main(int argc, char** argv) {
   if (apikey_list->parsed()) return steward::app::ApiKeyList(*config);
   if (apikey_revoke->parsed()) return steward::app::ApiKeyRevoke(*config, key_id);
   if (logs_import->parsed()) return steward::app::LogsImport(*config, log_format, log_files);
+  if (logs_alerts->parsed()) return steward::app::LogsAlerts(*config, logs_from, logs_to, alerts_evidence);
   if (logs_report->parsed()) return steward::app::LogsReport(*config, logs_from, logs_to, logs_report_format, logs_top);
   return kExitUsage;
 }

@@ -197,6 +197,11 @@ int Serve(const config::Config& config) {
     log::Error("start.analytics", {{"problems", "analytics settings"}});
     return 2;
   }
+  if (auto rules = logs::ReadSecurityRules(*config.document); !rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
+    log::Error("start.logs", {{"problems", "security rules"}});
+    return 2;
+  }
   if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
   auto key = crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file);
   if (!key.ok()) return fail("start.secret_key", key.error());
@@ -387,6 +392,10 @@ int CheckConfig(const config::Config& config) {
   }
   if (auto settings = analytics::ReadSettings(*config.document, *reg); !settings.ok()) {
     std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+    return 2;
+  }
+  if (auto rules = logs::ReadSecurityRules(*config.document); !rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
     return 2;
   }
   std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),
@@ -745,6 +754,11 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
       return 2;
     }
   }
+  auto rules = logs::ReadSecurityRules(*config.document);
+  if (!rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
+    return 2;
+  }
   auto edge = analytics::LoadEdge(config.site.web_dir);  // uap-core and the crawler pattern
   if (!edge.ok()) {
     std::fprintf(stderr, "steward: %s\n", edge.error().message.c_str());
@@ -752,7 +766,8 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
   }
   auto data = OpenExisting(config);
   if (!data) return 1;
-  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get());
+  logs::Monitor monitor(std::move(*rules), *data->key);
+  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get(), &monitor);
   bool terminal = isatty(STDERR_FILENO) != 0;
   auto started = std::chrono::steady_clock::now();
   auto last_shown = started;
@@ -788,6 +803,10 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
     std::printf("%s: %lld lines read, %lld imported, %lld skipped (%.1f s, %.0f lines/s)\n", file.c_str(),
                 static_cast<long long>(summary->lines), static_cast<long long>(summary->imported),
                 static_cast<long long>(summary->skipped), seconds, static_cast<double>(summary->lines) / std::max(seconds, 0.001));
+    if (summary->alerts > 0) {
+      std::printf("  %lld security alerts raised or added to: steward logs alerts lists them\n",
+                  static_cast<long long>(summary->alerts));
+    }
     if (summary->bytes_already > 0) {
       std::printf("  %lld bytes were imported before and were not counted again\n",
                   static_cast<long long>(summary->bytes_already));
@@ -834,6 +853,51 @@ int LogsReport(const config::Config& config, const std::string& from, const std:
   std::string out = format == "json" ? logs::ReportJson(*report) : format == "csv" ? logs::ReportCsv(*report)
                                                                                     : logs::ReportText(*report);
   std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int LogsAlerts(const config::Config& config, const std::string& from, const std::string& to, bool evidence) {
+  int64_t from_ms = 0, to_ms = int64_t{4'102'444'800'000};
+  if (!from.empty()) {
+    auto d = analytics::ParseDay(from);
+    if (!d) {
+      std::fprintf(stderr, "steward: --from: give a date as YYYY-MM-DD\n");
+      return 2;
+    }
+    from_ms = *d * analytics::kDayMillis;
+  }
+  if (!to.empty()) {
+    auto d = analytics::ParseDay(to);
+    if (!d) {
+      std::fprintf(stderr, "steward: --to: give a date as YYYY-MM-DD\n");
+      return 2;
+    }
+    to_ms = (*d + 1) * analytics::kDayMillis;
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  auto alerts = logs::Monitor::List(*data->store, *data->key, from_ms, to_ms, evidence);
+  if (!alerts.ok()) {
+    std::fprintf(stderr, "steward: %s\n", alerts.error().message.c_str());
+    return 1;
+  }
+  if (evidence) {
+    // Opening evidence reads the raw lines (with addresses): it is on the record.
+    audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+    if (Status s = trail.Append({.actor = "cli", .action = "logs.evidence_opened",
+                                 .details = {{"alerts", std::to_string(alerts->size())}}});
+        !s.ok()) {
+      std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+      return 1;
+    }
+  }
+  if (alerts->empty()) std::printf("No alerts.\n");
+  for (const auto& a : *alerts) {
+    std::printf("%-24s %-16s %-16s %6lld  %s\n", FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms))).c_str(),
+                a.rule.c_str(), a.client.c_str(), static_cast<long long>(a.count), a.detail.c_str());
+    // Privacy: access-logs. Evidence lines on the operator's terminal only, after the audit entry.
+    for (const auto& line : a.evidence) std::printf("    %s\n", line.c_str());
+  }
   return 0;
 }
 

@@ -81,4 +81,8 @@ int LogsImport(const config::Config& config, const LogFormatOptions& format, con
 int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
                int top);
 
+// `steward logs alerts`: the security alerts in FROM..TO (default: all), newest first; with
+// `evidence` their sealed lines too (audited).
+int LogsAlerts(const config::Config& config, const std::string& from, const std::string& to, bool evidence);
+
 }  // namespace steward::app

@@ -71,7 +71,7 @@ struct Config {
 };
 
 // Top-level tables that other modules read from the same file; config::Load leaves them alone.
-inline constexpr std::string_view kModuleTables[] = {"register", "analytics"};
+inline constexpr std::string_view kModuleTables[] = {"register", "analytics", "logs"};
 
 // Reads and validates the file. Errors: kNotFound (no file), kInvalidArgument (every problem found,
 // one per line, each with file, line and column).

@@ -20,12 +20,13 @@ constexpr size_t kSamples = 3;
 // One slice of a chunk's lines, parsed on its own thread.
 struct Slice {
   LogAggregator agg;
+  std::vector<Sighting> sightings;  // for the monitor, in the slice's order
   std::map<std::string, SkipReason> reasons;
   int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
   Slice(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
 };
 
-void ParseSlice(std::string_view text, const LogFormat& format, Slice& s) {
+void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, Slice& s) {
   LogRecord r;
   size_t p = 0;
   while (p < text.size()) {
@@ -48,6 +49,7 @@ void ParseSlice(std::string_view text, const LogFormat& format, Slice& s) {
     s.first_ms = std::min(s.first_ms, r.time_ms);
     s.last_ms = std::max(s.last_ms, r.time_ms);
     s.agg.Add(r);
+    if (monitor != nullptr) s.sightings.push_back(monitor->See(r, line));
   }
 }
 
@@ -78,8 +80,9 @@ class GzBuf : public std::streambuf {
 
 }  // namespace
 
-Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, analytics::UserAgents* agents)
-    : store_(store), clock_(clock), agents_(agents) {
+Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, analytics::UserAgents* agents,
+                   Monitor* monitor)
+    : store_(store), clock_(clock), agents_(agents), monitor_(monitor) {
   auto v = key.DeriveKey("logvisit");
   visitor_key_.assign(reinterpret_cast<const char*>(v.data()), v.size());
   auto f = key.DeriveKey("logfiles");
@@ -160,7 +163,9 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
       lo = std::min(lo, s.first_ms), hi = std::max(hi, s.last_ms);
     }
     std::string now = FormatRfc3339(clock_.Now());
+    if (monitor_ != nullptr) summary.alerts += static_cast<int64_t>(monitor_->pending());
     STEWARD_RETURN_IF_ERROR(SaveStats(store_, all, [&](store::Connection& c) -> Status {
+      if (monitor_ != nullptr) STEWARD_RETURN_IF_ERROR(monitor_->Save(c));
       if (!fingerprint.empty()) {
         STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
                                                 "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
@@ -219,10 +224,18 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_, agents_);
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back([&, i] { ParseSlice(parts[i], format, pending[base + i]); });
+      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, pending[base + i]); });
     }
-    if (!parts.empty()) ParseSlice(parts[0], format, pending[base]);
+    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, pending[base]);
     for (auto& w : workers) w.join();
+    // The monitor sees the requests in order, while the chunk they point into is still here.
+    if (monitor_ != nullptr) {
+      for (size_t i = base; i < pending.size(); ++i) {
+        for (const Sighting& s : pending[i].sightings) monitor_->Feed(s);
+        pending[i].sightings.clear();
+        pending[i].sightings.shrink_to_fit();
+      }
+    }
     for (size_t i = base; i < pending.size(); ++i) {
       const Slice& s = pending[i];
       summary.lines += s.lines, summary.imported += s.imported, summary.skipped += s.skipped;

@@ -21,6 +21,7 @@
 #include "core/result.h"
 #include "crypto/crypto.h"
 #include "logs/format.h"
+#include "logs/security.h"
 #include "store/store.h"
 
 namespace steward::logs {
@@ -32,6 +33,7 @@ struct SkipReason {
 
 struct ImportSummary {
   int64_t lines = 0, imported = 0, skipped = 0;
+  int64_t alerts = 0;  // security alerts raised (or added to) by this import
   int64_t bytes_read = 0;
   int64_t bytes_already = 0;  // skipped because an earlier import read them
   std::map<std::string, SkipReason> reasons;
@@ -42,9 +44,10 @@ using Progress = std::function<void(int64_t done, int64_t total, int64_t lines)>
 
 class Importer {
  public:
-  // `agents` (may be null) tells browsers, systems and crawlers apart.
+  // `agents` (may be null) tells browsers, systems and crawlers apart; `monitor` (may be null)
+  // watches the requests for attacks and saves its alerts with the statistics.
   Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
-           analytics::UserAgents* agents = nullptr);
+           analytics::UserAgents* agents = nullptr, Monitor* monitor = nullptr);
 
   // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
   // never errors.
@@ -59,6 +62,7 @@ class Importer {
   store::Store& store_;
   const Clock& clock_;
   analytics::UserAgents* agents_ = nullptr;
+  Monitor* monitor_ = nullptr;
   std::string visitor_key_, file_key_;
 };
 

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/strings.h"
 #include "analytics/stats.h"
+#include "logs/security.h"
 #include "crypto/crypto.h"
 
 namespace steward::logs {
@@ -102,7 +103,7 @@ void LogAggregator::Merge(const LogAggregator& other) {
 }
 
 std::vector<store::Migration> Migrations() {
-  return {{"logs", 1, R"sql(
+  std::vector<store::Migration> all = {{"logs", 1, R"sql(
     -- Privacy: access-logs. Statistics from the web server's logs: hits, bytes and visitor sketches
     -- (of keyed hashes of address, day and user agent) per hour or day, dimension and key.
     CREATE TABLE logs_rollups (
@@ -140,11 +141,13 @@ std::vector<store::Migration> Migrations() {
       last_ms INTEGER
     );
   )sql"}};
+  for (auto& m : Monitor::Migrations()) all.push_back(std::move(m));
+  return all;
 }
 
 retention::ModuleStorage Storage() {
   return {.module = "logs",
-          .personal_tables = {"logs_rollups", "logs_visitors"},
+          .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts"},
           .other_tables = {"logs_files", "logs_imports"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
@@ -158,7 +161,8 @@ retention::ModuleStorage Storage() {
             }
             STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
             STEWARD_ASSIGN_OR_RETURN(auto visitors, c.Exec("DELETE FROM logs_visitors WHERE day < ?", {ms / kDayMs}));
-            (void)imports, (void)visitors;
+            STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
+            (void)imports, (void)visitors, (void)alerts;
             return c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
           },
           .in_use = [](const processing::Register& reg) {

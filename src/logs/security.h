@@ -1,0 +1,104 @@
+// Security monitoring over access logs: rules that watch the stream of requests as it is imported
+// and raise alerts with their evidence.
+//
+// Rules (each can be tuned in the site's file, [logs.security]):
+//  - attack paths: requests for known probe targets (/.env, /.git/, /wp-login.php, ...), path
+//    traversal, and SQL or script injection in the path or query string;
+//  - scanners: many 404s from one client within a window;
+//  - brute force: a burst of POSTs to sign-in paths from one client;
+//  - floods: very many requests from one client within a window.
+// An alert names its rule, the client by a short keyed hash (never the address), when it began
+// and ended, how many requests, and keeps up to five evidence lines sealed with a key derived from
+// the site's secret key: only `steward logs alerts --evidence` (audited) opens them.
+//
+// Thread safety: a Monitor is used by one import at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/document.h"
+#include "core/result.h"
+#include "crypto/crypto.h"
+#include "logs/format.h"
+#include "store/store.h"
+
+namespace steward::logs {
+
+struct SecurityRules {
+  bool enabled = true;
+  int64_t scanner_404s = 20, scanner_window_s = 60;
+  int64_t brute_force_posts = 10, brute_force_window_s = 60;
+  std::vector<std::string> sign_in_paths = {"/login", "/admin/login", "/wp-login.php", "/user/login", "/signin"};
+  int64_t flood_requests = 600, flood_window_s = 60;
+  std::vector<std::string> attack_paths = {"/.env", "/.git", "/wp-login.php", "/wp-admin", "/xmlrpc.php",
+                                           "/phpmyadmin", "/.aws", "/server-status", "/etc/passwd", "/cgi-bin/"};
+};
+// Reads [logs.security] (all keys optional). Errors: kInvalidArgument with FILE:LINE:COLUMN problems.
+Result<SecurityRules> ReadSecurityRules(const config::Document& document);
+
+struct Alert {
+  int64_t id = 0;
+  std::string rule;    // "attack-path", "scanner", "brute-force", "flood"
+  std::string client;  // a short keyed hash of the address
+  int64_t first_ms = 0, last_ms = 0, count = 0;
+  std::string detail;  // what matched: the path, or the threshold
+  std::vector<std::string> evidence;  // only when opened
+};
+
+// The rule a single request breaks by itself, or "" (attack paths, traversal, injection).
+std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules);
+
+// What the monitor needs of one request; views into the line, which must outlive Feed.
+struct Sighting {
+  int64_t time_ms = 0;
+  uint64_t client = 0;  // keyed hash of the address
+  bool not_found = false, sign_in_post = false;
+  std::string_view attack;  // the rule a single request breaks, or empty
+  std::string_view path, line;
+};
+
+class Monitor {
+ public:
+  Monitor(SecurityRules rules, const crypto::SecretKey& key);
+  const SecurityRules& rules() const { return rules_; }
+
+  // Safe for concurrent use: what one request shows (parsing threads call it).
+  Sighting See(const LogRecord& r, std::string_view line) const;
+  // In time order per client: counts the windows and raises alerts.
+  void Feed(const Sighting& s);
+  // Writes the alerts found since the last call, merging into the stored alert of the same rule,
+  // client and hour, inside the caller's write.
+  Status Save(store::Connection& c);
+  size_t pending() const { return found_.size(); }
+
+  static std::vector<store::Migration> Migrations();
+  // Newest first, in [from_ms, to_ms). With `evidence`, the sealed lines opened.
+  static Result<std::vector<Alert>> List(store::Store& store, const crypto::SecretKey& key, int64_t from_ms,
+                                         int64_t to_ms, bool evidence);
+
+ private:
+  struct Window {
+    std::vector<int64_t> times;  // within the window, oldest first
+    int64_t alerted_until = 0;   // no second alert for a burst until its window has passed
+  };
+  void Raise(const std::string& rule, uint64_t client, int64_t at, std::string_view detail, std::string_view line);
+  bool Count(std::unordered_map<uint64_t, Window>& windows, uint64_t client, int64_t at, int64_t window_ms,
+             int64_t threshold);
+
+  SecurityRules rules_;
+  std::string client_key_, seal_key_;
+  std::unordered_map<uint64_t, Window> not_found_, sign_ins_, requests_;
+  struct Found {
+    Alert alert;
+    std::vector<std::string> lines;
+  };
+  std::map<std::tuple<std::string, uint64_t, int64_t>, Found> found_;  // (rule, client, hour)
+};
+
+}  // namespace steward::logs

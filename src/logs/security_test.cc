@@ -1,0 +1,128 @@
+// Security monitoring: each rule against a stream of requests, alerts merged per hour, evidence
+// sealed, and the rules read from the site's file.
+#include "logs/security.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "config/config.h"
+#include "logs/import.h"
+#include "logs/stats.h"
+#include "store/testing/scratch.h"
+
+namespace steward::logs {
+namespace {
+
+std::string Line(const std::string& ip, int second, const std::string& method, const std::string& target, int status) {
+  char when[32];
+  std::snprintf(when, sizeof when, "01/Dec/2026:10:%02d:%02d +0000", second / 60, second % 60);
+  return ip + " - - [" + when + "] \"" + method + " " + target + " HTTP/1.1\" " + std::to_string(status) +
+         " 10 \"-\" \"Mozilla/5.0\"\n";
+}
+
+TEST(AttackInTest, ProbesTraversalAndInjection) {
+  SecurityRules rules;
+  auto f = LogFormat::Preset("combined");
+  auto check = [&](const std::string& target) {
+    LogRecord r;
+    std::string line = Line("203.0.113.5", 0, "GET", target, 404);
+    EXPECT_EQ(f->Parse(line, r), "");
+    return std::string(AttackIn(r, rules));
+  };
+  EXPECT_EQ(check("/.env"), "attack-path");
+  EXPECT_EQ(check("/blog/wp-login.php"), "attack-path");
+  EXPECT_EQ(check("/.git/config"), "attack-path");
+  EXPECT_EQ(check("/static/..%2F..%2Fetc/shadow"), "path-traversal");
+  EXPECT_EQ(check("/item?id=1%27%20OR%201=1"), "sql-injection");
+  EXPECT_EQ(check("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), "script-injection");
+  EXPECT_EQ(check("/economy/inflation?q=cpih"), "");
+  EXPECT_EQ(check("/environment"), "") << "not /.env";
+}
+
+TEST(MonitorTest, ScannersBruteForceAndFloodsFromAnImport) {
+  ASSERT_TRUE(crypto::Init().ok());
+  store::testing::ScratchSite site(Migrations());
+  SecurityRules rules;
+  rules.flood_requests = 100;
+  Monitor monitor(rules, site.key());
+  std::string log;
+  for (int i = 0; i < 25; ++i) log += Line("198.51.100.9", i, "GET", "/missing-" + std::to_string(i), 404);  // a scanner
+  for (int i = 0; i < 12; ++i) log += Line("198.51.100.10", 100 + i, "POST", "/login", 200);               // brute force
+  for (int i = 0; i < 120; ++i) log += Line("198.51.100.11", 200 + i / 10, "GET", "/", 200);              // a flood
+  for (int i = 0; i < 10; ++i) log += Line("203.0.113.5", 300 + i * 30, "GET", "/economy", 200);            // a person
+  log += Line("198.51.100.12", 500, "GET", "/.env", 404);
+  std::string path = (site.dir() / "access.log").string();
+  { std::ofstream(path) << log; }
+  FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
+  Importer importer(site.store(), site.key(), clock, nullptr, &monitor);
+  auto s = importer.ImportFile(path, *LogFormat::Preset("combined"));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->alerts, 4);
+
+  auto alerts = Monitor::List(site.store(), site.key(), 0, 4'102'444'800'000, /*evidence=*/false);
+  ASSERT_TRUE(alerts.ok());
+  std::map<std::string, Alert> by_rule;
+  for (const auto& a : *alerts) by_rule[a.rule] = a;
+  ASSERT_EQ(by_rule.size(), 4u);
+  EXPECT_EQ(by_rule["scanner"].count, 1) << "one alert for the burst, not one per 404 past the threshold";
+  EXPECT_NE(by_rule["brute-force"].detail.find("/login"), std::string::npos);
+  EXPECT_EQ(by_rule["attack-path"].detail, "/.env");
+  EXPECT_TRUE(by_rule["flood"].evidence.empty()) << "evidence stays sealed unless asked for";
+  EXPECT_EQ(by_rule["scanner"].client.rfind("c-", 0), 0u);
+  for (const auto& a : *alerts) {
+    EXPECT_EQ(a.client.find("198.51"), std::string::npos) << "clients are named by a keyed hash";
+  }
+  auto opened = Monitor::List(site.store(), site.key(), 0, 4'102'444'800'000, /*evidence=*/true);
+  for (const auto& a : *opened) {
+    ASSERT_FALSE(a.evidence.empty()) << a.rule;
+    if (a.rule == "attack-path") EXPECT_NE(a.evidence[0].find("198.51.100.12"), std::string::npos);
+  }
+  // The sealed evidence is not readable in the database.
+  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT evidence, client, detail FROM logs_alerts"));
+    for (const auto& row : rows) {
+      const auto* b = std::get_if<store::Blob>(&row.at(0));
+      EXPECT_TRUE(b != nullptr && b->bytes.find("198.51.100") == std::string::npos);
+      EXPECT_EQ(row.Text(1).find("198.51.100"), std::string::npos);
+    }
+    return Ok();
+  }).ok());
+
+  // The same attack an hour later adds to the same client's alert of that hour only.
+  std::string more = Line("198.51.100.12", 501, "GET", "/.env.bak", 404);
+  { std::ofstream(path, std::ios::app) << more; }
+  ASSERT_TRUE(importer.ImportFile(path, *LogFormat::Preset("combined")).ok());
+  alerts = Monitor::List(site.store(), site.key(), 0, 4'102'444'800'000, false);
+  for (const auto& a : *alerts) {
+    if (a.rule == "attack-path") EXPECT_EQ(a.count, 2);
+  }
+}
+
+TEST(SecurityRulesTest, ReadFromTheSiteFile) {
+  auto c = config::Parse(R"(
+[site]
+name = "Test"
+[logs.security]
+scanner_404s = 5
+sign_in_paths = ["/account/sign-in"]
+attack_paths = ["/secret-admin"]
+)", "/site.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto rules = ReadSecurityRules(*c->document);
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  EXPECT_EQ(rules->scanner_404s, 5);
+  EXPECT_EQ(rules->sign_in_paths, std::vector<std::string>{"/account/sign-in"});
+  EXPECT_NE(std::find(rules->attack_paths.begin(), rules->attack_paths.end(), "/secret-admin"), rules->attack_paths.end());
+  EXPECT_NE(std::find(rules->attack_paths.begin(), rules->attack_paths.end(), "/.env"), rules->attack_paths.end())
+      << "added to the defaults";
+  auto bad = config::Parse("[site]\nname = \"T\"\n[logs.security]\nscanner_404s = 0\nmystery = 1\n", "/site.toml");
+  ASSERT_TRUE(bad.ok());
+  auto refused = ReadSecurityRules(*bad->document);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("/site.toml:4"), std::string::npos) << refused.error().message;
+}
+
+}  // namespace
+}  // namespace steward::logs
