@@ -14,7 +14,7 @@ namespace steward::logs {
 namespace {
 
 constexpr size_t kChunk = 8 << 20;         // bytes read at a time
-constexpr int64_t kSaveEvery = 1'000'000;  // lines between commits
+constexpr int64_t kSaveEvery = 250'000;  // lines between commits: bounds the memory an import holds
 constexpr size_t kSamples = 3;
 
 // One slice of a chunk's lines, parsed on its own thread.
