@@ -2,6 +2,8 @@
 // session fixation, expiry, the second factor, and that no /admin route escapes the guard.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <filesystem>
 #include <map>
 #include <random>
@@ -10,6 +12,8 @@
 #include "admin/admin.h"
 #include "analytics/analytics.h"
 #include "analytics/api_keys.h"
+#include "logs/import.h"
+#include "logs/stats.h"
 #include "crypto/totp.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
@@ -35,6 +39,7 @@ class AdminTest : public ::testing::Test {
     for (const auto& m : staff::Accounts::Migrations()) migrations.push_back(m);
     for (const auto& m : consent::Records::Migrations()) migrations.push_back(m);
     for (const auto& m : analytics::Migrations()) migrations.push_back(m);
+    for (const auto& m : logs::Migrations()) migrations.push_back(m);
     site_ = std::make_unique<store::testing::ScratchSite>(migrations);
     store_ = &site_->store();
     key_ = &site_->key();
@@ -56,7 +61,7 @@ class AdminTest : public ::testing::Test {
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
                                                       *pages_, reg_, *accounts_, *sessions_, *trail_, clock_,
                                                       consent_records_.get(), gate_.get(), stats_.get(),
-                                                      {"example.gov.uk"}, api_keys_.get()});
+                                                      {"example.gov.uk"}, api_keys_.get(), store_, key_});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -404,6 +409,52 @@ TEST_F(AdminTest, TheAnalystMakesAnApiKeySeesItOnceAndRevokesIt) {
 
   MakeStaff("case@example.gov.uk", {staff::Role::kCaseworker});
   EXPECT_EQ(Get("/admin/analytics/keys", "steward_staff=" + SignIn("case@example.gov.uk"))->status, 403);
+}
+
+TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
+  std::string log;
+  for (int i = 0; i < 3; ++i) {
+    log += "203.0.113.5 - - [30/Dec/2026:10:00:0" + std::to_string(i) +
+           " +0000] \"GET /guidance HTTP/1.1\" 200 100 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\"\n";
+  }
+  log += "198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n";
+  std::string path = (site_->dir() / "access.log").string();
+  { std::ofstream(path) << log; }
+  logs::Monitor monitor(logs::SecurityRules{}, *key_);
+  logs::Importer importer(*store_, *key_, clock_, nullptr, &monitor);
+  ASSERT_EQ(importer.ImportFile(path, *logs::LogFormat::Preset("combined"))->imported, 4);
+  clock_.Set(SystemTime(std::chrono::seconds(1'798'675'200)));  // 2026-12-31
+
+  MakeStaff("ana@example.gov.uk", {staff::Role::kAnalyst});
+  std::string analyst = SignIn("ana@example.gov.uk");
+  auto page = Get("/admin/logs?period=7d", "steward_staff=" + analyst);
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_NE(page->body.find("/guidance"), std::string::npos);
+  EXPECT_NE(page->body.find("Total requests"), std::string::npos);
+  EXPECT_EQ(page->body.find("203.0.113.5"), std::string::npos);
+  auto csv = Get("/admin/logs.csv?period=30d", "steward_staff=" + analyst);
+  EXPECT_NE(csv->body.find("requests,/guidance,3,1,300"), std::string::npos) << csv->body;
+  EXPECT_EQ(Get("/admin/logs?period=forever", "steward_staff=" + analyst)->status, 400);
+  EXPECT_EQ(Get("/admin/security", "steward_staff=" + analyst)->status, 403) << "alerts are for the security role";
+
+  MakeStaff("sec@example.gov.uk", {staff::Role::kSecurity});
+  std::string security = SignIn("sec@example.gov.uk");
+  auto alerts = Get("/admin/security?period=7d", "steward_staff=" + security);
+  ASSERT_EQ(alerts->status, 200);
+  EXPECT_NE(alerts->body.find("attack-path"), std::string::npos);
+  EXPECT_EQ(alerts->body.find("198.51.100.9"), std::string::npos) << "no address until the evidence is opened";
+  std::string id = Extract(alerts->body, "/admin/security/([0-9]+)/evidence");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Post("/admin/security/" + id + "/evidence?period=7d", "", "steward_staff=" + security)->status, 403) << "CSRF";
+  auto opened = Post("/admin/security/" + id + "/evidence?period=7d", "csrf_token=" + Csrf(security),
+                     "steward_staff=" + security);
+  ASSERT_EQ(opened->status, 200);
+  EXPECT_NE(opened->body.find("198.51.100.9"), std::string::npos);
+  EXPECT_EQ(opened->Header("Cache-Control"), "no-store");
+  auto trail = trail_->List({.action = "logs."});
+  ASSERT_TRUE(trail.ok());
+  ASSERT_EQ(trail->size(), 1u);
+  EXPECT_EQ(trail->front().entry.target, "alert:" + id);
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "admin/analytics_view.h"
+#include "logs/security.h"
+#include "logs/stats.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
@@ -154,6 +156,10 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kGet, "/admin/analytics/keys", &Admin::ApiKeysPage);
     Add(router, Method::kPost, "/admin/analytics/keys", &Admin::ApiKeyCreate);
     Add(router, Method::kPost, "/admin/analytics/keys/{id}/revoke", &Admin::ApiKeyRevoke);
+    Add(router, Method::kGet, "/admin/logs", &Admin::LogsPage);
+    Add(router, Method::kGet, "/admin/logs.csv", &Admin::LogsCsv);
+    Add(router, Method::kGet, "/admin/security", &Admin::SecurityPage);
+    Add(router, Method::kPost, "/admin/security/{id}/evidence", &Admin::SecurityEvidence);
     Add(router, Method::kGet, "/admin/consent", &Admin::ConsentPage);
     Add(router, Method::kPost, "/admin/consent", &Admin::ConsentRecord);
   }
@@ -227,6 +233,9 @@ class Admin : public std::enable_shared_from_this<Admin> {
     item("/admin/audit", "Audit trail", staff::AnyGrants(ctx.me.roles, Permission::kReadAudit));
     item("/admin/ropa", "Record of processing", staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
     item("/admin/analytics", "Analytics", d_.stats != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kReadStatistics));
+    item("/admin/logs", "Access logs", d_.logs_store != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kReadStatistics));
+    item("/admin/security", "Security alerts",
+         d_.logs_store != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kReadSecurity));
     item("/admin/consent", "Consent records",
          d_.consent_records != nullptr && staff::AnyGrants(ctx.me.roles, Permission::kManageRegister));
     item("/admin/sessions", "Your sessions", true);
@@ -764,6 +773,131 @@ class Admin : public std::enable_shared_from_this<Admin> {
                        200);
   }
 
+  // ---- Access logs (analyst) and security alerts (security) ---------------------------------
+
+  // [from, to) in ms from ?period= (day, 7d, 30d, month, year; default 30d) or ?from=&to=.
+  Result<std::pair<int64_t, int64_t>> LogsRange(Request& req, html::Object& data) {
+    auto query = req.Query();
+    if (!query.ok()) return MakeError(ErrorCode::kInvalidArgument, "the address is not valid");
+    std::string period(Trim(Field(*query, "period"))), from(Trim(Field(*query, "from"))), to(Trim(Field(*query, "to")));
+    if (period.empty()) period = from.empty() && to.empty() ? "30d" : from + ".." + to;
+    int64_t today = UnixMillis(d_.clock.Now()) / analytics::kDayMillis;
+    auto days = analytics::ResolvePeriod(period, today);
+    if (!days.ok()) return days.error();
+    data["period"] = period.find("..") == std::string::npos ? period : "";
+    data["from"] = analytics::DayText(days->from);
+    data["to"] = analytics::DayText(days->to - 1);
+    html::List periods;
+    for (auto [value, text] : {std::pair<const char*, const char*>{"day", "Today"}, {"7d", "Last 7 days"},
+                               {"30d", "Last 30 days"}, {"month", "This month"}, {"year", "This year"}}) {
+      periods.push_back(html::Object{{"value", value}, {"text", text}, {"selected", period == value}});
+    }
+    data["periods"] = std::move(periods);
+    return std::make_pair(days->from * analytics::kDayMillis, days->to * analytics::kDayMillis);
+  }
+
+  Response LogsPage(Request& req, Context& ctx) {
+    if (d_.logs_store == nullptr) return d_.pages.ErrorPage(404, &req);
+    html::Object data;
+    auto range = LogsRange(req, data);
+    if (!range.ok()) {
+      return Page(req, ctx, "error", "There is a problem with the dates",
+                  html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
+                  "/admin/logs", 400);
+    }
+    // Privacy: access-logs, read as statistics.
+    auto report = logs::Report(*d_.logs_store, range->first, range->second, 20);
+    if (!report.ok()) return d_.pages.ErrorFor(report.error(), req);
+    html::List totals;
+    for (auto [name, value] : {std::pair<const char*, int64_t>{"Total requests", report->total_requests},
+                               {"Valid requests", report->valid_requests},
+                               {"Failed requests", report->failed_requests},
+                               {"Unique visitors", report->unique_visitors},
+                               {"Bandwidth (bytes)", report->bandwidth}}) {
+      totals.push_back(html::Object{{"name", name}, {"value", std::to_string(value)}});
+    }
+    data["totals"] = std::move(totals);
+    html::List tables;
+    for (auto [id, title, rows] : {std::tuple<const char*, const char*, const std::vector<logs::ReportRow>*>{
+                                       "visitors", "Visitors per day", &report->visitors},
+                                   {"requests", "Pages", &report->requests},
+                                   {"static_requests", "Static files", &report->static_requests},
+                                   {"not_found", "Not found (404)", &report->not_found},
+                                   {"status_codes", "Status codes", &report->status_codes},
+                                   {"referring_sites", "Referring sites", &report->referring_sites},
+                                   {"browsers", "Browsers", &report->browsers},
+                                   {"os", "Operating systems", &report->os},
+                                   {"crawlers", "Crawlers and scripts", &report->crawlers}}) {
+      html::List list;
+      for (const auto& r : *rows) {
+        list.push_back(html::Object{{"key", r.key}, {"hits", std::to_string(r.hits)},
+                                    {"visitors", std::to_string(r.visitors)}});
+      }
+      tables.push_back(html::Object{{"id", id}, {"title", title}, {"rows", std::move(list)}, {"empty", rows->empty()}});
+    }
+    data["tables"] = std::move(tables);
+    data["query"] = req.query;
+    return Page(req, ctx, "admin_logs", "Access logs", std::move(data), "/admin/logs");
+  }
+
+  Response LogsCsv(Request& req, Context&) {
+    if (d_.logs_store == nullptr) return d_.pages.ErrorPage(404, &req);
+    html::Object data;
+    auto range = LogsRange(req, data);
+    if (!range.ok()) return d_.pages.ErrorPage(400, &req);
+    auto report = logs::Report(*d_.logs_store, range->first, range->second, 0);
+    if (!report.ok()) return d_.pages.ErrorFor(report.error(), req);
+    Response r;
+    r.body = logs::ReportCsv(*report);
+    r.SetHeader("Content-Type", "text/csv; charset=utf-8");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"access-logs.csv\"");
+    return r;
+  }
+
+  Response SecurityView(Request& req, Context& ctx, int64_t open_id) {
+    html::Object data;
+    auto range = LogsRange(req, data);
+    if (!range.ok()) return d_.pages.ErrorPage(400, &req);
+    auto alerts = logs::Monitor::List(*d_.logs_store, *d_.logs_key, range->first, range->second, open_id != 0, open_id);
+    if (!alerts.ok()) return d_.pages.ErrorFor(alerts.error(), req);
+    html::List rows;
+    for (const auto& a : *alerts) {
+      html::List lines;
+      // Privacy: access-logs. Evidence lines shown to the security role on request, audited.
+      for (const auto& l : a.evidence) lines.push_back(html::Object{{"line", l}});
+      rows.push_back(html::Object{{"id", std::to_string(a.id)}, {"rule", a.rule}, {"client", a.client},
+                                  {"first", FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms)))},
+                                  {"count", std::to_string(a.count)}, {"detail", a.detail},
+                                  {"evidence", std::move(lines)}, {"opened", !a.evidence.empty()}});
+    }
+    data["alerts"] = std::move(rows);
+    data["any"] = !alerts->empty();
+    data["query"] = req.query;
+    return Page(req, ctx, "admin_security", "Security alerts", std::move(data), "/admin/security");
+  }
+
+  Response SecurityPage(Request& req, Context& ctx) {
+    if (d_.logs_store == nullptr) return d_.pages.ErrorPage(404, &req);
+    return SecurityView(req, ctx, 0);
+  }
+
+  Response SecurityEvidence(Request& req, Context& ctx) {
+    if (d_.logs_store == nullptr) return d_.pages.ErrorPage(404, &req);
+    std::string_view text = req.PathParam("id");
+    if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), ::isdigit)) {
+      return d_.pages.ErrorPage(404, &req);
+    }
+    int64_t id = std::stoll(std::string(text));
+    if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "logs.evidence_opened",
+                                    .target = "alert:" + std::to_string(id), .request_id = req.request_id});
+        !s.ok()) {
+      return d_.pages.ErrorFor(s.error(), req);
+    }
+    Response r = SecurityView(req, ctx, id);
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  }
+
   // ---- Consent records (dpo) ------------------------------------------------------------------
 
   // The history of one consent reference, as proof of what the visitor chose, when, on which
@@ -859,6 +993,10 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kGet, "/admin/analytics/keys", Permission::kReadStatistics},
       {Method::kPost, "/admin/analytics/keys", Permission::kReadStatistics},
       {Method::kPost, "/admin/analytics/keys/{id}/revoke", Permission::kReadStatistics},
+      {Method::kGet, "/admin/logs", Permission::kReadStatistics},
+      {Method::kGet, "/admin/logs.csv", Permission::kReadStatistics},
+      {Method::kGet, "/admin/security", Permission::kReadSecurity},
+      {Method::kPost, "/admin/security/{id}/evidence", Permission::kReadSecurity},
       {Method::kGet, "/admin/consent", Permission::kManageRegister},
       {Method::kPost, "/admin/consent", Permission::kManageRegister},
   };

@@ -61,6 +61,9 @@ struct Deps {
   std::vector<std::string> analytics_sites;
   // Stats API keys (/admin/analytics/keys); null when the site has no [analytics].
   analytics::ApiKeys* api_keys = nullptr;
+  // Access-log statistics (/admin/logs) and alerts (/admin/security): the site's store and key.
+  store::Store* logs_store = nullptr;
+  const crypto::SecretKey* logs_key = nullptr;
 };
 
 // Adds every /admin route to `router`. `deps` must outlive the router.

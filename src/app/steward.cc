@@ -287,7 +287,7 @@ int Serve(const config::Config& config) {
                          **pages, *reg, accounts, sessions, trail, SystemClock::Instance(),
                          reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate,
                          site_analytics ? &stats : nullptr, analytics_sites,
-                         site_analytics ? &api_keys : nullptr};
+                         site_analytics ? &api_keys : nullptr, store->get(), &*key};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 

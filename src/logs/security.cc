@@ -208,7 +208,7 @@ Status Monitor::Save(store::Connection& c) {
 }
 
 Result<std::vector<Alert>> Monitor::List(store::Store& store, const crypto::SecretKey& key, int64_t from_ms,
-                                         int64_t to_ms, bool evidence) {
+                                         int64_t to_ms, bool evidence, int64_t only_id) {
   auto k = key.DeriveKey("logalert");
   std::string seal_key(reinterpret_cast<const char*>(k.data()), k.size());
   std::vector<Alert> out;
@@ -218,7 +218,7 @@ Result<std::vector<Alert>> Monitor::List(store::Store& store, const crypto::Secr
                      "WHERE last_ms >= ? AND first_ms < ? ORDER BY first_ms DESC, id DESC LIMIT 10000",
                      {from_ms, to_ms}, [&](const store::Row& r) {
                        Alert a{r.Int(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Text(6), {}};
-                       if (evidence) {
+                       if (evidence && (only_id == 0 || only_id == a.id)) {
                          if (const auto* b = std::get_if<store::Blob>(&r.at(7))) {
                            if (auto open = crypto::Unseal(seal_key, b->bytes)) {
                              for (auto line : Split(*open, '\n')) a.evidence.emplace_back(line);

@@ -78,9 +78,10 @@ class Monitor {
   size_t pending() const { return found_.size(); }
 
   static std::vector<store::Migration> Migrations();
-  // Newest first, in [from_ms, to_ms). With `evidence`, the sealed lines opened.
+  // Newest first, in [from_ms, to_ms). With `evidence`, the sealed lines opened (of alert
+  // `only_id`'s alone when it is not 0).
   static Result<std::vector<Alert>> List(store::Store& store, const crypto::SecretKey& key, int64_t from_ms,
-                                         int64_t to_ms, bool evidence);
+                                         int64_t to_ms, bool evidence, int64_t only_id = 0);
 
  private:
   struct Window {
