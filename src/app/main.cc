@@ -131,6 +131,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "csv"}));
   logs_report->add_option("--top", logs_top, "Rows a table; 0 for all; default 10.")->check(CLI::Range(0, 100000));
 
+  std::string follow_file;
+  int follow_interval = 2;
+  auto* logs_follow = logs->add_subcommand("follow", "Import what a live log gets, through rotation, until Ctrl-C.");
+  logs_follow->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  logs_follow->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  logs_follow->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon or w3c.");
+  logs_follow->add_option("--log-format", log_format.log_format, "A GoAccess log format string instead of --format.");
+  logs_follow->add_option("--date-format", log_format.date_format, "With --log-format: the date's format.");
+  logs_follow->add_option("--time-format", log_format.time_format, "With --log-format: the time's format.");
+  logs_follow->add_option("--interval", follow_interval, "Seconds between reads; default 2.")->check(CLI::Range(1, 3600));
+  logs_follow->add_option("file", follow_file, "The log file.")->required();
   bool alerts_evidence = false;
   auto* logs_alerts = logs->add_subcommand("alerts", "List the security alerts from imported logs.");
   logs_alerts->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
@@ -172,6 +183,7 @@ int main(int argc, char** argv) {
   if (apikey_list->parsed()) return steward::app::ApiKeyList(*config);
   if (apikey_revoke->parsed()) return steward::app::ApiKeyRevoke(*config, key_id);
   if (logs_import->parsed()) return steward::app::LogsImport(*config, log_format, log_files);
+  if (logs_follow->parsed()) return steward::app::LogsFollow(*config, log_format, follow_file, follow_interval);
   if (logs_alerts->parsed()) return steward::app::LogsAlerts(*config, logs_from, logs_to, alerts_evidence);
   if (logs_report->parsed()) return steward::app::LogsReport(*config, logs_from, logs_to, logs_report_format, logs_top);
   return kExitUsage;

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 #include <optional>
 #include <sstream>
 
@@ -897,6 +899,64 @@ int LogsAlerts(const config::Config& config, const std::string& from, const std:
                 a.rule.c_str(), a.client.c_str(), static_cast<long long>(a.count), a.detail.c_str());
     // Privacy: access-logs. Evidence lines on the operator's terminal only, after the audit entry.
     for (const auto& line : a.evidence) std::printf("    %s\n", line.c_str());
+  }
+  return 0;
+}
+
+namespace {
+
+std::atomic<bool> follow_stop{false};
+extern "C" void StopFollowing(int) { follow_stop = true; }
+
+}  // namespace
+
+int LogsFollow(const config::Config& config, const LogFormatOptions& options, const std::string& file,
+               int interval_seconds) {
+  std::optional<logs::LogFormat> format;
+  if (!options.log_format.empty()) {
+    auto compiled = logs::LogFormat::Compile(options.log_format, options.date_format, options.time_format);
+    if (!compiled.ok()) {
+      std::fprintf(stderr, "steward: --%s\n", compiled.error().message.c_str());
+      return 2;
+    }
+    format = std::move(*compiled);
+  } else if (!(format = logs::LogFormat::Preset(options.format))) {
+    std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
+    return 2;
+  }
+  auto rules = logs::ReadSecurityRules(*config.document);
+  if (!rules.ok()) {
+    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
+    return 2;
+  }
+  auto edge = analytics::LoadEdge(config.site.web_dir);
+  if (!edge.ok()) {
+    std::fprintf(stderr, "steward: %s\n", edge.error().message.c_str());
+    return 1;
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  logs::Monitor monitor(std::move(*rules), *data->key);
+  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get(), &monitor);
+  logs::Follower follower(importer, file, *format);
+  std::signal(SIGINT, StopFollowing);
+  std::signal(SIGTERM, StopFollowing);
+  std::printf("Following %s every %d s; Ctrl-C stops.\n", file.c_str(), interval_seconds);
+  std::fflush(stdout);
+  while (!follow_stop) {
+    auto s = follower.Poll();
+    if (!s.ok()) {
+      std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    } else if (s->lines > 0) {
+      std::printf("%s: %lld lines, %lld imported, %lld skipped, %lld alerts\n",
+                  FormatRfc3339(SystemClock::Instance().Now()).c_str(), static_cast<long long>(s->lines),
+                  static_cast<long long>(s->imported), static_cast<long long>(s->skipped),
+                  static_cast<long long>(s->alerts));
+      std::fflush(stdout);
+    }
+    for (int i = 0; i < interval_seconds * 10 && !follow_stop; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return 0;
 }

@@ -81,6 +81,11 @@ int LogsImport(const config::Config& config, const LogFormatOptions& format, con
 int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
                int top);
 
+// `steward logs follow`: imports what is written to `file` every `interval_seconds`, through
+// rotation (the rest of the old file from FILE.1), until SIGINT or SIGTERM.
+int LogsFollow(const config::Config& config, const LogFormatOptions& format, const std::string& file,
+               int interval_seconds);
+
 // `steward logs alerts`: the security alerts in FROM..TO (default: all), newest first; with
 // `evidence` their sealed lines too (audited).
 int LogsAlerts(const config::Config& config, const std::string& from, const std::string& to, bool evidence);

@@ -258,4 +258,51 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   return summary;
 }
 
+std::string Importer::Fingerprint(const std::string& path) {
+  std::string head(4096, '\0');
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+    GzBuf buf(path);
+    if (!buf.ok()) return {};
+    std::istream in(&buf);
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+  }
+  size_t nl = head.find('\n');
+  if (head.empty() || nl == 0) return {};
+  return crypto::Hash(head.substr(0, nl), file_key_);
+}
+
+Result<ImportSummary> Follower::Poll() {
+  ImportSummary total;
+  auto add = [&](const ImportSummary& s) {
+    total.lines += s.lines, total.imported += s.imported, total.skipped += s.skipped, total.alerts += s.alerts;
+    total.bytes_read += s.bytes_read;
+    for (const auto& [why, reason] : s.reasons) {
+      SkipReason& all = total.reasons[why];
+      all.count += reason.count;
+      for (const auto& sample : reason.samples) {
+        if (all.samples.size() < 3) all.samples.push_back(sample);
+      }
+    }
+  };
+  std::string now = importer_.Fingerprint(path_);
+  if (now.empty()) return total;  // not there yet, or empty: wait
+  if (!fingerprint_.empty() && now != fingerprint_) {
+    std::string rotated = path_ + ".1";
+    if (importer_.Fingerprint(rotated) == fingerprint_) {
+      STEWARD_ASSIGN_OR_RETURN(ImportSummary rest, importer_.ImportFile(rotated, format_));
+      add(rest);
+    }
+  }
+  fingerprint_ = now;
+  STEWARD_ASSIGN_OR_RETURN(ImportSummary fresh, importer_.ImportFile(path_, format_));
+  add(fresh);
+  return total;
+}
+
 }  // namespace steward::logs

@@ -54,6 +54,8 @@ class Importer {
   Result<ImportSummary> ImportFile(const std::string& path, const LogFormat& format, const Progress& progress = {});
   // A stream has no fingerprint: every line in it is counted.
   Result<ImportSummary> ImportStream(std::istream& in, const LogFormat& format, const Progress& progress = {});
+  // The keyed hash of a file's first line that names it ("" when it cannot be read or is empty).
+  std::string Fingerprint(const std::string& path);
 
  private:
   Result<ImportSummary> Run(std::istream& in, int64_t start, int64_t total, const std::string& fingerprint,
@@ -64,6 +66,22 @@ class Importer {
   analytics::UserAgents* agents_ = nullptr;
   Monitor* monitor_ = nullptr;
   std::string visitor_key_, file_key_;
+};
+
+// Follows a live log: each Poll imports what was written since the last. When the file was
+// rotated (its first line changed), the rest of the old one is read first from PATH.1, where
+// logrotate moves it, so nothing written just before the rotation is lost.
+class Follower {
+ public:
+  Follower(Importer& importer, std::string path, const LogFormat& format)
+      : importer_(importer), path_(std::move(path)), format_(format) {}
+  Result<ImportSummary> Poll();
+
+ private:
+  Importer& importer_;
+  std::string path_;
+  const LogFormat& format_;
+  std::string fingerprint_;
 };
 
 }  // namespace steward::logs

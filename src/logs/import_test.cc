@@ -159,6 +159,31 @@ TEST_F(ImportTest, CompressedLogsAsRotatedFilesAre) {
   EXPECT_EQ(ReportAll().valid_requests, 2);
 }
 
+TEST_F(ImportTest, FollowingALogThroughRotationLosesNothing) {
+  Importer importer(site_.store(), site_.key(), clock_);
+  std::string path = (site_.dir() / "access.log").string();
+  Follower follower(importer, path, combined_);
+  EXPECT_EQ(follower.Poll()->imported, 0) << "no file yet";
+  auto line = [](int i) {
+    return Line("203.0.113." + std::to_string(i), "01/Dec/2026:10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) +
+                                                      " +0000",
+                "GET /p" + std::to_string(i) + " HTTP/1.1", 200, 1);
+  };
+  { std::ofstream(path) << line(1) << line(2); }
+  EXPECT_EQ(follower.Poll()->imported, 2);
+  { std::ofstream(path, std::ios::app) << line(3); }
+  // logrotate: the file moves to access.log.1 (with a line written just before) and starts again.
+  { std::ofstream(path, std::ios::app) << line(4); }
+  std::filesystem::rename(path, path + ".1");
+  EXPECT_EQ(follower.Poll()->imported, 0) << "the new file is not there yet";
+  { std::ofstream(path) << line(5); }
+  auto s = follower.Poll();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->imported, 3) << "lines 3 and 4 from access.log.1, then line 5";
+  EXPECT_EQ(follower.Poll()->imported, 0);
+  EXPECT_EQ(ReportAll().valid_requests, 5);
+}
+
 TEST(IsStaticTest, ByExtension) {
   EXPECT_TRUE(IsStatic("/a/b.css"));
   EXPECT_TRUE(IsStatic("/IMG.PNG"));
