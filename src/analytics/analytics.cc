@@ -158,9 +158,7 @@ retention::ModuleStorage Storage() {
           .other_tables = {"analytics_salts", "analytics_api_keys"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
-            auto at = ParseRfc3339(cutoff);
-            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
-            int64_t ms = UnixMillis(*at);
+            STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-events, deleted once older than the register's retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events WHERE ts < ?", {ms}));

@@ -166,9 +166,7 @@ retention::ModuleStorage RollupStorage() {
           .other_tables = {"analytics_rollup_state"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
-            auto at = ParseRfc3339(cutoff);
-            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
-            int64_t ms = UnixMillis(*at);
+            STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));

@@ -740,36 +740,60 @@ int ApiKeyRevoke(const config::Config& config, int64_t id) {
   return 0;
 }
 
-int LogsImport(const config::Config& config, const LogFormatOptions& options, const std::vector<std::string>& files) {
+namespace {
+
+// What `logs import` and `logs follow` need: the format, and an importer watched by the monitor.
+struct LogTools {
+  logs::LogFormat format;
+  analytics::Edge edge;
+  SiteData data;
+  std::unique_ptr<logs::Monitor> monitor;
+  std::unique_ptr<logs::Importer> importer;
+};
+
+// Prints the problem and returns nullopt (with the exit code in `code`) when something is wrong.
+std::optional<LogTools> OpenLogTools(const config::Config& config, const LogFormatOptions& options, int& code) {
+  code = 2;
   std::optional<logs::LogFormat> format;
   if (!options.log_format.empty()) {
     auto compiled = logs::LogFormat::Compile(options.log_format, options.date_format, options.time_format);
     if (!compiled.ok()) {
       std::fprintf(stderr, "steward: --%s\n", compiled.error().message.c_str());
-      return 2;
+      return std::nullopt;
     }
     format = std::move(*compiled);
-  } else {
-    format = logs::LogFormat::Preset(options.format);
-    if (!format) {
-      std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
-      return 2;
-    }
+  } else if (!(format = logs::LogFormat::Preset(options.format))) {
+    std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
+    return std::nullopt;
   }
   auto rules = logs::ReadSecurityRules(*config.document);
   if (!rules.ok()) {
     std::fprintf(stderr, "%s\n", rules.error().message.c_str());
-    return 2;
+    return std::nullopt;
   }
+  code = 1;
   auto edge = analytics::LoadEdge(config.site.web_dir);  // uap-core and the crawler pattern
   if (!edge.ok()) {
     std::fprintf(stderr, "steward: %s\n", edge.error().message.c_str());
-    return 1;
+    return std::nullopt;
   }
   auto data = OpenExisting(config);
-  if (!data) return 1;
-  logs::Monitor monitor(std::move(*rules), *data->key);
-  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get(), &monitor);
+  if (!data) return std::nullopt;
+  LogTools tools{std::move(*format), std::move(*edge), std::move(*data), nullptr, nullptr};
+  tools.monitor = std::make_unique<logs::Monitor>(std::move(*rules), *tools.data.key);
+  tools.importer = std::make_unique<logs::Importer>(*tools.data.store, *tools.data.key, SystemClock::Instance(),
+                                                    tools.edge.agents.get(), tools.monitor.get());
+  return tools;
+}
+
+}  // namespace
+
+int LogsImport(const config::Config& config, const LogFormatOptions& options, const std::vector<std::string>& files) {
+  int code = 0;
+  auto tools = OpenLogTools(config, options, code);
+  if (!tools) return code;
+  logs::Importer& importer = *tools->importer;
+  const logs::LogFormat* format = &tools->format;
   bool terminal = isatty(STDERR_FILENO) != 0;
   auto started = std::chrono::steady_clock::now();
   auto last_shown = started;
@@ -790,7 +814,7 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
                    static_cast<long long>(lines), rate);
     }
   };
-  audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+  audit::Trail trail(*tools->data.store, *tools->data.key, SystemClock::Instance());
   int exit_code = 0;
   for (const auto& file : files) {
     started = std::chrono::steady_clock::now();
@@ -912,33 +936,10 @@ extern "C" void StopFollowing(int) { follow_stop = true; }
 
 int LogsFollow(const config::Config& config, const LogFormatOptions& options, const std::string& file,
                int interval_seconds) {
-  std::optional<logs::LogFormat> format;
-  if (!options.log_format.empty()) {
-    auto compiled = logs::LogFormat::Compile(options.log_format, options.date_format, options.time_format);
-    if (!compiled.ok()) {
-      std::fprintf(stderr, "steward: --%s\n", compiled.error().message.c_str());
-      return 2;
-    }
-    format = std::move(*compiled);
-  } else if (!(format = logs::LogFormat::Preset(options.format))) {
-    std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
-    return 2;
-  }
-  auto rules = logs::ReadSecurityRules(*config.document);
-  if (!rules.ok()) {
-    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
-    return 2;
-  }
-  auto edge = analytics::LoadEdge(config.site.web_dir);
-  if (!edge.ok()) {
-    std::fprintf(stderr, "steward: %s\n", edge.error().message.c_str());
-    return 1;
-  }
-  auto data = OpenExisting(config);
-  if (!data) return 1;
-  logs::Monitor monitor(std::move(*rules), *data->key);
-  logs::Importer importer(*data->store, *data->key, SystemClock::Instance(), edge->agents.get(), &monitor);
-  logs::Follower follower(importer, file, *format);
+  int code = 0;
+  auto tools = OpenLogTools(config, options, code);
+  if (!tools) return code;
+  logs::Follower follower(*tools->importer, file, tools->format);
   std::signal(SIGINT, StopFollowing);
   std::signal(SIGTERM, StopFollowing);
   std::printf("Following %s every %d s; Ctrl-C stops.\n", file.c_str(), interval_seconds);

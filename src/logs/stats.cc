@@ -151,9 +151,7 @@ retention::ModuleStorage Storage() {
           .other_tables = {"logs_files", "logs_imports"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
-            auto at = ParseRfc3339(cutoff);
-            if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
-            int64_t ms = UnixMillis(*at);
+            STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: access-logs, statistics whose whole period is past the retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));

@@ -154,4 +154,10 @@ void Runner::Stop() {
   if (daily_.joinable()) daily_.join();
 }
 
+Result<int64_t> CutoffMillis(const std::string& cutoff) {
+  auto at = ParseRfc3339(cutoff);
+  if (!at) return MakeError(ErrorCode::kInvalidArgument, "bad retention cut-off");
+  return UnixMillis(*at);
+}
+
 }  // namespace steward::retention

@@ -34,6 +34,9 @@ namespace steward::retention {
 using PurgeFn = std::function<Result<int64_t>(store::Connection& c, const processing::Dataset& dataset,
                                               const std::string& cutoff, const std::string& now, bool dry_run)>;
 
+// A purge's cut-off (RFC 3339) as Unix milliseconds. Errors: kInvalidArgument.
+Result<int64_t> CutoffMillis(const std::string& cutoff);
+
 struct ModuleStorage {
   std::string module;                        // as datasets name it: "staff"
   std::vector<std::string> personal_tables;  // hold personal data: need a dataset and a purge
