@@ -14,7 +14,7 @@ namespace {
 using analytics::Dimension;
 namespace chr = std::chrono;
 
-constexpr int64_t kDayMs = 86'400'000;
+constexpr int64_t kDayMs = analytics::kDayMillis;
 
 using analytics::DayText;
 using analytics::ParseDay;
@@ -106,27 +106,26 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
   }
   int64_t today = UnixMillis(now) / kDayMs;
   r.period = field("period").empty() ? "7d" : field("period");
-  int64_t from = 0, to = 0;  // days, [from, to)
-  if (r.period == "today") {
-    from = today, to = today + 1, r.label = "Today";
-  } else if (r.period == "7d") {
-    from = today - 6, to = today + 1, r.label = "Last 7 days";
-  } else if (r.period == "30d") {
-    from = today - 29, to = today + 1, r.label = "Last 30 days";
-  } else if (r.period == "month") {
-    chr::year_month_day ymd{chr::sys_days(chr::days(today))};
-    from = chr::sys_days(ymd.year() / ymd.month() / chr::day(1)).time_since_epoch().count();
-    to = today + 1, r.label = "This month";
-  } else if (r.period == "custom") {
-    auto a = ParseDay(field("from")), b = ParseDay(field("to"));
-    if (!a) return MakeError(ErrorCode::kInvalidArgument, "from: enter a date as YYYY-MM-DD");
-    if (!b) return MakeError(ErrorCode::kInvalidArgument, "to: enter a date as YYYY-MM-DD");
-    if (*b < *a) return MakeError(ErrorCode::kInvalidArgument, "to: the end must not be before the start");
-    if (*b - *a > 731) return MakeError(ErrorCode::kInvalidArgument, "to: a range can be at most 2 years");
-    from = *a, to = *b + 1, r.label = "Custom range";
-  } else {
+  static constexpr std::pair<std::string_view, std::string_view> kLabels[] = {
+      {"today", "Today"}, {"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"month", "This month"}, {"custom", "Custom range"}};
+  auto label = std::find_if(std::begin(kLabels), std::end(kLabels), [&](const auto& l) { return l.first == r.period; });
+  if (label == std::end(kLabels)) {
     return MakeError(ErrorCode::kInvalidArgument, "period: choose today, 7d, 30d, month or custom");
   }
+  r.label = std::string(label->second);
+  std::string spec = r.period;
+  if (r.period == "custom") {
+    // Each date named on its own, for the form's messages; the range rules are ResolvePeriod's.
+    if (!ParseDay(field("from"))) return MakeError(ErrorCode::kInvalidArgument, "from: enter a date as YYYY-MM-DD");
+    if (!ParseDay(field("to"))) return MakeError(ErrorCode::kInvalidArgument, "to: enter a date as YYYY-MM-DD");
+    spec = field("from") + ".." + field("to");
+  }
+  auto days = analytics::ResolvePeriod(spec, today);
+  if (!days.ok()) {
+    const std::string& m = days.error().message;
+    return MakeError(ErrorCode::kInvalidArgument, "to: " + m.substr(m.find(':') + 2));
+  }
+  int64_t from = days->from, to = days->to;  // days, [from, to)
   r.label += " (" + (to - from == 1 ? LongDay(from) : LongDay(from) + " to " + LongDay(to - 1)) + ")";
   r.current = {.site = site, .from_ms = from * kDayMs, .to_ms = to * kDayMs, .page = field("page"),
                .source = field("source"), .country = field("country"), .device = field("device")};

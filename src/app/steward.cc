@@ -850,14 +850,17 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
   return exit_code;
 }
 
-int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
-               int top) {
+namespace {
+
+// --from and --to (YYYY-MM-DD, both inclusive; empty: open) as [from, to) in ms, or nullopt with
+// the problem printed.
+std::optional<std::pair<int64_t, int64_t>> DayBounds(const std::string& from, const std::string& to) {
   int64_t from_ms = 0, to_ms = int64_t{4'102'444'800'000};  // 2100-01-01
   if (!from.empty()) {
     auto d = analytics::ParseDay(from);
     if (!d) {
       std::fprintf(stderr, "steward: --from: give a date as YYYY-MM-DD\n");
-      return 2;
+      return std::nullopt;
     }
     from_ms = *d * analytics::kDayMillis;
   }
@@ -865,10 +868,20 @@ int LogsReport(const config::Config& config, const std::string& from, const std:
     auto d = analytics::ParseDay(to);
     if (!d || (*d + 1) * analytics::kDayMillis <= from_ms) {
       std::fprintf(stderr, "steward: --to: give a date as YYYY-MM-DD, not before --from\n");
-      return 2;
+      return std::nullopt;
     }
     to_ms = (*d + 1) * analytics::kDayMillis;
   }
+  return std::make_pair(from_ms, to_ms);
+}
+
+}  // namespace
+
+int LogsReport(const config::Config& config, const std::string& from, const std::string& to, const std::string& format,
+               int top) {
+  auto bounds = DayBounds(from, to);
+  if (!bounds) return 2;
+  auto [from_ms, to_ms] = *bounds;
   auto data = OpenExisting(config);
   if (!data) return 1;
   auto report = logs::Report(*data->store, from_ms, to_ms, top);
@@ -883,23 +896,9 @@ int LogsReport(const config::Config& config, const std::string& from, const std:
 }
 
 int LogsAlerts(const config::Config& config, const std::string& from, const std::string& to, bool evidence) {
-  int64_t from_ms = 0, to_ms = int64_t{4'102'444'800'000};
-  if (!from.empty()) {
-    auto d = analytics::ParseDay(from);
-    if (!d) {
-      std::fprintf(stderr, "steward: --from: give a date as YYYY-MM-DD\n");
-      return 2;
-    }
-    from_ms = *d * analytics::kDayMillis;
-  }
-  if (!to.empty()) {
-    auto d = analytics::ParseDay(to);
-    if (!d) {
-      std::fprintf(stderr, "steward: --to: give a date as YYYY-MM-DD\n");
-      return 2;
-    }
-    to_ms = (*d + 1) * analytics::kDayMillis;
-  }
+  auto bounds = DayBounds(from, to);
+  if (!bounds) return 2;
+  auto [from_ms, to_ms] = *bounds;
   auto data = OpenExisting(config);
   if (!data) return 1;
   auto alerts = logs::Monitor::List(*data->store, *data->key, from_ms, to_ms, evidence);
