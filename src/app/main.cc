@@ -149,6 +149,16 @@ int main(int argc, char** argv) {
   logs_alerts->add_option("--from", logs_from, "First day (YYYY-MM-DD).");
   logs_alerts->add_option("--to", logs_to, "Last day (YYYY-MM-DD).");
   logs_alerts->add_flag("--evidence", alerts_evidence, "Also print each alert's evidence lines (audited).");
+  steward::app::LogSearchOptions search;
+  auto* logs_search = logs->add_subcommand("search", "Search the raw lines kept, by address, client or path (audited).");
+  logs_search->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
+  logs_search->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
+  logs_search->add_option("--ip", search.ip, "An address, or a range such as 203.0.113.0/24.");
+  logs_search->add_option("--client", search.client, "A client label as alerts show it (c-...).");
+  logs_search->add_option("--path", search.path, "A path prefix, such as /admin.");
+  logs_search->add_option("--from", search.from, "First day (YYYY-MM-DD) or time (RFC 3339).");
+  logs_search->add_option("--to", search.to, "Last day (YYYY-MM-DD) or time (RFC 3339).");
+  logs_search->add_option("--limit", search.limit, "Lines shown at most; default 500.")->check(CLI::Range(1, 100000));
 
   auto* version = cli.add_subcommand("version", "Print Steward's version.");
 
@@ -185,6 +195,7 @@ int main(int argc, char** argv) {
   if (logs_import->parsed()) return steward::app::LogsImport(*config, log_format, log_files);
   if (logs_follow->parsed()) return steward::app::LogsFollow(*config, log_format, follow_file, follow_interval);
   if (logs_alerts->parsed()) return steward::app::LogsAlerts(*config, logs_from, logs_to, alerts_evidence);
+  if (logs_search->parsed()) return steward::app::LogsSearch(*config, search);
   if (logs_report->parsed()) return steward::app::LogsReport(*config, logs_from, logs_to, logs_report_format, logs_top);
   return kExitUsage;
 }

@@ -24,8 +24,6 @@
 #include "analytics/query_api.h"
 #include "analytics/report.h"
 #include "analytics/rollups.h"
-#include "logs/import.h"
-#include "logs/stats.h"
 #include "analytics/salts.h"
 #include "audit/audit.h"
 #include "consent/consent.h"
@@ -37,6 +35,10 @@
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "http/server.h"
+#include "logs/archive.h"
+#include "logs/import.h"
+#include "logs/settings.h"
+#include "logs/stats.h"
 #include "metrics/metrics.h"
 #include "notice/notice.h"
 #include "register/register.h"
@@ -77,14 +79,24 @@ std::string CommonPasswordsFile(const config::Config& config) {
   return config.site.web_dir + "/generated/common-passwords.txt";
 }
 
+// Where the raw access-log lines are kept (see logs/archive.h).
+std::string RawLogsDir(const config::Config& config) { return config.storage.data_dir + "/logs"; }
+
+// The raw lines' archive, labelling clients as the monitor's alerts do.
+std::unique_ptr<logs::RawArchive> MakeRawArchive(const config::Config& config, const crypto::SecretKey& key,
+                                                 const logs::Monitor& monitor) {
+  return std::make_unique<logs::RawArchive>(RawLogsDir(config), key,
+                                            [&monitor](std::string_view host) { return monitor.ClientLabel(host); });
+}
+
 // What every module stores: the tables it declares and its purge.
-std::vector<retention::ModuleStorage> AllStorage() {
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config) {
   std::vector<retention::ModuleStorage> all = retention::CoreStorage();
   all.push_back(staff::Storage());
   all.push_back(consent::Storage());
   all.push_back(analytics::Storage());
   all.push_back(analytics::RollupStorage());
-  all.push_back(logs::Storage());
+  all.push_back(logs::Storage(RawLogsDir(config)));
   return all;
 }
 
@@ -199,9 +211,10 @@ int Serve(const config::Config& config) {
     log::Error("start.analytics", {{"problems", "analytics settings"}});
     return 2;
   }
-  if (auto rules = logs::ReadSecurityRules(*config.document); !rules.ok()) {
-    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
-    log::Error("start.logs", {{"problems", "security rules"}});
+  auto log_settings = logs::ReadLogSettings(*config.document);
+  if (!log_settings.ok()) {
+    std::fprintf(stderr, "%s\n", log_settings.error().message.c_str());
+    log::Error("start.logs", {{"problems", "logs settings"}});
     return 2;
   }
   if (Status s = EnsureDataDir(config.storage.data_dir); !s.ok()) return fail("start.data_dir", s.error());
@@ -221,7 +234,7 @@ int Serve(const config::Config& config) {
   if (!store.ok()) return fail("start.store", store.error());
   if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) return fail("start.migrate", s.error());
   audit::Trail trail(**store, *key, SystemClock::Instance());
-  retention::Runner retention(**store, trail, SystemClock::Instance(), *reg, AllStorage());
+  retention::Runner retention(**store, trail, SystemClock::Instance(), *reg, AllStorage(config));
   if (Status s = retention.Check(); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     log::Error("start.retention_check", {{"error", "register and storage disagree"}});
@@ -283,6 +296,23 @@ int Serve(const config::Config& config) {
     query_api = std::make_unique<analytics::QueryApi>(stats, api_keys, analytics_sites, SystemClock::Instance(), &registry);
     query_api->AddRoutes(router);
   }
+  // Access logs: the raw lines' archive for the security role's searches, and the logs the site
+  // follows itself ([[logs.follow]]), imported on a thread of their own.
+  logs::Monitor log_monitor(log_settings->security, *key);
+  auto raw_logs = MakeRawArchive(config, *key, log_monitor);
+  std::unique_ptr<logs::Importer> log_importer;
+  std::unique_ptr<logs::Watcher> log_watcher;
+  if (!log_settings->follow.empty()) {
+    if (!edge.agents) {
+      auto loaded = analytics::LoadEdge(config.site.web_dir);
+      if (!loaded.ok()) return fail("start.logs_data", loaded.error());
+      edge = std::move(*loaded);
+    }
+    log_importer = std::make_unique<logs::Importer>(**store, *key, SystemClock::Instance(), edge.agents.get(), &log_monitor,
+                                                    logs::KeepsRawLines(*log_settings, *reg) ? raw_logs.get() : nullptr);
+    log_watcher = std::make_unique<logs::Watcher>(*log_importer, log_settings->follow,
+                                                  std::chrono::seconds(log_settings->follow_interval_s));
+  }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound
   admin::Deps admin_deps{config, [&config, &bound_port] { return admin::BaseUrl(config, bound_port.load()); },
@@ -310,6 +340,7 @@ int Serve(const config::Config& config) {
   if (Status s = server.Start(); !s.ok()) return fail("start.listen", s.error());
   bound_port = server.port();
   retention.StartDaily();
+  if (log_watcher) log_watcher->Start();
   if (site_analytics) {
     site_analytics->StartHousekeeping();
     rollups.Start(analytics_sites);
@@ -337,6 +368,7 @@ int Serve(const config::Config& config) {
   server.Shutdown();
   server.Wait();
   retention.Stop();
+  if (log_watcher) log_watcher->Stop();
   if (site_analytics) site_analytics->StopHousekeeping();
   rollups.Stop();
   // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
@@ -396,8 +428,8 @@ int CheckConfig(const config::Config& config) {
     std::fprintf(stderr, "%s\n", settings.error().message.c_str());
     return 2;
   }
-  if (auto rules = logs::ReadSecurityRules(*config.document); !rules.ok()) {
-    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
+  if (auto settings = logs::ReadLogSettings(*config.document); !settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
     return 2;
   }
   std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),
@@ -564,7 +596,7 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   auto site = OpenExisting(config);
   if (!site) return 1;
   audit::Trail trail(*site->store, *site->key, SystemClock::Instance());
-  retention::Runner runner(*site->store, trail, SystemClock::Instance(), *reg, AllStorage());
+  retention::Runner runner(*site->store, trail, SystemClock::Instance(), *reg, AllStorage(config));
   if (Status s = runner.Check(); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 2;
@@ -742,33 +774,34 @@ int ApiKeyRevoke(const config::Config& config, int64_t id) {
 
 namespace {
 
-// What `logs import` and `logs follow` need: the format, and an importer watched by the monitor.
+// What `logs import` and `logs follow` need: the format, and an importer watched by the monitor
+// that keeps the raw lines when the register allows.
 struct LogTools {
   logs::LogFormat format;
   analytics::Edge edge;
   SiteData data;
   std::unique_ptr<logs::Monitor> monitor;
+  std::unique_ptr<logs::RawArchive> archive;  // null: raw lines are not kept
   std::unique_ptr<logs::Importer> importer;
 };
 
 // Prints the problem and returns nullopt (with the exit code in `code`) when something is wrong.
 std::optional<LogTools> OpenLogTools(const config::Config& config, const LogFormatOptions& options, int& code) {
   code = 2;
-  std::optional<logs::LogFormat> format;
-  if (!options.log_format.empty()) {
-    auto compiled = logs::LogFormat::Compile(options.log_format, options.date_format, options.time_format);
-    if (!compiled.ok()) {
-      std::fprintf(stderr, "steward: --%s\n", compiled.error().message.c_str());
-      return std::nullopt;
-    }
-    format = std::move(*compiled);
-  } else if (!(format = logs::LogFormat::Preset(options.format))) {
-    std::fprintf(stderr, "steward: --format: choose combined, vcombined, common, vcommon or w3c, or give --log-format\n");
+  auto format = logs::ChooseFormat(options.log_format.empty() ? options.format : "", options.log_format,
+                                   options.date_format, options.time_format);
+  if (!format.ok()) {
+    std::fprintf(stderr, "steward: --%s\n", format.error().message.c_str());
     return std::nullopt;
   }
-  auto rules = logs::ReadSecurityRules(*config.document);
-  if (!rules.ok()) {
-    std::fprintf(stderr, "%s\n", rules.error().message.c_str());
+  auto settings = logs::ReadLogSettings(*config.document);
+  if (!settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+    return std::nullopt;
+  }
+  auto reg = processing::FromDocument(*config.document);
+  if (!reg.ok()) {
+    std::fprintf(stderr, "%s\n", reg.error().message.c_str());
     return std::nullopt;
   }
   code = 1;
@@ -779,10 +812,12 @@ std::optional<LogTools> OpenLogTools(const config::Config& config, const LogForm
   }
   auto data = OpenExisting(config);
   if (!data) return std::nullopt;
-  LogTools tools{std::move(*format), std::move(*edge), std::move(*data), nullptr, nullptr};
-  tools.monitor = std::make_unique<logs::Monitor>(std::move(*rules), *tools.data.key);
+  bool keep_raw = logs::KeepsRawLines(*settings, *reg);
+  LogTools tools{std::move(*format), std::move(*edge), std::move(*data), nullptr, nullptr, nullptr};
+  tools.monitor = std::make_unique<logs::Monitor>(std::move(settings->security), *tools.data.key);
+  if (keep_raw) tools.archive = MakeRawArchive(config, *tools.data.key, *tools.monitor);
   tools.importer = std::make_unique<logs::Importer>(*tools.data.store, *tools.data.key, SystemClock::Instance(),
-                                                    tools.edge.agents.get(), tools.monitor.get());
+                                                    tools.edge.agents.get(), tools.monitor.get(), tools.archive.get());
   return tools;
 }
 
@@ -923,6 +958,77 @@ int LogsAlerts(const config::Config& config, const std::string& from, const std:
     // Privacy: access-logs. Evidence lines on the operator's terminal only, after the audit entry.
     for (const auto& line : a.evidence) std::printf("    %s\n", line.c_str());
   }
+  return 0;
+}
+
+namespace {
+
+// A --from or --to for a search: a day (the whole of it) or an RFC 3339 time.
+std::optional<int64_t> SearchBound(const std::string& text, bool end) {
+  if (auto day = analytics::ParseDay(text)) return (*day + (end ? 1 : 0)) * analytics::kDayMillis;
+  if (auto at = ParseRfc3339(text)) return UnixMillis(*at) + (end ? 1 : 0);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
+  if (options.ip.empty() && options.client.empty() && options.path.empty()) {
+    std::fprintf(stderr, "steward: give --ip, --client or --path\n");
+    return 2;
+  }
+  if (!options.path.empty() && options.path.front() != '/') {
+    std::fprintf(stderr, "steward: --path: give a path starting with /\n");
+    return 2;
+  }
+  logs::RawQuery query{.ip = options.ip, .client = options.client, .path = options.path,
+                       .limit = static_cast<size_t>(options.limit)};
+  for (auto [text, end, name] : {std::tuple{&options.from, false, "--from"}, std::tuple{&options.to, true, "--to"}}) {
+    if (text->empty()) continue;
+    auto ms = SearchBound(*text, end);
+    if (!ms) {
+      std::fprintf(stderr, "steward: %s: give a day (YYYY-MM-DD) or a time (2026-12-01T10:00:00Z)\n", name);
+      return 2;
+    }
+    (end ? query.to_ms : query.from_ms) = *ms;
+  }
+  if (query.to_ms <= query.from_ms) {
+    std::fprintf(stderr, "steward: --to is before --from\n");
+    return 2;
+  }
+  auto settings = logs::ReadLogSettings(*config.document);
+  if (!settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+    return 2;
+  }
+  auto data = OpenExisting(config);
+  if (!data) return 1;
+  logs::Monitor monitor(settings->security, *data->key);
+  auto archive = MakeRawArchive(config, *data->key, monitor);
+  // Searching the raw lines reads addresses: on the record first, naming the client by its label.
+  audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
+  std::string who = !options.client.empty() ? options.client
+                    : options.ip.empty()    ? ""
+                    : options.ip.find('/') != std::string::npos
+                        ? "range/" + options.ip.substr(options.ip.find('/') + 1)
+                        : monitor.ClientLabel(options.ip);
+  if (Status s = trail.Append({.actor = "cli", .action = "logs.raw_searched",
+                               .details = {{"client", who},
+                                           {"path", options.path.empty() ? "" : "given"},
+                                           {"from", options.from}, {"to", options.to}}});
+      !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  auto found = archive->Search(*data->store, query);
+  if (!found.ok()) {
+    std::fprintf(stderr, "steward: %s\n", found.error().message.c_str());
+    return found.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
+  }
+  // Privacy: access-logs. Raw lines on the operator's terminal only, after the audit entry.
+  for (const auto& m : found->matches) std::printf("%s\n", m.line.c_str());
+  std::fprintf(stderr, "%lld matching lines (%zu shown) of %lld read\n", static_cast<long long>(found->total),
+               found->matches.size(), static_cast<long long>(found->scanned));
   return 0;
 }
 

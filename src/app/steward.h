@@ -90,4 +90,14 @@ int LogsFollow(const config::Config& config, const LogFormatOptions& format, con
 // `evidence` their sealed lines too (audited).
 int LogsAlerts(const config::Config& config, const std::string& from, const std::string& to, bool evidence);
 
+// `steward logs search`: the raw lines kept (see logs/archive.h) from an address or range (`ip`),
+// a client label as alerts show it, and/or a path prefix, between `from` and `to` (YYYY-MM-DD,
+// inclusive, or RFC 3339 times; default: all), oldest first, at most `limit`. Audited, naming the
+// client by its label, never the address.
+struct LogSearchOptions {
+  std::string ip, client, path, from, to;
+  int limit = 500;
+};
+int LogsSearch(const config::Config& config, const LogSearchOptions& options);
+
 }  // namespace steward::app

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <streambuf>
 #include <thread>
 
+#include "core/log.h"
 #include "logs/stats.h"
 
 namespace steward::logs {
@@ -21,13 +23,15 @@ constexpr size_t kSamples = 3;
 struct Slice {
   LogAggregator agg;
   std::vector<Sighting> sightings;  // for the monitor, in the slice's order
+  std::vector<RawBlock> raw;        // the lines, packed for the archive
   std::map<std::string, SkipReason> reasons;
   int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
   Slice(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
 };
 
-void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, Slice& s) {
+void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Slice& s) {
   LogRecord r;
+  RawPacker packer;
   size_t p = 0;
   while (p < text.size()) {
     size_t end = text.find('\n', p);
@@ -50,7 +54,9 @@ void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* m
     s.last_ms = std::max(s.last_ms, r.time_ms);
     s.agg.Add(r);
     if (monitor != nullptr) s.sightings.push_back(monitor->See(r, line));
+    if (keep_raw) packer.Add(r, line);
   }
+  if (keep_raw) s.raw = packer.Finish();  // compressed here, on the slice's own thread
 }
 
 // A .gz file read as a stream (zlib's gzread, which also reads concatenated members, as logrotate
@@ -81,8 +87,8 @@ class GzBuf : public std::streambuf {
 }  // namespace
 
 Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, analytics::UserAgents* agents,
-                   Monitor* monitor)
-    : store_(store), clock_(clock), agents_(agents), monitor_(monitor) {
+                   Monitor* monitor, RawArchive* archive)
+    : store_(store), clock_(clock), agents_(agents), monitor_(monitor), archive_(archive) {
   auto v = key.DeriveKey("logvisit");
   visitor_key_.assign(reinterpret_cast<const char*>(v.data()), v.size());
   auto f = key.DeriveKey("logfiles");
@@ -164,7 +170,15 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     }
     std::string now = FormatRfc3339(clock_.Now());
     if (monitor_ != nullptr) summary.alerts += static_cast<int64_t>(monitor_->pending());
+    // The raw lines are written and synced first; their lengths commit with the statistics.
+    std::unique_ptr<RawArchive::Pending> raw;
+    if (archive_ != nullptr) {
+      std::vector<RawBlock> blocks;
+      for (auto& s : pending) std::move(s.raw.begin(), s.raw.end(), std::back_inserter(blocks));
+      STEWARD_ASSIGN_OR_RETURN(raw, archive_->Write(store_, blocks));
+    }
     STEWARD_RETURN_IF_ERROR(SaveStats(store_, all, [&](store::Connection& c) -> Status {
+      if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
       if (monitor_ != nullptr) STEWARD_RETURN_IF_ERROR(monitor_->Save(c));
       if (!fingerprint.empty()) {
         STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
@@ -224,9 +238,9 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_, agents_);
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, pending[base + i]); });
+      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, pending[base + i]); });
     }
-    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, pending[base]);
+    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, pending[base]);
     for (auto& w : workers) w.join();
     // The monitor sees the requests in order, while the chunk they point into is still here.
     if (monitor_ != nullptr) {
@@ -303,6 +317,52 @@ Result<ImportSummary> Follower::Poll() {
   STEWARD_ASSIGN_OR_RETURN(ImportSummary fresh, importer_.ImportFile(path_, format_));
   add(fresh);
   return total;
+}
+
+Watcher::Watcher(Importer& importer, const std::vector<FollowedLog>& logs, std::chrono::milliseconds interval)
+    : interval_(interval) {
+  followers_.reserve(logs.size());
+  for (const FollowedLog& l : logs) followers_.emplace_back(importer, l.path, l.format);
+}
+
+Watcher::~Watcher() { Stop(); }
+
+ImportSummary Watcher::PollAll() {
+  ImportSummary all;
+  for (size_t i = 0; i < followers_.size(); ++i) {
+    auto s = followers_[i].Poll();
+    if (!s.ok()) {
+      log::Warn("logs.follow_failed", {{"log", static_cast<int64_t>(i)}, {"error", s.error().ToString()}});
+      continue;
+    }
+    all.lines += s->lines, all.imported += s->imported, all.skipped += s->skipped, all.alerts += s->alerts;
+  }
+  if (all.lines > 0) {
+    log::Info("logs.followed", {{"lines", all.lines}, {"imported", all.imported}, {"skipped", all.skipped},
+                                {"alerts", all.alerts}});
+  }
+  return all;
+}
+
+void Watcher::Start() {
+  if (followers_.empty() || thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    do {
+      lock.unlock();
+      PollAll();
+      lock.lock();
+    } while (!cv_.wait_for(lock, interval_, [this] { return stopping_; }));
+  });
+}
+
+void Watcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace steward::logs

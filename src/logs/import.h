@@ -9,19 +9,25 @@
 // Thread safety: one import at a time per Importer.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <istream>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analytics/device.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
+#include "logs/archive.h"
 #include "logs/format.h"
 #include "logs/security.h"
+#include "logs/settings.h"
 #include "store/store.h"
 
 namespace steward::logs {
@@ -45,9 +51,10 @@ using Progress = std::function<void(int64_t done, int64_t total, int64_t lines)>
 class Importer {
  public:
   // `agents` (may be null) tells browsers, systems and crawlers apart; `monitor` (may be null)
-  // watches the requests for attacks and saves its alerts with the statistics.
+  // watches the requests for attacks and saves its alerts with the statistics; `archive` (may be
+  // null: the raw lines are not kept) keeps the raw lines in sealed monthly segments.
   Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
-           analytics::UserAgents* agents = nullptr, Monitor* monitor = nullptr);
+           analytics::UserAgents* agents = nullptr, Monitor* monitor = nullptr, RawArchive* archive = nullptr);
 
   // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
   // never errors.
@@ -65,6 +72,7 @@ class Importer {
   const Clock& clock_;
   analytics::UserAgents* agents_ = nullptr;
   Monitor* monitor_ = nullptr;
+  RawArchive* archive_ = nullptr;
   std::string visitor_key_, file_key_;
 };
 
@@ -82,6 +90,27 @@ class Follower {
   std::string path_;
   const LogFormat& format_;
   std::string fingerprint_;
+};
+
+// Follows the site's configured logs ([[logs.follow]]) on a thread of its own, for `steward
+// serve`: every interval it polls each in turn through one importer, and logs the counts (never a
+// line). A log that cannot be read is logged and tried again next time.
+class Watcher {
+ public:
+  Watcher(Importer& importer, const std::vector<FollowedLog>& logs, std::chrono::milliseconds interval);
+  ~Watcher();  // stops
+  void Start();
+  void Stop();
+  // One round over every log: what the thread does each interval. Returns the sum.
+  ImportSummary PollAll();
+
+ private:
+  std::vector<Follower> followers_;
+  std::chrono::milliseconds interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace steward::logs

@@ -36,30 +36,20 @@ std::string Decoded(std::string_view s) {
 
 }  // namespace
 
-Result<SecurityRules> ReadSecurityRules(const config::Document& document) {
-  config::Problems problems(document.path());
-  config::Table root = document.Root(problems);
-  SecurityRules rules;
-  auto logs = root.Child("logs");
-  if (!logs) return rules;
-  if (auto t = logs->Child("security")) {
-    t->Bool("enabled", rules.enabled);
-    t->Int("scanner_404s", rules.scanner_404s, 1, 100000);
-    t->Int("scanner_window_seconds", rules.scanner_window_s, 1, 86400);
-    t->Int("brute_force_posts", rules.brute_force_posts, 1, 100000);
-    t->Int("brute_force_window_seconds", rules.brute_force_window_s, 1, 86400);
-    t->StringArray("sign_in_paths", rules.sign_in_paths);
-    t->Int("flood_requests", rules.flood_requests, 1, 10'000'000);
-    t->Int("flood_window_seconds", rules.flood_window_s, 1, 86400);
-    std::vector<std::string> more;
-    if (t->StringArray("attack_paths", more)) {
-      for (auto& p : more) rules.attack_paths.push_back(ToLower(p));
-    }
-    t->Finish();
+void ReadSecurityRules(config::Table& t, SecurityRules& rules) {
+  t.Bool("enabled", rules.enabled);
+  t.Int("scanner_404s", rules.scanner_404s, 1, 100000);
+  t.Int("scanner_window_seconds", rules.scanner_window_s, 1, 86400);
+  t.Int("brute_force_posts", rules.brute_force_posts, 1, 100000);
+  t.Int("brute_force_window_seconds", rules.brute_force_window_s, 1, 86400);
+  t.StringArray("sign_in_paths", rules.sign_in_paths);
+  t.Int("flood_requests", rules.flood_requests, 1, 10'000'000);
+  t.Int("flood_window_seconds", rules.flood_window_s, 1, 86400);
+  std::vector<std::string> more;
+  if (t.StringArray("attack_paths", more)) {
+    for (auto& p : more) rules.attack_paths.push_back(ToLower(p));
   }
-  logs->Finish();
-  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
-  return rules;
+  t.Finish();
 }
 
 std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules) {
@@ -86,12 +76,20 @@ Monitor::Monitor(SecurityRules rules, const crypto::SecretKey& key) : rules_(std
   seal_key_.assign(reinterpret_cast<const char*>(s.data()), s.size());
 }
 
+uint64_t Monitor::Client(std::string_view host) const {
+  // Privacy: access-logs. The address becomes a keyed hash here; alerts name clients by it.
+  std::string h = crypto::Hash(host, client_key_);
+  uint64_t client = 0;
+  for (int i = 0; i < 8; ++i) client = (client << 8) | static_cast<uint8_t>(h[i]);
+  return client;
+}
+
+std::string Monitor::ClientLabel(std::string_view host) const { return ClientText(Client(host)); }
+
 Sighting Monitor::See(const LogRecord& r, std::string_view line) const {
   Sighting s;
   s.time_ms = r.time_ms;
-  // Privacy: access-logs. The address becomes a keyed hash here; alerts name clients by it.
-  std::string h = crypto::Hash(r.host, client_key_);
-  for (int i = 0; i < 8; ++i) s.client = (s.client << 8) | static_cast<uint8_t>(h[i]);
+  s.client = Client(r.host);
   s.not_found = r.status == 404;
   if (r.method == "POST") {
     s.sign_in_post = std::any_of(rules_.sign_in_paths.begin(), rules_.sign_in_paths.end(),

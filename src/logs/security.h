@@ -39,8 +39,9 @@ struct SecurityRules {
   std::vector<std::string> attack_paths = {"/.env", "/.git", "/wp-login.php", "/wp-admin", "/xmlrpc.php",
                                            "/phpmyadmin", "/.aws", "/server-status", "/etc/passwd", "/cgi-bin/"};
 };
-// Reads [logs.security] (all keys optional). Errors: kInvalidArgument with FILE:LINE:COLUMN problems.
-Result<SecurityRules> ReadSecurityRules(const config::Document& document);
+// Reads the [logs.security] table (all keys optional) into `rules`, reporting problems to the
+// table's list. ReadLogSettings (settings.h) calls it for the whole [logs] table.
+void ReadSecurityRules(config::Table& table, SecurityRules& rules);
 
 struct Alert {
   int64_t id = 0;
@@ -70,6 +71,8 @@ class Monitor {
 
   // Safe for concurrent use: what one request shows (parsing threads call it).
   Sighting See(const LogRecord& r, std::string_view line) const;
+  // The label alerts give the client at `host` ("c-3f2a91c0de41"), for searching the raw lines.
+  std::string ClientLabel(std::string_view host) const;
   // In time order per client: counts the windows and raises alerts.
   void Feed(const Sighting& s);
   // Writes the alerts found since the last call, merging into the stored alert of the same rule,
@@ -88,6 +91,7 @@ class Monitor {
     std::vector<int64_t> times;  // within the window, oldest first
     int64_t alerted_until = 0;   // no second alert for a burst until its window has passed
   };
+  uint64_t Client(std::string_view host) const;
   void Raise(const std::string& rule, uint64_t client, int64_t at, std::string_view detail, std::string_view line);
   bool Count(std::unordered_map<uint64_t, Window>& windows, uint64_t client, int64_t at, int64_t window_ms,
              int64_t threshold);

@@ -9,8 +9,9 @@
 #include "core/clock.h"
 #include "core/strings.h"
 #include "analytics/stats.h"
-#include "logs/security.h"
 #include "crypto/crypto.h"
+#include "logs/archive.h"
+#include "logs/security.h"
 
 namespace steward::logs {
 namespace {
@@ -142,26 +143,30 @@ std::vector<store::Migration> Migrations() {
     );
   )sql"}};
   for (auto& m : Monitor::Migrations()) all.push_back(std::move(m));
+  for (auto& m : RawArchive::Migrations()) all.push_back(std::move(m));
   return all;
 }
 
-retention::ModuleStorage Storage() {
+retention::ModuleStorage Storage(const std::string& raw_dir) {
   return {.module = "logs",
-          .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts"},
+          .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
           .other_tables = {"logs_files", "logs_imports"},
-          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+          .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                             const std::string&, bool dry_run) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
-            // Privacy: access-logs, statistics whose whole period is past the retention.
+            // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
+            // past the retention.
+            STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
-              return rows.front().Int(0);
+              return raw + rows.front().Int(0);
             }
             STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
             STEWARD_ASSIGN_OR_RETURN(auto visitors, c.Exec("DELETE FROM logs_visitors WHERE day < ?", {ms / kDayMs}));
             STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
             (void)imports, (void)visitors, (void)alerts;
-            return c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
+            STEWARD_ASSIGN_OR_RETURN(int64_t rollups, c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+            return raw + rollups;
           },
           .in_use = [](const processing::Register& reg) {
             return std::any_of(reg.datasets.begin(), reg.datasets.end(),

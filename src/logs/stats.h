@@ -63,9 +63,10 @@ class LogAggregator {
 // True for a path GoAccess counts as a static file (by its extension).
 bool IsStatic(std::string_view path);
 
-// The logs module's tables and their purge (module "logs" in the register).
+// The logs module's tables and their purge (module "logs" in the register): statistics by period,
+// and the raw lines' segment files in `raw_dir` by whole month (see archive.h).
 std::vector<store::Migration> Migrations();
-retention::ModuleStorage Storage();
+retention::ModuleStorage Storage(const std::string& raw_dir);
 
 // Merges `agg` into the stored hour and day rows, in one transaction with `also` (the import's
 // bookkeeping), so a crash never counts lines twice.
