@@ -618,6 +618,42 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
   EXPECT_NE(exported.out.find("\"action\":\"logs.imported\""), std::string::npos);
   RunResult again = RunSteward(with({"logs", "import", log_path}));
   EXPECT_NE(again.out.find("0 lines read"), std::string::npos) << again.out;
+
+  // The raw lines: kept sealed (ONS declares the addresses), searched by the security role.
+  ASSERT_TRUE(fs::exists(dir_ + "/ons/logs/2026-12.seg"));
+  EXPECT_EQ(ReadFile(dir_ + "/ons/logs/2026-12.seg").find("203.0."), std::string::npos) << "sealed at rest";
+  RunResult by_range = RunSteward(with({"logs", "search", "--ip", "2001:db8::/64", "--path", "/.env", "--limit", "3"}));
+  ASSERT_EQ(by_range.exit_code, 0) << by_range.err;
+  int shown = 0;
+  for (const auto& line : Split(by_range.out, '\n')) {
+    if (line.empty()) continue;
+    ++shown;
+    EXPECT_EQ(line.rfind("2001:db8::", 0), 0u) << line;
+    EXPECT_NE(line.find("GET /.env"), std::string::npos) << line;
+  }
+  EXPECT_EQ(shown, 3);
+  int64_t expected = 0;
+  {
+    std::ifstream log(log_path);
+    for (std::string line; std::getline(log, line);) {
+      if (line.rfind("2001:db8::", 0) == 0 && line.find("GET /.env ") != std::string::npos) ++expected;
+    }
+  }
+  EXPECT_NE(by_range.err.find(std::to_string(expected) + " matching lines (3 shown) of 2988 read"), std::string::npos)
+      << by_range.err;
+  RunResult one_day = RunSteward(with({"logs", "search", "--path", "/", "--from", "2026-12-02", "--to", "2026-12-02"}));
+  ASSERT_EQ(one_day.exit_code, 0) << one_day.err;
+  EXPECT_EQ(one_day.out.find("01/Dec/2026"), std::string::npos);
+  EXPECT_NE(one_day.out.find("02/Dec/2026"), std::string::npos);
+  EXPECT_EQ(one_day.out.find("03/Dec/2026"), std::string::npos);
+  RunResult bad = RunSteward(with({"logs", "search", "--ip", "203.0.0.0/99"}));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bits"), std::string::npos) << bad.err;
+  EXPECT_EQ(RunSteward(with({"logs", "search"})).exit_code, 2) << "something to search by";
+  RunResult trail = RunSteward(with({"audit", "export"}));
+  EXPECT_NE(trail.out.find("\"action\":\"logs.raw_searched\""), std::string::npos);
+  EXPECT_NE(trail.out.find("range/64"), std::string::npos) << "the range's size, not its address";
+  EXPECT_EQ(trail.out.find("2001:db8"), std::string::npos) << "no address in the trail";
   RunResult report = RunSteward(with({"logs", "report", "--format", "json", "--top", "0"}));
   ASSERT_EQ(report.exit_code, 0) << report.err;
   auto ours = nlohmann::json::parse(report.out);
@@ -640,6 +676,62 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
     for (const auto& row : ours[table]) our_rows[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
     EXPECT_EQ(our_rows, peer_rows) << table;
   }
+}
+
+TEST_F(StewardTest, ServeFollowsTheConfiguredLogsThroughRotation) {
+  std::string log_path = dir_ + "/access.log";
+  std::string config = ReadFile(SourcePath("examples/ons.toml"));
+  size_t web = config.find("web_dir = \"../web\"");
+  ASSERT_NE(web, std::string::npos);
+  config.replace(web, std::string("web_dir = \"../web\"").size(), "web_dir = \"" + SourcePath("web") + "\"");
+  config += "\n[logs]\nfollow_interval_seconds = 1\n[[logs.follow]]\npath = \"" + log_path + "\"\nformat = \"combined\"\n";
+  std::string config_path = dir_ + "/site.toml";
+  { std::ofstream(config_path) << config; }
+  auto line = [](const std::string& ip, int minute, const std::string& path) {
+    char when[64];
+    std::snprintf(when, sizeof when, "01/Dec/2026:10:%02d:00 +0000", minute);
+    return ip + " - - [" + when + "] \"GET " + path + " HTTP/1.1\" 200 10 \"-\" \"curl/8.0\"\n";
+  };
+  { std::ofstream(log_path) << line("203.0.113.77", 1, "/") << line("203.0.113.77", 2, "/.env"); }
+  std::vector<std::string> site = {"--config", config_path, "--data", dir_ + "/data"};
+  StewardProcess steward(dir_, site);
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  // The lines the follower has reported imported so far, from Steward's own log.
+  auto followed = [&] {
+    int64_t n = 0;
+    std::string err = steward.Stderr();
+    for (auto l : Split(err, '\n')) {
+      size_t at = l.find("event=logs.followed lines=");
+      if (at != std::string_view::npos) n += std::stoll(std::string(l.substr(at + 26)));
+    }
+    return n;
+  };
+  auto wait_for = [&](int64_t lines) {
+    for (int i = 0; i < 200 && followed() < lines; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return followed() == lines;
+  };
+  ASSERT_TRUE(wait_for(2)) << steward.Stderr();
+  // logrotate: the file moves to .1 after one more line, and a new file begins.
+  { std::ofstream(log_path, std::ios::app) << line("203.0.113.78", 3, "/about"); }
+  fs::rename(log_path, log_path + ".1");
+  { std::ofstream(log_path) << line("203.0.113.79", 4, "/census"); }
+  ASSERT_TRUE(wait_for(4)) << steward.Stderr();
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  EXPECT_EQ(steward.Stderr().find("203.0.113"), std::string::npos) << "no address in Steward's own log";
+
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), site.begin(), site.end());
+    return args;
+  };
+  RunResult report = RunSteward(with({"logs", "report", "--format", "json"}));
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(nlohmann::json::parse(report.out)["general"]["total_requests"], 4);
+  RunResult alerts = RunSteward(with({"logs", "alerts"}));
+  EXPECT_NE(alerts.out.find("attack-path"), std::string::npos) << alerts.out;
+  RunResult found = RunSteward(with({"logs", "search", "--ip", "203.0.113.0/24"}));
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(Split(found.out, '\n').size(), 4u + 1u) << found.out;
+  EXPECT_NE(found.out.find("GET /about"), std::string::npos) << "the line written just before the rotation";
 }
 
 TEST_F(StewardTest, VersionAndHelp) {
