@@ -12,6 +12,7 @@
 #include "admin/admin.h"
 #include "analytics/analytics.h"
 #include "analytics/api_keys.h"
+#include "logs/archive.h"
 #include "logs/import.h"
 #include "logs/stats.h"
 #include "crypto/totp.h"
@@ -58,10 +59,13 @@ class AdminTest : public ::testing::Test {
     consent_records_ = std::make_unique<consent::Records>(*store_, clock_, *key_);
     stats_ = std::make_unique<analytics::Stats>(*store_);
     api_keys_ = std::make_unique<analytics::ApiKeys>(*store_, *key_, clock_);
+    monitor_ = std::make_unique<logs::Monitor>(logs::SecurityRules{}, *key_);
+    raw_logs_ = std::make_unique<logs::RawArchive>((site_->dir() / "logs").string(), *key_,
+                                                   [this](std::string_view host) { return monitor_->ClientLabel(host); });
     deps_ = std::make_unique<admin::Deps>(admin::Deps{config_, [] { return std::string("https://staff.example.gov.uk"); },
                                                       *pages_, reg_, *accounts_, *sessions_, *trail_, clock_,
                                                       consent_records_.get(), gate_.get(), stats_.get(),
-                                                      {"example.gov.uk"}, api_keys_.get(), store_, key_});
+                                                      {"example.gov.uk"}, api_keys_.get(), store_, key_, raw_logs_.get()});
     pages_->AddRoutes(router_);
     admin::AddRoutes(router_, *deps_);
     routes_ = router_.routes();  // for the coverage test; the server takes the router
@@ -129,6 +133,8 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<consent::Records> consent_records_;
   std::unique_ptr<analytics::Stats> stats_;
   std::unique_ptr<analytics::ApiKeys> api_keys_;
+  std::unique_ptr<logs::Monitor> monitor_;
+  std::unique_ptr<logs::RawArchive> raw_logs_;
   std::unique_ptr<admin::Deps> deps_;
   http::Router router_;
   std::vector<http::Route> routes_;
@@ -420,8 +426,7 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   log += "198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n";
   std::string path = (site_->dir() / "access.log").string();
   { std::ofstream(path) << log; }
-  logs::Monitor monitor(logs::SecurityRules{}, *key_);
-  logs::Importer importer(*store_, *key_, clock_, nullptr, &monitor);
+  logs::Importer importer(*store_, *key_, clock_, nullptr, monitor_.get(), raw_logs_.get());
   ASSERT_EQ(importer.ImportFile(path, *logs::LogFormat::Preset("combined"))->imported, 4);
   clock_.Set(SystemTime(std::chrono::seconds(1'798'675'200)));  // 2026-12-31
 
@@ -455,6 +460,39 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   ASSERT_TRUE(trail.ok());
   ASSERT_EQ(trail->size(), 1u);
   EXPECT_EQ(trail->front().entry.target, "alert:" + id);
+
+  // The alert's client, searched in the raw lines kept.
+  std::string client = Extract(alerts->body, "/admin/security/search\\?client=(c-[0-9a-f]{12})");
+  ASSERT_EQ(client, monitor_->ClientLabel("198.51.100.9"));
+  auto form = Get("/admin/security/search?client=" + client, "steward_staff=" + security);
+  ASSERT_EQ(form->status, 200);
+  EXPECT_NE(form->body.find("value=\"" + client + "\""), std::string::npos) << "filled in from the alert";
+  EXPECT_NE(form->body.find("2026-12"), std::string::npos) << "the months kept";
+  EXPECT_EQ(Get("/admin/security/search", "steward_staff=" + analyst)->status, 403);
+  EXPECT_EQ(Post("/admin/security/search", "client=" + client, "steward_staff=" + security)->status, 403) << "CSRF";
+  auto found = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&client=" + client,
+                    "steward_staff=" + security);
+  ASSERT_EQ(found->status, 200) << found->body;
+  EXPECT_NE(found->body.find("1 matching lines"), std::string::npos) << found->body;
+  EXPECT_NE(found->body.find("198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] &quot;GET /.env"), std::string::npos)
+      << "the line, escaped";
+  EXPECT_EQ(found->Header("Cache-Control"), "no-store");
+  auto by_range = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&ip=203.0.113.0%2F24&path=%2Fguid&from=2026-12-30&to=2026-12-30",
+                       "steward_staff=" + security);
+  EXPECT_NE(by_range->body.find("3 matching lines"), std::string::npos) << by_range->body;
+  auto script = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&path=%3Cscript%3E",
+                     "steward_staff=" + security);
+  EXPECT_EQ(script->status, 400);
+  EXPECT_EQ(script->body.find("<script>"), std::string::npos);
+  EXPECT_NE(script->body.find("Enter a path that starts with /"), std::string::npos);
+  EXPECT_EQ(Post("/admin/security/search", "csrf_token=" + Csrf(security), "steward_staff=" + security)->status, 400);
+  EXPECT_EQ(Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&ip=10.0.0.0%2F99", "steward_staff=" + security)->status, 400);
+  auto searched = trail_->List({.action = "logs.raw_searched"});
+  ASSERT_TRUE(searched.ok());
+  ASSERT_EQ(searched->size(), 2u) << "the two searches that ran";
+  for (const auto& e : *searched) {
+    for (const auto& [k, v] : e.entry.details) EXPECT_EQ(v.find("198.51.100"), std::string::npos) << k;
+  }
 }
 
 TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "admin/analytics_view.h"
+#include "logs/archive.h"
 #include "logs/security.h"
 #include "logs/stats.h"
 #include "core/log.h"
@@ -47,6 +48,12 @@ std::vector<std::string> All(const http::Params& params, std::string_view name) 
     if (k == name) out.push_back(v);
   }
   return out;
+}
+
+// "c-" and twelve hex digits: how alerts name a client.
+bool IsClientLabel(std::string_view s) {
+  return s.size() == 14 && s.substr(0, 2) == "c-" &&
+         std::all_of(s.begin() + 2, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string Field(const http::Params& params, std::string_view name) {
@@ -160,6 +167,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Add(router, Method::kGet, "/admin/logs.csv", &Admin::LogsCsv);
     Add(router, Method::kGet, "/admin/security", &Admin::SecurityPage);
     Add(router, Method::kPost, "/admin/security/{id}/evidence", &Admin::SecurityEvidence);
+    Add(router, Method::kGet, "/admin/security/search", &Admin::RawSearchPage);
+    Add(router, Method::kPost, "/admin/security/search", &Admin::RawSearch);
     Add(router, Method::kGet, "/admin/consent", &Admin::ConsentPage);
     Add(router, Method::kPost, "/admin/consent", &Admin::ConsentRecord);
   }
@@ -872,6 +881,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
     }
     data["alerts"] = std::move(rows);
     data["any"] = !alerts->empty();
+    data["search"] = d_.raw_logs != nullptr;
     data["query"] = req.query;
     return Page(req, ctx, "admin_security", "Security alerts", std::move(data), "/admin/security");
   }
@@ -896,6 +906,80 @@ class Admin : public std::enable_shared_from_this<Admin> {
     Response r = SecurityView(req, ctx, id);
     r.SetHeader("Cache-Control", "no-store");
     return r;
+  }
+
+  // The raw lines (security role): a search by address or range, client label and/or path prefix,
+  // within the months kept. The search is audited before it runs, naming the client by its label.
+  Response RawSearchView(Request& req, Context& ctx, html::Object data, int status) {
+    auto months = logs::RawArchive::Months(*d_.logs_store);
+    if (!months.ok()) return d_.pages.ErrorFor(months.error(), req);
+    html::List kept;
+    for (const auto& m : *months) {
+      kept.push_back(html::Object{{"month", m.month}, {"lines", std::to_string(m.lines)}});
+    }
+    data["kept"] = !kept.empty();
+    data["months"] = std::move(kept);
+    Response r = Page(req, ctx, "admin_security_search", "Search access logs", std::move(data), "/admin/security", status);
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  }
+
+  Response RawSearchPage(Request& req, Context& ctx) {
+    if (d_.raw_logs == nullptr) return d_.pages.ErrorPage(404, &req);
+    auto query = req.Query();
+    if (!query.ok()) return d_.pages.ErrorPage(400, &req);
+    // From an alert's "search its lines" link.
+    std::string client(Trim(Field(*query, "client")));
+    html::Object data{{"client", client.size() <= 64 ? client : ""}};
+    return RawSearchView(req, ctx, std::move(data), 200);
+  }
+
+  Response RawSearch(Request& req, Context& ctx) {
+    if (d_.raw_logs == nullptr) return d_.pages.ErrorPage(404, &req);
+    std::string ip(Trim(Field(ctx.form, "ip"))), client(Trim(Field(ctx.form, "client"))),
+        path(Trim(Field(ctx.form, "path"))), from(Trim(Field(ctx.form, "from"))), to(Trim(Field(ctx.form, "to")));
+    html::Object data{{"ip", ip}, {"client", client}, {"path", path}, {"from", from}, {"to", to}};
+    auto refuse = [&](const char* field, const std::string& message) {
+      data["error"] = message;
+      data["error_field"] = field;
+      return RawSearchView(req, ctx, std::move(data), 400);
+    };
+    if (ip.empty() && client.empty() && path.empty()) return refuse("ip", "Enter an address, a client or a path");
+    if (ip.size() > 64) return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24");
+    if (!client.empty() && !IsClientLabel(client)) return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
+    if (!path.empty() && (path.front() != '/' || path.size() > 512)) return refuse("path", "Enter a path that starts with /, such as /admin");
+    logs::RawQuery q{.ip = ip, .client = client, .path = path, .limit = 500};
+    if (!from.empty()) {
+      auto day = analytics::ParseDay(from);
+      if (!day) return refuse("from", "Enter the first day as YYYY-MM-DD");
+      q.from_ms = *day * analytics::kDayMillis;
+    }
+    if (!to.empty()) {
+      auto day = analytics::ParseDay(to);
+      if (!day || (*day + 1) * analytics::kDayMillis <= q.from_ms) return refuse("to", "Enter the last day as YYYY-MM-DD, not before the first");
+      q.to_ms = (*day + 1) * analytics::kDayMillis;
+    }
+    if (Status s = logs::CheckQuery(q); !s.ok()) {
+      return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24: " + s.error().message);
+    }
+    if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "logs.raw_searched", .request_id = req.request_id,
+                                    .details = {{"client", d_.raw_logs->Subject(q)},
+                                                {"path", path.empty() ? "" : "given"}, {"from", from}, {"to", to}}});
+        !s.ok()) {
+      return d_.pages.ErrorFor(s.error(), req);
+    }
+    auto found = d_.raw_logs->Search(*d_.logs_store, q);
+    if (!found.ok()) return d_.pages.ErrorFor(found.error(), req);
+    html::List lines;
+    // Privacy: access-logs. Raw lines shown to the security role on request, audited above.
+    for (const auto& m : found->matches) lines.push_back(html::Object{{"line", m.line}});
+    data["searched"] = true;
+    data["lines"] = std::move(lines);
+    data["total"] = std::to_string(found->total);
+    data["shown"] = std::to_string(found->matches.size());
+    data["scanned"] = std::to_string(found->scanned);
+    data["more"] = found->total > static_cast<int64_t>(found->matches.size());
+    return RawSearchView(req, ctx, std::move(data), 200);
   }
 
   // ---- Consent records (dpo) ------------------------------------------------------------------
@@ -997,6 +1081,8 @@ const std::vector<StaffRoute>& StaffRoutes() {
       {Method::kGet, "/admin/logs.csv", Permission::kReadStatistics},
       {Method::kGet, "/admin/security", Permission::kReadSecurity},
       {Method::kPost, "/admin/security/{id}/evidence", Permission::kReadSecurity},
+      {Method::kGet, "/admin/security/search", Permission::kReadSecurity},
+      {Method::kPost, "/admin/security/search", Permission::kReadSecurity},
       {Method::kGet, "/admin/consent", Permission::kManageRegister},
       {Method::kPost, "/admin/consent", Permission::kManageRegister},
   };

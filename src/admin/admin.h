@@ -29,6 +29,10 @@
 #include "staff/roles.h"
 #include "staff/sessions.h"
 
+namespace steward::logs {
+class RawArchive;
+}
+
 namespace steward::admin {
 
 struct StaffRoute {
@@ -64,6 +68,8 @@ struct Deps {
   // Access-log statistics (/admin/logs) and alerts (/admin/security): the site's store and key.
   store::Store* logs_store = nullptr;
   const crypto::SecretKey* logs_key = nullptr;
+  // The raw lines kept (/admin/security/search); null hides the search.
+  const logs::RawArchive* raw_logs = nullptr;
 };
 
 // Adds every /admin route to `router`. `deps` must outlive the router.

@@ -319,7 +319,7 @@ int Serve(const config::Config& config) {
                          **pages, *reg, accounts, sessions, trail, SystemClock::Instance(),
                          reg->OptionalCategories().empty() ? nullptr : &consent_records, &gate,
                          site_analytics ? &stats : nullptr, analytics_sites,
-                         site_analytics ? &api_keys : nullptr, store->get(), &*key};
+                         site_analytics ? &api_keys : nullptr, store->get(), &*key, raw_logs.get()};
   admin::AddRoutes(router, admin_deps);
   AddOperationsRoutes(router, **store, registry, ParseRanges(config.server.metrics_allow));
 
@@ -996,6 +996,10 @@ int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
     std::fprintf(stderr, "steward: --to is before --from\n");
     return 2;
   }
+  if (Status s = logs::CheckQuery(query); !s.ok()) {
+    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    return 2;
+  }
   auto settings = logs::ReadLogSettings(*config.document);
   if (!settings.ok()) {
     std::fprintf(stderr, "%s\n", settings.error().message.c_str());
@@ -1007,13 +1011,8 @@ int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
   auto archive = MakeRawArchive(config, *data->key, monitor);
   // Searching the raw lines reads addresses: on the record first, naming the client by its label.
   audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
-  std::string who = !options.client.empty() ? options.client
-                    : options.ip.empty()    ? ""
-                    : options.ip.find('/') != std::string::npos
-                        ? "range/" + options.ip.substr(options.ip.find('/') + 1)
-                        : monitor.ClientLabel(options.ip);
   if (Status s = trail.Append({.actor = "cli", .action = "logs.raw_searched",
-                               .details = {{"client", who},
+                               .details = {{"client", archive->Subject(query)},
                                            {"path", options.path.empty() ? "" : "given"},
                                            {"from", options.from}, {"to", options.to}}});
       !s.ok()) {

@@ -149,6 +149,13 @@ bool Lock(int fd) {
 
 }  // namespace
 
+Status CheckQuery(const RawQuery& q) {
+  if (q.ip.empty() && q.client.empty() && q.path.empty()) return MakeError(ErrorCode::kInvalidArgument, "give an address, a client or a path");
+  if (!q.ip.empty()) STEWARD_RETURN_IF_ERROR(ReadAddress(q.ip));
+  if (q.to_ms <= q.from_ms) return MakeError(ErrorCode::kInvalidArgument, "the end is before the start");
+  return Ok();
+}
+
 std::string MonthText(int64_t month) {
   int64_t y = month >= 0 ? month / 12 : (month - 11) / 12;
   int64_t m = month - y * 12;
@@ -393,6 +400,13 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
   std::stable_sort(result.matches.begin(), result.matches.end(), [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
   if (result.matches.size() > q.limit) result.matches.resize(q.limit);
   return result;
+}
+
+std::string RawArchive::Subject(const RawQuery& q) const {
+  if (!q.client.empty()) return q.client;
+  if (q.ip.empty()) return {};
+  if (size_t slash = q.ip.find('/'); slash != std::string::npos) return "range/" + q.ip.substr(slash + 1);
+  return client_label_ ? client_label_(q.ip) : "address";
 }
 
 Result<std::vector<RawMonth>> RawArchive::Months(store::Store& store) {

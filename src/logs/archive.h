@@ -69,6 +69,10 @@ struct RawQuery {
   int64_t from_ms = 0, to_ms = INT64_MAX;
   size_t limit = 500;
 };
+// Errors: kInvalidArgument saying what is wrong with the address or range (the search would refuse
+// it too); check before recording the search.
+Status CheckQuery(const RawQuery& query);
+
 struct RawMatch {
   int64_t time_ms = 0;
   std::string line;
@@ -120,6 +124,10 @@ class RawArchive {
   // Deletes (or counts, with dry_run) the months in `dir` that ended at or before `cutoff_ms`:
   // their keys in `c`, then their files. Returns the lines they held.
   static Result<int64_t> Purge(store::Connection& c, const std::string& dir, int64_t cutoff_ms, bool dry_run);
+
+  // What a search was for, fit for the audit trail: the client's label (for an address, the label
+  // the alerts give it), "range/24" for a range, never an address.
+  std::string Subject(const RawQuery& query) const;
 
   static std::vector<store::Migration> Migrations();
   const std::string& dir() const { return dir_; }
