@@ -115,6 +115,23 @@ bool ParseTime(std::string_view s, std::string_view fmt, Tm& tm) {
 
 std::string_view Dash(std::string_view v) { return v == "-" ? std::string_view() : v; }
 
+// UTC milliseconds and the day as written, from what ParseTime read.
+bool Resolve(const Tm& tm, int64_t& time_ms, int64_t& local_day) {
+  if (tm.epoch_ms >= 0) {
+    time_ms = tm.epoch_ms;
+    local_day = tm.epoch_ms / 86'400'000;
+    return true;
+  }
+  if (tm.year < 1970 || tm.month < 1 || tm.month > 12 || tm.day < 1 || tm.day > 31 || tm.hour > 23 || tm.minute > 59 ||
+      tm.second > 60) {
+    return false;
+  }
+  local_day = DaysFromCivil(tm.year, static_cast<unsigned>(tm.month), static_cast<unsigned>(tm.day));
+  int64_t local_s = local_day * 86400 + tm.hour * 3600 + tm.minute * 60 + tm.second;
+  time_ms = (local_s - tm.offset_s) * 1000;
+  return true;
+}
+
 }  // namespace
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -134,6 +151,12 @@ std::optional<LogFormat> LogFormat::Preset(std::string_view name) {
   else if (name == "common") text = R"(%h %^[%d:%t %z] "%r" %s %b)";
   else if (name == "vcommon") text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b)";
   if (text != nullptr) return Compile(text).value();
+  if (name == "caddy" || name == "nginx-json") {
+    LogFormat f;
+    f.kind_ = name == "caddy" ? Kind::kCaddy : Kind::kNginxJson;
+    f.text_ = std::string(name);
+    return f;
+  }
   if (name == "w3c") return Compile("%d %t %^ %m %U %q %^ %^ %h %u %R %s %^ %^ %L", "%Y-%m-%d", "%H:%M:%S").value();
   return std::nullopt;
 }
@@ -180,7 +203,11 @@ Result<LogFormat> LogFormat::Compile(std::string_view log_format, std::string_vi
 }
 
 std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
+  if (kind_ == Kind::kCaddy) return ParseCaddy(line, out);
+  if (kind_ == Kind::kNginxJson) return ParseNginxJson(line, out);
+  std::string decoded = std::move(out.decoded);
   out = LogRecord{};
+  out.decoded = std::move(decoded);
   std::string_view date, time, datetime, zone;
   size_t p = 0;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -218,27 +245,13 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
       case 't': time = field; break;
       case 'x': datetime = field; break;
       case 'z': zone = field; break;
-      case 'r': {
-        size_t a = field.find(' ');
-        if (a == std::string_view::npos || a == 0) return "bad request line";
-        size_t b = field.rfind(' ');
-        out.method = field.substr(0, a);
-        std::string_view url = b > a ? field.substr(a + 1, b - a - 1) : field.substr(a + 1);
-        out.protocol = b > a ? field.substr(b + 1) : std::string_view();
-        size_t q = url.find('?');
-        out.path = url.substr(0, q);
-        if (q != std::string_view::npos) out.query = url.substr(q + 1);
-        if (out.path.empty()) return "bad request line";
+      case 'r':
+        if (!ReadRequestLine(field, out)) return "bad request line";
         break;
-      }
       case 'm': out.method = field; break;
-      case 'U': {
-        size_t q = field.find('?');
-        out.path = field.substr(0, q);
-        if (q != std::string_view::npos) out.query = field.substr(q + 1);
-        if (out.path.empty()) return "bad request line";
+      case 'U':
+        if (!ReadTarget(field, out)) return "bad request line";
         break;
-      }
       case 'q': if (out.query.empty()) out.query = Dash(field); break;
       case 'H': out.protocol = Dash(field); break;
       case 's': {
@@ -289,19 +302,28 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
     size_t i = 0;
     if (!ParseOffset(zone, i, tm) || i != zone.size()) return "bad time zone";
   }
-  if (tm.epoch_ms >= 0) {
-    out.time_ms = tm.epoch_ms;
-    out.local_day = tm.epoch_ms / 86'400'000;
-    return "";
-  }
-  if (tm.year < 1970 || tm.month < 1 || tm.month > 12 || tm.day < 1 || tm.day > 31 || tm.hour > 23 || tm.minute > 59 ||
-      tm.second > 60) {
-    return "bad date";
-  }
-  out.local_day = DaysFromCivil(tm.year, static_cast<unsigned>(tm.month), static_cast<unsigned>(tm.day));
-  int64_t local_s = out.local_day * 86400 + tm.hour * 3600 + tm.minute * 60 + tm.second;
-  out.time_ms = (local_s - tm.offset_s) * 1000;
-  return "";
+  return Resolve(tm, out.time_ms, out.local_day) ? "" : "bad date";
+}
+
+bool ReadTarget(std::string_view target, LogRecord& out) {
+  size_t q = target.find('?');
+  out.path = target.substr(0, q);
+  if (q != std::string_view::npos) out.query = target.substr(q + 1);
+  return !out.path.empty();
+}
+
+bool ReadRequestLine(std::string_view line, LogRecord& out) {
+  size_t a = line.find(' ');
+  if (a == std::string_view::npos || a == 0) return false;
+  size_t b = line.rfind(' ');
+  out.method = line.substr(0, a);
+  out.protocol = b > a ? line.substr(b + 1) : std::string_view();
+  return ReadTarget(b > a ? line.substr(a + 1, b - a - 1) : line.substr(a + 1), out);
+}
+
+bool ParseTimestamp(std::string_view text, std::string_view format, int64_t& time_ms, int64_t& local_day) {
+  Tm tm;
+  return ParseTime(text, format, tm) && Resolve(tm, time_ms, local_day);
 }
 
 }  // namespace steward::logs

@@ -101,5 +101,91 @@ TEST(LogFormatTest, OtherPresetsAndCustomFormats) {
   EXPECT_FALSE(LogFormat::Compile("%h%r [%d:%t]").ok()) << "specifiers need a separator";
 }
 
+TEST(LogFormatTest, CaddyJsonLines) {
+  auto f = LogFormat::Preset("caddy");
+  ASSERT_TRUE(f);
+  LogRecord r;
+  std::string line =
+      R"({"level":"info","ts":1796119200.5241024,"logger":"http.log.access.log0","msg":"handled request",)"
+      R"("request":{"remote_ip":"10.0.0.2","remote_port":"41342","client_ip":"203.0.113.9","proto":"HTTP/2.0",)"
+      R"("method":"GET","host":"www.example.gov.uk","uri":"/search?q=tax\u0026page=2",)"
+      R"("headers":{"User-Agent":["Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"],)"
+      R"("Accept":["*/*"],"Referer":["https://www.google.com/"]},"tls":{"resumed":false,"version":772}},)"
+      R"("bytes_read":0,"user_id":"","duration":0.000929675,"size":10900,"status":200,)"
+      R"("resp_headers":{"Content-Type":["text/html"]}})";
+  ASSERT_EQ(f->Parse(line, r), "");
+  EXPECT_EQ(r.host, "203.0.113.9") << "client_ip, the address behind trusted proxies";
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.path, "/search");
+  EXPECT_EQ(r.query, "q=tax&page=2") << "\\u0026 decoded";
+  EXPECT_GE(r.path.data(), line.data()) << "the path stays a view into the line";
+  EXPECT_LT(r.path.data(), line.data() + line.size());
+  EXPECT_EQ(r.protocol, "HTTP/2.0");
+  EXPECT_EQ(r.vhost, "www.example.gov.uk");
+  EXPECT_EQ(r.user_agent.substr(0, 11), "Mozilla/5.0");
+  EXPECT_EQ(r.referrer, "https://www.google.com/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.bytes, 10900);
+  EXPECT_EQ(r.duration_us, 930);
+  EXPECT_EQ(r.time_ms, 1796119200524);
+  EXPECT_EQ(r.local_day, DaysFromCivil(2026, 12, 1));
+
+  // An older Caddy: remote_addr with a port, an ISO 8601 time, escapes in the user agent.
+  ASSERT_EQ(f->Parse(R"({"ts":"2026-12-01T10:00:00.250+01:00","logger":"http.log.access","request":{"remote_addr":"[2001:db8::7]:5050","method":"POST","uri":"/login","headers":{"User-Agent":["say \"hi\" \u00e9"]}},"status":302,"size":0})", r), "");
+  EXPECT_EQ(r.host, "2001:db8::7");
+  EXPECT_EQ(r.user_agent, "say \"hi\" \xc3\xa9");
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
+  ASSERT_EQ(f->Parse(R"({"ts":1796119200,"request":{"remote_addr":"198.51.100.1:80","uri":"/"},"status":404})", r), "");
+  EXPECT_EQ(r.host, "198.51.100.1");
+
+  // Caddy's other loggers share the file; and every way a line can be wrong.
+  EXPECT_EQ(f->Parse(R"({"level":"info","ts":1796119200,"logger":"tls","msg":"certificate obtained"})", r),
+            "not an access-log entry");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"logger":"http.log.access","request":{"uri":"/"},"status":200})", r),
+            "no client address");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":2000})", r), "bad status");
+  EXPECT_EQ(f->Parse(R"({"ts":"yesterday","request":{"client_ip":"203.0.113.1","uri":"/"},"status":200})", r), "bad date");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":200)", r), "not JSON");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/\q"},"status":200})", r), "bad request line");
+  EXPECT_EQ(f->Parse("203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1", r), "not JSON");
+  EXPECT_EQ(f->Parse(std::string(40, '[') + std::string(40, ']'), r), "not JSON");
+  EXPECT_EQ(f->Parse("{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}", r), "not JSON") << "too deep";
+}
+
+TEST(LogFormatTest, NginxJsonLines) {
+  auto f = LogFormat::Preset("nginx-json");
+  ASSERT_TRUE(f);
+  LogRecord r;
+  // log_format json escape=json '{"time_local":"$time_local","remote_addr":"$remote_addr",...}';
+  ASSERT_EQ(f->Parse(R"({"time_local":"01/Dec/2026:10:00:00 +0100","remote_addr":"203.0.113.5","remote_user":"","request":"GET /economy?x=\"1\" HTTP/1.1","status": "200","body_bytes_sent":"5120","request_time":"0.012","http_referrer":"https://www.google.com/","http_user_agent":"curl/8.0","host":"www.ons.gov.uk"})", r), "");
+  EXPECT_EQ(r.host, "203.0.113.5");
+  EXPECT_EQ(r.method, "GET");
+  EXPECT_EQ(r.path, "/economy");
+  EXPECT_EQ(r.query, "x=\"1\"");
+  EXPECT_EQ(r.protocol, "HTTP/1.1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.bytes, 5120);
+  EXPECT_EQ(r.duration_us, 12000);
+  EXPECT_EQ(r.referrer, "https://www.google.com/");
+  EXPECT_EQ(r.user_agent, "curl/8.0");
+  EXPECT_EQ(r.vhost, "www.ons.gov.uk");
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
+  // Numbers bare, the request in parts, an ISO 8601 time.
+  ASSERT_EQ(f->Parse(R"({"time_iso8601":"2026-12-01T10:00:00+00:00","remote_addr":"2001:db8::1","request_method":"POST","request_uri":"/login?next=%2F","status":302,"bytes_sent":0,"http_referer":"-"})", r), "");
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.path, "/login");
+  EXPECT_EQ(r.query, "next=%2F");
+  EXPECT_EQ(r.status, 302);
+  EXPECT_TRUE(r.referrer.empty());
+  ASSERT_EQ(f->Parse(R"({"msec":"1796119200.123","remote_addr":"198.51.100.2","uri":"/a","args":"b=1","status":"404"})", r), "");
+  EXPECT_EQ(r.time_ms, 1796119200123);
+  EXPECT_EQ(r.query, "b=1");
+  EXPECT_EQ(f->Parse(R"({"remote_addr":"198.51.100.2","request":"GET / HTTP/1.1","status":"200"})", r), "bad date");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"-","request":"GET / HTTP/1.1","status":"200"})", r), "no client address");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET","status":"200"})", r), "bad request line");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"2xx"})", r), "bad status");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"200","body_bytes_sent":"lots"})", r), "bad size");
+}
+
 }  // namespace
 }  // namespace steward::logs

@@ -96,7 +96,11 @@ Sighting Monitor::See(const LogRecord& r, std::string_view line) const {
                                  [&](const std::string& p) { return r.path == p; });
   }
   s.attack = AttackIn(r, rules_);
-  s.path = r.path;
+  // The path is a view into the line, unless a JSON log escaped it: then it is in the record's
+  // buffer, which the next line reuses, and the alert's evidence line shows it instead.
+  auto at = reinterpret_cast<uintptr_t>(r.path.data()), begin = reinterpret_cast<uintptr_t>(line.data());
+  bool in_line = at >= begin && at + r.path.size() <= begin + line.size();
+  s.path = in_line ? r.path : std::string_view("(escaped: see the evidence)");
   s.line = line;
   return s;
 }

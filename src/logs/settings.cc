@@ -12,7 +12,7 @@ Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_f
   }
   if (auto preset = LogFormat::Preset(name.empty() ? "combined" : name)) return std::move(*preset);
   return MakeError(ErrorCode::kInvalidArgument,
-                   "format \"" + name + "\": choose combined, vcombined, common, vcommon or w3c, or give log_format");
+                   "format \"" + name + "\": choose combined, vcombined, common, vcommon, w3c, caddy or nginx-json, or give log_format");
 }
 
 Result<LogSettings> ReadLogSettings(const config::Document& document) {
