@@ -436,6 +436,9 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   ASSERT_EQ(page->status, 200) << page->body;
   EXPECT_NE(page->body.find("/guidance"), std::string::npos);
   EXPECT_NE(page->body.find("Total requests"), std::string::npos);
+  EXPECT_NE(page->body.find("<title>30 Dec: 4 requests, 1 visitors</title>"), std::string::npos)
+      << "the day's bar, as on the analytics dashboard (the 404 is no visitor)";
+  EXPECT_NE(page->body.find("<title>25 Dec: 0 requests, 0 visitors</title>"), std::string::npos) << "every day in the period";
   EXPECT_EQ(page->body.find("203.0.113.5"), std::string::npos);
   auto csv = Get("/admin/logs.csv?period=30d", "steward_staff=" + analyst);
   EXPECT_NE(csv->body.find("requests,/guidance,3,1,300"), std::string::npos) << csv->body;

@@ -827,9 +827,19 @@ class Admin : public std::enable_shared_from_this<Admin> {
     }
     data["totals"] = std::move(totals);
     html::List tables;
+    // Requests and visitors each day of the period, the days without any at zero.
+    std::map<std::string, const logs::ReportRow*> by_day;
+    for (const auto& r : report->visitors) by_day[r.key] = &r;
+    std::vector<ChartPoint> points;
+    for (int64_t day = range->first / analytics::kDayMillis; day < range->second / analytics::kDayMillis; ++day) {
+      auto it = by_day.find(analytics::DayText(day));
+      points.push_back({day, {it == by_day.end() ? 0 : it->second->hits, it == by_day.end() ? 0 : it->second->visitors}});
+    }
+    data["chart"] = DailyChart("Requests per day, " + analytics::DayText(range->first / analytics::kDayMillis) + " to " +
+                                   analytics::DayText(range->second / analytics::kDayMillis - 1),
+                               {"Requests", "Visitors"}, points);
     for (auto [id, title, rows] : {std::tuple<const char*, const char*, const std::vector<logs::ReportRow>*>{
-                                       "visitors", "Visitors per day", &report->visitors},
-                                   {"requests", "Pages", &report->requests},
+                                       "requests", "Pages", &report->requests},
                                    {"static_requests", "Static files", &report->static_requests},
                                    {"not_found", "Not found (404)", &report->not_found},
                                    {"status_codes", "Status codes", &report->status_codes},

@@ -155,26 +155,10 @@ Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange
   metric("Visit duration", Duration(now.visit_duration_s), Duration(before.visit_duration_s), now.visit_duration_s,
          before.visit_duration_s, false);
 
-  // The daily chart: server-rendered SVG bars, with the same numbers in a table beside it.
   STEWARD_ASSIGN_OR_RETURN(auto days, stats.Daily(range.current));
-  int64_t peak = 1;
-  for (const auto& d : days) peak = std::max(peak, d.pageviews);
-  const double width = 720, height = 180, gap = 2;
-  double bar = days.empty() ? 0 : std::max(1.0, width / static_cast<double>(days.size()) - gap);
-  html::List bars, series;
-  for (size_t i = 0; i < days.size(); ++i) {
-    double h = days[i].pageviews == 0 ? 0 : std::max(2.0, height * static_cast<double>(days[i].pageviews) / static_cast<double>(peak));
-    char x[32], y[32], w[32], hh[32];
-    std::snprintf(x, sizeof x, "%.1f", static_cast<double>(i) * (bar + gap));
-    std::snprintf(y, sizeof y, "%.1f", height - h);
-    std::snprintf(w, sizeof w, "%.1f", bar);
-    std::snprintf(hh, sizeof hh, "%.1f", h);
-    std::string label = ShortDay(days[i].day) + ": " + Thousands(days[i].pageviews) + " pageviews, " +
-                        Thousands(days[i].visitors) + " visitors";
-    bars.push_back(html::Object{{"x", x}, {"y", y}, {"width", w}, {"height", hh}, {"label", label}});
-    series.push_back(html::Object{{"day", LongDay(days[i].day)}, {"visitors", Thousands(days[i].visitors)},
-                                  {"pageviews", Thousands(days[i].pageviews)}});
-  }
+  std::vector<ChartPoint> points;
+  for (const auto& d : days) points.push_back({d.day, {d.pageviews, d.visitors}});
+  html::Object chart = DailyChart("Pageviews per day, " + range.label, {"Pageviews", "Visitors"}, points);
 
   html::List tables;
   for (const auto& spec : kTables) {
@@ -212,11 +196,38 @@ Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange
                       {"country", range.current.country},
                       {"device", range.current.device},
                       {"headline", headline},
-                      {"bars", bars},
-                      {"series", series},
-                      {"chart_width", "720"},
-                      {"chart_height", "180"},
+                      {"chart", chart},
                       {"tables", tables}};
+}
+
+html::Object DailyChart(const std::string& title, const std::vector<std::string>& columns,
+                        const std::vector<ChartPoint>& points) {
+  int64_t peak = 1;
+  for (const auto& p : points) peak = std::max(peak, p.values.empty() ? 0 : p.values[0]);
+  const double width = 720, height = 180, gap = 2;
+  double bar = points.empty() ? 0 : std::max(1.0, width / static_cast<double>(points.size()) - gap);
+  html::List bars, rows, heads;
+  for (const auto& c : columns) heads.push_back(html::Object{{"name", c}});
+  for (size_t i = 0; i < points.size(); ++i) {
+    const ChartPoint& p = points[i];
+    int64_t v = p.values.empty() ? 0 : p.values[0];
+    double h = v == 0 ? 0 : std::max(2.0, height * static_cast<double>(v) / static_cast<double>(peak));
+    char x[32], y[32], w[32], hh[32];
+    std::snprintf(x, sizeof x, "%.1f", static_cast<double>(i) * (bar + gap));
+    std::snprintf(y, sizeof y, "%.1f", height - h);
+    std::snprintf(w, sizeof w, "%.1f", bar);
+    std::snprintf(hh, sizeof hh, "%.1f", h);
+    std::string label = ShortDay(p.day) + ":";
+    html::List cells;
+    for (size_t c = 0; c < p.values.size() && c < columns.size(); ++c) {
+      label += (c == 0 ? " " : ", ") + Thousands(p.values[c]) + " " + ToLower(columns[c]);
+      cells.push_back(html::Object{{"text", Thousands(p.values[c])}});
+    }
+    bars.push_back(html::Object{{"x", x}, {"y", y}, {"width", w}, {"height", hh}, {"label", label}});
+    rows.push_back(html::Object{{"day", LongDay(p.day)}, {"cells", std::move(cells)}});
+  }
+  return html::Object{{"title", title}, {"width", "720"}, {"height", "180"}, {"bars", std::move(bars)},
+                      {"columns", std::move(heads)}, {"rows", std::move(rows)}};
 }
 
 Result<std::string> DashboardCsv(analytics::Stats& stats, const DashboardRange& range, Dimension d) {

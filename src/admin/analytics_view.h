@@ -31,6 +31,16 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
 Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange& range,
                                    const std::vector<std::string>& sites, const std::string& query_string);
 
+// A bar chart of days for admin_chart.html: server-rendered SVG bars of each point's first value,
+// with every value in a table beside it under `columns` (after "Day"). The analytics dashboard and
+// the access-log statistics share it.
+struct ChartPoint {
+  int64_t day = 0;  // days since 1970-01-01
+  std::vector<int64_t> values;
+};
+html::Object DailyChart(const std::string& title, const std::vector<std::string>& columns,
+                        const std::vector<ChartPoint>& points);
+
 // One breakdown as CSV: a header row, then one row per key (up to 1,000).
 Result<std::string> DashboardCsv(analytics::Stats& stats, const DashboardRange& range, analytics::Dimension d);
 
