@@ -670,6 +670,12 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
   }
   for (const auto& row : ours["status_codes"]) our_status[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
   EXPECT_EQ(our_status, peer_status);
+  std::map<std::string, int64_t> peer_hours, our_hours;  // every line is at +0000: local hours are UTC
+  for (const auto& row : peer["visit_time"]["data"]) peer_hours[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
+  for (const auto& row : ours["visit_time"]) {
+    if (row["hits"].get<int64_t>() > 0) our_hours[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
+  }
+  EXPECT_EQ(our_hours, peer_hours) << "time of day";
   for (const char* table : {"requests", "not_found", "static_requests"}) {
     std::map<std::string, int64_t> peer_rows, our_rows;
     for (const auto& row : peer[table]["data"]) peer_rows[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();

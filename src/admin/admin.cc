@@ -846,7 +846,8 @@ class Admin : public std::enable_shared_from_this<Admin> {
                                    {"referring_sites", "Referring sites", &report->referring_sites},
                                    {"browsers", "Browsers", &report->browsers},
                                    {"os", "Operating systems", &report->os},
-                                   {"crawlers", "Crawlers and scripts", &report->crawlers}}) {
+                                   {"crawlers", "Crawlers and scripts", &report->crawlers},
+                                   {"visit_time", "Time of day (UTC)", &report->visit_time}}) {
       html::List list;
       for (const auto& r : *rows) {
         list.push_back(html::Object{{"key", r.key}, {"hits", std::to_string(r.hits)},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <streambuf>
@@ -160,45 +161,62 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   int64_t since_save = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
   std::string buffer, carry;
 
+  // Each batch is saved on a thread of its own while the next is parsed; one at a time, in order,
+  // so the file's offset only ever moves forward with the lines before it.
+  std::future<Status> saving;
+  auto saved = [&]() -> Status { return saving.valid() ? saving.get() : Ok(); };
   auto save = [&]() -> Status {
-    LogAggregator all(visitor_key_, agents_);
-    for (const auto& s : pending) all.Merge(s.agg);
-    int64_t lines = 0, imported = 0, skipped = 0, lo = INT64_MAX, hi = INT64_MIN;
-    for (const auto& s : pending) {
-      lines += s.lines, imported += s.imported, skipped += s.skipped;
-      lo = std::min(lo, s.first_ms), hi = std::max(hi, s.last_ms);
-    }
-    std::string now = FormatRfc3339(clock_.Now());
-    if (monitor_ != nullptr) summary.alerts += static_cast<int64_t>(monitor_->pending());
-    // The raw lines are written and synced first; their lengths commit with the statistics.
-    std::unique_ptr<RawArchive::Pending> raw;
-    if (archive_ != nullptr) {
-      std::vector<RawBlock> blocks;
-      for (auto& s : pending) std::move(s.raw.begin(), s.raw.end(), std::back_inserter(blocks));
-      STEWARD_ASSIGN_OR_RETURN(raw, archive_->Write(store_, blocks));
-    }
-    STEWARD_RETURN_IF_ERROR(SaveStats(store_, all, [&](store::Connection& c) -> Status {
-      if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
-      if (monitor_ != nullptr) STEWARD_RETURN_IF_ERROR(monitor_->Save(c));
-      if (!fingerprint.empty()) {
-        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
-                                                "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
-                                                "offset = excluded.offset, updated_at = excluded.updated_at",
-                                                {store::Blob{fingerprint}, name, offset, now}));
-        (void)n;
-      }
-      if (lines > 0) {
-        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
-                                                "VALUES (?, ?, ?, ?, ?, ?)",
-                                                {now, lines, imported, skipped,
-                                                 lo == INT64_MAX ? store::Value() : store::Value(lo),
-                                                 hi == INT64_MIN ? store::Value() : store::Value(hi)}));
-        (void)n;
-      }
-      return Ok();
-    }));
+    STEWARD_RETURN_IF_ERROR(saved());
+    struct Batch {
+      std::vector<Slice> slices;
+      Monitor::Findings alerts;
+    };
+    auto batch = std::make_shared<Batch>();
+    batch->slices = std::move(pending);
     pending.clear();
+    if (monitor_ != nullptr) {
+      summary.alerts += static_cast<int64_t>(monitor_->pending());
+      batch->alerts = monitor_->Take();
+    }
     since_save = 0;
+    saving = std::async(std::launch::async, [this, batch, fingerprint, name, offset]() -> Status {
+      LogAggregator all(visitor_key_, agents_);
+      int64_t lines = 0, imported = 0, skipped = 0, lo = INT64_MAX, hi = INT64_MIN;
+      std::vector<RawBlock> blocks;
+      for (auto& s : batch->slices) {
+        all.Merge(s.agg);
+        lines += s.lines, imported += s.imported, skipped += s.skipped;
+        lo = std::min(lo, s.first_ms), hi = std::max(hi, s.last_ms);
+        std::move(s.raw.begin(), s.raw.end(), std::back_inserter(blocks));
+      }
+      batch->slices.clear();
+      std::string now = FormatRfc3339(clock_.Now());
+      // The raw lines are written and synced first; their lengths commit with the statistics.
+      std::unique_ptr<RawArchive::Pending> raw;
+      if (archive_ != nullptr) {
+        STEWARD_ASSIGN_OR_RETURN(raw, archive_->Write(store_, blocks));
+      }
+      return SaveStats(store_, all, [&](store::Connection& c) -> Status {
+        if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
+        if (monitor_ != nullptr) STEWARD_RETURN_IF_ERROR(monitor_->SaveFound(c, batch->alerts));
+        if (!fingerprint.empty()) {
+          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
+                                                  "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
+                                                  "offset = excluded.offset, updated_at = excluded.updated_at",
+                                                  {store::Blob{fingerprint}, name, offset, now}));
+          (void)n;
+        }
+        if (lines > 0) {
+          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
+                                                  "VALUES (?, ?, ?, ?, ?, ?)",
+                                                  {now, lines, imported, skipped,
+                                                   lo == INT64_MAX ? store::Value() : store::Value(lo),
+                                                   hi == INT64_MIN ? store::Value() : store::Value(hi)}));
+          (void)n;
+        }
+        return Ok();
+      });
+    });
     return Ok();
   };
 
@@ -269,6 +287,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     if (last) break;
   }
   STEWARD_RETURN_IF_ERROR(save());
+  STEWARD_RETURN_IF_ERROR(saved());
   return summary;
 }
 

@@ -93,6 +93,12 @@ TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
   EXPECT_EQ(r.os[0].key, "Linux");
   ASSERT_EQ(r.crawlers.size(), 2u) << "crawlers and scripts apart from browsers";
   EXPECT_EQ(r.crawlers[0].key, "Googlebot");
+  ASSERT_EQ(r.visit_time.size(), 24u) << "every hour of the day";
+  EXPECT_EQ(r.visit_time[10].key, "10");
+  EXPECT_EQ(r.visit_time[10].hits, 3) << "11:00 at +01:00 is 10:00 UTC";
+  EXPECT_EQ(r.visit_time[0].hits, 1);
+  EXPECT_EQ(r.visit_time[9].hits, 1);
+  EXPECT_EQ(r.visit_time[11].hits, 0);
   ASSERT_EQ(r.visitors.size(), 2u);
   EXPECT_EQ(r.visitors[0].key, "2026-12-01");
   EXPECT_EQ(r.visitors[0].hits, 3);

@@ -177,8 +177,8 @@ std::vector<store::Migration> Monitor::Migrations() {
   )sql"}};
 }
 
-Status Monitor::Save(store::Connection& c) {
-  for (auto& [k, f] : found_) {
+Status Monitor::SaveFound(store::Connection& c, Findings& found) const {
+  for (auto& [k, f] : found) {
     const auto& [rule, client, hour] = k;
     std::vector<std::string> lines;
     STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT evidence FROM logs_alerts WHERE rule = ? AND client = ? AND hour = ?",
@@ -205,7 +205,7 @@ Status Monitor::Save(store::Connection& c) {
     (void)n;
     (void)client;
   }
-  found_.clear();
+  found.clear();
   return Ok();
 }
 

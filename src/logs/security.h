@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "config/document.h"
@@ -75,9 +76,21 @@ class Monitor {
   std::string ClientLabel(std::string_view host) const;
   // In time order per client: counts the windows and raises alerts.
   void Feed(const Sighting& s);
-  // Writes the alerts found since the last call, merging into the stored alert of the same rule,
-  // client and hour, inside the caller's write.
-  Status Save(store::Connection& c);
+  // The alerts found since the last call, taken to be saved (perhaps on another thread).
+  struct Found {
+    Alert alert;
+    std::vector<std::string> lines;
+  };
+  using Findings = std::map<std::tuple<std::string, uint64_t, int64_t>, Found>;  // (rule, client, hour)
+  Findings Take() { return std::exchange(found_, {}); }
+  // Writes `found`, merging into the stored alert of the same rule, client and hour, inside the
+  // caller's write. Safe beside Feed on another thread.
+  Status SaveFound(store::Connection& c, Findings& found) const;
+  // Take, then SaveFound.
+  Status Save(store::Connection& c) {
+    Findings found = Take();
+    return SaveFound(c, found);
+  }
   size_t pending() const { return found_.size(); }
 
   static std::vector<store::Migration> Migrations();
@@ -99,11 +112,7 @@ class Monitor {
   SecurityRules rules_;
   std::string client_key_, seal_key_;
   std::unordered_map<uint64_t, Window> not_found_, sign_ins_, requests_;
-  struct Found {
-    Alert alert;
-    std::vector<std::string> lines;
-  };
-  std::map<std::tuple<std::string, uint64_t, int64_t>, Found> found_;  // (rule, client, hour)
+  Findings found_;
 };
 
 }  // namespace steward::logs

@@ -68,15 +68,16 @@ void LogAggregator::Add(const LogRecord& r) {
   int64_t hour = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kHourMs + 1) / kHourMs * kHourMs;
   bool counts_visitor = r.status < 400 || r.status >= 500;
   int64_t visitor = counts_visitor ? VisitorHash(key_, r) : 0;
-  auto add = [&](const char* dimension, std::string key) {
-    LogCell& cell = cells_[{hour, dimension, std::move(key)}];
+  int64_t day = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kDayMs + 1) / kDayMs * kDayMs;
+  auto count = [&](LogCell& cell) {
     ++cell.hits;
     cell.bytes += r.bytes;
     if (counts_visitor) cell.visitors.Add(visitor);
   };
-  add("", "");
+  auto add = [&](const char* dimension, std::string key) { count(days_[{day, dimension, std::move(key)}]); };
+  count(hours_[{hour, "", ""}]);
   if (counts_visitor) day_visitors_[r.local_day].insert(visitor);
-  add("status", std::to_string(r.status));
+  count(hours_[{hour, "status", std::to_string(r.status)}]);
   std::string path(r.path.substr(0, 1000));
   if (r.status == 404) add("not_found", path);
   else if (IsStatic(r.path)) add("static", path);
@@ -98,7 +99,8 @@ void LogAggregator::Add(const LogRecord& r) {
 
 void LogAggregator::Merge(const LogAggregator& other) {
   if (agents_ == nullptr) agents_ = other.agents_;
-  for (const auto& [k, cell] : other.cells_) cells_[k].Merge(cell);
+  for (const auto& [k, cell] : other.hours_) hours_[k].Merge(cell);
+  for (const auto& [k, cell] : other.days_) days_[k].Merge(cell);
   for (const auto& [day, visitors] : other.day_visitors_) day_visitors_[day].insert(visitors.begin(), visitors.end());
   records_ += other.records_;
 }
@@ -180,6 +182,12 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     if (also) STEWARD_RETURN_IF_ERROR(also(c));
     auto merge_into = [&](int64_t span, int64_t start, const std::string& dimension, const std::string& key,
                           const LogCell& cell) -> Status {
+      // Most cells are new: one statement. A cell an earlier import began is read and merged.
+      STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec("INSERT OR IGNORE INTO logs_rollups (span, start, dimension, key, hits, "
+                                                  "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                                  {span, start, dimension, key, cell.hits, cell.bytes,
+                                                   store::Blob{cell.visitors.Serialize()}}));
+      if (added == 1) return Ok();
       LogCell merged = cell;
       STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE dimension = ? AND span = ? "
                                         "AND start = ? AND key = ?",
@@ -191,25 +199,45 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
                                           }
                                           return false;
                                         }));
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR REPLACE INTO logs_rollups (span, start, dimension, key, hits, "
-                                              "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                              {span, start, dimension, key, merged.hits, merged.bytes,
-                                               store::Blob{merged.visitors.Serialize()}}));
+      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE logs_rollups SET hits = ?, bytes = ?, visitors = ? WHERE "
+                                              "dimension = ? AND span = ? AND start = ? AND key = ?",
+                                              {merged.hits, merged.bytes, store::Blob{merged.visitors.Serialize()},
+                                               dimension, span, start, key}));
       (void)n;
       return Ok();
     };
-    // Days first from the hours, so each day row is read and written once.
-    std::map<std::tuple<int64_t, std::string, std::string>, LogCell> days;
-    for (const auto& [k, cell] : agg.cells()) {
+    // The hourly dimensions' days from their hours, so each day row is read and written once.
+    LogAggregator::Cells days;
+    for (const auto& [k, cell] : agg.hours()) {
       const auto& [hour, dimension, key] = k;
-      STEWARD_RETURN_IF_ERROR(merge_into(kHourMs, hour, dimension, key, cell));
       int64_t day = (hour >= 0 ? hour : hour - kDayMs + 1) / kDayMs * kDayMs;
       days[{day, dimension, key}].Merge(cell);
     }
-    for (const auto& [k, cell] : days) {
-      STEWARD_RETURN_IF_ERROR(merge_into(kDayMs, std::get<0>(k), std::get<1>(k), std::get<2>(k), cell));
+    // Written in the primary key's order (dimension, span, start, key): each B-tree page is then
+    // visited once, in turn, rather than at random.
+    struct Row {
+      const std::string* dimension;
+      int64_t span, start;
+      const std::string* key;
+      const LogCell* cell;
+    };
+    std::vector<Row> rows;
+    rows.reserve(agg.hours().size() + days.size() + agg.days().size());
+    for (const auto& [k, cell] : agg.hours()) rows.push_back({&std::get<1>(k), kHourMs, std::get<0>(k), &std::get<2>(k), &cell});
+    for (const LogAggregator::Cells* cells : {static_cast<const LogAggregator::Cells*>(&days), &agg.days()}) {
+      for (const auto& [k, cell] : *cells) rows.push_back({&std::get<1>(k), kDayMs, std::get<0>(k), &std::get<2>(k), &cell});
     }
-    for (const auto& [day, visitors] : agg.day_visitors()) {
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+      if (int d = a.dimension->compare(*b.dimension); d != 0) return d < 0;
+      if (a.span != b.span) return a.span < b.span;
+      if (a.start != b.start) return a.start < b.start;
+      return *a.key < *b.key;
+    });
+    for (const Row& r : rows) STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, *r.dimension, *r.key, *r.cell));
+    // In key order: the B-tree's pages are then visited once each, in turn, not at random.
+    for (const auto& [day, set] : agg.day_visitors()) {
+      std::vector<int64_t> visitors(set.begin(), set.end());
+      std::sort(visitors.begin(), visitors.end());
       for (int64_t v : visitors) {
         STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
         (void)n;
@@ -243,6 +271,25 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
           tables[r.Text(1)][r.Text(2)].Merge(cell);
           return true;
         }));
+    // The time of day, from the totals' hours.
+    std::array<LogCell, 24> by_hour;
+    STEWARD_RETURN_IF_ERROR(c.ForEach(
+        "SELECT start, hits, bytes, visitors FROM logs_rollups WHERE dimension = '' AND span = ? AND start >= ? AND start < ?",
+        {kHourMs, from_ms, to_ms}, [&](const store::Row& r) {
+          LogCell cell;
+          cell.hits = r.Int(1);
+          cell.bytes = r.Int(2);
+          if (const auto* b = std::get_if<store::Blob>(&r.at(3))) {
+            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+          }
+          by_hour[static_cast<size_t>(((r.Int(0) % kDayMs) + kDayMs) % kDayMs / kHourMs)].Merge(cell);
+          return true;
+        }));
+    for (size_t h = 0; h < by_hour.size(); ++h) {
+      char name[4];
+      std::snprintf(name, sizeof name, "%02zu", h);
+      report.visit_time.push_back({name, by_hour[h].hits, by_hour[h].visitors.Estimate(), by_hour[h].bytes});
+    }
     const LogCell& total = tables[""][""];
     report.valid_requests = total.hits;
     report.bandwidth = total.bytes;
@@ -297,7 +344,7 @@ const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport:
       {"not_found", &LogReport::not_found},       {"status_codes", &LogReport::status_codes},
       {"referring_sites", &LogReport::referring_sites}, {"browsers", &LogReport::browsers},
       {"os", &LogReport::os},                     {"crawlers", &LogReport::crawlers},
-      {"visitors", &LogReport::visitors}};
+      {"visitors", &LogReport::visitors},         {"visit_time", &LogReport::visit_time}};
   return kTables;
 }
 

@@ -1,6 +1,7 @@
 // Access-log statistics: what an import keeps of each line, with no IP address.
 //
-// Per hour and per UTC day, by dimension and key: hits, bytes and a visitor sketch. A visitor is,
+// Per UTC day, by dimension and key, and per hour for the totals and status codes (the time of
+// day, without a row for every path each hour): hits, bytes and a visitor sketch. A visitor is,
 // as GoAccess counts them, the same client address, day (as written in the log) and user agent,
 // through a keyed hash; requests answered 4xx do not count as visitors (GoAccess's default). The
 // totals count visitors exactly, from each day's set of those hashes; tables use the sketches.
@@ -46,8 +47,11 @@ class LogAggregator {
       : key_(std::move(visitor_key)), agents_(agents) {}
   void Add(const LogRecord& r);
   void Merge(const LogAggregator& other);
-  // (hour start in ms, dimension, key) -> cell
-  const std::map<std::tuple<int64_t, std::string, std::string>, LogCell>& cells() const { return cells_; }
+  // (period start in ms, dimension, key) -> cell: hours of the totals ("") and status codes, and
+  // UTC days of the other dimensions.
+  using Cells = std::map<std::tuple<int64_t, std::string, std::string>, LogCell>;
+  const Cells& hours() const { return hours_; }
+  const Cells& days() const { return days_; }
   // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts.
   const std::map<int64_t, std::unordered_set<int64_t>>& day_visitors() const { return day_visitors_; }
   int64_t records() const { return records_; }
@@ -55,7 +59,7 @@ class LogAggregator {
  private:
   std::string key_;
   analytics::UserAgents* agents_ = nullptr;
-  std::map<std::tuple<int64_t, std::string, std::string>, LogCell> cells_;
+  Cells hours_, days_;
   std::map<int64_t, std::unordered_set<int64_t>> day_visitors_;
   int64_t records_ = 0;
 };
@@ -83,6 +87,7 @@ struct LogReport {
   int64_t unique_files = 0, unique_static_files = 0, unique_not_found = 0, unique_referrers = 0;
   std::vector<ReportRow> requests, static_requests, not_found, status_codes, referring_sites, browsers, os, crawlers;
   std::vector<ReportRow> visitors;  // one row a day ("2026-12-01"), oldest first
+  std::vector<ReportRow> visit_time;  // one row an hour of the day, UTC ("00" to "23"), in order
 };
 // The statistics for requests with from_ms <= time < to_ms (whole UTC days), top `limit` rows a
 // table. failed_requests counts the skipped lines of the imports made in that time.
