@@ -9,6 +9,7 @@
 #include <memory>
 #include <streambuf>
 #include <thread>
+#include <utility>
 
 #include "core/log.h"
 #include "logs/stats.h"
@@ -20,17 +21,22 @@ constexpr size_t kChunk = 8 << 20;         // bytes read at a time
 constexpr int64_t kSaveEvery = 250'000;  // lines between commits: bounds the memory an import holds
 constexpr size_t kSamples = 3;
 
-// One slice of a chunk's lines, parsed on its own thread.
-struct Slice {
+// What one parsing thread keeps over a batch: its statistics and its lines, packed.
+struct Shard {
   LogAggregator agg;
-  std::vector<Sighting> sightings;  // for the monitor, in the slice's order
-  std::vector<RawBlock> raw;        // the lines, packed for the archive
-  std::map<std::string, SkipReason> reasons;
-  int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
-  Slice(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
+  std::vector<RawBlock> raw;
+  Shard(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
 };
 
-void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Slice& s) {
+// What one thread found in its part of a chunk.
+struct Part {
+  std::vector<Sighting> sightings;  // for the monitor, in the part's order
+  std::map<std::string, SkipReason> reasons;
+  int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+};
+
+void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Part& s,
+                Shard& shard) {
   LogRecord r;
   RawPacker packer;
   size_t p = 0;
@@ -53,11 +59,14 @@ void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* m
     ++s.imported;
     s.first_ms = std::min(s.first_ms, r.time_ms);
     s.last_ms = std::max(s.last_ms, r.time_ms);
-    s.agg.Add(r);
+    shard.agg.Add(r);
     if (monitor != nullptr) s.sightings.push_back(monitor->See(r, line));
     if (keep_raw) packer.Add(r, line);
   }
-  if (keep_raw) s.raw = packer.Finish();  // compressed here, on the slice's own thread
+  if (keep_raw) {
+    auto blocks = packer.Finish();  // compressed here, on the part's own thread
+    std::move(blocks.begin(), blocks.end(), std::back_inserter(shard.raw));
+  }
 }
 
 // A .gz file read as a stream (zlib's gzread, which also reads concatenated members, as logrotate
@@ -156,10 +165,20 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
                                     const std::string& name, const LogFormat& format, const Progress& progress) {
   ImportSummary summary;
   unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  std::vector<Slice> pending;  // parsed since the last commit
-  int64_t offset = start;      // the end of the last whole line parsed
-  int64_t since_save = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+  int64_t offset = start;  // the end of the last whole line parsed
+  int64_t since_save = 0;
   std::string buffer, carry;
+  // This batch's statistics and lines, one shard a thread, and its counts.
+  struct Totals {
+    int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+  };
+  std::vector<Shard> shards;
+  Totals totals;
+  auto fresh = [&] {
+    shards.clear();
+    for (unsigned i = 0; i < threads; ++i) shards.emplace_back(visitor_key_, agents_);
+  };
+  fresh();
 
   // Each batch is saved on a thread of its own while the next is parsed; one at a time, in order,
   // so the file's offset only ever moves forward with the lines before it.
@@ -168,28 +187,28 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   auto save = [&]() -> Status {
     STEWARD_RETURN_IF_ERROR(saved());
     struct Batch {
-      std::vector<Slice> slices;
+      std::vector<Shard> shards;
+      Totals totals;
       Monitor::Findings alerts;
     };
     auto batch = std::make_shared<Batch>();
-    batch->slices = std::move(pending);
-    pending.clear();
+    batch->shards = std::move(shards);
+    batch->totals = std::exchange(totals, {});
+    fresh();
     if (monitor_ != nullptr) {
       summary.alerts += static_cast<int64_t>(monitor_->pending());
       batch->alerts = monitor_->Take();
     }
     since_save = 0;
     saving = std::async(std::launch::async, [this, batch, fingerprint, name, offset]() -> Status {
-      LogAggregator all(visitor_key_, agents_);
-      int64_t lines = 0, imported = 0, skipped = 0, lo = INT64_MAX, hi = INT64_MIN;
+      LogAggregator& all = batch->shards.front().agg;
       std::vector<RawBlock> blocks;
-      for (auto& s : batch->slices) {
-        all.Merge(s.agg);
-        lines += s.lines, imported += s.imported, skipped += s.skipped;
-        lo = std::min(lo, s.first_ms), hi = std::max(hi, s.last_ms);
-        std::move(s.raw.begin(), s.raw.end(), std::back_inserter(blocks));
+      for (size_t i = 0; i < batch->shards.size(); ++i) {
+        Shard& shard = batch->shards[i];
+        if (i > 0) all.Merge(shard.agg);
+        std::move(shard.raw.begin(), shard.raw.end(), std::back_inserter(blocks));
       }
-      batch->slices.clear();
+      const Totals& t = batch->totals;
       std::string now = FormatRfc3339(clock_.Now());
       // The raw lines are written and synced first; their lengths commit with the statistics.
       std::unique_ptr<RawArchive::Pending> raw;
@@ -206,12 +225,12 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
                                                   {store::Blob{fingerprint}, name, offset, now}));
           (void)n;
         }
-        if (lines > 0) {
+        if (t.lines > 0) {
           STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
                                                   "VALUES (?, ?, ?, ?, ?, ?)",
-                                                  {now, lines, imported, skipped,
-                                                   lo == INT64_MAX ? store::Value() : store::Value(lo),
-                                                   hi == INT64_MIN ? store::Value() : store::Value(hi)}));
+                                                  {now, t.lines, t.imported, t.skipped,
+                                                   t.first_ms == INT64_MAX ? store::Value() : store::Value(t.first_ms),
+                                                   t.last_ms == INT64_MIN ? store::Value() : store::Value(t.last_ms)}));
           (void)n;
         }
         return Ok();
@@ -252,28 +271,23 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
       parts.push_back(view.substr(from, to - from));
       from = to;
     }
-    size_t base = pending.size();
-    for (size_t i = 0; i < parts.size(); ++i) pending.emplace_back(visitor_key_, agents_);
+    std::vector<Part> found(parts.size());
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, pending[base + i]); });
+      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, found[i], shards[i]); });
     }
-    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, pending[base]);
+    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, found[0], shards[0]);
     for (auto& w : workers) w.join();
-    // The monitor sees the requests in order, while the chunk they point into is still here.
-    if (monitor_ != nullptr) {
-      for (size_t i = base; i < pending.size(); ++i) {
-        for (const Sighting& s : pending[i].sightings) monitor_->Feed(s);
-        pending[i].sightings.clear();
-        pending[i].sightings.shrink_to_fit();
+    for (const Part& part : found) {
+      // The monitor sees the requests in order, while the chunk they point into is still here.
+      if (monitor_ != nullptr) {
+        for (const Sighting& s : part.sightings) monitor_->Feed(s);
       }
-    }
-    for (size_t i = base; i < pending.size(); ++i) {
-      const Slice& s = pending[i];
-      summary.lines += s.lines, summary.imported += s.imported, summary.skipped += s.skipped;
-      since_save += s.lines;
-      first_ms = std::min(first_ms, s.first_ms), last_ms = std::max(last_ms, s.last_ms);
-      for (const auto& [why, reason] : s.reasons) {
+      summary.lines += part.lines, summary.imported += part.imported, summary.skipped += part.skipped;
+      totals.lines += part.lines, totals.imported += part.imported, totals.skipped += part.skipped;
+      totals.first_ms = std::min(totals.first_ms, part.first_ms), totals.last_ms = std::max(totals.last_ms, part.last_ms);
+      since_save += part.lines;
+      for (const auto& [why, reason] : part.reasons) {
         SkipReason& all = summary.reasons[why];
         all.count += reason.count;
         for (const auto& sample : reason.samples) {

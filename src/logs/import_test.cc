@@ -200,3 +200,29 @@ TEST(IsStaticTest, ByExtension) {
 
 }  // namespace
 }  // namespace steward::logs
+
+namespace steward::logs {
+namespace {
+
+TEST(LogsMigrationTest, RollupsKeepTheirRowsWhenRekeyedByPeriod) {
+  std::vector<store::Migration> before;
+  for (auto& m : Migrations()) {
+    if (m.version < 4) before.push_back(m);
+  }
+  store::testing::ScratchSite site(before);
+  ASSERT_TRUE(site.store().Write([](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_rollups (span, start, dimension, key, hits, bytes, visitors) "
+                                            "VALUES (86400000, 1796083200000, 'request', '/a', 7, 70, x'')"));
+    (void)n;
+    return Ok();
+  }).ok());
+  ASSERT_TRUE(site.store().Migrate(Migrations()).ok());
+  auto r = Report(site.store(), 1796083200000, 1796083200000 + 86'400'000);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->requests.size(), 1u);
+  EXPECT_EQ(r->requests[0].key, "/a");
+  EXPECT_EQ(r->requests[0].hits, 7);
+}
+
+}  // namespace
+}  // namespace steward::logs

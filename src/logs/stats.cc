@@ -74,11 +74,25 @@ void LogAggregator::Add(const LogRecord& r) {
     cell.bytes += r.bytes;
     if (counts_visitor) cell.visitors.Add(visitor);
   };
-  auto add = [&](const char* dimension, std::string key) { count(days_[{day, dimension, std::move(key)}]); };
-  count(hours_[{hour, "", ""}]);
+  // Found without making strings; a key is copied only when it is new to the batch.
+  auto cell = [](Cells& cells, int64_t start, std::string_view dimension, std::string_view key) -> LogCell& {
+    auto probe = std::make_tuple(start, dimension, key);
+    auto it = cells.lower_bound(probe);
+    if (it != cells.end() && std::get<0>(it->first) == start && std::get<1>(it->first) == dimension &&
+        std::get<2>(it->first) == key) {
+      return it->second;
+    }
+    return cells.emplace_hint(it, std::piecewise_construct,
+                              std::forward_as_tuple(start, std::string(dimension), std::string(key)),
+                              std::forward_as_tuple())->second;
+  };
+  auto add = [&](std::string_view dimension, std::string_view key) { count(cell(days_, day, dimension, key)); };
+  count(cell(hours_, hour, "", ""));
   if (counts_visitor) day_visitors_[r.local_day].insert(visitor);
-  count(hours_[{hour, "status", std::to_string(r.status)}]);
-  std::string path(r.path.substr(0, 1000));
+  char status[8];
+  int n = std::snprintf(status, sizeof status, "%d", r.status);
+  count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(n))));
+  std::string_view path = r.path.substr(0, 1000);
   if (r.status == 404) add("not_found", path);
   else if (IsStatic(r.path)) add("static", path);
   else add("request", path);
@@ -89,11 +103,15 @@ void LogAggregator::Add(const LogRecord& r) {
   if (agents_ != nullptr) {
     analytics::Agent agent = agents_->Parse(r.user_agent);
     if (agent.bot) {
-      add("crawler", agent.browser.empty() ? std::string(r.user_agent.substr(0, 60)) : agent.browser);
+      add("crawler", agent.browser.empty() ? r.user_agent.substr(0, 60) : std::string_view(agent.browser));
+    } else if (agent.browser.empty()) {
+      add("browser", "Others");
     } else {
-      add("browser", agent.browser.empty() ? "Others" : agent.browser + (agent.browser_version.empty() ? "" : " " + agent.browser_version));
-      add("os", agent.os.empty() ? "Unknown" : agent.os);
+      scratch_.assign(agent.browser);
+      if (!agent.browser_version.empty()) scratch_.append(" ").append(agent.browser_version);
+      add("browser", scratch_);
     }
+    if (!agent.bot) add("os", agent.os.empty() ? std::string_view("Unknown") : std::string_view(agent.os));
   }
 }
 
@@ -146,6 +164,23 @@ std::vector<store::Migration> Migrations() {
   )sql"}};
   for (auto& m : Monitor::Migrations()) all.push_back(std::move(m));
   for (auto& m : RawArchive::Migrations()) all.push_back(std::move(m));
+  all.push_back({"logs", 4, R"sql(
+    -- The rollups keyed by period first: one B-tree serves both the merge of an import (by the
+    -- whole key) and a report (by span and start), with no second index to keep up to date.
+    CREATE TABLE logs_rollups_v4 (
+      span INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      dimension TEXT NOT NULL,
+      key TEXT NOT NULL,
+      hits INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      visitors BLOB NOT NULL,
+      PRIMARY KEY (span, start, dimension, key)
+    ) WITHOUT ROWID;
+    INSERT INTO logs_rollups_v4 SELECT span, start, dimension, key, hits, bytes, visitors FROM logs_rollups;
+    DROP TABLE logs_rollups;
+    ALTER TABLE logs_rollups_v4 RENAME TO logs_rollups;
+  )sql"});
   return all;
 }
 
@@ -189,9 +224,9 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
                                                    store::Blob{cell.visitors.Serialize()}}));
       if (added == 1) return Ok();
       LogCell merged = cell;
-      STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE dimension = ? AND span = ? "
-                                        "AND start = ? AND key = ?",
-                                        {dimension, span, start, key}, [&](const store::Row& r) {
+      STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start = ? "
+                                        "AND dimension = ? AND key = ?",
+                                        {span, start, dimension, key}, [&](const store::Row& r) {
                                           merged.hits += r.Int(0);
                                           merged.bytes += r.Int(1);
                                           if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
@@ -200,9 +235,9 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
                                           return false;
                                         }));
       STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE logs_rollups SET hits = ?, bytes = ?, visitors = ? WHERE "
-                                              "dimension = ? AND span = ? AND start = ? AND key = ?",
+                                              "span = ? AND start = ? AND dimension = ? AND key = ?",
                                               {merged.hits, merged.bytes, store::Blob{merged.visitors.Serialize()},
-                                               dimension, span, start, key}));
+                                               span, start, dimension, key}));
       (void)n;
       return Ok();
     };
@@ -213,7 +248,7 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       int64_t day = (hour >= 0 ? hour : hour - kDayMs + 1) / kDayMs * kDayMs;
       days[{day, dimension, key}].Merge(cell);
     }
-    // Written in the primary key's order (dimension, span, start, key): each B-tree page is then
+    // Written in the primary key's order (span, start, dimension, key): each B-tree page is then
     // visited once, in turn, rather than at random.
     struct Row {
       const std::string* dimension;
@@ -228,9 +263,9 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       for (const auto& [k, cell] : *cells) rows.push_back({&std::get<1>(k), kDayMs, std::get<0>(k), &std::get<2>(k), &cell});
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-      if (int d = a.dimension->compare(*b.dimension); d != 0) return d < 0;
       if (a.span != b.span) return a.span < b.span;
       if (a.start != b.start) return a.start < b.start;
+      if (int d = a.dimension->compare(*b.dimension); d != 0) return d < 0;
       return *a.key < *b.key;
     });
     for (const Row& r : rows) STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, *r.dimension, *r.key, *r.cell));

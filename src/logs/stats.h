@@ -49,7 +49,7 @@ class LogAggregator {
   void Merge(const LogAggregator& other);
   // (period start in ms, dimension, key) -> cell: hours of the totals ("") and status codes, and
   // UTC days of the other dimensions.
-  using Cells = std::map<std::tuple<int64_t, std::string, std::string>, LogCell>;
+  using Cells = std::map<std::tuple<int64_t, std::string, std::string>, LogCell, std::less<>>;
   const Cells& hours() const { return hours_; }
   const Cells& days() const { return days_; }
   // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts.
@@ -60,6 +60,7 @@ class LogAggregator {
   std::string key_;
   analytics::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
+  std::string scratch_;  // a key being built, reused from line to line
   std::map<int64_t, std::unordered_set<int64_t>> day_visitors_;
   int64_t records_ = 0;
 };
