@@ -40,6 +40,27 @@ std::string Hash(std::string_view data, std::string_view key) {
   return out;
 }
 
+KeyedHash::KeyedHash(std::string_view key) {
+  static_assert(sizeof(crypto_generichash_state) <= sizeof(state_), "KeyedHash's state is too small");
+  STEWARD_CHECK(key.size() >= crypto_generichash_KEYBYTES_MIN && key.size() <= crypto_generichash_KEYBYTES_MAX,
+                "KeyedHash needs a 16- to 64-byte key");
+  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(state_),
+                          reinterpret_cast<const unsigned char*>(key.data()), key.size(), crypto_generichash_BYTES);
+}
+
+uint64_t KeyedHash::Digest64(std::initializer_list<std::string_view> parts) const {
+  crypto_generichash_state st;
+  std::memcpy(&st, state_, sizeof st);
+  for (std::string_view p : parts) {
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(p.data()), p.size());
+  }
+  unsigned char out[crypto_generichash_BYTES];
+  crypto_generichash_final(&st, out, sizeof out);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | out[i];
+  return v;
+}
+
 std::string Seal(std::string_view key, std::string_view plaintext) {
   STEWARD_CHECK(key.size() == crypto_secretbox_KEYBYTES, "Seal needs a 32-byte key");
   std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');

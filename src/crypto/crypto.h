@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,18 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // BLAKE2b-256 of `data`, keyed when `key` is given (16 to 64 bytes). 32 raw bytes.
 std::string Hash(std::string_view data, std::string_view key = {});
+
+// Hash(data, key) for many short inputs under one key: the key's block is hashed once, and the
+// input may come in parts (hashed as if joined). Thread safety: Digest is safe for concurrent use.
+class KeyedHash {
+ public:
+  explicit KeyedHash(std::string_view key);  // 16 to 64 bytes
+  // The first 8 bytes of Hash(parts joined, key), big-endian.
+  uint64_t Digest64(std::initializer_list<std::string_view> parts) const;
+
+ private:
+  alignas(64) unsigned char state_[384];  // crypto_generichash_state, after the key
+};
 
 // Authenticated encryption (XSalsa20-Poly1305) with a 32-byte key: a random nonce followed by the
 // ciphertext. Unseal returns nullopt when the key is wrong or the box was altered.

@@ -79,6 +79,21 @@ TEST(HashTest, Blake2bKnownAnswerAndKeying) {
   EXPECT_EQ(Hash("abc", std::string(32, 'k')), Hash("abc", std::string(32, 'k')));
 }
 
+TEST(HashTest, KeyedHashIsHashInParts) {
+  ASSERT_TRUE(Init().ok());
+  std::string key(32, 'k');
+  KeyedHash prepared(key);
+  for (std::string data : {std::string(), std::string("203.0.113.7"), std::string(300, 'x')}) {
+    std::string whole = Hash(data, key);
+    uint64_t expected = 0;
+    for (int i = 0; i < 8; ++i) expected = (expected << 8) | static_cast<uint8_t>(whole[i]);
+    EXPECT_EQ(prepared.Digest64({data}), expected);
+    std::string_view v(data);
+    EXPECT_EQ(prepared.Digest64({v.substr(0, v.size() / 3), v.substr(v.size() / 3)}), expected) << "in parts";
+  }
+  EXPECT_NE(KeyedHash(std::string(32, 'j')).Digest64({"a"}), prepared.Digest64({"a"}));
+}
+
 TEST(SigningTest, SignsAndRejectsTampering) {
   ASSERT_TRUE(Init().ok());
   std::array<uint8_t, 32> seed{};

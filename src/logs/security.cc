@@ -34,6 +34,11 @@ std::string Decoded(std::string_view s) {
   return ToLower(out);
 }
 
+std::string ClientKey(const crypto::SecretKey& key) {
+  auto c = key.DeriveKey("logclien");
+  return std::string(reinterpret_cast<const char*>(c.data()), c.size());
+}
+
 }  // namespace
 
 void ReadSecurityRules(config::Table& t, SecurityRules& rules) {
@@ -69,19 +74,15 @@ std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules) {
   return {};
 }
 
-Monitor::Monitor(SecurityRules rules, const crypto::SecretKey& key) : rules_(std::move(rules)) {
-  auto c = key.DeriveKey("logclien");
-  client_key_.assign(reinterpret_cast<const char*>(c.data()), c.size());
+Monitor::Monitor(SecurityRules rules, const crypto::SecretKey& key)
+    : rules_(std::move(rules)), client_hash_(ClientKey(key)) {
   auto s = key.DeriveKey("logalert");
   seal_key_.assign(reinterpret_cast<const char*>(s.data()), s.size());
 }
 
 uint64_t Monitor::Client(std::string_view host) const {
   // Privacy: access-logs. The address becomes a keyed hash here; alerts name clients by it.
-  std::string h = crypto::Hash(host, client_key_);
-  uint64_t client = 0;
-  for (int i = 0; i < 8; ++i) client = (client << 8) | static_cast<uint8_t>(h[i]);
-  return client;
+  return client_hash_.Digest64({host});
 }
 
 std::string Monitor::ClientLabel(std::string_view host) const { return ClientText(Client(host)); }

@@ -110,7 +110,8 @@ class Monitor {
              int64_t threshold);
 
   SecurityRules rules_;
-  std::string client_key_, seal_key_;
+  crypto::KeyedHash client_hash_;
+  std::string seal_key_;
   std::unordered_map<uint64_t, Window> not_found_, sign_ins_, requests_;
   Findings found_;
 };

@@ -31,15 +31,12 @@ std::string ReferringSite(std::string_view referrer) {
   return host;
 }
 
-int64_t VisitorHash(const std::string& key, const LogRecord& r) {
+int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
   // Privacy: access-logs. The address and user agent live only in this keyed hash.
-  std::string material;
-  material.reserve(r.host.size() + r.user_agent.size() + 24);
-  material.append(r.host).append(1, '\0').append(std::to_string(r.local_day)).append(1, '\0').append(r.user_agent);
-  std::string h = crypto::Hash(material, key);
-  int64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(h[i]);
-  return v;
+  char day[24];
+  int n = std::snprintf(day, sizeof day, "%lld", static_cast<long long>(r.local_day));
+  return static_cast<int64_t>(hash.Digest64({r.host, std::string_view("\0", 1), std::string_view(day, static_cast<size_t>(n)),
+                                             std::string_view("\0", 1), r.user_agent}));
 }
 
 }  // namespace
@@ -63,11 +60,18 @@ bool IsStatic(std::string_view path) {
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
 
+size_t LogAggregator::CellHash::operator()(const CellKeyView& k) const {
+  size_t h = std::hash<std::string_view>()(k.key);
+  h ^= std::hash<std::string_view>()(k.dimension) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= std::hash<int64_t>()(k.start) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
 void LogAggregator::Add(const LogRecord& r) {
   ++records_;
   int64_t hour = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kHourMs + 1) / kHourMs * kHourMs;
   bool counts_visitor = r.status < 400 || r.status >= 500;
-  int64_t visitor = counts_visitor ? VisitorHash(key_, r) : 0;
+  int64_t visitor = counts_visitor ? VisitorHash(hash_, r) : 0;
   int64_t day = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kDayMs + 1) / kDayMs * kDayMs;
   auto count = [&](LogCell& cell) {
     ++cell.hits;
@@ -76,19 +80,13 @@ void LogAggregator::Add(const LogRecord& r) {
   };
   // Found without making strings; a key is copied only when it is new to the batch.
   auto cell = [](Cells& cells, int64_t start, std::string_view dimension, std::string_view key) -> LogCell& {
-    auto probe = std::make_tuple(start, dimension, key);
-    auto it = cells.lower_bound(probe);
-    if (it != cells.end() && std::get<0>(it->first) == start && std::get<1>(it->first) == dimension &&
-        std::get<2>(it->first) == key) {
-      return it->second;
-    }
-    return cells.emplace_hint(it, std::piecewise_construct,
-                              std::forward_as_tuple(start, std::string(dimension), std::string(key)),
-                              std::forward_as_tuple())->second;
+    auto it = cells.find(CellKeyView{start, dimension, key});
+    if (it != cells.end()) return it->second;
+    return cells.try_emplace(CellKey{start, std::string(dimension), std::string(key)}).first->second;
   };
   auto add = [&](std::string_view dimension, std::string_view key) { count(cell(days_, day, dimension, key)); };
   count(cell(hours_, hour, "", ""));
-  if (counts_visitor) day_visitors_[r.local_day].insert(visitor);
+  if (counts_visitor) day_visitors_[r.local_day].push_back(visitor);
   char status[8];
   int n = std::snprintf(status, sizeof status, "%d", r.status);
   count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(n))));
@@ -119,7 +117,10 @@ void LogAggregator::Merge(const LogAggregator& other) {
   if (agents_ == nullptr) agents_ = other.agents_;
   for (const auto& [k, cell] : other.hours_) hours_[k].Merge(cell);
   for (const auto& [k, cell] : other.days_) days_[k].Merge(cell);
-  for (const auto& [day, visitors] : other.day_visitors_) day_visitors_[day].insert(visitors.begin(), visitors.end());
+  for (const auto& [day, visitors] : other.day_visitors_) {
+    auto& mine = day_visitors_[day];
+    mine.insert(mine.end(), visitors.begin(), visitors.end());
+  }
   records_ += other.records_;
 }
 
@@ -244,9 +245,8 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     // The hourly dimensions' days from their hours, so each day row is read and written once.
     LogAggregator::Cells days;
     for (const auto& [k, cell] : agg.hours()) {
-      const auto& [hour, dimension, key] = k;
-      int64_t day = (hour >= 0 ? hour : hour - kDayMs + 1) / kDayMs * kDayMs;
-      days[{day, dimension, key}].Merge(cell);
+      int64_t day = (k.start >= 0 ? k.start : k.start - kDayMs + 1) / kDayMs * kDayMs;
+      days[{day, k.dimension, k.key}].Merge(cell);
     }
     // Written in the primary key's order (span, start, dimension, key): each B-tree page is then
     // visited once, in turn, rather than at random.
@@ -258,9 +258,9 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     };
     std::vector<Row> rows;
     rows.reserve(agg.hours().size() + days.size() + agg.days().size());
-    for (const auto& [k, cell] : agg.hours()) rows.push_back({&std::get<1>(k), kHourMs, std::get<0>(k), &std::get<2>(k), &cell});
+    for (const auto& [k, cell] : agg.hours()) rows.push_back({&k.dimension, kHourMs, k.start, &k.key, &cell});
     for (const LogAggregator::Cells* cells : {static_cast<const LogAggregator::Cells*>(&days), &agg.days()}) {
-      for (const auto& [k, cell] : *cells) rows.push_back({&std::get<1>(k), kDayMs, std::get<0>(k), &std::get<2>(k), &cell});
+      for (const auto& [k, cell] : *cells) rows.push_back({&k.dimension, kDayMs, k.start, &k.key, &cell});
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
       if (a.span != b.span) return a.span < b.span;
@@ -270,9 +270,10 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     });
     for (const Row& r : rows) STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, *r.dimension, *r.key, *r.cell));
     // In key order: the B-tree's pages are then visited once each, in turn, not at random.
-    for (const auto& [day, set] : agg.day_visitors()) {
-      std::vector<int64_t> visitors(set.begin(), set.end());
+    for (const auto& [day, seen] : agg.day_visitors()) {
+      std::vector<int64_t> visitors(seen);
       std::sort(visitors.begin(), visitors.end());
+      visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
       for (int64_t v : visitors) {
         STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
         (void)n;

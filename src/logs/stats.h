@@ -20,13 +20,14 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <tuple>
-#include <unordered_set>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analytics/device.h"
 #include "analytics/sketch.h"
 #include "core/result.h"
+#include "crypto/crypto.h"
 #include "logs/format.h"
 #include "retention/retention.h"
 #include "store/store.h"
@@ -43,25 +44,47 @@ class LogAggregator {
  public:
   // `visitor_key`: at least 16 bytes, from the site's secret key. `agents` (may be null) tells
   // browsers, operating systems and crawlers apart.
-  explicit LogAggregator(std::string visitor_key, analytics::UserAgents* agents = nullptr)
-      : key_(std::move(visitor_key)), agents_(agents) {}
+  explicit LogAggregator(const std::string& visitor_key, analytics::UserAgents* agents = nullptr)
+      : hash_(visitor_key), agents_(agents) {}
   void Add(const LogRecord& r);
   void Merge(const LogAggregator& other);
   // (period start in ms, dimension, key) -> cell: hours of the totals ("") and status codes, and
-  // UTC days of the other dimensions.
-  using Cells = std::map<std::tuple<int64_t, std::string, std::string>, LogCell, std::less<>>;
+  // UTC days of the other dimensions. Looked up by views, without making strings.
+  struct CellKey {
+    int64_t start = 0;
+    std::string dimension, key;
+  };
+  struct CellKeyView {
+    int64_t start = 0;
+    std::string_view dimension, key;
+  };
+  struct CellHash {
+    using is_transparent = void;
+    size_t operator()(const CellKeyView& k) const;
+    size_t operator()(const CellKey& k) const { return (*this)(CellKeyView{k.start, k.dimension, k.key}); }
+  };
+  struct CellEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.start == b.start && std::string_view(a.dimension) == std::string_view(b.dimension) &&
+             std::string_view(a.key) == std::string_view(b.key);
+    }
+  };
+  using Cells = std::unordered_map<CellKey, LogCell, CellHash, CellEq>;
   const Cells& hours() const { return hours_; }
   const Cells& days() const { return days_; }
-  // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts.
-  const std::map<int64_t, std::unordered_set<int64_t>>& day_visitors() const { return day_visitors_; }
+  // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts; a hash
+  // may be there more than once (SaveStats keeps one).
+  const std::map<int64_t, std::vector<int64_t>>& day_visitors() const { return day_visitors_; }
   int64_t records() const { return records_; }
 
  private:
-  std::string key_;
+  crypto::KeyedHash hash_;
   analytics::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
   std::string scratch_;  // a key being built, reused from line to line
-  std::map<int64_t, std::unordered_set<int64_t>> day_visitors_;
+  std::map<int64_t, std::vector<int64_t>> day_visitors_;
   int64_t records_ = 0;
 };
 
