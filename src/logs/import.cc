@@ -278,11 +278,13 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     }
     if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, found[0], shards[0]);
     for (auto& w : workers) w.join();
+    // The monitor sees the requests in order, while the chunk they point into is still here.
+    if (monitor_ != nullptr) {
+      std::vector<const std::vector<Sighting>*> sightings;
+      for (const Part& part : found) sightings.push_back(&part.sightings);
+      monitor_->FeedAll(sightings);
+    }
     for (const Part& part : found) {
-      // The monitor sees the requests in order, while the chunk they point into is still here.
-      if (monitor_ != nullptr) {
-        for (const Sighting& s : part.sightings) monitor_->Feed(s);
-      }
       summary.lines += part.lines, summary.imported += part.imported, summary.skipped += part.skipped;
       totals.lines += part.lines, totals.imported += part.imported, totals.skipped += part.skipped;
       totals.first_ms = std::min(totals.first_ms, part.first_ms), totals.last_ms = std::max(totals.last_ms, part.last_ms);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/strings.h"
@@ -75,7 +76,9 @@ std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules) {
 }
 
 Monitor::Monitor(SecurityRules rules, const crypto::SecretKey& key)
-    : rules_(std::move(rules)), client_hash_(ClientKey(key)) {
+    : rules_(std::move(rules)),
+      client_hash_(ClientKey(key)),
+      shards_(std::max(1u, std::min(8u, std::thread::hardware_concurrency()))) {
   auto s = key.DeriveKey("logalert");
   seal_key_.assign(reinterpret_cast<const char*>(s.data()), s.size());
 }
@@ -117,8 +120,9 @@ bool Monitor::Count(std::unordered_map<uint64_t, Window>& windows, uint64_t clie
   return true;
 }
 
-void Monitor::Raise(const std::string& rule, uint64_t client, int64_t at, std::string_view detail, std::string_view line) {
-  Found& f = found_[{rule, client, at / kHourMs}];
+void Monitor::Raise(Shard& shard, const std::string& rule, uint64_t client, int64_t at, std::string_view detail,
+                    std::string_view line) {
+  Found& f = shard.found[{rule, client, at / kHourMs}];
   if (f.alert.count == 0) {
     f.alert.rule = rule;
     f.alert.client = ClientText(client);
@@ -131,30 +135,60 @@ void Monitor::Raise(const std::string& rule, uint64_t client, int64_t at, std::s
   if (f.lines.size() < kEvidence) f.lines.emplace_back(line.substr(0, 2000));
 }
 
-void Monitor::Feed(const Sighting& s) {
+void Monitor::Feed(const Sighting& s) { FeedShard(shards_[s.client % shards_.size()], s); }
+
+void Monitor::FeedAll(const std::vector<const std::vector<Sighting>*>& parts) {
+  auto feed = [&](size_t n) {
+    Shard& shard = shards_[n];
+    for (const auto* part : parts) {
+      for (const Sighting& s : *part) {
+        if (s.client % shards_.size() == n) FeedShard(shard, s);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t n = 1; n < shards_.size(); ++n) threads.emplace_back(feed, n);
+  feed(0);
+  for (auto& t : threads) t.join();
+}
+
+Monitor::Findings Monitor::Take() {
+  Findings all;
+  for (Shard& shard : shards_) all.merge(shard.found);  // a client is in one shard: no key twice
+  for (Shard& shard : shards_) shard.found.clear();
+  return all;
+}
+
+size_t Monitor::pending() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) n += shard.found.size();
+  return n;
+}
+
+void Monitor::FeedShard(Shard& shard, const Sighting& s) {
   if (!rules_.enabled) return;
-  if (!s.attack.empty()) Raise(std::string(s.attack), s.client, s.time_ms, s.path, s.line);
-  if (s.not_found && Count(not_found_, s.client, s.time_ms, rules_.scanner_window_s * 1000, rules_.scanner_404s)) {
-    Raise("scanner", s.client, s.time_ms,
+  if (!s.attack.empty()) Raise(shard, std::string(s.attack), s.client, s.time_ms, s.path, s.line);
+  if (s.not_found && Count(shard.not_found, s.client, s.time_ms, rules_.scanner_window_s * 1000, rules_.scanner_404s)) {
+    Raise(shard, "scanner", s.client, s.time_ms,
           std::to_string(rules_.scanner_404s) + " or more 404s in " + std::to_string(rules_.scanner_window_s) + " s",
           s.line);
   }
   if (s.sign_in_post &&
-      Count(sign_ins_, s.client, s.time_ms, rules_.brute_force_window_s * 1000, rules_.brute_force_posts)) {
-    Raise("brute-force", s.client, s.time_ms,
+      Count(shard.sign_ins, s.client, s.time_ms, rules_.brute_force_window_s * 1000, rules_.brute_force_posts)) {
+    Raise(shard, "brute-force", s.client, s.time_ms,
           std::to_string(rules_.brute_force_posts) + " or more sign-in attempts in " +
               std::to_string(rules_.brute_force_window_s) + " s at " + std::string(s.path),
           s.line);
   }
-  if (Count(requests_, s.client, s.time_ms, rules_.flood_window_s * 1000, rules_.flood_requests)) {
-    Raise("flood", s.client, s.time_ms,
+  if (Count(shard.requests, s.client, s.time_ms, rules_.flood_window_s * 1000, rules_.flood_requests)) {
+    Raise(shard, "flood", s.client, s.time_ms,
           std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s",
           s.line);
   }
   // Windows of clients long quiet are forgotten, so memory stays bounded.
-  if (requests_.size() > 200'000) {
+  if (shard.requests.size() > 200'000 / shards_.size()) {
     int64_t horizon = s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
-    for (auto* windows : {&not_found_, &sign_ins_, &requests_}) {
+    for (auto* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) {
       std::erase_if(*windows, [&](const auto& kv) { return kv.second.times.empty() || kv.second.times.back() < horizon; });
     }
   }

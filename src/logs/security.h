@@ -76,13 +76,16 @@ class Monitor {
   std::string ClientLabel(std::string_view host) const;
   // In time order per client: counts the windows and raises alerts.
   void Feed(const Sighting& s);
+  // Feeds every sighting of `parts`, in order, on a thread for each shard of the clients (so each
+  // client's requests are still seen in order).
+  void FeedAll(const std::vector<const std::vector<Sighting>*>& parts);
   // The alerts found since the last call, taken to be saved (perhaps on another thread).
   struct Found {
     Alert alert;
     std::vector<std::string> lines;
   };
   using Findings = std::map<std::tuple<std::string, uint64_t, int64_t>, Found>;  // (rule, client, hour)
-  Findings Take() { return std::exchange(found_, {}); }
+  Findings Take();
   // Writes `found`, merging into the stored alert of the same rule, client and hour, inside the
   // caller's write. Safe beside Feed on another thread.
   Status SaveFound(store::Connection& c, Findings& found) const;
@@ -91,7 +94,7 @@ class Monitor {
     Findings found = Take();
     return SaveFound(c, found);
   }
-  size_t pending() const { return found_.size(); }
+  size_t pending() const;
 
   static std::vector<store::Migration> Migrations();
   // Newest first, in [from_ms, to_ms). With `evidence`, the sealed lines opened (of alert
@@ -104,16 +107,22 @@ class Monitor {
     std::vector<int64_t> times;  // within the window, oldest first
     int64_t alerted_until = 0;   // no second alert for a burst until its window has passed
   };
+  // The windows and alerts of the clients whose hash falls to it.
+  struct Shard {
+    std::unordered_map<uint64_t, Window> not_found, sign_ins, requests;
+    Findings found;
+  };
   uint64_t Client(std::string_view host) const;
-  void Raise(const std::string& rule, uint64_t client, int64_t at, std::string_view detail, std::string_view line);
+  void FeedShard(Shard& shard, const Sighting& s);
+  void Raise(Shard& shard, const std::string& rule, uint64_t client, int64_t at, std::string_view detail,
+             std::string_view line);
   bool Count(std::unordered_map<uint64_t, Window>& windows, uint64_t client, int64_t at, int64_t window_ms,
              int64_t threshold);
 
   SecurityRules rules_;
   crypto::KeyedHash client_hash_;
   std::string seal_key_;
-  std::unordered_map<uint64_t, Window> not_found_, sign_ins_, requests_;
-  Findings found_;
+  std::vector<Shard> shards_;
 };
 
 }  // namespace steward::logs
