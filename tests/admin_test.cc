@@ -427,7 +427,21 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   std::string path = (site_->dir() / "access.log").string();
   { std::ofstream(path) << log; }
   logs::Importer importer(*store_, *key_, clock_, nullptr, monitor_.get(), raw_logs_.get());
+  importer.RecordAlertsIn(trail_.get());
   ASSERT_EQ(importer.ImportFile(path, *logs::LogFormat::Preset("combined"))->imported, 4);
+  auto raised = trail_->List({.action = "security."});
+  ASSERT_TRUE(raised.ok());
+  ASSERT_EQ(raised->size(), 1u) << "the alert is in the audit trail";
+  EXPECT_EQ(raised->front().entry.action, "security.alerts_raised");
+  EXPECT_EQ(raised->front().entry.actor, "system");
+  EXPECT_EQ(raised->front().entry.target.rfind("alerts:", 0), 0u);
+  EXPECT_NE(std::find(raised->front().entry.details.begin(), raised->front().entry.details.end(),
+                      std::pair<std::string, std::string>{"attack-path", "1"}),
+            raised->front().entry.details.end());
+  // The same probe again within the hour adds to that alert: no second entry.
+  { std::ofstream(path, std::ios::app) << "198.51.100.9 - - [30/Dec/2026:10:02:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n"; }
+  ASSERT_EQ(importer.ImportFile(path, *logs::LogFormat::Preset("combined"))->imported, 1);
+  EXPECT_EQ(trail_->List({.action = "security."})->size(), 1u);
   clock_.Set(SystemTime(std::chrono::seconds(1'798'675'200)));  // 2026-12-31
 
   MakeStaff("ana@example.gov.uk", {staff::Role::kAnalyst});
@@ -436,7 +450,7 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   ASSERT_EQ(page->status, 200) << page->body;
   EXPECT_NE(page->body.find("/guidance"), std::string::npos);
   EXPECT_NE(page->body.find("Total requests"), std::string::npos);
-  EXPECT_NE(page->body.find("<title>30 Dec: 4 requests, 1 visitors</title>"), std::string::npos)
+  EXPECT_NE(page->body.find("<title>30 Dec: 5 requests, 1 visitors</title>"), std::string::npos)
       << "the day's bar, as on the analytics dashboard (the 404 is no visitor)";
   EXPECT_NE(page->body.find("<title>25 Dec: 0 requests, 0 visitors</title>"), std::string::npos) << "every day in the period";
   EXPECT_EQ(page->body.find("203.0.113.5"), std::string::npos);
@@ -476,7 +490,7 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   auto found = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&client=" + client,
                     "steward_staff=" + security);
   ASSERT_EQ(found->status, 200) << found->body;
-  EXPECT_NE(found->body.find("1 matching lines"), std::string::npos) << found->body;
+  EXPECT_NE(found->body.find("2 matching lines"), std::string::npos) << found->body;
   EXPECT_NE(found->body.find("198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] &quot;GET /.env"), std::string::npos)
       << "the line, escaped";
   EXPECT_EQ(found->Header("Cache-Control"), "no-store");

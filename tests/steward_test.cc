@@ -616,6 +616,7 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
   RunResult exported = RunSteward(with({"audit", "export"}));
   EXPECT_NE(exported.out.find("\"action\":\"logs.evidence_opened\""), std::string::npos);
   EXPECT_NE(exported.out.find("\"action\":\"logs.imported\""), std::string::npos);
+  EXPECT_NE(exported.out.find("\"action\":\"security.alerts_raised\""), std::string::npos);
   RunResult again = RunSteward(with({"logs", "import", log_path}));
   EXPECT_NE(again.out.find("0 lines read"), std::string::npos) << again.out;
 

@@ -311,6 +311,7 @@ int Serve(const config::Config& config) {
     }
     log_importer = std::make_unique<logs::Importer>(**store, *key, SystemClock::Instance(), edge.agents.get(), &log_monitor,
                                                     logs::KeepsRawLines(*log_settings, *reg) ? raw_logs.get() : nullptr);
+    log_importer->RecordAlertsIn(&trail);
     log_watcher = std::make_unique<logs::Watcher>(*log_importer, log_settings->follow,
                                                   std::chrono::seconds(log_settings->follow_interval_s));
   }
@@ -784,6 +785,7 @@ struct LogTools {
   std::unique_ptr<logs::Monitor> monitor;
   std::unique_ptr<logs::RawArchive> archive;  // null: raw lines are not kept
   std::unique_ptr<logs::Importer> importer;
+  std::unique_ptr<audit::Trail> trail;  // where alerts raised are recorded
 };
 
 // Prints the problem and returns nullopt (with the exit code in `code`) when something is wrong.
@@ -814,11 +816,13 @@ std::optional<LogTools> OpenLogTools(const config::Config& config, const LogForm
   auto data = OpenExisting(config);
   if (!data) return std::nullopt;
   bool keep_raw = logs::KeepsRawLines(*settings, *reg);
-  LogTools tools{std::move(*format), std::move(*edge), std::move(*data), nullptr, nullptr, nullptr};
+  LogTools tools{std::move(*format), std::move(*edge), std::move(*data), nullptr, nullptr, nullptr, nullptr};
   tools.monitor = std::make_unique<logs::Monitor>(std::move(settings->security), *tools.data.key);
   if (keep_raw) tools.archive = MakeRawArchive(config, *tools.data.key, *tools.monitor);
   tools.importer = std::make_unique<logs::Importer>(*tools.data.store, *tools.data.key, SystemClock::Instance(),
                                                     tools.edge.agents.get(), tools.monitor.get(), tools.archive.get());
+  tools.trail = std::make_unique<audit::Trail>(*tools.data.store, *tools.data.key, SystemClock::Instance());
+  tools.importer->RecordAlertsIn(tools.trail.get());
   return tools;
 }
 
@@ -854,7 +858,7 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
                    static_cast<long long>(lines), rate);
     }
   };
-  audit::Trail trail(*tools->data.store, *tools->data.key, SystemClock::Instance());
+  audit::Trail& trail = *tools->trail;
   int exit_code = 0;
   for (const auto& file : files) {
     started = std::chrono::steady_clock::now();

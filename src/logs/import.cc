@@ -217,7 +217,17 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
       }
       return SaveStats(store_, all, [&](store::Connection& c) -> Status {
         if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
-        if (monitor_ != nullptr) STEWARD_RETURN_IF_ERROR(monitor_->SaveFound(c, batch->alerts));
+        if (monitor_ != nullptr) {
+          STEWARD_ASSIGN_OR_RETURN(Monitor::Saved alerts, monitor_->SaveFound(c, batch->alerts));
+          if (trail_ != nullptr && !alerts.ids.empty()) {
+            audit::Entry e{.actor = "system", .action = "security.alerts_raised"};
+            auto [lo, hi] = std::minmax_element(alerts.ids.begin(), alerts.ids.end());
+            e.target = "alerts:" + std::to_string(*lo) + "-" + std::to_string(*hi);
+            e.details.emplace_back("alerts", std::to_string(alerts.ids.size()));
+            for (const auto& [rule, count] : alerts.raised) e.details.emplace_back(rule, std::to_string(count));
+            STEWARD_RETURN_IF_ERROR(trail_->AppendIn(c, e));
+          }
+        }
         if (!fingerprint.empty()) {
           STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
                                                   "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "

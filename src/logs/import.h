@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "analytics/device.h"
+#include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -55,6 +56,9 @@ class Importer {
   // null: the raw lines are not kept) keeps the raw lines in sealed monthly segments.
   Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
            analytics::UserAgents* agents = nullptr, Monitor* monitor = nullptr, RawArchive* archive = nullptr);
+  // Alerts raised are recorded in `trail` (one entry a batch, with the new alerts' ids and counts by
+  // rule), in the same transaction as the alerts themselves.
+  void RecordAlertsIn(audit::Trail* trail) { trail_ = trail; }
 
   // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
   // never errors.
@@ -73,6 +77,7 @@ class Importer {
   analytics::UserAgents* agents_ = nullptr;
   Monitor* monitor_ = nullptr;
   RawArchive* archive_ = nullptr;
+  audit::Trail* trail_ = nullptr;
   std::string visitor_key_, file_key_;
 };
 

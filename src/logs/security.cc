@@ -212,12 +212,15 @@ std::vector<store::Migration> Monitor::Migrations() {
   )sql"}};
 }
 
-Status Monitor::SaveFound(store::Connection& c, Findings& found) const {
+Result<Monitor::Saved> Monitor::SaveFound(store::Connection& c, Findings& found) const {
+  Saved saved;
   for (auto& [k, f] : found) {
     const auto& [rule, client, hour] = k;
     std::vector<std::string> lines;
+    bool stored = false;
     STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT evidence FROM logs_alerts WHERE rule = ? AND client = ? AND hour = ?",
                                       {rule, f.alert.client, hour}, [&](const store::Row& r) {
+                                        stored = true;
                                         if (const auto* b = std::get_if<store::Blob>(&r.at(0))) {
                                           if (auto open = crypto::Unseal(seal_key_, b->bytes)) {
                                             for (auto line : Split(*open, '\n')) lines.emplace_back(line);
@@ -239,9 +242,17 @@ Status Monitor::SaveFound(store::Connection& c, Findings& found) const {
                         store::Blob{crypto::Seal(seal_key_, joined)}}));
     (void)n;
     (void)client;
+    if (stored) {
+      ++saved.added_to;
+      continue;
+    }
+    ++saved.raised[rule];
+    STEWARD_ASSIGN_OR_RETURN(auto ids, c.Query("SELECT id FROM logs_alerts WHERE rule = ? AND client = ? AND hour = ?",
+                                               {rule, f.alert.client, hour}));
+    if (!ids.empty()) saved.ids.push_back(ids.front().Int(0));
   }
   found.clear();
-  return Ok();
+  return saved;
 }
 
 Result<std::vector<Alert>> Monitor::List(store::Store& store, const crypto::SecretKey& key, int64_t from_ms,

@@ -86,11 +86,18 @@ class Monitor {
   };
   using Findings = std::map<std::tuple<std::string, uint64_t, int64_t>, Found>;  // (rule, client, hour)
   Findings Take();
+  // What SaveFound wrote: the alerts new to the store (by rule, and their ids) and how many
+  // stored alerts it added requests to.
+  struct Saved {
+    std::map<std::string, int64_t> raised;
+    std::vector<int64_t> ids;
+    int64_t added_to = 0;
+  };
   // Writes `found`, merging into the stored alert of the same rule, client and hour, inside the
   // caller's write. Safe beside Feed on another thread.
-  Status SaveFound(store::Connection& c, Findings& found) const;
+  Result<Saved> SaveFound(store::Connection& c, Findings& found) const;
   // Take, then SaveFound.
-  Status Save(store::Connection& c) {
+  Result<Saved> Save(store::Connection& c) {
     Findings found = Take();
     return SaveFound(c, found);
   }
