@@ -19,7 +19,7 @@ namespace {
 constexpr size_t kBlockBytes = 1 << 20;      // records a block holds before it is compressed
 constexpr size_t kMaxBlockBytes = 64 << 20;  // refuse to unpack more than this from one block
 constexpr size_t kHeader = 24;               // sealed length, lines, first and last ms
-constexpr int kLevel = 3;
+constexpr int kLevel = 1;  // as small as level 3 on access logs (about 7:1), and faster
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -181,6 +181,7 @@ int64_t MonthStartMs(int64_t month) {
 
 void RawPacker::Add(const LogRecord& r, std::string_view line) {
   Open& o = open_[MonthOf(r.time_ms)];
+  if (o.records.capacity() < kBlockBytes) o.records.reserve(kBlockBytes + (64 << 10));  // grown once, not doubled
   PutVarint(o.records, static_cast<uint64_t>(r.time_ms));
   PutVarint(o.records, r.host.size());
   o.records.append(r.host);
