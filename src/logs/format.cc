@@ -205,9 +205,7 @@ Result<LogFormat> LogFormat::Compile(std::string_view log_format, std::string_vi
 std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
   if (kind_ == Kind::kCaddy) return ParseCaddy(line, out);
   if (kind_ == Kind::kNginxJson) return ParseNginxJson(line, out);
-  std::string decoded = std::move(out.decoded);
-  out = LogRecord{};
-  out.decoded = std::move(decoded);
+  out.Clear();
   std::string_view date, time, datetime, zone;
   size_t p = 0;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

@@ -42,6 +42,14 @@ struct LogRecord {
   int64_t local_day = 0;        // the day as written in the line (days since 1970-01-01)
   int64_t duration_us = -1;     // when the line says how long the request took
   std::string decoded;          // reused from line to line: keep one record per thread
+
+  // Empties the record for the next line, keeping the buffer's memory.
+  void Clear() {
+    std::string buffer = std::move(decoded);
+    *this = LogRecord{};
+    decoded = std::move(buffer);
+    decoded.clear();
+  }
 };
 
 class LogFormat {

@@ -255,9 +255,7 @@ bool Target(JsonLine& j, std::string_view raw, LogRecord& out) {
 }  // namespace
 
 std::string_view LogFormat::ParseCaddy(std::string_view line, LogRecord& out) const {
-  std::string decoded = std::move(out.decoded);
-  out = LogRecord{};
-  out.decoded = std::move(decoded);
+  out.Clear();
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return "empty line";
   JsonLine j(line, out.decoded);
@@ -325,9 +323,7 @@ std::string_view LogFormat::ParseCaddy(std::string_view line, LogRecord& out) co
 }
 
 std::string_view LogFormat::ParseNginxJson(std::string_view line, LogRecord& out) const {
-  std::string decoded = std::move(out.decoded);
-  out = LogRecord{};
-  out.decoded = std::move(decoded);
+  out.Clear();
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return "empty line";
   JsonLine j(line, out.decoded);

@@ -39,6 +39,17 @@ int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
                                              std::string_view("\0", 1), r.user_agent}));
 }
 
+// A cell from a row's hits, bytes and visitors, in that order from column `at`.
+LogCell CellAt(const store::Row& r, int at) {
+  LogCell cell;
+  cell.hits = r.Int(at);
+  cell.bytes = r.Int(at + 1);
+  if (const auto* b = std::get_if<store::Blob>(&r.at(at + 2))) {
+    if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+  }
+  return cell;
+}
+
 }  // namespace
 
 void LogCell::Merge(const LogCell& o) {
@@ -228,11 +239,7 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start = ? "
                                         "AND dimension = ? AND key = ?",
                                         {span, start, dimension, key}, [&](const store::Row& r) {
-                                          merged.hits += r.Int(0);
-                                          merged.bytes += r.Int(1);
-                                          if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
-                                            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) merged.visitors.Merge(*s);
-                                          }
+                                          merged.Merge(CellAt(r, 0));
                                           return false;
                                         }));
       STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE logs_rollups SET hits = ?, bytes = ?, visitors = ? WHERE "
@@ -292,12 +299,7 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     STEWARD_RETURN_IF_ERROR(c.ForEach(
         "SELECT start, dimension, key, hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start >= ? AND start < ?",
         {kDayMs, from_ms, to_ms}, [&](const store::Row& r) {
-          LogCell cell;
-          cell.hits = r.Int(3);
-          cell.bytes = r.Int(4);
-          if (const auto* b = std::get_if<store::Blob>(&r.at(5))) {
-            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
-          }
+          LogCell cell = CellAt(r, 3);
           if (r.Text(1).empty()) {
             int64_t day = r.Int(0) / kDayMs;
             if (first_day < 0 || day < first_day) first_day = day;
@@ -312,12 +314,7 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     STEWARD_RETURN_IF_ERROR(c.ForEach(
         "SELECT start, hits, bytes, visitors FROM logs_rollups WHERE dimension = '' AND span = ? AND start >= ? AND start < ?",
         {kHourMs, from_ms, to_ms}, [&](const store::Row& r) {
-          LogCell cell;
-          cell.hits = r.Int(1);
-          cell.bytes = r.Int(2);
-          if (const auto* b = std::get_if<store::Blob>(&r.at(3))) {
-            if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
-          }
+          LogCell cell = CellAt(r, 1);
           by_hour[static_cast<size_t>(((r.Int(0) % kDayMs) + kDayMs) % kDayMs / kHourMs)].Merge(cell);
           return true;
         }));
