@@ -1,8 +1,11 @@
 #include "logs/import.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -350,7 +353,13 @@ Result<ImportSummary> Follower::Poll() {
     }
   };
   std::string now = importer_.Fingerprint(path_);
-  if (now.empty()) return total;  // not there yet, or empty: wait
+  if (now.empty()) {
+    // Not there yet, or empty: wait. There but not readable: say so.
+    if (::access(path_.c_str(), R_OK) != 0 && errno != ENOENT) {
+      return MakeError(ErrorCode::kPermissionDenied, path_ + ": cannot be read: " + std::strerror(errno));
+    }
+    return total;
+  }
   if (!fingerprint_.empty() && now != fingerprint_) {
     std::string rotated = path_ + ".1";
     if (importer_.Fingerprint(rotated) == fingerprint_) {
@@ -364,10 +373,11 @@ Result<ImportSummary> Follower::Poll() {
   return total;
 }
 
-Watcher::Watcher(Importer& importer, const std::vector<FollowedLog>& logs, std::chrono::milliseconds interval)
-    : interval_(interval) {
-  followers_.reserve(logs.size());
-  for (const FollowedLog& l : logs) followers_.emplace_back(importer, l.path, l.format);
+Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval)
+    : logs_(std::move(logs)), interval_(interval) {
+  followers_.reserve(logs_.size());
+  for (const FollowedLog& l : logs_) followers_.emplace_back(importer, l.path, l.format);  // formats in logs_
+  problems_.resize(followers_.size());
 }
 
 Watcher::~Watcher() { Stop(); }
@@ -376,10 +386,14 @@ ImportSummary Watcher::PollAll() {
   ImportSummary all;
   for (size_t i = 0; i < followers_.size(); ++i) {
     auto s = followers_[i].Poll();
-    if (!s.ok()) {
-      log::Warn("logs.follow_failed", {{"log", static_cast<int64_t>(i)}, {"error", s.error().ToString()}});
-      continue;
+    std::string problem = s.ok() ? "" : s.error().ToString();
+    // Said once when it starts and once when it ends, not every round.
+    if (problem != problems_[i]) {
+      if (!problem.empty()) log::Warn("logs.follow_failed", {{"log", static_cast<int64_t>(i)}, {"error", problem}});
+      else log::Info("logs.follow_recovered", {{"log", static_cast<int64_t>(i)}});
+      problems_[i] = problem;
     }
+    if (!s.ok()) continue;
     all.lines += s->lines, all.imported += s->imported, all.skipped += s->skipped, all.alerts += s->alerts;
   }
   if (all.lines > 0) {

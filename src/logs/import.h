@@ -102,7 +102,7 @@ class Follower {
 // line). A log that cannot be read is logged and tried again next time.
 class Watcher {
  public:
-  Watcher(Importer& importer, const std::vector<FollowedLog>& logs, std::chrono::milliseconds interval);
+  Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval);
   ~Watcher();  // stops
   void Start();
   void Stop();
@@ -110,7 +110,9 @@ class Watcher {
   ImportSummary PollAll();
 
  private:
+  std::vector<FollowedLog> logs_;  // the followers read their formats here
   std::vector<Follower> followers_;
+  std::vector<std::string> problems_;  // each log's last problem, to log it once
   std::chrono::milliseconds interval_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -204,6 +204,23 @@ TEST(IsStaticTest, ByExtension) {
 namespace steward::logs {
 namespace {
 
+TEST(WatcherTest, PollsEveryFollowedLogAndWaitsForOnesNotThereYet) {
+  ASSERT_TRUE(crypto::Init().ok());
+  store::testing::ScratchSite site(Migrations());
+  FakeClock clock{SystemTime(std::chrono::seconds(1'800'000'000))};
+  Importer importer(site.store(), site.key(), clock);
+  std::string a = (site.dir() / "a.log").string(), b = (site.dir() / "b.log").string();
+  { std::ofstream(a) << Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET / HTTP/1.1", 200, 1); }
+  Watcher watcher(importer, {{a, *LogFormat::Preset("combined")}, {b, *LogFormat::Preset("combined")}},
+                  std::chrono::milliseconds(10));
+  EXPECT_EQ(watcher.PollAll().imported, 1) << "b is not there yet: no error, nothing read";
+  { std::ofstream(b) << Line("198.51.100.1", "01/Dec/2026:10:00:01 +0000", "GET /x HTTP/1.1", 200, 1); }
+  { std::ofstream(a, std::ios::app) << Line("203.0.113.5", "01/Dec/2026:10:00:02 +0000", "GET /y HTTP/1.1", 200, 1); }
+  EXPECT_EQ(watcher.PollAll().imported, 2);
+  EXPECT_EQ(watcher.PollAll().imported, 0);
+  watcher.Start();  // and Stop, from the destructor, ends its thread
+}
+
 TEST(LogsMigrationTest, RollupsKeepTheirRowsWhenRekeyedByPeriod) {
   std::vector<store::Migration> before;
   for (auto& m : Migrations()) {
