@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   auto* logs_import = logs->add_subcommand("import", "Import access logs (files, or - for standard input).");
   logs_import->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
   logs_import->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
-  logs_import->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon, w3c, caddy or nginx-json.");
+  logs_import->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon, w3c, caddy, nginx-json, or a format string.");
   logs_import->add_option("--log-format", log_format.log_format, "A GoAccess log format string instead of --format.");
   logs_import->add_option("--date-format", log_format.date_format, "With --log-format: the date's format (%d/%b/%Y).");
   logs_import->add_option("--time-format", log_format.time_format, "With --log-format: the time's format (%H:%M:%S).");
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
   auto* logs_follow = logs->add_subcommand("follow", "Import what a live log gets, through rotation, until Ctrl-C.");
   logs_follow->add_option("--config", config_path, "The site's config file.")->required()->check(CLI::ExistingFile);
   logs_follow->add_option("--data", overrides.data_dir, "Data directory; overrides [storage] data_dir.");
-  logs_follow->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon, w3c, caddy or nginx-json.");
+  logs_follow->add_option("--format", log_format.format, "combined (default), vcombined, common, vcommon, w3c, caddy, nginx-json, or a format string.");
   logs_follow->add_option("--log-format", log_format.log_format, "A GoAccess log format string instead of --format.");
   logs_follow->add_option("--date-format", log_format.date_format, "With --log-format: the date's format.");
   logs_follow->add_option("--time-format", log_format.time_format, "With --log-format: the time's format.");

@@ -6,8 +6,10 @@ namespace steward::logs {
 
 Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_format, const std::string& date_format,
                                const std::string& time_format) {
-  if (!log_format.empty()) {
-    return LogFormat::Compile(log_format, date_format.empty() ? "%d/%b/%Y" : date_format,
+  // A name with a % in it is a format string itself.
+  const std::string& text = !log_format.empty() ? log_format : name;
+  if (text.find('%') != std::string::npos) {
+    return LogFormat::Compile(text, date_format.empty() ? "%d/%b/%Y" : date_format,
                               time_format.empty() ? "%H:%M:%S" : time_format);
   }
   if (auto preset = LogFormat::Preset(name.empty() ? "combined" : name)) return std::move(*preset);

@@ -39,7 +39,8 @@ struct LogSettings {
 // unknown format, a format string that does not compile, a relative path, ...).
 Result<LogSettings> ReadLogSettings(const config::Document& document);
 
-// The format a name or a GoAccess format string gives ("combined", ... or "%h %^[%d:%t %z] ...").
+// The format a name or a GoAccess format string gives ("combined", ... or "%h %^[%d:%t %z] ...",
+// given as `log_format` or as the name itself).
 // Errors: kInvalidArgument saying what to give.
 Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_format, const std::string& date_format,
                                const std::string& time_format);

@@ -52,6 +52,16 @@ attack_paths = ["/secret-admin"]
       << "added to the defaults";
 }
 
+TEST(LogSettingsTest, AFormatNameWithAPercentIsAFormatString) {
+  auto f = ChooseFormat("%h [%d:%t %^] \"%r\" %s %b", "", "", "");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  LogRecord r;
+  EXPECT_EQ(f->Parse("203.0.113.5 [01/Dec/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 200 5", r), "");
+  EXPECT_FALSE(ChooseFormat("%h %Q", "", "", "").ok()) << "an unknown specifier";
+  EXPECT_FALSE(ChooseFormat("apache", "", "", "").ok());
+  EXPECT_TRUE(ChooseFormat("", "", "", "").ok()) << "combined";
+}
+
 TEST(LogSettingsTest, DefaultsWithoutALogsTable) {
   auto c = config::Parse("[site]\nname = \"T\"\n", "/site.toml");
   ASSERT_TRUE(c.ok());
