@@ -282,6 +282,7 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
     // and what follows starts it again.
     if (st.st_size < committed) committed = 0;
     if (::ftruncate(fd, committed) != 0) return MakeError(ErrorCode::kIo, path + ": cannot be cut back: " + std::strerror(errno));
+    // Privacy: access-logs. The raw lines, addresses and all, written sealed under the month's key.
     std::string out;
     for (const RawBlock* b : list) {
       std::string plain(kHeader - 4, '\0');

@@ -362,6 +362,7 @@ std::string_view LogFormat::ParseNginxJson(std::string_view line, LogRecord& out
     return j.Scalar(*to);
   });
   if (!ok || !j.AtEnd()) return "not JSON";
+  // Privacy: access-logs. The client's address, for the keyed visitor hash and the raw line.
   out.host = Dash(out.host);
   if (out.host.empty()) return "no client address";
   out.user = Dash(out.user);
