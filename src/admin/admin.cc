@@ -959,7 +959,9 @@ class Admin : public std::enable_shared_from_this<Admin> {
     if (ip.size() > 64) return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24");
     if (!client.empty() && !IsClientLabel(client)) return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
     if (!path.empty() && (path.front() != '/' || path.size() > 512)) return refuse("path", "Enter a path that starts with /, such as /admin");
-    logs::RawQuery q{.ip = ip, .client = client, .path = path, .limit = 500};
+    // A page answers within seconds: at most 20 million lines read (about 4 GB of them), oldest
+    // first; the command line reads them all.
+    logs::RawQuery q{.ip = ip, .client = client, .path = path, .limit = 500, .max_scanned = 20'000'000};
     if (!from.empty()) {
       auto day = analytics::ParseDay(from);
       if (!day) return refuse("from", "Enter the first day as YYYY-MM-DD");
@@ -990,6 +992,7 @@ class Admin : public std::enable_shared_from_this<Admin> {
     data["shown"] = std::to_string(found->matches.size());
     data["scanned"] = std::to_string(found->scanned);
     data["more"] = found->total > static_cast<int64_t>(found->matches.size());
+    data["stopped"] = found->stopped;
     return RawSearchView(req, ctx, std::move(data), 200);
   }
 

@@ -343,6 +343,7 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
   RawResult result;
   std::unordered_map<std::string, std::string> labels;  // address -> label, within this search
   for (const Month& mo : months) {
+    if (result.stopped) break;
     if (mo.key.size() != 32) return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(mo.month) + " cannot be opened");
     std::string path = Path(mo.month);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -350,6 +351,10 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
     std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
     int64_t at = 0;
     while (at + static_cast<int64_t>(kHeader) <= mo.bytes) {
+      if (q.max_scanned > 0 && result.scanned >= q.max_scanned) {
+        result.stopped = true;
+        break;
+      }
       char header[kHeader];
       if (::pread(fd, header, kHeader, at) != static_cast<ssize_t>(kHeader)) break;
       uint32_t len = GetU32(header);

@@ -68,6 +68,7 @@ struct RawQuery {
   std::string ip, client, path;
   int64_t from_ms = 0, to_ms = INT64_MAX;
   size_t limit = 500;
+  int64_t max_scanned = 0;  // stop after reading this many lines (a block at a time); 0: read all
 };
 // Errors: kInvalidArgument saying what is wrong with the address or range (the search would refuse
 // it too); check before recording the search.
@@ -81,6 +82,7 @@ struct RawResult {
   std::vector<RawMatch> matches;  // oldest first, at most `limit`
   int64_t total = 0;              // matches in all
   int64_t scanned = 0;            // lines read
+  bool stopped = false;           // max_scanned was reached: later lines were not read
 };
 
 struct RawMonth {

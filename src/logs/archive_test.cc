@@ -118,6 +118,12 @@ TEST_F(ArchiveTest, KeepsLinesByMonthAndFindsThemByAddressRangeLabelPathAndTime)
   EXPECT_EQ(limited->total, 4) << "a, b, c, d: e is at the end, which is not included";
   EXPECT_EQ(Lines(*limited), (std::vector<std::string>{strip(a), strip(b)}));
 
+  auto budget = archive.Search(site_.store(), {.path = "/", .max_scanned = 1});
+  ASSERT_TRUE(budget.ok());
+  EXPECT_TRUE(budget->stopped) << "a block at a time, then stops";
+  EXPECT_EQ(budget->scanned, 1) << "November's one line";
+  EXPECT_FALSE(exact->stopped);
+
   EXPECT_EQ(archive.Search(site_.store(), {.ip = "203.0.113.0/99"}).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(archive.Search(site_.store(), {.ip = "10.0.0.0/4"}).error().code, ErrorCode::kInvalidArgument);
 
