@@ -88,19 +88,18 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std::vector<Value>& params) {
-  std::string key(sql);
   sqlite3_stmt* stmt = nullptr;
-  auto it = statements_.find(key);
+  auto it = statements_.find(sql);
   if (it != statements_.end()) {
     stmt = it->second;
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
   } else {
-    if (sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                            nullptr) != SQLITE_OK) {
       return SqlError("cannot prepare statement");
     }
-    statements_.emplace(std::move(key), stmt);
+    statements_.emplace(std::string(sql), stmt);
   }
   if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
     return MakeError(ErrorCode::kInternal, "statement expects " + std::to_string(sqlite3_bind_parameter_count(stmt)) +

@@ -1,8 +1,10 @@
 // SqliteConnection: Connection over one SQLite database handle, with a cache of prepared statements.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "store/connection.h"
@@ -36,7 +38,12 @@ class SqliteConnection final : public Connection {
   Error SqlError(const char* what) const;
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Prepared statements by their SQL, found without copying it.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
 };
 
 }  // namespace steward::store
