@@ -1,5 +1,7 @@
 #include "logs/import.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -110,6 +112,15 @@ Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Cloc
 
 Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFormat& format, const Progress& progress) {
   bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  // One import of a file at a time, across processes (a follower in `steward serve` and a
+  // command): the offset is read under the lock, so no line is counted twice. The web server
+  // writing the file takes no such lock and is not held up.
+  int lock_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lock_fd < 0) return MakeError(ErrorCode::kNotFound, path + ": cannot be read: " + std::strerror(errno));
+  std::unique_ptr<int, void (*)(int*)> unlock(&lock_fd, [](int* fd) { ::close(*fd); });
+  while (::flock(lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
+  }
   int64_t size = 0;
   std::string head;
   {

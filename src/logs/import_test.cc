@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "logs/stats.h"
 #include "store/testing/scratch.h"
@@ -203,6 +204,22 @@ TEST(IsStaticTest, ByExtension) {
 
 namespace steward::logs {
 namespace {
+
+TEST_F(ImportTest, TwoImportersOfOneFileAtOnceCountEachLineOnce) {
+  std::string log;
+  for (int i = 0; i < 2000; ++i) {
+    log += Line("203.0.113." + std::to_string(i % 200), "01/Dec/2026:10:00:00 +0000", "GET /p" + std::to_string(i) + " HTTP/1.1",
+                200, 1);
+  }
+  std::string path = Write(log);
+  Importer a(site_.store(), site_.key(), clock_), b(site_.store(), site_.key(), clock_);
+  int64_t imported_a = -1, imported_b = -1;
+  std::thread other([&] { imported_b = b.ImportFile(path, combined_)->imported; });
+  imported_a = a.ImportFile(path, combined_)->imported;
+  other.join();
+  EXPECT_EQ(imported_a + imported_b, 2000) << "one of them read it all, the other nothing";
+  EXPECT_EQ(ReportAll().valid_requests, 2000);
+}
 
 TEST(WatcherTest, PollsEveryFollowedLogAndWaitsForOnesNotThereYet) {
   ASSERT_TRUE(crypto::Init().ok());
