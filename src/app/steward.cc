@@ -884,7 +884,7 @@ int LogsImport(const config::Config& config, const LogFormatOptions& options, co
     for (const auto& [why, reason] : summary->reasons) {
       std::printf("  skipped, %s: %lld\n", why.c_str(), static_cast<long long>(reason.count));
       // Privacy: access-logs. Samples of the operator's own file, on their terminal only.
-      for (const auto& sample : reason.samples) std::printf("    %s\n", sample.c_str());
+      for (const auto& sample : reason.samples) std::printf("    %s\n", Printable(sample).c_str());
     }
     (void)trail.Append({.actor = "cli", .action = "logs.imported",
                         .details = {{"lines", std::to_string(summary->lines)},
@@ -965,7 +965,7 @@ int LogsAlerts(const config::Config& config, const std::string& from, const std:
     std::printf("%-24s %-16s %-16s %6lld  %s\n", FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms))).c_str(),
                 a.rule.c_str(), a.client.c_str(), static_cast<long long>(a.count), a.detail.c_str());
     // Privacy: access-logs. Evidence lines on the operator's terminal only, after the audit entry.
-    for (const auto& line : a.evidence) std::printf("    %s\n", line.c_str());
+    for (const auto& line : a.evidence) std::printf("    %s\n", Printable(line).c_str());
   }
   return 0;
 }
@@ -1034,7 +1034,7 @@ int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
     return found.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
   }
   // Privacy: access-logs. Raw lines on the operator's terminal only, after the audit entry.
-  for (const auto& m : found->matches) std::printf("%s\n", m.line.c_str());
+  for (const auto& m : found->matches) std::printf("%s\n", Printable(m.line).c_str());
   std::fprintf(stderr, "%lld matching lines (%zu shown) of %lld read\n", static_cast<long long>(found->total),
                found->matches.size(), static_cast<long long>(found->scanned));
   return 0;

@@ -54,6 +54,8 @@ TEST(StringsTest, Helpers) {
   EXPECT_FALSE(ParseUint("-1").has_value());
   EXPECT_FALSE(ParseUint("").has_value());
   EXPECT_EQ(HexEncode(std::string("\x00\xff", 2)), "00ff");
+  EXPECT_EQ(Printable("GET /\x1b]0;owned\x07 \"caf\xc3\xa9\"\x7f"), "GET /\\x1b]0;owned\\x07 \"caf\xc3\xa9\"\\x7f")
+      << "control characters escaped, UTF-8 kept";
 }
 
 TEST(LogTest, FormatsLogfmtAndQuotes) {

@@ -20,5 +20,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::optional<uint64_t> ParseUint(std::string_view s);
 // Lower-case hexadecimal of the bytes.
 std::string HexEncode(std::string_view bytes);
+// `s` safe to print to a terminal: control characters (and DEL) as \xHH, so a log line cannot
+// move the cursor or change the terminal's title. Bytes of 0x80 and over (UTF-8) are kept.
+std::string Printable(std::string_view s);
 
 }  // namespace steward
