@@ -723,6 +723,10 @@ TEST_F(StewardTest, ServeFollowsTheConfiguredLogsThroughRotation) {
   fs::rename(log_path, log_path + ".1");
   { std::ofstream(log_path) << line("203.0.113.79", 4, "/census"); }
   ASSERT_TRUE(wait_for(4)) << steward.Stderr();
+  auto metrics = Fetch(steward.port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("steward_logs_followed_lines_total{outcome=\"imported\"} 4"), std::string::npos)
+      << metrics->body;
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
   EXPECT_EQ(steward.Stderr().find("203.0.113"), std::string::npos) << "no address in Steward's own log";
 

@@ -313,7 +313,7 @@ int Serve(const config::Config& config) {
                                                     logs::KeepsRawLines(*log_settings, *reg) ? raw_logs.get() : nullptr);
     log_importer->RecordAlertsIn(&trail);
     log_watcher = std::make_unique<logs::Watcher>(*log_importer, log_settings->follow,
-                                                  std::chrono::seconds(log_settings->follow_interval_s));
+                                                  std::chrono::seconds(log_settings->follow_interval_s), &registry);
   }
   notice::AddRoutes(router, **pages, *reg, processing::LongDate(version->effective_at), **store);
   std::atomic<uint16_t> bound_port{config.server.listen_port};  // known once the server has bound

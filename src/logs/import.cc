@@ -384,8 +384,16 @@ Result<ImportSummary> Follower::Poll() {
   return total;
 }
 
-Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval)
+Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval,
+                 metrics::Registry* metrics)
     : logs_(std::move(logs)), interval_(interval) {
+  if (metrics != nullptr) {
+    lines_ = &metrics->AddCounter("steward_logs_followed_lines_total", "Lines of followed access logs read, by outcome.",
+                                  {"outcome"});
+    alerts_ = &metrics->AddCounter("steward_logs_followed_alerts_total",
+                                   "Security alerts raised or added to from followed access logs.");
+    failing_ = &metrics->AddGauge("steward_logs_followed_failing", "Followed access logs whose last read failed.");
+  }
   followers_.reserve(logs_.size());
   for (const FollowedLog& l : logs_) followers_.emplace_back(importer, l.path, l.format);  // formats in logs_
   problems_.resize(followers_.size());
@@ -406,6 +414,13 @@ ImportSummary Watcher::PollAll() {
     }
     if (!s.ok()) continue;
     all.lines += s->lines, all.imported += s->imported, all.skipped += s->skipped, all.alerts += s->alerts;
+  }
+  if (lines_ != nullptr) {
+    lines_->Inc({"imported"}, static_cast<double>(all.imported));
+    lines_->Inc({"skipped"}, static_cast<double>(all.skipped));
+    alerts_->Inc({}, static_cast<double>(all.alerts));
+    failing_->Set(static_cast<double>(std::count_if(problems_.begin(), problems_.end(),
+                                                    [](const std::string& p) { return !p.empty(); })));
   }
   if (all.lines > 0) {
     log::Info("logs.followed", {{"lines", all.lines}, {"imported", all.imported}, {"skipped", all.skipped},

@@ -29,6 +29,7 @@
 #include "logs/format.h"
 #include "logs/security.h"
 #include "logs/settings.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 
 namespace steward::logs {
@@ -102,7 +103,10 @@ class Follower {
 // line). A log that cannot be read is logged and tried again next time.
 class Watcher {
  public:
-  Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval);
+  // With `metrics`, counts the lines imported and skipped and the alerts, and how many logs are
+  // failing (steward_logs_followed_*).
+  Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval,
+          metrics::Registry* metrics = nullptr);
   ~Watcher();  // stops
   void Start();
   void Stop();
@@ -113,6 +117,9 @@ class Watcher {
   std::vector<FollowedLog> logs_;  // the followers read their formats here
   std::vector<Follower> followers_;
   std::vector<std::string> problems_;  // each log's last problem, to log it once
+  metrics::Counter* lines_ = nullptr;
+  metrics::Counter* alerts_ = nullptr;
+  metrics::Gauge* failing_ = nullptr;
   std::chrono::milliseconds interval_;
   std::mutex mu_;
   std::condition_variable cv_;

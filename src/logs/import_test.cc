@@ -228,13 +228,17 @@ TEST(WatcherTest, PollsEveryFollowedLogAndWaitsForOnesNotThereYet) {
   Importer importer(site.store(), site.key(), clock);
   std::string a = (site.dir() / "a.log").string(), b = (site.dir() / "b.log").string();
   { std::ofstream(a) << Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET / HTTP/1.1", 200, 1); }
+  metrics::Registry registry;
   Watcher watcher(importer, {{a, *LogFormat::Preset("combined")}, {b, *LogFormat::Preset("combined")}},
-                  std::chrono::milliseconds(10));
+                  std::chrono::milliseconds(10), &registry);
   EXPECT_EQ(watcher.PollAll().imported, 1) << "b is not there yet: no error, nothing read";
   { std::ofstream(b) << Line("198.51.100.1", "01/Dec/2026:10:00:01 +0000", "GET /x HTTP/1.1", 200, 1); }
   { std::ofstream(a, std::ios::app) << Line("203.0.113.5", "01/Dec/2026:10:00:02 +0000", "GET /y HTTP/1.1", 200, 1); }
   EXPECT_EQ(watcher.PollAll().imported, 2);
   EXPECT_EQ(watcher.PollAll().imported, 0);
+  std::string text = registry.Render();
+  EXPECT_NE(text.find("steward_logs_followed_lines_total{outcome=\"imported\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("steward_logs_followed_failing 0"), std::string::npos) << text;
   watcher.Start();  // and Stop, from the destructor, ends its thread
 }
 
