@@ -50,12 +50,6 @@ std::vector<std::string> All(const http::Params& params, std::string_view name) 
   return out;
 }
 
-// "c-" and twelve hex digits: how alerts name a client.
-bool IsClientLabel(std::string_view s) {
-  return s.size() == 14 && s.substr(0, 2) == "c-" &&
-         std::all_of(s.begin() + 2, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 std::string Field(const http::Params& params, std::string_view name) {
   const std::string* v = http::Find(params, name);
   return v ? *v : std::string();
@@ -957,28 +951,25 @@ class Admin : public std::enable_shared_from_this<Admin> {
     };
     if (ip.empty() && client.empty() && path.empty()) return refuse("ip", "Enter an address, a client or a path");
     if (ip.size() > 64) return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24");
-    if (!client.empty() && !IsClientLabel(client)) return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
+    if (!client.empty() && !logs::IsClientLabel(client)) return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
     if (!path.empty() && (path.front() != '/' || path.size() > 512)) return refuse("path", "Enter a path that starts with /, such as /admin");
     // A page answers within seconds: at most 20 million lines read (about 4 GB of them), oldest
     // first; the command line reads them all.
     logs::RawQuery q{.ip = ip, .client = client, .path = path, .limit = 500, .max_scanned = 20'000'000};
     if (!from.empty()) {
-      auto day = analytics::ParseDay(from);
-      if (!day) return refuse("from", "Enter the first day as YYYY-MM-DD");
-      q.from_ms = *day * analytics::kDayMillis;
+      auto ms = logs::SearchBound(from, false);
+      if (!ms) return refuse("from", "Enter the first day as YYYY-MM-DD, or a time such as 2026-12-01T10:00:00Z");
+      q.from_ms = *ms;
     }
     if (!to.empty()) {
-      auto day = analytics::ParseDay(to);
-      if (!day || (*day + 1) * analytics::kDayMillis <= q.from_ms) return refuse("to", "Enter the last day as YYYY-MM-DD, not before the first");
-      q.to_ms = (*day + 1) * analytics::kDayMillis;
+      auto ms = logs::SearchBound(to, true);
+      if (!ms || *ms <= q.from_ms) return refuse("to", "Enter the last day as YYYY-MM-DD, or a time, not before the first");
+      q.to_ms = *ms;
     }
     if (Status s = logs::CheckQuery(q); !s.ok()) {
       return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24: " + s.error().message);
     }
-    if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "logs.raw_searched", .request_id = req.request_id,
-                                    .details = {{"client", d_.raw_logs->Subject(q)},
-                                                {"path", path.empty() ? "" : "given"}, {"from", from}, {"to", to}}});
-        !s.ok()) {
+    if (Status s = d_.trail.Append(d_.raw_logs->SearchRecord(q, ctx.actor.id, req.request_id)); !s.ok()) {
       return d_.pages.ErrorFor(s.error(), req);
     }
     auto found = d_.raw_logs->Search(*d_.logs_store, q);

@@ -970,43 +970,20 @@ int LogsAlerts(const config::Config& config, const std::string& from, const std:
   return 0;
 }
 
-namespace {
-
-// A --from or --to for a search: a day (the whole of it) or an RFC 3339 time.
-std::optional<int64_t> SearchBound(const std::string& text, bool end) {
-  if (auto day = analytics::ParseDay(text)) return (*day + (end ? 1 : 0)) * analytics::kDayMillis;
-  if (auto at = ParseRfc3339(text)) return UnixMillis(*at) + (end ? 1 : 0);
-  return std::nullopt;
-}
-
-}  // namespace
-
 int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
-  if (options.ip.empty() && options.client.empty() && options.path.empty()) {
-    std::fprintf(stderr, "steward: give --ip, --client or --path\n");
-    return 2;
-  }
-  if (!options.path.empty() && options.path.front() != '/') {
-    std::fprintf(stderr, "steward: --path: give a path starting with /\n");
-    return 2;
-  }
   logs::RawQuery query{.ip = options.ip, .client = options.client, .path = options.path,
                        .limit = static_cast<size_t>(options.limit)};
   for (auto [text, end, name] : {std::tuple{&options.from, false, "--from"}, std::tuple{&options.to, true, "--to"}}) {
     if (text->empty()) continue;
-    auto ms = SearchBound(*text, end);
+    auto ms = logs::SearchBound(*text, end);
     if (!ms) {
       std::fprintf(stderr, "steward: %s: give a day (YYYY-MM-DD) or a time (2026-12-01T10:00:00Z)\n", name);
       return 2;
     }
     (end ? query.to_ms : query.from_ms) = *ms;
   }
-  if (query.to_ms <= query.from_ms) {
-    std::fprintf(stderr, "steward: --to is before --from\n");
-    return 2;
-  }
   if (Status s = logs::CheckQuery(query); !s.ok()) {
-    std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
+    std::fprintf(stderr, "steward: %s (--ip, --client, --path, --from, --to)\n", s.error().message.c_str());
     return 2;
   }
   auto settings = logs::ReadLogSettings(*config.document);
@@ -1020,11 +997,7 @@ int LogsSearch(const config::Config& config, const LogSearchOptions& options) {
   auto archive = MakeRawArchive(config, *data->key, monitor);
   // Searching the raw lines reads addresses: on the record first, naming the client by its label.
   audit::Trail trail(*data->store, *data->key, SystemClock::Instance());
-  if (Status s = trail.Append({.actor = "cli", .action = "logs.raw_searched",
-                               .details = {{"client", archive->Subject(query)},
-                                           {"path", options.path.empty() ? "" : "given"},
-                                           {"from", options.from}, {"to", options.to}}});
-      !s.ok()) {
+  if (Status s = trail.Append(archive->SearchRecord(query, "cli")); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 1;
   }

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "core/clock.h"
+
 namespace steward::logs {
 namespace {
 
@@ -150,10 +152,25 @@ bool Lock(int fd) {
 }  // namespace
 
 Status CheckQuery(const RawQuery& q) {
-  if (q.ip.empty() && q.client.empty() && q.path.empty()) return MakeError(ErrorCode::kInvalidArgument, "give an address, a client or a path");
+  auto refuse = [](const char* why) { return MakeError(ErrorCode::kInvalidArgument, why); };
+  if (q.ip.empty() && q.client.empty() && q.path.empty()) return refuse("give an address, a client or a path");
   if (!q.ip.empty()) STEWARD_RETURN_IF_ERROR(ReadAddress(q.ip));
-  if (q.to_ms <= q.from_ms) return MakeError(ErrorCode::kInvalidArgument, "the end is before the start");
+  if (!q.client.empty() && !IsClientLabel(q.client)) return refuse("give the client as an alert shows it, such as c-3f2a91c0de41");
+  if (!q.path.empty() && (q.path.front() != '/' || q.path.size() > 512)) return refuse("give a path that starts with /");
+  if (q.to_ms <= q.from_ms) return refuse("the end is before the start");
   return Ok();
+}
+
+std::optional<int64_t> SearchBound(std::string_view text, bool end) {
+  int64_t ms = 0, day = 0;
+  if (ParseTimestamp(text, "%Y-%m-%d", ms, day)) return end ? ms + 86'400'000 : ms;
+  if (auto at = ParseRfc3339(text)) return UnixMillis(*at) + (end ? 1 : 0);
+  return std::nullopt;
+}
+
+bool IsClientLabel(std::string_view s) {
+  return s.size() == 14 && s.substr(0, 2) == "c-" &&
+         std::all_of(s.begin() + 2, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string MonthText(int64_t month) {
@@ -409,11 +426,20 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
   return result;
 }
 
-std::string RawArchive::Subject(const RawQuery& q) const {
-  if (!q.client.empty()) return q.client;
-  if (q.ip.empty()) return {};
-  if (size_t slash = q.ip.find('/'); slash != std::string::npos) return "range/" + q.ip.substr(slash + 1);
-  return client_label_ ? client_label_(q.ip) : "address";
+audit::Entry RawArchive::SearchRecord(const RawQuery& q, std::string actor, std::string request_id) const {
+  std::string client = q.client;
+  if (client.empty() && !q.ip.empty()) {
+    size_t slash = q.ip.find('/');
+    client = slash != std::string::npos ? "range/" + q.ip.substr(slash + 1) : client_label_ ? client_label_(q.ip) : "address";
+  }
+  auto when = [](int64_t ms, bool bounded) { return bounded ? FormatRfc3339(SystemTime(std::chrono::milliseconds(ms))) : ""; };
+  return {.actor = std::move(actor),
+          .action = "logs.raw_searched",
+          .request_id = std::move(request_id),
+          .details = {{"client", client},
+                      {"path", q.path.empty() ? "" : "given"},
+                      {"from", when(q.from_ms, q.from_ms > 0)},
+                      {"to", when(q.to_ms, q.to_ms != INT64_MAX)}}};
 }
 
 Result<std::vector<RawMonth>> RawArchive::Months(store::Store& store) {

@@ -26,10 +26,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
 #include "logs/format.h"
@@ -70,9 +72,15 @@ struct RawQuery {
   size_t limit = 500;
   int64_t max_scanned = 0;  // stop after reading this many lines (a block at a time); 0: read all
 };
-// Errors: kInvalidArgument saying what is wrong with the address or range (the search would refuse
-// it too); check before recording the search.
+// Errors: kInvalidArgument saying what is wrong: nothing to search by, an address or range that
+// cannot be read, a client that is not a label ("c-" and 12 hex digits), a path not starting with
+// /, or an end before the start. Check before recording the search.
 Status CheckQuery(const RawQuery& query);
+// A search's bound from a day (YYYY-MM-DD: its start, or with `end` the start of the next) or an
+// RFC 3339 time (with `end`, just after it), in ms; nullopt when it is neither.
+std::optional<int64_t> SearchBound(std::string_view text, bool end);
+// True for a client label as alerts give it: "c-" and twelve lower-case hex digits.
+bool IsClientLabel(std::string_view s);
 
 struct RawMatch {
   int64_t time_ms = 0;
@@ -127,9 +135,10 @@ class RawArchive {
   // their keys in `c`, then their files. Returns the lines they held.
   static Result<int64_t> Purge(store::Connection& c, const std::string& dir, int64_t cutoff_ms, bool dry_run);
 
-  // What a search was for, fit for the audit trail: the client's label (for an address, the label
-  // the alerts give it), "range/24" for a range, never an address.
-  std::string Subject(const RawQuery& query) const;
+  // The audit record of a search, before it runs: the client's label (for an address, the label
+  // the alerts give it), "range/24" for a range, never an address; whether a path was given; the
+  // dates as RFC 3339 times.
+  audit::Entry SearchRecord(const RawQuery& query, std::string actor, std::string request_id = {}) const;
 
   static std::vector<store::Migration> Migrations();
   const std::string& dir() const { return dir_; }

@@ -62,6 +62,24 @@ TEST_F(ArchiveTest, MonthHelpersAgreeWithTheCalendar) {
   EXPECT_EQ(MonthText(MonthOf(-1)), "1969-12");
 }
 
+TEST_F(ArchiveTest, QueriesAreCheckedAndBoundedInOnePlace) {
+  EXPECT_EQ(SearchBound("2026-12-01", false), kDec1);
+  EXPECT_EQ(SearchBound("2026-12-01", true), kDec1 + 86'400'000) << "the whole day";
+  EXPECT_EQ(SearchBound("2026-12-01T00:00:00Z", true), kDec1 + 1);
+  EXPECT_FALSE(SearchBound("yesterday", false));
+  EXPECT_TRUE(CheckQuery({.client = "c-0123456789ab"}).ok());
+  EXPECT_FALSE(CheckQuery({.client = "203.0.113.7"}).ok()) << "a client is a label, never an address";
+  EXPECT_FALSE(CheckQuery({.path = "admin"}).ok());
+  EXPECT_FALSE(CheckQuery({}).ok());
+  EXPECT_FALSE(CheckQuery({.path = "/", .from_ms = kDec1, .to_ms = kDec1}).ok());
+  RawArchive archive(dir(), site_.key(), [](std::string_view) { return std::string("c-000000000001"); });
+  audit::Entry e = archive.SearchRecord({.ip = "203.0.113.7", .from_ms = kDec1}, "cli");
+  EXPECT_EQ(e.action, "logs.raw_searched");
+  for (const auto& [k, v] : e.details) EXPECT_EQ(v.find("203.0.113"), std::string::npos) << k;
+  EXPECT_EQ(e.details.front().second, "c-000000000001");
+  EXPECT_EQ(archive.SearchRecord({.ip = "203.0.113.0/24"}, "cli").details.front().second, "range/24");
+}
+
 TEST_F(ArchiveTest, KeepsLinesByMonthAndFindsThemByAddressRangeLabelPathAndTime) {
   Monitor monitor(SecurityRules{}, site_.key());
   RawArchive archive(dir(), site_.key(), [&](std::string_view host) { return monitor.ClientLabel(host); });

@@ -154,8 +154,7 @@ void Monitor::FeedAll(const std::vector<const std::vector<Sighting>*>& parts) {
 
 Monitor::Findings Monitor::Take() {
   Findings all;
-  for (Shard& shard : shards_) all.merge(shard.found);  // a client is in one shard: no key twice
-  for (Shard& shard : shards_) shard.found.clear();
+  for (Shard& shard : shards_) all.merge(shard.found);  // a client is in one shard: every key moves
   return all;
 }
 

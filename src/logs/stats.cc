@@ -39,6 +39,9 @@ int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
                                              std::string_view("\0", 1), r.user_agent}));
 }
 
+// The start of the hour or day (`span` ms) that holds `ms`, before 1970 too.
+int64_t PeriodStart(int64_t ms, int64_t span) { return (ms >= 0 ? ms : ms - span + 1) / span * span; }
+
 // A cell from a row's hits, bytes and visitors, in that order from column `at`.
 LogCell CellAt(const store::Row& r, int at) {
   LogCell cell;
@@ -80,10 +83,10 @@ size_t LogAggregator::CellHash::operator()(const CellKeyView& k) const {
 
 void LogAggregator::Add(const LogRecord& r) {
   ++records_;
-  int64_t hour = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kHourMs + 1) / kHourMs * kHourMs;
+  int64_t hour = PeriodStart(r.time_ms, kHourMs);
   bool counts_visitor = r.status < 400 || r.status >= 500;
   int64_t visitor = counts_visitor ? VisitorHash(hash_, r) : 0;
-  int64_t day = (r.time_ms >= 0 ? r.time_ms : r.time_ms - kDayMs + 1) / kDayMs * kDayMs;
+  int64_t day = PeriodStart(r.time_ms, kDayMs);
   auto count = [&](LogCell& cell) {
     ++cell.hits;
     cell.bytes += r.bytes;
@@ -252,8 +255,7 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     // The hourly dimensions' days from their hours, so each day row is read and written once.
     LogAggregator::Cells days;
     for (const auto& [k, cell] : agg.hours()) {
-      int64_t day = (k.start >= 0 ? k.start : k.start - kDayMs + 1) / kDayMs * kDayMs;
-      days[{day, k.dimension, k.key}].Merge(cell);
+      days[{PeriodStart(k.start, kDayMs), k.dimension, k.key}].Merge(cell);
     }
     // Written in the primary key's order (span, start, dimension, key): each B-tree page is then
     // visited once, in turn, rather than at random.
