@@ -63,9 +63,11 @@ class Records {
   // The newest choice for `consent_id`, if any.
   Result<std::optional<ConsentRecord>> Current(std::string_view consent_id);
 
+  // The keyed hash a consent id's records are stored under (consent_records.consent_key).
+  std::string Key(std::string_view consent_id) const;
+
  private:
   Result<store::WriteFn> Insert(ConsentRecord record);
-  std::string Key(std::string_view consent_id) const;
   store::Store& store_;
   const Clock& clock_;
   std::string key_;

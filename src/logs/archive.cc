@@ -149,6 +149,90 @@ bool Lock(int fd) {
   return true;
 }
 
+// Reads the sealed blocks of a month's file up to its committed length `bytes`. `skip(first_ms,
+// last_ms)` passes over a block unopened; `each(block, records)` gets the opened ones; `stop()`
+// ends early. Errors: kDataLoss for a block that runs past the end, cannot be read, fails its seal
+// or cannot be unpacked.
+struct BlockInfo {
+  uint32_t lines = 0;
+  int64_t first_ms = 0, last_ms = 0;
+};
+template <typename Skip, typename Each, typename Stop>
+Status ReadBlocks(int fd, const std::string& path, const std::string& month_key, int64_t bytes, Skip skip, Each each,
+                  Stop stop) {
+  int64_t at = 0;
+  while (at + static_cast<int64_t>(kHeader) <= bytes && !stop()) {
+    char header[kHeader];
+    if (::pread(fd, header, kHeader, at) != static_cast<ssize_t>(kHeader)) break;
+    uint32_t len = GetU32(header);
+    BlockInfo info{GetU32(header + 4), GetI64(header + 8), GetI64(header + 16)};
+    int64_t next = at + static_cast<int64_t>(kHeader) + len;
+    if (next > bytes) return MakeError(ErrorCode::kDataLoss, path + ": a block runs past the recorded end");
+    if (skip(info.first_ms, info.last_ms)) {
+      at = next;
+      continue;
+    }
+    std::string sealed(len, '\0');
+    if (::pread(fd, sealed.data(), len, at + static_cast<int64_t>(kHeader)) != static_cast<ssize_t>(len)) {
+      return MakeError(ErrorCode::kDataLoss, path + ": a block cannot be read");
+    }
+    auto plain = crypto::Unseal(month_key, sealed);
+    if (!plain || plain->size() < kHeader - 4 || std::memcmp(plain->data(), header + 4, kHeader - 4) != 0) {
+      return MakeError(ErrorCode::kDataLoss, path + ": a block fails its seal");
+    }
+    auto records = Decompress(std::string_view(*plain).substr(kHeader - 4));
+    if (!records) return MakeError(ErrorCode::kDataLoss, path + ": a block cannot be unpacked");
+    STEWARD_RETURN_IF_ERROR(each(info, std::string_view(*records)));
+    at = next;
+  }
+  return Ok();
+}
+
+// One line of a block's records; false at a malformed record.
+bool NextLine(std::string_view& in, int64_t& time_ms, std::string_view& host, std::string_view& path,
+              std::string_view& line) {
+  uint64_t time = 0;
+  if (!GetVarint(in, time) || !GetBytes(in, host) || !GetBytes(in, path) || !GetBytes(in, line)) return false;
+  time_ms = static_cast<int64_t>(time);
+  return true;
+}
+
+// A block as a segment holds it: length, clear header, then the header and packed lines sealed.
+void AppendBlock(std::string& out, const std::string& month_key, uint32_t lines, int64_t first_ms, int64_t last_ms,
+                 std::string_view packed) {
+  std::string plain(kHeader - 4, '\0');
+  PutU32(plain.data(), lines);
+  PutI64(plain.data() + 4, first_ms);
+  PutI64(plain.data() + 12, last_ms);
+  std::string header = plain;  // in the clear, to skip blocks outside a search; checked against the sealed copy
+  plain.append(packed);
+  std::string sealed = crypto::Seal(month_key, plain);
+  char len[4];
+  PutU32(len, static_cast<uint32_t>(sealed.size()));
+  out.append(len, 4);
+  out += header;
+  out += sealed;
+}
+
+Status WriteAll(int fd, const std::string& path, std::string_view data, off_t at) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::pwrite(fd, p, left, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return MakeError(ErrorCode::kIo, path + ": cannot be written: " + std::strerror(errno));
+    p += n, left -= static_cast<size_t>(n), at += n;
+  }
+  return Ok();
+}
+
+// "2026-11" as months since 1970-01; nullopt when it is not one.
+std::optional<int64_t> MonthFromText(const std::string& text) {
+  int y = 0, m = 0;
+  if (std::sscanf(text.c_str(), "%d-%d", &y, &m) != 2 || m < 1 || m > 12) return std::nullopt;
+  return (y - 1970) * 12 + m - 1;
+}
+
 }  // namespace
 
 Status CheckQuery(const RawQuery& q) {
@@ -268,12 +352,10 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
   for (const RawBlock& b : blocks) by_month[b.month].push_back(&b);
   for (const auto& [month, list] : by_month) {
     std::string path = Path(month);
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return MakeError(ErrorCode::kIo, path + ": cannot be opened: " + std::strerror(errno));
+    STEWARD_ASSIGN_OR_RETURN(int fd, OpenLocked(month, true));
     Pending::File& f = pending->files_.emplace_back();
     f.fd = fd;
     f.month = month;
-    if (!Lock(fd)) return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
     // Read after the lock, so another importer's commit is seen.
     std::string month_key;
     int64_t committed = 0;
@@ -302,29 +384,10 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
     // Privacy: access-logs. The raw lines, addresses and all, written sealed under the month's key.
     std::string out;
     for (const RawBlock* b : list) {
-      std::string plain(kHeader - 4, '\0');
-      PutU32(plain.data(), static_cast<uint32_t>(b->lines));
-      PutI64(plain.data() + 4, b->first_ms);
-      PutI64(plain.data() + 12, b->last_ms);
-      std::string header = plain;  // in the clear, to skip blocks outside a search; checked against the sealed copy
-      plain += b->packed;
-      std::string sealed = crypto::Seal(month_key, plain);
-      char len[4];
-      PutU32(len, static_cast<uint32_t>(sealed.size()));
-      out.append(len, 4);
-      out += header;
-      out += sealed;
+      AppendBlock(out, month_key, static_cast<uint32_t>(b->lines), b->first_ms, b->last_ms, b->packed);
       f.lines += b->lines;
     }
-    const char* p = out.data();
-    size_t left = out.size();
-    off_t at = static_cast<off_t>(committed);
-    while (left > 0) {
-      ssize_t n = ::pwrite(fd, p, left, at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return MakeError(ErrorCode::kIo, path + ": cannot be written: " + std::strerror(errno));
-      p += n, left -= static_cast<size_t>(n), at += n;
-    }
+    STEWARD_RETURN_IF_ERROR(WriteAll(fd, path, out, static_cast<off_t>(committed)));
     if (::fdatasync(fd) != 0) return MakeError(ErrorCode::kIo, path + ": cannot be synced: " + std::strerror(errno));
     f.length = committed + static_cast<int64_t>(out.size());
   }
@@ -366,64 +429,203 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // purged meanwhile
     std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
-    int64_t at = 0;
-    while (at + static_cast<int64_t>(kHeader) <= mo.bytes) {
-      if (q.max_scanned > 0 && result.scanned >= q.max_scanned) {
-        result.stopped = true;
-        break;
-      }
-      char header[kHeader];
-      if (::pread(fd, header, kHeader, at) != static_cast<ssize_t>(kHeader)) break;
-      uint32_t len = GetU32(header);
-      int64_t first = GetI64(header + 8), last = GetI64(header + 16);
-      int64_t next = at + static_cast<int64_t>(kHeader) + len;
-      if (next > mo.bytes) return MakeError(ErrorCode::kDataLoss, path + ": a block runs past the recorded end");
-      if (last < q.from_ms || first >= q.to_ms) {
-        at = next;
-        continue;
-      }
-      std::string sealed(len, '\0');
-      if (::pread(fd, sealed.data(), len, at + static_cast<int64_t>(kHeader)) != static_cast<ssize_t>(len)) {
-        return MakeError(ErrorCode::kDataLoss, path + ": a block cannot be read");
-      }
-      auto plain = crypto::Unseal(mo.key, sealed);
-      if (!plain || plain->size() < kHeader - 4 || std::memcmp(plain->data(), header + 4, kHeader - 4) != 0) {
-        return MakeError(ErrorCode::kDataLoss, path + ": a block fails its seal");
-      }
-      auto records = Decompress(std::string_view(*plain).substr(kHeader - 4));
-      if (!records) return MakeError(ErrorCode::kDataLoss, path + ": a block cannot be unpacked");
-      std::string_view in(*records);
-      while (!in.empty()) {
-        uint64_t time = 0;
-        std::string_view host, rpath, line;
-        if (!GetVarint(in, time) || !GetBytes(in, host) || !GetBytes(in, rpath) || !GetBytes(in, line)) {
-          return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
-        }
-        ++result.scanned;
-        auto t = static_cast<int64_t>(time);
-        if (t < q.from_ms || t >= q.to_ms) continue;
-        if (!q.path.empty() && rpath.substr(0, q.path.size()) != q.path) continue;
-        if (address && !address->Matches(host)) continue;
-        if (!q.client.empty()) {
-          auto it = labels.find(std::string(host));
-          if (it == labels.end()) it = labels.emplace(std::string(host), client_label_(host)).first;
-          if (it->second != q.client) continue;
-        }
-        ++result.total;
-        // Privacy: access-logs. A matched raw line, for the security role's screen only.
-        result.matches.push_back({t, std::string(line)});
-      }
-      // Keep the earliest `limit`: blocks are in import order, not time order.
-      if (result.matches.size() > q.limit * 2 + 1024) {
-        std::sort(result.matches.begin(), result.matches.end(), [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
-        result.matches.resize(q.limit);
-      }
-      at = next;
-    }
+    STEWARD_RETURN_IF_ERROR(ReadBlocks(
+        fd, path, mo.key, mo.bytes, [&](int64_t first, int64_t last) { return last < q.from_ms || first >= q.to_ms; },
+        [&](const BlockInfo&, std::string_view in) -> Status {
+          while (!in.empty()) {
+            int64_t t = 0;
+            std::string_view host, rpath, line;
+            if (!NextLine(in, t, host, rpath, line)) return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
+            ++result.scanned;
+            if (t < q.from_ms || t >= q.to_ms) continue;
+            if (!q.path.empty() && rpath.substr(0, q.path.size()) != q.path) continue;
+            if (address && !address->Matches(host)) continue;
+            if (!q.client.empty()) {
+              auto it = labels.find(std::string(host));
+              if (it == labels.end()) it = labels.emplace(std::string(host), client_label_(host)).first;
+              if (it->second != q.client) continue;
+            }
+            ++result.total;
+            // Privacy: access-logs. A matched raw line, for the security role's screen only.
+            result.matches.push_back({t, std::string(line)});
+          }
+          // Keep the earliest `limit`: blocks are in import order, not time order.
+          if (result.matches.size() > q.limit * 2 + 1024) {
+            std::sort(result.matches.begin(), result.matches.end(),
+                      [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
+            result.matches.resize(q.limit);
+          }
+          return Ok();
+        },
+        [&] {
+          if (q.max_scanned > 0 && result.scanned >= q.max_scanned) result.stopped = true;
+          return result.stopped;
+        }));
   }
   std::stable_sort(result.matches.begin(), result.matches.end(), [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
   if (result.matches.size() > q.limit) result.matches.resize(q.limit);
   return result;
+}
+
+Result<int> RawArchive::OpenLocked(int64_t month, bool create) const {
+  std::string path = Path(month);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    int fd = ::open(path.c_str(), (create ? O_RDWR | O_CREAT : O_RDWR) | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT && !create) return -1;
+    if (fd < 0) return MakeError(ErrorCode::kIo, path + ": cannot be opened: " + std::strerror(errno));
+    if (!Lock(fd)) {
+      ::close(fd);
+      return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
+    }
+    // An erasure may have replaced the file while we waited: the lock is then on the old one.
+    struct stat held {}, now {};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+      return fd;
+    }
+    ::close(fd);
+  }
+  return MakeError(ErrorCode::kIo, path + ": keeps being replaced");
+}
+
+Result<int64_t> RawArchive::Erase(store::Store& store, std::string_view ip, const EraseRecord& record) {
+  STEWARD_ASSIGN_OR_RETURN(AddressMatch address, ReadAddress(ip));
+  STEWARD_RETURN_IF_ERROR(Recover(store));
+  std::vector<int64_t> months;
+  STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+    return c.ForEach("SELECT month FROM logs_raw_months ORDER BY month", {}, [&](const store::Row& r) {
+      if (auto m = MonthFromText(r.Text(0))) months.push_back(*m);
+      return true;
+    });
+  }));
+  int64_t erased = 0;
+  for (int64_t month : months) {
+    STEWARD_ASSIGN_OR_RETURN(int fd, OpenLocked(month, false));
+    if (fd < 0) continue;
+    std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+    std::string path = Path(month), month_key;
+    int64_t bytes = 0;
+    STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
+      if (rows.empty()) return Ok();
+      bytes = rows.front().Int(1);
+      if (const auto* b = std::get_if<store::Blob>(&rows.front().at(0))) {
+        if (auto k = crypto::Unseal(wrap_key_, b->bytes)) month_key = std::move(*k);
+      }
+      return Ok();
+    }));
+    if (bytes == 0) continue;  // purged meanwhile
+    if (month_key.size() != 32) return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(month) + " cannot be opened");
+    // Privacy: access-logs. Every line of the month is read and, unless it is from the address
+    // being erased, sealed again under a new key.
+    std::string new_key = crypto::RandomBytes(32), out;
+    int64_t removed = 0, kept = 0;
+    STEWARD_RETURN_IF_ERROR(ReadBlocks(
+        fd, path, month_key, bytes, [](int64_t, int64_t) { return false; },
+        [&](const BlockInfo& info, std::string_view in) -> Status {
+          std::string records;
+          int64_t first = INT64_MAX, last = INT64_MIN, lines = 0;
+          std::string_view all = in;
+          while (!in.empty()) {
+            std::string_view start = in, host, rpath, line;
+            int64_t t = 0;
+            if (!NextLine(in, t, host, rpath, line)) return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
+            if (address.Matches(host)) {
+              ++removed;
+              continue;
+            }
+            records.append(start.substr(0, start.size() - in.size()));
+            first = std::min(first, t), last = std::max(last, t), ++lines;
+          }
+          kept += lines;
+          if (lines == 0) return Ok();
+          if (lines == info.lines) {
+            AppendBlock(out, new_key, info.lines, info.first_ms, info.last_ms, Compress(std::string(all)));
+          } else {
+            AppendBlock(out, new_key, static_cast<uint32_t>(lines), first, last, Compress(records));
+          }
+          return Ok();
+        },
+        [] { return false; }));
+    if (removed == 0) continue;
+    std::string next = path + ".new";
+    if (kept > 0) {
+      int nfd = ::open(next.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (nfd < 0) return MakeError(ErrorCode::kIo, next + ": cannot be opened: " + std::strerror(errno));
+      std::unique_ptr<int, void (*)(int*)> next_closer(&nfd, [](int* f) { ::close(*f); });
+      STEWARD_RETURN_IF_ERROR(WriteAll(nfd, next, out, 0));
+      if (::fdatasync(nfd) != 0) return MakeError(ErrorCode::kIo, next + ": cannot be synced: " + std::strerror(errno));
+    }
+    // The new key replaces the old in the same commit as the audit entry: from then on the old
+    // file, and any copy of it, cannot be opened.
+    STEWARD_RETURN_IF_ERROR(store.Write([&](store::Connection& c) -> Status {
+      if (kept == 0) {
+        STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
+      } else {
+        STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE logs_raw_months SET key = ?, bytes = ?, lines = ? WHERE month = ?",
+                                       {store::Blob{crypto::Seal(wrap_key_, new_key)}, static_cast<int64_t>(out.size()),
+                                        kept, MonthText(month)}));
+      }
+      return record(c, removed);
+    }));
+    std::error_code ec;
+    if (kept == 0) {
+      std::filesystem::remove(path, ec);
+    } else if (::rename(next.c_str(), path.c_str()) != 0) {
+      return MakeError(ErrorCode::kIo, path + ": cannot be replaced: " + std::strerror(errno));
+    }
+    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+    erased += removed;
+  }
+  return erased;
+}
+
+Status RawArchive::Recover(store::Store& store) {
+  std::error_code ec;
+  std::vector<std::string> leftovers;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() == 15 && name.compare(7, 8, ".seg.new") == 0) leftovers.push_back(name.substr(0, 7));
+  }
+  for (const auto& text : leftovers) {
+    auto month = MonthFromText(text);
+    if (!month) continue;
+    STEWARD_ASSIGN_OR_RETURN(int fd, OpenLocked(*month, true));
+    std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+    std::string next = Path(*month) + ".new", month_key;
+    int64_t bytes = 0;
+    STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {text}));
+      if (rows.empty()) return Ok();
+      bytes = rows.front().Int(1);
+      if (const auto* b = std::get_if<store::Blob>(&rows.front().at(0))) {
+        if (auto k = crypto::Unseal(wrap_key_, b->bytes)) month_key = std::move(*k);
+      }
+      return Ok();
+    }));
+    // The rewritten file is the committed one iff its blocks open with the committed key.
+    bool committed = false;
+    int nfd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC);
+    if (nfd >= 0 && month_key.size() == 32) {
+      struct stat st {};
+      committed = ::fstat(nfd, &st) == 0 && st.st_size == bytes &&
+                  ReadBlocks(nfd, next, month_key, bytes, [](int64_t, int64_t) { return false; },
+                             [](const BlockInfo&, std::string_view) { return Ok(); }, [] { return false; })
+                      .ok();
+    }
+    if (nfd >= 0) ::close(nfd);
+    if (committed) {
+      if (::rename(next.c_str(), Path(*month).c_str()) != 0) {
+        return MakeError(ErrorCode::kIo, next + ": cannot be renamed: " + std::strerror(errno));
+      }
+    } else {
+      std::filesystem::remove(next, ec);
+    }
+  }
+  return Ok();
 }
 
 audit::Entry RawArchive::SearchRecord(const RawQuery& q, std::string actor, std::string request_id) const {

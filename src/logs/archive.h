@@ -135,6 +135,18 @@ class RawArchive {
   // their keys in `c`, then their files. Returns the lines they held.
   static Result<int64_t> Purge(store::Connection& c, const std::string& dir, int64_t cutoff_ms, bool dry_run);
 
+  // Erases every line from `ip` (an address, or a range such as 203.0.113.0/24): each month holding
+  // any is rewritten without them, every block sealed under a new month key, into a new file. The
+  // new key and length commit in one write that also runs `record(c, lines_erased)` (the audit
+  // entry); then the new file replaces the old, whose key is gone. Importers of the month wait.
+  // Returns the lines erased. Errors: kInvalidArgument (the address), kDataLoss (a block fails its
+  // seal), kIo.
+  using EraseRecord = std::function<Status(store::Connection& c, int64_t lines)>;
+  Result<int64_t> Erase(store::Store& store, std::string_view ip, const EraseRecord& record);
+  // Finishes an erasure a crash interrupted: a month's rewritten file (.new) replaces the old when
+  // its seal opens with the committed key, and is removed otherwise. Call before serving.
+  Status Recover(store::Store& store);
+
   // The audit record of a search, before it runs: the client's label (for an address, the label
   // the alerts give it), "range/24" for a range, never an address; whether a path was given; the
   // dates as RFC 3339 times.
@@ -145,6 +157,8 @@ class RawArchive {
 
  private:
   std::string Path(int64_t month) const;
+  // Opens and locks `month`'s file, reopening if an erasure replaced it meanwhile; -1 when absent.
+  Result<int> OpenLocked(int64_t month, bool create) const;
   std::string dir_;
   std::string wrap_key_;
   std::function<std::string(std::string_view)> client_label_;

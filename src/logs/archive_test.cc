@@ -80,6 +80,64 @@ TEST_F(ArchiveTest, QueriesAreCheckedAndBoundedInOnePlace) {
   EXPECT_EQ(archive.SearchRecord({.ip = "203.0.113.0/24"}, "cli").details.front().second, "range/24");
 }
 
+TEST_F(ArchiveTest, ErasureRewritesOnlyTheMonthsHoldingTheAddressUnderNewKeys) {
+  RawArchive archive(dir(), site_.key());
+  std::string a = Line("203.0.113.7", "30/Nov/2026:23:59:59", "/.env", 404);
+  std::string b = Line("203.0.113.9", "01/Dec/2026:10:00:00", "/index.html");
+  std::string c = Line("198.51.100.1", "01/Dec/2026:10:00:01", "/about");
+  std::string d = Line("203.0.113.7", "02/Dec/2026:08:00:00", "/admin/users");
+  ASSERT_TRUE(Import(a + b + c + d, archive).ok());
+  // A copy of December's file as a backup would hold it, with its key as the database held it.
+  std::string dec = dir() + "/2026-12.seg";
+  std::filesystem::copy_file(dec, site_.dir() / "backup.seg");
+
+  int64_t recorded = 0;
+  auto erased = archive.Erase(site_.store(), "203.0.113.0/24", [&](store::Connection&, int64_t lines) {
+    recorded += lines;
+    return Ok();
+  });
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  EXPECT_EQ(*erased, 3);
+  EXPECT_EQ(recorded, 3);
+  EXPECT_FALSE(std::filesystem::exists(dir() + "/2026-11.seg")) << "a month left empty goes, key and file";
+  EXPECT_EQ(MonthRows("2026-11"), 0);
+  auto all = archive.Search(site_.store(), {.path = "/"});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(Lines(*all), std::vector<std::string>{c.substr(0, c.size() - 1)});
+  EXPECT_EQ(archive.Search(site_.store(), {.ip = "203.0.113.7"})->total, 0);
+  EXPECT_FALSE(std::filesystem::exists(dec + ".new"));
+
+  // The old copy of December cannot be read with the key the database now holds.
+  std::filesystem::copy_file(site_.dir() / "backup.seg", dec, std::filesystem::copy_options::overwrite_existing);
+  auto from_backup = archive.Search(site_.store(), {.path = "/"});
+  ASSERT_FALSE(from_backup.ok());
+  EXPECT_EQ(from_backup.error().code, ErrorCode::kDataLoss);
+}
+
+TEST_F(ArchiveTest, RecoveryFinishesAnErasureACrashInterrupted) {
+  RawArchive archive(dir(), site_.key());
+  std::string b = Line("203.0.113.9", "01/Dec/2026:10:00:00", "/index.html");
+  std::string c = Line("198.51.100.1", "01/Dec/2026:10:00:01", "/about");
+  ASSERT_TRUE(Import(b + c, archive).ok());
+  std::string dec = dir() + "/2026-12.seg";
+  std::filesystem::copy_file(dec, site_.dir() / "before.seg");
+  ASSERT_TRUE(archive.Erase(site_.store(), "203.0.113.9", [](store::Connection&, int64_t) { return Ok(); }).ok());
+  // As if the process died after the commit and before the rename: the old file is in place and
+  // the rewritten one waits beside it.
+  std::filesystem::rename(dec, dec + ".new");
+  std::filesystem::copy_file(site_.dir() / "before.seg", dec);
+  ASSERT_TRUE(archive.Recover(site_.store()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dec + ".new"));
+  auto all = archive.Search(site_.store(), {.path = "/"});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(Lines(*all), std::vector<std::string>{c.substr(0, c.size() - 1)});
+  // A rewrite that never committed is dropped.
+  std::filesystem::copy_file(site_.dir() / "before.seg", dec + ".new");
+  ASSERT_TRUE(archive.Recover(site_.store()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dec + ".new"));
+  EXPECT_EQ(Lines(*archive.Search(site_.store(), {.path = "/"})), std::vector<std::string>{c.substr(0, c.size() - 1)});
+}
+
 TEST_F(ArchiveTest, KeepsLinesByMonthAndFindsThemByAddressRangeLabelPathAndTime) {
   Monitor monitor(SecurityRules{}, site_.key());
   RawArchive archive(dir(), site_.key(), [&](std::string_view host) { return monitor.ClientLabel(host); });
