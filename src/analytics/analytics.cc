@@ -86,6 +86,11 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
   }
   table->String("search_parameter", s.search_parameter);
   table->String("visitor_cookie", s.visitor_cookie);
+  // Declare before collect: the events need a dataset saying what is kept, why and how long.
+  if (std::none_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) { return d.module == "analytics"; })) {
+    problems.Add(table->where(), "[analytics] collects events, but the register declares no dataset of module "
+                                 "\"analytics\" to say what is kept, why and for how long");
+  }
   bool declared = std::any_of(reg.cookies.begin(), reg.cookies.end(), [&](const processing::Cookie& c) {
     return c.name == s.visitor_cookie && c.category == processing::CookieCategory::kUsage;
   });
@@ -414,28 +419,7 @@ Status Analytics::Housekeep() {
 }
 
 Analytics::~Analytics() {
-  StopHousekeeping();
   WaitForWrites();  // the writer's callbacks use this object
-}
-
-void Analytics::StartHousekeeping() {
-  housekeeping_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(housekeeping_mu_);
-    do {
-      lock.unlock();
-      if (Status s = Housekeep(); !s.ok()) log::Error("analytics.housekeeping_failed", {{"error", s.error().ToString()}});
-      lock.lock();
-    } while (!housekeeping_cv_.wait_for(lock, std::chrono::minutes(10), [this] { return stopping_; }));
-  });
-}
-
-void Analytics::StopHousekeeping() {
-  {
-    std::lock_guard<std::mutex> lock(housekeeping_mu_);
-    stopping_ = true;
-  }
-  housekeeping_cv_.notify_all();
-  if (housekeeping_.joinable()) housekeeping_.join();
 }
 
 void Analytics::AddRoutes(http::Router& router) {

@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "analytics/device.h"
+#include "edge/device.h"
 #include "analytics/event.h"
 #include "analytics/salts.h"
 #include "config/document.h"
@@ -43,6 +43,13 @@
 
 namespace steward::analytics {
 
+// The edge's classifiers (edge/device.h), as analytics has always named them.
+using edge::Agent;
+using edge::Countries;
+using edge::Edge;
+using edge::LoadEdge;
+using edge::UserAgents;
+
 struct Settings {
   std::vector<std::string> domains;  // lower case, without "www."
   std::string search_parameter = "q";
@@ -51,7 +58,8 @@ struct Settings {
 
 // Reads [analytics] from the site's file. nullopt (and no problem) when the table is absent: the
 // site does not use Steward's analytics. Errors: kInvalidArgument with FILE:LINE:COLUMN problems,
-// including a visitor cookie the register does not declare as a usage cookie.
+// including a visitor cookie the register does not declare as a usage cookie and a register with no
+// dataset of module "analytics" (nothing is collected before it is declared).
 Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg);
 
 // The analytics module's tables, and their purges for the retention runner: analytics_events
@@ -86,12 +94,9 @@ class Analytics {
   // holding it is done.
   void HandleEvent(http::Request& req, http::Responder respond);
 
-  // Destroys salts older than yesterday and forgets visits idle for longer than a visit lasts.
+  // Destroys salts older than yesterday and forgets visits idle for longer than a visit lasts: the
+  // background task, every ten minutes while serving.
   Status Housekeep();
-  // Runs Housekeep every ten minutes on a thread of its own, until StopHousekeeping (or the
-  // destructor).
-  void StartHousekeeping();
-  void StopHousekeeping();
   ~Analytics();
 
  private:
@@ -146,10 +151,6 @@ class Analytics {
   std::vector<Pending> pending_;
   bool write_queued_ = false;  // a store write is queued that will take what is pending
   int writes_in_flight_ = 0;
-  std::mutex housekeeping_mu_;
-  std::condition_variable housekeeping_cv_;
-  bool stopping_ = false;
-  std::thread housekeeping_;
 };
 
 }  // namespace steward::analytics

@@ -11,14 +11,15 @@ constexpr size_t kSecretChars = 48;  // 24 random bytes in hex: 192 bits
 
 }  // namespace
 
-ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock) : store_(store), clock_(clock) {
+ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock, audit::Trail* trail)
+    : store_(store), clock_(clock), trail_(trail) {
   auto k = key.DeriveKey("anapikey");
   hash_key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
 }
 
 std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash(secret, hash_key_); }
 
-Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by) {
+Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by, const std::string& request_id) {
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {
@@ -39,7 +40,10 @@ Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::strin
     (void)n;
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT last_insert_rowid()"));
     made.key.id = rows.front().Int(0);
-    return Ok();
+    if (trail_ == nullptr) return Ok();
+    return trail_->AppendIn(c, {.actor = created_by, .action = "analytics.api_key_created",
+                                .target = "api_key:" + std::to_string(made.key.id), .request_id = request_id,
+                                .details = {{"prefix", made.key.prefix}}});
   }));
   return made;
 }
@@ -57,7 +61,7 @@ Result<std::vector<ApiKey>> ApiKeys::List() {
   return out;
 }
 
-Status ApiKeys::Revoke(int64_t id) {
+Status ApiKeys::Revoke(int64_t id, const std::string& actor, const std::string& request_id) {
   std::string now = FormatRfc3339(clock_.Now());
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT revoked_at IS NOT NULL FROM analytics_api_keys WHERE id = ?", {id}));
@@ -65,7 +69,9 @@ Status ApiKeys::Revoke(int64_t id) {
     if (rows.front().Int(0) != 0) return MakeError(ErrorCode::kFailedPrecondition, "that key is already revoked");
     STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE analytics_api_keys SET revoked_at = ? WHERE id = ?", {now, id}));
     (void)n;
-    return Ok();
+    if (trail_ == nullptr) return Ok();
+    return trail_->AppendIn(c, {.actor = actor, .action = "analytics.api_key_revoked",
+                                .target = "api_key:" + std::to_string(id), .request_id = request_id});
   });
 }
 

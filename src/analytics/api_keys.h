@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -39,18 +40,20 @@ class ApiKeys {
  public:
   static constexpr size_t kMaxName = 100;
 
-  ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock);
+  // With `trail`, making and revoking a key is audited in the same write as the change.
+  ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock, audit::Trail* trail = nullptr);
 
   struct Made {
     ApiKey key;
     std::string secret;  // the whole key; not kept anywhere
   };
   // Errors: kInvalidArgument for an empty name or one over kMaxName characters.
-  Result<Made> Create(std::string_view name, const std::string& created_by);
+  // `created_by` is the audit actor ("staff:3", "cli").
+  Result<Made> Create(std::string_view name, const std::string& created_by, const std::string& request_id = "");
   // Newest first, revoked ones included.
   Result<std::vector<ApiKey>> List();
   // Errors: kNotFound for no such key; kFailedPrecondition when already revoked.
-  Status Revoke(int64_t id);
+  Status Revoke(int64_t id, const std::string& actor = "system", const std::string& request_id = "");
   // The id of the live key `secret` is, or nullopt. Notes the use (at most once a minute a key).
   std::optional<int64_t> Verify(std::string_view secret);
 
@@ -59,6 +62,7 @@ class ApiKeys {
 
   store::Store& store_;
   const Clock& clock_;
+  audit::Trail* trail_ = nullptr;
   std::string hash_key_;
 };
 

@@ -181,8 +181,6 @@ retention::ModuleStorage RollupStorage() {
           }};
 }
 
-Rollups::~Rollups() { Stop(); }
-
 Result<int64_t> Rollups::RolledTo(const std::string& site) {
   int64_t rolled = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
@@ -209,10 +207,7 @@ Result<int64_t> Rollups::RollDue(const std::string& site) {
   int64_t now = UnixMillis(clock_.Now());
   int64_t rolled = 0;
   while (next + kHourMillis + kRollDelayMillis <= now) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) break;
-    }
+    if (stopping_) break;
     STEWARD_RETURN_IF_ERROR(RollHour(site, next));
     next += kHourMillis;
     ++rolled;
@@ -273,29 +268,14 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
   });
 }
 
-void Rollups::Start(std::vector<std::string> sites, std::chrono::milliseconds every) {
-  thread_ = std::thread([this, sites = std::move(sites), every] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      for (const auto& site : sites) {
-        auto n = RollDue(site);
-        if (!n.ok()) log::Error("analytics.rollup_failed", {{"error", n.error().ToString()}});
-        else if (*n > 0) log::Info("analytics.rolled", {{"hours", *n}});
-      }
-      lock.lock();
-      cv_.wait_for(lock, every, [this] { return stopping_; });
-    }
-  });
+Status Rollups::RollAllDue(const std::vector<std::string>& sites) {
+  for (const auto& site : sites) {
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, RollDue(site));
+    if (n > 0) log::Info("analytics.rolled", {{"hours", n}});
+  }
+  return Ok();
 }
 
-void Rollups::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void Rollups::Stop() { stopping_ = true; }
 
 }  // namespace steward::analytics

@@ -22,17 +22,19 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <atomic>
 #include <utility>
 #include <vector>
 
-#include "analytics/sketch.h"
+#include "edge/sketch.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "retention/retention.h"
 #include "store/store.h"
 
 namespace steward::analytics {
+
+using edge::VisitorSketch;
 
 inline constexpr int64_t kHourMillis = 3'600'000;
 // How long after an hour ends it is rolled, and how far before a window events are read to tell
@@ -63,15 +65,15 @@ retention::ModuleStorage RollupStorage();
 class Rollups {
  public:
   Rollups(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
-  ~Rollups();
 
   // Rolls every hour of `site` that is due, oldest first. Returns how many.
   Result<int64_t> RollDue(const std::string& site);
   // Hours before this (ms) are rolled; 0 when none are.
   Result<int64_t> RolledTo(const std::string& site);
 
-  // RollDue for each site every `every`, on a thread of its own, until Stop (or destruction).
-  void Start(std::vector<std::string> sites, std::chrono::milliseconds every = std::chrono::seconds(30));
+  // RollDue for each site: the background task, every 30 seconds while serving.
+  Status RollAllDue(const std::vector<std::string>& sites);
+  // Makes a RollDue in progress stop after its current hour (at shutdown); later calls roll nothing.
   void Stop();
 
  private:
@@ -79,10 +81,7 @@ class Rollups {
 
   store::Store& store_;
   const Clock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace steward::analytics

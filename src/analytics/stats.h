@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/days.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -73,17 +74,12 @@ struct DayPoint {
   int64_t pageviews = 0;
 };
 
-// Whole UTC days [from, to) for a period ending today: "day" (or "today"), "7d", "30d", "month"
-// (this month so far), "year" (this year so far), or "YYYY-MM-DD..YYYY-MM-DD" (both inclusive).
-struct DayRange {
-  int64_t from = 0, to = 0;  // days since 1970-01-01
-};
-// Errors: kInvalidArgument saying what periods there are, for an unknown period, a bad date, an end
-// before the start or a range over 2 years.
-Result<DayRange> ResolvePeriod(std::string_view period, int64_t today);
-std::optional<int64_t> ParseDay(std::string_view yyyy_mm_dd);
-std::string DayText(int64_t day);  // "2026-11-22"
-inline constexpr int64_t kDayMillis = 86'400'000;
+// Days and periods (core/days.h), as analytics has always named them.
+using ::steward::DayRange;
+using ::steward::DayText;
+using ::steward::kDayMillis;
+using ::steward::ParseDay;
+using ::steward::ResolvePeriod;
 
 struct Cell;
 

@@ -9,7 +9,7 @@
 #include "analytics/api_keys.h"
 #include "analytics/query_api.h"
 #include "analytics/rollups.h"
-#include "analytics/sketch.h"
+#include "edge/sketch.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "store/testing/scratch.h"

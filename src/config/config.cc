@@ -110,7 +110,7 @@ Status ParseListen(const std::string& text, std::string& host, uint16_t& port) {
   return Ok();
 }
 
-Result<Config> Parse(const std::string& text, const std::string& path) {
+Result<Config> Parse(const std::string& text, const std::string& path, const std::vector<std::string>* module_tables) {
   STEWARD_ASSIGN_OR_RETURN(Document doc, Document::Parse(text, path));
   Problems problems(path);
   Config config;
@@ -120,8 +120,11 @@ Result<Config> Parse(const std::string& text, const std::string& path) {
     if (auto t = root.Child("site")) ReadSite(*t, config.site);
     if (auto t = root.Child("server")) ReadServer(*t, config.server);
     if (auto t = root.Child("storage")) ReadStorage(*t, config.storage);
-    for (std::string_view owned : kModuleTables) root.Skip(owned);
-    root.Finish();
+    if (module_tables != nullptr) {
+      root.Skip("register");
+      for (const auto& owned : *module_tables) root.Skip(owned);
+      root.Finish();
+    }
   }
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
 
@@ -133,13 +136,13 @@ Result<Config> Parse(const std::string& text, const std::string& path) {
   return config;
 }
 
-Result<Config> Load(const std::string& path) {
+Result<Config> Load(const std::string& path, const std::vector<std::string>* module_tables) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return MakeError(ErrorCode::kNotFound, path + ": cannot open config file");
   std::stringstream buf;
   buf << in.rdbuf();
   if (in.bad()) return MakeError(ErrorCode::kIo, path + ": cannot read config file");
-  return Parse(buf.str(), path);
+  return Parse(buf.str(), path, module_tables);
 }
 
 }  // namespace steward::config

@@ -70,15 +70,17 @@ struct Config {
   std::shared_ptr<const Document> document;
 };
 
-// Top-level tables that other modules read from the same file; config::Load leaves them alone.
-inline constexpr std::string_view kModuleTables[] = {"register", "analytics", "logs"};
-
-// Reads and validates the file. Errors: kNotFound (no file), kInvalidArgument (every problem found,
-// one per line, each with file, line and column).
-Result<Config> Load(const std::string& path);
+// Reads and validates the file. `module_tables` names the other top-level tables that modules read
+// from the same file (their descriptors say which); any other top-level table or key is a problem.
+// Null leaves every top-level table other than [site], [server] and [storage] alone (for tools and
+// tests that read one module's tables). [register] is always the register's.
+// Errors: kNotFound (no file), kInvalidArgument (every problem found, one per line, each with file,
+// line and column).
+Result<Config> Load(const std::string& path, const std::vector<std::string>* module_tables = nullptr);
 
 // Parses `text` as if read from `path` (relative paths resolve against its directory).
-Result<Config> Parse(const std::string& text, const std::string& path);
+Result<Config> Parse(const std::string& text, const std::string& path,
+                     const std::vector<std::string>* module_tables = nullptr);
 
 // Splits "host:port" or "[v6]:port". Errors: kInvalidArgument.
 Status ParseListen(const std::string& text, std::string& host, uint16_t& port);

@@ -49,6 +49,7 @@ write_queue = 50
 }
 
 TEST(ConfigTest, ReportsEveryProblemWithFileLineAndColumn) {
+  const std::vector<std::string> module_tables = {"analytics"};
   auto c = Parse(R"([server]
 listen = "nowhere"
 threads = "two"
@@ -61,8 +62,11 @@ max_connections = 0
 backend = "oracle"
 
 [mystery]
+
+[analytics]
+domains = ["a module's own"]
 )",
-                 "site.toml");
+                 "site.toml", &module_tables);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
   const std::string& m = c.error().message;

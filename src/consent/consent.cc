@@ -51,17 +51,7 @@ Status CheckDeclared(const processing::Register& reg, const std::vector<std::str
   if (!reg.OptionalCategories().empty()) {
     for (const char* c : {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie}) all.push_back(c);
   }
-  std::string missing;
-  for (const auto& name : all) {
-    bool declared = std::any_of(reg.cookies.begin(), reg.cookies.end(), [&](const processing::Cookie& c) {
-      return c.name == name && c.category == CookieCategory::kEssential;
-    });
-    if (!declared) missing += "\n  " + name;
-  }
-  if (missing.empty()) return Ok();
-  return MakeError(ErrorCode::kFailedPrecondition,
-                   "the register does not declare, as essential, cookies that Steward sets on this site "
-                   "(add a [[register.cookies]] for each; see examples/):" + missing);
+  return processing::CheckEssentialCookies(reg, all);
 }
 
 Consent::Consent(const config::Config& config, const processing::Register& reg, const CookieGate& gate,

@@ -70,7 +70,7 @@ class ConsentTest : public ::testing::Test {
     gate_ = std::make_unique<CookieGate>(reg_);
     records_ = std::make_unique<Records>(site_->store(), clock_, site_->key());
     consent_ = std::make_unique<Consent>(config_, reg_, *gate_, *records_, *pages_);
-    pages_->SetPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>& c) {
+    pages_->AddToPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>& c) {
       consent_->Frame(req, frame, c);
     });
     http::Router router;

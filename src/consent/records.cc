@@ -127,6 +127,14 @@ Status Records::Record(ConsentRecord record) {
   return store_.Write(fn);
 }
 
+Status Records::Record(ConsentRecord record, audit::Trail& trail, const audit::Entry& entry) {
+  STEWARD_ASSIGN_OR_RETURN(store::WriteFn fn, Insert(std::move(record)));
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(fn(c));
+    return trail.AppendIn(c, entry);
+  });
+}
+
 Status Records::RecordLater(ConsentRecord record) {
   STEWARD_ASSIGN_OR_RETURN(store::WriteFn fn, Insert(std::move(record)));
   return store_.Submit(std::move(fn), [](Status s) {

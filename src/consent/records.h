@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -56,6 +57,8 @@ class Records {
   // Stores a choice and waits for it to commit. Errors: kInvalidArgument for a malformed consent
   // id; kResourceExhausted when the write queue is full; store errors.
   Status Record(ConsentRecord record);
+  // As Record, with `entry` appended to `trail` in the same write (a choice recorded by staff).
+  Status Record(ConsentRecord record, audit::Trail& trail, const audit::Entry& entry);
   // Queues a choice without waiting (for choices noticed while serving a page: GPC).
   Status RecordLater(ConsentRecord record);
   // Every choice for `consent_id`, newest first (at most `limit`).

@@ -11,8 +11,8 @@ namespace steward::consent {
 
 class ConsentSubjects : public subject::StoredSubjectData {
  public:
-  // `records` must outlive this.
-  ConsentSubjects(Deps deps, const Records& records) : StoredSubjectData(std::move(deps)), records_(records) {}
+  ConsentSubjects(Deps deps, const Clock& clock, const crypto::SecretKey& key)
+      : StoredSubjectData(std::move(deps)), records_(deps_store(), clock, key) {}
 
   std::vector<subject::KeyKind> Kinds() const override { return {subject::KeyKind::kConsentId}; }
   Result<subject::Finding> Find(const subject::Key& key) override;
@@ -21,7 +21,8 @@ class ConsentSubjects : public subject::StoredSubjectData {
   Result<std::vector<subject::Erasure>> Erase(const subject::Key& key, const subject::Actor& actor) override;
 
  private:
-  const Records& records_;
+  store::Store& deps_store() { return deps().store; }
+  Records records_;
 };
 
 }  // namespace steward::consent

@@ -23,6 +23,10 @@ class Clock {
   virtual SystemTime Now() const = 0;
   // Monotonic time for measuring intervals.
   virtual std::chrono::steady_clock::time_point Monotonic() const = 0;
+  // How long, in real time, a thread waiting for this clock to reach a time may sleep before it
+  // looks again: an hour for a real clock (it mostly waits for the time itself), briefly for a fake
+  // one (whose time moves only when a test moves it).
+  virtual std::chrono::milliseconds PollInterval() const { return std::chrono::hours(1); }
 };
 
 class SystemClock final : public Clock {
@@ -49,6 +53,7 @@ class FakeClock final : public Clock {
     now_ns_ += std::chrono::duration_cast<SystemTime::duration>(d).count();
   }
   void Set(SystemTime t) { now_ns_ = t.time_since_epoch().count(); }
+  std::chrono::milliseconds PollInterval() const override { return std::chrono::milliseconds(5); }
 
  private:
   std::atomic<SystemTime::duration::rep> now_ns_;

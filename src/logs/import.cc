@@ -30,7 +30,7 @@ constexpr size_t kSamples = 3;
 struct Shard {
   LogAggregator agg;
   std::vector<RawBlock> raw;
-  Shard(const std::string& key, analytics::UserAgents* agents) : agg(key, agents) {}
+  Shard(const std::string& key, edge::UserAgents* agents) : agg(key, agents) {}
 };
 
 // What one thread found in its part of a chunk.
@@ -101,7 +101,7 @@ class GzBuf : public std::streambuf {
 
 }  // namespace
 
-Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, analytics::UserAgents* agents,
+Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, edge::UserAgents* agents,
                    Monitor* monitor, RawArchive* archive)
     : store_(store), clock_(clock), agents_(agents), monitor_(monitor), archive_(archive) {
   auto v = key.DeriveKey("logvisit");
@@ -384,9 +384,8 @@ Result<ImportSummary> Follower::Poll() {
   return total;
 }
 
-Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval,
-                 metrics::Registry* metrics)
-    : logs_(std::move(logs)), interval_(interval) {
+Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, metrics::Registry* metrics)
+    : logs_(std::move(logs)) {
   if (metrics != nullptr) {
     lines_ = &metrics->AddCounter("steward_logs_followed_lines_total", "Lines of followed access logs read, by outcome.",
                                   {"outcome"});
@@ -398,8 +397,6 @@ Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono:
   for (const FollowedLog& l : logs_) followers_.emplace_back(importer, l.path, l.format);  // formats in logs_
   problems_.resize(followers_.size());
 }
-
-Watcher::~Watcher() { Stop(); }
 
 ImportSummary Watcher::PollAll() {
   ImportSummary all;
@@ -427,27 +424,6 @@ ImportSummary Watcher::PollAll() {
                                 {"alerts", all.alerts}});
   }
   return all;
-}
-
-void Watcher::Start() {
-  if (followers_.empty() || thread_.joinable()) return;
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    do {
-      lock.unlock();
-      PollAll();
-      lock.lock();
-    } while (!cv_.wait_for(lock, interval_, [this] { return stopping_; }));
-  });
-}
-
-void Watcher::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace steward::logs

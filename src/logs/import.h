@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "analytics/device.h"
+#include "edge/device.h"
 #include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -56,7 +56,7 @@ class Importer {
   // watches the requests for attacks and saves its alerts with the statistics; `archive` (may be
   // null: the raw lines are not kept) keeps the raw lines in sealed monthly segments.
   Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
-           analytics::UserAgents* agents = nullptr, Monitor* monitor = nullptr, RawArchive* archive = nullptr);
+           edge::UserAgents* agents = nullptr, Monitor* monitor = nullptr, RawArchive* archive = nullptr);
   // Alerts raised are recorded in `trail` (one entry a batch, with the new alerts' ids and counts by
   // rule), in the same transaction as the alerts themselves.
   void RecordAlertsIn(audit::Trail* trail) { trail_ = trail; }
@@ -75,7 +75,7 @@ class Importer {
 
   store::Store& store_;
   const Clock& clock_;
-  analytics::UserAgents* agents_ = nullptr;
+  edge::UserAgents* agents_ = nullptr;
   Monitor* monitor_ = nullptr;
   RawArchive* archive_ = nullptr;
   audit::Trail* trail_ = nullptr;
@@ -98,19 +98,16 @@ class Follower {
   std::string fingerprint_;
 };
 
-// Follows the site's configured logs ([[logs.follow]]) on a thread of its own, for `steward
-// serve`: every interval it polls each in turn through one importer, and logs the counts (never a
-// line). A log that cannot be read is logged and tried again next time.
+// Follows the site's configured logs ([[logs.follow]]) for `steward serve`: each PollAll (the
+// logs module's background task, every follow_interval_seconds) polls each in turn through one
+// importer, and logs the counts (never a line). A log that cannot be read is logged and tried again
+// next time.
 class Watcher {
  public:
   // With `metrics`, counts the lines imported and skipped and the alerts, and how many logs are
   // failing (steward_logs_followed_*).
-  Watcher(Importer& importer, std::vector<FollowedLog> logs, std::chrono::milliseconds interval,
-          metrics::Registry* metrics = nullptr);
-  ~Watcher();  // stops
-  void Start();
-  void Stop();
-  // One round over every log: what the thread does each interval. Returns the sum.
+  Watcher(Importer& importer, std::vector<FollowedLog> logs, metrics::Registry* metrics = nullptr);
+  // One round over every log. Returns the sum.
   ImportSummary PollAll();
 
  private:
@@ -120,11 +117,6 @@ class Watcher {
   metrics::Counter* lines_ = nullptr;
   metrics::Counter* alerts_ = nullptr;
   metrics::Gauge* failing_ = nullptr;
-  std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace steward::logs

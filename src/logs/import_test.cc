@@ -53,7 +53,7 @@ TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)") +
       Line("203.0.113.5", "02/Dec/2026:09:00:00 +0000", "GET /index.html?utm=x HTTP/1.1", 200, 512) +
       "1.2.3.4 - - [02/Dec/2026:09:00:00 +0000] \"GET / HTTP/1.1\" 2000 1 \"-\" \"x\"\n";
-  auto edge = analytics::LoadEdge(std::string(STEWARD_SOURCE_DIR) + "/web");
+  auto edge = edge::LoadEdge(std::string(STEWARD_SOURCE_DIR) + "/web");
   ASSERT_TRUE(edge.ok()) << edge.error().message;
   Importer importer(site_.store(), site_.key(), clock_, edge->agents.get());
   auto s = importer.ImportFile(Write(log), combined_);
@@ -229,8 +229,7 @@ TEST(WatcherTest, PollsEveryFollowedLogAndWaitsForOnesNotThereYet) {
   std::string a = (site.dir() / "a.log").string(), b = (site.dir() / "b.log").string();
   { std::ofstream(a) << Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET / HTTP/1.1", 200, 1); }
   metrics::Registry registry;
-  Watcher watcher(importer, {{a, *LogFormat::Preset("combined")}, {b, *LogFormat::Preset("combined")}},
-                  std::chrono::milliseconds(10), &registry);
+  Watcher watcher(importer, {{a, *LogFormat::Preset("combined")}, {b, *LogFormat::Preset("combined")}}, &registry);
   EXPECT_EQ(watcher.PollAll().imported, 1) << "b is not there yet: no error, nothing read";
   { std::ofstream(b) << Line("198.51.100.1", "01/Dec/2026:10:00:01 +0000", "GET /x HTTP/1.1", 200, 1); }
   { std::ofstream(a, std::ios::app) << Line("203.0.113.5", "01/Dec/2026:10:00:02 +0000", "GET /y HTTP/1.1", 200, 1); }
@@ -239,7 +238,6 @@ TEST(WatcherTest, PollsEveryFollowedLogAndWaitsForOnesNotThereYet) {
   std::string text = registry.Render();
   EXPECT_NE(text.find("steward_logs_followed_lines_total{outcome=\"imported\"} 3"), std::string::npos) << text;
   EXPECT_NE(text.find("steward_logs_followed_failing 0"), std::string::npos) << text;
-  watcher.Start();  // and Stop, from the destructor, ends its thread
 }
 
 TEST(LogsMigrationTest, RollupsKeepTheirRowsWhenRekeyedByPeriod) {

@@ -48,7 +48,7 @@ LogCell CellAt(const store::Row& r, int at) {
   cell.hits = r.Int(at);
   cell.bytes = r.Int(at + 1);
   if (const auto* b = std::get_if<store::Blob>(&r.at(at + 2))) {
-    if (auto s = analytics::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+    if (auto s = edge::VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
   }
   return cell;
 }
@@ -113,7 +113,7 @@ void LogAggregator::Add(const LogRecord& r) {
     if (!site.empty()) add("referrer", site);
   }
   if (agents_ != nullptr) {
-    analytics::Agent agent = agents_->Parse(r.user_agent);
+    edge::Agent agent = agents_->Parse(r.user_agent);
     if (agent.bot) {
       add("crawler", agent.browser.empty() ? r.user_agent.substr(0, 60) : std::string_view(agent.browser));
     } else if (agent.browser.empty()) {
@@ -306,7 +306,7 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
             int64_t day = r.Int(0) / kDayMs;
             if (first_day < 0 || day < first_day) first_day = day;
             if (day > last_day) last_day = day;
-            report.visitors.push_back({analytics::DayText(day), cell.hits, cell.visitors.Estimate(), cell.bytes});
+            report.visitors.push_back({DayText(day), cell.hits, cell.visitors.Estimate(), cell.bytes});
           }
           tables[r.Text(1)][r.Text(2)].Merge(cell);
           return true;
@@ -331,7 +331,7 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     std::map<std::string, int64_t> exact;  // per day
     STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT day, count(*) FROM logs_visitors WHERE day >= ? AND day < ? GROUP BY day",
                                       {from_ms / kDayMs, (to_ms + kDayMs - 1) / kDayMs}, [&](const store::Row& r) {
-                                        exact[analytics::DayText(r.Int(0))] = r.Int(1);
+                                        exact[DayText(r.Int(0))] = r.Int(1);
                                         report.unique_visitors += r.Int(1);
                                         return true;
                                       }));
@@ -363,8 +363,8 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
     rows("os", report.os, nullptr);
     rows("crawler", report.crawlers, nullptr);
     if (first_day >= 0) {
-      report.start_date = analytics::DayText(first_day);
-      report.end_date = analytics::DayText(last_day);
+      report.start_date = DayText(first_day);
+      report.end_date = DayText(last_day);
     }
     return Ok();
   }));

@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "analytics/device.h"
-#include "analytics/sketch.h"
+#include "edge/device.h"
+#include "edge/sketch.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
 #include "logs/format.h"
@@ -36,7 +36,7 @@ namespace steward::logs {
 
 struct LogCell {
   int64_t hits = 0, bytes = 0;
-  analytics::VisitorSketch visitors;
+  edge::VisitorSketch visitors;
   void Merge(const LogCell& o);
 };
 
@@ -44,7 +44,7 @@ class LogAggregator {
  public:
   // `visitor_key`: at least 16 bytes, from the site's secret key. `agents` (may be null) tells
   // browsers, operating systems and crawlers apart.
-  explicit LogAggregator(const std::string& visitor_key, analytics::UserAgents* agents = nullptr)
+  explicit LogAggregator(const std::string& visitor_key, edge::UserAgents* agents = nullptr)
       : hash_(visitor_key), agents_(agents) {}
   void Add(const LogRecord& r);
   void Merge(const LogAggregator& other);
@@ -81,7 +81,7 @@ class LogAggregator {
 
  private:
   crypto::KeyedHash hash_;
-  analytics::UserAgents* agents_ = nullptr;
+  edge::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
   std::string scratch_;  // a key being built, reused from line to line
   std::map<int64_t, std::vector<int64_t>> day_visitors_;

@@ -628,4 +628,18 @@ std::string Register::ToJson() const {
   return j.dump(2);
 }
 
+Status CheckEssentialCookies(const Register& reg, const std::vector<std::string>& names) {
+  std::string missing;
+  for (const auto& name : names) {
+    bool declared = std::any_of(reg.cookies.begin(), reg.cookies.end(), [&](const Cookie& c) {
+      return c.name == name && c.category == CookieCategory::kEssential;
+    });
+    if (!declared && missing.find("\n  " + name + "\n") == std::string::npos) missing += "\n  " + name;
+  }
+  if (missing.empty()) return Ok();
+  return MakeError(ErrorCode::kFailedPrecondition,
+                   "the register does not declare, as essential, cookies that Steward sets on this site "
+                   "(add a [[register.cookies]] for each; see examples/):" + missing);
+}
+
 }  // namespace steward::processing

@@ -156,6 +156,10 @@ Register Parse(config::Table table);
 // per line, with file and line; kNotFound when the file has no [register].
 Result<Register> FromDocument(const config::Document& document);
 
+// Errors: kFailedPrecondition naming each of `names` (cookies Steward sets on this site) that `reg`
+// does not declare as essential.
+Status CheckEssentialCookies(const Register& reg, const std::vector<std::string>& names);
+
 // The data categories Steward knows; a dataset may name one or a parent ("user.contact").
 const std::vector<std::string>& KnownCategories();
 

@@ -23,8 +23,6 @@ Runner::Runner(store::Store& store, audit::Trail& trail, const Clock& clock, con
                std::vector<ModuleStorage> modules)
     : store_(store), trail_(trail), clock_(clock), reg_(reg), modules_(std::move(modules)) {}
 
-Runner::~Runner() { Stop(); }
-
 const ModuleStorage* Runner::Find(const std::string& module) const {
   for (const auto& m : modules_) {
     if (m.module == module) return &m;
@@ -129,29 +127,6 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
   }
   if (!dry_run) log::Info("retention.ran", {{"datasets", static_cast<uint64_t>(outcomes.size())}});
   return outcomes;
-}
-
-void Runner::StartDaily() {
-  daily_ = std::thread([this] {
-    auto wait = std::chrono::minutes(1);
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, wait, [this] { return stopping_; })) {
-      lock.unlock();
-      auto r = Run(false);
-      if (!r.ok()) log::Error("retention.daily_failed", {{"error", r.error().ToString()}});
-      lock.lock();
-      wait = std::chrono::hours(24);
-    }
-  });
-}
-
-void Runner::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (daily_.joinable()) daily_.join();
 }
 
 Result<int64_t> CutoffMillis(const std::string& cutoff) {

@@ -3,14 +3,14 @@
 // Each module that stores data declares its tables (which hold personal data and which do not)
 // and, for its personal data, a purge. The runner computes each dataset's cut-off from the register
 // with calendar arithmetic on the injected clock, calls the purge, and writes per-dataset counts
-// (never contents) to the audit trail. It runs daily inside `steward serve` and on demand as
-// `steward retention run [--dry-run]`.
+// (never contents) to the audit trail. It runs daily inside `steward serve` (a background task) and
+// on demand as `steward retention run [--dry-run]`.
 //
 // Check() refuses a register and a build that disagree: a module that stores personal data with no
 // dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose (built) module has no purge, or a table in the database
 // that no module declares.
 //
-// Thread safety: Run may be called from any thread; the daily thread calls it too.
+// Thread safety: Run may be called from any thread.
 #pragma once
 
 #include <condition_variable>
@@ -63,16 +63,12 @@ class Runner {
  public:
   Runner(store::Store& store, audit::Trail& trail, const Clock& clock, const processing::Register& reg,
          std::vector<ModuleStorage> modules);
-  ~Runner();
 
   // Errors: kFailedPrecondition listing every mismatch between the register, the modules and the
   // database.
   Status Check();
   // Purges every dataset past its retention (or counts, with dry_run), audited per dataset.
   Result<std::vector<Outcome>> Run(bool dry_run);
-  // Runs Run(false) a minute after start and then every 24 hours, until Stop().
-  void StartDaily();
-  void Stop();
 
  private:
   const ModuleStorage* Find(const std::string& module) const;
@@ -81,10 +77,6 @@ class Runner {
   const Clock& clock_;
   const processing::Register& reg_;
   std::vector<ModuleStorage> modules_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread daily_;
 };
 
 }  // namespace steward::retention

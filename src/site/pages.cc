@@ -77,7 +77,7 @@ http::Response Pages::Page(const http::Request& request, std::string_view page, 
                            html::Object data, int status) const {
   html::Object frame;
   std::vector<http::SetCookie> cookies;
-  if (public_frame_) public_frame_(request, frame, cookies);
+  for (const auto& add : public_frame_) add(request, frame, cookies);
   auto html = Render(page, title, std::move(data), std::move(frame));
   if (!html.ok()) return ErrorFor(html.error(), request);
   http::Response r = http::Response::Html(std::move(*html), status);

@@ -38,10 +38,11 @@ class Pages {
   http::Response Page(const http::Request& request, std::string_view page, std::string_view title, html::Object data,
                       int status = 200) const;
   // What every public page gets for its visitor: data for the layout (`cookie_banner`, raw HTML)
-  // and cookies to set. Installed once before serving by the consent module's owner (src/app).
+  // and cookies to set. Modules add theirs while starting, before serving (the consent module the
+  // banner, analytics the domain its tracker reports as); each runs in the order added.
   using PublicFrame = std::function<void(const http::Request& request, html::Object& frame,
                                          std::vector<http::SetCookie>& cookies)>;
-  void SetPublicFrame(PublicFrame frame) { public_frame_ = std::move(frame); }
+  void AddToPublicFrame(PublicFrame frame) { public_frame_.push_back(std::move(frame)); }
   // A template on its own, without the layout ("privacy.md").
   Result<std::string> RenderBare(std::string_view name, html::Object data) const;
   // The page for an error status; `request` may be null.
@@ -58,7 +59,7 @@ class Pages {
   Pages() = default;
   config::Site site_;
   html::Templates templates_;
-  PublicFrame public_frame_;
+  std::vector<PublicFrame> public_frame_;
   http::StaticFiles assets_;
 };
 

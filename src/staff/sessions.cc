@@ -108,12 +108,29 @@ Status Sessions::End(std::string_view cookie) {
   });
 }
 
+Status Sessions::End(std::string_view cookie, audit::Trail& trail, const audit::Entry& entry) {
+  std::string handle = Handle(cookie);
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE id_hash = ?", {handle}));
+    return trail.AppendIn(c, entry);
+  });
+}
+
 Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
                                                 {std::string(handle), staff_id}));
     if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
     return Ok();
+  });
+}
+
+Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle, audit::Trail& trail, const audit::Entry& entry) {
+  return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
+                                                {std::string(handle), staff_id}));
+    if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
+    return trail.AppendIn(c, entry);
   });
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -47,6 +48,9 @@ class Sessions {
   // Ends the session with this cookie value / this handle (only if it is `staff_id`'s).
   Status End(std::string_view cookie);
   Status EndByHandle(int64_t staff_id, std::string_view handle);
+  // As above, with `entry` appended to `trail` in the same write: both commit or neither.
+  Status End(std::string_view cookie, audit::Trail& trail, const audit::Entry& entry);
+  Status EndByHandle(int64_t staff_id, std::string_view handle, audit::Trail& trail, const audit::Entry& entry);
   // Newest first.
   Result<std::vector<Session>> ListFor(int64_t staff_id);
   // Deletes every expired session; returns how many.

@@ -1,4 +1,4 @@
-// What analytics keeps of a visitor's user agent and IP address, worked out at the edge so that
+// What is kept of a visitor's user agent and IP address, worked out at the edge so that
 // neither is ever stored:
 //
 //  - UserAgents: browser family and major version, operating system and major version, and device
@@ -7,9 +7,9 @@
 //  - Countries: the ISO 3166 country code of an IP address, from an MMDB country database
 //    (@ip-location-db/geo-whois-asn-country-mmdb) read with libmaxminddb.
 //
-//   auto agents = analytics::UserAgents::Load(web + "/node_modules/uap-core/regexes.yaml",
+//   auto agents = edge::UserAgents::Load(web + "/node_modules/uap-core/regexes.yaml",
 //                                             web + "/generated/bot-pattern.txt");
-//   analytics::Agent a = (*agents)->Parse(user_agent);   // {"Chrome", "131", "Windows", "10", "Desktop"}
+//   edge::Agent a = (*agents)->Parse(user_agent);   // {"Chrome", "131", "Windows", "10", "Desktop"}
 //
 // Thread safety: Parse and Lookup are safe for concurrent use.
 #pragma once
@@ -25,7 +25,7 @@
 #include "core/ip.h"
 #include "core/result.h"
 
-namespace steward::analytics {
+namespace steward::edge {
 
 struct Agent {
   std::string browser, browser_version;  // "Chrome", "131"
@@ -86,4 +86,4 @@ struct Edge {
 };
 Result<Edge> LoadEdge(const std::string& web_dir);
 
-}  // namespace steward::analytics
+}  // namespace steward::edge

@@ -1,8 +1,8 @@
-#include "analytics/device.h"
+#include "edge/device.h"
 
 #include <gtest/gtest.h>
 
-namespace steward::analytics {
+namespace steward::edge {
 namespace {
 
 const std::string kWeb = std::string(STEWARD_SOURCE_DIR) + "/web";
@@ -76,4 +76,4 @@ TEST(CountriesTest, LooksUpCountriesAndNothingForPrivateAddresses) {
 }
 
 }  // namespace
-}  // namespace steward::analytics
+}  // namespace steward::edge

@@ -1,4 +1,4 @@
-#include "admin/analytics_view.h"
+#include "analytics/dashboard.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,16 +8,13 @@
 #include "core/strings.h"
 #include "register/versions.h"
 
-namespace steward::admin {
+namespace steward::analytics {
 namespace {
 
-using analytics::Dimension;
 namespace chr = std::chrono;
 
-constexpr int64_t kDayMs = analytics::kDayMillis;
+constexpr int64_t kDayMs = kDayMillis;
 
-using analytics::DayText;
-using analytics::ParseDay;
 
 std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
 
@@ -120,7 +117,7 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
     if (!ParseDay(field("to"))) return MakeError(ErrorCode::kInvalidArgument, "to: enter a date as YYYY-MM-DD");
     spec = field("from") + ".." + field("to");
   }
-  auto days = analytics::ResolvePeriod(spec, today);
+  auto days = ResolvePeriod(spec, today);
   if (!days.ok()) {
     const std::string& m = days.error().message;
     return MakeError(ErrorCode::kInvalidArgument, "to: " + m.substr(m.find(':') + 2));
@@ -135,10 +132,10 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
   return r;
 }
 
-Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange& range,
+Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range,
                                    const std::vector<std::string>& sites, const std::string& query_string) {
-  STEWARD_ASSIGN_OR_RETURN(analytics::Headline now, stats.Aggregate(range.current));
-  STEWARD_ASSIGN_OR_RETURN(analytics::Headline before, stats.Aggregate(range.previous));
+  STEWARD_ASSIGN_OR_RETURN(Headline now, stats.Aggregate(range.current));
+  STEWARD_ASSIGN_OR_RETURN(Headline before, stats.Aggregate(range.previous));
   html::List headline;
   auto metric = [&](const char* name, std::string value, std::string previous, double a, double b, bool lower_is_better) {
     std::string change = Change(a, b);
@@ -156,9 +153,9 @@ Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange
          before.visit_duration_s, false);
 
   STEWARD_ASSIGN_OR_RETURN(auto days, stats.Daily(range.current));
-  std::vector<ChartPoint> points;
+  std::vector<module::ChartPoint> points;
   for (const auto& d : days) points.push_back({d.day, {d.pageviews, d.visitors}});
-  html::Object chart = DailyChart("Pageviews per day, " + range.label, {"Pageviews", "Visitors"}, points);
+  html::Object chart = module::DailyChart("Pageviews per day, " + range.label, {"Pageviews", "Visitors"}, points);
 
   html::List tables;
   for (const auto& spec : kTables) {
@@ -170,7 +167,7 @@ Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange
       list.push_back(html::Object{{"key", r.key}, {"visitors", Thousands(r.visitors)}, {"count", Thousands(r.count)},
                                   {"extra", extra}});
     }
-    std::string name(analytics::DimensionName(spec.d));
+    std::string name(DimensionName(spec.d));
     tables.push_back(html::Object{
         {"id", name}, {"title", spec.title}, {"key_heading", spec.key_heading}, {"count_heading", spec.count_heading},
         {"engagement", spec.d == Dimension::kEngagement}, {"rows", list}, {"empty", list.empty()},
@@ -200,39 +197,9 @@ Result<html::Object> DashboardData(analytics::Stats& stats, const DashboardRange
                       {"tables", tables}};
 }
 
-html::Object DailyChart(const std::string& title, const std::vector<std::string>& columns,
-                        const std::vector<ChartPoint>& points) {
-  int64_t peak = 1;
-  for (const auto& p : points) peak = std::max(peak, p.values.empty() ? 0 : p.values[0]);
-  const double width = 720, height = 180, gap = 2;
-  double bar = points.empty() ? 0 : std::max(1.0, width / static_cast<double>(points.size()) - gap);
-  html::List bars, rows, heads;
-  for (const auto& c : columns) heads.push_back(html::Object{{"name", c}});
-  for (size_t i = 0; i < points.size(); ++i) {
-    const ChartPoint& p = points[i];
-    int64_t v = p.values.empty() ? 0 : p.values[0];
-    double h = v == 0 ? 0 : std::max(2.0, height * static_cast<double>(v) / static_cast<double>(peak));
-    char x[32], y[32], w[32], hh[32];
-    std::snprintf(x, sizeof x, "%.1f", static_cast<double>(i) * (bar + gap));
-    std::snprintf(y, sizeof y, "%.1f", height - h);
-    std::snprintf(w, sizeof w, "%.1f", bar);
-    std::snprintf(hh, sizeof hh, "%.1f", h);
-    std::string label = ShortDay(p.day) + ":";
-    html::List cells;
-    for (size_t c = 0; c < p.values.size() && c < columns.size(); ++c) {
-      label += (c == 0 ? " " : ", ") + Thousands(p.values[c]) + " " + ToLower(columns[c]);
-      cells.push_back(html::Object{{"text", Thousands(p.values[c])}});
-    }
-    bars.push_back(html::Object{{"x", x}, {"y", y}, {"width", w}, {"height", hh}, {"label", label}});
-    rows.push_back(html::Object{{"day", LongDay(p.day)}, {"cells", std::move(cells)}});
-  }
-  return html::Object{{"title", title}, {"width", "720"}, {"height", "180"}, {"bars", std::move(bars)},
-                      {"columns", std::move(heads)}, {"rows", std::move(rows)}};
-}
-
-Result<std::string> DashboardCsv(analytics::Stats& stats, const DashboardRange& range, Dimension d) {
+Result<std::string> DashboardCsv(Stats& stats, const DashboardRange& range, Dimension d) {
   STEWARD_ASSIGN_OR_RETURN(auto rows, stats.Breakdown(range.current, d, 1000));
-  std::string out = std::string(analytics::DimensionName(d)) + ",visitors,count";
+  std::string out = std::string(DimensionName(d)) + ",visitors,count";
   if (d == Dimension::kEngagement) out += ",mean_seconds_on_page,mean_scroll_depth_percent";
   out += "\r\n";
   for (const auto& r : rows) {
@@ -243,4 +210,4 @@ Result<std::string> DashboardCsv(analytics::Stats& stats, const DashboardRange& 
   return out;
 }
 
-}  // namespace steward::admin
+}  // namespace steward::analytics

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace steward::analytics {
+namespace steward::edge {
 
 class VisitorSketch {
  public:
@@ -41,4 +41,4 @@ class VisitorSketch {
   std::vector<uint8_t> registers_;  // kRegisters once past kExactLimit
 };
 
-}  // namespace steward::analytics
+}  // namespace steward::edge

@@ -1,11 +1,11 @@
-#include "analytics/sketch.h"
+#include "edge/sketch.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 
-namespace steward::analytics {
+namespace steward::edge {
 namespace {
 
 // Visitor ids are already keyed hashes; this spreads any that are not (tests, small ids).
@@ -108,4 +108,4 @@ std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
   return s;
 }
 
-}  // namespace steward::analytics
+}  // namespace steward::edge

@@ -1,4 +1,4 @@
-#include "analytics/device.h"
+#include "edge/device.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <maxminddb.h>
@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 
-namespace steward::analytics {
+namespace steward::edge {
 
 struct UserAgents::Parser {
   pcre2_code* code = nullptr;
@@ -313,4 +313,4 @@ Result<Edge> LoadEdge(const std::string& web_dir) {
   return edge;
 }
 
-}  // namespace steward::analytics
+}  // namespace steward::edge

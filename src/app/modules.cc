@@ -1,0 +1,23 @@
+#include "app/modules.h"
+
+#include "admin/module.h"
+#include "analytics/module.h"
+#include "consent/module.h"
+#include "logs/module.h"
+#include "notice/module.h"
+
+namespace steward::app {
+
+const std::vector<module::Descriptor>& Modules() {
+  static const std::vector<module::Descriptor> kModules = {
+      admin::AuditModule(),
+      admin::StaffModule(),
+      notice::Module(),
+      consent::Module(),
+      analytics::Module(),
+      logs::Module(),
+  };
+  return kModules;
+}
+
+}  // namespace steward::app

@@ -1,0 +1,288 @@
+#include "app/site.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/modules.h"
+#include "core/ip.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "register/versions.h"
+#include "retention/retention.h"
+
+#ifndef STEWARD_VERSION
+#define STEWARD_VERSION "0.0.0"
+#endif
+
+namespace steward::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
+
+// A short fingerprint of the config file as loaded, for the audit trail.
+std::string ConfigFingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return HexEncode(crypto::Hash(buf.str()).substr(0, 8));
+}
+
+// Privacy: the data directory holds every dataset and the secret key, so it is the owner's alone,
+// however it was created.
+Status EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot create data directory " + dir + ": " + ec.message());
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return MakeError(ErrorCode::kIo, "cannot make data directory " + dir + " private: " + std::strerror(errno));
+  }
+  return Ok();
+}
+
+std::vector<Cidr> ParseRanges(const std::vector<std::string>& texts) {
+  std::vector<Cidr> out;
+  for (const auto& t : texts) {
+    if (auto c = Cidr::Parse(t)) out.push_back(*c);  // validated when the config was loaded
+  }
+  return out;
+}
+
+// The process's own routes: liveness, readiness and metrics.
+void AddOperationsRoutes(http::Router& router, store::Store& store, metrics::Registry* registry,
+                         std::vector<Cidr> metrics_allow) {
+  router.Get("/livez", [](http::Request&) { return http::Response::Text("ok\n"); });
+  router.Get("/healthz", [&store](http::Request&) {
+    Status db = store.Check();
+    if (!db.ok()) {
+      log::Warn("health.database", {{"error", db.error().ToString()}});
+      return http::Response::Json(R"({"status":"unavailable","checks":{"database":"failing"}})", 503);
+    }
+    return http::Response::Json(R"({"status":"ok","checks":{"database":"ok"}})");
+  }, {.blocking = true});
+  router.Get("/metrics", [registry, allow = std::move(metrics_allow)](http::Request& req) {
+    bool allowed = registry != nullptr;
+    bool from_allowed = false;
+    for (const Cidr& c : allow) from_allowed = from_allowed || (req.client_ip && c.Contains(*req.client_ip));
+    // Not found, rather than forbidden: nothing to learn about the deployment from outside.
+    if (!allowed || !from_allowed) return http::Response::Text("Not found\n", 404);
+    http::Response r = http::Response::Text(registry->Render());
+    r.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return r;
+  });
+}
+
+}  // namespace
+
+std::vector<store::Migration> AllMigrations() {
+  std::vector<store::Migration> all = audit::Migrations();
+  for (const auto& m : processing::VersionMigrations()) all.push_back(m);
+  for (const auto& m : subject::Restrictions::Migrations()) all.push_back(m);
+  for (const auto& d : Modules()) {
+    if (!d.migrations) continue;
+    for (auto& m : d.migrations()) all.push_back(std::move(m));
+  }
+  return all;
+}
+
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config) {
+  std::vector<retention::ModuleStorage> all = retention::CoreStorage();
+  all.push_back(subject::Restrictions::Storage());
+  for (const auto& d : Modules()) {
+    if (!d.storage) continue;
+    for (auto& s : d.storage(config)) all.push_back(std::move(s));
+  }
+  return all;
+}
+
+std::vector<std::string> ModuleTables() {
+  std::vector<std::string> all;
+  for (const auto& d : Modules()) all.insert(all.end(), d.config_tables.begin(), d.config_tables.end());
+  return all;
+}
+
+Result<processing::Register> CheckSite(const config::Config& config) {
+  STEWARD_ASSIGN_OR_RETURN(processing::Register reg, processing::FromDocument(*config.document));
+  std::vector<std::string> cookies;
+  for (const auto& d : Modules()) {
+    if (!d.cookies) continue;
+    for (auto& c : d.cookies(config, reg)) cookies.push_back(std::move(c));
+  }
+  if (Status s = processing::CheckEssentialCookies(reg, cookies); !s.ok()) {
+    return MakeError(s.error().code, config.path + ": " + s.error().message);
+  }
+  std::string problems;
+  ErrorCode code = ErrorCode::kInvalidArgument;
+  for (const auto& d : Modules()) {
+    if (!d.check) continue;
+    if (Status s = d.check(config, reg); !s.ok()) {
+      problems += (problems.empty() ? "" : "\n") + s.error().message;
+      code = s.error().code;
+    }
+  }
+  if (!problems.empty()) return MakeError(code, problems);
+  return reg;
+}
+
+int ExitCode(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kAlreadyExists:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+Result<std::unique_ptr<Site>> Site::Open(const config::Config& config, Options options) {
+  STEWARD_RETURN_IF_ERROR(crypto::Init());
+  auto site = std::unique_ptr<Site>(new Site(config, options));
+  STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
+  STEWARD_RETURN_IF_ERROR(site->Start());
+  return site;
+}
+
+Status Site::Start() {
+  const Clock& clock = *options_.clock;
+  STEWARD_RETURN_IF_ERROR(EnsureDataDir(config_.storage.data_dir));
+  STEWARD_ASSIGN_OR_RETURN(auto key, crypto::SecretKey::LoadOrCreate(config_.storage.secret_key_file));
+  key_ = std::make_unique<crypto::SecretKey>(std::move(key));
+  STEWARD_ASSIGN_OR_RETURN(store_, store::Store::Open({.path = DatabasePath(config_),
+                                                       .readers = static_cast<int>(config_.storage.reader_connections),
+                                                       .write_queue = static_cast<size_t>(config_.storage.write_queue),
+                                                       .metrics = options_.metrics}));
+  STEWARD_RETURN_IF_ERROR(store_->Migrate(AllMigrations()));
+  trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock);
+  retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_));
+  if (Status s = retention_->Check(); !s.ok()) return MakeError(ErrorCode::kFailedPrecondition, s.error().message);
+  STEWARD_RETURN_IF_ERROR(trail_->Append({.actor = "system", .action = "config.loaded",
+                                          .details = {{"register_version", reg_.Version()},
+                                                      {"config", ConfigFingerprint(config_.path)},
+                                                      {"steward", STEWARD_VERSION}}}));
+  restrictions_ = std::make_unique<subject::Restrictions>(*key_, clock, &reg_);
+  STEWARD_ASSIGN_OR_RETURN(pages_, site::Pages::Load(config_.site));
+  platform_ = std::unique_ptr<module::Platform>(new module::Platform{
+      .config = config_, .reg = reg_, .store = *store_, .trail = *trail_, .key = *key_, .clock = clock,
+      .metrics = options_.metrics, .pages = pages_.get(), .restrictions = *restrictions_, .services = services_,
+      .base_url = [this] { return BaseUrl(); }});
+  for (const auto& d : Modules()) {
+    if (!d.start) continue;
+    auto started = d.start(*platform_);
+    if (!started.ok()) return MakeError(started.error().code, d.id.str() + ": " + started.error().message);
+    if (auto* held = (*started)->Subjects()) subjects_.Add(d.id.str(), held);
+    serving_.push_back(std::move(*started));
+  }
+  tasks_ = std::make_unique<module::TaskRunner>(clock);
+  return Ok();
+}
+
+Site::~Site() { Stop(); }
+
+http::Router Site::TakeRouter() {
+  http::Router router;
+  pages_->AddRoutes(router);
+  std::vector<module::StaffPage> staff_pages;
+  for (auto& s : serving_) {
+    s->AddRoutes(router);
+    for (auto& p : s->StaffPages()) staff_pages.push_back(std::move(p));
+  }
+  if (auto* shell = services_.Find<module::StaffShell>()) shell->AddRoutes(router, std::move(staff_pages));
+  AddOperationsRoutes(router, *store_, options_.metrics, ParseRanges(config_.server.metrics_allow));
+  return router;
+}
+
+http::ServerOptions Site::ServerOptions() const {
+  http::ServerOptions options;
+  options.host = config_.server.listen_host;
+  options.port = config_.server.listen_port;
+  options.threads = static_cast<int>(config_.server.threads);
+  options.limits = config_.server.limits;
+  options.trusted_proxies = ParseRanges(config_.server.trusted_proxies);
+  options.https = config_.server.https;
+  options.metrics = options_.metrics;
+  // Every Set-Cookie passes the cookie policy of the module that holds the visitor's choices.
+  if (const auto* policy = services_.Find<module::CookiePolicy>()) options.cookie_gate = policy->allow;
+  const site::Pages* pages = pages_.get();
+  options.error_page = [pages](int status, const http::Request* req) { return pages->ErrorPage(status, req); };
+  return options;
+}
+
+std::string Site::BaseUrl() const {
+  std::string base = config_.server.public_base_url;
+  if (base.empty()) {
+    const std::string& host = config_.server.listen_host;
+    uint16_t port = port_.load() != 0 ? port_.load() : config_.server.listen_port;
+    base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+void Site::Started(uint16_t port) {
+  port_ = port;
+  for (auto& s : serving_) s->Started();
+}
+
+void Site::StartTasks() {
+  using namespace std::chrono_literals;
+  std::vector<module::Task> tasks = {{.name = "retention.daily", .first = 1min, .every = 24h, .run = [this]() -> Status {
+                                        auto r = retention_->Run(false);
+                                        if (!r.ok()) return r.error();
+                                        return Ok();
+                                      }}};
+  for (auto& s : serving_) {
+    for (auto& t : s->Tasks()) tasks.push_back(std::move(t));
+  }
+  tasks_->Start(std::move(tasks));
+}
+
+void Site::Stop() {
+  if (stopped_ || !tasks_) return;
+  stopped_ = true;
+  for (auto& s : serving_) s->Stop();
+  tasks_->Stop();
+  // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
+  if (Status s = trail_->Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
+}
+
+Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& config) {
+  STEWARD_RETURN_IF_ERROR(crypto::Init());
+  auto site = std::unique_ptr<CommandSite>(new CommandSite(config));
+  STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
+  if (!fs::exists(DatabasePath(config))) return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config));
+  STEWARD_ASSIGN_OR_RETURN(auto key, crypto::SecretKey::Load(config.storage.secret_key_file));
+  site->key_ = std::make_unique<crypto::SecretKey>(std::move(key));
+  // The command runs beside a serving Steward: no integrity scan, and the schema must already be
+  // there (Migrate is a no-op then, and creates it for a database made by an older version).
+  auto store = store::Store::Open({.path = DatabasePath(config), .readers = 1, .check_integrity = false});
+  if (!store.ok() || !(*store)->Migrate(AllMigrations()).ok()) {
+    return MakeError(ErrorCode::kIo, "cannot open the database at " + DatabasePath(config));
+  }
+  site->store_ = std::move(*store);
+  const Clock& clock = SystemClock::Instance();
+  site->trail_ = std::make_unique<audit::Trail>(*site->store_, *site->key_, clock);
+  site->restrictions_ = std::make_unique<subject::Restrictions>(*site->key_, clock, &site->reg_);
+  const config::Config& c = site->config_;
+  site->platform_ = std::unique_ptr<module::Platform>(new module::Platform{
+      .config = c, .reg = site->reg_, .store = *site->store_, .trail = *site->trail_, .key = *site->key_,
+      .clock = clock, .restrictions = *site->restrictions_, .services = site->services_,
+      .base_url = [&c] {
+        std::string base = c.server.public_base_url;
+        if (base.empty()) base = "http://" + c.server.listen_host + ":" + std::to_string(c.server.listen_port);
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        return base;
+      }});
+  return site;
+}
+
+}  // namespace steward::app

@@ -1,0 +1,225 @@
+// The subject-data contract, over every module in the list: for each module that holds personal
+// data, data is seeded the way the site collects it, then found, exported, erased, and found again
+// (nothing, or the exemption the module declares). The whole site in process, with a fake clock;
+// real SQLite files; real ingestion over HTTP where a module collects that way.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "app/modules.h"
+#include "app/site.h"
+#include "consent/gate.h"
+#include "consent/records.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+#include "logs/archive.h"
+#include "logs/import.h"
+#include "logs/security.h"
+#include "staff/accounts.h"
+#include "subject/audit_data.h"
+
+namespace steward {
+namespace {
+
+namespace fs = std::filesystem;
+using subject::Key;
+using subject::KeyKind;
+
+constexpr const char* kUa = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+
+class SubjectConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("steward-subject-test-" + crypto::RandomHex(8));
+    std::string path = std::string(STEWARD_SOURCE_DIR) + "/examples/demo.toml";
+    std::vector<std::string> tables = app::ModuleTables();
+    auto config = config::Load(path, &tables);
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    config_ = std::move(*config);
+    config_.storage.data_dir = dir_.string();
+    config_.storage.secret_key_file = (dir_ / "secret.key").string();
+    auto site = app::Site::Open(config_, {.clock = &clock_});
+    ASSERT_TRUE(site.ok()) << site.error().message;
+    site_ = std::move(*site);
+    http::ServerOptions options = site_->ServerOptions();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<http::Server>(std::move(options), site_->TakeRouter());
+    ASSERT_TRUE(server_->Start().ok());
+    site_->Started(server_->port());
+  }
+  void TearDown() override {
+    server_.reset();
+    site_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Seeds what `module` would hold about one person, the way the site collects it; returns the key
+  // that names them.
+  std::optional<Key> Seed(const std::string& module) {
+    if (module == "audit") {
+      EXPECT_TRUE(site_->trail().Append({.actor = "staff:9001", .action = "staff.signin"}).ok());
+      return *Key::Make(KeyKind::kAccountId, "staff:9001");
+    }
+    if (module == "staff") {
+      auto* accounts = site_->services().Find<staff::Accounts>();
+      auto id = accounts->Create("leaver@example.gov.uk", {staff::Role::kAnalyst}, {});
+      EXPECT_TRUE(id.ok());
+      EXPECT_TRUE(accounts->SetDisabled(*id, true, {}).ok());
+      return *Key::Make(KeyKind::kEmail, "Leaver@Example.gov.uk");
+    }
+    if (module == "consent") {
+      consent::CookieGate gate(site_->reg());
+      consent::Records records(site_->store(), clock_, site_->key());
+      std::string id = consent::NewConsentId();
+      for (bool usage : {true, false}) {
+        EXPECT_TRUE(records.Record({.consent_id = id, .notice_version = site_->reg().Version(),
+                                    .consent_version = gate.version(), .choices = {{"usage", usage}}}).ok());
+      }
+      return *Key::Make(KeyKind::kConsentId, id);
+    }
+    if (module == "analytics") {
+      // A visitor who accepted analytics cookies, counted by the identifier cookie over /api/event.
+      consent::CookieGate gate(site_->reg());
+      std::string visitor = crypto::RandomHex(16);
+      std::string cookies = "cookies_policy=" + gate.PolicyValue({{"usage", true}}) + "; steward_visitor=" + visitor;
+      for (const char* page : {"/", "/guidance"}) {
+        std::string body = std::string(R"({"n":"pageview","u":"http://www.example.gov.uk)") + page +
+                           R"(","d":"www.example.gov.uk"})";
+        auto r = http::testing::Fetch(server_->port(), "POST", "/api/event",
+                                      {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", cookies}}, body);
+        EXPECT_TRUE(r && r->status == 202 && r->Header("x-plausible-dropped").empty());
+      }
+      // And one who did not: counted by the day's salt, tied to no one.
+      auto r = http::testing::Fetch(server_->port(), "POST", "/api/event", {{"Content-Type", "text/plain"}, {"User-Agent", kUa}},
+                                    R"({"n":"pageview","u":"http://www.example.gov.uk/","d":"www.example.gov.uk"})");
+      EXPECT_TRUE(r && r->status == 202);
+      return *Key::Make(KeyKind::kVisitorId, visitor);
+    }
+    if (module == "logs") {
+      std::string log = dir_.string() + "/access.log";
+      {
+        std::ofstream out(log);
+        for (const char* ip : {"203.0.113.7", "198.51.100.1", "203.0.113.7"}) {
+          out << ip << " - - [01/Dec/2026:10:00:00 +0000] \"GET /about HTTP/1.1\" 200 10 \"-\" \"" << kUa << "\"\n";
+        }
+      }
+      logs::Monitor monitor(logs::SecurityRules{}, site_->key());
+      logs::RawArchive archive(dir_.string() + "/logs", site_->key());
+      logs::Importer importer(site_->store(), site_->key(), clock_, nullptr, &monitor, &archive);
+      auto imported = importer.ImportFile(log, *logs::LogFormat::Preset("combined"));
+      EXPECT_TRUE(imported.ok() && imported->imported == 3);
+      return *Key::Make(KeyKind::kIpAddress, "203.0.113.7");
+    }
+    return std::nullopt;
+  }
+
+  int64_t Count(const subject::Finding& f) {
+    int64_t n = 0;
+    for (const auto& h : f.holdings) n += h.count;
+    return n;
+  }
+
+  fs::path dir_;
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  config::Config config_;
+  std::unique_ptr<app::Site> site_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
+  ASSERT_GE(site_->subjects().modules().size(), 5u);
+  for (const auto& [module, data] : site_->subjects().modules()) {
+    SCOPED_TRACE("module " + module);
+    auto key = Seed(module);
+    ASSERT_TRUE(key.has_value()) << "a module that holds personal data needs a seed in this test";
+    auto kinds = data->Kinds();
+    ASSERT_NE(std::find(kinds.begin(), kinds.end(), key->kind()), kinds.end());
+
+    auto found = data->Find(*key);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    ASSERT_FALSE(found->holdings.empty());
+    int64_t held = Count(*found);
+    EXPECT_GT(held, 0);
+    for (const auto& h : found->holdings) {
+      bool declared = std::any_of(site_->reg().datasets.begin(), site_->reg().datasets.end(),
+                                  [&](const processing::Dataset& d) { return d.id == h.dataset; });
+      EXPECT_TRUE(declared) << h.dataset << " is a dataset of the register";
+    }
+
+    auto records = data->Export(*key);
+    ASSERT_TRUE(records.ok()) << records.error().message;
+    if (key->kind() != KeyKind::kAccountId || module == "audit") EXPECT_FALSE(records->empty());
+    for (const auto& r : *records) {
+      EXPECT_FALSE(r.dataset.empty());
+      for (const auto& f : r.fields) EXPECT_EQ(f.category.rfind("user.", 0), 0u) << f.name << " is named by a data category";
+    }
+
+    auto erased = data->Erase(*key, {.actor = "staff:1", .reference = "rights:1"});
+    ASSERT_TRUE(erased.ok()) << erased.error().message;
+    ASSERT_FALSE(erased->empty());
+    auto again = data->Find(*key);
+    ASSERT_TRUE(again.ok());
+    bool exempt = std::all_of(erased->begin(), erased->end(), [](const subject::Erasure& e) { return !e.exemption.empty(); });
+    if (exempt) {
+      EXPECT_EQ(Count(*again), held) << "kept, as its exemption says";
+    } else {
+      EXPECT_EQ(Count(*again), 0) << "nothing left after erasure";
+      int64_t n = 0;
+      for (const auto& e : *erased) n += e.erased + e.anonymised;
+      EXPECT_EQ(n, held);
+    }
+  }
+  // Every erasure is on the record, by pseudonym and counts: never the identifier.
+  auto entries = site_->trail().List({.action = "subject."});
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(entries->size(), 4u) << "staff, consent, analytics and logs erased; the audit trail is exempt";
+  for (const auto& e : *entries) {
+    for (const auto& [k, v] : e.entry.details) {
+      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001"}) EXPECT_EQ(v.find(secret), std::string::npos) << k;
+    }
+  }
+}
+
+TEST_F(SubjectConformanceTest, TheDirectoryFollowsAStaffEmailToTheAuditTrail) {
+  auto* accounts = site_->services().Find<staff::Accounts>();
+  auto id = accounts->Create("person@example.gov.uk", {staff::Role::kDpo}, {.id = "system"});
+  ASSERT_TRUE(id.ok());
+  auto key = *Key::Make(KeyKind::kEmail, "person@example.gov.uk");
+  auto found = site_->subjects().Find(key);
+  ASSERT_TRUE(found.ok());
+  std::set<std::string> modules;
+  for (const auto& f : found->findings) modules.insert(f.module);
+  EXPECT_TRUE(modules.count("staff")) << "the account";
+  EXPECT_TRUE(modules.count("audit")) << "its creation, which names it as the target";
+  // Still enabled: the erasure is refused, and nothing is lost.
+  auto refused = site_->subjects().Erase(key, {.actor = "staff:1"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(refused.error().message.find("person@"), std::string::npos);
+  ASSERT_TRUE(accounts->SetDisabled(*id, true, {}).ok());
+  auto erased = site_->subjects().Erase(key, {.actor = "staff:1"});
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  bool exemption = std::any_of(erased->begin(), erased->end(), [](const subject::Erasure& e) {
+    return e.dataset == "audit-trail" && e.exemption == subject::AuditSubjects::kExemption;
+  });
+  EXPECT_TRUE(exemption) << "the audit trail answers with its exemption";
+  EXPECT_FALSE(accounts->FindByEmail("person@example.gov.uk")->has_value());
+}
+
+TEST_F(SubjectConformanceTest, AnalyticsSaysWhatItCannotTieToAnyone) {
+  auto key = *Key::Make(KeyKind::kVisitorId, crypto::RandomHex(16));
+  auto found = site_->subjects().Find(key);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->findings.size(), 1u);
+  EXPECT_EQ(found->findings[0].finding.holdings[0].count, 0);
+  EXPECT_NE(found->findings[0].finding.holdings[0].note.find("cannot be tied to anyone"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace steward
