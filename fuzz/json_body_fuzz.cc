@@ -5,6 +5,8 @@
 
 #include "http/json_body.h"
 
+#include <nlohmann/json.hpp>
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   steward::http::Request request;
   request.headers = {{"Content-Type", "text/plain"}};

@@ -365,7 +365,8 @@ http::Response Shell::Home(http::Request& req, module::StaffContext& ctx) {
     if (p.pattern == "/admin/account/second-factor") {
       text = ctx.me.totp_enabled ? "Your account asks for a code from your app." : "Add a code from an app to signing in.";
     }
-    cards.push_back(html::Object{{"href", p.pattern}, {"title", p.nav_title}, {"text", text}});
+    cards.push_back(html::Object{{"href", p.pattern}, {"title", p.card_title.empty() ? p.nav_title : p.card_title},
+                                 {"text", text}});
   }
   return Page(req, ctx, "admin_home", "Staff pages", html::Object{{"email", ctx.me.email}, {"roles", module::Marked(roles)},
                                                                 {"cards", cards}}, "/admin");

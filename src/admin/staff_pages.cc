@@ -54,7 +54,8 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
     };
     const Permission p = Permission::kManageStaff;
     return {{.method = Method::kGet, .pattern = "/admin/staff", .permission = p, .handler = bind(&StaffAccountPages::StaffList),
-             .nav_title = "Staff", .nav_text = "Add staff, choose their roles, disable accounts.", .nav_order = 10},
+             .nav_title = "Staff", .nav_text = "Add staff, choose their roles, disable accounts.",
+             .card_title = "Staff accounts", .nav_order = 10},
             {.method = Method::kPost, .pattern = "/admin/staff", .permission = p, .handler = bind(&StaffAccountPages::StaffAdd)},
             {.method = Method::kGet, .pattern = "/admin/staff/{id}", .permission = p,
              .handler = bind(&StaffAccountPages::StaffMemberPage)},

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/json_body.h"
 #include "core/strings.h"
 #include "http/request.h"
 
@@ -98,8 +99,9 @@ std::optional<Location> ParseLocation(std::string_view url) {
 }
 
 std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  auto parsed = http::ParseJson(body);
+  json j = parsed.ok() ? std::move(*parsed) : json();
+  if (!parsed.ok() || !j.is_object()) {
     errors["request"].push_back("the body must be a JSON object");
     return std::nullopt;
   }

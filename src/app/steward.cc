@@ -122,8 +122,9 @@ int Backup(const config::Config& config, const std::string& to) {
   std::string target = Absolute(to);
   Status s = (*site)->store().Backup(target);
   Status audited = (*site)->trail().Append({.actor = "system", .action = "backup.written", .outcome = s.ok() ? "success" : "failure"});
-  if (!s.ok()) return Report(config, s.error());
-  if (!audited.ok()) return Report(config, audited.error());
+  // A target that exists already is a failure of this run, not of the command line: exit 1.
+  if (!s.ok()) return Report(config, s.error()), 1;
+  if (!audited.ok()) return Report(config, audited.error()), 1;
   log::Info("backup.written", {{"bytes", static_cast<uint64_t>(fs::file_size(target))}});
   std::printf("Backup written to %s\n", target.c_str());
   return 0;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/json_body.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "notice/notice.h"
@@ -315,7 +316,9 @@ Response Consent::PostApi(Request& req) {
     return r;
   };
   if (reg_.OptionalCategories().empty()) return fail("this site uses no optional cookies");
-  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  auto parsed = http::ParseJsonBody(req);
+  if (!parsed.ok()) return fail(parsed.error().message);
+  nlohmann::json body = std::move(*parsed);
   if (!body.is_object()) return fail("the body must be a JSON object");
   Method method = Method::kScript;
   if (body.contains("method")) {

@@ -7,6 +7,8 @@
 #include <random>
 
 #include "http/json_body.h"
+
+#include <nlohmann/json.hpp>
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"

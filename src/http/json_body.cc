@@ -1,39 +1,71 @@
 #include "http/json_body.h"
 
-namespace steward::http {
+#include <nlohmann/json.hpp>
 
-Result<nlohmann::json> ParseJsonBody(const Request& request, const JsonLimits& limits) {
-  std::string type = request.ContentType();
-  if (type != "application/json" && type != "text/plain") {
-    return MakeError(ErrorCode::kInvalidArgument, "expected a JSON body (application/json)");
-  }
-  // Reject deep nesting before parsing: the parser recurses once per level.
+namespace steward::http {
+namespace {
+
+// The nesting of `text`, stopping as soon as it passes `max` (brackets inside strings do not count).
+bool NestsWithin(std::string_view text, size_t max) {
   size_t depth = 0;
   bool in_string = false, escaped = false;
-  for (char c : request.body) {
+  for (char c : text) {
     if (in_string) {
       if (escaped) escaped = false;
       else if (c == '\\') escaped = true;
       else if (c == '"') in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > limits.max_depth) {
-        return MakeError(ErrorCode::kInvalidArgument, "JSON nests deeper than " + std::to_string(limits.max_depth));
-      }
-    } else if (c == ']' || c == '}') {
-      if (depth > 0) --depth;
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
     }
   }
-  try {
-    return nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return MakeError(ErrorCode::kInvalidArgument, "malformed JSON at byte " + std::to_string(e.byte));
-  } catch (const nlohmann::json::exception&) {
-    // out_of_range: a number too large for a double. what() quotes the input, so it is not used.
-    return MakeError(ErrorCode::kInvalidArgument, "malformed JSON: a number is out of range");
+  return true;
+}
+
+// Records where a parse failed, without the exceptions (and the text they quote).
+class FirstError : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  using json_sax_dom_parser::json_sax_dom_parser;
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    byte = position;
+    out_of_range = e.id >= 400 && e.id < 500;
+    return false;
   }
+  size_t byte = 0;
+  bool out_of_range = false;
+};
+
+}  // namespace
+
+Result<nlohmann::json> ParseJson(std::string_view text, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return MakeError(ErrorCode::kInvalidArgument, "JSON longer than " + std::to_string(limits.max_bytes) + " bytes");
+  }
+  if (!NestsWithin(text, limits.max_depth)) {
+    return MakeError(ErrorCode::kInvalidArgument, "JSON nests deeper than " + std::to_string(limits.max_depth));
+  }
+  nlohmann::json out;
+  FirstError sax(out, /*allow_exceptions=*/false);
+  bool ok = nlohmann::json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json,
+                                      /*strict=*/true);
+  if (!ok) {
+    if (sax.out_of_range) return MakeError(ErrorCode::kInvalidArgument, "malformed JSON: a number is out of range");
+    return MakeError(ErrorCode::kInvalidArgument, "malformed JSON at byte " + std::to_string(sax.byte));
+  }
+  return out;
+}
+
+Result<nlohmann::json> ParseJsonBody(const Request& request, const JsonLimits& limits) {
+  std::string type = request.ContentType();
+  if (type != "application/json" && type != "text/plain") {
+    return MakeError(ErrorCode::kInvalidArgument, "expected a JSON body (application/json)");
+  }
+  return ParseJson(request.body, limits);
 }
 
 }  // namespace steward::http

@@ -61,7 +61,8 @@ struct StaffPage {
   StaffHandler handler;
   // Its entry in the staff navigation and on the staff home page (GET pages only); empty: none.
   std::string nav_title;
-  std::string nav_text;  // a line for the home page's card
+  std::string nav_text;    // a line for the home page's card (none: no card)
+  std::string card_title;  // the card's title (default: nav_title)
   int nav_order = 50;
 };
 
