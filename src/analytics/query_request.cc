@@ -93,9 +93,10 @@ std::vector<std::string> ReadStrings(const json& q, const char* field, Status& s
 }
 
 Status CheckFields(const json& q) {
-  for (const auto& [key, value] : q.items()) {
+  for (const auto& item : q.items()) {
     static const char* kKnown[] = {"site_id", "metrics", "date_range", "dimensions", "filters", "order_by",
                                    "pagination", "include"};
+    const std::string& key = item.key();
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; })) {
       return Bad("request: unknown field " + json(key).dump());
     }

@@ -316,32 +316,13 @@ Response Consent::PostApi(Request& req) {
     return r;
   };
   if (reg_.OptionalCategories().empty()) return fail("this site uses no optional cookies");
-  auto parsed = http::ParseJsonBody(req);
-  if (!parsed.ok()) return fail(parsed.error().message);
-  nlohmann::json body = std::move(*parsed);
-  if (!body.is_object()) return fail("the body must be a JSON object");
-  Method method = Method::kScript;
-  if (body.contains("method")) {
-    auto m = body["method"].is_string() ? ParseMethod(body["method"].get<std::string>()) : std::nullopt;
-    if (!m || *m == Method::kGpc || *m == Method::kStaff) return fail("method must be banner, cookies-page or script");
-    method = *m;
+  if (req.ContentType() != "application/json" && req.ContentType() != "text/plain") {
+    return fail("expected a JSON body (application/json)");
   }
-  std::map<std::string, bool> choices;
-  if (body.contains("additional")) {
-    const auto& a = body["additional"];
-    if (!a.is_string() || (a != "yes" && a != "no")) return fail("additional must be \"yes\" or \"no\"");
-    for (CookieCategory c : reg_.OptionalCategories()) choices[std::string(processing::CookieCategoryName(c))] = a == "yes";
-  } else if (body.contains("choices") && body["choices"].is_object()) {
-    for (CookieCategory c : reg_.OptionalCategories()) {
-      std::string name(processing::CookieCategoryName(c));
-      if (!body["choices"].contains(name) || !body["choices"][name].is_boolean()) {
-        return fail("choices must give true or false for every category: " + name + " is missing");
-      }
-      choices[name] = body["choices"][name].get<bool>();
-    }
-  } else {
-    return fail("give \"additional\": \"yes\" or \"no\", or \"choices\" with a boolean per category");
-  }
+  auto choice = ReadChoice(req.body, reg_.OptionalCategories());
+  if (!choice.ok()) return fail(choice.error().message);
+  Method method = choice->method;
+  std::map<std::string, bool> choices = std::move(choice->choices);
   auto cookies = Choose(req, choices, method);
   if (!cookies.ok()) return pages_.ErrorFor(cookies.error(), req);
   Response r = Response::Json(StateJson(req, &*cookies));

@@ -1,5 +1,7 @@
 #include "consent/records.h"
 
+#include "http/json_body.h"
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -176,6 +178,34 @@ retention::ModuleStorage Storage() {
             return c.Exec("DELETE FROM consent_records WHERE at < ?", {cutoff});
           },
           .in_use = [](const processing::Register& reg) { return !reg.OptionalCategories().empty(); }};
+}
+
+Result<ChoiceRequest> ReadChoice(std::string_view body, const std::vector<processing::CookieCategory>& categories) {
+  auto bad = [](std::string message) { return MakeError(ErrorCode::kInvalidArgument, std::move(message)); };
+  STEWARD_ASSIGN_OR_RETURN(nlohmann::json j, http::ParseJson(body));
+  if (!j.is_object()) return bad("the body must be a JSON object");
+  ChoiceRequest out;
+  if (j.contains("method")) {
+    auto m = j["method"].is_string() ? ParseMethod(j["method"].get<std::string>()) : std::nullopt;
+    if (!m || *m == Method::kGpc || *m == Method::kStaff) return bad("method must be banner, cookies-page or script");
+    out.method = *m;
+  }
+  if (j.contains("additional")) {
+    const auto& a = j["additional"];
+    if (!a.is_string() || (a != "yes" && a != "no")) return bad("additional must be \"yes\" or \"no\"");
+    for (processing::CookieCategory c : categories) out.choices[std::string(processing::CookieCategoryName(c))] = a == "yes";
+  } else if (j.contains("choices") && j["choices"].is_object()) {
+    for (processing::CookieCategory c : categories) {
+      std::string name(processing::CookieCategoryName(c));
+      if (!j["choices"].contains(name) || !j["choices"][name].is_boolean()) {
+        return bad("choices must give true or false for every category: " + name + " is missing");
+      }
+      out.choices[name] = j["choices"][name].get<bool>();
+    }
+  } else {
+    return bad("give \"additional\": \"yes\" or \"no\", or \"choices\" with a boolean per category");
+  }
+  return out;
 }
 
 }  // namespace steward::consent

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
+#include "register/register.h"
 #include "retention/retention.h"
 #include "store/store.h"
 
@@ -75,6 +76,14 @@ class Records {
   const Clock& clock_;
   std::string key_;
 };
+
+// A choice sent to POST /api/consent: how it was made, and allowed or not for every optional
+// category (categories not named are refused). Errors: kInvalidArgument saying what to send.
+struct ChoiceRequest {
+  Method method = Method::kScript;
+  std::map<std::string, bool> choices;
+};
+Result<ChoiceRequest> ReadChoice(std::string_view body, const std::vector<processing::CookieCategory>& categories);
 
 // The consent module's storage for the retention runner: consent_records (the "consent records"
 // dataset), purged when older than the retention; in use when the register has optional cookies.
