@@ -1,12 +1,14 @@
-# steward_library(NAME SRCS a.cc b.cc DEPS x y)
+# steward_library(NAME SRCS a.cc b.cc [PUBLIC_DEPS x y] [DEPS z])
 #   A static library `steward_NAME` from src/NAME, alias `steward::NAME`. Its headers are included
-#   as "NAME/x.h" from src/.
+#   as "NAME/x.h" from src/. PUBLIC_DEPS are the libraries its own headers include; DEPS, which only
+#   its .cc files use, are private: a module that includes its headers does not get them, so a heavy
+#   header kept in a .cc stays there.
 function(steward_library name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
   add_library(steward_${name} STATIC ${ARG_SRCS})
   add_library(steward::${name} ALIAS steward_${name})
   target_include_directories(steward_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(steward_${name} PUBLIC ${ARG_DEPS})
+  target_link_libraries(steward_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
 endfunction()
 
 # steward_test(NAME SRCS a_test.cc DEPS steward::x)
