@@ -8,7 +8,7 @@
 
 #include "core/clock.h"
 #include "core/strings.h"
-#include "analytics/stats.h"
+#include "core/days.h"
 #include "crypto/crypto.h"
 #include "logs/archive.h"
 #include "logs/security.h"
