@@ -10,7 +10,8 @@
 // per category, plus Steward's `version`, which changes when the register adds a category or a
 // purpose that needs consent, so that everyone is asked again.
 //
-// Thread safety: immutable after construction.
+// Thread safety: safe for concurrent use. Its rules are fixed at construction; the readings of
+// `cookies_policy` it caches are guarded by a mutex.
 #pragma once
 
 #include <map>

@@ -17,7 +17,8 @@
 
 namespace steward {
 
-// Kinds of failure. The HTTP layer maps them to statuses in one place (http/status.h).
+// Kinds of failure. The HTTP layer maps them to statuses in one place (http::StatusForError, in
+// http/response.h); the command line to exit codes in one place (app::ExitCode).
 enum class ErrorCode {
   kInvalidArgument,    // the caller's input is malformed or out of range
   kNotFound,           // the thing asked for does not exist

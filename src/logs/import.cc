@@ -40,6 +40,45 @@ struct Part {
   int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
 };
 
+// A batch's counts, saved with its statistics.
+struct Totals {
+  int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+};
+
+// Slices `view` at line ends into at most `threads` parts of about equal size.
+std::vector<std::string_view> SliceAtLineEnds(std::string_view view, unsigned threads) {
+  std::vector<std::string_view> parts;
+  size_t from = 0;
+  for (unsigned t = 0; t < threads && from < view.size(); ++t) {
+    size_t to = t + 1 == threads ? view.size() : std::min(view.size(), from + view.size() / threads);
+    if (to < view.size()) {
+      size_t nl = view.find('\n', to);
+      to = nl == std::string_view::npos ? view.size() : nl + 1;
+    }
+    parts.push_back(view.substr(from, to - from));
+    from = to;
+  }
+  return parts;
+}
+
+// Adds the parts' counts and skipped lines to the import's summary and the batch's totals.
+void AddCounts(const std::vector<Part>& found, ImportSummary& summary, Totals& totals, int64_t& since_save) {
+  for (const Part& part : found) {
+    summary.lines += part.lines, summary.imported += part.imported, summary.skipped += part.skipped;
+    totals.lines += part.lines, totals.imported += part.imported, totals.skipped += part.skipped;
+    totals.first_ms = std::min(totals.first_ms, part.first_ms), totals.last_ms = std::max(totals.last_ms, part.last_ms);
+    since_save += part.lines;
+    for (const auto& [why, reason] : part.reasons) {
+      SkipReason& all = summary.reasons[why];
+      all.count += reason.count;
+      for (const auto& sample : reason.samples) {
+        if (all.samples.size() < kSamples) all.samples.push_back(sample);
+      }
+    }
+  }
+}
+
+
 void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Part& s,
                 Shard& shard) {
   LogRecord r;
@@ -100,6 +139,13 @@ class GzBuf : public std::streambuf {
 };
 
 }  // namespace
+
+// One batch of an import, handed to the thread that saves it.
+struct Importer::Batch {
+  std::vector<Shard> shards;
+  Totals totals;
+  Monitor::Findings alerts;
+};
 
 Importer::Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, edge::UserAgents* agents,
                    Monitor* monitor, RawArchive* archive)
@@ -175,6 +221,55 @@ Result<ImportSummary> Importer::ImportStream(std::istream& in, const LogFormat& 
   return Run(in, 0, 0, "", "-", format, progress);
 }
 
+// Saves one batch in one commit: the raw lines (written and synced first), the statistics, the
+// alerts and their audit entry, the file's offset and the import's counts.
+Status Importer::CommitBatch(Batch& batch, const std::string& fingerprint, const std::string& name, int64_t offset) {
+  LogAggregator& all = batch.shards.front().agg;
+  std::vector<RawBlock> blocks;
+  for (size_t i = 0; i < batch.shards.size(); ++i) {
+    Shard& shard = batch.shards[i];
+    if (i > 0) all.Merge(shard.agg);
+    std::move(shard.raw.begin(), shard.raw.end(), std::back_inserter(blocks));
+  }
+  const Totals& t = batch.totals;
+  std::string now = FormatRfc3339(clock_.Now());
+  // The raw lines are written and synced first; their lengths commit with the statistics.
+  std::unique_ptr<RawArchive::Pending> raw;
+  if (archive_ != nullptr) {
+    STEWARD_ASSIGN_OR_RETURN(raw, archive_->Write(store_, blocks));
+  }
+  return SaveStats(store_, all, [&](store::Connection& c) -> Status {
+    if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
+    if (monitor_ != nullptr) {
+      STEWARD_ASSIGN_OR_RETURN(Monitor::Saved alerts, monitor_->SaveFound(c, batch.alerts));
+      if (trail_ != nullptr && !alerts.ids.empty()) {
+        audit::Entry e{.actor = "system", .action = "security.alerts_raised"};
+        auto [lo, hi] = std::minmax_element(alerts.ids.begin(), alerts.ids.end());
+        e.target = "alerts:" + std::to_string(*lo) + "-" + std::to_string(*hi);
+        e.details.emplace_back("alerts", std::to_string(alerts.ids.size()));
+        for (const auto& [rule, count] : alerts.raised) e.details.emplace_back(rule, std::to_string(count));
+        STEWARD_RETURN_IF_ERROR(trail_->AppendIn(c, e));
+      }
+    }
+    if (!fingerprint.empty()) {
+      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
+                                              "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
+                                              "offset = excluded.offset, updated_at = excluded.updated_at",
+                                              {store::Blob{fingerprint}, name, offset, now}));
+      (void)n;
+    }
+    if (t.lines > 0) {
+      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
+                                              "VALUES (?, ?, ?, ?, ?, ?)",
+                                              {now, t.lines, t.imported, t.skipped,
+                                               t.first_ms == INT64_MAX ? store::Value() : store::Value(t.first_ms),
+                                               t.last_ms == INT64_MIN ? store::Value() : store::Value(t.last_ms)}));
+      (void)n;
+    }
+    return Ok();
+  });
+}
+
 Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t total, const std::string& fingerprint,
                                     const std::string& name, const LogFormat& format, const Progress& progress) {
   ImportSummary summary;
@@ -183,9 +278,6 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   int64_t since_save = 0;
   std::string buffer, carry;
   // This batch's statistics and lines, one shard a thread, and its counts.
-  struct Totals {
-    int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
-  };
   std::vector<Shard> shards;
   Totals totals;
   auto fresh = [&] {
@@ -200,11 +292,6 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   auto saved = [&]() -> Status { return saving.valid() ? saving.get() : Ok(); };
   auto save = [&]() -> Status {
     STEWARD_RETURN_IF_ERROR(saved());
-    struct Batch {
-      std::vector<Shard> shards;
-      Totals totals;
-      Monitor::Findings alerts;
-    };
     auto batch = std::make_shared<Batch>();
     batch->shards = std::move(shards);
     batch->totals = std::exchange(totals, {});
@@ -215,50 +302,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     }
     since_save = 0;
     saving = std::async(std::launch::async, [this, batch, fingerprint, name, offset]() -> Status {
-      LogAggregator& all = batch->shards.front().agg;
-      std::vector<RawBlock> blocks;
-      for (size_t i = 0; i < batch->shards.size(); ++i) {
-        Shard& shard = batch->shards[i];
-        if (i > 0) all.Merge(shard.agg);
-        std::move(shard.raw.begin(), shard.raw.end(), std::back_inserter(blocks));
-      }
-      const Totals& t = batch->totals;
-      std::string now = FormatRfc3339(clock_.Now());
-      // The raw lines are written and synced first; their lengths commit with the statistics.
-      std::unique_ptr<RawArchive::Pending> raw;
-      if (archive_ != nullptr) {
-        STEWARD_ASSIGN_OR_RETURN(raw, archive_->Write(store_, blocks));
-      }
-      return SaveStats(store_, all, [&](store::Connection& c) -> Status {
-        if (raw) STEWARD_RETURN_IF_ERROR(raw->Commit(c));
-        if (monitor_ != nullptr) {
-          STEWARD_ASSIGN_OR_RETURN(Monitor::Saved alerts, monitor_->SaveFound(c, batch->alerts));
-          if (trail_ != nullptr && !alerts.ids.empty()) {
-            audit::Entry e{.actor = "system", .action = "security.alerts_raised"};
-            auto [lo, hi] = std::minmax_element(alerts.ids.begin(), alerts.ids.end());
-            e.target = "alerts:" + std::to_string(*lo) + "-" + std::to_string(*hi);
-            e.details.emplace_back("alerts", std::to_string(alerts.ids.size()));
-            for (const auto& [rule, count] : alerts.raised) e.details.emplace_back(rule, std::to_string(count));
-            STEWARD_RETURN_IF_ERROR(trail_->AppendIn(c, e));
-          }
-        }
-        if (!fingerprint.empty()) {
-          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
-                                                  "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
-                                                  "offset = excluded.offset, updated_at = excluded.updated_at",
-                                                  {store::Blob{fingerprint}, name, offset, now}));
-          (void)n;
-        }
-        if (t.lines > 0) {
-          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
-                                                  "VALUES (?, ?, ?, ?, ?, ?)",
-                                                  {now, t.lines, t.imported, t.skipped,
-                                                   t.first_ms == INT64_MAX ? store::Value() : store::Value(t.first_ms),
-                                                   t.last_ms == INT64_MIN ? store::Value() : store::Value(t.last_ms)}));
-          (void)n;
-        }
-        return Ok();
-      });
+      return CommitBatch(*batch, fingerprint, name, offset);
     });
     return Ok();
   };
@@ -284,17 +328,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     }
     std::string_view view(text.data(), whole);
     // Slices at line ends, one thread each.
-    std::vector<std::string_view> parts;
-    size_t from = 0;
-    for (unsigned t = 0; t < threads && from < view.size(); ++t) {
-      size_t to = t + 1 == threads ? view.size() : std::min(view.size(), from + view.size() / threads);
-      if (to < view.size()) {
-        size_t nl = view.find('\n', to);
-        to = nl == std::string_view::npos ? view.size() : nl + 1;
-      }
-      parts.push_back(view.substr(from, to - from));
-      from = to;
-    }
+    std::vector<std::string_view> parts = SliceAtLineEnds(view, threads);
     std::vector<Part> found(parts.size());
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
@@ -308,19 +342,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
       for (const Part& part : found) sightings.push_back(&part.sightings);
       monitor_->FeedAll(sightings);
     }
-    for (const Part& part : found) {
-      summary.lines += part.lines, summary.imported += part.imported, summary.skipped += part.skipped;
-      totals.lines += part.lines, totals.imported += part.imported, totals.skipped += part.skipped;
-      totals.first_ms = std::min(totals.first_ms, part.first_ms), totals.last_ms = std::max(totals.last_ms, part.last_ms);
-      since_save += part.lines;
-      for (const auto& [why, reason] : part.reasons) {
-        SkipReason& all = summary.reasons[why];
-        all.count += reason.count;
-        for (const auto& sample : reason.samples) {
-          if (all.samples.size() < kSamples) all.samples.push_back(sample);
-        }
-      }
-    }
+    AddCounts(found, summary, totals, since_save);
     offset += static_cast<int64_t>(whole);
     if (since_save >= kSaveEvery) STEWARD_RETURN_IF_ERROR(save());
     if (progress) progress(offset, total, summary.lines);

@@ -70,8 +70,10 @@ class Importer {
   std::string Fingerprint(const std::string& path);
 
  private:
+  struct Batch;
   Result<ImportSummary> Run(std::istream& in, int64_t start, int64_t total, const std::string& fingerprint,
                             const std::string& name, const LogFormat& format, const Progress& progress);
+  Status CommitBatch(Batch& batch, const std::string& fingerprint, const std::string& name, int64_t offset);
 
   store::Store& store_;
   const Clock& clock_;

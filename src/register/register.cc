@@ -279,9 +279,11 @@ std::vector<std::string> Register::Rights() const {
   return rights;
 }
 
-Register Parse(config::Table reg) {
+namespace {
+
+// The controller, the DPO and the other statements about the whole service.
+void ReadService(config::Table& reg, Register& r) {
   config::Problems& problems = reg.problems();
-  Register r;
   reg.String("service", r.service, /*required=*/true);
   if (auto t = reg.Child("controller")) {
     ReadContact(*t, r.controller);
@@ -320,7 +322,10 @@ Register Parse(config::Table reg) {
   if (mode == "consent") r.consent_mode = ConsentMode::kConsent;
   else if (mode == "statistics-exemption") r.consent_mode = ConsentMode::kStatisticsExemption;
   else problems.Add(reg.Where("consent_mode"), "'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
+}
 
+void ReadPurposes(config::Table& reg, Register& r) {
+  config::Problems& problems = reg.problems();
   std::vector<config::Position> where;
   for (config::Table t : reg.Children("purposes")) {
     Purpose p;
@@ -352,8 +357,11 @@ Register Parse(config::Table reg) {
     where.push_back(r.purposes.back().where);
   }
   RequireUniqueIds(r.purposes, "purpose", reg, where);
+}
 
-  where.clear();
+void ReadRecipients(config::Table& reg, Register& r) {
+  config::Problems& problems = reg.problems();
+  std::vector<config::Position> where;
   for (config::Table t : reg.Children("recipients")) {
     Recipient x;
     where.push_back(t.where());
@@ -372,8 +380,10 @@ Register Parse(config::Table reg) {
     r.recipients.push_back(std::move(x));
   }
   RequireUniqueIds(r.recipients, "recipient", reg, where);
+}
 
-  where.clear();
+void ReadTransfers(config::Table& reg, Register& r) {
+  std::vector<config::Position> where;
   for (config::Table t : reg.Children("transfers")) {
     Transfer x;
     where.push_back(t.where());
@@ -385,8 +395,12 @@ Register Parse(config::Table reg) {
     r.transfers.push_back(std::move(x));
   }
   RequireUniqueIds(r.transfers, "transfer", reg, where);
+}
 
-  where.clear();
+// Datasets, checked against the purposes, recipients and transfers already read.
+void ReadDatasets(config::Table& reg, Register& r) {
+  config::Problems& problems = reg.problems();
+  std::vector<config::Position> where;
   for (config::Table t : reg.Children("datasets")) {
     Dataset d;
     d.where = t.where();
@@ -437,7 +451,10 @@ Register Parse(config::Table reg) {
     r.datasets.push_back(std::move(d));
   }
   RequireUniqueIds(r.datasets, "dataset", reg, where);
+}
 
+void ReadCookies(config::Table& reg, Register& r) {
+  config::Problems& problems = reg.problems();
   std::set<std::string> cookie_names;
   for (config::Table t : reg.Children("cookies")) {
     Cookie c;
@@ -492,6 +509,18 @@ Register Parse(config::Table reg) {
     t.Finish();
     r.cookies.push_back(std::move(c));
   }
+}
+
+}  // namespace
+
+Register Parse(config::Table reg) {
+  Register r;
+  ReadService(reg, r);
+  ReadPurposes(reg, r);
+  ReadRecipients(reg, r);
+  ReadTransfers(reg, r);
+  ReadDatasets(reg, r);
+  ReadCookies(reg, r);
   reg.Finish();
   return r;
 }

@@ -1,5 +1,6 @@
 // Staff roles and what each may do. The permission table lives here and nowhere else: every staff
-// route names the permission it needs (admin/routes.cc), and this table says which roles grant it.
+// page names the permission it needs (module::StaffPage, declared by its module), and this table
+// says which roles grant it.
 #pragma once
 
 #include <optional>
