@@ -322,6 +322,37 @@ class Server::Impl {
     open_--;
   }
 
+  // What is wrong with a request's header, as the status and the reason to refuse it with; nullopt
+  // when the URL and the header are within the limits and the target is a path.
+  std::optional<std::pair<int, const char*>> HeaderProblem(const bhttp::request<bhttp::string_body>& header) const {
+    const config::Limits& limits = options_.limits;
+    if (header.target().size() > static_cast<size_t>(limits.max_url_bytes)) return std::make_pair(414, "url_limit");
+    size_t header_bytes = 0;
+    for (const auto& field : header) header_bytes += field.name_string().size() + field.value().size() + 4;
+    if (header_bytes > static_cast<size_t>(limits.max_header_bytes)) return std::make_pair(431, "header_limit");
+    if (header.target().empty() || header.target()[0] != '/') return std::make_pair(400, "target");
+    return std::nullopt;
+  }
+
+  // The request a handler sees, from a header HeaderProblem passed. The client's address is
+  // believed from X-Forwarded-For only through a trusted proxy.
+  Request FromHeader(const bhttp::request<bhttp::string_body>& header, const std::optional<IpAddress>& peer) {
+    Request req;
+    req.method = ParseMethod(std::string_view(header.method_string().data(), header.method_string().size()));
+    req.target = std::string(header.target());
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    req.headers.reserve(16);
+    for (const auto& field : header) {
+      req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+    req.https = options_.https;
+    req.request_id = NextRequestId();
+    if (peer) req.client_ip = ClientAddress(*peer, req.Header("X-Forwarded-For"), options_.trusted_proxies);
+    return req;
+  }
+
   asio::awaitable<void> SessionLoop(Connection& c) {
     const config::Limits& limits = options_.limits;
     beast::tcp_stream& stream = c.stream;
@@ -366,34 +397,11 @@ class Server::Impl {
       }
 
       auto& header = parser.get();
-      if (header.target().size() > static_cast<size_t>(limits.max_url_bytes)) {
-        co_await RefuseRequest(stream, 414, "url_limit");
+      if (auto problem = HeaderProblem(header)) {
+        co_await RefuseRequest(stream, problem->first, problem->second);
         co_return;
       }
-      size_t header_bytes = 0;
-      for (const auto& field : header) header_bytes += field.name_string().size() + field.value().size() + 4;
-      if (header_bytes > static_cast<size_t>(limits.max_header_bytes)) {
-        co_await RefuseRequest(stream, 431, "header_limit");
-        co_return;
-      }
-
-      Request req;
-      req.method = ParseMethod(std::string_view(header.method_string().data(), header.method_string().size()));
-      req.target = std::string(header.target());
-      if (req.target.empty() || req.target[0] != '/') {
-        co_await RefuseRequest(stream, 400, "target");
-        co_return;
-      }
-      size_t q = req.target.find('?');
-      req.path = req.target.substr(0, q);
-      if (q != std::string::npos) req.query = req.target.substr(q + 1);
-      req.headers.reserve(16);
-      for (const auto& field : header) {
-        req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-      }
-      req.https = options_.https;
-      req.request_id = NextRequestId();
-      if (peer) req.client_ip = ClientAddress(*peer, req.Header("X-Forwarded-For"), options_.trusted_proxies);
+      Request req = FromHeader(header, peer);
 
       Router::Match match = router_.Find(req.method, req.path);
       int64_t body_limit = limits.max_body_bytes;
