@@ -6,11 +6,13 @@
 #   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
+#   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
+#   make format      apply clang-format to the tree
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http bench-ingest bench-query bench-logs fuzz clean
+.PHONY: deps build run test bench-http bench-ingest bench-query bench-logs fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -58,6 +60,18 @@ fuzz: deps
 	    || { tail -40 build/fuzz/$$f.log; echo "fuzz: $$f failed; the input is in build/fuzz/crashes/"; exit 1; }; \
 	  tail -1 build/fuzz/$$f.log; \
 	done
+
+SOURCES = $(shell find src tests bench fuzz -name '*.cc' -o -name '*.h')
+
+lint: deps
+	@scripts/install-deps --lint
+	@clang-format --dry-run --Werror $(SOURCES)
+	@cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTEWARD_SANITIZE=ON >/dev/null
+	@run-clang-tidy-14 -quiet -j $(JOBS) -p build/test '$(CURDIR)/src/.*\.cc$$'
+
+format:
+	@scripts/install-deps --lint
+	@clang-format -i $(SOURCES)
 
 clean:
 	rm -rf build

@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
               std::chrono::duration<double>(Steady::now() - t0).count());
 
   int64_t today = UnixMillis(SystemClock::Instance().Now()) / analytics::kDayMillis;
-  analytics::Query q{.site = site, .from_ms = (today - 29) * analytics::kDayMillis, .to_ms = (today + 1) * analytics::kDayMillis};
+  analytics::Query q{
+      .site = site, .from_ms = (today - 29) * analytics::kDayMillis, .to_ms = (today + 1) * analytics::kDayMillis};
   analytics::Stats stats(**store);
   std::vector<double> medians;
   auto report = [&](const std::string& name, double ms) {
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
                  analytics::Dimension::kCountry, analytics::Dimension::kDevice, analytics::Dimension::kBrowser,
                  analytics::Dimension::kOs, analytics::Dimension::kEvent, analytics::Dimension::kEventProperty,
                  analytics::Dimension::kSearch, analytics::Dimension::kEngagement}) {
-    report("top " + std::string(analytics::DimensionName(d)), MedianMs(rounds, [&] { return stats.Breakdown(q, d).ok(); }));
+    report("top " + std::string(analytics::DimensionName(d)),
+           MedianMs(rounds, [&] { return stats.Breakdown(q, d).ok(); }));
   }
   analytics::Query raw = q;
   raw.raw = true;

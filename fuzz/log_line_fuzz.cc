@@ -23,14 +23,18 @@ bool Within(std::string_view v, std::string_view line, const std::string& decode
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using steward::logs::LogFormat;
   static const LogFormat formats[] = {
-      *LogFormat::Preset("combined"), *LogFormat::Preset("vcombined"), *LogFormat::Preset("w3c"),
-      *LogFormat::Preset("caddy"),    *LogFormat::Preset("nginx-json"),
+      *LogFormat::Preset("combined"),
+      *LogFormat::Preset("vcombined"),
+      *LogFormat::Preset("w3c"),
+      *LogFormat::Preset("caddy"),
+      *LogFormat::Preset("nginx-json"),
       LogFormat::Compile("%x %h %^ %m %U %q %s %b %D", "%Y-%m-%d", "%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z").value()};
   std::string_view line(reinterpret_cast<const char*>(data), size);
   steward::logs::LogRecord r;
   for (const LogFormat& f : formats) {
     if (!f.Parse(line, r).empty()) continue;
-    for (std::string_view v : {r.host, r.vhost, r.user, r.method, r.path, r.query, r.protocol, r.referrer, r.user_agent}) {
+    for (std::string_view v :
+         {r.host, r.vhost, r.user, r.method, r.path, r.query, r.protocol, r.referrer, r.user_agent}) {
       if (!Within(v, line, r.decoded)) __builtin_trap();
     }
     if (r.host.empty() || r.path.empty() || r.status < 100 || r.status > 599 || r.bytes < 0) __builtin_trap();

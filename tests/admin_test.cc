@@ -98,8 +98,8 @@ class AdminTest : public ::testing::Test {
     consent_records_ = std::make_unique<consent::Records>(*store_, clock_, *key_);
     api_keys_ = std::make_unique<analytics::ApiKeys>(*store_, *key_, clock_);
     monitor_ = std::make_unique<logs::Monitor>(logs::SecurityRules{}, *key_);
-    raw_logs_ = std::make_unique<logs::RawArchive>((dir_ / "logs").string(), *key_,
-                                                   [this](std::string_view host) { return monitor_->ClientLabel(host); });
+    raw_logs_ = std::make_unique<logs::RawArchive>(
+        (dir_ / "logs").string(), *key_, [this](std::string_view host) { return monitor_->ClientLabel(host); });
     http::Router router = site_->TakeRouter();
     routes_ = router.routes();  // for the coverage test; the server takes the router
     http::ServerOptions options = site_->ServerOptions();
@@ -147,8 +147,10 @@ class AdminTest : public ::testing::Test {
     std::string pre = CookieFrom(*page, "steward_presession");
     std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
     std::string cookies = "steward_presession=" + pre + (extra_cookie.empty() ? "" : "; " + extra_cookie);
-    auto r = Post("/admin/login", "csrf_token=" + csrf + "&email=" + http::PercentEncode(email) + "&password=" +
-                                      http::PercentEncode(kPassword) + "&next=%2Fadmin", cookies);
+    auto r = Post("/admin/login",
+                  "csrf_token=" + csrf + "&email=" + http::PercentEncode(email) +
+                      "&password=" + http::PercentEncode(kPassword) + "&next=%2Fadmin",
+                  cookies);
     last_login_ = *r;
     return CookieFrom(*r, "steward_staff");
   }
@@ -248,7 +250,8 @@ TEST_F(AdminTest, CsrfMissingOrWrongIs403) {
   std::string b = SignIn("boss@example.gov.uk");
   std::string body = "email=new%40example.gov.uk&role=analyst";
   EXPECT_EQ(Post("/admin/staff", body, "steward_staff=" + a)->status, 403) << "missing";
-  EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + Csrf(b), "steward_staff=" + a)->status, 403) << "another session's";
+  EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + Csrf(b), "steward_staff=" + a)->status, 403)
+      << "another session's";
   EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + std::string(64, '0'), "steward_staff=" + a)->status, 403);
   EXPECT_EQ(Post("/admin/staff", body + "&csrf_token=" + Csrf(a), "steward_staff=" + a)->status, 200);
   EXPECT_TRUE(accounts_->FindByEmail("new@example.gov.uk")->has_value());
@@ -353,9 +356,13 @@ TEST_F(AdminTest, TheDpoReadsTheRecordOfProcessing) {
 
 TEST_F(AdminTest, TheDpoShowsTheRecordOfAChoiceAndRecordsOneMadeByPhone) {
   std::string id = consent::NewConsentId();
-  ASSERT_TRUE(consent_records_->Record({.consent_id = id, .notice_version = reg_.Version(),
-                                        .consent_version = gate_->version(), .choices = {{"usage", true}},
-                                        .method = consent::Method::kBanner}).ok());
+  ASSERT_TRUE(consent_records_
+                  ->Record({.consent_id = id,
+                            .notice_version = reg_.Version(),
+                            .consent_version = gate_->version(),
+                            .choices = {{"usage", true}},
+                            .method = consent::Method::kBanner})
+                  .ok());
   int64_t dpo = MakeStaff("dpo@example.gov.uk", {staff::Role::kDpo});
   std::string session = SignIn("dpo@example.gov.uk");
   auto page = Get("/admin/consent?reference=" + id, "steward_staff=" + session);
@@ -383,14 +390,17 @@ TEST_F(AdminTest, TheDpoShowsTheRecordOfAChoiceAndRecordsOneMadeByPhone) {
 TEST_F(AdminTest, TheAnalystReadsTheDashboardAndDownloadsCsv) {
   int64_t now = UnixMillis(clock_.Now());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(store_->Write([&](store::Connection& c) -> Status {
-      auto n = c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit) "
-                      "VALUES (?, 'example.gov.uk', 'pageview', 'example.gov.uk', ?, ?, ?, ?)",
-                      {now - i * 3'600'000, i == 0 ? "/" : "/guidance", i == 0 ? "=cmd|' /C calc'!A0" : "Google",
-                       int64_t{i}, int64_t{i}});
-      if (!n.ok()) return n.error();
-      return Ok();
-    }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](store::Connection& c) -> Status {
+                      auto n = c.Exec(
+                          "INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit) "
+                          "VALUES (?, 'example.gov.uk', 'pageview', 'example.gov.uk', ?, ?, ?, ?)",
+                          {now - i * 3'600'000, i == 0 ? "/" : "/guidance", i == 0 ? "=cmd|' /C calc'!A0" : "Google",
+                           int64_t{i}, int64_t{i}});
+                      if (!n.ok()) return n.error();
+                      return Ok();
+                    })
+                    .ok());
   }
   MakeStaff("ana@example.gov.uk", {staff::Role::kAnalyst});
   std::string session = SignIn("ana@example.gov.uk");
@@ -407,7 +417,8 @@ TEST_F(AdminTest, TheAnalystReadsTheDashboardAndDownloadsCsv) {
   auto sources = Get("/admin/analytics.csv?table=source&period=30d", "steward_staff=" + session);
   EXPECT_NE(sources->body.find("\r\n'=cmd|' /C calc'!A0,1,1"), std::string::npos) << "not a formula: " << sources->body;
   EXPECT_EQ(Get("/admin/analytics?period=forever", "steward_staff=" + session)->status, 400);
-  EXPECT_EQ(Get("/admin/analytics?period=custom&from=2027-02-01&to=2027-01-01", "steward_staff=" + session)->status, 400);
+  EXPECT_EQ(Get("/admin/analytics?period=custom&from=2027-02-01&to=2027-01-01", "steward_staff=" + session)->status,
+            400);
   EXPECT_EQ(Get("/admin/analytics.csv?table=secrets", "steward_staff=" + session)->status, 400);
   EXPECT_EQ(Get("/admin/analytics?site=elsewhere.uk", "steward_staff=" + session)->status, 400);
 }
@@ -457,7 +468,8 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   std::string log;
   for (int i = 0; i < 3; ++i) {
     log += "203.0.113.5 - - [30/Dec/2026:10:00:0" + std::to_string(i) +
-           " +0000] \"GET /guidance HTTP/1.1\" 200 100 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\"\n";
+           " +0000] \"GET /guidance HTTP/1.1\" 200 100 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) "
+           "Gecko/20100101 Firefox/128.0\"\n";
   }
   log += "198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n";
   std::string path = (dir_ / "access.log").string();
@@ -475,7 +487,10 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
                       std::pair<std::string, std::string>{"attack-path", "1"}),
             raised->front().entry.details.end());
   // The same probe again within the hour adds to that alert: no second entry.
-  { std::ofstream(path, std::ios::app) << "198.51.100.9 - - [30/Dec/2026:10:02:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n"; }
+  {
+    std::ofstream(path, std::ios::app)
+        << "198.51.100.9 - - [30/Dec/2026:10:02:00 +0000] \"GET /.env HTTP/1.1\" 404 0 \"-\" \"curl/8.0\"\n";
+  }
   ASSERT_EQ(importer.ImportFile(path, *logs::LogFormat::Preset("combined"))->imported, 1);
   EXPECT_EQ(trail_->List({.action = "security."})->size(), 1u);
   clock_.Set(SystemTime(std::chrono::seconds(1'798'675'200)));  // 2026-12-31
@@ -488,7 +503,8 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   EXPECT_NE(page->body.find("Total requests"), std::string::npos);
   EXPECT_NE(page->body.find("<title>30 Dec: 5 requests, 1 visitors</title>"), std::string::npos)
       << "the day's bar, as on the analytics dashboard (the 404 is no visitor)";
-  EXPECT_NE(page->body.find("<title>25 Dec: 0 requests, 0 visitors</title>"), std::string::npos) << "every day in the period";
+  EXPECT_NE(page->body.find("<title>25 Dec: 0 requests, 0 visitors</title>"), std::string::npos)
+      << "every day in the period";
   EXPECT_EQ(page->body.find("203.0.113.5"), std::string::npos);
   auto csv = Get("/admin/logs.csv?period=30d", "steward_staff=" + analyst);
   EXPECT_NE(csv->body.find("requests,/guidance,3,1,300"), std::string::npos) << csv->body;
@@ -503,7 +519,8 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   EXPECT_EQ(alerts->body.find("198.51.100.9"), std::string::npos) << "no address until the evidence is opened";
   std::string id = Extract(alerts->body, "/admin/security/([0-9]+)/evidence");
   ASSERT_FALSE(id.empty());
-  EXPECT_EQ(Post("/admin/security/" + id + "/evidence?period=7d", "", "steward_staff=" + security)->status, 403) << "CSRF";
+  EXPECT_EQ(Post("/admin/security/" + id + "/evidence?period=7d", "", "steward_staff=" + security)->status, 403)
+      << "CSRF";
   auto opened = Post("/admin/security/" + id + "/evidence?period=7d", "csrf_token=" + Csrf(security),
                      "steward_staff=" + security);
   ASSERT_EQ(opened->status, 200);
@@ -523,15 +540,17 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   EXPECT_NE(form->body.find("2026-12"), std::string::npos) << "the months kept";
   EXPECT_EQ(Get("/admin/security/search", "steward_staff=" + analyst)->status, 403);
   EXPECT_EQ(Post("/admin/security/search", "client=" + client, "steward_staff=" + security)->status, 403) << "CSRF";
-  auto found = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&client=" + client,
-                    "steward_staff=" + security);
+  auto found =
+      Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&client=" + client, "steward_staff=" + security);
   ASSERT_EQ(found->status, 200) << found->body;
   EXPECT_NE(found->body.find("2 matching lines"), std::string::npos) << found->body;
   EXPECT_NE(found->body.find("198.51.100.9 - - [30/Dec/2026:10:01:00 +0000] &quot;GET /.env"), std::string::npos)
       << "the line, escaped";
   EXPECT_EQ(found->Header("Cache-Control"), "no-store");
-  auto by_range = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&ip=203.0.113.0%2F24&path=%2Fguid&from=2026-12-30&to=2026-12-30",
-                       "steward_staff=" + security);
+  auto by_range =
+      Post("/admin/security/search",
+           "csrf_token=" + Csrf(security) + "&ip=203.0.113.0%2F24&path=%2Fguid&from=2026-12-30&to=2026-12-30",
+           "steward_staff=" + security);
   EXPECT_NE(by_range->body.find("3 matching lines"), std::string::npos) << by_range->body;
   auto script = Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&path=%3Cscript%3E",
                      "steward_staff=" + security);
@@ -539,7 +558,10 @@ TEST_F(AdminTest, AccessLogsForTheAnalystAlertsAndEvidenceForSecurity) {
   EXPECT_EQ(script->body.find("<script>"), std::string::npos);
   EXPECT_NE(script->body.find("Enter a path that starts with /"), std::string::npos);
   EXPECT_EQ(Post("/admin/security/search", "csrf_token=" + Csrf(security), "steward_staff=" + security)->status, 400);
-  EXPECT_EQ(Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&ip=10.0.0.0%2F99", "steward_staff=" + security)->status, 400);
+  EXPECT_EQ(
+      Post("/admin/security/search", "csrf_token=" + Csrf(security) + "&ip=10.0.0.0%2F99", "steward_staff=" + security)
+          ->status,
+      400);
   auto searched = trail_->List({.action = "logs.raw_searched"});
   ASSERT_TRUE(searched.ok());
   ASSERT_EQ(searched->size(), 2u) << "the two searches that ran";
@@ -555,11 +577,15 @@ TEST_F(AdminTest, FirstAdminSetupThenAddAnAnalystAllAudited) {
   EXPECT_NE(page->body.find("Set up the first administrator"), std::string::npos);
   std::string pre = "steward_presession=" + CookieFrom(*page, "steward_presession");
   std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
-  auto mismatch = Post("/admin/setup/" + *token, "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" +
-                                                     http::PercentEncode(kPassword) + "&confirm=other", pre);
+  auto mismatch = Post("/admin/setup/" + *token,
+                       "csrf_token=" + csrf +
+                           "&email=boss%40example.gov.uk&password=" + http::PercentEncode(kPassword) + "&confirm=other",
+                       pre);
   EXPECT_NE(mismatch->body.find("The passwords do not match"), std::string::npos);
-  auto done = Post("/admin/setup/" + *token, "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" +
-                                                 http::PercentEncode(kPassword) + "&confirm=" + http::PercentEncode(kPassword), pre);
+  auto done = Post("/admin/setup/" + *token,
+                   "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" + http::PercentEncode(kPassword) +
+                       "&confirm=" + http::PercentEncode(kPassword),
+                   pre);
   EXPECT_EQ(done->Header("Location"), "/admin/login?setup=1");
   EXPECT_EQ(Get("/admin/setup/" + *token)->status, 404) << "once only";
 

@@ -81,7 +81,8 @@ TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(bad + ":2:10: 'server.listen' port"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(bad + ":3:19: 'server.trusted_proxies' entry '10.0.0.0/40'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(bad + ":6:18: 'server.limits.max_body_bytes' must be a whole number"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad + ":6:18: 'server.limits.max_body_bytes' must be a whole number"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find(bad + ":9:11: 'storage.backend'"), std::string::npos) << r.err;
 
   std::string syntax = SourcePath("tests/fixtures/config/syntax.toml");
@@ -115,7 +116,8 @@ TEST_F(StewardTest, ServesTheDemoSite) {
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("steward_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"),
-            std::string::npos) << metrics->body;
+            std::string::npos)
+      << metrics->body;
   EXPECT_NE(metrics->body.find("steward_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(metrics->body.find("steward_http_open_connections"), std::string::npos);
   EXPECT_NE(metrics->body.find("steward_store_write_queue_depth"), std::string::npos);
@@ -147,9 +149,10 @@ TEST_F(StewardTest, ServesTheDemoSite) {
 TEST_F(StewardTest, NoPathLeavesTheAssetRoots) {
   StewardProcess steward(dir_, ServeArgs());
   ASSERT_TRUE(steward.started()) << steward.Stderr();
-  for (std::string path : {"/assets/../../../../etc/passwd", "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-                           "/static/govuk/..%2F..%2F..%2Fpackage.json", "/static/steward/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-                           "/assets/images/..%5c..%5cpackage.json", "/static/..", "/assets/%00", "/assets/.npmrc"}) {
+  for (std::string path :
+       {"/assets/../../../../etc/passwd", "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/static/govuk/..%2F..%2F..%2Fpackage.json", "/static/steward/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/assets/images/..%5c..%5cpackage.json", "/static/..", "/assets/%00", "/assets/.npmrc"}) {
     auto r = Fetch(steward.port(), "GET", path);
     ASSERT_TRUE(r) << path;
     EXPECT_TRUE(r->status == 404 || r->status == 400) << path << " gave " << r->status;
@@ -209,8 +212,10 @@ TEST_F(StewardTest, SigtermWhileClientsAreBusyAnswersEveryRequestItRead) {
         if (!c.Send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")) return;  // server closed: fine
         auto r = c.Read();
         if (!r) return;  // closed before a request was read: fine
-        if (r->status == 200 && r->body.find("\"ok\"") != std::string::npos) complete++;
-        else broken++;
+        if (r->status == 200 && r->body.find("\"ok\"") != std::string::npos)
+          complete++;
+        else
+          broken++;
         if (r->Header("Connection") == "close") return;
       }
     });
@@ -227,18 +232,21 @@ TEST_F(StewardTest, BackupWritesAConsistentCopyWhileServing) {
   StewardProcess steward(dir_, ServeArgs());
   ASSERT_TRUE(steward.started());
   std::string to = dir_ + "/backup.db";
-  RunResult r = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
+  RunResult r =
+      RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(to));
   struct stat st {};
   ASSERT_EQ(stat(to.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  RunResult again = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
+  RunResult again =
+      RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos);
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
 
-  RunResult none = RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/empty", "--to", dir_ + "/x.db"});
+  RunResult none = RunSteward(
+      {"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/empty", "--to", dir_ + "/x.db"});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("no database"), std::string::npos);
 }
@@ -279,11 +287,13 @@ TEST_F(StewardTest, AuditTrailRecordsVerifiesAndNamesATamperedEntry) {
     auto c = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, false);
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->ExecScript("DROP TRIGGER audit_log_no_update;"
-                                 "UPDATE audit_log SET outcome = 'failure' WHERE seq = 2;").ok());
+                                 "UPDATE audit_log SET outcome = 'failure' WHERE seq = 2;")
+                    .ok());
   }
   RunResult broken = RunSteward(verify);
   EXPECT_EQ(broken.exit_code, 1);
-  EXPECT_NE(broken.out.find("The audit trail is broken at entry 2: entry 2 was changed"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.out.find("The audit trail is broken at entry 2: entry 2 was changed"), std::string::npos)
+      << broken.out;
 }
 
 TEST_F(StewardTest, StaffCommands) {
@@ -298,8 +308,9 @@ TEST_F(StewardTest, StaffCommands) {
     args.insert(args.end(), site.begin(), site.end());
     return args;
   };
-  RunResult admin = RunSteward(cmd({"staff", "add", "--email", "boss@example.gov.uk", "--role", "admin", "--password-stdin"}),
-                               "purple tractor umbrella\n");
+  RunResult admin =
+      RunSteward(cmd({"staff", "add", "--email", "boss@example.gov.uk", "--role", "admin", "--password-stdin"}),
+                 "purple tractor umbrella\n");
   EXPECT_EQ(admin.exit_code, 0) << admin.err;
   EXPECT_NE(admin.out.find("They can sign in now"), std::string::npos);
   RunResult weak = RunSteward(cmd({"staff", "add", "--email", "w@example.gov.uk", "--role", "dpo", "--password-stdin"}),
@@ -307,10 +318,12 @@ TEST_F(StewardTest, StaffCommands) {
   EXPECT_EQ(weak.exit_code, 2);
   EXPECT_NE(weak.err.find("12 characters or more"), std::string::npos) << weak.err;
 
-  RunResult analyst = RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst", "--role", "dpo"}));
+  RunResult analyst =
+      RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst", "--role", "dpo"}));
   EXPECT_EQ(analyst.exit_code, 0) << analyst.err;
   EXPECT_NE(analyst.out.find("/admin/setup/"), std::string::npos) << analyst.out;
-  EXPECT_EQ(RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst"})).exit_code, 2) << "exists";
+  EXPECT_EQ(RunSteward(cmd({"staff", "add", "--email", "ana@example.gov.uk", "--role", "analyst"})).exit_code, 2)
+      << "exists";
   RunResult bad_role = RunSteward(cmd({"staff", "add", "--email", "x@example.gov.uk", "--role", "wizard"}));
   EXPECT_EQ(bad_role.exit_code, 2);
   EXPECT_NE(bad_role.err.find("unknown role 'wizard'"), std::string::npos);
@@ -337,8 +350,8 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   }
   RunResult r = RunSteward({"retention", "run", "--config", ons, "--data", dir_ + "/data", "--dry-run"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* dataset : {"analytics-events", "access-logs", "feedback", "social-media-messages", "staff-accounts",
-                              "audit-trail"}) {
+  for (const char* dataset :
+       {"analytics-events", "access-logs", "feedback", "social-media-messages", "staff-accounts", "audit-trail"}) {
     EXPECT_NE(r.out.find(dataset), std::string::npos) << dataset << "\n" << r.out;
   }
   EXPECT_NE(r.out.find("12 months"), std::string::npos);
@@ -407,7 +420,8 @@ TEST_F(StewardTest, OnsConsentEndToEnd) {
   ASSERT_TRUE(accept);
   EXPECT_EQ(accept->status, 303);
   std::string jar;
-  for (const auto& line : accept->Headers("Set-Cookie")) jar += (jar.empty() ? "" : "; ") + line.substr(0, line.find(';'));
+  for (const auto& line : accept->Headers("Set-Cookie"))
+    jar += (jar.empty() ? "" : "; ") + line.substr(0, line.find(';'));
   EXPECT_NE(jar.find("cookies_policy="), std::string::npos) << jar;
   EXPECT_NE(jar.find("steward_consent="), std::string::npos) << jar;
   auto state = Fetch(steward.port(), "GET", "/api/consent", {{"Cookie", jar}});
@@ -453,7 +467,8 @@ TEST_F(StewardTest, KillNineLosesNoAcknowledgedEvent) {
       for (int i = 0; i < 400 && !killed; ++i) {
         std::string path = "/kill/" + std::to_string(t) + "/" + std::to_string(i);
         auto r = Fetch(steward.port(), "POST", "/api/event",
-                       {{"Content-Type", "text/plain"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+                       {{"Content-Type", "text/plain"},
+                        {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
                         {"Cookie", policy}},
                        R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
         if (r && r->status == 202 && r->Header("x-plausible-dropped").empty()) {
@@ -475,10 +490,13 @@ TEST_F(StewardTest, KillNineLosesNoAcknowledgedEvent) {
   auto db = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, true);
   ASSERT_TRUE(db.ok()) << db.error().message;
   std::set<std::string> stored;
-  ASSERT_TRUE((*db)->ForEach("SELECT path FROM analytics_events", {}, [&](const store::Row& r) {
-    stored.insert(r.Text(0));
-    return true;
-  }).ok());
+  ASSERT_TRUE((*db)
+                  ->ForEach("SELECT path FROM analytics_events", {},
+                            [&](const store::Row& r) {
+                              stored.insert(r.Text(0));
+                              return true;
+                            })
+                  .ok());
   size_t missing = 0;
   for (const auto& path : acknowledged) missing += stored.count(path) == 0;
   EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
@@ -519,7 +537,8 @@ TEST_F(StewardTest, ApiKeysTheStatsApiAndTheStatsCommand) {
     ASSERT_TRUE(r->Header("x-plausible-dropped").empty());
   }
   // Each event came without the identifier cookie the one before set: three visitors.
-  const std::string query = R"({"site_id":"127.0.0.1","date_range":"day","metrics":["visitors","pageviews"],"dimensions":["event:page"]})";
+  const std::string query =
+      R"({"site_id":"127.0.0.1","date_range":"day","metrics":["visitors","pageviews"],"dimensions":["event:page"]})";
   auto api = Fetch(steward.port(), "POST", "/api/v2/query",
                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}}, query);
   ASSERT_EQ(api->status, 200) << api->body;
@@ -562,12 +581,14 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
       return state >> 33;
     };
     const char* agents[] = {
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+        "Safari/537.36",
         "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+        "Mobile/15E148 Safari/604.1",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/7.88.1"};
-    const char* paths[] = {"/", "/economy", "/economy/inflation", "/census", "/search?q=tax", "/style.css",
-                           "/app.js", "/logo.png", "/wp-login.php", "/.env", "/releases/2026", "/about"};
+    const char* paths[] = {"/",       "/economy",  "/economy/inflation", "/census", "/search?q=tax",  "/style.css",
+                           "/app.js", "/logo.png", "/wp-login.php",      "/.env",   "/releases/2026", "/about"};
     const int statuses[] = {200, 200, 200, 200, 200, 200, 304, 301, 404, 404, 403, 500};
     const char* referrers[] = {"-", "-", "https://www.google.com/", "https://www.bbc.co.uk/news", "-"};
     for (int i = 0; i < 3000; ++i) {
@@ -580,9 +601,10 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
       std::string ip = next() % 5 == 0 ? "2001:db8::" + std::to_string(next() % 40)
                                        : "203.0." + std::to_string(next() % 4) + "." + std::to_string(next() % 60);
       char when[64];
-      std::snprintf(when, sizeof when, "%02d/Dec/2026:%02d:%02d:%02d +0000", day, second / 3600, second / 60 % 60, second % 60);
-      log << ip << " - - [" << when << "] \"GET " << paths[next() % 12] << " HTTP/1.1\" " << statuses[next() % 12] << " "
-          << next() % 20000 << " \"" << referrers[next() % 5] << "\" \"" << agents[next() % 5] << "\"\n";
+      std::snprintf(when, sizeof when, "%02d/Dec/2026:%02d:%02d:%02d +0000", day, second / 3600, second / 60 % 60,
+                    second % 60);
+      log << ip << " - - [" << when << "] \"GET " << paths[next() % 12] << " HTTP/1.1\" " << statuses[next() % 12]
+          << " " << next() % 20000 << " \"" << referrers[next() % 5] << "\" \"" << agents[next() % 5] << "\"\n";
     }
   }
   std::string report_path = dir_ + "/goaccess.json";
@@ -672,14 +694,16 @@ TEST_F(StewardTest, LogStatisticsAgreeWithGoAccess) {
   for (const auto& row : ours["status_codes"]) our_status[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
   EXPECT_EQ(our_status, peer_status);
   std::map<std::string, int64_t> peer_hours, our_hours;  // every line is at +0000: local hours are UTC
-  for (const auto& row : peer["visit_time"]["data"]) peer_hours[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
+  for (const auto& row : peer["visit_time"]["data"])
+    peer_hours[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
   for (const auto& row : ours["visit_time"]) {
     if (row["hits"].get<int64_t>() > 0) our_hours[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
   }
   EXPECT_EQ(our_hours, peer_hours) << "time of day";
   for (const char* table : {"requests", "not_found", "static_requests"}) {
     std::map<std::string, int64_t> peer_rows, our_rows;
-    for (const auto& row : peer[table]["data"]) peer_rows[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
+    for (const auto& row : peer[table]["data"])
+      peer_rows[row["data"].get<std::string>()] = row["hits"]["count"].get<int64_t>();
     for (const auto& row : ours[table]) our_rows[row["data"].get<std::string>()] = row["hits"].get<int64_t>();
     EXPECT_EQ(our_rows, peer_rows) << table;
   }
@@ -691,7 +715,8 @@ TEST_F(StewardTest, ServeFollowsTheConfiguredLogsThroughRotation) {
   size_t web = config.find("web_dir = \"../web\"");
   ASSERT_NE(web, std::string::npos);
   config.replace(web, std::string("web_dir = \"../web\"").size(), "web_dir = \"" + SourcePath("web") + "\"");
-  config += "\n[logs]\nfollow_interval_seconds = 1\n[[logs.follow]]\npath = \"" + log_path + "\"\nformat = \"combined\"\n";
+  config +=
+      "\n[logs]\nfollow_interval_seconds = 1\n[[logs.follow]]\npath = \"" + log_path + "\"\nformat = \"combined\"\n";
   std::string config_path = dir_ + "/site.toml";
   { std::ofstream(config_path) << config; }
   auto line = [](const std::string& ip, int minute, const std::string& path) {

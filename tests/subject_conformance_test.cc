@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 using subject::Key;
 using subject::KeyKind;
 
-constexpr const char* kUa = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+constexpr const char* kUa =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 
 class SubjectConformanceTest : public ::testing::Test {
  protected:
@@ -78,8 +79,12 @@ class SubjectConformanceTest : public ::testing::Test {
       consent::Records records(site_->store(), clock_, site_->key());
       std::string id = consent::NewConsentId();
       for (bool usage : {true, false}) {
-        EXPECT_TRUE(records.Record({.consent_id = id, .notice_version = site_->reg().Version(),
-                                    .consent_version = gate.version(), .choices = {{"usage", usage}}}).ok());
+        EXPECT_TRUE(records
+                        .Record({.consent_id = id,
+                                 .notice_version = site_->reg().Version(),
+                                 .consent_version = gate.version(),
+                                 .choices = {{"usage", usage}}})
+                        .ok());
       }
       return *Key::Make(KeyKind::kConsentId, id);
     }
@@ -89,14 +94,15 @@ class SubjectConformanceTest : public ::testing::Test {
       std::string visitor = crypto::RandomHex(16);
       std::string cookies = "cookies_policy=" + gate.PolicyValue({{"usage", true}}) + "; steward_visitor=" + visitor;
       for (const char* page : {"/", "/guidance"}) {
-        std::string body = std::string(R"({"n":"pageview","u":"http://www.example.gov.uk)") + page +
-                           R"(","d":"www.example.gov.uk"})";
+        std::string body =
+            std::string(R"({"n":"pageview","u":"http://www.example.gov.uk)") + page + R"(","d":"www.example.gov.uk"})";
         auto r = http::testing::Fetch(server_->port(), "POST", "/api/event",
                                       {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", cookies}}, body);
         EXPECT_TRUE(r && r->status == 202 && r->Header("x-plausible-dropped").empty());
       }
       // And one who did not: counted by the day's salt, tied to no one.
-      auto r = http::testing::Fetch(server_->port(), "POST", "/api/event", {{"Content-Type", "text/plain"}, {"User-Agent", kUa}},
+      auto r = http::testing::Fetch(server_->port(), "POST", "/api/event",
+                                    {{"Content-Type", "text/plain"}, {"User-Agent", kUa}},
                                     R"({"n":"pageview","u":"http://www.example.gov.uk/","d":"www.example.gov.uk"})");
       EXPECT_TRUE(r && r->status == 202);
       return *Key::Make(KeyKind::kVisitorId, visitor);
@@ -157,7 +163,8 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
     if (key->kind() != KeyKind::kAccountId || module == "audit") EXPECT_FALSE(records->empty());
     for (const auto& r : *records) {
       EXPECT_FALSE(r.dataset.empty());
-      for (const auto& f : r.fields) EXPECT_EQ(f.category.rfind("user.", 0), 0u) << f.name << " is named by a data category";
+      for (const auto& f : r.fields)
+        EXPECT_EQ(f.category.rfind("user.", 0), 0u) << f.name << " is named by a data category";
     }
 
     auto erased = data->Erase(*key, {.actor = "staff:1", .reference = "rights:1"});
@@ -165,7 +172,8 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
     ASSERT_FALSE(erased->empty());
     auto again = data->Find(*key);
     ASSERT_TRUE(again.ok());
-    bool exempt = std::all_of(erased->begin(), erased->end(), [](const subject::Erasure& e) { return !e.exemption.empty(); });
+    bool exempt =
+        std::all_of(erased->begin(), erased->end(), [](const subject::Erasure& e) { return !e.exemption.empty(); });
     if (exempt) {
       EXPECT_EQ(Count(*again), held) << "kept, as its exemption says";
     } else {
@@ -181,7 +189,8 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   EXPECT_EQ(entries->size(), 4u) << "staff, consent, analytics and logs erased; the audit trail is exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
-      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001"}) EXPECT_EQ(v.find(secret), std::string::npos) << k;
+      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001"})
+        EXPECT_EQ(v.find(secret), std::string::npos) << k;
     }
   }
 }

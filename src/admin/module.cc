@@ -47,7 +47,8 @@ int StaffAdd(CommandContext& c) {
   for (const auto& name : c.args.List("--role")) {
     auto r = staff::ParseRole(name);
     if (!r) {
-      std::fprintf(stderr, "steward: unknown role '%s' (roles: admin, dpo, analyst, caseworker, security)\n", name.c_str());
+      std::fprintf(stderr, "steward: unknown role '%s' (roles: admin, dpo, analyst, caseworker, security)\n",
+                   name.c_str());
       return 2;
     }
     roles.push_back(*r);
@@ -63,7 +64,8 @@ int StaffAdd(CommandContext& c) {
   }
   auto id = accounts->Create(email, roles, cli);
   if (!id.ok()) {
-    return Fail(id.error(), id.error().code == ErrorCode::kInvalidArgument || id.error().code == ErrorCode::kAlreadyExists ? 2 : 1);
+    return Fail(id.error(),
+                id.error().code == ErrorCode::kInvalidArgument || id.error().code == ErrorCode::kAlreadyExists ? 2 : 1);
   }
   if (password_stdin) {
     if (Status s = accounts->SetPassword(*id, password, cli); !s.ok()) return Fail(s.error());
@@ -73,8 +75,7 @@ int StaffAdd(CommandContext& c) {
   auto token = accounts->IssueSetupToken(*id, cli);
   if (!token.ok()) return Fail(token.error());
   std::printf("Added staff account %lld. Send them this set-up link (valid 24 hours, once):\n  %s\n",
-              static_cast<long long>(*id),
-              SetupLink(BaseUrl(c.config, c.config.server.listen_port), *token).c_str());
+              static_cast<long long>(*id), SetupLink(BaseUrl(c.config, c.config.server.listen_port), *token).c_str());
   return 0;
 }
 
@@ -85,8 +86,11 @@ int StaffList(CommandContext& c) {
   if (!all.ok()) return Fail(all.error());
   for (const auto& m : *all) {
     // Privacy: staff-accounts, printed for the operator who asked, on their terminal only.
-    std::printf("%-5lld %-40s %-30s %s\n", static_cast<long long>(m.id), m.email.c_str(), staff::JoinRoles(m.roles).c_str(),
-                m.disabled ? "disabled" : m.has_password ? "active" : "waiting for set-up");
+    std::printf("%-5lld %-40s %-30s %s\n", static_cast<long long>(m.id), m.email.c_str(),
+                staff::JoinRoles(m.roles).c_str(),
+                m.disabled       ? "disabled"
+                : m.has_password ? "active"
+                                 : "waiting for set-up");
   }
   return 0;
 }
@@ -148,7 +152,8 @@ class StaffServing : public module::Serving {
     auto s = std::unique_ptr<StaffServing>(new StaffServing(p, std::move(policy)));
     (void)s->sessions_.PurgeExpired();
     STEWARD_CHECK(p.pages != nullptr, "the staff shell needs the site's pages");
-    s->shell_ = std::make_shared<Shell>(Shell::Deps{p.config, p.base_url, *p.pages, s->accounts_, s->sessions_, p.trail});
+    s->shell_ =
+        std::make_shared<Shell>(Shell::Deps{p.config, p.base_url, *p.pages, s->accounts_, s->sessions_, p.trail});
     p.services.Provide<staff::Accounts>(&s->accounts_);
     p.services.Provide<staff::Sessions>(&s->sessions_);
     p.services.Provide<module::StaffShell>(s->shell_.get());
@@ -165,7 +170,6 @@ class StaffServing : public module::Serving {
       if (token.ok()) {
         std::printf("No staff accounts yet. Set up the first administrator (link valid 24 hours, once):\n  %s\n",
                     SetupLink(platform_.base_url(), *token).c_str());
-        std::fflush(stdout);
       }
     }
   }
@@ -203,7 +207,8 @@ module::Descriptor StaffModule() {
       .id = kStaff,
       .migrations = [] { return staff::Accounts::Migrations(); },
       .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{staff::Storage()}; },
-      .cookies = [](const config::Config& config, const processing::Register&) { return StaffCookieNames(config.server.https); },
+      .cookies = [](const config::Config& config,
+                    const processing::Register&) { return StaffCookieNames(config.server.https); },
       .command_groups = {{"staff", "Manage staff accounts from the command line."}},
       .commands =
           [] {
@@ -211,9 +216,12 @@ module::Descriptor StaffModule() {
                 {.path = {"staff", "add"},
                  .help = "Add a staff account; print a one-time set-up link.",
                  .options = {Email(),
-                             {.name = "--role", .help = "admin, dpo, analyst, caseworker or security (repeat for several).",
-                              .kind = Option::Kind::kList, .required = true},
-                             {.name = "--password-stdin", .help = "Read their password from standard input instead.",
+                             {.name = "--role",
+                              .help = "admin, dpo, analyst, caseworker or security (repeat for several).",
+                              .kind = Option::Kind::kList,
+                              .required = true},
+                             {.name = "--password-stdin",
+                              .help = "Read their password from standard input instead.",
                               .kind = Option::Kind::kFlag}},
                  .run = StaffAdd},
                 {.path = {"staff", "list"}, .help = "List staff accounts.", .run = StaffList},

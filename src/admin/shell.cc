@@ -43,8 +43,8 @@ std::string StaffId(int64_t id) { return "staff:" + std::to_string(id); }
 
 const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
   static const std::vector<std::pair<http::Method, std::string_view>> kRoutes = {
-      {Method::kGet, "/admin/login"},       {Method::kPost, "/admin/login"},
-      {Method::kGet, "/admin/login/code"},  {Method::kPost, "/admin/login/code"},
+      {Method::kGet, "/admin/login"},         {Method::kPost, "/admin/login"},
+      {Method::kGet, "/admin/login/code"},    {Method::kPost, "/admin/login/code"},
       {Method::kGet, "/admin/setup/{token}"}, {Method::kPost, "/admin/setup/{token}"},
   };
   return kRoutes;
@@ -75,16 +75,27 @@ std::vector<module::StaffPage> Shell::OwnPages() {
   return {
       {.method = Method::kGet, .pattern = "/admin", .handler = bind(&Shell::Home), .nav_title = "Home", .nav_order = 0},
       {.method = Method::kPost, .pattern = "/admin/logout", .handler = bind(&Shell::Logout)},
-      {.method = Method::kGet, .pattern = "/admin/sessions", .handler = bind(&Shell::SessionsPage),
-       .nav_title = "Your sessions", .nav_text = "Where you are signed in, and ending sessions you do not recognise.",
+      {.method = Method::kGet,
+       .pattern = "/admin/sessions",
+       .handler = bind(&Shell::SessionsPage),
+       .nav_title = "Your sessions",
+       .nav_text = "Where you are signed in, and ending sessions you do not recognise.",
        .nav_order = 90},
       {.method = Method::kPost, .pattern = "/admin/sessions/{handle}/end", .handler = bind(&Shell::EndSession)},
-      {.method = Method::kGet, .pattern = "/admin/account/second-factor", .handler = bind(&Shell::SecondFactorPage),
-       .nav_title = "Security codes", .nav_text = "Your security codes.", .nav_order = 91},
-      {.method = Method::kPost, .pattern = "/admin/account/second-factor/start", .handler = bind(&Shell::SecondFactorStart)},
-      {.method = Method::kPost, .pattern = "/admin/account/second-factor/confirm",
+      {.method = Method::kGet,
+       .pattern = "/admin/account/second-factor",
+       .handler = bind(&Shell::SecondFactorPage),
+       .nav_title = "Security codes",
+       .nav_text = "Your security codes.",
+       .nav_order = 91},
+      {.method = Method::kPost,
+       .pattern = "/admin/account/second-factor/start",
+       .handler = bind(&Shell::SecondFactorStart)},
+      {.method = Method::kPost,
+       .pattern = "/admin/account/second-factor/confirm",
        .handler = bind(&Shell::SecondFactorConfirm)},
-      {.method = Method::kPost, .pattern = "/admin/account/second-factor/remove",
+      {.method = Method::kPost,
+       .pattern = "/admin/account/second-factor/remove",
        .handler = bind(&Shell::SecondFactorRemove)},
   };
 }
@@ -92,12 +103,18 @@ std::vector<module::StaffPage> Shell::OwnPages() {
 void Shell::AddRoutes(http::Router& router, std::vector<module::StaffPage> pages) {
   // Open routes: no session yet.
   auto self = shared_from_this();
-  router.Get("/admin/login", [self](Request& r) { return self->LoginPage(r); }, kBlocking);
-  router.Post("/admin/login", [self](Request& r) { return self->LoginSubmit(r); }, kBlocking);
-  router.Get("/admin/login/code", [self](Request& r) { return self->CodePage(r); }, kBlocking);
-  router.Post("/admin/login/code", [self](Request& r) { return self->CodeSubmit(r); }, kBlocking);
-  router.Get("/admin/setup/{token}", [self](Request& r) { return self->SetupPage(r); }, kBlocking);
-  router.Post("/admin/setup/{token}", [self](Request& r) { return self->SetupSubmit(r); }, kBlocking);
+  router.Get(
+      "/admin/login", [self](Request& r) { return self->LoginPage(r); }, kBlocking);
+  router.Post(
+      "/admin/login", [self](Request& r) { return self->LoginSubmit(r); }, kBlocking);
+  router.Get(
+      "/admin/login/code", [self](Request& r) { return self->CodePage(r); }, kBlocking);
+  router.Post(
+      "/admin/login/code", [self](Request& r) { return self->CodeSubmit(r); }, kBlocking);
+  router.Get(
+      "/admin/setup/{token}", [self](Request& r) { return self->SetupPage(r); }, kBlocking);
+  router.Post(
+      "/admin/setup/{token}", [self](Request& r) { return self->SetupSubmit(r); }, kBlocking);
 
   pages_ = OwnPages();
   for (auto& p : pages) pages_.push_back(std::move(p));
@@ -106,11 +123,12 @@ void Shell::AddRoutes(http::Router& router, std::vector<module::StaffPage> pages
   for (const module::StaffPage& page : pages_) {
     STEWARD_CHECK(page.handler != nullptr, "a staff page needs a handler");
     STEWARD_CHECK(page.pattern.starts_with("/admin"), "staff pages live under /admin");
-    router.Add(page.method, page.pattern,
-               [self, permission = page.permission, handler = page.handler](Request& req) {
-                 return self->Guard(req, permission, handler);
-               },
-               kBlocking);
+    router.Add(
+        page.method, page.pattern,
+        [self, permission = page.permission, handler = page.handler](Request& req) {
+          return self->Guard(req, permission, handler);
+        },
+        kBlocking);
   }
   // The router holds the handlers; the shell keeps only what the navigation needs (a handler kept
   // here would hold the shell that holds it).
@@ -139,8 +157,11 @@ Response Shell::Guard(Request& req, Permission permission, const module::StaffHa
   ctx.csrf = d_.sessions.CsrfToken(ctx.cookie);
   ctx.actor = {StaffId(ctx.me.id), req.request_id};
   if (!staff::AnyGrants(ctx.me.roles, permission)) {
-    if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "access.denied", .target = req.route,
-                                    .outcome = "denied", .request_id = req.request_id,
+    if (Status s = d_.trail.Append({.actor = ctx.actor.id,
+                                    .action = "access.denied",
+                                    .target = req.route,
+                                    .outcome = "denied",
+                                    .request_id = req.request_id,
                                     .details = {{"needs", std::string(staff::PermissionName(permission))}}});
         !s.ok()) {
       return d_.pages.ErrorFor(s.error(), req);
@@ -151,8 +172,11 @@ Response Shell::Guard(Request& req, Permission permission, const module::StaffHa
     auto form = req.Form();
     if (!form.ok()) return d_.pages.ErrorPage(400, &req);
     if (!d_.sessions.CheckCsrf(ctx.cookie, Field(*form, "csrf_token"))) {
-      if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "csrf.rejected", .target = req.route,
-                                      .outcome = "denied", .request_id = req.request_id});
+      if (Status s = d_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "csrf.rejected",
+                                      .target = req.route,
+                                      .outcome = "denied",
+                                      .request_id = req.request_id});
           !s.ok()) {
         return d_.pages.ErrorFor(s.error(), req);
       }
@@ -179,7 +203,9 @@ Response Shell::Page(const Request& req, const module::StaffContext& ctx, std::s
 
 Response Shell::Error(int status, const Request& req) const { return d_.pages.ErrorPage(status, &req); }
 
-Response Shell::ErrorFor(const steward::Error& error, const Request& req) const { return d_.pages.ErrorFor(error, req); }
+Response Shell::ErrorFor(const steward::Error& error, const Request& req) const {
+  return d_.pages.ErrorFor(error, req);
+}
 
 // A page for someone not signed in (sign-in, set-up), with a pre-session CSRF token.
 Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view title, html::Object data, int status) {
@@ -191,8 +217,11 @@ Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view t
   if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
   Response r = Response::Html(std::move(*page), status);
   if (fresh) {
-    r.cookies.push_back(http::SetCookie{.name = kPresessionCookie, .value = pre, .max_age_seconds = 3600,
-                                        .secure = req.https, .http_only = true,
+    r.cookies.push_back(http::SetCookie{.name = kPresessionCookie,
+                                        .value = pre,
+                                        .max_age_seconds = 3600,
+                                        .secure = req.https,
+                                        .http_only = true,
                                         .same_site = http::SameSite::kStrict});
   }
   return r;
@@ -204,15 +233,17 @@ bool Shell::PresessionCsrfOk(const Request& req, const http::Params& form) {
 }
 
 http::SetCookie Shell::SessionCookie(const Request& req, std::string value) {
-  return http::SetCookie{.name = SessionCookieName(req.https), .value = std::move(value), .secure = req.https,
-                         .http_only = true, .same_site = http::SameSite::kStrict};
+  return http::SetCookie{.name = SessionCookieName(req.https),
+                         .value = std::move(value),
+                         .secure = req.https,
+                         .http_only = true,
+                         .same_site = http::SameSite::kStrict};
 }
 
 std::string Shell::ClientKey(const Request& req) {
   // Privacy: the client's address is reduced to a keyed hash here, for throttling only.
   return d_.accounts.Pseudonym(req.client_ip ? req.client_ip->ToString() : "unknown");
 }
-
 
 http::Response Shell::LoginPage(http::Request& req) {
   auto query = req.Query();
@@ -246,8 +277,8 @@ http::Response Shell::LoginSubmit(http::Request& req) {
     if (result->outcome == staff::SignInOutcome::kOk) {
       std::string old = CookieValue(req, SessionCookieName(req.https));
       if (!old.empty()) (void)d_.sessions.End(old);  // never carry a session across a sign-in
-      auto cookie = d_.sessions.Create(result->staff->id, result->second_factor,
-                                       staff::DescribeDevice(req.Header("User-Agent")));
+      auto cookie =
+          d_.sessions.Create(result->staff->id, result->second_factor, staff::DescribeDevice(req.Header("User-Agent")));
       if (!cookie.ok()) return d_.pages.ErrorFor(cookie.error(), req);
       Response r = Response::Redirect(result->second_factor ? "/admin/login/code" : next);
       r.cookies.push_back(SessionCookie(req, *cookie));
@@ -299,7 +330,8 @@ http::Response Shell::CodeSubmit(http::Request& req) {
     std::string message = "The code is not right. Enter the code your app shows now, or a recovery code";
     auto page = d_.pages.Render("admin_code", "Enter your security code",
                                 html::Object{{"csrf_token", d_.sessions.CsrfToken(cookie)},
-                                             {"code_error", message}, {"errors", module::ErrorSummary({{"code", message}})}});
+                                             {"code_error", message},
+                                             {"errors", module::ErrorSummary({{"code", message}})}});
     if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
     return Response::Html(std::move(*page));
   }
@@ -353,7 +385,6 @@ http::Response Shell::SetupSubmit(http::Request& req) {
   return OpenPage(req, "admin_setup", "Choose your password", std::move(data));
 }
 
-
 http::Response Shell::Home(http::Request& req, module::StaffContext& ctx) {
   html::List roles;
   for (staff::Role r : ctx.me.roles) roles.push_back(html::Object{{"title", std::string(staff::RoleTitle(r))}});
@@ -363,18 +394,20 @@ http::Response Shell::Home(http::Request& req, module::StaffContext& ctx) {
     if (p.nav_text.empty() || p.method != Method::kGet || !staff::AnyGrants(ctx.me.roles, p.permission)) continue;
     std::string text = p.nav_text;
     if (p.pattern == "/admin/account/second-factor") {
-      text = ctx.me.totp_enabled ? "Your account asks for a code from your app." : "Add a code from an app to signing in.";
+      text =
+          ctx.me.totp_enabled ? "Your account asks for a code from your app." : "Add a code from an app to signing in.";
     }
-    cards.push_back(html::Object{{"href", p.pattern}, {"title", p.card_title.empty() ? p.nav_title : p.card_title},
-                                 {"text", text}});
+    cards.push_back(html::Object{
+        {"href", p.pattern}, {"title", p.card_title.empty() ? p.nav_title : p.card_title}, {"text", text}});
   }
-  return Page(req, ctx, "admin_home", "Staff pages", html::Object{{"email", ctx.me.email}, {"roles", module::Marked(roles)},
-                                                                {"cards", cards}}, "/admin");
+  return Page(req, ctx, "admin_home", "Staff pages",
+              html::Object{{"email", ctx.me.email}, {"roles", module::Marked(roles)}, {"cards", cards}}, "/admin");
 }
 
 http::Response Shell::Logout(http::Request& req, module::StaffContext& ctx) {
-  if (Status s = d_.sessions.End(ctx.cookie, d_.trail, {.actor = ctx.actor.id, .action = "staff.signout",
-                                                         .target = ctx.actor.id, .request_id = req.request_id});
+  if (Status s = d_.sessions.End(
+          ctx.cookie, d_.trail,
+          {.actor = ctx.actor.id, .action = "staff.signout", .target = ctx.actor.id, .request_id = req.request_id});
       !s.ok()) {
     return d_.pages.ErrorFor(s.error(), req);
   }
@@ -390,8 +423,11 @@ http::Response Shell::SessionsPage(http::Request& req, module::StaffContext& ctx
   if (!list.ok()) return d_.pages.ErrorFor(list.error(), req);
   html::List rows;
   for (const auto& s : *list) {
-    rows.push_back(html::Object{{"handle", s.handle}, {"device", s.device}, {"created_at", s.created_at.substr(0, 16)},
-                                {"last_seen_at", s.last_seen_at.substr(0, 16)}, {"current", s.handle == ctx.session.handle}});
+    rows.push_back(html::Object{{"handle", s.handle},
+                                {"device", s.device},
+                                {"created_at", s.created_at.substr(0, 16)},
+                                {"last_seen_at", s.last_seen_at.substr(0, 16)},
+                                {"current", s.handle == ctx.session.handle}});
   }
   auto q = req.Query();
   html::Object data{{"sessions", rows}};
@@ -400,9 +436,9 @@ http::Response Shell::SessionsPage(http::Request& req, module::StaffContext& ctx
 }
 
 http::Response Shell::EndSession(http::Request& req, module::StaffContext& ctx) {
-  Status s = d_.sessions.EndByHandle(ctx.me.id, req.PathParam("handle"), d_.trail,
-                                     {.actor = ctx.actor.id, .action = "staff.session_ended", .target = ctx.actor.id,
-                                      .request_id = req.request_id});
+  Status s = d_.sessions.EndByHandle(
+      ctx.me.id, req.PathParam("handle"), d_.trail,
+      {.actor = ctx.actor.id, .action = "staff.session_ended", .target = ctx.actor.id, .request_id = req.request_id});
   if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
   return Response::Redirect("/admin/sessions?ended=1");
 }
@@ -412,7 +448,8 @@ http::Response Shell::SecondFactorPage(http::Request& req, module::StaffContext&
               "/admin/account/second-factor");
 }
 
-http::Response Shell::SecondFactorWithSecret(http::Request& req, module::StaffContext& ctx, const std::string& secret, std::string error) {
+http::Response Shell::SecondFactorWithSecret(http::Request& req, module::StaffContext& ctx, const std::string& secret,
+                                             std::string error) {
   std::string issuer = http::PercentEncode(d_.config.site.name);
   std::string uri = "otpauth://totp/" + issuer + ":" + http::PercentEncode(ctx.me.email) + "?secret=" + secret +
                     "&issuer=" + issuer + "&algorithm=SHA1&digits=6&period=30";
@@ -437,7 +474,8 @@ http::Response Shell::SecondFactorConfirm(http::Request& req, module::StaffConte
     // The secret is stored sealed and never shown twice: a wrong code means starting again.
     auto again = d_.accounts.BeginTotp(ctx.me.id, ctx.actor);
     if (!again.ok()) return d_.pages.ErrorFor(again.error(), req);
-    return SecondFactorWithSecret(req, ctx, *again, "The code is not right. Add this new key to your app and try again");
+    return SecondFactorWithSecret(req, ctx, *again,
+                                  "The code is not right. Add this new key to your app and try again");
   }
   html::List list;
   for (const auto& c : *codes) list.push_back(html::Object{{"code", c}});
@@ -450,6 +488,5 @@ http::Response Shell::SecondFactorRemove(http::Request& req, module::StaffContex
   if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
   return Response::Redirect("/admin/account/second-factor");
 }
-
 
 }  // namespace steward::admin

@@ -29,7 +29,8 @@ std::string RoleTitles(const std::vector<staff::Role>& roles) {
 html::List RoleChoices(const std::vector<staff::Role>& checked) {
   html::List out;
   for (staff::Role r : staff::AllRoles()) {
-    out.push_back(html::Object{{"name", std::string(staff::RoleName(r))}, {"title", std::string(staff::RoleTitle(r))},
+    out.push_back(html::Object{{"name", std::string(staff::RoleName(r))},
+                               {"title", std::string(staff::RoleTitle(r))},
                                {"checked", std::find(checked.begin(), checked.end(), r) != checked.end()}});
   }
   return out;
@@ -53,19 +54,37 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
       return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
     };
     const Permission p = Permission::kManageStaff;
-    return {{.method = Method::kGet, .pattern = "/admin/staff", .permission = p, .handler = bind(&StaffAccountPages::StaffList),
-             .nav_title = "Staff", .nav_text = "Add staff, choose their roles, disable accounts.",
-             .card_title = "Staff accounts", .nav_order = 10},
-            {.method = Method::kPost, .pattern = "/admin/staff", .permission = p, .handler = bind(&StaffAccountPages::StaffAdd)},
-            {.method = Method::kGet, .pattern = "/admin/staff/{id}", .permission = p,
+    return {{.method = Method::kGet,
+             .pattern = "/admin/staff",
+             .permission = p,
+             .handler = bind(&StaffAccountPages::StaffList),
+             .nav_title = "Staff",
+             .nav_text = "Add staff, choose their roles, disable accounts.",
+             .card_title = "Staff accounts",
+             .nav_order = 10},
+            {.method = Method::kPost,
+             .pattern = "/admin/staff",
+             .permission = p,
+             .handler = bind(&StaffAccountPages::StaffAdd)},
+            {.method = Method::kGet,
+             .pattern = "/admin/staff/{id}",
+             .permission = p,
              .handler = bind(&StaffAccountPages::StaffMemberPage)},
-            {.method = Method::kPost, .pattern = "/admin/staff/{id}/roles", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/staff/{id}/roles",
+             .permission = p,
              .handler = bind(&StaffAccountPages::StaffRoles)},
-            {.method = Method::kPost, .pattern = "/admin/staff/{id}/disable", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/staff/{id}/disable",
+             .permission = p,
              .handler = bind(&StaffAccountPages::StaffDisable)},
-            {.method = Method::kPost, .pattern = "/admin/staff/{id}/enable", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/staff/{id}/enable",
+             .permission = p,
              .handler = bind(&StaffAccountPages::StaffEnable)},
-            {.method = Method::kPost, .pattern = "/admin/staff/{id}/setup-link", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/staff/{id}/setup-link",
+             .permission = p,
              .handler = bind(&StaffAccountPages::StaffSetupLink)}};
   }
 
@@ -76,8 +95,12 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
     html::List rows;
     for (const auto& m : *all) {
       std::string state = m.disabled ? "Disabled" : m.has_password ? "Active" : "Waiting for set-up";
-      rows.push_back(html::Object{{"id", m.id}, {"email", m.email}, {"roles", RoleTitles(m.roles)}, {"status", state},
-                                  {"disabled", m.disabled}, {"pending", !m.disabled && !m.has_password}});
+      rows.push_back(html::Object{{"id", m.id},
+                                  {"email", m.email},
+                                  {"roles", RoleTitles(m.roles)},
+                                  {"status", state},
+                                  {"disabled", m.disabled},
+                                  {"pending", !m.disabled && !m.has_password}});
     }
     data["staff"] = rows;
     if (data.find("roles") == data.end()) data["roles"] = RoleChoices({});
@@ -100,7 +123,9 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
       if (id.ok()) {
         auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
         if (!token.ok()) return ctx.layout->ErrorFor(token.error(), req);
-        return StaffListWith(req, ctx, html::Object{{"added", html::Object{{"email", email}, {"link", SetupLink(d_.base_url(), *token)}}}});
+        return StaffListWith(
+            req, ctx,
+            html::Object{{"added", html::Object{{"email", email}, {"link", SetupLink(d_.base_url(), *token)}}}});
       }
       if (id.error().code != ErrorCode::kInvalidArgument && id.error().code != ErrorCode::kAlreadyExists) {
         return ctx.layout->ErrorFor(id.error(), req);
@@ -116,8 +141,12 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
     auto m = d_.accounts.Find(id);
     if (!m.ok()) return ctx.layout->ErrorFor(m.error(), req);
     std::string state = m->disabled ? "Disabled" : m->has_password ? "Active" : "Waiting for set-up";
-    data["member"] = html::Object{{"id", m->id}, {"email", m->email}, {"status", state}, {"disabled", m->disabled},
-                                  {"created_at", m->created_at.substr(0, 10)}, {"totp", m->totp_enabled}};
+    data["member"] = html::Object{{"id", m->id},
+                                  {"email", m->email},
+                                  {"status", state},
+                                  {"disabled", m->disabled},
+                                  {"created_at", m->created_at.substr(0, 10)},
+                                  {"totp", m->totp_enabled}};
     if (data.find("roles") == data.end()) data["roles"] = RoleChoices(m->roles);
     return ctx.layout->Page(req, ctx, "admin_staff_member", m->email, std::move(data), "/admin/staff");
   }
@@ -140,8 +169,10 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
     if (s.error().code != ErrorCode::kInvalidArgument && s.error().code != ErrorCode::kFailedPrecondition) {
       return ctx.layout->ErrorFor(s.error(), req);
     }
-    return MemberPage(req, ctx, *id, html::Object{{"roles", RoleChoices(roles)}, {"roles_error", s.error().message},
-                                                 {"errors", module::ErrorSummary({{"roles", s.error().message}})}});
+    return MemberPage(req, ctx, *id,
+                      html::Object{{"roles", RoleChoices(roles)},
+                                   {"roles_error", s.error().message},
+                                   {"errors", module::ErrorSummary({{"roles", s.error().message}})}});
   }
 
   Response SetDisabled(Request& req, module::StaffContext& ctx, bool disabled) {
@@ -161,8 +192,9 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
     if (!id) return ctx.layout->Error(404, req);
     auto token = d_.accounts.IssueSetupToken(*id, ctx.actor);
     if (!token.ok()) return ctx.layout->ErrorFor(token.error(), req);
-    return MemberPage(req, ctx, *id, html::Object{{"notice", "New set-up link made. Send it to the staff member."},
-                                                 {"link", SetupLink(d_.base_url(), *token)}});
+    return MemberPage(req, ctx, *id,
+                      html::Object{{"notice", "New set-up link made. Send it to the staff member."},
+                                   {"link", SetupLink(d_.base_url(), *token)}});
   }
 
   struct Deps {
@@ -178,7 +210,9 @@ class AuditPages : public std::enable_shared_from_this<AuditPages> {
 
   std::vector<module::StaffPage> Pages() {
     auto self = shared_from_this();
-    return {{.method = Method::kGet, .pattern = "/admin/audit", .permission = Permission::kReadAudit,
+    return {{.method = Method::kGet,
+             .pattern = "/admin/audit",
+             .permission = Permission::kReadAudit,
              .handler = [self](Request& req, module::StaffContext& ctx) { return self->AuditPage(req, ctx); },
              .nav_title = "Audit trail",
              .nav_text = "Every privacy-relevant action: sign-ins, staff changes, configuration, backups.",
@@ -202,15 +236,22 @@ class AuditPages : public std::enable_shared_from_this<AuditPages> {
     for (const auto& r : *records) {
       std::string details;
       for (const auto& [k, v] : r.entry.details) details += (details.empty() ? "" : ", ") + k + ": " + v;
-      rows.push_back(html::Object{{"seq", r.seq}, {"at", r.at.substr(0, 19)}, {"actor", r.entry.actor},
-                                  {"action", r.entry.action}, {"target", r.entry.target}, {"outcome", r.entry.outcome},
+      rows.push_back(html::Object{{"seq", r.seq},
+                                  {"at", r.at.substr(0, 19)},
+                                  {"actor", r.entry.actor},
+                                  {"action", r.entry.action},
+                                  {"target", r.entry.target},
+                                  {"outcome", r.entry.outcome},
                                   {"details", details}});
     }
-    html::Object data{{"actor", f.actor}, {"action", f.action}, {"since", f.since}, {"until", f.until}, {"records", rows}};
+    html::Object data{
+        {"actor", f.actor}, {"action", f.action}, {"since", f.since}, {"until", f.until}, {"records", rows}};
     if (static_cast<int>(records->size()) == f.limit) {
       std::string href = "/admin/audit?before=" + std::to_string(records->back().seq);
-      for (const auto& [k, v] : {std::pair<std::string, std::string>{"actor", f.actor}, {"action", f.action},
-                                 {"since", f.since}, {"until", f.until}}) {
+      for (const auto& [k, v] : {std::pair<std::string, std::string>{"actor", f.actor},
+                                 {"action", f.action},
+                                 {"since", f.since},
+                                 {"until", f.until}}) {
         if (!v.empty()) href += "&" + k + "=" + http::PercentEncode(v);
       }
       data["older"] = html::Object{{"href", href}};
@@ -230,6 +271,8 @@ std::vector<module::StaffPage> StaffAccountsPages(staff::Accounts& accounts, std
   return std::make_shared<StaffAccountPages>(accounts, std::move(base_url))->Pages();
 }
 
-std::vector<module::StaffPage> AuditTrailPages(audit::Trail& trail) { return std::make_shared<AuditPages>(trail)->Pages(); }
+std::vector<module::StaffPage> AuditTrailPages(audit::Trail& trail) {
+  return std::make_shared<AuditPages>(trail)->Pages();
+}
 
 }  // namespace steward::admin

@@ -20,10 +20,34 @@ constexpr size_t kMaxVisits = 2'000'000;  // bounds memory: about 100 MB at the 
 // Substrings of user agents that are not people (lower case). The isbot patterns arrive with the
 // user-agent work; these cover the common crawlers, monitors and scripts.
 constexpr std::string_view kBotMarks[] = {
-    "bot",        "spider",       "crawl",    "slurp",          "headless",     "curl/",       "wget",
-    "python-",    "go-http-client", "java/",  "libwww",         "httpclient",   "scrapy",      "phantomjs",
-    "lighthouse", "pingdom",      "uptime",   "monitor",        "facebookexternalhit", "preview", "okhttp",
-    "axios/",     "node-fetch",   "postman",  "insomnia",       "httpie",       "feedfetcher", "validator",
+    "bot",
+    "spider",
+    "crawl",
+    "slurp",
+    "headless",
+    "curl/",
+    "wget",
+    "python-",
+    "go-http-client",
+    "java/",
+    "libwww",
+    "httpclient",
+    "scrapy",
+    "phantomjs",
+    "lighthouse",
+    "pingdom",
+    "uptime",
+    "monitor",
+    "facebookexternalhit",
+    "preview",
+    "okhttp",
+    "axios/",
+    "node-fetch",
+    "postman",
+    "insomnia",
+    "httpie",
+    "feedfetcher",
+    "validator",
 };
 
 int64_t HashToInt(const std::string& digest) {
@@ -87,9 +111,11 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
   table->String("search_parameter", s.search_parameter);
   table->String("visitor_cookie", s.visitor_cookie);
   // Declare before collect: the events need a dataset saying what is kept, why and how long.
-  if (std::none_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) { return d.module == "analytics"; })) {
-    problems.Add(table->where(), "[analytics] collects events, but the register declares no dataset of module "
-                                 "\"analytics\" to say what is kept, why and for how long");
+  if (std::none_of(reg.datasets.begin(), reg.datasets.end(),
+                   [](const processing::Dataset& d) { return d.module == "analytics"; })) {
+    problems.Add(table->where(),
+                 "[analytics] collects events, but the register declares no dataset of module "
+                 "\"analytics\" to say what is kept, why and for how long");
   }
   bool declared = std::any_of(reg.cookies.begin(), reg.cookies.end(), [&](const processing::Cookie& c) {
     return c.name == s.visitor_cookie && c.category == processing::CookieCategory::kUsage;
@@ -139,7 +165,7 @@ std::vector<store::Migration> Migrations() {
     -- The day's random salts, sealed; destroyed 48 hours after they are made.
     CREATE TABLE analytics_salts (day INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
   )sql"},
-          {"analytics", 2, R"sql(
+                                       {"analytics", 2, R"sql(
     -- Stats API keys: a keyed hash of each, never the key itself. Not personal data: created_by is
     -- the audit actor ("staff:3"), as in the audit trail.
     CREATE TABLE analytics_api_keys (
@@ -153,7 +179,7 @@ std::vector<store::Migration> Migrations() {
       revoked_at TEXT
     );
   )sql"},
-          {"analytics", 3, R"sql(
+                                       {"analytics", 3, R"sql(
     -- Privacy: analytics-events. Events of visitors counted by the identifier cookie, found by
     -- their keyed hash for a rights request; events counted by the daily salt are not in it.
     CREATE INDEX analytics_events_identified ON analytics_events (visitor) WHERE identified = 1;
@@ -176,10 +202,11 @@ retention::ModuleStorage Storage() {
             }
             return c.Exec("DELETE FROM analytics_events WHERE ts < ?", {ms});
           },
-          .in_use = [](const processing::Register& reg) {
-            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                               [](const processing::Dataset& d) { return d.module == "analytics"; });
-          }};
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "analytics"; });
+              }};
 }
 
 Analytics::Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate,
@@ -224,8 +251,8 @@ Result<Analytics::Visitor> Analytics::Identify(const Request& req, const std::st
   }
   STEWARD_ASSIGN_OR_RETURN(std::string salt, salts_.ForDay(salts_.Today()));
   // Privacy: analytics-events. The IP address and user agent live only in this hash, never stored.
-  std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' +
-                         std::string(req.Header("User-Agent"));
+  std::string material =
+      site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(req.Header("User-Agent"));
   return Visitor{HashToInt(crypto::Hash(material, salt)), false};
 }
 
@@ -329,22 +356,41 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
     // The referrer is kept only when it is another site: moving between pages is not a source.
     std::string source = ReferrerSource(loc, event->referrer);
     std::string referrer = source.empty() ? "" : ReferrerForStorage(event->referrer);
-    rows.push_back({now_ms, site, event->name, loc.hostname, loc.path.substr(0, 2000), source, referrer,
-                    Query(loc, "utm_medium"), Query(loc, "utm_campaign"), Query(loc, "utm_content"),
-                    Query(loc, "utm_term"), Query(loc, settings_.search_parameter, 500), visitor_id, visit,
-                    static_cast<int64_t>(visitor->identified), static_cast<int64_t>(event->interactive),
+    rows.push_back({now_ms,
+                    site,
+                    event->name,
+                    loc.hostname,
+                    loc.path.substr(0, 2000),
+                    source,
+                    referrer,
+                    Query(loc, "utm_medium"),
+                    Query(loc, "utm_campaign"),
+                    Query(loc, "utm_content"),
+                    Query(loc, "utm_term"),
+                    Query(loc, settings_.search_parameter, 500),
+                    visitor_id,
+                    visit,
+                    static_cast<int64_t>(visitor->identified),
+                    static_cast<int64_t>(event->interactive),
                     event->engaged_ms ? store::Value(*event->engaged_ms) : store::Value(),
                     event->scroll_depth ? store::Value(*event->scroll_depth) : store::Value(),
-                    PropsJson(event->props), country, agent.browser, agent.browser_version, agent.os,
-                    agent.os_version, agent.device});
+                    PropsJson(event->props),
+                    country,
+                    agent.browser,
+                    agent.browser_version,
+                    agent.os,
+                    agent.os_version,
+                    agent.device});
   }
   // Privacy: analytics-events (the write). Queued for the writer's next group commit; the 202 goes
   // only once that commit has happened, so an acknowledged event survives kill -9.
   Response ok = Response::Text("ok", 202);
   if (!new_cookie.empty()) {
-    ok.cookies.push_back({.name = settings_.visitor_cookie, .value = new_cookie,
-                          .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
-                          .secure = req.https});
+    ok.cookies.push_back(
+        {.name = settings_.visitor_cookie,
+         .value = new_cookie,
+         .max_age_seconds = cookie_max_age_ > 0 ? std::optional<int64_t>(cookie_max_age_) : std::nullopt,
+         .secure = req.https});
   }
   return Enqueue({std::move(rows), respond, std::move(ok)});
 }

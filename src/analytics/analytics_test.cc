@@ -21,8 +21,10 @@ using http::testing::Fetch;
 using http::testing::RawResponse;
 using namespace std::chrono_literals;
 
-constexpr const char* kUa = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
-constexpr const char* kPageview = R"({"n":"pageview","u":"https://www.ons.gov.uk/economy?q=inflation","d":"www.ons.gov.uk","r":"https://www.google.com/search?q=secret"})";
+constexpr const char* kUa =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
+constexpr const char* kPageview =
+    R"({"n":"pageview","u":"https://www.ons.gov.uk/economy?q=inflation","d":"www.ons.gov.uk","r":"https://www.google.com/search?q=secret"})";
 
 processing::Register Ons() {
   EXPECT_TRUE(crypto::Init().ok());
@@ -83,10 +85,12 @@ class AnalyticsTest : public ::testing::Test {
   std::string Accepted() { return "cookies_policy=" + gate_->PolicyValue({{"usage", true}}); }
   std::vector<store::Row> Rows(const std::string& sql) {
     std::vector<store::Row> out;
-    EXPECT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(out, c.Query(sql));
-      return Ok();
-    }).ok());
+    EXPECT_TRUE(site_.store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(out, c.Query(sql));
+                      return Ok();
+                    })
+                    .ok());
     return out;
   }
   int64_t Count() { return Rows("SELECT count(*) FROM analytics_events").front().Int(0); }
@@ -120,7 +124,8 @@ TEST_F(AnalyticsTest, OnConsentNothingIsKeptUntilTheVisitorAccepts) {
   ASSERT_EQ(set.size(), 1u);
   EXPECT_EQ(set[0].rfind("steward_visitor=", 0), 0u) << "the declared identifier, now allowed";
   EXPECT_EQ(Count(), 1) << "acknowledged means committed";
-  auto row = Rows("SELECT site, name, hostname, path, source, referrer, search, identified FROM analytics_events").front();
+  auto row =
+      Rows("SELECT site, name, hostname, path, source, referrer, search, identified FROM analytics_events").front();
   EXPECT_EQ(row.Text(0), "ons.gov.uk");
   EXPECT_EQ(row.Text(1), "pageview");
   EXPECT_EQ(row.Text(3), "/economy");
@@ -128,7 +133,8 @@ TEST_F(AnalyticsTest, OnConsentNothingIsKeptUntilTheVisitorAccepts) {
   EXPECT_EQ(row.Text(5), "google.com/search") << "the referrer without its query";
   EXPECT_EQ(row.Text(6), "inflation") << "the site-search term";
   EXPECT_EQ(row.Int(7), 1);
-  EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_consent\"} 2"), std::string::npos);
+  EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_consent\"} 2"),
+            std::string::npos);
 }
 
 TEST_F(AnalyticsTest, TheIdentifierCookieCountsTheSameVisitorAcrossDays) {
@@ -138,7 +144,9 @@ TEST_F(AnalyticsTest, TheIdentifierCookieCountsTheSameVisitorAcrossDays) {
   std::string cookie = line.substr(0, line.find(';'));
   clock_.Advance(72h);
   ASSERT_EQ(Post(kPageview, "198.51.100.9", Accepted() + "; " + cookie,
-                 "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")->status, 202);
+                 "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+                ->status,
+            202);
   auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit) FROM analytics_events");
   EXPECT_EQ(rows.front().Int(0), 1) << "one visitor, though the IP address and browser changed";
   EXPECT_EQ(rows.front().Int(1), 2) << "two visits";
@@ -152,9 +160,11 @@ TEST_F(AnalyticsTest, BadEventsAre400WithReasonsAndNothingIsStored) {
   auto no_ua = Post(kPageview, "203.0.113.77", "", "");
   EXPECT_EQ(no_ua->status, 400);
   EXPECT_EQ(no_ua->body, R"({"errors":{"user_agent":["can't be blank"]}})");
-  auto huge = Post(R"({"n":"x","u":"https://www.ons.gov.uk/","d":"ons.gov.uk","p":")" + std::string(20000, 'a') + "\"}");
+  auto huge =
+      Post(R"({"n":"x","u":"https://www.ons.gov.uk/","d":"ons.gov.uk","p":")" + std::string(20000, 'a') + "\"}");
   EXPECT_EQ(huge->status, 413);
-  auto bot = Post(kPageview, "203.0.113.77", "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+  auto bot =
+      Post(kPageview, "203.0.113.77", "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
   EXPECT_EQ(bot->status, 202);
   EXPECT_EQ(bot->Header("x-plausible-dropped"), "1");
   auto other = Post(R"({"n":"pageview","u":"https://elsewhere.example/","d":"elsewhere.example"})");
@@ -171,7 +181,7 @@ TEST_F(AnalyticsTest, VisitsEndAfterThirtyMinutesIdle) {
   clock_.Advance(29min);
   ASSERT_EQ(Post(kPageview)->status, 202);  // still the same visit: 29 minutes idle
   clock_.Advance(31min);
-  ASSERT_EQ(Post(kPageview)->status, 202);  // a new visit
+  ASSERT_EQ(Post(kPageview)->status, 202);                   // a new visit
   ASSERT_EQ(Post(kPageview, "198.51.100.20")->status, 202);  // someone else
   auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit), sum(identified) FROM analytics_events");
   EXPECT_EQ(rows.front().Int(0), 2);
@@ -203,9 +213,11 @@ TEST_F(AnalyticsTest, TheEdgeKeepsCountryBrowserOsAndDeviceOnly) {
       "Mobile/15E148 Safari/604.1";
   ASSERT_EQ(Post(kPageview, "212.58.244.20", "", iphone)->status, 202);
   ASSERT_EQ(Post(kPageview, "8.8.8.8", "", kUa)->status, 202);
-  ASSERT_EQ(Post(kPageview, "10.1.2.3", "", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
-                ->status, 202);
-  auto rows = Rows("SELECT country, browser, browser_version, os, os_version, device FROM analytics_events ORDER BY rowid");
+  ASSERT_EQ(
+      Post(kPageview, "10.1.2.3", "", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")->status,
+      202);
+  auto rows =
+      Rows("SELECT country, browser, browser_version, os, os_version, device FROM analytics_events ORDER BY rowid");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].Text(0), "GB");
   EXPECT_EQ(rows[0].Text(1), "Mobile Safari");
@@ -259,10 +271,14 @@ TEST(AnalyticsQueueTest, AFullQueueIs503AndTheServerGoesOn) {
   // Hold the writer, then fill its queue with other modules' writes.
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  ASSERT_TRUE(site.store().Submit([released](store::Connection&) -> Status {
-    released.wait();
-    return Ok();
-  }, nullptr).ok());
+  ASSERT_TRUE(site.store()
+                  .Submit(
+                      [released](store::Connection&) -> Status {
+                        released.wait();
+                        return Ok();
+                      },
+                      nullptr)
+                  .ok());
   while (site.store().write_queue_depth() > 0) std::this_thread::sleep_for(5ms);  // the writer holds it
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(site.store().Submit([](store::Connection&) { return Ok(); }, nullptr).ok());
   auto busy = post();
@@ -275,11 +291,13 @@ TEST(AnalyticsQueueTest, AFullQueueIs503AndTheServerGoesOn) {
   for (int i = 0; i < 6; ++i) together.push_back(std::async(std::launch::async, post));
   for (auto& t : together) EXPECT_EQ(t.get()->status, 202);
   int64_t stored = 0;
-  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events"));
-    stored = rows.front().Int(0);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events"));
+                    stored = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(stored, 6) << "the refused event is not stored; every acknowledged one is";
 }
 
@@ -297,7 +315,9 @@ TEST_F(AnalyticsTest, NoIpAddressOrUserAgentAnywhereInTheDatabase) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(Post(kPageview, ip, Accepted(), ua)->status, 202);
     ASSERT_EQ(Post(R"({"n":"engagement","u":"https://www.ons.gov.uk/economy","d":"ons.gov.uk","sd":75,"e":9000})", ip,
-                   Accepted(), ua)->status, 202);
+                   Accepted(), ua)
+                  ->status,
+              202);
   }
   clock_.Advance(30min);
   auto* w = analytics_.get();
@@ -329,10 +349,12 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
   EXPECT_TRUE(storage.in_use(reg_));
   std::string cutoff = FormatRfc3339Millis(clock_.Now() - 24h);
   int64_t purged = 0;
-  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, processing::Dataset{}, cutoff, "", false));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, processing::Dataset{}, cutoff, "", false));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(purged, 1);
   EXPECT_EQ(Count(), 1);
 }
@@ -340,8 +362,9 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
 TEST(SettingsTest, ReadsAnalyticsAndChecksTheVisitorCookie) {
   ASSERT_TRUE(crypto::Init().ok());
   auto reg = Ons();
-  auto c = config::Parse("[site]\nname = \"x\"\n[analytics]\ndomains = [\"WWW.ons.gov.uk\"]\nsearch_parameter = \"query\"\n",
-                         "/tmp/a.toml");
+  auto c =
+      config::Parse("[site]\nname = \"x\"\n[analytics]\ndomains = [\"WWW.ons.gov.uk\"]\nsearch_parameter = \"query\"\n",
+                    "/tmp/a.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   auto s = ReadSettings(*c->document, reg);
   ASSERT_TRUE(s.ok()) << s.error().message;

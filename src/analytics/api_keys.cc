@@ -19,7 +19,8 @@ ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock&
 
 std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash(secret, hash_key_); }
 
-Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by, const std::string& request_id) {
+Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by,
+                                      const std::string& request_id) {
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {
@@ -33,16 +34,18 @@ Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::strin
   made.key.created_at = FormatRfc3339(clock_.Now());
   std::string digest = Digest(made.secret);
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at) "
-                                            "VALUES (?, ?, ?, ?, ?)",
-                                            {made.key.name, made.key.prefix, store::Blob{digest}, created_by,
-                                             made.key.created_at}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto n, c.Exec("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       {made.key.name, made.key.prefix, store::Blob{digest}, created_by, made.key.created_at}));
     (void)n;
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT last_insert_rowid()"));
     made.key.id = rows.front().Int(0);
     if (trail_ == nullptr) return Ok();
-    return trail_->AppendIn(c, {.actor = created_by, .action = "analytics.api_key_created",
-                                .target = "api_key:" + std::to_string(made.key.id), .request_id = request_id,
+    return trail_->AppendIn(c, {.actor = created_by,
+                                .action = "analytics.api_key_created",
+                                .target = "api_key:" + std::to_string(made.key.id),
+                                .request_id = request_id,
                                 .details = {{"prefix", made.key.prefix}}});
   }));
   return made;
@@ -51,12 +54,13 @@ Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::strin
 Result<std::vector<ApiKey>> ApiKeys::List() {
   std::vector<ApiKey> out;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) {
-    return c.ForEach("SELECT id, name, prefix, created_by, created_at, coalesce(last_used_at, ''), "
-                     "coalesce(revoked_at, '') FROM analytics_api_keys ORDER BY id DESC",
-                     {}, [&](const store::Row& r) {
-                       out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)});
-                       return true;
-                     });
+    return c.ForEach(
+        "SELECT id, name, prefix, created_by, created_at, coalesce(last_used_at, ''), "
+        "coalesce(revoked_at, '') FROM analytics_api_keys ORDER BY id DESC",
+        {}, [&](const store::Row& r) {
+          out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)});
+          return true;
+        });
   }));
   return out;
 }
@@ -64,14 +68,17 @@ Result<std::vector<ApiKey>> ApiKeys::List() {
 Status ApiKeys::Revoke(int64_t id, const std::string& actor, const std::string& request_id) {
   std::string now = FormatRfc3339(clock_.Now());
   return store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT revoked_at IS NOT NULL FROM analytics_api_keys WHERE id = ?", {id}));
+    STEWARD_ASSIGN_OR_RETURN(auto rows,
+                             c.Query("SELECT revoked_at IS NOT NULL FROM analytics_api_keys WHERE id = ?", {id}));
     if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no such API key");
     if (rows.front().Int(0) != 0) return MakeError(ErrorCode::kFailedPrecondition, "that key is already revoked");
     STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE analytics_api_keys SET revoked_at = ? WHERE id = ?", {now, id}));
     (void)n;
     if (trail_ == nullptr) return Ok();
-    return trail_->AppendIn(c, {.actor = actor, .action = "analytics.api_key_revoked",
-                                .target = "api_key:" + std::to_string(id), .request_id = request_id});
+    return trail_->AppendIn(c, {.actor = actor,
+                                .action = "analytics.api_key_revoked",
+                                .target = "api_key:" + std::to_string(id),
+                                .request_id = request_id});
   });
 }
 
@@ -83,8 +90,8 @@ std::optional<int64_t> ApiKeys::Verify(std::string_view secret) {
   Status s = store_.Read([&](store::Connection& c) -> Status {
     // The digest is looked up by equality: it is a keyed hash, so timing reveals nothing of a key.
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, coalesce(last_used_at, '') FROM analytics_api_keys "
-                                                 "WHERE digest = ? AND revoked_at IS NULL",
-                                                 {store::Blob{digest}}));
+                                                "WHERE digest = ? AND revoked_at IS NULL",
+                                                {store::Blob{digest}}));
     if (!rows.empty()) {
       id = rows.front().Int(0);
       last_used = rows.front().Text(1);
@@ -100,7 +107,8 @@ std::optional<int64_t> ApiKeys::Verify(std::string_view secret) {
     // Noted in the background: a query does not wait for it, and a full queue just skips a note.
     (void)store_.Submit(
         [at, key_id](store::Connection& c) -> Status {
-          STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE analytics_api_keys SET last_used_at = ? WHERE id = ?", {at, key_id}));
+          STEWARD_ASSIGN_OR_RETURN(auto n,
+                                   c.Exec("UPDATE analytics_api_keys SET last_used_at = ? WHERE id = ?", {at, key_id}));
           (void)n;
           return Ok();
         },

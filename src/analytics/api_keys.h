@@ -30,9 +30,9 @@ namespace steward::analytics {
 struct ApiKey {
   int64_t id = 0;
   std::string name;
-  std::string prefix;      // "stw_AbC1"
-  std::string created_by;  // the audit actor: "staff:3", "cli"
-  std::string created_at;  // RFC 3339
+  std::string prefix;                    // "stw_AbC1"
+  std::string created_by;                // the audit actor: "staff:3", "cli"
+  std::string created_at;                // RFC 3339
   std::string last_used_at, revoked_at;  // "" when never
 };
 

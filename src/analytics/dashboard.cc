@@ -15,7 +15,6 @@ namespace chr = std::chrono;
 
 constexpr int64_t kDayMs = kDayMillis;
 
-
 std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
 
 std::string ShortDay(int64_t day) {
@@ -40,7 +39,8 @@ std::string Duration(double seconds) {
   if (s < 3600) {
     std::snprintf(buf, sizeof buf, "%lldm %02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
   } else {
-    std::snprintf(buf, sizeof buf, "%lldh %02lldm", static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
+    std::snprintf(buf, sizeof buf, "%lldh %02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
   }
   return buf;
 }
@@ -103,8 +103,11 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
   }
   int64_t today = UnixMillis(now) / kDayMs;
   r.period = field("period").empty() ? "7d" : field("period");
-  static constexpr std::pair<std::string_view, std::string_view> kLabels[] = {
-      {"today", "Today"}, {"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"month", "This month"}, {"custom", "Custom range"}};
+  static constexpr std::pair<std::string_view, std::string_view> kLabels[] = {{"today", "Today"},
+                                                                              {"7d", "Last 7 days"},
+                                                                              {"30d", "Last 30 days"},
+                                                                              {"month", "This month"},
+                                                                              {"custom", "Custom range"}};
   auto label = std::find_if(std::begin(kLabels), std::end(kLabels), [&](const auto& l) { return l.first == r.period; });
   if (label == std::end(kLabels)) {
     return MakeError(ErrorCode::kInvalidArgument, "period: choose today, 7d, 30d, month or custom");
@@ -124,31 +127,41 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
   }
   int64_t from = days->from, to = days->to;  // days, [from, to)
   r.label += " (" + (to - from == 1 ? LongDay(from) : LongDay(from) + " to " + LongDay(to - 1)) + ")";
-  r.current = {.site = site, .from_ms = from * kDayMs, .to_ms = to * kDayMs, .page = field("page"),
-               .source = field("source"), .country = field("country"), .device = field("device")};
+  r.current = {.site = site,
+               .from_ms = from * kDayMs,
+               .to_ms = to * kDayMs,
+               .page = field("page"),
+               .source = field("source"),
+               .country = field("country"),
+               .device = field("device")};
   r.previous = r.current;
   r.previous.from_ms = (2 * from - to) * kDayMs;
   r.previous.to_ms = from * kDayMs;
   return r;
 }
 
-Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range,
-                                   const std::vector<std::string>& sites, const std::string& query_string) {
+Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range, const std::vector<std::string>& sites,
+                                   const std::string& query_string) {
   STEWARD_ASSIGN_OR_RETURN(Headline now, stats.Aggregate(range.current));
   STEWARD_ASSIGN_OR_RETURN(Headline before, stats.Aggregate(range.previous));
   html::List headline;
-  auto metric = [&](const char* name, std::string value, std::string previous, double a, double b, bool lower_is_better) {
+  auto metric = [&](const char* name, std::string value, std::string previous, double a, double b,
+                    bool lower_is_better) {
     std::string change = Change(a, b);
     bool better = change != "no change" && change != "new" && ((a > b) != lower_is_better);
-    headline.push_back(html::Object{{"name", name}, {"value", std::move(value)}, {"previous", std::move(previous)},
-                                    {"change", change}, {"better", better}});
+    headline.push_back(html::Object{{"name", name},
+                                    {"value", std::move(value)},
+                                    {"previous", std::move(previous)},
+                                    {"change", change},
+                                    {"better", better}});
   };
   metric("Unique visitors", Thousands(now.visitors), Thousands(before.visitors), now.visitors, before.visitors, false);
   metric("Visits", Thousands(now.visits), Thousands(before.visits), now.visits, before.visits, false);
   metric("Pageviews", Thousands(now.pageviews), Thousands(before.pageviews), now.pageviews, before.pageviews, false);
   metric("Views per visit", Decimal(now.views_per_visit), Decimal(before.views_per_visit), now.views_per_visit,
          before.views_per_visit, false);
-  metric("Bounce rate", Percent(now.bounce_rate), Percent(before.bounce_rate), now.bounce_rate, before.bounce_rate, true);
+  metric("Bounce rate", Percent(now.bounce_rate), Percent(before.bounce_rate), now.bounce_rate, before.bounce_rate,
+         true);
   metric("Visit duration", Duration(now.visit_duration_s), Duration(before.visit_duration_s), now.visit_duration_s,
          before.visit_duration_s, false);
 
@@ -164,21 +177,28 @@ Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range,
     for (const auto& r : rows) {
       std::string extra;
       if (spec.d == Dimension::kEngagement) extra = Duration(r.mean_seconds) + ", " + Percent(r.mean_scroll / 100);
-      list.push_back(html::Object{{"key", r.key}, {"visitors", Thousands(r.visitors)}, {"count", Thousands(r.count)},
-                                  {"extra", extra}});
+      list.push_back(html::Object{
+          {"key", r.key}, {"visitors", Thousands(r.visitors)}, {"count", Thousands(r.count)}, {"extra", extra}});
     }
     std::string name(DimensionName(spec.d));
-    tables.push_back(html::Object{
-        {"id", name}, {"title", spec.title}, {"key_heading", spec.key_heading}, {"count_heading", spec.count_heading},
-        {"engagement", spec.d == Dimension::kEngagement}, {"rows", list}, {"empty", list.empty()},
-        {"csv", "/admin/analytics.csv?table=" + name + (query_string.empty() ? "" : "&" + query_string)}});
+    tables.push_back(
+        html::Object{{"id", name},
+                     {"title", spec.title},
+                     {"key_heading", spec.key_heading},
+                     {"count_heading", spec.count_heading},
+                     {"engagement", spec.d == Dimension::kEngagement},
+                     {"rows", list},
+                     {"empty", list.empty()},
+                     {"csv", "/admin/analytics.csv?table=" + name + (query_string.empty() ? "" : "&" + query_string)}});
   }
   html::List site_options;
   for (const auto& s : sites) site_options.push_back(html::Object{{"site", s}, {"selected", s == range.current.site}});
   html::List periods;
-  for (const auto& [value, text] : std::vector<std::pair<std::string, std::string>>{
-           {"today", "Today"}, {"7d", "Last 7 days"}, {"30d", "Last 30 days"}, {"month", "This month"},
-           {"custom", "Custom range"}}) {
+  for (const auto& [value, text] : std::vector<std::pair<std::string, std::string>>{{"today", "Today"},
+                                                                                    {"7d", "Last 7 days"},
+                                                                                    {"30d", "Last 30 days"},
+                                                                                    {"month", "This month"},
+                                                                                    {"custom", "Custom range"}}) {
     periods.push_back(html::Object{{"value", value}, {"text", text}, {"selected", value == range.period}});
   }
   return html::Object{{"label", range.label},

@@ -19,8 +19,8 @@ namespace steward::analytics {
 
 struct DashboardRange {
   Query current, previous;  // the previous period has the same length, just before
-  std::string period;                  // as asked for
-  std::string label;                   // "Last 7 days (16 to 22 November 2026)"
+  std::string period;       // as asked for
+  std::string label;        // "Last 7 days (16 to 22 November 2026)"
 };
 
 // Errors: kInvalidArgument naming the field (never echoing it) for an unknown period, a bad date,
@@ -29,8 +29,8 @@ Result<DashboardRange> ParseDashboardRange(const http::Params& query, const std:
                                            SystemTime now);
 
 // The template data for admin_analytics.html.
-Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range,
-                                   const std::vector<std::string>& sites, const std::string& query_string);
+Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range, const std::vector<std::string>& sites,
+                                   const std::string& query_string);
 
 // One breakdown as CSV: a header row, then one row per key (up to 1,000).
 Result<std::string> DashboardCsv(Stats& stats, const DashboardRange& range, Dimension d);

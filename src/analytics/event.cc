@@ -46,13 +46,12 @@ struct KnownSource {
 };
 
 constexpr KnownSource kSources[] = {
-    {"google", "Google"},         {"bing", "Bing"},           {"duckduckgo", "DuckDuckGo"},
-    {"yahoo", "Yahoo!"},          {"ecosia", "Ecosia"},       {"baidu", "Baidu"},
-    {"yandex", "Yandex"},         {"facebook", "Facebook"},   {"instagram", "Instagram"},
-    {"linkedin", "LinkedIn"},     {"lnkd", "LinkedIn"},       {"reddit", "Reddit"},
-    {"youtube", "YouTube"},       {"t.co", "Twitter"},        {"twitter", "Twitter"},
-    {"x.com", "Twitter"},         {"bsky", "Bluesky"},        {"mastodon", "Mastodon"},
-    {"wikipedia", "Wikipedia"},   {"gov.uk", "GOV.UK"},       {"chatgpt", "ChatGPT"},
+    {"google", "Google"},       {"bing", "Bing"},         {"duckduckgo", "DuckDuckGo"}, {"yahoo", "Yahoo!"},
+    {"ecosia", "Ecosia"},       {"baidu", "Baidu"},       {"yandex", "Yandex"},         {"facebook", "Facebook"},
+    {"instagram", "Instagram"}, {"linkedin", "LinkedIn"}, {"lnkd", "LinkedIn"},         {"reddit", "Reddit"},
+    {"youtube", "YouTube"},     {"t.co", "Twitter"},      {"twitter", "Twitter"},       {"x.com", "Twitter"},
+    {"bsky", "Bluesky"},        {"mastodon", "Mastodon"}, {"wikipedia", "Wikipedia"},   {"gov.uk", "GOV.UK"},
+    {"chatgpt", "ChatGPT"},
 };
 
 std::string StripWww(std::string host) {
@@ -233,7 +232,8 @@ std::string ReferrerSource(const Location& page, std::string_view referrer) {
     bool dotted = part.find('.') != std::string_view::npos;
     // A dotted entry names one site exactly (gov.uk is GOV.UK itself, not every department).
     if (dotted ? host == part
-               : (host.starts_with(std::string(part) + ".") || host.find("." + std::string(part) + ".") != std::string_view::npos)) {
+               : (host.starts_with(std::string(part) + ".") ||
+                  host.find("." + std::string(part) + ".") != std::string_view::npos)) {
       return s.name;
     }
   }

@@ -44,8 +44,8 @@ struct Event {
 
 // The parts of an event's URL that analytics keeps.
 struct Location {
-  std::string hostname;  // lower case, without "www."
-  std::string path;      // percent-encoded as sent, without query or fragment; "/" at least
+  std::string hostname;                      // lower case, without "www."
+  std::string path;                          // percent-encoded as sent, without query or fragment; "/" at least
   std::map<std::string, std::string> query;  // decoded query parameters (utm_*, ref, search)
 };
 

@@ -13,12 +13,14 @@ std::optional<Event> Parse(const std::string& body, FieldErrors* out = nullptr) 
 }
 
 TEST(EventTest, LongAndShortNames) {
-  auto a = Parse(R"({"name":"pageview","url":"https://www.ons.gov.uk/economy?q=gdp","domain":"www.ons.gov.uk","referrer":"https://www.google.com/"})");
+  auto a = Parse(
+      R"({"name":"pageview","url":"https://www.ons.gov.uk/economy?q=gdp","domain":"www.ons.gov.uk","referrer":"https://www.google.com/"})");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->name, "pageview");
   EXPECT_EQ(a->domains, std::vector<std::string>{"ons.gov.uk"});
   EXPECT_EQ(a->referrer, "https://www.google.com/");
-  auto b = Parse(R"({"n":"Download","u":"https://ons.gov.uk/x","d":"ons.gov.uk, data.ons.gov.uk","p":{"file":"a.csv","n":3,"ok":true},"i":false})");
+  auto b = Parse(
+      R"({"n":"Download","u":"https://ons.gov.uk/x","d":"ons.gov.uk, data.ons.gov.uk","p":{"file":"a.csv","n":3,"ok":true},"i":false})");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->domains.size(), 2u);
   EXPECT_FALSE(b->interactive);

@@ -131,15 +131,27 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
       return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
     };
     const staff::Permission p = staff::Permission::kReadStatistics;
-    return {{.method = Method::kGet, .pattern = "/admin/analytics", .permission = p,
-             .handler = bind(&AnalyticsPages::AnalyticsPage), .nav_title = "Analytics", .nav_order = 40},
-            {.method = Method::kGet, .pattern = "/admin/analytics.csv", .permission = p,
+    return {{.method = Method::kGet,
+             .pattern = "/admin/analytics",
+             .permission = p,
+             .handler = bind(&AnalyticsPages::AnalyticsPage),
+             .nav_title = "Analytics",
+             .nav_order = 40},
+            {.method = Method::kGet,
+             .pattern = "/admin/analytics.csv",
+             .permission = p,
              .handler = bind(&AnalyticsPages::AnalyticsCsv)},
-            {.method = Method::kGet, .pattern = "/admin/analytics/keys", .permission = p,
+            {.method = Method::kGet,
+             .pattern = "/admin/analytics/keys",
+             .permission = p,
              .handler = bind(&AnalyticsPages::ApiKeysPage)},
-            {.method = Method::kPost, .pattern = "/admin/analytics/keys", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/analytics/keys",
+             .permission = p,
              .handler = bind(&AnalyticsPages::ApiKeyCreate)},
-            {.method = Method::kPost, .pattern = "/admin/analytics/keys/{id}/revoke", .permission = p,
+            {.method = Method::kPost,
+             .pattern = "/admin/analytics/keys/{id}/revoke",
+             .permission = p,
              .handler = bind(&AnalyticsPages::ApiKeyRevoke)}};
   }
 
@@ -149,9 +161,10 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
     if (!query.ok()) return ctx.layout->Error(400, req);
     auto range = ParseDashboardRange(*query, d_.sites, d_.clock.Now());
     if (!range.ok()) {
-      return ctx.layout->Page(req, ctx, "error", "There is a problem with the dates",
-                  html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
-                  "/admin/analytics", 400);
+      return ctx.layout->Page(
+          req, ctx, "error", "There is a problem with the dates",
+          html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
+          "/admin/analytics", 400);
     }
     auto data = DashboardData(d_.stats, *range, d_.sites, req.query);
     if (!data.ok()) return ctx.layout->ErrorFor(data.error(), req);
@@ -170,8 +183,7 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
     Response r;
     r.body = std::move(*csv);
     r.SetHeader("Content-Type", "text/csv; charset=utf-8");
-    r.SetHeader("Content-Disposition", "attachment; filename=\"" + std::string(DimensionName(*dimension)) +
-                                           ".csv\"");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"" + std::string(DimensionName(*dimension)) + ".csv\"");
     return r;
   }
 
@@ -181,19 +193,21 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
     if (!keys.ok()) return ctx.layout->ErrorFor(keys.error(), req);
     html::List rows;
     for (const auto& k : *keys) {
-      rows.push_back(html::Object{{"id", std::to_string(k.id)}, {"name", k.name}, {"prefix", k.prefix},
-                                  {"created_at", k.created_at}, {"created_by", k.created_by},
+      rows.push_back(html::Object{{"id", std::to_string(k.id)},
+                                  {"name", k.name},
+                                  {"prefix", k.prefix},
+                                  {"created_at", k.created_at},
+                                  {"created_by", k.created_by},
                                   {"last_used_at", k.last_used_at.empty() ? "Never" : k.last_used_at},
-                                  {"revoked_at", k.revoked_at}, {"live", k.revoked_at.empty()}});
+                                  {"revoked_at", k.revoked_at},
+                                  {"live", k.revoked_at.empty()}});
     }
     data["keys"] = std::move(rows);
     data["any"] = !keys->empty();
     return ctx.layout->Page(req, ctx, "admin_api_keys", "Stats API keys", std::move(data), "/admin/analytics", status);
   }
 
-  Response ApiKeysPage(Request& req, module::StaffContext& ctx) {
-    return ApiKeysView(req, ctx, {}, 200);
-  }
+  Response ApiKeysPage(Request& req, module::StaffContext& ctx) { return ApiKeysView(req, ctx, {}, 200); }
 
   Response ApiKeyCreate(Request& req, module::StaffContext& ctx) {
     std::string name(Trim(Field(ctx.form, "name")));
@@ -218,8 +232,9 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
     Status s = d_.api_keys.Revoke(id, ctx.actor.id, req.request_id);
     if (!s.ok() && s.error().code == ErrorCode::kNotFound) return ctx.layout->Error(404, req);
     if (!s.ok() && s.error().code != ErrorCode::kFailedPrecondition) return ctx.layout->ErrorFor(s.error(), req);
-    return ApiKeysView(req, ctx, html::Object{{"notice", s.ok() ? "Key revoked. It no longer works." : "That key was already revoked."}},
-                       200);
+    return ApiKeysView(
+        req, ctx,
+        html::Object{{"notice", s.ok() ? "Key revoked. It no longer works." : "That key was already revoked."}}, 200);
   }
 
   const Deps d_;
@@ -237,8 +252,8 @@ class AnalyticsServing : public module::Serving {
     s->sites_ = settings->domains;
     STEWARD_ASSIGN_OR_RETURN(s->edge_, LoadEdge(p.config.site.web_dir));
     s->salts_ = std::make_unique<Salts>(p.store, p.clock, p.key);
-    s->analytics_ = std::make_unique<Analytics>(std::move(*settings), p.reg, *gate, p.store, *s->salts_, p.clock, p.key,
-                                                p.metrics);
+    s->analytics_ =
+        std::make_unique<Analytics>(std::move(*settings), p.reg, *gate, p.store, *s->salts_, p.clock, p.key, p.metrics);
     s->analytics_->SetEdge(s->edge_.agents.get(), s->edge_.countries.get());
     // Today's salt in memory before the first event: ingestion never waits on the database.
     STEWARD_RETURN_IF_ERROR(s->analytics_->Housekeep());
@@ -247,10 +262,10 @@ class AnalyticsServing : public module::Serving {
     p.services.Provide<UserAgents>(s->edge_.agents.get());
     // The domain Steward's own pages report as (events for other domains are dropped).
     if (p.pages != nullptr) {
-      p.pages->AddToPublicFrame([domain = s->sites_.front()](const http::Request&, html::Object& frame,
-                                                               std::vector<http::SetCookie>&) {
-        frame["analytics_domain"] = domain;
-      });
+      p.pages->AddToPublicFrame(
+          [domain = s->sites_.front()](const http::Request&, html::Object& frame, std::vector<http::SetCookie>&) {
+            frame["analytics_domain"] = domain;
+          });
     }
     return std::unique_ptr<module::Serving>(std::move(s));
   }
@@ -269,8 +284,13 @@ class AnalyticsServing : public module::Serving {
   std::vector<module::Task> Tasks() override {
     if (!analytics_) return {};
     using namespace std::chrono_literals;
-    return {{.name = "analytics.housekeeping", .first = 10min, .every = 10min, .run = [this] { return analytics_->Housekeep(); }},
-            {.name = "analytics.rollups", .first = 0s, .every = 30s, .run = [this] { return rollups_.RollAllDue(sites_); }}};
+    return {{.name = "analytics.housekeeping",
+             .first = 10min,
+             .every = 10min,
+             .run = [this] { return analytics_->Housekeep(); }},
+            {.name = "analytics.rollups", .first = 0s, .every = 30s, .run = [this] {
+               return rollups_.RollAllDue(sites_);
+             }}};
   }
 
   subject::SubjectData* Subjects() override { return &subjects_; }
@@ -307,14 +327,16 @@ module::Descriptor Module() {
   return {
       .id = kAnalytics,
       .migrations = [] { return Migrations(); },
-      .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Storage(), RollupStorage()}; },
-      .config_tables = {"analytics"},
-      .check =
-          [](const config::Config& config, const processing::Register& reg) -> Status {
-            STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*config.document, reg));
-            (void)settings;
-            return Ok();
+      .storage =
+          [](const config::Config&) {
+            return std::vector<retention::ModuleStorage>{Storage(), RollupStorage()};
           },
+      .config_tables = {"analytics"},
+      .check = [](const config::Config& config, const processing::Register& reg) -> Status {
+        STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*config.document, reg));
+        (void)settings;
+        return Ok();
+      },
       .command_groups = {{"apikey", "Keys for the Stats API (POST /api/v2/query)."}},
       .commands =
           [] {
@@ -322,20 +344,30 @@ module::Descriptor Module() {
                 {.path = {"stats"},
                  .help = "Print the analytics headline and top tables for a period.",
                  .options = {{.name = "--site", .help = "One of the [analytics] domains; default: the first."},
-                             {.name = "--period", .help = "day, 7d, 30d, month, year or FROM..TO (YYYY-MM-DD); default 7d.",
+                             {.name = "--period",
+                              .help = "day, 7d, 30d, month, year or FROM..TO (YYYY-MM-DD); default 7d.",
                               .default_value = "7d"},
-                             {.name = "--format", .help = "text, json or csv; default text.", .default_value = "text",
+                             {.name = "--format",
+                              .help = "text, json or csv; default text.",
+                              .default_value = "text",
                               .choices = {"text", "json", "csv"}}},
                  .run = StatsCommand},
                 {.path = {"apikey", "create"},
                  .help = "Make a key and print it once (only its hash is kept).",
-                 .options = {{.name = "--name", .help = "What will use it, e.g. \"Performance dashboard\".", .required = true}},
+                 .options = {{.name = "--name",
+                              .help = "What will use it, e.g. \"Performance dashboard\".",
+                              .required = true}},
                  .run = ApiKeyCreateCommand},
-                {.path = {"apikey", "list"}, .help = "List the keys (never the keys themselves).", .run = ApiKeyListCommand},
+                {.path = {"apikey", "list"},
+                 .help = "List the keys (never the keys themselves).",
+                 .run = ApiKeyListCommand},
                 {.path = {"apikey", "revoke"},
                  .help = "Revoke a key: it never works again.",
-                 .options = {{.name = "--id", .help = "The key's id, from apikey list.", .kind = Option::Kind::kInteger,
-                              .required = true, .min = 1}},
+                 .options = {{.name = "--id",
+                              .help = "The key's id, from apikey list.",
+                              .kind = Option::Kind::kInteger,
+                              .required = true,
+                              .min = 1}},
                  .run = ApiKeyRevokeCommand},
             };
           },

@@ -16,7 +16,6 @@ using json = nlohmann::json;
 using http::Request;
 using http::Response;
 
-
 // One row of the answer before ordering and paging: its dimension value and metrics by name.
 struct Row {
   std::string dimension;
@@ -34,15 +33,19 @@ Result<std::vector<Row>> FetchRows(Stats& stats, const QueryRequest& r) {
   std::vector<Row> rows;
   if (r.spec == nullptr) {
     STEWARD_ASSIGN_OR_RETURN(Headline h, stats.Aggregate(r.query));
-    rows.push_back({"", {{"visitors", h.visitors}, {"visits", h.visits}, {"pageviews", h.pageviews},
-                         {"views_per_visit", Number(h.views_per_visit)},
-                         {"bounce_rate", Number(h.bounce_rate * 100.0)},
-                         {"visit_duration", Number(std::round(h.visit_duration_s))}}});
+    rows.push_back({"",
+                    {{"visitors", h.visitors},
+                     {"visits", h.visits},
+                     {"pageviews", h.pageviews},
+                     {"views_per_visit", Number(h.views_per_visit)},
+                     {"bounce_rate", Number(h.bounce_rate * 100.0)},
+                     {"visit_duration", Number(std::round(h.visit_duration_s))}}});
     return rows;
   }
   if (!r.spec->dimension) {
     STEWARD_ASSIGN_OR_RETURN(auto daily, stats.Daily(r.query));
-    for (const auto& d : daily) rows.push_back({DayText(d.day), {{"visitors", d.visitors}, {"pageviews", d.pageviews}}});
+    for (const auto& d : daily)
+      rows.push_back({DayText(d.day), {{"visitors", d.visitors}, {"pageviews", d.pageviews}}});
     return rows;
   }
   // Stats gives rows most visitors first: another order needs them all before it pages.
@@ -86,7 +89,8 @@ void OrderRows(const QueryRequest& r, std::vector<Row>& rows) {
 // The page of rows asked for, with the query echoed as it was resolved.
 std::string Answer(const QueryRequest& r, const std::vector<Row>& rows) {
   json results = json::array();
-  for (size_t i = static_cast<size_t>(r.offset); i < rows.size() && results.size() < static_cast<size_t>(r.limit); ++i) {
+  for (size_t i = static_cast<size_t>(r.offset); i < rows.size() && results.size() < static_cast<size_t>(r.limit);
+       ++i) {
     json m = json::array();
     for (const auto& name : r.metrics) m.push_back(rows[i].metrics.at(name));
     json row = {{"metrics", m}, {"dimensions", json::array()}};
@@ -111,8 +115,9 @@ QueryApi::QueryApi(Stats& stats, ApiKeys& keys, std::vector<std::string> sites, 
                    metrics::Registry* metrics)
     : stats_(stats), keys_(keys), sites_(std::move(sites)), clock_(clock) {
   if (metrics != nullptr) {
-    queries_ = &metrics->AddCounter("steward_analytics_api_queries_total",
-                                    "Stats API queries, by outcome (ok, bad_request, unauthorised, error).", {"outcome"});
+    queries_ =
+        &metrics->AddCounter("steward_analytics_api_queries_total",
+                             "Stats API queries, by outcome (ok, bad_request, unauthorised, error).", {"outcome"});
   }
 }
 
@@ -125,7 +130,8 @@ Response QueryApi::Handle(Request& req) {
   };
   std::string_view auth = req.Header("Authorization");
   if (auth.size() < 7 || !EqualsIgnoreCase(auth.substr(0, 7), "Bearer ")) {
-    return error("unauthorised", "Missing API key. Send Authorization: Bearer KEY; staff make keys at /admin/analytics/keys.", 401);
+    return error("unauthorised",
+                 "Missing API key. Send Authorization: Bearer KEY; staff make keys at /admin/analytics/keys.", 401);
   }
   auto key = keys_.Verify(Trim(auth.substr(7)));
   if (!key) return error("unauthorised", "Invalid API key, or it was revoked.", 401);

@@ -43,8 +43,7 @@ Result<std::string> RunQuery(Stats& stats, const std::vector<std::string>& sites
 class QueryApi {
  public:
   // Everything must outlive this; `metrics` may be null.
-  QueryApi(Stats& stats, ApiKeys& keys, std::vector<std::string> sites, const Clock& clock,
-           metrics::Registry* metrics);
+  QueryApi(Stats& stats, ApiKeys& keys, std::vector<std::string> sites, const Clock& clock, metrics::Registry* metrics);
   // POST /api/v2/query.
   void AddRoutes(http::Router& router);
   http::Response Handle(http::Request& req);

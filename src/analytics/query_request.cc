@@ -36,7 +36,8 @@ Result<DayRange> ReadDateRange(const json& q, int64_t today) {
   if (r.is_string()) {
     auto range = ResolvePeriod(r.get<std::string>(), today);
     if (!range.ok() || r.get<std::string>().find("..") != std::string::npos) {
-      return Bad("date_range: choose \"day\", \"7d\", \"30d\", \"month\", \"year\" or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
+      return Bad(
+          "date_range: choose \"day\", \"7d\", \"30d\", \"month\", \"year\" or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
     }
     return *range;
   }
@@ -54,7 +55,8 @@ Status ReadFilters(const json& q, Query& query) {
   if (!q.contains("filters")) return Ok();
   const json& filters = q["filters"];
   if (!filters.is_array()) return Bad("filters: a list of [\"is\", dimension, [value]]");
-  const char* supported = "filters: only [\"is\", D, [one value]] for D in event:page, visit:source, visit:country, visit:device";
+  const char* supported =
+      "filters: only [\"is\", D, [one value]] for D in event:page, visit:source, visit:country, visit:device";
   for (size_t i = 0; i < filters.size(); ++i) {
     const json& f = filters[i];
     if (!f.is_array() || f.size() != 3 || !f[0].is_string() || !f[1].is_string() || !f[2].is_array() ||
@@ -63,11 +65,11 @@ Status ReadFilters(const json& q, Query& query) {
     }
     std::string dim = f[1].get<std::string>(), value = f[2][0].get<std::string>();
     if (value.size() > 2000) return Bad("filters: a value is at most 2000 characters");
-    std::string* target = dim == "event:page"       ? &query.page
-                          : dim == "visit:source"   ? &query.source
-                          : dim == "visit:country"  ? &query.country
-                          : dim == "visit:device"   ? &query.device
-                                                    : nullptr;
+    std::string* target = dim == "event:page"      ? &query.page
+                          : dim == "visit:source"  ? &query.source
+                          : dim == "visit:country" ? &query.country
+                          : dim == "visit:device"  ? &query.device
+                                                   : nullptr;
     if (target == nullptr) return Bad(supported);
     if (!target->empty()) return Bad("filters: one filter on " + dim + " at most");
     *target = value;
@@ -94,8 +96,8 @@ std::vector<std::string> ReadStrings(const json& q, const char* field, Status& s
 
 Status CheckFields(const json& q) {
   for (const auto& item : q.items()) {
-    static const char* kKnown[] = {"site_id", "metrics", "date_range", "dimensions", "filters", "order_by",
-                                   "pagination", "include"};
+    static const char* kKnown[] = {"site_id", "metrics",  "date_range", "dimensions",
+                                   "filters", "order_by", "pagination", "include"};
     const std::string& key = item.key();
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; })) {
       return Bad("request: unknown field " + json(key).dump());
@@ -109,7 +111,8 @@ Status ReadPage(const json& q, QueryRequest& r) {
   const json& p = q["pagination"];
   if (!p.is_object()) return Bad("pagination: {\"limit\": N, \"offset\": N}");
   if (p.contains("limit")) {
-    if (!p["limit"].is_number_integer() || p["limit"].get<int64_t>() < 1 || p["limit"].get<int64_t>() > kMaxQueryLimit) {
+    if (!p["limit"].is_number_integer() || p["limit"].get<int64_t>() < 1 ||
+        p["limit"].get<int64_t>() > kMaxQueryLimit) {
       return Bad("pagination: limit is 1 to 1000");
     }
     r.limit = static_cast<int>(p["limit"].get<int64_t>());
@@ -126,10 +129,12 @@ Status ReadPage(const json& q, QueryRequest& r) {
 // Each metric against what the dimension (or the headline) can answer.
 Status CheckMetrics(QueryRequest& r) {
   if (r.dimensions.empty()) {
-    static const char* kHeadline[] = {"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"};
+    static const char* kHeadline[] = {"visitors",        "visits",      "pageviews",
+                                      "views_per_visit", "bounce_rate", "visit_duration"};
     for (const auto& m : r.metrics) {
       if (std::none_of(std::begin(kHeadline), std::end(kHeadline), [&](const char* k) { return m == k; })) {
-        return Bad("metrics: " + json(m).dump() + " is not available; without dimensions choose from visitors, visits, "
+        return Bad("metrics: " + json(m).dump() +
+                   " is not available; without dimensions choose from visitors, visits, "
                    "pageviews, views_per_visit, bounce_rate, visit_duration");
       }
     }
@@ -160,7 +165,8 @@ Status ReadOrder(const json& q, QueryRequest& r) {
     std::string name = o[0].get<std::string>();
     bool is_metric = std::find(r.metrics.begin(), r.metrics.end(), name) != r.metrics.end();
     bool is_dimension = std::find(r.dimensions.begin(), r.dimensions.end(), name) != r.dimensions.end();
-    if (!is_metric && !is_dimension) return Bad("order_by: " + json(name).dump() + " is not among the metrics or dimensions");
+    if (!is_metric && !is_dimension)
+      return Bad("order_by: " + json(name).dump() + " is not among the metrics or dimensions");
     r.order.emplace_back(is_dimension ? "" : name, o[1] == "desc");
   }
   return Ok();
@@ -185,7 +191,8 @@ Result<QueryRequest> ReadQuery(std::string_view body, const std::vector<std::str
   if (!q.contains("site_id") || !q["site_id"].is_string()) return Bad("site_id: required");
   r.site = ToLower(q["site_id"].get<std::string>());
   if (r.site.starts_with("www.")) r.site = r.site.substr(4);
-  if (std::find(sites.begin(), sites.end(), r.site) == sites.end()) return Bad("site_id: not a site this Steward counts");
+  if (std::find(sites.begin(), sites.end(), r.site) == sites.end())
+    return Bad("site_id: not a site this Steward counts");
   Status status = Ok();
   r.metrics = ReadStrings(q, "metrics", status);
   r.dimensions = ReadStrings(q, "dimensions", status);

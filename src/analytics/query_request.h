@@ -35,7 +35,7 @@ struct QueryRequest {
   Query query;
   int limit = kMaxQueryLimit, offset = 0;
   std::vector<std::pair<std::string, bool>> order;  // metric ("" for the dimension), descending
-  std::string echo;  // the request as JSON, with the site, dates and page resolved
+  std::string echo;                                 // the request as JSON, with the site, dates and page resolved
 };
 
 // Errors: kInvalidArgument with a message for the client (never quoting more than a field name

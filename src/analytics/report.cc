@@ -13,10 +13,17 @@ constexpr struct {
   Dimension dimension;
   const char* count;
 } kTables[] = {
-    {Dimension::kPage, "pageviews"},    {Dimension::kEntryPage, "visits"}, {Dimension::kSource, "visits"},
-    {Dimension::kCampaign, "pageviews"}, {Dimension::kCountry, "pageviews"}, {Dimension::kDevice, "pageviews"},
-    {Dimension::kBrowser, "pageviews"}, {Dimension::kOs, "pageviews"},     {Dimension::kEvent, "events"},
-    {Dimension::kSearch, "searches"},           {Dimension::kSearchNoResults, "searches"},
+    {Dimension::kPage, "pageviews"},
+    {Dimension::kEntryPage, "visits"},
+    {Dimension::kSource, "visits"},
+    {Dimension::kCampaign, "pageviews"},
+    {Dimension::kCountry, "pageviews"},
+    {Dimension::kDevice, "pageviews"},
+    {Dimension::kBrowser, "pageviews"},
+    {Dimension::kOs, "pageviews"},
+    {Dimension::kEvent, "events"},
+    {Dimension::kSearch, "searches"},
+    {Dimension::kSearchNoResults, "searches"},
 };
 
 std::string Fixed(double v, int places) {
@@ -34,12 +41,9 @@ Result<std::string> Report(Stats& stats, const std::string& site, DayRange days,
   Query q{.site = site, .from_ms = days.from * kDayMillis, .to_ms = days.to * kDayMillis};
   STEWARD_ASSIGN_OR_RETURN(Headline h, stats.Aggregate(q));
   std::vector<std::pair<std::string, std::string>> headline = {
-      {"visitors", std::to_string(h.visitors)},
-      {"visits", std::to_string(h.visits)},
-      {"pageviews", std::to_string(h.pageviews)},
-      {"views_per_visit", Fixed(h.views_per_visit, 2)},
-      {"bounce_rate", Fixed(h.bounce_rate * 100.0, 0)},
-      {"visit_duration", Fixed(h.visit_duration_s, 0)},
+      {"visitors", std::to_string(h.visitors)},         {"visits", std::to_string(h.visits)},
+      {"pageviews", std::to_string(h.pageviews)},       {"views_per_visit", Fixed(h.views_per_visit, 2)},
+      {"bounce_rate", Fixed(h.bounce_rate * 100.0, 0)}, {"visit_duration", Fixed(h.visit_duration_s, 0)},
   };
   std::vector<std::pair<size_t, std::vector<BreakdownRow>>> tables;
   for (size_t i = 0; i < std::size(kTables); ++i) {
@@ -50,13 +54,17 @@ Result<std::string> Report(Stats& stats, const std::string& site, DayRange days,
 
   if (format == "json") {
     nlohmann::ordered_json out = {{"site", site}, {"from", from}, {"to", to}};
-    out["headline"] = {{"visitors", h.visitors}, {"visits", h.visits}, {"pageviews", h.pageviews},
-                       {"views_per_visit", h.views_per_visit}, {"bounce_rate", h.bounce_rate * 100.0},
+    out["headline"] = {{"visitors", h.visitors},
+                       {"visits", h.visits},
+                       {"pageviews", h.pageviews},
+                       {"views_per_visit", h.views_per_visit},
+                       {"bounce_rate", h.bounce_rate * 100.0},
                        {"visit_duration", h.visit_duration_s}};
     out["tables"] = nlohmann::ordered_json::object();
     for (const auto& [i, rows] : tables) {
       auto list = nlohmann::ordered_json::array();
-      for (const auto& r : rows) list.push_back({{"key", r.key}, {"visitors", r.visitors}, {kTables[i].count, r.count}});
+      for (const auto& r : rows)
+        list.push_back({{"key", r.key}, {"visitors", r.visitors}, {kTables[i].count, r.count}});
       out["tables"][std::string(DimensionName(kTables[i].dimension))] = std::move(list);
     }
     return out.dump(2) + "\n";

@@ -76,9 +76,13 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
         if (ts < from_ms || ts >= to_ms) return true;  // outside: only for visits
         if (pageview) {
           add("page", r.Text(2), visitor);
-          for (auto [dimension, column, only_present] :
-               {std::tuple{"referrer", 4, true}, {"utm_campaign", 5, true}, {"search", 6, true},
-                {"country", 13, false}, {"browser", 14, false}, {"os", 15, false}, {"device", 16, false}}) {
+          for (auto [dimension, column, only_present] : {std::tuple{"referrer", 4, true},
+                                                         {"utm_campaign", 5, true},
+                                                         {"search", 6, true},
+                                                         {"country", 13, false},
+                                                         {"browser", 14, false},
+                                                         {"os", 15, false},
+                                                         {"device", 16, false}}) {
             std::string value = r.Text(static_cast<size_t>(column));
             if (only_present && value.empty()) continue;
             add(dimension, only_present ? value : Known(value), visitor);
@@ -109,8 +113,8 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
             auto j = nlohmann::json::parse(props, nullptr, false);
             if (j.is_object()) {
               for (const auto& [k, value] : j.items()) {
-                add("event_property", name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : value.dump()),
-                    visitor);
+                add("event_property",
+                    name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : value.dump()), visitor);
               }
             }
           }
@@ -169,16 +173,19 @@ retention::ModuleStorage RollupStorage() {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
             if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+              STEWARD_ASSIGN_OR_RETURN(
+                  auto rows,
+                  c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
               return rows.front().Int(0);
             }
             return c.Exec("DELETE FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
           },
-          .in_use = [](const processing::Register& reg) {
-            return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
-              return d.module == "analytics" || d.module == "analytics-rollups";
-            });
-          }};
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
+                  return d.module == "analytics" || d.module == "analytics-rollups";
+                });
+              }};
 }
 
 Result<int64_t> Rollups::RolledTo(const std::string& site) {
@@ -227,30 +234,33 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     // The day's row of each key this hour has, to merge the hour into (a point lookup each).
     auto day_row = [&](const std::pair<std::string, std::string>& k) -> Result<Cell> {
       Cell cell;
-      STEWARD_RETURN_IF_ERROR(c.ForEach(
-          "SELECT visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n "
-          "FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start = ? AND key = ?",
-          {site, k.first, kDayMs, day, k.second}, [&](const store::Row& r) {
-            if (const auto* b = std::get_if<store::Blob>(&r.at(0))) {
-              if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
-            }
-            cell.count = r.Int(1), cell.visits = r.Int(2), cell.pageviews = r.Int(3), cell.bounces = r.Int(4);
-            cell.duration_ms = r.Int(5), cell.engaged_ms = r.Int(6), cell.engaged_n = r.Int(7);
-            cell.scroll_sum = r.Int(8), cell.scroll_n = r.Int(9);
-            return false;
-          }));
+      STEWARD_RETURN_IF_ERROR(
+          c.ForEach("SELECT visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, "
+                    "scroll_sum, scroll_n "
+                    "FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start = ? AND key = ?",
+                    {site, k.first, kDayMs, day, k.second}, [&](const store::Row& r) {
+                      if (const auto* b = std::get_if<store::Blob>(&r.at(0))) {
+                        if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
+                      }
+                      cell.count = r.Int(1), cell.visits = r.Int(2), cell.pageviews = r.Int(3), cell.bounces = r.Int(4);
+                      cell.duration_ms = r.Int(5), cell.engaged_ms = r.Int(6), cell.engaged_n = r.Int(7);
+                      cell.scroll_sum = r.Int(8), cell.scroll_n = r.Int(9);
+                      return false;
+                    }));
       return cell;
     };
-    STEWARD_ASSIGN_OR_RETURN(auto gone, c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?",
-                                               {site, kHourMillis, hour}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto gone,
+        c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?", {site, kHourMillis, hour}));
     (void)gone;
     auto write = [&](int64_t span, int64_t start, const std::pair<std::string, std::string>& k, const Cell& cell) {
-      return c.Exec("INSERT OR REPLACE INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
-                    "visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    {site, span, start, k.first, k.second, store::Blob{cell.visitors.Serialize()}, cell.count,
-                     cell.visits, cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms, cell.engaged_n,
-                     cell.scroll_sum, cell.scroll_n});
+      return c.Exec(
+          "INSERT OR REPLACE INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
+          "visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {site, span, start, k.first, k.second, store::Blob{cell.visitors.Serialize()}, cell.count, cell.visits,
+           cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms, cell.engaged_n, cell.scroll_sum,
+           cell.scroll_n});
     };
     for (const auto& [k, cell] : cells) {
       if (k.first == "day") continue;  // the daily series comes from the headline rows

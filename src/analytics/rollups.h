@@ -45,7 +45,7 @@ inline constexpr int64_t kVisitLookbackMillis = 2 * kHourMillis;
 struct Cell {
   VisitorSketch visitors;
   int64_t count = 0;  // pageviews, visits or events, as the dimension counts
-  int64_t visits = 0, pageviews = 0, bounces = 0, duration_ms = 0;  // headline ("")
+  int64_t visits = 0, pageviews = 0, bounces = 0, duration_ms = 0;      // headline ("")
   int64_t engaged_ms = 0, engaged_n = 0, scroll_sum = 0, scroll_n = 0;  // engagement
   void Merge(const Cell& o);
 };

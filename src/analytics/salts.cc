@@ -19,7 +19,8 @@ int64_t Salts::Today() const { return DayOf(clock_.Now()); }
 Result<std::string> Salts::ForDay(int64_t day) {
   int64_t today = Today();
   if (day < today - 1 || day > today) {
-    return MakeError(ErrorCode::kFailedPrecondition, "no salt for day " + std::to_string(day) + ": only today's and yesterday's exist");
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "no salt for day " + std::to_string(day) + ": only today's and yesterday's exist");
   }
   return Get(day);
 }
@@ -48,7 +49,9 @@ Result<std::string> Salts::Get(int64_t day) {
     if (!rows.empty()) {
       const auto* blob = std::get_if<store::Blob>(&rows.front().at(0));
       if (blob != nullptr) salt = crypto::Unseal(seal_key_, blob->bytes);
-      if (!salt) return MakeError(ErrorCode::kDataLoss, "the analytics salt for day " + std::to_string(day) + " cannot be unsealed");
+      if (!salt)
+        return MakeError(ErrorCode::kDataLoss,
+                         "the analytics salt for day " + std::to_string(day) + " cannot be unsealed");
     }
     return Ok();
   }));
@@ -58,7 +61,7 @@ Result<std::string> Salts::Get(int64_t day) {
     STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
       // Another process may have made it first: keep theirs.
       STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR IGNORE INTO analytics_salts (day, sealed) VALUES (?, ?)",
-                                               {day, store::Blob{sealed}}));
+                                              {day, store::Blob{sealed}}));
       (void)n;
       return Ok();
     }));

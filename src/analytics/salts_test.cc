@@ -38,12 +38,14 @@ TEST(SaltsTest, RotateAtMidnightAndAreDestroyedAfter48Hours) {
   EXPECT_FALSE(salts.ForDay(day1).ok()) << "destroyed: nothing from that day can be recomputed";
   EXPECT_FALSE(salts.ForDay(salts.Today() + 1).ok());
   int64_t rows = -1;
-  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto r, c.Query("SELECT count(*), min(day) FROM analytics_salts"));
-    rows = r.front().Int(0);
-    EXPECT_EQ(r.front().Int(1), day2);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto r, c.Query("SELECT count(*), min(day) FROM analytics_salts"));
+                    rows = r.front().Int(0);
+                    EXPECT_EQ(r.front().Int(1), day2);
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(rows, 1);
 }
 
@@ -53,11 +55,14 @@ TEST(SaltsTest, TomorrowsIsMadeInTheLastHourSoMidnightNeverWaits) {
   Salts salts(site.store(), clock, site.key());
   auto count = [&] {
     int64_t n = -1;
-    EXPECT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_salts WHERE day > ?", {salts.Today()}));
-      n = rows.front().Int(0);
-      return Ok();
-    }).ok());
+    EXPECT_TRUE(site.store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(
+                          auto rows, c.Query("SELECT count(*) FROM analytics_salts WHERE day > ?", {salts.Today()}));
+                      n = rows.front().Int(0);
+                      return Ok();
+                    })
+                    .ok());
     return n;
   };
   ASSERT_TRUE(salts.MakeAhead().ok());
@@ -79,11 +84,13 @@ TEST(SaltsTest, StoredSealedNotInTheClear) {
   Salts salts(site.store(), clock, site.key());
   std::string salt = *salts.ForDay(salts.Today());
   std::string stored;
-  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto r, c.Query("SELECT sealed FROM analytics_salts"));
-    stored = std::get<store::Blob>(r.front().at(0)).bytes;
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto r, c.Query("SELECT sealed FROM analytics_salts"));
+                    stored = std::get<store::Blob>(r.front().at(0)).bytes;
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(stored.find(salt), std::string::npos);
 }
 

@@ -16,11 +16,20 @@ constexpr struct {
   Dimension d;
   const char* name;
 } kDimensions[] = {
-    {Dimension::kPage, "page"},         {Dimension::kEntryPage, "entry_page"}, {Dimension::kExitPage, "exit_page"},
-    {Dimension::kSource, "source"},     {Dimension::kReferrer, "referrer"},    {Dimension::kCampaign, "utm_campaign"},
-    {Dimension::kBrowser, "browser"},   {Dimension::kOs, "os"},                {Dimension::kDevice, "device"},
-    {Dimension::kCountry, "country"},   {Dimension::kEvent, "event"},          {Dimension::kEventProperty, "event_property"},
-    {Dimension::kSearch, "search"},     {Dimension::kSearchNoResults, "search_no_results"},
+    {Dimension::kPage, "page"},
+    {Dimension::kEntryPage, "entry_page"},
+    {Dimension::kExitPage, "exit_page"},
+    {Dimension::kSource, "source"},
+    {Dimension::kReferrer, "referrer"},
+    {Dimension::kCampaign, "utm_campaign"},
+    {Dimension::kBrowser, "browser"},
+    {Dimension::kOs, "os"},
+    {Dimension::kDevice, "device"},
+    {Dimension::kCountry, "country"},
+    {Dimension::kEvent, "event"},
+    {Dimension::kEventProperty, "event_property"},
+    {Dimension::kSearch, "search"},
+    {Dimension::kSearchNoResults, "search_no_results"},
     {Dimension::kEngagement, "engagement"},
 };
 
@@ -34,10 +43,13 @@ struct Where {
 Where Build(const Query& q) {
   Where w{"site = ? AND ts >= ? AND ts < ?", {q.site, q.from_ms, q.to_ms}};
   for (const auto& [column, value] : {std::pair<const char*, const std::string*>{"path", &q.page},
-                                      {"source", &q.source}, {"country", &q.country}, {"device", &q.device}}) {
+                                      {"source", &q.source},
+                                      {"country", &q.country},
+                                      {"device", &q.device}}) {
     if (value->empty()) continue;
-    w.sql += std::string(" AND visit IN (SELECT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") +
-             column + " = ?)";
+    w.sql +=
+        std::string(" AND visit IN (SELECT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") +
+        column + " = ?)";
     w.params.insert(w.params.end(), {q.site, q.from_ms, q.to_ms, *value});
   }
   return w;
@@ -46,15 +58,24 @@ Where Build(const Query& q) {
 // The column a simple dimension groups by, over pageviews.
 const char* Column(Dimension d) {
   switch (d) {
-    case Dimension::kPage: return "path";
-    case Dimension::kReferrer: return "referrer";
-    case Dimension::kCampaign: return "utm_campaign";
-    case Dimension::kBrowser: return "browser";
-    case Dimension::kOs: return "os";
-    case Dimension::kDevice: return "device";
-    case Dimension::kCountry: return "country";
-    case Dimension::kSearch: return "search";
-    default: return nullptr;
+    case Dimension::kPage:
+      return "path";
+    case Dimension::kReferrer:
+      return "referrer";
+    case Dimension::kCampaign:
+      return "utm_campaign";
+    case Dimension::kBrowser:
+      return "browser";
+    case Dimension::kOs:
+      return "os";
+    case Dimension::kDevice:
+      return "device";
+    case Dimension::kCountry:
+      return "country";
+    case Dimension::kSearch:
+      return "search";
+    default:
+      return nullptr;
   }
 }
 
@@ -83,7 +104,9 @@ Result<Headline> Stats::AggregateEvents(const Query& q) {
         "WITH v AS (SELECT visit, min(visitor) AS visitor, max(ts) - min(ts) AS duration, "
         "sum(name = 'pageview') AS pageviews, "
         "sum(name NOT IN ('pageview', 'engagement') AND interactive = 1) AS interactions "
-        "FROM analytics_events WHERE " + w.sql + " GROUP BY visit) "
+        "FROM analytics_events WHERE " +
+        w.sql +
+        " GROUP BY visit) "
         "SELECT count(DISTINCT visitor), count(*), coalesce(sum(pageviews), 0), "
         "coalesce(avg(CASE WHEN pageviews <= 1 AND interactions = 0 THEN 1.0 ELSE 0.0 END), 0), "
         "coalesce(avg(duration), 0) FROM v WHERE pageviews > 0";
@@ -111,8 +134,10 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
       // The first (or last) pageview of each visit.
       std::string order = d == Dimension::kExitPage ? "ts DESC, id DESC" : "ts, id";
       std::string key = d == Dimension::kSource ? "CASE WHEN source = '' THEN 'Direct / None' ELSE source END" : "path";
-      sql = "SELECT " + key + ", count(DISTINCT visitor), count(*), 0, 0 FROM (SELECT visitor, path, source, "
-            "row_number() OVER (PARTITION BY visit ORDER BY " + order + ") AS n FROM analytics_events WHERE " + w.sql +
+      sql = "SELECT " + key +
+            ", count(DISTINCT visitor), count(*), 0, 0 FROM (SELECT visitor, path, source, "
+            "row_number() OVER (PARTITION BY visit ORDER BY " +
+            order + ") AS n FROM analytics_events WHERE " + w.sql +
             " AND name = 'pageview') WHERE n = 1 GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     }
@@ -122,9 +147,10 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
       break;
     case Dimension::kEventProperty:
       // Poll answers and other custom properties: "Poll answer: answer = yes".
-      sql = "SELECT name || ': ' || p.key || ' = ' || p.value, count(DISTINCT visitor), count(*), 0, 0 "
-            "FROM analytics_events, json_each(CASE WHEN props = '' THEN '{}' ELSE props END) AS p WHERE " + w.sql +
-            " AND name NOT IN ('pageview', 'engagement') GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
+      sql =
+          "SELECT name || ': ' || p.key || ' = ' || p.value, count(DISTINCT visitor), count(*), 0, 0 "
+          "FROM analytics_events, json_each(CASE WHEN props = '' THEN '{}' ELSE props END) AS p WHERE " +
+          w.sql + " AND name NOT IN ('pageview', 'engagement') GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     case Dimension::kSearchNoResults:
       // Searches on pages that said they found nothing (the tracker's search_results property).
@@ -133,9 +159,12 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
             "json_extract(props, '$.search_results') IN (0, '0') GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     case Dimension::kEngagement:
-      sql = "SELECT path, count(DISTINCT visitor), count(*), avg(engaged_ms) / 1000.0, avg(scroll_depth) "
-            "FROM analytics_events WHERE " + w.sql + " AND name = 'engagement' GROUP BY 1 "
-            "ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
+      sql =
+          "SELECT path, count(DISTINCT visitor), count(*), avg(engaged_ms) / 1000.0, avg(scroll_depth) "
+          "FROM analytics_events WHERE " +
+          w.sql +
+          " AND name = 'engagement' GROUP BY 1 "
+          "ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     default: {
       const char* column = Column(d);
@@ -183,23 +212,17 @@ Result<std::vector<DayPoint>> Stats::DailyEvents(const Query& q) {
 namespace {
 
 // Filters need the events; so do ranges that do not start and end on whole hours.
-bool Raw(const Query& q) {
-  return q.raw || q.Filtered() || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0;
-}
+bool Raw(const Query& q) { return q.raw || q.Filtered() || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0; }
 
 }  // namespace
 
-Result<Headline> Stats::Aggregate(const Query& q) {
-  return Raw(q) ? AggregateEvents(q) : AggregateRollups(q);
-}
+Result<Headline> Stats::Aggregate(const Query& q) { return Raw(q) ? AggregateEvents(q) : AggregateRollups(q); }
 
 Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, int limit) {
   return Raw(q) ? BreakdownEvents(q, d, limit) : BreakdownRollups(q, d, limit);
 }
 
-Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
-  return Raw(q) ? DailyEvents(q) : DailyRollups(q);
-}
+Result<std::vector<DayPoint>> Stats::Daily(const Query& q) { return Raw(q) ? DailyEvents(q) : DailyRollups(q); }
 
 Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q) {
   Plan plan;
@@ -237,7 +260,8 @@ Result<std::shared_ptr<const Cells>> Stats::Tail(store::Connection& c, const Que
     auto it = tails_.find(key);
     if (it != tails_.end() && now - it->second.at < std::chrono::seconds(1)) return it->second.cells;
   }
-  STEWARD_ASSIGN_OR_RETURN(Cells cells, Window(c, q.site, plan.tail_from, plan.tail_to, plan.tail_to + kRollDelayMillis));
+  STEWARD_ASSIGN_OR_RETURN(Cells cells,
+                           Window(c, q.site, plan.tail_from, plan.tail_to, plan.tail_to + kRollDelayMillis));
   auto shared = std::make_shared<const Cells>(std::move(cells));
   std::lock_guard<std::mutex> lock(tail_mu_);
   std::erase_if(tails_, [&](const auto& kv) { return now - kv.second.at >= std::chrono::seconds(1); });
@@ -256,8 +280,8 @@ struct RowsWhere {
 
 RowsWhere PlanRows(const std::string& site, const std::string& dimension, int64_t days_from, int64_t days_to,
                    const std::vector<std::pair<int64_t, int64_t>>& hours) {
-  RowsWhere w{"site = ? AND dimension = ? AND ((span = ? AND start >= ? AND start < ?)", {site, dimension, kDayMillis,
-                                                                                           days_from, days_to}};
+  RowsWhere w{"site = ? AND dimension = ? AND ((span = ? AND start >= ? AND start < ?)",
+              {site, dimension, kDayMillis, days_from, days_to}};
   for (const auto& [a, b] : hours) {
     w.sql += " OR (span = ? AND start >= ? AND start < ?)";
     w.params.insert(w.params.end(), {kHourMillis, a, b});
@@ -281,13 +305,16 @@ Result<Headline> Stats::AggregateRollups(const Query& q) {
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
     RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT visitors, visits, pageviews, bounces, duration_ms FROM analytics_rollups "
-                                      "WHERE " + w.sql, w.params, [&](const store::Row& r) {
-                                        total.visitors.Merge(SketchOf(r.at(0)));
-                                        total.visits += r.Int(1), total.pageviews += r.Int(2);
-                                        total.bounces += r.Int(3), total.duration_ms += r.Int(4);
-                                        return true;
-                                      }));
+    STEWARD_RETURN_IF_ERROR(
+        c.ForEach("SELECT visitors, visits, pageviews, bounces, duration_ms FROM analytics_rollups "
+                  "WHERE " +
+                      w.sql,
+                  w.params, [&](const store::Row& r) {
+                    total.visitors.Merge(SketchOf(r.at(0)));
+                    total.visits += r.Int(1), total.pageviews += r.Int(2);
+                    total.bounces += r.Int(3), total.duration_ms += r.Int(4);
+                    return true;
+                  }));
     STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
     if (auto it = tail->find({"", ""}); it != tail->end()) total.Merge(it->second);
     return Ok();
@@ -339,8 +366,9 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
     order.reserve(cells.size());
     for (const auto& [key, cell] : cells) order.emplace_back(key, cell.count);
     size_t leaders = std::min(order.size(), static_cast<size_t>(std::max(limit * 3, limit + 20)));
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(leaders), order.end(),
-                      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(leaders), order.end(),
+        [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     order.resize(leaders);
     if (order.empty()) return Ok();
     std::string sql = "SELECT key, visitors FROM analytics_rollups WHERE " + w.sql;
@@ -373,7 +401,8 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
   std::vector<BreakdownRow> out;
   for (const auto& [key, cell] : cells) {
     BreakdownRow row{key, cell.visitors.Estimate(), cell.count, 0, 0};
-    if (cell.engaged_n > 0) row.mean_seconds = static_cast<double>(cell.engaged_ms) / static_cast<double>(cell.engaged_n) / 1000.0;
+    if (cell.engaged_n > 0)
+      row.mean_seconds = static_cast<double>(cell.engaged_ms) / static_cast<double>(cell.engaged_n) / 1000.0;
     if (cell.scroll_n > 0) row.mean_scroll = static_cast<double>(cell.scroll_sum) / static_cast<double>(cell.scroll_n);
     out.push_back(std::move(row));
   }
@@ -393,8 +422,8 @@ Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q) {
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
     RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT start, visitors, pageviews FROM analytics_rollups WHERE " + w.sql, w.params,
-                                      [&](const store::Row& r) {
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT start, visitors, pageviews FROM analytics_rollups WHERE " + w.sql,
+                                      w.params, [&](const store::Row& r) {
                                         auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
                                         sketch.Merge(SketchOf(r.at(1)));
                                         pageviews += r.Int(2);

@@ -53,19 +53,32 @@ struct Headline {
 };
 
 enum class Dimension {
-  kPage, kEntryPage, kExitPage, kSource, kReferrer, kCampaign, kBrowser, kOs, kDevice, kCountry,
-  kEvent, kEventProperty, kSearch, kSearchNoResults, kEngagement,
+  kPage,
+  kEntryPage,
+  kExitPage,
+  kSource,
+  kReferrer,
+  kCampaign,
+  kBrowser,
+  kOs,
+  kDevice,
+  kCountry,
+  kEvent,
+  kEventProperty,
+  kSearch,
+  kSearchNoResults,
+  kEngagement,
 };
 // "page", "entry_page", ...; for CSV names and the query API.
 std::string_view DimensionName(Dimension d);
 std::optional<Dimension> ParseDimension(std::string_view name);
 
 struct BreakdownRow {
-  std::string key;           // the page, source, event name, "event: property = value", ...
+  std::string key;  // the page, source, event name, "event: property = value", ...
   int64_t visitors = 0;
-  int64_t count = 0;         // pageviews, visits (entry/exit/source), events or searches
-  double mean_seconds = 0;   // kEngagement: time on page
-  double mean_scroll = 0;    // kEngagement: scroll depth %
+  int64_t count = 0;        // pageviews, visits (entry/exit/source), events or searches
+  double mean_seconds = 0;  // kEngagement: time on page
+  double mean_scroll = 0;   // kEngagement: scroll depth %
 };
 
 struct DayPoint {
@@ -103,9 +116,9 @@ class Stats {
 
   // What a range reads: whole days, single hours and the events after the rollups.
   struct Plan {
-    int64_t days_from = 0, days_to = 0;                // day rows with start in [from, to)
-    std::vector<std::pair<int64_t, int64_t>> hours;    // hour rows with start in each [from, to)
-    int64_t tail_from = 0, tail_to = 0;                // events, when tail_from < tail_to
+    int64_t days_from = 0, days_to = 0;              // day rows with start in [from, to)
+    std::vector<std::pair<int64_t, int64_t>> hours;  // hour rows with start in each [from, to)
+    int64_t tail_from = 0, tail_to = 0;              // events, when tail_from < tail_to
   };
   Result<Plan> MakePlan(store::Connection& c, const Query& q);
   // The events after the rollups, aggregated; kept a second, as a dashboard asks many questions.

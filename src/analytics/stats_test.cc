@@ -39,17 +39,22 @@ class StatsTest : public ::testing::Test {
            const std::string& source, int64_t engaged = -1, int64_t scroll = -1, const std::string& props = "",
            const std::string& search = "") {
     std::string site = visitor == 4 ? "elsewhere.uk" : "ons.gov.uk";
-    ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
-      auto n = c.Exec("INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit, "
-                      "engaged_ms, scroll_depth, props, search) VALUES (?, ?, ?, 'ons.gov.uk', ?, ?, ?, ?, ?, ?, ?, ?)",
-                      {ts, site, name, path, source, visitor, visit,
-                       engaged < 0 ? store::Value() : store::Value(engaged),
-                       scroll < 0 ? store::Value() : store::Value(scroll), props, search});
-      if (!n.ok()) return n.error();
-      return Ok();
-    }).ok());
+    ASSERT_TRUE(
+        site_.store()
+            .Write([&](store::Connection& c) -> Status {
+              auto n = c.Exec(
+                  "INSERT INTO analytics_events (ts, site, name, hostname, path, source, visitor, visit, "
+                  "engaged_ms, scroll_depth, props, search) VALUES (?, ?, ?, 'ons.gov.uk', ?, ?, ?, ?, ?, ?, ?, ?)",
+                  {ts, site, name, path, source, visitor, visit, engaged < 0 ? store::Value() : store::Value(engaged),
+                   scroll < 0 ? store::Value() : store::Value(scroll), props, search});
+              if (!n.ok()) return n.error();
+              return Ok();
+            })
+            .ok());
   }
-  Query Range(int64_t days = 7) { return {.site = "ons.gov.uk", .from_ms = kT0 - 8 * 3'600'000, .to_ms = kT0 - 8 * 3'600'000 + days * kDay}; }
+  Query Range(int64_t days = 7) {
+    return {.site = "ons.gov.uk", .from_ms = kT0 - 8 * 3'600'000, .to_ms = kT0 - 8 * 3'600'000 + days * kDay};
+  }
 
   store::testing::ScratchSite site_{Migrations()};
   Stats stats_{site_.store()};
@@ -138,9 +143,9 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
     EXPECT_EQ(a.pageviews, b.pageviews) << when;
     EXPECT_DOUBLE_EQ(a.bounce_rate, b.bounce_rate) << when;
     EXPECT_DOUBLE_EQ(a.visit_duration_s, b.visit_duration_s) << when;
-    for (Dimension d : {Dimension::kPage, Dimension::kEntryPage, Dimension::kExitPage, Dimension::kSource,
-                        Dimension::kCountry, Dimension::kDevice, Dimension::kEvent, Dimension::kEventProperty,
-                        Dimension::kEngagement}) {
+    for (Dimension d :
+         {Dimension::kPage, Dimension::kEntryPage, Dimension::kExitPage, Dimension::kSource, Dimension::kCountry,
+          Dimension::kDevice, Dimension::kEvent, Dimension::kEventProperty, Dimension::kEngagement}) {
       auto x = stats_.Breakdown(rolled, d).value(), y = stats_.Breakdown(raw, d).value();
       ASSERT_EQ(x.size(), y.size()) << when << " " << DimensionName(d);
       for (size_t i = 0; i < x.size(); ++i) {
@@ -174,9 +179,12 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
 
   // Retention: rows whose whole period is past the cut-off go.
   auto purged = site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto gone, RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto gone,
+        RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false));
     EXPECT_GT(gone, 0);
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?", {kT0 - 8 * 3'600'000 + kDay}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?", {kT0 - 8 * 3'600'000 + kDay}));
     EXPECT_EQ(rows.front().Int(0), 0);
     return Ok();
   });
@@ -268,7 +276,8 @@ TEST_F(QueryTest, AggregateMetrics) {
 }
 
 TEST_F(QueryTest, DimensionsFiltersOrderAndPages) {
-  auto pages = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews","time_on_page","scroll_depth"],
+  auto pages =
+      Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews","time_on_page","scroll_depth"],
                        "dimensions":["event:page"]})");
   ASSERT_EQ(pages["results"].size(), 3u);
   EXPECT_EQ(pages["results"][0]["dimensions"][0], "/");
@@ -289,7 +298,8 @@ TEST_F(QueryTest, DimensionsFiltersOrderAndPages) {
   auto goals = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["events"],"dimensions":["event:goal"]})");
   EXPECT_EQ(goals["results"][0]["dimensions"][0], "Poll answer");
 
-  auto days = Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews"],"dimensions":["time:day"]})");
+  auto days =
+      Run(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors","pageviews"],"dimensions":["time:day"]})");
   ASSERT_EQ(days["results"].size(), 7u);
   EXPECT_EQ(days["results"][4]["dimensions"][0], "2027-01-01");
   EXPECT_EQ(days["results"][4]["metrics"], nlohmann::json::parse("[2, 4]"));
@@ -297,19 +307,28 @@ TEST_F(QueryTest, DimensionsFiltersOrderAndPages) {
 
 TEST_F(QueryTest, WhatItCannotAnswerIsSaidPlainly) {
   EXPECT_NE(Error("not json").find("request"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"gov.uk","date_range":"7d","metrics":["visitors"]})").find("site_id"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","metrics":["visitors"]})").find("date_range"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"6mo","metrics":["visitors"]})").find("date_range"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visits"],"dimensions":["event:page"]})")
-                .find("not available with event:page"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"dimensions":["event:props:x"]})")
-                .find("not supported"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"filters":[["contains","event:page",["/a"]]]})")
-                .find("filters"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"pagination":{"limit":5000}})")
-                .find("limit"), std::string::npos);
-  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"sneaky":1})").find("unknown field"),
+  EXPECT_NE(Error(R"({"site_id":"gov.uk","date_range":"7d","metrics":["visitors"]})").find("site_id"),
             std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","metrics":["visitors"]})").find("date_range"), std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"6mo","metrics":["visitors"]})").find("date_range"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visits"],"dimensions":["event:page"]})")
+                .find("not available with event:page"),
+            std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"dimensions":["event:props:x"]})")
+                .find("not supported"),
+            std::string::npos);
+  EXPECT_NE(
+      Error(
+          R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"filters":[["contains","event:page",["/a"]]]})")
+          .find("filters"),
+      std::string::npos);
+  EXPECT_NE(Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"pagination":{"limit":5000}})")
+                .find("limit"),
+            std::string::npos);
+  EXPECT_NE(
+      Error(R"({"site_id":"ons.gov.uk","date_range":"7d","metrics":["visitors"],"sneaky":1})").find("unknown field"),
+      std::string::npos);
 }
 
 TEST_F(QueryTest, OverHttpWithBearerKeysThatCanBeRevoked) {
@@ -347,19 +366,22 @@ TEST_F(QueryTest, OverHttpWithBearerKeysThatCanBeRevoked) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].prefix, made->secret.substr(0, 8));
   EXPECT_FALSE(list[0].last_used_at.empty()) << "the use is noted";
-  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT * FROM analytics_api_keys"));
-    for (size_t i = 0; i < rows.front().size(); ++i) {
-      EXPECT_EQ(rows.front().Text(i).find(made->secret.substr(8)), std::string::npos);
-    }
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT * FROM analytics_api_keys"));
+                    for (size_t i = 0; i < rows.front().size(); ++i) {
+                      EXPECT_EQ(rows.front().Text(i).find(made->secret.substr(8)), std::string::npos);
+                    }
+                    return Ok();
+                  })
+                  .ok());
 
   ASSERT_TRUE(keys.Revoke(made->key.id).ok());
   EXPECT_EQ(keys.Revoke(made->key.id).error().code, ErrorCode::kFailedPrecondition);
   EXPECT_EQ(post("Bearer " + made->secret, body)->status, 401) << "revoked keys never work again";
   EXPECT_FALSE(keys.Create("", "staff:1").ok());
-  EXPECT_NE(registry.Render().find("steward_analytics_api_queries_total{outcome=\"unauthorised\"} 3"), std::string::npos);
+  EXPECT_NE(registry.Render().find("steward_analytics_api_queries_total{outcome=\"unauthorised\"} 3"),
+            std::string::npos);
 }
 
 }  // namespace

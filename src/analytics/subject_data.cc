@@ -22,7 +22,8 @@ AnalyticsSubjects::AnalyticsSubjects(Deps deps, const crypto::SecretKey& key, st
   visitor_key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
 }
 
-int64_t AnalyticsSubjects::VisitorHash(std::string_view site, std::string_view visitor_id, std::string_view visitor_key) {
+int64_t AnalyticsSubjects::VisitorHash(std::string_view site, std::string_view visitor_id,
+                                       std::string_view visitor_key) {
   std::string digest = crypto::Hash(std::string(site) + '\0' + std::string(visitor_id), visitor_key);
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(digest[static_cast<size_t>(i)]);
@@ -41,14 +42,16 @@ Result<subject::Finding> AnalyticsSubjects::Find(const Key& key) {
   if (key.kind() != KeyKind::kVisitorId || sites_.empty()) return out;
   int64_t n = 0;
   STEWARD_RETURN_IF_ERROR(deps().store.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM analytics_events WHERE identified = 1 AND " +
-                                                    VisitorIn(sites_.size()),
-                                                Hashes(key)));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT COUNT(*) FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()),
+                           Hashes(key)));
     n = rows.front().Int(0);
     return Ok();
   }));
   STEWARD_ASSIGN_OR_RETURN(bool restricted, n > 0 ? Restricted(key) : Result<bool>(false));
-  out.holdings.push_back({.dataset = Dataset(), .count = n, .restricted = restricted,
+  out.holdings.push_back({.dataset = Dataset(),
+                          .count = n,
+                          .restricted = restricted,
                           .note = "events sent without the visitor cookie cannot be tied to anyone, so they are "
                                   "neither found nor erased"});
   return out;
@@ -59,33 +62,34 @@ Result<std::vector<subject::Record>> AnalyticsSubjects::Export(const Key& key) {
   if (key.kind() != KeyKind::kVisitorId || sites_.empty()) return out;
   // Privacy: analytics-events, exported to the visitor they are about.
   STEWARD_RETURN_IF_ERROR(deps().store.Read([&](store::Connection& c) -> Status {
-    return c.ForEach("SELECT ts, site, name, path, source, referrer, search, engaged_ms, scroll_depth, props, country, "
-                     "browser, os, device FROM analytics_events WHERE identified = 1 AND " +
-                         VisitorIn(sites_.size()) + " ORDER BY ts",
-                     Hashes(key), [&](const store::Row& r) {
-                       subject::Record rec{.dataset = Dataset(),
-                                           .collected_at = FormatRfc3339Millis(SystemTime(std::chrono::milliseconds(r.Int(0)))),
-                                           .fields = {{"user.behavior.browsing", "Site", r.Text(1)},
-                                                      {"user.behavior.browsing", "Event", r.Text(2)},
-                                                      {"user.behavior.browsing", "Page", r.Text(3)}}};
-                       auto add = [&](int col, const char* category, const char* name) {
-                         if (!r.Text(static_cast<size_t>(col)).empty()) {
-                           rec.fields.push_back({category, name, r.Text(static_cast<size_t>(col))});
-                         }
-                       };
-                       add(4, "user.behavior.browsing", "Arrived from");
-                       add(5, "user.behavior.browsing", "Referring page");
-                       add(6, "user.behavior.search", "Site search");
-                       add(7, "user.behavior.browsing", "Time engaged (ms)");
-                       add(8, "user.behavior.browsing", "Scroll depth (%)");
-                       add(9, "user.behavior.clicks", "Details");
-                       add(10, "user.device.country", "Country");
-                       add(11, "user.device.browser", "Browser");
-                       add(12, "user.device.browser", "Operating system");
-                       add(13, "user.device.browser", "Device");
-                       out.push_back(std::move(rec));
-                       return true;
-                     });
+    return c.ForEach(
+        "SELECT ts, site, name, path, source, referrer, search, engaged_ms, scroll_depth, props, country, "
+        "browser, os, device FROM analytics_events WHERE identified = 1 AND " +
+            VisitorIn(sites_.size()) + " ORDER BY ts",
+        Hashes(key), [&](const store::Row& r) {
+          subject::Record rec{.dataset = Dataset(),
+                              .collected_at = FormatRfc3339Millis(SystemTime(std::chrono::milliseconds(r.Int(0)))),
+                              .fields = {{"user.behavior.browsing", "Site", r.Text(1)},
+                                         {"user.behavior.browsing", "Event", r.Text(2)},
+                                         {"user.behavior.browsing", "Page", r.Text(3)}}};
+          auto add = [&](int col, const char* category, const char* name) {
+            if (!r.Text(static_cast<size_t>(col)).empty()) {
+              rec.fields.push_back({category, name, r.Text(static_cast<size_t>(col))});
+            }
+          };
+          add(4, "user.behavior.browsing", "Arrived from");
+          add(5, "user.behavior.browsing", "Referring page");
+          add(6, "user.behavior.search", "Site search");
+          add(7, "user.behavior.browsing", "Time engaged (ms)");
+          add(8, "user.behavior.browsing", "Scroll depth (%)");
+          add(9, "user.behavior.clicks", "Details");
+          add(10, "user.device.country", "Country");
+          add(11, "user.device.browser", "Browser");
+          add(12, "user.device.browser", "Operating system");
+          add(13, "user.device.browser", "Device");
+          out.push_back(std::move(rec));
+          return true;
+        });
   }));
   return out;
 }
@@ -96,9 +100,9 @@ Result<std::vector<subject::Erasure>> AnalyticsSubjects::Erase(const Key& key, c
   int64_t erased = 0;
   STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {
     // Privacy: analytics-events, the visitor's events deleted.
-    STEWARD_ASSIGN_OR_RETURN(erased, c.Exec("DELETE FROM analytics_events WHERE identified = 1 AND " +
-                                                VisitorIn(sites_.size()),
-                                            Hashes(key)));
+    STEWARD_ASSIGN_OR_RETURN(
+        erased,
+        c.Exec("DELETE FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()), Hashes(key)));
     STEWARD_ASSIGN_OR_RETURN(int64_t marks, deps().restrictions.Clear(c, deps().module, key));
     if (erased == 0 && marks == 0) return Ok();
     return AuditIn(c, "subject.erased", key, actor, {{"erased", std::to_string(erased)}});

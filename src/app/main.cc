@@ -72,9 +72,10 @@ void Bind(Bound& b) {
 
 int main(int argc, char** argv) {
   using steward::app::Overrides;
-  CLI::App cli{"Steward: a privacy-by-design data platform for public-service websites.\n"
-               "One declaration of a site's processing drives its privacy notice, cookies, analytics,\n"
-               "retention and rights requests."};
+  CLI::App cli{
+      "Steward: a privacy-by-design data platform for public-service websites.\n"
+      "One declaration of a site's processing drives its privacy notice, cookies, analytics,\n"
+      "retention and rights requests."};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", STEWARD_VERSION);
 
@@ -97,9 +98,11 @@ int main(int argc, char** argv) {
   auto* retention = cli.add_subcommand("retention", "Delete what the register says is kept no longer.");
   retention->require_subcommand(1);
   bool dry_run = false;
-  auto* retention_run = retention->add_subcommand("run", "Run every dataset's purge now (it also runs daily in serve).");
+  auto* retention_run =
+      retention->add_subcommand("run", "Run every dataset's purge now (it also runs daily in serve).");
   AddSiteOptions(retention_run, config_path, overrides, true);
-  retention_run->add_flag("--dry-run", dry_run, "List every dataset with its cut-off and what would go; delete nothing.");
+  retention_run->add_flag("--dry-run", dry_run,
+                          "List every dataset with its cut-off and what would go; delete nothing.");
 
   // Every module's commands, under their groups.
   std::map<std::string, CLI::App*> groups;

@@ -10,12 +10,8 @@ namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
-      admin::AuditModule(),
-      admin::StaffModule(),
-      notice::Module(),
-      consent::Module(),
-      analytics::Module(),
-      logs::Module(),
+      admin::AuditModule(), admin::StaffModule(), notice::Module(),
+      consent::Module(),    analytics::Module(),  logs::Module(),
   };
   return kModules;
 }

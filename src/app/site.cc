@@ -61,14 +61,16 @@ std::vector<Cidr> ParseRanges(const std::vector<std::string>& texts) {
 void AddOperationsRoutes(http::Router& router, store::Store& store, metrics::Registry* registry,
                          std::vector<Cidr> metrics_allow) {
   router.Get("/livez", [](http::Request&) { return http::Response::Text("ok\n"); });
-  router.Get("/healthz", [&store](http::Request&) {
-    Status db = store.Check();
-    if (!db.ok()) {
-      log::Warn("health.database", {{"error", db.error().ToString()}});
-      return http::Response::Json(R"({"status":"unavailable","checks":{"database":"failing"}})", 503);
-    }
-    return http::Response::Json(R"({"status":"ok","checks":{"database":"ok"}})");
-  }, {.blocking = true});
+  router.Get("/healthz",
+             [&store](http::Request&) {
+               Status db = store.Check();
+               if (!db.ok()) {
+                 log::Warn("health.database", {{"error", db.error().ToString()}});
+                 return http::Response::Json(R"({"status":"unavailable","checks":{"database":"failing"}})", 503);
+               }
+               return http::Response::Json(R"({"status":"ok","checks":{"database":"ok"}})");
+             },
+             {.blocking = true});
   router.Get("/metrics", [registry, allow = std::move(metrics_allow)](http::Request& req) {
     bool allowed = registry != nullptr;
     bool from_allowed = false;
@@ -165,16 +167,24 @@ Status Site::Start() {
   trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock);
   retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_));
   if (Status s = retention_->Check(); !s.ok()) return MakeError(ErrorCode::kFailedPrecondition, s.error().message);
-  STEWARD_RETURN_IF_ERROR(trail_->Append({.actor = "system", .action = "config.loaded",
+  STEWARD_RETURN_IF_ERROR(trail_->Append({.actor = "system",
+                                          .action = "config.loaded",
                                           .details = {{"register_version", reg_.Version()},
                                                       {"config", ConfigFingerprint(config_.path)},
                                                       {"steward", STEWARD_VERSION}}}));
   restrictions_ = std::make_unique<subject::Restrictions>(*key_, clock, &reg_);
   STEWARD_ASSIGN_OR_RETURN(pages_, site::Pages::Load(config_.site));
-  platform_ = std::unique_ptr<module::Platform>(new module::Platform{
-      .config = config_, .reg = reg_, .store = *store_, .trail = *trail_, .key = *key_, .clock = clock,
-      .metrics = options_.metrics, .pages = pages_.get(), .restrictions = *restrictions_, .services = services_,
-      .base_url = [this] { return BaseUrl(); }});
+  platform_ = std::unique_ptr<module::Platform>(new module::Platform{.config = config_,
+                                                                     .reg = reg_,
+                                                                     .store = *store_,
+                                                                     .trail = *trail_,
+                                                                     .key = *key_,
+                                                                     .clock = clock,
+                                                                     .metrics = options_.metrics,
+                                                                     .pages = pages_.get(),
+                                                                     .restrictions = *restrictions_,
+                                                                     .services = services_,
+                                                                     .base_url = [this] { return BaseUrl(); }});
   for (const auto& d : Modules()) {
     if (!d.start) continue;
     auto started = d.start(*platform_);
@@ -235,11 +245,12 @@ void Site::Started(uint16_t port) {
 
 void Site::StartTasks() {
   using namespace std::chrono_literals;
-  std::vector<module::Task> tasks = {{.name = "retention.daily", .first = 1min, .every = 24h, .run = [this]() -> Status {
-                                        auto r = retention_->Run(false);
-                                        if (!r.ok()) return r.error();
-                                        return Ok();
-                                      }}};
+  std::vector<module::Task> tasks = {
+      {.name = "retention.daily", .first = 1min, .every = 24h, .run = [this]() -> Status {
+         auto r = retention_->Run(false);
+         if (!r.ok()) return r.error();
+         return Ok();
+       }}};
   for (auto& s : serving_) {
     for (auto& t : s->Tasks()) tasks.push_back(std::move(t));
   }
@@ -252,14 +263,16 @@ void Site::Stop() {
   for (auto& s : serving_) s->Stop();
   tasks_->Stop();
   // Sign the trail's last entry, so nothing before the shutdown can be removed unnoticed.
-  if (Status s = trail_->Checkpoint(); !s.ok()) log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
+  if (Status s = trail_->Checkpoint(); !s.ok())
+    log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
 }
 
 Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& config) {
   STEWARD_RETURN_IF_ERROR(crypto::Init());
   auto site = std::unique_ptr<CommandSite>(new CommandSite(config));
   STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
-  if (!fs::exists(DatabasePath(config))) return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config));
+  if (!fs::exists(DatabasePath(config)))
+    return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config));
   STEWARD_ASSIGN_OR_RETURN(auto key, crypto::SecretKey::Load(config.storage.secret_key_file));
   site->key_ = std::make_unique<crypto::SecretKey>(std::move(key));
   // The command runs beside a serving Steward: no integrity scan, and the schema must already be
@@ -273,15 +286,22 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
   site->trail_ = std::make_unique<audit::Trail>(*site->store_, *site->key_, clock);
   site->restrictions_ = std::make_unique<subject::Restrictions>(*site->key_, clock, &site->reg_);
   const config::Config& c = site->config_;
-  site->platform_ = std::unique_ptr<module::Platform>(new module::Platform{
-      .config = c, .reg = site->reg_, .store = *site->store_, .trail = *site->trail_, .key = *site->key_,
-      .clock = clock, .restrictions = *site->restrictions_, .services = site->services_,
-      .base_url = [&c] {
-        std::string base = c.server.public_base_url;
-        if (base.empty()) base = "http://" + c.server.listen_host + ":" + std::to_string(c.server.listen_port);
-        while (!base.empty() && base.back() == '/') base.pop_back();
-        return base;
-      }});
+  site->platform_ = std::unique_ptr<module::Platform>(
+      new module::Platform{.config = c,
+                           .reg = site->reg_,
+                           .store = *site->store_,
+                           .trail = *site->trail_,
+                           .key = *site->key_,
+                           .clock = clock,
+                           .restrictions = *site->restrictions_,
+                           .services = site->services_,
+                           .base_url = [&c] {
+                             std::string base = c.server.public_base_url;
+                             if (base.empty())
+                               base = "http://" + c.server.listen_host + ":" + std::to_string(c.server.listen_port);
+                             while (!base.empty() && base.back() == '/') base.pop_back();
+                             return base;
+                           }});
   return site;
 }
 

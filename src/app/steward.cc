@@ -69,8 +69,8 @@ int Serve(const config::Config& config) {
   metrics::Registry registry;
   registry.AddGauge("steward_build_info", "Always 1; the version is in the help text: " STEWARD_VERSION).Set(1);
   registry.AddGauge("steward_process_start_time_seconds", "When the process started (Unix time).")
-      .Set(static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
-                                   SystemClock::Instance().Now().time_since_epoch()).count()));
+      .Set(static_cast<double>(
+          std::chrono::duration_cast<std::chrono::seconds>(SystemClock::Instance().Now().time_since_epoch()).count()));
 
   auto site = Site::Open(config, {.metrics = &registry});
   if (!site.ok()) {
@@ -88,8 +88,9 @@ int Serve(const config::Config& config) {
   log::Info("steward.started", {{"version", STEWARD_VERSION}, {"site", config.site.name}, {"port", server.port()}});
   std::printf("Steward is serving %s at %s\nHealth: %shealthz  Metrics: %smetrics  Staff: %sadmin  Stop: Ctrl-C\n",
               config.site.name.c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str());
-  std::fflush(stdout);
+  // Modules may add to the banner (the first administrator's set-up link); one flush shows it whole.
   (*site)->Started(server.port());
+  std::fflush(stdout);
   (*site)->StartTasks();
 
   int signal_number = 0;
@@ -121,7 +122,8 @@ int Backup(const config::Config& config, const std::string& to) {
   if (!site.ok()) return Report(config, site.error());
   std::string target = Absolute(to);
   Status s = (*site)->store().Backup(target);
-  Status audited = (*site)->trail().Append({.actor = "system", .action = "backup.written", .outcome = s.ok() ? "success" : "failure"});
+  Status audited = (*site)->trail().Append(
+      {.actor = "system", .action = "backup.written", .outcome = s.ok() ? "success" : "failure"});
   // A target that exists already is a failure of this run, not of the command line: exit 1.
   if (!s.ok()) return Report(config, s.error()), 1;
   if (!audited.ok()) return Report(config, audited.error()), 1;
@@ -133,7 +135,8 @@ int Backup(const config::Config& config, const std::string& to) {
 int RetentionRun(const config::Config& config, bool dry_run) {
   auto site = CommandSite::Open(config);
   if (!site.ok()) return Report(config, site.error());
-  retention::Runner runner((*site)->store(), (*site)->trail(), SystemClock::Instance(), (*site)->reg(), AllStorage(config));
+  retention::Runner runner((*site)->store(), (*site)->trail(), SystemClock::Instance(), (*site)->reg(),
+                           AllStorage(config));
   if (Status s = runner.Check(); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 2;
@@ -146,7 +149,8 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   std::printf("%-24s %-44s %-26s %s\n", "DATASET", "KEPT FOR", "CUT-OFF (UTC)", dry_run ? "WOULD GO" : "REMOVED");
   for (const auto& o : *outcomes) {
     std::printf("%-24s %-44s %-26s %s\n", o.dataset.c_str(), o.rule.substr(0, 44).c_str(),
-                o.cutoff.empty() ? "-" : o.cutoff.c_str(), o.note.empty() ? std::to_string(o.count).c_str() : o.note.c_str());
+                o.cutoff.empty() ? "-" : o.cutoff.c_str(),
+                o.note.empty() ? std::to_string(o.count).c_str() : o.note.c_str());
   }
   return 0;
 }

@@ -121,8 +121,9 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 
 Result<int64_t> PurgeBefore(store::Connection& c, const std::string& cutoff, bool dry_run) {
   // The newest checkpoint whose entry is older than the cutoff: everything up to it may go.
-  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(
-      "SELECT max(k.seq) FROM audit_checkpoints k JOIN audit_log l ON l.seq = k.seq WHERE l.at < ?", {cutoff}));
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("SELECT max(k.seq) FROM audit_checkpoints k JOIN audit_log l ON l.seq = k.seq WHERE l.at < ?", {cutoff}));
   if (rows.empty() || rows[0].IsNull(0)) return int64_t{0};
   int64_t limit = rows[0].Int(0);
   STEWARD_ASSIGN_OR_RETURN(auto count, c.Query("SELECT count(*) FROM audit_log WHERE seq <= ?", {limit}));
@@ -147,11 +148,11 @@ Status Trail::AppendIn(store::Connection& c, const Entry& entry) {
   std::string at = FormatRfc3339Millis(clock_.Now());
   std::string details = DetailsJson(entry.details);
   std::string hash = crypto::Hash(Canonical(seq, at, entry, details, prev));
-  STEWARD_RETURN_IF_ERROR(c.Exec(
-      "INSERT INTO audit_log (seq, at, actor, action, target, outcome, request_id, details, prev_hash, hash) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {seq, at, entry.actor, entry.action, entry.target, entry.outcome, entry.request_id, details,
-       store::Blob{prev}, store::Blob{hash}}));
+  STEWARD_RETURN_IF_ERROR(
+      c.Exec("INSERT INTO audit_log (seq, at, actor, action, target, outcome, request_id, details, prev_hash, hash) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             {seq, at, entry.actor, entry.action, entry.target, entry.outcome, entry.request_id, details,
+              store::Blob{prev}, store::Blob{hash}}));
   if (checkpoint_every_ > 0 && seq % checkpoint_every_ == 0) STEWARD_RETURN_IF_ERROR(CheckpointIn(c, seq, hash));
   return Ok();
 }
@@ -235,11 +236,11 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
     std::string hash, signature;
   };
   std::map<int64_t, Checkpoint> checkpoints;
-  STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq", {},
-                                    [&](const store::Row& r) {
-                                      checkpoints[r.Int(0)] = {r.Text(1), r.Text(2)};
-                                      return true;
-                                    }));
+  STEWARD_RETURN_IF_ERROR(
+      c.ForEach("SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq", {}, [&](const store::Row& r) {
+        checkpoints[r.Int(0)] = {r.Text(1), r.Text(2)};
+        return true;
+      }));
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
 
   // A trail whose oldest entries retention removed starts after a signed checkpoint, which vouches
@@ -253,43 +254,45 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
     auto cp = checkpoints.find(anchor);
     if (cp == checkpoints.end() ||
         !crypto::VerifySignature(public_key, CheckpointMessage(anchor, cp->second.hash), cp->second.signature)) {
-      flag(anchor + 1, "entries up to " + std::to_string(anchor) + " were removed without a signed checkpoint to start from");
+      flag(anchor + 1,
+           "entries up to " + std::to_string(anchor) + " were removed without a signed checkpoint to start from");
     } else {
       expected = anchor + 1;
       prev = cp->second.hash;
       last_good_checkpoint = anchor;
     }
   }
-  STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq", {},
-                                    [&](const store::Row& r) {
-    Record rec = ToRecord(r);
-    ++report.entries;
-    if (rec.seq != expected) {
-      flag(expected, rec.seq > expected ? "entry " + std::to_string(expected) + " is missing: removed"
-                                        : "entry " + std::to_string(rec.seq) + " is out of order");
-    }
-    std::string recomputed = crypto::Hash(Canonical(rec.seq, rec.at, rec.entry, r.Text(7), rec.prev_hash));
-    if (recomputed != rec.hash) {
-      flag(rec.seq, "entry " + std::to_string(rec.seq) + " was changed: its content does not match its hash");
-    } else if (rec.prev_hash != prev) {
-      flag(rec.seq, "entry " + std::to_string(rec.seq) + " does not follow the entry before it: removed or reordered");
-    }
-    auto cp = checkpoints.find(rec.seq);
-    if (cp != checkpoints.end()) {
-      if (!crypto::VerifySignature(public_key, CheckpointMessage(rec.seq, cp->second.hash), cp->second.signature)) {
-        flag(rec.seq, "the checkpoint at entry " + std::to_string(rec.seq) + " has a bad signature");
-      } else if (cp->second.hash != rec.hash) {
-        flag(last_good_checkpoint + 1, "entries " + std::to_string(last_good_checkpoint + 1) + " to " +
-                                           std::to_string(rec.seq) + " were rewritten: the signed checkpoint at " +
-                                           std::to_string(rec.seq) + " does not match");
-      } else {
-        last_good_checkpoint = rec.seq;
-      }
-    }
-    prev = rec.hash;
-    expected = rec.seq + 1;
-    return true;
-  }));
+  STEWARD_RETURN_IF_ERROR(
+      c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log ORDER BY seq", {}, [&](const store::Row& r) {
+        Record rec = ToRecord(r);
+        ++report.entries;
+        if (rec.seq != expected) {
+          flag(expected, rec.seq > expected ? "entry " + std::to_string(expected) + " is missing: removed"
+                                            : "entry " + std::to_string(rec.seq) + " is out of order");
+        }
+        std::string recomputed = crypto::Hash(Canonical(rec.seq, rec.at, rec.entry, r.Text(7), rec.prev_hash));
+        if (recomputed != rec.hash) {
+          flag(rec.seq, "entry " + std::to_string(rec.seq) + " was changed: its content does not match its hash");
+        } else if (rec.prev_hash != prev) {
+          flag(rec.seq,
+               "entry " + std::to_string(rec.seq) + " does not follow the entry before it: removed or reordered");
+        }
+        auto cp = checkpoints.find(rec.seq);
+        if (cp != checkpoints.end()) {
+          if (!crypto::VerifySignature(public_key, CheckpointMessage(rec.seq, cp->second.hash), cp->second.signature)) {
+            flag(rec.seq, "the checkpoint at entry " + std::to_string(rec.seq) + " has a bad signature");
+          } else if (cp->second.hash != rec.hash) {
+            flag(last_good_checkpoint + 1, "entries " + std::to_string(last_good_checkpoint + 1) + " to " +
+                                               std::to_string(rec.seq) + " were rewritten: the signed checkpoint at " +
+                                               std::to_string(rec.seq) + " does not match");
+          } else {
+            last_good_checkpoint = rec.seq;
+          }
+        }
+        prev = rec.hash;
+        expected = rec.seq + 1;
+        return true;
+      }));
   // A checkpoint past the last entry vouches for entries that are gone.
   if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
     flag(expected, "entries from " + std::to_string(expected) + " were removed: a checkpoint vouches for entry " +
@@ -302,22 +305,22 @@ Result<int64_t> ExportJsonLines(store::Connection& c, const std::string& since, 
   int64_t n = 0;
   STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kColumns + " FROM audit_log WHERE at >= ? ORDER BY seq",
                                     {since}, [&](const store::Row& r) {
-    Record rec = ToRecord(r);
-    nlohmann::ordered_json j;
-    j["seq"] = rec.seq;
-    j["at"] = rec.at;
-    j["actor"] = rec.entry.actor;
-    j["action"] = rec.entry.action;
-    j["target"] = rec.entry.target;
-    j["outcome"] = rec.entry.outcome;
-    j["request_id"] = rec.entry.request_id;
-    j["details"] = nlohmann::ordered_json::parse(r.Text(7), nullptr, false);
-    j["prev_hash"] = HexEncode(rec.prev_hash);
-    j["hash"] = HexEncode(rec.hash);
-    out << j.dump() << '\n';
-    ++n;
-    return true;
-  }));
+                                      Record rec = ToRecord(r);
+                                      nlohmann::ordered_json j;
+                                      j["seq"] = rec.seq;
+                                      j["at"] = rec.at;
+                                      j["actor"] = rec.entry.actor;
+                                      j["action"] = rec.entry.action;
+                                      j["target"] = rec.entry.target;
+                                      j["outcome"] = rec.entry.outcome;
+                                      j["request_id"] = rec.entry.request_id;
+                                      j["details"] = nlohmann::ordered_json::parse(r.Text(7), nullptr, false);
+                                      j["prev_hash"] = HexEncode(rec.prev_hash);
+                                      j["hash"] = HexEncode(rec.hash);
+                                      out << j.dump() << '\n';
+                                      ++n;
+                                      return true;
+                                    }));
   return n;
 }
 

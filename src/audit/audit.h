@@ -33,11 +33,11 @@
 namespace steward::audit {
 
 struct Entry {
-  std::string actor;       // "staff:12", "system", "subject:<pseudonym>"
-  std::string action;      // "staff.signin", "staff.created", "config.loaded", "backup.written"
-  std::string target;      // what it was done to: "staff:14", "" when nothing in particular
+  std::string actor;                // "staff:12", "system", "subject:<pseudonym>"
+  std::string action;               // "staff.signin", "staff.created", "config.loaded", "backup.written"
+  std::string target;               // what it was done to: "staff:14", "" when nothing in particular
   std::string outcome = "success";  // "success", "failure", "denied"
-  std::string request_id;  // the HTTP request, when there was one
+  std::string request_id;           // the HTTP request, when there was one
   std::vector<std::pair<std::string, std::string>> details;  // ids and counts only
 };
 

@@ -35,26 +35,35 @@ class AuditTest : public ::testing::Test {
   }
   void AppendMany(Trail& trail, int n, int vary_at = -1) {
     for (int i = 1; i <= n; ++i) {
-      ASSERT_TRUE(trail.Append({.actor = "staff:" + std::to_string(i % 3), .action = i == vary_at ? "staff.forged" : "staff.signin",
-                                .target = "staff:" + std::to_string(i), .details = {{"n", std::to_string(i)}}}).ok());
+      ASSERT_TRUE(trail
+                      .Append({.actor = "staff:" + std::to_string(i % 3),
+                               .action = i == vary_at ? "staff.forged" : "staff.signin",
+                               .target = "staff:" + std::to_string(i),
+                               .details = {{"n", std::to_string(i)}}})
+                      .ok());
       clock_.Advance(std::chrono::seconds(1));
     }
   }
   VerifyReport VerifyNow() {
     VerifyReport report;
-    EXPECT_TRUE(store_->Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(report, Verify(c, trail_->public_key()));
-      return Ok();
-    }).ok());
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(report, Verify(c, trail_->public_key()));
+                      return Ok();
+                    })
+                    .ok());
     return report;
   }
   // What someone with the database file can do: drop the triggers and edit rows directly.
   void Tamper(const std::string& sql) {
     auto c = store::SqliteConnection::Open((dir_ / "steward.db").string(), false, false);
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE((*c)->ExecScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
-                                 "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
-                                 "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;" + sql).ok());
+    ASSERT_TRUE(
+        (*c)->ExecScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
+                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;" +
+                         sql)
+            .ok());
   }
 
   std::unique_ptr<store::testing::ScratchSite> site_;
@@ -66,7 +75,8 @@ class AuditTest : public ::testing::Test {
 
 TEST_F(AuditTest, AppendsListsAndFilters) {
   AppendMany(*trail_, 20);
-  ASSERT_TRUE(trail_->Append({.actor = "system", .action = "config.loaded", .details = {{"register_version", "abc"}}}).ok());
+  ASSERT_TRUE(
+      trail_->Append({.actor = "system", .action = "config.loaded", .details = {{"register_version", "abc"}}}).ok());
   auto newest = trail_->List({.limit = 5});
   ASSERT_TRUE(newest.ok());
   ASSERT_EQ(newest->size(), 5u);
@@ -79,7 +89,8 @@ TEST_F(AuditTest, AppendsListsAndFilters) {
   EXPECT_EQ(trail_->List({.action = "staff.", .limit = 500})->size(), 20u) << "a prefix";
   EXPECT_EQ(trail_->List({.action = "staff", .limit = 500})->size(), 0u) << "without the dot, exact";
   auto window = trail_->List({.since = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'005))),
-                              .until = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'010))), .limit = 500});
+                              .until = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'010))),
+                              .limit = 500});
   EXPECT_EQ(window->size(), 5u);
   EXPECT_FALSE(trail_->List({.limit = 501}).ok());
   EXPECT_TRUE(VerifyNow().ok());
@@ -109,10 +120,12 @@ TEST_F(AuditTest, CodeCannotRewriteTheTrail) {
   });
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("append-only"), std::string::npos);
-  EXPECT_FALSE(store_->Write([](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log"));
-    return Ok();
-  }).ok());
+  EXPECT_FALSE(store_
+                   ->Write([](store::Connection& c) -> Status {
+                     STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log"));
+                     return Ok();
+                   })
+                   .ok());
 }
 
 TEST_F(AuditTest, VerifyNamesAChangedEntry) {
@@ -133,8 +146,9 @@ TEST_F(AuditTest, VerifyNamesARemovedEntry) {
 
 TEST_F(AuditTest, VerifyNamesSwappedEntries) {
   AppendMany(*trail_, 20);
-  Tamper("UPDATE audit_log SET seq = -1 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6;"
-         "UPDATE audit_log SET seq = 6 WHERE seq = -1;");
+  Tamper(
+      "UPDATE audit_log SET seq = -1 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6;"
+      "UPDATE audit_log SET seq = 6 WHERE seq = -1;");
   VerifyReport r = VerifyNow();
   EXPECT_EQ(r.first_bad_seq, 5) << r.problem;
 }
@@ -161,14 +175,16 @@ TEST_F(AuditTest, ARewrittenChainFailsAtTheSignedCheckpoint) {
     Trail forged(*forged_store, *forger_key, clock_, 8);
     AppendMany(forged, 20, /*vary_at=*/12);
   }
-  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() + "' AS forged;"
+  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() +
+         "' AS forged;"
          "DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM forged.audit_log;");
   VerifyReport r = VerifyNow();
   EXPECT_EQ(r.first_bad_seq, 9) << r.problem;
   EXPECT_NE(r.problem.find("were rewritten"), std::string::npos) << r.problem;
 
   // Bringing the forger's checkpoints too does not help: their signatures are not the site's.
-  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() + "' AS forged;"
+  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() +
+         "' AS forged;"
          "DELETE FROM audit_checkpoints; INSERT INTO audit_checkpoints SELECT * FROM forged.audit_checkpoints;");
   r = VerifyNow();
   EXPECT_EQ(r.first_bad_seq, 8);
@@ -179,24 +195,30 @@ TEST_F(AuditTest, RetentionRemovesAPrefixEndingAtACheckpointAndTheRestVerifies) 
   AppendMany(*trail_, 20);  // one a second from 08:00:00; checkpoints at 8 and 16
   std::string cutoff = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'012)));
   int64_t n = 0;
-  ASSERT_TRUE(store_->Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, /*dry_run=*/true));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, /*dry_run=*/true));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(n, 8) << "up to the checkpoint at 8; 9 to 12 wait for the next one";
-  ASSERT_TRUE(store_->Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, false));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, false));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(n, 8);
   VerifyReport r = VerifyNow();
   EXPECT_TRUE(r.ok()) << r.problem;
   EXPECT_EQ(r.entries, 12);
   // Other deletes are still refused, and a hand-made gap after the purge is still found.
-  EXPECT_FALSE(store_->Write([](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log WHERE seq = 12"));
-    return Ok();
-  }).ok());
+  EXPECT_FALSE(store_
+                   ->Write([](store::Connection& c) -> Status {
+                     STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM audit_log WHERE seq = 12"));
+                     return Ok();
+                   })
+                   .ok());
   Tamper("DELETE FROM audit_log WHERE seq = 10;");
   EXPECT_EQ(VerifyNow().first_bad_seq, 10);
 }
@@ -207,13 +229,19 @@ TEST_F(AuditTest, CheckpointOnDemandAndExport) {
   ASSERT_TRUE(trail_->Checkpoint().ok()) << "idempotent";
   EXPECT_EQ(VerifyNow().checkpoints, 1);
   std::ostringstream out;
-  ASSERT_TRUE(store_->Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(int64_t n, ExportJsonLines(c, FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'001))), out));
-    EXPECT_EQ(n, 2);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        int64_t n,
+                        ExportJsonLines(c, FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'001))), out));
+                    EXPECT_EQ(n, 2);
+                    return Ok();
+                  })
+                  .ok());
   std::string text = out.str();
-  EXPECT_NE(text.find(R"("seq":2,"at":"2027-01-15T08:00:01.000Z","actor":"staff:2","action":"staff.signin")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("seq":2,"at":"2027-01-15T08:00:01.000Z","actor":"staff:2","action":"staff.signin")"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find(R"("details":{"n":"2"})"), std::string::npos);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
 }

@@ -72,7 +72,8 @@ void ReadStorage(Table t, Storage& s) {
 
 void ReadSite(Table t, Site& s) {
   t.String("name", s.name);
-  if (s.name.empty() || s.name.size() > 120) t.problems().Add(t.Where("name"), "'site.name' must be 1 to 120 characters");
+  if (s.name.empty() || s.name.size() > 120)
+    t.problems().Add(t.Where("name"), "'site.name' must be 1 to 120 characters");
   t.String("web_dir", s.web_dir);
   if (t.StringArray("script_origins", s.script_origins)) {
     for (const auto& o : s.script_origins) {
@@ -80,9 +81,10 @@ void ReadSite(Table t, Site& s) {
       size_t host_at = o.find("://") + 3;
       if (!scheme || o.size() <= host_at || o.find('/', host_at) != std::string::npos ||
           o.find_first_of(" \t\r\n\"'<>") != std::string::npos) {
-        t.problems().Add(t.Where("script_origins"), "'site.script_origins' entries must be origins such as "
-                                                    "\"https://www.example.gov.uk\" (scheme and host, no path): '" +
-                                                        o + "'");
+        t.problems().Add(t.Where("script_origins"),
+                         "'site.script_origins' entries must be origins such as "
+                         "\"https://www.example.gov.uk\" (scheme and host, no path): '" +
+                             o + "'");
       }
     }
   }

@@ -37,10 +37,10 @@ struct Limits {
 struct Server {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
-  int64_t threads = 2;  // I/O threads running the event loop
-  std::string public_base_url;  // "https://www.example.gov.uk"; default from listen
-  bool https = false;           // the public URL is https: Secure cookies, HSTS
-  std::vector<std::string> trusted_proxies;  // CIDR ranges whose X-Forwarded-For is believed
+  int64_t threads = 2;                                            // I/O threads running the event loop
+  std::string public_base_url;                                    // "https://www.example.gov.uk"; default from listen
+  bool https = false;                                             // the public URL is https: Secure cookies, HSTS
+  std::vector<std::string> trusted_proxies;                       // CIDR ranges whose X-Forwarded-For is believed
   std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};  // who may read /metrics
   Limits limits;
 };

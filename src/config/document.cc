@@ -99,8 +99,8 @@ bool Table::Int(std::string_view key, int64_t& out, int64_t min, int64_t max, bo
     return false;
   }
   if (*v < min || *v > max) {
-    problems_->Add(At(n->source()), "'" + Qualified(key) + "' must be between " + std::to_string(min) + " and " +
-                                        std::to_string(max));
+    problems_->Add(At(n->source()),
+                   "'" + Qualified(key) + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
     return false;
   }
   out = *v;

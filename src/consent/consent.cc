@@ -61,7 +61,8 @@ Consent::Consent(const config::Config& config, const processing::Register& reg, 
 
 std::string Consent::CategoryLabel() const {
   auto optional = reg_.OptionalCategories();
-  return optional.size() == 1 && optional.front() == CookieCategory::kUsage ? "analytics cookies" : "additional cookies";
+  return optional.size() == 1 && optional.front() == CookieCategory::kUsage ? "analytics cookies"
+                                                                            : "additional cookies";
 }
 
 std::string Consent::OwnOrigin(const Request& req) const {
@@ -115,14 +116,23 @@ Result<std::vector<SetCookie>> Consent::Choose(const Request& req, std::map<std:
   std::string id = CookieValue(req, kConsentIdCookie);
   if (!ValidConsentId(id)) id = NewConsentId();
   // Privacy: consent-records. The proof first: a choice that cannot be recorded is not made.
-  STEWARD_RETURN_IF_ERROR(records_.Record({.consent_id = id, .notice_version = notice_version_,
-                                           .consent_version = gate_.version(), .choices = full, .method = method,
+  STEWARD_RETURN_IF_ERROR(records_.Record({.consent_id = id,
+                                           .notice_version = notice_version_,
+                                           .consent_version = gate_.version(),
+                                           .choices = full,
+                                           .method = method,
                                            .recorded_by = recorded_by}));
   std::vector<SetCookie> out;
   // GOV.UK's shape: scripts on the site read these, so they are not HttpOnly.
-  out.push_back({.name = kPolicyCookie, .value = gate_.PolicyValue(full), .max_age_seconds = kYearSeconds,
-                 .secure = req.https, .http_only = false});
-  out.push_back({.name = kPreferencesSetCookie, .value = "true", .max_age_seconds = kYearSeconds, .secure = req.https,
+  out.push_back({.name = kPolicyCookie,
+                 .value = gate_.PolicyValue(full),
+                 .max_age_seconds = kYearSeconds,
+                 .secure = req.https,
+                 .http_only = false});
+  out.push_back({.name = kPreferencesSetCookie,
+                 .value = "true",
+                 .max_age_seconds = kYearSeconds,
+                 .secure = req.https,
                  .http_only = false});
   out.push_back({.name = kConsentIdCookie, .value = id, .max_age_seconds = kYearSeconds, .secure = req.https});
   // Withdrawing a category deletes every cookie the register lists in it.
@@ -144,10 +154,14 @@ void Consent::Frame(const Request& req, html::Object& frame, std::vector<SetCook
       std::map<std::string, bool> none;
       for (CookieCategory c : reg_.OptionalCategories()) none[std::string(processing::CookieCategoryName(c))] = false;
       // Privacy: consent-records (a GPC signal, recorded as a rejection).
-      Status s = records_.RecordLater({.consent_id = id, .notice_version = notice_version_,
-                                       .consent_version = gate_.version(), .choices = none, .method = Method::kGpc});
-      if (s.ok()) cookies.push_back({.name = kConsentIdCookie, .value = id, .max_age_seconds = kYearSeconds,
-                                     .secure = req.https});
+      Status s = records_.RecordLater({.consent_id = id,
+                                       .notice_version = notice_version_,
+                                       .consent_version = gate_.version(),
+                                       .choices = none,
+                                       .method = Method::kGpc});
+      if (s.ok())
+        cookies.push_back(
+            {.name = kConsentIdCookie, .value = id, .max_age_seconds = kYearSeconds, .secure = req.https});
     }
     return;
   }
@@ -187,7 +201,8 @@ Response Consent::CookiesPage(const Request& req, const std::vector<SetCookie>* 
   for (CookieCategory c : reg_.OptionalCategories()) {
     std::string name(processing::CookieCategoryName(c));
     bool yes = gate_.CategoryAllowed(c, choice, gpc);
-    categories.push_back(html::Object{{"id", name}, {"question", notice::CookieQuestion(c)}, {"yes", yes}, {"no", !yes}});
+    categories.push_back(
+        html::Object{{"id", name}, {"question", notice::CookieQuestion(c)}, {"yes", yes}, {"no", !yes}});
   }
   data["categories"] = categories;
   data["saved"] = set != nullptr;
@@ -252,8 +267,11 @@ Response Consent::PostCookies(Request& req) {
   Response r = Response::Redirect(return_to);
   r.cookies = std::move(*cookies);
   bool accepted = std::any_of(choices.begin(), choices.end(), [](const auto& kv) { return kv.second; });
-  r.cookies.push_back({.name = kMessageCookie, .value = accepted ? "accepted" : "rejected",
-                       .max_age_seconds = kMessageSeconds, .secure = req.https, .http_only = false});
+  r.cookies.push_back({.name = kMessageCookie,
+                       .value = accepted ? "accepted" : "rejected",
+                       .max_age_seconds = kMessageSeconds,
+                       .secure = req.https,
+                       .http_only = false});
   return r;
 }
 
@@ -275,9 +293,8 @@ std::string Consent::StateJson(const Request& req, const std::vector<SetCookie>*
   j["gpc"] = gpc;
   // Whether first-party analytics may count this visitor: on consent, only with usage allowed;
   // otherwise unless they object (GPC). The analytics module applies the same rule to each event.
-  j["analytics_allowed"] = reg_.ModuleNeedsConsent("analytics")
-                               ? gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc)
-                               : !gpc;
+  j["analytics_allowed"] =
+      reg_.ModuleNeedsConsent("analytics") ? gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc) : !gpc;
   j["show_banner"] = !reg_.OptionalCategories().empty() && !choice.made && !gpc;
   return j.dump();
 }

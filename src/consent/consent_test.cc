@@ -260,8 +260,10 @@ TEST_F(ConsentTest, ARegisterChangeAsksEveryoneAgain) {
   EXPECT_FALSE(Has(Get("/", jar)->body, "data-steward-question"));
   // The register adds a purpose that needs consent: the old choice no longer counts.
   processing::Register changed = reg_;
-  changed.purposes.push_back({.id = "surveys", .description = "Ask what you think of the site",
-                              .basis = processing::LawfulBasis::kConsent, .withdraw = "On the cookies page"});
+  changed.purposes.push_back({.id = "surveys",
+                              .description = "Ask what you think of the site",
+                              .basis = processing::LawfulBasis::kConsent,
+                              .withdraw = "On the cookies page"});
   Start("ons", &changed);
   auto after = Get("/", jar);
   EXPECT_TRUE(Has(after->body, "data-steward-question")) << "asked again";
@@ -320,7 +322,8 @@ TEST_F(ConsentTest, TheApiRecordsAChoiceFromTheSitesOwnPages) {
   EXPECT_TRUE(Has(state->body, R"("method":"script")")) << state->body;
   EXPECT_TRUE(Has(state->body, "\"notice_version\":\"" + reg_.Version() + "\"")) << state->body;
   // Bad bodies are 400 with a reason, and nothing is set.
-  for (const char* body : {"not json", R"({"additional":"perhaps"})", R"({"choices":{}})", R"({"method":"staff","additional":"yes"})", "[]"}) {
+  for (const char* body : {"not json", R"({"additional":"perhaps"})", R"({"choices":{}})",
+                           R"({"method":"staff","additional":"yes"})", "[]"}) {
     auto bad = Post("/api/consent", body, "", kOwnOrigin, "application/json");
     EXPECT_EQ(bad->status, 400) << body;
     EXPECT_TRUE(Has(bad->body, "\"errors\"")) << body;

@@ -66,7 +66,9 @@ TEST(GateTest, AChoiceForAnOlderVersionDoesNotCount) {
   std::string govuk_shape = "cookies_policy={\"essential\":true,\"usage\":true,\"version\":\"" + gate.version() + "\"}";
   EXPECT_TRUE(gate.CurrentChoice(WithCookie(govuk_shape)).made) << "raw JSON, as GOV.UK scripts write it";
   auto changed = reg;
-  changed.purposes.push_back({.id = "surveys", .description = "Surveys", .basis = processing::LawfulBasis::kConsent,
+  changed.purposes.push_back({.id = "surveys",
+                              .description = "Surveys",
+                              .basis = processing::LawfulBasis::kConsent,
                               .withdraw = "Cookies page"});
   EXPECT_NE(CookieGate(changed).version(), gate.version()) << "a new consent purpose asks everyone again";
 }

@@ -34,10 +34,15 @@ class ConsentPages : public std::enable_shared_from_this<ConsentPages> {
 
   std::vector<module::StaffPage> Pages() {
     auto self = shared_from_this();
-    return {{.method = Method::kGet, .pattern = "/admin/consent", .permission = staff::Permission::kManageRegister,
+    return {{.method = Method::kGet,
+             .pattern = "/admin/consent",
+             .permission = staff::Permission::kManageRegister,
              .handler = [self](Request& req, module::StaffContext& ctx) { return self->ConsentPage(req, ctx); },
-             .nav_title = "Consent records", .nav_order = 70},
-            {.method = Method::kPost, .pattern = "/admin/consent", .permission = staff::Permission::kManageRegister,
+             .nav_title = "Consent records",
+             .nav_order = 70},
+            {.method = Method::kPost,
+             .pattern = "/admin/consent",
+             .permission = staff::Permission::kManageRegister,
              .handler = [self](Request& req, module::StaffContext& ctx) { return self->ConsentRecord(req, ctx); }}};
   }
 
@@ -50,7 +55,8 @@ class ConsentPages : public std::enable_shared_from_this<ConsentPages> {
     return ConsentView(req, ctx, std::string(Trim(Field(*query, "reference"))), "", 200);
   }
 
-  Response ConsentView(Request& req, module::StaffContext& ctx, const std::string& reference, const std::string& notice, int status) {
+  Response ConsentView(Request& req, module::StaffContext& ctx, const std::string& reference, const std::string& notice,
+                       int status) {
     html::Object data{{"reference", reference}, {"notice", notice}};
     html::List categories;
     for (auto c : d_.reg.OptionalCategories()) {
@@ -69,15 +75,19 @@ class ConsentPages : public std::enable_shared_from_this<ConsentPages> {
       for (const auto& r : *history) {
         std::string choices;
         for (const auto& [k, v] : r.choices) choices += (choices.empty() ? "" : ", ") + k + (v ? ": yes" : ": no");
-        rows.push_back(html::Object{{"at", r.at.substr(0, 19) + "Z"}, {"notice_version", r.notice_version},
-                                    {"consent_version", r.consent_version}, {"choices", choices.empty() ? "none asked" : choices},
+        rows.push_back(html::Object{{"at", r.at.substr(0, 19) + "Z"},
+                                    {"notice_version", r.notice_version},
+                                    {"consent_version", r.consent_version},
+                                    {"choices", choices.empty() ? "none asked" : choices},
                                     {"method", std::string(MethodTitle(r.method))},
                                     {"recorded_by", r.recorded_by}});
       }
       data["searched"] = true;
       data["records"] = rows;
       data["found"] = !rows.empty();
-      if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "consent.viewed", .request_id = req.request_id,
+      if (Status s = d_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "consent.viewed",
+                                      .request_id = req.request_id,
                                       .details = {{"records", std::to_string(rows.size())}}});
           !s.ok()) {
         return ctx.layout->ErrorFor(s.error(), req);
@@ -98,11 +108,14 @@ class ConsentPages : public std::enable_shared_from_this<ConsentPages> {
       choices[name] = v == "yes";
     }
     // Privacy: consent-records (a choice recorded by staff).
-    Status s = d_.records.Record({.consent_id = reference, .notice_version = d_.reg.Version(),
-                                  .consent_version = d_.gate.version(), .choices = choices,
-                                  .method = consent::Method::kStaff, .recorded_by = ctx.actor.id},
-                                 d_.trail,
-                                 {.actor = ctx.actor.id, .action = "consent.recorded_by_staff", .request_id = req.request_id});
+    Status s = d_.records.Record(
+        {.consent_id = reference,
+         .notice_version = d_.reg.Version(),
+         .consent_version = d_.gate.version(),
+         .choices = choices,
+         .method = consent::Method::kStaff,
+         .recorded_by = ctx.actor.id},
+        d_.trail, {.actor = ctx.actor.id, .action = "consent.recorded_by_staff", .request_id = req.request_id});
     if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
     return ConsentView(req, ctx, reference, "Choice recorded.", 200);
   }
@@ -123,9 +136,8 @@ class ConsentServing : public module::Serving {
                            const http::SetCookie& cookie) { return gate_.Allow(req, all, cookie); };
     p.services.Provide<CookieGate>(&gate_);
     p.services.Provide<module::CookiePolicy>(&policy_);
-    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>& cookies) {
-      consent_.Frame(req, frame, cookies);
-    });
+    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame,
+                                     std::vector<http::SetCookie>& cookies) { consent_.Frame(req, frame, cookies); });
   }
 
   void AddRoutes(http::Router& router) override { consent_.AddRoutes(router); }
@@ -158,12 +170,14 @@ module::Descriptor Module() {
           [](const config::Config&, const processing::Register& reg) {
             std::vector<std::string> names;
             if (!reg.OptionalCategories().empty()) {
-              for (const char* c : {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie}) names.push_back(c);
+              for (const char* c : {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie})
+                names.push_back(c);
             }
             return names;
           },
       .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
-        return std::unique_ptr<subject::SubjectData>(std::make_unique<ConsentSubjects>(p.SubjectDeps(kConsent), p.clock, p.key));
+        return std::unique_ptr<subject::SubjectData>(
+            std::make_unique<ConsentSubjects>(p.SubjectDeps(kConsent), p.clock, p.key));
       },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         STEWARD_CHECK(p.pages != nullptr, "consent serves pages");

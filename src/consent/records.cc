@@ -77,13 +77,11 @@ std::optional<Method> ParseMethod(std::string_view name) {
 std::string NewConsentId() { return crypto::RandomHex(16); }
 
 bool ValidConsentId(std::string_view id) {
-  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-Records::Records(store::Store& store, const Clock& clock, const crypto::SecretKey& key)
-    : store_(store), clock_(clock) {
+Records::Records(store::Store& store, const Clock& clock, const crypto::SecretKey& key) : store_(store), clock_(clock) {
   auto k = key.DeriveKey("consntid");
   key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
 }
@@ -111,14 +109,16 @@ std::string Records::Key(std::string_view consent_id) const { return HexEncode(c
 
 Result<store::WriteFn> Records::Insert(ConsentRecord record) {
   if (!ValidConsentId(record.consent_id)) return MakeError(ErrorCode::kInvalidArgument, "malformed consent id");
-  std::vector<store::Value> params = {Key(record.consent_id), FormatRfc3339Millis(clock_.Now()),
-                                      record.notice_version, record.consent_version, ChoicesJson(record.choices),
-                                      std::string(MethodName(record.method)), record.recorded_by};
+  std::vector<store::Value> params = {Key(record.consent_id),      FormatRfc3339Millis(clock_.Now()),
+                                      record.notice_version,       record.consent_version,
+                                      ChoicesJson(record.choices), std::string(MethodName(record.method)),
+                                      record.recorded_by};
   // Privacy: consent-records (the write).
   return store::WriteFn([params = std::move(params)](store::Connection& c) -> Status {
-    auto inserted = c.Exec("INSERT INTO consent_records (consent_key, at, notice_version, consent_version, choices, "
-                           "method, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           params);
+    auto inserted = c.Exec(
+        "INSERT INTO consent_records (consent_key, at, notice_version, consent_version, choices, "
+        "method, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params);
     if (!inserted.ok()) return inserted.error();
     return Ok();
   });
@@ -149,12 +149,13 @@ Result<std::vector<ConsentRecord>> Records::History(std::string_view consent_id,
   if (!ValidConsentId(consent_id)) return out;
   // Privacy: consent-records (the read, for the visitor's own choice or staff proof).
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) {
-    return c.ForEach("SELECT at, notice_version, consent_version, choices, method, recorded_by FROM consent_records "
-                     "WHERE consent_key = ? ORDER BY seq DESC LIMIT ?",
-                     {Key(consent_id), static_cast<int64_t>(limit)}, [&](const store::Row& r) {
-                       out.push_back(FromRow(r));
-                       return true;
-                     });
+    return c.ForEach(
+        "SELECT at, notice_version, consent_version, choices, method, recorded_by FROM consent_records "
+        "WHERE consent_key = ? ORDER BY seq DESC LIMIT ?",
+        {Key(consent_id), static_cast<int64_t>(limit)}, [&](const store::Row& r) {
+          out.push_back(FromRow(r));
+          return true;
+        });
   }));
   return out;
 }
@@ -172,7 +173,8 @@ retention::ModuleStorage Storage() {
                       bool dry_run) -> Result<int64_t> {
             // Privacy: consent-records, deleted once older than the register's retention.
             if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM consent_records WHERE at < ?", {cutoff}));
+              STEWARD_ASSIGN_OR_RETURN(auto rows,
+                                       c.Query("SELECT count(*) FROM consent_records WHERE at < ?", {cutoff}));
               return rows.front().Int(0);
             }
             return c.Exec("DELETE FROM consent_records WHERE at < ?", {cutoff});
@@ -193,7 +195,8 @@ Result<ChoiceRequest> ReadChoice(std::string_view body, const std::vector<proces
   if (j.contains("additional")) {
     const auto& a = j["additional"];
     if (!a.is_string() || (a != "yes" && a != "no")) return bad("additional must be \"yes\" or \"no\"");
-    for (processing::CookieCategory c : categories) out.choices[std::string(processing::CookieCategoryName(c))] = a == "yes";
+    for (processing::CookieCategory c : categories)
+      out.choices[std::string(processing::CookieCategoryName(c))] = a == "yes";
   } else if (j.contains("choices") && j["choices"].is_object()) {
     for (processing::CookieCategory c : categories) {
       std::string name(processing::CookieCategoryName(c));

@@ -35,10 +35,10 @@ std::string_view MethodTitle(Method m);  // "Cookie banner", ...
 std::optional<Method> ParseMethod(std::string_view name);
 
 struct ConsentRecord {
-  std::string consent_id;       // as the visitor's cookie holds it; empty when read back
-  std::string at;               // RFC 3339, set by Record
-  std::string notice_version;   // the register version the visitor was shown
-  std::string consent_version;  // CookieGate::version(): the categories asked about
+  std::string consent_id;               // as the visitor's cookie holds it; empty when read back
+  std::string at;                       // RFC 3339, set by Record
+  std::string notice_version;           // the register version the visitor was shown
+  std::string consent_version;          // CookieGate::version(): the categories asked about
   std::map<std::string, bool> choices;  // category -> allowed
   Method method = Method::kBanner;
   std::string recorded_by;  // the staff id, for Method::kStaff

@@ -17,13 +17,28 @@ class RecordsTest : public ::testing::Test {
 TEST_F(RecordsTest, KeepsEveryChoiceNewestFirst) {
   std::string id = NewConsentId();
   ASSERT_TRUE(ValidConsentId(id));
-  ASSERT_TRUE(records_.Record({.consent_id = id, .notice_version = "n1", .consent_version = "c1",
-                               .choices = {{"usage", true}}, .method = Method::kBanner}).ok());
+  ASSERT_TRUE(records_
+                  .Record({.consent_id = id,
+                           .notice_version = "n1",
+                           .consent_version = "c1",
+                           .choices = {{"usage", true}},
+                           .method = Method::kBanner})
+                  .ok());
   clock_.Advance(std::chrono::hours(24));
-  ASSERT_TRUE(records_.Record({.consent_id = id, .notice_version = "n2", .consent_version = "c1",
-                               .choices = {{"usage", false}}, .method = Method::kCookiesPage}).ok());
-  ASSERT_TRUE(records_.Record({.consent_id = NewConsentId(), .notice_version = "n2", .consent_version = "c1",
-                               .choices = {{"usage", true}}, .method = Method::kScript}).ok());
+  ASSERT_TRUE(records_
+                  .Record({.consent_id = id,
+                           .notice_version = "n2",
+                           .consent_version = "c1",
+                           .choices = {{"usage", false}},
+                           .method = Method::kCookiesPage})
+                  .ok());
+  ASSERT_TRUE(records_
+                  .Record({.consent_id = NewConsentId(),
+                           .notice_version = "n2",
+                           .consent_version = "c1",
+                           .choices = {{"usage", true}},
+                           .method = Method::kScript})
+                  .ok());
   auto history = records_.History(id);
   ASSERT_TRUE(history.ok());
   ASSERT_EQ(history->size(), 2u);
@@ -42,11 +57,13 @@ TEST_F(RecordsTest, StoresOnlyAKeyedHashOfTheConsentId) {
   std::string id = NewConsentId();
   ASSERT_TRUE(records_.Record({.consent_id = id, .choices = {{"usage", true}}}).ok());
   std::string stored;
-  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT consent_key FROM consent_records"));
-    stored = rows.at(0).Text(0);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT consent_key FROM consent_records"));
+                    stored = rows.at(0).Text(0);
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_NE(stored, id);
   EXPECT_EQ(stored.find(id), std::string::npos);
 }
@@ -69,15 +86,19 @@ TEST_F(RecordsTest, PurgeDeletesOnlyRecordsPastTheCutOff) {
   auto storage = Storage();
   processing::Dataset d;
   int64_t would = -1, did = -1;
-  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(would, storage.purge(c, d, cutoff, "", true));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(would, storage.purge(c, d, cutoff, "", true));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(would, 1);
-  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(did, storage.purge(c, d, cutoff, "", false));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(did, storage.purge(c, d, cutoff, "", false));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(did, 1);
   ASSERT_EQ(records_.History(id)->size(), 1u);
   EXPECT_FALSE(records_.History(id)->front().choices.at("usage"));

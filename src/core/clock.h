@@ -32,9 +32,7 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   SystemTime Now() const override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point Monotonic() const override {
-    return std::chrono::steady_clock::now();
-  }
+  std::chrono::steady_clock::time_point Monotonic() const override { return std::chrono::steady_clock::now(); }
   // A process-wide instance.
   static const SystemClock& Instance();
 };
@@ -46,12 +44,9 @@ class FakeClock final : public Clock {
   SystemTime Now() const override { return SystemTime(SystemTime::duration(now_ns_.load())); }
   std::chrono::steady_clock::time_point Monotonic() const override {
     return std::chrono::steady_clock::time_point(
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            SystemTime::duration(now_ns_.load())));
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(SystemTime::duration(now_ns_.load())));
   }
-  void Advance(Duration d) {
-    now_ns_ += std::chrono::duration_cast<SystemTime::duration>(d).count();
-  }
+  void Advance(Duration d) { now_ns_ += std::chrono::duration_cast<SystemTime::duration>(d).count(); }
   void Set(SystemTime t) { now_ns_ = t.time_since_epoch().count(); }
   std::chrono::milliseconds PollInterval() const override { return std::chrono::milliseconds(5); }
 

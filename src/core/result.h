@@ -20,17 +20,17 @@ namespace steward {
 // Kinds of failure. The HTTP layer maps them to statuses in one place (http::StatusForError, in
 // http/response.h); the command line to exit codes in one place (app::ExitCode).
 enum class ErrorCode {
-  kInvalidArgument,    // the caller's input is malformed or out of range
-  kNotFound,           // the thing asked for does not exist
-  kAlreadyExists,      // a create found the thing already there
-  kPermissionDenied,   // known caller, not allowed
-  kUnauthenticated,    // caller not known
-  kFailedPrecondition, // the system is not in a state to do this
-  kResourceExhausted,  // a limit was reached (queue full, too large)
-  kUnavailable,        // try again later
-  kDataLoss,           // stored data is corrupt
-  kIo,                 // the operating system refused
-  kInternal,           // a bug or an unexpected failure below us
+  kInvalidArgument,     // the caller's input is malformed or out of range
+  kNotFound,            // the thing asked for does not exist
+  kAlreadyExists,       // a create found the thing already there
+  kPermissionDenied,    // known caller, not allowed
+  kUnauthenticated,     // caller not known
+  kFailedPrecondition,  // the system is not in a state to do this
+  kResourceExhausted,   // a limit was reached (queue full, too large)
+  kUnavailable,         // try again later
+  kDataLoss,            // stored data is corrupt
+  kIo,                  // the operating system refused
+  kInternal,            // a bug or an unexpected failure below us
 };
 
 const char* ErrorCodeName(ErrorCode code);
@@ -48,7 +48,7 @@ inline Error MakeError(ErrorCode code, std::string message) { return Error{code,
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : data_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return data_.index() == 0; }
@@ -103,9 +103,9 @@ inline Status Ok() { return Status(); }
 #define STEWARD_CONCAT(a, b) STEWARD_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Status or Result<T>) from the enclosing function.
-#define STEWARD_RETURN_IF_ERROR(expr)                   \
-  do {                                                  \
-    auto&& steward_status_ = (expr);                    \
+#define STEWARD_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    auto&& steward_status_ = (expr);                           \
     if (!steward_status_.ok()) return steward_status_.error(); \
   } while (0)
 

@@ -72,7 +72,8 @@ std::string Seal(std::string_view key, std::string_view plaintext) {
 }
 
 std::optional<std::string> Unseal(std::string_view key, std::string_view sealed) {
-  if (key.size() != crypto_secretbox_KEYBYTES || sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+  if (key.size() != crypto_secretbox_KEYBYTES ||
+      sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
     return std::nullopt;
   }
   std::string out(sealed.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');

@@ -83,9 +83,9 @@ std::string TotpCode(std::string_view secret, int64_t unix_seconds, int digits) 
   for (int i = 7; i >= 0; --i, counter >>= 8) msg[i] = static_cast<char>(counter & 0xff);
   std::string mac = HmacSha1(secret, std::string_view(msg, 8));
   int offset = mac[19] & 0x0f;
-  uint32_t binary = ((static_cast<uint32_t>(mac[offset]) & 0x7f) << 24) |
-                    ((static_cast<uint32_t>(mac[offset + 1]) & 0xff) << 16) |
-                    ((static_cast<uint32_t>(mac[offset + 2]) & 0xff) << 8) | (static_cast<uint32_t>(mac[offset + 3]) & 0xff);
+  uint32_t binary =
+      ((static_cast<uint32_t>(mac[offset]) & 0x7f) << 24) | ((static_cast<uint32_t>(mac[offset + 1]) & 0xff) << 16) |
+      ((static_cast<uint32_t>(mac[offset + 2]) & 0xff) << 8) | (static_cast<uint32_t>(mac[offset + 3]) & 0xff);
   uint32_t mod = 1;
   for (int i = 0; i < digits; ++i) mod *= 10;
   std::string code = std::to_string(binary % mod);
@@ -128,11 +128,16 @@ std::optional<std::string> Base32Decode(std::string_view text) {
   int bits = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a';
-    else if (c >= '2' && c <= '7') v = c - '2' + 26;
-    else if (c == ' ' || c == '=' || c == '-') continue;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a';
+    else if (c >= '2' && c <= '7')
+      v = c - '2' + 26;
+    else if (c == ' ' || c == '=' || c == '-')
+      continue;
+    else
+      return std::nullopt;
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
     if (bits >= 8) {

@@ -131,7 +131,8 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<UserAgents>> UserAgents::Load(const std::string& regexes_yaml, const std::string& bot_pattern_file) {
+Result<std::unique_ptr<UserAgents>> UserAgents::Load(const std::string& regexes_yaml,
+                                                     const std::string& bot_pattern_file) {
   std::string yaml = ReadFile(regexes_yaml);
   if (yaml.empty()) return MakeError(ErrorCode::kNotFound, regexes_yaml + " is missing (run scripts/install-deps)");
   std::string bot = std::string(Trim(ReadFile(bot_pattern_file)));
@@ -140,7 +141,8 @@ Result<std::unique_ptr<UserAgents>> UserAgents::Load(const std::string& regexes_
   std::string error;
   agents->bot_ = Compile(bot, /*caseless=*/true, error);
   if (agents->bot_ == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, bot_pattern_file + ": the crawler pattern does not compile: " + error);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     bot_pattern_file + ": the crawler pattern does not compile: " + error);
   }
   auto sections = ReadRegexes(yaml);
   int skipped = 0;
@@ -166,8 +168,8 @@ Result<std::unique_ptr<UserAgents>> UserAgents::Load(const std::string& regexes_
   if (agents->browsers_.size() < 100 || agents->systems_.size() < 50 || agents->devices_.size() < 100) {
     return MakeError(ErrorCode::kInvalidArgument, regexes_yaml + ": too few user-agent patterns could be read");
   }
-  log::Info("analytics.user_agents_loaded", {{"patterns", static_cast<int64_t>(agents->pattern_count())},
-                                             {"skipped", static_cast<int64_t>(skipped)}});
+  log::Info("analytics.user_agents_loaded",
+            {{"patterns", static_cast<int64_t>(agents->pattern_count())}, {"skipped", static_cast<int64_t>(skipped)}});
   return agents;
 }
 
@@ -263,9 +265,9 @@ namespace {
 bool IsPublic(const IpAddress& ip) {
   static const std::vector<Cidr> kNotPublic = [] {
     std::vector<Cidr> v;
-    for (const char* c : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-                          "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3", "::/127", "fc00::/7",
-                          "fe80::/10", "ff00::/8"}) {
+    for (const char* c :
+         {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+          "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3", "::/127", "fc00::/7", "fe80::/10", "ff00::/8"}) {
       v.push_back(*Cidr::Parse(c));
     }
     return v;

@@ -18,7 +18,8 @@ UserAgents& Agents() {
 
 TEST(UserAgentsTest, BrowsersSystemsAndDevices) {
   Agent chrome = Agents().Parse(
-      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36");
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+      "Safari/537.36");
   EXPECT_EQ(chrome.browser, "Chrome");
   EXPECT_EQ(chrome.browser_version, "131");
   EXPECT_EQ(chrome.os, "Windows");
@@ -32,7 +33,8 @@ TEST(UserAgentsTest, BrowsersSystemsAndDevices) {
   EXPECT_EQ(iphone.os_version, "17");
   EXPECT_EQ(iphone.device, "Mobile");
   Agent ipad = Agents().Parse(
-      "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 "
+      "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 "
+      "Mobile/15E148 "
       "Safari/604.1");
   EXPECT_EQ(ipad.device, "Tablet");
   Agent tablet = Agents().Parse(
@@ -51,9 +53,10 @@ TEST(UserAgentsTest, BrowsersSystemsAndDevices) {
 
 TEST(UserAgentsTest, Bots) {
   for (const char* ua : {"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-                         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-                         "curl/7.88.1", "python-requests/2.31.0",
-                         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"}) {
+                         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "curl/7.88.1",
+                         "python-requests/2.31.0",
+                         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                         "HeadlessChrome/131.0.0.0 Safari/537.36"}) {
     EXPECT_TRUE(Agents().Parse(ua).bot) << ua;
   }
   EXPECT_FALSE(Agents().Parse("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0").bot);
@@ -62,7 +65,8 @@ TEST(UserAgentsTest, Bots) {
 }
 
 TEST(CountriesTest, LooksUpCountriesAndNothingForPrivateAddresses) {
-  auto countries = Countries::Open(kWeb + "/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
+  auto countries =
+      Countries::Open(kWeb + "/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb");
   ASSERT_TRUE(countries.ok()) << countries.error().message;
   EXPECT_EQ((*countries)->Lookup(*IpAddress::Parse("8.8.8.8")), "US");
   EXPECT_EQ((*countries)->Lookup(*IpAddress::Parse("212.58.244.20")), "GB");

@@ -49,7 +49,8 @@ void VisitorSketch::Merge(const VisitorSketch& other) {
     if (registers_.empty()) {
       std::vector<uint64_t> merged;
       merged.reserve(exact_.size() + other.exact_.size());
-      std::set_union(exact_.begin(), exact_.end(), other.exact_.begin(), other.exact_.end(), std::back_inserter(merged));
+      std::set_union(exact_.begin(), exact_.end(), other.exact_.begin(), other.exact_.end(),
+                     std::back_inserter(merged));
       exact_.swap(merged);
       if (exact_.size() > kExactLimit) ToRegisters();
     } else {

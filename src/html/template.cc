@@ -22,12 +22,23 @@ std::string Escape(std::string_view s) {
   out.reserve(s.size() + s.size() / 8);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -44,7 +55,6 @@ struct Templates::Impl {
 };
 
 namespace {
-
 
 // Looks `name` up through the context stack, innermost first; dotted names walk objects.
 const Value* Lookup(const std::vector<const Value*>& stack, std::string_view name) {
@@ -81,11 +91,13 @@ Status Templates::Add(const std::string& name, std::string_view text, const std:
   int line = 1;
   size_t pos = 0;
   auto error = [&](const std::string& what) {
-    return MakeError(ErrorCode::kInvalidArgument, (source.empty() ? name : source) + ":" + std::to_string(line) + ": " + what);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     (source.empty() ? name : source) + ":" + std::to_string(line) + ": " + what);
   };
   while (pos < text.size()) {
     size_t open_tag = text.find("{{", pos);
-    std::string_view literal = text.substr(pos, open_tag == std::string_view::npos ? std::string_view::npos : open_tag - pos);
+    std::string_view literal =
+        text.substr(pos, open_tag == std::string_view::npos ? std::string_view::npos : open_tag - pos);
     if (!literal.empty()) {
       stack.back()->push_back(Node{Node::Kind::kText, std::string(literal), {}});
       for (char c : literal) line += c == '\n';
@@ -105,7 +117,8 @@ Status Templates::Add(const std::string& name, std::string_view text, const std:
     char sigil = tag[0];
     std::string body(Trim(tag.substr(1)));
     switch (sigil) {
-      case '!': break;
+      case '!':
+        break;
       case '#':
       case '^': {
         stack.back()->push_back(Node{sigil == '#' ? Node::Kind::kSection : Node::Kind::kInverted, body, {}});
@@ -123,9 +136,14 @@ Status Templates::Add(const std::string& name, std::string_view text, const std:
         stack.pop_back();
         break;
       }
-      case '>': stack.back()->push_back(Node{Node::Kind::kPartial, body, {}}); break;
-      case '&': stack.back()->push_back(Node{Node::Kind::kRaw, body, {}}); break;
-      default: stack.back()->push_back(Node{Node::Kind::kVar, std::string(Trim(tag)), {}});
+      case '>':
+        stack.back()->push_back(Node{Node::Kind::kPartial, body, {}});
+        break;
+      case '&':
+        stack.back()->push_back(Node{Node::Kind::kRaw, body, {}});
+        break;
+      default:
+        stack.back()->push_back(Node{Node::Kind::kVar, std::string(Trim(tag)), {}});
     }
   }
   if (!open.empty()) {
@@ -166,14 +184,18 @@ Result<std::string> Templates::Render(std::string_view name, const Value& data) 
   std::function<Status(const std::vector<Node>&)> walk = [&](const std::vector<Node>& nodes) -> Status {
     for (const Node& n : nodes) {
       switch (n.kind) {
-        case Node::Kind::kText: out += n.text; break;
+        case Node::Kind::kText:
+          out += n.text;
+          break;
         case Node::Kind::kVar:
         case Node::Kind::kRaw: {
           const Value* v = Lookup(stack, n.text);
           if (v == nullptr) break;
           std::string_view s;
-          if (const std::string* str = v->AsString()) s = *str;
-          else if (const bool* b = v->AsBool()) s = *b ? "true" : "false";
+          if (const std::string* str = v->AsString())
+            s = *str;
+          else if (const bool* b = v->AsBool())
+            s = *b ? "true" : "false";
           out += n.kind == Node::Kind::kVar ? Escape(s) : std::string(s);
           break;
         }

@@ -34,13 +34,13 @@ using Object = std::map<std::string, Value, std::less<>>;
 class Value {
  public:
   Value() = default;
-  Value(std::string s) : v_(std::move(s)) {}  // NOLINT: implicit by design
+  Value(std::string s) : v_(std::move(s)) {}    // NOLINT: implicit by design
   Value(const char* s) : v_(std::string(s)) {}  // NOLINT
-  Value(bool b) : v_(b) {}  // NOLINT
-  Value(int64_t n) : v_(std::to_string(n)) {}  // NOLINT
-  Value(int n) : v_(std::to_string(n)) {}  // NOLINT
-  Value(List l) : v_(std::move(l)) {}  // NOLINT
-  Value(Object o) : v_(std::move(o)) {}  // NOLINT
+  Value(bool b) : v_(b) {}                      // NOLINT
+  Value(int64_t n) : v_(std::to_string(n)) {}   // NOLINT
+  Value(int n) : v_(std::to_string(n)) {}       // NOLINT
+  Value(List l) : v_(std::move(l)) {}           // NOLINT
+  Value(Object o) : v_(std::move(o)) {}         // NOLINT
 
   bool Truthy() const;
   const std::string* AsString() const { return std::get_if<std::string>(&v_); }

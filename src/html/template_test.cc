@@ -18,10 +18,13 @@ TEST(TemplateTest, EscapesByDefault) {
 TEST(TemplateTest, SectionsListsInvertedDottedAndPartials) {
   Templates t;
   ASSERT_TRUE(t.Add("row", "<li>{{name}} ({{site.name}})</li>").ok());
-  ASSERT_TRUE(t.Add("page", "{{! a comment }}<ul>{{#items}}{{> row}}{{/items}}</ul>{{^items}}none{{/items}}"
-                            "{{#flag}}F{{/flag}}{{^flag}}f{{/flag}}").ok());
+  ASSERT_TRUE(t.Add("page",
+                    "{{! a comment }}<ul>{{#items}}{{> row}}{{/items}}</ul>{{^items}}none{{/items}}"
+                    "{{#flag}}F{{/flag}}{{^flag}}f{{/flag}}")
+                  .ok());
   Object site{{"name", "ONS"}};
-  auto out = t.Render("page", Object{{"site", site}, {"items", List{Object{{"name", "a"}}, Object{{"name", "b"}}}}, {"flag", false}});
+  auto out = t.Render(
+      "page", Object{{"site", site}, {"items", List{Object{{"name", "a"}}, Object{{"name", "b"}}}}, {"flag", false}});
   ASSERT_TRUE(out.ok()) << out.error().ToString();
   EXPECT_EQ(*out, "<ul><li>a (ONS)</li><li>b (ONS)</li></ul>f");
   auto empty = t.Render("page", Object{{"items", List{}}, {"flag", true}});

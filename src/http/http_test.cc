@@ -87,8 +87,12 @@ TEST(RequestTest, ParsesCookiesPerRfc6265) {
 }
 
 TEST(ResponseTest, SetCookieShapes) {
-  SetCookie c{.name = "cookies_policy", .value = "%7B%7D", .max_age_seconds = 365 * 24 * 3600,
-              .secure = true, .http_only = false, .same_site = SameSite::kLax};
+  SetCookie c{.name = "cookies_policy",
+              .value = "%7B%7D",
+              .max_age_seconds = 365 * 24 * 3600,
+              .secure = true,
+              .http_only = false,
+              .same_site = SameSite::kLax};
   EXPECT_EQ(*c.Serialize(), "cookies_policy=%7B%7D; Path=/; Max-Age=31536000; Secure; SameSite=Lax");
 
   SetCookie host{.name = "__Host-session", .value = "abc", .secure = false, .same_site = SameSite::kStrict};
@@ -188,10 +192,10 @@ TEST_F(StaticFilesTest, ServesWithTypeEtagAndCaching) {
 }
 
 TEST_F(StaticFilesTest, NoWayOutOfTheRoot) {
-  for (std::string p : {"/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets/%2E%2E/secret.txt",
-                        "/assets/css/..%2f..%2fsecret.txt", "/assets/link.txt", "/assets/.env",
-                        "/assets/css%5c..%5c..%5csecret.txt", "/assets/css/site.css%00.png", "/assets//css/site.css",
-                        "/assets/./css/site.css"}) {
+  for (std::string p :
+       {"/assets/../secret.txt", "/assets/%2e%2e/secret.txt", "/assets/%2E%2E/secret.txt",
+        "/assets/css/..%2f..%2fsecret.txt", "/assets/link.txt", "/assets/.env", "/assets/css%5c..%5c..%5csecret.txt",
+        "/assets/css/site.css%00.png", "/assets//css/site.css", "/assets/./css/site.css"}) {
     Response r = Get(p);
     EXPECT_EQ(r.status, 404) << p;
     EXPECT_EQ(r.body.find("outside"), std::string::npos) << p;

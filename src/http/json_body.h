@@ -19,8 +19,8 @@
 namespace steward::http {
 
 struct JsonLimits {
-  size_t max_depth = 32;          // nesting of arrays and objects
-  size_t max_bytes = 1 << 20;     // the text itself (routes usually allow less)
+  size_t max_depth = 32;       // nesting of arrays and objects
+  size_t max_bytes = 1 << 20;  // the text itself (routes usually allow less)
 };
 
 // Parses `text` as JSON within `limits`. Errors: kInvalidArgument naming the problem (and, for

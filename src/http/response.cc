@@ -34,8 +34,9 @@ Result<std::string> SetCookie::Serialize() const {
   if (path.empty() || path[0] != '/' || path.find_first_of(";\r\n") != std::string::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad path");
   }
-  if (!domain.empty() && (domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-                              std::string::npos)) {
+  if (!domain.empty() &&
+      (domain.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+       std::string::npos)) {
     return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad domain");
   }
   if (name.starts_with("__Host-") && (!secure || path != "/" || !domain.empty())) {
@@ -53,9 +54,15 @@ Result<std::string> SetCookie::Serialize() const {
   if (secure) out += "; Secure";
   if (http_only) out += "; HttpOnly";
   switch (same_site) {
-    case SameSite::kStrict: out += "; SameSite=Strict"; break;
-    case SameSite::kLax: out += "; SameSite=Lax"; break;
-    case SameSite::kNone: out += "; SameSite=None"; break;
+    case SameSite::kStrict:
+      out += "; SameSite=Strict";
+      break;
+    case SameSite::kLax:
+      out += "; SameSite=Lax";
+      break;
+    case SameSite::kNone:
+      out += "; SameSite=None";
+      break;
   }
   return out;
 }
@@ -123,48 +130,83 @@ std::string_view Response::Header(std::string_view name) const {
 
 std::string_view StatusReason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
 int StatusForError(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kFailedPrecondition: return 409;
-    case ErrorCode::kResourceExhausted: return 503;
-    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kResourceExhausted:
+      return 503;
+    case ErrorCode::kUnavailable:
+      return 503;
     case ErrorCode::kDataLoss:
     case ErrorCode::kIo:
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

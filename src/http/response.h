@@ -21,7 +21,7 @@ struct SetCookie {
   std::string name;
   std::string value;
   std::string path = "/";
-  std::string domain;  // empty: host-only (the default, and the only choice for __Host-)
+  std::string domain;                      // empty: host-only (the default, and the only choice for __Host-)
   std::optional<int64_t> max_age_seconds;  // none: ends with the browser session; 0: delete
   bool secure = false;
   bool http_only = true;

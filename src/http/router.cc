@@ -19,8 +19,8 @@ bool IsRest(std::string_view seg) { return IsParam(seg) && seg.size() > 5 && seg
 // Matches `pattern` against `path`. Returns the number of literal segments matched (a score, so
 // literals beat parameters) or -1.
 // `ps` and `xs` are the segments of the pattern and the path.
-int MatchPattern(const std::vector<std::string_view>& ps, std::string_view path, const std::vector<std::string_view>& xs,
-                 Params* params, bool* bad) {
+int MatchPattern(const std::vector<std::string_view>& ps, std::string_view path,
+                 const std::vector<std::string_view>& xs, Params* params, bool* bad) {
   int score = 0;
   Params out;
   for (size_t i = 0; i < ps.size(); ++i) {

@@ -60,15 +60,19 @@ class Router {
  public:
   // Adds a route. Checks (and stops the process on) a malformed pattern or a duplicate.
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
-  void Get(std::string pattern, Handler h, RouteOptions o = {}) { Add(Method::kGet, std::move(pattern), std::move(h), o); }
-  void Post(std::string pattern, Handler h, RouteOptions o = {}) { Add(Method::kPost, std::move(pattern), std::move(h), o); }
+  void Get(std::string pattern, Handler h, RouteOptions o = {}) {
+    Add(Method::kGet, std::move(pattern), std::move(h), o);
+  }
+  void Post(std::string pattern, Handler h, RouteOptions o = {}) {
+    Add(Method::kPost, std::move(pattern), std::move(h), o);
+  }
   void AddAsync(Method method, std::string pattern, AsyncHandler handler, RouteOptions options = {});
 
   struct Match {
     const Route* route = nullptr;  // null: no route for this method
-    Params params;                  // decoded path parameters
-    std::vector<Method> allowed;    // when route is null but the path exists: methods it takes
-    bool bad_encoding = false;      // a path parameter had malformed percent-encoding
+    Params params;                 // decoded path parameters
+    std::vector<Method> allowed;   // when route is null but the path exists: methods it takes
+    bool bad_encoding = false;     // a path parameter had malformed percent-encoding
   };
   // `path` is still percent-encoded.
   Match Find(Method method, std::string_view path) const;

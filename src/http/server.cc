@@ -122,7 +122,8 @@ auto RunOnPool(asio::thread_pool& pool, Fn fn) {
         asio::post(pool, [handler = std::move(handler), fn = std::move(fn), work = std::move(work)]() mutable {
           Response r = fn();
           auto ex = asio::get_associated_executor(handler);
-          asio::post(ex, [handler = std::move(handler), r = std::move(r)]() mutable { std::move(handler)(std::move(r)); });
+          asio::post(ex,
+                     [handler = std::move(handler), r = std::move(r)]() mutable { std::move(handler)(std::move(r)); });
         });
       },
       asio::use_awaitable, std::move(fn));
@@ -151,7 +152,8 @@ auto RunAsync(asio::thread_pool* pool, Fn fn) {
         if (pool == nullptr) {
           fn(std::move(responder));
         } else {
-          asio::post(*pool, [fn = std::move(fn), responder = std::move(responder)]() mutable { fn(std::move(responder)); });
+          asio::post(*pool,
+                     [fn = std::move(fn), responder = std::move(responder)]() mutable { fn(std::move(responder)); });
         }
       },
       asio::use_awaitable, std::move(fn));
@@ -186,8 +188,7 @@ IpAddress ClientAddress(const IpAddress& peer, std::string_view forwarded_for, c
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, Router router)
-      : options_(std::move(options)), router_(std::move(router)) {
+  Impl(ServerOptions options, Router router) : options_(std::move(options)), router_(std::move(router)) {
     for (int i = 0; i < options_.threads; ++i) ios_.push_back(std::make_unique<asio::io_context>(1));
     acceptor_ = std::make_unique<tcp::acceptor>(*ios_[0]);
     if (!options_.error_page) options_.error_page = DefaultErrorPage;
@@ -220,8 +221,8 @@ class Server::Impl {
     if (!ec) acceptor_->bind(endpoint, ec);
     if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return MakeError(ErrorCode::kIo, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                                           ": " + ec.message());
+      return MakeError(ErrorCode::kIo,
+                       "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
     }
     port_ = acceptor_->local_endpoint().port();
     pool_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(options_.limits.worker_threads));
@@ -448,7 +449,8 @@ class Server::Impl {
   bool RequestLineTooLong(const beast::flat_buffer& buffer) const {
     std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
     size_t space = data.find(' '), colon = data.find(':');
-    bool starts_with_request_line = space != std::string_view::npos && (colon == std::string_view::npos || space < colon);
+    bool starts_with_request_line =
+        space != std::string_view::npos && (colon == std::string_view::npos || space < colon);
     size_t eol = data.find("\r\n");
     return starts_with_request_line &&
            (eol == std::string_view::npos || eol > static_cast<size_t>(options_.limits.max_url_bytes) + 16);
@@ -481,9 +483,8 @@ class Server::Impl {
     req.path_params = std::move(match.params);
     if (!route.options.blocking) {
       if (route.async_handler) {
-        co_return co_await RunAsync(nullptr, [this, &route, &req](Responder respond) {
-          InvokeAsync(route, req, std::move(respond));
-        });
+        co_return co_await RunAsync(
+            nullptr, [this, &route, &req](Responder respond) { InvokeAsync(route, req, std::move(respond)); });
       }
       co_return Invoke(route, req);
     }
@@ -577,8 +578,10 @@ class Server::Impl {
     if (options_.https && res.Header("Strict-Transport-Security").empty()) {
       head.append("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
     }
-    if (!keep_alive) head.append("Connection: close\r\n");
-    else if (http10) head.append("Connection: keep-alive\r\n");
+    if (!keep_alive)
+      head.append("Connection: close\r\n");
+    else if (http10)
+      head.append("Connection: keep-alive\r\n");
     bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
     if (!no_body) head.append("Content-Length: ").append(std::to_string(res.body.size())).append("\r\n");
     head.append("\r\n");

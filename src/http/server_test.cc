@@ -31,11 +31,13 @@ class ServerTest : public ::testing::Test {
                 {.max_body_bytes = 200 * 1024});
     router.Get("/client", [](Request& r) { return Response::Text(r.client_ip ? r.client_ip->ToString() : "none"); });
     router.Get("/throw", [](Request&) -> Response { throw std::runtime_error("boom with secret@example.org"); });
-    router.Get("/slow", [this](Request&) {
-      slow_started_ = true;
-      std::this_thread::sleep_for(600ms);
-      return Response::Text("done");
-    }, {.blocking = true});
+    router.Get("/slow",
+               [this](Request&) {
+                 slow_started_ = true;
+                 std::this_thread::sleep_for(600ms);
+                 return Response::Text("done");
+               },
+               {.blocking = true});
     // Answers from another thread a little later, as a handler waiting on the store's commit does.
     router.AddAsync(Method::kPost, "/later", [this](Request& r, Responder respond) {
       std::string body = r.body;
@@ -213,9 +215,8 @@ TEST_F(ServerTest, AsyncHandlersAnswerFromAnyThreadAndNeverLeaveAClientWaiting) 
   StartServer();
   std::vector<std::future<std::optional<testing::RawResponse>>> answers;
   for (int i = 0; i < 8; ++i) {
-    answers.push_back(std::async(std::launch::async, [this, i] {
-      return Fetch(port_, "POST", "/later", {}, std::to_string(i));
-    }));
+    answers.push_back(
+        std::async(std::launch::async, [this, i] { return Fetch(port_, "POST", "/later", {}, std::to_string(i)); }));
   }
   for (int i = 0; i < 8; ++i) {
     auto r = answers[i].get();
@@ -332,7 +333,8 @@ TEST_F(ServerTest, MetricsCountByRoutePatternNotPath) {
   Fetch(port_, "GET", "/nowhere/bob@example.org");
   std::string text = registry_.Render();
   EXPECT_NE(text.find("steward_http_requests_total{route=\"/items/{id}\",method=\"GET\",status=\"200\"} 1"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("route=\"(unmatched)\""), std::string::npos);
   EXPECT_EQ(text.find("example.org"), std::string::npos) << "no path, so no personal data, in metrics";
   EXPECT_NE(text.find("steward_http_open_connections"), std::string::npos);

@@ -21,7 +21,7 @@ namespace {
 constexpr size_t kBlockBytes = 1 << 20;      // records a block holds before it is compressed
 constexpr size_t kMaxBlockBytes = 64 << 20;  // refuse to unpack more than this from one block
 constexpr size_t kHeader = 24;               // sealed length, lines, first and last ms
-constexpr int kLevel = 1;  // as small as level 3 on access logs (about 7:1), and faster
+constexpr int kLevel = 1;                    // as small as level 3 on access logs (about 7:1), and faster
 
 void PutVarint(std::string& out, uint64_t v) {
   while (v >= 0x80) {
@@ -124,7 +124,8 @@ Result<AddressMatch> ReadAddress(std::string_view q) {
   std::string_view addr = q.substr(0, slash);
   m.network = AddressBytes(addr);
   if (m.network.empty()) {
-    if (slash != std::string_view::npos) return MakeError(ErrorCode::kInvalidArgument, "give a range as an address/bits, such as 203.0.113.0/24");
+    if (slash != std::string_view::npos)
+      return MakeError(ErrorCode::kInvalidArgument, "give a range as an address/bits, such as 203.0.113.0/24");
     m.text = std::string(q);  // a host name, as a log may hold one
     return m;
   }
@@ -132,7 +133,8 @@ Result<AddressMatch> ReadAddress(std::string_view q) {
   if (slash != std::string_view::npos) {
     std::string_view bits = q.substr(slash + 1);
     int n = 0;
-    if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+    if (bits.empty() || bits.size() > 3 ||
+        !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
         (n = std::stoi(std::string(bits))) > m.prefix || n < 8) {
       return MakeError(ErrorCode::kInvalidArgument, "a range's bits must be 8 to " + std::to_string(m.prefix));
     }
@@ -239,8 +241,10 @@ Status CheckQuery(const RawQuery& q) {
   auto refuse = [](const char* why) { return MakeError(ErrorCode::kInvalidArgument, why); };
   if (q.ip.empty() && q.client.empty() && q.path.empty()) return refuse("give an address, a client or a path");
   if (!q.ip.empty()) STEWARD_RETURN_IF_ERROR(ReadAddress(q.ip));
-  if (!q.client.empty() && !IsClientLabel(q.client)) return refuse("give the client as an alert shows it, such as c-3f2a91c0de41");
-  if (!q.path.empty() && (q.path.front() != '/' || q.path.size() > 512)) return refuse("give a path that starts with /");
+  if (!q.client.empty() && !IsClientLabel(q.client))
+    return refuse("give the client as an alert shows it, such as c-3f2a91c0de41");
+  if (!q.path.empty() && (q.path.front() != '/' || q.path.size() > 512))
+    return refuse("give a path that starts with /");
   if (q.to_ms <= q.from_ms) return refuse("the end is before the start");
   return Ok();
 }
@@ -328,8 +332,9 @@ RawArchive::Pending::~Pending() {
 Status RawArchive::Pending::Commit(store::Connection& c) {
   for (const File& f : files_) {
     if (!f.sealed_key.empty()) {
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_raw_months (month, key, bytes, lines) VALUES (?, ?, ?, ?)",
-                                              {MonthText(f.month), store::Blob{f.sealed_key}, f.length, f.lines}));
+      STEWARD_ASSIGN_OR_RETURN(auto n,
+                               c.Exec("INSERT INTO logs_raw_months (month, key, bytes, lines) VALUES (?, ?, ?, ?)",
+                                      {MonthText(f.month), store::Blob{f.sealed_key}, f.length, f.lines}));
       (void)n;
     } else {
       // A month purged meanwhile stays purged: its new lines were past the retention anyway.
@@ -341,7 +346,8 @@ Status RawArchive::Pending::Commit(store::Connection& c) {
   return Ok();
 }
 
-Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& store, const std::vector<RawBlock>& blocks) {
+Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& store,
+                                                               const std::vector<RawBlock>& blocks) {
   auto pending = std::make_unique<Pending>();
   if (blocks.empty()) return pending;
   std::error_code ec;
@@ -361,7 +367,8 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
     int64_t committed = 0;
     bool known = false;
     STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
+      STEWARD_ASSIGN_OR_RETURN(auto rows,
+                               c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
       if (rows.empty()) return Ok();
       known = true;
       committed = rows.front().Int(1);
@@ -370,7 +377,8 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
       }
       return Ok();
     }));
-    if (known && month_key.size() != 32) return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(month) + " cannot be opened");
+    if (known && month_key.size() != 32)
+      return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(month) + " cannot be opened");
     if (!known) {
       month_key = crypto::RandomBytes(32);
       f.sealed_key = crypto::Seal(wrap_key_, month_key);
@@ -380,7 +388,8 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
     // Beyond the committed length: an import that never committed. Shorter: the file was lost,
     // and what follows starts it again.
     if (st.st_size < committed) committed = 0;
-    if (::ftruncate(fd, committed) != 0) return MakeError(ErrorCode::kIo, path + ": cannot be cut back: " + std::strerror(errno));
+    if (::ftruncate(fd, committed) != 0)
+      return MakeError(ErrorCode::kIo, path + ": cannot be cut back: " + std::strerror(errno));
     // Privacy: access-logs. The raw lines, addresses and all, written sealed under the month's key.
     std::string out;
     for (const RawBlock* b : list) {
@@ -400,7 +409,8 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
     STEWARD_ASSIGN_OR_RETURN(AddressMatch m, ReadAddress(q.ip));
     address = std::move(m);
   }
-  if (!q.client.empty() && !client_label_) return MakeError(ErrorCode::kFailedPrecondition, "searches by client label are not set up");
+  if (!q.client.empty() && !client_label_)
+    return MakeError(ErrorCode::kFailedPrecondition, "searches by client label are not set up");
   struct Month {
     int64_t month = 0, bytes = 0;
     std::string key;
@@ -424,7 +434,8 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
   std::unordered_map<std::string, std::string> labels;  // address -> label, within this search
   for (const Month& mo : months) {
     if (result.stopped) break;
-    if (mo.key.size() != 32) return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(mo.month) + " cannot be opened");
+    if (mo.key.size() != 32)
+      return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(mo.month) + " cannot be opened");
     std::string path = Path(mo.month);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;  // purged meanwhile
@@ -435,7 +446,8 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
           while (!in.empty()) {
             int64_t t = 0;
             std::string_view host, rpath, line;
-            if (!NextLine(in, t, host, rpath, line)) return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
+            if (!NextLine(in, t, host, rpath, line))
+              return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
             ++result.scanned;
             if (t < q.from_ms || t >= q.to_ms) continue;
             if (!q.path.empty() && rpath.substr(0, q.path.size()) != q.path) continue;
@@ -462,7 +474,8 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
           return result.stopped;
         }));
   }
-  std::stable_sort(result.matches.begin(), result.matches.end(), [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
+  std::stable_sort(result.matches.begin(), result.matches.end(),
+                   [](const RawMatch& a, const RawMatch& b) { return a.time_ms < b.time_ms; });
   if (result.matches.size() > q.limit) result.matches.resize(q.limit);
   return result;
 }
@@ -478,8 +491,10 @@ Result<int> RawArchive::OpenLocked(int64_t month, bool create) const {
       return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
     }
     // An erasure may have replaced the file while we waited: the lock is then on the old one.
-    struct stat held {}, now {};
-    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+    struct stat held {
+    }, now{};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
       return fd;
     }
     ::close(fd);
@@ -505,7 +520,8 @@ Result<int64_t> RawArchive::Erase(store::Store& store, std::string_view ip, cons
     std::string path = Path(month), month_key;
     int64_t bytes = 0;
     STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
+      STEWARD_ASSIGN_OR_RETURN(auto rows,
+                               c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
       if (rows.empty()) return Ok();
       bytes = rows.front().Int(1);
       if (const auto* b = std::get_if<store::Blob>(&rows.front().at(0))) {
@@ -514,7 +530,8 @@ Result<int64_t> RawArchive::Erase(store::Store& store, std::string_view ip, cons
       return Ok();
     }));
     if (bytes == 0) continue;  // purged meanwhile
-    if (month_key.size() != 32) return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(month) + " cannot be opened");
+    if (month_key.size() != 32)
+      return MakeError(ErrorCode::kDataLoss, "the key of month " + MonthText(month) + " cannot be opened");
     // Privacy: access-logs. Every line of the month is read and, unless it is from the address
     // being erased, sealed again under a new key.
     std::string new_key = crypto::RandomBytes(32), out;
@@ -528,7 +545,8 @@ Result<int64_t> RawArchive::Erase(store::Store& store, std::string_view ip, cons
           while (!in.empty()) {
             std::string_view start = in, host, rpath, line;
             int64_t t = 0;
-            if (!NextLine(in, t, host, rpath, line)) return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
+            if (!NextLine(in, t, host, rpath, line))
+              return MakeError(ErrorCode::kDataLoss, path + ": a block's lines cannot be read");
             if (address.Matches(host)) {
               ++removed;
               continue;
@@ -561,9 +579,9 @@ Result<int64_t> RawArchive::Erase(store::Store& store, std::string_view ip, cons
       if (kept == 0) {
         STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
       } else {
-        STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE logs_raw_months SET key = ?, bytes = ?, lines = ? WHERE month = ?",
-                                       {store::Blob{crypto::Seal(wrap_key_, new_key)}, static_cast<int64_t>(out.size()),
-                                        kept, MonthText(month)}));
+        STEWARD_RETURN_IF_ERROR(c.Exec(
+            "UPDATE logs_raw_months SET key = ?, bytes = ?, lines = ? WHERE month = ?",
+            {store::Blob{crypto::Seal(wrap_key_, new_key)}, static_cast<int64_t>(out.size()), kept, MonthText(month)}));
       }
       return record(c, removed);
     }));
@@ -612,8 +630,9 @@ Status RawArchive::Recover(store::Store& store) {
     if (nfd >= 0 && month_key.size() == 32) {
       struct stat st {};
       committed = ::fstat(nfd, &st) == 0 && st.st_size == bytes &&
-                  ReadBlocks(nfd, next, month_key, bytes, [](int64_t, int64_t) { return false; },
-                             [](const BlockInfo&, std::string_view) { return Ok(); }, [] { return false; })
+                  ReadBlocks(
+                      nfd, next, month_key, bytes, [](int64_t, int64_t) { return false; },
+                      [](const BlockInfo&, std::string_view) { return Ok(); }, [] { return false; })
                       .ok();
     }
     if (nfd >= 0) ::close(nfd);
@@ -632,9 +651,13 @@ audit::Entry RawArchive::SearchRecord(const RawQuery& q, std::string actor, std:
   std::string client = q.client;
   if (client.empty() && !q.ip.empty()) {
     size_t slash = q.ip.find('/');
-    client = slash != std::string::npos ? "range/" + q.ip.substr(slash + 1) : client_label_ ? client_label_(q.ip) : "address";
+    client = slash != std::string::npos ? "range/" + q.ip.substr(slash + 1)
+             : client_label_            ? client_label_(q.ip)
+                                        : "address";
   }
-  auto when = [](int64_t ms, bool bounded) { return bounded ? FormatRfc3339(SystemTime(std::chrono::milliseconds(ms))) : ""; };
+  auto when = [](int64_t ms, bool bounded) {
+    return bounded ? FormatRfc3339(SystemTime(std::chrono::milliseconds(ms))) : "";
+  };
   return {.actor = std::move(actor),
           .action = "logs.raw_searched",
           .request_id = std::move(request_id),
@@ -658,16 +681,17 @@ Result<std::vector<RawMonth>> RawArchive::Months(store::Store& store) {
 Result<int64_t> RawArchive::Purge(store::Connection& c, const std::string& dir, int64_t cutoff_ms, bool dry_run) {
   int64_t lines = 0;
   std::vector<std::string> gone;
-  STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT month, lines FROM logs_raw_months ORDER BY month", {}, [&](const store::Row& r) {
-    int y = 0, m = 0;
-    std::string text = r.Text(0);
-    if (std::sscanf(text.c_str(), "%d-%d", &y, &m) != 2) return true;
-    if (MonthStartMs((y - 1970) * 12 + m) <= cutoff_ms) {  // the month after it starts by the cut-off
-      lines += r.Int(1);
-      gone.push_back(text);
-    }
-    return true;
-  }));
+  STEWARD_RETURN_IF_ERROR(
+      c.ForEach("SELECT month, lines FROM logs_raw_months ORDER BY month", {}, [&](const store::Row& r) {
+        int y = 0, m = 0;
+        std::string text = r.Text(0);
+        if (std::sscanf(text.c_str(), "%d-%d", &y, &m) != 2) return true;
+        if (MonthStartMs((y - 1970) * 12 + m) <= cutoff_ms) {  // the month after it starts by the cut-off
+          lines += r.Int(1);
+          gone.push_back(text);
+        }
+        return true;
+      }));
   if (dry_run) return lines;
   for (const auto& month : gone) {
     // The key first: with it gone, the file (and any copy of it) cannot be read.
@@ -681,7 +705,8 @@ Result<int64_t> RawArchive::Purge(store::Connection& c, const std::string& dir, 
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     int y = 0, m = 0;
-    if (name.size() != 11 || name.compare(7, 4, ".seg") != 0 || std::sscanf(name.c_str(), "%d-%d", &y, &m) != 2) continue;
+    if (name.size() != 11 || name.compare(7, 4, ".seg") != 0 || std::sscanf(name.c_str(), "%d-%d", &y, &m) != 2)
+      continue;
     if (MonthStartMs((y - 1970) * 12 + m) > cutoff_ms) continue;
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM logs_raw_months WHERE month = ?", {name.substr(0, 7)}));
     if (rows.empty()) std::filesystem::remove(entry.path(), ec);

@@ -40,11 +40,14 @@ class ArchiveTest : public ::testing::Test {
   }
   int64_t MonthRows(const std::string& month) {
     int64_t n = -1;
-    EXPECT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM logs_raw_months WHERE month = ?", {month}));
-      n = rows.front().Int(0);
-      return Ok();
-    }).ok());
+    EXPECT_TRUE(site_.store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(
+                          auto rows, c.Query("SELECT count(*) FROM logs_raw_months WHERE month = ?", {month}));
+                      n = rows.front().Int(0);
+                      return Ok();
+                    })
+                    .ok());
     return n;
   }
 
@@ -240,8 +243,10 @@ TEST_F(ArchiveTest, ALineIsNeverKeptTwiceAfterACrashBeforeTheCommit) {
 
 TEST_F(ArchiveTest, AnAlteredBlockIsRefused) {
   RawArchive archive(dir(), site_.key());
-  ASSERT_TRUE(Import(Line("203.0.113.7", "01/Dec/2026:10:00:00", "/a") + Line("203.0.113.8", "01/Dec/2026:10:00:01", "/b"),
-                     archive).ok());
+  ASSERT_TRUE(
+      Import(Line("203.0.113.7", "01/Dec/2026:10:00:00", "/a") + Line("203.0.113.8", "01/Dec/2026:10:00:01", "/b"),
+             archive)
+          .ok());
   std::string path = dir() + "/2026-12.seg";
   auto flip = [&](std::streamoff at) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -264,19 +269,23 @@ TEST_F(ArchiveTest, AnAlteredBlockIsRefused) {
 
 TEST_F(ArchiveTest, PurgeDeletesWholeMonthsKeyAndFileTogether) {
   RawArchive archive(dir(), site_.key());
-  ASSERT_TRUE(Import(Line("203.0.113.7", "15/Oct/2026:10:00:00", "/a") + Line("203.0.113.7", "30/Nov/2026:10:00:00", "/b") +
+  ASSERT_TRUE(Import(Line("203.0.113.7", "15/Oct/2026:10:00:00", "/a") +
+                         Line("203.0.113.7", "30/Nov/2026:10:00:00", "/b") +
                          Line("203.0.113.7", "01/Dec/2026:10:00:00", "/c"),
-                     archive).ok());
+                     archive)
+                  .ok());
   // A file an import wrote but never committed.
   { std::ofstream(dir() + "/2026-09.seg") << "junk"; }
   std::string d = dir();
   int64_t counted = 0, purged = 0;
   // A cut-off inside November keeps November: some of its lines are still within the retention.
-  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(counted, RawArchive::Purge(c, d, kDec1 - 86'400'000, /*dry_run=*/true));
-    STEWARD_ASSIGN_OR_RETURN(purged, RawArchive::Purge(c, d, kDec1 - 86'400'000, /*dry_run=*/false));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(counted, RawArchive::Purge(c, d, kDec1 - 86'400'000, /*dry_run=*/true));
+                    STEWARD_ASSIGN_OR_RETURN(purged, RawArchive::Purge(c, d, kDec1 - 86'400'000, /*dry_run=*/false));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_EQ(counted, 1);
   EXPECT_EQ(purged, 1);
   EXPECT_EQ(MonthRows("2026-10"), 0);
@@ -288,10 +297,12 @@ TEST_F(ArchiveTest, PurgeDeletesWholeMonthsKeyAndFileTogether) {
   // Through the logs module's purge, as the retention runner calls it.
   auto storage = Storage(d);
   processing::Dataset logs;
-  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, logs, "2026-12-01T00:00:00Z", "", false));
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, logs, "2026-12-01T00:00:00Z", "", false));
+                    return Ok();
+                  })
+                  .ok());
   EXPECT_GE(purged, 1);
   EXPECT_EQ(MonthRows("2026-11"), 0);
   EXPECT_FALSE(std::filesystem::exists(d + "/2026-11.seg"));

@@ -68,12 +68,25 @@ bool ParseTime(std::string_view s, std::string_view fmt, Tm& tm) {
     char d = fmt[++f];
     int64_t v = 0;
     switch (d) {
-      case 'd': if (!Digits(s, i, 2, tm.day)) return false; break;
-      case 'm': if (!Digits(s, i, 2, tm.month)) return false; break;
-      case 'Y': if (!Digits(s, i, 4, tm.year)) return false; break;
-      case 'y': if (!Digits(s, i, 2, v)) return false; tm.year = 2000 + v; break;
-      case 'H': if (!Digits(s, i, 2, tm.hour)) return false; break;
-      case 'M': if (!Digits(s, i, 2, tm.minute)) return false; break;
+      case 'd':
+        if (!Digits(s, i, 2, tm.day)) return false;
+        break;
+      case 'm':
+        if (!Digits(s, i, 2, tm.month)) return false;
+        break;
+      case 'Y':
+        if (!Digits(s, i, 4, tm.year)) return false;
+        break;
+      case 'y':
+        if (!Digits(s, i, 2, v)) return false;
+        tm.year = 2000 + v;
+        break;
+      case 'H':
+        if (!Digits(s, i, 2, tm.hour)) return false;
+        break;
+      case 'M':
+        if (!Digits(s, i, 2, tm.minute)) return false;
+        break;
       case 'S':
         if (!Digits(s, i, 2, tm.second)) return false;
         if (i < s.size() && (s[i] == '.' || s[i] == ',') && (f + 1 >= fmt.size() || fmt[f + 1] != s[i])) {
@@ -89,7 +102,9 @@ bool ParseTime(std::string_view s, std::string_view fmt, Tm& tm) {
         while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;  // "December"
         break;
       }
-      case 'z': if (!ParseOffset(s, i, tm)) return false; break;
+      case 'z':
+        if (!ParseOffset(s, i, tm)) return false;
+        break;
       case 's': {
         if (!Digits(s, i, 12, v)) return false;
         int64_t ms = v * 1000;
@@ -106,8 +121,11 @@ bool ParseTime(std::string_view s, std::string_view fmt, Tm& tm) {
         tm.has_offset = true;
         break;
       }
-      case '%': if (i >= s.size() || s[i++] != '%') return false; break;
-      default: return false;
+      case '%':
+        if (i >= s.size() || s[i++] != '%') return false;
+        break;
+      default:
+        return false;
     }
   }
   return i == s.size();
@@ -146,10 +164,14 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 
 std::optional<LogFormat> LogFormat::Preset(std::string_view name) {
   const char* text = nullptr;
-  if (name == "combined") text = R"(%h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
-  else if (name == "vcombined") text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
-  else if (name == "common") text = R"(%h %^[%d:%t %z] "%r" %s %b)";
-  else if (name == "vcommon") text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b)";
+  if (name == "combined")
+    text = R"(%h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
+  else if (name == "vcombined")
+    text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b "%R" "%u")";
+  else if (name == "common")
+    text = R"(%h %^[%d:%t %z] "%r" %s %b)";
+  else if (name == "vcommon")
+    text = R"(%v:%^ %h %^[%d:%t %z] "%r" %s %b)";
   if (text != nullptr) return Compile(text).value();
   if (name == "caddy" || name == "nginx-json") {
     LogFormat f;
@@ -237,24 +259,43 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
         if (field.empty() || field == "-") return "no client address";
         out.host = field;
         break;
-      case 'v': out.vhost = Dash(field); break;
-      case 'e': out.user = Dash(field); break;
-      case 'd': date = field; break;
-      case 't': time = field; break;
-      case 'x': datetime = field; break;
-      case 'z': zone = field; break;
+      case 'v':
+        out.vhost = Dash(field);
+        break;
+      case 'e':
+        out.user = Dash(field);
+        break;
+      case 'd':
+        date = field;
+        break;
+      case 't':
+        time = field;
+        break;
+      case 'x':
+        datetime = field;
+        break;
+      case 'z':
+        zone = field;
+        break;
       case 'r':
         if (!ReadRequestLine(field, out)) return "bad request line";
         break;
-      case 'm': out.method = field; break;
+      case 'm':
+        out.method = field;
+        break;
       case 'U':
         if (!ReadTarget(field, out)) return "bad request line";
         break;
-      case 'q': if (out.query.empty()) out.query = Dash(field); break;
-      case 'H': out.protocol = Dash(field); break;
+      case 'q':
+        if (out.query.empty()) out.query = Dash(field);
+        break;
+      case 'H':
+        out.protocol = Dash(field);
+        break;
       case 's': {
         if (field.size() != 3 || !std::isdigit(static_cast<unsigned char>(field[0])) ||
-            !std::isdigit(static_cast<unsigned char>(field[1])) || !std::isdigit(static_cast<unsigned char>(field[2]))) {
+            !std::isdigit(static_cast<unsigned char>(field[1])) ||
+            !std::isdigit(static_cast<unsigned char>(field[2]))) {
           return "bad status";
         }
         out.status = (field[0] - '0') * 100 + (field[1] - '0') * 10 + (field[2] - '0');
@@ -269,23 +310,31 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
         out.bytes = v;
         break;
       }
-      case 'R': out.referrer = Dash(field); break;
-      case 'u': out.user_agent = Dash(field); break;
-      case 'D': case 'L': case 'T': {
+      case 'R':
+        out.referrer = Dash(field);
+        break;
+      case 'u':
+        out.user_agent = Dash(field);
+        break;
+      case 'D':
+      case 'L':
+      case 'T': {
         size_t i = 0;
         int64_t whole = 0;
         if (field == "-" || !Digits(field, i, 18, whole)) break;
         int64_t us = step.spec == 'D' ? whole : step.spec == 'L' ? whole * 1000 : whole * 1'000'000;
         if (step.spec == 'T' && i < field.size() && field[i] == '.') {
           int64_t scale = 100'000;
-          for (++i; i < field.size() && std::isdigit(static_cast<unsigned char>(field[i])) && scale > 0; ++i, scale /= 10) {
+          for (++i; i < field.size() && std::isdigit(static_cast<unsigned char>(field[i])) && scale > 0;
+               ++i, scale /= 10) {
             us += (field[i] - '0') * scale;
           }
         }
         out.duration_us = us;
         break;
       }
-      default: break;  // %^
+      default:
+        break;  // %^
     }
   }
   if (out.path.empty()) return "bad request line";

@@ -38,10 +38,10 @@ struct LogRecord {
   std::string_view host, vhost, user, method, path, query, protocol, referrer, user_agent;
   int status = 0;
   int64_t bytes = 0;
-  int64_t time_ms = 0;          // UTC, the offset applied when the line gives one
-  int64_t local_day = 0;        // the day as written in the line (days since 1970-01-01)
-  int64_t duration_us = -1;     // when the line says how long the request took
-  std::string decoded;          // reused from line to line: keep one record per thread
+  int64_t time_ms = 0;       // UTC, the offset applied when the line gives one
+  int64_t local_day = 0;     // the day as written in the line (days since 1970-01-01)
+  int64_t duration_us = -1;  // when the line says how long the request took
+  std::string decoded;       // reused from line to line: keep one record per thread
 
   // Empties the record for the next line, keeping the buffer's memory.
   void Clear() {

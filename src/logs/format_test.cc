@@ -13,7 +13,11 @@ TEST(LogFormatTest, CombinedWithTimeZones) {
   auto f = LogFormat::Preset("combined");
   ASSERT_TRUE(f);
   LogRecord r;
-  ASSERT_EQ(f->Parse(R"(203.0.113.5 - alice [01/Dec/2026:10:00:00 +0100] "GET /economy/inflation?q=cpih HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")", r), "");
+  ASSERT_EQ(
+      f->Parse(
+          R"(203.0.113.5 - alice [01/Dec/2026:10:00:00 +0100] "GET /economy/inflation?q=cpih HTTP/1.1" 200 5120 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")",
+          r),
+      "");
   EXPECT_EQ(r.host, "203.0.113.5");
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.path, "/economy/inflation");
@@ -40,7 +44,11 @@ TEST(LogFormatTest, CombinedWithTimeZones) {
 TEST(LogFormatTest, QuotesInsideQuotedFieldsAndOddRequests) {
   auto f = LogFormat::Preset("combined");
   LogRecord r;
-  ASSERT_EQ(f->Parse(R"(198.51.100.7 - - [02/Jan/2027:00:00:01 +0000] "GET /search?q=%22tax%22 HTTP/1.1" 200 10 "-" "Agent \"quoted\" here")", r), "");
+  ASSERT_EQ(
+      f->Parse(
+          R"(198.51.100.7 - - [02/Jan/2027:00:00:01 +0000] "GET /search?q=%22tax%22 HTTP/1.1" 200 10 "-" "Agent \"quoted\" here")",
+          r),
+      "");
   EXPECT_EQ(r.user_agent, R"(Agent \"quoted\" here)");
   ASSERT_EQ(f->Parse(R"(198.51.100.7 - - [02/Jan/2027:00:00:01 +0000] "GET /no-protocol" 200 10 "-" "x")", r), "");
   EXPECT_EQ(r.path, "/no-protocol");
@@ -56,7 +64,8 @@ TEST(LogFormatTest, EveryWayALineCanBeWrong) {
   EXPECT_EQ(f->Parse("", r), "empty line");
   EXPECT_EQ(f->Parse("garbage line here", r), "does not match the format");
   EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1)", r), "no closing quote");
-  EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [01/Dec/2026:10:00:00 +0000] "\x16\x03\x01" 400 0)" + ok_tail, r), "bad request line");
+  EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [01/Dec/2026:10:00:00 +0000] "\x16\x03\x01" 400 0)" + ok_tail, r),
+            "bad request line");
   EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 2x0 0)" + ok_tail, r), "bad status");
   EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 ten)" + ok_tail, r), "bad size");
   EXPECT_EQ(f->Parse(R"(1.2.3.4 - - [41/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1)" + ok_tail, r), "bad date");
@@ -69,13 +78,17 @@ TEST(LogFormatTest, EveryWayALineCanBeWrong) {
 TEST(LogFormatTest, OtherPresetsAndCustomFormats) {
   LogRecord r;
   auto vcombined = LogFormat::Preset("vcombined");
-  ASSERT_EQ(vcombined->Parse(R"(www.ons.gov.uk:443 203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x")", r), "");
+  ASSERT_EQ(vcombined->Parse(
+                R"(www.ons.gov.uk:443 203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x")", r),
+            "");
   EXPECT_EQ(r.vhost, "www.ons.gov.uk");
   auto common = LogFormat::Preset("common");
   ASSERT_EQ(common->Parse(R"(203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] "GET /a HTTP/1.0" 404 12)", r), "");
   EXPECT_EQ(r.status, 404);
   auto w3c = LogFormat::Preset("w3c");
-  ASSERT_EQ(w3c->Parse("2026-12-01 10:00:00 10.0.0.1 GET /default.aspx q=1 443 - 203.0.113.9 Mozilla/5.0 - 200 0 0 15", r), "");
+  ASSERT_EQ(
+      w3c->Parse("2026-12-01 10:00:00 10.0.0.1 GET /default.aspx q=1 443 - 203.0.113.9 Mozilla/5.0 - 200 0 0 15", r),
+      "");
   EXPECT_EQ(r.host, "203.0.113.9");
   EXPECT_EQ(r.path, "/default.aspx");
   EXPECT_EQ(r.query, "q=1");
@@ -86,7 +99,8 @@ TEST(LogFormatTest, OtherPresetsAndCustomFormats) {
   // nginx with $request_time at the end, and a date-time in ISO 8601 ($time_iso8601).
   auto custom = LogFormat::Compile(R"(%h - %e [%x] "%r" %s %b "%R" "%u" %T)", "", "", "%Y-%m-%dT%H:%M:%S%z");
   ASSERT_TRUE(custom.ok()) << custom.error().message;
-  ASSERT_EQ(custom->Parse(R"(203.0.113.5 - bob [2026-12-01T10:00:00+00:00] "GET /x HTTP/1.1" 200 1 "-" "x" 0.250)", r), "");
+  ASSERT_EQ(custom->Parse(R"(203.0.113.5 - bob [2026-12-01T10:00:00+00:00] "GET /x HTTP/1.1" 200 1 "-" "x" 0.250)", r),
+            "");
   EXPECT_EQ(r.user, "bob");
   EXPECT_EQ(r.duration_us, 250'000);
   EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 10 * 3'600'000);
@@ -131,7 +145,11 @@ TEST(LogFormatTest, CaddyJsonLines) {
   EXPECT_EQ(r.local_day, DaysFromCivil(2026, 12, 1));
 
   // An older Caddy: remote_addr with a port, an ISO 8601 time, escapes in the user agent.
-  ASSERT_EQ(f->Parse(R"({"ts":"2026-12-01T10:00:00.250+01:00","logger":"http.log.access","request":{"remote_addr":"[2001:db8::7]:5050","method":"POST","uri":"/login","headers":{"User-Agent":["say \"hi\" \u00e9"]}},"status":302,"size":0})", r), "");
+  ASSERT_EQ(
+      f->Parse(
+          R"({"ts":"2026-12-01T10:00:00.250+01:00","logger":"http.log.access","request":{"remote_addr":"[2001:db8::7]:5050","method":"POST","uri":"/login","headers":{"User-Agent":["say \"hi\" \u00e9"]}},"status":302,"size":0})",
+          r),
+      "");
   EXPECT_EQ(r.host, "2001:db8::7");
   EXPECT_EQ(r.user_agent, "say \"hi\" \xc3\xa9");
   EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
@@ -143,10 +161,14 @@ TEST(LogFormatTest, CaddyJsonLines) {
             "not an access-log entry");
   EXPECT_EQ(f->Parse(R"({"ts":1796119200,"logger":"http.log.access","request":{"uri":"/"},"status":200})", r),
             "no client address");
-  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":2000})", r), "bad status");
-  EXPECT_EQ(f->Parse(R"({"ts":"yesterday","request":{"client_ip":"203.0.113.1","uri":"/"},"status":200})", r), "bad date");
-  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":200)", r), "not JSON");
-  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/\q"},"status":200})", r), "bad request line");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":2000})", r),
+            "bad status");
+  EXPECT_EQ(f->Parse(R"({"ts":"yesterday","request":{"client_ip":"203.0.113.1","uri":"/"},"status":200})", r),
+            "bad date");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/"},"status":200)", r),
+            "not JSON");
+  EXPECT_EQ(f->Parse(R"({"ts":1796119200,"request":{"client_ip":"203.0.113.1","uri":"/\q"},"status":200})", r),
+            "bad request line");
   EXPECT_EQ(f->Parse("203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1", r), "not JSON");
   EXPECT_EQ(f->Parse(std::string(40, '[') + std::string(40, ']'), r), "not JSON");
   EXPECT_EQ(f->Parse("{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}", r), "not JSON") << "too deep";
@@ -157,7 +179,11 @@ TEST(LogFormatTest, NginxJsonLines) {
   ASSERT_TRUE(f);
   LogRecord r;
   // log_format json escape=json '{"time_local":"$time_local","remote_addr":"$remote_addr",...}';
-  ASSERT_EQ(f->Parse(R"({"time_local":"01/Dec/2026:10:00:00 +0100","remote_addr":"203.0.113.5","remote_user":"","request":"GET /economy?x=\"1\" HTTP/1.1","status": "200","body_bytes_sent":"5120","request_time":"0.012","http_referrer":"https://www.google.com/","http_user_agent":"curl/8.0","host":"www.ons.gov.uk"})", r), "");
+  ASSERT_EQ(
+      f->Parse(
+          R"({"time_local":"01/Dec/2026:10:00:00 +0100","remote_addr":"203.0.113.5","remote_user":"","request":"GET /economy?x=\"1\" HTTP/1.1","status": "200","body_bytes_sent":"5120","request_time":"0.012","http_referrer":"https://www.google.com/","http_user_agent":"curl/8.0","host":"www.ons.gov.uk"})",
+          r),
+      "");
   EXPECT_EQ(r.host, "203.0.113.5");
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.path, "/economy");
@@ -171,20 +197,33 @@ TEST(LogFormatTest, NginxJsonLines) {
   EXPECT_EQ(r.vhost, "www.ons.gov.uk");
   EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
   // Numbers bare, the request in parts, an ISO 8601 time.
-  ASSERT_EQ(f->Parse(R"({"time_iso8601":"2026-12-01T10:00:00+00:00","remote_addr":"2001:db8::1","request_method":"POST","request_uri":"/login?next=%2F","status":302,"bytes_sent":0,"http_referer":"-"})", r), "");
+  ASSERT_EQ(
+      f->Parse(
+          R"({"time_iso8601":"2026-12-01T10:00:00+00:00","remote_addr":"2001:db8::1","request_method":"POST","request_uri":"/login?next=%2F","status":302,"bytes_sent":0,"http_referer":"-"})",
+          r),
+      "");
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.path, "/login");
   EXPECT_EQ(r.query, "next=%2F");
   EXPECT_EQ(r.status, 302);
   EXPECT_TRUE(r.referrer.empty());
-  ASSERT_EQ(f->Parse(R"({"msec":"1796119200.123","remote_addr":"198.51.100.2","uri":"/a","args":"b=1","status":"404"})", r), "");
+  ASSERT_EQ(
+      f->Parse(R"({"msec":"1796119200.123","remote_addr":"198.51.100.2","uri":"/a","args":"b=1","status":"404"})", r),
+      "");
   EXPECT_EQ(r.time_ms, 1796119200123);
   EXPECT_EQ(r.query, "b=1");
   EXPECT_EQ(f->Parse(R"({"remote_addr":"198.51.100.2","request":"GET / HTTP/1.1","status":"200"})", r), "bad date");
-  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"-","request":"GET / HTTP/1.1","status":"200"})", r), "no client address");
-  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET","status":"200"})", r), "bad request line");
-  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"2xx"})", r), "bad status");
-  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"200","body_bytes_sent":"lots"})", r), "bad size");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"-","request":"GET / HTTP/1.1","status":"200"})", r),
+            "no client address");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET","status":"200"})", r),
+            "bad request line");
+  EXPECT_EQ(f->Parse(R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"2xx"})", r),
+            "bad status");
+  EXPECT_EQ(
+      f->Parse(
+          R"({"msec":"1796119200","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":"200","body_bytes_sent":"lots"})",
+          r),
+      "bad size");
 }
 
 }  // namespace

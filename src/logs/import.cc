@@ -22,7 +22,7 @@
 namespace steward::logs {
 namespace {
 
-constexpr size_t kChunk = 8 << 20;         // bytes read at a time
+constexpr size_t kChunk = 8 << 20;       // bytes read at a time
 constexpr int64_t kSaveEvery = 250'000;  // lines between commits: bounds the memory an import holds
 constexpr size_t kSamples = 3;
 
@@ -77,7 +77,6 @@ void AddCounts(const std::vector<Part>& found, ImportSummary& summary, Totals& t
     }
   }
 }
-
 
 void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Part& s,
                 Shard& shard) {
@@ -198,7 +197,8 @@ Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFor
   std::string fingerprint = crypto::Hash(head, file_key_);
   int64_t start = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT offset FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT offset FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
     if (!rows.empty()) start = gz ? rows.front().Int(0) : std::min(rows.front().Int(0), size);
     return Ok();
   }));
@@ -252,18 +252,20 @@ Status Importer::CommitBatch(Batch& batch, const std::string& fingerprint, const
       }
     }
     if (!fingerprint.empty()) {
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
-                                              "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
-                                              "offset = excluded.offset, updated_at = excluded.updated_at",
-                                              {store::Blob{fingerprint}, name, offset, now}));
+      STEWARD_ASSIGN_OR_RETURN(auto n,
+                               c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
+                                      "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
+                                      "offset = excluded.offset, updated_at = excluded.updated_at",
+                                      {store::Blob{fingerprint}, name, offset, now}));
       (void)n;
     }
     if (t.lines > 0) {
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
-                                              "VALUES (?, ?, ?, ?, ?, ?)",
-                                              {now, t.lines, t.imported, t.skipped,
-                                               t.first_ms == INT64_MAX ? store::Value() : store::Value(t.first_ms),
-                                               t.last_ms == INT64_MIN ? store::Value() : store::Value(t.last_ms)}));
+      STEWARD_ASSIGN_OR_RETURN(auto n,
+                               c.Exec("INSERT INTO logs_imports (at, lines, imported, skipped, first_ms, last_ms) "
+                                      "VALUES (?, ?, ?, ?, ?, ?)",
+                                      {now, t.lines, t.imported, t.skipped,
+                                       t.first_ms == INT64_MAX ? store::Value() : store::Value(t.first_ms),
+                                       t.last_ms == INT64_MIN ? store::Value() : store::Value(t.last_ms)}));
       (void)n;
     }
     return Ok();
@@ -332,7 +334,8 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     std::vector<Part> found(parts.size());
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back([&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, found[i], shards[i]); });
+      workers.emplace_back(
+          [&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, found[i], shards[i]); });
     }
     if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, found[0], shards[0]);
     for (auto& w : workers) w.join();
@@ -409,8 +412,8 @@ Result<ImportSummary> Follower::Poll() {
 Watcher::Watcher(Importer& importer, std::vector<FollowedLog> logs, metrics::Registry* metrics)
     : logs_(std::move(logs)) {
   if (metrics != nullptr) {
-    lines_ = &metrics->AddCounter("steward_logs_followed_lines_total", "Lines of followed access logs read, by outcome.",
-                                  {"outcome"});
+    lines_ = &metrics->AddCounter("steward_logs_followed_lines_total",
+                                  "Lines of followed access logs read, by outcome.", {"outcome"});
     alerts_ = &metrics->AddCounter("steward_logs_followed_alerts_total",
                                    "Security alerts raised or added to from followed access logs.");
     failing_ = &metrics->AddGauge("steward_logs_followed_failing", "Followed access logs whose last read failed.");
@@ -427,8 +430,10 @@ ImportSummary Watcher::PollAll() {
     std::string problem = s.ok() ? "" : s.error().ToString();
     // Said once when it starts and once when it ends, not every round.
     if (problem != problems_[i]) {
-      if (!problem.empty()) log::Warn("logs.follow_failed", {{"log", static_cast<int64_t>(i)}, {"error", problem}});
-      else log::Info("logs.follow_recovered", {{"log", static_cast<int64_t>(i)}});
+      if (!problem.empty())
+        log::Warn("logs.follow_failed", {{"log", static_cast<int64_t>(i)}, {"error", problem}});
+      else
+        log::Info("logs.follow_recovered", {{"log", static_cast<int64_t>(i)}});
       problems_[i] = problem;
     }
     if (!s.ok()) continue;
@@ -438,12 +443,12 @@ ImportSummary Watcher::PollAll() {
     lines_->Inc({"imported"}, static_cast<double>(all.imported));
     lines_->Inc({"skipped"}, static_cast<double>(all.skipped));
     alerts_->Inc({}, static_cast<double>(all.alerts));
-    failing_->Set(static_cast<double>(std::count_if(problems_.begin(), problems_.end(),
-                                                    [](const std::string& p) { return !p.empty(); })));
+    failing_->Set(static_cast<double>(
+        std::count_if(problems_.begin(), problems_.end(), [](const std::string& p) { return !p.empty(); })));
   }
   if (all.lines > 0) {
-    log::Info("logs.followed", {{"lines", all.lines}, {"imported", all.imported}, {"skipped", all.skipped},
-                                {"alerts", all.alerts}});
+    log::Info("logs.followed",
+              {{"lines", all.lines}, {"imported", all.imported}, {"skipped", all.skipped}, {"alerts", all.alerts}});
   }
   return all;
 }

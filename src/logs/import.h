@@ -55,8 +55,8 @@ class Importer {
   // `agents` (may be null) tells browsers, systems and crawlers apart; `monitor` (may be null)
   // watches the requests for attacks and saves its alerts with the statistics; `archive` (may be
   // null: the raw lines are not kept) keeps the raw lines in sealed monthly segments.
-  Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock,
-           edge::UserAgents* agents = nullptr, Monitor* monitor = nullptr, RawArchive* archive = nullptr);
+  Importer(store::Store& store, const crypto::SecretKey& key, const Clock& clock, edge::UserAgents* agents = nullptr,
+           Monitor* monitor = nullptr, RawArchive* archive = nullptr);
   // Alerts raised are recorded in `trail` (one entry a batch, with the new alerts' ids and counts by
   // rule), in the same transaction as the alerts themselves.
   void RecordAlertsIn(audit::Trail* trail) { trail_ = trail; }

@@ -19,8 +19,8 @@ constexpr const char* kFirefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Geck
 
 std::string Line(const std::string& ip, const std::string& when, const std::string& request, int status, int bytes,
                  const std::string& referrer = "-", const std::string& ua = kFirefox) {
-  return ip + " - - [" + when + "] \"" + request + "\" " + std::to_string(status) + " " + std::to_string(bytes) + " \"" +
-         referrer + "\" \"" + ua + "\"\n";
+  return ip + " - - [" + when + "] \"" + request + "\" " + std::to_string(status) + " " + std::to_string(bytes) +
+         " \"" + referrer + "\" \"" + ua + "\"\n";
 }
 
 class ImportTest : public ::testing::Test {
@@ -45,7 +45,8 @@ class ImportTest : public ::testing::Test {
 
 TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
   std::string log =
-      Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /index.html HTTP/1.1", 200, 512, "https://www.google.com/search") +
+      Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /index.html HTTP/1.1", 200, 512,
+           "https://www.google.com/search") +
       Line("203.0.113.5", "01/Dec/2026:10:00:01 +0000", "GET /style.css HTTP/1.1", 200, 100) +
       Line("198.51.100.7", "01/Dec/2026:11:00:00 +0100", "GET /missing?x=1 HTTP/1.1", 404, 0, "-", "curl/7.88.1") +
       "garbage line here\n" +
@@ -105,21 +106,24 @@ TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
   EXPECT_EQ(r.visitors[0].hits, 3);
 
   // No IP address and no user agent anywhere in the database.
-  ASSERT_TRUE(site_.store().Read([&](store::Connection& c) -> Status {
-    for (const char* table : {"logs_rollups", "logs_visitors", "logs_files", "logs_imports"}) {
-      STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT * FROM ") + table, {}, [&](const store::Row& row) {
-        for (size_t i = 0; i < row.size(); ++i) {
-          std::string v = row.Text(i);
-          if (const auto* b = std::get_if<store::Blob>(&row.at(i))) v = b->bytes;
-          EXPECT_EQ(v.find("203.0.113"), std::string::npos) << table;
-          EXPECT_EQ(v.find("2001:db8"), std::string::npos) << table;
-          EXPECT_EQ(v.find("Gecko/20100101"), std::string::npos) << table << ": the user agent itself";
-        }
-        return true;
-      }));
-    }
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(
+      site_.store()
+          .Read([&](store::Connection& c) -> Status {
+            for (const char* table : {"logs_rollups", "logs_visitors", "logs_files", "logs_imports"}) {
+              STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT * FROM ") + table, {}, [&](const store::Row& row) {
+                for (size_t i = 0; i < row.size(); ++i) {
+                  std::string v = row.Text(i);
+                  if (const auto* b = std::get_if<store::Blob>(&row.at(i))) v = b->bytes;
+                  EXPECT_EQ(v.find("203.0.113"), std::string::npos) << table;
+                  EXPECT_EQ(v.find("2001:db8"), std::string::npos) << table;
+                  EXPECT_EQ(v.find("Gecko/20100101"), std::string::npos) << table << ": the user agent itself";
+                }
+                return true;
+              }));
+            }
+            return Ok();
+          })
+          .ok());
 }
 
 TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {
@@ -172,8 +176,8 @@ TEST_F(ImportTest, FollowingALogThroughRotationLosesNothing) {
   Follower follower(importer, path, combined_);
   EXPECT_EQ(follower.Poll()->imported, 0) << "no file yet";
   auto line = [](int i) {
-    return Line("203.0.113." + std::to_string(i), "01/Dec/2026:10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) +
-                                                      " +0000",
+    return Line("203.0.113." + std::to_string(i),
+                "01/Dec/2026:10:00:" + std::string(i < 10 ? "0" : "") + std::to_string(i) + " +0000",
                 "GET /p" + std::to_string(i) + " HTTP/1.1", 200, 1);
   };
   { std::ofstream(path) << line(1) << line(2); }
@@ -208,8 +212,8 @@ namespace {
 TEST_F(ImportTest, TwoImportersOfOneFileAtOnceCountEachLineOnce) {
   std::string log;
   for (int i = 0; i < 2000; ++i) {
-    log += Line("203.0.113." + std::to_string(i % 200), "01/Dec/2026:10:00:00 +0000", "GET /p" + std::to_string(i) + " HTTP/1.1",
-                200, 1);
+    log += Line("203.0.113." + std::to_string(i % 200), "01/Dec/2026:10:00:00 +0000",
+                "GET /p" + std::to_string(i) + " HTTP/1.1", 200, 1);
   }
   std::string path = Write(log);
   Importer a(site_.store(), site_.key(), clock_), b(site_.store(), site_.key(), clock_);
@@ -246,12 +250,15 @@ TEST(LogsMigrationTest, RollupsKeepTheirRowsWhenRekeyedByPeriod) {
     if (m.version < 4) before.push_back(m);
   }
   store::testing::ScratchSite site(before);
-  ASSERT_TRUE(site.store().Write([](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO logs_rollups (span, start, dimension, key, hits, bytes, visitors) "
-                                            "VALUES (86400000, 1796083200000, 'request', '/a', 7, 70, x'')"));
-    (void)n;
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site.store()
+                  .Write([](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto n, c.Exec("INSERT INTO logs_rollups (span, start, dimension, key, hits, bytes, visitors) "
+                                       "VALUES (86400000, 1796083200000, 'request', '/a', 7, 70, x'')"));
+                    (void)n;
+                    return Ok();
+                  })
+                  .ok());
   ASSERT_TRUE(site.store().Migrate(Migrations()).ok());
   auto r = Report(site.store(), 1796083200000, 1796083200000 + 86'400'000);
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -67,12 +67,26 @@ class JsonLine {
       if (p >= raw.size()) return false;
       char e = raw[p++];
       switch (e) {
-        case '"': case '\\': case '/': decoded_ += e; break;
-        case 'b': decoded_ += '\b'; break;
-        case 'f': decoded_ += '\f'; break;
-        case 'n': decoded_ += '\n'; break;
-        case 'r': decoded_ += '\r'; break;
-        case 't': decoded_ += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          decoded_ += e;
+          break;
+        case 'b':
+          decoded_ += '\b';
+          break;
+        case 'f':
+          decoded_ += '\f';
+          break;
+        case 'n':
+          decoded_ += '\n';
+          break;
+        case 'r':
+          decoded_ += '\r';
+          break;
+        case 't':
+          decoded_ += '\t';
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(raw, p, cp)) return false;
@@ -87,7 +101,8 @@ class JsonLine {
           Utf8(cp);
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     out = std::string_view(decoded_).substr(from);
@@ -98,8 +113,8 @@ class JsonLine {
   bool Literal(std::string_view& out) {
     Ws();
     size_t start = p_;
-    while (p_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[p_])) || s_[p_] == '-' || s_[p_] == '+' ||
-                              s_[p_] == '.')) {
+    while (p_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[p_])) || s_[p_] == '-' || s_[p_] == '+' || s_[p_] == '.')) {
       ++p_;
     }
     out = s_.substr(start, p_ - start);
@@ -177,10 +192,14 @@ class JsonLine {
     for (int i = 0; i < 4; ++i) {
       char c = s[p++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      else
+        return false;
     }
     return true;
   }
@@ -331,25 +350,44 @@ std::string_view LogFormat::ParseNginxJson(std::string_view line, LogRecord& out
       http_host;
   bool ok = j.Object([&](std::string_view key) -> bool {
     std::string_view* to = nullptr;
-    if (key == "remote_addr") to = &out.host;
-    else if (key == "remote_user") to = &out.user;
-    else if (key == "time_local") to = &time_local;
-    else if (key == "time_iso8601") to = &time_iso;
-    else if (key == "msec") to = &msec;
-    else if (key == "request") to = &request;
-    else if (key == "request_method") to = &out.method;
-    else if (key == "request_uri") to = &request_uri;
-    else if (key == "uri") to = &uri;
-    else if (key == "args" || key == "query_string") to = &args;
-    else if (key == "server_protocol") to = &out.protocol;
-    else if (key == "status") to = &status;
-    else if (key == "body_bytes_sent") to = &body_bytes;
-    else if (key == "bytes_sent") to = &bytes;
-    else if (key == "http_referer" || key == "http_referrer") to = &out.referrer;
-    else if (key == "http_user_agent") to = &out.user_agent;
-    else if (key == "host") to = &out.vhost;
-    else if (key == "server_name") to = &server_name;
-    else if (key == "http_host") to = &http_host;
+    if (key == "remote_addr")
+      to = &out.host;
+    else if (key == "remote_user")
+      to = &out.user;
+    else if (key == "time_local")
+      to = &time_local;
+    else if (key == "time_iso8601")
+      to = &time_iso;
+    else if (key == "msec")
+      to = &msec;
+    else if (key == "request")
+      to = &request;
+    else if (key == "request_method")
+      to = &out.method;
+    else if (key == "request_uri")
+      to = &request_uri;
+    else if (key == "uri")
+      to = &uri;
+    else if (key == "args" || key == "query_string")
+      to = &args;
+    else if (key == "server_protocol")
+      to = &out.protocol;
+    else if (key == "status")
+      to = &status;
+    else if (key == "body_bytes_sent")
+      to = &body_bytes;
+    else if (key == "bytes_sent")
+      to = &bytes;
+    else if (key == "http_referer" || key == "http_referrer")
+      to = &out.referrer;
+    else if (key == "http_user_agent")
+      to = &out.user_agent;
+    else if (key == "host")
+      to = &out.vhost;
+    else if (key == "server_name")
+      to = &server_name;
+    else if (key == "http_host")
+      to = &http_host;
     else if (key == "request_time") {
       std::string_view v;
       if (!j.Scalar(v)) return false;

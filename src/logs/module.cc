@@ -63,8 +63,8 @@ struct LogTools {
 std::optional<LogTools> OpenLogTools(CommandContext& c, int& code) {
   code = 2;
   std::string log_format = c.args.Text("--log-format");
-  auto format = ChooseFormat(log_format.empty() ? c.args.Text("--format") : "", log_format, c.args.Text("--date-format"),
-                             c.args.Text("--time-format"));
+  auto format = ChooseFormat(log_format.empty() ? c.args.Text("--format") : "", log_format,
+                             c.args.Text("--date-format"), c.args.Text("--time-format"));
   if (!format.ok()) {
     std::fprintf(stderr, "steward: --%s\n", format.error().message.c_str());
     return std::nullopt;
@@ -132,7 +132,8 @@ int ImportCommand(CommandContext& c) {
   int exit_code = 0;
   for (const auto& file : files) {
     started = std::chrono::steady_clock::now();
-    auto summary = file == "-" ? importer.ImportStream(std::cin, *format, progress) : importer.ImportFile(file, *format, progress);
+    auto summary =
+        file == "-" ? importer.ImportStream(std::cin, *format, progress) : importer.ImportFile(file, *format, progress);
     if (terminal) std::fprintf(stderr, "\r%70s\r", "");
     if (!summary.ok()) {
       std::fprintf(stderr, "steward: %s\n", summary.error().message.c_str());
@@ -142,7 +143,8 @@ int ImportCommand(CommandContext& c) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("%s: %lld lines read, %lld imported, %lld skipped (%.1f s, %.0f lines/s)\n", file.c_str(),
                 static_cast<long long>(summary->lines), static_cast<long long>(summary->imported),
-                static_cast<long long>(summary->skipped), seconds, static_cast<double>(summary->lines) / std::max(seconds, 0.001));
+                static_cast<long long>(summary->skipped), seconds,
+                static_cast<double>(summary->lines) / std::max(seconds, 0.001));
     if (summary->alerts > 0) {
       std::printf("  %lld security alerts raised or added to: steward logs alerts lists them\n",
                   static_cast<long long>(summary->alerts));
@@ -156,7 +158,8 @@ int ImportCommand(CommandContext& c) {
       // Privacy: access-logs. Samples of the operator's own file, on their terminal only.
       for (const auto& sample : reason.samples) std::printf("    %s\n", Printable(sample).c_str());
     }
-    if (Status s = trail.Append({.actor = "cli", .action = "logs.imported",
+    if (Status s = trail.Append({.actor = "cli",
+                                 .action = "logs.imported",
                                  .details = {{"lines", std::to_string(summary->lines)},
                                              {"imported", std::to_string(summary->imported)},
                                              {"skipped", std::to_string(summary->skipped)}}});
@@ -167,8 +170,6 @@ int ImportCommand(CommandContext& c) {
   }
   return exit_code;
 }
-
-
 
 // --from and --to (YYYY-MM-DD, both inclusive; empty: open) as [from, to) in ms, or nullopt with
 // the problem printed.
@@ -193,7 +194,6 @@ std::optional<std::pair<int64_t, int64_t>> DayBounds(const std::string& from, co
   return std::make_pair(from_ms, to_ms);
 }
 
-
 int ReportCommand(CommandContext& c) {
   std::string from = c.args.Text("--from"), to = c.args.Text("--to"), format = c.args.Text("--format");
   int top = static_cast<int>(c.args.Integer("--top"));
@@ -205,8 +205,7 @@ int ReportCommand(CommandContext& c) {
     std::fprintf(stderr, "steward: %s\n", report.error().message.c_str());
     return 1;
   }
-  std::string out = format == "json" ? ReportJson(*report) : format == "csv" ? ReportCsv(*report)
-                                                                                    : ReportText(*report);
+  std::string out = format == "json" ? ReportJson(*report) : format == "csv" ? ReportCsv(*report) : ReportText(*report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
@@ -225,8 +224,9 @@ int AlertsCommand(CommandContext& c) {
   }
   if (evidence) {
     // Opening evidence reads the raw lines (with addresses): it is on the record.
-    if (Status s = p.trail.Append({.actor = "cli", .action = "logs.evidence_opened",
-                                 .details = {{"alerts", std::to_string(alerts->size())}}});
+    if (Status s = p.trail.Append({.actor = "cli",
+                                   .action = "logs.evidence_opened",
+                                   .details = {{"alerts", std::to_string(alerts->size())}}});
         !s.ok()) {
       std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
       return 1;
@@ -234,8 +234,9 @@ int AlertsCommand(CommandContext& c) {
   }
   if (alerts->empty()) std::printf("No alerts.\n");
   for (const auto& a : *alerts) {
-    std::printf("%-24s %-16s %-16s %6lld  %s\n", FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms))).c_str(),
-                a.rule.c_str(), a.client.c_str(), static_cast<long long>(a.count), a.detail.c_str());
+    std::printf("%-24s %-16s %-16s %6lld  %s\n",
+                FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms))).c_str(), a.rule.c_str(),
+                a.client.c_str(), static_cast<long long>(a.count), a.detail.c_str());
     // Privacy: access-logs. Evidence lines on the operator's terminal only, after the audit entry.
     for (const auto& line : a.evidence) std::printf("    %s\n", Printable(line).c_str());
   }
@@ -246,10 +247,10 @@ int SearchCommand(CommandContext& c) {
   struct {
     std::string ip, client, path, from, to;
     int64_t limit;
-  } options{c.args.Text("--ip"), c.args.Text("--client"), c.args.Text("--path"), c.args.Text("--from"),
-            c.args.Text("--to"), c.args.Integer("--limit")};
-  RawQuery query{.ip = options.ip, .client = options.client, .path = options.path,
-                       .limit = static_cast<size_t>(options.limit)};
+  } options{c.args.Text("--ip"),   c.args.Text("--client"), c.args.Text("--path"),
+            c.args.Text("--from"), c.args.Text("--to"),     c.args.Integer("--limit")};
+  RawQuery query{
+      .ip = options.ip, .client = options.client, .path = options.path, .limit = static_cast<size_t>(options.limit)};
   for (auto [text, end, name] : {std::tuple{&options.from, false, "--from"}, std::tuple{&options.to, true, "--to"}}) {
     if (text->empty()) continue;
     auto ms = SearchBound(*text, end);
@@ -289,7 +290,6 @@ int SearchCommand(CommandContext& c) {
   return 0;
 }
 
-
 std::atomic<bool> follow_stop{false};
 extern "C" void StopFollowing(int) { follow_stop = true; }
 
@@ -322,7 +322,6 @@ int FollowCommand(CommandContext& c) {
   return 0;
 }
 
-
 // The analyst's access-log statistics (/admin/logs) and the security role's alerts and raw-line
 // search (/admin/security).
 class LogPages : public std::enable_shared_from_this<LogPages> {
@@ -341,16 +340,33 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
       return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
     };
     const staff::Permission stats = staff::Permission::kReadStatistics, security = staff::Permission::kReadSecurity;
-    return {{.method = Method::kGet, .pattern = "/admin/logs", .permission = stats, .handler = bind(&LogPages::LogsPage),
-             .nav_title = "Access logs", .nav_order = 50},
-            {.method = Method::kGet, .pattern = "/admin/logs.csv", .permission = stats, .handler = bind(&LogPages::LogsCsv)},
-            {.method = Method::kGet, .pattern = "/admin/security", .permission = security,
-             .handler = bind(&LogPages::SecurityPage), .nav_title = "Security alerts", .nav_order = 60},
-            {.method = Method::kPost, .pattern = "/admin/security/{id}/evidence", .permission = security,
+    return {{.method = Method::kGet,
+             .pattern = "/admin/logs",
+             .permission = stats,
+             .handler = bind(&LogPages::LogsPage),
+             .nav_title = "Access logs",
+             .nav_order = 50},
+            {.method = Method::kGet,
+             .pattern = "/admin/logs.csv",
+             .permission = stats,
+             .handler = bind(&LogPages::LogsCsv)},
+            {.method = Method::kGet,
+             .pattern = "/admin/security",
+             .permission = security,
+             .handler = bind(&LogPages::SecurityPage),
+             .nav_title = "Security alerts",
+             .nav_order = 60},
+            {.method = Method::kPost,
+             .pattern = "/admin/security/{id}/evidence",
+             .permission = security,
              .handler = bind(&LogPages::SecurityEvidence)},
-            {.method = Method::kGet, .pattern = "/admin/security/search", .permission = security,
+            {.method = Method::kGet,
+             .pattern = "/admin/security/search",
+             .permission = security,
              .handler = bind(&LogPages::RawSearchPage)},
-            {.method = Method::kPost, .pattern = "/admin/security/search", .permission = security,
+            {.method = Method::kPost,
+             .pattern = "/admin/security/search",
+             .permission = security,
              .handler = bind(&LogPages::RawSearch)}};
   }
 
@@ -368,8 +384,11 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     data["from"] = DayText(days->from);
     data["to"] = DayText(days->to - 1);
     html::List periods;
-    for (auto [value, text] : {std::pair<const char*, const char*>{"day", "Today"}, {"7d", "Last 7 days"},
-                               {"30d", "Last 30 days"}, {"month", "This month"}, {"year", "This year"}}) {
+    for (auto [value, text] : {std::pair<const char*, const char*>{"day", "Today"},
+                               {"7d", "Last 7 days"},
+                               {"30d", "Last 30 days"},
+                               {"month", "This month"},
+                               {"year", "This year"}}) {
       periods.push_back(html::Object{{"value", value}, {"text", text}, {"selected", period == value}});
     }
     data["periods"] = std::move(periods);
@@ -380,9 +399,10 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     html::Object data;
     auto range = LogsRange(req, data);
     if (!range.ok()) {
-      return ctx.layout->Page(req, ctx, "error", "There is a problem with the dates",
-                  html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
-                  "/admin/logs", 400);
+      return ctx.layout->Page(
+          req, ctx, "error", "There is a problem with the dates",
+          html::Object{{"heading", "There is a problem with the dates"}, {"message", range.error().message}},
+          "/admin/logs", 400);
     }
     // Privacy: access-logs, read as statistics.
     auto report = Report(d_.store, range->first, range->second, 20);
@@ -403,25 +423,26 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     std::vector<module::ChartPoint> points;
     for (int64_t day = range->first / kDayMillis; day < range->second / kDayMillis; ++day) {
       auto it = by_day.find(DayText(day));
-      points.push_back({day, {it == by_day.end() ? 0 : it->second->hits, it == by_day.end() ? 0 : it->second->visitors}});
+      points.push_back(
+          {day, {it == by_day.end() ? 0 : it->second->hits, it == by_day.end() ? 0 : it->second->visitors}});
     }
-    data["chart"] = module::DailyChart("Requests per day, " + DayText(range->first / kDayMillis) + " to " +
-                                   DayText(range->second / kDayMillis - 1),
-                               {"Requests", "Visitors"}, points);
-    for (auto [id, title, rows] : {std::tuple<const char*, const char*, const std::vector<ReportRow>*>{
-                                       "requests", "Pages", &report->requests},
-                                   {"static_requests", "Static files", &report->static_requests},
-                                   {"not_found", "Not found (404)", &report->not_found},
-                                   {"status_codes", "Status codes", &report->status_codes},
-                                   {"referring_sites", "Referring sites", &report->referring_sites},
-                                   {"browsers", "Browsers", &report->browsers},
-                                   {"os", "Operating systems", &report->os},
-                                   {"crawlers", "Crawlers and scripts", &report->crawlers},
-                                   {"visit_time", "Time of day (UTC)", &report->visit_time}}) {
+    data["chart"] = module::DailyChart(
+        "Requests per day, " + DayText(range->first / kDayMillis) + " to " + DayText(range->second / kDayMillis - 1),
+        {"Requests", "Visitors"}, points);
+    for (auto [id, title, rows] :
+         {std::tuple<const char*, const char*, const std::vector<ReportRow>*>{"requests", "Pages", &report->requests},
+          {"static_requests", "Static files", &report->static_requests},
+          {"not_found", "Not found (404)", &report->not_found},
+          {"status_codes", "Status codes", &report->status_codes},
+          {"referring_sites", "Referring sites", &report->referring_sites},
+          {"browsers", "Browsers", &report->browsers},
+          {"os", "Operating systems", &report->os},
+          {"crawlers", "Crawlers and scripts", &report->crawlers},
+          {"visit_time", "Time of day (UTC)", &report->visit_time}}) {
       html::List list;
       for (const auto& r : *rows) {
-        list.push_back(html::Object{{"key", r.key}, {"hits", std::to_string(r.hits)},
-                                    {"visitors", std::to_string(r.visitors)}});
+        list.push_back(
+            html::Object{{"key", r.key}, {"hits", std::to_string(r.hits)}, {"visitors", std::to_string(r.visitors)}});
       }
       tables.push_back(html::Object{{"id", id}, {"title", title}, {"rows", std::move(list)}, {"empty", rows->empty()}});
     }
@@ -454,10 +475,14 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
       html::List lines;
       // Privacy: access-logs. Evidence lines shown to the security role on request, audited.
       for (const auto& l : a.evidence) lines.push_back(html::Object{{"line", l}});
-      rows.push_back(html::Object{{"id", std::to_string(a.id)}, {"rule", a.rule}, {"client", a.client},
+      rows.push_back(html::Object{{"id", std::to_string(a.id)},
+                                  {"rule", a.rule},
+                                  {"client", a.client},
                                   {"first", FormatRfc3339(SystemTime(std::chrono::milliseconds(a.first_ms)))},
-                                  {"count", std::to_string(a.count)}, {"detail", a.detail},
-                                  {"evidence", std::move(lines)}, {"opened", !a.evidence.empty()}});
+                                  {"count", std::to_string(a.count)},
+                                  {"detail", a.detail},
+                                  {"evidence", std::move(lines)},
+                                  {"opened", !a.evidence.empty()}});
     }
     data["alerts"] = std::move(rows);
     data["any"] = !alerts->empty();
@@ -466,9 +491,7 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     return ctx.layout->Page(req, ctx, "admin_security", "Security alerts", std::move(data), "/admin/security");
   }
 
-  Response SecurityPage(Request& req, module::StaffContext& ctx) {
-    return SecurityView(req, ctx, 0);
-  }
+  Response SecurityPage(Request& req, module::StaffContext& ctx) { return SecurityView(req, ctx, 0); }
 
   Response SecurityEvidence(Request& req, module::StaffContext& ctx) {
     std::string_view text = req.PathParam("id");
@@ -476,8 +499,10 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
       return ctx.layout->Error(404, req);
     }
     int64_t id = std::stoll(std::string(text));
-    if (Status s = d_.trail.Append({.actor = ctx.actor.id, .action = "logs.evidence_opened",
-                                    .target = "alert:" + std::to_string(id), .request_id = req.request_id});
+    if (Status s = d_.trail.Append({.actor = ctx.actor.id,
+                                    .action = "logs.evidence_opened",
+                                    .target = "alert:" + std::to_string(id),
+                                    .request_id = req.request_id});
         !s.ok()) {
       return ctx.layout->ErrorFor(s.error(), req);
     }
@@ -497,7 +522,8 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     }
     data["kept"] = !kept.empty();
     data["months"] = std::move(kept);
-    Response r = ctx.layout->Page(req, ctx, "admin_security_search", "Search access logs", std::move(data), "/admin/security", status);
+    Response r = ctx.layout->Page(req, ctx, "admin_security_search", "Search access logs", std::move(data),
+                                  "/admin/security", status);
     r.SetHeader("Cache-Control", "no-store");
     return r;
   }
@@ -524,8 +550,10 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     };
     if (ip.empty() && client.empty() && path.empty()) return refuse("ip", "Enter an address, a client or a path");
     if (ip.size() > 64) return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24");
-    if (!client.empty() && !IsClientLabel(client)) return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
-    if (!path.empty() && (path.front() != '/' || path.size() > 512)) return refuse("path", "Enter a path that starts with /, such as /admin");
+    if (!client.empty() && !IsClientLabel(client))
+      return refuse("client", "Enter the client as an alert shows it, such as c-3f2a91c0de41");
+    if (!path.empty() && (path.front() != '/' || path.size() > 512))
+      return refuse("path", "Enter a path that starts with /, such as /admin");
     // A page answers within seconds: at most 20 million lines read (about 4 GB of them), oldest
     // first; the command line reads them all.
     RawQuery q{.ip = ip, .client = client, .path = path, .limit = 500, .max_scanned = 20'000'000};
@@ -536,11 +564,13 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
     }
     if (!to.empty()) {
       auto ms = SearchBound(to, true);
-      if (!ms || *ms <= q.from_ms) return refuse("to", "Enter the last day as YYYY-MM-DD, or a time, not before the first");
+      if (!ms || *ms <= q.from_ms)
+        return refuse("to", "Enter the last day as YYYY-MM-DD, or a time, not before the first");
       q.to_ms = *ms;
     }
     if (Status s = CheckQuery(q); !s.ok()) {
-      return refuse("ip", "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24: " + s.error().message);
+      return refuse("ip",
+                    "Enter an address such as 203.0.113.7, or a range such as 203.0.113.0/24: " + s.error().message);
     }
     if (Status s = d_.trail.Append(d_.raw_logs->SearchRecord(q, ctx.actor.id, req.request_id)); !s.ok()) {
       return ctx.layout->ErrorFor(s.error(), req);
@@ -586,15 +616,17 @@ class LogsServing : public module::Serving {
   }
 
   std::vector<module::StaffPage> StaffPages() override {
-    return std::make_shared<LogPages>(LogPages::Deps{platform_.store, platform_.key, platform_.trail, platform_.clock,
-                                                     raw_logs_.get()})
+    return std::make_shared<LogPages>(
+               LogPages::Deps{platform_.store, platform_.key, platform_.trail, platform_.clock, raw_logs_.get()})
         ->Pages();
   }
 
   std::vector<module::Task> Tasks() override {
     if (!watcher_) return {};
-    return {{.name = "logs.follow", .first = std::chrono::seconds(0),
-             .every = std::chrono::seconds(settings_.follow_interval_s), .run = [this] {
+    return {{.name = "logs.follow",
+             .first = std::chrono::seconds(0),
+             .every = std::chrono::seconds(settings_.follow_interval_s),
+             .run = [this] {
                watcher_->PollAll();
                return Ok();
              }}};
@@ -632,40 +664,66 @@ class OwnedLogSubjects : public LogSubjects {
 };
 
 std::vector<Option> FormatOptions() {
-  return {{.name = "--format", .help = "combined (default), vcombined, common, vcommon, w3c, caddy, nginx-json, or a format string.",
+  return {{.name = "--format",
+           .help = "combined (default), vcombined, common, vcommon, w3c, caddy, nginx-json, or a format string.",
            .default_value = "combined"},
           {.name = "--log-format", .help = "A GoAccess log format string instead of --format."},
-          {.name = "--date-format", .help = "With --log-format: the date's format (%d/%b/%Y).", .default_value = "%d/%b/%Y"},
-          {.name = "--time-format", .help = "With --log-format: the time's format (%H:%M:%S).", .default_value = "%H:%M:%S"}};
+          {.name = "--date-format",
+           .help = "With --log-format: the date's format (%d/%b/%Y).",
+           .default_value = "%d/%b/%Y"},
+          {.name = "--time-format",
+           .help = "With --log-format: the time's format (%H:%M:%S).",
+           .default_value = "%H:%M:%S"}};
 }
 
 std::vector<module::Command> Commands() {
   std::vector<Option> import_options = FormatOptions();
-  import_options.push_back({.name = "files", .help = "Log files; - reads standard input.",
-                            .kind = Option::Kind::kPositionalList, .required = true});
+  import_options.push_back({.name = "files",
+                            .help = "Log files; - reads standard input.",
+                            .kind = Option::Kind::kPositionalList,
+                            .required = true});
   std::vector<Option> follow_options = FormatOptions();
-  follow_options.push_back({.name = "--interval", .help = "Seconds between reads; default 2.", .kind = Option::Kind::kInteger,
-                            .default_value = "2", .min = 1, .max = 3600});
-  follow_options.push_back({.name = "file", .help = "The log file.", .kind = Option::Kind::kPositional, .required = true});
-  Option from{.name = "--from", .help = "First day (YYYY-MM-DD)."}, to{.name = "--to", .help = "Last day (YYYY-MM-DD)."};
+  follow_options.push_back({.name = "--interval",
+                            .help = "Seconds between reads; default 2.",
+                            .kind = Option::Kind::kInteger,
+                            .default_value = "2",
+                            .min = 1,
+                            .max = 3600});
+  follow_options.push_back(
+      {.name = "file", .help = "The log file.", .kind = Option::Kind::kPositional, .required = true});
+  Option from{.name = "--from", .help = "First day (YYYY-MM-DD)."},
+      to{.name = "--to", .help = "Last day (YYYY-MM-DD)."};
   return {
-      {.path = {"logs", "import"}, .help = "Import access logs (files, or - for standard input).", .options = import_options,
+      {.path = {"logs", "import"},
+       .help = "Import access logs (files, or - for standard input).",
+       .options = import_options,
        .run = ImportCommand},
       {.path = {"logs", "report"},
        .help = "Print the access-log statistics.",
        .options = {{.name = "--from", .help = "First day (YYYY-MM-DD); default: the first there is."},
                    {.name = "--to", .help = "Last day (YYYY-MM-DD); default: the last there is."},
-                   {.name = "--format", .help = "text, json or csv; default text.", .default_value = "text",
+                   {.name = "--format",
+                    .help = "text, json or csv; default text.",
+                    .default_value = "text",
                     .choices = {"text", "json", "csv"}},
-                   {.name = "--top", .help = "Rows a table; 0 for all; default 10.", .kind = Option::Kind::kInteger,
-                    .default_value = "10", .min = 0, .max = 100000}},
+                   {.name = "--top",
+                    .help = "Rows a table; 0 for all; default 10.",
+                    .kind = Option::Kind::kInteger,
+                    .default_value = "10",
+                    .min = 0,
+                    .max = 100000}},
        .run = ReportCommand},
-      {.path = {"logs", "follow"}, .help = "Import what a live log gets, through rotation, until Ctrl-C.",
-       .options = follow_options, .run = FollowCommand},
+      {.path = {"logs", "follow"},
+       .help = "Import what a live log gets, through rotation, until Ctrl-C.",
+       .options = follow_options,
+       .run = FollowCommand},
       {.path = {"logs", "alerts"},
        .help = "List the security alerts from imported logs.",
-       .options = {from, to, {.name = "--evidence", .help = "Also print each alert's evidence lines (audited).",
-                              .kind = Option::Kind::kFlag}},
+       .options = {from,
+                   to,
+                   {.name = "--evidence",
+                    .help = "Also print each alert's evidence lines (audited).",
+                    .kind = Option::Kind::kFlag}},
        .run = AlertsCommand},
       {.path = {"logs", "search"},
        .help = "Search the raw lines kept, by address, client or path (audited).",
@@ -674,8 +732,12 @@ std::vector<module::Command> Commands() {
                    {.name = "--path", .help = "A path prefix, such as /admin."},
                    {.name = "--from", .help = "First day (YYYY-MM-DD) or time (RFC 3339)."},
                    {.name = "--to", .help = "Last day (YYYY-MM-DD) or time (RFC 3339)."},
-                   {.name = "--limit", .help = "Lines shown at most; default 500.", .kind = Option::Kind::kInteger,
-                    .default_value = "500", .min = 1, .max = 100000}},
+                   {.name = "--limit",
+                    .help = "Lines shown at most; default 500.",
+                    .kind = Option::Kind::kInteger,
+                    .default_value = "500",
+                    .min = 1,
+                    .max = 100000}},
        .run = SearchCommand},
   };
 }
@@ -686,14 +748,16 @@ module::Descriptor Module() {
   return {
       .id = kLogs,
       .migrations = [] { return Migrations(); },
-      .storage = [](const config::Config& config) { return std::vector<retention::ModuleStorage>{Storage(RawLogsDir(config))}; },
-      .config_tables = {"logs"},
-      .check =
-          [](const config::Config& config, const processing::Register&) -> Status {
-            STEWARD_ASSIGN_OR_RETURN(auto settings, ReadLogSettings(*config.document));
-            (void)settings;
-            return Ok();
+      .storage =
+          [](const config::Config& config) {
+            return std::vector<retention::ModuleStorage>{Storage(RawLogsDir(config))};
           },
+      .config_tables = {"logs"},
+      .check = [](const config::Config& config, const processing::Register&) -> Status {
+        STEWARD_ASSIGN_OR_RETURN(auto settings, ReadLogSettings(*config.document));
+        (void)settings;
+        return Ok();
+      },
       .command_groups = {{"logs", "Statistics from the web server's access logs."}},
       .commands = Commands,
       .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {

@@ -180,15 +180,18 @@ void Monitor::FeedShard(Shard& shard, const Sighting& s) {
           s.line);
   }
   if (Count(shard.requests, s.client, s.time_ms, rules_.flood_window_s * 1000, rules_.flood_requests)) {
-    Raise(shard, "flood", s.client, s.time_ms,
-          std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s",
-          s.line);
+    Raise(
+        shard, "flood", s.client, s.time_ms,
+        std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s",
+        s.line);
   }
   // Windows of clients long quiet are forgotten, so memory stays bounded.
   if (shard.requests.size() > 200'000 / shards_.size()) {
-    int64_t horizon = s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
+    int64_t horizon =
+        s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
     for (auto* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) {
-      std::erase_if(*windows, [&](const auto& kv) { return kv.second.times.empty() || kv.second.times.back() < horizon; });
+      std::erase_if(*windows,
+                    [&](const auto& kv) { return kv.second.times.empty() || kv.second.times.back() < horizon; });
     }
   }
 }
@@ -261,20 +264,21 @@ Result<std::vector<Alert>> Monitor::List(store::Store& store, const crypto::Secr
   std::vector<Alert> out;
   // Privacy: access-logs (alerts; evidence opened only when asked, and the caller audits it).
   STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) {
-    return c.ForEach("SELECT id, rule, client, first_ms, last_ms, count, detail, evidence FROM logs_alerts "
-                     "WHERE last_ms >= ? AND first_ms < ? ORDER BY first_ms DESC, id DESC LIMIT 10000",
-                     {from_ms, to_ms}, [&](const store::Row& r) {
-                       Alert a{r.Int(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Text(6), {}};
-                       if (evidence && (only_id == 0 || only_id == a.id)) {
-                         if (const auto* b = std::get_if<store::Blob>(&r.at(7))) {
-                           if (auto open = crypto::Unseal(seal_key, b->bytes)) {
-                             for (auto line : Split(*open, '\n')) a.evidence.emplace_back(line);
-                           }
-                         }
-                       }
-                       out.push_back(std::move(a));
-                       return true;
-                     });
+    return c.ForEach(
+        "SELECT id, rule, client, first_ms, last_ms, count, detail, evidence FROM logs_alerts "
+        "WHERE last_ms >= ? AND first_ms < ? ORDER BY first_ms DESC, id DESC LIMIT 10000",
+        {from_ms, to_ms}, [&](const store::Row& r) {
+          Alert a{r.Int(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Text(6), {}};
+          if (evidence && (only_id == 0 || only_id == a.id)) {
+            if (const auto* b = std::get_if<store::Blob>(&r.at(7))) {
+              if (auto open = crypto::Unseal(seal_key, b->bytes)) {
+                for (auto line : Split(*open, '\n')) a.evidence.emplace_back(line);
+              }
+            }
+          }
+          out.push_back(std::move(a));
+          return true;
+        });
   }));
   return out;
 }

@@ -37,7 +37,7 @@ struct SecurityRules {
   int64_t brute_force_posts = 10, brute_force_window_s = 60;
   std::vector<std::string> sign_in_paths = {"/login", "/admin/login", "/wp-login.php", "/user/login", "/signin"};
   int64_t flood_requests = 600, flood_window_s = 60;
-  std::vector<std::string> attack_paths = {"/.env", "/.git", "/wp-login.php", "/wp-admin", "/xmlrpc.php",
+  std::vector<std::string> attack_paths = {"/.env",       "/.git", "/wp-login.php",  "/wp-admin",   "/xmlrpc.php",
                                            "/phpmyadmin", "/.aws", "/server-status", "/etc/passwd", "/cgi-bin/"};
 };
 // Reads the [logs.security] table (all keys optional) into `rules`, reporting problems to the
@@ -49,7 +49,7 @@ struct Alert {
   std::string rule;    // "attack-path", "scanner", "brute-force", "flood"
   std::string client;  // a short keyed hash of the address
   int64_t first_ms = 0, last_ms = 0, count = 0;
-  std::string detail;  // what matched: the path, or the threshold
+  std::string detail;                 // what matched: the path, or the threshold
   std::vector<std::string> evidence;  // only when opened
 };
 

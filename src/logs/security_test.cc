@@ -48,10 +48,11 @@ TEST(MonitorTest, ScannersBruteForceAndFloodsFromAnImport) {
   rules.flood_requests = 100;
   Monitor monitor(rules, site.key());
   std::string log;
-  for (int i = 0; i < 25; ++i) log += Line("198.51.100.9", i, "GET", "/missing-" + std::to_string(i), 404);  // a scanner
-  for (int i = 0; i < 12; ++i) log += Line("198.51.100.10", 100 + i, "POST", "/login", 200);               // brute force
-  for (int i = 0; i < 120; ++i) log += Line("198.51.100.11", 200 + i / 10, "GET", "/", 200);              // a flood
-  for (int i = 0; i < 10; ++i) log += Line("203.0.113.5", 300 + i * 30, "GET", "/economy", 200);            // a person
+  for (int i = 0; i < 25; ++i)
+    log += Line("198.51.100.9", i, "GET", "/missing-" + std::to_string(i), 404);                  // a scanner
+  for (int i = 0; i < 12; ++i) log += Line("198.51.100.10", 100 + i, "POST", "/login", 200);      // brute force
+  for (int i = 0; i < 120; ++i) log += Line("198.51.100.11", 200 + i / 10, "GET", "/", 200);      // a flood
+  for (int i = 0; i < 10; ++i) log += Line("203.0.113.5", 300 + i * 30, "GET", "/economy", 200);  // a person
   log += Line("198.51.100.12", 500, "GET", "/.env", 404);
   std::string path = (site.dir() / "access.log").string();
   { std::ofstream(path) << log; }
@@ -82,15 +83,17 @@ TEST(MonitorTest, ScannersBruteForceAndFloodsFromAnImport) {
     }
   }
   // The sealed evidence is not readable in the database.
-  ASSERT_TRUE(site.store().Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT evidence, client, detail FROM logs_alerts"));
-    for (const auto& row : rows) {
-      const auto* b = std::get_if<store::Blob>(&row.at(0));
-      EXPECT_TRUE(b != nullptr && b->bytes.find("198.51.100") == std::string::npos);
-      EXPECT_EQ(row.Text(1).find("198.51.100"), std::string::npos);
-    }
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(site.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT evidence, client, detail FROM logs_alerts"));
+                    for (const auto& row : rows) {
+                      const auto* b = std::get_if<store::Blob>(&row.at(0));
+                      EXPECT_TRUE(b != nullptr && b->bytes.find("198.51.100") == std::string::npos);
+                      EXPECT_EQ(row.Text(1).find("198.51.100"), std::string::npos);
+                    }
+                    return Ok();
+                  })
+                  .ok());
 
   // The same attack an hour later adds to the same client's alert of that hour only.
   std::string more = Line("198.51.100.12", 501, "GET", "/.env.bak", 404);

@@ -14,7 +14,8 @@ Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_f
   }
   if (auto preset = LogFormat::Preset(name.empty() ? "combined" : name)) return std::move(*preset);
   return MakeError(ErrorCode::kInvalidArgument,
-                   "format \"" + name + "\": choose combined, vcombined, common, vcommon, w3c, caddy or nginx-json, or give log_format");
+                   "format \"" + name +
+                       "\": choose combined, vcombined, common, vcommon, w3c, caddy or nginx-json, or give log_format");
 }
 
 Result<LogSettings> ReadLogSettings(const config::Document& document) {
@@ -40,7 +41,9 @@ Result<LogSettings> ReadLogSettings(const config::Document& document) {
     }
     auto format = ChooseFormat(name, log_format, date_format, time_format);
     if (!format.ok()) {
-      problems.Add(f.Has("log_format") ? f.Where("log_format") : f.Has("format") ? f.Where("format") : f.where(),
+      problems.Add(f.Has("log_format") ? f.Where("log_format")
+                   : f.Has("format")   ? f.Where("format")
+                                       : f.where(),
                    f.name() + ": " + format.error().message);
     } else if (!path.empty()) {
       bool twice = std::any_of(settings.follow.begin(), settings.follow.end(),

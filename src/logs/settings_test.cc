@@ -30,7 +30,8 @@ log_format = "%h [%d:%t %^] \"%r\" %s %b"
 scanner_404s = 5
 sign_in_paths = ["/account/sign-in"]
 attack_paths = ["/secret-admin"]
-)", "/site.toml");
+)",
+                         "/site.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   auto s = ReadLogSettings(*c->document);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -41,7 +42,8 @@ attack_paths = ["/secret-admin"]
   LogRecord r;
   EXPECT_EQ(s->follow[0].format.Parse(
                 "203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"", r),
-            "") << "combined unless told";
+            "")
+      << "combined unless told";
   EXPECT_EQ(s->follow[2].format.Parse("203.0.113.5 [01/Dec/2026:10:00:00 +0000] \"GET /x HTTP/1.1\" 200 5", r), "");
   EXPECT_EQ(r.path, "/x");
   const SecurityRules& rules = s->security;
@@ -86,7 +88,8 @@ format = "apache-ish"
 format = "combined"
 [logs.security]
 scanner_404s = 0
-)", "/site.toml");
+)",
+                         "/site.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   auto s = ReadLogSettings(*c->document);
   ASSERT_FALSE(s.ok());

@@ -35,8 +35,9 @@ int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
   // Privacy: access-logs. The address and user agent live only in this keyed hash.
   char day[24];
   int n = std::snprintf(day, sizeof day, "%lld", static_cast<long long>(r.local_day));
-  return static_cast<int64_t>(hash.Digest64({r.host, std::string_view("\0", 1), std::string_view(day, static_cast<size_t>(n)),
-                                             std::string_view("\0", 1), r.user_agent}));
+  return static_cast<int64_t>(
+      hash.Digest64({r.host, std::string_view("\0", 1), std::string_view(day, static_cast<size_t>(n)),
+                     std::string_view("\0", 1), r.user_agent}));
 }
 
 // The start of the hour or day (`span` ms) that holds `ms`, before 1970 too.
@@ -64,10 +65,10 @@ void LogCell::Merge(const LogCell& o) {
 bool IsStatic(std::string_view path) {
   // GoAccess's default static-file extensions.
   static constexpr std::array<std::string_view, 40> kExtensions = {
-      ".css",  ".js",   ".jpg",  ".jpeg", ".png", ".gif",  ".ico", ".svg",  ".bmp",  ".webp",
-      ".tif",  ".tiff", ".ttf",  ".otf",  ".woff", ".woff2", ".eot", ".pdf", ".txt",  ".csv",
-      ".zip",  ".gz",   ".tar",  ".tgz",  ".rar", ".7z",   ".mp3", ".mp4",  ".ogg",  ".avi",
-      ".mpeg", ".mpg",  ".flv",  ".swf",  ".doc", ".docx", ".xls", ".xlsx", ".ppt",  ".pptx"};
+      ".css",  ".js",   ".jpg", ".jpeg", ".png",  ".gif",   ".ico", ".svg",  ".bmp", ".webp",
+      ".tif",  ".tiff", ".ttf", ".otf",  ".woff", ".woff2", ".eot", ".pdf",  ".txt", ".csv",
+      ".zip",  ".gz",   ".tar", ".tgz",  ".rar",  ".7z",    ".mp3", ".mp4",  ".ogg", ".avi",
+      ".mpeg", ".mpg",  ".flv", ".swf",  ".doc",  ".docx",  ".xls", ".xlsx", ".ppt", ".pptx"};
   size_t dot = path.rfind('.');
   if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos) return false;
   std::string ext = ToLower(path.substr(dot));
@@ -105,9 +106,12 @@ void LogAggregator::Add(const LogRecord& r) {
   int n = std::snprintf(status, sizeof status, "%d", r.status);
   count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(n))));
   std::string_view path = r.path.substr(0, 1000);
-  if (r.status == 404) add("not_found", path);
-  else if (IsStatic(r.path)) add("static", path);
-  else add("request", path);
+  if (r.status == 404)
+    add("not_found", path);
+  else if (IsStatic(r.path))
+    add("static", path);
+  else
+    add("request", path);
   if (!r.referrer.empty()) {
     std::string site = ReferringSite(r.referrer);
     if (!site.empty()) add("referrer", site);
@@ -210,20 +214,24 @@ retention::ModuleStorage Storage(const std::string& raw_dir) {
             // past the retention.
             STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
             if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+              STEWARD_ASSIGN_OR_RETURN(
+                  auto rows,
+                  c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
               return raw + rows.front().Int(0);
             }
             STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
             STEWARD_ASSIGN_OR_RETURN(auto visitors, c.Exec("DELETE FROM logs_visitors WHERE day < ?", {ms / kDayMs}));
             STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
             (void)imports, (void)visitors, (void)alerts;
-            STEWARD_ASSIGN_OR_RETURN(int64_t rollups, c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+            STEWARD_ASSIGN_OR_RETURN(
+                int64_t rollups, c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
             return raw + rollups;
           },
-          .in_use = [](const processing::Register& reg) {
-            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                               [](const processing::Dataset& d) { return d.module == "logs"; });
-          }};
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "logs"; });
+              }};
 }
 
 Status SaveStats(store::Store& store, const LogAggregator& agg, const std::function<Status(store::Connection&)>& also) {
@@ -233,18 +241,20 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     auto merge_into = [&](int64_t span, int64_t start, const std::string& dimension, const std::string& key,
                           const LogCell& cell) -> Status {
       // Most cells are new: one statement. A cell an earlier import began is read and merged.
-      STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec("INSERT OR IGNORE INTO logs_rollups (span, start, dimension, key, hits, "
-                                                  "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                                  {span, start, dimension, key, cell.hits, cell.bytes,
-                                                   store::Blob{cell.visitors.Serialize()}}));
+      STEWARD_ASSIGN_OR_RETURN(
+          auto added,
+          c.Exec("INSERT OR IGNORE INTO logs_rollups (span, start, dimension, key, hits, "
+                 "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 {span, start, dimension, key, cell.hits, cell.bytes, store::Blob{cell.visitors.Serialize()}}));
       if (added == 1) return Ok();
       LogCell merged = cell;
-      STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start = ? "
-                                        "AND dimension = ? AND key = ?",
-                                        {span, start, dimension, key}, [&](const store::Row& r) {
-                                          merged.Merge(CellAt(r, 0));
-                                          return false;
-                                        }));
+      STEWARD_RETURN_IF_ERROR(
+          c.ForEach("SELECT hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start = ? "
+                    "AND dimension = ? AND key = ?",
+                    {span, start, dimension, key}, [&](const store::Row& r) {
+                      merged.Merge(CellAt(r, 0));
+                      return false;
+                    }));
       STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("UPDATE logs_rollups SET hits = ?, bytes = ?, visitors = ? WHERE "
                                               "span = ? AND start = ? AND dimension = ? AND key = ?",
                                               {merged.hits, merged.bytes, store::Blob{merged.visitors.Serialize()},
@@ -284,7 +294,8 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       std::sort(visitors.begin(), visitors.end());
       visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
       for (int64_t v : visitors) {
-        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
+        STEWARD_ASSIGN_OR_RETURN(auto n,
+                                 c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
         (void)n;
       }
     }
@@ -298,28 +309,30 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
   STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
     std::unordered_map<std::string, std::unordered_map<std::string, LogCell>> tables;
     int64_t first_day = -1, last_day = -1;
-    STEWARD_RETURN_IF_ERROR(c.ForEach(
-        "SELECT start, dimension, key, hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start >= ? AND start < ?",
-        {kDayMs, from_ms, to_ms}, [&](const store::Row& r) {
-          LogCell cell = CellAt(r, 3);
-          if (r.Text(1).empty()) {
-            int64_t day = r.Int(0) / kDayMs;
-            if (first_day < 0 || day < first_day) first_day = day;
-            if (day > last_day) last_day = day;
-            report.visitors.push_back({DayText(day), cell.hits, cell.visitors.Estimate(), cell.bytes});
-          }
-          tables[r.Text(1)][r.Text(2)].Merge(cell);
-          return true;
-        }));
+    STEWARD_RETURN_IF_ERROR(
+        c.ForEach("SELECT start, dimension, key, hits, bytes, visitors FROM logs_rollups WHERE span = ? AND start >= ? "
+                  "AND start < ?",
+                  {kDayMs, from_ms, to_ms}, [&](const store::Row& r) {
+                    LogCell cell = CellAt(r, 3);
+                    if (r.Text(1).empty()) {
+                      int64_t day = r.Int(0) / kDayMs;
+                      if (first_day < 0 || day < first_day) first_day = day;
+                      if (day > last_day) last_day = day;
+                      report.visitors.push_back({DayText(day), cell.hits, cell.visitors.Estimate(), cell.bytes});
+                    }
+                    tables[r.Text(1)][r.Text(2)].Merge(cell);
+                    return true;
+                  }));
     // The time of day, from the totals' hours.
     std::array<LogCell, 24> by_hour;
-    STEWARD_RETURN_IF_ERROR(c.ForEach(
-        "SELECT start, hits, bytes, visitors FROM logs_rollups WHERE dimension = '' AND span = ? AND start >= ? AND start < ?",
-        {kHourMs, from_ms, to_ms}, [&](const store::Row& r) {
-          LogCell cell = CellAt(r, 1);
-          by_hour[static_cast<size_t>(((r.Int(0) % kDayMs) + kDayMs) % kDayMs / kHourMs)].Merge(cell);
-          return true;
-        }));
+    STEWARD_RETURN_IF_ERROR(
+        c.ForEach("SELECT start, hits, bytes, visitors FROM logs_rollups WHERE dimension = '' AND span = ? AND start "
+                  ">= ? AND start < ?",
+                  {kHourMs, from_ms, to_ms}, [&](const store::Row& r) {
+                    LogCell cell = CellAt(r, 1);
+                    by_hour[static_cast<size_t>(((r.Int(0) % kDayMs) + kDayMs) % kDayMs / kHourMs)].Merge(cell);
+                    return true;
+                  }));
     for (size_t h = 0; h < by_hour.size(); ++h) {
       char name[4];
       std::snprintf(name, sizeof name, "%02zu", h);
@@ -339,11 +352,12 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
       auto it = exact.find(row.key);
       if (it != exact.end()) row.visitors = it->second;
     }
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT coalesce(sum(skipped), 0) FROM logs_imports WHERE first_ms < ? AND last_ms >= ?",
-                                      {to_ms, from_ms}, [&](const store::Row& r) {
-                                        report.failed_requests = r.Int(0);
-                                        return false;
-                                      }));
+    STEWARD_RETURN_IF_ERROR(
+        c.ForEach("SELECT coalesce(sum(skipped), 0) FROM logs_imports WHERE first_ms < ? AND last_ms >= ?",
+                  {to_ms, from_ms}, [&](const store::Row& r) {
+                    report.failed_requests = r.Int(0);
+                    return false;
+                  }));
     report.total_requests = report.valid_requests + report.failed_requests;
     auto rows = [&](const std::string& dimension, std::vector<ReportRow>& out, int64_t* unique) {
       const auto& table = tables[dimension];
@@ -375,11 +389,16 @@ namespace {
 
 const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport::*>>& Tables() {
   static const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport::*>> kTables = {
-      {"requests", &LogReport::requests},         {"static_requests", &LogReport::static_requests},
-      {"not_found", &LogReport::not_found},       {"status_codes", &LogReport::status_codes},
-      {"referring_sites", &LogReport::referring_sites}, {"browsers", &LogReport::browsers},
-      {"os", &LogReport::os},                     {"crawlers", &LogReport::crawlers},
-      {"visitors", &LogReport::visitors},         {"visit_time", &LogReport::visit_time}};
+      {"requests", &LogReport::requests},
+      {"static_requests", &LogReport::static_requests},
+      {"not_found", &LogReport::not_found},
+      {"status_codes", &LogReport::status_codes},
+      {"referring_sites", &LogReport::referring_sites},
+      {"browsers", &LogReport::browsers},
+      {"os", &LogReport::os},
+      {"crawlers", &LogReport::crawlers},
+      {"visitors", &LogReport::visitors},
+      {"visit_time", &LogReport::visit_time}};
   return kTables;
 }
 
@@ -387,11 +406,16 @@ const std::vector<std::pair<const char*, const std::vector<ReportRow> LogReport:
 
 std::string ReportJson(const LogReport& r) {
   nlohmann::ordered_json out;
-  out["general"] = {{"start_date", r.start_date},           {"end_date", r.end_date},
-                    {"total_requests", r.total_requests},   {"valid_requests", r.valid_requests},
-                    {"failed_requests", r.failed_requests}, {"unique_visitors", r.unique_visitors},
-                    {"unique_files", r.unique_files},       {"unique_static_files", r.unique_static_files},
-                    {"unique_not_found", r.unique_not_found}, {"unique_referrers", r.unique_referrers},
+  out["general"] = {{"start_date", r.start_date},
+                    {"end_date", r.end_date},
+                    {"total_requests", r.total_requests},
+                    {"valid_requests", r.valid_requests},
+                    {"failed_requests", r.failed_requests},
+                    {"unique_visitors", r.unique_visitors},
+                    {"unique_files", r.unique_files},
+                    {"unique_static_files", r.unique_static_files},
+                    {"unique_not_found", r.unique_not_found},
+                    {"unique_referrers", r.unique_referrers},
                     {"bandwidth", r.bandwidth}};
   for (const auto& [name, member] : Tables()) {
     auto rows = nlohmann::ordered_json::array();

@@ -110,7 +110,7 @@ struct LogReport {
   int64_t total_requests = 0, valid_requests = 0, failed_requests = 0, unique_visitors = 0, bandwidth = 0;
   int64_t unique_files = 0, unique_static_files = 0, unique_not_found = 0, unique_referrers = 0;
   std::vector<ReportRow> requests, static_requests, not_found, status_codes, referring_sites, browsers, os, crawlers;
-  std::vector<ReportRow> visitors;  // one row a day ("2026-12-01"), oldest first
+  std::vector<ReportRow> visitors;    // one row a day ("2026-12-01"), oldest first
   std::vector<ReportRow> visit_time;  // one row an hour of the day, UTC ("00" to "23"), in order
 };
 // The statistics for requests with from_ms <= time < to_ms (whole UTC days), top `limit` rows a

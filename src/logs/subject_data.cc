@@ -12,7 +12,9 @@ Result<subject::Finding> LogSubjects::Find(const Key& key) {
   STEWARD_ASSIGN_OR_RETURN(RawResult found, archive_->Search(deps().store, {.ip = key.value(), .limit = 1}));
   if (found.total == 0) return out;
   STEWARD_ASSIGN_OR_RETURN(bool restricted, Restricted(key));
-  out.holdings.push_back({.dataset = Dataset(), .count = found.total, .restricted = restricted,
+  out.holdings.push_back({.dataset = Dataset(),
+                          .count = found.total,
+                          .restricted = restricted,
                           .note = "raw access-log lines; the statistics made from them hold no address"});
   return out;
 }
@@ -40,12 +42,12 @@ Result<std::vector<subject::Erasure>> LogSubjects::Erase(const Key& key, const s
   std::vector<subject::Erasure> out;
   if (key.kind() != KeyKind::kIpAddress || archive_ == nullptr) return out;
   bool marks_cleared = false;
-  STEWARD_ASSIGN_OR_RETURN(int64_t erased,
-                           archive_->Erase(deps().store, key.value(), [&](store::Connection& c, int64_t lines) -> Status {
-                             STEWARD_RETURN_IF_ERROR(deps().restrictions.Clear(c, deps().module, key));
-                             marks_cleared = true;
-                             return AuditIn(c, "subject.erased", key, actor, {{"erased", std::to_string(lines)}});
-                           }));
+  STEWARD_ASSIGN_OR_RETURN(
+      int64_t erased, archive_->Erase(deps().store, key.value(), [&](store::Connection& c, int64_t lines) -> Status {
+        STEWARD_RETURN_IF_ERROR(deps().restrictions.Clear(c, deps().module, key));
+        marks_cleared = true;
+        return AuditIn(c, "subject.erased", key, actor, {{"erased", std::to_string(lines)}});
+      }));
   // No month held the address: a restriction mark may still need lifting.
   if (!marks_cleared) {
     STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {

@@ -21,15 +21,19 @@ void AppendNumber(std::string& out, double v) {
 
 void AppendEscaped(std::string& out, const std::string& v) {
   for (char c : v) {
-    if (c == '\\') out.append("\\\\");
-    else if (c == '"') out.append("\\\"");
-    else if (c == '\n') out.append("\\n");
-    else out.push_back(c);
+    if (c == '\\')
+      out.append("\\\\");
+    else if (c == '"')
+      out.append("\\\"");
+    else if (c == '\n')
+      out.append("\\n");
+    else
+      out.push_back(c);
   }
 }
 
-void AppendLabels(std::string& out, const Labels& names, const Labels& values,
-                  const char* extra_name = nullptr, const std::string* extra_value = nullptr) {
+void AppendLabels(std::string& out, const Labels& names, const Labels& values, const char* extra_name = nullptr,
+                  const std::string* extra_value = nullptr) {
   if (names.empty() && extra_name == nullptr) return;
   out.push_back('{');
   bool first = true;

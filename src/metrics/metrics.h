@@ -112,8 +112,7 @@ class Registry {
   Gauge& AddGauge(std::string name, std::string help);
   // A gauge whose value is read by calling `sample` at render time (queue depths).
   Gauge& AddSampledGauge(std::string name, std::string help, std::function<double()> sample);
-  Histogram& AddHistogram(std::string name, std::string help, Labels label_names,
-                          std::vector<double> upper_bounds);
+  Histogram& AddHistogram(std::string name, std::string help, Labels label_names, std::vector<double> upper_bounds);
 
   // All families, in the order they were added.
   std::string Render() const;

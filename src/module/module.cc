@@ -14,7 +14,11 @@
 namespace steward::module {
 
 subject::StoredSubjectData::Deps Platform::SubjectDeps(Id id) const {
-  return {.module = id.str(), .store = store, .trail = trail, .restrictions = restrictions, .reg = &reg,
+  return {.module = id.str(),
+          .store = store,
+          .trail = trail,
+          .restrictions = restrictions,
+          .reg = &reg,
           .pseudonym_key = subject::PseudonymKey(key)};
 }
 
@@ -106,8 +110,10 @@ std::vector<std::string> AllFields(const http::Params& params, std::string_view 
 html::List ErrorSummary(const std::vector<std::pair<std::string, std::string>>& errors) {
   html::List out;
   for (size_t i = 0; i < errors.size(); ++i) {
-    out.push_back(html::Object{{"field", errors[i].first}, {"message", errors[i].second},
-                               {"first", i == 0}, {"last", i + 1 == errors.size()}});
+    out.push_back(html::Object{{"field", errors[i].first},
+                               {"message", errors[i].second},
+                               {"first", i == 0},
+                               {"last", i + 1 == errors.size()}});
   }
   return out;
 }
@@ -125,7 +131,8 @@ html::List Marked(html::List items) {
 std::string TimeFilter(const std::string& text) {
   if (text.size() > 30) return {};
   for (char c : text) {
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == 'T' || c == ':' || c == '.' || c == 'Z')) return {};
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == 'T' || c == ':' || c == '.' || c == 'Z'))
+      return {};
   }
   return text;
 }
@@ -193,8 +200,12 @@ html::Object DailyChart(const std::string& title, const std::vector<std::string>
     bars.push_back(html::Object{{"x", x}, {"y", y}, {"width", w}, {"height", hh}, {"label", label}});
     rows.push_back(html::Object{{"day", LongDay(p.day)}, {"cells", std::move(cells)}});
   }
-  return html::Object{{"title", title}, {"width", "720"}, {"height", "180"}, {"bars", std::move(bars)},
-                      {"columns", std::move(heads)}, {"rows", std::move(rows)}};
+  return html::Object{{"title", title},
+                      {"width", "720"},
+                      {"height", "180"},
+                      {"bars", std::move(bars)},
+                      {"columns", std::move(heads)},
+                      {"rows", std::move(rows)}};
 }
 
 }  // namespace steward::module

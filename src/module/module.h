@@ -117,8 +117,8 @@ struct Option {
   std::string help;
   Kind kind = Kind::kText;
   bool required = false;
-  std::string default_value;          // shown in help and given when absent
-  std::vector<std::string> choices;   // allowed values; empty: any
+  std::string default_value;                 // shown in help and given when absent
+  std::vector<std::string> choices;          // allowed values; empty: any
   int64_t min = INT64_MIN, max = INT64_MAX;  // for kInteger
 };
 

@@ -49,10 +49,12 @@ int Render(module::CommandContext& c) {
 // The record of processing (Article 30), for the DPO.
 std::vector<module::StaffPage> RopaPages(const processing::Register& reg) {
   const staff::Permission p = staff::Permission::kManageRegister;
-  return {{.method = Method::kGet,
-           .pattern = "/admin/ropa",
-           .permission = p,
-           .handler = [&reg](Request& req, module::StaffContext& ctx) {
+  return {
+      {.method = Method::kGet,
+       .pattern = "/admin/ropa",
+       .permission = p,
+       .handler =
+           [&reg](Request& req, module::StaffContext& ctx) {
              html::List rows;
              const auto& columns = processing::RopaColumns();
              for (const auto& row : processing::RecordOfProcessing(reg)) {
@@ -66,22 +68,24 @@ std::vector<module::StaffPage> RopaPages(const processing::Register& reg) {
                                      html::Object{{"service", reg.service}, {"version", reg.Version()}, {"rows", rows}},
                                      "/admin/ropa");
            },
-           .nav_title = "Record of processing",
-           .nav_text = "The Article 30 record, from the register: purposes, bases, data, recipients, retention. As a page or CSV.",
-           .nav_order = 30},
-          {.method = Method::kGet,
-           .pattern = "/admin/ropa.csv",
-           .permission = p,
-           .handler = [&reg](Request&, module::StaffContext&) {
-             return module::CsvDownload(processing::RopaCsv(reg), "record-of-processing-" + reg.Version() + ".csv");
-           }}};
+       .nav_title = "Record of processing",
+       .nav_text =
+           "The Article 30 record, from the register: purposes, bases, data, recipients, retention. As a page or CSV.",
+       .nav_order = 30},
+      {.method = Method::kGet,
+       .pattern = "/admin/ropa.csv",
+       .permission = p,
+       .handler = [&reg](Request&, module::StaffContext&) {
+         return module::CsvDownload(processing::RopaCsv(reg), "record-of-processing-" + reg.Version() + ".csv");
+       }}};
 }
 
 class NoticeServing : public module::Serving {
  public:
   NoticeServing(module::Platform& p, processing::NoticeVersion version) : platform_(p), version_(std::move(version)) {}
   void AddRoutes(http::Router& router) override {
-    notice::AddRoutes(router, *platform_.pages, platform_.reg, processing::LongDate(version_.effective_at), platform_.store);
+    notice::AddRoutes(router, *platform_.pages, platform_.reg, processing::LongDate(version_.effective_at),
+                      platform_.store);
   }
   std::vector<module::StaffPage> StaffPages() override { return RopaPages(platform_.reg); }
 
@@ -101,7 +105,9 @@ module::Descriptor Module() {
             return std::vector<module::Command>{
                 {.path = {"notice", "render"},
                  .help = "Print the notice as html, markdown, or json (the structured notice tools read).",
-                 .options = {{.name = "--format", .help = "html, markdown or json", .default_value = "json",
+                 .options = {{.name = "--format",
+                              .help = "html, markdown or json",
+                              .default_value = "json",
                               .choices = {"html", "markdown", "json"}}},
                  .uses_data = false,
                  .run = Render},

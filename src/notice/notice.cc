@@ -12,12 +12,18 @@ using processing::LawfulBasis;
 
 std::string BasisLabel(LawfulBasis b) {
   switch (b) {
-    case LawfulBasis::kConsent: return "your consent";
-    case LawfulBasis::kContract: return "a contract with you, or steps you asked for before one";
-    case LawfulBasis::kLegalObligation: return "a legal obligation we must meet";
-    case LawfulBasis::kVitalInterests: return "to protect someone's life";
-    case LawfulBasis::kPublicTask: return "a task we carry out in the public interest, or in our official functions";
-    case LawfulBasis::kLegitimateInterests: return "our legitimate interests";
+    case LawfulBasis::kConsent:
+      return "your consent";
+    case LawfulBasis::kContract:
+      return "a contract with you, or steps you asked for before one";
+    case LawfulBasis::kLegalObligation:
+      return "a legal obligation we must meet";
+    case LawfulBasis::kVitalInterests:
+      return "to protect someone's life";
+    case LawfulBasis::kPublicTask:
+      return "a task we carry out in the public interest, or in our official functions";
+    case LawfulBasis::kLegitimateInterests:
+      return "our legitimate interests";
   }
   return "";
 }
@@ -71,16 +77,19 @@ constexpr RightText kRights[] = {
 };
 
 html::Object ContactData(const processing::Contact& c) {
-  return html::Object{{"name", c.name}, {"address", c.address}, {"email", c.email}, {"phone", c.phone},
-                      {"url", c.url}};
+  return html::Object{{"name", c.name}, {"address", c.address}, {"email", c.email}, {"phone", c.phone}, {"url", c.url}};
 }
 
 std::string CategoryTitle(CookieCategory c) {
   switch (c) {
-    case CookieCategory::kEssential: return "Strictly necessary cookies";
-    case CookieCategory::kSettings: return "Cookies that remember your settings";
-    case CookieCategory::kUsage: return "Cookies that measure website use";
-    case CookieCategory::kCampaigns: return "Cookies that help with our communications and marketing";
+    case CookieCategory::kEssential:
+      return "Strictly necessary cookies";
+    case CookieCategory::kSettings:
+      return "Cookies that remember your settings";
+    case CookieCategory::kUsage:
+      return "Cookies that measure website use";
+    case CookieCategory::kCampaigns:
+      return "Cookies that help with our communications and marketing";
   }
   return "";
 }
@@ -184,26 +193,37 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
       if (const auto* r = reg.FindRecipient(rid)) recipients.push_back(r->name);
     }
     std::string requirement;
-    if (ds.requirement == "statutory") requirement = "The law requires you to give us this.";
-    else if (ds.requirement == "contractual") requirement = "A contract requires you to give us this.";
-    else requirement = "You do not have to give us this.";
+    if (ds.requirement == "statutory")
+      requirement = "The law requires you to give us this.";
+    else if (ds.requirement == "contractual")
+      requirement = "A contract requires you to give us this.";
+    else
+      requirement = "You do not have to give us this.";
     if (!ds.requirement_note.empty()) requirement += " " + ds.requirement_note;
     other_sources = other_sources || ds.FromOtherSources();
-    datasets.push_back(html::Object{
-        {"id", ds.id}, {"description", ds.description}, {"categories", Join(cats)},
-        {"subjects", Join(ds.subjects)}, {"purposes", purposes},
-        {"sources", ds.FromOtherSources() ? "From you, and from " + Join(ds.sources) : std::string()},
-        {"requirement", requirement}, {"retention", ds.retention.text}, {"recipients", Join(recipients)},
-        {"anonymise", ds.retention.anonymise}, {"special", ds.SpecialCategory()}});
+    datasets.push_back(
+        html::Object{{"id", ds.id},
+                     {"description", ds.description},
+                     {"categories", Join(cats)},
+                     {"subjects", Join(ds.subjects)},
+                     {"purposes", purposes},
+                     {"sources", ds.FromOtherSources() ? "From you, and from " + Join(ds.sources) : std::string()},
+                     {"requirement", requirement},
+                     {"retention", ds.retention.text},
+                     {"recipients", Join(recipients)},
+                     {"anonymise", ds.retention.anonymise},
+                     {"special", ds.SpecialCategory()}});
   }
   d["datasets"] = datasets;
   d["other_sources"] = other_sources;
 
   html::List purposes, consent_purposes;
   for (const auto& p : reg.purposes) {
-    html::Object o{{"description", p.description}, {"basis", BasisLabel(p.basis)},
+    html::Object o{{"description", p.description},
+                   {"basis", BasisLabel(p.basis)},
                    {"article", std::string(processing::LawfulBasisArticle(p.basis))},
-                   {"legitimate_interest", p.legitimate_interest}, {"special_condition", p.special_condition}};
+                   {"legitimate_interest", p.legitimate_interest},
+                   {"special_condition", p.special_condition}};
     purposes.push_back(o);
     if (p.basis == LawfulBasis::kConsent) {
       consent_purposes.push_back(html::Object{{"description", p.description}, {"withdraw", p.withdraw}});
@@ -219,8 +239,8 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   d["recipients"] = recipients;
   html::List transfers;
   for (const auto& t : reg.transfers) {
-    transfers.push_back(html::Object{{"destination", t.destination}, {"safeguard", t.safeguard},
-                                     {"description", t.description}});
+    transfers.push_back(
+        html::Object{{"destination", t.destination}, {"safeguard", t.safeguard}, {"description", t.description}});
   }
   d["transfers"] = transfers;
 
@@ -240,14 +260,16 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   if (reg.OptionalCategories().empty()) {
     mode_text = "We only use cookies that are needed to make the site work, so we do not ask you about them.";
   } else if (reg.consent_mode == processing::ConsentMode::kConsent) {
-    mode_text = "We only set cookies that are not essential if you accept them, and you can change your mind at any "
-                "time. If your browser sends a Global Privacy Control signal and you have not chosen, we treat it as "
-                "a no.";
+    mode_text =
+        "We only set cookies that are not essential if you accept them, and you can change your mind at any "
+        "time. If your browser sends a Global Privacy Control signal and you have not chosen, we treat it as "
+        "a no.";
   } else {
-    mode_text = "We use our own cookies to count visits and see how the site is used, without identifying you, unless "
-                "you object. The law allows this for statistics when we tell you and make objecting simple and free. "
-                "You can object on the cookie banner or the cookies page at any time. If your browser sends a Global "
-                "Privacy Control signal, we treat it as an objection.";
+    mode_text =
+        "We use our own cookies to count visits and see how the site is used, without identifying you, unless "
+        "you object. The law allows this for statistics when we tell you and make objecting simple and free. "
+        "You can object on the cookie banner or the cookies page at any time. If your browser sends a Global "
+        "Privacy Control signal, we treat it as an objection.";
   }
   d["cookie_mode_text"] = mode_text;
   html::List measures;
@@ -258,10 +280,14 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
 
 std::string CookieQuestion(CookieCategory c) {
   switch (c) {
-    case CookieCategory::kSettings: return "Do you want to accept cookies that remember your settings on the site?";
-    case CookieCategory::kUsage: return "Do you want to accept analytics cookies?";
-    case CookieCategory::kCampaigns: return "Do you want to accept cookies that help with our communications and marketing?";
-    case CookieCategory::kEssential: break;
+    case CookieCategory::kSettings:
+      return "Do you want to accept cookies that remember your settings on the site?";
+    case CookieCategory::kUsage:
+      return "Do you want to accept analytics cookies?";
+    case CookieCategory::kCampaigns:
+      return "Do you want to accept cookies that help with our communications and marketing?";
+    case CookieCategory::kEssential:
+      break;
   }
   return "";
 }
@@ -269,18 +295,21 @@ std::string CookieQuestion(CookieCategory c) {
 html::Object CookiesData(const processing::Register& reg) {
   html::List groups;
   const std::vector<processing::Cookie> cookies = reg.PublicCookies();
-  for (CookieCategory c : {CookieCategory::kEssential, CookieCategory::kSettings, CookieCategory::kUsage,
-                           CookieCategory::kCampaigns}) {
+  for (CookieCategory c :
+       {CookieCategory::kEssential, CookieCategory::kSettings, CookieCategory::kUsage, CookieCategory::kCampaigns}) {
     html::List rows;
     for (const auto& k : cookies) {
       if (k.category != c) continue;
-      rows.push_back(html::Object{{"name", k.name}, {"purpose", k.purpose},
+      rows.push_back(html::Object{{"name", k.name},
+                                  {"purpose", k.purpose},
                                   {"provider", k.provider + (k.first_party ? "" : " (third party)")},
                                   {"expiry", k.ExpiryText()}});
     }
     if (rows.empty()) continue;
-    groups.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))}, {"title", CategoryTitle(c)},
-                                  {"text", CategoryText(c)}, {"rows", rows}});
+    groups.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))},
+                                  {"title", CategoryTitle(c)},
+                                  {"text", CategoryText(c)},
+                                  {"rows", rows}});
   }
   // The choice per optional category, as a first visit sees it (the consent module fills in the
   // visitor's own).
@@ -289,10 +318,15 @@ html::Object CookiesData(const processing::Register& reg) {
   for (CookieCategory c : reg.OptionalCategories()) {
     bool yes = exemption && c == CookieCategory::kUsage;
     categories.push_back(html::Object{{"id", std::string(processing::CookieCategoryName(c))},
-                                      {"question", CookieQuestion(c)}, {"yes", yes}, {"no", !yes}});
+                                      {"question", CookieQuestion(c)},
+                                      {"yes", yes},
+                                      {"no", !yes}});
   }
-  return html::Object{{"service", reg.service}, {"groups", groups}, {"has_cookies", !cookies.empty()},
-                      {"categories", categories}, {"has_choices", !categories.empty()},
+  return html::Object{{"service", reg.service},
+                      {"groups", groups},
+                      {"has_cookies", !cookies.empty()},
+                      {"categories", categories},
+                      {"has_choices", !categories.empty()},
                       {"exemption", exemption}};
 }
 
@@ -326,8 +360,11 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
     std::string date = processing::LongDate(all[i].effective_at);
     std::vector<std::string> changes;
     if (i + 1 < all.size()) changes = processing::DescribeChanges(all[i + 1].notice_json, all[i].notice_json);
-    list.push_back(html::Object{{"version", all[i].version}, {"date", date}, {"current", i == 0},
-                                {"oldest", i + 1 == all.size()}, {"changes", ChangeList(changes)}});
+    list.push_back(html::Object{{"version", all[i].version},
+                                {"date", date},
+                                {"current", i == 0},
+                                {"oldest", i + 1 == all.size()},
+                                {"changes", ChangeList(changes)}});
     options.push_back(html::Object{{"version", all[i].version}, {"date", date}});
   }
   html::Object data{{"versions", list}, {"options", options}};
@@ -342,9 +379,10 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
     if (a == nullptr || b == nullptr) return pages.ErrorPage(404, &req);
     // Older to newer, whichever way round they were asked for.
     if (a->effective_at > b->effective_at) std::swap(a, b);
-    data["compare"] = html::Object{{"from", processing::LongDate(a->effective_at)},
-                                   {"to", processing::LongDate(b->effective_at)},
-                                   {"changes", ChangeList(processing::DescribeChanges(a->notice_json, b->notice_json))}};
+    data["compare"] =
+        html::Object{{"from", processing::LongDate(a->effective_at)},
+                     {"to", processing::LongDate(b->effective_at)},
+                     {"changes", ChangeList(processing::DescribeChanges(a->notice_json, b->notice_json))}};
   }
   return pages.Page(req, "privacy_versions", "Changes to our privacy notice", std::move(data));
 }

@@ -65,10 +65,12 @@ TEST_P(NoticeTest, MatchesGoldenFiles) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, NoticeTest,
-                         ::testing::Values("demo", "civil-service", "nlc-connect", "hantsweb", "ons", "national-careers"),
+                         ::testing::Values("demo", "civil-service", "nlc-connect", "hantsweb", "ons",
+                                           "national-careers"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           for (char& c : n) if (c == '-') c = '_';
+                           for (char& c : n)
+                             if (c == '-') c = '_';
                            return n;
                          });
 
@@ -76,20 +78,23 @@ TEST(NoticeContentTest, EveryArticle13ItemIsThere) {
   Site s = Load("nlc-connect");
   std::string html = *RenderPrivacy(*s.pages, s.reg, "9 December 2019");
   for (const char* must : {
-           "Cabinet Office (National Leadership Centre)",   // controller
-           "NLC@CabinetOffice.gov.uk",                      // its contact
-           "DPO@cabinetoffice.gov.uk",                      // the DPO
-           "Z7414053",                                      // ICO registration
+           "Cabinet Office (National Leadership Centre)",                               // controller
+           "NLC@CabinetOffice.gov.uk",                                                  // its contact
+           "DPO@cabinetoffice.gov.uk",                                                  // the DPO
+           "Z7414053",                                                                  // ICO registration
            "our legitimate interests (Article 6(1)(f) of the UK GDPR). The interest:",  // basis and interest
-           "a task we carry out in the public interest",    // public task
-           "Other government departments, agencies and public bodies",  // recipients
-           "Outside the European Economic Area",            // transfers and safeguard
-           "How long we keep it",                           // retention
-           "To get a copy", "To have it corrected", "To object", "To restrict how we use it",  // rights
-           "Information Commissioner",                      // complaints
-           "Do you have to give it",                        // statutory or contractual requirement
-           "Automated decisions",                           // automated decision-making
-           "13 years of age or younger",                    // children
+           "a task we carry out in the public interest",                                // public task
+           "Other government departments, agencies and public bodies",                  // recipients
+           "Outside the European Economic Area",                                        // transfers and safeguard
+           "How long we keep it",                                                       // retention
+           "To get a copy",
+           "To have it corrected",
+           "To object",
+           "To restrict how we use it",   // rights
+           "Information Commissioner",    // complaints
+           "Do you have to give it",      // statutory or contractual requirement
+           "Automated decisions",         // automated decision-making
+           "13 years of age or younger",  // children
            "Last updated 9 December 2019",
        }) {
     EXPECT_NE(html.find(must), std::string::npos) << must;

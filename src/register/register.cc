@@ -53,12 +53,13 @@ void ReadRetention(config::Table& ds, Dataset& d) {
   config::Problems& problems = ds.problems();
   std::string text;
   auto bad_period = [&](const std::string& p) {
-    problems.Add(ds.Where("retention"), "'" + ds.name() + ".retention' has '" + p +
-                                            "', which is not a length of time such as \"12 months\"");
+    problems.Add(ds.Where("retention"),
+                 "'" + ds.name() + ".retention' has '" + p + "', which is not a length of time such as \"12 months\"");
   };
   if (!ds.Has("retention")) {
-    problems.Add(ds.where(), "dataset '" + d.id + "' holds personal data but says nothing of how long it is kept "
-                             "('retention' is missing)");
+    problems.Add(ds.where(), "dataset '" + d.id +
+                                 "' holds personal data but says nothing of how long it is kept "
+                                 "('retention' is missing)");
     return;
   }
   if (auto t = ds.IsTable("retention") ? ds.Child("retention") : std::nullopt) {
@@ -121,54 +122,104 @@ void RequireUniqueIds(const std::vector<T>& items, const std::string& what, conf
 
 std::string_view LawfulBasisName(LawfulBasis b) {
   switch (b) {
-    case LawfulBasis::kConsent: return "consent";
-    case LawfulBasis::kContract: return "contract";
-    case LawfulBasis::kLegalObligation: return "legal-obligation";
-    case LawfulBasis::kVitalInterests: return "vital-interests";
-    case LawfulBasis::kPublicTask: return "public-task";
-    case LawfulBasis::kLegitimateInterests: return "legitimate-interests";
+    case LawfulBasis::kConsent:
+      return "consent";
+    case LawfulBasis::kContract:
+      return "contract";
+    case LawfulBasis::kLegalObligation:
+      return "legal-obligation";
+    case LawfulBasis::kVitalInterests:
+      return "vital-interests";
+    case LawfulBasis::kPublicTask:
+      return "public-task";
+    case LawfulBasis::kLegitimateInterests:
+      return "legitimate-interests";
   }
   return "";
 }
 
 std::string_view LawfulBasisArticle(LawfulBasis b) {
   switch (b) {
-    case LawfulBasis::kConsent: return "Article 6(1)(a)";
-    case LawfulBasis::kContract: return "Article 6(1)(b)";
-    case LawfulBasis::kLegalObligation: return "Article 6(1)(c)";
-    case LawfulBasis::kVitalInterests: return "Article 6(1)(d)";
-    case LawfulBasis::kPublicTask: return "Article 6(1)(e)";
-    case LawfulBasis::kLegitimateInterests: return "Article 6(1)(f)";
+    case LawfulBasis::kConsent:
+      return "Article 6(1)(a)";
+    case LawfulBasis::kContract:
+      return "Article 6(1)(b)";
+    case LawfulBasis::kLegalObligation:
+      return "Article 6(1)(c)";
+    case LawfulBasis::kVitalInterests:
+      return "Article 6(1)(d)";
+    case LawfulBasis::kPublicTask:
+      return "Article 6(1)(e)";
+    case LawfulBasis::kLegitimateInterests:
+      return "Article 6(1)(f)";
   }
   return "";
 }
 
 std::string_view CookieCategoryName(CookieCategory c) {
   switch (c) {
-    case CookieCategory::kEssential: return "essential";
-    case CookieCategory::kSettings: return "settings";
-    case CookieCategory::kUsage: return "usage";
-    case CookieCategory::kCampaigns: return "campaigns";
+    case CookieCategory::kEssential:
+      return "essential";
+    case CookieCategory::kSettings:
+      return "settings";
+    case CookieCategory::kUsage:
+      return "usage";
+    case CookieCategory::kCampaigns:
+      return "campaigns";
   }
   return "";
 }
 
 const std::vector<std::string>& KnownCategories() {
   static const std::vector<std::string> kCategories = {
-      "user", "user.contact", "user.contact.name", "user.contact.email", "user.contact.phone", "user.contact.address",
-      "user.account", "user.account.username", "user.account.password", "user.account.settings",
-      "user.device", "user.device.ip_address", "user.device.browser", "user.device.cookie_id", "user.device.country",
-      "user.behavior", "user.behavior.browsing", "user.behavior.clicks", "user.behavior.search",
-      "user.behavior.polls", "user.behavior.engagement",
-      "user.content", "user.content.feedback", "user.content.messages", "user.content.survey_responses",
+      "user",
+      "user.contact",
+      "user.contact.name",
+      "user.contact.email",
+      "user.contact.phone",
+      "user.contact.address",
+      "user.account",
+      "user.account.username",
+      "user.account.password",
+      "user.account.settings",
+      "user.device",
+      "user.device.ip_address",
+      "user.device.browser",
+      "user.device.cookie_id",
+      "user.device.country",
+      "user.behavior",
+      "user.behavior.browsing",
+      "user.behavior.clicks",
+      "user.behavior.search",
+      "user.behavior.polls",
+      "user.behavior.engagement",
+      "user.content",
+      "user.content.feedback",
+      "user.content.messages",
+      "user.content.survey_responses",
       "user.content.case_notes",
-      "user.demographic", "user.demographic.age", "user.demographic.location",
-      "user.employment", "user.education", "user.financial", "user.financial.payments",
-      "user.identifier", "user.identifier.unique_id", "user.identifier.pseudonym",
-      "user.preferences", "user.preferences.consent", "user.preferences.subscriptions",
-      "user.special", "user.special.ethnicity", "user.special.health", "user.special.religion",
-      "user.special.sexual_orientation", "user.special.political_opinions", "user.special.trade_union",
-      "user.special.genetic", "user.special.biometric",
+      "user.demographic",
+      "user.demographic.age",
+      "user.demographic.location",
+      "user.employment",
+      "user.education",
+      "user.financial",
+      "user.financial.payments",
+      "user.identifier",
+      "user.identifier.unique_id",
+      "user.identifier.pseudonym",
+      "user.preferences",
+      "user.preferences.consent",
+      "user.preferences.subscriptions",
+      "user.special",
+      "user.special.ethnicity",
+      "user.special.health",
+      "user.special.religion",
+      "user.special.sexual_orientation",
+      "user.special.political_opinions",
+      "user.special.trade_union",
+      "user.special.genetic",
+      "user.special.biometric",
       "user.criminal",
   };
   return kCategories;
@@ -187,13 +238,20 @@ std::optional<Period> ParsePeriod(std::string_view text) {
   Period p;
   p.text = std::string(Trim(text));
   auto v = static_cast<int64_t>(*n);
-  if (unit == "minute") p.seconds = v * 60;
-  else if (unit == "hour") p.seconds = v * 3600;
-  else if (unit == "day") p.days = v;
-  else if (unit == "week") p.days = 7 * v;
-  else if (unit == "month") p.months = v;
-  else if (unit == "year") p.years = v;
-  else return std::nullopt;
+  if (unit == "minute")
+    p.seconds = v * 60;
+  else if (unit == "hour")
+    p.seconds = v * 3600;
+  else if (unit == "day")
+    p.days = v;
+  else if (unit == "week")
+    p.days = 7 * v;
+  else if (unit == "month")
+    p.months = v;
+  else if (unit == "year")
+    p.years = v;
+  else
+    return std::nullopt;
   return p;
 }
 
@@ -222,15 +280,18 @@ bool Dataset::SpecialCategory() const {
 std::string Cookie::ExpiryText() const { return session ? "When you close your browser" : expiry.text; }
 
 const Purpose* Register::FindPurpose(std::string_view id) const {
-  for (const auto& p : purposes) if (p.id == id) return &p;
+  for (const auto& p : purposes)
+    if (p.id == id) return &p;
   return nullptr;
 }
 const Dataset* Register::FindDataset(std::string_view id) const {
-  for (const auto& d : datasets) if (d.id == id) return &d;
+  for (const auto& d : datasets)
+    if (d.id == id) return &d;
   return nullptr;
 }
 const Recipient* Register::FindRecipient(std::string_view id) const {
-  for (const auto& r : recipients) if (r.id == id) return &r;
+  for (const auto& r : recipients)
+    if (r.id == id) return &r;
   return nullptr;
 }
 
@@ -315,13 +376,17 @@ void ReadService(config::Table& reg, Register& r) {
                  ", and we do not knowingly collect their personal data or rely on their consent.";
   }
   reg.String("automated_decisions", r.automated_decisions);
-  if (r.automated_decisions.empty()) r.automated_decisions = "We do not make decisions about you by automated means alone.";
+  if (r.automated_decisions.empty())
+    r.automated_decisions = "We do not make decisions about you by automated means alone.";
   reg.StringArray("security_measures", r.security_measures);
   std::string mode = "consent";
   reg.String("consent_mode", mode);
-  if (mode == "consent") r.consent_mode = ConsentMode::kConsent;
-  else if (mode == "statistics-exemption") r.consent_mode = ConsentMode::kStatisticsExemption;
-  else problems.Add(reg.Where("consent_mode"), "'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
+  if (mode == "consent")
+    r.consent_mode = ConsentMode::kConsent;
+  else if (mode == "statistics-exemption")
+    r.consent_mode = ConsentMode::kStatisticsExemption;
+  else
+    problems.Add(reg.Where("consent_mode"), "'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
 }
 
 void ReadPurposes(config::Table& reg, Register& r) {
@@ -346,11 +411,13 @@ void ReadPurposes(config::Table& reg, Register& r) {
     t.String("special_condition", p.special_condition);
     t.String("withdraw", p.withdraw);
     if (p.basis == LawfulBasis::kLegitimateInterests && p.legitimate_interest.empty() && !basis.empty()) {
-      problems.Add(t.where(), "purpose '" + p.id + "' relies on legitimate interests but does not say what the "
-                              "interest is ('legitimate_interest')");
+      problems.Add(t.where(), "purpose '" + p.id +
+                                  "' relies on legitimate interests but does not say what the "
+                                  "interest is ('legitimate_interest')");
     }
     if (p.basis == LawfulBasis::kConsent && p.withdraw.empty() && !basis.empty()) {
-      problems.Add(t.where(), "purpose '" + p.id + "' relies on consent but does not say how to withdraw it ('withdraw')");
+      problems.Add(t.where(),
+                   "purpose '" + p.id + "' relies on consent but does not say how to withdraw it ('withdraw')");
     }
     t.Finish();
     r.purposes.push_back(std::move(p));
@@ -369,7 +436,7 @@ void ReadRecipients(config::Table& reg, Register& r) {
     t.String("name", x.name, true);
     t.String("purpose", x.purpose);
     t.String("basis", x.basis, true);
-    static const std::set<std::string> kBases = {"processor", "consent", "legal-obligation", "court-order",
+    static const std::set<std::string> kBases = {"processor",   "consent",  "legal-obligation", "court-order",
                                                  "public-task", "contract", "controller"};
     if (!x.basis.empty() && !kBases.count(x.basis)) {
       problems.Add(t.Where("basis"), "recipient '" + x.id + "' has basis '" + x.basis +
@@ -423,12 +490,14 @@ void ReadDatasets(config::Table& reg, Register& r) {
     d.staff_only = audience == "staff";
     ReadRetention(t, d);
     for (const auto& c : d.categories) {
-      if (!KnownCategory(c)) problems.Add(t.Where("categories"), "dataset '" + d.id + "' has unknown data category '" + c + "'");
+      if (!KnownCategory(c))
+        problems.Add(t.Where("categories"), "dataset '" + d.id + "' has unknown data category '" + c + "'");
     }
     if (d.requirement != "none" && d.requirement != "statutory" && d.requirement != "contractual") {
       problems.Add(t.Where("requirement"), "'" + t.name() + ".requirement' must be none, statutory or contractual");
     }
-    if (d.purposes.empty() && t.Has("purposes")) problems.Add(t.Where("purposes"), "dataset '" + d.id + "' serves no purpose");
+    if (d.purposes.empty() && t.Has("purposes"))
+      problems.Add(t.Where("purposes"), "dataset '" + d.id + "' serves no purpose");
     for (const auto& pid : d.purposes) {
       const Purpose* p = r.FindPurpose(pid);
       if (p == nullptr) {
@@ -440,7 +509,8 @@ void ReadDatasets(config::Table& reg, Register& r) {
       }
     }
     for (const auto& rid : d.recipients) {
-      if (!r.FindRecipient(rid)) problems.Add(t.Where("recipients"), "dataset '" + d.id + "' names unknown recipient '" + rid + "'");
+      if (!r.FindRecipient(rid))
+        problems.Add(t.Where("recipients"), "dataset '" + d.id + "' names unknown recipient '" + rid + "'");
     }
     for (const auto& tid : d.transfers) {
       bool known = std::any_of(r.transfers.begin(), r.transfers.end(), [&](const Transfer& x) { return x.id == tid; });
@@ -463,7 +533,8 @@ void ReadCookies(config::Table& reg, Register& r) {
     t.String("purpose", c.purpose, true);
     std::string party = "first";
     t.String("party", party);
-    if (party != "first" && party != "third") problems.Add(t.Where("party"), "cookie '" + c.name + "' party must be first or third");
+    if (party != "first" && party != "third")
+      problems.Add(t.Where("party"), "cookie '" + c.name + "' party must be first or third");
     c.first_party = party == "first";
     std::string category, expiry;
     if (!t.String("category", category)) {
@@ -484,14 +555,16 @@ void ReadCookies(config::Table& reg, Register& r) {
       problems.Add(t.Where("expiry"), "cookie '" + c.name + "' has expiry '" + expiry +
                                           "'; use a length of time such as \"2 years\", or \"session\"");
     }
-    if (t.String("path", c.path) && (c.path.empty() || c.path[0] != '/' || c.path.find_first_of("; \t\r\n") != std::string::npos)) {
+    if (t.String("path", c.path) &&
+        (c.path.empty() || c.path[0] != '/' || c.path.find_first_of("; \t\r\n") != std::string::npos)) {
       problems.Add(t.Where("path"), "cookie '" + c.name + "' path must start with / and hold no spaces or ';'");
     }
     if (t.String("domain", c.domain)) {
       std::string_view d = c.domain;
       if (d.starts_with(".")) d.remove_prefix(1);
       if (d.empty() || d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string_view::npos) {
-        problems.Add(t.Where("domain"), "cookie '" + c.name + "' domain must be a lower-case domain name such as \"example.gov.uk\"");
+        problems.Add(t.Where("domain"),
+                     "cookie '" + c.name + "' domain must be a lower-case domain name such as \"example.gov.uk\"");
       }
     }
     std::string audience = "public";
@@ -531,8 +604,9 @@ Result<Register> FromDocument(const config::Document& document) {
   auto reg = root.Child("register");
   if (!reg) {
     if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
-    return MakeError(ErrorCode::kNotFound, document.path() + ": there is no [register]: Steward needs the site's "
-                                                             "processing register (see docs/register.md)");
+    return MakeError(ErrorCode::kNotFound, document.path() +
+                                               ": there is no [register]: Steward needs the site's "
+                                               "processing register (see docs/register.md)");
   }
   Register r = Parse(*reg);
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
@@ -618,8 +692,8 @@ nlohmann::ordered_json Body(const Register& r) {
   }
   j["transfers"] = nlohmann::ordered_json::array();
   for (const auto& x : r.transfers) {
-    j["transfers"].push_back({{"id", x.id}, {"destination", x.destination}, {"safeguard", x.safeguard},
-                              {"description", x.description}});
+    j["transfers"].push_back(
+        {{"id", x.id}, {"destination", x.destination}, {"safeguard", x.safeguard}, {"description", x.description}});
   }
   j["cookies"] = nlohmann::ordered_json::array();
   for (const auto& c : r.cookies) {
@@ -630,7 +704,8 @@ nlohmann::ordered_json Body(const Register& r) {
     x["category"] = CookieCategoryName(c.category);
     x["audience"] = c.staff_only ? "staff" : "public";
     x["purpose"] = c.purpose;
-    x["expiry"] = {{"session", c.session}, {"text", c.ExpiryText()}, {"max_seconds", c.session ? 0 : c.expiry.MaxSeconds()}};
+    x["expiry"] = {
+        {"session", c.session}, {"text", c.ExpiryText()}, {"max_seconds", c.session ? 0 : c.expiry.MaxSeconds()}};
     j["cookies"].push_back(x);
   }
   j["consent_mode"] = r.consent_mode == ConsentMode::kConsent ? "consent" : "statistics-exemption";
@@ -643,9 +718,7 @@ nlohmann::ordered_json Body(const Register& r) {
 
 }  // namespace
 
-std::string Register::Version() const {
-  return HexEncode(crypto::Hash(Body(*this).dump()).substr(0, 8));
-}
+std::string Register::Version() const { return HexEncode(crypto::Hash(Body(*this).dump()).substr(0, 8)); }
 
 std::string Register::ToJson() const {
   nlohmann::ordered_json j;
@@ -653,7 +726,8 @@ std::string Register::ToJson() const {
   auto body = Body(*this);
   for (auto it = body.begin(); it != body.end(); ++it) j[it.key()] = it.value();
   j["rights"] = Rights();
-  j["article_14"] = std::any_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return d.FromOtherSources(); });
+  j["article_14"] =
+      std::any_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return d.FromOtherSources(); });
   return j.dump(2);
 }
 
@@ -668,7 +742,8 @@ Status CheckEssentialCookies(const Register& reg, const std::vector<std::string>
   if (missing.empty()) return Ok();
   return MakeError(ErrorCode::kFailedPrecondition,
                    "the register does not declare, as essential, cookies that Steward sets on this site "
-                   "(add a [[register.cookies]] for each; see examples/):" + missing);
+                   "(add a [[register.cookies]] for each; see examples/):" +
+                       missing);
 }
 
 }  // namespace steward::processing

@@ -28,9 +28,9 @@ enum class LawfulBasis { kConsent, kContract, kLegalObligation, kVitalInterests,
 enum class CookieCategory { kEssential, kSettings, kUsage, kCampaigns };
 enum class ConsentMode { kConsent, kStatisticsExemption };
 
-std::string_view LawfulBasisName(LawfulBasis b);       // "public-task"
-std::string_view LawfulBasisArticle(LawfulBasis b);    // "Article 6(1)(e)"
-std::string_view CookieCategoryName(CookieCategory c); // "usage"
+std::string_view LawfulBasisName(LawfulBasis b);        // "public-task"
+std::string_view LawfulBasisArticle(LawfulBasis b);     // "Article 6(1)(e)"
+std::string_view CookieCategoryName(CookieCategory c);  // "usage"
 
 // A length of time as people write it: "12 months", "2 years", "10 minutes".
 struct Period {
@@ -51,12 +51,12 @@ SystemTime Subtract(SystemTime t, const Period& p);
 struct Retention {
   enum class Kind { kPeriod, kAfterEvent, kCriteria };
   Kind kind = Kind::kPeriod;
-  Period period;          // kPeriod, kAfterEvent
-  std::string event;      // kAfterEvent: "the account is closed"
-  std::string criteria;   // kCriteria: in words
-  Period review;          // kCriteria: how often the criteria are reviewed
-  bool anonymise = false; // at the end: anonymise instead of delete
-  std::string text;       // the whole rule in words, for the notice
+  Period period;           // kPeriod, kAfterEvent
+  std::string event;       // kAfterEvent: "the account is closed"
+  std::string criteria;    // kCriteria: in words
+  Period review;           // kCriteria: how often the criteria are reviewed
+  bool anonymise = false;  // at the end: anonymise instead of delete
+  std::string text;        // the whole rule in words, for the notice
 };
 
 struct Contact {
@@ -87,7 +87,7 @@ struct Dataset {
   bool staff_only = false;              // audience = "staff": in the record of processing, not the public notice
   config::Position where;
 
-  bool SpecialCategory() const;  // holds Article 9 data
+  bool SpecialCategory() const;                               // holds Article 9 data
   bool FromOtherSources() const { return !sources.empty(); }  // Article 14 applies
 };
 

@@ -47,7 +47,8 @@ TEST(PeriodTest, SubtractsInCalendarTerms) {
     return std::chrono::system_clock::from_time_t(timegm(&tm));
   };
   EXPECT_EQ(FormatRfc3339(Subtract(at("2027-03-31T10:00:00"), *ParsePeriod("1 month"))), "2027-02-28T10:00:00Z");
-  EXPECT_EQ(FormatRfc3339(Subtract(at("2028-03-31T10:00:00"), *ParsePeriod("1 month"))), "2028-02-29T10:00:00Z") << "leap year";
+  EXPECT_EQ(FormatRfc3339(Subtract(at("2028-03-31T10:00:00"), *ParsePeriod("1 month"))), "2028-02-29T10:00:00Z")
+      << "leap year";
   EXPECT_EQ(FormatRfc3339(Subtract(at("2027-01-15T00:00:00"), *ParsePeriod("12 months"))), "2026-01-15T00:00:00Z");
   EXPECT_EQ(FormatRfc3339(Subtract(at("2027-01-15T00:00:00"), *ParsePeriod("3 months"))), "2026-10-15T00:00:00Z");
   EXPECT_EQ(FormatRfc3339(Subtract(at("2028-02-29T12:00:00"), *ParsePeriod("6 years"))), "2022-02-28T12:00:00Z");
@@ -62,7 +63,9 @@ TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
   auto reg = FromDocument(*config->document);
   ASSERT_FALSE(reg.ok());
   const std::string& m = reg.error().message;
-  auto has = [&](const std::string& s) { EXPECT_NE(m.find(path + ":" + s), std::string::npos) << "want: " << s << "\n" << m; };
+  auto has = [&](const std::string& s) {
+    EXPECT_NE(m.find(path + ":" + s), std::string::npos) << "want: " << s << "\n" << m;
+  };
   has("3:16: 'register.consent_mode' must be \"consent\" or \"statistics-exemption\"");
   has("5:1: the controller needs a way to be contacted");
   has("1:1: 'register.dpo' is missing");
@@ -73,7 +76,8 @@ TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
   has("33:12: dataset 'unknown-purpose' names unknown purpose 'marketing'");
   has("36:1: dataset 'kept-forever' holds personal data but says nothing of how long it is kept");
   has("48:14: dataset 'special' has unknown data category 'user.made.up'");
-  has("48:14: dataset 'special' holds special category data for purpose 'consent-only', which names no Article 9 / DPA 2018 Schedule 1 condition");
+  has("48:14: dataset 'special' holds special category data for purpose 'consent-only', which names no Article 9 / DPA "
+      "2018 Schedule 1 condition");
   has("51:13: 'register.datasets[2].retention' has 'forever', which is not a length of time");
   has("53:1: cookie '_ga' has no category");
   has("53:1: cookie '_ga' has no expiry");
@@ -83,8 +87,8 @@ TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
 }
 
 TEST(RegisterTest, EveryExampleIsValid) {
-  for (const char* example : {"demo.toml", "civil-service.toml", "nlc-connect.toml", "hantsweb.toml", "ons.toml",
-                              "national-careers.toml"}) {
+  for (const char* example :
+       {"demo.toml", "civil-service.toml", "nlc-connect.toml", "hantsweb.toml", "ons.toml", "national-careers.toml"}) {
     auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
     ASSERT_TRUE(config.ok()) << example << ": " << config.error().message;
     auto reg = FromDocument(*config->document);
@@ -176,7 +180,8 @@ TEST(SitesTest, NlcConnect) {
   const json& security = Find(n["purposes"], "id", "security");
   EXPECT_EQ(security["lawful_basis"], "legitimate-interests");
   EXPECT_NE(security["legitimate_interest"].get<std::string>().find("security and integrity"), std::string::npos);
-  for (const char* p : {"analytics", "feedback", "services"}) EXPECT_EQ(Find(n["purposes"], "id", p)["lawful_basis"], "public-task");
+  for (const char* p : {"analytics", "feedback", "services"})
+    EXPECT_EQ(Find(n["purposes"], "id", p)["lawful_basis"], "public-task");
   EXPECT_EQ(n["children"]["min_age"], 13);
   EXPECT_NE(n["children"]["statement"].get<std::string>().find("13 years of age or younger"), std::string::npos);
   EXPECT_EQ(Find(n["transfers"], "id", "analytics-outside-eea")["destination"], "Outside the European Economic Area");
@@ -230,7 +235,8 @@ TEST(RopaTest, OneRowPerPurposeAndDatasetWithTheIcoColumns) {
   EXPECT_TRUE(equality);
   std::string csv = RopaCsv(*reg);
   EXPECT_EQ(csv.rfind("Purpose of processing,Lawful basis (Article 6),", 0), 0u);
-  EXPECT_NE(csv.find("\"Department for Education (Education and Skills Funding Agency), Ministerial"), std::string::npos)
+  EXPECT_NE(csv.find("\"Department for Education (Education and Skills Funding Agency), Ministerial"),
+            std::string::npos)
       << "fields with commas are quoted";
 }
 
@@ -256,7 +262,8 @@ categories = ["user.content.feedback"]
 subjects = ["s"]
 purposes = ["p"]
 retention = "1 year"
-)toml", "f.toml");
+)toml",
+                                     "f.toml");
   ASSERT_TRUE(doc.ok());
   auto reg = FromDocument(*doc);
   ASSERT_TRUE(reg.ok()) << reg.error().message;

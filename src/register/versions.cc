@@ -25,19 +25,20 @@ CREATE INDEX notice_versions_effective ON notice_versions (effective_at);
 Result<NoticeVersion> RecordVersion(store::Store& store, const Register& reg, const Clock& clock) {
   NoticeVersion current{reg.Version(), FormatRfc3339Millis(clock.Now()), reg.ToJson()};
   STEWARD_RETURN_IF_ERROR(store.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT effective_at FROM notice_versions WHERE version = ?",
-                                                {current.version}));
+    STEWARD_ASSIGN_OR_RETURN(auto rows,
+                             c.Query("SELECT effective_at FROM notice_versions WHERE version = ?", {current.version}));
     // A version seen before (a register changed and then changed back) keeps its first date only if
     // it is still the newest; otherwise it takes effect again now.
-    STEWARD_ASSIGN_OR_RETURN(auto newest, c.Query("SELECT version FROM notice_versions ORDER BY effective_at DESC LIMIT 1"));
+    STEWARD_ASSIGN_OR_RETURN(auto newest,
+                             c.Query("SELECT version FROM notice_versions ORDER BY effective_at DESC LIMIT 1"));
     if (!rows.empty() && !newest.empty() && newest[0].Text(0) == current.version) {
       current.effective_at = rows[0].Text(0);
       return Ok();
     }
-    STEWARD_RETURN_IF_ERROR(c.Exec(
-        "INSERT INTO notice_versions (version, effective_at, notice_json) VALUES (?, ?, ?) "
-        "ON CONFLICT (version) DO UPDATE SET effective_at = excluded.effective_at",
-        {current.version, current.effective_at, current.notice_json}));
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO notice_versions (version, effective_at, notice_json) VALUES (?, ?, ?) "
+               "ON CONFLICT (version) DO UPDATE SET effective_at = excluded.effective_at",
+               {current.version, current.effective_at, current.notice_json}));
     return Ok();
   }));
   return current;
@@ -67,7 +68,9 @@ std::map<std::string, json> ById(const json& list, const char* key = "id") {
   return out;
 }
 
-std::string Str(const json& j, const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; }
+std::string Str(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
 
 int64_t MaxSeconds(const json& period) {
   if (!period.is_object()) return -1;
@@ -87,8 +90,8 @@ std::vector<std::string> DescribeChanges(const std::string& older_json, const st
     if (!pa.count(id)) {
       out.push_back("A new purpose: " + Str(p, "description") + " (lawful basis: " + Str(p, "lawful_basis") + ")");
     } else if (Str(pa[id], "lawful_basis") != Str(p, "lawful_basis")) {
-      out.push_back("The lawful basis for \"" + Str(p, "description") + "\" changed from " + Str(pa[id], "lawful_basis") +
-                    " to " + Str(p, "lawful_basis"));
+      out.push_back("The lawful basis for \"" + Str(p, "description") + "\" changed from " +
+                    Str(pa[id], "lawful_basis") + " to " + Str(p, "lawful_basis"));
     } else if (Str(pa[id], "description") != Str(p, "description")) {
       out.push_back("A purpose is now described as: " + Str(p, "description"));
     }
@@ -106,17 +109,22 @@ std::vector<std::string> DescribeChanges(const std::string& older_json, const st
     const json& old = da[id];
     std::string before = Str(old["retention"], "text"), after = Str(d["retention"], "text");
     if (before != after) {
-      int64_t was = MaxSeconds(old["retention"].value("period", json())), now = MaxSeconds(d["retention"].value("period", json()));
-      std::string how = was >= 0 && now >= 0 && now < was ? " is now kept for less time: " : was >= 0 && now > was ? " is now kept longer: " : " has a new retention: ";
+      int64_t was = MaxSeconds(old["retention"].value("period", json())),
+              now = MaxSeconds(d["retention"].value("period", json()));
+      std::string how = was >= 0 && now >= 0 && now < was ? " is now kept for less time: "
+                        : was >= 0 && now > was           ? " is now kept longer: "
+                                                          : " has a new retention: ";
       out.push_back(Str(d, "description") + how + after + " (was " + before + ")");
     }
     std::set<std::string> ca(old["categories"].begin(), old["categories"].end());
     for (const auto& c : d["categories"]) {
-      if (!ca.count(c.get<std::string>())) out.push_back(Str(d, "description") + " now includes " + c.get<std::string>());
+      if (!ca.count(c.get<std::string>()))
+        out.push_back(Str(d, "description") + " now includes " + c.get<std::string>());
     }
     std::set<std::string> ra(old["recipients"].begin(), old["recipients"].end());
     for (const auto& r : d["recipients"]) {
-      if (!ra.count(r.get<std::string>())) out.push_back(Str(d, "description") + " is now shared with " + r.get<std::string>());
+      if (!ra.count(r.get<std::string>()))
+        out.push_back(Str(d, "description") + " is now shared with " + r.get<std::string>());
     }
   }
   for (const auto& [id, d] : da) {
@@ -127,7 +135,8 @@ std::vector<std::string> DescribeChanges(const std::string& older_json, const st
   for (const auto& [name, k] : kb) {
     if (!ka.count(name)) {
       out.push_back("A new cookie: " + name + " (" + Str(k, "category") + ", " + Str(k["expiry"], "text") + ")");
-    } else if (Str(ka[name]["expiry"], "text") != Str(k["expiry"], "text") || Str(ka[name], "category") != Str(k, "category")) {
+    } else if (Str(ka[name]["expiry"], "text") != Str(k["expiry"], "text") ||
+               Str(ka[name], "category") != Str(k, "category")) {
       out.push_back("The cookie " + name + " is now " + Str(k, "category") + ", " + Str(k["expiry"], "text"));
     }
   }
@@ -148,13 +157,14 @@ std::vector<std::string> DescribeChanges(const std::string& older_json, const st
   }
   if (a["controller"] != b["controller"]) out.push_back("The controller's details changed");
   if (a["dpo"] != b["dpo"]) out.push_back("The data protection officer's contact details changed");
-  if (a["consent_mode"] != b["consent_mode"]) out.push_back("How we ask about cookies changed to: " + Str(b, "consent_mode"));
+  if (a["consent_mode"] != b["consent_mode"])
+    out.push_back("How we ask about cookies changed to: " + Str(b, "consent_mode"));
   return out;
 }
 
 std::string LongDate(const std::string& rfc3339) {
-  static constexpr const char* kMonths[] = {"January", "February", "March", "April", "May", "June", "July",
-                                            "August", "September", "October", "November", "December"};
+  static constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                            "July",    "August",   "September", "October", "November", "December"};
   int y = 0, m = 0, d = 0;
   if (std::sscanf(rfc3339.c_str(), "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12) return rfc3339;
   return std::to_string(d) + " " + kMonths[m - 1] + " " + std::to_string(y);

@@ -79,7 +79,8 @@ Status Runner::Check() {
     return c.ForEach("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
                      {}, [&](const store::Row& r) {
                        if (!known.count(r.Text(0))) {
-                         problems.push_back("table '" + r.Text(0) + "' is declared by no module, so nobody can say "
+                         problems.push_back("table '" + r.Text(0) +
+                                            "' is declared by no module, so nobody can say "
                                             "whether it holds personal data");
                        }
                        return true;
@@ -114,9 +115,11 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
       STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, dry_run));
       if (dry_run) return Ok();
       // The counts, never the contents, in the same transaction as the purge.
-      return trail_.AppendIn(c, {.actor = "system", .action = "retention.purged", .target = "dataset:" + d.id,
-                                 .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff},
-                                             {"rule", d.retention.text}}});
+      return trail_.AppendIn(
+          c, {.actor = "system",
+              .action = "retention.purged",
+              .target = "dataset:" + d.id,
+              .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}}});
     };
     Status s = dry_run ? store_.Read(purge) : store_.Write(purge);
     if (!s.ok()) {

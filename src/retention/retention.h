@@ -7,8 +7,8 @@
 // on demand as `steward retention run [--dry-run]`.
 //
 // Check() refuses a register and a build that disagree: a module that stores personal data with no
-// dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose (built) module has no purge, or a table in the database
-// that no module declares.
+// dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose
+// (built) module has no purge, or a table in the database that no module declares.
 //
 // Thread safety: Run may be called from any thread.
 #pragma once

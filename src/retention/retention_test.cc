@@ -104,7 +104,9 @@ TEST_F(RetentionTest, CheckRefusesPersonalDataNoDatasetDeclares) {
 }
 
 TEST_F(RetentionTest, CheckRefusesATableNoModuleDeclares) {
-  ASSERT_TRUE(site_.store().Write([](store::Connection& c) { return c.ExecScript("CREATE TABLE mailing_list (email TEXT)"); }).ok());
+  ASSERT_TRUE(site_.store()
+                  .Write([](store::Connection& c) { return c.ExecScript("CREATE TABLE mailing_list (email TEXT)"); })
+                  .ok());
   Runner runner(site_.store(), trail_, clock_, reg_, Modules());
   Status s = runner.Check();
   ASSERT_FALSE(s.ok());
@@ -115,7 +117,8 @@ TEST_F(RetentionTest, CheckRefusesAModuleWithNoPurge) {
   auto modules = Modules();
   modules.back().purge = nullptr;
   Runner runner(site_.store(), trail_, clock_, reg_, modules);
-  EXPECT_NE(runner.Check().error().message.find("module 'staff' stores personal data but has no purge"), std::string::npos);
+  EXPECT_NE(runner.Check().error().message.find("module 'staff' stores personal data but has no purge"),
+            std::string::npos);
 }
 
 TEST_F(RetentionTest, PurgesOnTimeAndAuditsCountsOnly) {

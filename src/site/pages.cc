@@ -12,15 +12,27 @@ struct ErrorText {
 
 ErrorText TextFor(int status) {
   switch (status) {
-    case 400: return {"There is a problem with the request", "The request could not be understood. Check the address and try again."};
-    case 403: return {"You cannot do that", "You do not have permission to do this."};
-    case 404: return {"Page not found", "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address."};
-    case 405: return {"That cannot be done here", "This page does not accept that kind of request."};
-    case 413: return {"What you sent is too large", "Send less and try again."};
-    case 414: return {"The web address is too long", "Check the address and try again."};
-    case 431: return {"The request is too large", "Clear this site's cookies and try again."};
-    case 503: return {"Sorry, the service is busy", "Try again in a moment."};
-    default: return {"Sorry, there is a problem with the service", "Try again later."};
+    case 400:
+      return {"There is a problem with the request",
+              "The request could not be understood. Check the address and try again."};
+    case 403:
+      return {"You cannot do that", "You do not have permission to do this."};
+    case 404:
+      return {"Page not found",
+              "If you typed the web address, check it is correct. If you pasted the web address, check you copied the "
+              "entire address."};
+    case 405:
+      return {"That cannot be done here", "This page does not accept that kind of request."};
+    case 413:
+      return {"What you sent is too large", "Send less and try again."};
+    case 414:
+      return {"The web address is too long", "Check the address and try again."};
+    case 431:
+      return {"The request is too large", "Clear this site's cookies and try again."};
+    case 503:
+      return {"Sorry, the service is busy", "Try again in a moment."};
+    default:
+      return {"Sorry, there is a problem with the service", "Try again later."};
   }
 }
 
@@ -55,8 +67,10 @@ Result<std::unique_ptr<Pages>> Pages::Load(const config::Site& site) {
   }
   const std::string govuk = web + "/node_modules/govuk-frontend/dist/govuk";
   STEWARD_RETURN_IF_ERROR(pages->assets_.AddDirectory("/assets/", govuk + "/assets"));
-  STEWARD_RETURN_IF_ERROR(pages->assets_.AddFile("/static/govuk/govuk-frontend.min.css", govuk + "/govuk-frontend.min.css"));
-  STEWARD_RETURN_IF_ERROR(pages->assets_.AddFile("/static/govuk/govuk-frontend.min.js", govuk + "/govuk-frontend.min.js"));
+  STEWARD_RETURN_IF_ERROR(
+      pages->assets_.AddFile("/static/govuk/govuk-frontend.min.css", govuk + "/govuk-frontend.min.css"));
+  STEWARD_RETURN_IF_ERROR(
+      pages->assets_.AddFile("/static/govuk/govuk-frontend.min.js", govuk + "/govuk-frontend.min.js"));
   STEWARD_RETURN_IF_ERROR(pages->assets_.AddDirectory("/static/steward/", web + "/static"));
   log::Info("site.loaded", {{"assets", pages->assets_.file_count()}, {"asset_bytes", pages->assets_.total_bytes()}});
   return pages;
@@ -116,8 +130,8 @@ http::Response Pages::ErrorPage(int status, const http::Request* request) const 
 http::Response Pages::ErrorFor(const Error& error, const http::Request& request) const {
   int status = http::StatusForError(error.code);
   // Error messages carry ids and names, never personal data, so they may be logged.
-  log::Warn("http.handler_error", {{"route", request.route}, {"request_id", request.request_id},
-                                   {"error", error.ToString()}});
+  log::Warn("http.handler_error",
+            {{"route", request.route}, {"request_id", request.request_id}, {"error", error.ToString()}});
   http::Response r = ErrorPage(status, &request);
   if (status == 503) r.SetHeader("Retry-After", "1");
   return r;

@@ -40,8 +40,8 @@ class Pages {
   // What every public page gets for its visitor: data for the layout (`cookie_banner`, raw HTML)
   // and cookies to set. Modules add theirs while starting, before serving (the consent module the
   // banner, analytics the domain its tracker reports as); each runs in the order added.
-  using PublicFrame = std::function<void(const http::Request& request, html::Object& frame,
-                                         std::vector<http::SetCookie>& cookies)>;
+  using PublicFrame =
+      std::function<void(const http::Request& request, html::Object& frame, std::vector<http::SetCookie>& cookies)>;
   void AddToPublicFrame(PublicFrame frame) { public_frame_.push_back(std::move(frame)); }
   // A template on its own, without the layout ("privacy.md").
   Result<std::string> RenderBare(std::string_view name, html::Object data) const;

@@ -14,7 +14,9 @@ constexpr int kRecoveryCodes = 10;
 
 std::string Id(int64_t id) { return "staff:" + std::to_string(id); }
 
-std::string KeyString(const std::array<uint8_t, 32>& k) { return std::string(reinterpret_cast<const char*>(k.data()), k.size()); }
+std::string KeyString(const std::array<uint8_t, 32>& k) {
+  return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+}
 
 StaffMember ToStaff(const store::Row& r) {
   StaffMember s;
@@ -128,8 +130,8 @@ Accounts::Accounts(store::Store& store, audit::Trail& trail, const Clock& clock,
       totp_key_(KeyString(key.DeriveKey("stafotp_"))),
       policy_(std::move(policy)),
       account_throttle_(clock, ThrottlePolicy{}),
-      client_throttle_(clock, ThrottlePolicy{.free_failures = 10, .lock_after = 30,
-                                              .lock_for = std::chrono::minutes(15)}) {}
+      client_throttle_(clock,
+                       ThrottlePolicy{.free_failures = 10, .lock_after = 30, .lock_for = std::chrono::minutes(15)}) {}
 
 std::string Accounts::Pseudonym(std::string_view value) const { return HexEncode(crypto::Hash(value, hash_key_)); }
 std::string Accounts::TokenHash(std::string_view token) const { return crypto::Hash(token, hash_key_); }
@@ -155,13 +157,17 @@ Result<int64_t> Accounts::Create(std::string_view email, const std::vector<Role>
   int64_t id = 0;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto existing, c.Query("SELECT 1 FROM staff WHERE email = ?", {*normal}));
-    if (!existing.empty()) return MakeError(ErrorCode::kAlreadyExists, "A staff account with that email address already exists");
+    if (!existing.empty())
+      return MakeError(ErrorCode::kAlreadyExists, "A staff account with that email address already exists");
     // Privacy: staff accounts — stores the staff member's email address.
     STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
                                    {*normal, JoinRoles(roles), FormatRfc3339Millis(clock_.Now())}));
     id = c.LastInsertId();
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.created", .target = Id(id),
-                               .request_id = actor.request_id, .details = {{"roles", JoinRoles(roles)}}});
+    return trail_.AppendIn(c, {.actor = actor.id,
+                               .action = "staff.created",
+                               .target = Id(id),
+                               .request_id = actor.request_id,
+                               .details = {{"roles", JoinRoles(roles)}}});
   }));
   return id;
 }
@@ -243,7 +249,9 @@ Status Accounts::SetRoles(int64_t id, const std::vector<Role>& roles, const Acto
       STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
     }
     STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET roles = ? WHERE id = ?", {JoinRoles(roles), id}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.roles_changed", .target = Id(id),
+    return trail_.AppendIn(c, {.actor = actor.id,
+                               .action = "staff.roles_changed",
+                               .target = Id(id),
                                .request_id = actor.request_id,
                                .details = {{"from", JoinRoles(before.roles)}, {"to", JoinRoles(roles)}}});
   });
@@ -252,13 +260,16 @@ Status Accounts::SetRoles(int64_t id, const std::vector<Role>& roles, const Acto
 Status Accounts::SetDisabled(int64_t id, bool disabled, const Actor& actor) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(StaffMember before, Load(c, id));
-    if (disabled && AnyGrants(before.roles, Permission::kManageStaff)) STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
+    if (disabled && AnyGrants(before.roles, Permission::kManageStaff))
+      STEWARD_RETURN_IF_ERROR(RequireAnotherAdmin(c, id));
     store::Value when = disabled ? store::Value(FormatRfc3339Millis(clock_.Now())) : store::Value(std::monostate{});
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET disabled = ?, disabled_at = ? WHERE id = ?",
-                                   {int64_t{disabled}, when, id}));
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("UPDATE staff SET disabled = ?, disabled_at = ? WHERE id = ?", {int64_t{disabled}, when, id}));
     if (disabled) STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = disabled ? "staff.disabled" : "staff.enabled",
-                               .target = Id(id), .request_id = actor.request_id});
+    return trail_.AppendIn(c, {.actor = actor.id,
+                               .action = disabled ? "staff.disabled" : "staff.enabled",
+                               .target = Id(id),
+                               .request_id = actor.request_id});
   });
 }
 
@@ -270,10 +281,13 @@ Result<std::string> Accounts::IssueSetupToken(std::optional<int64_t> staff_id, c
       STEWARD_RETURN_IF_ERROR(Load(c, *staff_id));
       sid = *staff_id;
     }
-    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff_setup_tokens (token_hash, staff_id, expires_at) VALUES (?, ?, ?)",
-                                   {store::Blob{TokenHash(token)}, sid, FormatRfc3339Millis(clock_.Now() + kSetupLinkLife)}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.setup_link_issued",
-                               .target = staff_id ? Id(*staff_id) : "first-admin", .request_id = actor.request_id});
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO staff_setup_tokens (token_hash, staff_id, expires_at) VALUES (?, ?, ?)",
+               {store::Blob{TokenHash(token)}, sid, FormatRfc3339Millis(clock_.Now() + kSetupLinkLife)}));
+    return trail_.AppendIn(c, {.actor = actor.id,
+                               .action = "staff.setup_link_issued",
+                               .target = staff_id ? Id(*staff_id) : "first-admin",
+                               .request_id = actor.request_id});
   }));
   return token;
 }
@@ -282,10 +296,11 @@ Result<SetupLink> Accounts::LookupSetupToken(std::string_view token) const {
   SetupLink link;
   bool found = false;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(
-        "SELECT t.staff_id, s.email FROM staff_setup_tokens t LEFT JOIN staff s ON s.id = t.staff_id "
-        "WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?",
-        {store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query("SELECT t.staff_id, s.email FROM staff_setup_tokens t LEFT JOIN staff s ON s.id = t.staff_id "
+                "WHERE t.token_hash = ? AND t.used_at IS NULL AND t.expires_at > ?",
+                {store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
     if (rows.empty()) return Ok();
     found = true;
     if (!rows[0].IsNull(0)) {
@@ -319,9 +334,10 @@ Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view
   int64_t id = link.staff_id.value_or(0);
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
     // Use the token inside the same write, so two submissions cannot both succeed.
-    STEWARD_ASSIGN_OR_RETURN(int64_t used, c.Exec(
-        "UPDATE staff_setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-        {FormatRfc3339Millis(clock_.Now()), store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
+    STEWARD_ASSIGN_OR_RETURN(
+        int64_t used,
+        c.Exec("UPDATE staff_setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+               {FormatRfc3339Millis(clock_.Now()), store::Blob{TokenHash(token)}, FormatRfc3339Millis(clock_.Now())}));
     if (used != 1) return MakeError(ErrorCode::kNotFound, "This set-up link has expired or has already been used");
     if (!link.staff_id) {
       STEWARD_ASSIGN_OR_RETURN(auto any, c.Query("SELECT count(*) FROM staff"));
@@ -332,13 +348,18 @@ Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view
       STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
                                      {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
       id = c.LastInsertId();
-      STEWARD_RETURN_IF_ERROR(trail_.AppendIn(c, {.actor = actor.id, .action = "staff.created", .target = Id(id),
+      STEWARD_RETURN_IF_ERROR(trail_.AppendIn(c, {.actor = actor.id,
+                                                  .action = "staff.created",
+                                                  .target = Id(id),
                                                   .request_id = actor.request_id,
                                                   .details = {{"roles", "admin"}, {"via", "first-admin link"}}}));
     }
     STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {hash, id}));
-    return trail_.AppendIn(c, {.actor = Id(id), .action = "staff.password_set", .target = Id(id),
-                               .request_id = actor.request_id, .details = {{"via", "set-up link"}}});
+    return trail_.AppendIn(c, {.actor = Id(id),
+                               .action = "staff.password_set",
+                               .target = Id(id),
+                               .request_id = actor.request_id,
+                               .details = {{"via", "set-up link"}}});
   }));
   return id;
 }
@@ -352,8 +373,8 @@ Status Accounts::SetPassword(int64_t id, std::string_view password, const Actor&
   if (!hash.ok()) return hash.error();
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {*hash, id}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.password_set", .target = Id(id),
-                               .request_id = actor.request_id});
+    return trail_.AppendIn(
+        c, {.actor = actor.id, .action = "staff.password_set", .target = Id(id), .request_id = actor.request_id});
   });
 }
 
@@ -389,8 +410,11 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   if (wait > Duration::zero()) {
     result.outcome = SignInOutcome::kThrottled;
     result.wait = wait;
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous", .action = "staff.signin",
-                                           .target = target, .outcome = "denied", .request_id = actor.request_id,
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous",
+                                           .action = "staff.signin",
+                                           .target = target,
+                                           .outcome = "denied",
+                                           .request_id = actor.request_id,
                                            .details = {{"reason", "throttled"}}}));
     return result;
   }
@@ -414,7 +438,9 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
     result.outcome = SignInOutcome::kOk;
     result.second_factor = member->totp_enabled;
     result.staff = member;
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(member->id), .action = "staff.signin", .target = Id(member->id),
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(member->id),
+                                           .action = "staff.signin",
+                                           .target = Id(member->id),
                                            .outcome = member->totp_enabled ? "password_ok" : "success",
                                            .request_id = actor.request_id}));
     return result;
@@ -422,11 +448,16 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   bool account_locked = account_throttle_.Fail(account_key);
   bool client_locked = client_throttle_.Fail(client_key);
   std::string reason = !member ? "unknown_account" : (right && member->disabled) ? "disabled" : "wrong_password";
-  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous", .action = "staff.signin",
-                                         .target = target, .outcome = "failure", .request_id = actor.request_id,
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous",
+                                         .action = "staff.signin",
+                                         .target = target,
+                                         .outcome = "failure",
+                                         .request_id = actor.request_id,
                                          .details = {{"reason", reason}}}));
   if (account_locked || client_locked) {
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = "system", .action = "staff.locked", .target = target,
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = "system",
+                                           .action = "staff.locked",
+                                           .target = target,
                                            .request_id = actor.request_id,
                                            .details = {{"what", account_locked ? "account" : "client"}}}));
   }
@@ -440,10 +471,10 @@ Result<std::string> Accounts::BeginTotp(int64_t id, const Actor& actor) {
     STEWARD_ASSIGN_OR_RETURN(StaffMember m, Load(c, id));
     if (m.totp_enabled) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
     // Privacy: staff accounts — the TOTP secret, sealed with a key derived from the site's key.
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_secret = ? WHERE id = ?",
-                                   {store::Blob{crypto::Seal(totp_key_, secret)}, id}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_started", .target = Id(id),
-                               .request_id = actor.request_id});
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("UPDATE staff SET totp_secret = ? WHERE id = ?", {store::Blob{crypto::Seal(totp_key_, secret)}, id}));
+    return trail_.AppendIn(
+        c, {.actor = actor.id, .action = "staff.totp_started", .target = Id(id), .request_id = actor.request_id});
   }));
   return crypto::Base32Encode(secret);
 }
@@ -452,7 +483,8 @@ Result<std::vector<std::string>> Accounts::ConfirmTotp(int64_t id, std::string_v
   std::vector<std::string> codes;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT totp_secret, totp_enabled FROM staff WHERE id = ?", {id}));
-    if (rows.empty() || rows[0].IsNull(0)) return MakeError(ErrorCode::kFailedPrecondition, "Start setting up the second factor first");
+    if (rows.empty() || rows[0].IsNull(0))
+      return MakeError(ErrorCode::kFailedPrecondition, "Start setting up the second factor first");
     if (rows[0].Int(1) != 0) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
     auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
     if (!secret) return MakeError(ErrorCode::kDataLoss, "the stored second-factor secret cannot be opened");
@@ -467,8 +499,8 @@ Result<std::vector<std::string>> Accounts::ConfirmTotp(int64_t id, std::string_v
       STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff_recovery_codes (staff_id, code_hash) VALUES (?, ?)",
                                      {id, store::Blob{TokenHash(codes.back())}}));
     }
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_enabled", .target = Id(id),
-                               .request_id = actor.request_id});
+    return trail_.AppendIn(
+        c, {.actor = actor.id, .action = "staff.totp_enabled", .target = Id(id), .request_id = actor.request_id});
   }));
   return codes;
 }
@@ -478,8 +510,11 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
   std::string account_key = "second-factor:" + std::to_string(id);
   if (account_throttle_.WaitFor(account_key) > Duration::zero() ||
       client_throttle_.WaitFor("client:" + client) > Duration::zero()) {
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id), .action = "staff.second_factor", .target = Id(id),
-                                           .outcome = "denied", .request_id = actor.request_id,
+    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
+                                           .action = "staff.second_factor",
+                                           .target = Id(id),
+                                           .outcome = "denied",
+                                           .request_id = actor.request_id,
                                            .details = {{"reason", "throttled"}}}));
     return false;
   }
@@ -487,7 +522,8 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
   bool ok = false;
   std::string via;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT totp_secret, totp_last_step FROM staff WHERE id = ? AND totp_enabled = 1", {id}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT totp_secret, totp_last_step FROM staff WHERE id = ? AND totp_enabled = 1", {id}));
     if (rows.empty()) return Ok();
     auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
     int64_t step = 0;
@@ -498,9 +534,10 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
       via = "totp";
       return Ok();
     }
-    STEWARD_ASSIGN_OR_RETURN(int64_t used, c.Exec(
-        "UPDATE staff_recovery_codes SET used_at = ? WHERE staff_id = ? AND code_hash = ? AND used_at IS NULL",
-        {FormatRfc3339Millis(clock_.Now()), id, store::Blob{TokenHash(ToLower(trimmed))}}));
+    STEWARD_ASSIGN_OR_RETURN(
+        int64_t used,
+        c.Exec("UPDATE staff_recovery_codes SET used_at = ? WHERE staff_id = ? AND code_hash = ? AND used_at IS NULL",
+               {FormatRfc3339Millis(clock_.Now()), id, store::Blob{TokenHash(ToLower(trimmed))}}));
     if (used == 1) {
       ok = true;
       via = "recovery_code";
@@ -513,8 +550,11 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
     account_throttle_.Fail(account_key);
     client_throttle_.Fail("client:" + client);
   }
-  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id), .action = "staff.second_factor", .target = Id(id),
-                                         .outcome = ok ? "success" : "failure", .request_id = actor.request_id,
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
+                                         .action = "staff.second_factor",
+                                         .target = Id(id),
+                                         .outcome = ok ? "success" : "failure",
+                                         .request_id = actor.request_id,
                                          .details = {{"via", ok ? via : "none"}}}));
   return ok;
 }
@@ -522,10 +562,11 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
 Status Accounts::DisableTotp(int64_t id, const Actor& actor) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(Load(c, id));
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("UPDATE staff SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = ?", {id}));
     STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
-    return trail_.AppendIn(c, {.actor = actor.id, .action = "staff.totp_disabled", .target = Id(id),
-                               .request_id = actor.request_id});
+    return trail_.AppendIn(
+        c, {.actor = actor.id, .action = "staff.totp_disabled", .target = Id(id), .request_id = actor.request_id});
   });
 }
 

@@ -13,22 +13,32 @@ const std::vector<Role>& AllRoles() {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kDpo: return "dpo";
-    case Role::kAnalyst: return "analyst";
-    case Role::kCaseworker: return "caseworker";
-    case Role::kSecurity: return "security";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kDpo:
+      return "dpo";
+    case Role::kAnalyst:
+      return "analyst";
+    case Role::kCaseworker:
+      return "caseworker";
+    case Role::kSecurity:
+      return "security";
   }
   return "";
 }
 
 std::string_view RoleTitle(Role role) {
   switch (role) {
-    case Role::kAdmin: return "Administrator";
-    case Role::kDpo: return "Data protection officer";
-    case Role::kAnalyst: return "Analyst";
-    case Role::kCaseworker: return "Caseworker";
-    case Role::kSecurity: return "Security";
+    case Role::kAdmin:
+      return "Administrator";
+    case Role::kDpo:
+      return "Data protection officer";
+    case Role::kAnalyst:
+      return "Analyst";
+    case Role::kCaseworker:
+      return "Caseworker";
+    case Role::kSecurity:
+      return "Security";
   }
   return "";
 }
@@ -42,13 +52,20 @@ std::optional<Role> ParseRole(std::string_view name) {
 
 std::string_view PermissionName(Permission p) {
   switch (p) {
-    case Permission::kSignedIn: return "signed_in";
-    case Permission::kManageStaff: return "manage_staff";
-    case Permission::kReadAudit: return "read_audit";
-    case Permission::kManageRegister: return "manage_register";
-    case Permission::kReadStatistics: return "read_statistics";
-    case Permission::kHandleCases: return "handle_cases";
-    case Permission::kReadSecurity: return "read_security";
+    case Permission::kSignedIn:
+      return "signed_in";
+    case Permission::kManageStaff:
+      return "manage_staff";
+    case Permission::kReadAudit:
+      return "read_audit";
+    case Permission::kManageRegister:
+      return "manage_register";
+    case Permission::kReadStatistics:
+      return "read_statistics";
+    case Permission::kHandleCases:
+      return "handle_cases";
+    case Permission::kReadSecurity:
+      return "read_security";
   }
   return "";
 }
@@ -56,13 +73,20 @@ std::string_view PermissionName(Permission p) {
 // The permission table.
 bool RoleGrants(Role role, Permission permission) {
   switch (permission) {
-    case Permission::kSignedIn: return true;
-    case Permission::kManageStaff: return role == Role::kAdmin;
-    case Permission::kReadAudit: return role == Role::kAdmin || role == Role::kDpo;
-    case Permission::kManageRegister: return role == Role::kDpo;
-    case Permission::kReadStatistics: return role == Role::kAnalyst;
-    case Permission::kHandleCases: return role == Role::kCaseworker;
-    case Permission::kReadSecurity: return role == Role::kSecurity;
+    case Permission::kSignedIn:
+      return true;
+    case Permission::kManageStaff:
+      return role == Role::kAdmin;
+    case Permission::kReadAudit:
+      return role == Role::kAdmin || role == Role::kDpo;
+    case Permission::kManageRegister:
+      return role == Role::kDpo;
+    case Permission::kReadStatistics:
+      return role == Role::kAnalyst;
+    case Permission::kHandleCases:
+      return role == Role::kCaseworker;
+    case Permission::kReadSecurity:
+      return role == Role::kSecurity;
   }
   return false;
 }

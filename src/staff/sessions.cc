@@ -7,7 +7,9 @@
 namespace steward::staff {
 namespace {
 
-std::string KeyString(const std::array<uint8_t, 32>& k) { return std::string(reinterpret_cast<const char*>(k.data()), k.size()); }
+std::string KeyString(const std::array<uint8_t, 32>& k) {
+  return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+}
 
 // Parses what FormatRfc3339Millis wrote.
 SystemTime ParseTime(const std::string& text) {
@@ -33,18 +35,18 @@ constexpr const char* kSelect =
 
 std::string DescribeDevice(std::string_view ua) {
   auto has = [&](std::string_view s) { return ua.find(s) != std::string_view::npos; };
-  std::string browser = has("Edg/")                            ? "Edge"
-                        : has("Firefox/")                      ? "Firefox"
-                        : has("Chrome/") || has("Chromium/")   ? "Chrome"
-                        : has("Safari/")                       ? "Safari"
-                        : has("curl/")                         ? "curl"
-                                                               : "A browser";
-  std::string os = has("Android")                                ? "Android"
-                   : has("iPhone") || has("iPad")                ? "iOS"
-                   : has("Windows")                              ? "Windows"
-                   : has("Mac OS X") || has("Macintosh")         ? "macOS"
-                   : has("Linux") || has("X11")                  ? "Linux"
-                                                                 : "";
+  std::string browser = has("Edg/")                          ? "Edge"
+                        : has("Firefox/")                    ? "Firefox"
+                        : has("Chrome/") || has("Chromium/") ? "Chrome"
+                        : has("Safari/")                     ? "Safari"
+                        : has("curl/")                       ? "curl"
+                                                             : "A browser";
+  std::string os = has("Android")                        ? "Android"
+                   : has("iPhone") || has("iPad")        ? "iOS"
+                   : has("Windows")                      ? "Windows"
+                   : has("Mac OS X") || has("Macintosh") ? "macOS"
+                   : has("Linux") || has("X11")          ? "Linux"
+                                                         : "";
   return os.empty() ? browser : browser + " on " + os;
 }
 
@@ -92,8 +94,8 @@ Result<std::optional<Session>> Sessions::Load(std::string_view cookie) {
   if (now - ParseTime(session->last_seen_at) > std::chrono::minutes(1)) {
     session->last_seen_at = FormatRfc3339Millis(now);
     STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff_sessions SET last_seen_at = ? WHERE id_hash = ?",
-                                     {session->last_seen_at, handle}));
+      STEWARD_RETURN_IF_ERROR(
+          c.Exec("UPDATE staff_sessions SET last_seen_at = ? WHERE id_hash = ?", {session->last_seen_at, handle}));
       return Ok();
     }));
   }
@@ -119,16 +121,17 @@ Status Sessions::End(std::string_view cookie, audit::Trail& trail, const audit::
 Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
-                                                {std::string(handle), staff_id}));
+                                               {std::string(handle), staff_id}));
     if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
     return Ok();
   });
 }
 
-Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle, audit::Trail& trail, const audit::Entry& entry) {
+Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle, audit::Trail& trail,
+                             const audit::Entry& entry) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
-                                                {std::string(handle), staff_id}));
+                                               {std::string(handle), staff_id}));
     if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
     return trail.AppendIn(c, entry);
   });

@@ -109,12 +109,15 @@ TEST_F(StaffTest, CreateValidatesAndRefusesDuplicates) {
   ASSERT_EQ(created->size(), 1u);
   EXPECT_EQ(created->front().entry.actor, "staff:1");
   EXPECT_EQ(created->front().entry.target, "staff:1");
-  for (const auto& [k, v] : created->front().entry.details) EXPECT_EQ(v.find('@'), std::string::npos) << "no email in the trail";
+  for (const auto& [k, v] : created->front().entry.details)
+    EXPECT_EQ(v.find('@'), std::string::npos) << "no email in the trail";
 }
 
 TEST_F(StaffTest, PasswordPolicy) {
-  EXPECT_NE(accounts_->CheckPassword("short", "a@b.uk").error().message.find("12 characters or more"), std::string::npos);
-  EXPECT_NE(accounts_->CheckPassword("PasswordPassword", "a@b.uk").error().message.find("too common"), std::string::npos)
+  EXPECT_NE(accounts_->CheckPassword("short", "a@b.uk").error().message.find("12 characters or more"),
+            std::string::npos);
+  EXPECT_NE(accounts_->CheckPassword("PasswordPassword", "a@b.uk").error().message.find("too common"),
+            std::string::npos)
       << accounts_->CheckPassword("PasswordPassword", "a@b.uk").ok();
   EXPECT_FALSE(accounts_->CheckPassword("jane.smith-garden-lamp", "jane.smith@b.uk").ok());
   EXPECT_TRUE(accounts_->CheckPassword("purple tractor umbrella", "a@b.uk").ok());
@@ -127,15 +130,18 @@ TEST_F(StaffTest, FirstAdminLinkWorksOnceAndOnlyOnAnEmptySite) {
   auto link = accounts_->LookupSetupToken(*token);
   ASSERT_TRUE(link.ok());
   EXPECT_FALSE(link->staff_id.has_value());
-  EXPECT_EQ(accounts_->CompleteSetup(*token, "boss@example.gov.uk", "short", {}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(accounts_->CompleteSetup(*token, "boss@example.gov.uk", "short", {}).error().code,
+            ErrorCode::kInvalidArgument);
   auto id = accounts_->CompleteSetup(*token, "boss@example.gov.uk", "purple tractor umbrella", {});
   ASSERT_TRUE(id.ok()) << id.error().ToString();
   EXPECT_EQ(accounts_->Find(*id)->roles, std::vector<Role>{Role::kAdmin});
   EXPECT_EQ(accounts_->CompleteSetup(*token, "x@example.gov.uk", "purple tractor umbrella", {}).error().code,
-            ErrorCode::kNotFound) << "used";
+            ErrorCode::kNotFound)
+      << "used";
   auto second = accounts_->IssueSetupToken(std::nullopt, {});
   EXPECT_EQ(accounts_->CompleteSetup(*second, "y@example.gov.uk", "purple tractor umbrella", {}).error().code,
-            ErrorCode::kFailedPrecondition) << "the first admin exists already";
+            ErrorCode::kFailedPrecondition)
+      << "the first admin exists already";
 }
 
 TEST_F(StaffTest, SetupLinksExpireAfter24Hours) {
@@ -156,7 +162,8 @@ TEST_F(StaffTest, SignInGivesOneAnswerForEveryKindOfWrong) {
   EXPECT_EQ(ok->outcome, SignInOutcome::kOk);
   EXPECT_EQ(ok->staff->id, id);
   EXPECT_FALSE(ok->second_factor);
-  EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "wrong password here", "client", {})->outcome, SignInOutcome::kBadCredentials);
+  EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "wrong password here", "client", {})->outcome,
+            SignInOutcome::kBadCredentials);
   EXPECT_EQ(accounts_->SignIn("nobody@example.gov.uk", "purple tractor umbrella", "client", {})->outcome,
             SignInOutcome::kBadCredentials);
   ASSERT_TRUE(accounts_->Create("new@example.gov.uk", {Role::kAnalyst}, {}).ok());
@@ -165,7 +172,8 @@ TEST_F(StaffTest, SignInGivesOneAnswerForEveryKindOfWrong) {
   MakeStaff("boss@example.gov.uk", {Role::kAdmin}, "orange kettle mountain");
   ASSERT_TRUE(accounts_->SetDisabled(id, true, {}).ok());
   EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "purple tractor umbrella", "client", {})->outcome,
-            SignInOutcome::kBadCredentials) << "disabled";
+            SignInOutcome::kBadCredentials)
+      << "disabled";
   auto actions = Actions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "staff.signin/failure"), 4);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "staff.signin/success"), 1);
@@ -189,7 +197,8 @@ TEST_F(StaffTest, RepeatedFailuresAreDelayedThenLocked) {
   auto actions = Actions();
   EXPECT_NE(std::find(actions.begin(), actions.end(), "staff.locked/success"), actions.end());
   clock_.Advance(31min);
-  EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "purple tractor umbrella", "client-x", {})->outcome, SignInOutcome::kOk);
+  EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "purple tractor umbrella", "client-x", {})->outcome,
+            SignInOutcome::kOk);
 }
 
 TEST_F(StaffTest, TheLastAdminCannotBeRemoved) {
@@ -226,7 +235,8 @@ TEST_F(StaffTest, SecondFactorWithTotpAndRecoveryCodes) {
 
 TEST_F(StaffTest, SessionsExpireWhenIdleOrOld) {
   int64_t id = MakeStaff("jo@example.gov.uk", {Role::kDpo}, "purple tractor umbrella");
-  auto cookie = sessions_->Create(id, false, DescribeDevice("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"));
+  auto cookie = sessions_->Create(
+      id, false, DescribeDevice("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"));
   ASSERT_TRUE(cookie.ok());
   auto s = sessions_->Load(*cookie);
   ASSERT_TRUE(s.ok() && s->has_value());

@@ -29,17 +29,20 @@ Result<subject::Finding> StaffSubjects::Find(const Key& key) {
   STEWARD_RETURN_IF_ERROR(deps().store.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(id, AccountOf(c, key));
     if (id == 0) return Ok();
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT email, (SELECT COUNT(*) FROM staff_sessions WHERE staff_id = ?), "
-                                                "(SELECT COUNT(*) FROM staff_recovery_codes WHERE staff_id = ?) "
-                                                "FROM staff WHERE id = ?",
-                                                {id, id, id}));
+    STEWARD_ASSIGN_OR_RETURN(auto rows,
+                             c.Query("SELECT email, (SELECT COUNT(*) FROM staff_sessions WHERE staff_id = ?), "
+                                     "(SELECT COUNT(*) FROM staff_recovery_codes WHERE staff_id = ?) "
+                                     "FROM staff WHERE id = ?",
+                                     {id, id, id}));
     email = rows.front().Text(0);
     records = 1 + rows.front().Int(1) + rows.front().Int(2);
     return Ok();
   }));
   if (id == 0) return out;
   STEWARD_ASSIGN_OR_RETURN(bool restricted, Restricted(key));
-  out.holdings.push_back({.dataset = Dataset(), .count = records, .restricted = restricted,
+  out.holdings.push_back({.dataset = Dataset(),
+                          .count = records,
+                          .restricted = restricted,
                           .note = "the account, its sessions and its unused recovery codes"});
   // The same person by their other identifier: the audit trail names staff by account id.
   if (auto account = Key::Make(KeyKind::kAccountId, "staff:" + std::to_string(id)); account.ok()) {
@@ -62,22 +65,24 @@ Result<std::vector<subject::Record>> StaffSubjects::Export(const Key& key) {
                                                 "totp_enabled, COALESCE(disabled_at, '') FROM staff WHERE id = ?",
                                                 {id}));
     const store::Row& r = rows.front();
-    out.push_back({.dataset = Dataset(),
-                   .collected_at = r.Text(3),
-                   .fields = {{"user.contact.email", "Email address", r.Text(0)},
-                              {"user.account.settings", "Account", "staff:" + std::to_string(id)},
-                              {"user.account.settings", "Roles", r.Text(1)},
-                              {"user.account.settings", "Disabled", r.Int(2) ? "yes, at " + r.Text(6) : "no"},
-                              {"user.account.password", "Password set", r.Int(4) ? "yes (kept as an argon2id hash)" : "no"},
-                              {"user.account.settings", "Second factor", r.Int(5) ? "on" : "off"}}});
-    return c.ForEach("SELECT created_at, last_seen_at, device FROM staff_sessions WHERE staff_id = ? ORDER BY created_at",
-                     {id}, [&](const store::Row& s) {
-                       out.push_back({.dataset = Dataset(),
-                                      .collected_at = s.Text(0),
-                                      .fields = {{"user.account.settings", "Session last used", s.Text(1)},
-                                                 {"user.account.settings", "Session device", s.Text(2)}}});
-                       return true;
-                     });
+    out.push_back(
+        {.dataset = Dataset(),
+         .collected_at = r.Text(3),
+         .fields = {{"user.contact.email", "Email address", r.Text(0)},
+                    {"user.account.settings", "Account", "staff:" + std::to_string(id)},
+                    {"user.account.settings", "Roles", r.Text(1)},
+                    {"user.account.settings", "Disabled", r.Int(2) ? "yes, at " + r.Text(6) : "no"},
+                    {"user.account.password", "Password set", r.Int(4) ? "yes (kept as an argon2id hash)" : "no"},
+                    {"user.account.settings", "Second factor", r.Int(5) ? "on" : "off"}}});
+    return c.ForEach(
+        "SELECT created_at, last_seen_at, device FROM staff_sessions WHERE staff_id = ? ORDER BY created_at", {id},
+        [&](const store::Row& s) {
+          out.push_back({.dataset = Dataset(),
+                         .collected_at = s.Text(0),
+                         .fields = {{"user.account.settings", "Session last used", s.Text(1)},
+                                    {"user.account.settings", "Session device", s.Text(2)}}});
+          return true;
+        });
   }));
   return out;
 }
@@ -119,11 +124,13 @@ Result<int64_t> StaffSubjects::Rectify(const Key& key, std::string_view category
   STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(int64_t id, AccountOf(c, key));
     if (id == 0) return Ok();
-    STEWARD_ASSIGN_OR_RETURN(auto taken, c.Query("SELECT 1 FROM staff WHERE email = ? AND id <> ?", {corrected.value(), id}));
+    STEWARD_ASSIGN_OR_RETURN(auto taken,
+                             c.Query("SELECT 1 FROM staff WHERE email = ? AND id <> ?", {corrected.value(), id}));
     if (!taken.empty()) return MakeError(ErrorCode::kAlreadyExists, "another staff account has that email address");
     // Privacy: staff-accounts, the email address corrected at the person's request.
     STEWARD_ASSIGN_OR_RETURN(changed, c.Exec("UPDATE staff SET email = ? WHERE id = ?", {corrected.value(), id}));
-    return AuditIn(c, "subject.rectified", key, actor, {{"records", std::to_string(changed)}, {"field", "user.contact.email"}});
+    return AuditIn(c, "subject.rectified", key, actor,
+                   {{"records", std::to_string(changed)}, {"field", "user.contact.email"}});
   }));
   return changed;
 }

@@ -14,8 +14,8 @@
 namespace steward::staff {
 
 struct ThrottlePolicy {
-  int free_failures = 3;                        // failures before any delay
-  int lock_after = 10;                          // failures that lock the key
+  int free_failures = 3;                          // failures before any delay
+  int lock_after = 10;                            // failures that lock the key
   Duration max_delay = std::chrono::seconds(60);  // delays double from 1 s up to this
   Duration lock_for = std::chrono::minutes(30);
   Duration forget_after = std::chrono::hours(1);  // a quiet key starts again

@@ -30,8 +30,7 @@ std::string Row::Text(size_t col) const {
   return {};
 }
 
-Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create,
-                                                                 bool read_only) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create, bool read_only) {
   sqlite3* db = nullptr;
   // No memory statistics: they take a global mutex on every allocation, which every connection's
   // thread would then queue on. Must precede SQLite's initialisation; later calls are no-ops.
@@ -52,9 +51,9 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   sqlite3_extended_result_codes(db, 1);
   // WAL lets readers run beside the one writer; FULL makes a commit durable before it returns,
   // which the writer amortises by committing in groups.
-  STEWARD_RETURN_IF_ERROR(conn->ExecScript(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA temp_store=MEMORY;"));
+  STEWARD_RETURN_IF_ERROR(
+      conn->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                       "PRAGMA temp_store=MEMORY;"));
   if (read_only) STEWARD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA query_only=1;"));
   return conn;
 }
@@ -68,10 +67,14 @@ Error SqliteConnection::SqlError(const char* what) const {
   int code = sqlite3_extended_errcode(db_);
   ErrorCode ec = ErrorCode::kInternal;
   int primary = code & 0xff;
-  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ec = ErrorCode::kDataLoss;
-  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ec = ErrorCode::kUnavailable;
-  else if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) ec = ErrorCode::kIo;
-  else if (primary == SQLITE_CONSTRAINT) ec = ErrorCode::kAlreadyExists;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+    ec = ErrorCode::kDataLoss;
+  else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    ec = ErrorCode::kUnavailable;
+  else if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
+    ec = ErrorCode::kIo;
+  else if (primary == SQLITE_CONSTRAINT)
+    ec = ErrorCode::kAlreadyExists;
   // SQLite's messages name tables and columns, never bound values.
   return MakeError(ec, std::string(what) + ": " + sqlite3_errmsg(db_));
 }
@@ -95,8 +98,8 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std:
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
   } else {
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                           nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
       return SqlError("cannot prepare statement");
     }
     statements_.emplace(std::string(sql), stmt);
@@ -109,9 +112,12 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std:
     int idx = static_cast<int>(i + 1);
     const Value& v = params[i];
     int rc = SQLITE_OK;
-    if (std::holds_alternative<std::monostate>(v)) rc = sqlite3_bind_null(stmt, idx);
-    else if (auto* n = std::get_if<int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
-    else if (auto* d = std::get_if<double>(&v)) rc = sqlite3_bind_double(stmt, idx, *d);
+    if (std::holds_alternative<std::monostate>(v))
+      rc = sqlite3_bind_null(stmt, idx);
+    else if (auto* n = std::get_if<int64_t>(&v))
+      rc = sqlite3_bind_int64(stmt, idx, *n);
+    else if (auto* d = std::get_if<double>(&v))
+      rc = sqlite3_bind_double(stmt, idx, *d);
     else if (auto* s = std::get_if<std::string>(&v))
       rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     else if (auto* b = std::get_if<Blob>(&v))
@@ -145,18 +151,23 @@ Status SqliteConnection::ForEach(std::string_view sql, const std::vector<Value>&
     values.reserve(cols);
     for (int c = 0; c < cols; ++c) {
       switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
-        case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+        case SQLITE_INTEGER:
+          values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+          break;
+        case SQLITE_FLOAT:
+          values.emplace_back(sqlite3_column_double(stmt, c));
+          break;
         case SQLITE_TEXT:
-          values.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                                          sqlite3_column_bytes(stmt, c)));
+          values.emplace_back(
+              std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)), sqlite3_column_bytes(stmt, c)));
           break;
         case SQLITE_BLOB: {
           const char* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
           values.emplace_back(Blob{std::string(p ? p : "", sqlite3_column_bytes(stmt, c))});
           break;
         }
-        default: values.emplace_back(std::monostate{});
+        default:
+          values.emplace_back(std::monostate{});
       }
     }
     if (!row(Row(std::move(values)))) {

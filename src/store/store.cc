@@ -29,10 +29,10 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
     Store* s = store.get();
     options.metrics->AddSampledGauge("steward_store_write_queue_depth", "Writes waiting for the writer.",
                                      [s] { return static_cast<double>(s->write_queue_depth()); });
-    store->commits_ = &options.metrics->AddCounter("steward_store_commits_total",
-                                                   "Write groups committed, by outcome.", {"outcome"});
-    store->group_sizes_ = &options.metrics->AddHistogram("steward_store_group_size", "Writes per committed group.",
-                                                         {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
+    store->commits_ =
+        &options.metrics->AddCounter("steward_store_commits_total", "Write groups committed, by outcome.", {"outcome"});
+    store->group_sizes_ = &options.metrics->AddHistogram("steward_store_group_size", "Writes per committed group.", {},
+                                                         {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
   }
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
@@ -42,22 +42,23 @@ Store::~Store() { Close(); }
 
 Status Store::Migrate(const std::vector<Migration>& migrations) {
   return Write([&](Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.ExecScript(
-        "CREATE TABLE IF NOT EXISTS steward_migrations ("
-        " module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
-        " PRIMARY KEY (module, version))"));
+    STEWARD_RETURN_IF_ERROR(
+        c.ExecScript("CREATE TABLE IF NOT EXISTS steward_migrations ("
+                     " module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
+                     " PRIMARY KEY (module, version))"));
     for (const Migration& m : migrations) {
       STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM steward_migrations WHERE module = ? AND version = ?",
                                                   {m.module, int64_t{m.version}}));
       if (!rows.empty()) continue;
       Status s = c.ExecScript(m.sql);
       if (!s.ok()) {
-        return MakeError(s.error().code, "migration " + m.module + " v" + std::to_string(m.version) +
-                                             " failed: " + s.error().message);
+        return MakeError(s.error().code,
+                         "migration " + m.module + " v" + std::to_string(m.version) + " failed: " + s.error().message);
       }
-      STEWARD_RETURN_IF_ERROR(c.Exec(
-          "INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-          {m.module, int64_t{m.version}}));
+      STEWARD_RETURN_IF_ERROR(
+          c.Exec("INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, "
+                 "strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                 {m.module, int64_t{m.version}}));
       log::Info("store.migrated", {{"module", m.module}, {"version", m.version}});
     }
     return Ok();

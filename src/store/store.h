@@ -45,12 +45,12 @@ struct Migration {
 };
 
 struct Options {
-  std::string path;          // the database file; created when absent
-  int readers = 4;           // reader connections
-  size_t write_queue = 10000;  // writes waiting before Submit refuses
-  size_t max_group = 512;    // writes committed together at most
+  std::string path;                      // the database file; created when absent
+  int readers = 4;                       // reader connections
+  size_t write_queue = 10000;            // writes waiting before Submit refuses
+  size_t max_group = 512;                // writes committed together at most
   metrics::Registry* metrics = nullptr;  // optional
-  bool check_integrity = true;  // PRAGMA quick_check at open (reads the whole file)
+  bool check_integrity = true;           // PRAGMA quick_check at open (reads the whole file)
 };
 
 using WriteFn = std::function<Status(Connection&)>;

@@ -31,7 +31,8 @@ class StoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<Store> OpenStore(size_t queue = 10000) {
-    auto s = Store::Open({.path = (dir_ / "steward.db").string(), .readers = 2, .write_queue = queue, .metrics = &registry_});
+    auto s = Store::Open(
+        {.path = (dir_ / "steward.db").string(), .readers = 2, .write_queue = queue, .metrics = &registry_});
     EXPECT_TRUE(s.ok()) << s.error().ToString();
     EXPECT_TRUE((*s)->Migrate(kMigrations).ok());
     return std::move(s).value();
@@ -39,11 +40,13 @@ class StoreTest : public ::testing::Test {
 
   int64_t CountNotes(Store& store) {
     int64_t n = -1;
-    EXPECT_TRUE(store.Read([&](Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM notes"));
-      n = rows[0].Int(0);
-      return Ok();
-    }).ok());
+    EXPECT_TRUE(store
+                    .Read([&](Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM notes"));
+                      n = rows[0].Int(0);
+                      return Ok();
+                    })
+                    .ok());
     return n;
   }
 
@@ -54,17 +57,26 @@ class StoreTest : public ::testing::Test {
 TEST_F(StoreTest, MigrationsApplyOnceInOrder) {
   {
     auto store = OpenStore();
-    ASSERT_TRUE(store->Write([](Connection& c) { return c.Exec("INSERT INTO notes (body, n) VALUES (?, ?)", {std::string("a"), int64_t{1}}).ok() ? Ok() : MakeError(ErrorCode::kInternal, "insert"); }).ok());
+    ASSERT_TRUE(store
+                    ->Write([](Connection& c) {
+                      return c.Exec("INSERT INTO notes (body, n) VALUES (?, ?)", {std::string("a"), int64_t{1}}).ok()
+                                 ? Ok()
+                                 : MakeError(ErrorCode::kInternal, "insert");
+                    })
+                    .ok());
   }
   auto store = OpenStore();  // re-applying would fail on ALTER TABLE
-  ASSERT_TRUE(store->Read([](Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT module, version FROM steward_migrations ORDER BY version"));
-    EXPECT_EQ(rows.size(), 2u);
-    STEWARD_ASSIGN_OR_RETURN(auto notes, c.Query("SELECT body, n FROM notes"));
-    EXPECT_EQ(notes.at(0).Text(0), "a");
-    EXPECT_EQ(notes.at(0).Int(1), 1);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Read([](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto rows, c.Query("SELECT module, version FROM steward_migrations ORDER BY version"));
+                    EXPECT_EQ(rows.size(), 2u);
+                    STEWARD_ASSIGN_OR_RETURN(auto notes, c.Query("SELECT body, n FROM notes"));
+                    EXPECT_EQ(notes.at(0).Text(0), "a");
+                    EXPECT_EQ(notes.at(0).Int(1), 1);
+                    return Ok();
+                  })
+                  .ok());
 }
 
 TEST_F(StoreTest, FailingMigrationIsReportedAndNothingApplied) {
@@ -74,10 +86,11 @@ TEST_F(StoreTest, FailingMigrationIsReportedAndNothingApplied) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("migration bad v2 failed"), std::string::npos) << st.error().message;
   ASSERT_TRUE((*s)->Read([](Connection& c) -> Status {
-    auto rows = c.Query("SELECT count(*) FROM sqlite_master WHERE name = 't'");
-    EXPECT_EQ(rows->at(0).Int(0), 0) << "the whole migration run rolls back";
-    return Ok();
-  }).ok());
+                    auto rows = c.Query("SELECT count(*) FROM sqlite_master WHERE name = 't'");
+                    EXPECT_EQ(rows->at(0).Int(0), 0) << "the whole migration run rolls back";
+                    return Ok();
+                  })
+                  .ok());
 }
 
 TEST_F(StoreTest, OneFailingWriteDoesNotUndoItsGroup) {
@@ -110,7 +123,14 @@ TEST_F(StoreTest, FullQueueIsRefusedAtOnce) {
   std::shared_future<void> gate = release.get_future().share();
   std::atomic<int> done{0};
   // The first write holds the writer; the next two fill the queue; the fourth is refused.
-  ASSERT_TRUE(store->Submit([gate](Connection&) { gate.wait(); return Ok(); }, [&](Status) { done++; }).ok());
+  ASSERT_TRUE(store
+                  ->Submit(
+                      [gate](Connection&) {
+                        gate.wait();
+                        return Ok();
+                      },
+                      [&](Status) { done++; })
+                  .ok());
   while (store->write_queue_depth() != 0) std::this_thread::yield();
   ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](Status) { done++; }).ok());
   ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](Status) { done++; }).ok());
@@ -127,10 +147,16 @@ TEST_F(StoreTest, CloseDrainsQueuedWritesAndRefusesNewOnes) {
   std::atomic<int> committed{0};
   for (int i = 0; i < 100; ++i) {
     std::string body = "n" + std::to_string(i);
-    ASSERT_TRUE(store->Submit([body](Connection& c) -> Status {
-      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
-      return Ok();
-    }, [&](Status s) { if (s.ok()) committed++; }).ok());
+    ASSERT_TRUE(store
+                    ->Submit(
+                        [body](Connection& c) -> Status {
+                          STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
+                          return Ok();
+                        },
+                        [&](Status s) {
+                          if (s.ok()) committed++;
+                        })
+                    .ok());
   }
   store->Close();
   EXPECT_EQ(committed.load(), 100);
@@ -142,10 +168,12 @@ TEST_F(StoreTest, CloseDrainsQueuedWritesAndRefusesNewOnes) {
 TEST_F(StoreTest, BackupIsACompleteReadableCopy) {
   auto store = OpenStore();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(store->Write([i](Connection& c) -> Status {
-      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {"b" + std::to_string(i)}));
-      return Ok();
-    }).ok());
+    ASSERT_TRUE(store
+                    ->Write([i](Connection& c) -> Status {
+                      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {"b" + std::to_string(i)}));
+                      return Ok();
+                    })
+                    .ok());
   }
   std::string to = (dir_ / "backup.db").string();
   ASSERT_TRUE(store->Backup(to).ok());
@@ -164,9 +192,11 @@ TEST_F(StoreTest, CorruptFileFailsTheIntegrityCheck) {
     ASSERT_TRUE((*s)->Migrate({{"t", 1, "CREATE TABLE big (x TEXT); CREATE INDEX big_x ON big(x);"}}).ok());
     for (int batch = 0; batch < 5; ++batch) {
       ASSERT_TRUE((*s)->Write([](Connection& c) -> Status {
-        for (int i = 0; i < 200; ++i) STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO big VALUES (hex(randomblob(64)))"));
-        return Ok();
-      }).ok());
+                        for (int i = 0; i < 200; ++i)
+                          STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO big VALUES (hex(randomblob(64)))"));
+                        return Ok();
+                      })
+                      .ok());
     }
   }
   // Overwrite pages in the middle of the file, past the header.
@@ -184,15 +214,19 @@ TEST_F(StoreTest, CorruptFileFailsTheIntegrityCheck) {
 TEST_F(StoreTest, ParametersAreBoundNotSpliced) {
   auto store = OpenStore();
   std::string hostile = "x'); DROP TABLE notes; --";
-  ASSERT_TRUE(store->Write([&](Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {hostile}));
-    return Ok();
-  }).ok());
-  ASSERT_TRUE(store->Read([&](Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT body FROM notes WHERE body = ?", {hostile}));
-    EXPECT_EQ(rows.size(), 1u);
-    return Ok();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Write([&](Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {hostile}));
+                    return Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Read([&](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT body FROM notes WHERE body = ?", {hostile}));
+                    EXPECT_EQ(rows.size(), 1u);
+                    return Ok();
+                  })
+                  .ok());
 }
 
 TEST_F(StoreTest, ReadersCannotWrite) {

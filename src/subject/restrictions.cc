@@ -34,15 +34,17 @@ retention::ModuleStorage Restrictions::Storage() {
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
             if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM subject_restrictions WHERE since < ?", {cutoff}));
+              STEWARD_ASSIGN_OR_RETURN(auto rows,
+                                       c.Query("SELECT COUNT(*) FROM subject_restrictions WHERE since < ?", {cutoff}));
               return rows.front().Int(0);
             }
             return c.Exec("DELETE FROM subject_restrictions WHERE since < ?", {cutoff});
           },
-          .in_use = [](const processing::Register& reg) {
-            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                               [](const processing::Dataset& d) { return d.module == "subject"; });
-          }};
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "subject"; });
+              }};
 }
 
 std::string Restrictions::Hash(std::string_view module, const Key& key) const {
@@ -66,7 +68,7 @@ Result<int64_t> Restrictions::Set(store::Connection& c, std::string_view module,
 
 Result<bool> Restrictions::IsRestricted(store::Connection& c, std::string_view module, const Key& key) const {
   STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM subject_restrictions WHERE module = ? AND key_hash = ?",
-                                               {std::string(module), store::Blob{Hash(module, key)}}));
+                                              {std::string(module), store::Blob{Hash(module, key)}}));
   return !rows.empty();
 }
 
@@ -100,8 +102,11 @@ Status StoredSubjectData::AuditIn(store::Connection& c, std::string action, cons
                                                               {"subject", Pseudonym(key, d_.pseudonym_key)}};
   if (!actor.reference.empty()) details.emplace_back("reference", actor.reference);
   for (auto& kv : counts) details.push_back(std::move(kv));
-  return d_.trail.AppendIn(c, {.actor = actor.actor, .action = std::move(action), .target = "dataset:" + Dataset(),
-                               .request_id = actor.request_id, .details = std::move(details)});
+  return d_.trail.AppendIn(c, {.actor = actor.actor,
+                               .action = std::move(action),
+                               .target = "dataset:" + Dataset(),
+                               .request_id = actor.request_id,
+                               .details = std::move(details)});
 }
 
 Result<int64_t> StoredSubjectData::Restrict(const Key& key, bool on, const Actor& actor) {

@@ -24,7 +24,8 @@ constexpr KindText kKinds[] = {
 Error Refuse(std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); }
 
 bool IsHex32(std::string_view s) {
-  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == 32 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Result<std::string> NormaliseEmail(std::string_view text) {
@@ -61,7 +62,8 @@ Result<std::string> NormaliseIp(std::string_view text) {
   if (slash == std::string_view::npos) return ip->ToString();
   std::string_view bits = t.substr(slash + 1);
   int max = ip->is_v4() ? 32 : 128, n = 0;
-  if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+  if (bits.empty() || bits.size() > 3 ||
+      !std::all_of(bits.begin(), bits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       (n = std::stoi(std::string(bits))) < 8 || n > max) {
     return Refuse("a range's bits must be 8 to " + std::to_string(max));
   }
@@ -171,9 +173,11 @@ Result<Key> Key::Make(KeyKind kind, std::string_view text) {
 
 Result<Key> Key::Parse(std::string_view kind_and_value) {
   size_t colon = kind_and_value.find(':');
-  std::optional<KeyKind> kind = colon == std::string_view::npos ? std::nullopt : ParseKind(kind_and_value.substr(0, colon));
+  std::optional<KeyKind> kind =
+      colon == std::string_view::npos ? std::nullopt : ParseKind(kind_and_value.substr(0, colon));
   if (!kind) {
-    return Refuse("give an identifier as KIND:VALUE, KIND one of email, account, consent-id, visitor-id, ip, telephone");
+    return Refuse(
+        "give an identifier as KIND:VALUE, KIND one of email, account, consent-id, visitor-id, ip, telephone");
   }
   return Make(*kind, kind_and_value.substr(colon + 1));
 }

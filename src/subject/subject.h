@@ -153,7 +153,7 @@ class Directory {
     Finding finding;
   };
   struct Found {
-    std::vector<Key> keys;  // the key given, then every identifier followed from it
+    std::vector<Key> keys;                // the key given, then every identifier followed from it
     std::vector<ModuleFinding> findings;  // only those that hold something
     int64_t Total() const;
   };

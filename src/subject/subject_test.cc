@@ -30,11 +30,18 @@ TEST(KeyTest, NormalisesEachKind) {
 }
 
 TEST(KeyTest, RefusesMalformedIdentifiersWithoutEchoingThem) {
-  for (auto [kind, text] : std::vector<std::pair<KeyKind, std::string>>{
-           {KeyKind::kEmail, "no-at-sign.example"}, {KeyKind::kEmail, "a@b@c"}, {KeyKind::kEmail, "spa ce@x.uk"},
-           {KeyKind::kAccountId, "77"}, {KeyKind::kAccountId, "Staff:12"}, {KeyKind::kConsentId, "abc"},
-           {KeyKind::kVisitorId, "zz23456789abcdef0123456789abcdef"}, {KeyKind::kIpAddress, "203.0.113.7/4"},
-           {KeyKind::kIpAddress, "not.an.address"}, {KeyKind::kTelephone, "12345"}, {KeyKind::kTelephone, "call me"}}) {
+  for (auto [kind, text] :
+       std::vector<std::pair<KeyKind, std::string>>{{KeyKind::kEmail, "no-at-sign.example"},
+                                                    {KeyKind::kEmail, "a@b@c"},
+                                                    {KeyKind::kEmail, "spa ce@x.uk"},
+                                                    {KeyKind::kAccountId, "77"},
+                                                    {KeyKind::kAccountId, "Staff:12"},
+                                                    {KeyKind::kConsentId, "abc"},
+                                                    {KeyKind::kVisitorId, "zz23456789abcdef0123456789abcdef"},
+                                                    {KeyKind::kIpAddress, "203.0.113.7/4"},
+                                                    {KeyKind::kIpAddress, "not.an.address"},
+                                                    {KeyKind::kTelephone, "12345"},
+                                                    {KeyKind::kTelephone, "call me"}}) {
     auto k = Key::Make(kind, text);
     ASSERT_FALSE(k.ok()) << text;
     EXPECT_EQ(k.error().code, ErrorCode::kInvalidArgument);
@@ -170,7 +177,11 @@ class AuditSubjectsTest : public ::testing::Test {
         trail_(site_.store(), site_.key(), clock_),
         reg_(*processing::FromDocument(*config::Document::Parse(kRegister, "t.toml"))),
         restrictions_(site_.key(), clock_, &reg_),
-        audit_({.module = "audit", .store = site_.store(), .trail = trail_, .restrictions = restrictions_, .reg = &reg_,
+        audit_({.module = "audit",
+                .store = site_.store(),
+                .trail = trail_,
+                .restrictions = restrictions_,
+                .reg = &reg_,
                 .pseudonym_key = PseudonymKey(site_.key())}) {}
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
   store::testing::ScratchSite site_;

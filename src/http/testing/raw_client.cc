@@ -94,8 +94,8 @@ bool RawConnection::WaitClosed(std::chrono::milliseconds within) {
   auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd_, POLLIN, 0};
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now()).count());
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
     if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
     char buf[4096];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
