@@ -178,11 +178,6 @@ std::vector<store::Migration> Migrations() {
       last_used_at TEXT,
       revoked_at TEXT
     );
-  )sql"},
-                                       {"analytics", 3, R"sql(
-    -- Privacy: analytics-events. Events of visitors counted by the identifier cookie, found by
-    -- their keyed hash for a rights request; events counted by the daily salt are not in it.
-    CREATE INDEX analytics_events_identified ON analytics_events (visitor) WHERE identified = 1;
   )sql"}};
   for (auto& m : RollupMigrations()) all.push_back(std::move(m));
   return all;

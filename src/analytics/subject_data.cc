@@ -1,5 +1,7 @@
 #include "analytics/subject_data.h"
 
+#include <algorithm>
+
 namespace steward::analytics {
 
 using subject::Key;
@@ -97,12 +99,32 @@ Result<std::vector<subject::Record>> AnalyticsSubjects::Export(const Key& key) {
 Result<std::vector<subject::Erasure>> AnalyticsSubjects::Erase(const Key& key, const subject::Actor& actor) {
   std::vector<subject::Erasure> out;
   if (key.kind() != KeyKind::kVisitorId || sites_.empty()) return out;
+  // The events are found on a reader (a scan: an index on visitors would cost every event's write
+  // far more than it saves a rare request), then deleted by id in a short write, so ingestion never
+  // waits behind the scan.
+  std::vector<int64_t> ids;
+  STEWARD_RETURN_IF_ERROR(deps().store.Read([&](store::Connection& c) -> Status {
+    return c.ForEach("SELECT id FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()), Hashes(key),
+                     [&](const store::Row& r) {
+                       ids.push_back(r.Int(0));
+                       return true;
+                     });
+  }));
   int64_t erased = 0;
   STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {
-    // Privacy: analytics-events, the visitor's events deleted.
-    STEWARD_ASSIGN_OR_RETURN(
-        erased,
-        c.Exec("DELETE FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()), Hashes(key)));
+    // Privacy: analytics-events, the visitor's events deleted, a few hundred ids a statement.
+    constexpr size_t kBatch = 500;
+    for (size_t i = 0; i < ids.size(); i += kBatch) {
+      size_t n = std::min(kBatch, ids.size() - i);
+      std::string sql = "DELETE FROM analytics_events WHERE id IN (";
+      std::vector<store::Value> params;
+      for (size_t j = 0; j < n; ++j) {
+        sql += j ? ", ?" : "?";
+        params.emplace_back(ids[i + j]);
+      }
+      STEWARD_ASSIGN_OR_RETURN(int64_t deleted, c.Exec(sql + ")", params));
+      erased += deleted;
+    }
     STEWARD_ASSIGN_OR_RETURN(int64_t marks, deps().restrictions.Clear(c, deps().module, key));
     if (erased == 0 && marks == 0) return Ok();
     return AuditIn(c, "subject.erased", key, actor, {{"erased", std::to_string(erased)}});
