@@ -23,15 +23,15 @@
 namespace steward::config {
 
 struct Limits {
-  int64_t max_header_bytes = 8 * 1024;  // request line excluded; 431 past it
-  int64_t max_url_bytes = 8 * 1024;     // 414 past it
-  int64_t max_body_bytes = 64 * 1024;   // default per route; 413 past it
-  int64_t read_timeout_seconds = 10;    // to read one whole request once it has begun
-  int64_t idle_timeout_seconds = 60;    // a keep-alive connection waiting for its next request
-  int64_t max_connections = 1024;       // 503 past it
-  int64_t shutdown_grace_seconds = 10;  // in-flight requests get this long at shutdown
-  int64_t worker_threads = 4;           // pool for handlers that block (disk, hashing)
-  int64_t worker_queue = 1024;          // requests waiting for that pool; 503 past it
+  int64_t max_header_bytes = int64_t{8} * 1024;  // request line excluded; 431 past it
+  int64_t max_url_bytes = int64_t{8} * 1024;     // 414 past it
+  int64_t max_body_bytes = int64_t{64} * 1024;   // default per route; 413 past it
+  int64_t read_timeout_seconds = 10;             // to read one whole request once it has begun
+  int64_t idle_timeout_seconds = 60;             // a keep-alive connection waiting for its next request
+  int64_t max_connections = 1024;                // 503 past it
+  int64_t shutdown_grace_seconds = 10;           // in-flight requests get this long at shutdown
+  int64_t worker_threads = 4;                    // pool for handlers that block (disk, hashing)
+  int64_t worker_queue = 1024;                   // requests waiting for that pool; 503 past it
 };
 
 struct Server {

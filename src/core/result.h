@@ -112,7 +112,10 @@ inline Status Ok() { return Status(); }
 // `STEWARD_ASSIGN_OR_RETURN(auto x, F());` declares x from F()'s value or returns its error.
 #define STEWARD_ASSIGN_OR_RETURN(lhs, expr) \
   STEWARD_ASSIGN_OR_RETURN_IMPL(STEWARD_CONCAT(steward_result_, __LINE__), lhs, expr)
+// `lhs` is a declaration ("auto x"), so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define STEWARD_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                  \
   if (!tmp.ok()) return tmp.error();                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
