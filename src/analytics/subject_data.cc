@@ -104,8 +104,8 @@ Result<std::vector<subject::Erasure>> AnalyticsSubjects::Erase(const Key& key, c
   // waits behind the scan.
   std::vector<int64_t> ids;
   STEWARD_RETURN_IF_ERROR(deps().store.Read([&](store::Connection& c) -> Status {
-    return c.ForEach("SELECT id FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()), Hashes(key),
-                     [&](const store::Row& r) {
+    return c.ForEach("SELECT id FROM analytics_events WHERE identified = 1 AND " + VisitorIn(sites_.size()),
+                     Hashes(key), [&](const store::Row& r) {
                        ids.push_back(r.Int(0));
                        return true;
                      });
