@@ -51,7 +51,7 @@ class StaffAccountPages : public std::enable_shared_from_this<StaffAccountPages>
 
   std::vector<module::StaffPage> Pages() {
     auto bind = [self = shared_from_this()](Response (StaffAccountPages::*h)(Request&, module::StaffContext&)) {
-      return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
+      return module::Bind(self, h);
     };
     const Permission p = Permission::kManageStaff;
     return {{.method = Method::kGet,

@@ -15,22 +15,8 @@ namespace chr = std::chrono;
 
 constexpr int64_t kDayMs = kDayMillis;
 
-std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
-
-std::string ShortDay(int64_t day) {
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  chr::year_month_day ymd{chr::sys_days(chr::days(day))};
-  return std::to_string(static_cast<unsigned>(ymd.day())) + " " + kMonths[static_cast<unsigned>(ymd.month()) - 1];
-}
-
-std::string Thousands(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
+using module::LongDay;
+using module::Thousands;
 
 std::string Duration(double seconds) {
   auto s = static_cast<int64_t>(std::llround(seconds));

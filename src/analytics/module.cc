@@ -128,7 +128,7 @@ class AnalyticsPages : public std::enable_shared_from_this<AnalyticsPages> {
 
   std::vector<module::StaffPage> Pages() {
     auto bind = [self = shared_from_this()](Response (AnalyticsPages::*h)(Request&, module::StaffContext&)) {
-      return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
+      return module::Bind(self, h);
     };
     const staff::Permission p = staff::Permission::kReadStatistics;
     return {{.method = Method::kGet,

@@ -337,7 +337,7 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
 
   std::vector<module::StaffPage> Pages() {
     auto bind = [self = shared_from_this()](Response (LogPages::*h)(Request&, module::StaffContext&)) {
-      return [self, h](Request& req, module::StaffContext& ctx) { return ((*self).*h)(req, ctx); };
+      return module::Bind(self, h);
     };
     const staff::Permission stats = staff::Permission::kReadStatistics, security = staff::Permission::kReadSecurity;
     return {{.method = Method::kGet,

@@ -151,17 +151,19 @@ http::Response CsvDownload(std::string body, std::string_view filename) {
   return r;
 }
 
-namespace {
-
 namespace chr = std::chrono;
 
-std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
+namespace {
 
 std::string ShortDay(int64_t day) {
   static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   chr::year_month_day ymd{chr::sys_days(chr::days(day))};
   return std::to_string(static_cast<unsigned>(ymd.day())) + " " + kMonths[static_cast<unsigned>(ymd.month()) - 1];
 }
+
+}  // namespace
+
+std::string LongDay(int64_t day) { return processing::LongDate(DayText(day) + "T00:00:00Z"); }
 
 std::string Thousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n), out;
@@ -171,8 +173,6 @@ std::string Thousands(int64_t n) {
   }
   return n < 0 ? "-" + out : out;
 }
-
-}  // namespace
 
 html::Object DailyChart(const std::string& title, const std::vector<std::string>& columns,
                         const std::vector<ChartPoint>& points) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,6 +92,18 @@ std::string TimeFilter(const std::string& text);
 std::optional<int64_t> IdParam(const http::Request& req, std::string_view name = "id");
 // A CSV download.
 http::Response CsvDownload(std::string body, std::string_view filename);
+
+// "22 November 2026" for days since 1970-01-01; "12,345" for a count.
+std::string LongDay(int64_t day);
+std::string Thousands(int64_t n);
+
+// Makes a page's handler from a member function of the object `self` points to (kept alive by the
+// route): `.handler = module::Bind(self, &ConsentPages::ConsentPage)`.
+template <typename T>
+StaffHandler Bind(std::shared_ptr<T> self, http::Response (T::*handler)(http::Request&, StaffContext&)) {
+  return
+      [self = std::move(self), handler](http::Request& req, StaffContext& ctx) { return ((*self).*handler)(req, ctx); };
+}
 
 // A bar chart of days for admin_chart.html: server-rendered SVG bars of each point's first value,
 // with every value in a table beside it under `columns` (after "Day"). The analytics dashboard and
