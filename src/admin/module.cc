@@ -27,10 +27,7 @@ std::string CommonPasswordsFile(const config::Config& config) {
   return config.site.web_dir + "/generated/common-passwords.txt";
 }
 
-int Fail(const Error& e, int code = 1) {
-  std::fprintf(stderr, "steward: %s\n", e.message.c_str());
-  return code;
-}
+using module::Fail;
 
 // Staff accounts over a command's opened data. Prints the problem and returns null on failure.
 std::unique_ptr<staff::Accounts> OpenAccounts(module::Platform& p) {
@@ -75,7 +72,7 @@ int StaffAdd(CommandContext& c) {
   auto token = accounts->IssueSetupToken(*id, cli);
   if (!token.ok()) return Fail(token.error());
   std::printf("Added staff account %lld. Send them this set-up link (valid 24 hours, once):\n  %s\n",
-              static_cast<long long>(*id), SetupLink(BaseUrl(c.config, c.config.server.listen_port), *token).c_str());
+              static_cast<long long>(*id), SetupLink(c.platform->base_url(), *token).c_str());
   return 0;
 }
 

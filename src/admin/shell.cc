@@ -54,16 +54,6 @@ std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff
 
 std::vector<std::string> StaffCookieNames(bool https) { return {SessionCookieName(https), kPresessionCookie}; }
 
-std::string BaseUrl(const config::Config& config, uint16_t port) {
-  std::string base = config.server.public_base_url;
-  if (base.empty()) {
-    const std::string& host = config.server.listen_host;
-    base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base;
-}
-
 std::string SetupLink(const std::string& base_url, const std::string& token) {
   return base_url + "/admin/setup/" + token;
 }

@@ -36,8 +36,6 @@ std::string SessionCookieName(bool https);
 // Every cookie the staff pages set (the register must declare them, audience = "staff").
 std::vector<std::string> StaffCookieNames(bool https);
 
-// The public address for links: public_base_url, or http://HOST:PORT from `port` (the port bound).
-std::string BaseUrl(const config::Config& config, uint16_t port);
 // The set-up link for a token: <base_url>/admin/setup/<token>.
 std::string SetupLink(const std::string& base_url, const std::string& token);
 

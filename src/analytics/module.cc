@@ -30,10 +30,7 @@ using module::Option;
 
 constexpr module::Id kAnalytics("analytics");
 
-int Fail(const Error& e, int code = 1) {
-  std::fprintf(stderr, "steward: %s\n", e.message.c_str());
-  return code;
-}
+using module::Fail;
 
 // The site's analytics settings, or nullopt (with the reason printed) when it has none.
 std::optional<Settings> SettingsOrSay(const config::Config& config, const processing::Register& reg) {
@@ -245,11 +242,11 @@ class AnalyticsServing : public module::Serving {
  public:
   static Result<std::unique_ptr<module::Serving>> Start(module::Platform& p) {
     STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
-    auto s = std::unique_ptr<AnalyticsServing>(new AnalyticsServing(p));
+    auto s = std::unique_ptr<AnalyticsServing>(
+        new AnalyticsServing(p, settings ? settings->domains : std::vector<std::string>{}));
     if (!settings) return std::unique_ptr<module::Serving>(std::move(s));  // the site does not use analytics
     const auto* gate = p.services.Find<consent::CookieGate>();
     STEWARD_CHECK(gate != nullptr, "analytics starts after the consent module");
-    s->sites_ = settings->domains;
     STEWARD_ASSIGN_OR_RETURN(s->edge_, LoadEdge(p.config.site.web_dir));
     s->salts_ = std::make_unique<Salts>(p.store, p.clock, p.key);
     s->analytics_ =
@@ -297,17 +294,13 @@ class AnalyticsServing : public module::Serving {
   void Stop() override { rollups_.Stop(); }
 
  private:
-  explicit AnalyticsServing(module::Platform& p)
+  AnalyticsServing(module::Platform& p, std::vector<std::string> sites)
       : platform_(p),
+        sites_(std::move(sites)),
         stats_(p.store),
         api_keys_(p.store, p.key, p.clock, &p.trail),
         rollups_(p.store, p.clock),
-        subjects_(p.SubjectDeps(kAnalytics), p.key, SitesOf(p)) {}
-
-  static std::vector<std::string> SitesOf(const module::Platform& p) {
-    auto settings = ReadSettings(*p.config.document, p.reg);
-    return settings.ok() && *settings ? (*settings)->domains : std::vector<std::string>{};
-  }
+        subjects_(p.SubjectDeps(kAnalytics), p.key, sites_) {}
 
   module::Platform& platform_;
   std::vector<std::string> sites_;

@@ -228,14 +228,7 @@ http::ServerOptions Site::ServerOptions() const {
 }
 
 std::string Site::BaseUrl() const {
-  std::string base = config_.server.public_base_url;
-  if (base.empty()) {
-    const std::string& host = config_.server.listen_host;
-    uint16_t port = port_.load() != 0 ? port_.load() : config_.server.listen_port;
-    base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base;
+  return config::BaseUrl(config_, port_.load() != 0 ? port_.load() : config_.server.listen_port);
 }
 
 void Site::Started(uint16_t port) {
@@ -295,13 +288,7 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
                            .clock = clock,
                            .restrictions = *site->restrictions_,
                            .services = site->services_,
-                           .base_url = [&c] {
-                             std::string base = c.server.public_base_url;
-                             if (base.empty())
-                               base = "http://" + c.server.listen_host + ":" + std::to_string(c.server.listen_port);
-                             while (!base.empty() && base.back() == '/') base.pop_back();
-                             return base;
-                           }});
+                           .base_url = [&c] { return config::BaseUrl(c, c.server.listen_port); }});
   return site;
 }
 

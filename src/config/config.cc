@@ -147,4 +147,14 @@ Result<Config> Load(const std::string& path, const std::vector<std::string>* mod
   return Parse(buf.str(), path, module_tables);
 }
 
+std::string BaseUrl(const Config& config, uint16_t port) {
+  std::string base = config.server.public_base_url;
+  if (base.empty()) {
+    const std::string& host = config.server.listen_host;
+    base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
 }  // namespace steward::config

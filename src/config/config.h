@@ -82,6 +82,10 @@ Result<Config> Load(const std::string& path, const std::vector<std::string>* mod
 Result<Config> Parse(const std::string& text, const std::string& path,
                      const std::vector<std::string>* module_tables = nullptr);
 
+// The site's public address for links, without a trailing slash: server.public_base_url, or
+// http://HOST:PORT from the listen host and `port` (the port actually bound).
+std::string BaseUrl(const Config& config, uint16_t port);
+
 // Splits "host:port" or "[v6]:port". Errors: kInvalidArgument.
 Status ParseListen(const std::string& text, std::string& host, uint16_t& port);
 

@@ -49,10 +49,13 @@ Response JsonError(const std::string& message, int status) {
 
 Status CheckDeclared(const processing::Register& reg, const std::vector<std::string>& needed) {
   std::vector<std::string> all = needed;
-  if (!reg.OptionalCategories().empty()) {
-    for (const char* c : {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie}) all.push_back(c);
-  }
+  for (auto& c : OwnCookies(reg)) all.push_back(std::move(c));
   return processing::CheckEssentialCookies(reg, all);
+}
+
+std::vector<std::string> OwnCookies(const processing::Register& reg) {
+  if (reg.OptionalCategories().empty()) return {};
+  return {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie};
 }
 
 Consent::Consent(const config::Config& config, const processing::Register& reg, const CookieGate& gate,

@@ -43,8 +43,11 @@ inline constexpr const char* kPreferencesSetCookie = "cookies_preferences_set";
 inline constexpr const char* kConsentIdCookie = "steward_consent";
 inline constexpr const char* kMessageCookie = "steward_cookie_message";
 
+// The consent module's own cookies: the four above when the register has optional categories.
+std::vector<std::string> OwnCookies(const processing::Register& reg);
+
 // Errors: kFailedPrecondition naming each cookie `needed` that `reg` does not declare, plus the
-// consent module's own cookies when the register has optional categories.
+// consent module's own cookies (OwnCookies).
 Status CheckDeclared(const processing::Register& reg, const std::vector<std::string>& needed);
 
 class Consent {

@@ -166,15 +166,7 @@ module::Descriptor Module() {
       .id = kConsent,
       .migrations = [] { return Records::Migrations(); },
       .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Storage()}; },
-      .cookies =
-          [](const config::Config&, const processing::Register& reg) {
-            std::vector<std::string> names;
-            if (!reg.OptionalCategories().empty()) {
-              for (const char* c : {kPolicyCookie, kPreferencesSetCookie, kConsentIdCookie, kMessageCookie})
-                names.push_back(c);
-            }
-            return names;
-          },
+      .cookies = [](const config::Config&, const processing::Register& reg) { return OwnCookies(reg); },
       .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
         return std::unique_ptr<subject::SubjectData>(
             std::make_unique<ConsentSubjects>(p.SubjectDeps(kConsent), p.clock, p.key));

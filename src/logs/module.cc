@@ -35,10 +35,7 @@ using module::Option;
 
 constexpr module::Id kLogs("logs");
 
-int Fail(const Error& e, int code = 1) {
-  std::fprintf(stderr, "steward: %s\n", e.message.c_str());
-  return code;
-}
+using module::Fail;
 
 // Where the raw access-log lines are kept (see logs/archive.h).
 std::string RawLogsDir(const config::Config& config) { return config.storage.data_dir + "/logs"; }

@@ -22,6 +22,11 @@ subject::StoredSubjectData::Deps Platform::SubjectDeps(Id id) const {
           .pseudonym_key = subject::PseudonymKey(key)};
 }
 
+int Fail(const Error& error, int exit_code) {
+  std::fprintf(stderr, "steward: %s\n", error.message.c_str());
+  return exit_code;
+}
+
 std::string Args::Text(std::string_view name) const {
   auto it = values_.find(name);
   return it == values_.end() || it->second.empty() ? std::string() : it->second.front();

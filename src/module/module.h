@@ -154,6 +154,9 @@ struct Command {
   std::function<int(CommandContext& context)> run;
 };
 
+// A command's failure for the operator: "steward: MESSAGE" on standard error. Returns `exit_code`.
+int Fail(const Error& error, int exit_code = 1);
+
 // Help for a command group ("logs": "Statistics from the web server's access logs.").
 struct CommandGroup {
   std::string name, help;
