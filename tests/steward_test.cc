@@ -294,6 +294,23 @@ TEST_F(StewardTest, AuditTrailRecordsVerifiesAndNamesATamperedEntry) {
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.out.find("The audit trail is broken at entry 2: entry 2 was changed"), std::string::npos)
       << broken.out;
+
+  // On the backup, someone moves the purge limit to the newest checkpoint and deletes up to it,
+  // which the database's triggers allow: without a signed record of a purge it does not verify.
+  std::filesystem::create_directories(dir_ + "/wiped");
+  std::filesystem::copy_file(dir_ + "/backup.db", dir_ + "/wiped/steward.db");
+  std::filesystem::copy_file(dir_ + "/data/secret.key", dir_ + "/wiped/secret.key");
+  {
+    auto c = store::SqliteConnection::Open(dir_ + "/wiped/steward.db", false, false);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("UPDATE audit_purge SET limit_seq = (SELECT max(seq) FROM audit_checkpoints);"
+                                 "DELETE FROM audit_log WHERE seq <= (SELECT limit_seq FROM audit_purge);")
+                    .ok());
+  }
+  RunResult wiped =
+      RunSteward({"audit", "verify", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/wiped"});
+  EXPECT_EQ(wiped.exit_code, 1) << wiped.out;
+  EXPECT_NE(wiped.out.find("with no signed record of a retention purge"), std::string::npos) << wiped.out;
 }
 
 TEST_F(StewardTest, StaffCommands) {

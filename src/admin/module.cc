@@ -107,9 +107,15 @@ int StaffDisable(CommandContext& c) {
 
 int AuditVerify(CommandContext& c) {
   std::string public_key = crypto::SigningKey(audit::CheckpointSeed(c.platform->key)).public_key();
+  audit::VerifyOptions options{.now = c.platform->clock.Now()};
+  for (const auto& d : c.platform->reg.datasets) {
+    if (d.module == kAudit.value() && d.retention.kind != processing::Retention::Kind::kCriteria) {
+      options.rule = d.retention.period.text;
+    }
+  }
   audit::VerifyReport report;
   Status s = c.platform->store.Read([&](store::Connection& conn) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(report, audit::Verify(conn, public_key));
+    STEWARD_ASSIGN_OR_RETURN(report, audit::Verify(conn, public_key, options));
     return Ok();
   });
   if (!s.ok()) {
@@ -122,8 +128,8 @@ int AuditVerify(CommandContext& c) {
                 static_cast<long long>(report.entries), static_cast<long long>(report.checkpoints));
     return 1;
   }
-  std::printf("The audit trail is intact: %lld entries, %lld signed checkpoints.\n",
-              static_cast<long long>(report.entries), static_cast<long long>(report.checkpoints));
+  std::printf("The audit trail is intact: %lld entries, %lld signed checkpoints.\nVerified %s.\n",
+              static_cast<long long>(report.entries), static_cast<long long>(report.checkpoints), report.start.c_str());
   return 0;
 }
 

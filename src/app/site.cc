@@ -96,8 +96,8 @@ std::vector<store::Migration> AllMigrations() {
   return all;
 }
 
-std::vector<retention::ModuleStorage> AllStorage(const config::Config& config) {
-  std::vector<retention::ModuleStorage> all = retention::CoreStorage();
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail) {
+  std::vector<retention::ModuleStorage> all = retention::CoreStorage(trail);
   all.push_back(subject::Restrictions::Storage());
   for (const auto& d : Modules()) {
     if (!d.storage) continue;
@@ -165,7 +165,7 @@ Status Site::Start() {
                                                        .metrics = options_.metrics}));
   STEWARD_RETURN_IF_ERROR(store_->Migrate(AllMigrations()));
   trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock);
-  retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_));
+  retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_, *trail_));
   if (Status s = retention_->Check(); !s.ok()) return MakeError(ErrorCode::kFailedPrecondition, s.error().message);
   STEWARD_RETURN_IF_ERROR(trail_->Append({.actor = "system",
                                           .action = "config.loaded",

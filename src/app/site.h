@@ -38,8 +38,8 @@ namespace steward::app {
 
 // Every module's schema, the platform's first.
 std::vector<store::Migration> AllMigrations();
-// Every module's storage, the platform's first.
-std::vector<retention::ModuleStorage> AllStorage(const config::Config& config);
+// Every module's storage, the platform's first. The trail signs its own purges.
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail);
 // The top-level tables of the site's file that modules read.
 std::vector<std::string> ModuleTables();
 // Checks the register and every module's settings as a whole: every problem, with file and line.

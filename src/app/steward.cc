@@ -136,7 +136,7 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   auto site = CommandSite::Open(config);
   if (!site.ok()) return Report(config, site.error());
   retention::Runner runner((*site)->store(), (*site)->trail(), SystemClock::Instance(), (*site)->reg(),
-                           AllStorage(config));
+                           AllStorage(config, (*site)->trail()));
   if (Status s = runner.Check(); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 2;

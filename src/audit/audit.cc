@@ -5,20 +5,24 @@
 #include <map>
 
 #include "core/strings.h"
+#include "register/register.h"
 
 namespace steward::audit {
 namespace {
 
 const std::string kZeroHash(32, '\0');
 
-// Canonical bytes of an entry: every field length-prefixed, so no two entries share an encoding.
+// Appends a length-prefixed field, so no two sequences of fields share an encoding.
+void Field(std::string& out, std::string_view v) {
+  out.append(std::to_string(v.size())).push_back(':');
+  out.append(v).push_back(',');
+}
+
+// Canonical bytes of an entry.
 std::string Canonical(int64_t seq, const std::string& at, const Entry& e, const std::string& details,
                       const std::string& prev_hash) {
   std::string out = "steward-audit-v1\n";
-  auto field = [&out](std::string_view v) {
-    out.append(std::to_string(v.size())).push_back(':');
-    out.append(v).push_back(',');
-  };
+  auto field = [&out](std::string_view v) { Field(out, v); };
   field(prev_hash);
   field(std::to_string(seq));
   field(at);
@@ -49,6 +53,67 @@ std::vector<std::pair<std::string, std::string>> ParseDetails(const std::string&
 
 std::string CheckpointMessage(int64_t seq, const std::string& hash) {
   return "steward-audit-checkpoint-v1\n" + std::to_string(seq) + "\n" + hash;
+}
+
+// A purge of the oldest entries, as signed.
+struct PurgeRecord {
+  int64_t through = 0;      // the last entry removed: a signed checkpoint, which is kept
+  std::string anchor_hash;  // that checkpoint's hash
+  std::string anchor_at;    // that entry's time
+  std::string cutoff, dataset, rule;
+  int64_t removed = 0;
+  std::string purged_at;
+  std::string signature;
+};
+
+std::string PurgeMessage(const PurgeRecord& p) {
+  std::string out = "steward-audit-purge-v1\n";
+  Field(out, std::to_string(p.through));
+  Field(out, p.anchor_hash);
+  Field(out, p.anchor_at);
+  Field(out, p.cutoff);
+  Field(out, p.dataset);
+  Field(out, p.rule);
+  Field(out, std::to_string(p.removed));
+  Field(out, p.purged_at);
+  return out;
+}
+
+// The latest cut-off `rule` allows for a purge at `purged_at`; nullopt if either is unreadable.
+std::optional<SystemTime> LatestCutoff(const std::string& rule, const std::string& purged_at) {
+  auto period = processing::ParsePeriod(rule);
+  auto at = ParseRfc3339(purged_at);
+  if (!period || period->empty() || !at) return std::nullopt;
+  return processing::Subtract(*at, *period);
+}
+
+// Why the purge through `through` cannot be believed, or "" when it can.
+std::string CheckPurge(store::Connection& c, const std::string& public_key, const VerifyOptions& options,
+                       int64_t through, const std::string& checkpoint_hash, PurgeRecord& p) {
+  std::string removed = "entries up to " + std::to_string(through) + " were removed";
+  auto rows = c.Query(
+      "SELECT anchor_hash, anchor_at, cutoff, dataset, rule, removed, purged_at, signature FROM audit_purges "
+      "WHERE through_seq = ?",
+      {through});
+  if (!rows.ok() || rows->empty()) return removed + " with no signed record of a retention purge";
+  const store::Row& r = (*rows)[0];
+  p = {through, r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), r.Text(6), r.Text(7)};
+  if (!crypto::VerifySignature(public_key, PurgeMessage(p), p.signature)) {
+    return removed + ": the record of the purge has a bad signature";
+  }
+  if (p.anchor_hash != checkpoint_hash) return removed + ": the record of the purge names another checkpoint";
+  auto purged_at = ParseRfc3339(p.purged_at);
+  if (!purged_at || *purged_at > options.now) return removed + " by a purge dated in the future (" + p.purged_at + ")";
+  auto latest = LatestCutoff(p.rule, p.purged_at);
+  auto cutoff = ParseRfc3339(p.cutoff);
+  if (!latest || !cutoff || *cutoff > *latest) {
+    return removed + " on " + p.purged_at + " with a cut-off of " + p.cutoff + ", later than the rule \"" + p.rule +
+           "\" allows";
+  }
+  if (p.anchor_at >= p.cutoff) {
+    return removed + ", but entry " + std::to_string(through) + " (" + p.anchor_at + ") was not older than the cut-off";
+  }
+  return "";
 }
 
 constexpr const char* kColumns = "seq, at, actor, action, target, outcome, request_id, details, prev_hash, hash";
@@ -115,22 +180,27 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   WHEN old.seq > (SELECT limit_seq FROM audit_purge)
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 )sql"},
+      {"audit", 3, R"sql(
+-- Each retention purge leaves a record, signed with the checkpoint key, of what it removed, up to
+-- where and under which rule: without it, a trail that starts after entry 1 does not verify.
+CREATE TABLE audit_purges (
+  through_seq INTEGER PRIMARY KEY,
+  anchor_hash BLOB NOT NULL,
+  anchor_at TEXT NOT NULL,
+  cutoff TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  removed INTEGER NOT NULL,
+  purged_at TEXT NOT NULL,
+  signature BLOB NOT NULL
+);
+CREATE TRIGGER audit_purges_no_update BEFORE UPDATE ON audit_purges
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_purges_no_delete BEFORE DELETE ON audit_purges
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql"},
   };
   return kMigrations;
-}
-
-Result<int64_t> PurgeBefore(store::Connection& c, const std::string& cutoff, bool dry_run) {
-  // The newest checkpoint whose entry is older than the cutoff: everything up to it may go.
-  STEWARD_ASSIGN_OR_RETURN(
-      auto rows,
-      c.Query("SELECT max(k.seq) FROM audit_checkpoints k JOIN audit_log l ON l.seq = k.seq WHERE l.at < ?", {cutoff}));
-  if (rows.empty() || rows[0].IsNull(0)) return int64_t{0};
-  int64_t limit = rows[0].Int(0);
-  STEWARD_ASSIGN_OR_RETURN(auto count, c.Query("SELECT count(*) FROM audit_log WHERE seq <= ?", {limit}));
-  if (dry_run || count[0].Int(0) == 0) return count[0].Int(0);
-  STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE audit_purge SET limit_seq = ?", {limit}));
-  STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM audit_log WHERE seq <= ?", {limit}));
-  return n;
 }
 
 std::array<uint8_t, 32> CheckpointSeed(const crypto::SecretKey& key) { return key.DeriveKey("auditsig"); }
@@ -159,6 +229,46 @@ Status Trail::AppendIn(store::Connection& c, const Entry& entry) {
 
 Status Trail::Append(const Entry& entry) {
   return store_.Write([&](store::Connection& c) { return AppendIn(c, entry); });
+}
+
+Result<int64_t> Trail::PurgeIn(store::Connection& c, const PurgeRequest& request, bool dry_run) {
+  auto latest = LatestCutoff(request.rule, request.now);
+  auto cutoff = ParseRfc3339(request.cutoff);
+  if (!latest || !cutoff) {
+    return MakeError(ErrorCode::kInvalidArgument, "the audit trail is purged only by a period of time");
+  }
+  if (*cutoff > *latest) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "a cut-off of " + request.cutoff + " is later than \"" + request.rule + "\" allows");
+  }
+  // The newest checkpoint whose entry is older than the cutoff: everything up to it may go.
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT k.seq, k.hash, l.at FROM audit_checkpoints k "
+                                              "JOIN audit_log l ON l.seq = k.seq WHERE l.at < ? "
+                                              "ORDER BY k.seq DESC LIMIT 1",
+                                              {request.cutoff}));
+  if (rows.empty()) return int64_t{0};
+  PurgeRecord p{.through = rows[0].Int(0), .anchor_hash = rows[0].Text(1), .anchor_at = rows[0].Text(2)};
+  STEWARD_ASSIGN_OR_RETURN(auto count, c.Query("SELECT count(*) FROM audit_log WHERE seq <= ?", {p.through}));
+  if (dry_run || count[0].Int(0) == 0) return count[0].Int(0);
+  STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE audit_purge SET limit_seq = ?", {p.through}));
+  STEWARD_ASSIGN_OR_RETURN(p.removed, c.Exec("DELETE FROM audit_log WHERE seq <= ?", {p.through}));
+  p.cutoff = request.cutoff;
+  p.dataset = request.dataset;
+  p.rule = request.rule;
+  p.purged_at = request.now;
+  p.signature = signer_.Sign(PurgeMessage(p));
+  STEWARD_RETURN_IF_ERROR(
+      c.Exec("INSERT INTO audit_purges (through_seq, anchor_hash, anchor_at, cutoff, dataset, rule, removed, "
+             "purged_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             {p.through, store::Blob{p.anchor_hash}, p.anchor_at, p.cutoff, p.dataset, p.rule, p.removed, p.purged_at,
+              store::Blob{p.signature}}));
+  STEWARD_RETURN_IF_ERROR(AppendIn(
+      c, {.actor = "system",
+          .action = "audit.purged",
+          .target = "dataset:" + p.dataset,
+          .details = {
+              {"through", std::to_string(p.through)}, {"removed", std::to_string(p.removed)}, {"cutoff", p.cutoff}}}));
+  return p.removed;
 }
 
 Status Trail::CheckpointIn(store::Connection& c, int64_t seq, const std::string& hash) {
@@ -223,7 +333,7 @@ Result<std::vector<Record>> Trail::List(const Filter& filter) const {
   return records;
 }
 
-Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key) {
+Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key, const VerifyOptions& options) {
   VerifyReport report;
   auto flag = [&report](int64_t seq, std::string problem) {
     if (report.first_bad_seq == 0 || seq < report.first_bad_seq) {
@@ -244,22 +354,41 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
   report.checkpoints = static_cast<int64_t>(checkpoints.size());
 
   // A trail whose oldest entries retention removed starts after a signed checkpoint, which vouches
-  // for the hash the first remaining entry must follow.
+  // for the hash the first remaining entry must follow, and a signed record of the purge, which
+  // vouches that retention removed them when the rule allowed.
   int64_t expected = 1;
   std::string prev = kZeroHash;
   int64_t last_good_checkpoint = 0;
+  int64_t purge_entry_needed = 0;  // the purge whose audit.purged entry the chain must hold
+  report.start = "from entry 1, the first";
   STEWARD_ASSIGN_OR_RETURN(auto purged, c.Query("SELECT limit_seq FROM audit_purge"));
   if (!purged.empty() && purged[0].Int(0) > 0) {
     int64_t anchor = purged[0].Int(0);
     auto cp = checkpoints.find(anchor);
+    PurgeRecord p;
+    std::string why;
     if (cp == checkpoints.end() ||
         !crypto::VerifySignature(public_key, CheckpointMessage(anchor, cp->second.hash), cp->second.signature)) {
-      flag(anchor + 1,
-           "entries up to " + std::to_string(anchor) + " were removed without a signed checkpoint to start from");
+      why = "entries up to " + std::to_string(anchor) + " were removed without a signed checkpoint to start from";
     } else {
-      expected = anchor + 1;
-      prev = cp->second.hash;
+      why = CheckPurge(c, public_key, options, anchor, cp->second.hash, p);
+    }
+    // Either way the walk goes on from after the anchor, so what follows is checked too.
+    expected = anchor + 1;
+    if (cp != checkpoints.end()) prev = cp->second.hash;
+    report.start_seq = anchor + 1;
+    if (!why.empty()) {
+      flag(anchor + 1, why);
+      report.start = "from entry " + std::to_string(anchor + 1) + ", where the trail now begins";
+    } else {
       last_good_checkpoint = anchor;
+      purge_entry_needed = anchor;
+      report.start = "from entry " + std::to_string(anchor + 1) + ": retention removed entries up to " +
+                     std::to_string(anchor) + ", all older than " + p.cutoff + ", on " + p.purged_at + " (dataset " +
+                     p.dataset + ", kept for " + p.rule + ")";
+      if (!options.rule.empty() && options.rule != p.rule) {
+        report.start += "; the register now says " + options.rule;
+      }
     }
   }
   STEWARD_RETURN_IF_ERROR(
@@ -289,10 +418,19 @@ Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key)
             last_good_checkpoint = rec.seq;
           }
         }
+        if (purge_entry_needed > 0 && rec.entry.action == "audit.purged") {
+          for (const auto& [k, v] : rec.entry.details) {
+            if (k == "through" && v == std::to_string(purge_entry_needed)) purge_entry_needed = 0;
+          }
+        }
         prev = rec.hash;
         expected = rec.seq + 1;
         return true;
       }));
+  if (purge_entry_needed > 0) {
+    flag(purge_entry_needed + 1, "entries up to " + std::to_string(purge_entry_needed) +
+                                     " were removed, but the trail does not record the purge that removed them");
+  }
   // A checkpoint past the last entry vouches for entries that are gone.
   if (!checkpoints.empty() && checkpoints.rbegin()->first >= expected) {
     flag(expected, "entries from " + std::to_string(expected) + " were removed: a checkpoint vouches for entry " +

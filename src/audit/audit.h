@@ -61,9 +61,24 @@ struct Filter {
 struct VerifyReport {
   int64_t entries = 0;
   int64_t checkpoints = 0;
+  int64_t start_seq = 1;      // the first entry the walk started from
+  std::string start;          // why it started there, in words
   int64_t first_bad_seq = 0;  // 0 when the trail is intact
   std::string problem;        // what is wrong at first_bad_seq, in words
   bool ok() const { return first_bad_seq == 0; }
+};
+
+struct VerifyOptions {
+  SystemTime now;    // a purge dated later than this is not believed
+  std::string rule;  // the register's retention for the audit trail now ("6 years"); empty: none
+};
+
+// What retention asks of the trail: remove what the register no longer keeps.
+struct PurgeRequest {
+  std::string dataset;  // the register's dataset for the trail: "audit-trail"
+  std::string rule;     // its retention, as the register says it: "6 years"
+  std::string cutoff;   // RFC 3339: entries older than this may go
+  std::string now;      // RFC 3339: when the purge runs
 };
 
 // The audit module's tables.
@@ -83,6 +98,14 @@ class Trail {
   // Newest first. Errors: kInvalidArgument for a bad filter.
   Result<std::vector<Record>> List(const Filter& filter) const;
 
+  // Retention: removes the oldest entries, up to the newest signed checkpoint older than the
+  // cut-off; the checkpoint stays, so the rest still verifies. The purge leaves a record, signed
+  // with the checkpoint key, of what it removed, up to where and under which rule, and an
+  // `audit.purged` entry in the chain: verification starts after a purge only with both. With
+  // `dry_run`, only counts. Runs on the writer's connection (a reader's for a dry run).
+  // Errors: kInvalidArgument when the rule is not a period or the cut-off is later than it allows.
+  Result<int64_t> PurgeIn(store::Connection& c, const PurgeRequest& request, bool dry_run);
+
   // The public half of the checkpoint key, for verifying elsewhere.
   std::string public_key() const { return signer_.public_key(); }
 
@@ -96,17 +119,14 @@ class Trail {
 
 // Walks the whole trail and every checkpoint, and reports the first entry that was changed,
 // removed or reordered, or that a checkpoint no longer vouches for. `public_key` checks the
-// checkpoints' signatures.
-Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key);
+// signatures of checkpoints and purge records. A trail whose oldest entries are gone is walked from
+// the last purge only when a signed purge record vouches for it, its cut-off is as old as the rule
+// it followed allows, and the chain holds its `audit.purged` entry.
+Result<VerifyReport> Verify(store::Connection& c, const std::string& public_key, const VerifyOptions& options);
 
 // Writes entries at or after `since` (RFC 3339; empty: all) as JSON lines, oldest first.
 // Returns how many were written.
 Result<int64_t> ExportJsonLines(store::Connection& c, const std::string& since, std::ostream& out);
-
-// Retention: removes the oldest entries, up to the newest signed checkpoint older than `cutoff`
-// (RFC 3339); the checkpoint stays, so the rest still verifies. With `dry_run`, only counts.
-// Runs on the writer's connection.
-Result<int64_t> PurgeBefore(store::Connection& c, const std::string& cutoff, bool dry_run);
 
 // The key that signs checkpoints, derived from the site's secret key.
 std::array<uint8_t, 32> CheckpointSeed(const crypto::SecretKey& key);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "register/register.h"
 #include "store/sqlite.h"
 #include "store/testing/scratch.h"
 
@@ -44,25 +45,34 @@ class AuditTest : public ::testing::Test {
       clock_.Advance(std::chrono::seconds(1));
     }
   }
-  VerifyReport VerifyNow() {
+  VerifyReport VerifyNow(SystemTime now = SystemTime(std::chrono::seconds(1'900'000'000))) {
     VerifyReport report;
     EXPECT_TRUE(store_
                     ->Read([&](store::Connection& c) -> Status {
-                      STEWARD_ASSIGN_OR_RETURN(report, Verify(c, trail_->public_key()));
+                      STEWARD_ASSIGN_OR_RETURN(report,
+                                               Verify(c, trail_->public_key(), {.now = now, .rule = "1 minute"}));
                       return Ok();
                     })
                     .ok());
     return report;
+  }
+  Status Purge(const PurgeRequest& request) {
+    return store_->Write([&](store::Connection& c) -> Status {
+      STEWARD_RETURN_IF_ERROR(trail_->PurgeIn(c, request, /*dry_run=*/false));
+      return Ok();
+    });
   }
   // What someone with the database file can do: drop the triggers and edit rows directly.
   void Tamper(const std::string& sql) {
     auto c = store::SqliteConnection::Open((dir_ / "steward.db").string(), false, false);
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE(
-        (*c)->ExecScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
-                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
-                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;" +
-                         sql)
+        (*c)->ExecScript(
+                "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+                "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
+                "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
+                "DROP TRIGGER IF EXISTS audit_purges_no_update; DROP TRIGGER IF EXISTS audit_purges_no_delete;" +
+                sql)
             .ok());
   }
 
@@ -191,27 +201,44 @@ TEST_F(AuditTest, ARewrittenChainFailsAtTheSignedCheckpoint) {
   EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
 }
 
+// Entries are one a second from 1'800'000'000; a purge at 1'800'000'072 under "1 minute" may
+// remove what is older than 1'800'000'012.
+PurgeRequest PurgeAt(int64_t now_seconds, const std::string& rule = "1 minute") {
+  SystemTime now{std::chrono::seconds(now_seconds)};
+  auto period = processing::ParsePeriod(rule);
+  return {.dataset = "audit-trail",
+          .rule = rule,
+          .cutoff = FormatRfc3339Millis(processing::Subtract(now, *period)),
+          .now = FormatRfc3339Millis(now)};
+}
+
 TEST_F(AuditTest, RetentionRemovesAPrefixEndingAtACheckpointAndTheRestVerifies) {
   AppendMany(*trail_, 20);  // one a second from 08:00:00; checkpoints at 8 and 16
-  std::string cutoff = FormatRfc3339Millis(SystemTime(std::chrono::seconds(1'800'000'012)));
   int64_t n = 0;
   ASSERT_TRUE(store_
                   ->Read([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, /*dry_run=*/true));
+                    STEWARD_ASSIGN_OR_RETURN(n, trail_->PurgeIn(c, PurgeAt(1'800'000'072), /*dry_run=*/true));
                     return Ok();
                   })
                   .ok());
   EXPECT_EQ(n, 8) << "up to the checkpoint at 8; 9 to 12 wait for the next one";
   ASSERT_TRUE(store_
                   ->Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(n, PurgeBefore(c, cutoff, false));
+                    STEWARD_ASSIGN_OR_RETURN(n, trail_->PurgeIn(c, PurgeAt(1'800'000'072), false));
                     return Ok();
                   })
                   .ok());
   EXPECT_EQ(n, 8);
   VerifyReport r = VerifyNow();
   EXPECT_TRUE(r.ok()) << r.problem;
-  EXPECT_EQ(r.entries, 12);
+  EXPECT_EQ(r.entries, 13) << "9 to 20, and the purge's own entry";
+  EXPECT_EQ(r.start_seq, 9);
+  EXPECT_NE(r.start.find("retention removed entries up to 8, all older than 2027-01-15T08:00:12.000Z"),
+            std::string::npos)
+      << r.start;
+  auto purged = trail_->List({.action = "audit.purged", .limit = 5});
+  ASSERT_EQ(purged->size(), 1u);
+  EXPECT_EQ(purged->front().entry.details.at(0), (std::pair<std::string, std::string>{"through", "8"}));
   // Other deletes are still refused, and a hand-made gap after the purge is still found.
   EXPECT_FALSE(store_
                    ->Write([](store::Connection& c) -> Status {
@@ -221,6 +248,48 @@ TEST_F(AuditTest, RetentionRemovesAPrefixEndingAtACheckpointAndTheRestVerifies) 
                    .ok());
   Tamper("DELETE FROM audit_log WHERE seq = 10;");
   EXPECT_EQ(VerifyNow().first_bad_seq, 10);
+}
+
+TEST_F(AuditTest, AWipeDisguisedAsAPurgeDoesNotVerify) {
+  AppendMany(*trail_, 20);
+  // Move the purge limit to the newest checkpoint and delete up to it: the triggers allow the
+  // delete, and before purges were signed the trail then verified as intact.
+  Tamper(
+      "UPDATE audit_purge SET limit_seq = (SELECT max(seq) FROM audit_checkpoints);"
+      "DELETE FROM audit_log WHERE seq <= (SELECT limit_seq FROM audit_purge);");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 17);
+  EXPECT_NE(r.problem.find("no signed record of a retention purge"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, APurgeIsBelievedOnlyAsFarAsItsSignedRecordGoes) {
+  AppendMany(*trail_, 20);
+  ASSERT_TRUE(Purge(PurgeAt(1'800'000'072)).ok());
+  AppendMany(*trail_, 20);  // entries 22 to 41: checkpoints at 24, 32, 40
+  ASSERT_TRUE(VerifyNow().ok());
+  // Pushing the limit past the genuine purge, with or without a copy of its record.
+  Tamper(
+      "UPDATE audit_purge SET limit_seq = 24; DELETE FROM audit_log WHERE seq <= 24;"
+      "INSERT INTO audit_purges SELECT 24, (SELECT hash FROM audit_checkpoints WHERE seq = 24), anchor_at, cutoff,"
+      " dataset, rule, removed, purged_at, signature FROM audit_purges WHERE through_seq = 8;");
+  VerifyReport r = VerifyNow();
+  EXPECT_EQ(r.first_bad_seq, 25);
+  EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;
+}
+
+TEST_F(AuditTest, APurgeLaterThanItsRuleOrDatedInTheFutureIsRefused) {
+  AppendMany(*trail_, 20);
+  PurgeRequest early = PurgeAt(1'800'000'072);
+  early.rule = "1 hour";  // an hour's retention does not allow a cut-off a minute ago
+  auto refused = Purge(early);
+  EXPECT_FALSE(refused.ok());
+  early.rule = "long enough";
+  EXPECT_FALSE(Purge(early).ok());
+  ASSERT_TRUE(Purge(PurgeAt(1'800'000'072)).ok());
+  // Verified on a day before the purge says it ran: a purge from the future is not believed.
+  VerifyReport r = VerifyNow(SystemTime(std::chrono::seconds(1'800'000'050)));
+  EXPECT_EQ(r.first_bad_seq, 9);
+  EXPECT_NE(r.problem.find("dated in the future"), std::string::npos) << r.problem;
 }
 
 TEST_F(AuditTest, CheckpointOnDemandAndExport) {

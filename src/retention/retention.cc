@@ -7,15 +7,19 @@
 
 namespace steward::retention {
 
-std::vector<ModuleStorage> CoreStorage() {
+std::vector<ModuleStorage> CoreStorage(audit::Trail& trail) {
   return {
       {.module = "store", .other_tables = {"steward_migrations"}},
       {.module = "register", .other_tables = {"notice_versions"}},
       {.module = "audit",
        .personal_tables = {"audit_log"},
-       .other_tables = {"audit_checkpoints", "audit_purge"},
-       .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                   bool dry_run) { return audit::PurgeBefore(c, cutoff, dry_run); }},
+       .other_tables = {"audit_checkpoints", "audit_purge", "audit_purges"},
+       .purge =
+           [&trail](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
+                    const std::string& now, bool dry_run) {
+             return trail.PurgeIn(c, {.dataset = d.id, .rule = d.retention.period.text, .cutoff = cutoff, .now = now},
+                                  dry_run);
+           }},
   };
 }
 

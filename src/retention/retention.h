@@ -56,8 +56,8 @@ struct Outcome {
 };
 
 // The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
-// notice versions.
-std::vector<ModuleStorage> CoreStorage();
+// notice versions. The trail signs a record of each purge of its oldest entries.
+std::vector<ModuleStorage> CoreStorage(audit::Trail& trail);
 
 class Runner {
  public:

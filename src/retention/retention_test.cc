@@ -74,7 +74,7 @@ class RetentionTest : public ::testing::Test {
     accounts_ = std::make_unique<staff::Accounts>(site_.store(), trail_, clock_, site_.key(), std::move(policy));
   }
   std::vector<ModuleStorage> Modules() {
-    auto m = CoreStorage();
+    auto m = CoreStorage(trail_);
     m.push_back(staff::Storage());
     return m;
   }
