@@ -307,6 +307,34 @@ TEST_F(AdminTest, WrongPasswordAndUnknownEmailLookTheSame) {
   EXPECT_TRUE(CookieFrom(*wrong, "steward_staff").empty());
 }
 
+// The sign-in form's token lives two hours; a pre-session cookie Steward did not make, or made with
+// another time, is refused.
+TEST_F(AdminTest, ThePreSessionTokenExpires) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  auto page = Get("/admin/login");
+  std::string value = CookieFrom(*page, "steward_presession");
+  std::string pre = "steward_presession=" + value;
+  std::string csrf = Extract(page->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
+  std::string form = "csrf_token=" + csrf + "&email=boss%40example.gov.uk&password=" + http::PercentEncode(kPassword);
+  clock_.Advance(std::chrono::hours(2) + std::chrono::seconds(1));
+  EXPECT_EQ(Post("/admin/login", form, pre)->status, 403) << "two hours on";
+  // Moving the time inside the cookie breaks its MAC.
+  std::string moved = value;
+  size_t dot = moved.find('.');
+  moved.replace(dot + 1, 10, std::to_string(1'800'000'000 + 7200));
+  EXPECT_EQ(Post("/admin/login", "csrf_token=" + Csrf("pre:" + moved) + form.substr(form.find('&')),
+                 "steward_presession=" + moved)
+                ->status,
+            403);
+  // A fresh page gives a fresh cookie that works.
+  auto again = Get("/admin/login", pre);
+  std::string fresh = CookieFrom(*again, "steward_presession");
+  ASSERT_FALSE(fresh.empty()) << "an expired cookie is replaced";
+  std::string token = Extract(again->body, "name=\"csrf_token\" value=\"([0-9a-f]+)\"");
+  auto ok = Post("/admin/login", "csrf_token=" + token + form.substr(form.find('&')), "steward_presession=" + fresh);
+  EXPECT_EQ(ok->status, 303);
+}
+
 TEST_F(AdminTest, SecondFactorOverHttp) {
   int64_t id = MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
   std::string session = SignIn("boss@example.gov.uk");

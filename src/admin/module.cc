@@ -155,8 +155,8 @@ class StaffServing : public module::Serving {
     auto s = std::unique_ptr<StaffServing>(new StaffServing(p, std::move(policy)));
     (void)s->sessions_.PurgeExpired();
     STEWARD_CHECK(p.pages != nullptr, "the staff shell needs the site's pages");
-    s->shell_ =
-        std::make_shared<Shell>(Shell::Deps{p.config, p.base_url, *p.pages, s->accounts_, s->sessions_, p.trail});
+    s->shell_ = std::make_shared<Shell>(
+        Shell::Deps{p.config, p.base_url, *p.pages, s->accounts_, s->sessions_, p.trail, p.clock});
     p.services.Provide<staff::Accounts>(&s->accounts_);
     p.services.Provide<staff::Sessions>(&s->sessions_);
     p.services.Provide<module::StaffShell>(s->shell_.get());

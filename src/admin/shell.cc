@@ -93,18 +93,20 @@ std::vector<module::StaffPage> Shell::OwnPages() {
 void Shell::AddRoutes(http::Router& router, std::vector<module::StaffPage> pages) {
   // Open routes: no session yet.
   auto self = shared_from_this();
+  // Posts anyone may make are limited per client, before any password is hashed.
+  const http::RouteOptions anonymous{.blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm};
   router.Get(
       "/admin/login", [self](Request& r) { return self->LoginPage(r); }, kBlocking);
   router.Post(
-      "/admin/login", [self](Request& r) { return self->LoginSubmit(r); }, kBlocking);
+      "/admin/login", [self](Request& r) { return self->LoginSubmit(r); }, anonymous);
   router.Get(
       "/admin/login/code", [self](Request& r) { return self->CodePage(r); }, kBlocking);
   router.Post(
-      "/admin/login/code", [self](Request& r) { return self->CodeSubmit(r); }, kBlocking);
+      "/admin/login/code", [self](Request& r) { return self->CodeSubmit(r); }, anonymous);
   router.Get(
       "/admin/setup/{token}", [self](Request& r) { return self->SetupPage(r); }, kBlocking);
   router.Post(
-      "/admin/setup/{token}", [self](Request& r) { return self->SetupSubmit(r); }, kBlocking);
+      "/admin/setup/{token}", [self](Request& r) { return self->SetupSubmit(r); }, anonymous);
 
   pages_ = OwnPages();
   for (auto& p : pages) pages_.push_back(std::move(p));
@@ -197,11 +199,40 @@ Response Shell::ErrorFor(const steward::Error& error, const Request& req) const 
   return d_.pages.ErrorFor(error, req);
 }
 
+// The pre-session cookie: "<32 hex random>.<issued, Unix seconds>.<32 hex MAC of both>". The MAC
+// makes the time Steward's own, so a form's CSRF token is good for two hours, not for ever.
+constexpr int64_t kPresessionSeconds = 2 * 3600;
+
+std::string Shell::PresessionMac(std::string_view nonce_and_time) const {
+  return d_.sessions.CsrfToken("presession:" + std::string(nonce_and_time)).substr(0, 32);
+}
+
+std::string Shell::NewPresession() const {
+  std::string body = crypto::RandomHex(16) + "." + std::to_string((UnixMillis(d_.clock.Now()) / 1000));
+  return body + "." + PresessionMac(body);
+}
+
+std::optional<int64_t> Shell::PresessionAge(std::string_view cookie) const {
+  if (cookie.size() < 34 + 33 || cookie.size() > 34 + 20 + 33) return std::nullopt;
+  size_t dot = cookie.rfind('.');
+  std::string_view body = cookie.substr(0, dot), mac = cookie.substr(dot + 1);
+  if (body.size() < 34 || body[32] != '.' || !crypto::ConstantTimeEquals(PresessionMac(body), mac)) {
+    return std::nullopt;
+  }
+  auto issued = ParseUint(body.substr(33));
+  if (!issued) return std::nullopt;
+  int64_t age = (UnixMillis(d_.clock.Now()) / 1000) - static_cast<int64_t>(*issued);
+  if (age < 0 || age > kPresessionSeconds) return std::nullopt;
+  return age;
+}
+
 // A page for someone not signed in (sign-in, set-up), with a pre-session CSRF token.
 Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view title, html::Object data, int status) {
   std::string pre = CookieValue(req, kPresessionCookie);
-  bool fresh = pre.size() != 64;
-  if (fresh) pre = crypto::RandomHex(32);
+  // A page shown always leaves at least an hour to send its form.
+  auto age = PresessionAge(pre);
+  bool fresh = !age || *age > kPresessionSeconds / 2;
+  if (fresh) pre = NewPresession();
   data["csrf_token"] = d_.sessions.CsrfToken("pre:" + pre);
   auto page = d_.pages.Render(tmpl, title, std::move(data));
   if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
@@ -209,7 +240,7 @@ Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view t
   if (fresh) {
     r.cookies.push_back(http::SetCookie{.name = kPresessionCookie,
                                         .value = pre,
-                                        .max_age_seconds = 3600,
+                                        .max_age_seconds = kPresessionSeconds,
                                         .secure = req.https,
                                         .http_only = true,
                                         .same_site = http::SameSite::kStrict});
@@ -219,7 +250,7 @@ Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view t
 
 bool Shell::PresessionCsrfOk(const Request& req, const http::Params& form) {
   std::string pre = CookieValue(req, kPresessionCookie);
-  return pre.size() == 64 && d_.sessions.CheckCsrf("pre:" + pre, Field(form, "csrf_token"));
+  return PresessionAge(pre).has_value() && d_.sessions.CheckCsrf("pre:" + pre, Field(form, "csrf_token"));
 }
 
 http::SetCookie Shell::SessionCookie(const Request& req, std::string value) {
@@ -230,9 +261,13 @@ http::SetCookie Shell::SessionCookie(const Request& req, std::string value) {
                          .same_site = http::SameSite::kStrict};
 }
 
-std::string Shell::ClientKey(const Request& req) {
-  // Privacy: the client's address is reduced to a keyed hash here, for throttling only.
-  return d_.accounts.Pseudonym(req.client_ip ? req.client_ip->ToString() : "unknown");
+staff::Client Shell::ClientKey(const Request& req) {
+  // Privacy: the client's address is reduced to keyed hashes here, for throttling only: the
+  // address, and for IPv6 the /64 it holds (which can change the rest at will).
+  if (!req.client_ip) return staff::Client(d_.accounts.Pseudonym("unknown"));
+  const IpAddress& ip = *req.client_ip;
+  if (ip.is_v4()) return staff::Client(d_.accounts.Pseudonym(ip.bytes()));
+  return staff::Client(d_.accounts.Pseudonym(ip.bytes()), d_.accounts.Pseudonym(ip.ClientNetwork()));
 }
 
 http::Response Shell::LoginPage(http::Request& req) {

@@ -49,6 +49,7 @@ class Shell : public module::StaffShell, public module::StaffLayout, public std:
     staff::Accounts& accounts;
     staff::Sessions& sessions;
     audit::Trail& trail;
+    const Clock& clock;
   };
   // Make it with std::make_shared: its routes hold it.
   explicit Shell(Deps deps) : d_(std::move(deps)) {}
@@ -70,7 +71,11 @@ class Shell : public module::StaffShell, public module::StaffLayout, public std:
                           int status = 200);
   bool PresessionCsrfOk(const http::Request& req, const http::Params& form);
   http::SetCookie SessionCookie(const http::Request& req, std::string value);
-  std::string ClientKey(const http::Request& req);
+  staff::Client ClientKey(const http::Request& req);
+  std::string PresessionMac(std::string_view nonce_and_time) const;
+  std::string NewPresession() const;
+  // The pre-session cookie's age in seconds, when it is Steward's and not expired.
+  std::optional<int64_t> PresessionAge(std::string_view cookie) const;
   std::optional<staff::Session> PendingSession(const http::Request& req, std::string& cookie);
 
   http::Response LoginPage(http::Request& req);

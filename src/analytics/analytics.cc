@@ -7,6 +7,7 @@
 #include "analytics/rollups.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -67,19 +68,19 @@ std::string PropsJson(const std::vector<std::pair<std::string, std::string>>& pr
   if (props.empty()) return "";
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [k, v] : props) j[k] = v;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return JsonText(j);
 }
 
 // The referrer without its query or fragment: host and path, which is what reports show.
 std::string ReferrerForStorage(std::string_view referrer) {
   auto loc = ParseLocation(referrer);
   if (!loc) return "";
-  return (loc->hostname + loc->path).substr(0, 500);
+  return std::string(CutUtf8(loc->hostname + loc->path, 500));
 }
 
 std::string Query(const Location& loc, const std::string& key, size_t max = 300) {
   auto it = loc.query.find(key);
-  return it == loc.query.end() ? "" : std::string(Trim(it->second)).substr(0, max);
+  return it == loc.query.end() ? "" : std::string(CutUtf8(Trim(it->second), max));
 }
 
 }  // namespace
@@ -237,18 +238,28 @@ Result<Analytics::Visitor> Analytics::Identify(const Request& req, const std::st
     bool valid = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                  });
-    if (!valid) {
-      id = crypto::RandomHex(16);
-      new_cookie = id;
-    }
     // Privacy: analytics-events. The identifier cookie, reduced to a keyed hash per site.
-    return Visitor{HashToInt(crypto::Hash(site + '\0' + id, visitor_key_)), true};
+    if (valid) return Visitor{VisitorFor(site, id), true};
   }
+  // No cookie (not allowed, or not sent: a browser that blocks it, a tracker on another host name,
+  // a server): the day's hash. A cookie minted now carries the day's anchor, so the visitor it
+  // then identifies is this same one.
   STEWARD_ASSIGN_OR_RETURN(std::string salt, salts_.ForDay(salts_.Today()));
-  // Privacy: analytics-events. The IP address and user agent live only in this hash, never stored.
+  std::string anchor = DayAnchor(req, salt);
+  if (cookie_allowed) new_cookie = anchor;
+  return Visitor{VisitorFor(site, anchor), false};
+}
+
+std::string Analytics::DayAnchor(const Request& req, const std::string& salt) const {
+  // Privacy: analytics-events. The IP address and user agent live only in this hash, never stored;
+  // the salt is deleted when its day is over.
   std::string material =
-      site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(req.Header("User-Agent"));
-  return Visitor{HashToInt(crypto::Hash(material, salt)), false};
+      (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(req.Header("User-Agent"));
+  return HexEncode(crypto::Hash(material, salt)).substr(0, 32);
+}
+
+int64_t Analytics::VisitorFor(const std::string& site, const std::string& anchor) const {
+  return HashToInt(crypto::Hash(site + '\0' + anchor, visitor_key_));
 }
 
 template <typename Alternative>
@@ -343,8 +354,7 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
       // Yesterday's hash, to continue a visit that crossed midnight.
       auto salt = salts_.ForDay(salts_.Today() - 1);
       if (!salt.ok()) return 0;
-      std::string material = site + '\0' + (req.client_ip ? req.client_ip->ToString() : "") + '\0' + std::string(ua);
-      return HashToInt(crypto::Hash(material, *salt));
+      return VisitorFor(site, DayAnchor(req, *salt));
     };
     int64_t visitor_id = 0;
     int64_t visit = VisitFor(visitor->hash, alternative, now_ms, visitor_id);
@@ -355,7 +365,7 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
                     site,
                     event->name,
                     loc.hostname,
-                    loc.path.substr(0, 2000),
+                    std::string(CutUtf8(loc.path, 2000)),
                     source,
                     referrer,
                     Query(loc, "utm_medium"),
@@ -464,11 +474,12 @@ Analytics::~Analytics() {
 }
 
 void Analytics::AddRoutes(http::Router& router) {
-  router.AddAsync(http::Method::kPost, "/api/event",
-                  [this](Request& req, http::Responder respond) { HandleEvent(req, std::move(respond)); },
-                  // On the I/O thread: nothing here waits (salts are made ahead by Housekeep, the
-                  // write is queued), and the answer comes from the writer's commit.
-                  {.max_body_bytes = kMaxEventBody, .blocking = false});
+  router.AddAsync(
+      http::Method::kPost, "/api/event",
+      [this](Request& req, http::Responder respond) { HandleEvent(req, std::move(respond)); },
+      // On the I/O thread: nothing here waits (salts are made ahead by Housekeep, the
+      // write is queued), and the answer comes from the writer's commit.
+      {.max_body_bytes = kMaxEventBody, .blocking = false, .anonymous_write = http::RouteOptions::Anonymous::kEvent});
 }
 
 }  // namespace steward::analytics

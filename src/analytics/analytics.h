@@ -111,6 +111,11 @@ class Analytics {
   };
   Result<Visitor> Identify(const http::Request& req, const std::string& site, bool cookie_allowed,
                            std::string& new_cookie);
+  // The day's anchor of a request (32 hex: a keyed hash of its address and user agent under the
+  // day's salt), the same form as an identifier cookie's value.
+  std::string DayAnchor(const http::Request& req, const std::string& salt) const;
+  // The visitor an anchor (an identifier cookie's value, or the day's anchor) is on `site`.
+  int64_t VisitorFor(const std::string& site, const std::string& anchor) const;
   // The visit of `visitor` at `now_ms`; `alternative()` (yesterday's hash, worked out only when
   // needed, 0 for none) continues a visit that crossed midnight.
   template <typename Alternative>

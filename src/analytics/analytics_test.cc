@@ -132,7 +132,7 @@ TEST_F(AnalyticsTest, OnConsentNothingIsKeptUntilTheVisitorAccepts) {
   EXPECT_EQ(row.Text(4), "Google");
   EXPECT_EQ(row.Text(5), "google.com/search") << "the referrer without its query";
   EXPECT_EQ(row.Text(6), "inflation") << "the site-search term";
-  EXPECT_EQ(row.Int(7), 1);
+  EXPECT_EQ(row.Int(7), 0) << "counted by the day's hash: the identifier was minted by this event";
   EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_consent\"} 2"),
             std::string::npos);
 }
@@ -150,6 +150,48 @@ TEST_F(AnalyticsTest, TheIdentifierCookieCountsTheSameVisitorAcrossDays) {
   auto rows = Rows("SELECT count(DISTINCT visitor), count(DISTINCT visit) FROM analytics_events");
   EXPECT_EQ(rows.front().Int(0), 1) << "one visitor, though the IP address and browser changed";
   EXPECT_EQ(rows.front().Int(1), 2) << "two visits";
+}
+
+// Where usage cookies are allowed, clients that never send the identifier cookie (a tracker on
+// another host name, a browser that blocks it, a server) are counted by the day's hash, as when
+// cookies are not allowed: three people making six pageviews are three visitors in three visits,
+// with one bounce (a visit of one pageview), not six of each.
+TEST_F(AnalyticsTest, EventsWithoutTheCookieAreCountedByTheDaysHash) {
+  auto reg = WithoutConsent();
+  reg.consent_mode = processing::ConsentMode::kStatisticsExemption;
+  Start(reg);
+  const std::vector<std::pair<std::string, int>> people = {{"203.0.113.1", 3}, {"203.0.113.2", 2}, {"203.0.113.3", 1}};
+  for (const auto& [ip, pages] : people) {
+    for (int i = 0; i < pages; ++i) {
+      auto r = Post(kPageview, ip);
+      ASSERT_EQ(r->status, 202);
+      ASSERT_TRUE(r->Header("x-plausible-dropped").empty());
+      EXPECT_EQ(r->Headers("Set-Cookie").size(), 1u) << "the identifier is offered each time";
+      clock_.Advance(1min);
+    }
+  }
+  auto rows =
+      Rows("SELECT count(*), count(DISTINCT visitor), count(DISTINCT visit), sum(identified) FROM analytics_events");
+  EXPECT_EQ(rows.front().Int(0), 6);
+  EXPECT_EQ(rows.front().Int(1), 3) << "three people";
+  EXPECT_EQ(rows.front().Int(2), 3) << "three visits";
+  EXPECT_EQ(rows.front().Int(3), 0);
+  auto bounces = Rows("SELECT count(*) FROM (SELECT visit FROM analytics_events GROUP BY visit HAVING count(*) = 1)");
+  EXPECT_EQ(bounces.front().Int(0), 1) << "a bounce rate of 33%";
+
+  // The cookie minted for a cookie-less event carries on that same visitor and visit.
+  auto first = Post(kPageview, "198.51.100.4");
+  std::string line = first->Headers("Set-Cookie").at(0);
+  std::string cookie = line.substr(0, line.find(';'));
+  clock_.Advance(1min);
+  auto second = Post(kPageview, "198.51.100.4", cookie);
+  EXPECT_TRUE(second->Headers("Set-Cookie").empty()) << "the cookie was sent: nothing new to set";
+  auto pair = Rows(
+      "SELECT count(DISTINCT visitor), count(DISTINCT visit), sum(identified) FROM analytics_events "
+      "WHERE ts >= (SELECT max(ts) FROM analytics_events) - 60000");
+  EXPECT_EQ(pair.front().Int(0), 1);
+  EXPECT_EQ(pair.front().Int(1), 1);
+  EXPECT_EQ(pair.front().Int(2), 1) << "the second was identified by the cookie";
 }
 
 TEST_F(AnalyticsTest, BadEventsAre400WithReasonsAndNothingIsStored) {

@@ -5,6 +5,7 @@
 #include "http/json_body.h"
 #include "core/strings.h"
 #include "http/request.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -161,7 +162,7 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
         if (v.is_string()) {
           value = v.get<std::string>();
         } else if (v.is_number() || v.is_boolean()) {
-          value = v.dump();
+          value = JsonText(v);
         } else if (v.is_null()) {
           continue;
         } else {
@@ -208,13 +209,13 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
 std::string ErrorsJson(const FieldErrors& errors) {
   json j = json::object();
   for (const auto& [field, messages] : errors) j[field] = messages;
-  return json{{"errors", j}}.dump();
+  return JsonText(json{{"errors", j}});
 }
 
 std::string ReferrerSource(const Location& page, std::string_view referrer) {
   for (const char* key : {"utm_source", "ref", "source"}) {
     auto it = page.query.find(key);
-    if (it != page.query.end() && !Trim(it->second).empty()) return std::string(Trim(it->second)).substr(0, 120);
+    if (it != page.query.end() && !Trim(it->second).empty()) return std::string(CutUtf8(Trim(it->second), 120));
   }
   if (referrer.empty()) return "";
   auto ref = ParseLocation(referrer);
@@ -223,7 +224,7 @@ std::string ReferrerSource(const Location& page, std::string_view referrer) {
     size_t sep = referrer.find("://");
     if (sep == std::string_view::npos) return "";
     std::string_view rest = referrer.substr(sep + 3);
-    return ToLower(rest.substr(0, std::min(rest.find('/'), size_t{120})));
+    return ValidUtf8(ToLower(CutUtf8(rest.substr(0, rest.find('/')), 120)));
   }
   if (ref->hostname == page.hostname || ref->hostname.empty()) return "";
   for (const auto& s : kSources) {
@@ -237,7 +238,7 @@ std::string ReferrerSource(const Location& page, std::string_view referrer) {
       return s.name;
     }
   }
-  return ref->hostname.substr(0, 120);
+  return std::string(CutUtf8(ref->hostname, 120));
 }
 
 }  // namespace steward::analytics

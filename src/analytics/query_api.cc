@@ -8,6 +8,7 @@
 #include "analytics/query_request.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -98,7 +99,7 @@ std::string Answer(const QueryRequest& r, const std::vector<Row>& rows) {
     results.push_back(std::move(row));
   }
   json out = {{"results", results}, {"meta", json::object()}, {"query", json::parse(r.echo)}};
-  return out.dump();
+  return JsonText(out);
 }
 
 }  // namespace
@@ -124,7 +125,7 @@ QueryApi::QueryApi(Stats& stats, ApiKeys& keys, std::vector<std::string> sites, 
 Response QueryApi::Handle(Request& req) {
   auto error = [this](const char* outcome, std::string message, int status) {
     if (queries_) queries_->Inc({outcome});
-    Response r = Response::Json(json{{"error", message}}.dump(), status);
+    Response r = Response::Json(JsonText(json{{"error", message}}), status);
     if (status == 401) r.SetHeader("WWW-Authenticate", "Bearer");
     return r;
   };

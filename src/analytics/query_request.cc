@@ -5,6 +5,7 @@
 
 #include "core/strings.h"
 #include "http/json_body.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -100,7 +101,7 @@ Status CheckFields(const json& q) {
                                    "filters", "order_by", "pagination", "include"};
     const std::string& key = item.key();
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; })) {
-      return Bad("request: unknown field " + json(key).dump());
+      return Bad("request: unknown field " + JsonText(json(key)));
     }
   }
   return Ok();
@@ -133,7 +134,7 @@ Status CheckMetrics(QueryRequest& r) {
                                       "views_per_visit", "bounce_rate", "visit_duration"};
     for (const auto& m : r.metrics) {
       if (std::none_of(std::begin(kHeadline), std::end(kHeadline), [&](const char* k) { return m == k; })) {
-        return Bad("metrics: " + json(m).dump() +
+        return Bad("metrics: " + JsonText(json(m)) +
                    " is not available; without dimensions choose from visitors, visits, "
                    "pageviews, views_per_visit, bounce_rate, visit_duration");
       }
@@ -141,13 +142,13 @@ Status CheckMetrics(QueryRequest& r) {
     return Ok();
   }
   r.spec = FindDimension(r.dimensions.front());
-  if (r.spec == nullptr) return Bad("dimensions: " + json(r.dimensions.front()).dump() + " is not supported");
+  if (r.spec == nullptr) return Bad("dimensions: " + JsonText(json(r.dimensions.front())) + " is not supported");
   bool page = r.spec->dimension == Dimension::kPage;
   for (const auto& m : r.metrics) {
     bool ok = m == "visitors" || m == r.spec->count_metric || (page && (m == "time_on_page" || m == "scroll_depth"));
     if (!ok) {
-      return Bad("metrics: " + json(m).dump() + " is not available with " + r.spec->name + "; choose from visitors, " +
-                 r.spec->count_metric + (page ? ", time_on_page, scroll_depth" : ""));
+      return Bad("metrics: " + JsonText(json(m)) + " is not available with " + r.spec->name +
+                 "; choose from visitors, " + r.spec->count_metric + (page ? ", time_on_page, scroll_depth" : ""));
     }
   }
   return Ok();
@@ -166,7 +167,7 @@ Status ReadOrder(const json& q, QueryRequest& r) {
     bool is_metric = std::find(r.metrics.begin(), r.metrics.end(), name) != r.metrics.end();
     bool is_dimension = std::find(r.dimensions.begin(), r.dimensions.end(), name) != r.dimensions.end();
     if (!is_metric && !is_dimension)
-      return Bad("order_by: " + json(name).dump() + " is not among the metrics or dimensions");
+      return Bad("order_by: " + JsonText(json(name)) + " is not among the metrics or dimensions");
     r.order.emplace_back(is_dimension ? "" : name, o[1] == "desc");
   }
   return Ok();
@@ -209,7 +210,7 @@ Result<QueryRequest> ReadQuery(std::string_view body, const std::vector<std::str
   echo["site_id"] = r.site;
   echo["date_range"] = {DayText(r.days.from) + "T00:00:00Z", DayText(r.days.to - 1) + "T23:59:59Z"};
   echo["pagination"] = {{"limit", r.limit}, {"offset", r.offset}};
-  r.echo = echo.dump();
+  r.echo = JsonText(echo);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -67,7 +68,7 @@ Result<std::string> Report(Stats& stats, const std::string& site, DayRange days,
         list.push_back({{"key", r.key}, {"visitors", r.visitors}, {kTables[i].count, r.count}});
       out["tables"][std::string(DimensionName(kTables[i].dimension))] = std::move(list);
     }
-    return out.dump(2) + "\n";
+    return JsonText(out, 2) + "\n";
   }
   if (format == "csv") {
     std::string out = "table,key,metric,value\r\n";

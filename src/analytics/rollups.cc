@@ -6,6 +6,7 @@
 
 #include "analytics/stats.h"
 #include "core/log.h"
+#include "core/json_text.h"
 
 namespace steward::analytics {
 namespace {
@@ -114,7 +115,8 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
             if (j.is_object()) {
               for (const auto& [k, value] : j.items()) {
                 add("event_property",
-                    name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : value.dump()), visitor);
+                    name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : JsonText(value)),
+                    visitor);
               }
             }
           }

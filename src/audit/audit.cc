@@ -6,6 +6,7 @@
 
 #include "core/strings.h"
 #include "register/register.h"
+#include "core/json_text.h"
 
 namespace steward::audit {
 namespace {
@@ -38,7 +39,7 @@ std::string Canonical(int64_t seq, const std::string& at, const Entry& e, const 
 std::string DetailsJson(const std::vector<std::pair<std::string, std::string>>& details) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [k, v] : details) j[k] = v;
-  return j.dump();
+  return JsonText(j);
 }
 
 std::vector<std::pair<std::string, std::string>> ParseDetails(const std::string& text) {
@@ -46,7 +47,7 @@ std::vector<std::pair<std::string, std::string>> ParseDetails(const std::string&
   auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return out;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    out.emplace_back(it.key(), it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    out.emplace_back(it.key(), it.value().is_string() ? it.value().get<std::string>() : JsonText(it.value()));
   }
   return out;
 }
@@ -455,7 +456,7 @@ Result<int64_t> ExportJsonLines(store::Connection& c, const std::string& since, 
                                       j["details"] = nlohmann::ordered_json::parse(r.Text(7), nullptr, false);
                                       j["prev_hash"] = HexEncode(rec.prev_hash);
                                       j["hash"] = HexEncode(rec.hash);
-                                      out << j.dump() << '\n';
+                                      out << JsonText(j) << '\n';
                                       ++n;
                                       return true;
                                     }));

@@ -38,6 +38,8 @@ void ReadLimits(Table t, Limits& l) {
   t.Int("shutdown_grace_seconds", l.shutdown_grace_seconds, 0, 3600);
   t.Int("worker_threads", l.worker_threads, 1, 256);
   t.Int("worker_queue", l.worker_queue, 1, 1'000'000);
+  t.Int("form_posts_per_minute", l.form_posts_per_minute, 0, 1'000'000);
+  t.Int("events_per_minute", l.events_per_minute, 0, 100'000'000);
   t.Finish();
 }
 

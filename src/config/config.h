@@ -32,6 +32,9 @@ struct Limits {
   int64_t shutdown_grace_seconds = 10;           // in-flight requests get this long at shutdown
   int64_t worker_threads = 4;                    // pool for handlers that block (disk, hashing)
   int64_t worker_queue = 1024;                   // requests waiting for that pool; 503 past it
+  // Anonymous writes per client (an IPv4 address or IPv6 /64) a minute; 429 past it; 0: no limit.
+  int64_t form_posts_per_minute = 30;  // forms, sign-in, consent choices
+  int64_t events_per_minute = 1200;    // analytics events
 };
 
 struct Server {

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "notice/notice.h"
+#include "core/json_text.h"
 
 namespace steward::consent {
 namespace {
@@ -42,7 +43,7 @@ std::string TrimSlash(std::string s) {
 }
 
 Response JsonError(const std::string& message, int status) {
-  return Response::Json(nlohmann::json{{"errors", {{"request", message}}}}.dump(), status);
+  return Response::Json(JsonText(nlohmann::json{{"errors", {{"request", message}}}}), status);
 }
 
 }  // namespace
@@ -148,26 +149,11 @@ Result<std::vector<SetCookie>> Consent::Choose(const Request& req, std::map<std:
   return out;
 }
 
-void Consent::Frame(const Request& req, html::Object& frame, std::vector<SetCookie>& cookies) const {
+void Consent::Frame(const Request& req, html::Object& frame) const {
   if (reg_.OptionalCategories().empty()) return;
-  if (GlobalPrivacyControl(req) && !gate_.CurrentChoice(req).made) {
-    // GPC with no choice made: a rejection, recorded once per browser (the consent id marks it).
-    if (!ValidConsentId(CookieValue(req, kConsentIdCookie))) {
-      std::string id = NewConsentId();
-      std::map<std::string, bool> none;
-      for (CookieCategory c : reg_.OptionalCategories()) none[std::string(processing::CookieCategoryName(c))] = false;
-      // Privacy: consent-records (a GPC signal, recorded as a rejection).
-      Status s = records_.RecordLater({.consent_id = id,
-                                       .notice_version = notice_version_,
-                                       .consent_version = gate_.version(),
-                                       .choices = none,
-                                       .method = Method::kGpc});
-      if (s.ok())
-        cookies.push_back(
-            {.name = kConsentIdCookie, .value = id, .max_age_seconds = kYearSeconds, .secure = req.https});
-    }
-    return;
-  }
+  // GPC with no choice made answers the question: a rejection, honoured on every request and never
+  // written, so that anonymous requests cannot fill the records. A choice the person makes is.
+  if (GlobalPrivacyControl(req) && !gate_.CurrentChoice(req).made) return;
   frame["cookie_banner"] = BannerHtml(req, "/cookies", req.target);
 }
 
@@ -299,7 +285,7 @@ std::string Consent::StateJson(const Request& req, const std::vector<SetCookie>*
   j["analytics_allowed"] =
       reg_.ModuleNeedsConsent("analytics") ? gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc) : !gpc;
   j["show_banner"] = !reg_.OptionalCategories().empty() && !choice.made && !gpc;
-  return j.dump();
+  return JsonText(j);
 }
 
 Response Consent::GetApi(Request& req) const {
@@ -317,7 +303,7 @@ Response Consent::GetApi(Request& req) const {
                        {"choices", (*current)->choices}};
     }
   }
-  Response r = Response::Json(j.dump());
+  Response r = Response::Json(JsonText(j));
   r.SetHeader("Cache-Control", "no-store");
   AllowOrigin(req, r);
   return r;
@@ -365,10 +351,12 @@ Response Consent::Banner(Request& req) const {
 
 void Consent::AddRoutes(http::Router& router) {
   router.Get("/cookies", [this](Request& req) { return CookiesPage(req, nullptr); });
-  router.Post("/cookies", [this](Request& req) { return PostCookies(req); }, {.blocking = true});
+  constexpr auto kAnonymous = http::RouteOptions::Anonymous::kForm;
+  router.Post("/cookies", [this](Request& req) { return PostCookies(req); },
+              {.blocking = true, .anonymous_write = kAnonymous});
   router.Get("/api/consent", [this](Request& req) { return GetApi(req); }, {.blocking = true});
   router.Post("/api/consent", [this](Request& req) { return PostApi(req); },
-              {.max_body_bytes = kApiBodyBytes, .blocking = true});
+              {.max_body_bytes = kApiBodyBytes, .blocking = true, .anonymous_write = kAnonymous});
   router.Add(http::Method::kOptions, "/api/consent", [this](Request& req) {
     // The preflight of a cross-origin POST with a JSON content type.
     Response r = Response::NoContent();

@@ -5,8 +5,8 @@
 // so that GOV.UK scripts read it, with Steward's consent version inside `cookies_policy`. Each
 // choice is also recorded (see records.h) under a random consent id kept in the essential
 // `steward_consent` cookie. Withdrawing a category deletes every cookie the register lists in it.
-// A browser sending `Sec-GPC: 1` that has made no choice is treated, and recorded, as rejecting
-// every optional category.
+// A browser sending `Sec-GPC: 1` that has made no choice is treated as rejecting every optional
+// category; the signal is honoured on each request and not recorded (nobody chose anything).
 //
 // Routes (AddRoutes):
 //   GET  /cookies          the cookie table with a yes/no choice per category
@@ -59,7 +59,7 @@ class Consent {
   // Adds the routes above. `this` must outlive the router.
   void AddRoutes(http::Router& router);
   // The public frame for site::Pages: the banner for this visitor, and the GPC record.
-  void Frame(const http::Request& req, html::Object& frame, std::vector<http::SetCookie>& cookies) const;
+  void Frame(const http::Request& req, html::Object& frame) const;
 
   // Records `choices` (category -> allowed; categories not named are refused) made by `method`,
   // and returns the cookies that carry it: the choice, the consent id, and deletions for every

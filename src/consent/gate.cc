@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "crypto/crypto.h"
+#include "core/json_text.h"
 
 namespace steward::consent {
 
@@ -103,7 +104,7 @@ std::string CookieGate::PolicyValue(const std::map<std::string, bool>& allowed) 
     j[name] = it != allowed.end() && it->second;
   }
   j["version"] = version_;
-  return http::PercentEncode(j.dump());
+  return http::PercentEncode(JsonText(j));
 }
 
 }  // namespace steward::consent

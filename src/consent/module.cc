@@ -136,8 +136,9 @@ class ConsentServing : public module::Serving {
                            const http::SetCookie& cookie) { return gate_.Allow(req, all, cookie); };
     p.services.Provide<CookieGate>(&gate_);
     p.services.Provide<module::CookiePolicy>(&policy_);
-    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame,
-                                     std::vector<http::SetCookie>& cookies) { consent_.Frame(req, frame, cookies); });
+    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>&) {
+      consent_.Frame(req, frame);
+    });
   }
 
   void AddRoutes(http::Router& router) override { consent_.AddRoutes(router); }

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/json_text.h"
 
 namespace steward::consent {
 namespace {
@@ -27,7 +28,7 @@ constexpr struct {
 std::string ChoicesJson(const std::map<std::string, bool>& choices) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [k, v] : choices) j[k] = v;
-  return j.dump();
+  return JsonText(j);
 }
 
 std::map<std::string, bool> ParseChoices(const std::string& text) {
@@ -134,13 +135,6 @@ Status Records::Record(ConsentRecord record, audit::Trail& trail, const audit::E
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(fn(c));
     return trail.AppendIn(c, entry);
-  });
-}
-
-Status Records::RecordLater(ConsentRecord record) {
-  STEWARD_ASSIGN_OR_RETURN(store::WriteFn fn, Insert(std::move(record)));
-  return store_.Submit(std::move(fn), [](Status s) {
-    if (!s.ok()) log::Error("consent.record_failed", {{"error", s.error().ToString()}});
   });
 }
 

@@ -60,8 +60,6 @@ class Records {
   Status Record(ConsentRecord record);
   // As Record, with `entry` appended to `trail` in the same write (a choice recorded by staff).
   Status Record(ConsentRecord record, audit::Trail& trail, const audit::Entry& entry);
-  // Queues a choice without waiting (for choices noticed while serving a page: GPC).
-  Status RecordLater(ConsentRecord record);
   // Every choice for `consent_id`, newest first (at most `limit`).
   Result<std::vector<ConsentRecord>> History(std::string_view consent_id, int limit = 100);
   // The newest choice for `consent_id`, if any.

@@ -58,6 +58,34 @@ TEST(StringsTest, Helpers) {
       << "control characters escaped, UTF-8 kept";
 }
 
+TEST(StringsTest, ValidUtf8ReplacesEachIllFormedSequenceOnce) {
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_TRUE(IsUtf8("caf\xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_EQ(ValidUtf8("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(ValidUtf8("q=\xFF\xFE"), "q=" + kReplacement + kReplacement);
+  EXPECT_FALSE(IsUtf8("\xC0\xAF")) << "overlong '/'";
+  EXPECT_EQ(ValidUtf8("\xC0\xAF"), kReplacement + kReplacement);
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80")) << "a surrogate";
+  EXPECT_FALSE(IsUtf8("\xF4\x90\x80\x80")) << "past U+10FFFF";
+  // A truncated sequence is one replacement; the byte that broke it is read again.
+  EXPECT_EQ(ValidUtf8("\xE2\x82"
+                      "a"),
+            kReplacement + "a");
+  EXPECT_EQ(ValidUtf8("end\xF0\x9F\x98"), "end" + kReplacement);
+  EXPECT_EQ(ValidUtf8("\x80\x80"), kReplacement + kReplacement);
+  EXPECT_TRUE(IsUtf8(ValidUtf8(std::string("\0\x01\xF8\x88\x80\x80\x80", 7))));
+}
+
+TEST(StringsTest, CutUtf8EndsOnACharacterBoundary) {
+  std::string text = "ab\xE2\x82\xAC";  // "ab€"
+  EXPECT_EQ(CutUtf8(text, 5), text);
+  EXPECT_EQ(CutUtf8(text, 4), "ab");
+  EXPECT_EQ(CutUtf8(text, 3), "ab");
+  EXPECT_EQ(CutUtf8(text, 2), "ab");
+  EXPECT_EQ(CutUtf8(text, 1), "a");
+  EXPECT_EQ(CutUtf8("\xF0\x9F\x98\x80", 3), "");
+}
+
 TEST(LogTest, FormatsLogfmtAndQuotes) {
   std::string line = log::Format(log::Level::kWarn, "config.error", {{"file", "a b.toml"}, {"line", 3}});
   EXPECT_NE(line.find("level=warn event=config.error file=\"a b.toml\" line=3"), std::string::npos) << line;

@@ -21,6 +21,9 @@ class IpAddress {
   bool is_v4() const { return v4_; }
   // 4 bytes for IPv4, 16 for IPv6.
   std::string_view bytes() const;
+  // What one client holds: the whole of an IPv4 address, the /64 of an IPv6 one (a household or a
+  // host is given a whole /64, so it can change the rest at will). For limits and throttles.
+  std::string_view ClientNetwork() const { return bytes().substr(0, v4_ ? 4 : 8); }
   std::string ToString() const;
   bool operator==(const IpAddress& o) const { return v4_ == o.v4_ && bytes_ == o.bytes_; }
 

@@ -24,4 +24,13 @@ std::string HexEncode(std::string_view bytes);
 // move the cursor or change the terminal's title. Bytes of 0x80 and over (UTF-8) are kept.
 std::string Printable(std::string_view s);
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool IsUtf8(std::string_view s);
+// `s` as well-formed UTF-8: each ill-formed sequence (the longest prefix of one that could have
+// been valid, or else one byte) becomes U+FFFD, as the WHATWG decoder does. Text from outside is
+// made valid with this where it enters, so nothing that reports or exports it meets invalid text.
+std::string ValidUtf8(std::string_view s);
+// The longest prefix of `s` of at most `max_bytes` that does not end inside a character.
+std::string_view CutUtf8(std::string_view s, size_t max_bytes);
+
 }  // namespace steward

@@ -105,7 +105,7 @@ std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space)
       out.push_back(c);
     }
   }
-  return out;
+  return ValidUtf8(out);
 }
 
 std::string PercentEncode(std::string_view s) {

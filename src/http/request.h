@@ -67,6 +67,8 @@ inline constexpr size_t kMaxFields = 256;
 inline constexpr size_t kMaxCookies = 64;
 
 // Decodes %XX escapes (and '+' as a space when `plus_as_space`). nullopt on a malformed escape.
+// What it decodes to is made valid UTF-8 (U+FFFD for bytes that are not), so no query, form or
+// path parameter carries invalid text further in.
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space);
 // Encodes everything but unreserved characters (RFC 3986).
 std::string PercentEncode(std::string_view s);

@@ -46,6 +46,10 @@ struct RouteOptions {
   // The handler blocks (disk, password hashing, SMTP): run it on the worker pool, never on an I/O
   // thread. Every handler that touches the store sets this.
   bool blocking = false;
+  // A write anyone may make: limited per client (server.limits): a form post or sign-in, or an
+  // analytics event. Past the limit the server answers 429 with Retry-After, before the handler.
+  enum class Anonymous { kNo, kForm, kEvent };
+  Anonymous anonymous_write = Anonymous::kNo;
 };
 
 struct Route {

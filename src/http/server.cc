@@ -43,6 +43,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
+#include "http/rate_limit.h"
 #include "metrics/metrics.h"
 
 namespace steward::http {
@@ -350,7 +351,17 @@ class Server::Impl {
     }
     req.https = options_.https;
     req.request_id = NextRequestId();
-    if (peer) req.client_ip = ClientAddress(*peer, req.Header("X-Forwarded-For"), options_.trusted_proxies);
+    if (peer) {
+      // A proxy may add its own X-Forwarded-For line below the client's: read them all, in order,
+      // as one list (RFC 9110 5.3), so the right-most untrusted address is found wherever it is.
+      std::string forwarded;
+      for (const auto& h : req.headers) {
+        if (!EqualsIgnoreCase(h.name, "X-Forwarded-For")) continue;
+        if (!forwarded.empty()) forwarded += ", ";
+        forwarded += h.value;
+      }
+      req.client_ip = ClientAddress(*peer, forwarded, options_.trusted_proxies);
+    }
     return req;
   }
 
@@ -481,6 +492,7 @@ class Server::Impl {
     const Route& route = *match.route;
     req.route = route.pattern;
     req.path_params = std::move(match.params);
+    if (auto refused = OverLimit(route, req)) co_return std::move(*refused);
     if (!route.options.blocking) {
       if (route.async_handler) {
         co_return co_await RunAsync(
@@ -507,6 +519,21 @@ class Server::Impl {
       return out;
     });
     co_return r;
+  }
+
+  // 429 when an anonymous write is past its client's limit.
+  std::optional<Response> OverLimit(const Route& route, const Request& req) {
+    using Anonymous = RouteOptions::Anonymous;
+    if (route.options.anonymous_write == Anonymous::kNo || !req.client_ip) return std::nullopt;
+    const config::Limits& l = options_.limits;
+    RateLimit limit{.per_minute = route.options.anonymous_write == Anonymous::kEvent ? l.events_per_minute
+                                                                                     : l.form_posts_per_minute};
+    Duration wait = limiter_.Take(route.pattern, *req.client_ip, limit);
+    if (wait == Duration::zero()) return std::nullopt;
+    if (rejected_) rejected_->Inc({"rate_limit"});
+    Response r = options_.error_page(429, &req);
+    r.SetHeader("Retry-After", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count() + 1));
+    return r;
   }
 
   void InvokeAsync(const Route& route, Request& req, Responder respond) {
@@ -653,6 +680,7 @@ class Server::Impl {
   metrics::Counter* rejected_ = nullptr;
   metrics::Counter* cookies_refused_ = nullptr;
   metrics::Histogram* latency_ = nullptr;
+  RateLimiter limiter_{SystemClock::Instance()};
 };
 
 Server::Server(ServerOptions options, Router router)

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "http/rate_limit.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "metrics/metrics.h"
@@ -30,6 +31,8 @@ class ServerTest : public ::testing::Test {
     router.Post("/big", [](Request& r) { return Response::Text(std::to_string(r.body.size())); },
                 {.max_body_bytes = 200 * 1024});
     router.Get("/client", [](Request& r) { return Response::Text(r.client_ip ? r.client_ip->ToString() : "none"); });
+    router.Post("/form", [](Request&) { return Response::Text("kept"); },
+                {.anonymous_write = RouteOptions::Anonymous::kForm});
     router.Get("/throw", [](Request&) -> Response { throw std::runtime_error("boom with secret@example.org"); });
     router.Get("/slow",
                [this](Request&) {
@@ -237,6 +240,61 @@ TEST_F(ServerTest, ForwardedForOnlyFromTrustedProxies) {
   server_.reset();
   StartServer({}, {});
   EXPECT_EQ(Fetch(port_, "GET", "/client", {{"X-Forwarded-For", "203.0.113.5"}})->body, "127.0.0.1");
+}
+
+// A proxy that adds its own X-Forwarded-For line: the lines are one list, and the right-most
+// address that is not a trusted proxy is the client.
+TEST_F(ServerTest, ForwardedForOnSeveralLinesIsOneList) {
+  StartServer({}, {*Cidr::Parse("127.0.0.1"), *Cidr::Parse("10.0.0.0/8")});
+  auto r = Fetch(port_, "GET", "/client",
+                 {{"X-Forwarded-For", "198.51.100.1, 203.0.113.5"}, {"X-Forwarded-For", "10.1.2.3"}});
+  EXPECT_EQ(r->body, "203.0.113.5");
+  r = Fetch(port_, "GET", "/client", {{"X-Forwarded-For", "10.9.9.9"}, {"X-Forwarded-For", "203.0.113.7, 10.1.2.3"}});
+  EXPECT_EQ(r->body, "203.0.113.7");
+}
+
+// Anonymous writes are limited per client; an IPv6 client is its /64; others are not affected.
+TEST_F(ServerTest, AnonymousWritesAreLimitedPerClient) {
+  config::Limits limits;
+  limits.form_posts_per_minute = 5;
+  StartServer(limits, {*Cidr::Parse("127.0.0.1")});
+  auto post = [&](const std::string& client) {
+    return Fetch(port_, "POST", "/form", {{"X-Forwarded-For", client}}, "x=1");
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(post("203.0.113.5")->status, 200) << i;
+  auto refused = post("203.0.113.5");
+  EXPECT_EQ(refused->status, 429);
+  int retry = std::stoi(refused->Header("Retry-After"));
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 13);
+  EXPECT_EQ(post("203.0.113.6")->status, 200) << "another client";
+  EXPECT_EQ(Fetch(port_, "GET", "/hello", {{"X-Forwarded-For", "203.0.113.5"}})->status, 200)
+      << "reads are not limited";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(post("2001:db8:1:2::" + std::to_string(i + 1))->status, 200) << i;
+  EXPECT_EQ(post("2001:db8:1:2:ffff::9")->status, 429) << "the same /64";
+  EXPECT_EQ(post("2001:db8:1:3::1")->status, 200) << "another /64";
+  EXPECT_NE(registry_.Render().find("steward_http_rejected_total{reason=\"rate_limit\"} 2"), std::string::npos);
+}
+
+// Memory stays bounded however many clients come; a client's bucket refills with time.
+TEST(RateLimiterTest, BoundedAndRefilling) {
+  ASSERT_TRUE(crypto::Init().ok());
+  FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
+  RateLimiter limiter(clock, /*max_clients=*/320);
+  RateLimit limit{.per_minute = 6, .burst = 2};
+  for (int i = 0; i < 100'000; ++i) {
+    auto ip = IpAddress::Parse("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                               std::to_string(i & 255));
+    (void)limiter.Take("/form", *ip, limit);
+  }
+  EXPECT_LE(limiter.size(), 320u);
+  auto one = *IpAddress::Parse("192.0.2.1");
+  EXPECT_EQ(limiter.Take("/form", one, limit), Duration::zero());
+  EXPECT_EQ(limiter.Take("/form", one, limit), Duration::zero());
+  EXPECT_EQ(limiter.Take("/form", one, limit), Duration(10s)) << "one a minute's sixth";
+  EXPECT_EQ(limiter.Take("/other", one, limit), Duration::zero()) << "routes are apart";
+  clock.Advance(10s);
+  EXPECT_EQ(limiter.Take("/form", one, limit), Duration::zero());
 }
 
 TEST_F(ServerTest, TooManyConnectionsGet503) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/strings.h"
 #include "logs/stats.h"
 #include "store/testing/scratch.h"
 
@@ -124,6 +125,27 @@ TEST_F(ImportTest, CountsByHandAndSkipsBadLinesWithReasons) {
             return Ok();
           })
           .ok());
+}
+
+// Bytes that are not UTF-8 in a log line (a path and a user agent), and a path cut inside a
+// character: the report holds U+FFFD for them and its JSON is written.
+TEST_F(ImportTest, InvalidUtf8InALogLineNeverBreaksTheReport) {
+  std::string long_path = "/" + std::string(998, 'a') + "\xC3\xA9";  // the cut at 1,000 bytes falls inside "é"
+  std::string log = Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /caf\xFF\xFE HTTP/1.1", 200, 5) +
+                    Line("203.0.113.5", "01/Dec/2026:10:00:01 +0000", "GET " + long_path + " HTTP/1.1", 200, 5) +
+                    Line("203.0.113.6", "01/Dec/2026:10:00:02 +0000", "GET /x HTTP/1.1", 200, 5, "-", "bot\xC0\xAF");
+  auto edge = edge::LoadEdge(std::string(STEWARD_SOURCE_DIR) + "/web");
+  ASSERT_TRUE(edge.ok()) << edge.error().message;
+  Importer importer(site_.store(), site_.key(), clock_, edge->agents.get());
+  auto s = importer.ImportFile(Write(log), combined_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->imported, 3);
+  LogReport r = ReportAll();
+  std::string json;
+  ASSERT_NO_THROW(json = ReportJson(r));
+  EXPECT_TRUE(IsUtf8(json));
+  EXPECT_NE(json.find("/caf\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos);
+  EXPECT_NE(json.find("\"/" + std::string(998, 'a') + "\""), std::string::npos) << "cut before the character";
 }
 
 TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {

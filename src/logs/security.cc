@@ -127,12 +127,12 @@ void Monitor::Raise(Shard& shard, const std::string& rule, uint64_t client, int6
     f.alert.rule = rule;
     f.alert.client = ClientText(client);
     f.alert.first_ms = at;
-    f.alert.detail = std::string(detail.substr(0, 300));
+    f.alert.detail = ValidUtf8(CutUtf8(detail, 300));
   }
   ++f.alert.count;
   f.alert.last_ms = std::max(f.alert.last_ms, at);
   // Privacy: access-logs. Evidence lines are kept sealed.
-  if (f.lines.size() < kEvidence) f.lines.emplace_back(line.substr(0, 2000));
+  if (f.lines.size() < kEvidence) f.lines.push_back(ValidUtf8(CutUtf8(line, 2000)));
 }
 
 void Monitor::Feed(const Sighting& s) { FeedShard(shards_[s.client % shards_.size()], s); }

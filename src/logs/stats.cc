@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "logs/archive.h"
 #include "logs/security.h"
+#include "core/json_text.h"
 
 namespace steward::logs {
 namespace {
@@ -26,9 +27,18 @@ std::string ReferringSite(std::string_view referrer) {
   std::string_view rest = referrer.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   rest = rest.substr(0, rest.find(':'));
-  std::string host = ToLower(rest);
+  std::string host = ToLower(CutUtf8(rest, 255));
   if (host.starts_with("www.")) host = host.substr(4);
-  return host;
+  return IsUtf8(host) ? host : ValidUtf8(host);
+}
+
+// `text` from a log line as a key: at most `max` bytes, cut between characters, and valid UTF-8
+// (in `valid` when it had to change), so that no report or export meets invalid text.
+std::string_view KeyText(std::string_view text, size_t max, std::string& valid) {
+  text = CutUtf8(text, max);
+  if (IsUtf8(text)) return text;
+  valid = ValidUtf8(text);
+  return valid;
 }
 
 int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
@@ -105,7 +115,7 @@ void LogAggregator::Add(const LogRecord& r) {
   char status[8];
   int n = std::snprintf(status, sizeof status, "%d", r.status);
   count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(n))));
-  std::string_view path = r.path.substr(0, 1000);
+  std::string_view path = KeyText(r.path, 1000, valid_);
   if (r.status == 404)
     add("not_found", path);
   else if (IsStatic(r.path))
@@ -119,7 +129,7 @@ void LogAggregator::Add(const LogRecord& r) {
   if (agents_ != nullptr) {
     edge::Agent agent = agents_->Parse(r.user_agent);
     if (agent.bot) {
-      add("crawler", agent.browser.empty() ? r.user_agent.substr(0, 60) : std::string_view(agent.browser));
+      add("crawler", agent.browser.empty() ? KeyText(r.user_agent, 60, valid_) : std::string_view(agent.browser));
     } else if (agent.browser.empty()) {
       add("browser", "Others");
     } else {
@@ -424,7 +434,7 @@ std::string ReportJson(const LogReport& r) {
     }
     out[name] = std::move(rows);
   }
-  return out.dump(2) + "\n";
+  return JsonText(out, 2) + "\n";
 }
 
 std::string ReportCsv(const LogReport& r) {

@@ -84,6 +84,7 @@ class LogAggregator {
   edge::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
   std::string scratch_;  // a key being built, reused from line to line
+  std::string valid_;    // a key from the line made valid UTF-8, when it was not
   std::map<int64_t, std::vector<int64_t>> day_visitors_;
   int64_t records_ = 0;
 };

@@ -8,6 +8,7 @@
 
 #include "core/strings.h"
 #include "crypto/crypto.h"
+#include "core/json_text.h"
 
 namespace steward::processing {
 namespace {
@@ -718,7 +719,7 @@ nlohmann::ordered_json Body(const Register& r) {
 
 }  // namespace
 
-std::string Register::Version() const { return HexEncode(crypto::Hash(Body(*this).dump()).substr(0, 8)); }
+std::string Register::Version() const { return HexEncode(crypto::Hash(JsonText(Body(*this))).substr(0, 8)); }
 
 std::string Register::ToJson() const {
   nlohmann::ordered_json j;
@@ -728,7 +729,7 @@ std::string Register::ToJson() const {
   j["rights"] = Rights();
   j["article_14"] =
       std::any_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return d.FromOtherSources(); });
-  return j.dump(2);
+  return JsonText(j, 2);
 }
 
 Status CheckEssentialCookies(const Register& reg, const std::vector<std::string>& names) {

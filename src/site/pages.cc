@@ -1,6 +1,7 @@
 #include "site/pages.h"
 
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace steward::site {
 namespace {
@@ -27,6 +28,8 @@ ErrorText TextFor(int status) {
       return {"What you sent is too large", "Send less and try again."};
     case 414:
       return {"The web address is too long", "Check the address and try again."};
+    case 429:
+      return {"You have sent too many requests", "Wait a minute and try again."};
     case 431:
       return {"The request is too large", "Clear this site's cookies and try again."};
     case 503:
@@ -38,7 +41,7 @@ ErrorText TextFor(int status) {
 
 std::string JsonEscape(std::string_view s) {
   std::string out;
-  for (char c : s) {
+  for (char c : ValidUtf8(s)) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);

@@ -46,6 +46,63 @@ std::string NewRecoveryCode() {
   return code;
 }
 
+// One attempt to prove who someone is, throttled on its account and on the client (address and
+// network) together: begun before the check, then ended as it went.
+class ThrottledAttempt {
+ public:
+  ThrottledAttempt(Throttle& accounts, Throttle& clients, std::string account, const Client& client)
+      : accounts_(accounts),
+        clients_(clients),
+        account_(std::move(account)),
+        client_("client:" + client.address),
+        network_(client.network.empty() ? "" : "network:" + client.network) {
+    Attempt a = accounts_.Begin({account_});
+    Attempt c = clients_.Begin({client_, network_});
+    wait_ = std::max(a.wait, c.wait);
+    first_denial_ = a.first_denial || c.first_denial;
+    if (wait_ == Duration::zero()) return;
+    // Refused: whichever side was charged takes it back, as nothing was tried.
+    if (a.wait == Duration::zero()) accounts_.EndSucceeded(account_, false);
+    if (c.wait == Duration::zero()) EndClient(/*failed=*/false);
+  }
+  Duration wait() const { return wait_; }
+  bool first_denial() const { return first_denial_; }
+  // Refusals since the last attempt that was tried, apart from the first (audited itself).
+  std::string RefusedBefore() {
+    int64_t n = std::max(accounts_.TakeDenied(account_), clients_.TakeDenied(client_));
+    if (!network_.empty()) n = std::max(n, clients_.TakeDenied(network_));
+    return std::to_string(std::max<int64_t>(n - 1, 0));
+  }
+  void Succeeded() {
+    accounts_.EndSucceeded(account_, /*forget=*/true);
+    EndClient(false);
+  }
+  // Whether the failure locked the account, or the client.
+  std::pair<bool, bool> Failed() {
+    bool account = accounts_.EndFailed(account_);
+    return {account, EndClient(true)};
+  }
+
+ private:
+  bool EndClient(bool failed) {
+    bool locked = false;
+    for (const std::string* k : {&client_, &network_}) {
+      if (k->empty()) continue;
+      if (failed) {
+        locked = clients_.EndFailed(*k) || locked;
+      } else {
+        clients_.EndSucceeded(*k, false);
+      }
+    }
+    return locked;
+  }
+  Throttle& accounts_;
+  Throttle& clients_;
+  std::string account_, client_, network_;
+  Duration wait_{};
+  bool first_denial_ = false;
+};
+
 }  // namespace
 
 std::optional<std::string> NormaliseEmail(std::string_view email) {
@@ -398,24 +455,26 @@ Status Accounts::CheckPassword(std::string_view password, std::string_view email
   return Ok();
 }
 
-Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password, const std::string& client,
+Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password, const Client& client,
                                       const Actor& actor) {
   SignInResult result;
   std::string normal = NormaliseEmail(email).value_or(ToLower(Trim(email)));
-  std::string account_key = "account:" + Pseudonym(normal);
-  std::string client_key = "client:" + client;
-  Duration wait = std::max(account_throttle_.WaitFor(account_key), client_throttle_.WaitFor(client_key));
   STEWARD_ASSIGN_OR_RETURN(std::optional<StaffMember> member, FindByEmail(normal));
+  std::string who = member ? Id(member->id) : "anonymous";
   std::string target = member ? Id(member->id) : "";
-  if (wait > Duration::zero()) {
+  ThrottledAttempt attempt(account_throttle_, client_throttle_, "account:" + Pseudonym(normal), client);
+  if (attempt.wait() > Duration::zero()) {
     result.outcome = SignInOutcome::kThrottled;
-    result.wait = wait;
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous",
-                                           .action = "staff.signin",
-                                           .target = target,
-                                           .outcome = "denied",
-                                           .request_id = actor.request_id,
-                                           .details = {{"reason", "throttled"}}}));
+    result.wait = attempt.wait();
+    // The first refusal is audited; the rest are counted, and reported with the next attempt.
+    if (attempt.first_denial()) {
+      STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = who,
+                                             .action = "staff.signin",
+                                             .target = target,
+                                             .outcome = "denied",
+                                             .request_id = actor.request_id,
+                                             .details = {{"reason", "throttled"}}}));
+    }
     return result;
   }
 
@@ -432,9 +491,10 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   hashing_.acquire();
   bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
   hashing_.release();
+  std::string refused_before = attempt.RefusedBefore();
 
   if (right && !member->disabled) {
-    account_throttle_.Succeed(account_key);
+    attempt.Succeeded();
     result.outcome = SignInOutcome::kOk;
     result.second_factor = member->totp_enabled;
     result.staff = member;
@@ -442,18 +502,18 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
                                            .action = "staff.signin",
                                            .target = Id(member->id),
                                            .outcome = member->totp_enabled ? "password_ok" : "success",
-                                           .request_id = actor.request_id}));
+                                           .request_id = actor.request_id,
+                                           .details = {{"refused_before", refused_before}}}));
     return result;
   }
-  bool account_locked = account_throttle_.Fail(account_key);
-  bool client_locked = client_throttle_.Fail(client_key);
+  auto [account_locked, client_locked] = attempt.Failed();
   std::string reason = !member ? "unknown_account" : (right && member->disabled) ? "disabled" : "wrong_password";
-  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = member ? Id(member->id) : "anonymous",
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = who,
                                          .action = "staff.signin",
                                          .target = target,
                                          .outcome = "failure",
                                          .request_id = actor.request_id,
-                                         .details = {{"reason", reason}}}));
+                                         .details = {{"reason", reason}, {"refused_before", refused_before}}}));
   if (account_locked || client_locked) {
     STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = "system",
                                            .action = "staff.locked",
@@ -505,17 +565,17 @@ Result<std::vector<std::string>> Accounts::ConfirmTotp(int64_t id, std::string_v
   return codes;
 }
 
-Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, const std::string& client,
-                                          const Actor& actor) {
-  std::string account_key = "second-factor:" + std::to_string(id);
-  if (account_throttle_.WaitFor(account_key) > Duration::zero() ||
-      client_throttle_.WaitFor("client:" + client) > Duration::zero()) {
-    STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
-                                           .action = "staff.second_factor",
-                                           .target = Id(id),
-                                           .outcome = "denied",
-                                           .request_id = actor.request_id,
-                                           .details = {{"reason", "throttled"}}}));
+Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, const Client& client, const Actor& actor) {
+  ThrottledAttempt attempt(account_throttle_, client_throttle_, "second-factor:" + std::to_string(id), client);
+  if (attempt.wait() > Duration::zero()) {
+    if (attempt.first_denial()) {
+      STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
+                                             .action = "staff.second_factor",
+                                             .target = Id(id),
+                                             .outcome = "denied",
+                                             .request_id = actor.request_id,
+                                             .details = {{"reason", "throttled"}}}));
+    }
     return false;
   }
   std::string trimmed(Trim(code));
@@ -545,10 +605,9 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
     return Ok();
   }));
   if (ok) {
-    account_throttle_.Succeed(account_key);
+    attempt.Succeeded();
   } else {
-    account_throttle_.Fail(account_key);
-    client_throttle_.Fail("client:" + client);
+    (void)attempt.Failed();
   }
   STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
                                          .action = "staff.second_factor",

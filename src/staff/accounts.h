@@ -64,6 +64,15 @@ struct SignInResult {
   Duration wait{};                   // when kThrottled
 };
 
+// Who is trying, as keyed hashes (never the address itself): the client's address, and the network
+// it holds (an IPv6 /64; empty for IPv4, where they are the same). Each is throttled.
+struct Client {
+  Client(std::string address_key, std::string network_key = "")  // NOLINT: a bare key is a client
+      : address(std::move(address_key)), network(std::move(network_key)) {}
+  Client(const char* address_key) : address(address_key) {}  // NOLINT
+  std::string address, network;
+};
+
 struct PasswordPolicy {
   size_t min_length = 12;
   size_t max_length = 256;
@@ -106,8 +115,10 @@ class Accounts {
   // Errors: kInvalidArgument with a message a person can act on.
   Status CheckPassword(std::string_view password, std::string_view email) const;
 
-  // `client` is a keyed hash of the client's address (never the address itself).
-  Result<SignInResult> SignIn(std::string_view email, std::string_view password, const std::string& client,
+  // Throttled per account, per client address and per client network. The throttle is charged
+  // before the password is hashed. A refused attempt is audited once, when refusals start; those
+  // that follow are counted, and the count goes in the next audited attempt on the account.
+  Result<SignInResult> SignIn(std::string_view email, std::string_view password, const Client& client,
                               const Actor& actor);
 
   // Second factor. BeginTotp makes a new secret (returned for the person's app) that takes effect
@@ -115,7 +126,7 @@ class Accounts {
   Result<std::string> BeginTotp(int64_t id, const Actor& actor);
   Result<std::vector<std::string>> ConfirmTotp(int64_t id, std::string_view code, const Actor& actor);
   // A TOTP code (each 30-second step once only) or an unused recovery code. Throttled like sign-in.
-  Result<bool> VerifySecondFactor(int64_t id, std::string_view code, const std::string& client, const Actor& actor);
+  Result<bool> VerifySecondFactor(int64_t id, std::string_view code, const Client& client, const Actor& actor);
   Status DisableTotp(int64_t id, const Actor& actor);
 
   // A keyed hash for throttling and lookups that must not hold the raw value.

@@ -29,29 +29,61 @@ TEST(RolesTest, ThePermissionTable) {
   EXPECT_EQ(SplitRoles("dpo, nonsense,analyst,dpo").size(), 2u);
 }
 
+// A failed attempt, as accounts make them: begun (charged), then ended as failed.
+bool FailOnce(Throttle& t, const std::string& key) {
+  EXPECT_EQ(t.Begin({key}).wait, Duration::zero());
+  return t.EndFailed(key);
+}
+
 TEST(ThrottleTest, DelaysGrowThenLockThenForgive) {
   FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
   Throttle t(clock, ThrottlePolicy{});
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(t.WaitFor("k"), Duration::zero());
-    EXPECT_FALSE(t.Fail("k"));
+    EXPECT_FALSE(FailOnce(t, "k"));
   }
   EXPECT_EQ(t.WaitFor("k"), Duration(1s)) << "after the free failures, one second";
   clock.Advance(1s);
-  EXPECT_FALSE(t.Fail("k"));
+  EXPECT_FALSE(FailOnce(t, "k"));
   EXPECT_EQ(t.WaitFor("k"), Duration(2s)) << "then doubling";
   for (int i = 0; i < 5; ++i) {
     clock.Advance(60s);
-    EXPECT_FALSE(t.Fail("k"));
+    EXPECT_FALSE(FailOnce(t, "k"));
   }
   clock.Advance(60s);
-  EXPECT_TRUE(t.Fail("k")) << "the tenth failure locks";
+  EXPECT_TRUE(FailOnce(t, "k")) << "the tenth failure locks";
   EXPECT_EQ(t.WaitFor("k"), Duration(30min));
   EXPECT_EQ(t.WaitFor("other"), Duration::zero()) << "keys are apart";
   clock.Advance(30min);
   EXPECT_EQ(t.WaitFor("k"), Duration::zero());
-  t.Succeed("k");
+  ASSERT_EQ(t.Begin({"k"}).wait, Duration::zero());
+  t.EndSucceeded("k", /*forget=*/true);
   EXPECT_EQ(t.WaitFor("k"), Duration::zero());
+}
+
+// Attempts sent at once, before any has been checked, are charged as they begin: only the free
+// failures' worth pass, and refusals are counted, the first one marked.
+TEST(ThrottleTest, AttemptsAreChargedBeforeTheyAreChecked) {
+  FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));
+  Throttle t(clock, ThrottlePolicy{});
+  int passed = 0, first = 0;
+  for (int i = 0; i < 20; ++i) {
+    Attempt a = t.Begin({"account", "client"});
+    passed += a.wait == Duration::zero();
+    first += a.first_denial;
+  }
+  EXPECT_EQ(passed, 3) << "the free failures, then a delay";
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(t.TakeDenied("account"), 17);
+  EXPECT_EQ(t.TakeDenied("account"), 0);
+  // A success takes back a client's charge but forgets an account's failures.
+  clock.Advance(61min);
+  ASSERT_EQ(t.Begin({"client"}).wait, Duration::zero());
+  ASSERT_EQ(t.Begin({"client"}).wait, Duration::zero());
+  t.EndSucceeded("client", false);
+  ASSERT_EQ(t.Begin({"client"}).wait, Duration::zero());
+  ASSERT_EQ(t.Begin({"client"}).wait, Duration::zero());
+  EXPECT_GT(t.Begin({"client"}).wait, Duration::zero()) << "three charged, one taken back, two more";
 }
 
 class StaffTest : public ::testing::Test {
@@ -199,6 +231,39 @@ TEST_F(StaffTest, RepeatedFailuresAreDelayedThenLocked) {
   clock_.Advance(31min);
   EXPECT_EQ(accounts_->SignIn("jo@example.gov.uk", "purple tractor umbrella", "client-x", {})->outcome,
             SignInOutcome::kOk);
+}
+
+// A client that keeps trying while throttled writes one audit entry for the refusals, not one each;
+// the count of the rest goes with the next attempt that is tried.
+TEST_F(StaffTest, RefusedAttemptsAreCountedNotAuditedEach) {
+  MakeStaff("jo@example.gov.uk", {Role::kDpo}, "purple tractor umbrella");
+  size_t before = Actions().size();
+  int refused = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto r = accounts_->SignIn("jo@example.gov.uk", "not the password", "client", {});
+    refused += r->outcome == SignInOutcome::kThrottled;
+  }
+  EXPECT_EQ(refused, 47) << "three free failures, then a delay";
+  auto actions = Actions();
+  EXPECT_EQ(actions.size() - before, 4u) << "three failures and one refusal";
+  EXPECT_EQ(std::count(actions.begin(), actions.end(), "staff.signin/denied"), 1);
+  clock_.Advance(10s);
+  ASSERT_EQ(accounts_->SignIn("jo@example.gov.uk", "purple tractor umbrella", "client", {})->outcome,
+            SignInOutcome::kOk);
+  auto newest = trail_->List({.limit = 1});
+  EXPECT_EQ(newest->front().entry.details.at(0), (std::pair<std::string, std::string>{"refused_before", "46"}));
+}
+
+// An IPv6 client changing its address within its /64 is still one client.
+TEST_F(StaffTest, AnIpv6NetworkIsThrottledAsOneClient) {
+  // Clients get ten free failures; each attempt here is from another address and for another account.
+  for (int i = 0; i < 12; ++i) {
+    std::string name = "person" + std::to_string(i) + "@example.gov.uk";
+    auto r = accounts_->SignIn(name, "not the password", Client("address-" + std::to_string(i), "network-1"), {});
+    EXPECT_EQ(r->outcome, i < 10 ? SignInOutcome::kBadCredentials : SignInOutcome::kThrottled) << i;
+  }
+  auto elsewhere = accounts_->SignIn("x@example.gov.uk", "not the password", Client("address-x", "network-2"), {});
+  EXPECT_EQ(elsewhere->outcome, SignInOutcome::kBadCredentials) << "another network is another client";
 }
 
 TEST_F(StaffTest, TheLastAdminCannotBeRemoved) {

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <mutex>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -21,23 +23,38 @@ struct ThrottlePolicy {
   Duration forget_after = std::chrono::hours(1);  // a quiet key starts again
 };
 
+// What Begin decided about an attempt.
+struct Attempt {
+  Duration wait{};            // zero: go ahead (a failure is charged already); otherwise refused
+  bool first_denial = false;  // refused, and no refusal of these keys was counted since TakeDenied
+};
+
 class Throttle {
  public:
   Throttle(const Clock& clock, ThrottlePolicy policy) : clock_(clock), policy_(policy) {}
 
   // How long `key` must wait before its next attempt; zero when it may try now.
   Duration WaitFor(const std::string& key);
-  // Records a failure. Returns true when this failure locks the key.
-  bool Fail(const std::string& key);
-  // Forgets the key's failures.
-  void Succeed(const std::string& key);
+  // Starts an attempt on every key at once. When any must wait, nothing is charged, the refusal is
+  // counted against each, and `wait` is the longest. Otherwise each key is charged a failure now,
+  // before the work that checks the attempt (a password hash), so attempts sent in parallel cannot
+  // all pass before the first failure counts; End says how it went.
+  Attempt Begin(std::initializer_list<std::string_view> keys);
+  // Ends a begun attempt on `key`. A failure stands (true when it locks the key); a success forgets
+  // the key's failures (`forget`, for an account) or takes back the one charged (for a client).
+  bool EndFailed(const std::string& key);
+  void EndSucceeded(const std::string& key, bool forget);
+  // Refusals counted against `key` since the last call, which starts the count again.
+  int64_t TakeDenied(const std::string& key);
 
  private:
   struct State {
     int failures = 0;
+    int64_t denied = 0;
     SystemTime last_failure;
     SystemTime locked_until;
   };
+  Duration WaitLocked(const std::string& key, SystemTime now);
   void Forget();
   const Clock& clock_;
   ThrottlePolicy policy_;
