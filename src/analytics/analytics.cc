@@ -310,7 +310,27 @@ Response Busy(metrics::Counter* events) {
 
 }  // namespace
 
+std::vector<std::string> PageOrigins(const std::vector<std::string>& script_origins,
+                                     const std::vector<std::string>& domains) {
+  std::vector<std::string> out = script_origins;
+  for (const auto& d : domains) {
+    for (const std::string& origin : {"https://" + d, "https://www." + d}) {
+      if (std::find(out.begin(), out.end(), origin) == out.end()) out.push_back(origin);
+    }
+  }
+  return out;
+}
+
 void Analytics::HandleEvent(Request& req, http::Responder respond) {
+  // A page of the site on another origin (the site's own host name, with Steward on another) may
+  // read the answer: Plausible's tracker fails the send otherwise. Every answer goes through here.
+  std::string_view origin = req.Header("Origin");
+  if (!origin.empty()) {
+    respond = http::Responder([inner = respond, origin = std::string(origin), this](Response r) {
+      http::AllowOrigin(origin, settings_.origins, r);
+      inner.Send(std::move(r));
+    });
+  }
   if (auto early = Prepare(req, respond)) respond.Send(std::move(*early));
 }
 
@@ -480,6 +500,9 @@ void Analytics::AddRoutes(http::Router& router) {
       // On the I/O thread: nothing here waits (salts are made ahead by Housekeep, the
       // write is queued), and the answer comes from the writer's commit.
       {.max_body_bytes = kMaxEventBody, .blocking = false, .anonymous_write = http::RouteOptions::Anonymous::kEvent});
+  // The preflight a tracker sending JSON (not text/plain) makes first.
+  router.Add(http::Method::kOptions, "/api/event",
+             [this](Request& req) { return http::Preflight(req.Header("Origin"), settings_.origins, "POST"); });
 }
 
 }  // namespace steward::analytics

@@ -54,7 +54,15 @@ struct Settings {
   std::vector<std::string> domains;  // lower case, without "www."
   std::string search_parameter = "q";
   std::string visitor_cookie = "steward_visitor";
+  // Origins whose pages may send events from the browser (CORS): the site's script_origins and
+  // https:// each domain, with and without "www.". Set while serving.
+  std::vector<std::string> origins;
 };
+
+// The origins a site's pages are served from: `script_origins`, then https:// each analytics
+// domain and its "www." form.
+std::vector<std::string> PageOrigins(const std::vector<std::string>& script_origins,
+                                     const std::vector<std::string>& domains);
 
 // Reads [analytics] from the site's file. nullopt (and no problem) when the table is absent: the
 // site does not use Steward's analytics. Errors: kInvalidArgument with FILE:LINE:COLUMN problems,

@@ -49,8 +49,10 @@ class AnalyticsTest : public ::testing::Test {
     reg_ = std::move(reg);
     gate_ = std::make_unique<consent::CookieGate>(reg_);
     salts_ = std::make_unique<Salts>(site_.store(), clock_, site_.key());
-    analytics_ = std::make_unique<Analytics>(Settings{.domains = {"ons.gov.uk"}}, reg_, *gate_, site_.store(), *salts_,
-                                             clock_, site_.key(), &registry_);
+    Settings settings{.domains = {"ons.gov.uk"}};
+    settings.origins = PageOrigins({"https://beta.ons.gov.uk"}, settings.domains);
+    analytics_ = std::make_unique<Analytics>(std::move(settings), reg_, *gate_, site_.store(), *salts_, clock_,
+                                             site_.key(), &registry_);
     analytics_->SetEdge(SharedEdge().agents.get(), SharedEdge().countries.get());
     http::Router router;
     analytics_->AddRoutes(router);
@@ -192,6 +194,39 @@ TEST_F(AnalyticsTest, EventsWithoutTheCookieAreCountedByTheDaysHash) {
   EXPECT_EQ(pair.front().Int(0), 1);
   EXPECT_EQ(pair.front().Int(1), 1);
   EXPECT_EQ(pair.front().Int(2), 1) << "the second was identified by the cookie";
+}
+
+// A page of the site on another host name than Steward's sends events from the browser: the
+// answer lets the site's origins read it (or a tracker's fetch fails), and the preflight of a JSON
+// send is answered; other origins are not let in.
+TEST_F(AnalyticsTest, TheSitesOwnOriginsMaySendFromTheBrowser) {
+  auto reg = WithoutConsent();
+  reg.consent_mode = processing::ConsentMode::kStatisticsExemption;
+  Start(reg);
+  auto send = [&](const std::string& origin) {
+    return Fetch(server_->port(), "POST", "/api/event",
+                 {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Origin", origin}}, kPageview);
+  };
+  for (const char* origin : {"https://www.ons.gov.uk", "https://ons.gov.uk", "https://beta.ons.gov.uk"}) {
+    auto r = send(origin);
+    EXPECT_EQ(r->status, 202) << origin;
+    EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), origin);
+    EXPECT_EQ(r->Header("Vary"), "Origin");
+  }
+  auto other = send("https://evil.example");
+  EXPECT_TRUE(other->Header("Access-Control-Allow-Origin").empty());
+  auto bad =
+      Fetch(server_->port(), "POST", "/api/event", {{"User-Agent", kUa}, {"Origin", "https://www.ons.gov.uk"}}, "{}");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->Header("Access-Control-Allow-Origin"), "https://www.ons.gov.uk") << "errors are readable too";
+  auto preflight = Fetch(server_->port(), "OPTIONS", "/api/event",
+                         {{"Origin", "https://www.ons.gov.uk"},
+                          {"Access-Control-Request-Method", "POST"},
+                          {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->Header("Access-Control-Allow-Origin"), "https://www.ons.gov.uk");
+  EXPECT_EQ(preflight->Header("Access-Control-Allow-Methods"), "POST");
+  EXPECT_EQ(Fetch(server_->port(), "OPTIONS", "/api/event", {{"Origin", "https://evil.example"}})->status, 403);
 }
 
 TEST_F(AnalyticsTest, BadEventsAre400WithReasonsAndNothingIsStored) {

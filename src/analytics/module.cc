@@ -249,6 +249,7 @@ class AnalyticsServing : public module::Serving {
     STEWARD_CHECK(gate != nullptr, "analytics starts after the consent module");
     STEWARD_ASSIGN_OR_RETURN(s->edge_, LoadEdge(p.config.site.web_dir));
     s->salts_ = std::make_unique<Salts>(p.store, p.clock, p.key);
+    settings->origins = PageOrigins(p.config.site.script_origins, settings->domains);
     s->analytics_ =
         std::make_unique<Analytics>(std::move(*settings), p.reg, *gate, p.store, *s->salts_, p.clock, p.key, p.metrics);
     s->analytics_->SetEdge(s->edge_.agents.get(), s->edge_.countries.get());

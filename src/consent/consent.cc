@@ -91,12 +91,7 @@ bool Consent::SameOriginOrAllowed(const Request& req) const {
 }
 
 void Consent::AllowOrigin(const Request& req, Response& res) const {
-  std::string origin(req.Header("Origin"));
-  res.SetHeader("Vary", "Origin");
-  const auto& allowed = config_.site.script_origins;
-  if (origin.empty() || std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
-  res.SetHeader("Access-Control-Allow-Origin", origin);
-  res.SetHeader("Access-Control-Allow-Credentials", "true");
+  http::AllowOrigin(req.Header("Origin"), config_.site.script_origins, res);
 }
 
 std::string Consent::SafeReturn(const std::string& wanted) const {
@@ -359,13 +354,7 @@ void Consent::AddRoutes(http::Router& router) {
               {.max_body_bytes = kApiBodyBytes, .blocking = true, .anonymous_write = kAnonymous});
   router.Add(http::Method::kOptions, "/api/consent", [this](Request& req) {
     // The preflight of a cross-origin POST with a JSON content type.
-    Response r = Response::NoContent();
-    AllowOrigin(req, r);
-    if (r.Header("Access-Control-Allow-Origin").empty()) return JsonError("this origin may not record a choice", 403);
-    r.SetHeader("Access-Control-Allow-Methods", "GET, POST");
-    r.SetHeader("Access-Control-Allow-Headers", "Content-Type");
-    r.SetHeader("Access-Control-Max-Age", "600");
-    return r;
+    return http::Preflight(req.Header("Origin"), config_.site.script_origins, "GET, POST");
   });
   router.Get("/cookies/banner", [this](Request& req) { return Banner(req); });
   router.Get("/steward.js", [this](Request& req) {

@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace steward::http {
@@ -209,6 +211,27 @@ int StatusForError(ErrorCode code) {
       return 500;
   }
   return 500;
+}
+
+bool AllowOrigin(std::string_view origin, const std::vector<std::string>& allowed, Response& r) {
+  r.SetHeader("Vary", "Origin");
+  if (origin.empty() || std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return false;
+  r.SetHeader("Access-Control-Allow-Origin", std::string(origin));
+  r.SetHeader("Access-Control-Allow-Credentials", "true");
+  return true;
+}
+
+Response Preflight(std::string_view origin, const std::vector<std::string>& allowed, std::string_view methods) {
+  Response r = Response::NoContent();
+  if (!AllowOrigin(origin, allowed, r)) {
+    Response refused = Response::Json(R"({"error":"this origin may not send here"})", 403);
+    refused.SetHeader("Vary", "Origin");
+    return refused;
+  }
+  r.SetHeader("Access-Control-Allow-Methods", std::string(methods));
+  r.SetHeader("Access-Control-Allow-Headers", "Content-Type");
+  r.SetHeader("Access-Control-Max-Age", "600");
+  return r;
 }
 
 }  // namespace steward::http

@@ -59,4 +59,11 @@ std::string_view StatusReason(int status);
 // The one place an ErrorCode becomes an HTTP status.
 int StatusForError(ErrorCode code);
 
+// Cross-origin reads: when `origin` (the request's Origin header) is one of `allowed` (exactly, as
+// "https://www.example.gov.uk"), lets that origin read the answer, with credentials; the answer
+// varies by Origin either way. Returns whether it was allowed.
+bool AllowOrigin(std::string_view origin, const std::vector<std::string>& allowed, Response& r);
+// The answer to a CORS preflight (OPTIONS) for `methods`: 204 for an allowed origin, else 403.
+Response Preflight(std::string_view origin, const std::vector<std::string>& allowed, std::string_view methods);
+
 }  // namespace steward::http

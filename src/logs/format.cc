@@ -1,7 +1,10 @@
 #include "logs/format.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+
+#include "core/strings.h"
 
 namespace steward::logs {
 namespace {
@@ -232,7 +235,17 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
   size_t p = 0;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return "empty line";
-  for (const Step& step : steps_) {
+  for (size_t n = 0; n < steps_.size(); ++n) {
+    const Step& step = steps_[n];
+    if (p >= line.size() && p > 0) {
+      // The line ends early, as a cut last field leaves it. As GoAccess does, what is left may be
+      // missing if it is only the referrer, the user agent, the size and the like.
+      bool needed_left = std::any_of(steps_.begin() + static_cast<std::ptrdiff_t>(n), steps_.end(), [](const Step& s) {
+        return s.spec != 0 && std::string_view("hdtxzrmUs").find(s.spec) != std::string_view::npos;
+      });
+      if (needed_left) return "the line ends early";
+      break;
+    }
     if (step.spec == 0) {
       if (p >= line.size() || line[p] != step.literal) return "does not match the format";
       ++p;
@@ -247,7 +260,8 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
       end = line.size();
     } else if (step.literal == '"') {
       while (end < line.size() && line[end] != '"') end += line[end] == '\\' && end + 1 < line.size() ? 2 : 1;
-      if (end >= line.size()) return "no closing quote";
+      // A last field that lost its closing quote runs to the end of the line.
+      end = std::min(end, line.size());
     } else {
       end = line.find(step.literal, p);
       if (end == std::string_view::npos) return "does not match the format";
@@ -359,13 +373,71 @@ bool ReadTarget(std::string_view target, LogRecord& out) {
   return !out.path.empty();
 }
 
+namespace {
+
+// The methods GoAccess knows (HTTP and WebDAV), which it looks for at the start of a request line.
+bool KnownMethod(std::string_view m) {
+  static constexpr std::string_view kMethods[] = {"GET",
+                                                  "POST",
+                                                  "HEAD",
+                                                  "PUT",
+                                                  "DELETE",
+                                                  "OPTIONS",
+                                                  "PATCH",
+                                                  "CONNECT",
+                                                  "TRACE",
+                                                  "PROPFIND",
+                                                  "PROPPATCH",
+                                                  "MKCOL",
+                                                  "COPY",
+                                                  "MOVE",
+                                                  "LOCK",
+                                                  "UNLOCK",
+                                                  "SEARCH",
+                                                  "REPORT",
+                                                  "CHECKOUT",
+                                                  "CHECKIN",
+                                                  "UNCHECKOUT",
+                                                  "MKWORKSPACE",
+                                                  "UPDATE",
+                                                  "LABEL",
+                                                  "MERGE",
+                                                  "MKACTIVITY",
+                                                  "ORDERPATCH",
+                                                  "VERSION-CONTROL",
+                                                  "BASELINE-CONTROL"};
+  return std::any_of(std::begin(kMethods), std::end(kMethods),
+                     [&](std::string_view k) { return EqualsIgnoreCase(m, k); });
+}
+
+bool KnownProtocol(std::string_view p) {
+  for (std::string_view k : {"HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/3", "HTTP/3.0"}) {
+    if (EqualsIgnoreCase(p, k)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool ReadRequestLine(std::string_view line, LogRecord& out) {
+  // As GoAccess reads it, so that both count the same lines: a line that is not an HTTP request
+  // (a TLS handshake sent to a plain port, logged as "\x16\x03\x01...") is kept whole as the
+  // request; a request with a method but no path or protocol is "-".
   size_t a = line.find(' ');
-  if (a == std::string_view::npos || a == 0) return false;
+  std::string_view method = line.substr(0, a);
+  if (line.empty() || !KnownMethod(method)) {
+    out.path = line.empty() ? std::string_view("-") : line;
+    return true;
+  }
+  out.method = method;
   size_t b = line.rfind(' ');
-  out.method = line.substr(0, a);
-  out.protocol = b > a ? line.substr(b + 1) : std::string_view();
-  return ReadTarget(b > a ? line.substr(a + 1, b - a - 1) : line.substr(a + 1), out);
+  if (a == std::string_view::npos || b <= a || !KnownProtocol(line.substr(b + 1))) {
+    out.path = "-";
+    return true;
+  }
+  out.protocol = line.substr(b + 1);
+  if (!ReadTarget(line.substr(a + 1, b - a - 1), out)) out.path = "-";
+  return true;
 }
 
 bool ParseTimestamp(std::string_view text, std::string_view format, int64_t& time_ms, int64_t& local_day) {

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
 import { startSteward, launchBrowser, shot, binary } from './steward.mjs';
 
 // A person's browser: headless Chromium names itself in its user agent and is filtered as a bot.
@@ -68,3 +71,82 @@ test('ONS: an accepting visitor is on the dashboard, a rejecting one is not', as
     assert.equal(await steward.stop(), 0);
   }
 });
+
+// Plausible's own published tracker (npm @plausible-analytics/tracker) on a page of the site served
+// from another origin than Steward's, sending to Steward's /api/event. Its fetch carries no cookies
+// across origins, so: with the statistics exemption the pageviews count, as one visitor (the day's
+// hash); in consent mode, where no choice can reach Steward that way, they are dropped. In both the
+// send succeeds: no network error.
+async function startSitePage() {
+  const tracker = readFileSync(path.join(import.meta.dirname, 'node_modules/@plausible-analytics/tracker/plausible.js'));
+  let endpoint = '';
+  const server = createServer((req, res) => {
+    if (req.url === '/plausible.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      return res.end(tracker);
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><head><title>A page of the site</title></head>
+<body><main><h1>A page of the site</h1></main>
+<script type="module">
+import { init, track } from '/plausible.js';
+init({ domain: '127.0.0.1', endpoint: ${JSON.stringify(endpoint)}, autoCapturePageviews: false,
+       captureOnLocalhost: true, logging: false });
+window.sendPageview = () => new Promise((resolve) => track('pageview', {
+  callback: (r) => resolve(r.error ? 'network error: ' + r.error : r.status) }));
+window.trackerReady = true;
+</script></body></html>`);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    setEndpoint(url) { endpoint = url; },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+for (const mode of ['statistics-exemption', 'consent']) {
+  test(`Plausible's tracker on another origin (${mode})`, async () => {
+    const site = await startSitePage();
+    const steward = await startSteward('examples/demo.toml', {
+      scriptOrigins: [site.origin],
+      edit: (text) => text.replace(/^consent_mode = .*$/m, `consent_mode = "${mode}"`),
+    });
+    site.setEndpoint(steward.url + 'api/event');
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ userAgent });
+      const page = await context.newPage();
+      const dropped = [];
+      // Pageviews only: the tracker also sends an engagement event for a page when the next begins.
+      page.on('response', (r) => {
+        if (r.url().endsWith('/api/event') && JSON.parse(r.request().postData()).n === 'pageview') {
+          dropped.push(r.headers()['x-plausible-dropped'] ?? '');
+        }
+      });
+      await page.goto(site.origin + '/');
+      await page.waitForFunction(() => window.trackerReady === true);
+      for (let i = 0; i < 3; ++i) {
+        assert.equal(await page.evaluate(() => window.sendPageview()), 202, 'the send succeeds from another origin');
+      }
+      assert.deepEqual(dropped, mode === 'consent' ? ['1', '1', '1'] : ['', '', '']);
+      await shot(page, `analytics-plausible-tracker-${mode}`);
+      await context.close();
+      const stats = spawnSync(binary, ['stats', '--config', steward.configPath, '--data', steward.data,
+                                       '--period', 'day', '--format', 'json']);
+      assert.equal(stats.status, 0, stats.stderr.toString());
+      const report = JSON.parse(stats.stdout.toString());
+      const headline = report.headline ?? report;
+      if (mode === 'consent') {
+        assert.equal(headline.pageviews, 0, stats.stdout.toString());
+      } else {
+        assert.equal(headline.pageviews, 3, stats.stdout.toString());
+        assert.equal(headline.visitors, 1, 'one person, counted by the day\'s hash');
+      }
+    } finally {
+      await browser.close();
+      assert.equal(await steward.stop(), 0);
+      await site.close();
+    }
+  });
+}

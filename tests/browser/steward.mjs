@@ -11,13 +11,15 @@ export const screenshotDir = process.env.STEWARD_SCREENSHOTS ?? path.join(source
 
 // Runs `steward serve` on a free port with a fresh data directory. Resolves when it prints its URL.
 // `scriptOrigins`: origins of other pages that may use /steward.js (written into a copy of the config).
-export async function startSteward(config = 'examples/demo.toml', { scriptOrigins = [] } = {}) {
+// `edit`: changes the copy's text (a function from text to text).
+export async function startSteward(config = 'examples/demo.toml', { scriptOrigins = [], edit = null } = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'steward-browser-'));
   let configPath = path.join(sourceDir, config);
-  if (scriptOrigins.length > 0) {
-    const text = readFileSync(configPath, 'utf8')
+  if (scriptOrigins.length > 0 || edit) {
+    let text = readFileSync(configPath, 'utf8')
       .replace(/^web_dir = .*$/m, `web_dir = ${JSON.stringify(path.join(sourceDir, 'web'))}`)
       .replace(/^\[site\]$/m, `[site]\nscript_origins = ${JSON.stringify(scriptOrigins)}`);
+    if (edit) text = edit(text);
     configPath = path.join(data, 'steward.toml');
     writeFileSync(configPath, text);
   }
