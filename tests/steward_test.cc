@@ -383,6 +383,39 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   EXPECT_NE(exported.out.find("\"action\":\"retention.purged\""), std::string::npos);
 }
 
+// A new site from the command line: one-off commands on a new directory say exactly what to run;
+// `steward init` makes the site; `logs import` makes it itself, for statistics without serving.
+TEST_F(StewardTest, ANewSiteFromTheCommandLine) {
+  std::string ons = SourcePath("examples/ons.toml");
+  std::string data = dir_ + "/fresh";
+  RunResult dry = RunSteward({"retention", "run", "--config", ons, "--data", data, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << dry.err;
+  EXPECT_NE(dry.err.find("Make one with: steward init --config " + ons + " --data " + data), std::string::npos)
+      << dry.err;
+  EXPECT_FALSE(fs::exists(data)) << "nothing made by a command that only reads";
+
+  RunResult init = RunSteward({"init", "--config", ons, "--data", data});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_NE(init.out.find("Made a new site in " + data), std::string::npos) << init.out;
+  EXPECT_NE(init.out.find("steward serve --config " + ons), std::string::npos) << init.out;
+  EXPECT_TRUE(fs::exists(data + "/steward.db"));
+  EXPECT_EQ(fs::status(data).permissions() & fs::perms::all, fs::perms::owner_all);
+  RunResult again = RunSteward({"init", "--config", ons, "--data", data});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already"), std::string::npos) << again.out;
+  EXPECT_EQ(RunSteward({"retention", "run", "--config", ons, "--data", data, "--dry-run"}).exit_code, 0);
+
+  std::string log_path = dir_ + "/access.log";
+  std::ofstream(log_path) << "203.0.113.5 - - [01/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"\n";
+  std::string other = dir_ + "/other";
+  RunResult imported = RunSteward({"logs", "import", "--config", ons, "--data", other, log_path});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_NE(imported.err.find("made a new site in " + other), std::string::npos) << imported.err;
+  EXPECT_NE(imported.out.find("1 imported"), std::string::npos) << imported.out;
+  RunResult verify = RunSteward({"audit", "verify", "--config", ons, "--data", other});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
 TEST_F(StewardTest, AChangedRegisterIsANewNoticeVersionWithItsChangesListed) {
   std::string original = ReadFile(SourcePath("examples/demo.toml"));
   std::string config = dir_ + "/site.toml";

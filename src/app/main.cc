@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   serve->add_option("--listen", overrides.listen, "HOST:PORT to listen on (port 0: any free port).");
   serve->add_option("--secret-key-file", overrides.secret_key_file, "Secret key file; default DATA/secret.key.");
 
+  auto* init = cli.add_subcommand("init", "Make a new site: its data directory, secret key and database.");
+  AddSiteOptions(init, config_path, overrides, true);
+
   auto* check = cli.add_subcommand("check-config", "Validate a config file; print every problem with its line.");
   check->add_option("--config", config_path, "The config file to check.")->required();
 
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (check->parsed()) return steward::app::CheckConfig(*config);
+  if (init->parsed()) return steward::app::Init(*config);
   if (serve->parsed()) return steward::app::Serve(*config);
   if (backup->parsed()) return steward::app::Backup(*config, backup_to);
   if (retention_run->parsed()) return steward::app::RetentionRun(*config, dry_run);

@@ -21,11 +21,12 @@
 #endif
 
 namespace steward::app {
+
+std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
+
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
 
 // A short fingerprint of the config file as loaded, for the audit trail.
 std::string ConfigFingerprint(const std::string& path) {
@@ -260,12 +261,22 @@ void Site::Stop() {
     log::Error("audit.checkpoint_failed", {{"error", s.error().ToString()}});
 }
 
-Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& config) {
+Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& config, bool make) {
   STEWARD_RETURN_IF_ERROR(crypto::Init());
   auto site = std::unique_ptr<CommandSite>(new CommandSite(config));
   STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
-  if (!fs::exists(DatabasePath(config)))
-    return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config));
+  if (!fs::exists(DatabasePath(config))) {
+    if (!make) {
+      return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config) +
+                                                 ": this data directory has no site yet. Make one with: steward init "
+                                                 "--config " +
+                                                 config.path + " --data " + config.storage.data_dir);
+    }
+    // A new site: the directory (0700), the secret key and the database, made here as serve makes them.
+    STEWARD_RETURN_IF_ERROR(EnsureDataDir(config.storage.data_dir));
+    STEWARD_RETURN_IF_ERROR(crypto::SecretKey::LoadOrCreate(config.storage.secret_key_file));
+    site->made_ = true;
+  }
   STEWARD_ASSIGN_OR_RETURN(auto key, crypto::SecretKey::Load(config.storage.secret_key_file));
   site->key_ = std::make_unique<crypto::SecretKey>(std::move(key));
   // The command runs beside a serving Steward: no integrity scan, and the schema must already be
@@ -277,6 +288,12 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
   site->store_ = std::move(*store);
   const Clock& clock = SystemClock::Instance();
   site->trail_ = std::make_unique<audit::Trail>(*site->store_, *site->key_, clock);
+  if (site->made_) {
+    STEWARD_RETURN_IF_ERROR(
+        site->trail_->Append({.actor = "system",
+                              .action = "site.created",
+                              .details = {{"register_version", site->reg_.Version()}, {"steward", STEWARD_VERSION}}}));
+  }
   site->restrictions_ = std::make_unique<subject::Restrictions>(*site->key_, clock, &site->reg_);
   const config::Config& c = site->config_;
   site->platform_ = std::unique_ptr<module::Platform>(

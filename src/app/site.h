@@ -38,6 +38,8 @@ namespace steward::app {
 
 // Every module's schema, the platform's first.
 std::vector<store::Migration> AllMigrations();
+// Where the site's database is: DATA/steward.db.
+std::string DatabasePath(const config::Config& config);
 // Every module's storage, the platform's first. The trail signs its own purges.
 std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail);
 // The top-level tables of the site's file that modules read.
@@ -107,7 +109,11 @@ class Site {
 // CheckSite; kNotFound for no database; the key's and the store's.
 class CommandSite {
  public:
-  static Result<std::unique_ptr<CommandSite>> Open(const config::Config& config);
+  // Errors: kNotFound (saying what to run) when the data directory has no site yet, unless `make`:
+  // then the site is made, as `steward init` makes it.
+  static Result<std::unique_ptr<CommandSite>> Open(const config::Config& config, bool make = false);
+  // Whether Open made the site.
+  bool made() const { return made_; }
   module::Platform& platform() { return *platform_; }
   store::Store& store() { return *store_; }
   audit::Trail& trail() { return *trail_; }
@@ -124,6 +130,7 @@ class CommandSite {
   std::unique_ptr<subject::Restrictions> restrictions_;
   module::Services services_;
   std::unique_ptr<module::Platform> platform_;
+  bool made_ = false;
 };
 
 }  // namespace steward::app

@@ -155,11 +155,35 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   return 0;
 }
 
+int Init(const config::Config& config) {
+  ::umask(077);
+  bool existed = fs::exists(DatabasePath(config));
+  auto site = CommandSite::Open(config, /*make=*/true);
+  if (!site.ok()) return Report(config, site.error());
+  const std::string& dir = config.storage.data_dir;
+  if (existed) {
+    std::printf("There is a site in %s already; nothing was changed.\n", dir.c_str());
+    return 0;
+  }
+  std::printf(
+      "Made a new site in %s: its database, and its secret key (%s), which seals what it keeps and\n"
+      "signs its audit trail: back it up, and keep the copy apart from the database's backups.\n"
+      "Next:\n"
+      "  steward staff add --config %s --data %s --email YOU --role admin\n"
+      "  steward serve --config %s --data %s\n",
+      dir.c_str(), config.storage.secret_key_file.c_str(), config.path.c_str(), dir.c_str(), config.path.c_str(),
+      dir.c_str());
+  return 0;
+}
+
 int RunCommand(const module::Command& command, const config::Config& config, const module::Args& args) {
   module::CommandContext context{config, args, nullptr};
   if (!command.uses_data) return command.run(context);
-  auto site = CommandSite::Open(config);
+  auto site = CommandSite::Open(config, command.makes_site);
   if (!site.ok()) return Report(config, site.error());
+  if ((*site)->made()) {
+    std::fprintf(stderr, "steward: made a new site in %s (as steward init does)\n", config.storage.data_dir.c_str());
+  }
   context.platform = &(*site)->platform();
   return command.run(context);
 }

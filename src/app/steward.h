@@ -38,6 +38,9 @@ int Backup(const config::Config& config, const std::string& to);
 int RetentionRun(const config::Config& config, bool dry_run);
 
 // Runs a module's command: with the site's data opened when it uses it. Returns the exit code.
+// `steward init`: makes the site's data directory, secret key and database, and says what to do
+// next. A directory that has a site already is left as it is (exit 0).
+int Init(const config::Config& config);
 int RunCommand(const module::Command& command, const config::Config& config, const module::Args& args);
 
 // Prints an error for the operator: problems that name the file as they are, others after

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <streambuf>
+#include <limits>
 #include <thread>
 #include <utility>
 
@@ -38,6 +39,7 @@ struct Part {
   std::vector<Sighting> sightings;  // for the monitor, in the part's order
   std::map<std::string, SkipReason> reasons;
   int64_t lines = 0, imported = 0, skipped = 0, first_ms = INT64_MAX, last_ms = INT64_MIN;
+  int64_t too_old = 0;  // of `skipped`: older than the register keeps; not in the statistics at all
 };
 
 // A batch's counts, saved with its statistics.
@@ -65,7 +67,9 @@ std::vector<std::string_view> SliceAtLineEnds(std::string_view view, unsigned th
 void AddCounts(const std::vector<Part>& found, ImportSummary& summary, Totals& totals, int64_t& since_save) {
   for (const Part& part : found) {
     summary.lines += part.lines, summary.imported += part.imported, summary.skipped += part.skipped;
-    totals.lines += part.lines, totals.imported += part.imported, totals.skipped += part.skipped;
+    // A line too old to keep is said in the summary, but counted nowhere in the statistics.
+    totals.lines += part.lines - part.too_old, totals.imported += part.imported;
+    totals.skipped += part.skipped - part.too_old;
     totals.first_ms = std::min(totals.first_ms, part.first_ms), totals.last_ms = std::max(totals.last_ms, part.last_ms);
     since_save += part.lines;
     for (const auto& [why, reason] : part.reasons) {
@@ -78,8 +82,14 @@ void AddCounts(const std::vector<Part>& found, ImportSummary& summary, Totals& t
   }
 }
 
-void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw, Part& s,
-                Shard& shard) {
+// What a line older than the register keeps access logs for is skipped as.
+std::string TooOld(const processing::Period& period) {
+  return "older than the register keeps access logs (" + period.text + ")";
+}
+
+// `keep_from_ms`: lines from before it are skipped (INT64_MIN: none are).
+void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* monitor, bool keep_raw,
+                int64_t keep_from_ms, const std::string& too_old, Part& s, Shard& shard) {
   LogRecord r;
   RawPacker packer;
   size_t p = 0;
@@ -94,6 +104,15 @@ void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* m
     if (!why.empty()) {
       ++s.skipped;
       SkipReason& reason = s.reasons[std::string(why)];
+      ++reason.count;
+      // Privacy: access-logs. Samples go to the operator's terminal only, never to logs.
+      if (reason.samples.size() < kSamples) reason.samples.emplace_back(line.substr(0, 200));
+      continue;
+    }
+    if (r.time_ms < keep_from_ms) {
+      ++s.skipped;
+      ++s.too_old;
+      SkipReason& reason = s.reasons[too_old];
       ++reason.count;
       // Privacy: access-logs. Samples go to the operator's terminal only, never to logs.
       if (reason.samples.size() < kSamples) reason.samples.emplace_back(line.substr(0, 200));
@@ -167,34 +186,17 @@ Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFor
     if (errno != EINTR) return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
   }
   int64_t size = 0;
-  std::string head;
-  {
-    // The first line (up to 4 KiB) names the file: a log that grew is the same file, a rotated
-    // one is new; a compressed file is known by its content's first line too.
-    std::unique_ptr<std::streambuf> buf;
-    std::ifstream plain;
-    std::istream* in = nullptr;
-    GzBuf* gzbuf = nullptr;
-    if (gz) {
-      buf = std::make_unique<GzBuf>(path);
-      gzbuf = static_cast<GzBuf*>(buf.get());
-      if (!gzbuf->ok()) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
-    } else {
-      plain.open(path, std::ios::binary);
-      if (!plain) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
-      plain.seekg(0, std::ios::end);
-      size = static_cast<int64_t>(plain.tellg());
-      plain.seekg(0);
-      in = &plain;
-    }
-    std::istream gz_in(buf.get());
-    if (gz) in = &gz_in;
-    head.assign(4096, '\0');
-    in->read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in->gcount()));
+  if (!gz) {
+    std::ifstream plain(path, std::ios::binary | std::ios::ate);
+    if (!plain) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
+    size = static_cast<int64_t>(plain.tellg());
+  } else if (!GzBuf(path).ok()) {
+    return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
   }
-  head = head.substr(0, head.find('\n'));
-  std::string fingerprint = crypto::Hash(head, file_key_);
+  // A log that grew is the same file; a rotated one is new; a compressed file is known by its
+  // content. An empty file has nothing to count yet.
+  std::string fingerprint = Fingerprint(path);
+  if (fingerprint.empty()) return ImportSummary{};
   int64_t start = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
@@ -276,6 +278,13 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
                                     const std::string& name, const LogFormat& format, const Progress& progress) {
   ImportSummary summary;
   unsigned threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  // What the register no longer keeps is not taken in: it would only wait for the next purge.
+  int64_t keep_from_ms = std::numeric_limits<int64_t>::min();
+  std::string too_old;
+  if (keep_for_) {
+    keep_from_ms = UnixMillis(processing::Subtract(clock_.Now(), *keep_for_));
+    too_old = TooOld(*keep_for_);
+  }
   int64_t offset = start;  // the end of the last whole line parsed
   int64_t since_save = 0;
   std::string buffer, carry;
@@ -334,10 +343,13 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     std::vector<Part> found(parts.size());
     std::vector<std::thread> workers;
     for (size_t i = 1; i < parts.size(); ++i) {
-      workers.emplace_back(
-          [&, i] { ParseSlice(parts[i], format, monitor_, archive_ != nullptr, found[i], shards[i]); });
+      workers.emplace_back([&, i] {
+        ParseSlice(parts[i], format, monitor_, archive_ != nullptr, keep_from_ms, too_old, found[i], shards[i]);
+      });
     }
-    if (!parts.empty()) ParseSlice(parts[0], format, monitor_, archive_ != nullptr, found[0], shards[0]);
+    if (!parts.empty()) {
+      ParseSlice(parts[0], format, monitor_, archive_ != nullptr, keep_from_ms, too_old, found[0], shards[0]);
+    }
     for (auto& w : workers) w.join();
     // The monitor sees the requests in order, while the chunk they point into is still here.
     if (monitor_ != nullptr) {
@@ -356,7 +368,26 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   return summary;
 }
 
+namespace {
+
+// The line that names a file: its first line that is not a comment, since W3C (IIS) logs begin
+// every daily file with the same "#Software:" and "#Version:" lines; else its first line.
+std::string_view NamingLine(std::string_view head) {
+  size_t p = 0;
+  while (p < head.size()) {
+    size_t nl = head.find('\n', p);
+    std::string_view line = head.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
+    if (!line.empty() && line[0] != '#') return line;
+    if (nl == std::string_view::npos) break;
+    p = nl + 1;
+  }
+  return head.substr(0, head.find('\n'));
+}
+
+}  // namespace
+
 std::string Importer::Fingerprint(const std::string& path) {
+  // The first 4 KiB name the file; the content's, for a compressed one.
   std::string head(4096, '\0');
   if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
     GzBuf buf(path);
@@ -370,9 +401,9 @@ std::string Importer::Fingerprint(const std::string& path) {
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<size_t>(in.gcount()));
   }
-  size_t nl = head.find('\n');
-  if (head.empty() || nl == 0) return {};
-  return crypto::Hash(head.substr(0, nl), file_key_);
+  std::string_view line = NamingLine(head);
+  if (line.empty()) return {};
+  return crypto::Hash(line, file_key_);
 }
 
 Result<ImportSummary> Follower::Poll() {

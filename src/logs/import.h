@@ -16,6 +16,7 @@
 #include <istream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "logs/security.h"
 #include "logs/settings.h"
 #include "metrics/metrics.h"
+#include "register/register.h"
 #include "store/store.h"
 
 namespace steward::logs {
@@ -60,6 +62,9 @@ class Importer {
   // Alerts raised are recorded in `trail` (one entry a batch, with the new alerts' ids and counts by
   // rule), in the same transaction as the alerts themselves.
   void RecordAlertsIn(audit::Trail* trail) { trail_ = trail; }
+  // Lines older than the register keeps access logs for are skipped, with that as the reason, and
+  // nothing of them is kept. `period` is the register's retention for the dataset of module "logs".
+  void KeepFor(const processing::Period& period) { keep_for_ = period; }
 
   // Errors: kNotFound / kIo for a file that cannot be read; store errors. Bad lines are counted,
   // never errors.
@@ -81,6 +86,7 @@ class Importer {
   Monitor* monitor_ = nullptr;
   RawArchive* archive_ = nullptr;
   audit::Trail* trail_ = nullptr;
+  std::optional<processing::Period> keep_for_;
   std::string visitor_key_, file_key_;
 };
 

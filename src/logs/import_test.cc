@@ -148,6 +148,51 @@ TEST_F(ImportTest, InvalidUtf8InALogLineNeverBreaksTheReport) {
   EXPECT_NE(json.find("\"/" + std::string(998, 'a') + "\""), std::string::npos) << "cut before the character";
 }
 
+// IIS writes a new W3C file each day, each starting with the same "#Software:" line: each file is
+// known by its first request instead, so none is taken for one already read.
+TEST_F(ImportTest, DailyW3cFilesWithTheSameHeaderAreEachCounted) {
+  auto w3c = *LogFormat::Preset("w3c");
+  Importer importer(site_.store(), site_.key(), clock_);
+  auto day = [](int d) {
+    std::string date = "2026-12-0" + std::to_string(d);
+    std::string text = "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: " + date +
+                       " 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+                       "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n";
+    for (int i = 0; i < 3; ++i) {
+      text += date + " 10:00:0" + std::to_string(i) + " 10.0.0.1 GET /page" + std::to_string(i) +
+              " - 443 - 203.0.113." + std::to_string(d) + " Mozilla/5.0+Firefox - 200 0 0 15\n";
+    }
+    return text;
+  };
+  for (int d = 1; d <= 3; ++d) {
+    std::string path = (site_.dir() / ("u_ex26120" + std::to_string(d) + ".log")).string();
+    std::ofstream(path) << day(d);
+    auto s = importer.ImportFile(path, w3c);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(s->imported, 3) << "day " << d;
+    EXPECT_EQ(s->bytes_already, 0) << "day " << d;
+  }
+  EXPECT_EQ(ReportAll().total_requests, 9);
+}
+
+// Lines older than the register keeps access logs for are skipped with that reason, and kept
+// nowhere.
+TEST_F(ImportTest, LinesOlderThanTheRegisterKeepsAreNotTakenIn) {
+  Importer importer(site_.store(), site_.key(), clock_);  // the clock says 15 January 2027
+  importer.KeepFor(*processing::ParsePeriod("1 month"));
+  std::string log = Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /old HTTP/1.1", 200, 5) +
+                    Line("203.0.113.5", "20/Dec/2026:10:00:00 +0000", "GET /new HTTP/1.1", 200, 5);
+  auto s = importer.ImportFile(Write(log), combined_);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->imported, 1);
+  EXPECT_EQ(s->skipped, 1);
+  ASSERT_EQ(s->reasons.count("older than the register keeps access logs (1 month)"), 1u);
+  LogReport r = ReportAll();
+  EXPECT_EQ(r.total_requests, 1);
+  ASSERT_EQ(r.requests.size(), 1u);
+  EXPECT_EQ(r.requests[0].key, "/new");
+}
+
 TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {
   std::string first = Line("203.0.113.5", "01/Dec/2026:10:00:00 +0000", "GET /a HTTP/1.1", 200, 1) +
                       Line("203.0.113.6", "01/Dec/2026:10:00:01 +0000", "GET /b HTTP/1.1", 200, 1);

@@ -91,6 +91,7 @@ std::optional<LogTools> OpenLogTools(CommandContext& c, int& code) {
   tools.importer = std::make_unique<Importer>(p.store, p.key, p.clock, tools.edge.agents.get(), tools.monitor.get(),
                                               tools.archive.get());
   tools.importer->RecordAlertsIn(&p.trail);
+  if (auto keep = AccessLogRetention(p.reg)) tools.importer->KeepFor(*keep);
   return tools;
 }
 
@@ -607,6 +608,7 @@ class LogsServing : public module::Serving {
       s->importer_ = std::make_unique<Importer>(p.store, p.key, p.clock, agents, &s->monitor_,
                                                 KeepsRawLines(s->settings_, p.reg) ? s->raw_logs_.get() : nullptr);
       s->importer_->RecordAlertsIn(&p.trail);
+      if (auto keep = AccessLogRetention(p.reg)) s->importer_->KeepFor(*keep);
       s->watcher_ = std::make_unique<Watcher>(*s->importer_, s->settings_.follow, p.metrics);
     }
     return std::unique_ptr<module::Serving>(std::move(s));
@@ -694,6 +696,7 @@ std::vector<module::Command> Commands() {
       {.path = {"logs", "import"},
        .help = "Import access logs (files, or - for standard input).",
        .options = import_options,
+       .makes_site = true,  // statistics like GoAccess's, without serving first
        .run = ImportCommand},
       {.path = {"logs", "report"},
        .help = "Print the access-log statistics.",

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,9 @@ Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_f
 // Whether raw lines may be kept: the settings allow it and the register's logs dataset declares
 // the IP addresses they hold (category user.device.ip_address).
 bool KeepsRawLines(const LogSettings& settings, const processing::Register& reg);
+
+// How long the register keeps access logs: the shortest period of its datasets of module "logs"
+// (nullopt when none keeps them for a period).
+std::optional<processing::Period> AccessLogRetention(const processing::Register& reg);
 
 }  // namespace steward::logs

@@ -150,6 +150,9 @@ struct Command {
   std::string help;
   std::vector<Option> options;
   bool uses_data = true;  // takes --data and runs with the site's opened data
+  // Makes the site (data directory, key, database) when the data directory has none yet, as
+  // `steward init` does: for commands a person runs first, such as importing logs.
+  bool makes_site = false;
   // Returns the exit code: 0, 1 when something failed, 2 for a usage or config problem.
   std::function<int(CommandContext& context)> run;
 };
