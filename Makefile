@@ -4,6 +4,7 @@
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
 #   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
+#   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
@@ -12,7 +13,7 @@ JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
 
-.PHONY: deps build run test bench-http bench-ingest bench-query bench-logs fuzz lint format clean
+.PHONY: deps build run test bench-http bench-ingest bench-soak bench-query bench-logs fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -38,6 +39,10 @@ bench-http: build
 bench-ingest: build
 	@scripts/install-deps --bench
 	@bench/bench-ingest build/release/src/app/steward
+
+bench-soak: build
+	@scripts/install-deps --bench
+	@bench/bench-soak build/release/src/app/steward
 
 bench-query: build
 	@scripts/install-deps --bench

@@ -364,7 +364,27 @@ TEST_F(AdminTest, SecondFactorOverHttp) {
   EXPECT_NE(full, pending) << "a new id after the second factor";
   EXPECT_EQ(Get("/admin", "steward_staff=" + full)->status, 200);
   EXPECT_EQ(Get("/admin", "steward_staff=" + pending)->status, 303);
-  (void)id;
+
+  // Removing it asks for the password again: a session left open is not enough.
+  auto page = Get("/admin/account/second-factor", "steward_staff=" + full);
+  EXPECT_NE(page->body.find("autocomplete=\"current-password\""), std::string::npos);
+  auto without = Post("/admin/account/second-factor/remove", "csrf_token=" + Csrf(full), "steward_staff=" + full);
+  EXPECT_EQ(without->status, 400);
+  EXPECT_NE(without->body.find("Enter your password"), std::string::npos);
+  auto wrong_password = Post("/admin/account/second-factor/remove", "csrf_token=" + Csrf(full) + "&password=nope",
+                             "steward_staff=" + full);
+  EXPECT_EQ(wrong_password->status, 400);
+  EXPECT_NE(wrong_password->body.find("Enter your correct password"), std::string::npos);
+  EXPECT_TRUE(accounts_->Find(id)->totp_enabled);
+  auto removed = Post("/admin/account/second-factor/remove",
+                      "csrf_token=" + Csrf(full) + "&password=" + http::PercentEncode(kPassword),
+                      "steward_staff=" + full);
+  EXPECT_EQ(removed->status, 303);
+  EXPECT_FALSE(accounts_->Find(id)->totp_enabled);
+
+  // A new password ends every session signed in with the old one.
+  ASSERT_TRUE(accounts_->SetPassword(id, "a brand new long passphrase", {}).ok());
+  EXPECT_EQ(Get("/admin", "steward_staff=" + full)->status, 303);
 }
 
 TEST_F(AdminTest, TheDpoReadsTheRecordOfProcessing) {

@@ -166,6 +166,19 @@ class StaffServing : public module::Serving {
   std::vector<module::StaffPage> StaffPages() override { return StaffAccountsPages(accounts_, platform_.base_url); }
   subject::SubjectData* Subjects() override { return &subjects_; }
 
+  // Sessions past their idle or absolute expiry are refused when used; this removes them, hourly,
+  // so that a site that runs for months keeps none it no longer honours.
+  std::vector<module::Task> Tasks() override {
+    return {{.name = "staff.sessions_expired",
+             .first = std::chrono::minutes(1),
+             .every = std::chrono::hours(1),
+             .run = [this]() -> Status {
+               STEWARD_ASSIGN_OR_RETURN(int64_t n, sessions_.PurgeExpired());
+               (void)n;
+               return Ok();
+             }}};
+  }
+
   // A site with no staff yet: a link to set up the first administrator.
   void Started() override {
     if (auto n = accounts_.Count(); n.ok() && *n == 0) {

@@ -18,7 +18,8 @@ using http::Response;
 using module::Field;
 using staff::Permission;
 
-constexpr const char* kPresessionCookie = "steward_presession";
+// The pre-session cookie, with the __Host- prefix over https (as the session cookie has).
+std::string PresessionCookieName(bool https) { return https ? "__Host-steward_presession" : "steward_presession"; }
 constexpr http::RouteOptions kBlocking{.blocking = true};
 
 std::string CookieValue(const Request& req, std::string_view name) {
@@ -52,7 +53,7 @@ const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
 
 std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff" : "steward_staff"; }
 
-std::vector<std::string> StaffCookieNames(bool https) { return {SessionCookieName(https), kPresessionCookie}; }
+std::vector<std::string> StaffCookieNames(bool https) { return {SessionCookieName(https), PresessionCookieName(https)}; }
 
 std::string SetupLink(const std::string& base_url, const std::string& token) {
   return base_url + "/admin/setup/" + token;
@@ -228,7 +229,7 @@ std::optional<int64_t> Shell::PresessionAge(std::string_view cookie) const {
 
 // A page for someone not signed in (sign-in, set-up), with a pre-session CSRF token.
 Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view title, html::Object data, int status) {
-  std::string pre = CookieValue(req, kPresessionCookie);
+  std::string pre = CookieValue(req, PresessionCookieName(req.https));
   // A page shown always leaves at least an hour to send its form.
   auto age = PresessionAge(pre);
   bool fresh = !age || *age > kPresessionSeconds / 2;
@@ -238,7 +239,7 @@ Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view t
   if (!page.ok()) return d_.pages.ErrorFor(page.error(), req);
   Response r = Response::Html(std::move(*page), status);
   if (fresh) {
-    r.cookies.push_back(http::SetCookie{.name = kPresessionCookie,
+    r.cookies.push_back(http::SetCookie{.name = PresessionCookieName(req.https),
                                         .value = pre,
                                         .max_age_seconds = kPresessionSeconds,
                                         .secure = req.https,
@@ -249,7 +250,7 @@ Response Shell::OpenPage(Request& req, std::string_view tmpl, std::string_view t
 }
 
 bool Shell::PresessionCsrfOk(const Request& req, const http::Params& form) {
-  std::string pre = CookieValue(req, kPresessionCookie);
+  std::string pre = CookieValue(req, PresessionCookieName(req.https));
   return PresessionAge(pre).has_value() && d_.sessions.CheckCsrf("pre:" + pre, Field(form, "csrf_token"));
 }
 
@@ -509,6 +510,17 @@ http::Response Shell::SecondFactorConfirm(http::Request& req, module::StaffConte
 }
 
 http::Response Shell::SecondFactorRemove(http::Request& req, module::StaffContext& ctx) {
+  // Weakening the account needs the password again: a session left open is not enough.
+  auto right = d_.accounts.Reauthenticate(ctx.me.id, Field(ctx.form, "password"), ClientKey(req), ctx.actor);
+  if (!right.ok()) return d_.pages.ErrorFor(right.error(), req);
+  if (!*right) {
+    std::string error = Field(ctx.form, "password").empty() ? "Enter your password" : "Enter your correct password";
+    return Page(req, ctx, "admin_second_factor", "Security codes",
+                html::Object{{"enabled", true},
+                             {"password_error", error},
+                             {"errors", module::ErrorSummary({{"password", error}})}},
+                "/admin/account/second-factor", 400);
+  }
   Status s = d_.accounts.DisableTotp(ctx.me.id, ctx.actor);
   if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);
   return Response::Redirect("/admin/account/second-factor");

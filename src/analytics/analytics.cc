@@ -16,7 +16,6 @@ using http::Request;
 using http::Response;
 
 constexpr size_t kMaxEventBody = 16 * 1024;
-constexpr size_t kMaxVisits = 2'000'000;  // bounds memory: about 100 MB at the very worst
 
 // Substrings of user agents that are not people (lower case). The isbot patterns arrive with the
 // user-agent work; these cover the common crawlers, monitors and scripts.
@@ -266,31 +265,24 @@ template <typename Alternative>
 int64_t Analytics::VisitFor(int64_t visitor, const Alternative& alternative, int64_t now_ms, int64_t& visitor_out) {
   visitor_out = visitor;
   std::unique_lock<std::mutex> lock(visits_mu_);
-  auto it = visits_.find(visitor);
-  if (it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) {
+  VisitTable::Slot* slot = visits_.Find(visitor, now_ms);
+  if (slot == nullptr) {
     // A visit that began before midnight continues under yesterday's salt.
     lock.unlock();
     int64_t other = alternative();
     lock.lock();
-    it = visits_.find(visitor);
-    if (other != 0) {
-      auto alt = visits_.find(other);
-      if (alt != visits_.end() && now_ms - alt->second.last_ms <= kVisitIdleMillis) {
-        it = alt;
+    slot = visits_.Find(visitor, now_ms);
+    if (slot == nullptr && other != 0) {
+      if (VisitTable::Slot* alt = visits_.Find(other, now_ms)) {
+        slot = alt;
         visitor_out = other;
       }
     }
   }
-  if (it == visits_.end() || now_ms - it->second.last_ms > kVisitIdleMillis) {
-    if (visits_.size() >= kMaxVisits) {
-      std::erase_if(visits_, [&](const auto& kv) { return now_ms - kv.second.last_ms > kVisitIdleMillis; });
-    }
-    if (visits_.size() >= kMaxVisits) visits_.clear();  // a flood: start again rather than grow
-    Visit v{HashToInt(crypto::RandomBytes(8)), now_ms};
-    it = visits_.insert_or_assign(visitor_out, v).first;
-  }
-  it->second.last_ms = std::max(it->second.last_ms, now_ms);
-  return it->second.id;
+  if (slot == nullptr) slot = &visits_.Take(visitor_out, now_ms);
+  if (slot->visit == 0) slot->visit = HashToInt(crypto::RandomBytes(8)) | 1;  // a new visit
+  slot->last_ms = std::max(slot->last_ms, now_ms);
+  return slot->visit;
 }
 
 constexpr const char* kInsertEvent =
@@ -483,9 +475,6 @@ Status Analytics::Housekeep() {
   STEWARD_ASSIGN_OR_RETURN(int64_t destroyed, salts_.DestroyOld());
   (void)destroyed;
   STEWARD_RETURN_IF_ERROR(salts_.MakeAhead());
-  int64_t now_ms = UnixMillis(clock_.Now());
-  std::lock_guard<std::mutex> lock(visits_mu_);
-  std::erase_if(visits_, [&](const auto& kv) { return now_ms - kv.second.last_ms > kVisitIdleMillis; });
   return Ok();
 }
 

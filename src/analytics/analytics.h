@@ -37,6 +37,7 @@
 #include "core/clock.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "analytics/visits.h"
 #include "register/register.h"
 #include "retention/retention.h"
 #include "store/store.h"
@@ -102,16 +103,12 @@ class Analytics {
   // holding it is done.
   void HandleEvent(http::Request& req, http::Responder respond);
 
-  // Destroys salts older than yesterday and forgets visits idle for longer than a visit lasts: the
-  // background task, every ten minutes while serving.
+  // Destroys salts older than yesterday and makes tomorrow's: the background task, every ten
+  // minutes while serving. (Visits need no sweeping: the table reuses an idle visitor's slot.)
   Status Housekeep();
   ~Analytics();
 
  private:
-  struct Visit {
-    int64_t id = 0;
-    int64_t last_ms = 0;
-  };
   // The visitor (and whether the identifier cookie counted them) for this request and site.
   struct Visitor {
     int64_t hash = 0;
@@ -157,7 +154,7 @@ class Analytics {
   Countries* countries_ = nullptr;
   metrics::Counter* events_ = nullptr;
   std::mutex visits_mu_;
-  std::unordered_map<int64_t, Visit> visits_;
+  VisitTable visits_{kVisitIdleMillis};  // at most 24 MiB, however many visitors come
   static constexpr size_t kMaxPending = 20000;
   std::mutex pending_mu_;
   std::condition_variable pending_cv_;

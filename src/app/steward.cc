@@ -147,12 +147,15 @@ int RetentionRun(const config::Config& config, bool dry_run) {
     return 1;
   }
   std::printf("%-24s %-44s %-26s %s\n", "DATASET", "KEPT FOR", "CUT-OFF (UTC)", dry_run ? "WOULD GO" : "REMOVED");
+  int failed = 0;
   for (const auto& o : *outcomes) {
     std::printf("%-24s %-44s %-26s %s\n", o.dataset.c_str(), o.rule.substr(0, 44).c_str(),
                 o.cutoff.empty() ? "-" : o.cutoff.c_str(),
                 o.note.empty() ? std::to_string(o.count).c_str() : o.note.c_str());
+    failed += o.failed;
   }
-  return 0;
+  if (failed > 0) std::fprintf(stderr, "steward: the purge of %d dataset(s) failed; the others ran\n", failed);
+  return failed > 0 ? 1 : 0;
 }
 
 int Init(const config::Config& config) {

@@ -54,7 +54,9 @@ void ReadServer(Table t, Server& s) {
       !s.public_base_url.starts_with("https://")) {
     t.problems().Add(t.Where("public_base_url"), "'server.public_base_url' must start with http:// or https://");
   }
-  t.Bool("https", s.https);
+  // A public address on https means Steward is served over https (behind a proxy that ends TLS):
+  // Secure and __Host- cookies, HSTS. The file may still say otherwise.
+  if (!t.Bool("https", s.https)) s.https = s.public_base_url.starts_with("https://");
   if (t.StringArray("trusted_proxies", s.trusted_proxies)) RequireRanges(t, "trusted_proxies", s.trusted_proxies);
   if (t.StringArray("metrics_allow", s.metrics_allow)) RequireRanges(t, "metrics_allow", s.metrics_allow);
   if (auto limits = t.Child("limits")) ReadLimits(*limits, s.limits);

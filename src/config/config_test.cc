@@ -48,6 +48,18 @@ write_queue = 50
   EXPECT_EQ(c->storage.write_queue, 50);
 }
 
+// An https public address means https (Secure and __Host- cookies, HSTS) unless the file says no.
+TEST(ConfigTest, HttpsFollowsThePublicAddressUnlessSaidOtherwise) {
+  auto on = Parse("[server]\npublic_base_url = \"https://stats.example.gov.uk\"\n", "site.toml");
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_TRUE(on->server.https);
+  auto off = Parse("[server]\npublic_base_url = \"https://stats.example.gov.uk\"\nhttps = false\n", "site.toml");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->server.https) << "the file says otherwise";
+  auto plain = Parse("[server]\npublic_base_url = \"http://localhost:8080\"\n", "site.toml");
+  EXPECT_FALSE(plain->server.https);
+}
+
 TEST(ConfigTest, ReportsEveryProblemWithFileLineAndColumn) {
   const std::vector<std::string> module_tables = {"analytics"};
   auto c = Parse(R"([server]

@@ -58,6 +58,18 @@ TEST(StringsTest, Helpers) {
       << "control characters escaped, UTF-8 kept";
 }
 
+// A cell a spreadsheet would run as a formula is neutralised, TAB and CR included (OWASP).
+TEST(StringsTest, CsvFieldNeutralisesFormulas) {
+  EXPECT_EQ(CsvField("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+  EXPECT_EQ(CsvField("+1+1"), "'+1+1");
+  EXPECT_EQ(CsvField("-2"), "'-2");
+  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvField("\t=1"), "'\t=1");
+  EXPECT_EQ(CsvField("\r=1"), "\"'\r=1\"") << "quoted too: it holds a line break";
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("plain"), "plain");
+}
+
 TEST(StringsTest, ValidUtf8ReplacesEachIllFormedSequenceOnce) {
   const std::string kReplacement = "\xEF\xBF\xBD";
   EXPECT_TRUE(IsUtf8("caf\xC3\xA9 \xF0\x9F\x98\x80"));

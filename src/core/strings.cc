@@ -65,7 +65,7 @@ std::string HexEncode(std::string_view bytes) {
 
 std::string CsvField(std::string_view v) {
   std::string value(v);
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
+  if (!value.empty() && std::string_view("=+-@\t\r").find(value[0]) != std::string_view::npos) {
     value = "'" + value;
   }
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;

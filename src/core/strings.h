@@ -12,8 +12,8 @@ namespace steward {
 std::string_view Trim(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 std::string ToLower(std::string_view s);
-// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading = + - or
-// @ gets a ' so that spreadsheets do not run it as a formula.
+// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading = + - @,
+// TAB or CR gets a ' so that spreadsheets do not run it as a formula (OWASP's advice).
 std::string CsvField(std::string_view v);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // A whole non-negative decimal number that fits in uint64_t; nothing else.

@@ -401,10 +401,7 @@ class Server::Impl {
         co_return;
       }
       if (ec) {
-        if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
-            ec != asio::error::operation_aborted && ec != asio::error::connection_reset) {
-          co_await RefuseRequest(stream, 400, "malformed");
-        }
+        if (!Disconnected(ec)) co_await RefuseRequest(stream, 400, "malformed");
         co_return;
       }
 
@@ -437,7 +434,11 @@ class Server::Impl {
           co_await RefuseRequest(stream, 413, "body_limit");
           co_return;
         }
-        if (ec) co_return;
+        if (ec) {
+          // A body that is not what its framing says (a bad chunk size): say so, then close.
+          if (!Disconnected(ec)) co_await RefuseRequest(stream, 400, "malformed");
+          co_return;
+        }
       }
       req.body = std::move(parser.get().body());
       bool keep_alive = parser.get().keep_alive();
@@ -465,6 +466,12 @@ class Server::Impl {
     size_t eol = data.find("\r\n");
     return starts_with_request_line &&
            (eol == std::string_view::npos || eol > static_cast<size_t>(options_.limits.max_url_bytes) + 16);
+  }
+
+  // The client went, or took too long: there is nobody to answer.
+  static bool Disconnected(const beast::error_code& ec) {
+    return ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::operation_aborted || ec == asio::error::connection_reset;
   }
 
   asio::awaitable<void> RefuseRequest(beast::tcp_stream& stream, int status, const char* reason) {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/files.h"
 
 namespace steward::logs {
 namespace {
@@ -483,7 +484,18 @@ Result<RawResult> RawArchive::Search(store::Store& store, const RawQuery& q) con
 Result<int> RawArchive::OpenLocked(int64_t month, bool create) const {
   std::string path = Path(month);
   for (int attempt = 0; attempt < 8; ++attempt) {
-    int fd = ::open(path.c_str(), (create ? O_RDWR | O_CREAT : O_RDWR) | O_CLOEXEC, 0600);
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+      fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0 && errno == EEXIST) continue;  // another process made it first: open theirs
+      // A new segment's name must survive a power cut as its lines will: sync the directory.
+      if (fd >= 0) {
+        if (Status s = SyncDirectory(dir_); !s.ok()) {
+          ::close(fd);
+          return s.error();
+        }
+      }
+    }
     if (fd < 0 && errno == ENOENT && !create) return -1;
     if (fd < 0) return MakeError(ErrorCode::kIo, path + ": cannot be opened: " + std::strerror(errno));
     if (!Lock(fd)) {
@@ -640,6 +652,7 @@ Status RawArchive::Recover(store::Store& store) {
       if (::rename(next.c_str(), Path(*month).c_str()) != 0) {
         return MakeError(ErrorCode::kIo, next + ": cannot be renamed: " + std::strerror(errno));
       }
+      STEWARD_RETURN_IF_ERROR(SyncDirectory(dir_));
     } else {
       std::filesystem::remove(next, ec);
     }

@@ -147,6 +147,10 @@ bool Resolve(const Tm& tm, int64_t& time_ms, int64_t& local_day) {
       tm.second > 60) {
     return false;
   }
+  // No 31 April, no 29 February outside a leap year: such a day is not moved into the next month.
+  static constexpr int64_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (tm.year % 4 == 0 && tm.year % 100 != 0) || tm.year % 400 == 0;
+  if (tm.day > kDays[tm.month - 1] + (tm.month == 2 && leap ? 1 : 0)) return false;
   local_day = DaysFromCivil(tm.year, static_cast<unsigned>(tm.month), static_cast<unsigned>(tm.day));
   int64_t local_s = local_day * 86400 + tm.hour * 3600 + tm.minute * 60 + tm.second;
   time_ms = (local_s - tm.offset_s) * 1000;

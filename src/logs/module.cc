@@ -497,6 +497,14 @@ class LogPages : public std::enable_shared_from_this<LogPages> {
       return ctx.layout->Error(404, req);
     }
     int64_t id = std::stoll(std::string(text));
+    bool exists = false;
+    Status found = d_.store.Read([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM logs_alerts WHERE id = ?", {id}));
+      exists = !rows.empty();
+      return Ok();
+    });
+    if (!found.ok()) return ctx.layout->ErrorFor(found.error(), req);
+    if (!exists) return ctx.layout->Error(404, req);  // nothing opened, nothing to audit
     if (Status s = d_.trail.Append({.actor = ctx.actor.id,
                                     .action = "logs.evidence_opened",
                                     .target = "alert:" + std::to_string(id),

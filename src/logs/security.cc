@@ -113,9 +113,16 @@ bool Monitor::Count(std::unordered_map<uint64_t, Window>& windows, uint64_t clie
                     int64_t threshold) {
   Window& w = windows[client];
   w.times.push_back(at);
-  auto first = std::lower_bound(w.times.begin(), w.times.end(), at - window_ms + 1);
-  w.times.erase(w.times.begin(), first);
-  if (static_cast<int64_t>(w.times.size()) < threshold || at < w.alerted_until) return false;
+  // Times that left the window, and any beyond the newest `threshold`, go from the front.
+  while (w.head < w.times.size() && (w.times[w.head] <= at - window_ms ||
+                                     static_cast<int64_t>(w.times.size() - w.head) > threshold)) {
+    ++w.head;
+  }
+  if (w.head > 64 && w.head * 2 > w.times.size()) {  // compact now and then: amortised O(1)
+    w.times.erase(w.times.begin(), w.times.begin() + static_cast<std::ptrdiff_t>(w.head));
+    w.head = 0;
+  }
+  if (static_cast<int64_t>(w.times.size() - w.head) < threshold || at < w.alerted_until) return false;
   w.alerted_until = at + window_ms;
   return true;
 }
@@ -185,13 +192,16 @@ void Monitor::FeedShard(Shard& shard, const Sighting& s) {
         std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s",
         s.line);
   }
-  // Windows of clients long quiet are forgotten, so memory stays bounded.
-  if (shard.requests.size() > 200'000 / shards_.size()) {
+  // Windows of clients long quiet are forgotten, so memory stays bounded. The sweep walks the shard,
+  // so it runs at most once for each half-limit of lines: O(1) a line however many clients there are.
+  const size_t limit = 200'000 / shards_.size();
+  if (shard.requests.size() > limit && ++shard.lines_since_sweep >= static_cast<int64_t>(limit / 2)) {
+    shard.lines_since_sweep = 0;
     int64_t horizon =
         s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
     for (auto* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) {
       std::erase_if(*windows,
-                    [&](const auto& kv) { return kv.second.times.empty() || kv.second.times.back() < horizon; });
+                    [&](const auto& kv) { return kv.second.Newest() < horizon; });
     }
   }
 }

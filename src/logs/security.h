@@ -110,14 +110,19 @@ class Monitor {
                                          int64_t to_ms, bool evidence, int64_t only_id = 0);
 
  private:
+  // A client's recent request times, oldest first from `head`: at most the rule's threshold of
+  // them (only the newest that many can decide an alert), so each line costs O(1).
   struct Window {
-    std::vector<int64_t> times;  // within the window, oldest first
-    int64_t alerted_until = 0;   // no second alert for a burst until its window has passed
+    std::vector<int64_t> times;
+    size_t head = 0;            // times before it have left the window
+    int64_t alerted_until = 0;  // no second alert for a burst until its window has passed
+    int64_t Newest() const { return head < times.size() ? times.back() : INT64_MIN; }
   };
   // The windows and alerts of the clients whose hash falls to it.
   struct Shard {
     std::unordered_map<uint64_t, Window> not_found, sign_ins, requests;
     Findings found;
+    int64_t lines_since_sweep = 0;
   };
   uint64_t Client(std::string_view host) const;
   void FeedShard(Shard& shard, const Sighting& s);

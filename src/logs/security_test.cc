@@ -108,4 +108,34 @@ TEST(MonitorTest, ScannersBruteForceAndFloodsFromAnImport) {
 }
 
 }  // namespace
+// Hundreds of thousands of clients, each once, among them one flood: the flood is still found,
+// and windows of clients gone quiet are forgotten (the sweep runs now and then, not on each line).
+TEST(MonitorTest, ManyClientsAndAFloodAmongThem) {
+  ASSERT_TRUE(crypto::Init().ok());
+  store::testing::ScratchSite site(Migrations());
+  SecurityRules rules;
+  rules.flood_requests = 50;
+  Monitor monitor(rules, site.key());
+  LogRecord r;
+  auto format = *LogFormat::Preset("combined");
+  int64_t second = 0;
+  for (int i = 0; i < 300'000; ++i) {
+    std::string ip = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255);
+    std::string line = Line(ip, second, "GET", "/", 200);
+    line.pop_back();
+    ASSERT_EQ(format.Parse(line, r), "");
+    monitor.Feed(monitor.See(r, line));
+    if (i % 1000 == 0) ++second;
+    if (i % 5000 == 0) {
+      for (int k = 0; k < 60; ++k) {  // 60 requests in a second from one address
+        std::string flood = Line("198.51.100.77", second, "GET", "/", 200);
+        flood.pop_back();
+        ASSERT_EQ(format.Parse(flood, r), "");
+        monitor.Feed(monitor.See(r, flood));
+      }
+    }
+  }
+  EXPECT_GE(monitor.pending(), 1u) << "the flood was seen";
+}
+
 }  // namespace steward::logs

@@ -127,8 +127,18 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
     };
     Status s = dry_run ? store_.Read(purge) : store_.Write(purge);
     if (!s.ok()) {
+      // One dataset's failure must not keep the others' data past its time: note it, go on.
       log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
-      return s.error();
+      o.failed = true;
+      o.count = 0;
+      o.note = "failed: " + s.error().message;
+      if (!dry_run) {
+        (void)trail_.Append({.actor = "system",
+                             .action = "retention.purged",
+                             .target = "dataset:" + d.id,
+                             .outcome = "failure",
+                             .details = {{"cutoff", o.cutoff}, {"rule", d.retention.text}}});
+      }
     }
     outcomes.push_back(o);
   }

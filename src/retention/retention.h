@@ -53,6 +53,7 @@ struct Outcome {
   std::string cutoff;  // RFC 3339; empty when kept by criteria or not stored here
   int64_t count = 0;   // purged, or with a dry run, that would be
   std::string note;    // why nothing was done, when nothing was
+  bool failed = false;  // the purge failed (note says why); the others still ran
 };
 
 // The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
@@ -67,7 +68,9 @@ class Runner {
   // Errors: kFailedPrecondition listing every mismatch between the register, the modules and the
   // database.
   Status Check();
-  // Purges every dataset past its retention (or counts, with dry_run), audited per dataset.
+  // Purges every dataset past its retention (or counts, with dry_run), audited per dataset. A
+  // dataset whose purge fails is reported (Outcome::failed) and the others still run; an error only
+  // when none could be tried.
   Result<std::vector<Outcome>> Run(bool dry_run);
 
  private:

@@ -172,5 +172,40 @@ TEST_F(RetentionTest, DryRunListsEveryDatasetWithItsCutoff) {
   EXPECT_TRUE(r->at(2).cutoff.empty());
 }
 
+// One dataset's purge failing does not keep the others' data past its time.
+TEST_F(RetentionTest, AFailingPurgeIsReportedAndTheOthersStillRun) {
+  std::string text = kRegister;
+  const std::string from = "id = \"feedback\"\nmodule = \"feedback\"";
+  text.replace(text.find(from), from.size(), "id = \"broken\"\nmodule = \"broken\"");
+  text.replace(text.find("retention = { criteria"), std::string::npos, "retention = \"1 day\"\n");
+  processing::Register reg = Parse(text);
+  std::vector<ModuleStorage> modules = Modules();
+  modules.insert(modules.begin(), ModuleStorage{
+      .module = "broken",
+      .personal_tables = {"broken_table"},
+      .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
+                  bool) -> Result<int64_t> { return MakeError(ErrorCode::kIo, "disk on fire"); }});
+  Runner runner(site_.store(), trail_, clock_, reg, modules);
+  auto r = runner.Run(/*dry_run=*/false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  int failed = 0, ran = 0;
+  for (const auto& o : *r) {
+    if (o.dataset == "broken") {
+      EXPECT_TRUE(o.failed);
+      EXPECT_NE(o.note.find("disk on fire"), std::string::npos);
+      ++failed;
+    } else if (!o.failed) {
+      ++ran;
+    }
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(ran, 2) << "staff accounts and the audit trail still purged";
+  auto entries = trail_.List({.action = "retention.purged", .limit = 10});
+  ASSERT_TRUE(entries.ok());
+  bool failure_audited = false;
+  for (const auto& e : *entries) failure_audited |= e.entry.target == "dataset:broken" && e.entry.outcome == "failure";
+  EXPECT_TRUE(failure_audited);
+}
+
 }  // namespace
 }  // namespace steward::retention

@@ -412,11 +412,13 @@ Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view
                                                   .details = {{"roles", "admin"}, {"via", "first-admin link"}}}));
     }
     STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {hash, id}));
+    // A new password ends every session signed in with the old one.
+    STEWARD_ASSIGN_OR_RETURN(int64_t ended, c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
     return trail_.AppendIn(c, {.actor = Id(id),
                                .action = "staff.password_set",
                                .target = Id(id),
                                .request_id = actor.request_id,
-                               .details = {{"via", "set-up link"}}});
+                               .details = {{"via", "set-up link"}, {"sessions_ended", std::to_string(ended)}}});
   }));
   return id;
 }
@@ -430,8 +432,13 @@ Status Accounts::SetPassword(int64_t id, std::string_view password, const Actor&
   if (!hash.ok()) return hash.error();
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET password_hash = ? WHERE id = ?", {*hash, id}));
-    return trail_.AppendIn(
-        c, {.actor = actor.id, .action = "staff.password_set", .target = Id(id), .request_id = actor.request_id});
+    // A new password ends every session signed in with the old one.
+    STEWARD_ASSIGN_OR_RETURN(int64_t ended, c.Exec("DELETE FROM staff_sessions WHERE staff_id = ?", {id}));
+    return trail_.AppendIn(c, {.actor = actor.id,
+                               .action = "staff.password_set",
+                               .target = Id(id),
+                               .request_id = actor.request_id,
+                               .details = {{"sessions_ended", std::to_string(ended)}}});
   });
 }
 
@@ -523,6 +530,33 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   }
   result.outcome = SignInOutcome::kBadCredentials;
   return result;
+}
+
+Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, const Client& client,
+                                      const Actor& actor) {
+  ThrottledAttempt attempt(account_throttle_, client_throttle_, "reauth:" + std::to_string(id), client);
+  if (attempt.wait() > Duration::zero()) return false;
+  std::string stored;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    // Privacy: staff accounts — reads the password hash to check it.
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT password_hash FROM staff WHERE id = ? AND disabled = 0", {id}));
+    if (!rows.empty() && !rows[0].IsNull(0)) stored = rows[0].Text(0);
+    return Ok();
+  }));
+  hashing_.acquire();
+  bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
+  hashing_.release();
+  if (right) {
+    attempt.Succeeded();
+    return true;
+  }
+  (void)attempt.Failed();
+  STEWARD_RETURN_IF_ERROR(trail_.Append({.actor = Id(id),
+                                         .action = "staff.reauthenticate",
+                                         .target = Id(id),
+                                         .outcome = "failure",
+                                         .request_id = actor.request_id}));
+  return false;
 }
 
 Result<std::string> Accounts::BeginTotp(int64_t id, const Actor& actor) {

@@ -110,7 +110,7 @@ class Accounts {
   // (a first-admin link once any account exists).
   Result<int64_t> CompleteSetup(std::string_view token, std::string_view email, std::string_view password,
                                 const Actor& actor);
-  // Errors: kNotFound, kInvalidArgument (policy).
+  // Ends every session of the account. Errors: kNotFound, kInvalidArgument (policy).
   Status SetPassword(int64_t id, std::string_view password, const Actor& actor);
   // Errors: kInvalidArgument with a message a person can act on.
   Status CheckPassword(std::string_view password, std::string_view email) const;
@@ -128,6 +128,9 @@ class Accounts {
   // A TOTP code (each 30-second step once only) or an unused recovery code. Throttled like sign-in.
   Result<bool> VerifySecondFactor(int64_t id, std::string_view code, const Client& client, const Actor& actor);
   Status DisableTotp(int64_t id, const Actor& actor);
+  // Whether `password` is the signed-in person's own: asked again before weakening the account
+  // (removing its second factor). Throttled like sign-in; a wrong password is audited.
+  Result<bool> Reauthenticate(int64_t id, std::string_view password, const Client& client, const Actor& actor);
 
   // A keyed hash for throttling and lookups that must not hold the raw value.
   std::string Pseudonym(std::string_view value) const;

@@ -6,7 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/files.h"
+
 namespace steward::store {
+
+bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 int64_t Row::Int(size_t col) const {
   const Value& v = values_.at(col);
@@ -230,7 +234,8 @@ Status SqliteConnection::BackupTo(const std::string& to) {
   std::error_code ec;
   std::filesystem::rename(tmp, to, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot move backup into place at " + to + ": " + ec.message());
-  return Ok();
+  // The backup's name is durable only once its directory is synced.
+  return SyncDirectory(DirectoryOf(to));
 }
 
 }  // namespace steward::store

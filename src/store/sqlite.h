@@ -22,6 +22,8 @@ class SqliteConnection final : public Connection {
   ~SqliteConnection() override;
 
   Status ExecScript(std::string_view sql) override;
+  // Whether a transaction is open (SQLite may roll one back whole on some errors: disk full, I/O).
+  bool InTransaction() const;
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) override;
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status ForEach(std::string_view sql, const std::vector<Value>& params,

@@ -139,14 +139,25 @@ void Store::CommitGroup(std::vector<Job>& group) {
     if (!r.ok()) return r.error();
     return Ok();
   };
-  Status begin = run("BEGIN IMMEDIATE");
-  if (!begin.ok()) {
-    for (Job& j : group) j.done(begin);
-    if (commits_) commits_->Inc({"error"});
-    return;
-  }
-  // The savepoint statements are prepared once and kept, like every statement run through Exec.
+  // The writes since the transaction in progress began: they commit or fail together.
+  size_t first = 0;
+  bool open = false;
+  auto fail_since = [&](size_t from, size_t to, const Status& why) {
+    for (size_t k = from; k < to; ++k) results[k] = why;
+  };
+  int commits_failed = 0;
   for (size_t i = 0; i < group.size(); ++i) {
+    if (!open) {
+      Status begin = run("BEGIN IMMEDIATE");
+      if (!begin.ok()) {
+        fail_since(i, group.size(), begin);
+        ++commits_failed;
+        break;
+      }
+      open = true;
+      first = i;
+    }
+    // The savepoint statements are prepared once and kept, like every statement run through Exec.
     (void)writer_conn_->Exec("SAVEPOINT w");
     Status s;
     try {
@@ -154,21 +165,36 @@ void Store::CommitGroup(std::vector<Job>& group) {
     } catch (const std::exception& e) {
       s = MakeError(ErrorCode::kInternal, std::string("write threw: ") + e.what());
     }
+    if (!writer_conn_->InTransaction()) {
+      // SQLite rolled the whole transaction back (disk full, an I/O error): the writes before this
+      // one in it are gone, and must be reported so. Those after it get a transaction of their
+      // own, so they neither run outside one nor are reported failed once committed.
+      Status lost = s.ok() ? MakeError(ErrorCode::kIo, "the transaction was rolled back") : s;
+      fail_since(first, i + 1, lost);
+      log::Error("store.transaction_lost", {{"error", lost.error().ToString()}, {"writes", i + 1 - first}});
+      ++commits_failed;
+      open = false;
+      continue;
+    }
     if (!s.ok()) (void)writer_conn_->Exec("ROLLBACK TO w");
     (void)writer_conn_->Exec("RELEASE w");
     results[i] = std::move(s);
   }
-  Status commit = run("COMMIT");
-  if (!commit.ok()) {
-    (void)writer_conn_->ExecScript("ROLLBACK");
-    log::Error("store.commit_failed", {{"error", commit.error().ToString()}, {"writes", group.size()}});
+  if (open) {
+    Status commit = run("COMMIT");
+    if (!commit.ok()) {
+      if (writer_conn_->InTransaction()) (void)writer_conn_->ExecScript("ROLLBACK");
+      log::Error("store.commit_failed", {{"error", commit.error().ToString()}, {"writes", group.size() - first}});
+      fail_since(first, group.size(), commit);
+      ++commits_failed;
+    }
   }
   if (commits_) {
-    commits_->Inc({commit.ok() ? "ok" : "error"});
+    commits_->Inc({commits_failed == 0 ? "ok" : "error"});
     group_sizes_->Observe({}, static_cast<double>(group.size()));
   }
   for (size_t i = 0; i < group.size(); ++i) {
-    if (group[i].done) group[i].done(commit.ok() ? std::move(results[i]) : commit);
+    if (group[i].done) group[i].done(std::move(results[i]));
   }
 }
 

@@ -117,6 +117,61 @@ TEST_F(StoreTest, OneFailingWriteDoesNotUndoItsGroup) {
   EXPECT_GT(registry_.Render().find("steward_store_commits_total{outcome=\"ok\"}"), 0u);
 }
 
+// SQLite rolls a whole transaction back on some errors (disk full, I/O). The writes of the group
+// before it are then lost and reported so; those after it commit in a transaction of their own and
+// are reported as committed, so a client that retries on failure makes no duplicates.
+TEST_F(StoreTest, AWholeGroupRolledBackReportsEachWriteAsItEnded) {
+  auto store = OpenStore();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> first_done;
+  // The first write holds the writer until the rest are queued, so they share the next group.
+  ASSERT_TRUE(store->Submit([released](Connection&) -> Status {
+                     released.wait();
+                     return Ok();
+                   },
+                   [&](Status) { first_done.set_value(); })
+                  .ok());
+  std::vector<std::promise<Status>> done(4);
+  auto insert = [](std::string body) {
+    return [body](Connection& c) -> Status {
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
+      return Ok();
+    };
+  };
+  std::vector<store::WriteFn> writes = {
+      insert("before"),
+      [](Connection& c) -> Status {
+        // As SQLite does after SQLITE_FULL or SQLITE_IOERR: the whole transaction is gone.
+        STEWARD_RETURN_IF_ERROR(c.ExecScript("ROLLBACK"));
+        return MakeError(ErrorCode::kIo, "database or disk is full");
+      },
+      insert("after-1"),
+      insert("after-2"),
+  };
+  for (size_t i = 0; i < writes.size(); ++i) {
+    ASSERT_TRUE(store->Submit(writes[i], [&done, i](Status s) { done[i].set_value(std::move(s)); }).ok());
+  }
+  release.set_value();
+  first_done.get_future().wait();
+  std::vector<Status> results;
+  for (auto& d : done) results.push_back(d.get_future().get());
+  EXPECT_FALSE(results[0].ok()) << "rolled back with the transaction";
+  EXPECT_FALSE(results[1].ok());
+  EXPECT_TRUE(results[2].ok()) << results[2].error().message;
+  EXPECT_TRUE(results[3].ok()) << results[3].error().message;
+  std::vector<std::string> bodies;
+  ASSERT_TRUE(store
+                  ->Read([&](Connection& c) -> Status {
+                    return c.ForEach("SELECT body FROM notes ORDER BY body", {}, [&](const Row& r) {
+                      bodies.push_back(r.Text(0));
+                      return true;
+                    });
+                  })
+                  .ok());
+  EXPECT_EQ(bodies, (std::vector<std::string>{"after-1", "after-2"})) << "what is reported committed is there";
+}
+
 TEST_F(StoreTest, FullQueueIsRefusedAtOnce) {
   auto store = OpenStore(/*queue=*/2);
   std::promise<void> release;
