@@ -376,9 +376,9 @@ TEST_F(AdminTest, SecondFactorOverHttp) {
   EXPECT_EQ(wrong_password->status, 400);
   EXPECT_NE(wrong_password->body.find("Enter your correct password"), std::string::npos);
   EXPECT_TRUE(accounts_->Find(id)->totp_enabled);
-  auto removed = Post("/admin/account/second-factor/remove",
-                      "csrf_token=" + Csrf(full) + "&password=" + http::PercentEncode(kPassword),
-                      "steward_staff=" + full);
+  auto removed =
+      Post("/admin/account/second-factor/remove",
+           "csrf_token=" + Csrf(full) + "&password=" + http::PercentEncode(kPassword), "steward_staff=" + full);
   EXPECT_EQ(removed->status, 303);
   EXPECT_FALSE(accounts_->Find(id)->totp_enabled);
 

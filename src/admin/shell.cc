@@ -53,7 +53,9 @@ const std::vector<std::pair<http::Method, std::string_view>>& OpenRoutes() {
 
 std::string SessionCookieName(bool https) { return https ? "__Host-steward_staff" : "steward_staff"; }
 
-std::vector<std::string> StaffCookieNames(bool https) { return {SessionCookieName(https), PresessionCookieName(https)}; }
+std::vector<std::string> StaffCookieNames(bool https) {
+  return {SessionCookieName(https), PresessionCookieName(https)};
+}
 
 std::string SetupLink(const std::string& base_url, const std::string& token) {
   return base_url + "/admin/setup/" + token;
@@ -515,11 +517,11 @@ http::Response Shell::SecondFactorRemove(http::Request& req, module::StaffContex
   if (!right.ok()) return d_.pages.ErrorFor(right.error(), req);
   if (!*right) {
     std::string error = Field(ctx.form, "password").empty() ? "Enter your password" : "Enter your correct password";
-    return Page(req, ctx, "admin_second_factor", "Security codes",
-                html::Object{{"enabled", true},
-                             {"password_error", error},
-                             {"errors", module::ErrorSummary({{"password", error}})}},
-                "/admin/account/second-factor", 400);
+    return Page(
+        req, ctx, "admin_second_factor", "Security codes",
+        html::Object{
+            {"enabled", true}, {"password_error", error}, {"errors", module::ErrorSummary({{"password", error}})}},
+        "/admin/account/second-factor", 400);
   }
   Status s = d_.accounts.DisableTotp(ctx.me.id, ctx.actor);
   if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);

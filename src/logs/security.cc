@@ -114,8 +114,8 @@ bool Monitor::Count(std::unordered_map<uint64_t, Window>& windows, uint64_t clie
   Window& w = windows[client];
   w.times.push_back(at);
   // Times that left the window, and any beyond the newest `threshold`, go from the front.
-  while (w.head < w.times.size() && (w.times[w.head] <= at - window_ms ||
-                                     static_cast<int64_t>(w.times.size() - w.head) > threshold)) {
+  while (w.head < w.times.size() &&
+         (w.times[w.head] <= at - window_ms || static_cast<int64_t>(w.times.size() - w.head) > threshold)) {
     ++w.head;
   }
   if (w.head > 64 && w.head * 2 > w.times.size()) {  // compact now and then: amortised O(1)
@@ -200,8 +200,7 @@ void Monitor::FeedShard(Shard& shard, const Sighting& s) {
     int64_t horizon =
         s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
     for (auto* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) {
-      std::erase_if(*windows,
-                    [&](const auto& kv) { return kv.second.Newest() < horizon; });
+      std::erase_if(*windows, [&](const auto& kv) { return kv.second.Newest() < horizon; });
     }
   }
 }

@@ -120,7 +120,8 @@ TEST(MonitorTest, ManyClientsAndAFloodAmongThem) {
   auto format = *LogFormat::Preset("combined");
   int64_t second = 0;
   for (int i = 0; i < 300'000; ++i) {
-    std::string ip = "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255);
+    std::string ip =
+        "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255);
     std::string line = Line(ip, second, "GET", "/", 200);
     line.pop_back();
     ASSERT_EQ(format.Parse(line, r), "");

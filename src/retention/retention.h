@@ -49,10 +49,10 @@ struct ModuleStorage {
 
 struct Outcome {
   std::string dataset, module;
-  std::string rule;    // the register's retention, in words
-  std::string cutoff;  // RFC 3339; empty when kept by criteria or not stored here
-  int64_t count = 0;   // purged, or with a dry run, that would be
-  std::string note;    // why nothing was done, when nothing was
+  std::string rule;     // the register's retention, in words
+  std::string cutoff;   // RFC 3339; empty when kept by criteria or not stored here
+  int64_t count = 0;    // purged, or with a dry run, that would be
+  std::string note;     // why nothing was done, when nothing was
   bool failed = false;  // the purge failed (note says why); the others still ran
 };
 

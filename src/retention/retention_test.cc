@@ -180,11 +180,12 @@ TEST_F(RetentionTest, AFailingPurgeIsReportedAndTheOthersStillRun) {
   text.replace(text.find("retention = { criteria"), std::string::npos, "retention = \"1 day\"\n");
   processing::Register reg = Parse(text);
   std::vector<ModuleStorage> modules = Modules();
-  modules.insert(modules.begin(), ModuleStorage{
-      .module = "broken",
-      .personal_tables = {"broken_table"},
-      .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
-                  bool) -> Result<int64_t> { return MakeError(ErrorCode::kIo, "disk on fire"); }});
+  modules.insert(
+      modules.begin(),
+      ModuleStorage{.module = "broken",
+                    .personal_tables = {"broken_table"},
+                    .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
+                                bool) -> Result<int64_t> { return MakeError(ErrorCode::kIo, "disk on fire"); }});
   Runner runner(site_.store(), trail_, clock_, reg, modules);
   auto r = runner.Run(/*dry_run=*/false);
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -532,8 +532,7 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   return result;
 }
 
-Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, const Client& client,
-                                      const Actor& actor) {
+Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, const Client& client, const Actor& actor) {
   ThrottledAttempt attempt(account_throttle_, client_throttle_, "reauth:" + std::to_string(id), client);
   if (attempt.wait() > Duration::zero()) return false;
   std::string stored;

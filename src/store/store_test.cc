@@ -126,11 +126,13 @@ TEST_F(StoreTest, AWholeGroupRolledBackReportsEachWriteAsItEnded) {
   std::shared_future<void> released = release.get_future().share();
   std::promise<void> first_done;
   // The first write holds the writer until the rest are queued, so they share the next group.
-  ASSERT_TRUE(store->Submit([released](Connection&) -> Status {
-                     released.wait();
-                     return Ok();
-                   },
-                   [&](Status) { first_done.set_value(); })
+  ASSERT_TRUE(store
+                  ->Submit(
+                      [released](Connection&) -> Status {
+                        released.wait();
+                        return Ok();
+                      },
+                      [&](Status) { first_done.set_value(); })
                   .ok());
   std::vector<std::promise<Status>> done(4);
   auto insert = [](std::string body) {
