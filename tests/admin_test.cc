@@ -2,6 +2,8 @@
 // session fixation, expiry, the second factor, and that no /admin route escapes the guard.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <fstream>
 
 #include <filesystem>
@@ -291,6 +293,33 @@ TEST_F(AdminTest, SessionsEndWhenIdleOrTooOld) {
   }
   clock_.Advance(15min);
   EXPECT_EQ(Get("/admin", "steward_staff=" + busy)->status, 303) << "12 hours at most";
+}
+
+// Expired sessions are refused when used, and removed by the staff module's hourly task, so that a
+// site serving for months keeps none it no longer honours.
+TEST_F(AdminTest, ExpiredSessionsAreRemovedByTheHourlyTask) {
+  MakeStaff("boss@example.gov.uk", {staff::Role::kAdmin});
+  ASSERT_FALSE(SignIn("boss@example.gov.uk").empty());
+  auto count = [&] {
+    int64_t n = -1;
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM staff_sessions"));
+                      n = rows.front().Int(0);
+                      return Ok();
+                    })
+                    .ok());
+    return n;
+  };
+  ASSERT_EQ(count(), 1);
+  site_->StartTasks();
+  // Time moves on a minute at a time (whenever the tasks' threads took their start time, the first
+  // run falls due), past the 30 idle minutes that end a session.
+  for (int i = 0; i < 400 && count() != 0; ++i) {
+    clock_.Advance(1min);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(count(), 0);
 }
 
 TEST_F(AdminTest, WrongPasswordAndUnknownEmailLookTheSame) {
