@@ -108,11 +108,7 @@ int StaffDisable(CommandContext& c) {
 int AuditVerify(CommandContext& c) {
   std::string public_key = crypto::SigningKey(audit::CheckpointSeed(c.platform->key)).public_key();
   audit::VerifyOptions options{.now = c.platform->clock.Now()};
-  for (const auto& d : c.platform->reg.datasets) {
-    if (d.module == kAudit.value() && d.retention.kind != processing::Retention::Kind::kCriteria) {
-      options.rule = d.retention.period.text;
-    }
-  }
+  if (auto period = c.platform->reg.RetentionPeriod(kAudit.value())) options.rule = period->text;
   audit::VerifyReport report;
   Status s = c.platform->store.Read([&](store::Connection& conn) -> Status {
     STEWARD_ASSIGN_OR_RETURN(report, audit::Verify(conn, public_key, options));

@@ -260,10 +260,9 @@ class AnalyticsServing : public module::Serving {
     p.services.Provide<UserAgents>(s->edge_.agents.get());
     // The domain Steward's own pages report as (events for other domains are dropped).
     if (p.pages != nullptr) {
-      p.pages->AddToPublicFrame(
-          [domain = s->sites_.front()](const http::Request&, html::Object& frame, std::vector<http::SetCookie>&) {
-            frame["analytics_domain"] = domain;
-          });
+      p.pages->AddToPublicFrame([domain = s->sites_.front()](const http::Request&, html::Object& frame) {
+        frame["analytics_domain"] = domain;
+      });
     }
     return std::unique_ptr<module::Serving>(std::move(s));
   }

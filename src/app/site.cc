@@ -21,12 +21,11 @@
 #endif
 
 namespace steward::app {
-
-std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
-
 namespace {
 
 namespace fs = std::filesystem;
+
+std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
 
 // A short fingerprint of the config file as loaded, for the audit trail.
 std::string ConfigFingerprint(const std::string& path) {

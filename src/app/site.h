@@ -38,8 +38,6 @@ namespace steward::app {
 
 // Every module's schema, the platform's first.
 std::vector<store::Migration> AllMigrations();
-// Where the site's database is: DATA/steward.db.
-std::string DatabasePath(const config::Config& config);
 // Every module's storage, the platform's first. The trail signs its own purges.
 std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail);
 // The top-level tables of the site's file that modules read.

@@ -160,11 +160,10 @@ int RetentionRun(const config::Config& config, bool dry_run) {
 
 int Init(const config::Config& config) {
   ::umask(077);
-  bool existed = fs::exists(DatabasePath(config));
   auto site = CommandSite::Open(config, /*make=*/true);
   if (!site.ok()) return Report(config, site.error());
   const std::string& dir = config.storage.data_dir;
-  if (existed) {
+  if (!(*site)->made()) {
     std::printf("There is a site in %s already; nothing was changed.\n", dir.c_str());
     return 0;
   }

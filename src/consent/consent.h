@@ -58,7 +58,7 @@ class Consent {
 
   // Adds the routes above. `this` must outlive the router.
   void AddRoutes(http::Router& router);
-  // The public frame for site::Pages: the banner for this visitor, and the GPC record.
+  // The public frame for site::Pages: the banner for this visitor (none when GPC answered it).
   void Frame(const http::Request& req, html::Object& frame) const;
 
   // Records `choices` (category -> allowed; categories not named are refused) made by `method`,

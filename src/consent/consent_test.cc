@@ -70,9 +70,7 @@ class ConsentTest : public ::testing::Test {
     gate_ = std::make_unique<CookieGate>(reg_);
     records_ = std::make_unique<Records>(site_->store(), clock_, site_->key());
     consent_ = std::make_unique<Consent>(config_, reg_, *gate_, *records_, *pages_);
-    pages_->AddToPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>&) {
-      consent_->Frame(req, frame);
-    });
+    pages_->AddToPublicFrame([this](const http::Request& req, html::Object& frame) { consent_->Frame(req, frame); });
     http::Router router;
     pages_->AddRoutes(router);
     notice::AddRoutes(router, *pages_, reg_, "22 November 2026", site_->store());

@@ -136,9 +136,7 @@ class ConsentServing : public module::Serving {
                            const http::SetCookie& cookie) { return gate_.Allow(req, all, cookie); };
     p.services.Provide<CookieGate>(&gate_);
     p.services.Provide<module::CookiePolicy>(&policy_);
-    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame, std::vector<http::SetCookie>&) {
-      consent_.Frame(req, frame);
-    });
+    p.pages->AddToPublicFrame([this](const http::Request& req, html::Object& frame) { consent_.Frame(req, frame); });
   }
 
   void AddRoutes(http::Router& router) override { consent_.AddRoutes(router); }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -185,14 +186,9 @@ Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFor
   while (::flock(lock_fd, LOCK_EX) != 0) {
     if (errno != EINTR) return MakeError(ErrorCode::kIo, path + ": cannot be locked: " + std::strerror(errno));
   }
+  // The file opened above: its size (a compressed file's is not known until it is read).
   int64_t size = 0;
-  if (!gz) {
-    std::ifstream plain(path, std::ios::binary | std::ios::ate);
-    if (!plain) return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
-    size = static_cast<int64_t>(plain.tellg());
-  } else if (!GzBuf(path).ok()) {
-    return MakeError(ErrorCode::kNotFound, path + ": cannot be read");
-  }
+  if (struct stat st{}; !gz && ::fstat(lock_fd, &st) == 0) size = static_cast<int64_t>(st.st_size);
   // A log that grew is the same file; a rotated one is new; a compressed file is known by its
   // content. An empty file has nothing to count yet.
   std::string fingerprint = Fingerprint(path);

@@ -91,7 +91,7 @@ std::optional<LogTools> OpenLogTools(CommandContext& c, int& code) {
   tools.importer = std::make_unique<Importer>(p.store, p.key, p.clock, tools.edge.agents.get(), tools.monitor.get(),
                                               tools.archive.get());
   tools.importer->RecordAlertsIn(&p.trail);
-  if (auto keep = AccessLogRetention(p.reg)) tools.importer->KeepFor(*keep);
+  if (auto keep = p.reg.RetentionPeriod("logs")) tools.importer->KeepFor(*keep);
   return tools;
 }
 
@@ -616,7 +616,7 @@ class LogsServing : public module::Serving {
       s->importer_ = std::make_unique<Importer>(p.store, p.key, p.clock, agents, &s->monitor_,
                                                 KeepsRawLines(s->settings_, p.reg) ? s->raw_logs_.get() : nullptr);
       s->importer_->RecordAlertsIn(&p.trail);
-      if (auto keep = AccessLogRetention(p.reg)) s->importer_->KeepFor(*keep);
+      if (auto keep = p.reg.RetentionPeriod("logs")) s->importer_->KeepFor(*keep);
       s->watcher_ = std::make_unique<Watcher>(*s->importer_, s->settings_.follow, p.metrics);
     }
     return std::unique_ptr<module::Serving>(std::move(s));

@@ -67,14 +67,4 @@ bool KeepsRawLines(const LogSettings& settings, const processing::Register& reg)
   });
 }
 
-std::optional<processing::Period> AccessLogRetention(const processing::Register& reg) {
-  std::optional<processing::Period> shortest;
-  for (const auto& d : reg.datasets) {
-    if (d.module != "logs" || d.retention.kind == processing::Retention::Kind::kCriteria) continue;
-    if (d.retention.period.empty()) continue;
-    if (!shortest || d.retention.period.MaxSeconds() < shortest->MaxSeconds()) shortest = d.retention.period;
-  }
-  return shortest;
-}
-
 }  // namespace steward::logs

@@ -50,8 +50,4 @@ Result<LogFormat> ChooseFormat(const std::string& name, const std::string& log_f
 // the IP addresses they hold (category user.device.ip_address).
 bool KeepsRawLines(const LogSettings& settings, const processing::Register& reg);
 
-// How long the register keeps access logs: the shortest period of its datasets of module "logs"
-// (nullopt when none keeps them for a period).
-std::optional<processing::Period> AccessLogRetention(const processing::Register& reg);
-
 }  // namespace steward::logs

@@ -29,7 +29,7 @@ std::string ReferringSite(std::string_view referrer) {
   rest = rest.substr(0, rest.find(':'));
   std::string host = ToLower(CutUtf8(rest, 255));
   if (host.starts_with("www.")) host = host.substr(4);
-  return IsUtf8(host) ? host : ValidUtf8(host);
+  return ValidUtf8(host);
 }
 
 // `text` from a log line as a key: at most `max` bytes, cut between characters, and valid UTF-8

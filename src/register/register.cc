@@ -290,6 +290,14 @@ const Dataset* Register::FindDataset(std::string_view id) const {
     if (d.id == id) return &d;
   return nullptr;
 }
+std::optional<Period> Register::RetentionPeriod(std::string_view module) const {
+  std::optional<Period> shortest;
+  for (const auto& d : datasets) {
+    if (d.module != module || d.retention.kind == Retention::Kind::kCriteria || d.retention.period.empty()) continue;
+    if (!shortest || d.retention.period.MaxSeconds() < shortest->MaxSeconds()) shortest = d.retention.period;
+  }
+  return shortest;
+}
 const Recipient* Register::FindRecipient(std::string_view id) const {
   for (const auto& r : recipients)
     if (r.id == id) return &r;

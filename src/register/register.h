@@ -133,6 +133,9 @@ struct Register {
 
   const Purpose* FindPurpose(std::string_view id) const;
   const Dataset* FindDataset(std::string_view id) const;
+  // How long `module`'s data is kept for a period: the shortest period among its datasets that keep
+  // for one (not by criteria); nullopt when none does.
+  std::optional<Period> RetentionPeriod(std::string_view module) const;
   const Recipient* FindRecipient(std::string_view id) const;
   // Non-essential cookie categories in use, in the GOV.UK order (settings, usage, campaigns).
   std::vector<CookieCategory> OptionalCategories() const;

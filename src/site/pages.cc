@@ -93,13 +93,10 @@ Result<std::string> Pages::Render(std::string_view page, std::string_view title,
 http::Response Pages::Page(const http::Request& request, std::string_view page, std::string_view title,
                            html::Object data, int status) const {
   html::Object frame;
-  std::vector<http::SetCookie> cookies;
-  for (const auto& add : public_frame_) add(request, frame, cookies);
+  for (const auto& add : public_frame_) add(request, frame);
   auto html = Render(page, title, std::move(data), std::move(frame));
   if (!html.ok()) return ErrorFor(html.error(), request);
-  http::Response r = http::Response::Html(std::move(*html), status);
-  r.cookies = std::move(cookies);
-  return r;
+  return http::Response::Html(std::move(*html), status);
 }
 
 Result<std::string> Pages::RenderBare(std::string_view name, html::Object data) const {

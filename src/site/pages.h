@@ -33,15 +33,14 @@ class Pages {
   // data for the layout itself (the staff navigation).
   Result<std::string> Render(std::string_view page, std::string_view title, html::Object data,
                              html::Object frame = {}) const;
-  // A public page: Render, plus what the public frame adds for this visitor (the cookie banner and
-  // any cookies that go with it). Errors become the 500 page.
+  // A public page: Render, plus what the public frame adds for this visitor (the cookie banner).
+  // Errors become the 500 page.
   http::Response Page(const http::Request& request, std::string_view page, std::string_view title, html::Object data,
                       int status = 200) const;
-  // What every public page gets for its visitor: data for the layout (`cookie_banner`, raw HTML)
-  // and cookies to set. Modules add theirs while starting, before serving (the consent module the
-  // banner, analytics the domain its tracker reports as); each runs in the order added.
-  using PublicFrame =
-      std::function<void(const http::Request& request, html::Object& frame, std::vector<http::SetCookie>& cookies)>;
+  // What every public page gets for its visitor: data for the layout (`cookie_banner`, raw HTML).
+  // Modules add theirs while starting, before serving (the consent module the banner, analytics the
+  // domain its tracker reports as); each runs in the order added. A page sets no cookie of its own.
+  using PublicFrame = std::function<void(const http::Request& request, html::Object& frame)>;
   void AddToPublicFrame(PublicFrame frame) { public_frame_.push_back(std::move(frame)); }
   // A template on its own, without the layout ("privacy.md").
   Result<std::string> RenderBare(std::string_view name, html::Object data) const;

@@ -60,7 +60,13 @@ class ThrottledAttempt {
     Attempt c = clients_.Begin({client_, network_});
     wait_ = std::max(a.wait, c.wait);
     first_denial_ = a.first_denial || c.first_denial;
-    if (wait_ == Duration::zero()) return;
+    if (wait_ == Duration::zero()) {
+      // Tried: the refusals before it are taken now, so the next refusal is audited again.
+      int64_t n = std::max(accounts_.TakeDenied(account_), clients_.TakeDenied(client_));
+      if (!network_.empty()) n = std::max(n, clients_.TakeDenied(network_));
+      refused_before_ = std::max<int64_t>(n - 1, 0);  // the first was audited itself
+      return;
+    }
     // Refused: whichever side was charged takes it back, as nothing was tried.
     if (a.wait == Duration::zero()) accounts_.EndSucceeded(account_, false);
     if (c.wait == Duration::zero()) EndClient(/*failed=*/false);
@@ -68,11 +74,7 @@ class ThrottledAttempt {
   Duration wait() const { return wait_; }
   bool first_denial() const { return first_denial_; }
   // Refusals since the last attempt that was tried, apart from the first (audited itself).
-  std::string RefusedBefore() {
-    int64_t n = std::max(accounts_.TakeDenied(account_), clients_.TakeDenied(client_));
-    if (!network_.empty()) n = std::max(n, clients_.TakeDenied(network_));
-    return std::to_string(std::max<int64_t>(n - 1, 0));
-  }
+  int64_t refused_before() const { return refused_before_; }
   void Succeeded() {
     accounts_.EndSucceeded(account_, /*forget=*/true);
     EndClient(false);
@@ -101,6 +103,7 @@ class ThrottledAttempt {
   std::string account_, client_, network_;
   Duration wait_{};
   bool first_denial_ = false;
+  int64_t refused_before_ = 0;
 };
 
 }  // namespace
@@ -495,10 +498,8 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
     }));
   }
   // The same work whether or not the account exists, so timing reveals nothing.
-  hashing_.acquire();
-  bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
-  hashing_.release();
-  std::string refused_before = attempt.RefusedBefore();
+  bool right = MatchesHash(stored, password);
+  std::string refused_before = std::to_string(attempt.refused_before());
 
   if (right && !member->disabled) {
     attempt.Succeeded();
@@ -532,6 +533,14 @@ Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view p
   return result;
 }
 
+bool Accounts::MatchesHash(const std::string& stored, std::string_view password) const {
+  // The same work whether or not there is a hash, so timing reveals nothing; at most two at once.
+  hashing_.acquire();
+  bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
+  hashing_.release();
+  return right;
+}
+
 Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, const Client& client, const Actor& actor) {
   ThrottledAttempt attempt(account_throttle_, client_throttle_, "reauth:" + std::to_string(id), client);
   if (attempt.wait() > Duration::zero()) return false;
@@ -542,10 +551,7 @@ Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, con
     if (!rows.empty() && !rows[0].IsNull(0)) stored = rows[0].Text(0);
     return Ok();
   }));
-  hashing_.acquire();
-  bool right = crypto::VerifyPassword(stored.empty() ? DummyHash() : stored, password) && !stored.empty();
-  hashing_.release();
-  if (right) {
+  if (MatchesHash(stored, password)) {
     attempt.Succeeded();
     return true;
   }

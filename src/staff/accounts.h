@@ -140,6 +140,8 @@ class Accounts {
   Status RequireAnotherAdmin(store::Connection& c, int64_t id) const;
   std::string TokenHash(std::string_view token) const;
   const std::string& DummyHash() const;
+  // Whether `password` matches `stored` (false for none), after the same work either way.
+  bool MatchesHash(const std::string& stored, std::string_view password) const;
 
   store::Store& store_;
   audit::Trail& trail_;

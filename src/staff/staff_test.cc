@@ -254,6 +254,22 @@ TEST_F(StaffTest, RefusedAttemptsAreCountedNotAuditedEach) {
   EXPECT_EQ(newest->front().entry.details.at(0), (std::pair<std::string, std::string>{"refused_before", "46"}));
 }
 
+// Each episode of refusals is audited once, not only the first ever: a tried attempt starts the
+// count again, for the second factor as for sign-in.
+TEST_F(StaffTest, EachEpisodeOfRefusalsIsAuditedOnce) {
+  int64_t id = MakeStaff("jo@example.gov.uk", {Role::kDpo}, "purple tractor umbrella");
+  ASSERT_TRUE(accounts_->BeginTotp(id, {}).ok());
+  auto denied = [&] {
+    auto actions = Actions();
+    return std::count(actions.begin(), actions.end(), "staff.second_factor/denied");
+  };
+  for (int episode = 1; episode <= 2; ++episode) {
+    for (int i = 0; i < 10; ++i) (void)accounts_->VerifySecondFactor(id, "000000", "client", {});
+    EXPECT_EQ(denied(), episode) << "one audit entry for the episode's refusals";
+    clock_.Advance(61min);  // the throttle forgets; the next attempt is tried
+  }
+}
+
 // An IPv6 client changing its address within its /64 is still one client.
 TEST_F(StaffTest, AnIpv6NetworkIsThrottledAsOneClient) {
   // Clients get ten free failures; each attempt here is from another address and for another account.
