@@ -85,6 +85,11 @@ class AdminTest : public ::testing::Test {
     config_ = std::move(*config);
     config_.storage.data_dir = dir_.string();
     config_.storage.secret_key_file = (dir_ / "secret.key").string();
+    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
+    if (!database_->url().empty()) {
+      config_.storage.backend = "postgresql";
+      config_.storage.url = database_->url();
+    }
     config_.server.public_base_url = "https://staff.example.gov.uk";
     auto site = app::Site::Open(config_, {.clock = &clock_});
     ASSERT_TRUE(site.ok()) << site.error().message;
@@ -114,6 +119,7 @@ class AdminTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     site_.reset();
+    database_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -161,6 +167,7 @@ class AdminTest : public ::testing::Test {
 
   static constexpr const char* kPassword = "purple tractor umbrella";
   fs::path dir_;
+  std::unique_ptr<store::testing::TestDatabase> database_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
   config::Config config_;
   std::unique_ptr<app::Site> site_;

@@ -21,6 +21,7 @@
 #include "logs/security.h"
 #include "staff/accounts.h"
 #include "subject/audit_data.h"
+#include "store/testing/scratch.h"
 
 namespace steward {
 namespace {
@@ -43,6 +44,11 @@ class SubjectConformanceTest : public ::testing::Test {
     config_ = std::move(*config);
     config_.storage.data_dir = dir_.string();
     config_.storage.secret_key_file = (dir_ / "secret.key").string();
+    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
+    if (!database_->url().empty()) {
+      config_.storage.backend = "postgresql";
+      config_.storage.url = database_->url();
+    }
     auto site = app::Site::Open(config_, {.clock = &clock_});
     ASSERT_TRUE(site.ok()) << site.error().message;
     site_ = std::move(*site);
@@ -56,6 +62,7 @@ class SubjectConformanceTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     site_.reset();
+    database_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -132,6 +139,7 @@ class SubjectConformanceTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::unique_ptr<store::testing::TestDatabase> database_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
   config::Config config_;
   std::unique_ptr<app::Site> site_;

@@ -35,11 +35,9 @@ Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::strin
   std::string digest = Digest(made.secret);
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
-        auto n, c.Exec("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       {made.key.name, made.key.prefix, store::Blob{digest}, created_by, made.key.created_at}));
-    (void)n;
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT last_insert_rowid()"));
+        auto rows, c.Query("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                           {made.key.name, made.key.prefix, store::Blob{digest}, created_by, made.key.created_at}));
     made.key.id = rows.front().Int(0);
     if (trail_ == nullptr) return Ok();
     return trail_->AppendIn(c, {.actor = created_by,

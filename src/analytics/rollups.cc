@@ -257,9 +257,13 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     (void)gone;
     auto write = [&](int64_t span, int64_t start, const std::pair<std::string, std::string>& k, const Cell& cell) {
       return c.Exec(
-          "INSERT OR REPLACE INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
+          "INSERT INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
           "visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (site, dimension, span, start, key) DO UPDATE SET visitors = excluded.visitors, "
+          "count = excluded.count, visits = excluded.visits, pageviews = excluded.pageviews, "
+          "bounces = excluded.bounces, duration_ms = excluded.duration_ms, engaged_ms = excluded.engaged_ms, "
+          "engaged_n = excluded.engaged_n, scroll_sum = excluded.scroll_sum, scroll_n = excluded.scroll_n",
           {site, span, start, k.first, k.second, store::Blob{cell.visitors.Serialize()}, cell.count, cell.visits,
            cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms, cell.engaged_n, cell.scroll_sum,
            cell.scroll_n});

@@ -102,8 +102,8 @@ Result<Headline> Stats::AggregateEvents(const Query& q) {
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     std::string sql =
         "WITH v AS (SELECT visit, min(visitor) AS visitor, max(ts) - min(ts) AS duration, "
-        "sum(name = 'pageview') AS pageviews, "
-        "sum(name NOT IN ('pageview', 'engagement') AND interactive = 1) AS interactions "
+        "sum(CASE WHEN name = 'pageview' THEN 1 ELSE 0 END) AS pageviews, "
+        "sum(CASE WHEN name NOT IN ('pageview', 'engagement') AND interactive = 1 THEN 1 ELSE 0 END) AS interactions "
         "FROM analytics_events WHERE " +
         w.sql +
         " GROUP BY visit) "
@@ -138,7 +138,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
             ", count(DISTINCT visitor), count(*), 0, 0 FROM (SELECT visitor, path, source, "
             "row_number() OVER (PARTITION BY visit ORDER BY " +
             order + ") AS n FROM analytics_events WHERE " + w.sql +
-            " AND name = 'pageview') WHERE n = 1 GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
+            " AND name = 'pageview') AS firsts WHERE n = 1 GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     }
     case Dimension::kEvent:
@@ -156,7 +156,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
       // Searches on pages that said they found nothing (the tracker's search_results property).
       sql = "SELECT search, count(DISTINCT visitor), count(*), 0, 0 FROM analytics_events WHERE " + w.sql +
             " AND name = 'pageview' AND search != '' AND props != '' AND "
-            "json_extract(props, '$.search_results') IN (0, '0') GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
+            "CAST(json_extract(props, '$.search_results') AS TEXT) = '0' GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
       break;
     case Dimension::kEngagement:
       sql =

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "app/modules.h"
@@ -26,6 +27,43 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string DatabasePath(const config::Config& config) { return config.storage.data_dir + "/steward.db"; }
+
+bool OnPostgresql(const config::Config& config) { return config.storage.backend == "postgresql"; }
+
+// Whether this site has been made: SQLite's database file, or (on PostgreSQL, where the database is
+// made by its administrator) the secret key beside the data.
+bool SiteExists(const config::Config& config) {
+  return fs::exists(OnPostgresql(config) ? config.storage.secret_key_file : DatabasePath(config));
+}
+
+// Privacy: the PostgreSQL password is read from its file when the store opens, kept in memory
+// only, and never logged or shown.
+Result<std::string> ReadPasswordFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(ErrorCode::kInvalidArgument, "cannot read storage.password_file " + path);
+  std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.empty() || password.size() > 1024) {
+    return MakeError(ErrorCode::kInvalidArgument, "storage.password_file " + path + " must hold one password");
+  }
+  return password;
+}
+
+Result<store::Options> StoreOptions(const config::Config& config) {
+  store::Options o{.path = DatabasePath(config),
+                   .readers = static_cast<int>(config.storage.reader_connections),
+                   .write_queue = static_cast<size_t>(config.storage.write_queue)};
+  if (OnPostgresql(config)) {
+    o.backend = store::Backend::kPostgresql;
+    o.postgresql.url = config.storage.url;
+    o.postgresql.sslmode = config.storage.sslmode;
+    o.postgresql.sslrootcert = config.storage.sslrootcert;
+    if (!config.storage.password_file.empty()) {
+      STEWARD_ASSIGN_OR_RETURN(o.postgresql.password, ReadPasswordFile(config.storage.password_file));
+    }
+  }
+  return o;
+}
 
 // A short fingerprint of the config file as loaded, for the audit trail.
 std::string ConfigFingerprint(const std::string& path) {
@@ -113,6 +151,11 @@ std::vector<std::string> ModuleTables() {
 }
 
 Result<processing::Register> CheckSite(const config::Config& config) {
+  if (OnPostgresql(config) && !config.storage.password_file.empty()) {
+    if (auto p = ReadPasswordFile(config.storage.password_file); !p.ok()) {
+      return MakeError(p.error().code, config.path + ": " + p.error().message);
+    }
+  }
   STEWARD_ASSIGN_OR_RETURN(processing::Register reg, processing::FromDocument(*config.document));
   std::vector<std::string> cookies;
   for (const auto& d : Modules()) {
@@ -159,10 +202,9 @@ Status Site::Start() {
   STEWARD_RETURN_IF_ERROR(EnsureDataDir(config_.storage.data_dir));
   STEWARD_ASSIGN_OR_RETURN(auto key, crypto::SecretKey::LoadOrCreate(config_.storage.secret_key_file));
   key_ = std::make_unique<crypto::SecretKey>(std::move(key));
-  STEWARD_ASSIGN_OR_RETURN(store_, store::Store::Open({.path = DatabasePath(config_),
-                                                       .readers = static_cast<int>(config_.storage.reader_connections),
-                                                       .write_queue = static_cast<size_t>(config_.storage.write_queue),
-                                                       .metrics = options_.metrics}));
+  STEWARD_ASSIGN_OR_RETURN(store::Options store_options, StoreOptions(config_));
+  store_options.metrics = options_.metrics;
+  STEWARD_ASSIGN_OR_RETURN(store_, store::Store::Open(store_options));
   STEWARD_RETURN_IF_ERROR(store_->Migrate(AllMigrations()));
   trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock);
   retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_, *trail_));
@@ -264,9 +306,11 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
   STEWARD_RETURN_IF_ERROR(crypto::Init());
   auto site = std::unique_ptr<CommandSite>(new CommandSite(config));
   STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
-  if (!fs::exists(DatabasePath(config))) {
+  if (!SiteExists(config)) {
     if (!make) {
-      return MakeError(ErrorCode::kNotFound, "no database at " + DatabasePath(config) +
+      std::string what = OnPostgresql(config) ? "no secret key at " + config.storage.secret_key_file
+                                              : "no database at " + DatabasePath(config);
+      return MakeError(ErrorCode::kNotFound, what +
                                                  ": this data directory has no site yet. Make one with: steward init "
                                                  "--config " +
                                                  config.path + " --data " + config.storage.data_dir);
@@ -280,9 +324,13 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
   site->key_ = std::make_unique<crypto::SecretKey>(std::move(key));
   // The command runs beside a serving Steward: no integrity scan, and the schema must already be
   // there (Migrate is a no-op then, and creates it for a database made by an older version).
-  auto store = store::Store::Open({.path = DatabasePath(config), .readers = 1, .check_integrity = false});
-  if (!store.ok() || !(*store)->Migrate(AllMigrations()).ok()) {
-    return MakeError(ErrorCode::kIo, "cannot open the database at " + DatabasePath(config));
+  STEWARD_ASSIGN_OR_RETURN(store::Options store_options, StoreOptions(config));
+  store_options.readers = 1;
+  store_options.check_integrity = false;
+  auto store = store::Store::Open(store_options);
+  if (!store.ok()) return MakeError(store.error().code, "cannot open the site's data: " + store.error().message);
+  if (Status s = (*store)->Migrate(AllMigrations()); !s.ok()) {
+    return MakeError(s.error().code, "cannot bring " + (*store)->Describe() + " up to date: " + s.error().message);
   }
   site->store_ = std::move(*store);
   const Clock& clock = SystemClock::Instance();

@@ -170,6 +170,47 @@ CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql",
+       R"sql(
+CREATE TABLE audit_log (
+  seq BIGINT PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash BYTEA NOT NULL,
+  hash BYTEA NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+CREATE INDEX audit_log_action ON audit_log (action, seq);
+CREATE TABLE audit_checkpoints (
+  seq BIGINT PRIMARY KEY,
+  hash BYTEA NOT NULL,
+  signature BYTEA NOT NULL,
+  at TEXT NOT NULL
+);
+-- As on SQLite: Steward's own code cannot rewrite the trail (TRUNCATE included); the chain and the
+-- signed checkpoints show it if someone with the database's owner role did.
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit trail is append-only';
+END $$;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 )sql"},
       {"audit", 2, R"sql(
 -- Retention may remove the oldest entries, but only a prefix that ends at a signed checkpoint,
@@ -180,6 +221,20 @@ DROP TRIGGER audit_log_no_delete;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   WHEN old.seq > (SELECT limit_seq FROM audit_purge)
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql",
+       R"sql(
+CREATE TABLE audit_purge (limit_seq BIGINT NOT NULL);
+INSERT INTO audit_purge (limit_seq) VALUES (0);
+DROP TRIGGER audit_log_no_delete ON audit_log;
+CREATE FUNCTION audit_log_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.seq > (SELECT limit_seq FROM audit_purge) THEN
+    RAISE EXCEPTION 'the audit trail is append-only';
+  END IF;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_delete_guard();
 )sql"},
       {"audit", 3, R"sql(
 -- Each retention purge leaves a record, signed with the checkpoint key, of what it removed, up to
@@ -199,6 +254,25 @@ CREATE TRIGGER audit_purges_no_update BEFORE UPDATE ON audit_purges
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_purges_no_delete BEFORE DELETE ON audit_purges
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql",
+       R"sql(
+CREATE TABLE audit_purges (
+  through_seq BIGINT PRIMARY KEY,
+  anchor_hash BYTEA NOT NULL,
+  anchor_at TEXT NOT NULL,
+  cutoff TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  removed BIGINT NOT NULL,
+  purged_at TEXT NOT NULL,
+  signature BYTEA NOT NULL
+);
+CREATE TRIGGER audit_purges_no_update BEFORE UPDATE ON audit_purges
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_purges_no_delete BEFORE DELETE ON audit_purges
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_purges_no_truncate BEFORE TRUNCATE ON audit_purges
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 )sql"},
   };
   return kMigrations;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -27,12 +28,6 @@ class AuditTest : public ::testing::Test {
   void TearDown() override {
     trail_.reset();
     site_.reset();
-  }
-  static std::unique_ptr<store::Store> Open(const fs::path& path) {
-    auto s = store::Store::Open({.path = path.string(), .readers = 2});
-    EXPECT_TRUE(s.ok());
-    EXPECT_TRUE((*s)->Migrate(Migrations()).ok());
-    return std::move(s).value();
   }
   void AppendMany(Trail& trail, int n, int vary_at = -1) {
     for (int i = 1; i <= n; ++i) {
@@ -62,18 +57,41 @@ class AuditTest : public ::testing::Test {
       return Ok();
     });
   }
-  // What someone with the database file can do: drop the triggers and edit rows directly.
-  void Tamper(const std::string& sql) {
-    auto c = store::SqliteConnection::Open((dir_ / "steward.db").string(), false, false);
-    ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(
-        (*c)->ExecScript(
-                "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
-                "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
-                "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
-                "DROP TRIGGER IF EXISTS audit_purges_no_update; DROP TRIGGER IF EXISTS audit_purges_no_delete;" +
-                sql)
-            .ok());
+  // What someone with the database file (or its owner role) can do: drop the triggers and edit rows
+  // directly.
+  void Tamper(const std::string& sql, const std::function<void(store::Connection&)>& more = nullptr) {
+    auto c = site_->database().Connect();
+    std::string off = store::testing::OnPostgresql()
+                          ? "ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_checkpoints DISABLE "
+                            "TRIGGER USER; ALTER TABLE audit_purges DISABLE TRIGGER USER;"
+                          : "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+                            "DROP TRIGGER IF EXISTS audit_checkpoints_no_update;"
+                            "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;"
+                            "DROP TRIGGER IF EXISTS audit_purges_no_update; DROP TRIGGER IF EXISTS "
+                            "audit_purges_no_delete;";
+    Status s = c->ExecScript(off + sql);
+    ASSERT_TRUE(s.ok()) << s.error().ToString();
+    if (more) more(*c);
+  }
+  // Puts every row of `table` in `from` in place of the site's.
+  void Replace(const std::string& table, store::Store& from) {
+    std::vector<store::Row> rows;
+    ASSERT_TRUE(from.Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(rows, c.Query("SELECT * FROM " + table + " ORDER BY seq"));
+                      return Ok();
+                    })
+                    .ok());
+    Tamper("DELETE FROM " + table + ";", [&](store::Connection& c) {
+      for (const auto& r : rows) {
+        std::vector<store::Value> values;
+        std::string marks;
+        for (size_t i = 0; i < r.size(); ++i) {
+          values.push_back(r.at(i));
+          marks += i ? ", ?" : "?";
+        }
+        ASSERT_TRUE(c.Exec("INSERT INTO " + table + " VALUES (" + marks + ")", values).ok());
+      }
+    });
   }
 
   std::unique_ptr<store::testing::ScratchSite> site_;
@@ -179,23 +197,17 @@ TEST_F(AuditTest, ARewrittenChainFailsAtTheSignedCheckpoint) {
   fs::create_directories(other);
   auto forger_key = crypto::SecretKey::LoadOrCreate((other / "secret.key").string());
   ASSERT_TRUE(forger_key.ok());
-  {
-    auto forged_store = Open(other / "steward.db");
-    clock_.Set(SystemTime(std::chrono::seconds(1'800'000'000)));  // the same times as the real entries
-    Trail forged(*forged_store, *forger_key, clock_, 8);
-    AppendMany(forged, 20, /*vary_at=*/12);
-  }
-  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() +
-         "' AS forged;"
-         "DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM forged.audit_log;");
+  store::testing::ScratchSite forger(Migrations());
+  clock_.Set(SystemTime(std::chrono::seconds(1'800'000'000)));  // the same times as the real entries
+  Trail forged(forger.store(), *forger_key, clock_, 8);
+  AppendMany(forged, 20, /*vary_at=*/12);
+  Replace("audit_log", forger.store());
   VerifyReport r = VerifyNow();
   EXPECT_EQ(r.first_bad_seq, 9) << r.problem;
   EXPECT_NE(r.problem.find("were rewritten"), std::string::npos) << r.problem;
 
   // Bringing the forger's checkpoints too does not help: their signatures are not the site's.
-  Tamper("ATTACH DATABASE '" + (other / "steward.db").string() +
-         "' AS forged;"
-         "DELETE FROM audit_checkpoints; INSERT INTO audit_checkpoints SELECT * FROM forged.audit_checkpoints;");
+  Replace("audit_checkpoints", forger.store());
   r = VerifyNow();
   EXPECT_EQ(r.first_bad_seq, 8);
   EXPECT_NE(r.problem.find("bad signature"), std::string::npos) << r.problem;

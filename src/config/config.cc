@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -63,9 +64,51 @@ void ReadServer(Table t, Server& s) {
   t.Finish();
 }
 
+// Whether a PostgreSQL URL or key=value string carries a password, which belongs in a file instead.
+bool HoldsPassword(const std::string& url) {
+  if (url.find("password=") != std::string::npos) return true;
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) return false;
+  std::string rest = url.substr(url.find("://") + 3);
+  size_t at = rest.find('@');
+  size_t slash = rest.find('/');
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return false;
+  return rest.substr(0, at).find(':') != std::string::npos;  // user:password@
+}
+
 void ReadStorage(Table t, Storage& s) {
-  if (t.String("backend", s.backend) && s.backend != "sqlite") {
-    t.problems().Add(t.Where("backend"), "'storage.backend' must be \"sqlite\" (the only backend built in)");
+  if (t.String("backend", s.backend) && s.backend != "sqlite" && s.backend != "postgresql") {
+    t.problems().Add(t.Where("backend"), "'storage.backend' must be \"sqlite\" or \"postgresql\"");
+  }
+  bool postgresql = s.backend == "postgresql";
+  for (const char* key : {"url", "password_file", "sslmode", "sslrootcert"}) {
+    if (!postgresql && t.Has(key)) {
+      t.problems().Add(t.Where(key), std::string("'storage.") + key + "' is for backend = \"postgresql\" only");
+    }
+  }
+  if (t.String("url", s.url, /*required=*/postgresql) && postgresql) {
+    bool url = s.url.starts_with("postgresql://") || s.url.starts_with("postgres://");
+    if (!url && s.url.find('=') == std::string::npos) {
+      t.problems().Add(t.Where("url"),
+                       "'storage.url' must be a PostgreSQL URL (\"postgresql://user@host:5432/db\") or a libpq "
+                       "\"key=value\" string");
+    } else if (HoldsPassword(s.url)) {
+      t.problems().Add(t.Where("url"),
+                       "'storage.url' must not hold the password: put it in a file named by "
+                       "'storage.password_file' (mode 0600), or leave it to PGPASSWORD or ~/.pgpass");
+    }
+  }
+  t.String("password_file", s.password_file);
+  if (t.String("sslmode", s.sslmode)) {
+    static const char* kModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+    if (std::find(std::begin(kModes), std::end(kModes), s.sslmode) == std::end(kModes)) {
+      t.problems().Add(t.Where("sslmode"),
+                       "'storage.sslmode' must be one of disable, allow, prefer, require, verify-ca, verify-full");
+    }
+  }
+  t.String("sslrootcert", s.sslrootcert);
+  if (!s.sslrootcert.empty() && s.sslmode != "verify-ca" && s.sslmode != "verify-full") {
+    t.problems().Add(t.Where("sslrootcert"),
+                     "'storage.sslrootcert' is read only with sslmode = \"verify-ca\" or \"verify-full\"");
   }
   t.String("data_dir", s.data_dir);
   t.String("secret_key_file", s.secret_key_file);
@@ -137,6 +180,12 @@ Result<Config> Parse(const std::string& text, const std::string& path, const std
   fs::path base = fs::absolute(fs::path(path)).parent_path();
   config.storage.data_dir = ResolvePath(base, config.storage.data_dir);
   config.storage.secret_key_file = ResolvePath(base, config.storage.secret_key_file);
+  if (!config.storage.password_file.empty()) {
+    config.storage.password_file = fs::absolute(base / config.storage.password_file).lexically_normal().string();
+  }
+  if (!config.storage.sslrootcert.empty()) {
+    config.storage.sslrootcert = fs::absolute(base / config.storage.sslrootcert).lexically_normal().string();
+  }
   config.site.web_dir = ResolvePath(base, config.site.web_dir);
   config.document = std::make_shared<const Document>(std::move(doc));
   return config;

@@ -49,8 +49,14 @@ struct Server {
 };
 
 struct Storage {
-  std::string backend = "sqlite";
-  std::string data_dir = "var";  // database and secret key
+  std::string backend = "sqlite";  // or "postgresql"
+  // PostgreSQL: the server and database ("postgresql://steward@db.internal:5432/steward"), never
+  // with a password; the password from `password_file` (or libpq's PGPASSWORD, ~/.pgpass); TLS.
+  std::string url;
+  std::string password_file;
+  std::string sslmode;
+  std::string sslrootcert;
+  std::string data_dir = "var";  // SQLite's database; the secret key; raw access-log segments
   std::string secret_key_file;   // default: <data_dir>/secret.key
   int64_t reader_connections = 4;
   int64_t write_queue = 10000;  // writes waiting for the writer; 503 past it

@@ -196,7 +196,7 @@ Result<ImportSummary> Importer::ImportFile(const std::string& path, const LogFor
   int64_t start = 0;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT offset FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
+        auto rows, c.Query("SELECT \"offset\" FROM logs_files WHERE fingerprint = ?", {store::Blob{fingerprint}}));
     if (!rows.empty()) start = gz ? rows.front().Int(0) : std::min(rows.front().Int(0), size);
     return Ok();
   }));
@@ -251,9 +251,9 @@ Status Importer::CommitBatch(Batch& batch, const std::string& fingerprint, const
     }
     if (!fingerprint.empty()) {
       STEWARD_ASSIGN_OR_RETURN(auto n,
-                               c.Exec("INSERT INTO logs_files (fingerprint, name, offset, updated_at) VALUES "
+                               c.Exec("INSERT INTO logs_files (fingerprint, name, \"offset\", updated_at) VALUES "
                                       "(?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, "
-                                      "offset = excluded.offset, updated_at = excluded.updated_at",
+                                      "\"offset\" = excluded.\"offset\", updated_at = excluded.updated_at",
                                       {store::Blob{fingerprint}, name, offset, now}));
       (void)n;
     }

@@ -321,7 +321,8 @@ TEST(LogsMigrationTest, RollupsKeepTheirRowsWhenRekeyedByPeriod) {
                   .Write([](store::Connection& c) -> Status {
                     STEWARD_ASSIGN_OR_RETURN(
                         auto n, c.Exec("INSERT INTO logs_rollups (span, start, dimension, key, hits, bytes, visitors) "
-                                       "VALUES (86400000, 1796083200000, 'request', '/a', 7, 70, x'')"));
+                                       "VALUES (86400000, 1796083200000, 'request', '/a', 7, 70, ?)",
+                                       {store::Blob{}}));
                     (void)n;
                     return Ok();
                   })

@@ -247,8 +247,11 @@ Result<Monitor::Saved> Monitor::SaveFound(store::Connection& c, Findings& found)
     STEWARD_ASSIGN_OR_RETURN(
         auto n, c.Exec("INSERT INTO logs_alerts (rule, client, hour, first_ms, last_ms, count, detail, evidence) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule, client, hour) DO UPDATE SET "
-                       "first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms), "
-                       "count = count + excluded.count, evidence = excluded.evidence",
+                       "first_ms = CASE WHEN excluded.first_ms < logs_alerts.first_ms THEN excluded.first_ms "
+                       "ELSE logs_alerts.first_ms END, "
+                       "last_ms = CASE WHEN excluded.last_ms > logs_alerts.last_ms THEN excluded.last_ms "
+                       "ELSE logs_alerts.last_ms END, "
+                       "count = logs_alerts.count + excluded.count, evidence = excluded.evidence",
                        {rule, f.alert.client, hour, f.alert.first_ms, f.alert.last_ms, f.alert.count, f.alert.detail,
                         store::Blob{crypto::Seal(seal_key_, joined)}}));
     (void)n;

@@ -177,7 +177,7 @@ std::vector<store::Migration> Migrations() {
     CREATE TABLE logs_files (
       fingerprint BLOB PRIMARY KEY,
       name TEXT NOT NULL,
-      offset INTEGER NOT NULL,
+      "offset" INTEGER NOT NULL,
       updated_at TEXT NOT NULL
     );
     -- Each import run: counts only.
@@ -253,8 +253,8 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       // Most cells are new: one statement. A cell an earlier import began is read and merged.
       STEWARD_ASSIGN_OR_RETURN(
           auto added,
-          c.Exec("INSERT OR IGNORE INTO logs_rollups (span, start, dimension, key, hits, "
-                 "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          c.Exec("INSERT INTO logs_rollups (span, start, dimension, key, hits, "
+                 "bytes, visitors) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  {span, start, dimension, key, cell.hits, cell.bytes, store::Blob{cell.visitors.Serialize()}}));
       if (added == 1) return Ok();
       LogCell merged = cell;
@@ -305,7 +305,8 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
       for (int64_t v : visitors) {
         STEWARD_ASSIGN_OR_RETURN(auto n,
-                                 c.Exec("INSERT OR IGNORE INTO logs_visitors (day, visitor) VALUES (?, ?)", {day, v}));
+                                 c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                        {day, v}));
         (void)n;
       }
     }

@@ -80,15 +80,13 @@ Status Runner::Check() {
     known.insert(m.other_tables.begin(), m.other_tables.end());
   }
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    return c.ForEach("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                     {}, [&](const store::Row& r) {
-                       if (!known.count(r.Text(0))) {
-                         problems.push_back("table '" + r.Text(0) +
-                                            "' is declared by no module, so nobody can say "
-                                            "whether it holds personal data");
-                       }
-                       return true;
-                     });
+    STEWARD_ASSIGN_OR_RETURN(auto tables, c.TableNames());
+    for (const auto& t : tables) {
+      if (!known.count(t)) {
+        problems.push_back("table '" + t + "' is declared by no module, so nobody can say whether it holds personal data");
+      }
+    }
+    return Ok();
   }));
   if (problems.empty()) return Ok();
   std::string message = "the register and what Steward stores disagree:";

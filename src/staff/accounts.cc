@@ -220,9 +220,10 @@ Result<int64_t> Accounts::Create(std::string_view email, const std::vector<Role>
     if (!existing.empty())
       return MakeError(ErrorCode::kAlreadyExists, "A staff account with that email address already exists");
     // Privacy: staff accounts — stores the staff member's email address.
-    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
-                                   {*normal, JoinRoles(roles), FormatRfc3339Millis(clock_.Now())}));
-    id = c.LastInsertId();
+    STEWARD_ASSIGN_OR_RETURN(auto made, c.Query("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?) "
+                                                "RETURNING id",
+                                                {*normal, JoinRoles(roles), FormatRfc3339Millis(clock_.Now())}));
+    id = made.at(0).Int(0);
     return trail_.AppendIn(c, {.actor = actor.id,
                                .action = "staff.created",
                                .target = Id(id),
@@ -405,9 +406,10 @@ Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view
         return MakeError(ErrorCode::kFailedPrecondition, "The first administrator has already been set up");
       }
       // Privacy: staff accounts — the first administrator's email address.
-      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?)",
-                                     {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
-      id = c.LastInsertId();
+      STEWARD_ASSIGN_OR_RETURN(
+          auto made, c.Query("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?) RETURNING id",
+                             {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
+      id = made.at(0).Int(0);
       STEWARD_RETURN_IF_ERROR(trail_.AppendIn(c, {.actor = actor.id,
                                                   .action = "staff.created",
                                                   .target = Id(id),

@@ -1,7 +1,9 @@
-// Connection: the storage interface every backend implements (SQLite now; PostgreSQL later).
+// Connection: the storage interface every backend implements (SQLite, PostgreSQL).
 //
 // SQL uses `?` placeholders; values are always bound, never spliced into the text. Statements are
-// prepared once per connection and reused.
+// prepared once per connection and reused. Modules write one SQL for both backends: standard
+// upserts (`ON CONFLICT ... DO NOTHING / DO UPDATE`), `RETURNING` for generated ids, `BIGINT` in
+// casts; the backend supplies the rest (see postgresql.h).
 //
 // Thread safety: a Connection is used by one thread at a time. The Store hands them out.
 #pragma once
@@ -52,8 +54,11 @@ class Connection {
   // early (with Ok) when `row` returns false.
   virtual Status ForEach(std::string_view sql, const std::vector<Value>& params,
                          const std::function<bool(const Row&)>& row) = 0;
-  // The rowid of the last INSERT on this connection.
-  virtual int64_t LastInsertId() = 0;
+  // Whether a transaction is open on this connection (a backend may end one by itself on some
+  // errors: SQLite on a full disk, PostgreSQL when the connection drops).
+  virtual bool InTransaction() const = 0;
+  // The names of the tables in the database, sorted; the backend's own catalogue tables excluded.
+  virtual Result<std::vector<std::string>> TableNames() = 0;
 };
 
 }  // namespace steward::store

@@ -197,7 +197,13 @@ Result<std::vector<Row>> SqliteConnection::Query(std::string_view sql, const std
   return rows;
 }
 
-int64_t SqliteConnection::LastInsertId() { return sqlite3_last_insert_rowid(db_); }
+Result<std::vector<std::string>> SqliteConnection::TableNames() {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                                            "'sqlite_%' ORDER BY name"));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.Text(0));
+  return out;
+}
 
 Status SqliteConnection::BackupTo(const std::string& to) {
   if (std::filesystem::exists(to)) {

@@ -22,13 +22,13 @@ class SqliteConnection final : public Connection {
   ~SqliteConnection() override;
 
   Status ExecScript(std::string_view sql) override;
-  // Whether a transaction is open (SQLite may roll one back whole on some errors: disk full, I/O).
-  bool InTransaction() const;
+  // SQLite may roll a transaction back whole on some errors: disk full, I/O.
+  bool InTransaction() const override;
+  Result<std::vector<std::string>> TableNames() override;
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) override;
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status ForEach(std::string_view sql, const std::vector<Value>& params,
                  const std::function<bool(const Row&)>& row) override;
-  int64_t LastInsertId() override;
 
   // Copies the whole database to a new file at `to` with SQLite's online backup API.
   Status BackupTo(const std::string& to);

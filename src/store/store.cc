@@ -2,27 +2,127 @@
 
 #include <future>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "metrics/metrics.h"
 #include "store/sqlite.h"
 
 namespace steward::store {
 
-Store::Store(const Options& options) : options_(options) {}
+// What differs between the backends at the level of the whole store: how connections are made,
+// how transactions begin, integrity, backups and shutdown. Modules never see it.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual Result<std::unique_ptr<Connection>> Connect(bool writer) = 0;
+  virtual Status CheckIntegrity(Connection& writer) = 0;
+  // Writes: a group's transaction. Reads: one consistent snapshot.
+  virtual const char* BeginWrite() const = 0;
+  virtual const char* BeginRead() const = 0;
+  // Run first in the migration transaction: instances starting together take turns.
+  virtual const char* MigrationLock() const = 0;
+  virtual std::string MigrationSql(const Migration& m) const = 0;
+  // The backend's own schema, applied before any module's.
+  virtual std::vector<Migration> Builtins() const { return {}; }
+  virtual Status Backup(Connection& reader, const std::string& to) = 0;
+  virtual void Closing(Connection& writer) = 0;
+  virtual std::string Describe() const = 0;
+};
+
+namespace {
+
+class SqliteEngine final : public Engine {
+ public:
+  explicit SqliteEngine(std::string path) : path_(std::move(path)) {}
+  Result<std::unique_ptr<Connection>> Connect(bool writer) override {
+    STEWARD_ASSIGN_OR_RETURN(auto c, SqliteConnection::Open(path_, /*create=*/writer, /*read_only=*/!writer));
+    return std::unique_ptr<Connection>(std::move(c));
+  }
+  Status CheckIntegrity(Connection& writer) override {
+    STEWARD_ASSIGN_OR_RETURN(auto check, writer.Query("PRAGMA quick_check"));
+    if (check.empty() || check[0].Text(0) != "ok") {
+      return MakeError(ErrorCode::kDataLoss, "database " + path_ + " failed its integrity check; restore from a backup");
+    }
+    return Ok();
+  }
+  const char* BeginWrite() const override { return "BEGIN IMMEDIATE"; }
+  const char* BeginRead() const override { return "BEGIN"; }
+  const char* MigrationLock() const override { return nullptr; }  // BEGIN IMMEDIATE serialises writers
+  std::string MigrationSql(const Migration& m) const override { return m.sql; }
+  Status Backup(Connection& reader, const std::string& to) override {
+    return static_cast<SqliteConnection&>(reader).BackupTo(to);
+  }
+  void Closing(Connection& writer) override {
+    // Fold the write-ahead log back into the database so the file stands alone after shutdown.
+    (void)writer.ExecScript("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  std::string Describe() const override { return "database " + path_; }
+
+ private:
+  std::string path_;
+};
+
+class PostgresqlEngine final : public Engine {
+ public:
+  explicit PostgresqlEngine(PostgresqlOptions options) : options_(std::move(options)) {}
+  Result<std::unique_ptr<Connection>> Connect(bool writer) override {
+    (void)writer;
+    STEWARD_ASSIGN_OR_RETURN(auto c, PostgresqlConnection::Open(options_));
+    if (where_.empty()) where_ = c->Describe();
+    return std::unique_ptr<Connection>(std::move(c));
+  }
+  // The server checks its own pages (data checksums, if the cluster was made with them).
+  Status CheckIntegrity(Connection&) override { return Ok(); }
+  const char* BeginWrite() const override { return "BEGIN"; }
+  const char* BeginRead() const override { return "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"; }
+  const char* MigrationLock() const override { return "SELECT pg_advisory_xact_lock(7415, 1)"; }
+  std::vector<Migration> Builtins() const override {
+    // SQLite's JSON functions, as modules use them, over PostgreSQL's: json_extract with a path of
+    // object keys ("$.a.b"), giving text; json_each of an object, giving key and value as text.
+    return {{"store", 1, "", R"sql(
+CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN doc = '' THEN NULL
+              ELSE doc::json #>> string_to_array(substr(path, 3), '.') END
+$$;
+CREATE FUNCTION json_each(doc TEXT) RETURNS TABLE (key TEXT, value TEXT) LANGUAGE sql IMMUTABLE AS $$
+  SELECT * FROM json_each_text(doc::json)
+$$;
+)sql"}};
+  }
+  std::string MigrationSql(const Migration& m) const override {
+    return m.postgresql.empty() ? TranslateSchema(m.sql) : m.postgresql;
+  }
+  Status Backup(Connection&, const std::string&) override {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "this site's data is in " + where_ +
+                         ", which Steward cannot copy consistently on its own: use pg_dump --format=custom (or the "
+                         "managed service's backups and point-in-time recovery), and keep the secret key file "
+                         "with it (docs/backups.md)");
+  }
+  void Closing(Connection&) override {}
+  std::string Describe() const override { return where_.empty() ? "PostgreSQL" : where_; }
+
+ private:
+  PostgresqlOptions options_;
+  std::string where_;
+};
+
+}  // namespace
+
+Store::Store(const Options& options) : options_(options) {
+  if (options.backend == Backend::kPostgresql) {
+    engine_ = std::make_unique<PostgresqlEngine>(options.postgresql);
+  } else {
+    engine_ = std::make_unique<SqliteEngine>(options.path);
+  }
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   std::unique_ptr<Store> store(new Store(options));
-  STEWARD_ASSIGN_OR_RETURN(store->writer_conn_, SqliteConnection::Open(options.path, /*create=*/true,
-                                                                       /*read_only=*/false));
-  if (options.check_integrity) {
-    STEWARD_ASSIGN_OR_RETURN(auto check, store->writer_conn_->Query("PRAGMA quick_check"));
-    if (check.empty() || check[0].Text(0) != "ok") {
-      return MakeError(ErrorCode::kDataLoss,
-                       "database " + options.path + " failed its integrity check; restore from a backup");
-    }
-  }
+  STEWARD_ASSIGN_OR_RETURN(store->writer_conn_, store->engine_->Connect(/*writer=*/true));
+  if (options.check_integrity) STEWARD_RETURN_IF_ERROR(store->engine_->CheckIntegrity(*store->writer_conn_));
   for (int i = 0; i < options.readers; ++i) {
-    STEWARD_ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(options.path, false, /*read_only=*/true));
+    STEWARD_ASSIGN_OR_RETURN(auto reader, store->engine_->Connect(/*writer=*/false));
     store->free_readers_.push_back(std::move(reader));
   }
   if (options.metrics != nullptr) {
@@ -38,35 +138,53 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
   return store;
 }
 
+std::string Store::Describe() const { return engine_->Describe(); }
+
 Store::~Store() { Close(); }
 
 Status Store::Migrate(const std::vector<Migration>& migrations) {
+  std::string now = FormatRfc3339(SystemClock::Instance().Now());
   return Write([&](Connection& c) -> Status {
+    if (const char* lock = engine_->MigrationLock()) STEWARD_RETURN_IF_ERROR(c.ExecScript(lock));
     STEWARD_RETURN_IF_ERROR(
         c.ExecScript("CREATE TABLE IF NOT EXISTS steward_migrations ("
                      " module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
                      " PRIMARY KEY (module, version))"));
-    for (const Migration& m : migrations) {
+    std::vector<Migration> all = engine_->Builtins();
+    all.insert(all.end(), migrations.begin(), migrations.end());
+    for (const Migration& m : all) {
       STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM steward_migrations WHERE module = ? AND version = ?",
                                                   {m.module, int64_t{m.version}}));
       if (!rows.empty()) continue;
-      Status s = c.ExecScript(m.sql);
+      Status s = c.ExecScript(engine_->MigrationSql(m));
       if (!s.ok()) {
         return MakeError(s.error().code,
                          "migration " + m.module + " v" + std::to_string(m.version) + " failed: " + s.error().message);
       }
       STEWARD_RETURN_IF_ERROR(
-          c.Exec("INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, "
-                 "strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                 {m.module, int64_t{m.version}}));
+          c.Exec("INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, ?)",
+                 {m.module, int64_t{m.version}, now}));
       log::Info("store.migrated", {{"module", m.module}, {"version", m.version}});
     }
     return Ok();
   });
 }
 
-Status Store::WithReader(const std::function<Status(SqliteConnection&)>& fn) {
-  std::unique_ptr<SqliteConnection> conn;
+namespace {
+
+// Begins a transaction. A connection the server dropped while it was idle (a restart, a failover)
+// is only found out by its next statement: when that is BEGIN, nothing has been done yet, so it is
+// safe to begin again on the connection made anew.
+Status Begin(Connection& c, const char* sql) {
+  Status s = c.ExecScript(sql);
+  if (!s.ok() && s.error().code == ErrorCode::kUnavailable && !c.InTransaction()) s = c.ExecScript(sql);
+  return s;
+}
+
+}  // namespace
+
+Status Store::WithReader(const std::function<Status(Connection&)>& fn) {
+  std::unique_ptr<Connection> conn;
   {
     std::unique_lock<std::mutex> lock(readers_mu_);
     readers_cv_.wait(lock, [&] { return !free_readers_.empty() || closed_; });
@@ -84,11 +202,11 @@ Status Store::WithReader(const std::function<Status(SqliteConnection&)>& fn) {
 }
 
 Status Store::Read(const ReadFn& fn) {
-  return WithReader([&fn](SqliteConnection& conn) -> Status {
+  return WithReader([this, &fn](Connection& conn) -> Status {
     // Each read sees one consistent snapshot.
-    STEWARD_RETURN_IF_ERROR(conn.ExecScript("BEGIN"));
+    STEWARD_RETURN_IF_ERROR(Begin(conn, engine_->BeginRead()));
     Status s = fn(conn);
-    (void)conn.ExecScript("COMMIT");
+    (void)conn.ExecScript(s.ok() ? "COMMIT" : "ROLLBACK");
     return s;
   });
 }
@@ -148,7 +266,7 @@ void Store::CommitGroup(std::vector<Job>& group) {
   int commits_failed = 0;
   for (size_t i = 0; i < group.size(); ++i) {
     if (!open) {
-      Status begin = run("BEGIN IMMEDIATE");
+      Status begin = Begin(*writer_conn_, engine_->BeginWrite());
       if (!begin.ok()) {
         fail_since(i, group.size(), begin);
         ++commits_failed;
@@ -166,7 +284,8 @@ void Store::CommitGroup(std::vector<Job>& group) {
       s = MakeError(ErrorCode::kInternal, std::string("write threw: ") + e.what());
     }
     if (!writer_conn_->InTransaction()) {
-      // SQLite rolled the whole transaction back (disk full, an I/O error): the writes before this
+      // The backend ended the whole transaction (SQLite on a full disk or an I/O error, PostgreSQL
+      // when the connection dropped): the writes before this
       // one in it are gone, and must be reported so. Those after it get a transaction of their
       // own, so they neither run outside one nor are reported failed once committed.
       Status lost = s.ok() ? MakeError(ErrorCode::kIo, "the transaction was rolled back") : s;
@@ -211,7 +330,7 @@ Status Store::Check() {
 }
 
 Status Store::Backup(const std::string& to) {
-  return WithReader([&to](SqliteConnection& conn) { return conn.BackupTo(to); });
+  return WithReader([this, &to](Connection& conn) { return engine_->Backup(conn, to); });
 }
 
 size_t Store::write_queue_depth() const {
@@ -235,8 +354,7 @@ void Store::Close() {
   }
   readers_cv_.notify_all();
   if (writer_conn_) {
-    // Fold the write-ahead log back into the database so the file stands alone after shutdown.
-    (void)writer_conn_->ExecScript("PRAGMA wal_checkpoint(TRUNCATE)");
+    engine_->Closing(*writer_conn_);
     writer_conn_.reset();
   }
 }

@@ -8,7 +8,7 @@
 // Never call Read or Write from an I/O thread: both block. Handlers that use the store run on the
 // server's worker pool.
 //
-//   auto store = Store::Open({.path = "var/steward.db"});
+//   auto store = Store::Open({.path = "var/steward.db"});   // or .backend = Backend::kPostgresql
 //   STEWARD_RETURN_IF_ERROR((*store)->Migrate(kMigrations));
 //   Status s = (*store)->Write([&](Connection& c) { return c.Exec("INSERT ...", {...}).ok() ? ... });
 //
@@ -26,6 +26,7 @@
 
 #include "core/result.h"
 #include "store/connection.h"
+#include "store/postgresql.h"
 
 namespace steward::metrics {
 class Registry;
@@ -35,22 +36,29 @@ class Histogram;
 
 namespace steward::store {
 
-class SqliteConnection;
+class Engine;
 
 // One step of a module's schema. Versions of a module apply in order, once each.
 struct Migration {
   std::string module;  // "core", "audit", "consent", ...
   int version;         // 1, 2, 3 ... within the module
-  std::string sql;     // may hold several statements
+  std::string sql;     // may hold several statements; written for SQLite
+  // The step for PostgreSQL where it must differ (triggers); empty: `sql`, its types translated
+  // (store/postgresql.h, TranslateSchema).
+  std::string postgresql = {};
 };
 
+enum class Backend { kSqlite, kPostgresql };
+
 struct Options {
-  std::string path;                      // the database file; created when absent
+  Backend backend = Backend::kSqlite;
+  std::string path;                      // SQLite: the database file; created when absent
+  PostgresqlOptions postgresql;          // PostgreSQL: the server and database
   int readers = 4;                       // reader connections
   size_t write_queue = 10000;            // writes waiting before Submit refuses
   size_t max_group = 512;                // writes committed together at most
   metrics::Registry* metrics = nullptr;  // optional
-  bool check_integrity = true;           // PRAGMA quick_check at open (reads the whole file)
+  bool check_integrity = true;           // SQLite: PRAGMA quick_check at open (reads the whole file)
 };
 
 using WriteFn = std::function<Status(Connection&)>;
@@ -58,12 +66,14 @@ using ReadFn = std::function<Status(Connection&)>;
 
 class Store {
  public:
-  // Opens the database, checks its integrity (PRAGMA quick_check) and starts the writer.
-  // Errors: kIo (cannot open or create), kDataLoss (integrity check failed).
+  // Opens the database, checks its integrity (SQLite: PRAGMA quick_check) and starts the writer.
+  // Errors: kIo (cannot open or create), kDataLoss (integrity check failed), kUnavailable
+  // (PostgreSQL cannot be reached).
   static Result<std::unique_ptr<Store>> Open(const Options& options);
   ~Store();  // Close()s
 
-  // Applies, in one transaction, every migration not yet recorded in steward_migrations.
+  // Applies, in one transaction, every migration not yet recorded in steward_migrations. On
+  // PostgreSQL, instances starting together take turns (an advisory lock held by the transaction).
   Status Migrate(const std::vector<Migration>& migrations);
 
   // Runs `fn` on a read-only connection on this thread (waits for a free one).
@@ -78,8 +88,13 @@ class Store {
 
   // A cheap probe for /healthz: a reader answers and the writer is running.
   Status Check();
-  // Copies the database to a new file with the online backup API.
+  // SQLite: copies the database to a new file with the online backup API. PostgreSQL:
+  // kFailedPrecondition, saying what to use instead (pg_dump, the service's own backups).
   Status Backup(const std::string& to);
+
+  Backend backend() const { return options_.backend; }
+  // The database, for messages: "database var/steward.db", "PostgreSQL at host:5432/steward".
+  std::string Describe() const;
 
   size_t write_queue_depth() const;
   // Stops taking writes, commits what is queued, stops the writer and closes every connection.
@@ -92,16 +107,17 @@ class Store {
   };
   explicit Store(const Options& options);
   // Runs `fn` with a reader connection checked out of the pool (waits for one).
-  Status WithReader(const std::function<Status(SqliteConnection&)>& fn);
+  Status WithReader(const std::function<Status(Connection&)>& fn);
   void WriterLoop();
   void CommitGroup(std::vector<Job>& group);
 
   Options options_;
-  std::unique_ptr<SqliteConnection> writer_conn_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Connection> writer_conn_;
 
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<SqliteConnection>> free_readers_;
+  std::vector<std::unique_ptr<Connection>> free_readers_;
 
   mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;

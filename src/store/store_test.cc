@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "metrics/metrics.h"
+#include "store/postgresql.h"
 #include "store/sqlite.h"
+#include "store/testing/scratch.h"
 
 namespace steward::store {
 namespace {
@@ -27,14 +29,22 @@ class StoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("steward-store-" + std::to_string(std::random_device()()));
     fs::create_directories(dir_);
+    db_ = std::make_unique<testing::TestDatabase>(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    db_.reset();
+    fs::remove_all(dir_);
+  }
 
-  std::unique_ptr<Store> OpenStore(size_t queue = 10000) {
-    auto s = Store::Open(
-        {.path = (dir_ / "steward.db").string(), .readers = 2, .write_queue = queue, .metrics = &registry_});
+  std::unique_ptr<Store> OpenStore(size_t queue = 10000, const std::vector<Migration>& migrations = kMigrations) {
+    Options o = db_->options();
+    o.readers = 2;
+    o.write_queue = queue;
+    o.metrics = &registry_;
+    auto s = Store::Open(o);
     EXPECT_TRUE(s.ok()) << s.error().ToString();
-    EXPECT_TRUE((*s)->Migrate(kMigrations).ok());
+    Status migrated = (*s)->Migrate(migrations);
+    EXPECT_TRUE(migrated.ok()) << migrated.error().ToString();
     return std::move(s).value();
   }
 
@@ -51,6 +61,7 @@ class StoreTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  std::unique_ptr<testing::TestDatabase> db_;
   metrics::Registry registry_;
 };
 
@@ -69,7 +80,7 @@ TEST_F(StoreTest, MigrationsApplyOnceInOrder) {
   ASSERT_TRUE(store
                   ->Read([](Connection& c) -> Status {
                     STEWARD_ASSIGN_OR_RETURN(
-                        auto rows, c.Query("SELECT module, version FROM steward_migrations ORDER BY version"));
+                        auto rows, c.Query("SELECT module, version FROM steward_migrations WHERE module = 'test' ORDER BY version"));
                     EXPECT_EQ(rows.size(), 2u);
                     STEWARD_ASSIGN_OR_RETURN(auto notes, c.Query("SELECT body, n FROM notes"));
                     EXPECT_EQ(notes.at(0).Text(0), "a");
@@ -80,16 +91,16 @@ TEST_F(StoreTest, MigrationsApplyOnceInOrder) {
 }
 
 TEST_F(StoreTest, FailingMigrationIsReportedAndNothingApplied) {
-  auto s = Store::Open({.path = (dir_ / "m.db").string()});
-  ASSERT_TRUE(s.ok());
-  Status st = (*s)->Migrate({{"bad", 1, "CREATE TABLE t (x)"}, {"bad", 2, "THIS IS NOT SQL"}});
+  auto s = OpenStore(10000, {});
+  Status st = s->Migrate({{"bad", 1, "CREATE TABLE t (x INTEGER)"}, {"bad", 2, "THIS IS NOT SQL"}});
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("migration bad v2 failed"), std::string::npos) << st.error().message;
-  ASSERT_TRUE((*s)->Read([](Connection& c) -> Status {
-                    auto rows = c.Query("SELECT count(*) FROM sqlite_master WHERE name = 't'");
-                    EXPECT_EQ(rows->at(0).Int(0), 0) << "the whole migration run rolls back";
-                    return Ok();
-                  })
+  ASSERT_TRUE(s->Read([](Connection& c) -> Status {
+                 STEWARD_ASSIGN_OR_RETURN(auto tables, c.TableNames());
+                 EXPECT_EQ(tables, std::vector<std::string>{"steward_migrations"})
+                     << "the whole migration run rolls back";
+                 return Ok();
+               })
                   .ok());
 }
 
@@ -224,6 +235,14 @@ TEST_F(StoreTest, CloseDrainsQueuedWritesAndRefusesNewOnes) {
 
 TEST_F(StoreTest, BackupIsACompleteReadableCopy) {
   auto store = OpenStore();
+  if (testing::OnPostgresql()) {
+    Status refused = store->Backup((dir_ / "backup.db").string());
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_NE(refused.error().message.find("pg_dump"), std::string::npos) << "says what to use instead";
+    EXPECT_FALSE(fs::exists(dir_ / "backup.db")) << "and pretends nothing";
+    return;
+  }
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(store
                     ->Write([i](Connection& c) -> Status {
@@ -242,6 +261,7 @@ TEST_F(StoreTest, BackupIsACompleteReadableCopy) {
 }
 
 TEST_F(StoreTest, CorruptFileFailsTheIntegrityCheck) {
+  if (testing::OnPostgresql()) GTEST_SKIP() << "a SQLite file's check; PostgreSQL checks its own pages";
   std::string path = (dir_ / "corrupt.db").string();
   {
     auto s = Store::Open({.path = path});
@@ -293,6 +313,143 @@ TEST_F(StoreTest, ReadersCannotWrite) {
     return Ok();
   });
   EXPECT_FALSE(s.ok());
+}
+
+// What the backends must agree on: every kind of value comes back as it went in, and the results of
+// expressions (comparisons, sums, counts) have the types SQLite gives them.
+TEST_F(StoreTest, ValuesRoundTripAlikeOnEveryBackend) {
+  auto store = OpenStore(10000, {{"types", 1,
+                                  "CREATE TABLE kinds (i INTEGER, r REAL, t TEXT, b BLOB, n INTEGER);"
+                                  "CREATE TABLE counted (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"}});
+  const char raw[] = "\0\x01\xff\x80 'quoted' ?";
+  std::string bytes(raw, sizeof raw - 1);
+  std::string text = "caf\xc3\xa9 \xe2\x80\x94 'single' \"double\" ? $1 --not a comment";
+  ASSERT_TRUE(store
+                  ->Write([&](Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
+                                                   {int64_t{9'007'199'254'740'993}, 0.1, text, Blob{bytes},
+                                                    std::monostate{}}));
+                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
+                                                   {int64_t{-9'223'372'036'854'775'807}, -2.5, std::string(""),
+                                                    Blob{""}, int64_t{0}}));
+                    for (int64_t v : {3, 4, 5}) {
+                      STEWARD_ASSIGN_OR_RETURN(auto id, c.Query("INSERT INTO counted (v) VALUES (?) RETURNING id", {v}));
+                      EXPECT_EQ(id.at(0).Int(0), v - 2) << "ids are assigned from 1, in order";
+                    }
+                    return Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Read([&](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT i, r, t, b, n FROM kinds ORDER BY i DESC"));
+                    EXPECT_EQ(rows.size(), 2u);
+                    EXPECT_EQ(rows[0].Int(0), 9'007'199'254'740'993);
+                    EXPECT_DOUBLE_EQ(rows[0].Real(1), 0.1);
+                    EXPECT_EQ(rows[0].Text(2), text);
+                    EXPECT_EQ(std::get<Blob>(rows[0].at(3)).bytes, bytes);
+                    EXPECT_TRUE(rows[0].IsNull(4));
+                    EXPECT_EQ(rows[1].Int(0), -9'223'372'036'854'775'807);
+                    EXPECT_EQ(rows[1].Text(2), "");
+                    EXPECT_TRUE(std::holds_alternative<Blob>(rows[1].at(3)));
+                    // Parameters of every kind in a WHERE clause, a blob found by its bytes.
+                    STEWARD_ASSIGN_OR_RETURN(auto found, c.Query("SELECT count(*) FROM kinds WHERE b = ? AND t = ?",
+                                                                 {Blob{bytes}, text}));
+                    EXPECT_EQ(found.at(0).Int(0), 1);
+                    // Aggregates and comparisons come back as integers, as on SQLite.
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto sums, c.Query("SELECT sum(v), count(*), max(v), min(v) = 3, sum(v) * 1.5 FROM counted"));
+                    const Row& r = sums.at(0);
+                    EXPECT_TRUE(std::holds_alternative<int64_t>(r.at(0)));
+                    EXPECT_EQ(r.Int(0), 12);
+                    EXPECT_EQ(r.Int(1), 3);
+                    EXPECT_EQ(r.Int(2), 5);
+                    EXPECT_EQ(r.Int(3), 1);
+                    EXPECT_DOUBLE_EQ(r.Real(4), 18.0);
+                    // A statement run again with other values reuses its prepared form.
+                    for (int64_t v : {3, 4, 5, 6}) {
+                      STEWARD_ASSIGN_OR_RETURN(auto n, c.Query("SELECT count(*) FROM counted WHERE v >= ?", {v}));
+                      EXPECT_EQ(n.at(0).Int(0), std::max<int64_t>(0, 6 - v));
+                    }
+                    return Ok();
+                  })
+                  .ok());
+}
+
+TEST_F(StoreTest, TableNamesListTheSchemaOnly) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store
+                  ->Read([](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto tables, c.TableNames());
+                    EXPECT_EQ(tables, (std::vector<std::string>{"notes", "steward_migrations"}));
+                    return Ok();
+                  })
+                  .ok());
+}
+
+TEST_F(StoreTest, ConstraintViolationsAreAlreadyExistsAndNameNoValue) {
+  auto store = OpenStore();
+  std::string secret = "person@example.org";
+  auto insert = [&](Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {secret}));
+    return Ok();
+  };
+  ASSERT_TRUE(store->Write(insert).ok());
+  Status again = store->Write(insert);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(again.error().message.find(secret), std::string::npos) << again.error().message;
+  Status bad_type = store->Write([&](Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE notes SET n = CAST(? AS BIGINT)", {secret}));
+    return Ok();
+  });
+  if (testing::OnPostgresql()) {
+    ASSERT_FALSE(bad_type.ok());
+    EXPECT_EQ(bad_type.error().message.find(secret), std::string::npos) << bad_type.error().message;
+  }
+}
+
+// The server drops every connection (a restart, a failover): the store connects again by itself, and
+// no write it acknowledged is lost.
+TEST_F(StoreTest, ConnectionsLostToTheServerAreMadeAgain) {
+  if (!testing::OnPostgresql()) GTEST_SKIP() << "a server's connections";
+  auto store = OpenStore();
+  auto insert = [](std::string body) {
+    return [body](Connection& c) -> Status {
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
+      return Ok();
+    };
+  };
+  ASSERT_TRUE(store->Write(insert("before")).ok());
+  Options admin = db_->options();
+  auto killer = PostgresqlConnection::Open(admin.postgresql);
+  ASSERT_TRUE(killer.ok());
+  ASSERT_TRUE((*killer)
+                  ->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND pid <> pg_backend_pid()")
+                  .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Status s = store->Write(insert("after"));
+  EXPECT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_TRUE(store->Check().ok());
+  EXPECT_EQ(CountNotes(*store), s.ok() ? 2 : 1);
+}
+
+TEST(PostgresqlDialectTest, PlaceholdersAreNumberedOutsideQuotesAndComments) {
+  EXPECT_EQ(NumberPlaceholders("SELECT a FROM t WHERE b = ? AND c IN (?, ?)"),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)");
+  EXPECT_EQ(NumberPlaceholders("SELECT '?', \"a?\", ? -- what?\n, ? /* ? */"),
+            "SELECT '?', \"a?\", $1 -- what?\n, $2 /* ? */");
+  EXPECT_EQ(NumberPlaceholders("SELECT 'it''s ?', ?"), "SELECT 'it''s ?', $1");
+}
+
+TEST(PostgresqlDialectTest, SchemaTypesAreTranslated) {
+  EXPECT_EQ(TranslateSchema("CREATE TABLE t (id INTEGER PRIMARY KEY, n integer NOT NULL, b BLOB, r REAL, "
+                            "s TEXT DEFAULT 'INTEGER') WITHOUT ROWID; -- a BLOB\n"),
+            "CREATE TABLE t (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n BIGINT NOT NULL, b BYTEA, "
+            "r DOUBLE PRECISION, s TEXT DEFAULT 'INTEGER') ; -- a BLOB\n");
+  EXPECT_EQ(TranslateSchema("CREATE TABLE t (a INTEGER, b INTEGER, PRIMARY KEY (a, b))"),
+            "CREATE TABLE t (a BIGINT, b BIGINT, PRIMARY KEY (a, b))");
+  EXPECT_EQ(TranslateSchema("CREATE TABLE t (realm TEXT, blobs INTEGER)"), "CREATE TABLE t (realm TEXT, blobs BIGINT)");
 }
 
 }  // namespace
