@@ -284,7 +284,10 @@ class AnalyticsServing : public module::Serving {
     return {{.name = "analytics.housekeeping",
              .first = 10min,
              .every = 10min,
-             .run = [this] { return analytics_->Housekeep(); }},
+             .run = [this] { return analytics_->Housekeep(); },
+             // Each instance keeps the day's salts in memory: all make them ahead (the first to
+             // store one wins, the others read it).
+             .every_instance = true},
             {.name = "analytics.rollups", .first = 0s, .every = 30s, .run = [this] {
                return rollups_.RollAllDue(sites_);
              }}};

@@ -98,6 +98,14 @@ int main(int argc, char** argv) {
   AddSiteOptions(backup, config_path, overrides, true);
   backup->add_option("--to", backup_to, "The new backup file (must not exist).")->required();
 
+  auto* store_group = cli.add_subcommand("store", "The site's database.");
+  store_group->require_subcommand(1);
+  std::string copy_from, copy_to;
+  auto* store_copy = store_group->add_subcommand(
+      "copy", "Copy the site into an empty store named by another config file (SQLite to PostgreSQL, or back).");
+  store_copy->add_option("--from-config", copy_from, "The config file of the site as it is.")->required();
+  store_copy->add_option("--to-config", copy_to, "The same site's config file naming the new store.")->required();
+
   auto* retention = cli.add_subcommand("retention", "Delete what the register says is kept no longer.");
   retention->require_subcommand(1);
   bool dry_run = false;
@@ -141,6 +149,18 @@ int main(int argc, char** argv) {
   if (version->parsed()) {
     std::printf("steward %s\n", STEWARD_VERSION);
     return 0;
+  }
+
+  if (store_copy->parsed()) {
+    auto from = steward::app::LoadConfig(copy_from, {});
+    auto to = steward::app::LoadConfig(copy_to, {});
+    for (const auto* c : {&from, &to}) {
+      if (!c->ok()) {
+        std::fprintf(stderr, "%s\n", c->error().message.c_str());
+        return kExitUsage;
+      }
+    }
+    return steward::app::StoreCopy(*from, *to);
   }
 
   auto config = steward::app::LoadConfig(config_path, overrides);

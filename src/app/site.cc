@@ -49,6 +49,8 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
   return password;
 }
 
+}  // namespace
+
 Result<store::Options> StoreOptions(const config::Config& config) {
   store::Options o{.path = DatabasePath(config),
                    .readers = static_cast<int>(config.storage.reader_connections),
@@ -64,6 +66,8 @@ Result<store::Options> StoreOptions(const config::Config& config) {
   }
   return o;
 }
+
+namespace {
 
 // A short fingerprint of the config file as loaded, for the audit trail.
 std::string ConfigFingerprint(const std::string& path) {
@@ -234,7 +238,18 @@ Status Site::Start() {
     if (auto* held = (*started)->Subjects()) subjects_.Add(d.id.str(), held);
     serving_.push_back(std::move(*started));
   }
-  tasks_ = std::make_unique<module::TaskRunner>(clock);
+  // Once-only work runs on the instance that leads (always this one on SQLite).
+  tasks_ = std::make_unique<module::TaskRunner>(clock, [this] {
+    bool leads = store_->Leads();
+    leading_.store(leads);
+    return leads;
+  });
+  if (options_.metrics != nullptr) {
+    options_.metrics->AddSampledGauge("steward_leader",
+                                      "1 when this instance runs the site's once-only work (retention, rollups, "
+                                      "followed logs), as last asked.",
+                                      [this] { return leading_.load() ? 1.0 : 0.0; });
+  }
   return Ok();
 }
 
@@ -285,7 +300,17 @@ void Site::StartTasks() {
          auto r = retention_->Run(false);
          if (!r.ok()) return r.error();
          return Ok();
-       }}};
+       }},
+      // Asks often whether this instance leads, so that when the leader dies another takes over
+      // within seconds (and /metrics says which leads), not at the next run of some daily task.
+      {.name = "store.leadership",
+       .first = 0s,
+       .every = 5s,
+       .run = [this]() -> Status {
+         leading_.store(store_->Leads());
+         return Ok();
+       },
+       .every_instance = true}};
   for (auto& s : serving_) {
     for (auto& t : s->Tasks()) tasks.push_back(std::move(t));
   }

@@ -45,6 +45,11 @@ std::vector<std::string> ModuleTables();
 // Checks the register and every module's settings as a whole: every problem, with file and line.
 // Errors: kInvalidArgument or kFailedPrecondition with the problems; the register otherwise.
 Result<processing::Register> CheckSite(const config::Config& config);
+
+// How to open the site's store from its [storage] table: SQLite's file in the data directory, or
+// PostgreSQL with the password read from storage.password_file. Errors: kInvalidArgument (the
+// password file cannot be read).
+Result<store::Options> StoreOptions(const config::Config& config);
 // The exit code for an error: 2 for what the operator must fix in the file or the command line,
 // 1 for everything else.
 int ExitCode(const Error& error);
@@ -96,6 +101,7 @@ class Site {
   std::unique_ptr<module::Platform> platform_;
   std::vector<std::unique_ptr<module::Serving>> serving_;
   std::unique_ptr<module::TaskRunner> tasks_;
+  std::atomic<bool> leading_{false};  // as the task runner last asked the store
   std::unique_ptr<retention::Runner> retention_;
   subject::Directory subjects_;
   std::atomic<uint16_t> port_{0};

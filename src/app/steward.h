@@ -33,6 +33,11 @@ int Serve(const config::Config& config);
 // Writes a consistent copy of the site's database to `to` (a new file), and audits it.
 int Backup(const config::Config& config, const std::string& to);
 
+// `steward store copy`: copies the site whose data `from` names into the empty store `to` names
+// (SQLite to PostgreSQL, or back), in one transaction, with its secret key and raw log segments;
+// then checks every table's count and the audit trail, and prints them. Returns the exit code.
+int StoreCopy(const config::Config& from, const config::Config& to);
+
 // `steward retention run`: purges every dataset past its retention (or, with `dry_run`, lists
 // what would go), and prints each dataset with its cut-off. Returns the exit code.
 int RetentionRun(const config::Config& config, bool dry_run);

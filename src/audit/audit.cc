@@ -12,6 +12,8 @@ namespace steward::audit {
 namespace {
 
 const std::string kZeroHash(32, '\0');
+// Held by the transaction that reads the chain's end and extends it (store::Connection::Serialise).
+constexpr std::string_view kChainLock = "audit.chain";
 
 // Appends a length-prefixed field, so no two sequences of fields share an encoding.
 void Field(std::string& out, std::string_view v) {
@@ -287,6 +289,8 @@ Status Trail::AppendIn(store::Connection& c, const Entry& entry) {
   if (entry.actor.empty() || entry.action.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "an audit entry needs an actor and an action");
   }
+  // Several instances may append at once: each reads the chain's end and extends it in turn.
+  STEWARD_RETURN_IF_ERROR(c.Serialise(kChainLock));
   STEWARD_ASSIGN_OR_RETURN(auto last, c.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
   int64_t seq = last.empty() ? 1 : last[0].Int(0) + 1;
   std::string prev = last.empty() ? kZeroHash : last[0].Text(1);
@@ -316,6 +320,7 @@ Result<int64_t> Trail::PurgeIn(store::Connection& c, const PurgeRequest& request
     return MakeError(ErrorCode::kInvalidArgument,
                      "a cut-off of " + request.cutoff + " is later than \"" + request.rule + "\" allows");
   }
+  STEWARD_RETURN_IF_ERROR(c.Serialise(kChainLock));
   // The newest checkpoint whose entry is older than the cutoff: everything up to it may go.
   STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT k.seq, k.hash, l.at FROM audit_checkpoints k "
                                               "JOIN audit_log l ON l.seq = k.seq WHERE l.at < ? "
@@ -355,6 +360,7 @@ Status Trail::CheckpointIn(store::Connection& c, int64_t seq, const std::string&
 
 Status Trail::Checkpoint() {
   return store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Serialise(kChainLock));
     STEWARD_ASSIGN_OR_RETURN(auto last, c.Query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
     if (last.empty()) return Ok();
     STEWARD_ASSIGN_OR_RETURN(auto done, c.Query("SELECT 1 FROM audit_checkpoints WHERE seq = ?", {last[0].Int(0)}));

@@ -62,7 +62,7 @@ TaskRunner::~TaskRunner() { Stop(); }
 void TaskRunner::Start(std::vector<Task> tasks) {
   if (!state_) state_ = std::make_shared<State>();
   for (auto& task : tasks) {
-    state_->threads.emplace_back([state = state_, &clock = clock_, task = std::move(task)] {
+    state_->threads.emplace_back([state = state_, &clock = clock_, leads = leads_, task = std::move(task)] {
       auto due = clock.Monotonic() + task.first;
       std::unique_lock<std::mutex> lock(state->mu);
       while (!state->stopping) {
@@ -73,8 +73,11 @@ void TaskRunner::Start(std::vector<Task> tasks) {
           continue;
         }
         lock.unlock();
-        Status s = task.run();
-        if (!s.ok()) log::Error("task.failed", {{"task", task.name}, {"error", s.error().ToString()}});
+        // Another instance leads: it does this work, and this one asks again next time.
+        if (task.every_instance || !leads || leads()) {
+          Status s = task.run();
+          if (!s.ok()) log::Error("task.failed", {{"task", task.name}, {"error", s.error().ToString()}});
+        }
         lock.lock();
         // On the schedule, not from when the run ended; a run that overran starts the next period.
         due += std::chrono::duration_cast<std::chrono::steady_clock::duration>(task.every);

@@ -175,6 +175,10 @@ struct Task {
   Duration first{};
   Duration every{};
   std::function<Status()> run;
+  // Most work must happen once for the site however many instances serve it (retention, rollups,
+  // followed logs): it runs only on the instance that leads (store::Store::Leads). Work on what
+  // each instance keeps for itself runs on every one.
+  bool every_instance = false;
 };
 
 // ---- Serving -------------------------------------------------------------------------------------
@@ -225,7 +229,10 @@ struct Descriptor {
 // Runs each task on a thread of its own until Stop (or destruction).
 class TaskRunner {
  public:
-  explicit TaskRunner(const Clock& clock) : clock_(clock) {}
+  // `leads` says, at each run of a task that is not every_instance, whether this instance should
+  // run it (null: always).
+  explicit TaskRunner(const Clock& clock, std::function<bool()> leads = nullptr)
+      : clock_(clock), leads_(std::move(leads)) {}
   ~TaskRunner();
   void Start(std::vector<Task> tasks);
   void Stop();
@@ -233,6 +240,7 @@ class TaskRunner {
  private:
   struct State;
   const Clock& clock_;
+  std::function<bool()> leads_;
   std::shared_ptr<State> state_;
 };
 

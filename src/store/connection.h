@@ -59,6 +59,16 @@ class Connection {
   virtual bool InTransaction() const = 0;
   // The names of the tables in the database, sorted; the backend's own catalogue tables excluded.
   virtual Result<std::vector<std::string>> TableNames() = 0;
+  // The columns of `table`, in their order. Errors: kNotFound (no such table).
+  virtual Result<std::vector<std::string>> Columns(std::string_view table) = 0;
+  // After rows were written with the ids they had elsewhere (a copy), makes the next generated id
+  // of every table follow its largest (PostgreSQL's identity sequences; SQLite needs nothing).
+  virtual Status SyncIdentities() = 0;
+  // Within a write: waits until no other transaction that named `name` is open, and holds `name`
+  // until this one ends. For work that reads and then appends to a sequence several Steward
+  // instances share (the audit trail's chain). PostgreSQL: an advisory transaction lock; SQLite:
+  // nothing to do, its writers already take turns.
+  virtual Status Serialise(std::string_view name) = 0;
 };
 
 }  // namespace steward::store

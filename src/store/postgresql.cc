@@ -484,6 +484,45 @@ Result<std::vector<std::string>> PostgresqlConnection::TableNames() {
   return out;
 }
 
+Result<std::vector<std::string>> PostgresqlConnection::Columns(std::string_view table) {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                                            "current_schema() AND table_name = ? ORDER BY ordinal_position",
+                                            {std::string(table)}));
+  if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no table " + std::string(table));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.Text(0));
+  return out;
+}
+
+Status PostgresqlConnection::SyncIdentities() {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT table_name, column_name FROM information_schema.columns WHERE "
+                                            "table_schema = current_schema() AND is_identity = 'YES'"));
+  for (const auto& r : rows) {
+    // Names come from the catalogue, not from input; quoted all the same.
+    std::string table = "\"" + r.Text(0) + "\"", column = "\"" + r.Text(1) + "\"";
+    STEWARD_ASSIGN_OR_RETURN(auto set, Query("SELECT setval(pg_get_serial_sequence(?, ?), coalesce((SELECT max(" +
+                                                 column + ") FROM " + table + "), 0) + 1, false)",
+                                             {r.Text(0), r.Text(1)}));
+    (void)set;
+  }
+  return Ok();
+}
+
+int64_t AdvisoryKey(std::string_view name) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<int64_t>(h);
+}
+
+Status PostgresqlConnection::Serialise(std::string_view name) {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT pg_advisory_xact_lock(?)", {AdvisoryKey(name)}));
+  (void)rows;
+  return Ok();
+}
+
 Status PostgresqlAdmin(const PostgresqlOptions& options, std::string_view sql) {
   STEWARD_ASSIGN_OR_RETURN(auto conn, PostgresqlConnection::Open(options));
   return conn->ExecScript(sql);

@@ -48,6 +48,9 @@ class PostgresqlConnection final : public Connection {
                  const std::function<bool(const Row&)>& row) override;
   bool InTransaction() const override;
   Result<std::vector<std::string>> TableNames() override;
+  Status Serialise(std::string_view name) override;
+  Result<std::vector<std::string>> Columns(std::string_view table) override;
+  Status SyncIdentities() override;
 
   // The server's address without user or password ("host:port/db"), for messages.
   std::string Describe() const;
@@ -81,6 +84,9 @@ std::string NumberPlaceholders(std::string_view sql);
 // INTEGER BIGINT, BLOB BYTEA, REAL DOUBLE PRECISION, and WITHOUT ROWID goes. Words inside quoted
 // text, quoted names and comments are left alone.
 std::string TranslateSchema(std::string_view sql);
+
+// The advisory lock key for `name` (FNV-1a, 64 bits), the same in every instance and version.
+int64_t AdvisoryKey(std::string_view name);
 
 // Runs one statement outside any transaction on a connection of its own (CREATE DATABASE, DROP
 // DATABASE), for the tools that make and remove databases. Errors: kUnavailable, kInternal.

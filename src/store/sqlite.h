@@ -25,6 +25,9 @@ class SqliteConnection final : public Connection {
   // SQLite may roll a transaction back whole on some errors: disk full, I/O.
   bool InTransaction() const override;
   Result<std::vector<std::string>> TableNames() override;
+  Status Serialise(std::string_view) override { return Ok(); }
+  Result<std::vector<std::string>> Columns(std::string_view table) override;
+  Status SyncIdentities() override { return Ok(); }
   Result<int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) override;
   Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) override;
   Status ForEach(std::string_view sql, const std::vector<Value>& params,

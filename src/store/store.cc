@@ -140,6 +140,23 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
 
 std::string Store::Describe() const { return engine_->Describe(); }
 
+bool Store::Leads() {
+  if (options_.backend != Backend::kPostgresql) return true;
+  std::lock_guard<std::mutex> lock(leader_mu_);
+  if (leader_conn_) {
+    // Still leading while the connection that holds the lock is alive.
+    if (leader_conn_->Query("SELECT 1").ok()) return true;
+    leader_conn_.reset();
+  }
+  auto conn = engine_->Connect(/*writer=*/false);
+  if (!conn.ok()) return false;
+  auto taken = (*conn)->Query("SELECT pg_try_advisory_lock(?)", {AdvisoryKey("steward.leader")});
+  if (!taken.ok() || taken->empty() || taken->front().Int(0) != 1) return false;
+  leader_conn_ = std::move(*conn);
+  log::Info("store.leading", {{"database", engine_->Describe()}});
+  return true;
+}
+
 Store::~Store() { Close(); }
 
 Status Store::Migrate(const std::vector<Migration>& migrations) {
@@ -353,6 +370,10 @@ void Store::Close() {
     free_readers_.clear();
   }
   readers_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(leader_mu_);
+    leader_conn_.reset();  // another instance may lead now
+  }
   if (writer_conn_) {
     engine_->Closing(*writer_conn_);
     writer_conn_.reset();

@@ -92,6 +92,13 @@ class Store {
   // kFailedPrecondition, saying what to use instead (pg_dump, the service's own backups).
   Status Backup(const std::string& to);
 
+  // Whether this process runs the site's once-only work (retention, rollups, followed logs). On
+  // PostgreSQL, several instances share the database and one of them leads: the one holding an
+  // advisory lock on a connection of its own, taken here when free. When the leader dies its
+  // connection closes, the server lets the lock go, and the next instance to ask takes it. On
+  // SQLite, one process serves the file: always true.
+  bool Leads();
+
   Backend backend() const { return options_.backend; }
   // The database, for messages: "database var/steward.db", "PostgreSQL at host:5432/steward".
   std::string Describe() const;
@@ -126,6 +133,8 @@ class Store {
   bool closed_ = false;
   std::thread writer_;
 
+  std::mutex leader_mu_;
+  std::unique_ptr<Connection> leader_conn_;  // holds the lock while this instance leads
   metrics::Counter* commits_ = nullptr;
   metrics::Histogram* group_sizes_ = nullptr;
 };

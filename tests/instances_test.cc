@@ -1,0 +1,198 @@
+// Several `steward serve` instances on one PostgreSQL database, as behind a load balancer: shared
+// state, one leader for the once-only work, one audit chain, and nothing acknowledged lost when an
+// instance is killed in the middle of the load.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/strings.h"
+#include "http/request.h"
+#include "http/testing/raw_client.h"
+#include "process.h"
+#include "store/testing/scratch.h"
+
+namespace steward::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using http::testing::Fetch;
+
+constexpr const char* kPassword = "purple tractor umbrella";
+constexpr const char* kUa = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+std::string Cookie(const http::testing::RawResponse& r, const std::string& name) {
+  for (const auto& line : r.Headers("Set-Cookie")) {
+    if (line.rfind(name + "=", 0) == 0) return line.substr(0, line.find(';'));
+  }
+  return "";
+}
+
+// The value of a metric line "name value" in /metrics, or -1.
+double Metric(uint16_t port, const std::string& name) {
+  auto m = Fetch(port, "GET", "/metrics");
+  if (!m) return -1;
+  std::smatch match;
+  if (!std::regex_search(m->body, match, std::regex("\n" + name + " ([0-9.e+-]+)"))) return -1;
+  return std::stod(match[1].str());
+}
+
+class InstancesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!store::testing::OnPostgresql()) GTEST_SKIP() << "several instances share a PostgreSQL database";
+    dir_ = MakeTempDir("steward-instances");
+    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
+    // The demo site, its [storage] naming the test database.
+    std::string text = ReadFile(SourcePath("examples/demo.toml"));
+    size_t at = text.find("backend = \"sqlite\"\n");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::string("backend = \"sqlite\"\n").size(), database_->ConfigLines());
+    at = text.find("web_dir = \"../web\"");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::string("web_dir = \"../web\"").size(), "web_dir = \"" + SourcePath("web") + "\"");
+    config_ = dir_ + "/site.toml";
+    std::ofstream(config_) << text;
+  }
+  void TearDown() override {
+    database_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::vector<std::string> Site(const std::string& data) { return {"--config", config_, "--data", dir_ + "/" + data}; }
+  std::vector<std::string> With(std::vector<std::string> args, const std::string& data) {
+    auto site = Site(data);
+    args.insert(args.end(), site.begin(), site.end());
+    return args;
+  }
+
+  std::string dir_, config_;
+  std::unique_ptr<store::testing::TestDatabase> database_;
+};
+
+TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
+  // One site: made once, its secret key given to both machines.
+  RunResult init = RunSteward(With({"init"}, "a"));
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  fs::create_directories(dir_ + "/b");
+  fs::copy_file(dir_ + "/a/secret.key", dir_ + "/b/secret.key");
+  RunResult added = RunSteward(With({"staff", "add", "--email", "admin@example.gov.uk", "--role", "admin",
+                                     "--role", "analyst", "--password-stdin"},
+                                    "a"),
+                               std::string(kPassword) + "\n");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  RunResult key = RunSteward(With({"apikey", "create", "--name", "Dashboard"}, "a"));
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  std::string api_key(Trim(key.out));
+
+  auto a = std::make_unique<StewardProcess>(dir_, Site("a"));
+  ASSERT_TRUE(a->started()) << a->Stderr();
+  // The first to start leads; the second waits its turn.
+  for (int i = 0; i < 100 && Metric(a->port(), "steward_leader") != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  StewardProcess b(dir_, Site("b"));
+  ASSERT_TRUE(b.started()) << b.Stderr();
+  EXPECT_EQ(Metric(a->port(), "steward_leader"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(Metric(b.port(), "steward_leader"), 0);
+
+  // A consent choice made on one instance is known to the other.
+  auto chose = Fetch(a->port(), "POST", "/api/consent",
+                     {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
+                     R"({"additional":"yes","method":"banner"})");
+  ASSERT_EQ(chose->status, 200) << chose->body;
+  std::string consent = Cookie(*chose, "steward_consent"), policy = Cookie(*chose, "cookies_policy");
+  ASSERT_FALSE(consent.empty());
+  auto known = Fetch(b.port(), "GET", "/api/consent", {{"Cookie", consent + "; " + policy}});
+  EXPECT_NE(known->body.find(R"("method":"banner")"), std::string::npos) << known->body;
+
+  // A sign-in form from one instance is accepted by the other, and its session works on both.
+  auto form = Fetch(a->port(), "GET", "/admin/login");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(form->body, m, std::regex("name=\"csrf_token\" value=\"([0-9a-f]+)\"")));
+  auto signed_in = Fetch(b.port(), "POST", "/admin/login",
+                         {{"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Cookie", Cookie(*form, "steward_presession")}},
+                         "csrf_token=" + m[1].str() + "&email=admin%40example.gov.uk&password=" +
+                             http::PercentEncode(kPassword) + "&next=%2Fadmin");
+  ASSERT_EQ(signed_in->status, 303) << signed_in->body;
+  std::string session = Cookie(*signed_in, "steward_staff");
+  EXPECT_EQ(Fetch(a->port(), "GET", "/admin", {{"Cookie", session}})->status, 200);
+  EXPECT_EQ(Fetch(b.port(), "GET", "/admin", {{"Cookie", session}})->status, 200);
+
+  // Load on both; the leader is killed in the middle of it.
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<bool> a_alive{true};
+  std::atomic<int> sent{0};
+  auto load = [&](int instance) {
+    for (int i = 0; i < 150; ++i) {
+      bool to_a = instance == 0;
+      if (to_a && !a_alive) return;
+      uint16_t port = to_a ? a->port() : b.port();
+      std::string path = "/load/" + std::to_string(instance) + "/" + std::to_string(i);
+      ++sent;
+      auto r = Fetch(port, "POST", "/api/event",
+                     {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", policy}},
+                     R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
+      if (r && r->status == 202) {
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged.insert(path);
+      }
+      // Failed sign-ins on both: the audit trail is appended to from both at once.
+      if (i % 30 == 0) {
+        (void)Fetch(port, "POST", "/admin/login", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                    "email=nobody%40example.gov.uk&password=wrong");
+      }
+    }
+  };
+  std::thread to_a(load, 0), to_b(load, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  a_alive = false;
+  EXPECT_EQ(a->Stop(SIGKILL), 128 + SIGKILL);
+  to_a.join();
+  to_b.join();
+  ASSERT_GT(acknowledged.size(), 150u) << "the survivor took the rest of the load";
+
+  // The survivor leads now: it took the lock the dead instance's connection held.
+  bool leads = false;
+  for (int i = 0; i < 150 && !leads; ++i) {
+    leads = Metric(b.port(), "steward_leader") == 1;
+    if (!leads) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(leads) << "the survivor runs the once-only work";
+  auto healthy = Fetch(b.port(), "GET", "/healthz");
+  EXPECT_EQ(healthy->status, 200) << healthy->body;
+
+  // A third instance joins; both answer the dashboard's query alike, and every acknowledged event
+  // is in it.
+  StewardProcess c(dir_, Site("b"));
+  ASSERT_TRUE(c.started()) << c.Stderr();
+  const std::string query =
+      R"({"site_id":"127.0.0.1","date_range":"day","metrics":["pageviews"],"dimensions":["event:page"],)"
+      R"("pagination":{"limit":1000}})";
+  auto from_b = Fetch(b.port(), "POST", "/api/v2/query",
+                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}}, query);
+  auto from_c = Fetch(c.port(), "POST", "/api/v2/query",
+                      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}}, query);
+  ASSERT_EQ(from_b->status, 200) << from_b->body;
+  EXPECT_EQ(from_b->body, from_c->body);
+  for (const auto& path : acknowledged) {
+    EXPECT_NE(from_b->body.find("\"" + path + "\""), std::string::npos) << path << " was acknowledged and is lost";
+  }
+  EXPECT_EQ(c.Stop(SIGTERM), 0);
+  EXPECT_EQ(b.Stop(SIGTERM), 0);
+
+  // One unbroken chain, written by three processes, one of them killed.
+  RunResult verified = RunSteward(With({"audit", "verify"}, "b"));
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_NE(verified.out.find("intact"), std::string::npos) << verified.out;
+}
+
+}  // namespace
+}  // namespace steward::testing
