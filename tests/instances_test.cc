@@ -57,6 +57,9 @@ class InstancesTest : public ::testing::Test {
     at = text.find("web_dir = \"../web\"");
     ASSERT_NE(at, std::string::npos);
     text.replace(at, std::string("web_dir = \"../web\"").size(), "web_dir = \"" + SourcePath("web") + "\"");
+    at = text.find("data_dir = \"../var\"");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::string("data_dir = \"../var\"").size(), "data_dir = \"" + dir_ + "/a\"");
     config_ = dir_ + "/site.toml";
     std::ofstream(config_) << text;
   }
@@ -81,8 +84,8 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
   ASSERT_EQ(init.exit_code, 0) << init.err;
   fs::create_directories(dir_ + "/b");
   fs::copy_file(dir_ + "/a/secret.key", dir_ + "/b/secret.key");
-  RunResult added = RunSteward(With({"staff", "add", "--email", "admin@example.gov.uk", "--role", "admin",
-                                     "--role", "analyst", "--password-stdin"},
+  RunResult added = RunSteward(With({"staff", "add", "--email", "admin@example.gov.uk", "--role", "admin", "--role",
+                                     "analyst", "--password-stdin"},
                                     "a"),
                                std::string(kPassword) + "\n");
   ASSERT_EQ(added.exit_code, 0) << added.err;
@@ -102,9 +105,9 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
   EXPECT_EQ(Metric(b.port(), "steward_leader"), 0);
 
   // A consent choice made on one instance is known to the other.
-  auto chose = Fetch(a->port(), "POST", "/api/consent",
-                     {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
-                     R"({"additional":"yes","method":"banner"})");
+  auto chose =
+      Fetch(a->port(), "POST", "/api/consent", {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
+            R"({"additional":"yes","method":"banner"})");
   ASSERT_EQ(chose->status, 200) << chose->body;
   std::string consent = Cookie(*chose, "steward_consent"), policy = Cookie(*chose, "cookies_policy");
   ASSERT_FALSE(consent.empty());
@@ -115,11 +118,11 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
   auto form = Fetch(a->port(), "GET", "/admin/login");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(form->body, m, std::regex("name=\"csrf_token\" value=\"([0-9a-f]+)\"")));
-  auto signed_in = Fetch(b.port(), "POST", "/admin/login",
-                         {{"Content-Type", "application/x-www-form-urlencoded"},
-                          {"Cookie", Cookie(*form, "steward_presession")}},
-                         "csrf_token=" + m[1].str() + "&email=admin%40example.gov.uk&password=" +
-                             http::PercentEncode(kPassword) + "&next=%2Fadmin");
+  auto signed_in =
+      Fetch(b.port(), "POST", "/admin/login",
+            {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", Cookie(*form, "steward_presession")}},
+            "csrf_token=" + m[1].str() + "&email=admin%40example.gov.uk&password=" + http::PercentEncode(kPassword) +
+                "&next=%2Fadmin");
   ASSERT_EQ(signed_in->status, 303) << signed_in->body;
   std::string session = Cookie(*signed_in, "steward_staff");
   EXPECT_EQ(Fetch(a->port(), "GET", "/admin", {{"Cookie", session}})->status, 200);
@@ -137,9 +140,9 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
       uint16_t port = to_a ? a->port() : b.port();
       std::string path = "/load/" + std::to_string(instance) + "/" + std::to_string(i);
       ++sent;
-      auto r = Fetch(port, "POST", "/api/event",
-                     {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", policy}},
-                     R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
+      auto r =
+          Fetch(port, "POST", "/api/event", {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", policy}},
+                R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
       if (r && r->status == 202) {
         std::lock_guard<std::mutex> lock(mu);
         acknowledged.insert(path);
@@ -192,6 +195,92 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
   RunResult verified = RunSteward(With({"audit", "verify"}, "b"));
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_NE(verified.out.find("intact"), std::string::npos) << verified.out;
+}
+
+// A site moves from SQLite to PostgreSQL and back with `steward store copy`: every row, the secret
+// key, the audit trail verified; a store that holds a site already is refused.
+TEST_F(InstancesTest, StoreCopyMovesASiteBetweenBackends) {
+  std::string text = ReadFile(config_);
+  std::string sqlite_config = dir_ + "/sqlite.toml";
+  std::string sqlite_text = text;
+  sqlite_text.replace(sqlite_text.find(database_->ConfigLines()), database_->ConfigLines().size(),
+                      "backend = \"sqlite\"\n");
+  sqlite_text.replace(sqlite_text.find(dir_ + "/a\""), dir_.size() + 3, dir_ + "/sqlite\"");
+  std::ofstream(sqlite_config) << sqlite_text;
+  auto on = [&](const std::string& config, const std::string& data, std::vector<std::string> args) {
+    args.insert(args.end(), {"--config", config, "--data", dir_ + "/" + data});
+    return args;
+  };
+
+  // A site on SQLite with a staff account, a key, a consent choice and events.
+  ASSERT_EQ(RunSteward(on(sqlite_config, "sqlite", {"init"})).exit_code, 0);
+  ASSERT_EQ(RunSteward(on(sqlite_config, "sqlite",
+                          {"staff", "add", "--email", "admin@example.gov.uk", "--role", "analyst", "--password-stdin"}),
+                       std::string(kPassword) + "\n")
+                .exit_code,
+            0);
+  RunResult key = RunSteward(on(sqlite_config, "sqlite", {"apikey", "create", "--name", "Dashboard"}));
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  std::string api_key(Trim(key.out));
+  const std::string query =
+      R"({"site_id":"127.0.0.1","date_range":"day","metrics":["visitors","pageviews"],"dimensions":["event:page"]})";
+  std::string before;
+  {
+    StewardProcess sqlite(dir_, {"--config", sqlite_config, "--data", dir_ + "/sqlite"});
+    ASSERT_TRUE(sqlite.started()) << sqlite.Stderr();
+    auto chose = Fetch(sqlite.port(), "POST", "/api/consent",
+                       {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
+                       R"({"additional":"yes","method":"banner"})");
+    ASSERT_EQ(chose->status, 200);
+    for (const char* path : {"/", "/guidance", "/guidance"}) {
+      auto r =
+          Fetch(sqlite.port(), "POST", "/api/event",
+                {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", Cookie(*chose, "cookies_policy")}},
+                std::string(R"({"n":"pageview","u":"http://127.0.0.1)") + path + R"(","d":"127.0.0.1"})");
+      ASSERT_EQ(r->status, 202);
+    }
+    auto api = Fetch(sqlite.port(), "POST", "/api/v2/query",
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}}, query);
+    ASSERT_EQ(api->status, 200) << api->body;
+    before = api->body;
+    EXPECT_EQ(sqlite.Stop(SIGTERM), 0);
+  }
+
+  // Each file names its own data directory: the secret key goes with the copy.
+  RunResult copied = RunSteward({"store", "copy", "--from-config", sqlite_config, "--to-config", config_});
+  ASSERT_EQ(copied.exit_code, 0) << copied.out << copied.err;
+  EXPECT_NE(copied.out.find("analytics_events"), std::string::npos) << copied.out;
+  EXPECT_NE(copied.out.find("the audit trail verifies"), std::string::npos) << copied.out;
+  EXPECT_EQ(copied.out.find("DIFFERS"), std::string::npos) << copied.out;
+
+  // The same answers from PostgreSQL, and the key and the staff account work there.
+  {
+    StewardProcess pg(dir_, Site("a"));
+    ASSERT_TRUE(pg.started()) << pg.Stderr();
+    auto api = Fetch(pg.port(), "POST", "/api/v2/query",
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}}, query);
+    ASSERT_EQ(api->status, 200) << api->body;
+    EXPECT_EQ(api->body, before);
+    // New rows get new ids after the copied ones.
+    RunResult another = RunSteward(With({"apikey", "create", "--name", "Second"}, "a"));
+    EXPECT_EQ(another.exit_code, 0) << another.err;
+    EXPECT_EQ(pg.Stop(SIGTERM), 0);
+  }
+  EXPECT_EQ(RunSteward(With({"audit", "verify"}, "a")).exit_code, 0);
+
+  // Again into the same database: refused, nothing changed.
+  RunResult again = RunSteward({"store", "copy", "--from-config", sqlite_config, "--to-config", config_});
+  EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
+  EXPECT_NE(again.err.find("holds a site already"), std::string::npos) << again.err;
+
+  // And back, into a new SQLite file.
+  std::string back_config = dir_ + "/back.toml";
+  std::string back_text = sqlite_text;
+  back_text.replace(back_text.find(dir_ + "/sqlite\""), dir_.size() + 8, dir_ + "/back\"");
+  std::ofstream(back_config) << back_text;
+  RunResult back = RunSteward({"store", "copy", "--from-config", config_, "--to-config", back_config});
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  EXPECT_EQ(RunSteward({"audit", "verify", "--config", back_config}).exit_code, 0);
 }
 
 }  // namespace

@@ -178,7 +178,8 @@ TEST_F(AnalyticsTest, EventsWithoutTheCookieAreCountedByTheDaysHash) {
   EXPECT_EQ(rows.front().Int(1), 3) << "three people";
   EXPECT_EQ(rows.front().Int(2), 3) << "three visits";
   EXPECT_EQ(rows.front().Int(3), 0);
-  auto bounces = Rows("SELECT count(*) FROM (SELECT visit FROM analytics_events GROUP BY visit HAVING count(*) = 1) AS single");
+  auto bounces =
+      Rows("SELECT count(*) FROM (SELECT visit FROM analytics_events GROUP BY visit HAVING count(*) = 1) AS single");
   EXPECT_EQ(bounces.front().Int(0), 1) << "a bounce rate of 33%";
 
   // The cookie minted for a cookie-less event carries on that same visitor and visit.

@@ -60,8 +60,9 @@ Result<std::string> Salts::Get(int64_t day) {
     std::string sealed = crypto::Seal(seal_key_, fresh);
     STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
       // Another process may have made it first: keep theirs.
-      STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_salts (day, sealed) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                                              {day, store::Blob{sealed}}));
+      STEWARD_ASSIGN_OR_RETURN(auto n,
+                               c.Exec("INSERT INTO analytics_salts (day, sealed) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                      {day, store::Blob{sealed}}));
       (void)n;
       return Ok();
     }));

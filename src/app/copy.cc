@@ -116,8 +116,9 @@ int StoreCopy(const config::Config& from, const config::Config& to) {
         STEWARD_ASSIGN_OR_RETURN(auto columns, in.Columns(t));
         auto target_columns = out.Columns(t);
         if (!target_columns.ok() || *target_columns != columns) {
-          return MakeError(ErrorCode::kFailedPrecondition,
-                           "table " + t + " differs between the two stores: is one made by another version of Steward?");
+          return MakeError(
+              ErrorCode::kFailedPrecondition,
+              "table " + t + " differs between the two stores: is one made by another version of Steward?");
         }
         std::string list, marks;
         for (size_t i = 0; i < columns.size(); ++i) {
@@ -140,12 +141,11 @@ int StoreCopy(const config::Config& from, const config::Config& to) {
           return Ok();
         };
         Status inner = Ok();
-        STEWARD_RETURN_IF_ERROR(
-            in.ForEach("SELECT " + list + " FROM " + Quoted(t), {}, [&](const store::Row& row) {
-              for (size_t i = 0; i < row.size(); ++i) batch.push_back(row.at(i));
-              if (++rows == kRowsPerInsert) inner = flush();
-              return inner.ok();
-            }));
+        STEWARD_RETURN_IF_ERROR(in.ForEach("SELECT " + list + " FROM " + Quoted(t), {}, [&](const store::Row& row) {
+          for (size_t i = 0; i < row.size(); ++i) batch.push_back(row.at(i));
+          if (++rows == kRowsPerInsert) inner = flush();
+          return inner.ok();
+        }));
         STEWARD_RETURN_IF_ERROR(inner);
         STEWARD_RETURN_IF_ERROR(flush());
         if (!copied.count(t)) copied[t] = 0;
@@ -154,8 +154,8 @@ int StoreCopy(const config::Config& from, const config::Config& to) {
     });
   });
   if (!written.ok()) {
-    return Report(to, MakeError(written.error().code, "the copy failed and nothing was written: " +
-                                                          written.error().message));
+    return Report(
+        to, MakeError(written.error().code, "the copy failed and nothing was written: " + written.error().message));
   }
   if (Status s = CopyRawLogs(from, to); !s.ok()) return Report(to, s.error());
 
@@ -202,10 +202,11 @@ int StoreCopy(const config::Config& from, const config::Config& to) {
     return Report(to, s.error());
   }
   log::Info("store.copied", {{"tables", static_cast<uint64_t>(tables.size())}});
-  std::printf("Copied the site from %s to %s: %zu tables, every count the same; the audit trail verifies (%lld "
-              "entries).\nServe it with: steward serve --config %s\n",
-              src.Describe().c_str(), dst.Describe().c_str(), tables.size(), static_cast<long long>(report.entries),
-              to.path.c_str());
+  std::printf(
+      "Copied the site from %s to %s: %zu tables, every count the same; the audit trail verifies (%lld "
+      "entries).\nServe it with: steward serve --config %s\n",
+      src.Describe().c_str(), dst.Describe().c_str(), tables.size(), static_cast<long long>(report.entries),
+      to.path.c_str());
   dst.Close();
   return 0;
 }

@@ -296,7 +296,10 @@ void Site::Started(uint16_t port) {
 void Site::StartTasks() {
   using namespace std::chrono_literals;
   std::vector<module::Task> tasks = {
-      {.name = "retention.daily", .first = 1min, .every = 24h, .run = [this]() -> Status {
+      {.name = "retention.daily",
+       .first = 1min,
+       .every = 24h,
+       .run = [this]() -> Status {
          auto r = retention_->Run(false);
          if (!r.ok()) return r.error();
          return Ok();

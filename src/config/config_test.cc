@@ -90,6 +90,51 @@ domains = ["a module's own"]
   EXPECT_NE(m.find("site.toml:12:2: unknown key 'mystery'"), std::string::npos) << m;
 }
 
+TEST(ConfigTest, PostgresqlStorageIsCheckedWithFileAndLine) {
+  auto ok = Parse(R"([storage]
+backend = "postgresql"
+url = "postgresql://steward@db.internal:5432/steward"
+password_file = "secrets/db-password"
+sslmode = "verify-full"
+sslrootcert = "ca.pem"
+)",
+                  "/etc/steward/site.toml");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->storage.backend, "postgresql");
+  EXPECT_EQ(ok->storage.password_file, "/etc/steward/secrets/db-password") << "relative to the file";
+  EXPECT_EQ(ok->storage.sslrootcert, "/etc/steward/ca.pem");
+  EXPECT_TRUE(
+      Parse("[storage]\nbackend = \"postgresql\"\nurl = \"host=/run/postgresql dbname=steward\"\n", "s.toml").ok())
+      << "a libpq key=value string";
+
+  auto bad = Parse(R"([storage]
+backend = "postgresql"
+url = "postgresql://steward:hunter2@db.internal/steward"
+sslmode = "sometimes"
+sslrootcert = "ca.pem"
+)",
+                   "site.toml");
+  ASSERT_FALSE(bad.ok());
+  const std::string& m = bad.error().message;
+  EXPECT_NE(m.find("site.toml:3:7: 'storage.url' must not hold the password"), std::string::npos) << m;
+  EXPECT_EQ(m.find("hunter2"), std::string::npos) << "never repeats the secret";
+  EXPECT_NE(m.find("site.toml:4:11: 'storage.sslmode' must be one of"), std::string::npos) << m;
+  EXPECT_NE(m.find("site.toml:5:15: 'storage.sslrootcert' is read only with sslmode"), std::string::npos) << m;
+
+  auto no_url = Parse("[storage]\nbackend = \"postgresql\"\n", "site.toml");
+  ASSERT_FALSE(no_url.ok());
+  EXPECT_NE(no_url.error().message.find("'storage.url'"), std::string::npos) << no_url.error().message;
+  auto keyword_password =
+      Parse("[storage]\nbackend = \"postgresql\"\nurl = \"host=db password=x dbname=s\"\n", "s.toml");
+  EXPECT_FALSE(keyword_password.ok());
+
+  auto sqlite = Parse("[storage]\nurl = \"postgresql://db/steward\"\n", "site.toml");
+  ASSERT_FALSE(sqlite.ok());
+  EXPECT_NE(sqlite.error().message.find("site.toml:2:7: 'storage.url' is for backend = \"postgresql\" only"),
+            std::string::npos)
+      << sqlite.error().message;
+}
+
 TEST(ConfigTest, SyntaxErrorHasLine) {
   auto c = Parse("[server]\nlisten = \n", "bad.toml");
   ASSERT_FALSE(c.ok());

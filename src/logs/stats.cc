@@ -304,9 +304,8 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       std::sort(visitors.begin(), visitors.end());
       visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
       for (int64_t v : visitors) {
-        STEWARD_ASSIGN_OR_RETURN(auto n,
-                                 c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                                        {day, v}));
+        STEWARD_ASSIGN_OR_RETURN(
+            auto n, c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING", {day, v}));
         (void)n;
       }
     }

@@ -83,7 +83,8 @@ Status Runner::Check() {
     STEWARD_ASSIGN_OR_RETURN(auto tables, c.TableNames());
     for (const auto& t : tables) {
       if (!known.count(t)) {
-        problems.push_back("table '" + t + "' is declared by no module, so nobody can say whether it holds personal data");
+        problems.push_back("table '" + t +
+                           "' is declared by no module, so nobody can say whether it holds personal data");
       }
     }
     return Ok();

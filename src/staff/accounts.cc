@@ -406,9 +406,9 @@ Result<int64_t> Accounts::CompleteSetup(std::string_view token, std::string_view
         return MakeError(ErrorCode::kFailedPrecondition, "The first administrator has already been set up");
       }
       // Privacy: staff accounts — the first administrator's email address.
-      STEWARD_ASSIGN_OR_RETURN(
-          auto made, c.Query("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?) RETURNING id",
-                             {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
+      STEWARD_ASSIGN_OR_RETURN(auto made,
+                               c.Query("INSERT INTO staff (email, roles, created_at) VALUES (?, ?, ?) RETURNING id",
+                                       {account_email, JoinRoles({Role::kAdmin}), FormatRfc3339Millis(clock_.Now())}));
       id = made.at(0).Int(0);
       STEWARD_RETURN_IF_ERROR(trail_.AppendIn(c, {.actor = actor.id,
                                                   .action = "staff.created",

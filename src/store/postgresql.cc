@@ -282,7 +282,8 @@ Result<std::unique_ptr<PostgresqlConnection>> PostgresqlConnection::Open(const P
   if (conn == nullptr) return MakeError(ErrorCode::kUnavailable, "cannot connect to PostgreSQL: " + error);
   // Notices ("relation already exists, skipping") are the server talking to a person at a prompt:
   // none is an error, and none goes to standard error.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PostgresqlConnection>(new PostgresqlConnection(conn));
 }
 
@@ -321,7 +322,8 @@ Error PostgresqlConnection::ResultError(pg_result* res, const char* what) const 
     if (size_t colon = message.find(':'); colon != std::string::npos) message.resize(colon);
   }
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return MakeError(CodeFor(sqlstate), std::string(what) + ": " + message + (sqlstate.empty() ? "" : " (" + sqlstate + ")"));
+  return MakeError(CodeFor(sqlstate),
+                   std::string(what) + ": " + message + (sqlstate.empty() ? "" : " (" + sqlstate + ")"));
 }
 
 Status PostgresqlConnection::ExecScript(std::string_view sql) {

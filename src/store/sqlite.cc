@@ -206,7 +206,8 @@ Result<std::vector<std::string>> SqliteConnection::TableNames() {
 }
 
 Result<std::vector<std::string>> SqliteConnection::Columns(std::string_view table) {
-  STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT name FROM pragma_table_info(?) ORDER BY cid", {std::string(table)}));
+  STEWARD_ASSIGN_OR_RETURN(auto rows,
+                           Query("SELECT name FROM pragma_table_info(?) ORDER BY cid", {std::string(table)}));
   if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no table " + std::string(table));
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.Text(0));

@@ -41,7 +41,8 @@ class SqliteEngine final : public Engine {
   Status CheckIntegrity(Connection& writer) override {
     STEWARD_ASSIGN_OR_RETURN(auto check, writer.Query("PRAGMA quick_check"));
     if (check.empty() || check[0].Text(0) != "ok") {
-      return MakeError(ErrorCode::kDataLoss, "database " + path_ + " failed its integrity check; restore from a backup");
+      return MakeError(ErrorCode::kDataLoss,
+                       "database " + path_ + " failed its integrity check; restore from a backup");
     }
     return Ok();
   }
@@ -178,9 +179,8 @@ Status Store::Migrate(const std::vector<Migration>& migrations) {
         return MakeError(s.error().code,
                          "migration " + m.module + " v" + std::to_string(m.version) + " failed: " + s.error().message);
       }
-      STEWARD_RETURN_IF_ERROR(
-          c.Exec("INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, ?)",
-                 {m.module, int64_t{m.version}, now}));
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO steward_migrations (module, version, applied_at) VALUES (?, ?, ?)",
+                                     {m.module, int64_t{m.version}, now}));
       log::Info("store.migrated", {{"module", m.module}, {"version", m.version}});
     }
     return Ok();

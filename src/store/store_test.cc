@@ -77,17 +77,19 @@ TEST_F(StoreTest, MigrationsApplyOnceInOrder) {
                     .ok());
   }
   auto store = OpenStore();  // re-applying would fail on ALTER TABLE
-  ASSERT_TRUE(store
-                  ->Read([](Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(
-                        auto rows, c.Query("SELECT module, version FROM steward_migrations WHERE module = 'test' ORDER BY version"));
-                    EXPECT_EQ(rows.size(), 2u);
-                    STEWARD_ASSIGN_OR_RETURN(auto notes, c.Query("SELECT body, n FROM notes"));
-                    EXPECT_EQ(notes.at(0).Text(0), "a");
-                    EXPECT_EQ(notes.at(0).Int(1), 1);
-                    return Ok();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Read([](Connection& c) -> Status {
+            STEWARD_ASSIGN_OR_RETURN(
+                auto rows,
+                c.Query("SELECT module, version FROM steward_migrations WHERE module = 'test' ORDER BY version"));
+            EXPECT_EQ(rows.size(), 2u);
+            STEWARD_ASSIGN_OR_RETURN(auto notes, c.Query("SELECT body, n FROM notes"));
+            EXPECT_EQ(notes.at(0).Text(0), "a");
+            EXPECT_EQ(notes.at(0).Int(1), 1);
+            return Ok();
+          })
+          .ok());
 }
 
 TEST_F(StoreTest, FailingMigrationIsReportedAndNothingApplied) {
@@ -100,8 +102,7 @@ TEST_F(StoreTest, FailingMigrationIsReportedAndNothingApplied) {
                  EXPECT_EQ(tables, std::vector<std::string>{"steward_migrations"})
                      << "the whole migration run rolls back";
                  return Ok();
-               })
-                  .ok());
+               }).ok());
 }
 
 TEST_F(StoreTest, OneFailingWriteDoesNotUndoItsGroup) {
@@ -324,21 +325,21 @@ TEST_F(StoreTest, ValuesRoundTripAlikeOnEveryBackend) {
   const char raw[] = "\0\x01\xff\x80 'quoted' ?";
   std::string bytes(raw, sizeof raw - 1);
   std::string text = "caf\xc3\xa9 \xe2\x80\x94 'single' \"double\" ? $1 --not a comment";
-  ASSERT_TRUE(store
-                  ->Write([&](Connection& c) -> Status {
-                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
-                                                   {int64_t{9'007'199'254'740'993}, 0.1, text, Blob{bytes},
-                                                    std::monostate{}}));
-                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
-                                                   {int64_t{-9'223'372'036'854'775'807}, -2.5, std::string(""),
-                                                    Blob{""}, int64_t{0}}));
-                    for (int64_t v : {3, 4, 5}) {
-                      STEWARD_ASSIGN_OR_RETURN(auto id, c.Query("INSERT INTO counted (v) VALUES (?) RETURNING id", {v}));
-                      EXPECT_EQ(id.at(0).Int(0), v - 2) << "ids are assigned from 1, in order";
-                    }
-                    return Ok();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Write([&](Connection& c) -> Status {
+            STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
+                                           {int64_t{9'007'199'254'740'993}, 0.1, text, Blob{bytes}, std::monostate{}}));
+            STEWARD_RETURN_IF_ERROR(
+                c.Exec("INSERT INTO kinds (i, r, t, b, n) VALUES (?, ?, ?, ?, ?)",
+                       {int64_t{-9'223'372'036'854'775'807}, -2.5, std::string(""), Blob{""}, int64_t{0}}));
+            for (int64_t v : {3, 4, 5}) {
+              STEWARD_ASSIGN_OR_RETURN(auto id, c.Query("INSERT INTO counted (v) VALUES (?) RETURNING id", {v}));
+              EXPECT_EQ(id.at(0).Int(0), v - 2) << "ids are assigned from 1, in order";
+            }
+            return Ok();
+          })
+          .ok());
   ASSERT_TRUE(store
                   ->Read([&](Connection& c) -> Status {
                     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT i, r, t, b, n FROM kinds ORDER BY i DESC"));
@@ -352,8 +353,8 @@ TEST_F(StoreTest, ValuesRoundTripAlikeOnEveryBackend) {
                     EXPECT_EQ(rows[1].Text(2), "");
                     EXPECT_TRUE(std::holds_alternative<Blob>(rows[1].at(3)));
                     // Parameters of every kind in a WHERE clause, a blob found by its bytes.
-                    STEWARD_ASSIGN_OR_RETURN(auto found, c.Query("SELECT count(*) FROM kinds WHERE b = ? AND t = ?",
-                                                                 {Blob{bytes}, text}));
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto found, c.Query("SELECT count(*) FROM kinds WHERE b = ? AND t = ?", {Blob{bytes}, text}));
                     EXPECT_EQ(found.at(0).Int(0), 1);
                     // Aggregates and comparisons come back as integers, as on SQLite.
                     STEWARD_ASSIGN_OR_RETURN(
