@@ -1,8 +1,10 @@
 # The commands a newcomer needs. Each installs what is missing first.
 #   make run         build a Release binary and serve examples/demo.toml on http://127.0.0.1:8080
+#   make run-postgresql  the same from PostgreSQL (a local cluster unless STEWARD_POSTGRESQL_URL is set)
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
+#                    (BACKEND=postgresql on a throwaway cluster; INSTANCES=2 behind nginx as a balancer)
 #   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
 #   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
@@ -12,8 +14,10 @@
 JOBS ?= 2
 CONFIG ?= examples/demo.toml
 DATA ?= var
+BACKEND ?= sqlite
+INSTANCES ?= 1
 
-.PHONY: deps build run test bench-http bench-ingest bench-soak bench-query bench-logs fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -25,6 +29,9 @@ build: deps
 
 run: build
 	@build/release/src/app/steward serve --config $(CONFIG) --data $(DATA)
+
+run-postgresql: build
+	@scripts/run-postgresql build/release/src/app/steward $(DATA)
 
 test: deps
 	@cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTEWARD_SANITIZE=ON >/dev/null
@@ -38,7 +45,7 @@ bench-http: build
 
 bench-ingest: build
 	@scripts/install-deps --bench
-	@bench/bench-ingest build/release/src/app/steward
+	@BACKEND=$(BACKEND) INSTANCES=$(INSTANCES) bench/bench-ingest build/release/src/app/steward
 
 bench-soak: build
 	@scripts/install-deps --bench
