@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -195,6 +198,62 @@ TEST_F(InstancesTest, TwoInstancesShareOneSiteAndSurviveTheLossOfOne) {
   RunResult verified = RunSteward(With({"audit", "verify"}, "b"));
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   EXPECT_NE(verified.out.find("intact"), std::string::npos) << verified.out;
+}
+
+// The database goes away under a serving instance (a restart, a failover): /healthz says so with
+// 503 and writes are refused rather than acknowledged; when it returns, the instance recovers by
+// itself, and nothing it acknowledged before is lost.
+TEST_F(InstancesTest, AnInstanceThatLosesTheDatabaseSaysSoAndRecovers) {
+  // A cluster of this test's own, which it stops and starts.
+  std::string cluster = "/tmp/steward-outage-" + std::to_string(::getpid());
+  std::string script = SourcePath("scripts/postgresql-cluster");
+  ASSERT_EQ(std::system((script + " start " + cluster + " --fast > /dev/null").c_str()), 0);
+  std::string url = "host=" + cluster + " port=5432 user=steward dbname=postgres";
+  std::string text = ReadFile(config_);
+  text.replace(text.find(database_->url()), database_->url().size(), url);
+  std::string config = dir_ + "/outage.toml";
+  std::ofstream(config) << text;
+
+  StewardProcess steward(dir_, {"--config", config, "--data", dir_ + "/outage"});
+  ASSERT_TRUE(steward.started()) << steward.Stderr();
+  auto chose =
+      Fetch(steward.port(), "POST", "/api/consent", {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
+            R"({"additional":"yes","method":"banner"})");
+  ASSERT_EQ(chose->status, 200);
+  std::string policy = Cookie(*chose, "cookies_policy");
+  auto event = [&](const std::string& path) {
+    auto r = Fetch(steward.port(), "POST", "/api/event",
+                   {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", policy}},
+                   R"({"n":"pageview","u":"http://127.0.0.1)" + path + R"(","d":"127.0.0.1"})");
+    return r ? r->status : 0;
+  };
+  ASSERT_EQ(event("/before"), 202);
+  EXPECT_EQ(Fetch(steward.port(), "GET", "/healthz")->status, 200);
+
+  ASSERT_EQ(std::system((script + " stop " + cluster).c_str()), 0);
+  auto down = Fetch(steward.port(), "GET", "/healthz");
+  EXPECT_EQ(down->status, 503) << down->body;
+  EXPECT_NE(down->body.find("\"database\":\"failing\""), std::string::npos) << down->body;
+  int refused = event("/during");
+  EXPECT_NE(refused, 202) << "nothing is acknowledged that is not committed";
+  EXPECT_EQ(Fetch(steward.port(), "GET", "/")->status, 200) << "pages that need no database still answer";
+
+  ASSERT_EQ(std::system((script + " start " + cluster + " --fast > /dev/null").c_str()), 0);
+  int healthy = 0;
+  for (int i = 0; i < 100 && healthy != 200; ++i) {
+    healthy = Fetch(steward.port(), "GET", "/healthz")->status;
+    if (healthy != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(healthy, 200) << "recovered by itself";
+  EXPECT_EQ(event("/after"), 202) << steward.Stderr();
+  EXPECT_EQ(steward.Stop(SIGTERM), 0);
+
+  RunResult stats =
+      RunSteward({"stats", "--period", "day", "--format", "csv", "--config", config, "--data", dir_ + "/outage"});
+  EXPECT_NE(stats.out.find("page,/before,pageviews,1"), std::string::npos) << stats.out << stats.err;
+  EXPECT_NE(stats.out.find("page,/after,pageviews,1"), std::string::npos) << stats.out;
+  EXPECT_EQ(stats.out.find("/during"), std::string::npos) << stats.out;
+  (void)std::system((script + " remove " + cluster).c_str());
 }
 
 // A site moves from SQLite to PostgreSQL and back with `steward store copy`: every row, the secret

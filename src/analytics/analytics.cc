@@ -423,12 +423,14 @@ std::optional<Response> Analytics::Enqueue(Pending p) {
   }
   // One write for everything waiting when the writer reaches it. Runs on the writer thread.
   auto batch = std::make_shared<std::vector<Pending>>();
+  auto taken = std::make_shared<bool>(false);
   Status queued = store_.Submit(
-      [this, batch](store::Connection& c) -> Status {
+      [this, batch, taken](store::Connection& c) -> Status {
         {
           std::lock_guard<std::mutex> lock(pending_mu_);
           batch->swap(pending_);
           write_queued_ = false;  // what arrives from now on needs a write of its own
+          *taken = true;
         }
         // Privacy: analytics-events (the write).
         for (const auto& p : *batch) {
@@ -439,7 +441,14 @@ std::optional<Response> Analytics::Enqueue(Pending p) {
         }
         return Ok();
       },
-      [this, batch](Status committed) {
+      [this, batch, taken](Status committed) {
+        if (!*taken) {
+          // The group failed before this write ran (the database could not begin a transaction):
+          // what waits is answered now, and the next event queues a write of its own.
+          std::lock_guard<std::mutex> lock(pending_mu_);
+          batch->swap(pending_);
+          write_queued_ = false;
+        }
         for (auto& p : *batch) {
           if (!committed.ok()) {
             p.respond.Send(Busy(events_));
