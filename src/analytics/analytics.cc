@@ -285,13 +285,33 @@ int64_t Analytics::VisitFor(int64_t visitor, const Alternative& alternative, int
   return slot->visit;
 }
 
-constexpr const char* kInsertEvent =
-    "INSERT INTO analytics_events (ts, site, name, hostname, path, source, referrer, utm_medium, utm_campaign, "
-    "utm_content, utm_term, search, visitor, visit, identified, interactive, engaged_ms, scroll_depth, props, country, "
-    "browser, browser_version, os, os_version, device) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 namespace {
+
+constexpr size_t kEventColumns = 25;
+// Rows one INSERT writes at most: a batch goes in statements of 64, 32, ... 1 rows, so a group of
+// events costs a few statements (a few round trips to PostgreSQL) whatever its size, and only
+// seven statement shapes are ever prepared.
+constexpr size_t kMaxRowsPerInsert = 64;
+
+// "INSERT INTO analytics_events (...) VALUES (?, ...), ..." for `rows` rows.
+const std::string& InsertEvents(size_t rows) {
+  static const std::vector<std::string> kStatements = [] {
+    std::vector<std::string> out(kMaxRowsPerInsert + 1);
+    std::string one = "(?";
+    for (size_t i = 1; i < kEventColumns; ++i) one += ", ?";
+    one += ")";
+    for (size_t n = 1; n <= kMaxRowsPerInsert; n *= 2) {
+      std::string sql =
+          "INSERT INTO analytics_events (ts, site, name, hostname, path, source, referrer, utm_medium, utm_campaign, "
+          "utm_content, utm_term, search, visitor, visit, identified, interactive, engaged_ms, scroll_depth, props, "
+          "country, browser, browser_version, os, os_version, device) VALUES ";
+      for (size_t r = 0; r < n; ++r) sql += (r ? ", " : "") + one;
+      out[n] = std::move(sql);
+    }
+    return out;
+  }();
+  return kStatements.at(rows);
+}
 
 Response Busy(metrics::Counter* events) {
   if (events) events->Inc({"unavailable"});
@@ -433,11 +453,19 @@ std::optional<Response> Analytics::Enqueue(Pending p) {
           *taken = true;
         }
         // Privacy: analytics-events (the write).
+        std::vector<const std::vector<store::Value>*> rows;
         for (const auto& p : *batch) {
-          for (const auto& row : p.rows) {
-            STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(kInsertEvent, row));
-            (void)n;
-          }
+          for (const auto& row : p.rows) rows.push_back(&row);
+        }
+        std::vector<store::Value> values;
+        for (size_t at = 0; at < rows.size();) {
+          size_t n = kMaxRowsPerInsert;
+          while (n > rows.size() - at) n /= 2;
+          values.clear();
+          for (size_t r = at; r < at + n; ++r) values.insert(values.end(), rows[r]->begin(), rows[r]->end());
+          STEWARD_ASSIGN_OR_RETURN(auto inserted, c.Exec(InsertEvents(n), values));
+          (void)inserted;
+          at += n;
         }
         return Ok();
       },
