@@ -54,7 +54,7 @@ bench-soak: build
 bench-query: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_query_bench
-	@bench/bench-query build/release/src/app/steward build/release/bench/steward_query_bench
+	@BACKEND=$(BACKEND) bench/bench-query build/release/src/app/steward build/release/bench/steward_query_bench
 
 bench-logs: build
 	@scripts/install-deps --bench

@@ -2,7 +2,7 @@
 // database, each ROUNDS times, and prints each one's median. The reference, timed in the same run,
 // is the raw-event headline query the rollups replace.
 //
-//   steward_query_bench DB SITE [ROUNDS]
+//   steward_query_bench DB SITE [ROUNDS]      DB: a SQLite file, or a PostgreSQL URL
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -40,7 +40,14 @@ int main(int argc, char** argv) {
   }
   std::string site = argv[2];
   int rounds = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
-  auto store = store::Store::Open({.path = argv[1], .readers = 2, .check_integrity = false});
+  // A SQLite file, or a PostgreSQL URL or key=value string.
+  std::string db = argv[1];
+  store::Options options{.path = db, .readers = 2, .check_integrity = false};
+  if (db.starts_with("postgresql://") || db.find('=') != std::string::npos) {
+    options.backend = store::Backend::kPostgresql;
+    options.postgresql.url = db;
+  }
+  auto store = store::Store::Open(options);
   if (!store.ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", argv[1], store.error().message.c_str());
     return 1;

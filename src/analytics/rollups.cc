@@ -11,6 +11,57 @@
 namespace steward::analytics {
 namespace {
 
+// Keys or rows one statement takes at most; a batch goes in statements of 32, 16, ... 1, so only a
+// few statement shapes are ever prepared.
+constexpr size_t kMaxPerStatement = 32;
+
+size_t Chunk(size_t remaining) {
+  size_t n = kMaxPerStatement;
+  while (n > remaining) n /= 2;
+  return n;
+}
+
+// The day rows of `n` (dimension, key) pairs of one site and day.
+const std::string& DayRowsSql(size_t n) {
+  static const std::vector<std::string> kSql = [] {
+    std::vector<std::string> out(kMaxPerStatement + 1);
+    // A point lookup on the whole primary key for each pair, joined: each backend plans every part
+    // by the key (an OR of them, or a row-value IN, leads SQLite to scan the day by period).
+    const std::string one =
+        "SELECT dimension, key, visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, "
+        "scroll_sum, scroll_n FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start = ? "
+        "AND key = ?";
+    for (size_t k = 1; k <= kMaxPerStatement; k *= 2) {
+      std::string sql;
+      for (size_t i = 0; i < k; ++i) sql += (i ? " UNION ALL " : "") + one;
+      out[k] = std::move(sql);
+    }
+    return out;
+  }();
+  return kSql.at(n);
+}
+
+// Writes `n` rollup rows, replacing what a row of the same key held.
+const std::string& UpsertSql(size_t n) {
+  static const std::vector<std::string> kSql = [] {
+    std::vector<std::string> out(kMaxPerStatement + 1);
+    for (size_t k = 1; k <= kMaxPerStatement; k *= 2) {
+      std::string sql =
+          "INSERT INTO analytics_rollups (site, span, start, dimension, key, visitors, count, visits, pageviews, "
+          "bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) VALUES ";
+      for (size_t i = 0; i < k; ++i)
+        sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      out[k] = sql +
+               " ON CONFLICT (site, dimension, span, start, key) DO UPDATE SET visitors = excluded.visitors, "
+               "count = excluded.count, visits = excluded.visits, pageviews = excluded.pageviews, "
+               "bounces = excluded.bounces, duration_ms = excluded.duration_ms, engaged_ms = excluded.engaged_ms, "
+               "engaged_n = excluded.engaged_n, scroll_sum = excluded.scroll_sum, scroll_n = excluded.scroll_n";
+    }
+    return out;
+  }();
+  return kSql.at(n);
+}
+
 constexpr int64_t kDayMs = 86'400'000;
 
 // One visit seen in a window: where it began and what it did.
@@ -233,48 +284,67 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
   int64_t day = hour / kDayMs * kDayMs;
   // Privacy: analytics-rollups (the write: the hour's rows, merged into its day's).
   return store_.Write([&](store::Connection& c) -> Status {
-    // The day's row of each key this hour has, to merge the hour into (a point lookup each).
-    auto day_row = [&](const std::pair<std::string, std::string>& k) -> Result<Cell> {
-      Cell cell;
-      STEWARD_RETURN_IF_ERROR(
-          c.ForEach("SELECT visitors, count, visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, "
-                    "scroll_sum, scroll_n "
-                    "FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start = ? AND key = ?",
-                    {site, k.first, kDayMs, day, k.second}, [&](const store::Row& r) {
-                      if (const auto* b = std::get_if<store::Blob>(&r.at(0))) {
-                        if (auto s = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*s);
-                      }
-                      cell.count = r.Int(1), cell.visits = r.Int(2), cell.pageviews = r.Int(3), cell.bounces = r.Int(4);
-                      cell.duration_ms = r.Int(5), cell.engaged_ms = r.Int(6), cell.engaged_n = r.Int(7);
-                      cell.scroll_sum = r.Int(8), cell.scroll_n = r.Int(9);
-                      return false;
-                    }));
-      return cell;
-    };
+    using Key = std::pair<std::string, std::string>;
+    std::vector<const Cells::value_type*> keyed;  // the daily series comes from the headline rows
+    for (const auto& entry : cells) {
+      if (entry.first.first != "day") keyed.push_back(&entry);
+    }
+    // The day's row of each key this hour has, to merge the hour into: a few keys to a query, so an
+    // hour costs a handful of statements (round trips, on PostgreSQL) whatever its number of keys.
+    std::map<Key, Cell> days;
+    for (size_t at = 0; at < keyed.size();) {
+      size_t n = Chunk(keyed.size() - at);
+      std::vector<store::Value> params;
+      for (size_t i = at; i < at + n; ++i) {
+        params.insert(params.end(), {site, keyed[i]->first.first, kDayMs, day, keyed[i]->first.second});
+      }
+      STEWARD_RETURN_IF_ERROR(c.ForEach(DayRowsSql(n), params, [&](const store::Row& r) {
+        Cell& cell = days[{r.Text(0), r.Text(1)}];
+        if (const auto* b = std::get_if<store::Blob>(&r.at(2))) {
+          if (auto sketch = VisitorSketch::Parse(b->bytes)) cell.visitors = std::move(*sketch);
+        }
+        cell.count = r.Int(3), cell.visits = r.Int(4), cell.pageviews = r.Int(5), cell.bounces = r.Int(6);
+        cell.duration_ms = r.Int(7), cell.engaged_ms = r.Int(8), cell.engaged_n = r.Int(9);
+        cell.scroll_sum = r.Int(10), cell.scroll_n = r.Int(11);
+        return true;
+      }));
+      at += n;
+    }
     STEWARD_ASSIGN_OR_RETURN(
         auto gone,
         c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?", {site, kHourMillis, hour}));
     (void)gone;
-    auto write = [&](int64_t span, int64_t start, const std::pair<std::string, std::string>& k, const Cell& cell) {
-      return c.Exec(
-          "INSERT INTO analytics_rollups (site, span, start, dimension, key, visitors, count, "
-          "visits, pageviews, bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (site, dimension, span, start, key) DO UPDATE SET visitors = excluded.visitors, "
-          "count = excluded.count, visits = excluded.visits, pageviews = excluded.pageviews, "
-          "bounces = excluded.bounces, duration_ms = excluded.duration_ms, engaged_ms = excluded.engaged_ms, "
-          "engaged_n = excluded.engaged_n, scroll_sum = excluded.scroll_sum, scroll_n = excluded.scroll_n",
-          {site, span, start, k.first, k.second, store::Blob{cell.visitors.Serialize()}, cell.count, cell.visits,
-           cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms, cell.engaged_n, cell.scroll_sum,
-           cell.scroll_n});
+    // The hour's rows, then the days' merged with them, a few rows to a statement.
+    struct Out {
+      int64_t span, start;
+      const Key* key;
+      const Cell* cell;
     };
-    for (const auto& [k, cell] : cells) {
-      if (k.first == "day") continue;  // the daily series comes from the headline rows
-      STEWARD_ASSIGN_OR_RETURN(auto n, write(kHourMillis, hour, k, cell));
-      STEWARD_ASSIGN_OR_RETURN(Cell merged, day_row(k));
-      merged.Merge(cell);
-      STEWARD_ASSIGN_OR_RETURN(auto m, write(kDayMs, day, k, merged));
-      (void)n, (void)m;
+    std::vector<Out> out;
+    std::vector<Cell> merged;
+    merged.reserve(keyed.size());
+    for (const auto* entry : keyed) out.push_back({kHourMillis, hour, &entry->first, &entry->second});
+    for (const auto* entry : keyed) {
+      Cell& m = merged.emplace_back(days[entry->first]);
+      m.Merge(entry->second);
+      out.push_back({kDayMs, day, &entry->first, &m});
+    }
+    std::vector<store::Value> values;
+    for (size_t at = 0; at < out.size();) {
+      // No two rows share a key (span, start, dimension, key): one statement may hold any of them.
+      size_t n = Chunk(out.size() - at);
+      values.clear();
+      for (size_t i = at; i < at + n; ++i) {
+        const Out& o = out[i];
+        const Cell& cell = *o.cell;
+        values.insert(values.end(),
+                      {site, o.span, o.start, o.key->first, o.key->second, store::Blob{cell.visitors.Serialize()},
+                       cell.count, cell.visits, cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms,
+                       cell.engaged_n, cell.scroll_sum, cell.scroll_n});
+      }
+      STEWARD_ASSIGN_OR_RETURN(auto written, c.Exec(UpsertSql(n), values));
+      (void)written;
+      at += n;
     }
     STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to) VALUES (?, ?) "
                                             "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to",
