@@ -5,12 +5,13 @@
 #include "consent/module.h"
 #include "logs/module.h"
 #include "notice/module.h"
+#include "subjects/module.h"
 
 namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
-      admin::AuditModule(), admin::StaffModule(), notice::Module(),
+      admin::AuditModule(), admin::StaffModule(), subjects::Module(), notice::Module(),
       consent::Module(),    analytics::Module(),  logs::Module(),
   };
   return kModules;

@@ -71,6 +71,40 @@ std::string Seal(std::string_view key, std::string_view plaintext) {
   return out;
 }
 
+std::string SealAead(std::string_view key, std::string_view plaintext, std::string_view context) {
+  constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  STEWARD_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "SealAead needs a 32-byte key");
+  std::string out(kNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, kNonce);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonce, &written,
+                                             reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                                             reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                                             nullptr, nonce, reinterpret_cast<const unsigned char*>(key.data()));
+  out.resize(kNonce + written);
+  return out;
+}
+
+std::optional<std::string> OpenAead(std::string_view key, std::string_view sealed, std::string_view context) {
+  constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES ||
+      sealed.size() < kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return std::nullopt;
+  }
+  std::string out(sealed.size() - kNonce - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long written = 0;
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &written, nullptr,
+                                                 nonce + kNonce, sealed.size() - kNonce,
+                                                 reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                                                 nonce, reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return std::nullopt;
+  }
+  out.resize(written);
+  return out;
+}
+
 std::optional<std::string> Unseal(std::string_view key, std::string_view sealed) {
   if (key.size() != crypto_secretbox_KEYBYTES ||
       sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {

@@ -50,6 +50,14 @@ class KeyedHash {
 std::string Seal(std::string_view key, std::string_view plaintext);
 std::optional<std::string> Unseal(std::string_view key, std::string_view sealed);
 
+// Authenticated encryption with associated data (XChaCha20-Poly1305, IETF) under a 32-byte key: a
+// random 24-byte nonce followed by the ciphertext and its tag. `context` is authenticated but not
+// stored: a box opens only with the same context, so one sealed under a row's id and column cannot
+// be moved to another row or column. OpenAead returns nullopt when the key or context is wrong or
+// the box was altered.
+std::string SealAead(std::string_view key, std::string_view plaintext, std::string_view context);
+std::optional<std::string> OpenAead(std::string_view key, std::string_view sealed, std::string_view context);
+
 // An Ed25519 key pair made from a 32-byte seed (a derived sub-key), for signatures anyone holding
 // the public key can check.
 class SigningKey {

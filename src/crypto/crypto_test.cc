@@ -119,6 +119,22 @@ TEST(SealTest, RoundTripAndRefusesTamperingOrTheWrongKey) {
   EXPECT_FALSE(Unseal(key, "short").has_value());
 }
 
+TEST(SealTest, AeadOpensOnlyWithItsKeyAndContext) {
+  ASSERT_TRUE(Init().ok());
+  std::string key(32, 'k'), other(32, 'o');
+  std::string box = SealAead(key, "someone@example.org", "feedback_items:7:email");
+  EXPECT_EQ(box.size(), 24 + 19 + 16u) << "nonce, text, tag";
+  EXPECT_EQ(OpenAead(key, box, "feedback_items:7:email"), "someone@example.org");
+  EXPECT_FALSE(OpenAead(key, box, "feedback_items:8:email").has_value()) << "moved to another row";
+  EXPECT_FALSE(OpenAead(other, box, "feedback_items:7:email").has_value());
+  std::string altered = box;
+  altered[30] ^= 1;
+  EXPECT_FALSE(OpenAead(key, altered, "feedback_items:7:email").has_value());
+  EXPECT_EQ(OpenAead(key, SealAead(key, "", "c"), "c"), "") << "empty text seals too";
+  EXPECT_NE(SealAead(key, "x", "c"), SealAead(key, "x", "c"));
+  EXPECT_FALSE(OpenAead(key, "short", "c").has_value());
+}
+
 TEST(PasswordTest, Argon2idRoundTrip) {
   ASSERT_TRUE(Init().ok());
   auto stored = HashPassword("correct horse battery staple");

@@ -19,6 +19,7 @@ struct KindText {
 constexpr KindText kKinds[] = {
     {KeyKind::kEmail, "email"},          {KeyKind::kAccountId, "account"}, {KeyKind::kConsentId, "consent-id"},
     {KeyKind::kVisitorId, "visitor-id"}, {KeyKind::kIpAddress, "ip"},      {KeyKind::kTelephone, "telephone"},
+    {KeyKind::kHandle, "handle"},        {KeyKind::kSubjectId, "subject"},
 };
 
 Error Refuse(std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); }
@@ -117,6 +118,25 @@ Result<std::string> NormaliseTelephone(std::string_view text) {
   return "+" + digits;
 }
 
+Result<std::string> NormaliseHandle(std::string_view text) {
+  std::string v = ToLower(Trim(text));
+  size_t colon = v.find(':');
+  constexpr std::string_view kShape = "a handle is the channel, a colon and the name, which an @ may lead";
+  if (colon == std::string::npos || colon == 0 || colon > 32) return Refuse(std::string(kShape));
+  std::string_view channel = std::string_view(v).substr(0, colon);
+  if (!std::all_of(channel.begin(), channel.end(),
+                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; })) {
+    return Refuse(std::string(kShape));
+  }
+  std::string_view name = Trim(std::string_view(v).substr(colon + 1));
+  if (name.starts_with('@')) name.remove_prefix(1);
+  if (name.empty() || name.size() > 256 ||
+      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    return Refuse(std::string(kShape));
+  }
+  return std::string(channel) + ":" + std::string(name);
+}
+
 }  // namespace
 
 std::string_view KindName(KeyKind kind) {
@@ -153,10 +173,19 @@ Result<Key> Key::Make(KeyKind kind, std::string_view text) {
       STEWARD_ASSIGN_OR_RETURN(std::string v, NormaliseAccount(text));
       return Key(kind, std::move(v));
     }
+    case KeyKind::kHandle: {
+      STEWARD_ASSIGN_OR_RETURN(std::string v, NormaliseHandle(text));
+      return Key(kind, std::move(v));
+    }
     case KeyKind::kConsentId:
-    case KeyKind::kVisitorId: {
+    case KeyKind::kVisitorId:
+    case KeyKind::kSubjectId: {
       std::string v = ToLower(Trim(text));
-      if (!IsHex32(v)) return Refuse(std::string(KindName(kind)) + ": give the 32 hex characters the cookie holds");
+      if (!IsHex32(v)) {
+        return Refuse(std::string(KindName(kind)) + (kind == KeyKind::kSubjectId
+                                                         ? ": give the 32 hex characters of the subject's id"
+                                                         : ": give the 32 hex characters the cookie holds"));
+      }
       return Key(kind, std::move(v));
     }
     case KeyKind::kIpAddress: {
@@ -177,7 +206,8 @@ Result<Key> Key::Parse(std::string_view kind_and_value) {
       colon == std::string_view::npos ? std::nullopt : ParseKind(kind_and_value.substr(0, colon));
   if (!kind) {
     return Refuse(
-        "give an identifier as KIND:VALUE, KIND one of email, account, consent-id, visitor-id, ip, telephone");
+        "give an identifier as KIND:VALUE, KIND one of email, account, consent-id, visitor-id, ip, telephone, handle, "
+        "subject");
   }
   return Make(*kind, kind_and_value.substr(colon + 1));
 }

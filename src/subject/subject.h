@@ -32,9 +32,9 @@
 
 namespace steward::subject {
 
-enum class KeyKind { kEmail, kAccountId, kConsentId, kVisitorId, kIpAddress, kTelephone };
+enum class KeyKind { kEmail, kAccountId, kConsentId, kVisitorId, kIpAddress, kTelephone, kHandle, kSubjectId };
 
-// "email", "account", "consent-id", "visitor-id", "ip", "telephone"; and back.
+// "email", "account", "consent-id", "visitor-id", "ip", "telephone", "handle", "subject"; and back.
 std::string_view KindName(KeyKind kind);
 std::optional<KeyKind> ParseKind(std::string_view name);
 const std::vector<KeyKind>& AllKinds();
@@ -48,6 +48,9 @@ const std::vector<KeyKind>& AllKinds();
 //   or more), in canonical form.
 // - telephone: digits with an optional leading '+', spaces, dots, dashes and brackets dropped; a UK
 //   number written from 0 becomes +44; 7 to 15 digits.
+// - handle: "<channel>:<handle>" such as "x:@ons" (a social-media or webchat name): the channel
+//   lower-case letters, digits and dashes; the handle lower-cased, without a leading '@', no spaces.
+// - subject: the subject store's id of a member of the public (32 lower-case hex characters).
 class Key {
  public:
   // Errors: kInvalidArgument saying what shape was expected (never the value given).

@@ -27,6 +27,9 @@ TEST(KeyTest, NormalisesEachKind) {
   EXPECT_EQ(Normal(KeyKind::kTelephone, "+44 (0)20-7946-0000"), "+442079460000");
   EXPECT_EQ(Normal(KeyKind::kTelephone, "+1 202.555.0100"), "+12025550100");
   EXPECT_EQ(Normal(KeyKind::kTelephone, "0033 1 23 45 67 89"), "+33123456789");
+  EXPECT_EQ(Normal(KeyKind::kHandle, " X:@ONS "), "x:ons");
+  EXPECT_EQ(Normal(KeyKind::kHandle, "webchat:Visitor-4411"), "webchat:visitor-4411");
+  EXPECT_EQ(Normal(KeyKind::kSubjectId, "0123456789ABCDEF0123456789abcdef"), "0123456789abcdef0123456789abcdef");
 }
 
 TEST(KeyTest, RefusesMalformedIdentifiersWithoutEchoingThem) {
@@ -41,7 +44,12 @@ TEST(KeyTest, RefusesMalformedIdentifiersWithoutEchoingThem) {
                                                     {KeyKind::kIpAddress, "203.0.113.7/4"},
                                                     {KeyKind::kIpAddress, "not.an.address"},
                                                     {KeyKind::kTelephone, "12345"},
-                                                    {KeyKind::kTelephone, "call me"}}) {
+                                                    {KeyKind::kTelephone, "call me"},
+                                                    {KeyKind::kHandle, "ons"},
+                                                    {KeyKind::kHandle, "x:two words"},
+                                                    {KeyKind::kHandle, "x y:ons"},
+                                                    {KeyKind::kHandle, "x:@"},
+                                                    {KeyKind::kSubjectId, "0123"}}) {
     auto k = Key::Make(kind, text);
     ASSERT_FALSE(k.ok()) << text;
     EXPECT_EQ(k.error().code, ErrorCode::kInvalidArgument);
