@@ -239,6 +239,10 @@ TEST_F(StewardTest, BackupWritesAConsistentCopyWhileServing) {
   struct stat st {};
   ASSERT_EQ(stat(to.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // The subject keys beside it, in a file of their own, as private.
+  ASSERT_EQ(stat((to + ".keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_NE(r.out.find("Subject keys (0) written to " + to + ".keys"), std::string::npos) << r.out;
   RunResult again =
       RunSteward({"backup", "--config", SourcePath("examples/demo.toml"), "--data", dir_ + "/data", "--to", to});
   EXPECT_EQ(again.exit_code, 1);

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "retention/retention.h"
+#include "subjects/subjects.h"
 
 #ifndef STEWARD_VERSION
 #define STEWARD_VERSION "0.0.0"
@@ -121,14 +122,30 @@ int Backup(const config::Config& config, const std::string& to) {
   auto site = CommandSite::Open(config);
   if (!site.ok()) return Report(config, site.error());
   std::string target = Absolute(to);
-  Status s = (*site)->store().Backup(target);
-  Status audited = (*site)->trail().Append(
-      {.actor = "system", .action = "backup.written", .outcome = s.ok() ? "success" : "failure"});
+  std::string keys_target = target + ".keys";
+  if (fs::exists(keys_target)) {
+    return Report(config, MakeError(ErrorCode::kAlreadyExists, "keys backup " + keys_target + " already exists")), 1;
+  }
+  // The subject keys go to a file of their own, kept for a shorter time: erasing a member of the
+  // public then reaches every copy of the database once the keys' copies from before are gone.
+  Status s = (*site)->store().Backup(target, subjects::KeyTables());
+  Result<int64_t> keys = s.ok() ? subjects::BackUpKeys((*site)->store(), keys_target) : Result<int64_t>(s.error());
+  if (s.ok() && !keys.ok()) {
+    fs::remove(target);
+    s = keys.error();
+  }
+  Status audited = (*site)->trail().Append({.actor = "system",
+                                            .action = "backup.written",
+                                            .outcome = s.ok() ? "success" : "failure",
+                                            .details = {{"subject_keys", keys.ok() ? std::to_string(*keys) : "0"}}});
   // A target that exists already is a failure of this run, not of the command line: exit 1.
   if (!s.ok()) return Report(config, s.error()), 1;
   if (!audited.ok()) return Report(config, audited.error()), 1;
   log::Info("backup.written", {{"bytes", static_cast<uint64_t>(fs::file_size(target))}});
-  std::printf("Backup written to %s\n", target.c_str());
+  std::printf(
+      "Backup written to %s\n"
+      "Subject keys (%lld) written to %s: keep them apart, and for no longer than docs/backups.md says\n",
+      target.c_str(), static_cast<long long>(*keys), keys_target.c_str());
   return 0;
 }
 

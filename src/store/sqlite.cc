@@ -214,7 +214,7 @@ Result<std::vector<std::string>> SqliteConnection::Columns(std::string_view tabl
   return out;
 }
 
-Status SqliteConnection::BackupTo(const std::string& to) {
+Status SqliteConnection::BackupTo(const std::string& to, const std::vector<std::string>& leave_out) {
   if (std::filesystem::exists(to)) {
     return MakeError(ErrorCode::kAlreadyExists, "backup target " + to + " already exists");
   }
@@ -241,6 +241,21 @@ Status SqliteConnection::BackupTo(const std::string& to) {
     if (rc != SQLITE_OK) sqlite3_sleep(10);
   }
   sqlite3_backup_finish(b);
+  if (rc == SQLITE_DONE && !leave_out.empty()) {
+    // Privacy: what is left out (the subject keys) must not survive in the copy's free pages.
+    std::string sql;
+    for (const auto& table : leave_out) {
+      sqlite3_stmt* st = nullptr;
+      bool exists = sqlite3_prepare_v2(dst, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st,
+                                       nullptr) == SQLITE_OK &&
+                    sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+                    sqlite3_step(st) == SQLITE_ROW;
+      sqlite3_finalize(st);
+      if (exists) sql += "DELETE FROM \"" + table + "\";";
+    }
+    sql += "VACUUM;";
+    if (sqlite3_exec(dst, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) rc = sqlite3_errcode(dst);
+  }
   int close_rc = sqlite3_close(dst);
   if (rc != SQLITE_DONE || close_rc != SQLITE_OK) {
     std::filesystem::remove(tmp);

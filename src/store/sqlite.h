@@ -34,7 +34,9 @@ class SqliteConnection final : public Connection {
                  const std::function<bool(const Row&)>& row) override;
 
   // Copies the whole database to a new file at `to` with SQLite's online backup API.
-  Status BackupTo(const std::string& to);
+  // `leave_out`: tables emptied in the copy, which is then rebuilt (VACUUM) so nothing of theirs
+  // stays in its free pages.
+  Status BackupTo(const std::string& to, const std::vector<std::string>& leave_out = {});
   sqlite3* handle() { return db_; }
 
  private:

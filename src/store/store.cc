@@ -24,7 +24,7 @@ class Engine {
   virtual std::string MigrationSql(const Migration& m) const = 0;
   // The backend's own schema, applied before any module's.
   virtual std::vector<Migration> Builtins() const { return {}; }
-  virtual Status Backup(Connection& reader, const std::string& to) = 0;
+  virtual Status Backup(Connection& reader, const std::string& to, const std::vector<std::string>& leave_out) = 0;
   virtual void Closing(Connection& writer) = 0;
   virtual std::string Describe() const = 0;
 };
@@ -50,8 +50,8 @@ class SqliteEngine final : public Engine {
   const char* BeginRead() const override { return "BEGIN"; }
   const char* MigrationLock() const override { return nullptr; }  // BEGIN IMMEDIATE serialises writers
   std::string MigrationSql(const Migration& m) const override { return m.sql; }
-  Status Backup(Connection& reader, const std::string& to) override {
-    return static_cast<SqliteConnection&>(reader).BackupTo(to);
+  Status Backup(Connection& reader, const std::string& to, const std::vector<std::string>& leave_out) override {
+    return static_cast<SqliteConnection&>(reader).BackupTo(to, leave_out);
   }
   void Closing(Connection& writer) override {
     // Fold the write-ahead log back into the database so the file stands alone after shutdown.
@@ -93,7 +93,7 @@ $$;
   std::string MigrationSql(const Migration& m) const override {
     return m.postgresql.empty() ? TranslateSchema(m.sql) : m.postgresql;
   }
-  Status Backup(Connection&, const std::string&) override {
+  Status Backup(Connection&, const std::string&, const std::vector<std::string>&) override {
     return MakeError(ErrorCode::kFailedPrecondition,
                      "this site's data is in " + where_ +
                          ", which Steward cannot copy consistently on its own: use pg_dump --format=custom (or the "
@@ -346,8 +346,8 @@ Status Store::Check() {
   });
 }
 
-Status Store::Backup(const std::string& to) {
-  return WithReader([this, &to](Connection& conn) { return engine_->Backup(conn, to); });
+Status Store::Backup(const std::string& to, const std::vector<std::string>& leave_out) {
+  return WithReader([this, &to, &leave_out](Connection& conn) { return engine_->Backup(conn, to, leave_out); });
 }
 
 size_t Store::write_queue_depth() const {

@@ -88,9 +88,10 @@ class Store {
 
   // A cheap probe for /healthz: a reader answers and the writer is running.
   Status Check();
-  // SQLite: copies the database to a new file with the online backup API. PostgreSQL:
-  // kFailedPrecondition, saying what to use instead (pg_dump, the service's own backups).
-  Status Backup(const std::string& to);
+  // SQLite: copies the database to a new file with the online backup API; the tables in
+  // `leave_out` are empty in the copy, and nothing of their rows stays in its free pages.
+  // PostgreSQL: kFailedPrecondition, saying what to use instead (pg_dump, the service's own backups).
+  Status Backup(const std::string& to, const std::vector<std::string>& leave_out = {});
 
   // Whether this process runs the site's once-only work (retention, rollups, followed logs). On
   // PostgreSQL, several instances share the database and one of them leads: the one holding an

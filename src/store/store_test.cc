@@ -261,6 +261,39 @@ TEST_F(StoreTest, BackupIsACompleteReadableCopy) {
   EXPECT_EQ(CountNotes(**copy), 20);
 }
 
+TEST_F(StoreTest, ABackupCanLeaveATableOutLeavingNoTraceOfItsRows) {
+  if (testing::OnPostgresql()) GTEST_SKIP() << "steward backup copies SQLite files; PostgreSQL is backed up by pg_dump";
+  auto store = OpenStore();
+  Status made = store->Write([](Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.ExecScript("CREATE TABLE secrets (v TEXT)"));
+    for (int i = 0; i < 200; ++i) {
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO secrets VALUES (?)", {"SECRET-" + std::to_string(i)}));
+      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {"kept-" + std::to_string(i)}));
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  std::string to = (dir_ / "backup.db").string();
+  ASSERT_TRUE(store->Backup(to, {"secrets", "no_such_table"}).ok());
+  auto copy = Store::Open({.path = to});
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(CountNotes(**copy), 200);
+  int64_t secrets = -1;
+  ASSERT_TRUE((*copy)
+                  ->Read([&](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM secrets"));
+                    secrets = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(secrets, 0) << "the table is there, empty";
+  (*copy)->Close();
+  std::ifstream in(to, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find("SECRET-"), std::string::npos) << "and no row of it is left in the file";
+  EXPECT_NE(bytes.find("kept"), std::string::npos);
+}
+
 TEST_F(StoreTest, CorruptFileFailsTheIntegrityCheck) {
   if (testing::OnPostgresql()) GTEST_SKIP() << "a SQLite file's check; PostgreSQL checks its own pages";
   std::string path = (dir_ / "corrupt.db").string();

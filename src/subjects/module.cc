@@ -1,5 +1,7 @@
 #include "subjects/module.h"
 
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "core/strings.h"
@@ -41,6 +43,32 @@ class SubjectsServing : public module::Serving {
   module::Platform& platform_;
 };
 
+int BackupKeysCommand(module::CommandContext& ctx) {
+  std::string to = std::filesystem::absolute(ctx.args.Text("--to")).string();
+  auto keys = BackUpKeys(ctx.platform->store, to);
+  Status audited = ctx.platform->trail.Append({.actor = "cli",
+                                               .action = "subjects.keys_backed_up",
+                                               .outcome = keys.ok() ? "success" : "failure",
+                                               .details = {{"keys", keys.ok() ? std::to_string(*keys) : "0"}}});
+  if (!keys.ok()) return module::Fail(keys.error());
+  if (!audited.ok()) return module::Fail(audited.error());
+  std::printf("Subject keys (%lld) written to %s\n", static_cast<long long>(*keys), to.c_str());
+  return 0;
+}
+
+int RestoreKeysCommand(module::CommandContext& ctx) {
+  auto keys = RestoreKeys(ctx.platform->store, ctx.args.Text("--from"));
+  Status audited = ctx.platform->trail.Append({.actor = "cli",
+                                               .action = "subjects.keys_restored",
+                                               .outcome = keys.ok() ? "success" : "failure",
+                                               .details = {{"keys", keys.ok() ? std::to_string(*keys) : "0"}}});
+  if (!keys.ok()) return module::Fail(keys.error());
+  if (!audited.ok()) return module::Fail(audited.error());
+  std::printf("Subject keys put back: %lld (those already here were left as they are)\n",
+              static_cast<long long>(*keys));
+  return 0;
+}
+
 }  // namespace
 
 module::Descriptor Module() {
@@ -54,6 +82,21 @@ module::Descriptor Module() {
             // the personal fields are in those datasets' tables.
             return std::vector<retention::ModuleStorage>{
                 {.module = "subjects", .other_tables = {SubjectStore::kKeysTable, SubjectStore::kIndexTable}}};
+          },
+      .command_groups = {{"subjects", "The keys that seal what members of the public give."}},
+      .commands =
+          [] {
+            return std::vector<module::Command>{
+                {.path = {"subjects", "backup-keys"},
+                 .help = "Write the subject keys to a file of their own (steward backup does this beside the "
+                         "database's copy; on PostgreSQL use this beside pg_dump).",
+                 .options = {{.name = "--to", .help = "The new file.", .required = true}},
+                 .run = BackupKeysCommand},
+                {.path = {"subjects", "restore-keys"},
+                 .help = "Put back the subject keys of a keys backup after restoring the database.",
+                 .options = {{.name = "--from", .help = "The keys backup.", .required = true}},
+                 .run = RestoreKeysCommand},
+            };
           },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         return std::unique_ptr<module::Serving>(std::make_unique<SubjectsServing>(p));

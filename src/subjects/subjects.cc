@@ -2,7 +2,10 @@
 
 #include <sodium.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "core/strings.h"
 
@@ -182,6 +185,96 @@ Result<bool> SubjectStore::DestroyIfUnused(store::Connection& c, std::string_vie
                            c.Query("SELECT k.id FROM subject_keys k WHERE k.id = ?" + unreferenced, {std::string(id)}));
   if (rows.empty()) return false;
   return Destroy(c, id);
+}
+
+const std::vector<std::string>& KeyTables() {
+  static const std::vector<std::string> tables = {SubjectStore::kKeysTable, SubjectStore::kIndexTable};
+  return tables;
+}
+
+Result<int64_t> BackUpKeys(store::Store& from, const std::string& to) {
+  if (std::filesystem::exists(to)) return MakeError(ErrorCode::kAlreadyExists, "keys backup " + to + " already exists");
+  std::string partial = to + ".partial";
+  std::filesystem::remove(partial);
+  int64_t keys = 0;
+  {
+    // Privacy: the keys that read every member of the public's sealed fields; owner only.
+    auto out = store::Store::Open({.path = partial, .readers = 1, .check_integrity = false});
+    if (!out.ok()) return out.error();
+    ::chmod(partial.c_str(), 0600);
+    STEWARD_RETURN_IF_ERROR((*out)->Migrate(SubjectStore::Migrations()));
+    Status copied = (*out)->Write([&](store::Connection& w) -> Status {
+      return from.Read([&](store::Connection& r) -> Status {
+        Status inner = Ok();
+        STEWARD_RETURN_IF_ERROR(
+            r.ForEach("SELECT id, data_key, created_at FROM subject_keys", {}, [&](const store::Row& row) {
+              auto n = w.Exec("INSERT INTO subject_keys (id, data_key, created_at) VALUES (?, ?, ?)",
+                              {row.Text(0), store::Blob{row.Text(1)}, row.Text(2)});
+              if (!n.ok()) inner = n.error();
+              ++keys;
+              return inner.ok();
+            }));
+        STEWARD_RETURN_IF_ERROR(inner);
+        STEWARD_RETURN_IF_ERROR(
+            r.ForEach("SELECT hash, subject_id FROM subject_identifiers", {}, [&](const store::Row& row) {
+              auto n = w.Exec("INSERT INTO subject_identifiers (hash, subject_id) VALUES (?, ?)",
+                              {store::Blob{row.Text(0)}, row.Text(1)});
+              if (!n.ok()) inner = n.error();
+              return inner.ok();
+            }));
+        return inner;
+      });
+    });
+    (*out)->Close();
+    if (!copied.ok()) {
+      std::filesystem::remove(partial);
+      return copied.error();
+    }
+  }
+  std::filesystem::remove(partial + "-wal");
+  std::filesystem::remove(partial + "-shm");
+  std::error_code ec;
+  std::filesystem::rename(partial, to, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot move the keys backup into place at " + to + ": " + ec.message());
+  return keys;
+}
+
+Result<int64_t> RestoreKeys(store::Store& into, const std::string& from) {
+  if (!std::filesystem::exists(from)) return MakeError(ErrorCode::kNotFound, "no keys backup at " + from);
+  auto in = store::Store::Open({.path = from, .readers = 1});
+  if (!in.ok()) return in.error();
+  int64_t restored = 0;
+  Status s = into.Write([&](store::Connection& w) -> Status {
+    restored = 0;
+    return (*in)->Read([&](store::Connection& r) -> Status {
+      auto tables = r.TableNames();
+      if (!tables.ok() || std::find(tables->begin(), tables->end(), SubjectStore::kKeysTable) == tables->end()) {
+        return MakeError(ErrorCode::kDataLoss, from + " is not a backup of subject keys");
+      }
+      Status inner = Ok();
+      STEWARD_RETURN_IF_ERROR(
+          r.ForEach("SELECT id, data_key, created_at FROM subject_keys", {}, [&](const store::Row& row) {
+            auto n =
+                w.Exec("INSERT INTO subject_keys (id, data_key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       {row.Text(0), store::Blob{row.Text(1)}, row.Text(2)});
+            if (!n.ok()) inner = n.error();
+            restored += n.ok() ? *n : 0;
+            return inner.ok();
+          }));
+      STEWARD_RETURN_IF_ERROR(inner);
+      STEWARD_RETURN_IF_ERROR(
+          r.ForEach("SELECT hash, subject_id FROM subject_identifiers", {}, [&](const store::Row& row) {
+            auto n = w.Exec("INSERT INTO subject_identifiers (hash, subject_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            {store::Blob{row.Text(0)}, row.Text(1)});
+            if (!n.ok()) inner = n.error();
+            return inner.ok();
+          }));
+      return inner;
+    });
+  });
+  (*in)->Close();
+  if (!s.ok()) return s.error();
+  return restored;
 }
 
 Result<int64_t> SubjectStore::Count(store::Connection& c) {

@@ -121,4 +121,18 @@ class SubjectStore {
   const Clock& clock_;
 };
 
+// The tables `steward backup` leaves out of the database's copy: the keys and the blind index.
+// Erasing a subject deletes their rows; a copy of the database made before holds the sealed
+// fields but no key to read them, nor a way to tell whose they were.
+const std::vector<std::string>& KeyTables();
+
+// Writes the subject keys and the blind index to a new SQLite file at `to` (mode 0600; never
+// overwrites), for the keys' own, shorter backup rotation. Works from either backend. Returns how
+// many keys. Errors: kAlreadyExists, kIo.
+Result<int64_t> BackUpKeys(store::Store& from, const std::string& to);
+// Puts back into `into` the keys and identifiers of a file BackUpKeys wrote that it lacks, after
+// the database was restored from a backup. A key no row names is swept later, as any other.
+// Returns how many keys were put back. Errors: kNotFound, kDataLoss (not such a file).
+Result<int64_t> RestoreKeys(store::Store& into, const std::string& from);
+
 }  // namespace steward::subjects

@@ -328,6 +328,40 @@ TEST_F(SubjectStoreTest, TheSweepDestroysOnlyOldKeysNothingNames) {
   EXPECT_EQ(ReadMessages(), (std::vector<std::string>{"kept"}));
 }
 
+TEST_F(SubjectStoreTest, KeysAreBackedUpApartAndPutBackAfterARestore) {
+  std::string kept = Note("kept@example.org", "still here");
+  std::string erased = Note("erased@example.org", "asked to be forgotten");
+  std::string keys_file = (site_.dir() / "keys.backup").string();
+  auto backed = BackUpKeys(site_.store(), keys_file);
+  ASSERT_TRUE(backed.ok()) << backed.error().message;
+  EXPECT_EQ(*backed, 2);
+  EXPECT_EQ(BackUpKeys(site_.store(), keys_file).error().code, ErrorCode::kAlreadyExists) << "never overwrites";
+  EXPECT_EQ(std::filesystem::status(keys_file).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+  // The keys are lost (a restore of a database copy, which leaves them out), then put back.
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM subject_keys"));
+                    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM subject_identifiers"));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(ReadMessages(), (std::vector<std::string>{"(unreadable)", "(unreadable)"}));
+  auto restored = RestoreKeys(site_.store(), keys_file);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_EQ(*restored, 2);
+  EXPECT_EQ(ReadMessages(), (std::vector<std::string>{"still here", "asked to be forgotten"}));
+  EXPECT_EQ(data_.Find(*Key::Make(KeyKind::kEmail, "kept@example.org"))->holdings.size(), 1u) << "the index too";
+  EXPECT_EQ(*RestoreKeys(site_.store(), keys_file), 0) << "what is here already is left alone";
+  // A keys backup taken after an erasure cannot read the erased person's fields in an older copy.
+  ASSERT_TRUE(data_.Erase(*Key::Make(KeyKind::kEmail, "erased@example.org"), {}).ok());
+  std::string later = (site_.dir() / "keys.later").string();
+  EXPECT_EQ(*BackUpKeys(site_.store(), later), 1);
+  EXPECT_FALSE(RestoreKeys(site_.store(), (site_.dir() / "missing").string()).ok());
+  (void)kept;
+  (void)erased;
+}
+
 TEST_F(SubjectStoreTest, OnlyIdentifiersOfAPersonAreIndexed) {
   Status s = site_.store().Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(subjects_.ForIdentifier(c, *Key::Make(KeyKind::kIpAddress, "203.0.113.7")));
