@@ -22,6 +22,7 @@
 #include "staff/accounts.h"
 #include "subject/audit_data.h"
 #include "store/testing/scratch.h"
+#include "subjects/subjects.h"
 
 namespace steward {
 namespace {
@@ -129,6 +130,17 @@ class SubjectConformanceTest : public ::testing::Test {
       EXPECT_TRUE(imported.ok() && imported->imported == 3);
       return *Key::Make(KeyKind::kIpAddress, "203.0.113.7");
     }
+    if (module == "feedback") {
+      // Someone who wants a reply, through the API as the site's own pages send it.
+      for (const char* message : {"The form lost my answers", "Ring me on 020 7946 0000"}) {
+        std::string body = std::string(R"({"kind":"contact","page":"/apply","message":")") + message +
+                           R"(","name":"Jo Bloggs","email":"Jo@Example.org"})";
+        auto r = http::testing::Fetch(server_->port(), "POST", "/api/feedback",
+                                      {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}}, body);
+        EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
+      }
+      return *Key::Make(KeyKind::kEmail, "jo@example.org");
+    }
     return std::nullopt;
   }
 
@@ -194,10 +206,10 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   // Every erasure is on the record, by pseudonym and counts: never the identifier.
   auto entries = site_->trail().List({.action = "subject."});
   ASSERT_TRUE(entries.ok());
-  EXPECT_EQ(entries->size(), 4u) << "staff, consent, analytics and logs erased; the audit trail is exempt";
+  EXPECT_EQ(entries->size(), 5u) << "staff, consent, analytics, logs and feedback erased; the audit trail is exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
-      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001"})
+      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org"})
         EXPECT_EQ(v.find(secret), std::string::npos) << k;
     }
   }
@@ -236,6 +248,58 @@ TEST_F(SubjectConformanceTest, AnalyticsSaysWhatItCannotTieToAnyone) {
   ASSERT_EQ(found->findings.size(), 1u);
   EXPECT_EQ(found->findings[0].finding.holdings[0].count, 0);
   EXPECT_NE(found->findings[0].finding.holdings[0].note.find("cannot be tied to anyone"), std::string::npos);
+}
+
+// Erasure reaches the backups: a copy of the database taken before a person was erased, restored
+// with the keys backed up after, holds their sealed fields but cannot read them; everyone else's
+// still reads.
+TEST_F(SubjectConformanceTest, ABackupTakenBeforeAnErasureCannotReadThePersonErased) {
+  if (store::testing::OnPostgresql()) GTEST_SKIP() << "steward backup copies SQLite files";
+  auto send = [&](const std::string& email, const std::string& message) {
+    std::string body =
+        R"({"kind":"contact","message":")" + message + R"(","name":"A Person","email":")" + email + R"("})";
+    auto r = http::testing::Fetch(server_->port(), "POST", "/api/feedback",
+                                  {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}}, body);
+    ASSERT_TRUE(r && r->status == 202);
+  };
+  send("erased@example.org", "Please forget me");
+  send("kept@example.org", "Keep my question");
+  std::string copy = (dir_ / "before.db").string();
+  ASSERT_TRUE(site_->store().Backup(copy, subjects::KeyTables()).ok());
+  ASSERT_TRUE(subjects::BackUpKeys(site_->store(), copy + ".keys").ok());
+
+  auto erased = site_->subjects().Erase(*Key::Make(KeyKind::kEmail, "erased@example.org"), {.actor = "staff:1"});
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  std::string later_keys = (dir_ / "after.keys").string();
+  ASSERT_TRUE(subjects::BackUpKeys(site_->store(), later_keys).ok());
+
+  // The old copy, restored with the keys as they are now.
+  auto restored = store::Store::Open({.path = copy});
+  ASSERT_TRUE(restored.ok());
+  auto keys = subjects::RestoreKeys(**restored, later_keys);
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  subjects::SubjectStore subjects(site_->key(), clock_);
+  std::vector<std::string> read;
+  int rows = 0;
+  ASSERT_TRUE((*restored)
+                  ->Read([&](store::Connection& c) -> Status {
+                    return c.ForEach("SELECT subject_id, message, email FROM feedback_items ORDER BY id", {},
+                                     [&](const store::Row& r) {
+                                       ++rows;
+                                       auto k = subjects.Keys(c, r.Text(0));
+                                       if (!k.ok() || !*k) return true;
+                                       for (auto [field, col] : {std::pair{"feedback_items.message", 1},
+                                                                 std::pair{"feedback_items.email", 2}}) {
+                                         auto opened = (*k)->Open(field, r.Text(col));
+                                         if (opened) read.push_back(*opened);
+                                       }
+                                       return true;
+                                     });
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 2) << "the copy still holds both items";
+  EXPECT_EQ(read, (std::vector<std::string>{"Keep my question", "kept@example.org"}))
+      << "only the person not erased can be read";
 }
 
 }  // namespace

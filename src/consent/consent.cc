@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/json_body.h"
+#include "http/origin.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "notice/notice.h"
@@ -69,25 +70,8 @@ std::string Consent::CategoryLabel() const {
                                                                             : "additional cookies";
 }
 
-std::string Consent::OwnOrigin(const Request& req) const {
-  if (!config_.server.public_base_url.empty()) {
-    std::string base = TrimSlash(config_.server.public_base_url);
-    size_t path = base.find('/', base.find("://") == std::string::npos ? 0 : base.find("://") + 3);
-    return path == std::string::npos ? base : base.substr(0, path);
-  }
-  return std::string(req.https ? "https://" : "http://") + std::string(req.Header("Host"));
-}
-
 bool Consent::SameOriginOrAllowed(const Request& req) const {
-  std::string_view origin = req.Header("Origin");
-  if (!origin.empty()) {
-    if (origin == OwnOrigin(req)) return true;
-    const auto& allowed = config_.site.script_origins;
-    return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
-  }
-  // Browsers that send no Origin send Sec-Fetch-Site; a request with neither is not believed.
-  std::string_view site = req.Header("Sec-Fetch-Site");
-  return site == "same-origin" || site == "none";
+  return http::SameOriginOrAllowed(req, config_.server.public_base_url, config_.site.script_origins);
 }
 
 void Consent::AllowOrigin(const Request& req, Response& res) const {
@@ -337,7 +321,8 @@ Response Consent::Banner(Request& req) const {
   auto query = req.Query();
   if (!query.ok()) return Response::Text("Bad query\n", 400);
   const std::string* wanted = http::Find(*query, "return");
-  std::string html = BannerHtml(req, OwnOrigin(req) + "/cookies", wanted ? *wanted : "/");
+  std::string html =
+      BannerHtml(req, http::OwnOrigin(req, config_.server.public_base_url) + "/cookies", wanted ? *wanted : "/");
   Response r = Response::Html(std::move(html));
   r.SetHeader("Cache-Control", "no-store");
   AllowOrigin(req, r);

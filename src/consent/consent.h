@@ -81,7 +81,6 @@ class Consent {
   bool SameOriginOrAllowed(const http::Request& req) const;
   // Adds CORS headers for an allowed cross-origin caller.
   void AllowOrigin(const http::Request& req, http::Response& res) const;
-  std::string OwnOrigin(const http::Request& req) const;
   // A safe place to send the visitor back to: a local path, or an address on an allowed origin.
   std::string SafeReturn(const std::string& wanted) const;
   std::string StateJson(const http::Request& req, const std::vector<http::SetCookie>* set) const;

@@ -70,7 +70,7 @@ class SubjectStoreTest : public ::testing::Test {
               site_.key(), clock_,
               {{.table = "notes",
                 .time_column = "received_at",
-                .columns = {{"page", "user.behavior.browsing_history", "Page", false},
+                .columns = {{"page", "user.behavior.browsing", "Page", false},
                             {"email", "user.contact.email", "Email address", true},
                             {"message", "user.content", "Message", true}}}}) {}
 

@@ -1,0 +1,309 @@
+#include "feedback/feedback.h"
+
+#include <algorithm>
+
+#include "core/strings.h"
+#include "feedback/redact.h"
+#include "subject/subject.h"
+
+namespace steward::feedback {
+namespace {
+
+constexpr const char* kTable = "feedback_items";
+
+// Characters, not bytes: what a person counts when told "1,250 characters".
+size_t Characters(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string Field(std::string_view column) { return std::string(kTable) + "." + std::string(column); }
+
+}  // namespace
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kUseful:
+      return "useful";
+    case Kind::kProblem:
+      return "problem";
+    case Kind::kContact:
+      return "contact";
+    case Kind::kRating:
+      return "rating";
+  }
+  return "contact";
+}
+
+std::optional<Kind> ParseKind(std::string_view name) {
+  for (Kind k : {Kind::kUseful, Kind::kProblem, Kind::kContact, Kind::kRating}) {
+    if (KindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg) {
+  config::Problems problems(document.path());
+  config::Table root = document.Root(problems);
+  auto table = root.Child("feedback");
+  if (!table) return std::optional<Settings>();
+  Settings s;
+  table->Bool("useful", s.useful);
+  table->Int("min_seconds", s.min_seconds, 0, 60);
+  auto dataset = std::find_if(reg.datasets.begin(), reg.datasets.end(),
+                              [](const processing::Dataset& d) { return d.module == "feedback"; });
+  if (dataset == reg.datasets.end()) {
+    problems.Add(table->where(),
+                 "[feedback] keeps what people send, but the register declares no dataset of module \"feedback\" to "
+                 "say what is kept, why and for how long");
+  } else {
+    s.dataset = dataset->id;
+    for (const auto& rid : dataset->recipients) {
+      for (const auto& r : reg.recipients) {
+        if (r.id == rid && r.basis == "consent") s.share_with.push_back(r.name);
+      }
+    }
+  }
+  table->Finish();
+  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
+  return std::optional<Settings>(std::move(s));
+}
+
+FieldErrors Check(const Submission& s) {
+  FieldErrors errors;
+  auto too_long = [&](const std::string& field, const std::string& text, const char* what) {
+    if (Characters(text) > kMaxText)
+      errors.emplace_back(field, std::string(what) + " must be 1,250 characters or less");
+  };
+  if (s.page.size() > 2048) errors.emplace_back("page", "The page address must be 2,048 characters or less");
+  switch (s.kind) {
+    case Kind::kUseful:
+      if (!s.useful.has_value()) errors.emplace_back("useful", "Select yes if this page is useful");
+      break;
+    case Kind::kProblem:
+      if (Trim(s.doing).empty() && Trim(s.wrong).empty()) {
+        errors.emplace_back("wrong", "Enter what you were doing or what went wrong");
+      }
+      too_long("doing", s.doing, "What you were doing");
+      too_long("wrong", s.wrong, "What went wrong");
+      break;
+    case Kind::kContact:
+      if (Trim(s.message).empty()) errors.emplace_back("message", "Enter your message");
+      too_long("message", s.message, "Your message");
+      break;
+    case Kind::kRating:
+      if (s.rating < 1 || s.rating > 5) errors.emplace_back("rating", "Select how satisfied you are with this service");
+      too_long("message", s.message, "Your comments");
+      break;
+  }
+  bool has_name = !Trim(s.name).empty(), has_email = !Trim(s.email).empty();
+  if (s.kind == Kind::kUseful && (has_name || has_email)) {
+    errors.emplace_back("email", "A yes or no answer takes no name or email address");
+  } else if (has_name && !has_email) {
+    errors.emplace_back("email", "Enter your email address, or remove your name if you do not want a reply");
+  } else if (has_email && !has_name) {
+    errors.emplace_back("name", "Enter your name, or remove your email address if you do not want a reply");
+  } else if (has_email && !subject::Key::Make(subject::KeyKind::kEmail, s.email).ok()) {
+    errors.emplace_back("email", "Enter an email address in the correct format, like name@example.com");
+  }
+  if (Characters(s.name) > 200) errors.emplace_back("name", "Your name must be 200 characters or less");
+  return errors;
+}
+
+Inbox::Inbox(store::Store& store, const crypto::SecretKey& key, const Clock& clock, Settings settings)
+    : store_(store), clock_(clock), settings_(std::move(settings)), subjects_(key, clock) {
+  auto k = key.DeriveKey("feedfing");
+  fingerprint_key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
+}
+
+std::vector<store::Migration> Inbox::Migrations() {
+  return {{"feedback", 1, R"sql(
+    -- Privacy: feedback. One item a person sent. What they typed (doing, wrong, message, name,
+    -- email) is redacted, then sealed under their subject key; the rest is plain. The fingerprint
+    -- is a keyed hash of the content, to mark a duplicate without comparing the text.
+    CREATE TABLE feedback_items (
+      id INTEGER PRIMARY KEY,
+      received_at TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      page TEXT NOT NULL DEFAULT '',
+      rating INTEGER,
+      status TEXT NOT NULL DEFAULT 'new',
+      spam_reason TEXT NOT NULL DEFAULT '',
+      duplicate INTEGER NOT NULL DEFAULT 0,
+      redacted TEXT NOT NULL DEFAULT '',
+      share INTEGER NOT NULL DEFAULT 0,
+      javascript INTEGER NOT NULL DEFAULT 0,
+      assignee TEXT NOT NULL DEFAULT '',
+      fingerprint BLOB NOT NULL,
+      subject_id TEXT,
+      doing BLOB,
+      wrong BLOB,
+      message BLOB,
+      name BLOB,
+      email BLOB
+    );
+    CREATE INDEX feedback_items_received ON feedback_items (received_at);
+    CREATE INDEX feedback_items_subject ON feedback_items (subject_id);
+    CREATE INDEX feedback_items_fingerprint ON feedback_items (fingerprint);
+    -- "Is this page useful?": counted per page and day, never kept one by one.
+    CREATE TABLE feedback_usefulness (
+      page TEXT NOT NULL,
+      day TEXT NOT NULL,
+      yes INTEGER NOT NULL DEFAULT 0,
+      no INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (page, day)
+    );
+  )sql"}};
+}
+
+retention::ModuleStorage Inbox::Storage() {
+  return {.module = "feedback",
+          .personal_tables = {kTable},
+          .other_tables = {"feedback_usefulness"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                      const std::string& now, bool dry_run) -> Result<int64_t> {
+            auto at = ParseRfc3339(now);
+            std::string spam_cutoff = at ? FormatRfc3339(*at - kSpamKept) : cutoff;
+            const std::string where = "received_at < ? OR (status = 'spam' AND received_at < ?)";
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(
+                  auto rows, c.Query("SELECT COUNT(*) FROM feedback_items WHERE " + where, {cutoff, spam_cutoff}));
+              return rows.front().Int(0);
+            }
+            // Privacy: feedback past its retention, and spam past a week, deleted; their subject keys
+            // go with the daily sweep once nothing names them.
+            return c.Exec("DELETE FROM feedback_items WHERE " + where, {cutoff, spam_cutoff});
+          },
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "feedback"; });
+              }};
+}
+
+std::vector<subjects::SealedTable> Inbox::SealedTables() {
+  return {{.table = kTable,
+           .time_column = "received_at",
+           .columns = {{"kind", "user.content.feedback", "Kind of feedback", false},
+                       {"page", "user.behavior.browsing", "Page", false},
+                       {"rating", "user.content.feedback", "Rating (1 very dissatisfied to 5 very satisfied)", false},
+                       {"doing", "user.content.feedback", "What you were doing", true},
+                       {"wrong", "user.content.feedback", "What went wrong", true},
+                       {"message", "user.content.feedback", "Your message", true},
+                       {"name", "user.contact.name", "Your name", true},
+                       {"email", "user.contact.email", "Your email address", true},
+                       {"share", "user.preferences.consent", "You let us share it (1 yes, 0 no)", false}}}};
+}
+
+std::string Inbox::SpamReason(const Submission& s) const {
+  if (!s.honeypot.empty()) return "honeypot";
+  if (s.seconds_open && *s.seconds_open < settings_.min_seconds) return "too fast";
+  for (const std::string* t : {&s.doing, &s.wrong, &s.message}) {
+    if (t->find("WCRTESTINP") != std::string::npos) return "scanner";
+  }
+  if (s.kind == Kind::kProblem && !Trim(s.doing).empty() && s.doing == s.wrong) return "same text twice";
+  return "";
+}
+
+Result<int64_t> Inbox::PurgeSpam(audit::Trail& trail) {
+  int64_t purged = 0;
+  std::string cutoff = FormatRfc3339(clock_.Now() - kSpamKept);
+  // Privacy: feedback marked spam, deleted a week after it came.
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(purged,
+                             c.Exec("DELETE FROM feedback_items WHERE status = 'spam' AND received_at < ?", {cutoff}));
+    if (purged == 0) return Ok();
+    return trail.AppendIn(c, {.actor = "system",
+                              .action = "feedback.spam_purged",
+                              .details = {{"count", std::to_string(purged)}, {"cutoff", cutoff}}});
+  }));
+  return purged;
+}
+
+Result<Stored> Inbox::Submit(const Submission& s) {
+  Stored out;
+  SystemTime now = clock_.Now();
+  std::string page = ScrubUrl(CutUtf8(ValidUtf8(s.page), 2048));
+  if (s.kind == Kind::kUseful) {
+    // A click is quick, so time says nothing here; a form this site did not show is not counted.
+    if (!s.honeypot.empty()) {
+      out.spam = true;
+      return out;
+    }
+    // Counted, never kept one by one.
+    std::string day = FormatRfc3339(now).substr(0, 10);
+    bool yes = s.useful.value_or(false);
+    STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+      STEWARD_RETURN_IF_ERROR(
+          c.Exec("INSERT INTO feedback_usefulness (page, day, yes, no) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (page, day) DO UPDATE SET yes = feedback_usefulness.yes + excluded.yes, "
+                 "no = feedback_usefulness.no + excluded.no",
+                 {page, day, int64_t{yes ? 1 : 0}, int64_t{yes ? 0 : 1}}));
+      return Ok();
+    }));
+    return out;
+  }
+  std::string spam = SpamReason(s);
+  out.spam = !spam.empty();
+  // Personal data typed where it was not asked for goes before anything is kept; the contact
+  // details given to be answered stay, in their own fields.
+  std::set<std::string> found;
+  auto clean = [&](const std::string& text) {
+    Redacted r = Redact(ValidUtf8(text));
+    found.insert(r.found.begin(), r.found.end());
+    return r.text;
+  };
+  std::string doing = clean(s.doing), wrong = clean(s.wrong), message = clean(s.message);
+  std::string name = ValidUtf8(std::string(Trim(s.name))), email = std::string(Trim(s.email));
+  out.redacted.assign(found.begin(), found.end());
+  std::string redacted;
+  for (const auto& k : out.redacted) redacted += (redacted.empty() ? "" : ",") + k;
+  std::string fingerprint = crypto::Hash(std::string(KindName(s.kind)) + '\0' + page + '\0' + doing + '\0' + wrong +
+                                             '\0' + message + '\0' + std::to_string(s.rating) + '\0' + ToLower(email),
+                                         fingerprint_key_);
+  bool personal = !doing.empty() || !wrong.empty() || !message.empty() || !name.empty() || !email.empty();
+  // Privacy: feedback. What the person typed is sealed under their subject key in this write.
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto recent,
+                             c.Query("SELECT 1 FROM feedback_items WHERE fingerprint = ? AND received_at >= ?",
+                                     {store::Blob{fingerprint}, FormatRfc3339(now - kDuplicateWindow)}));
+    out.duplicate = !recent.empty();
+    store::Value subject_id, v_doing, v_wrong, v_message, v_name, v_email;
+    if (personal) {
+      std::string id;
+      if (!email.empty()) {
+        STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kEmail, email));
+        STEWARD_ASSIGN_OR_RETURN(id, subjects_.ForIdentifier(c, key));
+      } else {
+        STEWARD_ASSIGN_OR_RETURN(id, subjects_.Create(c));
+      }
+      STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_.Keys(c, id));
+      if (!keys) return MakeError(ErrorCode::kInternal, "a subject made in this write has no key");
+      auto seal = [&](std::string_view column, const std::string& text) -> store::Value {
+        if (text.empty()) return store::Value();
+        return store::Blob{keys->Seal(Field(column), text)};
+      };
+      subject_id = id;
+      v_doing = seal("doing", doing);
+      v_wrong = seal("wrong", wrong);
+      v_message = seal("message", message);
+      v_name = seal("name", name);
+      v_email = seal("email", email);
+    }
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows,
+        c.Query(
+            "INSERT INTO feedback_items (received_at, kind, page, rating, status, spam_reason, duplicate, redacted, "
+            "share, javascript, fingerprint, subject_id, doing, wrong, message, name, email) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            {FormatRfc3339(now), std::string(KindName(s.kind)), page,
+             s.kind == Kind::kRating ? store::Value(s.rating) : store::Value(), std::string(out.spam ? "spam" : "new"),
+             spam, int64_t{out.duplicate ? 1 : 0}, redacted, int64_t{s.share && !settings_.share_with.empty() ? 1 : 0},
+             int64_t{s.javascript ? 1 : 0}, store::Blob{fingerprint}, subject_id, v_doing, v_wrong, v_message, v_name,
+             v_email}));
+    out.id = rows.front().Int(0);
+    return Ok();
+  }));
+  return out;
+}
+
+}  // namespace steward::feedback

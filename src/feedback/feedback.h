@@ -1,0 +1,125 @@
+// Feedback from members of the public: "Is this page useful?", problem reports, the contact form
+// and service ratings, checked, cleaned and kept as the register's feedback dataset says.
+//
+// What the person typed is redacted (redact.h) and then sealed in the subject store under the
+// person's own key (a subject found by the email address they gave to be answered, or a new one
+// for an anonymous item), next to plain columns for what is not personal (kind, page, rating,
+// status). A "useful: yes/no" answer is only ever counted, per page and day: no row of it is kept.
+// Spam (the honeypot filled, a form sent faster than a person types, a scanner's signature) is
+// kept apart and purged within days; the same item sent again within 5 minutes is marked a
+// duplicate.
+//
+//   auto settings = feedback::ReadSettings(*config.document, reg);   // nullopt: no [feedback]
+//   feedback::Inbox inbox(store, key, clock, *settings);
+//   auto checked = feedback::Check(submission);                       // errors per field
+//   auto stored = inbox.Submit(*checked);                              // one write
+//
+// Thread safety: Inbox is safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit.h"
+#include "config/document.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "crypto/crypto.h"
+#include "register/register.h"
+#include "retention/retention.h"
+#include "store/store.h"
+#include "subjects/sealed.h"
+
+namespace steward::feedback {
+
+enum class Kind { kUseful, kProblem, kContact, kRating };
+std::string_view KindName(Kind kind);  // "useful", "problem", "contact", "rating"
+std::optional<Kind> ParseKind(std::string_view name);
+
+// The longest free text, in characters, as GOV.UK's feedback forms take.
+constexpr size_t kMaxText = 1250;
+// Spam is purged this long after it arrived, whatever the dataset's retention.
+constexpr Duration kSpamKept = std::chrono::hours(24 * 7);
+// The same item sent again within this is a duplicate.
+constexpr Duration kDuplicateWindow = std::chrono::minutes(5);
+
+struct Settings {
+  bool useful = true;       // "Is this page useful?" at the foot of every public page
+  int64_t min_seconds = 3;  // an HTML form sent faster than this is spam
+  // Whom the person may let us share their feedback with: the feedback dataset's recipients
+  // whose basis is consent (the permission box), by name.
+  std::vector<std::string> share_with;
+  std::string dataset;  // the register's dataset of module "feedback"
+};
+
+// Reads [feedback] and checks it with the register. nullopt when the site has no [feedback].
+// Errors: kInvalidArgument with FILE:LINE:COLUMN for each problem, including a register that
+// declares no dataset of module "feedback".
+Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg);
+
+// What a person sent, as the form or the API gave it.
+struct Submission {
+  Kind kind = Kind::kContact;
+  std::string page;            // the page it is about ("" for the whole site)
+  std::optional<bool> useful;  // kUseful
+  std::string doing, wrong;    // kProblem: what you were doing, what went wrong
+  std::string message;         // kContact: the message; kRating: the comment
+  int64_t rating = 0;          // kRating: 1 very dissatisfied .. 5 very satisfied
+  std::string name, email;     // both or neither: to be answered
+  bool share = false;          // permission to share with Settings::share_with
+  // Signals of spam: the honeypot's value, seconds the HTML form was open (nullopt: not known).
+  std::string honeypot;
+  std::optional<int64_t> seconds_open;
+  bool javascript = false;
+};
+
+// The problems with a submission, by field ("message": "Enter a message"), in GOV.UK's words.
+using FieldErrors = std::vector<std::pair<std::string, std::string>>;
+
+// Checks the fields a person must get right (lengths, both or neither of name and email, the
+// email's shape, a rating from 1 to 5). Returns the errors; empty when it may be kept.
+FieldErrors Check(const Submission& s);
+
+// What Submit did.
+struct Stored {
+  int64_t id = 0;                     // the item's id; 0 for a usefulness answer (counted only)
+  bool spam = false;                  // kept apart, purged within days
+  bool duplicate = false;             // the same as one sent within 5 minutes
+  std::vector<std::string> redacted;  // kinds of personal data taken out of the free text
+};
+
+class Inbox {
+ public:
+  // Everything must outlive the inbox.
+  Inbox(store::Store& store, const crypto::SecretKey& key, const Clock& clock, Settings settings);
+
+  static std::vector<store::Migration> Migrations();
+  // The items' table (personal) and the usefulness counts (not), with the purge: items past the
+  // dataset's cut-off, and spam past kSpamKept.
+  static retention::ModuleStorage Storage();
+  // The sealed tables, for the subject-data contract.
+  static std::vector<subjects::SealedTable> SealedTables();
+
+  // Keeps a checked submission in one write: Check must have found nothing.
+  Result<Stored> Submit(const Submission& s);
+  // Deletes spam older than kSpamKept, whatever the dataset's retention (one kept by criteria
+  // too), with an audit entry of the count. Returns how many.
+  Result<int64_t> PurgeSpam(audit::Trail& trail);
+
+  const Settings& settings() const { return settings_; }
+
+ private:
+  // The spam signal that fired, or "".
+  std::string SpamReason(const Submission& s) const;
+  store::Store& store_;
+  const Clock& clock_;
+  Settings settings_;
+  subjects::SubjectStore subjects_;
+  std::string fingerprint_key_;
+};
+
+}  // namespace steward::feedback

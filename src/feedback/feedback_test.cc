@@ -1,0 +1,279 @@
+#include "feedback/feedback.h"
+
+#include <gtest/gtest.h>
+
+#include "audit/audit.h"
+#include "config/document.h"
+#include "store/testing/scratch.h"
+#include "subject/restrictions.h"
+#include "subjects/sealed.h"
+
+namespace steward::feedback {
+namespace {
+
+using subject::Key;
+using subject::KeyKind;
+
+constexpr const char* kRegister = R"(
+[register]
+service = "a test site"
+[register.controller]
+name = "Test Department"
+email = "privacy@example.gov.uk"
+[register.dpo]
+email = "dpo@example.gov.uk"
+[[register.purposes]]
+id = "feedback"
+description = "Answer and learn from your feedback"
+lawful_basis = "public-task"
+[[register.recipients]]
+id = "departments"
+name = "other government departments"
+purpose = "to find the information you asked for"
+basis = "consent"
+[[register.recipients]]
+id = "hosting"
+name = "our hosting provider"
+purpose = "to run the site"
+basis = "processor"
+[[register.datasets]]
+id = "feedback"
+module = "feedback"
+description = "Feedback you send us"
+categories = ["user.contact.email", "user.contact.name", "user.content.feedback"]
+subjects = ["people who send us feedback"]
+purposes = ["feedback"]
+recipients = ["departments", "hosting"]
+retention = "2 years"
+)";
+
+std::vector<store::Migration> Migrations() {
+  auto all = audit::Migrations();
+  for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
+  for (auto& m : subject::Restrictions::Migrations()) all.push_back(m);
+  for (auto& m : Inbox::Migrations()) all.push_back(m);
+  return all;
+}
+
+processing::Register Reg() {
+  auto reg = processing::FromDocument(*config::Document::Parse(kRegister, "t.toml"));
+  EXPECT_TRUE(reg.ok()) << reg.error().message;
+  return *reg;
+}
+
+Settings Read(const std::string& text, const processing::Register& reg) {
+  auto doc = config::Document::Parse(text, "site.toml");
+  EXPECT_TRUE(doc.ok());
+  auto s = ReadSettings(*doc, reg);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  return s.ok() && *s ? **s : Settings{};
+}
+
+TEST(FeedbackSettingsTest, ReadsTheTableAndTheSharingTheRegisterDeclares) {
+  auto reg = Reg();
+  Settings s = Read("[feedback]\nuseful = false\nmin_seconds = 5\n", reg);
+  EXPECT_FALSE(s.useful);
+  EXPECT_EQ(s.min_seconds, 5);
+  EXPECT_EQ(s.dataset, "feedback");
+  EXPECT_EQ(s.share_with, (std::vector<std::string>{"other government departments"})) << "consent recipients only";
+  auto none = ReadSettings(*config::Document::Parse("", "site.toml"), reg);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  // Declare before collect, with the file and line.
+  processing::Register bare = reg;
+  bare.datasets.clear();
+  auto refused = ReadSettings(*config::Document::Parse("\n[feedback]\nuseful = true\n", "site.toml"), bare);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("site.toml:2:"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("no dataset of module \"feedback\""), std::string::npos);
+  auto unknown = ReadSettings(*config::Document::Parse("[feedback]\nusefull = true\n", "site.toml"), reg);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("usefull"), std::string::npos);
+}
+
+TEST(FeedbackCheckTest, SaysWhatToCorrectInGovukWords) {
+  Submission contact{.kind = Kind::kContact, .message = "  "};
+  auto errors = Check(contact);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], (std::pair<std::string, std::string>{"message", "Enter your message"}));
+  contact.message = std::string(1250, 'a');
+  EXPECT_TRUE(Check(contact).empty());
+  contact.message = std::string(1249, 'a') + "é";  // 1,250 characters, 1,251 bytes
+  EXPECT_TRUE(Check(contact).empty());
+  contact.message += "b";
+  EXPECT_EQ(Check(contact).at(0).first, "message");
+  contact.message = "hello";
+  contact.name = "Jo";
+  EXPECT_EQ(Check(contact).at(0).first, "email") << "both or neither";
+  contact.email = "not an address";
+  EXPECT_EQ(Check(contact).at(0).second, "Enter an email address in the correct format, like name@example.com");
+  contact.email = "jo@example.org";
+  EXPECT_TRUE(Check(contact).empty());
+  EXPECT_EQ(Check({.kind = Kind::kProblem}).at(0).first, "wrong");
+  EXPECT_EQ(Check({.kind = Kind::kRating, .rating = 6}).at(0).first, "rating");
+  EXPECT_TRUE(Check({.kind = Kind::kRating, .rating = 5}).empty());
+  EXPECT_EQ(Check({.kind = Kind::kUseful}).at(0).first, "useful");
+  EXPECT_TRUE(Check({.kind = Kind::kUseful, .useful = false}).empty());
+}
+
+class InboxTest : public ::testing::Test {
+ protected:
+  InboxTest()
+      : site_(Migrations()),
+        trail_(site_.store(), site_.key(), clock_),
+        reg_(Reg()),
+        restrictions_(site_.key(), clock_, &reg_),
+        inbox_(site_.store(), site_.key(), clock_, Read("[feedback]\n", reg_)),
+        data_({.module = "feedback",
+               .store = site_.store(),
+               .trail = trail_,
+               .restrictions = restrictions_,
+               .reg = &reg_,
+               .pseudonym_key = subject::PseudonymKey(site_.key())},
+              site_.key(), clock_, Inbox::SealedTables()) {}
+
+  Stored Submit(const Submission& s) {
+    EXPECT_TRUE(Check(s).empty());
+    auto r = inbox_.Submit(s);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Stored{};
+  }
+
+  std::vector<store::Row> Rows(const std::string& sql) {
+    std::vector<store::Row> rows;
+    EXPECT_TRUE(site_.store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(rows, c.Query(sql));
+                      return Ok();
+                    })
+                    .ok());
+    return rows;
+  }
+
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  store::testing::ScratchSite site_;
+  audit::Trail trail_;
+  processing::Register reg_;
+  subject::Restrictions restrictions_;
+  Inbox inbox_;
+  subjects::SealedData data_;
+};
+
+TEST_F(InboxTest, UsefulnessIsCountedPerPageAndDayAndNeverKeptOneByOne) {
+  for (bool yes : {true, true, false}) Submit({.kind = Kind::kUseful, .page = "/guidance", .useful = yes});
+  Submit({.kind = Kind::kUseful, .page = "/search?q=jo@example.org", .useful = false});
+  auto rows = Rows("SELECT page, yes, no FROM feedback_usefulness ORDER BY page");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].Text(0), "/guidance");
+  EXPECT_EQ(rows[0].Int(1), 2);
+  EXPECT_EQ(rows[0].Int(2), 1);
+  EXPECT_EQ(rows[1].Text(0), "/search?q=[email]") << "no email address in a page's address";
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items")[0].Int(0), 0);
+}
+
+TEST_F(InboxTest, FreeTextIsRedactedThenSealedUnderThePersonsKey) {
+  auto stored = Submit({.kind = Kind::kContact,
+                        .page = "/apply",
+                        .message = "I rang 020 7946 0000 twice. My NI is AB123456C.",
+                        .name = "Jo Bloggs",
+                        .email = "Jo@Example.org",
+                        .share = true});
+  EXPECT_GT(stored.id, 0);
+  EXPECT_EQ(stored.redacted, (std::vector<std::string>{"National Insurance number", "telephone number"}));
+  auto row = Rows("SELECT kind, page, status, redacted, share, message, email, subject_id FROM feedback_items")[0];
+  EXPECT_EQ(row.Text(0), "contact");
+  EXPECT_EQ(row.Text(2), "new");
+  EXPECT_EQ(row.Text(3), "National Insurance number,telephone number");
+  EXPECT_EQ(row.Int(4), 1);
+  for (size_t col : {5u, 6u}) {
+    EXPECT_EQ(row.Text(col).find("Jo"), std::string::npos) << "sealed";
+    EXPECT_EQ(row.Text(col).find("rang"), std::string::npos) << "sealed";
+  }
+  auto records = data_.Export(*Key::Make(KeyKind::kEmail, "jo@example.org"));
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  std::map<std::string, std::string> fields;
+  for (const auto& f : (*records)[0].fields) fields[f.name] = f.value;
+  EXPECT_EQ(fields["Your message"],
+            "I rang [telephone number removed] twice. My NI is [National Insurance number removed].");
+  EXPECT_EQ(fields["Your email address"], "Jo@Example.org") << "the contact detail given to be answered stays";
+  EXPECT_EQ(fields["Your name"], "Jo Bloggs");
+  EXPECT_EQ(fields["Page"], "/apply");
+}
+
+TEST_F(InboxTest, SpamIsKeptApartAndTheSameItemAgainIsADuplicate) {
+  EXPECT_TRUE(Submit({.kind = Kind::kContact, .message = "buy now", .honeypot = "x"}).spam);
+  EXPECT_TRUE(Submit({.kind = Kind::kContact, .message = "fast", .seconds_open = 1}).spam);
+  EXPECT_FALSE(Submit({.kind = Kind::kContact, .message = "slow", .seconds_open = 30}).spam);
+  EXPECT_TRUE(Submit({.kind = Kind::kProblem, .doing = "WCRTESTINP", .wrong = "x"}).spam);
+  EXPECT_TRUE(Submit({.kind = Kind::kProblem, .doing = "same", .wrong = "same"}).spam);
+  Submission again{.kind = Kind::kProblem, .page = "/a", .doing = "paying", .wrong = "it failed"};
+  EXPECT_FALSE(Submit(again).duplicate);
+  clock_.Advance(std::chrono::minutes(4));
+  EXPECT_TRUE(Submit(again).duplicate);
+  clock_.Advance(std::chrono::minutes(6));
+  EXPECT_FALSE(Submit(again).duplicate) << "outside the 5 minutes";
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items WHERE status = 'spam'")[0].Int(0), 4);
+  EXPECT_EQ(Rows("SELECT spam_reason FROM feedback_items WHERE id = 1")[0].Text(0), "honeypot");
+}
+
+TEST_F(InboxTest, RetentionPurgesPastTheCutOffAndSpamWithinAWeek) {
+  Submit({.kind = Kind::kContact, .message = "old", .name = "A", .email = "a@example.org"});
+  Submit({.kind = Kind::kContact, .message = "spam", .honeypot = "x"});
+  clock_.Advance(std::chrono::hours(24 * 8));
+  Submit({.kind = Kind::kRating, .rating = 4});
+  auto storage = Inbox::Storage();
+  processing::Dataset dataset = reg_.datasets[0];
+  int64_t purged = -1;
+  std::string now = FormatRfc3339(clock_.Now());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    // A cut-off before everything: only the spam (past a week) goes.
+                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, dataset, "2000-01-01T00:00:00Z", now, false));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(purged, 1);
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        purged,
+                        storage.purge(c, dataset, FormatRfc3339(clock_.Now() - std::chrono::hours(24)), now, false));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(purged, 1) << "the old item; the rating of today stays";
+  // The person's key goes with the sweep, once nothing names them.
+  int64_t swept = -1;
+  subjects::SubjectStore subjects(site_.key(), clock_);
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(swept, subjects.Sweep(c, now));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(swept, 2) << "the purged item's and the spam's";
+  // Spam goes within a week even where the dataset is kept by criteria (no purge by date).
+  Submit({.kind = Kind::kContact, .message = "more spam", .honeypot = "x"});
+  EXPECT_EQ(*inbox_.PurgeSpam(trail_), 0) << "not a week old yet";
+  clock_.Advance(std::chrono::hours(24 * 7 + 1));
+  EXPECT_EQ(*inbox_.PurgeSpam(trail_), 1);
+  EXPECT_EQ(trail_.List({.action = "feedback.spam_purged"})->size(), 1u);
+  EXPECT_TRUE(data_.Find(*Key::Make(KeyKind::kEmail, "a@example.org"))->holdings.empty());
+}
+
+TEST_F(InboxTest, ErasingAPersonReachesEveryItemTheySent) {
+  Submit({.kind = Kind::kContact, .message = "one", .name = "Jo", .email = "jo@example.org"});
+  Submit({.kind = Kind::kRating, .message = "two", .rating = 2, .name = "Jo", .email = "JO@example.org"});
+  Submit({.kind = Kind::kContact, .message = "someone else", .name = "Al", .email = "al@example.org"});
+  auto key = *Key::Make(KeyKind::kEmail, "jo@example.org");
+  EXPECT_EQ(data_.Find(key)->holdings.at(0).count, 2);
+  auto erased = data_.Erase(key, {.actor = "staff:1", .reference = "rights:1"});
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->at(0).erased, 2);
+  EXPECT_TRUE(data_.Find(key)->holdings.empty());
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items")[0].Int(0), 1);
+}
+
+}  // namespace
+}  // namespace steward::feedback

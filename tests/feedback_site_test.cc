@@ -1,0 +1,205 @@
+// Feedback through the whole site in process (the Civil Service example, whose register lets a
+// person allow sharing): the forms with and without errors, "Is this page useful?" on every page,
+// the API's answers, and what is kept. Real SQLite files, or PostgreSQL for the postgresql.* copy.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <regex>
+
+#include "app/modules.h"
+#include "app/site.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+#include "store/testing/scratch.h"
+#include "subject/subject.h"
+
+namespace steward {
+namespace {
+
+namespace fs = std::filesystem;
+using http::testing::Fetch;
+using subject::Key;
+using subject::KeyKind;
+
+class FeedbackSiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("steward-feedback-test-" + crypto::RandomHex(8));
+    std::vector<std::string> tables = app::ModuleTables();
+    auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/civil-service.toml", &tables);
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    config_ = std::move(*config);
+    config_.storage.data_dir = dir_.string();
+    config_.storage.secret_key_file = (dir_ / "secret.key").string();
+    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
+    if (!database_->url().empty()) {
+      config_.storage.backend = "postgresql";
+      config_.storage.url = database_->url();
+    }
+    auto site = app::Site::Open(config_, {.clock = &clock_});
+    ASSERT_TRUE(site.ok()) << site.error().message;
+    site_ = std::move(*site);
+    http::ServerOptions options = site_->ServerOptions();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<http::Server>(std::move(options), site_->TakeRouter());
+    ASSERT_TRUE(server_->Start().ok());
+    site_->Started(server_->port());
+  }
+  void TearDown() override {
+    server_.reset();
+    site_.reset();
+    database_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::optional<http::testing::RawResponse> Get(const std::string& target) {
+    return Fetch(server_->port(), "GET", target);
+  }
+  std::optional<http::testing::RawResponse> PostForm(const std::string& body,
+                                                     const std::string& fetch_site = "same-origin") {
+    return Fetch(server_->port(), "POST", "/feedback",
+                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", fetch_site}}, body);
+  }
+  std::optional<http::testing::RawResponse> PostApi(const std::string& json, const std::string& origin = "") {
+    std::vector<http::HeaderField> headers = {{"Content-Type", "application/json"}};
+    if (origin.empty()) {
+      headers.push_back({"Sec-Fetch-Site", "same-origin"});
+    } else {
+      headers.push_back({"Origin", origin});
+    }
+    return Fetch(server_->port(), "POST", "/api/feedback", headers, json);
+  }
+  // The form's hidden timer, as the page gave it.
+  static std::string Started(const std::string& html) {
+    std::smatch m;
+    if (!std::regex_search(html, m, std::regex(R"re(name="started" value="([0-9a-f.]+)")re"))) return "";
+    return m[1];
+  }
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(site_->store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(sql));
+                      n = rows.front().Int(0);
+                      return Ok();
+                    })
+                    .ok());
+    return n;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::testing::TestDatabase> database_;
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  config::Config config_;
+  std::unique_ptr<app::Site> site_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(FeedbackSiteTest, EveryPublicPageAsksWhetherItIsUsefulAndCountsTheAnswer) {
+  auto page = Get("/privacy");
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("Is this page useful?"), std::string::npos);
+  EXPECT_NE(page->body.find(R"(href="/feedback?kind=problem&amp;page=%2Fprivacy")"), std::string::npos);
+  std::string started = Started(page->body);
+  ASSERT_FALSE(started.empty());
+  auto yes = PostForm("kind=useful&page=%2Fprivacy&useful=yes&started=" + started);
+  ASSERT_TRUE(yes);
+  EXPECT_EQ(yes->status, 200);
+  EXPECT_NE(yes->body.find("Thank you for your feedback"), std::string::npos);
+  ASSERT_EQ(PostForm("kind=useful&page=%2Fprivacy&useful=no&started=" + started)->status, 200);
+  EXPECT_EQ(Count("SELECT yes FROM feedback_usefulness WHERE page = '/privacy'"), 1);
+  EXPECT_EQ(Count("SELECT no FROM feedback_usefulness WHERE page = '/privacy'"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 0) << "answers are counted, not kept";
+  // A yes/no this site did not show is not counted; another site's post is refused.
+  ASSERT_EQ(PostForm("kind=useful&page=%2Fprivacy&useful=yes")->status, 200);
+  EXPECT_EQ(Count("SELECT yes FROM feedback_usefulness WHERE page = '/privacy'"), 1);
+  EXPECT_EQ(PostForm("kind=useful&page=%2Fprivacy&useful=yes&started=" + started, "cross-site")->status, 403);
+}
+
+TEST_F(FeedbackSiteTest, TheContactFormSaysWhatToCorrectThenKeepsItWithPermissionToShare) {
+  auto form = Get("/feedback");
+  ASSERT_TRUE(form && form->status == 200);
+  EXPECT_NE(form->body.find("You may share my feedback with Other government departments and Our technology "
+                            "suppliers"),
+            std::string::npos)
+      << "the register's consent recipients";
+  EXPECT_NE(form->body.find("Kept for audit purposes after we have replied"), std::string::npos)
+      << "what is kept and for how long, from the register";
+  EXPECT_NE(form->body.find(R"(name="giraffe")"), std::string::npos);
+  std::string started = Started(form->body);
+  clock_.Advance(std::chrono::seconds(30));
+  // A name without an email address, and no message: GOV.UK's error summary, what was typed kept.
+  auto bad = PostForm("kind=contact&reply=yes&name=Jo+Bloggs&message=&started=" + started);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("There is a problem"), std::string::npos);
+  EXPECT_NE(bad->body.find(R"(<a href="#message">Enter your message</a>)"), std::string::npos);
+  EXPECT_NE(bad->body.find("Enter your email address"), std::string::npos);
+  EXPECT_NE(bad->body.find(R"(value="Jo Bloggs")"), std::string::npos);
+  EXPECT_NE(bad->body.find("<title>Error: Contact us"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 0);
+
+  auto good = PostForm(
+      "kind=contact&page=%2Fjobs&reply=yes&name=Jo+Bloggs&email=jo%40example.org&share=yes&message=Where+are+the+"
+      "jobs%3F+Call+07700+900123&started=" +
+      started);
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->status, 200);
+  EXPECT_NE(good->body.find("We'll reply to the email address you gave us."), std::string::npos);
+  EXPECT_NE(good->body.find("We took out personal details"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE share = 1 AND status = 'new'"), 1);
+  // A second person, without permission and without wanting a reply.
+  ASSERT_EQ(PostForm("kind=contact&message=Anonymous+remark&started=" + started)->status, 200);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE share = 0 AND subject_id IS NOT NULL"), 1);
+
+  auto records = site_->subjects().Export(*Key::Make(KeyKind::kEmail, "jo@example.org"));
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  std::string all;
+  for (const auto& f : (*records)[0].fields) all += f.value + "|";
+  EXPECT_NE(all.find("Where are the jobs? Call [telephone number removed]"), std::string::npos) << all;
+  EXPECT_EQ(all.find("07700"), std::string::npos);
+}
+
+TEST_F(FeedbackSiteTest, AFormSentFasterThanAPersonTypesOrWithTheHoneypotIsSpam) {
+  std::string started = Started(Get("/feedback?kind=problem&page=/jobs")->body);
+  ASSERT_EQ(PostForm("kind=problem&page=%2Fjobs&doing=applying&wrong=it+broke&started=" + started)->status, 200);
+  clock_.Advance(std::chrono::seconds(10));
+  ASSERT_EQ(PostForm("kind=problem&page=%2Fjobs&doing=a&wrong=b&giraffe=x&started=" + started)->status, 200);
+  ASSERT_EQ(PostForm("kind=problem&page=%2Fjobs&doing=a2&wrong=b2&started=123.forged")->status, 200);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'spam'"), 3);
+  ASSERT_EQ(PostForm("kind=problem&page=%2Fjobs&doing=paying&wrong=it+failed&started=" + started)->status, 200);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'new'"), 1);
+}
+
+TEST_F(FeedbackSiteTest, TheApiAnswersEachFieldAndTheSitesOriginsOnly) {
+  auto ok = PostApi(R"({"kind":"rating","rating":4,"message":"Quick and clear","page":"/done"})");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202);
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["status"], "stored");
+  auto useful = PostApi(R"({"kind":"useful","useful":false,"page":"/a?email=jo@example.org"})");
+  EXPECT_EQ(useful->status, 202);
+  EXPECT_EQ(nlohmann::json::parse(useful->body)["status"], "counted");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_usefulness WHERE page = '/a?email=[email]'"), 1);
+
+  auto errors = PostApi(R"({"kind":"contact","message":"","name":"Jo"})");
+  ASSERT_EQ(errors->status, 400);
+  auto j = nlohmann::json::parse(errors->body);
+  EXPECT_EQ(j["errors"]["message"], "Enter your message");
+  EXPECT_TRUE(j["errors"].contains("email"));
+  EXPECT_EQ(PostApi(R"({"kind":"rating","rating":"4"})")->status, 400);
+  EXPECT_EQ(PostApi(R"({"kind":"complaint"})")->status, 400);
+  EXPECT_EQ(PostApi(R"([1,2,3])")->status, 400);
+  EXPECT_EQ(PostApi("{not json")->status, 400);
+  auto long_text = PostApi(R"({"kind":"contact","message":")" + std::string(1251, 'a') + R"("})");
+  EXPECT_EQ(long_text->status, 400);
+  EXPECT_EQ(PostApi(R"({"kind":"contact","message":"hi"})", "https://elsewhere.example")->status, 403);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 1) << "only the rating was kept";
+}
+
+}  // namespace
+}  // namespace steward
