@@ -65,3 +65,16 @@ export async function launchBrowser() {
 }
 
 export const shot = (page, name) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+
+// Runs axe-core (npm) on the page for WCAG 2.0, 2.1 and 2.2 A and AA, and returns the violations
+// as "rule: target" lines (empty when there are none).
+const axeSource = readFileSync(path.join(import.meta.dirname, 'node_modules/axe-core/axe.min.js'), 'utf8');
+export async function axeViolations(page) {
+  // Evaluated rather than added as a script tag: the site's Content-Security-Policy forbids inline
+  // scripts, and a page without JavaScript runs none of its own.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}

@@ -1,0 +1,103 @@
+// Feedback in Chromium on the Civil Service example: "Is this page useful?" at the foot of a page,
+// the problem report, the contact form with and without errors, the rating; with JavaScript and
+// without, by keyboard, and every page checked by axe-core for WCAG 2.2 AA.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSteward, launchBrowser, shot, axeViolations } from './steward.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+// A person takes a few seconds over a form; the form's timer counts them.
+const human = (page) => page.waitForTimeout(3200);
+
+async function withSteward(fn) {
+  const steward = await startSteward('examples/civil-service.toml', {
+    edit: (text) => text.replace(/^useful = true$/m, 'useful = true\nmin_seconds = 3'),
+  });
+  try {
+    await fn(steward);
+  } finally {
+    assert.equal(await steward.stop(), 0);
+  }
+}
+
+// axe-core runs in the page, so it checks the pages with JavaScript on; the markup is the server's
+// either way, and the tests below use every form without JavaScript too.
+test('every feedback page passes axe-core, its errors and its thank-you included', async () => {
+  await withSteward(async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const target of ['', 'privacy', 'feedback', 'feedback?kind=problem&page=/privacy', 'feedback?kind=rating']) {
+      await page.goto(steward.url + target);
+      assert.deepEqual(await axeViolations(page), [], `/${target}`);
+    }
+    await page.goto(steward.url + 'feedback');
+    await page.getByRole('button', { name: 'Send' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter your message/);
+    assert.deepEqual(await axeViolations(page), [], 'the form with errors');
+    await shot(page, 'feedback-errors');
+    await page.goto(steward.url + 'privacy');
+    await page.getByRole('button', { name: /^Yes/ }).click();
+    await page.locator('.govuk-panel__title').waitFor();
+    assert.deepEqual(await axeViolations(page), [], 'thank you');
+    await context.close();
+  });
+});
+
+for (const javaScriptEnabled of [true, false]) {
+  const how = javaScriptEnabled ? 'with JavaScript' : 'without JavaScript';
+
+  test(`a problem report and a contact with permission to share, ${how}`, async () => {
+    await withSteward(async (steward) => {
+      const context = await browser.newContext({ javaScriptEnabled });
+      const page = await context.newPage();
+      await page.goto(steward.url + 'privacy');
+      await page.getByRole('link', { name: 'Report a problem with this page' }).click();
+      await page.waitForURL(/kind=problem/);
+      await page.getByLabel('What were you doing?').fill('Reading about cookies');
+      await page.getByLabel('What went wrong?').fill('A link was broken. Ring me on 020 7946 0000');
+      await human(page);
+      await page.getByRole('button', { name: 'Send' }).click();
+      assert.match(await page.locator('.govuk-panel__title').innerText(), /Thank you for your feedback/);
+      assert.match(await page.locator('main').innerText(), /We took out personal details/);
+      await shot(page, `feedback-problem-sent-${javaScriptEnabled ? 'js' : 'nojs'}`);
+
+      await page.goto(steward.url + 'feedback');
+      await page.getByLabel('Your message').fill('Where can I find the jobs?');
+      await page.getByLabel('Yes, reply to me by email').check();
+      await page.getByLabel('Your name (only if you want a reply)').fill('Jo Bloggs');
+      await page.getByLabel('Your email address (only if you want a reply)').fill('jo@example.org');
+      await page.getByLabel(/You may share my feedback with/).check();
+      await human(page);
+      await page.getByRole('button', { name: 'Send' }).click();
+      assert.match(await page.locator('main').innerText(), /We'll reply to the email address you gave us/);
+      await context.close();
+    });
+  });
+}
+
+test('the contact form by keyboard alone', async () => {
+  await withSteward(async (steward) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'feedback?kind=rating');
+    // Tab from the top of the page to the first rating, choose it, write, send: no mouse.
+    let found = false;
+    for (let i = 0; i < 40 && !found; i++) {
+      await page.keyboard.press('Tab');
+      found = await page.evaluate(() => document.activeElement?.name === 'rating');
+    }
+    assert.ok(found, 'the ratings can be reached by Tab');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Quick and clear');
+    await human(page);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('.govuk-panel__title').waitFor();
+    assert.match(await page.locator('.govuk-panel__title').innerText(), /Thank you/);
+    await context.close();
+  });
+});
