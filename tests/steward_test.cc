@@ -911,5 +911,50 @@ TEST_F(StewardTest, VersionAndHelp) {
   EXPECT_NE(RunSteward({"serve"}).exit_code, 0) << "serve without --config is a usage error";
 }
 
+// The Civil Service example: one person lets us share their feedback, another does not; the
+// export with personal fields holds the first one's only, and says so in the audit trail.
+TEST_F(StewardTest, FeedbackWithAndWithoutPermissionToShareAndItsExport) {
+  std::vector<std::string> site = {"--config", SourcePath("examples/civil-service.toml"), "--data", dir_ + "/data"};
+  {
+    StewardProcess steward(dir_, site);
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    for (auto [who, share] : {std::pair{"sharer", true}, std::pair{"private", false}}) {
+      std::string body = std::string(R"({"kind":"contact","message":"Question from )") + who +
+                         R"(","name":"A Person","email":")" + who + R"(@example.org","share":)" +
+                         (share ? "true" : "false") + "}";
+      auto r = Fetch(steward.port(), "POST", "/api/feedback",
+                     {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}}, body);
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 202) << r->body;
+    }
+    EXPECT_EQ(steward.Stderr().find("example.org"), std::string::npos) << "no personal data in the log";
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+  }
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), site.begin(), site.end());
+    return RunSteward(args);
+  };
+  RunResult plain = run({"feedback", "export"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out.find("example.org"), std::string::npos) << "no personal field unless asked";
+  EXPECT_EQ(std::count(plain.out.begin(), plain.out.end(), '\n'), 2);
+  RunResult shared = run({"feedback", "export", "--with-personal"});
+  ASSERT_EQ(shared.exit_code, 0) << shared.err;
+  EXPECT_NE(shared.out.find("sharer@example.org"), std::string::npos) << shared.out;
+  EXPECT_NE(shared.out.find("Question from sharer"), std::string::npos);
+  EXPECT_EQ(shared.out.find("private@example.org"), std::string::npos) << "not shared: not exported";
+  EXPECT_EQ(shared.out.find("Question from private"), std::string::npos);
+  RunResult csv = run({"feedback", "export", "--format", "csv", "--all-personal"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find("private@example.org"), std::string::npos);
+  EXPECT_EQ(csv.out.rfind("id,received_at,kind,page,", 0), 0u);
+  EXPECT_EQ(run({"feedback", "export", "--from", "yesterday"}).exit_code, 2);
+  RunResult audit = run({"audit", "export"});
+  size_t exports = 0;
+  for (size_t at = 0; (at = audit.out.find("\"action\":\"feedback.exported\"", at)) != std::string::npos; ++at)
+    ++exports;
+  EXPECT_EQ(exports, 3u) << "every export is on the record";
+}
+
 }  // namespace
 }  // namespace steward::testing

@@ -204,6 +204,137 @@ std::string Inbox::SpamReason(const Submission& s) const {
   return "";
 }
 
+bool ValidStatus(std::string_view status) {
+  return status == "new" || status == "in-progress" || status == "done" || status == "spam";
+}
+
+namespace {
+
+constexpr const char* kItemColumns =
+    "id, received_at, kind, page, COALESCE(rating, 0), status, spam_reason, redacted, assignee, duplicate, share, "
+    "CASE WHEN email IS NULL THEN 0 ELSE 1 END, COALESCE(subject_id, ''), doing, wrong, message, name, email";
+
+Item ItemOf(const store::Row& r) {
+  Item it;
+  it.id = r.Int(0);
+  it.received_at = r.Text(1);
+  it.kind = r.Text(2);
+  it.page = r.Text(3);
+  it.rating = r.Int(4);
+  it.status = r.Text(5);
+  it.spam_reason = r.Text(6);
+  it.redacted = r.Text(7);
+  it.assignee = r.Text(8);
+  it.duplicate = r.Int(9) != 0;
+  it.share = r.Int(10) != 0;
+  it.has_contact = r.Int(11) != 0;
+  return it;
+}
+
+}  // namespace
+
+Status Inbox::Open(store::Connection& c, const std::string& subject_id, const store::Row& r, size_t first,
+                   Item& item) const {
+  item.opened = true;
+  if (subject_id.empty()) return Ok();
+  STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_.Keys(c, subject_id));
+  std::string* fields[] = {&item.doing, &item.wrong, &item.message, &item.name, &item.email};
+  const char* columns[] = {"doing", "wrong", "message", "name", "email"};
+  for (size_t i = 0; i < 5; ++i) {
+    if (r.IsNull(first + i)) continue;
+    auto opened = keys ? keys->Open(Field(columns[i]), r.Text(first + i)) : std::nullopt;
+    *fields[i] = opened ? *opened : "(erased)";
+  }
+  return Ok();
+}
+
+Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const {
+  std::string where = " WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (!f.kind.empty()) where += " AND kind = ?", params.push_back(f.kind);
+  if (f.status.empty()) {
+    where += " AND status <> 'spam'";
+  } else {
+    where += " AND status = ?", params.push_back(f.status);
+  }
+  if (!f.page.empty()) {
+    // Matched as text, never as a pattern: LIKE's wildcards in it are escaped.
+    std::string escaped;
+    for (char ch : f.page) {
+      if (ch == '\\' || ch == '%' || ch == '_') escaped += '\\';
+      escaped += ch;
+    }
+    where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + escaped + "%");
+  }
+  if (!f.from.empty()) where += " AND received_at >= ?", params.push_back(f.from);
+  if (!f.to.empty()) where += " AND received_at < ?", params.push_back(f.to + "T99");
+  if (f.redacted_only) where += " AND redacted <> ''";
+  std::pair<std::vector<Item>, int64_t> out;
+  // Privacy: feedback, read for the caseworker's inbox or an export; personal fields opened only
+  // as the filter says (the callers audit it).
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto total, c.Query("SELECT COUNT(*) FROM feedback_items" + where, params));
+    out.second = total.front().Int(0);
+    std::vector<store::Value> page_params = params;
+    page_params.push_back(f.limit);
+    page_params.push_back(f.offset);
+    Status inner = Ok();
+    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kItemColumns + " FROM feedback_items" + where +
+                                          " ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
+                                      page_params, [&](const store::Row& r) {
+                                        Item it = ItemOf(r);
+                                        bool open = f.personal == Filter::Personal::kAll ||
+                                                    (f.personal == Filter::Personal::kShared && it.share);
+                                        if (open) {
+                                          Status s = Open(c, r.Text(12), r, 13, it);
+                                          if (!s.ok()) inner = s;
+                                        }
+                                        out.first.push_back(std::move(it));
+                                        return inner.ok();
+                                      }));
+    return inner;
+  }));
+  return out;
+}
+
+Result<std::optional<Item>> Inbox::Get(int64_t id) const {
+  std::optional<Item> out;
+  // Privacy: feedback, one item opened for the caseworker (the page audits it).
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query(std::string("SELECT ") + kItemColumns + " FROM feedback_items WHERE id = ?", {id}));
+    if (rows.empty()) return Ok();
+    Item it = ItemOf(rows.front());
+    STEWARD_RETURN_IF_ERROR(Open(c, rows.front().Text(12), rows.front(), 13, it));
+    out = std::move(it);
+    return Ok();
+  }));
+  return out;
+}
+
+Result<bool> Inbox::Triage(store::Connection& c, int64_t id, const std::string& status,
+                           const std::string& assignee) const {
+  if (!ValidStatus(status))
+    return MakeError(ErrorCode::kInvalidArgument, "the status is new, in-progress, done or spam");
+  STEWARD_ASSIGN_OR_RETURN(
+      int64_t n, c.Exec("UPDATE feedback_items SET status = ?, assignee = ? WHERE id = ?", {status, assignee, id}));
+  return n > 0;
+}
+
+Result<std::vector<Usefulness>> Inbox::UsefulnessReport(const std::string& from, const std::string& to) const {
+  std::vector<Usefulness> out;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    return c.ForEach(
+        "SELECT page, SUM(yes), SUM(no) FROM feedback_usefulness WHERE day >= ? AND day <= ? GROUP BY page "
+        "ORDER BY SUM(yes) + SUM(no) DESC, page LIMIT 200",
+        {from, to}, [&](const store::Row& r) {
+          out.push_back({r.Text(0), r.Int(1), r.Int(2)});
+          return true;
+        });
+  }));
+  return out;
+}
+
 Result<int64_t> Inbox::PurgeSpam(audit::Trail& trail) {
   int64_t purged = 0;
   std::string cutoff = FormatRfc3339(clock_.Now() - kSpamKept);

@@ -92,6 +92,38 @@ struct Stored {
   std::vector<std::string> redacted;  // kinds of personal data taken out of the free text
 };
 
+// One kept item, as the inbox and exports show it.
+struct Item {
+  int64_t id = 0;
+  std::string received_at, kind, page, status, spam_reason, redacted, assignee;
+  int64_t rating = 0;  // 0: none
+  bool duplicate = false, share = false, has_contact = false;
+  // Opened only when asked for (Filter::personal): what the person typed.
+  bool opened = false;
+  std::string doing, wrong, message, name, email;
+};
+
+// Which items, for the inbox and exports. Dates are YYYY-MM-DD (UTC), inclusive.
+struct Filter {
+  std::string kind;      // "" any
+  std::string status;    // "" any but spam; "spam" only spam
+  std::string page;      // part of the page's address
+  std::string from, to;  // received on or after, on or before
+  bool redacted_only = false;
+  int64_t limit = 50, offset = 0;
+  // Open the personal fields: of items whose authors let us share them, or of all.
+  enum class Personal { kNone, kShared, kAll } personal = Personal::kNone;
+};
+
+// The statuses an item moves through.
+bool ValidStatus(std::string_view status);  // new, in-progress, done, spam
+
+// Yes and no answers for a page over a period.
+struct Usefulness {
+  std::string page;
+  int64_t yes = 0, no = 0;
+};
+
 class Inbox {
  public:
   // Everything must outlive the inbox.
@@ -110,11 +142,23 @@ class Inbox {
   // too), with an audit entry of the count. Returns how many.
   Result<int64_t> PurgeSpam(audit::Trail& trail);
 
+  // The items the filter selects, newest first, and how many it selects in all.
+  Result<std::pair<std::vector<Item>, int64_t>> List(const Filter& filter) const;
+  // One item with its personal fields opened, or nullopt.
+  Result<std::optional<Item>> Get(int64_t id) const;
+  // Sets the item's status and assignee ("" none) in the caller's write. Returns whether it exists.
+  Result<bool> Triage(store::Connection& c, int64_t id, const std::string& status, const std::string& assignee) const;
+  // Yes and no per page, for the days from..to (YYYY-MM-DD), most answered first.
+  Result<std::vector<Usefulness>> UsefulnessReport(const std::string& from, const std::string& to) const;
+
   const Settings& settings() const { return settings_; }
 
  private:
   // The spam signal that fired, or "".
   std::string SpamReason(const Submission& s) const;
+  // Opens the item's sealed fields in place.
+  Status Open(store::Connection& c, const std::string& subject_id, const store::Row& row, size_t first,
+              Item& item) const;
   store::Store& store_;
   const Clock& clock_;
   Settings settings_;

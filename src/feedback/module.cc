@@ -63,6 +63,235 @@ std::string LocalPath(std::string_view page) {
 constexpr const char* kRatings[] = {"Very dissatisfied", "Dissatisfied", "Neither satisfied or dissatisfied",
                                     "Satisfied", "Very satisfied"};
 
+// The items as CSV: the plain columns, and the personal ones where they were opened.
+std::string ItemsCsv(const std::vector<Item>& items, bool personal) {
+  std::string out = "id,received_at,kind,page,rating,status,assignee,redacted,duplicate,share";
+  if (personal) out += ",doing,wrong,message,name,email";
+  out += "\r\n";
+  for (const auto& it : items) {
+    out += std::to_string(it.id) + "," + CsvField(it.received_at) + "," + CsvField(it.kind) + "," + CsvField(it.page) +
+           "," + (it.rating > 0 ? std::to_string(it.rating) : "") + "," + CsvField(it.status) + "," +
+           CsvField(it.assignee) + "," + CsvField(it.redacted) + "," + (it.duplicate ? "yes" : "no") + "," +
+           (it.share ? "yes" : "no");
+    if (personal) {
+      for (const std::string* v : {&it.doing, &it.wrong, &it.message, &it.name, &it.email}) {
+        out += "," + CsvField(it.opened ? *v : "");
+      }
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+nlohmann::json ItemJson(const Item& it) {
+  nlohmann::json j{
+      {"id", it.id},         {"received_at", it.received_at}, {"kind", it.kind},         {"page", it.page},
+      {"status", it.status}, {"assignee", it.assignee},       {"redacted", it.redacted}, {"duplicate", it.duplicate},
+      {"share", it.share}};
+  if (it.rating > 0) j["rating"] = it.rating;
+  if (it.opened) {
+    for (auto [k, v] : {std::pair{"doing", &it.doing}, std::pair{"wrong", &it.wrong}, std::pair{"message", &it.message},
+                        std::pair{"name", &it.name}, std::pair{"email", &it.email}}) {
+      if (!v->empty()) j[k] = *v;
+    }
+  }
+  return j;
+}
+
+// A filter from the inbox's query (or the command's options); bad values are dropped.
+Filter FilterFrom(const http::Params& q) {
+  Filter f;
+  std::string kind = module::Field(q, "kind");
+  if (ParseKind(kind)) f.kind = kind;
+  std::string status = module::Field(q, "status");
+  if (ValidStatus(status)) f.status = status;
+  f.page = std::string(CutUtf8(module::Field(q, "page"), 512));
+  auto day = [](const std::string& d) { return d.size() == 10 && module::TimeFilter(d) == d ? d : std::string(); };
+  f.from = day(module::Field(q, "from"));
+  f.to = day(module::Field(q, "to"));
+  f.redacted_only = module::Field(q, "redacted") == "yes";
+  std::string offset = module::Field(q, "offset");
+  if (!offset.empty() && offset.size() < 9 && std::all_of(offset.begin(), offset.end(), ::isdigit)) {
+    f.offset = std::stoll(offset);
+  }
+  return f;
+}
+
+// The caseworker's inbox (/admin/feedback): every item with filters, one item with what the
+// person wrote, triage, the usefulness report and the CSV export. Every view of personal fields
+// and every export is audited.
+class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
+ public:
+  FeedbackPages(module::Platform& p, Inbox& inbox) : p_(p), inbox_(inbox) {}
+
+  std::vector<module::StaffPage> Pages() {
+    auto self = shared_from_this();
+    using P = staff::Permission;
+    return {{.method = Method::kGet,
+             .pattern = "/admin/feedback",
+             .permission = P::kHandleCases,
+             .handler = module::Bind(self, &FeedbackPages::List),
+             .nav_title = "Feedback",
+             .nav_text = "What members of the public told you, and how useful each page is.",
+             .nav_order = 55},
+            {.method = Method::kGet,
+             .pattern = "/admin/feedback.csv",
+             .permission = P::kHandleCases,
+             .handler = module::Bind(self, &FeedbackPages::Csv)},
+            {.method = Method::kGet,
+             .pattern = "/admin/feedback/{id}",
+             .permission = P::kHandleCases,
+             .handler = module::Bind(self, &FeedbackPages::Show)},
+            {.method = Method::kPost,
+             .pattern = "/admin/feedback/{id}",
+             .permission = P::kHandleCases,
+             .handler = module::Bind(self, &FeedbackPages::Update)}};
+  }
+
+ private:
+  http::Response List(Request& req, module::StaffContext& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return ctx.layout->Error(400, req);
+    Filter f = FilterFrom(*query);
+    auto listed = inbox_.List(f);
+    if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
+    html::List rows;
+    for (const auto& it : listed->first) {
+      rows.push_back(html::Object{{"id", it.id},
+                                  {"received", it.received_at.substr(0, 16).replace(10, 1, " ")},
+                                  {"kind", it.kind},
+                                  {"page", it.page.empty() ? "(the whole site)" : it.page},
+                                  {"rating", it.rating > 0 ? std::to_string(it.rating) : ""},
+                                  {"status", it.status},
+                                  {"assignee", it.assignee},
+                                  {"redacted", !it.redacted.empty()},
+                                  {"duplicate", it.duplicate},
+                                  {"contact", it.has_contact}});
+    }
+    std::string today = FormatRfc3339(p_.clock.Now()).substr(0, 10);
+    std::string month_ago = FormatRfc3339(p_.clock.Now() - std::chrono::hours(24 * 30)).substr(0, 10);
+    auto useful = inbox_.UsefulnessReport(month_ago, today);
+    if (!useful.ok()) return ctx.layout->ErrorFor(useful.error(), req);
+    html::List pages;
+    for (const auto& u : *useful) {
+      int64_t total = u.yes + u.no;
+      pages.push_back(
+          html::Object{{"page", u.page},
+                       {"yes", module::Thousands(u.yes)},
+                       {"no", module::Thousands(u.no)},
+                       {"rate", total > 0 ? std::to_string((u.yes * 100 + total / 2) / total) + "%" : "-"}});
+    }
+    std::string filter_query = "kind=" + http::PercentEncode(f.kind) + "&status=" + http::PercentEncode(f.status) +
+                               "&page=" + http::PercentEncode(f.page) + "&from=" + f.from + "&to=" + f.to +
+                               (f.redacted_only ? "&redacted=yes" : "");
+    html::Object data{{"items", rows},
+                      {"any", !rows.empty()},
+                      {"total", module::Thousands(listed->second)},
+                      {"kind", f.kind},
+                      {"status", f.status},
+                      {"page_filter", f.page},
+                      {"from", f.from},
+                      {"to", f.to},
+                      {"redacted", f.redacted_only},
+                      {"useful", pages},
+                      {"any_useful", !pages.empty()},
+                      {"since", month_ago},
+                      {"filter_query", filter_query}};
+    for (const char* k : {"useful", "problem", "contact", "rating"}) data["kind_" + std::string(k)] = f.kind == k;
+    for (const char* s : {"new", "in-progress", "done", "spam"}) data["status_" + std::string(s)] = f.status == s;
+    if (f.offset + f.limit < listed->second) {
+      data["next"] = filter_query + "&offset=" + std::to_string(f.offset + f.limit);
+    }
+    if (f.offset > 0)
+      data["previous"] = filter_query + "&offset=" + std::to_string(std::max<int64_t>(0, f.offset - f.limit));
+    return ctx.layout->Page(req, ctx, "admin_feedback", "Feedback", std::move(data), "/admin/feedback");
+  }
+
+  http::Response Csv(Request& req, module::StaffContext& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return ctx.layout->Error(400, req);
+    Filter f = FilterFrom(*query);
+    f.limit = 100000;
+    f.offset = 0;
+    bool personal = module::Field(*query, "personal") == "shared";
+    f.personal = personal ? Filter::Personal::kShared : Filter::Personal::kNone;
+    auto listed = inbox_.List(f);
+    if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
+    // Privacy: feedback leaves Steward here; the export is on the record before it is sent.
+    Status audited = p_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "feedback.exported",
+                                      .request_id = req.request_id,
+                                      .details = {{"items", std::to_string(listed->first.size())},
+                                                  {"personal", personal ? "shared only" : "none"}}});
+    if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
+    return module::CsvDownload(ItemsCsv(listed->first, personal), "feedback.csv");
+  }
+
+  http::Response Show(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto item = inbox_.Get(*id);
+    if (!item.ok()) return ctx.layout->ErrorFor(item.error(), req);
+    if (!*item) return ctx.layout->Error(404, req);
+    // Privacy: feedback. A caseworker reads what one person wrote: on the record first.
+    Status audited = p_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "feedback.viewed",
+                                      .target = "feedback:" + std::to_string(*id),
+                                      .request_id = req.request_id});
+    if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
+    const Item& it = **item;
+    html::Object data{{"id", it.id},
+                      {"received", it.received_at},
+                      {"kind", it.kind},
+                      {"page", it.page.empty() ? "(the whole site)" : it.page},
+                      {"rating", it.rating > 0 ? std::string(kRatings[it.rating - 1]) : ""},
+                      {"status", it.status},
+                      {"spam_reason", it.spam_reason},
+                      {"assignee", it.assignee},
+                      {"redacted", it.redacted},
+                      {"duplicate", it.duplicate},
+                      {"share", it.share},
+                      {"share_with", inbox_.settings().share_with.empty() ? "" : "others named in the notice"},
+                      {"doing", it.doing},
+                      {"wrong", it.wrong},
+                      {"message", it.message},
+                      {"name", it.name},
+                      {"email", it.email},
+                      {"mine", it.assignee == ctx.actor.id}};
+    for (const char* s : {"new", "in-progress", "done", "spam"}) data["status_" + std::string(s)] = it.status == s;
+    return ctx.layout->Page(req, ctx, "admin_feedback_item", "Feedback " + std::to_string(it.id), std::move(data),
+                            "/admin/feedback");
+  }
+
+  http::Response Update(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    std::string status = module::Field(ctx.form, "status");
+    std::string assign = module::Field(ctx.form, "assign");
+    if (!ValidStatus(status) || (assign != "me" && assign != "none" && assign != "keep")) {
+      return ctx.layout->Error(400, req);
+    }
+    auto item = inbox_.Get(*id);
+    if (!item.ok()) return ctx.layout->ErrorFor(item.error(), req);
+    if (!*item) return ctx.layout->Error(404, req);
+    std::string assignee = assign == "me" ? ctx.actor.id : assign == "none" ? "" : (*item)->assignee;
+    Status s = p_.store.Write([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(bool found, inbox_.Triage(c, *id, status, assignee));
+      if (!found) return MakeError(ErrorCode::kNotFound, "no such item");
+      return p_.trail.AppendIn(c, {.actor = ctx.actor.id,
+                                   .action = "feedback.triaged",
+                                   .target = "feedback:" + std::to_string(*id),
+                                   .request_id = req.request_id,
+                                   .details = {{"status", status}, {"assigned", assign}}});
+    });
+    if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
+    return Response::Redirect("/admin/feedback/" + std::to_string(*id));
+  }
+
+  module::Platform& p_;
+  Inbox& inbox_;
+};
+
 class FeedbackServing : public module::Serving {
  public:
   FeedbackServing(module::Platform& p, Settings settings)
@@ -99,6 +328,10 @@ class FeedbackServing : public module::Serving {
   }
 
   subject::SubjectData* Subjects() override { return &subjects_; }
+
+  std::vector<module::StaffPage> StaffPages() override {
+    return std::make_shared<FeedbackPages>(platform_, inbox_)->Pages();
+  }
 
   std::vector<module::Task> Tasks() override {
     return {{.name = "feedback.spam",
@@ -343,6 +576,42 @@ class FeedbackServing : public module::Serving {
   metrics::Counter* received_ = nullptr;
 };
 
+int ExportCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  auto settings = ReadSettings(*p.config.document, p.reg);
+  if (!settings.ok()) return module::Fail(settings.error(), 2);
+  Inbox inbox(p.store, p.key, p.clock, settings->value_or(Settings{}));
+  http::Params q;
+  for (const char* k : {"from", "to"}) q.push_back({k, ctx.args.Text(std::string("--") + k)});
+  Filter f = FilterFrom(q);
+  for (const char* k : {"--from", "--to"}) {
+    if (!ctx.args.Text(k).empty() && (std::string(k) == "--from" ? f.from : f.to).empty()) {
+      return module::Fail(MakeError(ErrorCode::kInvalidArgument, std::string(k) + " is a day: YYYY-MM-DD"), 2);
+    }
+  }
+  f.status = "";
+  f.limit = INT64_MAX / 2;
+  bool all = ctx.args.Flag("--all-personal");
+  bool personal = all || ctx.args.Flag("--with-personal");
+  f.personal = all ? Filter::Personal::kAll : personal ? Filter::Personal::kShared : Filter::Personal::kNone;
+  auto listed = inbox.List(f);
+  if (!listed.ok()) return module::Fail(listed.error());
+  // Privacy: feedback leaves Steward here; the export is on the record first.
+  Status audited = p.trail.Append({.actor = "cli",
+                                   .action = "feedback.exported",
+                                   .details = {{"items", std::to_string(listed->first.size())},
+                                               {"personal", all        ? "all"
+                                                            : personal ? "shared only"
+                                                                       : "none"}}});
+  if (!audited.ok()) return module::Fail(audited.error());
+  if (ctx.args.Text("--format") == "csv") {
+    std::fputs(ItemsCsv(listed->first, personal).c_str(), stdout);
+  } else {
+    for (const auto& it : listed->first) std::printf("%s\n", JsonText(ItemJson(it)).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 module::Descriptor Module() {
@@ -356,6 +625,28 @@ module::Descriptor Module() {
         (void)settings;
         return Ok();
       },
+      .command_groups = {{"feedback", "What members of the public sent through the feedback forms."}},
+      .commands =
+          [] {
+            using module::Option;
+            return std::vector<module::Command>{
+                {.path = {"feedback", "export"},
+                 .help = "Print the feedback items (JSON lines or CSV), newest first; audited.",
+                 .options = {{.name = "--format",
+                              .help = "json or csv; default json.",
+                              .default_value = "json",
+                              .choices = {"json", "csv"}},
+                             {.name = "--from", .help = "First day received (YYYY-MM-DD)."},
+                             {.name = "--to", .help = "Last day received (YYYY-MM-DD)."},
+                             {.name = "--with-personal",
+                              .help = "Include what people wrote, of those who let us share it.",
+                              .kind = Option::Kind::kFlag},
+                             {.name = "--all-personal",
+                              .help = "Include what everyone wrote, shared or not (for a rights request or the law).",
+                              .kind = Option::Kind::kFlag}},
+                 .run = ExportCommand},
+            };
+          },
       .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
         return std::unique_ptr<subject::SubjectData>(
             std::make_unique<subjects::SealedData>(p.SubjectDeps(kFeedback), p.key, p.clock, Inbox::SealedTables()));
