@@ -3,7 +3,8 @@
 // without, by keyboard, and every page checked by axe-core for WCAG 2.2 AA.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSteward, launchBrowser, shot, axeViolations } from './steward.mjs';
+import { execFileSync } from 'node:child_process';
+import { startSteward, launchBrowser, shot, axeViolations, binary } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -98,6 +99,43 @@ test('the contact form by keyboard alone', async () => {
     await page.keyboard.press('Enter');
     await page.locator('.govuk-panel__title').waitFor();
     assert.match(await page.locator('.govuk-panel__title').innerText(), /Thank you/);
+    await context.close();
+  });
+});
+
+test('the caseworker finds an item, reads it, marks it done; every staff page passes axe-core', async () => {
+  await withSteward(async (steward) => {
+    // A caseworker, added from the command line beside the running server.
+    execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                          '--email', 'case@example.gov.uk', '--role', 'caseworker', '--password-stdin'],
+                 { input: 'purple tractor umbrella\n' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'feedback?kind=problem&page=/privacy');
+    await page.getByLabel('What went wrong?').fill('The table of cookies is cut off on my phone');
+    await human(page);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.govuk-panel__title').waitFor();
+
+    await page.goto(steward.url + 'admin/login');
+    await page.getByLabel('Email address').fill('case@example.gov.uk');
+    await page.getByLabel('Password').fill('purple tractor umbrella');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/admin$/);
+    await page.getByRole('link', { name: 'Feedback', exact: true }).first().click();
+    await page.waitForURL(/\/admin\/feedback$/);
+    assert.match(await page.locator('table').first().innerText(), /problem/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/feedback');
+    await shot(page, 'feedback-inbox');
+    await page.locator('table a').first().click();
+    assert.match(await page.locator('main').innerText(), /The table of cookies is cut off on my phone/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/feedback/{id}');
+    await page.getByLabel('Done').check();
+    await page.getByLabel('To me').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.locator('main').innerText(), /Assigned to\s+staff:\d+ \(you\)/);
+    assert.equal(await page.getByLabel('Done').isChecked(), true);
+    await shot(page, 'feedback-item');
     await context.close();
   });
 });
