@@ -12,6 +12,7 @@
 #include "app/site.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "in_process_site.h"
 #include "store/testing/scratch.h"
 #include "subject/subject.h"
 
@@ -26,42 +27,15 @@ using subject::KeyKind;
 class FeedbackSiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("steward-feedback-test-" + crypto::RandomHex(8));
-    std::vector<std::string> tables = app::ModuleTables();
-    auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/examples/civil-service.toml", &tables);
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    config_ = std::move(*config);
-    config_.storage.data_dir = dir_.string();
-    config_.storage.secret_key_file = (dir_ / "secret.key").string();
-    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
-    if (!database_->url().empty()) {
-      config_.storage.backend = "postgresql";
-      config_.storage.url = database_->url();
-    }
-    auto site = app::Site::Open(config_, {.clock = &clock_});
-    ASSERT_TRUE(site.ok()) << site.error().message;
-    site_ = std::move(*site);
-    http::ServerOptions options = site_->ServerOptions();
-    options.host = "127.0.0.1";
-    options.port = 0;
-    server_ = std::make_unique<http::Server>(std::move(options), site_->TakeRouter());
-    ASSERT_TRUE(server_->Start().ok());
-    site_->Started(server_->port());
-  }
-  void TearDown() override {
-    server_.reset();
-    site_.reset();
-    database_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    ASSERT_NO_FATAL_FAILURE(s_.Open("examples/civil-service.toml", clock_, [](config::Config& c) {
+      c.site.script_origins = {"https://www.civilservice.gov.uk"};
+    }));
   }
 
-  std::optional<http::testing::RawResponse> Get(const std::string& target) {
-    return Fetch(server_->port(), "GET", target);
-  }
+  std::optional<http::testing::RawResponse> Get(const std::string& target) { return Fetch(s_.port(), "GET", target); }
   std::optional<http::testing::RawResponse> PostForm(const std::string& body,
                                                      const std::string& fetch_site = "same-origin") {
-    return Fetch(server_->port(), "POST", "/feedback",
+    return Fetch(s_.port(), "POST", "/feedback",
                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", fetch_site}}, body);
   }
   std::optional<http::testing::RawResponse> PostApi(const std::string& json, const std::string& origin = "") {
@@ -71,7 +45,7 @@ class FeedbackSiteTest : public ::testing::Test {
     } else {
       headers.push_back({"Origin", origin});
     }
-    return Fetch(server_->port(), "POST", "/api/feedback", headers, json);
+    return Fetch(s_.port(), "POST", "/api/feedback", headers, json);
   }
   // The form's hidden timer, as the page gave it.
   static std::string Started(const std::string& html) {
@@ -81,7 +55,8 @@ class FeedbackSiteTest : public ::testing::Test {
   }
   int64_t Count(const std::string& sql) {
     int64_t n = -1;
-    EXPECT_TRUE(site_->store()
+    EXPECT_TRUE(s_.site()
+                    .store()
                     .Read([&](store::Connection& c) -> Status {
                       STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(sql));
                       n = rows.front().Int(0);
@@ -91,12 +66,8 @@ class FeedbackSiteTest : public ::testing::Test {
     return n;
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::testing::TestDatabase> database_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
-  config::Config config_;
-  std::unique_ptr<app::Site> site_;
-  std::unique_ptr<http::Server> server_;
+  steward::testing::InProcessSite s_;
 };
 
 TEST_F(FeedbackSiteTest, EveryPublicPageAsksWhetherItIsUsefulAndCountsTheAnswer) {
@@ -156,7 +127,7 @@ TEST_F(FeedbackSiteTest, TheContactFormSaysWhatToCorrectThenKeepsItWithPermissio
   ASSERT_EQ(PostForm("kind=contact&message=Anonymous+remark&started=" + started)->status, 200);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE share = 0 AND subject_id IS NOT NULL"), 1);
 
-  auto records = site_->subjects().Export(*Key::Make(KeyKind::kEmail, "jo@example.org"));
+  auto records = s_.site().subjects().Export(*Key::Make(KeyKind::kEmail, "jo@example.org"));
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);
   std::string all;
@@ -174,6 +145,19 @@ TEST_F(FeedbackSiteTest, AFormSentFasterThanAPersonTypesOrWithTheHoneypotIsSpam)
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'spam'"), 3);
   ASSERT_EQ(PostForm("kind=problem&page=%2Fjobs&doing=paying&wrong=it+failed&started=" + started)->status, 200);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'new'"), 1);
+}
+
+TEST_F(FeedbackSiteTest, APlainFormOnTheSitesOtherPagesMayPostHere) {
+  auto from = [&](const std::string& origin, const std::string& body) {
+    return Fetch(s_.port(), "POST", "/feedback",
+                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"Origin", origin}}, body);
+  };
+  // No timer to carry from another origin: kept; a forged one is still spam; others are refused.
+  EXPECT_EQ(from("https://www.civilservice.gov.uk", "kind=contact&message=From+the+main+site")->status, 200);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'new'"), 1);
+  EXPECT_EQ(from("https://www.civilservice.gov.uk", "kind=contact&message=x&started=1.forged")->status, 200);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'spam'"), 1);
+  EXPECT_EQ(from("https://elsewhere.example", "kind=contact&message=hi")->status, 403);
 }
 
 TEST_F(FeedbackSiteTest, TheApiAnswersEachFieldAndTheSitesOriginsOnly) {

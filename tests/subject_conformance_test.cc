@@ -21,6 +21,7 @@
 #include "logs/security.h"
 #include "staff/accounts.h"
 #include "subject/audit_data.h"
+#include "in_process_site.h"
 #include "store/testing/scratch.h"
 #include "subjects/subjects.h"
 
@@ -36,60 +37,30 @@ constexpr const char* kUa =
 
 class SubjectConformanceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("steward-subject-test-" + crypto::RandomHex(8));
-    std::string path = std::string(STEWARD_SOURCE_DIR) + "/examples/demo.toml";
-    std::vector<std::string> tables = app::ModuleTables();
-    auto config = config::Load(path, &tables);
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    config_ = std::move(*config);
-    config_.storage.data_dir = dir_.string();
-    config_.storage.secret_key_file = (dir_ / "secret.key").string();
-    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
-    if (!database_->url().empty()) {
-      config_.storage.backend = "postgresql";
-      config_.storage.url = database_->url();
-    }
-    auto site = app::Site::Open(config_, {.clock = &clock_});
-    ASSERT_TRUE(site.ok()) << site.error().message;
-    site_ = std::move(*site);
-    http::ServerOptions options = site_->ServerOptions();
-    options.host = "127.0.0.1";
-    options.port = 0;
-    server_ = std::make_unique<http::Server>(std::move(options), site_->TakeRouter());
-    ASSERT_TRUE(server_->Start().ok());
-    site_->Started(server_->port());
-  }
-  void TearDown() override {
-    server_.reset();
-    site_.reset();
-    database_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(s_.Open("examples/demo.toml", clock_)); }
 
   // Seeds what `module` would hold about one person, the way the site collects it; returns the key
   // that names them.
   std::optional<Key> Seed(const std::string& module) {
     if (module == "audit") {
-      EXPECT_TRUE(site_->trail().Append({.actor = "staff:9001", .action = "staff.signin"}).ok());
+      EXPECT_TRUE(s_.site().trail().Append({.actor = "staff:9001", .action = "staff.signin"}).ok());
       return *Key::Make(KeyKind::kAccountId, "staff:9001");
     }
     if (module == "staff") {
-      auto* accounts = site_->services().Find<staff::Accounts>();
+      auto* accounts = s_.site().services().Find<staff::Accounts>();
       auto id = accounts->Create("leaver@example.gov.uk", {staff::Role::kAnalyst}, {});
       EXPECT_TRUE(id.ok());
       EXPECT_TRUE(accounts->SetDisabled(*id, true, {}).ok());
       return *Key::Make(KeyKind::kEmail, "Leaver@Example.gov.uk");
     }
     if (module == "consent") {
-      consent::CookieGate gate(site_->reg());
-      consent::Records records(site_->store(), clock_, site_->key());
+      consent::CookieGate gate(s_.site().reg());
+      consent::Records records(s_.site().store(), clock_, s_.site().key());
       std::string id = consent::NewConsentId();
       for (bool usage : {true, false}) {
         EXPECT_TRUE(records
                         .Record({.consent_id = id,
-                                 .notice_version = site_->reg().Version(),
+                                 .notice_version = s_.site().reg().Version(),
                                  .consent_version = gate.version(),
                                  .choices = {{"usage", usage}}})
                         .ok());
@@ -98,34 +69,34 @@ class SubjectConformanceTest : public ::testing::Test {
     }
     if (module == "analytics") {
       // A visitor who accepted analytics cookies, counted by the identifier cookie over /api/event.
-      consent::CookieGate gate(site_->reg());
+      consent::CookieGate gate(s_.site().reg());
       std::string visitor = crypto::RandomHex(16);
       std::string cookies = "cookies_policy=" + gate.PolicyValue({{"usage", true}}) + "; steward_visitor=" + visitor;
       for (const char* page : {"/", "/guidance"}) {
         std::string body =
             std::string(R"({"n":"pageview","u":"http://www.example.gov.uk)") + page + R"(","d":"www.example.gov.uk"})";
-        auto r = http::testing::Fetch(server_->port(), "POST", "/api/event",
+        auto r = http::testing::Fetch(s_.port(), "POST", "/api/event",
                                       {{"Content-Type", "text/plain"}, {"User-Agent", kUa}, {"Cookie", cookies}}, body);
         EXPECT_TRUE(r && r->status == 202 && r->Header("x-plausible-dropped").empty());
       }
       // And one who did not: counted by the day's salt, tied to no one.
-      auto r = http::testing::Fetch(server_->port(), "POST", "/api/event",
-                                    {{"Content-Type", "text/plain"}, {"User-Agent", kUa}},
-                                    R"({"n":"pageview","u":"http://www.example.gov.uk/","d":"www.example.gov.uk"})");
+      auto r =
+          http::testing::Fetch(s_.port(), "POST", "/api/event", {{"Content-Type", "text/plain"}, {"User-Agent", kUa}},
+                               R"({"n":"pageview","u":"http://www.example.gov.uk/","d":"www.example.gov.uk"})");
       EXPECT_TRUE(r && r->status == 202);
       return *Key::Make(KeyKind::kVisitorId, visitor);
     }
     if (module == "logs") {
-      std::string log = dir_.string() + "/access.log";
+      std::string log = s_.dir().string() + "/access.log";
       {
         std::ofstream out(log);
         for (const char* ip : {"203.0.113.7", "198.51.100.1", "203.0.113.7"}) {
           out << ip << " - - [01/Dec/2026:10:00:00 +0000] \"GET /about HTTP/1.1\" 200 10 \"-\" \"" << kUa << "\"\n";
         }
       }
-      logs::Monitor monitor(logs::SecurityRules{}, site_->key());
-      logs::RawArchive archive(dir_.string() + "/logs", site_->key());
-      logs::Importer importer(site_->store(), site_->key(), clock_, nullptr, &monitor, &archive);
+      logs::Monitor monitor(logs::SecurityRules{}, s_.site().key());
+      logs::RawArchive archive(s_.dir().string() + "/logs", s_.site().key());
+      logs::Importer importer(s_.site().store(), s_.site().key(), clock_, nullptr, &monitor, &archive);
       auto imported = importer.ImportFile(log, *logs::LogFormat::Preset("combined"));
       EXPECT_TRUE(imported.ok() && imported->imported == 3);
       return *Key::Make(KeyKind::kIpAddress, "203.0.113.7");
@@ -135,7 +106,7 @@ class SubjectConformanceTest : public ::testing::Test {
       for (const char* message : {"The form lost my answers", "Ring me on 020 7946 0000"}) {
         std::string body = std::string(R"({"kind":"contact","page":"/apply","message":")") + message +
                            R"(","name":"Jo Bloggs","email":"Jo@Example.org"})";
-        auto r = http::testing::Fetch(server_->port(), "POST", "/api/feedback",
+        auto r = http::testing::Fetch(s_.port(), "POST", "/api/feedback",
                                       {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}}, body);
         EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
       }
@@ -150,17 +121,13 @@ class SubjectConformanceTest : public ::testing::Test {
     return n;
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::testing::TestDatabase> database_;
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
-  config::Config config_;
-  std::unique_ptr<app::Site> site_;
-  std::unique_ptr<http::Server> server_;
+  steward::testing::InProcessSite s_;
 };
 
 TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
-  ASSERT_GE(site_->subjects().modules().size(), 5u);
-  for (const auto& [module, data] : site_->subjects().modules()) {
+  ASSERT_GE(s_.site().subjects().modules().size(), 5u);
+  for (const auto& [module, data] : s_.site().subjects().modules()) {
     SCOPED_TRACE("module " + module);
     auto key = Seed(module);
     ASSERT_TRUE(key.has_value()) << "a module that holds personal data needs a seed in this test";
@@ -173,7 +140,7 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
     int64_t held = Count(*found);
     EXPECT_GT(held, 0);
     for (const auto& h : found->holdings) {
-      bool declared = std::any_of(site_->reg().datasets.begin(), site_->reg().datasets.end(),
+      bool declared = std::any_of(s_.site().reg().datasets.begin(), s_.site().reg().datasets.end(),
                                   [&](const processing::Dataset& d) { return d.id == h.dataset; });
       EXPECT_TRUE(declared) << h.dataset << " is a dataset of the register";
     }
@@ -204,7 +171,7 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
     }
   }
   // Every erasure is on the record, by pseudonym and counts: never the identifier.
-  auto entries = site_->trail().List({.action = "subject."});
+  auto entries = s_.site().trail().List({.action = "subject."});
   ASSERT_TRUE(entries.ok());
   EXPECT_EQ(entries->size(), 5u) << "staff, consent, analytics, logs and feedback erased; the audit trail is exempt";
   for (const auto& e : *entries) {
@@ -216,23 +183,23 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
 }
 
 TEST_F(SubjectConformanceTest, TheDirectoryFollowsAStaffEmailToTheAuditTrail) {
-  auto* accounts = site_->services().Find<staff::Accounts>();
+  auto* accounts = s_.site().services().Find<staff::Accounts>();
   auto id = accounts->Create("person@example.gov.uk", {staff::Role::kDpo}, {.id = "system"});
   ASSERT_TRUE(id.ok());
   auto key = *Key::Make(KeyKind::kEmail, "person@example.gov.uk");
-  auto found = site_->subjects().Find(key);
+  auto found = s_.site().subjects().Find(key);
   ASSERT_TRUE(found.ok());
   std::set<std::string> modules;
   for (const auto& f : found->findings) modules.insert(f.module);
   EXPECT_TRUE(modules.count("staff")) << "the account";
   EXPECT_TRUE(modules.count("audit")) << "its creation, which names it as the target";
   // Still enabled: the erasure is refused, and nothing is lost.
-  auto refused = site_->subjects().Erase(key, {.actor = "staff:1"});
+  auto refused = s_.site().subjects().Erase(key, {.actor = "staff:1"});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
   EXPECT_EQ(refused.error().message.find("person@"), std::string::npos);
   ASSERT_TRUE(accounts->SetDisabled(*id, true, {}).ok());
-  auto erased = site_->subjects().Erase(key, {.actor = "staff:1"});
+  auto erased = s_.site().subjects().Erase(key, {.actor = "staff:1"});
   ASSERT_TRUE(erased.ok()) << erased.error().message;
   bool exemption = std::any_of(erased->begin(), erased->end(), [](const subject::Erasure& e) {
     return e.dataset == "audit-trail" && e.exemption == subject::AuditSubjects::kExemption;
@@ -243,7 +210,7 @@ TEST_F(SubjectConformanceTest, TheDirectoryFollowsAStaffEmailToTheAuditTrail) {
 
 TEST_F(SubjectConformanceTest, AnalyticsSaysWhatItCannotTieToAnyone) {
   auto key = *Key::Make(KeyKind::kVisitorId, crypto::RandomHex(16));
-  auto found = site_->subjects().Find(key);
+  auto found = s_.site().subjects().Find(key);
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->findings.size(), 1u);
   EXPECT_EQ(found->findings[0].finding.holdings[0].count, 0);
@@ -258,27 +225,27 @@ TEST_F(SubjectConformanceTest, ABackupTakenBeforeAnErasureCannotReadThePersonEra
   auto send = [&](const std::string& email, const std::string& message) {
     std::string body =
         R"({"kind":"contact","message":")" + message + R"(","name":"A Person","email":")" + email + R"("})";
-    auto r = http::testing::Fetch(server_->port(), "POST", "/api/feedback",
+    auto r = http::testing::Fetch(s_.port(), "POST", "/api/feedback",
                                   {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}}, body);
     ASSERT_TRUE(r && r->status == 202);
   };
   send("erased@example.org", "Please forget me");
   send("kept@example.org", "Keep my question");
-  std::string copy = (dir_ / "before.db").string();
-  ASSERT_TRUE(site_->store().Backup(copy, subjects::KeyTables()).ok());
-  ASSERT_TRUE(subjects::BackUpKeys(site_->store(), copy + ".keys").ok());
+  std::string copy = (s_.dir() / "before.db").string();
+  ASSERT_TRUE(s_.site().store().Backup(copy, subjects::KeyTables()).ok());
+  ASSERT_TRUE(subjects::BackUpKeys(s_.site().store(), copy + ".keys").ok());
 
-  auto erased = site_->subjects().Erase(*Key::Make(KeyKind::kEmail, "erased@example.org"), {.actor = "staff:1"});
+  auto erased = s_.site().subjects().Erase(*Key::Make(KeyKind::kEmail, "erased@example.org"), {.actor = "staff:1"});
   ASSERT_TRUE(erased.ok()) << erased.error().message;
-  std::string later_keys = (dir_ / "after.keys").string();
-  ASSERT_TRUE(subjects::BackUpKeys(site_->store(), later_keys).ok());
+  std::string later_keys = (s_.dir() / "after.keys").string();
+  ASSERT_TRUE(subjects::BackUpKeys(s_.site().store(), later_keys).ok());
 
   // The old copy, restored with the keys as they are now.
   auto restored = store::Store::Open({.path = copy});
   ASSERT_TRUE(restored.ok());
   auto keys = subjects::RestoreKeys(**restored, later_keys);
   ASSERT_TRUE(keys.ok()) << keys.error().message;
-  subjects::SubjectStore subjects(site_->key(), clock_);
+  subjects::SubjectStore subjects(s_.site().key(), clock_);
   std::vector<std::string> read;
   int rows = 0;
   ASSERT_TRUE((*restored)

@@ -429,8 +429,14 @@ class FeedbackServing : public module::Serving {
     Submission s = FromForm(*form);
     const std::string* started = http::Find(*form, "started");
     s.seconds_open = started ? timer_.SecondsSince(*started, platform_.clock.Now()) : std::nullopt;
-    // A form this site did not show is spam; so is one sent faster than a person could.
-    if (!s.seconds_open) s.honeypot = s.honeypot.empty() ? "no form time" : s.honeypot;
+    // A form this site showed carries its timer: without one (or with a forged one) it is spam, and
+    // so is one sent faster than a person could. A plain form on one of the site's other origins
+    // has no timer to carry; the honeypot and the rate limit still apply to it.
+    const auto& others = platform_.config.site.script_origins;
+    bool other_origin = std::find(others.begin(), others.end(), req.Header("Origin")) != others.end();
+    if (!s.seconds_open && (started != nullptr || !other_origin)) {
+      s.honeypot = s.honeypot.empty() ? "no form time" : s.honeypot;
+    }
     FieldErrors errors = Check(s);
     if (!errors.empty()) {
       if (s.kind == Kind::kUseful) return platform_.pages->ErrorPage(400, &req);

@@ -1,0 +1,69 @@
+// The whole site in process, for tests: an example's site file on a fresh data directory and this
+// test's store (SQLite, or PostgreSQL for the postgresql.* copies), served on a free port, with a
+// clock the test moves.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/modules.h"
+#include "app/site.h"
+#include "http/server.h"
+#include "store/testing/scratch.h"
+
+namespace steward::testing {
+
+class InProcessSite {
+ public:
+  // Call from SetUp with ASSERT_NO_FATAL_FAILURE; `example` is "examples/demo.toml". `edit` may
+  // change the loaded config before the site opens.
+  void Open(const std::string& example, Clock& clock, const std::function<void(config::Config&)>& edit = nullptr) {
+    dir_ = std::filesystem::temp_directory_path() / ("steward-site-test-" + crypto::RandomHex(8));
+    std::vector<std::string> tables = app::ModuleTables();
+    auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/" + example, &tables);
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    config_ = std::move(*config);
+    config_.storage.data_dir = dir_.string();
+    config_.storage.secret_key_file = (dir_ / "secret.key").string();
+    database_ = std::make_unique<store::testing::TestDatabase>(dir_);
+    if (!database_->url().empty()) {
+      config_.storage.backend = "postgresql";
+      config_.storage.url = database_->url();
+    }
+    if (edit) edit(config_);
+    auto site = app::Site::Open(config_, {.clock = &clock});
+    ASSERT_TRUE(site.ok()) << site.error().message;
+    site_ = std::move(*site);
+    http::ServerOptions options = site_->ServerOptions();
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<http::Server>(std::move(options), site_->TakeRouter());
+    ASSERT_TRUE(server_->Start().ok());
+    site_->Started(server_->port());
+  }
+  ~InProcessSite() {
+    server_.reset();
+    site_.reset();
+    database_.reset();
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  app::Site& site() { return *site_; }
+  uint16_t port() const { return server_->port(); }
+  const std::filesystem::path& dir() const { return dir_; }
+  const config::Config& config() const { return config_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<store::testing::TestDatabase> database_;
+  config::Config config_;
+  std::unique_ptr<app::Site> site_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace steward::testing
