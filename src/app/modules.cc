@@ -3,6 +3,7 @@
 #include "admin/module.h"
 #include "analytics/module.h"
 #include "consent/module.h"
+#include "feedback/messages.h"
 #include "feedback/module.h"
 #include "logs/module.h"
 #include "notice/module.h"
@@ -12,8 +13,8 @@ namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
-      admin::AuditModule(), admin::StaffModule(), subjects::Module(), notice::Module(),
-      consent::Module(),    analytics::Module(),  logs::Module(),     feedback::Module(),
+      admin::AuditModule(), admin::StaffModule(), subjects::Module(), notice::Module(),   consent::Module(),
+      analytics::Module(),  logs::Module(),       feedback::Module(), messages::Module(),
   };
   return kModules;
 }

@@ -1,0 +1,324 @@
+#include "feedback/messages.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "core/strings.h"
+#include "http/json_body.h"
+#include "subject/subject.h"
+
+namespace steward::messages {
+namespace {
+
+constexpr module::Id kMessages("messages");
+constexpr const char* kTable = "messages_items";
+const char* const kColumns[] = {"channel", "handle", "text", "time", "thread", "link"};
+
+size_t Characters(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+Error Bad(std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); }
+
+// One CSV record from `in` (quoted fields may hold commas, quotes and line ends). False at the end.
+bool CsvRecord(std::istream& in, std::vector<std::string>& fields, int64_t& line) {
+  fields.clear();
+  std::string field;
+  bool quoted = false, any = false;
+  char c;
+  while (in.get(c)) {
+    any = true;
+    if (quoted) {
+      if (c == '"') {
+        if (in.peek() == '"') {
+          in.get(c);
+          field += '"';
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      ++line;
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      fields.push_back(std::move(field));
+      return true;
+    } else {
+      field += c;
+    }
+  }
+  if (!any) return false;
+  if (!field.empty() && field.back() == '\r') field.pop_back();
+  fields.push_back(std::move(field));
+  ++line;
+  return true;
+}
+
+}  // namespace
+
+Status Check(const Message& m) {
+  if (m.channel.empty() || m.channel.size() > 32 || !std::all_of(m.channel.begin(), m.channel.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      })) {
+    return Bad("'channel' is lower-case letters, digits and dashes, such as \"x\" or \"webchat\"");
+  }
+  if (!subject::Key::Make(subject::KeyKind::kHandle, m.channel + ":" + m.handle).ok()) {
+    return Bad("'handle' is the sender's name on the channel, without spaces");
+  }
+  if (Trim(m.text).empty()) return Bad("'text' is empty");
+  if (Characters(m.text) > kMaxText) return Bad("'text' is over 10,000 characters");
+  if (!ParseRfc3339(m.sent_at)) return Bad("'time' is a date and time such as 2026-11-30T14:05:00Z");
+  if (m.thread.size() > 200) return Bad("'thread' is over 200 characters");
+  if (m.link.size() > 2048 || (!m.link.empty() && !m.link.starts_with("https://"))) {
+    return Bad("'link' is an https:// address of up to 2,048 characters");
+  }
+  return Ok();
+}
+
+Parsed ParseJsonLines(std::istream& in) {
+  Parsed out;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++out.lines;
+    if (Trim(line).empty()) continue;
+    auto j = http::ParseJson(line, {.max_depth = 4, .max_bytes = 64 * 1024});
+    if (!j.ok()) {
+      out.skipped.emplace_back(out.lines, j.error().message);
+      continue;
+    }
+    if (!j->is_object()) {
+      out.skipped.emplace_back(out.lines, "a line is a JSON object");
+      continue;
+    }
+    Message m;
+    std::string* fields[] = {&m.channel, &m.handle, &m.text, &m.sent_at, &m.thread, &m.link};
+    std::string wrong;
+    for (size_t i = 0; i < 6; ++i) {
+      auto it = j->find(kColumns[i]);
+      if (it == j->end() || it->is_null()) continue;
+      if (!it->is_string()) {
+        wrong = std::string("'") + kColumns[i] + "' is a string";
+        break;
+      }
+      *fields[i] = ValidUtf8(it->get<std::string>());
+    }
+    Status s = wrong.empty() ? Check(m) : Status(Bad(wrong));
+    if (!s.ok()) {
+      out.skipped.emplace_back(out.lines, s.error().message);
+      continue;
+    }
+    out.messages.push_back(std::move(m));
+  }
+  return out;
+}
+
+Parsed ParseCsv(std::istream& in) {
+  Parsed out;
+  int64_t line = 0;
+  std::vector<std::string> header, record;
+  if (!CsvRecord(in, header, line)) return out;
+  std::map<std::string, size_t> at;
+  for (size_t i = 0; i < header.size(); ++i) at[ToLower(Trim(header[i]))] = i;
+  for (const char* required : {"channel", "handle", "text", "time"}) {
+    if (!at.count(required)) {
+      out.skipped.emplace_back(1, std::string("the header names no '") + required + "' column");
+      return out;
+    }
+  }
+  while (true) {
+    int64_t first = line + 1;
+    if (!CsvRecord(in, record, line)) break;
+    ++out.lines;
+    if (record.size() == 1 && Trim(record[0]).empty()) continue;
+    Message m;
+    std::string* fields[] = {&m.channel, &m.handle, &m.text, &m.sent_at, &m.thread, &m.link};
+    for (size_t i = 0; i < 6; ++i) {
+      auto it = at.find(kColumns[i]);
+      if (it != at.end() && it->second < record.size()) *fields[i] = ValidUtf8(record[it->second]);
+    }
+    if (Status s = Check(m); !s.ok()) {
+      out.skipped.emplace_back(first, s.error().message);
+      continue;
+    }
+    out.messages.push_back(std::move(m));
+  }
+  return out;
+}
+
+Inbox::Inbox(store::Store& store, const crypto::SecretKey& key, const Clock& clock)
+    : store_(store), clock_(clock), subjects_(key, clock) {}
+
+std::vector<store::Migration> Inbox::Migrations() {
+  return {{"messages", 1, R"sql(
+    -- Privacy: messages. One message someone sent on social media or webchat. The sender's handle
+    -- and the text are sealed under their subject key; the rest is plain.
+    CREATE TABLE messages_items (
+      id INTEGER PRIMARY KEY,
+      received_at TEXT NOT NULL,
+      sent_at TEXT NOT NULL,
+      channel TEXT NOT NULL,
+      thread TEXT NOT NULL DEFAULT '',
+      link TEXT NOT NULL DEFAULT '',
+      status TEXT NOT NULL DEFAULT 'new',
+      subject_id TEXT NOT NULL,
+      handle BLOB NOT NULL,
+      text BLOB NOT NULL
+    );
+    CREATE INDEX messages_items_sent ON messages_items (sent_at);
+    CREATE INDEX messages_items_subject ON messages_items (subject_id);
+  )sql"}};
+}
+
+retention::ModuleStorage Inbox::Storage() {
+  return {.module = "messages",
+          .personal_tables = {kTable},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                      bool dry_run) -> Result<int64_t> {
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(auto rows,
+                                       c.Query("SELECT COUNT(*) FROM messages_items WHERE sent_at < ?", {cutoff}));
+              return rows.front().Int(0);
+            }
+            // Privacy: messages past their retention, counted from when they were sent; the senders'
+            // keys go with the daily sweep once nothing names them.
+            return c.Exec("DELETE FROM messages_items WHERE sent_at < ?", {cutoff});
+          },
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "messages"; });
+              }};
+}
+
+std::vector<subjects::SealedTable> Inbox::SealedTables() {
+  return {{.table = kTable,
+           .time_column = "sent_at",
+           .columns = {{"channel", "user.content.messages", "Where you sent it", false},
+                       {"handle", "user.contact.name", "Your name on that channel", true},
+                       {"text", "user.content.messages", "Your message", true},
+                       {"link", "user.content.messages", "Link to the message", false}}}};
+}
+
+Result<int64_t> Inbox::Keep(const std::vector<Message>& messages) {
+  std::string now = FormatRfc3339(clock_.Now());
+  // Privacy: messages. Each sealed under its sender's key, found again by their handle.
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    for (const auto& m : messages) {
+      STEWARD_RETURN_IF_ERROR(Check(m));
+      STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kHandle, m.channel + ":" + m.handle));
+      STEWARD_ASSIGN_OR_RETURN(std::string id, subjects_.ForIdentifier(c, key));
+      STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_.Keys(c, id));
+      if (!keys) return MakeError(ErrorCode::kInternal, "a subject found in this write has no key");
+      STEWARD_RETURN_IF_ERROR(
+          c.Exec("INSERT INTO messages_items (received_at, sent_at, channel, thread, link, subject_id, handle, text) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 {now, FormatRfc3339(*ParseRfc3339(m.sent_at)), m.channel, m.thread, m.link, id,
+                  store::Blob{keys->Seal("messages_items.handle", m.handle)},
+                  store::Blob{keys->Seal("messages_items.text", m.text)}}));
+    }
+    return Ok();
+  }));
+  return static_cast<int64_t>(messages.size());
+}
+
+namespace {
+
+// While serving: the subject data, so rights requests reach the messages.
+class MessagesServing : public module::Serving {
+ public:
+  explicit MessagesServing(module::Platform& p)
+      : in_use_(Inbox::Storage().in_use(p.reg)),
+        subjects_(p.SubjectDeps(kMessages), p.key, p.clock, Inbox::SealedTables()) {}
+  // Only where the register declares messages: a site that keeps none answers for none.
+  subject::SubjectData* Subjects() override { return in_use_ ? &subjects_ : nullptr; }
+
+ private:
+  bool in_use_;
+  subjects::SealedData subjects_;
+};
+
+int ImportCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  bool declared = std::any_of(p.reg.datasets.begin(), p.reg.datasets.end(),
+                              [](const processing::Dataset& d) { return d.module == "messages"; });
+  if (!declared) {
+    return module::Fail(MakeError(ErrorCode::kFailedPrecondition,
+                                  "the register declares no dataset of module \"messages\" to say what is kept, why "
+                                  "and for how long: declare it before importing"),
+                        2);
+  }
+  std::string file = ctx.args.Text("file");
+  std::ifstream f;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    f.open(file, std::ios::binary);
+    if (!f) return module::Fail(MakeError(ErrorCode::kNotFound, "cannot read " + file));
+    in = &f;
+  }
+  Parsed parsed = ctx.args.Text("--format") == "csv" ? ParseCsv(*in) : ParseJsonLines(*in);
+  Inbox inbox(p.store, p.key, p.clock);
+  auto kept = inbox.Keep(parsed.messages);
+  Status audited = p.trail.Append({.actor = "cli",
+                                   .action = "messages.imported",
+                                   .outcome = kept.ok() ? "success" : "failure",
+                                   .details = {{"imported", kept.ok() ? std::to_string(*kept) : "0"},
+                                               {"skipped", std::to_string(parsed.skipped.size())}}});
+  if (!kept.ok()) return module::Fail(kept.error());
+  if (!audited.ok()) return module::Fail(audited.error());
+  std::printf("imported %lld messages, skipped %zu lines\n", static_cast<long long>(*kept), parsed.skipped.size());
+  // The reasons, never the lines: they hold what people wrote.
+  for (size_t i = 0; i < parsed.skipped.size() && i < 10; ++i) {
+    std::printf("  line %lld: %s\n", static_cast<long long>(parsed.skipped[i].first), parsed.skipped[i].second.c_str());
+  }
+  return parsed.skipped.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+module::Descriptor Module() {
+  return {
+      .id = kMessages,
+      .migrations = [] { return Inbox::Migrations(); },
+      .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Inbox::Storage()}; },
+      .command_groups = {{"messages", "Messages people sent on social media or webchat, brought in from those tools."}},
+      .commands =
+          [] {
+            using module::Option;
+            return std::vector<module::Command>{
+                {.path = {"messages", "import"},
+                 .help = "Import messages as JSON lines or CSV (channel, handle, text, time, thread, link); "
+                         "prints the lines skipped and why.",
+                 .options = {{.name = "--format",
+                              .help = "jsonl or csv; default jsonl.",
+                              .default_value = "jsonl",
+                              .choices = {"jsonl", "csv"}},
+                             {.name = "file",
+                              .help = "The file; - reads standard input.",
+                              .kind = Option::Kind::kPositional,
+                              .required = true}},
+                 .run = ImportCommand},
+            };
+          },
+      .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
+        return std::unique_ptr<subject::SubjectData>(
+            std::make_unique<subjects::SealedData>(p.SubjectDeps(kMessages), p.key, p.clock, Inbox::SealedTables()));
+      },
+      .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
+        return std::unique_ptr<module::Serving>(std::make_unique<MessagesServing>(p));
+      },
+  };
+}
+
+}  // namespace steward::messages
