@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "analytics/api_keys.h"
 #include "app/modules.h"
 #include "app/site.h"
 #include "http/server.h"
@@ -183,6 +184,53 @@ TEST_F(FeedbackSiteTest, TheApiAnswersEachFieldAndTheSitesOriginsOnly) {
   EXPECT_EQ(long_text->status, 400);
   EXPECT_EQ(PostApi(R"({"kind":"contact","message":"hi"})", "https://elsewhere.example")->status, 403);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 1) << "only the rating was kept";
+}
+
+// The ONS example: a social-media tool posts direct messages with a key of scope "messages".
+class MessagesApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(s_.Open("examples/ons.toml", clock_)); }
+  std::optional<http::testing::RawResponse> Post(const std::string& json, const std::string& key) {
+    std::vector<http::HeaderField> headers = {{"Content-Type", "application/json"}};
+    if (!key.empty()) headers.push_back({"Authorization", "Bearer " + key});
+    return Fetch(s_.port(), "POST", "/api/messages", headers, json);
+  }
+  FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
+  steward::testing::InProcessSite s_;
+};
+
+TEST_F(MessagesApiTest, AKeyScopedToMessagesPostsThemAndNothingElseDoes) {
+  auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+  ASSERT_NE(keys, nullptr);
+  auto messages_key = keys->Create("Social media tool", "staff:1", "", "messages");
+  auto stats_key = keys->Create("Dashboard", "staff:1");
+  ASSERT_TRUE(messages_key.ok() && stats_key.ok());
+  const std::string one =
+      R"({"channel":"x","handle":"@someone","text":"When is the GDP release?","time":"2026-11-30T14:05:00Z"})";
+  auto none = Post(one, "");
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->Header("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(Post(one, stats_key->secret)->status, 401) << "a Stats API key cannot post messages";
+  auto ok = Post(one, messages_key->secret);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202) << ok->body;
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["stored"], 1);
+  // A batch with one bad message keeps none of them, and says which.
+  auto bad = Post(R"({"messages":[)" + one + R"(,{"channel":"x","handle":"a","text":"t","time":"soon"}]})",
+                  messages_key->secret);
+  ASSERT_EQ(bad->status, 400);
+  auto j = nlohmann::json::parse(bad->body);
+  EXPECT_EQ(j["errors"][0]["index"], 1);
+  EXPECT_EQ(bad->body.find("soon"), std::string::npos) << "never the value";
+  EXPECT_EQ(Post(R"({"messages":[]})", messages_key->secret)->status, 400);
+  // The Stats API does not take the messages key either.
+  auto query = Fetch(s_.port(), "POST", "/api/v2/query",
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + messages_key->secret}},
+                     R"({"site_id":"ons.gov.uk","metrics":["visitors"],"date_range":"7d"})");
+  EXPECT_EQ(query->status, 401);
+  auto found = s_.site().subjects().Find(*Key::Make(KeyKind::kHandle, "x:someone"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->Total(), 1);
 }
 
 }  // namespace

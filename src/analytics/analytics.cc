@@ -178,6 +178,10 @@ std::vector<store::Migration> Migrations() {
       last_used_at TEXT,
       revoked_at TEXT
     );
+  )sql"},
+                                       {"analytics", 3, R"sql(
+    -- What a key may do: "stats" (the Stats API) or "messages" (POST /api/messages).
+    ALTER TABLE analytics_api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'stats';
   )sql"}};
   for (auto& m : RollupMigrations()) all.push_back(std::move(m));
   return all;

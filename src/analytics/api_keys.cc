@@ -11,6 +11,8 @@ constexpr size_t kSecretChars = 48;  // 24 random bytes in hex: 192 bits
 
 }  // namespace
 
+bool ValidScope(std::string_view scope) { return scope == "stats" || scope == "messages"; }
+
 ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock, audit::Trail* trail)
     : store_(store), clock_(clock), trail_(trail) {
   auto k = key.DeriveKey("anapikey");
@@ -20,7 +22,8 @@ ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock&
 std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash(secret, hash_key_); }
 
 Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by,
-                                      const std::string& request_id) {
+                                      const std::string& request_id, std::string_view scope) {
+  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats or messages");
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {
@@ -32,19 +35,21 @@ Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::strin
   made.key.prefix = made.secret.substr(0, 8);
   made.key.created_by = created_by;
   made.key.created_at = FormatRfc3339(clock_.Now());
+  made.key.scope = std::string(scope);
   std::string digest = Digest(made.secret);
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
-        auto rows, c.Query("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at) "
-                           "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                           {made.key.name, made.key.prefix, store::Blob{digest}, created_by, made.key.created_at}));
+        auto rows, c.Query("INSERT INTO analytics_api_keys (name, prefix, digest, created_by, created_at, scope) "
+                           "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                           {made.key.name, made.key.prefix, store::Blob{digest}, created_by, made.key.created_at,
+                            made.key.scope}));
     made.key.id = rows.front().Int(0);
     if (trail_ == nullptr) return Ok();
     return trail_->AppendIn(c, {.actor = created_by,
                                 .action = "analytics.api_key_created",
                                 .target = "api_key:" + std::to_string(made.key.id),
                                 .request_id = request_id,
-                                .details = {{"prefix", made.key.prefix}}});
+                                .details = {{"prefix", made.key.prefix}, {"scope", made.key.scope}}});
   }));
   return made;
 }
@@ -54,9 +59,9 @@ Result<std::vector<ApiKey>> ApiKeys::List() {
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) {
     return c.ForEach(
         "SELECT id, name, prefix, created_by, created_at, coalesce(last_used_at, ''), "
-        "coalesce(revoked_at, '') FROM analytics_api_keys ORDER BY id DESC",
+        "coalesce(revoked_at, ''), scope FROM analytics_api_keys ORDER BY id DESC",
         {}, [&](const store::Row& r) {
-          out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)});
+          out.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
           return true;
         });
   }));
@@ -80,7 +85,7 @@ Status ApiKeys::Revoke(int64_t id, const std::string& actor, const std::string& 
   });
 }
 
-std::optional<int64_t> ApiKeys::Verify(std::string_view secret) {
+std::optional<int64_t> ApiKeys::Verify(std::string_view secret, std::string_view scope) {
   if (secret.size() != kPrefix.size() + kSecretChars || !secret.starts_with(kPrefix)) return std::nullopt;
   std::string digest = Digest(secret);
   std::optional<int64_t> id;
@@ -88,8 +93,8 @@ std::optional<int64_t> ApiKeys::Verify(std::string_view secret) {
   Status s = store_.Read([&](store::Connection& c) -> Status {
     // The digest is looked up by equality: it is a keyed hash, so timing reveals nothing of a key.
     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, coalesce(last_used_at, '') FROM analytics_api_keys "
-                                                "WHERE digest = ? AND revoked_at IS NULL",
-                                                {store::Blob{digest}}));
+                                                "WHERE digest = ? AND revoked_at IS NULL AND scope = ?",
+                                                {store::Blob{digest}, std::string(scope)}));
     if (!rows.empty()) {
       id = rows.front().Int(0);
       last_used = rows.front().Text(1);

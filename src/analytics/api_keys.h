@@ -34,7 +34,11 @@ struct ApiKey {
   std::string created_by;                // the audit actor: "staff:3", "cli"
   std::string created_at;                // RFC 3339
   std::string last_used_at, revoked_at;  // "" when never
+  std::string scope = "stats";           // what it may do: "stats" or "messages"
 };
+
+// The scopes a key may have: the Stats API, or sending inbound messages (POST /api/messages).
+bool ValidScope(std::string_view scope);
 
 class ApiKeys {
  public:
@@ -49,13 +53,16 @@ class ApiKeys {
   };
   // Errors: kInvalidArgument for an empty name or one over kMaxName characters.
   // `created_by` is the audit actor ("staff:3", "cli").
-  Result<Made> Create(std::string_view name, const std::string& created_by, const std::string& request_id = "");
+  // `scope`: "stats" (the default) or "messages"; kInvalidArgument for another.
+  Result<Made> Create(std::string_view name, const std::string& created_by, const std::string& request_id = "",
+                      std::string_view scope = "stats");
   // Newest first, revoked ones included.
   Result<std::vector<ApiKey>> List();
   // Errors: kNotFound for no such key; kFailedPrecondition when already revoked.
   Status Revoke(int64_t id, const std::string& actor = "system", const std::string& request_id = "");
   // The id of the live key `secret` is, or nullopt. Notes the use (at most once a minute a key).
-  std::optional<int64_t> Verify(std::string_view secret);
+  // A key of another scope is not accepted.
+  std::optional<int64_t> Verify(std::string_view secret, std::string_view scope = "stats");
 
  private:
   std::string Digest(std::string_view secret) const;

@@ -74,13 +74,14 @@ int ApiKeyCreateCommand(CommandContext& c) {
   module::Platform& p = *c.platform;
   if (!SettingsOrSay(c.config, p.reg)) return 2;
   ApiKeys keys(p.store, p.key, p.clock, &p.trail);
-  auto made = keys.Create(c.args.Text("--name"), "cli");
+  auto made = keys.Create(c.args.Text("--name"), "cli", "", c.args.Text("--scope"));
   if (!made.ok()) {
     return Fail(MakeError(made.error().code, "--" + made.error().message),
                 made.error().code == ErrorCode::kInvalidArgument ? 2 : 1);
   }
-  std::fprintf(stderr, "Made Stats API key %lld (%s). It is printed once; Steward keeps only its hash.\n",
-               static_cast<long long>(made->key.id), made->key.name.c_str());
+  std::fprintf(stderr, "Made %s API key %lld (%s). It is printed once; Steward keeps only its hash.\n",
+               made->key.scope == "messages" ? "a messages" : "a Stats", static_cast<long long>(made->key.id),
+               made->key.name.c_str());
   std::printf("%s\n", made->secret.c_str());
   return 0;
 }
@@ -91,10 +92,10 @@ int ApiKeyListCommand(CommandContext& c) {
   ApiKeys keys(p.store, p.key, p.clock);
   auto all = keys.List();
   if (!all.ok()) return Fail(all.error());
-  std::printf("%-5s %-9s %-21s %-21s %-21s %s\n", "ID", "STARTS", "MADE", "LAST USED", "REVOKED", "NAME");
+  std::printf("%-5s %-9s %-9s %-21s %-21s %-21s %s\n", "ID", "STARTS", "SCOPE", "MADE", "LAST USED", "REVOKED", "NAME");
   for (const auto& k : *all) {
-    std::printf("%-5lld %-9s %-21s %-21s %-21s %s\n", static_cast<long long>(k.id), k.prefix.c_str(),
-                k.created_at.c_str(), k.last_used_at.empty() ? "-" : k.last_used_at.c_str(),
+    std::printf("%-5lld %-9s %-9s %-21s %-21s %-21s %s\n", static_cast<long long>(k.id), k.prefix.c_str(),
+                k.scope.c_str(), k.created_at.c_str(), k.last_used_at.empty() ? "-" : k.last_used_at.c_str(),
                 k.revoked_at.empty() ? "-" : k.revoked_at.c_str(), k.name.c_str());
   }
   return 0;
@@ -244,6 +245,8 @@ class AnalyticsServing : public module::Serving {
     STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
     auto s = std::unique_ptr<AnalyticsServing>(
         new AnalyticsServing(p, settings ? settings->domains : std::vector<std::string>{}));
+    // The API keys, for the modules that take requests with them (POST /api/messages).
+    p.services.Provide<ApiKeys>(&s->api_keys_);
     if (!settings) return std::unique_ptr<module::Serving>(std::move(s));  // the site does not use analytics
     const auto* gate = p.services.Find<consent::CookieGate>();
     STEWARD_CHECK(gate != nullptr, "analytics starts after the consent module");
@@ -333,7 +336,7 @@ module::Descriptor Module() {
         (void)settings;
         return Ok();
       },
-      .command_groups = {{"apikey", "Keys for the Stats API (POST /api/v2/query)."}},
+      .command_groups = {{"apikey", "Keys for the Stats API (POST /api/v2/query) and for POST /api/messages."}},
       .commands =
           [] {
             return std::vector<module::Command>{
@@ -352,7 +355,11 @@ module::Descriptor Module() {
                  .help = "Make a key and print it once (only its hash is kept).",
                  .options = {{.name = "--name",
                               .help = "What will use it, e.g. \"Performance dashboard\".",
-                              .required = true}},
+                              .required = true},
+                             {.name = "--scope",
+                              .help = "stats (the Stats API) or messages (POST /api/messages); default stats.",
+                              .default_value = "stats",
+                              .choices = {"stats", "messages"}}},
                  .run = ApiKeyCreateCommand},
                 {.path = {"apikey", "list"},
                  .help = "List the keys (never the keys themselves).",

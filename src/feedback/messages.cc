@@ -8,6 +8,8 @@
 #include <iostream>
 #include <map>
 
+#include "analytics/api_keys.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "http/json_body.h"
 #include "subject/subject.h"
@@ -87,6 +89,25 @@ Status Check(const Message& m) {
   return Ok();
 }
 
+namespace {
+
+// A message from a JSON object; errors name the field, never its value.
+Result<Message> FromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Bad("a message is a JSON object");
+  Message m;
+  std::string* fields[] = {&m.channel, &m.handle, &m.text, &m.sent_at, &m.thread, &m.link};
+  for (size_t i = 0; i < 6; ++i) {
+    auto it = j.find(kColumns[i]);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_string()) return Bad(std::string("'") + kColumns[i] + "' is a string");
+    *fields[i] = ValidUtf8(it->get<std::string>());
+  }
+  STEWARD_RETURN_IF_ERROR(Check(m));
+  return m;
+}
+
+}  // namespace
+
 Parsed ParseJsonLines(std::istream& in) {
   Parsed out;
   std::string line;
@@ -98,28 +119,12 @@ Parsed ParseJsonLines(std::istream& in) {
       out.skipped.emplace_back(out.lines, j.error().message);
       continue;
     }
-    if (!j->is_object()) {
-      out.skipped.emplace_back(out.lines, "a line is a JSON object");
+    auto m = FromJson(*j);
+    if (!m.ok()) {
+      out.skipped.emplace_back(out.lines, m.error().message);
       continue;
     }
-    Message m;
-    std::string* fields[] = {&m.channel, &m.handle, &m.text, &m.sent_at, &m.thread, &m.link};
-    std::string wrong;
-    for (size_t i = 0; i < 6; ++i) {
-      auto it = j->find(kColumns[i]);
-      if (it == j->end() || it->is_null()) continue;
-      if (!it->is_string()) {
-        wrong = std::string("'") + kColumns[i] + "' is a string";
-        break;
-      }
-      *fields[i] = ValidUtf8(it->get<std::string>());
-    }
-    Status s = wrong.empty() ? Check(m) : Status(Bad(wrong));
-    if (!s.ok()) {
-      out.skipped.emplace_back(out.lines, s.error().message);
-      continue;
-    }
-    out.messages.push_back(std::move(m));
+    out.messages.push_back(std::move(*m));
   }
   return out;
 }
@@ -211,7 +216,8 @@ std::vector<subjects::SealedTable> Inbox::SealedTables() {
                        {"link", "user.content.messages", "Link to the message", false}}}};
 }
 
-Result<int64_t> Inbox::Keep(const std::vector<Message>& messages) {
+Result<int64_t> Inbox::Keep(const std::vector<Message>& messages, audit::Trail& trail, audit::Entry entry) {
+  entry.details.insert(entry.details.begin(), {"messages", std::to_string(messages.size())});
   std::string now = FormatRfc3339(clock_.Now());
   // Privacy: messages. Each sealed under its sender's key, found again by their handle.
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
@@ -228,24 +234,90 @@ Result<int64_t> Inbox::Keep(const std::vector<Message>& messages) {
                   store::Blob{keys->Seal("messages_items.handle", m.handle)},
                   store::Blob{keys->Seal("messages_items.text", m.text)}}));
     }
-    return Ok();
+    return trail.AppendIn(c, entry);
   }));
   return static_cast<int64_t>(messages.size());
 }
 
 namespace {
 
-// While serving: the subject data, so rights requests reach the messages.
+constexpr size_t kMaxPerRequest = 500;
+
+// While serving: POST /api/messages for the tools that receive messages, with a key of scope
+// "messages"; and the subject data, so rights requests reach the messages.
 class MessagesServing : public module::Serving {
  public:
   explicit MessagesServing(module::Platform& p)
       : in_use_(Inbox::Storage().in_use(p.reg)),
+        keys_(p.services.Find<analytics::ApiKeys>()),
+        inbox_(p.store, p.key, p.clock),
+        trail_(p.trail),
         subjects_(p.SubjectDeps(kMessages), p.key, p.clock, Inbox::SealedTables()) {}
+
+  void AddRoutes(http::Router& router) override {
+    if (!in_use_ || keys_ == nullptr) return;
+    router.Post("/api/messages", [this](http::Request& req) { return Post(req); },
+                {.max_body_bytes = 4 << 20, .blocking = true});
+  }
+
   // Only where the register declares messages: a site that keeps none answers for none.
   subject::SubjectData* Subjects() override { return in_use_ ? &subjects_ : nullptr; }
 
  private:
+  static http::Response Answer(int status, nlohmann::json j) {
+    http::Response r = http::Response::Json(JsonText(j), status);
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  }
+
+  http::Response Post(http::Request& req) {
+    std::string_view auth = req.Header("Authorization");
+    if (!auth.starts_with("Bearer ") || !keys_->Verify(Trim(auth.substr(7)), "messages")) {
+      http::Response r = Answer(
+          401,
+          {{"error", "send a key made with steward apikey create --scope messages: Authorization: Bearer stw_..."}});
+      r.SetHeader("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    auto body = http::ParseJsonBody(req, {.max_depth = 5, .max_bytes = 4 << 20});
+    if (!body.ok()) return Answer(400, {{"error", body.error().message}});
+    // One message, or {"messages": [...]}: all are kept, or none.
+    std::vector<const nlohmann::json*> items;
+    if (body->is_object() && body->contains("messages")) {
+      const auto& list = (*body)["messages"];
+      if (!list.is_array() || list.empty() || list.size() > kMaxPerRequest) {
+        return Answer(400, {{"error", "'messages' is a list of 1 to 500 messages"}});
+      }
+      for (const auto& m : list) items.push_back(&m);
+    } else {
+      items.push_back(&*body);
+    }
+    std::vector<Message> messages;
+    nlohmann::json errors = nlohmann::json::array();
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto m = FromJson(*items[i]);
+      if (m.ok()) {
+        messages.push_back(std::move(*m));
+      } else {
+        errors.push_back({{"index", i}, {"error", m.error().message}});
+      }
+    }
+    if (!errors.empty()) return Answer(400, {{"error", "no message was kept: correct these"}, {"errors", errors}});
+    auto kept =
+        inbox_.Keep(messages, trail_, {.actor = "api", .action = "messages.received", .request_id = req.request_id});
+    if (!kept.ok()) {
+      http::Response r =
+          Answer(http::StatusForError(kept.error().code), {{"error", "the messages could not be kept; try again"}});
+      if (r.status == 503) r.SetHeader("Retry-After", "1");
+      return r;
+    }
+    return Answer(202, {{"stored", *kept}});
+  }
+
   bool in_use_;
+  analytics::ApiKeys* keys_;
+  Inbox inbox_;
+  audit::Trail& trail_;
   subjects::SealedData subjects_;
 };
 
@@ -269,14 +341,10 @@ int ImportCommand(module::CommandContext& ctx) {
   }
   Parsed parsed = ctx.args.Text("--format") == "csv" ? ParseCsv(*in) : ParseJsonLines(*in);
   Inbox inbox(p.store, p.key, p.clock);
-  auto kept = inbox.Keep(parsed.messages);
-  Status audited = p.trail.Append({.actor = "cli",
-                                   .action = "messages.imported",
-                                   .outcome = kept.ok() ? "success" : "failure",
-                                   .details = {{"imported", kept.ok() ? std::to_string(*kept) : "0"},
-                                               {"skipped", std::to_string(parsed.skipped.size())}}});
+  auto kept = inbox.Keep(
+      parsed.messages, p.trail,
+      {.actor = "cli", .action = "messages.imported", .details = {{"skipped", std::to_string(parsed.skipped.size())}}});
   if (!kept.ok()) return module::Fail(kept.error());
-  if (!audited.ok()) return module::Fail(audited.error());
   std::printf("imported %lld messages, skipped %zu lines\n", static_cast<long long>(*kept), parsed.skipped.size());
   // The reasons, never the lines: they hold what people wrote.
   for (size_t i = 0; i < parsed.skipped.size() && i < 10; ++i) {

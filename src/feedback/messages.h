@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
@@ -64,8 +65,9 @@ class Inbox {
   static retention::ModuleStorage Storage();
   static std::vector<subjects::SealedTable> SealedTables();
 
-  // Keeps checked messages in one write, each sealed under its sender's key. Returns how many.
-  Result<int64_t> Keep(const std::vector<Message>& messages);
+  // Keeps checked messages in one write, each sealed under its sender's key, with `entry` (its
+  // details given the count) in the audit trail in the same write. Returns how many.
+  Result<int64_t> Keep(const std::vector<Message>& messages, audit::Trail& trail, audit::Entry entry);
 
  private:
   store::Store& store_;

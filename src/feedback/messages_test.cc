@@ -99,8 +99,12 @@ TEST(MessagesInboxTest, KeptSealedFoundByHandleAndGoneAfterThreeMonths) {
   std::string sent = FormatRfc3339(clock.Now());
   ASSERT_EQ(*inbox.Keep({{.channel = "x", .handle = "@Someone", .text = "First", .sent_at = sent},
                          {.channel = "x", .handle = "someone", .text = "Second", .sent_at = sent},
-                         {.channel = "x", .handle = "other", .text = "Not theirs", .sent_at = sent}}),
+                         {.channel = "x", .handle = "other", .text = "Not theirs", .sent_at = sent}},
+                        trail, {.actor = "cli", .action = "messages.imported"}),
             3);
+  auto entries = trail.List({.action = "messages."});
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ(entries->at(0).entry.details.at(0), (std::pair<std::string, std::string>{"messages", "3"}));
   auto key = *Key::Make(KeyKind::kHandle, "x:@SOMEONE");
   auto found = data.Find(key);
   ASSERT_TRUE(found.ok());

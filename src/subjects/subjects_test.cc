@@ -264,7 +264,9 @@ TEST_F(SubjectStoreTest, ErasureDestroysTheKeySoACopyTakenBeforeCannotBeRead) {
   EXPECT_NE((*exported)[0].fields.back().value.find("erased"), std::string::npos);
   // Even the old wrapped key, put back, opens nothing else: it was wrapped for its own id only.
   for (const auto& k : keys) {
-    if (k.Text(0) == id) EXPECT_EQ(k.Text(1).size(), 24u + 32u + 16u);
+    if (k.Text(0) == id) {
+      EXPECT_EQ(k.Text(1).size(), 24u + 32u + 16u);
+    }
   }
   // The erasure is audited by pseudonym and counts.
   auto entries = trail_.List({.action = "subject."});
