@@ -12,13 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// Characters (code points) in a UTF-8 string; invalid bytes count one each.
-size_t Chars(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 // The field under its long or short name.
 const json* Field(const json& body, const char* long_name, const char* short_name) {
   auto it = body.find(long_name);
@@ -109,7 +102,7 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
   const json* name = Field(j, "name", "n");
   if (name == nullptr || !name->is_string() || name->get<std::string>().empty()) {
     errors["name"].push_back("can't be blank");
-  } else if (Chars(name->get<std::string>()) > kMaxNameChars) {
+  } else if (Utf8Length(name->get<std::string>()) > kMaxNameChars) {
     errors["name"].push_back("should be at most 120 character(s)");
   } else {
     e.name = name->get<std::string>();
@@ -154,7 +147,7 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
     } else {
       for (auto it = props.begin(); it != props.end(); ++it) {
         const json& v = it.value();
-        if (it.key().empty() || Chars(it.key()) > kMaxPropKeyChars) {
+        if (it.key().empty() || Utf8Length(it.key()) > kMaxPropKeyChars) {
           errors["props"].push_back("keys must be 1 to 300 characters");
           break;
         }
@@ -169,7 +162,7 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
           errors["props"].push_back("values must be strings, numbers or booleans, not objects or lists");
           break;
         }
-        if (Chars(value) > kMaxPropValueChars) {
+        if (Utf8Length(value) > kMaxPropValueChars) {
           errors["props"].push_back("values must be at most 2000 characters");
           break;
         }

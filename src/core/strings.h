@@ -30,6 +30,9 @@ bool IsUtf8(std::string_view s);
 // been valid, or else one byte) becomes U+FFFD, as the WHATWG decoder does. Text from outside is
 // made valid with this where it enters, so nothing that reports or exports it meets invalid text.
 std::string ValidUtf8(std::string_view s);
+// Characters (code points) in UTF-8 text, as a person counts them against a limit; a byte that
+// starts no character counts as none, one that is invalid as one.
+size_t Utf8Length(std::string_view s);
 // The longest prefix of `s` of at most `max_bytes` that does not end inside a character.
 std::string_view CutUtf8(std::string_view s, size_t max_bytes);
 

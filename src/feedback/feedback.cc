@@ -11,11 +11,6 @@ namespace {
 
 constexpr const char* kTable = "feedback_items";
 
-// Characters, not bytes: what a person counts when told "1,250 characters".
-size_t Characters(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 std::string Field(std::string_view column) { return std::string(kTable) + "." + std::string(column); }
 
 }  // namespace
@@ -71,7 +66,7 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
 FieldErrors Check(const Submission& s) {
   FieldErrors errors;
   auto too_long = [&](const std::string& field, const std::string& text, const char* what) {
-    if (Characters(text) > kMaxText)
+    if (Utf8Length(text) > kMaxText)
       errors.emplace_back(field, std::string(what) + " must be 1,250 characters or less");
   };
   if (s.page.size() > 2048) errors.emplace_back("page", "The page address must be 2,048 characters or less");
@@ -105,7 +100,7 @@ FieldErrors Check(const Submission& s) {
   } else if (has_email && !subject::Key::Make(subject::KeyKind::kEmail, s.email).ok()) {
     errors.emplace_back("email", "Enter an email address in the correct format, like name@example.com");
   }
-  if (Characters(s.name) > 200) errors.emplace_back("name", "Your name must be 200 characters or less");
+  if (Utf8Length(s.name) > 200) errors.emplace_back("name", "Your name must be 200 characters or less");
   return errors;
 }
 
@@ -313,11 +308,13 @@ Result<std::optional<Item>> Inbox::Get(int64_t id) const {
 }
 
 Result<bool> Inbox::Triage(store::Connection& c, int64_t id, const std::string& status,
-                           const std::string& assignee) const {
-  if (!ValidStatus(status))
+                           const std::optional<std::string>& assignee) const {
+  if (!ValidStatus(status)) {
     return MakeError(ErrorCode::kInvalidArgument, "the status is new, in-progress, done or spam");
-  STEWARD_ASSIGN_OR_RETURN(
-      int64_t n, c.Exec("UPDATE feedback_items SET status = ?, assignee = ? WHERE id = ?", {status, assignee, id}));
+  }
+  STEWARD_ASSIGN_OR_RETURN(int64_t n,
+                           c.Exec("UPDATE feedback_items SET status = ?, assignee = COALESCE(?, assignee) WHERE id = ?",
+                                  {status, assignee ? store::Value(*assignee) : store::Value(), id}));
   return n > 0;
 }
 

@@ -146,8 +146,10 @@ class Inbox {
   Result<std::pair<std::vector<Item>, int64_t>> List(const Filter& filter) const;
   // One item with its personal fields opened, or nullopt.
   Result<std::optional<Item>> Get(int64_t id) const;
-  // Sets the item's status and assignee ("" none) in the caller's write. Returns whether it exists.
-  Result<bool> Triage(store::Connection& c, int64_t id, const std::string& status, const std::string& assignee) const;
+  // Sets the item's status, and its assignee ("" none; nullopt leaves it as it is), in the
+  // caller's write. Returns whether it exists.
+  Result<bool> Triage(store::Connection& c, int64_t id, const std::string& status,
+                      const std::optional<std::string>& assignee) const;
   // Yes and no per page, for the days from..to (YYYY-MM-DD), most answered first.
   Result<std::vector<Usefulness>> UsefulnessReport(const std::string& from, const std::string& to) const;
 

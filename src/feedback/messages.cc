@@ -21,10 +21,6 @@ constexpr module::Id kMessages("messages");
 constexpr const char* kTable = "messages_items";
 const char* const kColumns[] = {"channel", "handle", "text", "time", "thread", "link"};
 
-size_t Characters(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
 Error Bad(std::string why) { return MakeError(ErrorCode::kInvalidArgument, std::move(why)); }
 
 // One CSV record from `in` (quoted fields may hold commas, quotes and line ends). False at the end.
@@ -80,7 +76,7 @@ Status Check(const Message& m) {
     return Bad("'handle' is the sender's name on the channel, without spaces");
   }
   if (Trim(m.text).empty()) return Bad("'text' is empty");
-  if (Characters(m.text) > kMaxText) return Bad("'text' is over 10,000 characters");
+  if (Utf8Length(m.text) > kMaxText) return Bad("'text' is over 10,000 characters");
   if (!ParseRfc3339(m.sent_at)) return Bad("'time' is a date and time such as 2026-11-30T14:05:00Z");
   if (m.thread.size() > 200) return Bad("'thread' is over 200 characters");
   if (m.link.size() > 2048 || (!m.link.empty() && !m.link.starts_with("https://"))) {

@@ -271,10 +271,9 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     if (!ValidStatus(status) || (assign != "me" && assign != "none" && assign != "keep")) {
       return ctx.layout->Error(400, req);
     }
-    auto item = inbox_.Get(*id);
-    if (!item.ok()) return ctx.layout->ErrorFor(item.error(), req);
-    if (!*item) return ctx.layout->Error(404, req);
-    std::string assignee = assign == "me" ? ctx.actor.id : assign == "none" ? "" : (*item)->assignee;
+    // Only the plain columns change: nothing the person wrote is opened to triage it.
+    std::optional<std::string> assignee;
+    if (assign != "keep") assignee = assign == "me" ? ctx.actor.id : "";
     Status s = p_.store.Write([&](store::Connection& c) -> Status {
       STEWARD_ASSIGN_OR_RETURN(bool found, inbox_.Triage(c, *id, status, assignee));
       if (!found) return MakeError(ErrorCode::kNotFound, "no such item");

@@ -192,6 +192,35 @@ const std::vector<std::string>& KeyTables() {
   return tables;
 }
 
+namespace {
+
+// Copies the keys and the blind index from `r` to `w`; with `keep_existing`, rows `w` has already
+// are left alone. Returns the keys inserted.
+Result<int64_t> CopyKeyTables(store::Connection& r, store::Connection& w, bool keep_existing) {
+  const std::string conflict = keep_existing ? " ON CONFLICT DO NOTHING" : "";
+  int64_t keys = 0;
+  Status inner = Ok();
+  STEWARD_RETURN_IF_ERROR(
+      r.ForEach("SELECT id, data_key, created_at FROM subject_keys", {}, [&](const store::Row& row) {
+        auto n = w.Exec("INSERT INTO subject_keys (id, data_key, created_at) VALUES (?, ?, ?)" + conflict,
+                        {row.Text(0), store::Blob{row.Text(1)}, row.Text(2)});
+        if (!n.ok()) inner = n.error();
+        keys += n.ok() ? *n : 0;
+        return inner.ok();
+      }));
+  STEWARD_RETURN_IF_ERROR(inner);
+  STEWARD_RETURN_IF_ERROR(r.ForEach("SELECT hash, subject_id FROM subject_identifiers", {}, [&](const store::Row& row) {
+    auto n = w.Exec("INSERT INTO subject_identifiers (hash, subject_id) VALUES (?, ?)" + conflict,
+                    {store::Blob{row.Text(0)}, row.Text(1)});
+    if (!n.ok()) inner = n.error();
+    return inner.ok();
+  }));
+  STEWARD_RETURN_IF_ERROR(inner);
+  return keys;
+}
+
+}  // namespace
+
 Result<int64_t> BackUpKeys(store::Store& from, const std::string& to) {
   if (std::filesystem::exists(to)) return MakeError(ErrorCode::kAlreadyExists, "keys backup " + to + " already exists");
   std::string partial = to + ".partial";
@@ -205,24 +234,8 @@ Result<int64_t> BackUpKeys(store::Store& from, const std::string& to) {
     STEWARD_RETURN_IF_ERROR((*out)->Migrate(SubjectStore::Migrations()));
     Status copied = (*out)->Write([&](store::Connection& w) -> Status {
       return from.Read([&](store::Connection& r) -> Status {
-        Status inner = Ok();
-        STEWARD_RETURN_IF_ERROR(
-            r.ForEach("SELECT id, data_key, created_at FROM subject_keys", {}, [&](const store::Row& row) {
-              auto n = w.Exec("INSERT INTO subject_keys (id, data_key, created_at) VALUES (?, ?, ?)",
-                              {row.Text(0), store::Blob{row.Text(1)}, row.Text(2)});
-              if (!n.ok()) inner = n.error();
-              ++keys;
-              return inner.ok();
-            }));
-        STEWARD_RETURN_IF_ERROR(inner);
-        STEWARD_RETURN_IF_ERROR(
-            r.ForEach("SELECT hash, subject_id FROM subject_identifiers", {}, [&](const store::Row& row) {
-              auto n = w.Exec("INSERT INTO subject_identifiers (hash, subject_id) VALUES (?, ?)",
-                              {store::Blob{row.Text(0)}, row.Text(1)});
-              if (!n.ok()) inner = n.error();
-              return inner.ok();
-            }));
-        return inner;
+        STEWARD_ASSIGN_OR_RETURN(keys, CopyKeyTables(r, w, /*keep_existing=*/false));
+        return Ok();
       });
     });
     (*out)->Close();
@@ -245,31 +258,13 @@ Result<int64_t> RestoreKeys(store::Store& into, const std::string& from) {
   if (!in.ok()) return in.error();
   int64_t restored = 0;
   Status s = into.Write([&](store::Connection& w) -> Status {
-    restored = 0;
     return (*in)->Read([&](store::Connection& r) -> Status {
       auto tables = r.TableNames();
       if (!tables.ok() || std::find(tables->begin(), tables->end(), SubjectStore::kKeysTable) == tables->end()) {
         return MakeError(ErrorCode::kDataLoss, from + " is not a backup of subject keys");
       }
-      Status inner = Ok();
-      STEWARD_RETURN_IF_ERROR(
-          r.ForEach("SELECT id, data_key, created_at FROM subject_keys", {}, [&](const store::Row& row) {
-            auto n =
-                w.Exec("INSERT INTO subject_keys (id, data_key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                       {row.Text(0), store::Blob{row.Text(1)}, row.Text(2)});
-            if (!n.ok()) inner = n.error();
-            restored += n.ok() ? *n : 0;
-            return inner.ok();
-          }));
-      STEWARD_RETURN_IF_ERROR(inner);
-      STEWARD_RETURN_IF_ERROR(
-          r.ForEach("SELECT hash, subject_id FROM subject_identifiers", {}, [&](const store::Row& row) {
-            auto n = w.Exec("INSERT INTO subject_identifiers (hash, subject_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            {store::Blob{row.Text(0)}, row.Text(1)});
-            if (!n.ok()) inner = n.error();
-            return inner.ok();
-          }));
-      return inner;
+      STEWARD_ASSIGN_OR_RETURN(restored, CopyKeyTables(r, w, /*keep_existing=*/true));
+      return Ok();
     });
   });
   (*in)->Close();
