@@ -224,6 +224,18 @@ TEST_F(AdminTest, ThePermissionMatrix) {
                       R"({"kind":"contact","message":"A question )" + std::to_string(i) + R"("})");
     ASSERT_TRUE(sent && sent->status == 202);
   }
+  // And messages from social media, through a key of scope "messages".
+  auto messages_key = api_keys_->Create("Social media tool", "staff:1", "", "messages");
+  ASSERT_TRUE(messages_key.ok());
+  std::string batch = R"({"messages":[)";
+  for (int64_t i = 0; i < target; ++i) {
+    batch += (i > 0 ? "," : "") + std::string(R"({"channel":"x","handle":"@person)") + std::to_string(i) +
+             R"(","text":"A question","time":"2027-01-15T08:00:00Z"})";
+  }
+  batch += "]}";
+  auto sent = Fetch(server_->port(), "POST", "/api/messages",
+                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + messages_key->secret}}, batch);
+  ASSERT_TRUE(sent && sent->status == 202) << (sent ? sent->body : "");
   auto expected = ExpectedMatrix();
   // No session: every staff route sends the person to sign in.
   for (const auto& r : expected) {

@@ -13,6 +13,7 @@
 #include "app/site.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "retention/retention.h"
 #include "in_process_site.h"
 #include "store/testing/scratch.h"
 #include "subject/subject.h"
@@ -231,6 +232,61 @@ TEST_F(MessagesApiTest, AKeyScopedToMessagesPostsThemAndNothingElseDoes) {
   auto found = s_.site().subjects().Find(*Key::Make(KeyKind::kHandle, "x:someone"));
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->Total(), 1);
+}
+
+TEST_F(MessagesApiTest, AMessagePostedIsInTheCaseworkersInboxAndGoneAfterThreeMonths) {
+  auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+  auto key = keys->Create("Social media tool", "staff:1", "", "messages");
+  ASSERT_TRUE(key.ok());
+  auto posted = Post(R"({"channel":"x","handle":"@someone","text":"When is the GDP release?",)"
+                     R"("time":"2027-01-15T07:55:00Z","link":"https://x.com/i/1"})",
+                     key->secret);
+  ASSERT_EQ(posted->status, 202) << posted->body;
+  auto caseworker = s_.SignedIn("case@example.gov.uk", {staff::Role::kCaseworker});
+  auto get = [&](const std::string& path) { return Fetch(s_.port(), "GET", path, {{"Cookie", caseworker.cookie}}); };
+  // The inbox lists it without what was written or who wrote it.
+  auto inbox = get("/admin/feedback");
+  ASSERT_EQ(inbox->status, 200);
+  EXPECT_NE(inbox->body.find("message (x)"), std::string::npos);
+  EXPECT_NE(inbox->body.find("href=\"/admin/feedback/messages/1\""), std::string::npos);
+  EXPECT_EQ(inbox->body.find("GDP release"), std::string::npos);
+  EXPECT_EQ(inbox->body.find("@someone"), std::string::npos);
+  EXPECT_NE(get("/admin/feedback?kind=message")->body.find("message (x)"), std::string::npos);
+  EXPECT_EQ(get("/admin/feedback?kind=contact")->body.find("message (x)"), std::string::npos);
+  // Its page opens it for the caseworker, on the record.
+  auto page = get("/admin/feedback/messages/1");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("@someone"), std::string::npos);
+  EXPECT_NE(page->body.find("When is the GDP release?"), std::string::npos);
+  EXPECT_EQ(s_.site().trail().List({.action = "messages.viewed"})->size(), 1u);
+  EXPECT_EQ(get("/admin/feedback/messages/2")->status, 404);
+  // Taken on, with a note; the note is sealed and the trail says only that one was written.
+  auto post = [&](const std::string& body) {
+    return Fetch(s_.port(), "POST", "/admin/feedback/messages/1",
+                 {{"Cookie", caseworker.cookie}, {"Content-Type", "application/x-www-form-urlencoded"}},
+                 "csrf_token=" + caseworker.csrf + "&" + body);
+  };
+  EXPECT_EQ(post("status=in-progress&assignee=staff:999&assignee_was=")->status, 400) << "not a caseworker";
+  EXPECT_EQ(post("status=in-progress&assignee=&note=" + std::string(2001, 'a'))->status, 400);
+  auto saved = post("status=in-progress&assignee=staff:" + std::to_string(caseworker.id) +
+                    "&assignee_was=&note=Asked+the+GDP+team");
+  ASSERT_EQ(saved->status, 303);
+  page = get("/admin/feedback/messages/1");
+  EXPECT_NE(page->body.find("Asked the GDP team"), std::string::npos);
+  EXPECT_NE(page->body.find("case@example.gov.uk (you)"), std::string::npos);
+  auto triaged = s_.site().trail().List({.action = "messages.triaged"});
+  ASSERT_EQ(triaged->size(), 1u);
+  for (const auto& [k, v] : triaged->at(0).entry.details) EXPECT_EQ(v.find("GDP"), std::string::npos) << k;
+  EXPECT_NE(get("/admin/feedback?status=in-progress")->body.find("case@example.gov.uk"), std::string::npos);
+  // ONS keeps messages 3 months: past that, on the fake clock, retention takes it.
+  clock_.Advance(std::chrono::hours(24 * 93));
+  retention::Runner runner(s_.site().store(), s_.site().trail(), clock_, s_.site().reg(),
+                           app::AllStorage(s_.config(), s_.site().trail()));
+  ASSERT_TRUE(runner.Run(false).ok());
+  caseworker = s_.SignedIn("case2@example.gov.uk", {staff::Role::kCaseworker});  // the first session has expired
+  EXPECT_EQ(get("/admin/feedback/messages/1")->status, 404);
+  EXPECT_EQ(get("/admin/feedback?kind=message")->body.find("message (x)"), std::string::npos);
+  EXPECT_EQ(s_.site().subjects().Find(*Key::Make(KeyKind::kHandle, "x:someone"))->Total(), 0);
 }
 
 }  // namespace

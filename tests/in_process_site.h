@@ -13,6 +13,8 @@
 #include "app/modules.h"
 #include "app/site.h"
 #include "http/server.h"
+#include "staff/accounts.h"
+#include "staff/sessions.h"
 #include "store/testing/scratch.h"
 
 namespace steward::testing {
@@ -51,6 +53,24 @@ class InProcessSite {
     database_.reset();
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  // A staff member with `roles`, signed in: the Cookie header's value and the session's CSRF token.
+  struct Staff {
+    int64_t id = 0;
+    std::string cookie, csrf;
+  };
+  Staff SignedIn(const std::string& email, const std::vector<staff::Role>& roles) {
+    auto* accounts = site_->services().Find<staff::Accounts>();
+    auto* sessions = site_->services().Find<staff::Sessions>();
+    EXPECT_TRUE(accounts != nullptr && sessions != nullptr);
+    if (accounts == nullptr || sessions == nullptr) return {};
+    auto id = accounts->Create(email, roles, {});
+    EXPECT_TRUE(id.ok());
+    auto session = sessions->Create(*id, false, "test");
+    EXPECT_TRUE(session.ok());
+    if (!id.ok() || !session.ok()) return {};
+    return {*id, "steward_staff=" + *session, sessions->CsrfToken(*session)};
   }
 
   app::Site& site() { return *site_; }

@@ -1,8 +1,12 @@
 #include "feedback/feedback.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
+#include "core/json_text.h"
 #include "core/strings.h"
+#include "http/json_body.h"
 #include "feedback/redact.h"
 #include "subject/subject.h"
 
@@ -147,6 +151,10 @@ std::vector<store::Migration> Inbox::Migrations() {
       no INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (page, day)
     );
+  )sql"},
+          {"feedback", 2, R"sql(
+    -- Privacy: feedback. The caseworkers' notes on an item, sealed with it under the person's key.
+    ALTER TABLE feedback_items ADD COLUMN notes BLOB;
   )sql"}};
 }
 
@@ -186,7 +194,8 @@ std::vector<subjects::SealedTable> Inbox::SealedTables() {
                        {"message", "user.content.feedback", "Your message", true},
                        {"name", "user.contact.name", "Your name", true},
                        {"email", "user.contact.email", "Your email address", true},
-                       {"share", "user.preferences.consent", "You let us share it (1 yes, 0 no)", false}}}};
+                       {"share", "user.preferences.consent", "You let us share it (1 yes, 0 no)", false},
+                       {"notes", "user.content.feedback", "Notes our staff made on it", true}}}};
 }
 
 std::string Inbox::SpamReason(const Submission& s) const {
@@ -207,7 +216,7 @@ namespace {
 
 constexpr const char* kItemColumns =
     "id, received_at, kind, page, COALESCE(rating, 0), status, spam_reason, redacted, assignee, duplicate, share, "
-    "CASE WHEN email IS NULL THEN 0 ELSE 1 END, COALESCE(subject_id, ''), doing, wrong, message, name, email";
+    "CASE WHEN email IS NULL THEN 0 ELSE 1 END, COALESCE(subject_id, ''), doing, wrong, message, name, email, notes";
 
 Item ItemOf(const store::Row& r) {
   Item it;
@@ -240,7 +249,56 @@ Status Inbox::Open(store::Connection& c, const std::string& subject_id, const st
     auto opened = keys ? keys->Open(Field(columns[i]), r.Text(first + i)) : std::nullopt;
     *fields[i] = opened ? *opened : "(erased)";
   }
+  if (!r.IsNull(first + 5) && keys) {
+    auto opened = keys->Open(Field("notes"), r.Text(first + 5));
+    if (opened) item.notes = NotesFromJson(*opened);
+  }
   return Ok();
+}
+
+std::vector<Note> NotesFromJson(std::string_view text) {
+  std::vector<Note> out;
+  auto j = http::ParseJson(text, {.max_depth = 3, .max_bytes = 16 << 20});
+  if (!j.ok() || !j->is_array()) return out;
+  for (const auto& n : *j) {
+    if (!n.is_object()) continue;
+    out.push_back({n.value("at", ""), n.value("by", ""), n.value("text", "")});
+  }
+  return out;
+}
+
+std::string NotesToJson(const std::vector<Note>& notes) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& n : notes) j.push_back({{"at", n.at}, {"by", n.by}, {"text", n.text}});
+  return JsonText(j);
+}
+
+Result<bool> AppendNote(store::Connection& c, const subjects::SubjectStore& subjects, std::string_view table,
+                        int64_t id, const Note& note) {
+  if (Trim(note.text).empty()) return MakeError(ErrorCode::kInvalidArgument, "Enter a note");
+  if (Utf8Length(note.text) > kMaxNote) {
+    return MakeError(ErrorCode::kInvalidArgument, "A note must be 2,000 characters or less");
+  }
+  const std::string t(table);
+  // Privacy: the item's dataset. Its notes opened, one added and sealed again under the same key.
+  STEWARD_ASSIGN_OR_RETURN(auto rows,
+                           c.Query("SELECT COALESCE(subject_id, ''), notes FROM " + t + " WHERE id = ?", {id}));
+  if (rows.empty()) return false;
+  std::string subject_id = rows.front().Text(0);
+  if (subject_id.empty()) {
+    STEWARD_ASSIGN_OR_RETURN(subject_id, subjects.Create(c));
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto keys, subjects.Keys(c, subject_id));
+  if (!keys) return MakeError(ErrorCode::kFailedPrecondition, "the person this item is about has been erased");
+  std::vector<Note> notes;
+  if (!rows.front().IsNull(1)) {
+    auto opened = keys->Open(t + ".notes", rows.front().Text(1));
+    if (opened) notes = NotesFromJson(*opened);
+  }
+  notes.push_back({note.at, note.by, ValidUtf8(std::string(Trim(note.text)))});
+  STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE " + t + " SET subject_id = ?, notes = ? WHERE id = ?",
+                                 {subject_id, store::Blob{keys->Seal(t + ".notes", NotesToJson(notes))}, id}));
+  return true;
 }
 
 Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const {
@@ -268,7 +326,12 @@ Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const
   // Privacy: feedback, read for the caseworker's inbox or an export; personal fields opened only
   // as the filter says (the callers audit it).
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto total, c.Query("SELECT COUNT(*) FROM feedback_items" + where, params));
+    // Counted up to a limit, so a million items cost no more to page than a thousand.
+    std::vector<store::Value> count_params = params;
+    count_params.push_back(kCountLimit + 1);
+    STEWARD_ASSIGN_OR_RETURN(
+        auto total,
+        c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM feedback_items" + where + " LIMIT ?) AS counted", count_params));
     out.second = total.front().Int(0);
     std::vector<store::Value> page_params = params;
     page_params.push_back(f.limit);
@@ -307,15 +370,25 @@ Result<std::optional<Item>> Inbox::Get(int64_t id) const {
   return out;
 }
 
-Result<bool> Inbox::Triage(store::Connection& c, int64_t id, const std::string& status,
-                           const std::optional<std::string>& assignee) const {
+Result<bool> TriageRow(store::Connection& c, std::string_view table, int64_t id, const std::string& status,
+                       const std::optional<std::string>& assignee) {
   if (!ValidStatus(status)) {
     return MakeError(ErrorCode::kInvalidArgument, "the status is new, in-progress, done or spam");
   }
-  STEWARD_ASSIGN_OR_RETURN(int64_t n,
-                           c.Exec("UPDATE feedback_items SET status = ?, assignee = COALESCE(?, assignee) WHERE id = ?",
-                                  {status, assignee ? store::Value(*assignee) : store::Value(), id}));
+  // Only the plain columns change: nothing the person wrote is opened to triage it.
+  STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("UPDATE " + std::string(table) +
+                                                 " SET status = ?, assignee = COALESCE(?, assignee) WHERE id = ?",
+                                             {status, assignee ? store::Value(*assignee) : store::Value(), id}));
   return n > 0;
+}
+
+Result<bool> Inbox::Triage(store::Connection& c, int64_t id, const std::string& status,
+                           const std::optional<std::string>& assignee) const {
+  return TriageRow(c, kTable, id, status, assignee);
+}
+
+Result<bool> Inbox::AddNote(store::Connection& c, int64_t id, const Note& note) const {
+  return AppendNote(c, subjects_, kTable, id, note);
 }
 
 Result<std::vector<Usefulness>> Inbox::UsefulnessReport(const std::string& from, const std::string& to) const {

@@ -92,6 +92,33 @@ struct Stored {
   std::vector<std::string> redacted;  // kinds of personal data taken out of the free text
 };
 
+// A caseworker's note on an item: sealed with the item under the person's key, so it goes when
+// they are erased, and it is theirs to see in a subject access request.
+struct Note {
+  std::string at;    // RFC 3339
+  std::string by;    // "staff:12"
+  std::string text;  // up to kMaxNote characters
+};
+constexpr size_t kMaxNote = 2000;
+
+// Notes kept as one sealed JSON list; a list that cannot be read (erased) is empty.
+std::vector<Note> NotesFromJson(std::string_view text);
+std::string NotesToJson(const std::vector<Note>& notes);
+
+// Appends `note` to the notes of row `id` of `table` (columns subject_id and notes), sealed under
+// the row's subject key; a row with no subject gets a new one. In the caller's write. Returns
+// whether the row exists. Errors: kInvalidArgument for an empty or over-long note.
+Result<bool> AppendNote(store::Connection& c, const subjects::SubjectStore& subjects, std::string_view table,
+                        int64_t id, const Note& note);
+
+// Sets the status of row `id` of `table` (columns status and assignee), and its assignee ("" none;
+// nullopt leaves it as it is), in the caller's write. Returns whether the row exists.
+Result<bool> TriageRow(store::Connection& c, std::string_view table, int64_t id, const std::string& status,
+                       const std::optional<std::string>& assignee);
+
+// Items counted for the inbox stop here: beyond it the inbox says "over 10,000".
+constexpr int64_t kCountLimit = 10000;
+
 // One kept item, as the inbox and exports show it.
 struct Item {
   int64_t id = 0;
@@ -101,6 +128,7 @@ struct Item {
   // Opened only when asked for (Filter::personal): what the person typed.
   bool opened = false;
   std::string doing, wrong, message, name, email;
+  std::vector<Note> notes;
 };
 
 // Which items, for the inbox and exports. Dates are YYYY-MM-DD (UTC), inclusive.
@@ -142,7 +170,8 @@ class Inbox {
   // too), with an audit entry of the count. Returns how many.
   Result<int64_t> PurgeSpam(audit::Trail& trail);
 
-  // The items the filter selects, newest first, and how many it selects in all.
+  // The items the filter selects, newest first, and how many it selects in all (up to
+  // kCountLimit + 1: past the limit the count stops).
   Result<std::pair<std::vector<Item>, int64_t>> List(const Filter& filter) const;
   // One item with its personal fields opened, or nullopt.
   Result<std::optional<Item>> Get(int64_t id) const;
@@ -150,6 +179,8 @@ class Inbox {
   // caller's write. Returns whether it exists.
   Result<bool> Triage(store::Connection& c, int64_t id, const std::string& status,
                       const std::optional<std::string>& assignee) const;
+  // Adds a caseworker's note to an item, in the caller's write. Returns whether it exists.
+  Result<bool> AddNote(store::Connection& c, int64_t id, const Note& note) const;
   // Yes and no per page, for the days from..to (YYYY-MM-DD), most answered first.
   Result<std::vector<Usefulness>> UsefulnessReport(const std::string& from, const std::string& to) const;
 

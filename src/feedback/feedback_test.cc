@@ -275,5 +275,80 @@ TEST_F(InboxTest, ErasingAPersonReachesEveryItemTheySent) {
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items")[0].Int(0), 1);
 }
 
+TEST_F(InboxTest, NotesAreSealedWithTheItemAndThePersonCanSeeThem) {
+  auto jo = Submit({.kind = Kind::kContact, .message = "Where is my form?", .name = "Jo", .email = "jo@example.org"});
+  auto rating = Submit({.kind = Kind::kRating, .rating = 4});
+  auto note = [&](int64_t id, const std::string& text) -> Result<bool> {
+    bool found = false;
+    Status s = site_.store().Write([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(found, inbox_.AddNote(c, id, {"2027-01-15T08:00:00Z", "staff:2", text}));
+      return Ok();
+    });
+    if (!s.ok()) return s.error();
+    return found;
+  };
+  ASSERT_TRUE(*note(jo.id, "Asked the forms team"));
+  ASSERT_TRUE(*note(jo.id, "Replied by email"));
+  EXPECT_FALSE(*note(999, "No such item"));
+  EXPECT_EQ(note(jo.id, "   ").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(note(jo.id, std::string(kMaxNote + 1, 'a')).error().code, ErrorCode::kInvalidArgument);
+  // An item with nothing personal in it gets a key of its own for its notes.
+  ASSERT_TRUE(*note(rating.id, "Passed to the service team"));
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items WHERE subject_id IS NULL")[0].Int(0), 0);
+  auto item = inbox_.Get(jo.id);
+  ASSERT_TRUE(item.ok() && *item);
+  ASSERT_EQ((*item)->notes.size(), 2u);
+  EXPECT_EQ((*item)->notes[0].text, "Asked the forms team");
+  EXPECT_EQ((*item)->notes[1].by, "staff:2");
+  auto raw = Rows("SELECT notes FROM feedback_items WHERE id = " + std::to_string(jo.id));
+  EXPECT_EQ(raw[0].Text(0).find("forms team"), std::string::npos) << "sealed, never in the clear";
+  // Triage changes the status and the assignee, and leaves the notes as they are.
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(bool found, inbox_.Triage(c, jo.id, "done", std::string("staff:2")));
+                    return found ? Ok() : MakeError(ErrorCode::kNotFound, "no item");
+                  })
+                  .ok());
+  item = inbox_.Get(jo.id);
+  EXPECT_EQ((*item)->status, "done");
+  EXPECT_EQ((*item)->assignee, "staff:2");
+  EXPECT_EQ((*item)->notes.size(), 2u);
+  // The person's access request shows the notes made on what they sent.
+  auto records = data_.Export(*Key::Make(KeyKind::kEmail, "jo@example.org"));
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  bool shown = false;
+  for (const auto& f : (*records)[0].fields) shown = shown || f.value.find("Replied by email") != std::string::npos;
+  EXPECT_TRUE(shown);
+}
+
+TEST_F(InboxTest, TheInboxCountsUpToItsLimitAndReadsItsFirstPageFromTheIndex) {
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    for (int i = 0; i < kCountLimit + 5; ++i) {
+                      STEWARD_RETURN_IF_ERROR(c.Exec(
+                          "INSERT INTO feedback_items (received_at, kind, page, fingerprint) VALUES (?, ?, ?, ?)",
+                          {FormatRfc3339(clock_.Now() + std::chrono::seconds(i)), std::string("rating"),
+                           std::string("/p"), store::Blob{std::to_string(i)}}));
+                    }
+                    return Ok();
+                  })
+                  .ok());
+  auto listed = inbox_.List({});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->second, kCountLimit + 1) << "the count stops past its limit";
+  ASSERT_EQ(listed->first.size(), 50u);
+  EXPECT_GT(listed->first[0].received_at, listed->first[49].received_at) << "newest first";
+  if (site_.store().backend() != store::Backend::kSqlite) return;
+  // The first page walks the index of when items came, newest first, and sorts nothing.
+  auto plan = Rows(
+      "EXPLAIN QUERY PLAN SELECT id FROM feedback_items WHERE 1 = 1 AND status <> 'spam' "
+      "ORDER BY received_at DESC, id DESC LIMIT 50 OFFSET 0");
+  std::string text;
+  for (const auto& r : plan) text += r.Text(3) + "\n";
+  EXPECT_NE(text.find("feedback_items_received"), std::string::npos) << text;
+  EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace steward::feedback

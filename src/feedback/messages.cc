@@ -179,6 +179,12 @@ std::vector<store::Migration> Inbox::Migrations() {
     );
     CREATE INDEX messages_items_sent ON messages_items (sent_at);
     CREATE INDEX messages_items_subject ON messages_items (subject_id);
+  )sql"},
+          {"messages", 2, R"sql(
+    -- Privacy: messages. Who handles a message, and the caseworkers' notes on it, sealed with it
+    -- under the sender's key.
+    ALTER TABLE messages_items ADD COLUMN assignee TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages_items ADD COLUMN notes BLOB;
   )sql"}};
 }
 
@@ -209,7 +215,8 @@ std::vector<subjects::SealedTable> Inbox::SealedTables() {
            .columns = {{"channel", "user.content.messages", "Where you sent it", false},
                        {"handle", "user.contact.name", "Your name on that channel", true},
                        {"text", "user.content.messages", "Your message", true},
-                       {"link", "user.content.messages", "Link to the message", false}}}};
+                       {"link", "user.content.messages", "Link to the message", false},
+                       {"notes", "user.content.messages", "Notes our staff made on it", true}}}};
 }
 
 Result<int64_t> Inbox::Keep(const std::vector<Message>& messages, audit::Trail& trail, audit::Entry entry) {
@@ -233,6 +240,104 @@ Result<int64_t> Inbox::Keep(const std::vector<Message>& messages, audit::Trail& 
     return trail.AppendIn(c, entry);
   }));
   return static_cast<int64_t>(messages.size());
+}
+
+namespace {
+
+constexpr const char* kKeptColumns =
+    "id, sent_at, received_at, channel, thread, link, status, assignee, subject_id, handle, text, notes";
+
+Kept KeptOf(const store::Row& r) {
+  Kept k;
+  k.id = r.Int(0);
+  k.sent_at = r.Text(1);
+  k.received_at = r.Text(2);
+  k.channel = r.Text(3);
+  k.thread = r.Text(4);
+  k.link = r.Text(5);
+  k.status = r.Text(6);
+  k.assignee = r.Text(7);
+  return k;
+}
+
+// Opens the handle, text and notes of a row read with kKeptColumns.
+Status OpenKept(store::Connection& c, const subjects::SubjectStore& subjects, const store::Row& r, Kept& k) {
+  k.opened = true;
+  STEWARD_ASSIGN_OR_RETURN(auto keys, subjects.Keys(c, r.Text(8)));
+  auto open = [&](const char* column, size_t at) -> std::optional<std::string> {
+    if (r.IsNull(at)) return std::string();
+    return keys ? keys->Open(std::string(kTable) + "." + column, r.Text(at)) : std::nullopt;
+  };
+  k.handle = open("handle", 9).value_or("(erased)");
+  k.text = open("text", 10).value_or("(erased)");
+  if (auto notes = open("notes", 11); notes && !notes->empty()) k.notes = feedback::NotesFromJson(*notes);
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::pair<std::vector<Kept>, int64_t>> Inbox::List(const feedback::Filter& f) const {
+  std::pair<std::vector<Kept>, int64_t> out;
+  if ((!f.kind.empty() && f.kind != "message") || !f.page.empty() || f.redacted_only) return out;
+  std::string where = " WHERE 1 = 1";
+  std::vector<store::Value> params;
+  if (f.status.empty()) {
+    where += " AND status <> 'spam'";
+  } else {
+    where += " AND status = ?", params.push_back(f.status);
+  }
+  if (!f.from.empty()) where += " AND sent_at >= ?", params.push_back(f.from);
+  if (!f.to.empty()) where += " AND sent_at < ?", params.push_back(f.to + "T99");
+  // Privacy: messages, read for the caseworker's inbox; handles and texts opened only for kAll
+  // (the callers audit it).
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    std::vector<store::Value> count_params = params;
+    count_params.push_back(feedback::kCountLimit + 1);
+    STEWARD_ASSIGN_OR_RETURN(
+        auto total,
+        c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM messages_items" + where + " LIMIT ?) AS counted", count_params));
+    out.second = total.front().Int(0);
+    std::vector<store::Value> page_params = params;
+    page_params.push_back(f.limit);
+    page_params.push_back(f.offset);
+    Status inner = Ok();
+    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kKeptColumns + " FROM messages_items" + where +
+                                          " ORDER BY sent_at DESC, id DESC LIMIT ? OFFSET ?",
+                                      page_params, [&](const store::Row& r) {
+                                        Kept k = KeptOf(r);
+                                        if (f.personal == feedback::Filter::Personal::kAll) {
+                                          inner = OpenKept(c, subjects_, r, k);
+                                        }
+                                        out.first.push_back(std::move(k));
+                                        return inner.ok();
+                                      }));
+    return inner;
+  }));
+  return out;
+}
+
+Result<std::optional<Kept>> Inbox::Get(int64_t id) const {
+  std::optional<Kept> out;
+  // Privacy: messages, one opened for the caseworker (the page audits it).
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query(std::string("SELECT ") + kKeptColumns + " FROM messages_items WHERE id = ?", {id}));
+    if (rows.empty()) return Ok();
+    Kept k = KeptOf(rows.front());
+    STEWARD_RETURN_IF_ERROR(OpenKept(c, subjects_, rows.front(), k));
+    out = std::move(k);
+    return Ok();
+  }));
+  return out;
+}
+
+Result<bool> Inbox::Triage(store::Connection& c, int64_t id, const std::string& status,
+                           const std::optional<std::string>& assignee) const {
+  return feedback::TriageRow(c, kTable, id, status, assignee);
+}
+
+Result<bool> Inbox::AddNote(store::Connection& c, int64_t id, const feedback::Note& note) const {
+  return feedback::AppendNote(c, subjects_, kTable, id, note);
 }
 
 namespace {

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
+#include "feedback/feedback.h"
 #include "module/module.h"
 #include "retention/retention.h"
 #include "store/store.h"
@@ -56,6 +57,16 @@ Parsed ParseJsonLines(std::istream& in);
 // time are required.
 Parsed ParseCsv(std::istream& in);
 
+// One kept message, as the caseworker's inbox shows it.
+struct Kept {
+  int64_t id = 0;
+  std::string sent_at, received_at, channel, thread, link, status, assignee;
+  // Opened only when asked for: the sender's handle, the text, the caseworkers' notes.
+  bool opened = false;
+  std::string handle, text;
+  std::vector<feedback::Note> notes;
+};
+
 class Inbox {
  public:
   Inbox(store::Store& store, const crypto::SecretKey& key, const Clock& clock);
@@ -68,6 +79,17 @@ class Inbox {
   // Keeps checked messages in one write, each sealed under its sender's key, with `entry` (its
   // details given the count) in the audit trail in the same write. Returns how many.
   Result<int64_t> Keep(const std::vector<Message>& messages, audit::Trail& trail, audit::Entry entry);
+
+  // The messages the inbox's filter selects, newest sent first, and how many (up to
+  // feedback::kCountLimit + 1). A filter by page, or for redacted items only, selects none: a
+  // message has no page and nothing is taken out of it. The dates are of when it was sent.
+  Result<std::pair<std::vector<Kept>, int64_t>> List(const feedback::Filter& filter) const;
+  // One message with its handle, text and notes opened, or nullopt.
+  Result<std::optional<Kept>> Get(int64_t id) const;
+  // As feedback::Inbox::Triage and AddNote, for a message.
+  Result<bool> Triage(store::Connection& c, int64_t id, const std::string& status,
+                      const std::optional<std::string>& assignee) const;
+  Result<bool> AddNote(store::Connection& c, int64_t id, const feedback::Note& note) const;
 
  private:
   store::Store& store_;

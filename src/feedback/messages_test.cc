@@ -129,5 +129,49 @@ TEST(MessagesInboxTest, KeptSealedFoundByHandleAndGoneAfterThreeMonths) {
   EXPECT_TRUE(data.Find(key)->holdings.empty());
 }
 
+TEST(MessagesInboxTest, TheCaseworkersInboxListsTriagesAndNotesThem) {
+  std::vector<store::Migration> all = audit::Migrations();
+  for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
+  for (auto& m : Inbox::Migrations()) all.push_back(m);
+  store::testing::ScratchSite site(all);
+  FakeClock clock{SystemTime(std::chrono::seconds(1'800'000'000))};
+  audit::Trail trail(site.store(), site.key(), clock);
+  Inbox inbox(site.store(), site.key(), clock);
+  ASSERT_TRUE(
+      inbox
+          .Keep({{.channel = "x", .handle = "@early", .text = "First", .sent_at = "2027-01-10T09:00:00Z"},
+                 {.channel = "webchat", .handle = "visitor-7", .text = "Later", .sent_at = "2027-01-12T09:00:00Z"}},
+                trail, {.actor = "cli", .action = "messages.imported"})
+          .ok());
+  auto listed = inbox.List({});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->second, 2);
+  EXPECT_EQ(listed->first[0].channel, "webchat") << "newest sent first";
+  EXPECT_FALSE(listed->first[0].opened) << "the list opens nothing";
+  EXPECT_TRUE(listed->first[0].handle.empty());
+  EXPECT_EQ(inbox.List({.from = "2027-01-11"})->second, 1);
+  EXPECT_EQ(inbox.List({.kind = "problem"})->second, 0) << "feedback kinds select no message";
+  EXPECT_EQ(inbox.List({.page = "/"})->second, 0) << "a message has no page";
+  int64_t id = listed->first[1].id;
+  ASSERT_TRUE(site.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(bool found, inbox.Triage(c, id, "spam", std::string("staff:3")));
+                    if (!found) return MakeError(ErrorCode::kNotFound, "no message");
+                    STEWARD_ASSIGN_OR_RETURN(found, inbox.AddNote(c, id, {"2027-01-15T08:00:00Z", "staff:3", "A bot"}));
+                    return found ? Ok() : MakeError(ErrorCode::kNotFound, "no message");
+                  })
+                  .ok());
+  EXPECT_EQ(inbox.List({})->second, 1) << "spam is kept apart";
+  EXPECT_EQ(inbox.List({.status = "spam"})->second, 1);
+  auto kept = inbox.Get(id);
+  ASSERT_TRUE(kept.ok() && *kept);
+  EXPECT_EQ((*kept)->handle, "@early");
+  EXPECT_EQ((*kept)->text, "First");
+  EXPECT_EQ((*kept)->assignee, "staff:3");
+  ASSERT_EQ((*kept)->notes.size(), 1u);
+  EXPECT_EQ((*kept)->notes[0].text, "A bot");
+  EXPECT_FALSE(*inbox.Get(9999));
+}
+
 }  // namespace
 }  // namespace steward::messages

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "feedback/feedback.h"
+#include "feedback/messages.h"
 #include "feedback/redact.h"
 #include "http/json_body.h"
 #include "http/origin.h"
@@ -117,56 +118,137 @@ Filter FilterFrom(const http::Params& q) {
   return f;
 }
 
-// The caseworker's inbox (/admin/feedback): every item with filters, one item with what the
-// person wrote, triage, the usefulness report and the CSV export. Every view of personal fields
-// and every export is audited.
+// One row of the inbox: a feedback item or a message, newest first.
+struct Row {
+  std::string at;  // when it was received (a message: when it was sent)
+  int64_t id = 0;
+  html::Object data;
+};
+
+// The caseworker's inbox (/admin/feedback): every item with filters (feedback, and the messages
+// brought in from social media where the register declares them), one item with what the person
+// wrote, triage, assignment, notes, the usefulness report and the CSV export. Every view of
+// personal fields and every export is audited.
 class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
  public:
-  FeedbackPages(module::Platform& p, Inbox& inbox) : p_(p), inbox_(inbox) {}
+  FeedbackPages(module::Platform& p, Inbox& inbox, const messages::Inbox* messages)
+      : p_(p), inbox_(inbox), messages_(messages) {}
 
   std::vector<module::StaffPage> Pages() {
     auto self = shared_from_this();
     using P = staff::Permission;
-    return {{.method = Method::kGet,
-             .pattern = "/admin/feedback",
-             .permission = P::kHandleCases,
-             .handler = module::Bind(self, &FeedbackPages::List),
-             .nav_title = "Feedback",
-             .nav_text = "What members of the public told you, and how useful each page is.",
-             .nav_order = 55},
-            {.method = Method::kGet,
-             .pattern = "/admin/feedback.csv",
-             .permission = P::kHandleCases,
-             .handler = module::Bind(self, &FeedbackPages::Csv)},
-            {.method = Method::kGet,
-             .pattern = "/admin/feedback/{id}",
-             .permission = P::kHandleCases,
-             .handler = module::Bind(self, &FeedbackPages::Show)},
-            {.method = Method::kPost,
-             .pattern = "/admin/feedback/{id}",
-             .permission = P::kHandleCases,
-             .handler = module::Bind(self, &FeedbackPages::Update)}};
+    std::vector<module::StaffPage> pages = {
+        {.method = Method::kGet,
+         .pattern = "/admin/feedback",
+         .permission = P::kHandleCases,
+         .handler = module::Bind(self, &FeedbackPages::List),
+         .nav_title = "Feedback",
+         .nav_text = "What members of the public told you, and how useful each page is.",
+         .nav_order = 55},
+        {.method = Method::kGet,
+         .pattern = "/admin/feedback.csv",
+         .permission = P::kHandleCases,
+         .handler = module::Bind(self, &FeedbackPages::Csv)},
+        {.method = Method::kGet,
+         .pattern = "/admin/feedback/{id}",
+         .permission = P::kHandleCases,
+         .handler = module::Bind(self, &FeedbackPages::Show)},
+        {.method = Method::kPost,
+         .pattern = "/admin/feedback/{id}",
+         .permission = P::kHandleCases,
+         .handler = module::Bind(self, &FeedbackPages::Update)}};
+    if (messages_ != nullptr) {
+      pages.push_back({.method = Method::kGet,
+                       .pattern = "/admin/feedback/messages/{id}",
+                       .permission = P::kHandleCases,
+                       .handler = module::Bind(self, &FeedbackPages::ShowMessage)});
+      pages.push_back({.method = Method::kPost,
+                       .pattern = "/admin/feedback/messages/{id}",
+                       .permission = P::kHandleCases,
+                       .handler = module::Bind(self, &FeedbackPages::UpdateMessage)});
+    }
+    return pages;
   }
 
  private:
+  // The staff who may handle cases, by actor id ("staff:12") with their email address, for
+  // assigning an item and for naming who has one.
+  std::vector<std::pair<std::string, std::string>> Caseworkers() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto* accounts = p_.services.Find<staff::Accounts>();
+    if (accounts == nullptr) return out;
+    auto staff = accounts->List();
+    if (!staff.ok()) return out;
+    for (const auto& m : *staff) {
+      if (!m.disabled && staff::AnyGrants(m.roles, staff::Permission::kHandleCases)) {
+        out.emplace_back("staff:" + std::to_string(m.id), m.email);
+      }
+    }
+    return out;
+  }
+
+  static std::string NameOf(const std::vector<std::pair<std::string, std::string>>& caseworkers,
+                            const std::string& actor) {
+    for (const auto& [id, email] : caseworkers) {
+      if (id == actor) return email;
+    }
+    return actor;
+  }
+
   http::Response List(Request& req, module::StaffContext& ctx) {
     auto query = req.Query();
     if (!query.ok()) return ctx.layout->Error(400, req);
     Filter f = FilterFrom(*query);
-    auto listed = inbox_.List(f);
-    if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
-    html::List rows;
-    for (const auto& it : listed->first) {
-      rows.push_back(html::Object{{"id", it.id},
-                                  {"received", it.received_at.substr(0, 16).replace(10, 1, " ")},
-                                  {"kind", it.kind},
-                                  {"page", it.page.empty() ? "(the whole site)" : it.page},
-                                  {"rating", it.rating > 0 ? std::to_string(it.rating) : ""},
-                                  {"status", it.status},
-                                  {"assignee", it.assignee},
-                                  {"redacted", !it.redacted.empty()},
-                                  {"duplicate", it.duplicate},
-                                  {"contact", it.has_contact}});
+    bool only_messages = module::Field(*query, "kind") == "message" && messages_ != nullptr;
+    if (only_messages) f.kind = "message";
+    auto names = Caseworkers();
+    // Each source gives its newest offset + limit; merged by time, the page is cut from them.
+    Filter each = f;
+    each.offset = 0;
+    each.limit = f.offset + f.limit;
+    std::vector<Row> rows;
+    int64_t total = 0;
+    if (!only_messages) {
+      auto listed = inbox_.List(each);
+      if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
+      total += listed->second;
+      for (const auto& it : listed->first) {
+        rows.push_back({it.received_at, it.id,
+                        html::Object{{"href", "/admin/feedback/" + std::to_string(it.id)},
+                                     {"id", it.id},
+                                     {"received", it.received_at.substr(0, 16).replace(10, 1, " ")},
+                                     {"kind", it.kind},
+                                     {"page", it.page.empty() ? "(the whole site)" : it.page},
+                                     {"rating", it.rating > 0 ? std::to_string(it.rating) : ""},
+                                     {"status", it.status},
+                                     {"assignee", it.assignee.empty() ? "" : NameOf(names, it.assignee)},
+                                     {"redacted", !it.redacted.empty()},
+                                     {"duplicate", it.duplicate},
+                                     {"contact", it.has_contact}}});
+      }
+    }
+    if (messages_ != nullptr) {
+      auto listed = messages_->List(each);
+      if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
+      total += listed->second;
+      for (const auto& m : listed->first) {
+        rows.push_back({m.sent_at, m.id,
+                        html::Object{{"href", "/admin/feedback/messages/" + std::to_string(m.id)},
+                                     {"id", m.id},
+                                     {"received", m.sent_at.substr(0, 16).replace(10, 1, " ")},
+                                     {"kind", "message (" + m.channel + ")"},
+                                     {"page", ""},
+                                     {"rating", ""},
+                                     {"status", m.status},
+                                     {"assignee", m.assignee.empty() ? "" : NameOf(names, m.assignee)}}});
+      }
+    }
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const Row& a, const Row& b) { return a.at != b.at ? a.at > b.at : a.id > b.id; });
+    html::List items;
+    for (size_t i = static_cast<size_t>(f.offset); i < rows.size() && i < static_cast<size_t>(f.offset + f.limit);
+         ++i) {
+      items.push_back(std::move(rows[i].data));
     }
     std::string today = FormatRfc3339(p_.clock.Now()).substr(0, 10);
     std::string month_ago = FormatRfc3339(p_.clock.Now() - std::chrono::hours(24 * 30)).substr(0, 10);
@@ -174,36 +256,44 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     if (!useful.ok()) return ctx.layout->ErrorFor(useful.error(), req);
     html::List pages;
     for (const auto& u : *useful) {
-      int64_t total = u.yes + u.no;
-      pages.push_back(
-          html::Object{{"page", u.page},
-                       {"yes", module::Thousands(u.yes)},
-                       {"no", module::Thousands(u.no)},
-                       {"rate", total > 0 ? std::to_string((u.yes * 100 + total / 2) / total) + "%" : "-"}});
+      int64_t answers = u.yes + u.no;
+      int64_t rate = answers > 0 ? (u.yes * 100 + answers / 2) / answers : 0;
+      pages.push_back(html::Object{{"page", u.page},
+                                   {"yes", module::Thousands(u.yes)},
+                                   {"no", module::Thousands(u.no)},
+                                   {"rate", answers > 0 ? std::to_string(rate) + "%" : "-"},
+                                   {"yes_width", rate},
+                                   {"no_width", 100 - rate}});
     }
-    std::string filter_query = "kind=" + http::PercentEncode(f.kind) + "&status=" + http::PercentEncode(f.status) +
+    std::string kind = only_messages ? "message" : f.kind;
+    std::string filter_query = "kind=" + http::PercentEncode(kind) + "&status=" + http::PercentEncode(f.status) +
                                "&page=" + http::PercentEncode(f.page) + "&from=" + f.from + "&to=" + f.to +
                                (f.redacted_only ? "&redacted=yes" : "");
-    html::Object data{{"items", rows},
-                      {"any", !rows.empty()},
-                      {"total", module::Thousands(listed->second)},
-                      {"kind", f.kind},
+    bool over = total > kCountLimit;
+    html::Object data{{"items", items},
+                      {"any", !items.empty()},
+                      {"total", over ? "over " + module::Thousands(kCountLimit) : module::Thousands(total)},
+                      {"kind", kind},
                       {"status", f.status},
                       {"page_filter", f.page},
                       {"from", f.from},
                       {"to", f.to},
                       {"redacted", f.redacted_only},
+                      {"messages", messages_ != nullptr},
                       {"useful", pages},
                       {"any_useful", !pages.empty()},
                       {"since", month_ago},
                       {"filter_query", filter_query}};
-    for (const char* k : {"useful", "problem", "contact", "rating"}) data["kind_" + std::string(k)] = f.kind == k;
+    for (const char* k : {"useful", "problem", "contact", "rating", "message"})
+      data["kind_" + std::string(k)] = kind == k;
     for (const char* s : {"new", "in-progress", "done", "spam"}) data["status_" + std::string(s)] = f.status == s;
-    if (f.offset + f.limit < listed->second) {
+    // Pages go as deep as the count does; past it, a narrower filter finds older items.
+    if (f.offset + f.limit < std::min(total, kCountLimit)) {
       data["next"] = filter_query + "&offset=" + std::to_string(f.offset + f.limit);
     }
-    if (f.offset > 0)
+    if (f.offset > 0) {
       data["previous"] = filter_query + "&offset=" + std::to_string(std::max<int64_t>(0, f.offset - f.limit));
+    }
     return ctx.layout->Page(req, ctx, "admin_feedback", "Feedback", std::move(data), "/admin/feedback");
   }
 
@@ -213,6 +303,7 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     Filter f = FilterFrom(*query);
     f.limit = 100000;
     f.offset = 0;
+    if (module::Field(*query, "kind") == "message") f.kind = "message";  // messages are not exported here
     bool personal = module::Field(*query, "personal") == "shared";
     f.personal = personal ? Filter::Personal::kShared : Filter::Personal::kNone;
     auto listed = inbox_.List(f);
@@ -227,7 +318,40 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     return module::CsvDownload(ItemsCsv(listed->first, personal), "feedback.csv");
   }
 
-  http::Response Show(Request& req, module::StaffContext& ctx) {
+  // What the item page shows of any item: its status, who has it, its notes, and the form that
+  // changes them.
+  html::Object Common(const module::StaffContext& ctx, const std::string& status, const std::string& assignee,
+                      const std::vector<Note>& notes) const {
+    auto names = Caseworkers();
+    html::List notes_list, options;
+    for (const auto& n : notes) {
+      notes_list.push_back(
+          html::Object{{"at", n.at.substr(0, 16).replace(10, 1, " ")}, {"by", NameOf(names, n.by)}, {"text", n.text}});
+    }
+    options.push_back(html::Object{{"value", ""}, {"text", "Nobody"}, {"selected", assignee.empty()}});
+    bool listed = assignee.empty();
+    for (const auto& [id, email] : names) {
+      listed = listed || id == assignee;
+      options.push_back(html::Object{
+          {"value", id}, {"text", email + (id == ctx.actor.id ? " (you)" : "")}, {"selected", id == assignee}});
+    }
+    // Someone who no longer handles cases still has what they had, until it is given to another.
+    if (!listed)
+      options.push_back(html::Object{{"value", assignee}, {"text", NameOf(names, assignee)}, {"selected", true}});
+    html::Object data{{"status", status},
+                      {"assignee", assignee.empty() ? "" : NameOf(names, assignee)},
+                      {"assignee_was", assignee},
+                      {"mine", assignee == ctx.actor.id},
+                      {"assignees", options},
+                      {"notes", notes_list},
+                      {"any_notes", !notes_list.empty()}};
+    for (const char* s : {"new", "in-progress", "done", "spam"}) data["status_" + std::string(s)] = status == s;
+    return data;
+  }
+
+  http::Response Show(Request& req, module::StaffContext& ctx) { return ShowItem(req, ctx, {}, 200); }
+
+  http::Response ShowItem(Request& req, module::StaffContext& ctx, html::Object typed, int status) {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
     auto item = inbox_.Get(*id);
@@ -240,14 +364,15 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                                       .request_id = req.request_id});
     if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
     const Item& it = **item;
-    html::Object data{{"id", it.id},
+    html::Object data = Common(ctx, it.status, it.assignee, it.notes);
+    for (auto& [k, v] :
+         html::Object{{"id", it.id},
+                      {"action", "/admin/feedback/" + std::to_string(it.id)},
                       {"received", it.received_at},
                       {"kind", it.kind},
                       {"page", it.page.empty() ? "(the whole site)" : it.page},
                       {"rating", it.rating > 0 ? std::string(kRatings[it.rating - 1]) : ""},
-                      {"status", it.status},
                       {"spam_reason", it.spam_reason},
-                      {"assignee", it.assignee},
                       {"redacted", it.redacted},
                       {"duplicate", it.duplicate},
                       {"share", it.share},
@@ -256,49 +381,138 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                       {"wrong", it.wrong},
                       {"message", it.message},
                       {"name", it.name},
-                      {"email", it.email},
-                      {"mine", it.assignee == ctx.actor.id}};
-    for (const char* s : {"new", "in-progress", "done", "spam"}) data["status_" + std::string(s)] = it.status == s;
+                      {"email", it.email}}) {
+      data[k] = std::move(v);
+    }
+    for (auto& [k, v] : typed) data[k] = std::move(v);
     return ctx.layout->Page(req, ctx, "admin_feedback_item", "Feedback " + std::to_string(it.id), std::move(data),
-                            "/admin/feedback");
+                            "/admin/feedback", status);
+  }
+
+  http::Response ShowMessage(Request& req, module::StaffContext& ctx) { return ShowKept(req, ctx, {}, 200); }
+
+  http::Response ShowKept(Request& req, module::StaffContext& ctx, html::Object typed, int status) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto kept = messages_->Get(*id);
+    if (!kept.ok()) return ctx.layout->ErrorFor(kept.error(), req);
+    if (!*kept) return ctx.layout->Error(404, req);
+    // Privacy: messages. A caseworker reads one message and who sent it: on the record first.
+    Status audited = p_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "messages.viewed",
+                                      .target = "message:" + std::to_string(*id),
+                                      .request_id = req.request_id});
+    if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
+    const messages::Kept& m = **kept;
+    html::Object data = Common(ctx, m.status, m.assignee, m.notes);
+    for (auto& [k, v] : html::Object{{"id", m.id},
+                                     {"is_message", true},
+                                     {"action", "/admin/feedback/messages/" + std::to_string(m.id)},
+                                     {"received", m.sent_at},
+                                     {"channel", m.channel},
+                                     {"handle", m.handle},
+                                     {"message", m.text},
+                                     {"thread", m.thread},
+                                     {"link", m.link}}) {
+      data[k] = std::move(v);
+    }
+    for (auto& [k, v] : typed) data[k] = std::move(v);
+    return ctx.layout->Page(req, ctx, "admin_feedback_item", "Message " + std::to_string(m.id), std::move(data),
+                            "/admin/feedback", status);
   }
 
   http::Response Update(Request& req, module::StaffContext& ctx) {
+    return Change(
+        req, ctx, "feedback",
+        [this](store::Connection& c, int64_t id, const std::string& status, const std::optional<std::string>& assignee,
+               const Note* note) { return Apply(c, id, status, assignee, note, inbox_); });
+  }
+
+  http::Response UpdateMessage(Request& req, module::StaffContext& ctx) {
+    return Change(
+        req, ctx, "message",
+        [this](store::Connection& c, int64_t id, const std::string& status, const std::optional<std::string>& assignee,
+               const Note* note) { return Apply(c, id, status, assignee, note, *messages_); });
+  }
+
+  // Triage and a note, in one write; whether the item exists.
+  template <typename Source>
+  static Result<bool> Apply(store::Connection& c, int64_t id, const std::string& status,
+                            const std::optional<std::string>& assignee, const Note* note, const Source& source) {
+    STEWARD_ASSIGN_OR_RETURN(bool found, source.Triage(c, id, status, assignee));
+    if (!found || note == nullptr) return found;
+    return source.AddNote(c, id, *note);
+  }
+
+  using Changer = std::function<Result<bool>(store::Connection&, int64_t, const std::string&,
+                                             const std::optional<std::string>&, const Note*)>;
+
+  // The item page's form: status, assignee, a note. Only the plain columns change for triage;
+  // a note is sealed with the item.
+  http::Response Change(Request& req, module::StaffContext& ctx, const std::string& what, const Changer& change) {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
     std::string status = module::Field(ctx.form, "status");
-    std::string assign = module::Field(ctx.form, "assign");
-    if (!ValidStatus(status) || (assign != "me" && assign != "none" && assign != "keep")) {
+    std::string to = module::Field(ctx.form, "assignee");
+    if (!ValidStatus(status)) return ctx.layout->Error(400, req);
+    std::optional<std::string> assignee;
+    auto names = Caseworkers();
+    bool caseworker = std::any_of(names.begin(), names.end(), [&](const auto& n) { return n.first == to; });
+    if (to.empty() || caseworker) {
+      assignee = to;
+    } else if (to != module::Field(ctx.form, "assignee_was")) {
       return ctx.layout->Error(400, req);
     }
-    // Only the plain columns change: nothing the person wrote is opened to triage it.
-    std::optional<std::string> assignee;
-    if (assign != "keep") assignee = assign == "me" ? ctx.actor.id : "";
+    std::string text = module::Field(ctx.form, "note");
+    Note note{FormatRfc3339(p_.clock.Now()), ctx.actor.id, text};
+    bool noted = !Trim(text).empty();
+    if (Utf8Length(text) > kMaxNote) {
+      html::Object typed{{"typed_note", text},
+                         {"note_error", "A note must be 2,000 characters or less"},
+                         {"errors", html::List{html::Object{{"field", "note"},
+                                                            {"message", "A note must be 2,000 characters or less"},
+                                                            {"first", true},
+                                                            {"last", true}}}}};
+      return what == "message" ? ShowKept(req, ctx, std::move(typed), 400) : ShowItem(req, ctx, std::move(typed), 400);
+    }
+    std::string target = (what == "message" ? "message:" : "feedback:") + std::to_string(*id);
     Status s = p_.store.Write([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(bool found, inbox_.Triage(c, *id, status, assignee));
+      STEWARD_ASSIGN_OR_RETURN(bool found, change(c, *id, status, assignee, noted ? &note : nullptr));
       if (!found) return MakeError(ErrorCode::kNotFound, "no such item");
-      return p_.trail.AppendIn(c, {.actor = ctx.actor.id,
-                                   .action = "feedback.triaged",
-                                   .target = "feedback:" + std::to_string(*id),
-                                   .request_id = req.request_id,
-                                   .details = {{"status", status}, {"assigned", assign}}});
+      // The note's text stays sealed with the item; the trail says only that one was written.
+      return p_.trail.AppendIn(
+          c, {.actor = ctx.actor.id,
+              .action = what == "message" ? "messages.triaged" : "feedback.triaged",
+              .target = target,
+              .request_id = req.request_id,
+              .details = {{"status", status},
+                          {"assignee", assignee ? (assignee->empty() ? "nobody" : *assignee) : "unchanged"},
+                          {"note", noted ? "added" : "none"}}});
     });
     if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
-    return Response::Redirect("/admin/feedback/" + std::to_string(*id));
+    return Response::Redirect(what == "message" ? "/admin/feedback/messages/" + std::to_string(*id)
+                                                : "/admin/feedback/" + std::to_string(*id));
   }
 
   module::Platform& p_;
   Inbox& inbox_;
+  const messages::Inbox* messages_;
 };
 
 class FeedbackServing : public module::Serving {
  public:
-  FeedbackServing(module::Platform& p, Settings settings)
+  // `settings` nullopt: the site takes no feedback ([feedback] absent), and the inbox is there for
+  // the messages alone.
+  FeedbackServing(module::Platform& p, std::optional<Settings> settings)
       : platform_(p),
-        inbox_(p.store, p.key, p.clock, std::move(settings)),
+        forms_(settings.has_value()),
+        inbox_(p.store, p.key, p.clock, settings.value_or(Settings{.useful = false})),
         timer_(p.key),
         subjects_(p.SubjectDeps(kFeedback), p.key, p.clock, Inbox::SealedTables()) {
-    if (p.metrics != nullptr) {
+    if (messages::Inbox::Storage().in_use(p.reg)) {
+      messages_ = std::make_unique<messages::Inbox>(p.store, p.key, p.clock);
+    }
+    if (p.metrics != nullptr && forms_) {
       received_ = &p.metrics->AddCounter("steward_feedback_total", "Feedback received, by kind and outcome.",
                                          {"kind", "outcome"});
     }
@@ -314,6 +528,7 @@ class FeedbackServing : public module::Serving {
   }
 
   void AddRoutes(http::Router& router) override {
+    if (!forms_) return;
     http::RouteOptions form{
         .max_body_bytes = kMaxBody, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm};
     router.Get("/feedback", [this](Request& req) { return FormPage(req); }, {.blocking = false});
@@ -326,13 +541,15 @@ class FeedbackServing : public module::Serving {
     });
   }
 
-  subject::SubjectData* Subjects() override { return &subjects_; }
+  // Only where the register declares feedback: a site that keeps none answers for none.
+  subject::SubjectData* Subjects() override { return Inbox::Storage().in_use(platform_.reg) ? &subjects_ : nullptr; }
 
   std::vector<module::StaffPage> StaffPages() override {
-    return std::make_shared<FeedbackPages>(platform_, inbox_)->Pages();
+    return std::make_shared<FeedbackPages>(platform_, inbox_, messages_.get())->Pages();
   }
 
   std::vector<module::Task> Tasks() override {
+    if (!forms_) return {};
     return {{.name = "feedback.spam",
              .first = std::chrono::minutes(10),
              .every = std::chrono::hours(24),
@@ -575,7 +792,9 @@ class FeedbackServing : public module::Serving {
   }
 
   module::Platform& platform_;
+  bool forms_;
   Inbox inbox_;
+  std::unique_ptr<messages::Inbox> messages_;
   FormTimer timer_;
   subjects::SealedData subjects_;
   metrics::Counter* received_ = nullptr;
@@ -658,9 +877,10 @@ module::Descriptor Module() {
       },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
-        if (!settings) return std::make_unique<module::Serving>();  // no [feedback]: nothing served
+        // No [feedback] and no messages: nothing served.
+        if (!settings && !messages::Inbox::Storage().in_use(p.reg)) return std::make_unique<module::Serving>();
         STEWARD_CHECK(p.pages != nullptr, "feedback serves pages");
-        return std::unique_ptr<module::Serving>(std::make_unique<FeedbackServing>(p, std::move(*settings)));
+        return std::unique_ptr<module::Serving>(std::make_unique<FeedbackServing>(p, std::move(settings)));
       },
   };
 }
