@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "analytics/api_keys.h"
 #include "app/modules.h"
 #include "app/site.h"
 #include "consent/gate.h"
@@ -111,6 +112,19 @@ class SubjectConformanceTest : public ::testing::Test {
         EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
       }
       return *Key::Make(KeyKind::kEmail, "jo@example.org");
+    }
+    if (module == "messages") {
+      // Direct messages, posted by the social-media tool with a key of scope "messages".
+      auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+      auto key = keys->Create("Social media tool", "staff:1", "", "messages");
+      EXPECT_TRUE(key.ok());
+      auto r = http::testing::Fetch(
+          s_.port(), "POST", "/api/messages",
+          {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key->secret}},
+          R"({"messages":[{"channel":"x","handle":"@JoBloggs","text":"Is the office open?","time":"2027-01-15T07:00:00Z"},)"
+          R"({"channel":"x","handle":"jobloggs","text":"Thanks","time":"2027-01-15T07:05:00Z"}]})");
+      EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
+      return *Key::Make(KeyKind::kHandle, "x:jobloggs");
     }
     return std::nullopt;
   }

@@ -131,11 +131,53 @@ test('the caseworker finds an item, reads it, marks it done; every staff page pa
     assert.match(await page.locator('main').innerText(), /The table of cookies is cut off on my phone/);
     assert.deepEqual(await axeViolations(page), [], '/admin/feedback/{id}');
     await page.getByLabel('Done').check();
-    await page.getByLabel('To me').check();
+    await page.getByLabel('Assigned to').selectOption({ label: 'case@example.gov.uk (you)' });
+    await page.getByLabel('Add a note (optional)').fill('Passed to the web team');
     await page.getByRole('button', { name: 'Save' }).click();
-    assert.match(await page.locator('main').innerText(), /Assigned to\s+staff:\d+ \(you\)/);
+    assert.match(await page.locator('main').innerText(), /Assigned to\s+case@example\.gov\.uk \(you\)/);
+    assert.match(await page.locator('main').innerText(), /Passed to the web team/);
     assert.equal(await page.getByLabel('Done').isChecked(), true);
+    assert.deepEqual(await axeViolations(page), [], '/admin/feedback/{id} with a note');
     await shot(page, 'feedback-item');
+
     await context.close();
   });
+});
+
+test('on the ONS example a direct message is in the same inbox, opened by keyboard', async () => {
+  const steward = await startSteward('examples/ons.toml');
+  try {
+    execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                          '--email', 'case@example.gov.uk', '--role', 'caseworker', '--password-stdin'],
+                 { input: 'purple tractor umbrella\n' });
+    const key = execFileSync(binary, ['apikey', 'create', '--config', steward.configPath, '--data', steward.data,
+                                      '--name', 'Social media tool', '--scope', 'messages']).toString().trim();
+    const posted = await fetch(steward.url + 'api/messages', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key },
+      body: JSON.stringify({ channel: 'x', handle: '@someone', text: 'When is the next GDP release?',
+                             time: new Date().toISOString() }),
+    });
+    assert.equal(posted.status, 202);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'admin/login');
+    await page.getByLabel('Email address').fill('case@example.gov.uk');
+    await page.getByLabel('Password').fill('purple tractor umbrella');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/admin$/);
+    await page.goto(steward.url + 'admin/feedback?kind=message');
+    assert.match(await page.locator('table').first().innerText(), /message \(x\)/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/feedback?kind=message');
+    await page.locator('table a').first().focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/admin\/feedback\/messages\/\d+$/);
+    assert.match(await page.locator('main').innerText(), /When is the next GDP release\?/);
+    assert.match(await page.locator('main').innerText(), /@someone/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/feedback/messages/{id}');
+    await shot(page, 'feedback-message');
+    await context.close();
+  } finally {
+    assert.equal(await steward.stop(), 0);
+  }
 });
