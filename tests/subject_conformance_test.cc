@@ -187,10 +187,11 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   // Every erasure is on the record, by pseudonym and counts: never the identifier.
   auto entries = s_.site().trail().List({.action = "subject."});
   ASSERT_TRUE(entries.ok());
-  EXPECT_EQ(entries->size(), 5u) << "staff, consent, analytics, logs and feedback erased; the audit trail is exempt";
+  EXPECT_EQ(entries->size(), 6u)
+      << "staff, consent, analytics, logs, feedback and messages erased; the audit trail is exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
-      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org"})
+      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org", "jobloggs"})
         EXPECT_EQ(v.find(secret), std::string::npos) << k;
     }
   }

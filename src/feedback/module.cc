@@ -113,7 +113,7 @@ Filter FilterFrom(const http::Params& q) {
   f.redacted_only = module::Field(q, "redacted") == "yes";
   std::string offset = module::Field(q, "offset");
   if (!offset.empty() && offset.size() < 9 && std::all_of(offset.begin(), offset.end(), ::isdigit)) {
-    f.offset = std::stoll(offset);
+    f.offset = std::min<int64_t>(std::stoll(offset), kCountLimit);  // pages go as deep as the count
   }
   return f;
 }
