@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { startSteward, launchBrowser, shot, axeViolations, binary } from './steward.mjs';
 
 let browser;
@@ -13,8 +14,9 @@ after(async () => { await browser?.close(); });
 // A person takes a few seconds over a form; the form's timer counts them.
 const human = (page) => page.waitForTimeout(3200);
 
-async function withSteward(fn) {
+async function withSteward(fn, { scriptOrigins = [] } = {}) {
   const steward = await startSteward('examples/civil-service.toml', {
+    scriptOrigins,
     edit: (text) => text.replace(/^useful = true$/m, 'useful = true\nmin_seconds = 3'),
   });
   try {
@@ -39,11 +41,33 @@ test('every feedback page passes axe-core, its errors and its thank-you included
     assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter your message/);
     assert.deepEqual(await axeViolations(page), [], 'the form with errors');
     await shot(page, 'feedback-errors');
+    // With JavaScript the answer goes without a reload, and the question says thank you.
     await page.goto(steward.url + 'privacy');
-    await page.getByRole('button', { name: /^Yes/ }).click();
+    await page.getByRole('button', { name: /^No/ }).click();
+    await page.getByRole('status').filter({ hasText: 'Thank you for your feedback.' }).waitFor();
+    assert.equal(page.url(), steward.url + 'privacy');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('role')), 'status');
+    assert.match(await page.getByRole('link', { name: 'Tell us what was wrong with this page' }).getAttribute('href'),
+      /\/feedback\?kind=problem&page=%2Fprivacy$/);
+    assert.deepEqual(await axeViolations(page), [], 'thank you, in the page');
+    // The plain form's thank-you page, as a browser without JavaScript gets it (axe needs the
+    // page's JavaScript, so the form is posted as the browser would post it).
+    await page.goto(steward.url + 'privacy');
+    await page.evaluate(() => {
+      const form = document.querySelector('section.steward-feedback form');
+      const field = Object.assign(document.createElement('input'), { type: 'hidden', name: 'useful', value: 'yes' });
+      form.appendChild(field);
+      HTMLFormElement.prototype.submit.call(form);
+    });
     await page.locator('.govuk-panel__title').waitFor();
     assert.deepEqual(await axeViolations(page), [], 'thank you');
     await context.close();
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    const nojs = await plain.newPage();
+    await nojs.goto(steward.url + 'privacy');
+    await nojs.getByRole('button', { name: /^Yes/ }).click();
+    await nojs.locator('.govuk-panel__title').waitFor();
+    await plain.close();
   });
 });
 
@@ -142,6 +166,51 @@ test('the caseworker finds an item, reads it, marks it done; every staff page pa
 
     await context.close();
   });
+});
+
+test("the question on the site's own page, served from another port, through /steward.js", async () => {
+  let stewardUrl = '';
+  const other = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!DOCTYPE html><html lang="en" class="govuk-template"><head><title>Jobs – Civil Service</title>
+      <link rel="stylesheet" href="${stewardUrl}static/govuk/govuk-frontend.min.css"></head>
+      <body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-xl">Jobs</h1>
+      <p class="govuk-body">A page the site renders itself.</p><div data-steward-feedback></div></main>
+      <script src="${stewardUrl}steward.js" defer></script></body></html>`);
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${other.address().port}`;
+  try {
+    await withSteward(async (steward) => {
+      stewardUrl = steward.url;
+      execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                            '--email', 'case@example.gov.uk', '--role', 'caseworker', '--password-stdin'],
+                   { input: 'purple tractor umbrella\n' });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(origin + '/jobs');
+      await page.getByRole('heading', { name: 'Is this page useful?' }).waitFor();
+      assert.deepEqual(await axeViolations(page), [], 'the question on another origin');
+      await page.getByRole('button', { name: /^No/ }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: 'Thank you for your feedback.' }).waitFor();
+      assert.equal(page.url(), origin + '/jobs');
+      await page.getByRole('link', { name: 'Tell us what was wrong with this page' }).click();
+      await page.waitForURL(steward.url + 'feedback?kind=problem&page=%2Fjobs');
+      // The caseworker sees the answer counted for the page.
+      await page.goto(steward.url + 'admin/login');
+      await page.getByLabel('Email address').fill('case@example.gov.uk');
+      await page.getByLabel('Password').fill('purple tractor umbrella');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/admin$/);
+      await page.goto(steward.url + 'admin/feedback');
+      const row = page.locator('tr', { hasText: '/jobs' });
+      assert.match(await row.innerText(), /\/jobs\s+0\s+1\s+0%/);
+      await context.close();
+    }, { scriptOrigins: [origin] });
+  } finally {
+    other.close();
+  }
 });
 
 test('on the ONS example a direct message is in the same inbox, opened by keyboard', async () => {

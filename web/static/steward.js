@@ -20,6 +20,13 @@
 //   steward('event', 'Poll answer', {props: {poll: 'trust', answer: 'yes'}});
 // The script tag may say data-domain="www.example.gov.uk" (default: this page's host) and
 // data-analytics="off".
+//
+// "Is this page useful?": on Steward's pages the yes or no goes through POST /api/feedback without
+// a reload, and the question becomes a thank-you (with, after a no, a link to report the problem).
+// On the site's other pages, an empty element marks where the question goes:
+//   <div data-steward-feedback></div>
+// Without JavaScript, Steward's own question is a plain form; on other pages a plain HTML form may
+// post to Steward's /feedback (docs/feedback.md).
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -198,6 +205,107 @@
     queue = [];
   }
 
+  // ---- "Is this page useful?" ----------------------------------------------------------------------
+
+  function element(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  // The question, for a page Steward did not render: the same markup as Steward's own pages.
+  function usefulQuestion(holder) {
+    var section = element('section', 'steward-feedback govuk-!-margin-bottom-6');
+    section.setAttribute('aria-labelledby', 'steward-feedback-useful-title');
+    var form = element('form', 'govuk-!-display-inline-block');
+    form.method = 'post';
+    form.action = origin + '/feedback';
+    form.noValidate = true;
+    [['kind', 'useful'], ['page', window.location.pathname]].forEach(function (f) {
+      var input = element('input');
+      input.type = 'hidden';
+      input.name = f[0];
+      input.value = f[1];
+      form.appendChild(input);
+    });
+    var title = element('h2', 'govuk-heading-s govuk-!-display-inline-block govuk-!-margin-right-3', 'Is this page useful?');
+    title.id = 'steward-feedback-useful-title';
+    form.appendChild(title);
+    [['yes', 'Yes', ' this page is useful'], ['no', 'No', ' this page is not useful']].forEach(function (b) {
+      var button = element('button', 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0 govuk-!-margin-right-1', b[1]);
+      button.type = 'submit';
+      button.name = 'useful';
+      button.value = b[0];
+      button.appendChild(element('span', 'govuk-visually-hidden', b[2]));
+      form.appendChild(button);
+    });
+    section.appendChild(form);
+    var report = element('p', 'govuk-body govuk-!-margin-top-3 govuk-!-margin-bottom-0');
+    var link = element('a', 'govuk-link', 'Report a problem with this page');
+    link.href = origin + '/feedback?kind=problem&page=' + encodeURIComponent(window.location.pathname);
+    report.appendChild(link);
+    section.appendChild(report);
+    holder.appendChild(section);
+    return section;
+  }
+
+  function thank(section, useful, page) {
+    while (section.firstChild) section.removeChild(section.firstChild);
+    var message = element('p', 'govuk-body govuk-!-margin-bottom-0', 'Thank you for your feedback.');
+    message.setAttribute('role', 'status');
+    message.setAttribute('tabindex', '-1');
+    section.appendChild(message);
+    if (!useful) {
+      var more = element('p', 'govuk-body govuk-!-margin-top-3 govuk-!-margin-bottom-0');
+      var link = element('a', 'govuk-link', 'Tell us what was wrong with this page');
+      link.href = origin + '/feedback?kind=problem&page=' + encodeURIComponent(page);
+      more.appendChild(link);
+      section.appendChild(more);
+    }
+    message.focus();
+  }
+
+  // Sends the answer through the API; falls back to the plain form when that fails.
+  function enhanceUseful(section) {
+    var form = section.querySelector('form');
+    if (!form) return;
+    form.addEventListener('submit', function (event) {
+      var button = event.submitter;
+      if (!button || button.name !== 'useful') return;
+      event.preventDefault();
+      var page = form.elements.page ? form.elements.page.value : window.location.pathname;
+      var useful = button.value === 'yes';
+      fetch(origin + '/api/feedback', {
+        method: 'POST',
+        credentials: 'omit',
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+        body: JSON.stringify({ kind: 'useful', page: page, useful: useful }),
+      }).then(function (res) {
+        // Past the rate limit the answer is not counted, and there is nothing the person can do.
+        if (!res.ok && res.status !== 429) throw new Error('Steward answered ' + res.status);
+        thank(section, useful, page);
+      }).catch(function () {
+        var field = element('input');
+        field.type = 'hidden';
+        field.name = 'useful';
+        field.value = button.value;
+        form.appendChild(field);
+        HTMLFormElement.prototype.submit.call(form);
+      });
+    });
+  }
+
+  function startFeedback() {
+    var own = document.querySelector('section.steward-feedback');
+    if (own) {
+      enhanceUseful(own);
+      return;
+    }
+    var holder = document.querySelector('[data-steward-feedback]');
+    if (holder && !ownPage) enhanceUseful(usefulQuestion(holder));
+  }
+
   window.steward = function (command, name, options) {
     if (!allowed) { queue.push([command, name, options]); return; }
     if (command === 'event' && name) send(String(name), options && options.props);
@@ -209,8 +317,13 @@
     return consent().then(function (s) { return !!(s.allowed && s.allowed[category]); });
   };
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+    document.addEventListener('DOMContentLoaded', startFeedback);
+  } else {
+    start();
+    startFeedback();
+  }
   if (trackingOn) {
     consent().then(function (s) { if (s.analytics_allowed) startTracking(); });
     document.addEventListener('steward:consent', function (e) {
