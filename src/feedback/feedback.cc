@@ -208,12 +208,26 @@ std::string Inbox::SpamReason(const Submission& s) const {
   return "";
 }
 
+std::string LikeText(std::string_view text) {
+  // Matched as text, never as a pattern: LIKE's wildcards in it are escaped.
+  std::string escaped;
+  for (char ch : text) {
+    if (ch == '\\' || ch == '%' || ch == '_') escaped += '\\';
+    escaped += ch;
+  }
+  return escaped;
+}
+
 bool ValidStatus(std::string_view status) {
   return status == "new" || status == "in-progress" || status == "done" || status == "spam";
 }
 
 namespace {
 
+// The plain columns, then (kItemColumns only) the sealed ones: a list that opens nothing reads none.
+constexpr const char* kPlainColumns =
+    "id, received_at, kind, page, COALESCE(rating, 0), status, spam_reason, redacted, assignee, duplicate, share, "
+    "CASE WHEN email IS NULL THEN 0 ELSE 1 END, COALESCE(subject_id, '')";
 constexpr const char* kItemColumns =
     "id, received_at, kind, page, COALESCE(rating, 0), status, spam_reason, redacted, assignee, duplicate, share, "
     "CASE WHEN email IS NULL THEN 0 ELSE 1 END, COALESCE(subject_id, ''), doing, wrong, message, name, email, notes";
@@ -310,15 +324,7 @@ Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const
   } else {
     where += " AND status = ?", params.push_back(f.status);
   }
-  if (!f.page.empty()) {
-    // Matched as text, never as a pattern: LIKE's wildcards in it are escaped.
-    std::string escaped;
-    for (char ch : f.page) {
-      if (ch == '\\' || ch == '%' || ch == '_') escaped += '\\';
-      escaped += ch;
-    }
-    where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + escaped + "%");
-  }
+  if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + LikeText(f.page) + "%");
   if (!f.from.empty()) where += " AND received_at >= ?", params.push_back(f.from);
   if (!f.to.empty()) where += " AND received_at < ?", params.push_back(f.to + "T99");
   if (f.redacted_only) where += " AND redacted <> ''";
@@ -337,7 +343,8 @@ Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const
     page_params.push_back(f.limit);
     page_params.push_back(f.offset);
     Status inner = Ok();
-    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kItemColumns + " FROM feedback_items" + where +
+    const char* columns = f.personal == Filter::Personal::kNone ? kPlainColumns : kItemColumns;
+    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + columns + " FROM feedback_items" + where +
                                           " ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
                                       page_params, [&](const store::Row& r) {
                                         Item it = ItemOf(r);
@@ -391,16 +398,27 @@ Result<bool> Inbox::AddNote(store::Connection& c, int64_t id, const Note& note) 
   return AppendNote(c, subjects_, kTable, id, note);
 }
 
-Result<std::vector<Usefulness>> Inbox::UsefulnessReport(const std::string& from, const std::string& to) const {
-  std::vector<Usefulness> out;
+Result<std::pair<std::vector<Usefulness>, int64_t>> Inbox::UsefulnessReport(const UsefulnessQuery& q) const {
+  std::pair<std::vector<Usefulness>, int64_t> out;
+  std::string where = " WHERE day >= ? AND day <= ?";
+  std::vector<store::Value> params = {q.from, q.to};
+  if (!q.page.empty()) {
+    where += " AND page LIKE ? ESCAPE '\\'";
+    params.push_back("%" + LikeText(q.page) + "%");
+  }
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    return c.ForEach(
-        "SELECT page, SUM(yes), SUM(no) FROM feedback_usefulness WHERE day >= ? AND day <= ? GROUP BY page "
-        "ORDER BY SUM(yes) + SUM(no) DESC, page LIMIT 200",
-        {from, to}, [&](const store::Row& r) {
-          out.push_back({r.Text(0), r.Int(1), r.Int(2)});
-          return true;
-        });
+    STEWARD_ASSIGN_OR_RETURN(auto total,
+                             c.Query("SELECT COUNT(DISTINCT page) FROM feedback_usefulness" + where, params));
+    out.second = total.front().Int(0);
+    std::vector<store::Value> page_params = params;
+    page_params.push_back(q.limit);
+    page_params.push_back(q.offset);
+    return c.ForEach("SELECT page, SUM(yes), SUM(no) FROM feedback_usefulness" + where +
+                         " GROUP BY page ORDER BY SUM(yes) + SUM(no) DESC, page LIMIT ? OFFSET ?",
+                     page_params, [&](const store::Row& r) {
+                       out.first.push_back({r.Text(0), r.Int(1), r.Int(2)});
+                       return true;
+                     });
   }));
   return out;
 }

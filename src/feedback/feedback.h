@@ -152,6 +152,15 @@ struct Usefulness {
   int64_t yes = 0, no = 0;
 };
 
+// Which pages' answers: the days from..to (YYYY-MM-DD), pages whose address holds `page`.
+struct UsefulnessQuery {
+  std::string from, to, page;
+  int64_t limit = 100, offset = 0;
+};
+
+// `text` for a LIKE pattern with ESCAPE '\\': its %, _ and backslash match only themselves.
+std::string LikeText(std::string_view text);
+
 class Inbox {
  public:
   // Everything must outlive the inbox.
@@ -181,8 +190,8 @@ class Inbox {
                       const std::optional<std::string>& assignee) const;
   // Adds a caseworker's note to an item, in the caller's write. Returns whether it exists.
   Result<bool> AddNote(store::Connection& c, int64_t id, const Note& note) const;
-  // Yes and no per page, for the days from..to (YYYY-MM-DD), most answered first.
-  Result<std::vector<Usefulness>> UsefulnessReport(const std::string& from, const std::string& to) const;
+  // Yes and no per page, most answered first, and how many pages in all.
+  Result<std::pair<std::vector<Usefulness>, int64_t>> UsefulnessReport(const UsefulnessQuery& query) const;
 
   const Settings& settings() const { return settings_; }
 

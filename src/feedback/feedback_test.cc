@@ -169,6 +169,20 @@ TEST_F(InboxTest, UsefulnessIsCountedPerPageAndDayAndNeverKeptOneByOne) {
   EXPECT_EQ(rows[0].Int(2), 1);
   EXPECT_EQ(rows[1].Text(0), "/search?q=[email]") << "no email address in a page's address";
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_items")[0].Int(0), 0);
+  // The report: most answered first, a page's address matched as text, paged.
+  std::string today = FormatRfc3339(clock_.Now()).substr(0, 10);
+  auto report = inbox_.UsefulnessReport({.from = today, .to = today});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->second, 2);
+  ASSERT_EQ(report->first.size(), 2u);
+  EXPECT_EQ(report->first[0].page, "/guidance");
+  EXPECT_EQ(report->first[0].yes, 2);
+  EXPECT_EQ(inbox_.UsefulnessReport({.from = today, .to = today, .page = "guid"})->second, 1);
+  EXPECT_EQ(inbox_.UsefulnessReport({.from = today, .to = today, .page = "%"})->second, 0) << "% is not a wildcard";
+  auto second = inbox_.UsefulnessReport({.from = today, .to = today, .limit = 1, .offset = 1});
+  ASSERT_EQ(second->first.size(), 1u);
+  EXPECT_EQ(second->first[0].page, "/search?q=[email]");
+  EXPECT_EQ(inbox_.UsefulnessReport({.from = "2000-01-01", .to = "2000-01-31"})->second, 0);
 }
 
 TEST_F(InboxTest, FreeTextIsRedactedThenSealedUnderThePersonsKey) {

@@ -150,6 +150,10 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
          .permission = P::kHandleCases,
          .handler = module::Bind(self, &FeedbackPages::Csv)},
         {.method = Method::kGet,
+         .pattern = "/admin/feedback/usefulness",
+         .permission = P::kHandleCases,
+         .handler = module::Bind(self, &FeedbackPages::Useful)},
+        {.method = Method::kGet,
          .pattern = "/admin/feedback/{id}",
          .permission = P::kHandleCases,
          .handler = module::Bind(self, &FeedbackPages::Show)},
@@ -250,21 +254,6 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
          ++i) {
       items.push_back(std::move(rows[i].data));
     }
-    std::string today = FormatRfc3339(p_.clock.Now()).substr(0, 10);
-    std::string month_ago = FormatRfc3339(p_.clock.Now() - std::chrono::hours(24 * 30)).substr(0, 10);
-    auto useful = inbox_.UsefulnessReport(month_ago, today);
-    if (!useful.ok()) return ctx.layout->ErrorFor(useful.error(), req);
-    html::List pages;
-    for (const auto& u : *useful) {
-      int64_t answers = u.yes + u.no;
-      int64_t rate = answers > 0 ? (u.yes * 100 + answers / 2) / answers : 0;
-      pages.push_back(html::Object{{"page", u.page},
-                                   {"yes", module::Thousands(u.yes)},
-                                   {"no", module::Thousands(u.no)},
-                                   {"rate", answers > 0 ? std::to_string(rate) + "%" : "-"},
-                                   {"yes_width", rate},
-                                   {"no_width", 100 - rate}});
-    }
     std::string kind = only_messages ? "message" : f.kind;
     std::string filter_query = "kind=" + http::PercentEncode(kind) + "&status=" + http::PercentEncode(f.status) +
                                "&page=" + http::PercentEncode(f.page) + "&from=" + f.from + "&to=" + f.to +
@@ -280,9 +269,6 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                       {"to", f.to},
                       {"redacted", f.redacted_only},
                       {"messages", messages_ != nullptr},
-                      {"useful", pages},
-                      {"any_useful", !pages.empty()},
-                      {"since", month_ago},
                       {"filter_query", filter_query}};
     for (const char* k : {"useful", "problem", "contact", "rating", "message"})
       data["kind_" + std::string(k)] = kind == k;
@@ -295,6 +281,42 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
       data["previous"] = filter_query + "&offset=" + std::to_string(std::max<int64_t>(0, f.offset - f.limit));
     }
     return ctx.layout->Page(req, ctx, "admin_feedback", "Feedback", std::move(data), "/admin/feedback");
+  }
+
+  // "Is this page useful?" per page: yes, no and the share of yes over a period (30 days unless
+  // the caseworker says), most answered first, 100 pages a page.
+  http::Response Useful(Request& req, module::StaffContext& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return ctx.layout->Error(400, req);
+    Filter f = FilterFrom(*query);
+    UsefulnessQuery q{.from = f.from, .to = f.to, .page = f.page, .limit = 100, .offset = f.offset};
+    if (q.to.empty()) q.to = FormatRfc3339(p_.clock.Now()).substr(0, 10);
+    if (q.from.empty()) q.from = FormatRfc3339(p_.clock.Now() - std::chrono::hours(24 * 30)).substr(0, 10);
+    auto useful = inbox_.UsefulnessReport(q);
+    if (!useful.ok()) return ctx.layout->ErrorFor(useful.error(), req);
+    html::List pages;
+    for (const auto& u : useful->first) {
+      int64_t answers = u.yes + u.no;
+      int64_t rate = answers > 0 ? (u.yes * 100 + answers / 2) / answers : 0;
+      pages.push_back(html::Object{{"page", u.page},
+                                   {"yes", module::Thousands(u.yes)},
+                                   {"no", module::Thousands(u.no)},
+                                   {"rate", answers > 0 ? std::to_string(rate) + "%" : "-"},
+                                   {"yes_width", rate},
+                                   {"no_width", 100 - rate}});
+    }
+    std::string filter_query = "page=" + http::PercentEncode(q.page) + "&from=" + q.from + "&to=" + q.to;
+    html::Object data{
+        {"useful", pages}, {"any", !pages.empty()}, {"total", module::Thousands(useful->second)}, {"from", q.from},
+        {"to", q.to},      {"page_filter", q.page}};
+    if (q.offset + q.limit < useful->second) {
+      data["next"] = filter_query + "&offset=" + std::to_string(q.offset + q.limit);
+    }
+    if (q.offset > 0) {
+      data["previous"] = filter_query + "&offset=" + std::to_string(std::max<int64_t>(0, q.offset - q.limit));
+    }
+    return ctx.layout->Page(req, ctx, "admin_feedback_usefulness", "Is this page useful?", std::move(data),
+                            "/admin/feedback");
   }
 
   http::Response Csv(Request& req, module::StaffContext& ctx) {

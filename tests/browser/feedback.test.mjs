@@ -204,6 +204,9 @@ test("the question on the site's own page, served from another port, through /st
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(/\/admin$/);
       await page.goto(steward.url + 'admin/feedback');
+      await page.getByRole('link', { name: 'Is this page useful? The answers per page' }).click();
+      await page.waitForURL(/\/admin\/feedback\/usefulness$/);
+      assert.deepEqual(await axeViolations(page), [], '/admin/feedback/usefulness');
       const row = page.locator('tr', { hasText: '/jobs' });
       assert.match(await row.innerText(), /\/jobs\s+0\s+1\s+0%/);
       await context.close();
