@@ -122,7 +122,8 @@ Filter FilterFrom(const http::Params& q) {
 struct Row {
   std::string at;  // when it was received (a message: when it was sent)
   int64_t id = 0;
-  html::Object data;
+  const Item* item = nullptr;  // one of these
+  const messages::Kept* kept = nullptr;
 };
 
 // The caseworker's inbox (/admin/feedback): every item with filters (feedback, and the messages
@@ -206,53 +207,63 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     bool only_messages = module::Field(*query, "kind") == "message" && messages_ != nullptr;
     if (only_messages) f.kind = "message";
     auto names = Caseworkers();
-    // Each source gives its newest offset + limit; merged by time, the page is cut from them.
+    // One source pages itself; with two, each gives its newest offset + limit, and the page is cut
+    // from them merged by time.
+    bool both = messages_ != nullptr && !only_messages && f.kind.empty() && f.page.empty() && !f.redacted_only;
     Filter each = f;
-    each.offset = 0;
-    each.limit = f.offset + f.limit;
-    std::vector<Row> rows;
+    if (both) {
+      each.offset = 0;
+      each.limit = f.offset + f.limit;
+    }
+    std::vector<Item> items_listed;
+    std::vector<messages::Kept> kept_listed;
     int64_t total = 0;
     if (!only_messages) {
       auto listed = inbox_.List(each);
       if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
       total += listed->second;
-      for (const auto& it : listed->first) {
-        rows.push_back({it.received_at, it.id,
-                        html::Object{{"href", "/admin/feedback/" + std::to_string(it.id)},
-                                     {"id", it.id},
-                                     {"received", it.received_at.substr(0, 16).replace(10, 1, " ")},
-                                     {"kind", it.kind},
-                                     {"page", it.page.empty() ? "(the whole site)" : it.page},
-                                     {"rating", it.rating > 0 ? std::to_string(it.rating) : ""},
-                                     {"status", it.status},
-                                     {"assignee", it.assignee.empty() ? "" : NameOf(names, it.assignee)},
-                                     {"redacted", !it.redacted.empty()},
-                                     {"duplicate", it.duplicate},
-                                     {"contact", it.has_contact}}});
-      }
+      items_listed = std::move(listed->first);
     }
-    if (messages_ != nullptr) {
+    if (messages_ != nullptr && (both || only_messages)) {
       auto listed = messages_->List(each);
       if (!listed.ok()) return ctx.layout->ErrorFor(listed.error(), req);
       total += listed->second;
-      for (const auto& m : listed->first) {
-        rows.push_back({m.sent_at, m.id,
-                        html::Object{{"href", "/admin/feedback/messages/" + std::to_string(m.id)},
+      kept_listed = std::move(listed->first);
+    }
+    std::vector<Row> rows;
+    for (const auto& it : items_listed) rows.push_back({it.received_at, it.id, &it, nullptr});
+    for (const auto& m : kept_listed) rows.push_back({m.sent_at, m.id, nullptr, &m});
+    size_t first = 0;
+    if (both) {
+      std::stable_sort(rows.begin(), rows.end(),
+                       [](const Row& a, const Row& b) { return a.at != b.at ? a.at > b.at : a.id > b.id; });
+      first = static_cast<size_t>(f.offset);
+    }
+    html::List items;
+    for (size_t i = first; i < rows.size() && i < first + static_cast<size_t>(f.limit); ++i) {
+      if (const Item* it = rows[i].item) {
+        items.push_back(html::Object{{"href", "/admin/feedback/" + std::to_string(it->id)},
+                                     {"id", it->id},
+                                     {"received", it->received_at.substr(0, 16).replace(10, 1, " ")},
+                                     {"kind", it->kind},
+                                     {"page", it->page.empty() ? "(the whole site)" : it->page},
+                                     {"rating", it->rating > 0 ? std::to_string(it->rating) : ""},
+                                     {"status", it->status},
+                                     {"assignee", it->assignee.empty() ? "" : NameOf(names, it->assignee)},
+                                     {"redacted", !it->redacted.empty()},
+                                     {"duplicate", it->duplicate},
+                                     {"contact", it->has_contact}});
+      } else {
+        const messages::Kept& m = *rows[i].kept;
+        items.push_back(html::Object{{"href", "/admin/feedback/messages/" + std::to_string(m.id)},
                                      {"id", m.id},
                                      {"received", m.sent_at.substr(0, 16).replace(10, 1, " ")},
                                      {"kind", "message (" + m.channel + ")"},
                                      {"page", ""},
                                      {"rating", ""},
                                      {"status", m.status},
-                                     {"assignee", m.assignee.empty() ? "" : NameOf(names, m.assignee)}}});
+                                     {"assignee", m.assignee.empty() ? "" : NameOf(names, m.assignee)}});
       }
-    }
-    std::stable_sort(rows.begin(), rows.end(),
-                     [](const Row& a, const Row& b) { return a.at != b.at ? a.at > b.at : a.id > b.id; });
-    html::List items;
-    for (size_t i = static_cast<size_t>(f.offset); i < rows.size() && i < static_cast<size_t>(f.offset + f.limit);
-         ++i) {
-      items.push_back(std::move(rows[i].data));
     }
     std::string kind = only_messages ? "message" : f.kind;
     std::string filter_query = "kind=" + http::PercentEncode(kind) + "&status=" + http::PercentEncode(f.status) +
