@@ -438,31 +438,33 @@ Result<int64_t> Inbox::PurgeSpam(audit::Trail& trail) {
   return purged;
 }
 
-Result<Stored> Inbox::Submit(const Submission& s) {
+// A submission made ready to keep: cleaned, redacted and fingerprinted before the write, so the
+// writer thread only looks up the person, seals and inserts.
+struct Inbox::Pending {
+  Kind kind = Kind::kContact;
+  std::string now, day, page;
+  bool useful = false;
+  std::string spam, doing, wrong, message, name, email, redacted, fingerprint, duplicate_since;
+  int64_t rating = 0;
+  bool share = false, javascript = false;
   Stored out;
+};
+
+std::shared_ptr<Inbox::Pending> Inbox::Prepare(const Submission& s) const {
+  auto p = std::make_shared<Pending>();
   SystemTime now = clock_.Now();
-  std::string page = ScrubUrl(CutUtf8(ValidUtf8(s.page), 2048));
+  p->kind = s.kind;
+  p->now = FormatRfc3339(now);
+  p->day = p->now.substr(0, 10);
+  p->page = ScrubUrl(CutUtf8(ValidUtf8(s.page), 2048));
   if (s.kind == Kind::kUseful) {
     // A click is quick, so time says nothing here; a form this site did not show is not counted.
-    if (!s.honeypot.empty()) {
-      out.spam = true;
-      return out;
-    }
-    // Counted, never kept one by one.
-    std::string day = FormatRfc3339(now).substr(0, 10);
-    bool yes = s.useful.value_or(false);
-    STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-      STEWARD_RETURN_IF_ERROR(
-          c.Exec("INSERT INTO feedback_usefulness (page, day, yes, no) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT (page, day) DO UPDATE SET yes = feedback_usefulness.yes + excluded.yes, "
-                 "no = feedback_usefulness.no + excluded.no",
-                 {page, day, int64_t{yes ? 1 : 0}, int64_t{yes ? 0 : 1}}));
-      return Ok();
-    }));
-    return out;
+    p->out.spam = !s.honeypot.empty();
+    p->useful = s.useful.value_or(false);
+    return p;
   }
-  std::string spam = SpamReason(s);
-  out.spam = !spam.empty();
+  p->spam = SpamReason(s);
+  p->out.spam = !p->spam.empty();
   // Personal data typed where it was not asked for goes before anything is kept; the contact
   // details given to be answered stay, in their own fields.
   std::set<std::string> found;
@@ -471,58 +473,95 @@ Result<Stored> Inbox::Submit(const Submission& s) {
     found.insert(r.found.begin(), r.found.end());
     return r.text;
   };
-  std::string doing = clean(s.doing), wrong = clean(s.wrong), message = clean(s.message);
-  std::string name = ValidUtf8(std::string(Trim(s.name))), email = std::string(Trim(s.email));
-  out.redacted.assign(found.begin(), found.end());
-  std::string redacted;
-  for (const auto& k : out.redacted) redacted += (redacted.empty() ? "" : ",") + k;
-  std::string fingerprint = crypto::Hash(std::string(KindName(s.kind)) + '\0' + page + '\0' + doing + '\0' + wrong +
-                                             '\0' + message + '\0' + std::to_string(s.rating) + '\0' + ToLower(email),
-                                         fingerprint_key_);
-  bool personal = !doing.empty() || !wrong.empty() || !message.empty() || !name.empty() || !email.empty();
-  // Privacy: feedback. What the person typed is sealed under their subject key in this write.
-  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto recent,
-                             c.Query("SELECT 1 FROM feedback_items WHERE fingerprint = ? AND received_at >= ?",
-                                     {store::Blob{fingerprint}, FormatRfc3339(now - kDuplicateWindow)}));
-    out.duplicate = !recent.empty();
-    store::Value subject_id, v_doing, v_wrong, v_message, v_name, v_email;
-    if (personal) {
-      std::string id;
-      if (!email.empty()) {
-        STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kEmail, email));
-        STEWARD_ASSIGN_OR_RETURN(id, subjects_.ForIdentifier(c, key));
-      } else {
-        STEWARD_ASSIGN_OR_RETURN(id, subjects_.Create(c));
-      }
-      STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_.Keys(c, id));
-      if (!keys) return MakeError(ErrorCode::kInternal, "a subject made in this write has no key");
-      auto seal = [&](std::string_view column, const std::string& text) -> store::Value {
-        if (text.empty()) return store::Value();
-        return store::Blob{keys->Seal(Field(column), text)};
-      };
-      subject_id = id;
-      v_doing = seal("doing", doing);
-      v_wrong = seal("wrong", wrong);
-      v_message = seal("message", message);
-      v_name = seal("name", name);
-      v_email = seal("email", email);
-    }
-    STEWARD_ASSIGN_OR_RETURN(
-        auto rows,
-        c.Query(
-            "INSERT INTO feedback_items (received_at, kind, page, rating, status, spam_reason, duplicate, redacted, "
-            "share, javascript, fingerprint, subject_id, doing, wrong, message, name, email) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            {FormatRfc3339(now), std::string(KindName(s.kind)), page,
-             s.kind == Kind::kRating ? store::Value(s.rating) : store::Value(), std::string(out.spam ? "spam" : "new"),
-             spam, int64_t{out.duplicate ? 1 : 0}, redacted, int64_t{s.share && !settings_.share_with.empty() ? 1 : 0},
-             int64_t{s.javascript ? 1 : 0}, store::Blob{fingerprint}, subject_id, v_doing, v_wrong, v_message, v_name,
-             v_email}));
-    out.id = rows.front().Int(0);
+  p->doing = clean(s.doing);
+  p->wrong = clean(s.wrong);
+  p->message = clean(s.message);
+  p->name = ValidUtf8(std::string(Trim(s.name)));
+  p->email = std::string(Trim(s.email));
+  p->out.redacted.assign(found.begin(), found.end());
+  for (const auto& k : p->out.redacted) p->redacted += (p->redacted.empty() ? "" : ",") + k;
+  p->fingerprint = crypto::Hash(std::string(KindName(s.kind)) + '\0' + p->page + '\0' + p->doing + '\0' + p->wrong +
+                                    '\0' + p->message + '\0' + std::to_string(s.rating) + '\0' + ToLower(p->email),
+                                fingerprint_key_);
+  p->duplicate_since = FormatRfc3339(now - kDuplicateWindow);
+  p->rating = s.rating;
+  p->share = s.share && !settings_.share_with.empty();
+  p->javascript = s.javascript;
+  return p;
+}
+
+Status Inbox::Keep(store::Connection& c, Pending& p) const {
+  if (p.kind == Kind::kUseful) {
+    if (p.out.spam) return Ok();
+    // Counted, never kept one by one.
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO feedback_usefulness (page, day, yes, no) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (page, day) DO UPDATE SET yes = feedback_usefulness.yes + excluded.yes, "
+               "no = feedback_usefulness.no + excluded.no",
+               {p.page, p.day, int64_t{p.useful ? 1 : 0}, int64_t{p.useful ? 0 : 1}}));
     return Ok();
-  }));
-  return out;
+  }
+  // Privacy: feedback. What the person typed is sealed under their subject key in this write.
+  STEWARD_ASSIGN_OR_RETURN(auto recent,
+                           c.Query("SELECT 1 FROM feedback_items WHERE fingerprint = ? AND received_at >= ?",
+                                   {store::Blob{p.fingerprint}, p.duplicate_since}));
+  p.out.duplicate = !recent.empty();
+  store::Value subject_id, v_doing, v_wrong, v_message, v_name, v_email;
+  bool personal = !p.doing.empty() || !p.wrong.empty() || !p.message.empty() || !p.name.empty() || !p.email.empty();
+  if (personal) {
+    std::string id;
+    if (!p.email.empty()) {
+      STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kEmail, p.email));
+      STEWARD_ASSIGN_OR_RETURN(id, subjects_.ForIdentifier(c, key));
+    } else {
+      STEWARD_ASSIGN_OR_RETURN(id, subjects_.Create(c));
+    }
+    STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_.Keys(c, id));
+    if (!keys) return MakeError(ErrorCode::kInternal, "a subject made in this write has no key");
+    auto seal = [&](std::string_view column, const std::string& text) -> store::Value {
+      if (text.empty()) return store::Value();
+      return store::Blob{keys->Seal(Field(column), text)};
+    };
+    subject_id = id;
+    v_doing = seal("doing", p.doing);
+    v_wrong = seal("wrong", p.wrong);
+    v_message = seal("message", p.message);
+    v_name = seal("name", p.name);
+    v_email = seal("email", p.email);
+  }
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("INSERT INTO feedback_items (received_at, kind, page, rating, status, spam_reason, duplicate, redacted, "
+              "share, javascript, fingerprint, subject_id, doing, wrong, message, name, email) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+              {p.now, std::string(KindName(p.kind)), p.page,
+               p.kind == Kind::kRating ? store::Value(p.rating) : store::Value(),
+               std::string(p.out.spam ? "spam" : "new"), p.spam, int64_t{p.out.duplicate ? 1 : 0}, p.redacted,
+               int64_t{p.share ? 1 : 0}, int64_t{p.javascript ? 1 : 0}, store::Blob{p.fingerprint}, subject_id, v_doing,
+               v_wrong, v_message, v_name, v_email}));
+  p.out.id = rows.front().Int(0);
+  return Ok();
+}
+
+Result<Stored> Inbox::Submit(const Submission& s) {
+  auto p = Prepare(s);
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) { return Keep(c, *p); }));
+  return p->out;
+}
+
+Result<Stored> Inbox::SubmitAsync(const Submission& s, std::function<void(Result<Stored>)> done) {
+  auto p = Prepare(s);
+  Stored known = p->out;
+  // The inbox outlives the write (its owner waits for what it queued): `this` stays valid.
+  STEWARD_RETURN_IF_ERROR(store_.Submit([this, p](store::Connection& c) { return Keep(c, *p); },
+                                        [p, done = std::move(done)](Status committed) {
+                                          if (committed.ok()) {
+                                            done(p->out);
+                                          } else {
+                                            done(committed.error());
+                                          }
+                                        }));
+  return known;
 }
 
 }  // namespace steward::feedback

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -175,6 +177,12 @@ class Inbox {
 
   // Keeps a checked submission in one write: Check must have found nothing.
   Result<Stored> Submit(const Submission& s);
+  // The same, queued for the store's next group commit without waiting: `done` runs on the
+  // store's writer thread once the item is committed (or the write failed). Returns what is known
+  // before the write (spam, what was redacted; not the id or whether it is a duplicate). The inbox
+  // must outlive `done`. Errors: the store's queue is full (kUnavailable), and then `done` is not
+  // called.
+  Result<Stored> SubmitAsync(const Submission& s, std::function<void(Result<Stored>)> done);
   // Deletes spam older than kSpamKept, whatever the dataset's retention (one kept by criteria
   // too), with an audit entry of the count. Returns how many.
   Result<int64_t> PurgeSpam(audit::Trail& trail);
@@ -198,6 +206,10 @@ class Inbox {
  private:
   // The spam signal that fired, or "".
   std::string SpamReason(const Submission& s) const;
+  // A submission cleaned, redacted and fingerprinted, then kept in the writer's connection.
+  struct Pending;
+  std::shared_ptr<Pending> Prepare(const Submission& s) const;
+  Status Keep(store::Connection& c, Pending& p) const;
   // Opens the item's sealed fields in place.
   Status Open(store::Connection& c, const std::string& subject_id, const store::Row& row, size_t first,
               Item& item) const;

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "core/json_text.h"
 #include "core/log.h"
@@ -560,15 +562,35 @@ class FeedbackServing : public module::Serving {
     }
   }
 
+  ~FeedbackServing() override {
+    std::unique_lock<std::mutex> lock(writes_mu_);
+    writes_cv_.wait(lock, [this] { return writes_in_flight_ == 0; });
+  }
+
   void AddRoutes(http::Router& router) override {
     if (!forms_) return;
     http::RouteOptions form{
         .max_body_bytes = kMaxBody, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm};
     router.Get("/feedback", [this](Request& req) { return FormPage(req); }, {.blocking = false});
-    router.Post(
-        "/feedback", [this](Request& req) { return PostForm(req); }, form);
-    router.Post(
-        "/api/feedback", [this](Request& req) { return PostApi(req); }, form);
+    // On the worker pool (forms are parsed and pages rendered there), answered once the item's
+    // group commit is done, without holding a thread while it waits.
+    router.AddAsync(
+        Method::kPost, "/feedback",
+        [this](Request& req, http::Responder respond) {
+          if (auto r = PostForm(req, respond)) respond.Send(std::move(*r));
+        },
+        form);
+    router.AddAsync(
+        Method::kPost, "/api/feedback",
+        [this](Request& req, http::Responder respond) {
+          auto answer = [origin = std::string(req.Header("Origin")), this, respond](Response r) {
+            http::AllowOrigin(origin, platform_.config.site.script_origins, r);
+            r.SetHeader("Cache-Control", "no-store");
+            respond.Send(std::move(r));
+          };
+          if (auto r = Api(req, answer)) answer(std::move(*r));
+        },
+        form);
     router.Add(Method::kOptions, "/api/feedback", [this](Request& req) {
       return http::Preflight(req.Header("Origin"), platform_.config.site.script_origins, "POST");
     });
@@ -667,7 +689,9 @@ class FeedbackServing : public module::Serving {
     return s;
   }
 
-  Response PostForm(Request& req) {
+  // The answer now (refused, or errors to correct), or nullopt: `respond` answers once the item
+  // is committed.
+  std::optional<Response> PostForm(Request& req, const http::Responder& respond) {
     if (!http::SameOriginOrAllowed(req, platform_.config.server.public_base_url,
                                    platform_.config.site.script_origins)) {
       log::Warn("feedback.cross_site_refused", {{"route", req.route}});
@@ -722,25 +746,91 @@ class FeedbackServing : public module::Serving {
       r.SetHeader("Cache-Control", "no-store");
       return r;
     }
-    auto stored = inbox_.Submit(s);
-    if (!stored.ok()) return platform_.pages->ErrorFor(stored.error(), req);
-    Count(s, *stored);
+    auto answer = std::make_shared<Answer>(respond, s.kind);
+    auto known = Queue(s, answer, [this](const Error& e) {
+      Response r = platform_.pages->ErrorPage(http::StatusForError(e.code), nullptr);
+      if (r.status == 503) r.SetHeader("Retry-After", "1");
+      return r;
+    });
+    if (!known.ok()) return platform_.pages->ErrorFor(known.error(), req);
     std::string page = LocalPath(ScrubUrl(CutUtf8(ValidUtf8(s.page), 2048)));
     html::Object data{{"is_" + std::string(KindName(s.kind)), true},
                       {"page", page},
                       {"page_query", http::PercentEncode(page)},
                       {"reply", !s.email.empty()}};
-    if (!stored->redacted.empty()) data["redacted"] = true;
+    if (!known->redacted.empty()) data["redacted"] = true;
     Response r = platform_.pages->Page(req, "feedback_sent", "Thank you for your feedback", std::move(data));
     r.SetHeader("Cache-Control", "no-store");
-    return r;
+    answer->Ready(std::move(r));
+    return std::nullopt;
   }
 
-  Response PostApi(Request& req) {
-    Response r = Api(req);
-    http::AllowOrigin(req.Header("Origin"), platform_.config.site.script_origins, r);
-    r.SetHeader("Cache-Control", "no-store");
-    return r;
+  // The answer to a queued submission: sent when both the page (rendered on the worker) and the
+  // commit (on the writer) are done, whichever comes last; a failed write sends its error instead.
+  class Answer {
+   public:
+    Answer(http::Responder respond, Kind kind) : respond_(std::move(respond)), kind_(kind) {}
+    Kind kind() const { return kind_; }
+    void Ready(Response page) {
+      Arrive([&] { page_ = std::move(page); });
+    }
+    void Committed(Response failure) {
+      Arrive([&] { failure_ = std::move(failure), done_ = true; });
+    }
+    void Committed() {
+      Arrive([&] { done_ = true; });
+    }
+
+   private:
+    template <typename F>
+    void Arrive(F set) {
+      std::optional<Response> send;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        set();
+        if (failure_) {
+          send = std::move(failure_);
+          failure_.reset();
+        } else if (done_ && page_) {
+          send = std::move(page_);
+          page_.reset();
+        }
+      }
+      if (send) respond_.Send(std::move(*send));
+    }
+    http::Responder respond_;
+    Kind kind_;
+    std::mutex mu_;
+    std::optional<Response> page_, failure_;
+    bool done_ = false;
+  };
+
+  // Queues `s` for the store; `answer` hears the commit (or `failure(error)` for a failed write).
+  // Returns what is known before the write, or the refusal of a full queue.
+  Result<Stored> Queue(const Submission& s, const std::shared_ptr<Answer>& answer,
+                       std::function<Response(const Error&)> failure) {
+    {
+      std::lock_guard<std::mutex> lock(writes_mu_);
+      ++writes_in_flight_;
+    }
+    auto known = inbox_.SubmitAsync(s, [this, answer, failure = std::move(failure)](Result<Stored> stored) {
+      if (stored.ok()) {
+        Count(answer->kind(), *stored);
+        answer->Committed();
+      } else {
+        log::Warn("feedback.not_stored", {{"error", stored.error().message}});
+        answer->Committed(failure(stored.error()));
+      }
+      std::lock_guard<std::mutex> lock(writes_mu_);
+      --writes_in_flight_;
+      writes_cv_.notify_all();
+    });
+    if (!known.ok()) {
+      std::lock_guard<std::mutex> lock(writes_mu_);
+      --writes_in_flight_;
+      writes_cv_.notify_all();
+    }
+    return known;
   }
 
   static Response Fail(int status, const std::string& error, const FieldErrors& errors = {}) {
@@ -753,7 +843,8 @@ class FeedbackServing : public module::Serving {
     return Response::Json(JsonText(j), status);
   }
 
-  Response Api(Request& req) {
+  // The answer now, or nullopt: `deliver` answers once the item is committed.
+  std::optional<Response> Api(Request& req, const std::function<void(Response)>& deliver) {
     if (!http::SameOriginOrAllowed(req, platform_.config.server.public_base_url,
                                    platform_.config.site.script_origins)) {
       return Fail(403, "feedback is taken from the site's own pages and the origins it names");
@@ -805,28 +896,39 @@ class FeedbackServing : public module::Serving {
     if (!shape.empty()) return Fail(400, "some fields are not of the right type", shape);
     FieldErrors errors = Check(s);
     if (!errors.empty()) return Fail(400, "some fields need correcting", errors);
-    auto stored = inbox_.Submit(s);
-    if (!stored.ok()) {
-      log::Warn("feedback.not_stored", {{"error", stored.error().message}, {"request_id", req.request_id}});
-      Response r = Fail(http::StatusForError(stored.error().code), "the feedback could not be kept; try again");
+    auto failure = [](const Error& e) {
+      Response r = Fail(http::StatusForError(e.code), "the feedback could not be kept; try again");
       if (r.status == 503) r.SetHeader("Retry-After", "1");
       return r;
+    };
+    // A responder only now: one made and dropped unused would answer 500.
+    auto answer = std::make_shared<Answer>(http::Responder(deliver), s.kind);
+    auto known = Queue(s, answer, failure);
+    if (!known.ok()) {
+      // Refused through the responder that holds the request: dropped unsent, it would answer 500.
+      log::Warn("feedback.not_stored", {{"error", known.error().message}, {"request_id", req.request_id}});
+      answer->Committed(failure(known.error()));
+      return std::nullopt;
     }
-    Count(s, *stored);
     nlohmann::json j{{"status", s.kind == Kind::kUseful ? "counted" : "stored"}};
-    if (!stored->redacted.empty()) j["redacted"] = stored->redacted;
-    return Response::Json(JsonText(j), 202);
+    if (!known->redacted.empty()) j["redacted"] = known->redacted;
+    answer->Ready(Response::Json(JsonText(j), 202));
+    return std::nullopt;
   }
 
-  void Count(const Submission& s, const Stored& stored) {
+  void Count(Kind kind, const Stored& stored) {
     if (received_ == nullptr) return;
     std::string outcome = stored.spam ? "spam" : stored.duplicate ? "duplicate" : "stored";
-    received_->Inc({std::string(KindName(s.kind)), outcome});
+    received_->Inc({std::string(KindName(kind)), outcome});
   }
 
   module::Platform& platform_;
   bool forms_;
   Inbox inbox_;
+  // Writes queued and not yet answered: the destructor waits for them (their callbacks use this).
+  std::mutex writes_mu_;
+  std::condition_variable writes_cv_;
+  int64_t writes_in_flight_ = 0;
   std::unique_ptr<messages::Inbox> messages_;
   FormTimer timer_;
   subjects::SealedData subjects_;
