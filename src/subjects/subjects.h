@@ -1,7 +1,7 @@
 // The subject store: what members of the public give, kept so that it can be erased everywhere.
 //
-// A subject is a member of the public Steward holds data about. Each has a random id (32 hex
-// characters) and a data key of its own. A module keeps the personal fields it stores about them
+// A subject is a member of the public Steward holds data about. Each has an id (32 hex characters:
+// the second it was made, then 96 random bits) and a data key of its own. A module keeps the personal fields it stores about them
 // (names, email addresses, free text, handles) sealed under that key (XChaCha20-Poly1305, the
 // table and column as associated data), in a column beside plain ones for what is not personal
 // (page, rating, dates, status), and names the subject in a column called `subject_id`.
