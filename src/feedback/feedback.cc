@@ -217,6 +217,34 @@ std::string Inbox::SpamReason(const Submission& s) const {
   return "";
 }
 
+InboxQuery::InboxQuery(const Filter& f, std::string_view time_column) {
+  if (f.status.empty()) {
+    where += " AND status <> 'spam'";
+  } else {
+    where += " AND status = ?", params.push_back(f.status);
+  }
+  const std::string column(time_column);
+  if (!f.from.empty()) where += " AND " + column + " >= ?", params.push_back(f.from);
+  if (!f.to.empty()) where += " AND " + column + " < ?", params.push_back(f.to + "T99");
+}
+
+Result<int64_t> InboxQuery::Count(store::Connection& c, std::string_view table) const {
+  // Counted up to a limit, so a million items cost no more to page than a thousand.
+  std::vector<store::Value> count_params = params;
+  count_params.push_back(kCountLimit + 1);
+  STEWARD_ASSIGN_OR_RETURN(
+      auto total, c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM " + std::string(table) + where + " LIMIT ?) AS counted",
+                          count_params));
+  return total.front().Int(0);
+}
+
+std::vector<store::Value> InboxQuery::Page(const Filter& f) const {
+  std::vector<store::Value> page_params = params;
+  page_params.push_back(f.limit);
+  page_params.push_back(f.offset);
+  return page_params;
+}
+
 std::string LikeText(std::string_view text) {
   // Matched as text, never as a pattern: LIKE's wildcards in it are escaped.
   std::string escaped;
@@ -325,32 +353,18 @@ Result<bool> AppendNote(store::Connection& c, const subjects::SubjectStore& subj
 }
 
 Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const {
-  std::string where = " WHERE 1 = 1";
-  std::vector<store::Value> params;
+  InboxQuery q(f, "received_at");
+  std::string& where = q.where;
+  std::vector<store::Value>& params = q.params;
   if (!f.kind.empty()) where += " AND kind = ?", params.push_back(f.kind);
-  if (f.status.empty()) {
-    where += " AND status <> 'spam'";
-  } else {
-    where += " AND status = ?", params.push_back(f.status);
-  }
   if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + LikeText(f.page) + "%");
-  if (!f.from.empty()) where += " AND received_at >= ?", params.push_back(f.from);
-  if (!f.to.empty()) where += " AND received_at < ?", params.push_back(f.to + "T99");
   if (f.redacted_only) where += " AND redacted <> ''";
   std::pair<std::vector<Item>, int64_t> out;
   // Privacy: feedback, read for the caseworker's inbox or an export; personal fields opened only
   // as the filter says (the callers audit it).
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    // Counted up to a limit, so a million items cost no more to page than a thousand.
-    std::vector<store::Value> count_params = params;
-    count_params.push_back(kCountLimit + 1);
-    STEWARD_ASSIGN_OR_RETURN(
-        auto total,
-        c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM feedback_items" + where + " LIMIT ?) AS counted", count_params));
-    out.second = total.front().Int(0);
-    std::vector<store::Value> page_params = params;
-    page_params.push_back(f.limit);
-    page_params.push_back(f.offset);
+    STEWARD_ASSIGN_OR_RETURN(out.second, q.Count(c, kTable));
+    std::vector<store::Value> page_params = q.Page(f);
     Status inner = Ok();
     const char* columns = f.personal == Filter::Personal::kNone ? kPlainColumns : kItemColumns;
     STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + columns + " FROM feedback_items" + where +

@@ -118,8 +118,10 @@ Result<bool> AppendNote(store::Connection& c, const subjects::SubjectStore& subj
 Result<bool> TriageRow(store::Connection& c, std::string_view table, int64_t id, const std::string& status,
                        const std::optional<std::string>& assignee);
 
-// Items counted for the inbox stop here: beyond it the inbox says "over 10,000".
-constexpr int64_t kCountLimit = 10000;
+// Items counted for the inbox stop here: beyond it the inbox says "over 1,000", and pages go no
+// deeper (a narrower filter finds older items). Whatever the filter, a count reads at most this
+// many matches.
+constexpr int64_t kCountLimit = 1000;
 
 // One kept item, as the inbox and exports show it.
 struct Item {
@@ -143,6 +145,18 @@ struct Filter {
   int64_t limit = 50, offset = 0;
   // Open the personal fields: of items whose authors let us share them, or of all.
   enum class Personal { kNone, kShared, kAll } personal = Personal::kNone;
+};
+
+// The WHERE clause a list of the inbox shares: the status (spam only when asked for) and the dates
+// of `time_column`; a list adds its own conditions, then counts and pages with it.
+struct InboxQuery {
+  InboxQuery(const Filter& f, std::string_view time_column);
+  std::string where = " WHERE 1 = 1";
+  std::vector<store::Value> params;
+  // How many rows of `table` it selects, up to kCountLimit + 1.
+  Result<int64_t> Count(store::Connection& c, std::string_view table) const;
+  // The parameters with the filter's LIMIT and OFFSET after them.
+  std::vector<store::Value> Page(const Filter& f) const;
 };
 
 // The statuses an item moves through.

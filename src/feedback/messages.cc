@@ -279,29 +279,14 @@ Status OpenKept(store::Connection& c, const subjects::SubjectStore& subjects, co
 Result<std::pair<std::vector<Kept>, int64_t>> Inbox::List(const feedback::Filter& f) const {
   std::pair<std::vector<Kept>, int64_t> out;
   if ((!f.kind.empty() && f.kind != "message") || !f.page.empty() || f.redacted_only) return out;
-  std::string where = " WHERE 1 = 1";
-  std::vector<store::Value> params;
-  if (f.status.empty()) {
-    where += " AND status <> 'spam'";
-  } else {
-    where += " AND status = ?", params.push_back(f.status);
-  }
-  if (!f.from.empty()) where += " AND sent_at >= ?", params.push_back(f.from);
-  if (!f.to.empty()) where += " AND sent_at < ?", params.push_back(f.to + "T99");
+  feedback::InboxQuery q(f, "sent_at");
   // Privacy: messages, read for the caseworker's inbox; handles and texts opened only for kAll
   // (the callers audit it).
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    std::vector<store::Value> count_params = params;
-    count_params.push_back(feedback::kCountLimit + 1);
-    STEWARD_ASSIGN_OR_RETURN(
-        auto total,
-        c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM messages_items" + where + " LIMIT ?) AS counted", count_params));
-    out.second = total.front().Int(0);
-    std::vector<store::Value> page_params = params;
-    page_params.push_back(f.limit);
-    page_params.push_back(f.offset);
+    STEWARD_ASSIGN_OR_RETURN(out.second, q.Count(c, kTable));
+    std::vector<store::Value> page_params = q.Page(f);
     Status inner = Ok();
-    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kKeptColumns + " FROM messages_items" + where +
+    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + kKeptColumns + " FROM messages_items" + q.where +
                                           " ORDER BY sent_at DESC, id DESC LIMIT ? OFFSET ?",
                                       page_params, [&](const store::Row& r) {
                                         Kept k = KeptOf(r);
