@@ -788,13 +788,13 @@ class FeedbackServing : public module::Serving {
       {
         std::lock_guard<std::mutex> lock(mu_);
         set();
+        if (sent_) return;
         if (failure_) {
           send = std::move(failure_);
-          failure_.reset();
         } else if (done_ && page_) {
           send = std::move(page_);
-          page_.reset();
         }
+        sent_ = send.has_value();
       }
       if (send) respond_.Send(std::move(*send));
     }
@@ -802,7 +802,7 @@ class FeedbackServing : public module::Serving {
     Kind kind_;
     std::mutex mu_;
     std::optional<Response> page_, failure_;
-    bool done_ = false;
+    bool done_ = false, sent_ = false;
   };
 
   // Queues `s` for the store; `answer` hears the commit (or `failure(error)` for a failed write).
