@@ -30,6 +30,7 @@ int Fail(const std::string& what, const Error& e) {
 // COUNT items as people send them: mostly problem reports and ratings, a third with an email
 // address to be answered (each its own person), a few marked spam or done, over two years; every
 // personal field sealed under its person's key, as Inbox::Submit keeps them.
+// Privacy: feedback (made-up people, written as the forms write real ones).
 int Fill(store::Store& store, const crypto::SecretKey& key, int64_t count) {
   subjects::SubjectStore subjects(key, SystemClock::Instance());
   std::mt19937_64 rng(42);
