@@ -283,7 +283,9 @@ TEST_F(CatalogueTest, EveryBadInputIsRefusedWithAReasonAndNothingStoredChanges) 
     EXPECT_LT(r->status, 500) << r->body.substr(0, 300);
     EXPECT_TRUE(Expected(c.expect, r->status)) << "status " << r->status << ", expected " << c.expect << "\n"
                                                << r->body.substr(0, 300);
-    if (r->status >= 400) EXPECT_FALSE(Trim(r->body).empty()) << "a refusal says why";
+    if (r->status >= 400) {
+      EXPECT_FALSE(Trim(r->body).empty()) << "a refusal says why";
+    }
     ASSERT_EQ(Fetch(port, "GET", "/livez")->status, 200) << "still serving";
   }
 

@@ -161,7 +161,9 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
 
     auto records = data->Export(*key);
     ASSERT_TRUE(records.ok()) << records.error().message;
-    if (key->kind() != KeyKind::kAccountId || module == "audit") EXPECT_FALSE(records->empty());
+    if (key->kind() != KeyKind::kAccountId || module == "audit") {
+      EXPECT_FALSE(records->empty());
+    }
     for (const auto& r : *records) {
       EXPECT_FALSE(r.dataset.empty());
       for (const auto& f : r.fields)

@@ -344,7 +344,7 @@ Result<LogReport> Report(store::Store& store, int64_t from_ms, int64_t to_ms, in
                     return true;
                   }));
     for (size_t h = 0; h < by_hour.size(); ++h) {
-      char name[4];
+      char name[24];  // two digits: h < 24
       std::snprintf(name, sizeof name, "%02zu", h);
       report.visit_time.push_back({name, by_hour[h].hits, by_hour[h].visitors.Estimate(), by_hour[h].bytes});
     }
