@@ -217,15 +217,11 @@ Analytics::Analytics(Settings settings, const processing::Register& reg, const c
   for (const auto& c : reg.cookies) {
     if (c.name == settings_.visitor_cookie) cookie_max_age_ = c.session ? 0 : c.expiry.MaxSeconds();
   }
-  // The analytics purposes' lawful bases decide whether a visitor's consent is needed at all.
-  needs_consent_ = reg.ModuleNeedsConsent("analytics");
   if (metrics != nullptr) {
     events_ = &metrics->AddCounter("steward_analytics_events_total",
                                    "Analytics events received, by what became of them.", {"outcome"});
   }
 }
-
-bool Analytics::NeedsConsent() const { return needs_consent_; }
 
 Response Analytics::Dropped(const char* reason) {
   if (events_) events_->Inc({reason});
@@ -374,8 +370,9 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
   consent::Choice choice = gate_.CurrentChoice(req);
   bool gpc = consent::GlobalPrivacyControl(req);
   bool usage_allowed = gate_.CategoryAllowed(processing::CookieCategory::kUsage, choice, gpc);
-  // Consent-based analytics need the visitor's yes; otherwise GPC is an objection.
-  if (NeedsConsent() ? !usage_allowed : gpc) return Dropped("dropped_consent");
+  // The visitor's choice decides, whatever the lawful basis: in consent mode their yes; with the
+  // statistics exemption, no objection (a no, or GPC).
+  if (!usage_allowed) return Dropped("dropped_consent");
 
   auto loc = ParseLocation(event->url).value();
   std::string country = countries_ && req.client_ip ? countries_->Lookup(*req.client_ip) : "";

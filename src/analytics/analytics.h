@@ -136,7 +136,6 @@ class Analytics {
   // Queues `p`; nullopt, or the answer to give now when too much is waiting.
   std::optional<http::Response> Enqueue(Pending p);
   void WaitForWrites();
-  bool NeedsConsent() const;
   http::Response Dropped(const char* reason);
   // The event checked and queued for the writer (nullopt), or the answer to give now.
   std::optional<http::Response> Prepare(http::Request& req, const http::Responder& respond);
@@ -149,7 +148,6 @@ class Analytics {
   const Clock& clock_;
   std::string visitor_key_;
   int64_t cookie_max_age_ = 0;
-  bool needs_consent_ = true;
   UserAgents* agents_ = nullptr;
   Countries* countries_ = nullptr;
   metrics::Counter* events_ = nullptr;

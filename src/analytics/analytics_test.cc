@@ -63,9 +63,11 @@ class AnalyticsTest : public ::testing::Test {
     server_ = std::make_unique<http::Server>(std::move(options), std::move(router));
     ASSERT_TRUE(server_->Start().ok());
   }
-  // Analytics on legitimate interests: no consent needed, so visitors are counted without cookies.
+  // Analytics on legitimate interests with the statistics exemption: visitors who have not
+  // objected are counted (by the day's hash when no cookie comes back).
   static processing::Register WithoutConsent() {
     auto reg = Ons();
+    reg.consent_mode = processing::ConsentMode::kStatisticsExemption;
     for (auto& p : reg.purposes) {
       if (p.id == "analytics") {
         p.basis = processing::LawfulBasis::kLegitimateInterests;
@@ -322,12 +324,44 @@ TEST_F(AnalyticsTest, TheEdgeKeepsCountryBrowserOsAndDeviceOnly) {
   EXPECT_NE(registry_.Render().find("steward_analytics_events_total{outcome=\"dropped_bot\"} 3"), std::string::npos);
 }
 
+// In consent mode the visitor's choice decides whatever the purpose's lawful basis: analytics on
+// public task or legitimate interests counts no one before a yes, and no one after a no.
+TEST_F(AnalyticsTest, InConsentModeTheChoiceDecidesWhateverTheBasis) {
+  auto reg = Ons();
+  ASSERT_EQ(reg.consent_mode, processing::ConsentMode::kConsent);
+  for (auto& p : reg.purposes) {
+    if (p.id == "analytics") p.basis = processing::LawfulBasis::kPublicTask;
+  }
+  Start(reg);
+  std::string refused = "cookies_policy=" + gate_->PolicyValue({{"usage", false}});
+  for (const std::string& cookies : {std::string(), refused}) {
+    auto r = Post(kPageview, "203.0.113.9", cookies);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->Header("x-plausible-dropped"), "1") << (cookies.empty() ? "no choice yet" : "refused");
+    EXPECT_TRUE(r->Headers("Set-Cookie").empty());
+  }
+  EXPECT_EQ(Count(), 0);
+  auto accepted = Post(kPageview, "203.0.113.9", Accepted());
+  EXPECT_TRUE(accepted->Header("x-plausible-dropped").empty());
+  EXPECT_EQ(Count(), 1);
+  // And with the statistics exemption, a no (or GPC) is an objection whatever the basis.
+  reg.consent_mode = processing::ConsentMode::kStatisticsExemption;
+  server_.reset();
+  Start(reg);
+  refused = "cookies_policy=" + gate_->PolicyValue({{"usage", false}});  // this register's version
+  EXPECT_EQ(Post(kPageview, "203.0.113.9", refused)->Header("x-plausible-dropped"), "1");
+  EXPECT_EQ(Post(kPageview, "203.0.113.9", "", kUa, /*gpc=*/true)->Header("x-plausible-dropped"), "1");
+  EXPECT_TRUE(Post(kPageview, "203.0.113.9")->Header("x-plausible-dropped").empty());
+  EXPECT_EQ(Count(), 2);
+}
+
 // A full write queue is 503 with Retry-After, and nothing is lost once it drains.
 TEST(AnalyticsQueueTest, AFullQueueIs503AndTheServerGoesOn) {
   ASSERT_TRUE(crypto::Init().ok());
   store::testing::ScratchSite site(Migrations(), 2, /*write_queue=*/3);
   FakeClock clock{SystemTime(std::chrono::seconds(1'798'790'400))};
   auto reg = Ons();
+  reg.consent_mode = processing::ConsentMode::kStatisticsExemption;  // counted without a choice
   for (auto& p : reg.purposes) {
     if (p.id == "analytics") {
       p.basis = processing::LawfulBasis::kLegitimateInterests;

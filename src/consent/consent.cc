@@ -259,10 +259,11 @@ std::string Consent::StateJson(const Request& req, const std::vector<SetCookie>*
   }
   j["choice_made"] = choice.made;
   j["gpc"] = gpc;
-  // Whether first-party analytics may count this visitor: on consent, only with usage allowed;
-  // otherwise unless they object (GPC). The analytics module applies the same rule to each event.
-  j["analytics_allowed"] =
-      reg_.ModuleNeedsConsent("analytics") ? gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc) : !gpc;
+  // Whether first-party analytics may count this visitor: exactly when usage is allowed, whatever
+  // the purpose's lawful basis. In consent mode that is after a yes; with the statistics exemption,
+  // until a no or GPC. A visitor who says no is not counted. The analytics module applies the same
+  // rule to each event.
+  j["analytics_allowed"] = gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc);
   j["show_banner"] = !reg_.OptionalCategories().empty() && !choice.made && !gpc;
   return JsonText(j);
 }

@@ -150,3 +150,49 @@ for (const mode of ['statistics-exemption', 'consent']) {
     }
   });
 }
+
+// On every example that counts visits, in consent mode: a visitor who rejects analytics cookies is
+// not counted, whatever the lawful basis of the analytics purpose (NLC Connect and Hantsweb rest it
+// on public task); one who accepts is.
+for (const example of ['demo', 'hantsweb', 'nlc-connect', 'ons']) {
+  test(`${example}: a rejection stops analytics, an acceptance starts it`, async () => {
+    const steward = await startSteward(`examples/${example}.toml`);
+    const browser = await launchBrowser();
+    try {
+      for (const answer of ['no', 'yes']) {
+        const context = await browser.newContext({ userAgent });
+        const page = await context.newPage();
+        const answers = [];
+        page.on('response', (r) => {
+          if (r.url().endsWith('/api/event')) answers.push(r.headers()['x-plausible-dropped'] ? 'dropped' : 'counted');
+        });
+        await page.goto(steward.url);
+        await page.locator(`button[name="cookies[additional]"][value="${answer}"]`).click();
+        await page.locator(`[data-steward-confirmation="${answer === 'yes' ? 'accepted' : 'rejected'}"]`).waitFor();
+        await page.goto(steward.url + 'privacy');
+        const state = await page.evaluate(() => fetch('/api/consent').then((r) => r.json()));
+        if (answer === 'no') {
+          await page.waitForTimeout(500);
+          assert.equal(state.analytics_allowed, false, 'the state says no');
+          assert.deepEqual(answers, [], 'the tracker sends nothing');
+          // Nor does the server count an event sent by hand under the refusal.
+          const sent = await page.evaluate(() => fetch('/api/event', {
+            method: 'POST', headers: { 'Content-Type': 'text/plain' }, credentials: 'include',
+            // The domain the site's own tracker names, so only the refusal can drop it.
+            body: JSON.stringify({ n: 'pageview', u: location.href,
+                                   d: document.querySelector('script[src$="steward.js"]').dataset.domain }),
+          }).then((r) => r.headers.get('x-plausible-dropped')));
+          assert.equal(sent, '1', 'an event sent anyway is dropped');
+        } else {
+          assert.equal(state.analytics_allowed, true, 'the state says yes');
+          for (let i = 0; i < 100 && !answers.includes('counted'); ++i) await page.waitForTimeout(100);
+          assert.ok(answers.includes('counted'), `a pageview is counted (${answers})`);
+        }
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+      assert.equal(await steward.stop(), 0);
+    }
+  });
+}
