@@ -33,6 +33,12 @@ std::string_view KindName(Kind kind) {
   return "contact";
 }
 
+std::string_view RatingText(int64_t rating) {
+  static constexpr std::string_view kRatings[] = {"Very dissatisfied", "Dissatisfied",
+                                                  "Neither satisfied or dissatisfied", "Satisfied", "Very satisfied"};
+  return rating >= 1 && rating <= 5 ? kRatings[rating - 1] : std::string_view();
+}
+
 std::optional<Kind> ParseKind(std::string_view name) {
   for (Kind k : {Kind::kUseful, Kind::kProblem, Kind::kContact, Kind::kRating}) {
     if (KindName(k) == name) return k;

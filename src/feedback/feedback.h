@@ -42,6 +42,9 @@ enum class Kind { kUseful, kProblem, kContact, kRating };
 std::string_view KindName(Kind kind);  // "useful", "problem", "contact", "rating"
 std::optional<Kind> ParseKind(std::string_view name);
 
+// GOV.UK's service satisfaction scale: "Very dissatisfied" (1) to "Very satisfied" (5).
+std::string_view RatingText(int64_t rating);
+
 // The longest free text, in characters, as GOV.UK's feedback forms take.
 constexpr size_t kMaxText = 1250;
 // Spam is purged this long after it arrived, whatever the dataset's retention.
