@@ -281,7 +281,7 @@ TEST_F(MessagesApiTest, AMessagePostedIsInTheCaseworkersInboxAndGoneAfterThreeMo
   // ONS keeps messages 3 months: past that, on the fake clock, retention takes it.
   clock_.Advance(std::chrono::hours(24 * 93));
   retention::Runner runner(s_.site().store(), s_.site().trail(), clock_, s_.site().reg(),
-                           app::AllStorage(s_.config(), s_.site().trail()));
+                           app::AllStorage(s_.config(), &s_.site().trail()));
   ASSERT_TRUE(runner.Run(false).ok());
   caseworker = s_.SignedIn("case2@example.gov.uk", {staff::Role::kCaseworker});  // the first session has expired
   EXPECT_EQ(get("/admin/feedback/messages/1")->status, 404);

@@ -205,7 +205,14 @@ retention::ModuleStorage Storage() {
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "analytics"; });
-              }};
+              },
+          // Pages and how the visitor came (browsing), site searches, time on page and scroll depth
+          // (engagement), browser, operating system, device type, country, and the visitor's
+          // random identifier.
+          .stores = {"user.behavior.browsing", "user.behavior.search", "user.behavior.engagement",
+                     "user.device.browser", "user.device.operating_system", "user.device.type", "user.device.country",
+                     "user.identifier.unique_id"},
+          .observed = true};
 }
 
 Analytics::Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate,

@@ -322,6 +322,43 @@ class AnalyticsServing : public module::Serving {
 
 }  // namespace
 
+namespace {
+
+// How the visitor's usage choice and the lawful basis combine, in words, for check-config.
+std::vector<std::string> Explain(const processing::Register& reg) {
+  std::vector<std::string> bases;
+  for (const auto& d : reg.datasets) {
+    if (d.module != "analytics") continue;
+    for (const auto& pid : d.purposes) {
+      const processing::Purpose* p = reg.FindPurpose(pid);
+      if (p == nullptr) continue;
+      std::string b(processing::LawfulBasisName(p->basis));
+      if (std::find(bases.begin(), bases.end(), b) == bases.end()) bases.push_back(b);
+    }
+  }
+  if (bases.empty()) return {};
+  std::string basis;
+  for (const auto& b : bases) basis += (basis.empty() ? "" : " and ") + b;
+  bool usage = std::any_of(reg.cookies.begin(), reg.cookies.end(), [](const processing::Cookie& c) {
+    return c.category == processing::CookieCategory::kUsage && !c.staff_only;
+  });
+  if (!usage) {
+    return {"the register declares no usage cookie, so there is no choice to ask for: it counts visits on " + basis};
+  }
+  if (reg.consent_mode == processing::ConsentMode::kConsent) {
+    return {
+        "consent mode: counts a visitor only after they accept usage cookies, and stops when they reject or "
+        "withdraw, whatever the lawful basis of its purposes (" +
+        basis + "): the cookie law asks for the choice"};
+  }
+  return {
+      "statistics exemption: counts a visitor until they object to usage cookies or their browser sends Global "
+      "Privacy Control, on " +
+      basis};
+}
+
+}  // namespace
+
 module::Descriptor Module() {
   return {
       .id = kAnalytics,
@@ -336,6 +373,7 @@ module::Descriptor Module() {
         (void)settings;
         return Ok();
       },
+      .explain = [](const config::Config&, const processing::Register& reg) { return Explain(reg); },
       .command_groups = {{"apikey", "Keys for the Stats API (POST /api/v2/query) and for POST /api/messages."}},
       .commands =
           [] {

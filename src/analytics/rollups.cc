@@ -238,7 +238,11 @@ retention::ModuleStorage RollupStorage() {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
                   return d.module == "analytics" || d.module == "analytics-rollups";
                 });
-              }};
+              },
+          // Counts per page, source, search, browser, operating system, device type and country.
+          .stores = {"user.behavior.browsing", "user.behavior.search", "user.device.browser",
+                     "user.device.operating_system", "user.device.type", "user.device.country"},
+          .observed = true};
 }
 
 Result<int64_t> Rollups::RolledTo(const std::string& site) {

@@ -30,12 +30,6 @@ std::string DatabasePath(const config::Config& config) { return config.storage.d
 
 bool OnPostgresql(const config::Config& config) { return config.storage.backend == "postgresql"; }
 
-// Whether this site has been made: SQLite's database file, or (on PostgreSQL, where the database is
-// made by its administrator) the secret key beside the data.
-bool SiteExists(const config::Config& config) {
-  return fs::exists(OnPostgresql(config) ? config.storage.secret_key_file : DatabasePath(config));
-}
-
 // Privacy: the PostgreSQL password is read from its file when the store opens, kept in memory
 // only, and never logged or shown.
 Result<std::string> ReadPasswordFile(const std::string& path) {
@@ -138,7 +132,7 @@ std::vector<store::Migration> AllMigrations() {
   return all;
 }
 
-std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail) {
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail* trail) {
   std::vector<retention::ModuleStorage> all = retention::CoreStorage(trail);
   all.push_back(subject::Restrictions::Storage());
   for (const auto& d : Modules()) {
@@ -154,7 +148,11 @@ std::vector<std::string> ModuleTables() {
   return all;
 }
 
-Result<processing::Register> CheckSite(const config::Config& config) {
+bool SiteExists(const config::Config& config) {
+  return fs::exists(OnPostgresql(config) ? config.storage.secret_key_file : DatabasePath(config));
+}
+
+Result<processing::Register> CheckSite(const config::Config& config, std::vector<std::string>* notes) {
   if (OnPostgresql(config) && !config.storage.password_file.empty()) {
     if (auto p = ReadPasswordFile(config.storage.password_file); !p.ok()) {
       return MakeError(p.error().code, config.path + ": " + p.error().message);
@@ -171,6 +169,8 @@ Result<processing::Register> CheckSite(const config::Config& config) {
   }
   std::string problems;
   ErrorCode code = ErrorCode::kInvalidArgument;
+  retention::Keeping keeping = retention::DescribeKeeping(reg, AllStorage(config, nullptr), config.path);
+  if (!keeping.problems.empty()) problems = keeping.problems.Joined();
   for (const auto& d : Modules()) {
     if (!d.check) continue;
     if (Status s = d.check(config, reg); !s.ok()) {
@@ -179,6 +179,13 @@ Result<processing::Register> CheckSite(const config::Config& config) {
     }
   }
   if (!problems.empty()) return MakeError(code, problems);
+  if (notes != nullptr) {
+    *notes = std::move(keeping.lines);
+    for (const auto& d : Modules()) {
+      if (!d.explain) continue;
+      for (auto& line : d.explain(config, reg)) notes->push_back(d.id.str() + ": " + line);
+    }
+  }
   return reg;
 }
 
@@ -196,7 +203,7 @@ int ExitCode(const Error& error) {
 Result<std::unique_ptr<Site>> Site::Open(const config::Config& config, Options options) {
   STEWARD_RETURN_IF_ERROR(crypto::Init());
   auto site = std::unique_ptr<Site>(new Site(config, options));
-  STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config));
+  STEWARD_ASSIGN_OR_RETURN(site->reg_, CheckSite(config, &site->notes_));
   STEWARD_RETURN_IF_ERROR(site->Start());
   return site;
 }
@@ -211,7 +218,7 @@ Status Site::Start() {
   STEWARD_ASSIGN_OR_RETURN(store_, store::Store::Open(store_options));
   STEWARD_RETURN_IF_ERROR(store_->Migrate(AllMigrations()));
   trail_ = std::make_unique<audit::Trail>(*store_, *key_, clock);
-  retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_, *trail_));
+  retention_ = std::make_unique<retention::Runner>(*store_, *trail_, clock, reg_, AllStorage(config_, trail_.get()));
   if (Status s = retention_->Check(); !s.ok()) return MakeError(ErrorCode::kFailedPrecondition, s.error().message);
   STEWARD_RETURN_IF_ERROR(trail_->Append({.actor = "system",
                                           .action = "config.loaded",

@@ -38,13 +38,20 @@ namespace steward::app {
 
 // Every module's schema, the platform's first.
 std::vector<store::Migration> AllMigrations();
-// Every module's storage, the platform's first. The trail signs its own purges.
-std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail& trail);
+// Every module's storage, the platform's first. The trail signs its own purges (null where only
+// the declarations are read).
+std::vector<retention::ModuleStorage> AllStorage(const config::Config& config, audit::Trail* trail);
 // The top-level tables of the site's file that modules read.
 std::vector<std::string> ModuleTables();
-// Checks the register and every module's settings as a whole: every problem, with file and line.
+// Checks the register and every module's settings as a whole, and the register against what this
+// build keeps (retention::DescribeKeeping): every problem, with file and line. `notes`, when given,
+// gets what keeps each dataset and each module's explanation of what it accepts.
 // Errors: kInvalidArgument or kFailedPrecondition with the problems; the register otherwise.
-Result<processing::Register> CheckSite(const config::Config& config);
+Result<processing::Register> CheckSite(const config::Config& config, std::vector<std::string>* notes = nullptr);
+
+// Whether this site has been made: SQLite's database file, or (on PostgreSQL, where the database is
+// made by its administrator) the secret key beside the data.
+bool SiteExists(const config::Config& config);
 
 // How to open the site's store from its [storage] table: SQLite's file in the data directory, or
 // PostgreSQL with the password read from storage.password_file. Errors: kInvalidArgument (the
@@ -75,6 +82,8 @@ class Site {
   void Stop();
 
   const processing::Register& reg() const { return reg_; }
+  // What keeps each dataset, and the modules' explanations (CheckSite's notes).
+  const std::vector<std::string>& notes() const { return notes_; }
   store::Store& store() { return *store_; }
   audit::Trail& trail() { return *trail_; }
   const crypto::SecretKey& key() const { return *key_; }
@@ -92,6 +101,7 @@ class Site {
   const config::Config& config_;
   Options options_;
   processing::Register reg_;
+  std::vector<std::string> notes_;
   std::unique_ptr<crypto::SecretKey> key_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<audit::Trail> trail_;

@@ -89,6 +89,8 @@ int Serve(const config::Config& config) {
   log::Info("steward.started", {{"version", STEWARD_VERSION}, {"site", config.site.name}, {"port", server.port()}});
   std::printf("Steward is serving %s at %s\nHealth: %shealthz  Metrics: %smetrics  Staff: %sadmin  Stop: Ctrl-C\n",
               config.site.name.c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str());
+  // What keeps each dataset of the register, so the operator sees what this build promises.
+  for (const auto& n : (*site)->notes()) std::printf("  %s\n", n.c_str());
   // Modules may add to the banner (the first administrator's set-up link); one flush shows it whole.
   (*site)->Started(server.port());
   std::fflush(stdout);
@@ -107,13 +109,15 @@ int Serve(const config::Config& config) {
 
 int CheckConfig(const config::Config& config) {
   if (Status s = crypto::Init(); !s.ok()) return 1;
-  auto reg = CheckSite(config);
+  std::vector<std::string> notes;
+  auto reg = CheckSite(config, &notes);
   if (!reg.ok()) {
     Report(config, reg.error());
     return 2;
   }
   std::printf("%s: ok (register version %s: %zu purposes, %zu datasets, %zu cookies)\n", config.path.c_str(),
               reg->Version().c_str(), reg->purposes.size(), reg->datasets.size(), reg->cookies.size());
+  for (const auto& n : notes) std::printf("  %s\n", n.c_str());
   return 0;
 }
 
@@ -153,7 +157,7 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   auto site = CommandSite::Open(config);
   if (!site.ok()) return Report(config, site.error());
   retention::Runner runner((*site)->store(), (*site)->trail(), SystemClock::Instance(), (*site)->reg(),
-                           AllStorage(config, (*site)->trail()));
+                           AllStorage(config, &(*site)->trail()));
   if (Status s = runner.Check(); !s.ok()) {
     std::fprintf(stderr, "steward: %s\n", s.error().message.c_str());
     return 2;
@@ -197,7 +201,7 @@ int Init(const config::Config& config) {
 
 int RunCommand(const module::Command& command, const config::Config& config, const module::Args& args) {
   module::CommandContext context{config, args, nullptr};
-  if (!command.uses_data) return command.run(context);
+  if (!command.uses_data || (command.data_if_present && !SiteExists(config))) return command.run(context);
   auto site = CommandSite::Open(config, command.makes_site);
   if (!site.ok()) return Report(config, site.error());
   if ((*site)->made()) {

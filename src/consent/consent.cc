@@ -265,6 +265,18 @@ std::string Consent::StateJson(const Request& req, const std::vector<SetCookie>*
   // rule to each event.
   j["analytics_allowed"] = gate_.CategoryAllowed(CookieCategory::kUsage, choice, gpc);
   j["show_banner"] = !reg_.OptionalCategories().empty() && !choice.made && !gpc;
+  // The cookies the register declares in each optional category, so that /steward.js can delete
+  // them from the page's own domain when a category is not allowed (scripts on the site's other
+  // pages set them where Steward's own Set-Cookie cannot reach).
+  j["cookies"] = nlohmann::ordered_json::object();
+  for (CookieCategory c : reg_.OptionalCategories()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& cookie : reg_.PublicCookies()) {
+      if (cookie.category != c || !IsCookieName(cookie.name)) continue;
+      list.push_back({{"name", cookie.name}, {"path", cookie.path}, {"domain", cookie.domain}});
+    }
+    j["cookies"][std::string(processing::CookieCategoryName(c))] = list;
+  }
   return JsonText(j);
 }
 

@@ -173,7 +173,9 @@ retention::ModuleStorage Storage() {
             }
             return c.Exec("DELETE FROM consent_records WHERE at < ?", {cutoff});
           },
-          .in_use = [](const processing::Register& reg) { return !reg.OptionalCategories().empty(); }};
+          .in_use = [](const processing::Register& reg) { return !reg.OptionalCategories().empty(); },
+          // The choices, under the random reference in the visitor's steward_consent cookie.
+          .stores = {"user.identifier.unique_id", "user.preferences.consent"}};
 }
 
 Result<ChoiceRequest> ReadChoice(std::string_view body, const std::vector<processing::CookieCategory>& categories) {

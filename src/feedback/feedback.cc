@@ -195,7 +195,9 @@ retention::ModuleStorage Inbox::Storage() {
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "feedback"; });
-              }};
+              },
+          // What people write, and the name and email address of those who want an answer.
+          .stores = {"user.content.feedback", "user.contact.name", "user.contact.email"}};
 }
 
 std::vector<subjects::SealedTable> Inbox::SealedTables() {

@@ -16,6 +16,7 @@ using subject::KeyKind;
 
 constexpr const char* kRegister = R"(
 [register]
+stored_in = "the UK"
 service = "a test site"
 [register.controller]
 name = "Test Department"

@@ -206,7 +206,9 @@ retention::ModuleStorage Inbox::Storage() {
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "messages"; });
-              }};
+              },
+          // The message, and how to answer its sender (an email address, a telephone number or a handle).
+          .stores = {"user.contact", "user.content.messages"}};
 }
 
 std::vector<subjects::SealedTable> Inbox::SealedTables() {

@@ -58,6 +58,7 @@ TEST(MessagesParseTest, CsvWithQuotedFieldsAndColumnsInAnyOrder) {
 
 constexpr const char* kRegister = R"(
 [register]
+stored_in = "the UK"
 service = "a test site"
 [register.controller]
 name = "Test Office"

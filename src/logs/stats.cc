@@ -241,7 +241,11 @@ retention::ModuleStorage Storage(const std::string& raw_dir) {
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "logs"; });
-              }};
+              },
+          // The raw lines (sealed) and security alerts hold addresses; the statistics hold pages,
+          // referrers and user agents.
+          .stores = {"user.device.ip_address", "user.device.browser", "user.behavior.browsing"},
+          .observed = true};
 }
 
 Status SaveStats(store::Store& store, const LogAggregator& agg, const std::function<Status(store::Connection&)>& also) {

@@ -150,6 +150,9 @@ struct Command {
   std::string help;
   std::vector<Option> options;
   bool uses_data = true;  // takes --data and runs with the site's opened data
+  // With uses_data: runs without the site's data (platform null) where the data directory has no
+  // site yet, rather than failing.
+  bool data_if_present = false;
   // Makes the site (data directory, key, database) when the data directory has none yet, as
   // `steward init` does: for commands a person runs first, such as importing logs.
   bool makes_site = false;
@@ -215,6 +218,9 @@ struct Descriptor {
   // with every problem as FILE:LINE:COLUMN; kFailedPrecondition when the site switches it on and
   // the register declares no dataset for what it would keep.
   std::function<Status(const config::Config&, const processing::Register&)> check;
+  // What check-config and serve say of how it reads this site's register: combinations it accepts
+  // that a reader might not expect, one sentence a line ("counts a visitor only after ...").
+  std::function<std::vector<std::string>(const config::Config&, const processing::Register&)> explain;
   // The cookies it sets, which the register must declare as essential.
   std::function<std::vector<std::string>(const config::Config&, const processing::Register&)> cookies;
   // Its command groups and commands.

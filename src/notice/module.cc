@@ -17,7 +17,20 @@ using http::Response;
 
 constexpr module::Id kNotice("notice");
 
-// `steward notice render`: the privacy notice from the register, as html, markdown or json.
+// When `reg`'s version came into force on this site ("3 December 2026"), from the store's version
+// history; empty when this version has not been served yet.
+std::string VersionDate(store::Store& store, const processing::Register& reg) {
+  auto versions = processing::ListVersions(store);
+  if (!versions.ok()) return "";
+  for (const auto& v : *versions) {
+    if (v.version == reg.Version()) return processing::LongDate(v.effective_at);
+  }
+  return "";
+}
+
+// `steward notice render`: the privacy notice from the register, as html, markdown or json. Its
+// "last updated" is the date this version came into force on the site; a version not served yet
+// is a draft and says so.
 int Render(module::CommandContext& c) {
   std::string format = c.args.Text("--format");
   auto reg = processing::FromDocument(*c.config.document);
@@ -34,10 +47,10 @@ int Render(module::CommandContext& c) {
     std::fprintf(stderr, "steward: %s\n", pages.error().message.c_str());
     return 1;
   }
-  // Offline there is no serving history: the date is today's, as the notice would show if served now.
-  std::string today = processing::LongDate(FormatRfc3339(SystemClock::Instance().Now()));
-  auto out = format == "html" ? RenderPrivacy(**pages, *reg, today)
-                              : (*pages)->RenderBare("privacy.md", PrivacyData(*reg, today));
+  std::string date = c.platform != nullptr ? VersionDate(c.platform->store, *reg) : "";
+  if (date.empty()) date = "(a draft: this version has not been served yet)";
+  auto out = format == "html" ? RenderPrivacy(**pages, *reg, date)
+                              : (*pages)->RenderBare("privacy.md", PrivacyData(*reg, date));
   if (!out.ok()) {
     std::fprintf(stderr, "steward: %s\n", out.error().message.c_str());
     return 1;
@@ -47,26 +60,27 @@ int Render(module::CommandContext& c) {
 }
 
 // The record of processing (Article 30), for the DPO.
-std::vector<module::StaffPage> RopaPages(const processing::Register& reg) {
+std::vector<module::StaffPage> RopaPages(const processing::Register& reg, const std::string& date) {
   const staff::Permission p = staff::Permission::kManageRegister;
   return {
       {.method = Method::kGet,
        .pattern = "/admin/ropa",
        .permission = p,
        .handler =
-           [&reg](Request& req, module::StaffContext& ctx) {
+           [&reg, date](Request& req, module::StaffContext& ctx) {
              html::List rows;
              const auto& columns = processing::RopaColumns();
-             for (const auto& row : processing::RecordOfProcessing(reg)) {
+             for (const auto& row : processing::RecordOfProcessing(reg, date)) {
                html::List fields;
                for (size_t i = 1; i < row.size(); ++i) {
                  if (!row[i].empty()) fields.push_back(html::Object{{"key", columns[i]}, {"value", row[i]}});
                }
                rows.push_back(html::Object{{"title", row[0]}, {"fields", fields}});
              }
-             return ctx.layout->Page(req, ctx, "admin_ropa", "Record of processing",
-                                     html::Object{{"service", reg.service}, {"version", reg.Version()}, {"rows", rows}},
-                                     "/admin/ropa");
+             return ctx.layout->Page(
+                 req, ctx, "admin_ropa", "Record of processing",
+                 html::Object{{"service", reg.service}, {"version", reg.Version()}, {"date", date}, {"rows", rows}},
+                 "/admin/ropa");
            },
        .nav_title = "Record of processing",
        .nav_text =
@@ -75,8 +89,8 @@ std::vector<module::StaffPage> RopaPages(const processing::Register& reg) {
       {.method = Method::kGet,
        .pattern = "/admin/ropa.csv",
        .permission = p,
-       .handler = [&reg](Request&, module::StaffContext&) {
-         return module::CsvDownload(processing::RopaCsv(reg), "record-of-processing-" + reg.Version() + ".csv");
+       .handler = [&reg, date](Request&, module::StaffContext&) {
+         return module::CsvDownload(processing::RopaCsv(reg, date), "record-of-processing-" + reg.Version() + ".csv");
        }}};
 }
 
@@ -87,7 +101,9 @@ class NoticeServing : public module::Serving {
     notice::AddRoutes(router, *platform_.pages, platform_.reg, processing::LongDate(version_.effective_at),
                       platform_.store);
   }
-  std::vector<module::StaffPage> StaffPages() override { return RopaPages(platform_.reg); }
+  std::vector<module::StaffPage> StaffPages() override {
+    return RopaPages(platform_.reg, processing::LongDate(version_.effective_at));
+  }
 
  private:
   module::Platform& platform_;
@@ -109,7 +125,7 @@ module::Descriptor Module() {
                               .help = "html, markdown or json",
                               .default_value = "json",
                               .choices = {"html", "markdown", "json"}}},
-                 .uses_data = false,
+                 .data_if_present = true,
                  .run = Render},
             };
           },

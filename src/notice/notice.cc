@@ -69,11 +69,8 @@ constexpr RightText kRights[] = {
      "for example while we check something you say is wrong. We keep it, but do not use it."},
     {"portability", "To take it elsewhere",
      "in a common, machine-readable format, for data you gave us by consent or under a contract."},
-    {"objection", "To object",
-     "to how we use your data where we rely on a public task or legitimate interests. We will stop unless we have a "
-     "compelling reason to go on."},
     {"withdraw-consent", "To withdraw your consent", "at any time, as easily as you gave it."},
-    {"complain-to-ico", "To complain", "to the Information Commissioner's Office (see below)."},
+    {"complain-to-ico", "To complain", "to us, and to the Information Commissioner's Office (see below)."},
 };
 
 html::Object ContactData(const processing::Contact& c) {
@@ -102,7 +99,8 @@ std::string CategoryText(CookieCategory c) {
     case CookieCategory::kSettings:
       return "These cookies remember choices you make on the site, such as the last page you looked at.";
     case CookieCategory::kUsage:
-      return "These cookies tell us how you use the site, so we can improve it. They do not identify you.";
+      return "These cookies tell us how you use the site, so we can improve it. They hold a random identifier, not "
+             "your name or contact details.";
     case CookieCategory::kCampaigns:
       return "These cookies help us see how well our communications and campaigns work.";
   }
@@ -128,6 +126,8 @@ std::string CategoryLabel(const std::string& category) {
       {"user.device.browser", "which web browser you use"},
       {"user.device.cookie_id", "a cookie identifier"},
       {"user.device.country", "the country you are in"},
+      {"user.device.operating_system", "your device's operating system"},
+      {"user.device.type", "the type of device you use (computer, tablet or phone)"},
       {"user.behavior", "how you use the site"},
       {"user.behavior.browsing", "the pages you visit, for how long, and how you got to the site"},
       {"user.behavior.clicks", "what you click on"},
@@ -147,7 +147,8 @@ std::string CategoryLabel(const std::string& category) {
       {"user.financial", "financial details"},
       {"user.financial.payments", "payments"},
       {"user.identifier", "an identifier"},
-      {"user.identifier.unique_id", "an anonymous unique identifier"},
+      {"user.identifier.unique_id",
+       "a random identifier for your browser (pseudonymous: not your name, but still personal data)"},
       {"user.identifier.pseudonym", "a pseudonym"},
       {"user.preferences", "your choices"},
       {"user.preferences.consent", "your consent choices"},
@@ -178,6 +179,8 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   if (!reg.representative.empty()) d["representative"] = ContactData(reg.representative);
   d["dpo"] = ContactData(reg.dpo);
 
+  d["stored_in"] = reg.stored_in;
+
   html::List datasets;
   bool other_sources = false;
   for (const auto& ds : reg.datasets) {
@@ -192,14 +195,21 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
     for (const auto& rid : ds.recipients) {
       if (const auto* r = reg.FindRecipient(rid)) recipients.push_back(r->name);
     }
+    // Whether a person must give it is a question only for what they give; what their visit yields
+    // says how it is collected instead.
     std::string requirement;
-    if (ds.requirement == "statutory")
-      requirement = "The law requires you to give us this.";
-    else if (ds.requirement == "contractual")
-      requirement = "A contract requires you to give us this.";
-    else
-      requirement = "You do not have to give us this.";
-    if (!ds.requirement_note.empty()) requirement += " " + ds.requirement_note;
+    if (ds.Given()) {
+      if (ds.requirement == "statutory")
+        requirement = "The law requires you to give us this.";
+      else if (ds.requirement == "contractual")
+        requirement = "A contract requires you to give us this.";
+      else
+        requirement = "You do not have to give us this.";
+      if (!ds.requirement_note.empty()) requirement += " " + ds.requirement_note;
+    }
+    // "Then it is deleted" only where Steward's runner deletes it.
+    std::string end;
+    if (ds.kept_by.empty()) end = ds.retention.anonymise ? "then it is anonymised" : "then it is deleted";
     other_sources = other_sources || ds.FromOtherSources();
     datasets.push_back(
         html::Object{{"id", ds.id},
@@ -208,29 +218,38 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
                      {"subjects", Join(ds.subjects)},
                      {"purposes", purposes},
                      {"sources", ds.FromOtherSources() ? "From you, and from " + Join(ds.sources) : std::string()},
+                     {"collection", ds.collection},
                      {"requirement", requirement},
                      {"retention", ds.retention.text},
+                     {"end", end},
                      {"recipients", Join(recipients)},
-                     {"anonymise", ds.retention.anonymise},
                      {"special", ds.SpecialCategory()}});
   }
   d["datasets"] = datasets;
   d["other_sources"] = other_sources;
 
-  html::List purposes, consent_purposes;
+  // Only purposes that concern the public; staff-only ones are in the record of processing.
+  html::List purposes, consent_purposes, objection;
   for (const auto& p : reg.purposes) {
+    if (!reg.PublicPurpose(p)) continue;
     html::Object o{{"description", p.description},
                    {"basis", BasisLabel(p.basis)},
                    {"article", std::string(processing::LawfulBasisArticle(p.basis))},
                    {"legitimate_interest", p.legitimate_interest},
-                   {"special_condition", p.special_condition}};
+                   {"special_condition", p.SpecialConditionText()}};
     purposes.push_back(o);
     if (p.basis == LawfulBasis::kConsent) {
       consent_purposes.push_back(html::Object{{"description", p.description}, {"withdraw", p.withdraw}});
     }
+    if (p.basis == LawfulBasis::kPublicTask || p.basis == LawfulBasis::kLegitimateInterests) {
+      objection.push_back(html::Object{{"description", p.description}});
+    }
   }
   d["purposes"] = purposes;
   d["consent_purposes"] = consent_purposes;
+  // The right to object, stated apart from the other rights (Art 21(4)).
+  d["objection"] = objection;
+  d["has_objection"] = !objection.empty();
 
   html::List recipients;
   for (const auto& r : reg.recipients) {
@@ -240,7 +259,7 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   html::List transfers;
   for (const auto& t : reg.transfers) {
     transfers.push_back(
-        html::Object{{"destination", t.destination}, {"safeguard", t.safeguard}, {"description", t.description}});
+        html::Object{{"destination", t.Destination()}, {"safeguard", t.safeguard}, {"description", t.description}});
   }
   d["transfers"] = transfers;
 
@@ -253,6 +272,7 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   d["rights"] = rights;
   d["children"] = reg.children;
   d["automated_decisions"] = reg.automated_decisions;
+  d["complaints_to_us"] = reg.complaints_to_us;
   d["complaints"] = reg.complaints;
   d["has_cookies"] = !reg.PublicCookies().empty();
   // What the cookie rules are on this site: the register's consent mode, in words.
@@ -266,8 +286,9 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
         "a no.";
   } else {
     mode_text =
-        "We use our own cookies to count visits and see how the site is used, without identifying you, unless "
-        "you object. The law allows this for statistics when we tell you and make objecting simple and free. "
+        "We use our own cookies to count visits and see how the site is used, under a random identifier rather "
+        "than your name, unless you object. The law allows this for statistics when we tell you and make objecting "
+        "simple and free. "
         "You can object on the cookie banner or the cookies page at any time. If your browser sends a Global "
         "Privacy Control signal, we treat it as an objection.";
   }

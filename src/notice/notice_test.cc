@@ -3,6 +3,7 @@
 #include "notice/notice.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -85,11 +86,11 @@ TEST(NoticeContentTest, EveryArticle13ItemIsThere) {
            "our legitimate interests (Article 6(1)(f) of the UK GDPR). The interest:",  // basis and interest
            "a task we carry out in the public interest",                                // public task
            "Other government departments, agencies and public bodies",                  // recipients
-           "Outside the European Economic Area",                                        // transfers and safeguard
+           "data may be transferred to the United States",                              // transfers and safeguard
            "How long we keep it",                                                       // retention
            "To get a copy",
            "To have it corrected",
-           "To object",
+           "Your right to object",
            "To restrict how we use it",   // rights
            "Information Commissioner",    // complaints
            "Do you have to give it",      // statutory or contractual requirement
@@ -107,7 +108,8 @@ TEST(NoticeContentTest, Article14SourcesAndWithdrawal) {
   EXPECT_NE(html.find("From you, and from Find an Apprenticeship"), std::string::npos);
   EXPECT_NE(html.find("Jobcentre Plus"), std::string::npos);
   EXPECT_NE(html.find("special category data, which the law protects more strongly"), std::string::npos);
-  EXPECT_NE(html.find("Schedule 1 Part 2 paragraph 8"), std::string::npos);
+  EXPECT_NE(html.find("your explicit consent (Article 9(2)(a) of the UK GDPR)"), std::string::npos);
+  EXPECT_EQ(html.find("Schedule 1"), std::string::npos) << "explicit consent needs no Schedule 1 condition";
   EXPECT_NE(html.find("Untick the box in your online account details"), std::string::npos);
   EXPECT_NE(html.find("6 years after you stop being a customer"), std::string::npos);
   EXPECT_NE(html.find("To withdraw your consent"), std::string::npos);
@@ -128,6 +130,174 @@ TEST(NoticeContentTest, CookieTables) {
   std::string notice = *RenderPrivacy(*civil.pages, civil.reg, "2 September 2011");
   EXPECT_NE(notice.find("This site does not use cookies."), std::string::npos);
 }
+
+// What a section of a rendered notice says: from `start` to the next heading of the same kind.
+std::string Section(const std::string& text, const std::string& start, const std::string& next) {
+  size_t at = text.find(start);
+  if (at == std::string::npos) return "";
+  size_t end = text.find(next, at + start.size());
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Each example site's notice, as HTML, Markdown and JSON, says what Articles 13, 14 and 21 ask and
+// promises nothing the build does not do.
+class NoticeTruthTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    s_ = Load(GetParam());
+    html_ = *RenderPrivacy(*s_.pages, s_.reg, "1 January 2027");
+    md_ = *s_.pages->RenderBare("privacy.md", PrivacyData(s_.reg, "1 January 2027"));
+    cookies_ = *RenderCookies(*s_.pages, s_.reg);
+    json_ = nlohmann::json::parse(s_.reg.ToJson());
+  }
+  Site s_;
+  std::string html_, md_, cookies_;
+  nlohmann::json json_;
+};
+
+TEST_P(NoticeTruthTest, TheRightToObjectIsStatedApart) {
+  bool applies = json_["objection"]["applies"];
+  bool public_task_or_interests = false;
+  for (const auto& p : json_["purposes"]) {
+    if (p["audience"] == "public" &&
+        (p["lawful_basis"] == "public-task" || p["lawful_basis"] == "legitimate-interests"))
+      public_task_or_interests = true;
+  }
+  EXPECT_EQ(applies, public_task_or_interests);
+  std::string rights = Section(html_, "id=\"rights\"", "<h2");
+  EXPECT_EQ(rights.find("To object"), std::string::npos) << "not one right among the others";
+  std::string object = Section(html_, "id=\"object\"", "<h2");
+  std::string md_object = Section(md_, "## Your right to object", "\n## ");
+  EXPECT_EQ(!object.empty(), applies);
+  EXPECT_EQ(!md_object.empty(), applies);
+  for (const auto& id : json_["objection"]["purposes"]) {
+    const processing::Purpose* p = s_.reg.FindPurpose(id.get<std::string>());
+    ASSERT_NE(p, nullptr);
+    EXPECT_NE(object.find(html::Escape(p->description)), std::string::npos) << p->id;
+    EXPECT_NE(md_object.find(p->description), std::string::npos) << p->id;
+  }
+}
+
+TEST_P(NoticeTruthTest, ComplaintsGoToUsFirstThenToTheIco) {
+  for (const std::string* text : {&html_, &md_}) {
+    size_t us = text->find(text == &html_ ? html::Escape(s_.reg.complaints_to_us) : s_.reg.complaints_to_us);
+    size_t ico = text->find("ico.org.uk/make-a-complaint");
+    ASSERT_NE(us, std::string::npos);
+    ASSERT_NE(ico, std::string::npos);
+    EXPECT_LT(us, ico);
+    EXPECT_NE(text->find("acknowledge your complaint within 30 days"), std::string::npos);
+  }
+}
+
+TEST_P(NoticeTruthTest, OnlyWhatAPersonGivesIsSaidToBeOptional) {
+  for (const auto& d : s_.reg.datasets) {
+    if (d.staff_only) continue;
+    std::string html = Section(html_, "id=\"data-" + d.id + "\"", "<h3");
+    std::string md = Section(md_, "### " + d.description + "\n", "\n#");
+    ASSERT_FALSE(html.empty()) << d.id;
+    ASSERT_FALSE(md.empty()) << d.id;
+    for (const std::string* text : {&html, &md}) {
+      EXPECT_EQ(text->find("Do you have to give it") != std::string::npos, d.Given()) << d.id;
+      EXPECT_EQ(text->find("How we get it") != std::string::npos, !d.Given()) << d.id;
+      // "Then it is deleted" only where Steward's runner deletes it.
+      bool deleted = text->find("then it is deleted") != std::string::npos ||
+                     text->find("then it is anonymised") != std::string::npos;
+      EXPECT_EQ(deleted, d.kept_by.empty()) << d.id;
+    }
+  }
+}
+
+TEST_P(NoticeTruthTest, PseudonymousIsNotCalledAnonymous) {
+  for (const std::string* text : {&html_, &md_, &cookies_}) {
+    std::string lower = Lower(*text);
+    EXPECT_EQ(lower.find("anonymous"), std::string::npos);
+    EXPECT_EQ(lower.find("not identify you"), std::string::npos);
+    EXPECT_EQ(lower.find("without identifying you"), std::string::npos);
+  }
+}
+
+TEST_P(NoticeTruthTest, WhereTheDataIsStoredComesFromTheRegister) {
+  EXPECT_EQ(json_["stored_in"], s_.reg.stored_in);
+  for (const std::string* text : {&html_, &md_}) {
+    EXPECT_NE(text->find("Your data is stored in " + s_.reg.stored_in + "."), std::string::npos);
+    EXPECT_EQ(text->find("European Economic Area"), std::string::npos);
+  }
+}
+
+TEST_P(NoticeTruthTest, StaffPurposesAreLeftOutAndRightsFollowThePublicOnes) {
+  bool any_staff = false;
+  for (const auto& p : s_.reg.purposes) {
+    bool is_public = s_.reg.PublicPurpose(p);
+    any_staff = any_staff || !is_public;
+    EXPECT_EQ(html_.find(html::Escape(p.description)) != std::string::npos, is_public) << p.id;
+    EXPECT_EQ(md_.find(p.description) != std::string::npos, is_public) << p.id;
+  }
+  EXPECT_TRUE(any_staff) << "every example declares Steward's own staff purpose";
+  // Erasure is a right only where a public purpose rests on consent, contract, legitimate or vital interests.
+  bool erasure = false;
+  for (const auto& p : s_.reg.purposes) {
+    using enum processing::LawfulBasis;
+    if (s_.reg.PublicPurpose(p) && p.basis != kPublicTask && p.basis != kLegalObligation) erasure = true;
+  }
+  EXPECT_EQ(html_.find("To have it erased") != std::string::npos, erasure);
+  EXPECT_EQ(md_.find("To have it erased") != std::string::npos, erasure);
+}
+
+TEST_P(NoticeTruthTest, TheMarkdownCarriesWhatTheHtmlDoes) {
+  // Every section of the page is a section of the Markdown.
+  size_t at = 0;
+  int sections = 0;
+  while ((at = html_.find("<h2 class=\"govuk-heading-l\"", at)) != std::string::npos) {
+    size_t open = html_.find('>', at) + 1;
+    std::string title = html_.substr(open, html_.find("</h2>", open) - open);
+    EXPECT_NE(md_.find("\n## " + title + "\n"), std::string::npos) << title;
+    ++sections;
+    at = open;
+  }
+  EXPECT_GE(sections, 12);
+  for (const char* must : {"To use any of these rights", "Our Data Protection Officer", "Changes to this notice",
+                           "Last updated 1 January 2027"}) {
+    EXPECT_NE(html_.find(must), std::string::npos) << must;
+    EXPECT_NE(md_.find(must), std::string::npos) << must;
+  }
+  if (!s_.reg.joint_controller.empty()) EXPECT_NE(md_.find(s_.reg.joint_controller.name), std::string::npos);
+  if (!s_.reg.representative.empty()) EXPECT_NE(md_.find(s_.reg.representative.name), std::string::npos);
+  auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(md_, "then it is deleted"), count(html_, "then it is deleted"));
+}
+
+TEST_P(NoticeTruthTest, SpecialCategoryDataNamesItsConditions) {
+  for (const auto& d : s_.reg.datasets) {
+    if (!d.SpecialCategory()) continue;
+    for (const auto& pid : d.purposes) {
+      const processing::Purpose* p = s_.reg.FindPurpose(pid);
+      ASSERT_NE(p, nullptr);
+      EXPECT_NE(p->article_9, processing::Article9::kNone);
+      EXPECT_NE(html_.find(html::Escape(p->SpecialConditionText())), std::string::npos) << pid;
+      EXPECT_NE(md_.find(p->SpecialConditionText()), std::string::npos) << pid;
+      if (p->article_9 == processing::Article9::kExplicitConsent) EXPECT_TRUE(p->schedule_1.empty()) << pid;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, NoticeTruthTest,
+                         ::testing::Values("demo", "civil-service", "nlc-connect", "hantsweb", "ons",
+                                           "national-careers"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
 
 }  // namespace
 }  // namespace steward::notice

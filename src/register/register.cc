@@ -6,9 +6,10 @@
 #include <ctime>
 #include <set>
 
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
-#include "core/json_text.h"
+#include "register/countries.h"
 
 namespace steward::processing {
 namespace {
@@ -25,6 +26,53 @@ std::optional<LawfulBasis> ParseBasis(std::string_view s) {
   if (s == "public-task") return LawfulBasis::kPublicTask;
   if (s == "legitimate-interests") return LawfulBasis::kLegitimateInterests;
   return std::nullopt;
+}
+
+struct Article9Info {
+  Article9 value;
+  const char* name;
+  const char* article;
+  const char* text;
+  bool schedule_1, policy_document;
+};
+
+constexpr Article9Info kArticle9[] = {
+    {Article9::kExplicitConsent, "explicit-consent", "Article 9(2)(a)", "your explicit consent", false, false},
+    {Article9::kEmployment, "employment", "Article 9(2)(b)",
+     "our obligations and rights in employment, social security and social protection law", true, true},
+    {Article9::kVitalInterests, "vital-interests", "Article 9(2)(c)",
+     "to protect someone's life where they cannot give consent", false, false},
+    {Article9::kNotForProfit, "not-for-profit", "Article 9(2)(d)",
+     "the activities of a not-for-profit body, about its members", false, false},
+    {Article9::kMadePublic, "made-public", "Article 9(2)(e)", "data you have made public yourself", false, false},
+    {Article9::kLegalClaims, "legal-claims", "Article 9(2)(f)", "legal claims, or courts acting in their capacity",
+     false, false},
+    {Article9::kSubstantialPublicInterest, "substantial-public-interest", "Article 9(2)(g)",
+     "reasons of substantial public interest", true, true},
+    {Article9::kHealthOrSocialCare, "health-or-social-care", "Article 9(2)(h)", "health or social care", true, false},
+    {Article9::kPublicHealth, "public-health", "Article 9(2)(i)", "public health", true, false},
+    {Article9::kArchivingResearchStatistics, "archiving-research-statistics", "Article 9(2)(j)",
+     "archiving in the public interest, research or statistics", true, false},
+};
+
+const Article9Info* FindArticle9(Article9 c) {
+  for (const auto& i : kArticle9)
+    if (i.value == c) return &i;
+  return nullptr;
+}
+
+std::optional<Article9> ParseArticle9(std::string_view s) {
+  for (const auto& i : kArticle9)
+    if (s == i.name) return i.value;
+  return std::nullopt;
+}
+
+bool IsDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  int month = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 std::optional<CookieCategory> ParseCategory(std::string_view s) {
@@ -48,8 +96,10 @@ void ReadContact(config::Table t, Contact& c) {
   t.Finish();
 }
 
-// retention = "12 months" | "6 years after the account is closed" | { criteria = "...", review = "1 year" }
-// with optional { ..., anonymise = true }.
+// retention = "12 months" | "6 years after the account is closed"
+//           | { criteria = "...", review = "1 year", maximum = "6 years" }
+// with optional { ..., anonymise = true }. Criteria ("as long as needed") are words only beside a
+// maximum the runner enforces.
 void ReadRetention(config::Table& ds, Dataset& d) {
   config::Problems& problems = ds.problems();
   std::string text;
@@ -64,11 +114,12 @@ void ReadRetention(config::Table& ds, Dataset& d) {
     return;
   }
   if (auto t = ds.IsTable("retention") ? ds.Child("retention") : std::nullopt) {
-    std::string period, after, criteria, review;
+    std::string period, after, criteria, review, maximum;
     t->String("period", period);
     t->String("after", after);
     t->String("criteria", criteria);
     t->String("review", review);
+    t->String("maximum", maximum);
     t->Bool("anonymise", d.retention.anonymise);
     t->Finish();
     if (!criteria.empty()) {
@@ -81,7 +132,16 @@ void ReadRetention(config::Table& ds, Dataset& d) {
       } else {
         bad_period(review);
       }
-      d.retention.text = criteria + " (reviewed every " + review + ")";
+      if (maximum.empty()) {
+        problems.Add(t->where(), "'" + t->name() +
+                                     "' keeps data by criteria, so it needs a 'maximum' (such as \"6 years\"): "
+                                     "\"as long as needed\" is a promise only beside a limit that is enforced");
+      } else if (auto m = ParsePeriod(maximum)) {
+        d.retention.period = *m;
+      } else {
+        bad_period(maximum);
+      }
+      d.retention.text = criteria + " (reviewed every " + review + "), and no longer than " + maximum;
     } else if (auto p = ParsePeriod(period)) {
       d.retention.period = *p;
       d.retention.kind = after.empty() ? Retention::Kind::kPeriod : Retention::Kind::kAfterEvent;
@@ -171,6 +231,52 @@ std::string_view CookieCategoryName(CookieCategory c) {
   return "";
 }
 
+std::string_view Article9Name(Article9 c) {
+  const auto* i = FindArticle9(c);
+  return i ? i->name : "";
+}
+std::string_view Article9Article(Article9 c) {
+  const auto* i = FindArticle9(c);
+  return i ? i->article : "";
+}
+std::string_view Article9Text(Article9 c) {
+  const auto* i = FindArticle9(c);
+  return i ? i->text : "";
+}
+bool Article9NeedsSchedule1(Article9 c) {
+  const auto* i = FindArticle9(c);
+  return i && i->schedule_1;
+}
+bool Article9NeedsPolicyDocument(Article9 c) {
+  const auto* i = FindArticle9(c);
+  return i && i->policy_document;
+}
+
+std::string Purpose::SpecialConditionText() const {
+  std::string out;
+  if (article_9 != Article9::kNone) {
+    out = std::string(Article9Text(article_9)) + " (" + std::string(Article9Article(article_9)) + " of the UK GDPR)";
+  }
+  if (!schedule_1.empty()) out += (out.empty() ? "" : ", and ") + ("DPA 2018 Schedule 1 " + schedule_1);
+  return out;
+}
+
+std::string Transfer::Destination() const {
+  std::string out;
+  for (size_t i = 0; i < countries.size(); ++i) {
+    if (i > 0) out += i + 1 == countries.size() ? " and " : ", ";
+    const Country* c = FindCountry(countries[i]);
+    std::string name = c ? std::string(c->name) : countries[i];
+    // "the United States", "the Netherlands"; "Canada".
+    if (name.starts_with("United ") || name.ends_with(" Islands") || name == "Netherlands" ||
+        name.ends_with(" Republic") || name == "Philippines" || name == "Bahamas") {
+      name = "the " + name;
+    }
+    out += name;
+  }
+  return out;
+}
+
 const std::vector<std::string>& KnownCategories() {
   static const std::vector<std::string> kCategories = {
       "user",
@@ -188,6 +294,8 @@ const std::vector<std::string>& KnownCategories() {
       "user.device.browser",
       "user.device.cookie_id",
       "user.device.country",
+      "user.device.operating_system",
+      "user.device.type",
       "user.behavior",
       "user.behavior.browsing",
       "user.behavior.clicks",
@@ -278,6 +386,10 @@ bool Dataset::SpecialCategory() const {
                      [](const std::string& c) { return c == "user.special" || c.starts_with("user.special."); });
 }
 
+bool Dataset::CriminalOffence() const {
+  return std::find(categories.begin(), categories.end(), "user.criminal") != categories.end();
+}
+
 std::string Cookie::ExpiryText() const { return session ? "When you close your browser" : expiry.text; }
 
 const Purpose* Register::FindPurpose(std::string_view id) const {
@@ -293,7 +405,7 @@ const Dataset* Register::FindDataset(std::string_view id) const {
 std::optional<Period> Register::RetentionPeriod(std::string_view module) const {
   std::optional<Period> shortest;
   for (const auto& d : datasets) {
-    if (d.module != module || d.retention.kind == Retention::Kind::kCriteria || d.retention.period.empty()) continue;
+    if (d.module != module || d.retention.period.empty()) continue;
     if (!shortest || d.retention.period.MaxSeconds() < shortest->MaxSeconds()) shortest = d.retention.period;
   }
   return shortest;
@@ -331,21 +443,46 @@ std::vector<Cookie> Register::PublicCookies() const {
   return out;
 }
 
-std::vector<std::string> Register::Rights() const {
-  auto uses = [&](LawfulBasis b) {
-    return std::any_of(purposes.begin(), purposes.end(), [b](const Purpose& p) { return p.basis == b; });
-  };
+bool Register::PublicPurpose(const Purpose& p) const {
+  bool served = false;
+  for (const auto& d : datasets) {
+    if (std::find(d.purposes.begin(), d.purposes.end(), p.id) == d.purposes.end()) continue;
+    if (!d.staff_only) return true;
+    served = true;
+  }
+  return !served;
+}
+
+std::vector<std::string> RightsForBasis(LawfulBasis b) {
+  using enum LawfulBasis;
   std::vector<std::string> rights = {"be-informed", "access", "rectification"};
   // Erasure does not apply to data processed for a legal obligation or a public task (Art 17(3)).
-  if (uses(LawfulBasis::kConsent) || uses(LawfulBasis::kContract) || uses(LawfulBasis::kLegitimateInterests) ||
-      uses(LawfulBasis::kVitalInterests)) {
-    rights.push_back("erasure");
-  }
+  if (b == kConsent || b == kContract || b == kLegitimateInterests || b == kVitalInterests) rights.push_back("erasure");
   rights.push_back("restriction");
-  if (uses(LawfulBasis::kConsent) || uses(LawfulBasis::kContract)) rights.push_back("portability");
-  if (uses(LawfulBasis::kPublicTask) || uses(LawfulBasis::kLegitimateInterests)) rights.push_back("objection");
-  if (uses(LawfulBasis::kConsent)) rights.push_back("withdraw-consent");
+  if (b == kConsent || b == kContract) rights.push_back("portability");
+  if (b == kPublicTask || b == kLegitimateInterests) rights.push_back("objection");
+  if (b == kConsent) rights.push_back("withdraw-consent");
   rights.push_back("complain-to-ico");
+  return rights;
+}
+
+std::vector<std::string> Register::Rights() const {
+  // The union over the public purposes, in the order RightsForBasis gives them.
+  static const std::vector<std::string> kOrder = {"be-informed", "access",           "rectification",
+                                                  "erasure",     "restriction",      "portability",
+                                                  "objection",   "withdraw-consent", "complain-to-ico"};
+  std::set<std::string> have;
+  for (const auto& p : purposes) {
+    if (!PublicPurpose(p)) continue;
+    for (auto& r : RightsForBasis(p.basis)) have.insert(std::move(r));
+  }
+  std::vector<std::string> rights;
+  for (const auto& r : kOrder) {
+    if (have.count(r) || r == "be-informed" || r == "access" || r == "rectification" || r == "restriction" ||
+        r == "complain-to-ico") {
+      rights.push_back(r);
+    }
+  }
   return rights;
 }
 
@@ -375,6 +512,20 @@ void ReadService(config::Table& reg, Register& r) {
     }
   } else {
     problems.Add(reg.where(), "'register.dpo' is missing: a public authority must name how to reach its DPO");
+  }
+  reg.String("stored_in", r.stored_in);
+  if (r.stored_in.empty()) {
+    problems.Add(reg.where(),
+                 "'register.stored_in' is missing: say where the data is stored, such as \"the UK\" "
+                 "(transfers elsewhere are declared in [[register.transfers]])");
+  }
+  reg.String("complaints_to_us", r.complaints_to_us);
+  if (r.complaints_to_us.empty()) {
+    // The law (DPA 2018 s.164A) asks that complaints go to the controller first; by default, to the DPO.
+    std::string how = !r.dpo.email.empty()   ? "email our Data Protection Officer at " + r.dpo.email
+                      : !r.dpo.phone.empty() ? "telephone our Data Protection Officer on " + r.dpo.phone
+                                             : "write to our Data Protection Officer at " + r.dpo.address;
+    r.complaints_to_us = "To complain to us about how we use your personal data, " + how + ".";
   }
   reg.String("complaints", r.complaints);
   if (r.complaints.empty()) r.complaints = kIcoComplaint;
@@ -417,8 +568,46 @@ void ReadPurposes(config::Table& reg, Register& r) {
                                                 "public-task or legitimate-interests");
     }
     t.String("legitimate_interest", p.legitimate_interest);
-    t.String("special_condition", p.special_condition);
+    t.String("lia", p.lia);
+    if (t.Has("special_condition")) {
+      std::string old;
+      t.String("special_condition", old);
+      problems.Add(t.Where("special_condition"),
+                   "purpose '" + p.id +
+                       "': 'special_condition' is now 'article_9' (such as \"explicit-consent\" or "
+                       "\"substantial-public-interest\") with 'schedule_1' and 'policy_document' where the "
+                       "condition needs them (docs/register.md)");
+    }
+    std::string article_9;
+    if (t.String("article_9", article_9)) {
+      if (auto c = ParseArticle9(article_9)) {
+        p.article_9 = *c;
+      } else {
+        std::string names;
+        for (const auto& i : kArticle9) names += (names.empty() ? "" : ", ") + std::string(i.name);
+        problems.Add(t.Where("article_9"),
+                     "purpose '" + p.id + "' has article_9 '" + article_9 + "'; use one of " + names);
+      }
+    }
+    t.String("schedule_1", p.schedule_1);
+    t.String("policy_document", p.policy_document);
+    t.String("policy_exception", p.policy_exception);
     t.String("withdraw", p.withdraw);
+    t.String("consent_records", p.consent_records);
+    if (p.article_9 == Article9::kExplicitConsent && !p.schedule_1.empty()) {
+      problems.Add(t.Where("schedule_1"), "purpose '" + p.id +
+                                              "' relies on explicit consent (Article 9(2)(a)), which needs no DPA "
+                                              "2018 Schedule 1 condition: leave 'schedule_1' out");
+    }
+    if (Article9NeedsSchedule1(p.article_9) && p.schedule_1.empty()) {
+      problems.Add(t.where(), "purpose '" + p.id + "' relies on " + std::string(Article9Article(p.article_9)) +
+                                  ", which needs a DPA 2018 Schedule 1 condition ('schedule_1')");
+    }
+    if (Article9NeedsPolicyDocument(p.article_9) && p.policy_document.empty()) {
+      problems.Add(t.where(), "purpose '" + p.id + "' relies on " + std::string(Article9Article(p.article_9)) +
+                                  ", whose Schedule 1 condition needs an appropriate policy document "
+                                  "('policy_document': where it is)");
+    }
     if (p.basis == LawfulBasis::kLegitimateInterests && p.legitimate_interest.empty() && !basis.empty()) {
       problems.Add(t.where(), "purpose '" + p.id +
                                   "' relies on legitimate interests but does not say what the "
@@ -445,6 +634,7 @@ void ReadRecipients(config::Table& reg, Register& r) {
     t.String("name", x.name, true);
     t.String("purpose", x.purpose);
     t.String("basis", x.basis, true);
+    t.String("contract", x.contract);
     static const std::set<std::string> kBases = {"processor",   "consent",  "legal-obligation", "court-order",
                                                  "public-task", "contract", "controller"};
     if (!x.basis.empty() && !kBases.count(x.basis)) {
@@ -464,7 +654,22 @@ void ReadTransfers(config::Table& reg, Register& r) {
     Transfer x;
     where.push_back(t.where());
     t.String("id", x.id, true);
-    t.String("destination", x.destination, true);
+    if (t.Has("destination")) {
+      std::string old;
+      t.String("destination", old);
+      t.problems().Add(t.Where("destination"), "transfer '" + x.id +
+                                                   "': name the third countries from a list, as 'countries' of "
+                                                   "ISO 3166 codes (such as [\"US\"]), not 'destination'");
+    }
+    t.StringArray("countries", x.countries, true);
+    for (const auto& c : x.countries) {
+      if (c == "GB") {
+        t.problems().Add(t.Where("countries"), "transfer '" + x.id + "' names GB: the UK is not a third country");
+      } else if (FindCountry(c) == nullptr) {
+        t.problems().Add(t.Where("countries"), "transfer '" + x.id + "' names '" + c +
+                                                   "', which is not an ISO 3166 country code such as \"US\"");
+      }
+    }
     t.String("safeguard", x.safeguard, true);
     t.String("description", x.description);
     t.Finish();
@@ -481,7 +686,10 @@ void ReadDatasets(config::Table& reg, Register& r) {
     Dataset d;
     d.where = t.where();
     t.String("id", d.id, true);
-    t.String("module", d.module, true);
+    t.String("kept_by", d.kept_by);
+    // A dataset kept outside Steward may still name the module that would keep it.
+    t.String("module", d.module, /*required=*/d.kept_by.empty());
+    t.String("collection", d.collection);
     t.String("description", d.description, true);
     t.StringArray("categories", d.categories, true);
     t.StringArray("subjects", d.subjects, true);
@@ -497,6 +705,11 @@ void ReadDatasets(config::Table& reg, Register& r) {
       problems.Add(t.Where("audience"), "'" + t.name() + ".audience' must be public or staff");
     }
     d.staff_only = audience == "staff";
+    t.String("dpia", d.dpia);
+    t.String("owner", d.owner);
+    if (t.String("reviewed", d.reviewed) && !IsDate(d.reviewed)) {
+      problems.Add(t.Where("reviewed"), "'" + t.name() + ".reviewed' must be a date such as \"2026-11-30\"");
+    }
     ReadRetention(t, d);
     for (const auto& c : d.categories) {
       if (!KnownCategory(c))
@@ -511,10 +724,15 @@ void ReadDatasets(config::Table& reg, Register& r) {
       const Purpose* p = r.FindPurpose(pid);
       if (p == nullptr) {
         problems.Add(t.Where("purposes"), "dataset '" + d.id + "' names unknown purpose '" + pid + "'");
-      } else if (d.SpecialCategory() && p->special_condition.empty()) {
-        problems.Add(t.Where("categories"), "dataset '" + d.id + "' holds special category data for purpose '" + pid +
-                                                "', which names no Article 9 / DPA 2018 Schedule 1 condition "
-                                                "('special_condition')");
+      } else {
+        if (d.SpecialCategory() && p->article_9 == Article9::kNone) {
+          problems.Add(t.Where("categories"), "dataset '" + d.id + "' holds special category data for purpose '" + pid +
+                                                  "', which names no Article 9 condition ('article_9')");
+        }
+        if (d.CriminalOffence() && p->schedule_1.empty()) {
+          problems.Add(t.Where("categories"), "dataset '" + d.id + "' holds criminal offence data for purpose '" + pid +
+                                                  "', which names no DPA 2018 Schedule 1 condition ('schedule_1')");
+        }
       }
     }
     for (const auto& rid : d.recipients) {
@@ -652,6 +870,7 @@ nlohmann::ordered_json Body(const Register& r) {
   if (!r.joint_controller.empty()) j["joint_controller"] = ContactJson(r.joint_controller);
   if (!r.representative.empty()) j["representative"] = ContactJson(r.representative);
   j["dpo"] = ContactJson(r.dpo);
+  j["stored_in"] = r.stored_in;
   j["purposes"] = nlohmann::ordered_json::array();
   for (const auto& p : r.purposes) {
     nlohmann::ordered_json x;
@@ -660,8 +879,19 @@ nlohmann::ordered_json Body(const Register& r) {
     x["lawful_basis"] = LawfulBasisName(p.basis);
     x["article"] = LawfulBasisArticle(p.basis);
     if (!p.legitimate_interest.empty()) x["legitimate_interest"] = p.legitimate_interest;
-    if (!p.special_condition.empty()) x["special_condition"] = p.special_condition;
+    if (!p.lia.empty()) x["lia"] = p.lia;
+    if (p.article_9 != Article9::kNone) {
+      x["article_9"] = {{"condition", Article9Name(p.article_9)}, {"article", Article9Article(p.article_9)}};
+    }
+    if (!p.schedule_1.empty()) x["schedule_1"] = p.schedule_1;
+    if (!p.policy_document.empty()) {
+      x["policy_document"] = {{"where", p.policy_document},
+                              {"retention_follows_it", p.policy_exception.empty()},
+                              {"exception", p.policy_exception}};
+    }
     if (!p.withdraw.empty()) x["withdraw"] = p.withdraw;
+    if (!p.consent_records.empty()) x["consent_records"] = p.consent_records;
+    x["audience"] = r.PublicPurpose(p) ? "public" : "staff";
     j["purposes"].push_back(x);
   }
   j["datasets"] = nlohmann::ordered_json::array();
@@ -669,12 +899,15 @@ nlohmann::ordered_json Body(const Register& r) {
     nlohmann::ordered_json x;
     x["id"] = d.id;
     x["module"] = d.module;
+    if (!d.kept_by.empty()) x["kept_by"] = d.kept_by;
     x["description"] = d.description;
     x["categories"] = d.categories;
     x["special_category"] = d.SpecialCategory();
     x["subjects"] = d.subjects;
     x["purposes"] = d.purposes;
     x["source"] = {{"from_the_person", d.sources.empty()}, {"organisations", d.sources}};
+    x["collection"] = d.Given() ? nlohmann::ordered_json{{"given", true}}
+                                : nlohmann::ordered_json{{"given", false}, {"how", d.collection}};
     x["requirement"] = d.requirement;
     if (!d.requirement_note.empty()) x["requirement_note"] = d.requirement_note;
     nlohmann::ordered_json ret;
@@ -687,22 +920,31 @@ nlohmann::ordered_json Body(const Register& r) {
     if (!d.retention.criteria.empty()) {
       ret["criteria"] = d.retention.criteria;
       ret["review"] = PeriodJson(d.retention.review);
+      ret["maximum"] = PeriodJson(d.retention.period);
     }
     ret["action"] = d.retention.anonymise ? "anonymise" : "delete";
     x["retention"] = ret;
     x["recipients"] = d.recipients;
     x["transfers"] = d.transfers;
     x["audience"] = d.staff_only ? "staff" : "public";
+    if (!d.dpia.empty()) x["dpia"] = d.dpia;
+    if (!d.owner.empty()) x["owner"] = d.owner;
+    if (!d.reviewed.empty()) x["reviewed"] = d.reviewed;
     j["datasets"].push_back(x);
   }
   j["recipients"] = nlohmann::ordered_json::array();
   for (const auto& x : r.recipients) {
-    j["recipients"].push_back({{"id", x.id}, {"name", x.name}, {"purpose", x.purpose}, {"basis", x.basis}});
+    nlohmann::ordered_json o{{"id", x.id}, {"name", x.name}, {"purpose", x.purpose}, {"basis", x.basis}};
+    if (!x.contract.empty()) o["contract"] = x.contract;
+    j["recipients"].push_back(o);
   }
   j["transfers"] = nlohmann::ordered_json::array();
   for (const auto& x : r.transfers) {
-    j["transfers"].push_back(
-        {{"id", x.id}, {"destination", x.destination}, {"safeguard", x.safeguard}, {"description", x.description}});
+    j["transfers"].push_back({{"id", x.id},
+                              {"countries", x.countries},
+                              {"destination", x.Destination()},
+                              {"safeguard", x.safeguard},
+                              {"description", x.description}});
   }
   j["cookies"] = nlohmann::ordered_json::array();
   for (const auto& c : r.cookies) {
@@ -721,6 +963,7 @@ nlohmann::ordered_json Body(const Register& r) {
   j["children"] = {{"min_age", r.min_age}, {"statement", r.children}};
   j["automated_decisions"] = r.automated_decisions;
   j["security_measures"] = r.security_measures;
+  j["complaints_to_us"] = r.complaints_to_us;
   j["complaints"] = r.complaints;
   return j;
 }
@@ -735,6 +978,14 @@ std::string Register::ToJson() const {
   auto body = Body(*this);
   for (auto it = body.begin(); it != body.end(); ++it) j[it.key()] = it.value();
   j["rights"] = Rights();
+  // The right to object, stated apart from the others (Art 21(4)): the public purposes it applies to.
+  nlohmann::ordered_json objection = nlohmann::ordered_json::array();
+  for (const auto& p : purposes) {
+    if (PublicPurpose(p) && (p.basis == LawfulBasis::kPublicTask || p.basis == LawfulBasis::kLegitimateInterests)) {
+      objection.push_back(p.id);
+    }
+  }
+  j["objection"] = {{"applies", !objection.empty()}, {"purposes", objection}};
   j["article_14"] =
       std::any_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return d.FromOtherSources(); });
   return JsonText(j, 2);

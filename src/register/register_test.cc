@@ -76,8 +76,9 @@ TEST(RegisterTest, ReportsEveryProblemWithItsLine) {
   has("33:12: dataset 'unknown-purpose' names unknown purpose 'marketing'");
   has("36:1: dataset 'kept-forever' holds personal data but says nothing of how long it is kept");
   has("48:14: dataset 'special' has unknown data category 'user.made.up'");
-  has("48:14: dataset 'special' holds special category data for purpose 'consent-only', which names no Article 9 / DPA "
-      "2018 Schedule 1 condition");
+  has("48:14: dataset 'special' holds special category data for purpose 'consent-only', which names no Article 9 "
+      "condition ('article_9')");
+  has("1:1: 'register.stored_in' is missing");
   has("51:13: 'register.datasets[2].retention' has 'forever', which is not a length of time");
   has("53:1: cookie '_ga' has no category");
   has("53:1: cookie '_ga' has no expiry");
@@ -140,8 +141,10 @@ TEST(SitesTest, NationalCareers) {
   EXPECT_EQ(payments["retention"]["after"], "you stop being a customer");
   const json& equality = Find(n["datasets"], "id", "equality-data");
   EXPECT_TRUE(equality["special_category"]);
-  EXPECT_NE(Find(n["purposes"], "id", "equality-monitoring")["special_condition"].get<std::string>().find("Schedule 1"),
-            std::string::npos);
+  // Explicit consent needs no Schedule 1 condition.
+  EXPECT_EQ(Find(n["purposes"], "id", "equality-monitoring")["article_9"]["condition"], "explicit-consent");
+  EXPECT_FALSE(Find(n["purposes"], "id", "equality-monitoring").contains("schedule_1"));
+  EXPECT_EQ(equality["kept_by"], "the National Careers Service's customer record system");
   for (const char* consented : {"satisfaction-surveys", "equality-monitoring", "priority-groups"}) {
     EXPECT_EQ(Find(n["purposes"], "id", consented)["lawful_basis"], "consent") << consented;
     EXPECT_NE(Find(n["purposes"], "id", consented)["withdraw"].get<std::string>().find("Untick"), std::string::npos);
@@ -184,7 +187,10 @@ TEST(SitesTest, NlcConnect) {
     EXPECT_EQ(Find(n["purposes"], "id", p)["lawful_basis"], "public-task");
   EXPECT_EQ(n["children"]["min_age"], 13);
   EXPECT_NE(n["children"]["statement"].get<std::string>().find("13 years of age or younger"), std::string::npos);
-  EXPECT_EQ(Find(n["transfers"], "id", "analytics-outside-eea")["destination"], "Outside the European Economic Area");
+  EXPECT_EQ(Find(n["transfers"], "id", "analytics-outside-eea")["countries"], json::array({"US"}));
+  EXPECT_EQ(Find(n["transfers"], "id", "analytics-outside-eea")["destination"], "the United States");
+  EXPECT_EQ(n["stored_in"], "the UK") << "not the EEA, as the 2019 notice said";
+  EXPECT_EQ(n["objection"]["applies"], true);
   EXPECT_EQ(Find(n["recipients"], "id", "law")["basis"], "court-order");
   auto rights = n["rights"];
   for (const char* r : {"access", "rectification", "objection", "restriction", "erasure"}) {
@@ -225,12 +231,20 @@ TEST(RopaTest, OneRowPerPurposeAndDatasetWithTheIcoColumns) {
   for (const auto& d : reg->datasets) pairs += d.purposes.size();
   EXPECT_EQ(rows.size(), pairs);
   for (const auto& row : rows) ASSERT_EQ(row.size(), RopaColumns().size());
+  auto column = [](const std::string& name) {
+    const auto& c = RopaColumns();
+    return static_cast<size_t>(std::find(c.begin(), c.end(), name) - c.begin());
+  };
   bool equality = false;
   for (const auto& row : rows) {
-    if (row[4].rfind("equality-data", 0) != 0) continue;
+    if (row[column("Dataset")].rfind("equality-data", 0) != 0) continue;
     equality = true;
-    EXPECT_NE(row[3].find("Schedule 1"), std::string::npos) << "the Schedule 1 condition for special category data";
-    EXPECT_NE(row[12].find("1 month after you withdraw consent"), std::string::npos);
+    EXPECT_EQ(row[column("Special category condition (Article 9, DPA 2018 Schedule 1)")],
+              "your explicit consent (Article 9(2)(a) of the UK GDPR)");
+    EXPECT_NE(row[column("Retention schedule")].find("1 month after you withdraw consent"), std::string::npos);
+    EXPECT_EQ(row[column("Kept by")], "the National Careers Service's customer record system (outside Steward)");
+    EXPECT_EQ(row[column("Where the data is stored")], "the UK");
+    EXPECT_NE(row[column("Rights that apply")].find("withdraw-consent"), std::string::npos);
   }
   EXPECT_TRUE(equality);
   std::string csv = RopaCsv(*reg);
@@ -243,6 +257,7 @@ TEST(RopaTest, OneRowPerPurposeAndDatasetWithTheIcoColumns) {
 TEST(RopaTest, CsvDefusesFormulas) {
   auto doc = config::Document::Parse(R"toml(
 [register]
+stored_in = "the UK"
 service = "x"
 security_measures = ["=HYPERLINK(\"http://evil\")"]
 [register.controller]
@@ -291,6 +306,7 @@ Register FromText(const std::string& text) {
 
 constexpr const char* kV1 = R"toml(
 [register]
+stored_in = "the UK"
 service = "s"
 [register.controller]
 name = "C"

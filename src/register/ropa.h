@@ -13,10 +13,11 @@ namespace steward::processing {
 const std::vector<std::string>& RopaColumns();
 
 // One row per (purpose, dataset) pair, in register order; every value already in words.
-std::vector<std::vector<std::string>> RecordOfProcessing(const Register& reg);
+// `notice_date` is when the notice version came into force ("3 December 2026"; empty: unknown).
+std::vector<std::vector<std::string>> RecordOfProcessing(const Register& reg, const std::string& notice_date = "");
 
 // RFC 4180 CSV of the record, headings first. A value that a spreadsheet would run as a formula
 // (starting with = + - @) is prefixed with a single quote.
-std::string RopaCsv(const Register& reg);
+std::string RopaCsv(const Register& reg, const std::string& notice_date = "");
 
 }  // namespace steward::processing

@@ -7,20 +7,84 @@
 
 namespace steward::retention {
 
-std::vector<ModuleStorage> CoreStorage(audit::Trail& trail) {
+std::vector<ModuleStorage> CoreStorage(audit::Trail* trail) {
   return {
       {.module = "store", .other_tables = {"steward_migrations"}},
       {.module = "register", .other_tables = {"notice_versions"}},
       {.module = "audit",
        .personal_tables = {"audit_log"},
        .other_tables = {"audit_checkpoints", "audit_purge", "audit_purges"},
-       .purge =
-           [&trail](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
-                    const std::string& now, bool dry_run) {
-             return trail.PurgeIn(c, {.dataset = d.id, .rule = d.retention.period.text, .cutoff = cutoff, .now = now},
-                                  dry_run);
-           }},
+       .purge = [trail](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
+                        const std::string& now, bool dry_run) -> Result<int64_t> {
+         if (trail == nullptr) return MakeError(ErrorCode::kFailedPrecondition, "no audit trail to purge");
+         return trail->PurgeIn(c, {.dataset = d.id, .rule = d.retention.period.text, .cutoff = cutoff, .now = now},
+                               dry_run);
+       },
+       .stores = {"user.identifier.pseudonym"}},
   };
+}
+
+namespace {
+
+bool Within(const std::string& child, const std::string& parent) {
+  return child.size() > parent.size() && child.starts_with(parent) && child[parent.size()] == '.';
+}
+
+// Whether `declared` (a dataset's categories) covers `category`, which a module stores: the
+// category itself, a parent, or (for a module that stores one kind or another, "user.contact") a
+// kind of it.
+bool Covers(const std::vector<std::string>& declared, const std::string& category) {
+  return std::any_of(declared.begin(), declared.end(),
+                     [&](const std::string& d) { return d == category || Within(category, d) || Within(d, category); });
+}
+
+}  // namespace
+
+Keeping DescribeKeeping(const processing::Register& reg, const std::vector<ModuleStorage>& modules,
+                        const std::string& path) {
+  Keeping k{.lines = {}, .problems = config::Problems(path)};
+  for (const auto& d : reg.datasets) {
+    const ModuleStorage* m = nullptr;
+    for (const auto& s : modules) {
+      if (s.module == d.module && !s.personal_tables.empty()) m = &s;
+    }
+    std::string what = "dataset '" + d.id + "'";
+    if (m != nullptr && !d.kept_by.empty()) {
+      k.problems.Add(d.where, what + " names module '" + d.module + "', which this build has, and kept_by '" +
+                                  d.kept_by + "': say one (drop kept_by once Steward keeps it)");
+      continue;
+    }
+    if (m == nullptr) {
+      if (!d.kept_by.empty()) {
+        k.lines.push_back(what + ": kept by " + d.kept_by + " (outside Steward, which deletes nothing of it)");
+      } else {
+        k.problems.Add(d.where, what + " names module '" + d.module +
+                                    "', which this build does not have, so nothing keeps it or deletes it: "
+                                    "name the system that keeps it (kept_by = \"...\") or remove the dataset");
+      }
+      continue;
+    }
+    std::string deleted = d.retention.anonymise ? "anonymised" : "deleted";
+    k.lines.push_back(what + ": kept by module '" + d.module + "', " + deleted + " " +
+                      (d.retention.event.empty() ? "after " + d.retention.period.text
+                                                 : d.retention.period.text + " after " + d.retention.event));
+    std::vector<std::string> missing;
+    for (const auto& c : m->stores) {
+      if (!Covers(d.categories, c)) missing.push_back(c);
+    }
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& c : missing) list += (list.empty() ? "" : ", ") + c;
+      k.problems.Add(d.where, what + " leaves out data categories that module '" + d.module + "' stores: " + list +
+                                  " (add them to 'categories')");
+    }
+    if (m->observed && d.Given()) {
+      k.problems.Add(d.where, what + " is collected automatically by module '" + d.module +
+                                  "', not given: say how in 'collection' (the notice says it instead of "
+                                  "\"You do not have to give us this\")");
+    }
+  }
+  return k;
 }
 
 Runner::Runner(store::Store& store, audit::Trail& trail, const Clock& clock, const processing::Register& reg,
@@ -101,16 +165,13 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
   std::string now_text = FormatRfc3339Millis(now);
   for (const auto& d : reg_.datasets) {
     Outcome o{d.id, d.module, d.retention.text, "", 0, ""};
-    bool by_criteria = d.retention.kind == processing::Retention::Kind::kCriteria;
-    if (!by_criteria) o.cutoff = FormatRfc3339Millis(processing::Subtract(now, d.retention.period));
+    // Data kept by criteria goes at the latest at its maximum.
+    o.cutoff = FormatRfc3339Millis(processing::Subtract(now, d.retention.period));
     const ModuleStorage* m = Find(d.module);
     if (m == nullptr || !m->purge) {
-      o.note = "not stored by this Steward: the '" + d.module + "' module is not part of this build";
-      outcomes.push_back(o);
-      continue;
-    }
-    if (by_criteria) {
-      o.note = "kept by criteria; review every " + d.retention.review.text;
+      o.cutoff.clear();
+      o.note = d.kept_by.empty() ? "not stored by this Steward: the '" + d.module + "' module is not part of this build"
+                                 : "kept by " + d.kept_by + ", outside Steward";
       outcomes.push_back(o);
       continue;
     }

@@ -45,7 +45,26 @@ struct ModuleStorage {
   // Whether this register uses the module (absent: always). A module not in use needs no dataset,
   // as long as its personal tables are empty.
   std::function<bool(const processing::Register&)> in_use;
+  // The data categories its personal tables hold (processing::KnownCategories): a dataset naming
+  // the module must declare each, or a parent.
+  std::vector<std::string> stores;
+  // Its data comes from visits and devices rather than from what people give: a dataset naming the
+  // module must say how it is collected (`collection`).
+  bool observed = false;
 };
+
+// What keeps each dataset of a register, given the storage of this build.
+struct Keeping {
+  // One line a dataset, for check-config and the start of serve: "dataset 'feedback': kept by
+  // module 'feedback', deleted after 12 months", or "kept by SYSTEM (outside Steward ...)".
+  std::vector<std::string> lines;
+  // Where the register promises what the build does not do, with file and line: a dataset nothing
+  // keeps (no module of this build, no kept_by), one kept both here and elsewhere, one that leaves
+  // out a category its module stores, and automatically collected data that does not say how.
+  config::Problems problems;
+};
+Keeping DescribeKeeping(const processing::Register& reg, const std::vector<ModuleStorage>& modules,
+                        const std::string& path);
 
 struct Outcome {
   std::string dataset, module;
@@ -58,7 +77,8 @@ struct Outcome {
 
 // The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
 // notice versions. The trail signs a record of each purge of its oldest entries.
-std::vector<ModuleStorage> CoreStorage(audit::Trail& trail);
+// `trail` may be null where only the declarations are read (check-config).
+std::vector<ModuleStorage> CoreStorage(audit::Trail* trail);
 
 class Runner {
  public:

@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kRegister = R"(
 [register]
+stored_in = "the UK"
 service = "a test site"
 [register.controller]
 name = "Test Council"
@@ -49,7 +50,7 @@ description = "Feedback"
 categories = ["user.content.feedback"]
 subjects = ["people"]
 purposes = ["running"]
-retention = { criteria = "While needed", review = "1 year" }
+retention = { criteria = "While needed", review = "1 year", maximum = "2 years" }
 )";
 
 std::vector<store::Migration> AllMigrations() {
@@ -74,7 +75,7 @@ class RetentionTest : public ::testing::Test {
     accounts_ = std::make_unique<staff::Accounts>(site_.store(), trail_, clock_, site_.key(), std::move(policy));
   }
   std::vector<ModuleStorage> Modules() {
-    auto m = CoreStorage(trail_);
+    auto m = CoreStorage(&trail_);
     m.push_back(staff::Storage());
     return m;
   }
@@ -206,6 +207,124 @@ TEST_F(RetentionTest, AFailingPurgeIsReportedAndTheOthersStillRun) {
   bool failure_audited = false;
   for (const auto& e : *entries) failure_audited |= e.entry.target == "dataset:broken" && e.entry.outcome == "failure";
   EXPECT_TRUE(failure_audited);
+}
+
+// "As long as needed" is a promise only beside a maximum, and the runner deletes at it.
+TEST_F(RetentionTest, DataKeptByCriteriaGoesAtItsMaximum) {
+  std::string text = kRegister;
+  const std::string from = "id = \"feedback\"\nmodule = \"feedback\"";
+  text.replace(text.find(from), from.size(), "id = \"kept\"\nmodule = \"kept\"");
+  processing::Register reg = Parse(text);
+  std::string given;
+  std::vector<ModuleStorage> modules = Modules();
+  modules.push_back(
+      ModuleStorage{.module = "kept",
+                    .personal_tables = {"kept_table"},
+                    .purge = [&given](store::Connection&, const processing::Dataset&, const std::string& cutoff,
+                                      const std::string&, bool) -> Result<int64_t> {
+                      given = cutoff;
+                      return 0;
+                    }});
+  Runner runner(site_.store(), trail_, clock_, reg, modules);
+  auto r = runner.Run(/*dry_run=*/true);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(given.substr(0, 10), "2025-01-15") << "2 years before 15 January 2027";
+  auto without = config::Document::Parse(
+      std::string(kRegister).replace(std::string(kRegister).find(", maximum = \"2 years\""), 21, ""), "test.toml");
+  ASSERT_TRUE(without.ok());
+  auto refused = processing::FromDocument(*without);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("test.toml:39:13: 'register.datasets[2].retention' keeps data by criteria, "
+                                         "so it needs a 'maximum'"),
+            std::string::npos)
+      << refused.error().message;
+}
+
+// check-config says what keeps each dataset, and refuses a register that promises what the build
+// does not do.
+TEST(KeepingTest, SaysWhatKeepsEachDatasetAndRefusesWhatNothingKeeps) {
+  const std::string head = std::string(kRegister).substr(0, std::string(kRegister).find("[[register.datasets]]"));
+  auto keeping = [&](const std::string& datasets) {
+    auto doc = config::Document::Parse(head + datasets, "site.toml");
+    EXPECT_TRUE(doc.ok());
+    auto reg = processing::FromDocument(*doc);
+    EXPECT_TRUE(reg.ok()) << reg.error().message;
+    std::vector<ModuleStorage> modules = {
+        {.module = "seen",
+         .personal_tables = {"seen_table"},
+         .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
+                     bool) -> Result<int64_t> { return 0; },
+         .stores = {"user.device.ip_address", "user.contact"},
+         .observed = true}};
+    return DescribeKeeping(*reg, modules, "site.toml");
+  };
+  constexpr const char* kGood = R"(
+[[register.datasets]]
+id = "visits"
+module = "seen"
+description = "Visits"
+categories = ["user.device.ip_address", "user.contact.email"]
+collection = "From each request"
+subjects = ["visitors"]
+purposes = ["running"]
+retention = "1 year"
+[[register.datasets]]
+id = "accounts"
+module = "accounts"
+kept_by = "the council's account system"
+description = "Accounts"
+categories = ["user.contact.email"]
+subjects = ["residents"]
+purposes = ["running"]
+retention = "6 years"
+)";
+  Keeping good = keeping(kGood);
+  EXPECT_TRUE(good.problems.empty()) << good.problems.Joined();
+  ASSERT_EQ(good.lines.size(), 2u);
+  EXPECT_EQ(good.lines[0], "dataset 'visits': kept by module 'seen', deleted after 1 year");
+  EXPECT_EQ(good.lines[1],
+            "dataset 'accounts': kept by the council's account system (outside Steward, which deletes nothing of it)");
+
+  Keeping bad = keeping(R"(
+[[register.datasets]]
+id = "visits"
+module = "seen"
+description = "Visits"
+categories = ["user.device.ip_address"]
+subjects = ["visitors"]
+purposes = ["running"]
+retention = "1 year"
+[[register.datasets]]
+id = "accounts"
+module = "accounts"
+description = "Accounts"
+categories = ["user.contact.email"]
+subjects = ["residents"]
+purposes = ["running"]
+retention = "6 years"
+[[register.datasets]]
+id = "both"
+module = "seen"
+kept_by = "somewhere else"
+description = "Both"
+categories = ["user.device.ip_address", "user.contact.email"]
+collection = "From each request"
+subjects = ["visitors"]
+purposes = ["running"]
+retention = "1 year"
+)");
+  const std::string m = bad.problems.Joined();
+  for (const char* want : {
+           "site.toml:15:1: dataset 'visits' leaves out data categories that module 'seen' stores: user.contact",
+           "site.toml:15:1: dataset 'visits' is collected automatically by module 'seen', not given: say how in "
+           "'collection'",
+           "site.toml:23:1: dataset 'accounts' names module 'accounts', which this build does not have, so nothing "
+           "keeps it or deletes it",
+           "site.toml:31:1: dataset 'both' names module 'seen', which this build has, and kept_by 'somewhere else'",
+       }) {
+    EXPECT_NE(m.find(want), std::string::npos) << "want: " << want << "\n" << m;
+  }
+  EXPECT_EQ(bad.problems.size(), 4u) << m;
 }
 
 }  // namespace

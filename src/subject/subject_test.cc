@@ -141,6 +141,7 @@ TEST(DirectoryTest, FollowsLinkedIdentifiersAndKeepsErasingPastAFailure) {
 
 constexpr const char* kRegister = R"(
 [register]
+stored_in = "the UK"
 service = "a test site"
 [register.controller]
 name = "Test Council"

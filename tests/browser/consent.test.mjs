@@ -168,6 +168,77 @@ test("ONS: the banner on the site's own page, served from another port, through 
   }
 });
 
+// A site's third-party tag (Google Analytics' shape) waits for the visitor's choice: it runs once
+// the usage category is allowed, and after a withdrawal its declared cookie goes from the page.
+test("ONS: a site's third-party script runs only after usage is allowed, and its cookie goes after a no", async () => {
+  let stewardUrl = '';
+  const other = http.createServer((req, res) => {
+    if (req.url === '/tracker.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end('window.trackerRan = (window.trackerRan || 0) + 1;');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!DOCTYPE html><html lang="en" class="govuk-template"><head><title>Economy – ONS</title>
+      <link rel="stylesheet" href="${stewardUrl}static/govuk/govuk-frontend.min.css"></head>
+      <body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-xl">Economy</h1>
+      <p class="govuk-body">A page the site renders itself.</p></main>
+      <script type="text/plain" data-steward-category="usage">
+        document.cookie = '_ga=GA1.1.42; Path=/; Max-Age=3600';
+        window.tagRan = (window.tagRan || 0) + 1;
+      </script>
+      <script type="text/plain" data-steward-category="usage" src="/tracker.js"></script>
+      <script src="${stewardUrl}steward.js" defer></script></body></html>`);
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${other.address().port}`;
+  const ga = async (context) => (await context.cookies()).find((c) => c.name === '_ga');
+  const declareGa = (text) => text + `
+[[register.cookies]]
+name = "_ga"
+provider = "Google Analytics"
+party = "third"
+category = "usage"
+purpose = "Counts visitors for our analytics tag"
+expiry = "2 years"
+`;
+  try {
+    await withSteward('examples/ons.toml', async (steward) => {
+      stewardUrl = steward.url;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(origin + '/economy');
+      await question(page).waitFor();
+      assert.equal(await page.evaluate(() => window.tagRan), undefined, 'not before a choice');
+      assert.equal(await page.evaluate(() => window.trackerRan), undefined);
+      assert.equal(await ga(context), undefined);
+
+      await page.getByRole('button', { name: 'Accept analytics cookies' }).click();
+      await confirmation(page, 'accepted').waitFor();
+      await page.waitForFunction(() => window.tagRan === 1 && window.trackerRan === 1);
+      assert.equal((await ga(context))?.value, 'GA1.1.42');
+      await page.reload();
+      await page.waitForFunction(() => window.tagRan === 1 && window.trackerRan === 1);
+      assert.equal(await page.evaluate(() => document.querySelectorAll('script[data-steward-ran]').length), 2,
+        'each tag runs once a page');
+
+      // Withdrawn on the cookies page; a tag left the cookie behind (as one in another tab would).
+      await page.goto(steward.url + 'cookies');
+      await page.getByRole('radio', { name: 'No' }).check();
+      await page.getByRole('button', { name: 'Save cookie settings' }).click();
+      await context.addCookies([{ name: '_ga', value: 'left', domain: '127.0.0.1', path: '/' }]);
+      await page.goto(origin + '/economy');
+      await page.waitForFunction(() => !document.cookie.includes('_ga='));
+      assert.equal(await ga(context), undefined, 'steward.js deleted the declared cookie');
+      assert.equal(await page.evaluate(() => window.tagRan), undefined, 'and the tag did not run');
+      assert.equal(await page.evaluate(() => window.trackerRan), undefined);
+      await context.close();
+    }, { scriptOrigins: [origin], edit: declareGa });
+  } finally {
+    other.close();
+  }
+});
+
 test('Civil Service: no banner and no cookie', async () => {
   await withSteward('examples/civil-service.toml', async (steward) => {
     const context = await browser.newContext();

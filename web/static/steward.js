@@ -13,6 +13,14 @@
 //   Steward.allowed('usage')     a Promise of true or false
 //   document 'steward:consent'   an event fired after every choice, with the state as `detail`
 //
+// Third-party scripts under the same choice: a script tag marked with a cookie category does not
+// run until that category is allowed (several categories, space-separated, must all be):
+//   <script type="text/plain" data-steward-category="usage" src="https://analytics.example/a.js"></script>
+//   <script type="text/plain" data-steward-category="usage">window.dataLayer = [];</script>
+// steward.js then runs it once, as a new script with the same attributes and content. When a
+// category is not allowed (a rejection, a withdrawal, GPC) it deletes the category's cookies that
+// the register declares, from this page's host and its parent domains, on every page it runs.
+//
 // First-party analytics, only when the visitor's choice and the site's register allow it
 // (`analytics_allowed` from /api/consent; Steward checks every event again): pageviews, including
 // single-page-app navigation; engagement (visible time and scroll depth) when the page is hidden;
@@ -122,6 +130,60 @@
       document.body.insertBefore(form, document.body.firstChild);
       enhance(form);
     }).catch(function () { /* no banner rather than a broken page */ });
+  }
+
+  // ---- Third-party scripts and their cookies ------------------------------------------------------
+  function categoriesAllowed(s, names) {
+    return names.split(/\s+/).filter(Boolean).every(function (c) { return !!(s.allowed && s.allowed[c]); });
+  }
+
+  // Runs each marked script whose categories are all allowed, once.
+  function runAllowedScripts(s) {
+    var marked = document.querySelectorAll('script[type="text/plain"][data-steward-category]');
+    Array.prototype.forEach.call(marked, function (old) {
+      if (old.hasAttribute('data-steward-ran') || !categoriesAllowed(s, old.getAttribute('data-steward-category'))) return;
+      old.setAttribute('data-steward-ran', '');
+      var run = document.createElement('script');
+      Array.prototype.forEach.call(old.attributes, function (a) {
+        if (a.name !== 'type' && a.name !== 'data-steward-category' && a.name !== 'data-steward-ran') {
+          run.setAttribute(a.name, a.value);
+        }
+      });
+      if (!old.src) run.text = old.text;
+      old.parentNode.insertBefore(run, old.nextSibling);
+    });
+  }
+
+  // The domains a script on this page may have set a cookie for: the host and each parent domain
+  // (".example.gov.uk"), as analytics scripts choose the widest they can.
+  function cookieDomains(declared) {
+    var host = window.location.hostname;
+    var domains = ['', host];
+    var parts = host.split('.');
+    for (var i = 1; i < parts.length - 1; i++) domains.push('.' + parts.slice(i).join('.'));
+    if (declared) domains.push(declared);
+    return domains;
+  }
+
+  // Deletes the declared cookies of every category not allowed.
+  function deleteRefusedCookies(s) {
+    var all = s.cookies || {};
+    Object.keys(all).forEach(function (category) {
+      if (s.allowed && s.allowed[category]) return;
+      all[category].forEach(function (c) {
+        if (document.cookie.split('; ').every(function (kv) { return kv.split('=')[0] !== c.name; })) return;
+        cookieDomains(c.domain).forEach(function (d) {
+          ['/', c.path || '/'].forEach(function (path) {
+            document.cookie = c.name + '=; Max-Age=0; Path=' + path + (d ? '; Domain=' + d : '');
+          });
+        });
+      });
+    });
+  }
+
+  function applyChoice(s) {
+    deleteRefusedCookies(s);
+    runAllowedScripts(s);
   }
 
   // ---- Analytics ------------------------------------------------------------------------------
@@ -324,6 +386,11 @@
     start();
     startFeedback();
   }
+  consent().then(function (s) {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', function () { applyChoice(s); });
+    else applyChoice(s);
+  });
+  document.addEventListener('steward:consent', function (e) { applyChoice(e.detail); });
   if (trackingOn) {
     consent().then(function (s) { if (s.analytics_allowed) startTracking(); });
     document.addEventListener('steward:consent', function (e) {
