@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <future>
 #include <map>
 #include <mutex>
@@ -67,6 +68,54 @@ TEST_F(StewardTest, CheckConfigPassesEverySiteAndRefusesABrokenRegister) {
   RunResult html = RunSteward({"notice", "render", "--config", SourcePath("examples/ons.toml"), "--format", "html"});
   EXPECT_EQ(html.exit_code, 0) << html.err;
   EXPECT_NE(html.out.find("<h1 class=\"govuk-heading-xl\">Privacy notice</h1>"), std::string::npos);
+}
+
+// check-config and serve say what keeps each dataset; the notice's "last updated" is the date its
+// version came into force on the site, and a version not served yet is a draft.
+TEST_F(StewardTest, SaysWhatKeepsEachDatasetAndDatesTheNoticeByItsVersion) {
+  const std::string ons = SourcePath("examples/ons.toml");
+  const std::string data = dir_ + "/data";
+  RunResult checked = RunSteward({"check-config", "--config", ons});
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  for (const char* line : {"  dataset 'access-logs': kept by module 'logs', deleted after 12 months\n",
+                           "  dataset 'feedback': kept by module 'feedback', deleted after 2 years\n",
+                           "  analytics: consent mode: counts a visitor only after they accept usage cookies"}) {
+    EXPECT_NE(checked.out.find(line), std::string::npos) << line << "\n" << checked.out;
+  }
+  RunResult draft = RunSteward({"notice", "render", "--config", ons, "--data", data, "--format", "markdown"});
+  ASSERT_EQ(draft.exit_code, 0) << draft.err;
+  EXPECT_NE(draft.out.find("Last updated (a draft: this version has not been served yet)"), std::string::npos);
+  EXPECT_FALSE(fs::exists(data + "/steward.db")) << "rendering makes no site";
+  {
+    StewardProcess steward(dir_, {"--config", ons, "--data", data});
+    ASSERT_TRUE(steward.started()) << steward.Stderr();
+    EXPECT_EQ(steward.Stop(SIGTERM), 0);
+    EXPECT_NE(steward.Stdout().find("  dataset 'social-media-messages': kept by module 'messages', deleted after 3 "
+                                    "months\n"),
+              std::string::npos)
+        << steward.Stdout();
+  }
+  RunResult served = RunSteward({"notice", "render", "--config", ons, "--data", data, "--format", "markdown"});
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_TRUE(std::regex_search(served.out, std::regex("\nLast updated [0-9]{1,2} [A-Z][a-z]+ [0-9]{4} \\(notice")))
+      << served.out.substr(0, 300);
+
+  // A register that says Steward counts visits, on a site that does not configure it, is refused.
+  std::ifstream in(SourcePath("examples/national-careers.toml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string config = text.str();
+  size_t from = config.find("[analytics]"), to = config.find("[register]");
+  ASSERT_NE(from, std::string::npos);
+  config.erase(from, to - from);
+  std::string path = dir_ + "/careers-without-analytics.toml";
+  std::ofstream(path) << config;
+  RunResult refused = RunSteward({"check-config", "--config", path});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_TRUE(std::regex_search(refused.err, std::regex(path + ":[0-9]+:1: dataset 'analytics-events' says module "
+                                                               "'analytics' keeps it, but the site's file has no "
+                                                               "\\[analytics\\], so Steward counts nothing")))
+      << refused.err;
 }
 
 TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {

@@ -370,7 +370,19 @@ module::Descriptor Module() {
       .config_tables = {"analytics"},
       .check = [](const config::Config& config, const processing::Register& reg) -> Status {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*config.document, reg));
-        (void)settings;
+        if (settings) return Ok();
+        // A register that says Steward counts visits, on a site where it does not, promises what
+        // does not run.
+        config::Problems problems(config.path);
+        for (const auto& d : reg.datasets) {
+          if ((d.module == "analytics" || d.module == "analytics-rollups") && d.kept_by.empty()) {
+            problems.Add(d.where, "dataset '" + d.id + "' says module '" + d.module +
+                                      "' keeps it, but the site's file has no [analytics], so Steward counts "
+                                      "nothing: add [analytics] with the site's domains, or name the system that "
+                                      "keeps it (kept_by)");
+          }
+        }
+        if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
         return Ok();
       },
       .explain = [](const config::Config&, const processing::Register& reg) { return Explain(reg); },

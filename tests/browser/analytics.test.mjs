@@ -153,8 +153,8 @@ for (const mode of ['statistics-exemption', 'consent']) {
 
 // On every example that counts visits, in consent mode: a visitor who rejects analytics cookies is
 // not counted, whatever the lawful basis of the analytics purpose (NLC Connect and Hantsweb rest it
-// on public task); one who accepts is.
-for (const example of ['demo', 'hantsweb', 'nlc-connect', 'ons']) {
+// on public task); one who accepts is. The Civil Service site counts nobody (below).
+for (const example of ['demo', 'hantsweb', 'nlc-connect', 'ons', 'national-careers']) {
   test(`${example}: a rejection stops analytics, an acceptance starts it`, async () => {
     const steward = await startSteward(`examples/${example}.toml`);
     const browser = await launchBrowser();
@@ -196,3 +196,26 @@ for (const example of ['demo', 'hantsweb', 'nlc-connect', 'ons']) {
     }
   });
 }
+
+// The Civil Service site declares no analytics: there is nothing to accept, and nothing is counted.
+test('civil-service: no analytics at all', async () => {
+  const steward = await startSteward('examples/civil-service.toml');
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ userAgent });
+    const page = await context.newPage();
+    await page.goto(steward.url);
+    assert.equal(await page.locator('[data-steward-cookie-banner]').count(), 0, 'no banner');
+    const state = await page.evaluate(() => fetch('/api/consent').then((r) => r.json()));
+    assert.equal(state.analytics_allowed, false);
+    const sent = await page.evaluate(() => fetch('/api/event', {
+      method: 'POST', headers: { 'Content-Type': 'text/plain' }, credentials: 'include',
+      body: JSON.stringify({ n: 'pageview', u: location.href, d: location.hostname }),
+    }).then((r) => ({ status: r.status, dropped: r.headers.get('x-plausible-dropped') })));
+    assert.ok(sent.status === 404 || sent.dropped === '1', `an event is not counted (${JSON.stringify(sent)})`);
+    await context.close();
+  } finally {
+    await browser.close();
+    assert.equal(await steward.stop(), 0);
+  }
+});
