@@ -52,6 +52,14 @@ void Golden(const std::string& name, const std::string& actual) {
 
 class NoticeTest : public ::testing::TestWithParam<std::string> {};
 
+// A test's name for an example site: "national_careers".
+std::string ExampleName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
 TEST_P(NoticeTest, MatchesGoldenFiles) {
   Site s = Load(GetParam());
   auto privacy = RenderPrivacy(*s.pages, s.reg, "1 January 2027");
@@ -68,12 +76,7 @@ TEST_P(NoticeTest, MatchesGoldenFiles) {
 INSTANTIATE_TEST_SUITE_P(Examples, NoticeTest,
                          ::testing::Values("demo", "civil-service", "nlc-connect", "hantsweb", "ons",
                                            "national-careers"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         ExampleName);
 
 TEST(NoticeContentTest, EveryArticle13ItemIsThere) {
   Site s = Load("nlc-connect");
@@ -201,6 +204,15 @@ TEST_P(NoticeTruthTest, OnlyWhatAPersonGivesIsSaidToBeOptional) {
     std::string md = Section(md_, "### " + d.description + "\n", "\n#");
     ASSERT_FALSE(html.empty()) << d.id;
     ASSERT_FALSE(md.empty()) << d.id;
+    for (const auto& j : json_["datasets"]) {
+      if (j["id"] != d.id) continue;
+      EXPECT_EQ(j["collection"]["given"], d.Given()) << d.id;
+      EXPECT_EQ(j.contains("kept_by"), !d.kept_by.empty()) << d.id;
+      if (d.retention.kind == processing::Retention::Kind::kCriteria) {
+        EXPECT_FALSE(j["retention"]["maximum"]["text"].get<std::string>().empty())
+            << d.id << ": criteria need a maximum";
+      }
+    }
     for (const std::string* text : {&html, &md}) {
       EXPECT_EQ(text->find("Do you have to give it") != std::string::npos, d.Given()) << d.id;
       EXPECT_EQ(text->find("How we get it") != std::string::npos, !d.Given()) << d.id;
@@ -265,8 +277,12 @@ TEST_P(NoticeTruthTest, TheMarkdownCarriesWhatTheHtmlDoes) {
     EXPECT_NE(html_.find(must), std::string::npos) << must;
     EXPECT_NE(md_.find(must), std::string::npos) << must;
   }
-  if (!s_.reg.joint_controller.empty()) EXPECT_NE(md_.find(s_.reg.joint_controller.name), std::string::npos);
-  if (!s_.reg.representative.empty()) EXPECT_NE(md_.find(s_.reg.representative.name), std::string::npos);
+  if (!s_.reg.joint_controller.empty()) {
+    EXPECT_NE(md_.find(s_.reg.joint_controller.name), std::string::npos);
+  }
+  if (!s_.reg.representative.empty()) {
+    EXPECT_NE(md_.find(s_.reg.representative.name), std::string::npos);
+  }
   auto count = [](const std::string& text, const std::string& what) {
     size_t n = 0;
     for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
@@ -284,7 +300,9 @@ TEST_P(NoticeTruthTest, SpecialCategoryDataNamesItsConditions) {
       EXPECT_NE(p->article_9, processing::Article9::kNone);
       EXPECT_NE(html_.find(html::Escape(p->SpecialConditionText())), std::string::npos) << pid;
       EXPECT_NE(md_.find(p->SpecialConditionText()), std::string::npos) << pid;
-      if (p->article_9 == processing::Article9::kExplicitConsent) EXPECT_TRUE(p->schedule_1.empty()) << pid;
+      if (p->article_9 == processing::Article9::kExplicitConsent) {
+        EXPECT_TRUE(p->schedule_1.empty()) << pid;
+      }
     }
   }
 }
@@ -292,12 +310,7 @@ TEST_P(NoticeTruthTest, SpecialCategoryDataNamesItsConditions) {
 INSTANTIATE_TEST_SUITE_P(Examples, NoticeTruthTest,
                          ::testing::Values("demo", "civil-service", "nlc-connect", "hantsweb", "ons",
                                            "national-careers"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         ExampleName);
 
 }  // namespace
 }  // namespace steward::notice

@@ -131,21 +131,35 @@ test('ONS: with JavaScript off the banner is a form that reloads the page', asyn
   });
 });
 
-test("ONS: the banner on the site's own page, served from another port, through /steward.js", async () => {
+// Serves a page the site renders itself ("Economy"), with `tags` before /steward.js, on another
+// port, and /tracker.js for a tag to load; `fn` gets its origin and tells it where Steward is.
+async function withOtherSite(tags, fn) {
   let stewardUrl = '';
   const other = http.createServer((req, res) => {
+    if (req.url === '/tracker.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end('window.trackerRan = (window.trackerRan || 0) + 1;');
+      return;
+    }
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(`<!DOCTYPE html><html lang="en" class="govuk-template"><head><title>Economy – ONS</title>
       <link rel="stylesheet" href="${stewardUrl}static/govuk/govuk-frontend.min.css"></head>
       <body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-xl">Economy</h1>
       <p class="govuk-body">A page the site renders itself.</p></main>
-      <script src="${stewardUrl}steward.js" defer></script></body></html>`);
+      ${tags}<script src="${stewardUrl}steward.js" defer></script></body></html>`);
   });
   await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${other.address().port}`;
   try {
+    await fn(`http://127.0.0.1:${other.address().port}`, (url) => { stewardUrl = url; });
+  } finally {
+    other.close();
+  }
+}
+
+test("ONS: the banner on the site's own page, served from another port, through /steward.js", async () => {
+  await withOtherSite('', async (origin, stewardIs) => {
     await withSteward('examples/ons.toml', async (steward) => {
-      stewardUrl = steward.url;
+      stewardIs(steward.url);
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(origin + '/economy');
@@ -163,35 +177,17 @@ test("ONS: the banner on the site's own page, served from another port, through 
       assert.equal(state.recorded.method, 'script');
       await context.close();
     }, { scriptOrigins: [origin] });
-  } finally {
-    other.close();
-  }
+  });
 });
 
 // A site's third-party tag (Google Analytics' shape) waits for the visitor's choice: it runs once
 // the usage category is allowed, and after a withdrawal its declared cookie goes from the page.
 test("ONS: a site's third-party script runs only after usage is allowed, and its cookie goes after a no", async () => {
-  let stewardUrl = '';
-  const other = http.createServer((req, res) => {
-    if (req.url === '/tracker.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' });
-      res.end('window.trackerRan = (window.trackerRan || 0) + 1;');
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!DOCTYPE html><html lang="en" class="govuk-template"><head><title>Economy – ONS</title>
-      <link rel="stylesheet" href="${stewardUrl}static/govuk/govuk-frontend.min.css"></head>
-      <body class="govuk-template__body"><main class="govuk-width-container"><h1 class="govuk-heading-xl">Economy</h1>
-      <p class="govuk-body">A page the site renders itself.</p></main>
-      <script type="text/plain" data-steward-category="usage">
+  const tags = `<script type="text/plain" data-steward-category="usage">
         document.cookie = '_ga=GA1.1.42; Path=/; Max-Age=3600';
         window.tagRan = (window.tagRan || 0) + 1;
       </script>
-      <script type="text/plain" data-steward-category="usage" src="/tracker.js"></script>
-      <script src="${stewardUrl}steward.js" defer></script></body></html>`);
-  });
-  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${other.address().port}`;
+      <script type="text/plain" data-steward-category="usage" src="/tracker.js"></script>`;
   const ga = async (context) => (await context.cookies()).find((c) => c.name === '_ga');
   const declareGa = (text) => text + `
 [[register.cookies]]
@@ -202,9 +198,9 @@ category = "usage"
 purpose = "Counts visitors for our analytics tag"
 expiry = "2 years"
 `;
-  try {
+  await withOtherSite(tags, async (origin, stewardIs) => {
     await withSteward('examples/ons.toml', async (steward) => {
-      stewardUrl = steward.url;
+      stewardIs(steward.url);
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(origin + '/economy');
@@ -234,9 +230,7 @@ expiry = "2 years"
       assert.equal(await page.evaluate(() => window.trackerRan), undefined);
       await context.close();
     }, { scriptOrigins: [origin], edit: declareGa });
-  } finally {
-    other.close();
-  }
+  });
 });
 
 test('Civil Service: no banner and no cookie', async () => {
