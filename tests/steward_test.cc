@@ -16,6 +16,7 @@
 
 #include "core/strings.h"
 #include "http/testing/raw_client.h"
+#include "mail/testing/smtp_server.h"
 #include "process.h"
 #include "store/sqlite.h"
 
@@ -116,6 +117,64 @@ TEST_F(StewardTest, SaysWhatKeepsEachDatasetAndDatesTheNoticeByItsVersion) {
                                                                "'analytics' keeps it, but the site's file has no "
                                                                "\\[analytics\\], so Steward counts nothing")))
       << refused.err;
+}
+
+// `steward mail test` sends through the site's relay (a real SMTP server), and `mail status`
+// counts without a single address.
+TEST_F(StewardTest, MailTestSendsThroughTheRelayAndStatusCountsWithoutAddresses) {
+  mail::testing::SmtpServer server;
+  std::ifstream in(SourcePath("examples/ons.toml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto site_file = [&](int port) {
+    std::string path = dir_ + "/ons-mail-" + std::to_string(port) + ".toml";
+    std::ofstream(path) << text.str() << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << port
+                        << "\"\nfrom = \"Office for National Statistics <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
+                        << R"(
+[[register.datasets]]
+id = "outgoing-mail"
+module = "mail"
+description = "Email we send you, while it waits to be sent"
+categories = ["user.contact.email", "user.content"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "30 days"
+)";
+    return path;
+  };
+  std::string path = site_file(server.port());
+  std::string data = dir_ + "/data";
+  RunResult checked = RunSteward({"check-config", "--config", path});
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  EXPECT_NE(checked.out.find("  dataset 'outgoing-mail': kept by module 'mail', deleted after 30 days\n"),
+            std::string::npos)
+      << checked.out;
+  ASSERT_EQ(RunSteward({"init", "--config", path, "--data", data}).exit_code, 0);
+  RunResult sent = RunSteward({"mail", "test", "--config", path, "--data", data, "--to", "dpo@example.gov.uk"});
+  EXPECT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+  EXPECT_NE(sent.out.find("sent: the relay smtp://127.0.0.1:"), std::string::npos) << sent.out;
+  auto received = server.Received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0]["rcpt_tos"][0], "dpo@example.gov.uk");
+  EXPECT_EQ(received[0]["headers"]["From"], "Office for National Statistics <noreply@ons.gov.uk>");
+
+  // The relay gone: the message waits, and the command says so.
+  int closed = 0;
+  {
+    mail::testing::SmtpServer gone;
+    closed = gone.port();
+  }
+  RunResult waiting =
+      RunSteward({"mail", "test", "--config", site_file(closed), "--data", data, "--to", "dpo@example.gov.uk"});
+  EXPECT_EQ(waiting.exit_code, 1);
+  EXPECT_NE(waiting.out.find("queued: message 2 (no connection to the relay); serve retries it with backoff"),
+            std::string::npos)
+      << waiting.out;
+  RunResult status = RunSteward({"mail", "status", "--config", path, "--data", data});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(status.out, "queued 1\nsent 1\nfailed 0\n");
+  EXPECT_EQ((sent.out + waiting.out + status.out + sent.err + waiting.err).find('@'), std::string::npos)
+      << "no address in what the commands print";
 }
 
 TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {

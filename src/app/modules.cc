@@ -6,6 +6,7 @@
 #include "feedback/messages.h"
 #include "feedback/module.h"
 #include "logs/module.h"
+#include "mail/module.h"
 #include "notice/module.h"
 #include "subjects/module.h"
 
@@ -14,7 +15,7 @@ namespace steward::app {
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
       admin::AuditModule(), admin::StaffModule(), subjects::Module(), notice::Module(),   consent::Module(),
-      analytics::Module(),  logs::Module(),       feedback::Module(), messages::Module(),
+      analytics::Module(),  logs::Module(),       feedback::Module(), messages::Module(), mail::Module(),
   };
   return kModules;
 }
