@@ -17,6 +17,8 @@
 //   username = "steward"
 //   password_file = "/etc/steward/smtp-password"
 //   ca_file = "/etc/ssl/private-relay-ca.pem"  # to trust a relay's private CA
+//   dkim_selector = "steward2026"              # sign with DKIM (dkim.h): the DNS record's selector
+//   dkim_key_file = "/etc/steward/dkim.pem"    # and the private key, RSA or Ed25519
 //   per_second = 50
 //   per_day = 200000
 //
@@ -47,6 +49,7 @@ struct Settings {
   std::string from_name, from_address;
   bool starttls = true;  // required, unless the relay is on loopback and the file says "none"
   std::string username, password_file, ca_file;
+  std::string dkim_selector, dkim_key_file;  // both or neither: sign every message
   int64_t per_second = 50, per_day = 200000;
 
   // The domain of from_address: bounces go to bounces+TOKEN@ it, Message-IDs end with it.
@@ -90,7 +93,7 @@ struct Outcome {
 // A connection to the relay through libcurl, reused from one message to the next.
 class SmtpClient {
  public:
-  // Reads the password file. Errors: kInvalidArgument when it cannot be read.
+  // Reads the password file and the DKIM key. Errors: kInvalidArgument when either cannot be read.
   static Result<std::unique_ptr<SmtpClient>> Open(const Settings& settings);
   ~SmtpClient();
   SmtpClient(const SmtpClient&) = delete;

@@ -10,6 +10,7 @@
 
 #include "audit/audit.h"
 #include "config/document.h"
+#include "mail/dkim.h"
 #include "mail/mail.h"
 #include "mail/testing/smtp_server.h"
 #include "store/testing/scratch.h"
@@ -266,6 +267,79 @@ TEST_F(MailTest, PerDayIsALimitOverAnyTwentyFourHours) {
   EXPECT_EQ(queue_.Deliver(**smtp, s, 10)->sent, 0);
   clock_.Advance(std::chrono::hours(24) + std::chrono::seconds(1));
   EXPECT_EQ(queue_.Deliver(**smtp, s, 10)->sent, 1);
+}
+
+// A signing key made with openssl, and the DNS TXT record a receiver would find for it.
+struct DkimKey {
+  std::string pem, record;
+};
+
+DkimKey MakeDkimKey(const fs::path& dir, const std::string& name, bool ed25519) {
+  DkimKey k{(dir / (name + ".pem")).string(), (dir / (name + ".txt")).string()};
+  std::string make = ed25519 ? "openssl genpkey -algorithm ED25519 -out " + k.pem
+                             : "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out " + k.pem;
+  // RFC 8463: an Ed25519 record holds the raw 32-byte key; an RSA one the DER public key.
+  std::string pub = "openssl pkey -in " + k.pem + " -pubout -outform DER" + (ed25519 ? " | tail -c 32" : "");
+  std::string record = "printf 'v=DKIM1; k=%s; p=%s' " + std::string(ed25519 ? "ed25519" : "rsa") + " \"$(" + pub +
+                       " | base64 -w0)\" > " + k.record;
+  EXPECT_EQ(std::system((make + " 2>/dev/null && " + record).c_str()), 0);
+  return k;
+}
+
+TEST_F(MailTest, DkimSignaturesHoldWhereAReceiverChecksThem) {
+  fs::path dir = fs::temp_directory_path() / ("steward-dkim-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (bool ed25519 : {false, true}) {
+    SCOPED_TRACE(ed25519 ? "ed25519-sha256" : "rsa-sha256");
+    DkimKey key = MakeDkimKey(dir, ed25519 ? "ed" : "rsa", ed25519);
+    SmtpServer server({"--dkim-record", key.record});
+    Settings s = Relay(server.port());
+    s.dkim_selector = "steward";
+    s.dkim_key_file = key.pem;
+    auto smtp = SmtpClient::Open(s);
+    ASSERT_TRUE(smtp.ok()) << smtp.error().message;
+    ASSERT_TRUE(queue_
+                    .Enqueue({.to = "resident@example.com",
+                              .subject = "Bin collections over Christmas – what changes, and when it changes back",
+                              .text = "Hello,  with  double  spaces \n\nand trailing blank lines\n\n\n",
+                              .headers = {{"List-Unsubscribe", "<https://www.example.gov.uk/u/abc>"},
+                                          {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}}},
+                             s)
+                    .ok());
+    ASSERT_EQ(queue_.Deliver(**smtp, s, 10)->sent, 1);
+    auto received = server.Received();
+    ASSERT_EQ(received.size(), 1u);
+    EXPECT_TRUE(received[0]["dkim"].get<bool>()) << "the signature holds";
+    std::string header = received[0]["headers"]["DKIM-Signature"];
+    EXPECT_NE(header.find(ed25519 ? "a=ed25519-sha256" : "a=rsa-sha256"), std::string::npos) << header;
+    EXPECT_NE(header.find("d=example.gov.uk"), std::string::npos);
+    EXPECT_NE(header.find("s=steward"), std::string::npos);
+    EXPECT_NE(header.find("h=from:to:subject:date:message-id:mime-version:content-type:list-unsubscribe:"
+                          "list-unsubscribe-post"),
+              std::string::npos)
+        << header;
+  }
+  // Signed by another key than the record's: the check fails, so it is a real one.
+  DkimKey other = MakeDkimKey(dir, "other", false);
+  SmtpServer server({"--dkim-record", (dir / "rsa.txt").string()});
+  Settings s = Relay(server.port());
+  s.dkim_selector = "steward";
+  s.dkim_key_file = other.pem;
+  auto smtp = SmtpClient::Open(s);
+  ASSERT_TRUE(queue_.Enqueue({.to = "resident@example.com", .subject = "s", .text = "t"}, s).ok());
+  ASSERT_EQ(queue_.Deliver(**smtp, s, 10)->sent, 1);
+  EXPECT_FALSE(server.Received().at(0)["dkim"].get<bool>());
+  s.dkim_key_file = (dir / "missing.pem").string();
+  EXPECT_EQ(SmtpClient::Open(s).error().code, ErrorCode::kInvalidArgument);
+  fs::remove_all(dir);
+}
+
+TEST(DkimTest, RelaxedCanonicalisationAsRfc6376SaysIt) {
+  // RFC 6376 section 3.4.5.
+  EXPECT_EQ(DkimSigner::RelaxedHeader("A", " X"), "a:X\r\n");
+  EXPECT_EQ(DkimSigner::RelaxedHeader("B ", " Y\t\r\n\tZ  "), "b:Y Z\r\n");
+  EXPECT_EQ(DkimSigner::RelaxedBody(" C \r\nD \t E\r\n\r\n\r\n"), " C\r\nD E\r\n");
+  EXPECT_EQ(DkimSigner::RelaxedBody(""), "\r\n");
 }
 
 TEST(MailSettingsTest, ReadsTheTableAndRefusesWhatWouldLeakOrMislead) {

@@ -64,6 +64,16 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
                  "the site's file)");
   }
   table->String("ca_file", s.ca_file);
+  table->String("dkim_selector", s.dkim_selector);
+  table->String("dkim_key_file", s.dkim_key_file);
+  if (s.dkim_selector.empty() != s.dkim_key_file.empty()) {
+    problems.Add(table->Where(s.dkim_selector.empty() ? "dkim_key_file" : "dkim_selector"),
+                 "'mail.dkim_selector' and 'mail.dkim_key_file' go together: the selector names the DNS record "
+                 "of the key's public half");
+  } else if (!s.dkim_selector.empty() &&
+             s.dkim_selector.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") != std::string::npos) {
+    problems.Add(table->Where("dkim_selector"), "'mail.dkim_selector' is a DNS label such as \"steward2026\"");
+  }
   table->Int("per_second", s.per_second, 1, 10000);
   table->Int("per_day", s.per_day, 1, 100000000);
   // Declare before collect: the queue holds addresses and messages.

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "mail/dkim.h"
 #include "mail/mail.h"
 
 namespace steward::mail {
@@ -32,6 +33,7 @@ size_t Read(char* buffer, size_t size, size_t count, void* user) {
 struct SmtpClient::Impl {
   Settings settings;
   std::string password;
+  std::unique_ptr<DkimSigner> signer;
   CURL* curl = nullptr;
 };
 
@@ -44,7 +46,14 @@ Result<std::unique_ptr<SmtpClient>> SmtpClient::Open(const Settings& settings) {
     password.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
   }
-  return std::unique_ptr<SmtpClient>(new SmtpClient(settings, std::move(password)));
+  std::unique_ptr<DkimSigner> signer;
+  if (!settings.dkim_key_file.empty()) {
+    STEWARD_ASSIGN_OR_RETURN(signer,
+                             DkimSigner::Load(settings.dkim_key_file, settings.Domain(), settings.dkim_selector));
+  }
+  auto client = std::unique_ptr<SmtpClient>(new SmtpClient(settings, std::move(password)));
+  client->impl_->signer = std::move(signer);
+  return client;
 }
 
 SmtpClient::SmtpClient(Settings settings, std::string password) : impl_(std::make_unique<Impl>()) {
@@ -62,6 +71,13 @@ Outcome SmtpClient::Send(std::string_view envelope_from, std::string_view to, st
   CURL* curl = impl_->curl;
   if (curl == nullptr) return {Outcome::Kind::kTemporary, "no curl handle"};
   const Settings& s = impl_->settings;
+  std::string signed_message;
+  if (impl_->signer) {
+    auto signed_or = impl_->signer->Sign(message, SystemClock::Instance().Now());
+    if (!signed_or.ok()) return {Outcome::Kind::kTemporary, "DKIM signing failed"};
+    signed_message = std::move(*signed_or);
+    message = signed_message;
+  }
   Reader reader{message, 0};
   std::string from = "<" + std::string(envelope_from) + ">";
   std::string rcpt = "<" + std::string(to) + ">";

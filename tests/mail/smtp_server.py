@@ -6,7 +6,8 @@ Prints "ready PORT" once listening on 127.0.0.1. Each message accepted is writte
 N.eml (the bytes as received) and N.json: the envelope, whether STARTTLS was used, and the message
 as Python's email package reads it (headers decoded, each part's type and decoded text). Recipients
 starting "reject-" are refused with 550, "defer-" with 451. With --tls, STARTTLS is offered and
-required. Stops on SIGTERM.
+required. With --dkim-record FILE, each message's DKIM signature is verified (python3-dkim)
+against the DNS TXT record in FILE, and N.json says whether it held. Stops on SIGTERM.
 """
 import argparse
 import email
@@ -22,8 +23,9 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, out):
+    def __init__(self, out, dkim_record=None):
         self.out = out
+        self.dkim_record = dkim_record
         self.count = 0
         self.lock = threading.Lock()
 
@@ -56,6 +58,10 @@ class Handler:
             'longest_line': max(len(line) for line in raw.split(b'\r\n')),
             'longest': max(raw.split(b'\r\n'), key=len).decode('ascii', 'replace'),
         }
+        if self.dkim_record is not None:
+            import dkim
+            record = self.dkim_record
+            summary['dkim'] = dkim.verify(raw, dnsfunc=lambda name, timeout=5: record)
         with self.lock:
             self.count += 1
             base = os.path.join(self.out, '%06d' % self.count)
@@ -71,7 +77,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--dir', required=True)
     parser.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
+    parser.add_argument('--dkim-record')
     args = parser.parse_args()
+    record = None
+    if args.dkim_record:
+        with open(args.dkim_record, 'rb') as f:
+            record = f.read().strip()
     kwargs = {}
     if args.tls:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -81,7 +92,7 @@ def main():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
-    controller = Controller(Handler(args.dir), hostname='127.0.0.1', port=port, **kwargs)
+    controller = Controller(Handler(args.dir, record), hostname='127.0.0.1', port=port, **kwargs)
     controller.start()
     print('ready %d' % port, flush=True)
     stop = threading.Event()
