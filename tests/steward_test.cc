@@ -139,6 +139,15 @@ categories = ["user.contact.email", "user.content"]
 subjects = ["people we email"]
 purposes = ["feedback"]
 retention = "30 days"
+
+[[register.datasets]]
+id = "mail-suppression"
+module = "mail-suppression"
+description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
+categories = ["user.contact.email"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "6 years"
 )";
     return path;
   };
@@ -170,10 +179,23 @@ retention = "30 days"
   EXPECT_NE(waiting.out.find("queued: message 2 (no connection to the relay); serve retries it with backoff"),
             std::string::npos)
       << waiting.out;
+  // The relay's bounce for the first, piped in as the mail server would: the address is suppressed.
+  std::string from = received[0]["mail_from"];
+  std::string dsn = "To: " + from +
+                    "\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+                    "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+                    "Final-Recipient: rfc822; dpo@example.gov.uk\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n";
+  RunResult bounced = RunSteward({"mail", "bounce", "--config", path, "--data", data}, dsn);
+  EXPECT_EQ(bounced.exit_code, 0) << bounced.err;
+  EXPECT_EQ(bounced.out, "hard bounce for message 1: its address is suppressed\n");
+  RunResult refused = RunSteward({"mail", "test", "--config", path, "--data", data, "--to", "dpo@example.gov.uk"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("the address is suppressed"), std::string::npos) << refused.err;
   RunResult status = RunSteward({"mail", "status", "--config", path, "--data", data});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_EQ(status.out, "queued 1\nsent 1\nfailed 0\n");
-  EXPECT_EQ((sent.out + waiting.out + status.out + sent.err + waiting.err).find('@'), std::string::npos)
+  EXPECT_EQ((sent.out + waiting.out + status.out + bounced.out + refused.err + sent.err + waiting.err).find('@'),
+            std::string::npos)
       << "no address in what the commands print";
 }
 

@@ -115,11 +115,15 @@ class Queue {
 
   static std::vector<store::Migration> Migrations();
   static retention::ModuleStorage Storage();
+  // The suppression list: keyed hashes of addresses that bounced for good or complained, kept
+  // under a dataset of its own (module "mail-suppression") so that they are not mailed again.
+  static retention::ModuleStorage SuppressionStorage();
   static std::vector<subjects::SealedTable> SealedTables();
 
   // Queues `email` in the caller's transaction, sealed under the subject its address leads to
   // (made if none). Returns the message's id. Errors: kInvalidArgument for an address Steward will
-  // not send to, or a subject or header with a line break.
+  // not send to, or a subject or header with a line break; kFailedPrecondition for an address that
+  // is suppressed (it bounced for good, or its owner complained).
   Result<int64_t> Enqueue(store::Connection& c, const Email& email, const Settings& settings);
   // The same in a transaction of its own: accepted once it returns.
   Result<int64_t> Enqueue(const Email& email, const Settings& settings);
@@ -138,6 +142,20 @@ class Queue {
   };
   Result<State> StateOf(int64_t id);
 
+  // What a bounce or complaint report came to.
+  struct Bounce {
+    enum class Kind { kNotOurs, kHard, kSoft, kComplaint, kUnclear };
+    Kind kind = Kind::kNotOurs;
+    int64_t message = 0;      // the queued message it is about (0: none found)
+    bool suppressed = false;  // the address is now suppressed
+  };
+  // Reads a delivery status notification (RFC 3464) or an abuse report (RFC 5965) as the MTA
+  // pipes it: finds the message by the token of its envelope sender, and suppresses its address
+  // (a keyed hash of it, kept apart from the person's data) after a hard bounce or a complaint, or
+  // after kSoftBouncesToSuppress soft ones.
+  Result<Bounce> HandleBounce(std::string_view report);
+  static constexpr int64_t kSoftBouncesToSuppress = 3;
+
   // How many messages are in each state (queued, sent, failed).
   struct Counts {
     int64_t queued = 0, sent = 0, failed = 0;
@@ -151,8 +169,12 @@ class Queue {
 
  private:
   struct Metrics;
+  // The keyed hash of an address, for the suppression list.
+  std::string AddressHash(std::string_view address) const;
+
   store::Store& store_;
   const Clock& clock_;
+  std::string suppression_key_;
   std::unique_ptr<subjects::SubjectStore> subjects_;
   std::unique_ptr<Metrics> metrics_;
 };

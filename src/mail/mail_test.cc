@@ -45,6 +45,14 @@ categories = ["user.contact.email", "user.content"]
 subjects = ["people we email"]
 purposes = ["updates"]
 retention = "30 days"
+[[register.datasets]]
+id = "mail-suppression"
+module = "mail-suppression"
+description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
+categories = ["user.contact.email"]
+subjects = ["people we email"]
+purposes = ["updates"]
+retention = "6 years"
 )";
 
 Settings Relay(int port) {
@@ -63,6 +71,11 @@ class MailTest : public ::testing::Test {
     for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
     for (auto& m : Queue::Migrations()) all.push_back(m);
     return all;
+  }
+  // The bounce token of a message the server received, from its envelope sender.
+  static std::string Token(const nlohmann::json& received) {
+    std::string from = received["mail_from"];
+    return from.substr(8, from.find('@') - 8);
   }
   store::testing::ScratchSite site_{All()};
   FakeClock clock_{SystemTime(std::chrono::seconds(1'800'000'000))};
@@ -257,6 +270,79 @@ TEST_F(MailTest, ErasingThePersonStopsTheirQueuedMail) {
   EXPECT_TRUE(server.Received().empty());
 }
 
+// A delivery status notification as a mail server writes it (RFC 3464), to the bounce address.
+std::string Dsn(const std::string& token, const std::string& action, const std::string& status) {
+  return "From: MAILER-DAEMON@mx.example.com\r\nTo: bounces+" + token +
+         "@example.gov.uk\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+         "--b\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mx.example.com.\r\n\r\n"
+         "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+         "Final-Recipient: rfc822; somebody@example.com\r\nAction: " +
+         action + "\r\nStatus: " + status + "\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n--b--\r\n";
+}
+
+// An abuse report (RFC 5965) from a mailbox provider's feedback loop, with the message returned.
+std::string Arf(const std::string& token) {
+  return "From: fbl@provider.example\r\nTo: abuse@example.gov.uk\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n"
+         "--f\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n"
+         "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: FBL/1.0\r\n"
+         "Version: 1\r\n\r\n--f\r\nContent-Type: message/rfc822\r\n\r\nReturn-Path: <bounces+" +
+         token + "@example.gov.uk>\r\nFrom: Test Council <noreply@example.gov.uk>\r\nSubject: s\r\n\r\nt\r\n--f--\r\n";
+}
+
+TEST_F(MailTest, HardBouncesAndComplaintsSuppressSoftOnesAfterThree) {
+  SmtpServer server;
+  Settings s = Relay(server.port());
+  auto smtp = SmtpClient::Open(s);
+  for (const char* to : {"gone@example.com", "slow@example.com", "cross@example.com", "later@example.com"}) {
+    ASSERT_TRUE(queue_.Enqueue({.to = to, .subject = "s", .text = "t"}, s).ok());
+  }
+  auto waiting = queue_.Enqueue({.to = "later@example.com", .subject = "second", .text = "t"}, s);
+  ASSERT_EQ(queue_.Deliver(**smtp, s, 4)->sent, 4);
+  auto received = server.Received();
+  ASSERT_EQ(received.size(), 4u);
+
+  using Kind = Queue::Bounce::Kind;
+  auto hard = queue_.HandleBounce(Dsn(Token(received[0]), "failed", "5.1.1"));
+  ASSERT_TRUE(hard.ok()) << hard.error().message;
+  EXPECT_EQ(hard->kind, Kind::kHard);
+  EXPECT_EQ(hard->message, 1);
+  EXPECT_TRUE(hard->suppressed);
+  EXPECT_EQ(queue_.Enqueue({.to = "Gone@Example.com", .subject = "s", .text = "t"}, s).error().code,
+            ErrorCode::kFailedPrecondition)
+      << "a suppressed address is not queued again, however it is written";
+
+  for (int i = 1; i <= 3; ++i) {
+    auto soft = queue_.HandleBounce(Dsn(Token(received[1]), "delayed", "4.4.1"));
+    EXPECT_EQ(soft->kind, Kind::kSoft);
+    EXPECT_EQ(soft->suppressed, i == Queue::kSoftBouncesToSuppress) << i;
+  }
+  auto complaint = queue_.HandleBounce(Arf(Token(received[2])));
+  EXPECT_EQ(complaint->kind, Kind::kComplaint);
+  EXPECT_TRUE(complaint->suppressed);
+
+  // A message queued before its address was suppressed is not sent.
+  ASSERT_TRUE(queue_.HandleBounce(Dsn(Token(received[3]), "failed", "5.2.1"))->suppressed);
+  EXPECT_EQ(queue_.Deliver(**smtp, s, 10)->failed, 1);
+  EXPECT_EQ(queue_.StateOf(*waiting)->reason, "suppressed");
+  EXPECT_EQ(server.Received().size(), 4u);
+
+  EXPECT_EQ(queue_.HandleBounce(Dsn(std::string(32, 'a'), "failed", "5.1.1"))->kind, Kind::kNotOurs);
+  EXPECT_EQ(queue_.HandleBounce("just some text")->kind, Kind::kNotOurs);
+  // The list holds hashes, never an address.
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT address_hash, reason FROM mail_suppression"));
+                    EXPECT_EQ(rows.size(), 4u);
+                    for (const auto& r : rows) {
+                      EXPECT_EQ(std::get<store::Blob>(r.at(0)).bytes.find("example.com"), std::string::npos);
+                    }
+                    return Ok();
+                  })
+                  .ok());
+}
+
 TEST_F(MailTest, PerDayIsALimitOverAnyTwentyFourHours) {
   SmtpServer server;
   Settings s = Relay(server.port());
@@ -376,9 +462,9 @@ username = "steward"
 )");
   ASSERT_FALSE(bad.ok());
   const std::string& m = bad.error().message;
-  for (const char* want : {"site.toml:25:9: 'mail.relay' is an address such as",
-                           "site.toml:26:8: 'mail.from' is \"Name <address@example.gov.uk>\" or an address",
-                           "site.toml:28:12: 'mail.username' needs 'mail.password_file'"}) {
+  for (const char* want : {"site.toml:33:9: 'mail.relay' is an address such as",
+                           "site.toml:34:8: 'mail.from' is \"Name <address@example.gov.uk>\" or an address",
+                           "site.toml:36:12: 'mail.username' needs 'mail.password_file'"}) {
     EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
   }
   auto clear = read(R"(
@@ -388,7 +474,7 @@ from = "noreply@example.gov.uk"
 starttls = "none"
 )");
   ASSERT_FALSE(clear.ok());
-  EXPECT_NE(clear.error().message.find("site.toml:27:12: 'mail.starttls' may be \"none\" only for a relay on this "
+  EXPECT_NE(clear.error().message.find("site.toml:35:12: 'mail.starttls' may be \"none\" only for a relay on this "
                                        "machine"),
             std::string::npos)
       << clear.error().message;

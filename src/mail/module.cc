@@ -48,6 +48,33 @@ int TestCommand(module::CommandContext& ctx) {
   return 1;
 }
 
+// `steward mail bounce`: a delivery status notification or an abuse report on standard input, as
+// the mail server pipes it to the bounce address. Prints what it came to; never an address.
+int BounceCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  std::string report;
+  char buffer[65536];
+  size_t n;
+  while (report.size() < (10u << 20) && (n = std::fread(buffer, 1, sizeof buffer, stdin)) > 0) report.append(buffer, n);
+  Queue queue(p.store, p.key, p.clock);
+  auto bounce = queue.HandleBounce(report);
+  if (!bounce.ok()) return module::Fail(bounce.error());
+  using Kind = Queue::Bounce::Kind;
+  const char* kind = bounce->kind == Kind::kHard        ? "hard bounce"
+                     : bounce->kind == Kind::kSoft      ? "soft bounce"
+                     : bounce->kind == Kind::kComplaint ? "complaint"
+                     : bounce->kind == Kind::kUnclear   ? "a report Steward cannot read"
+                                                        : "not about a message Steward sent";
+  if (bounce->message == 0) {
+    std::printf("%s: nothing done\n", kind);
+  } else {
+    std::printf("%s for message %lld: %s\n", kind, static_cast<long long>(bounce->message),
+                bounce->suppressed ? "its address is suppressed" : "counted, not suppressed");
+  }
+  // The mail server gets success either way: a report it cannot deliver must not bounce again.
+  return 0;
+}
+
 // `steward mail status`: how many messages are queued, sent and failed. No addresses.
 int StatusCommand(module::CommandContext& ctx) {
   module::Platform& p = *ctx.platform;
@@ -97,7 +124,10 @@ module::Descriptor Module() {
   return {
       .id = kMail,
       .migrations = [] { return Queue::Migrations(); },
-      .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Queue::Storage()}; },
+      .storage =
+          [](const config::Config&) {
+            return std::vector<retention::ModuleStorage>{Queue::Storage(), Queue::SuppressionStorage()};
+          },
       .config_tables = {"mail"},
       .check = [](const config::Config& config, const processing::Register& reg) -> Status {
         STEWARD_RETURN_IF_ERROR(ReadSettings(*config.document, reg));
@@ -111,6 +141,10 @@ module::Descriptor Module() {
                  .help = "Queue a short message to an address and send it at once, to check the relay.",
                  .options = {{.name = "--to", .help = "The address to send it to.", .required = true}},
                  .run = TestCommand},
+                {.path = {"mail", "bounce"},
+                 .help = "Read a bounce (RFC 3464) or an abuse report (RFC 5965) on standard input, as the mail "
+                         "server pipes it, and suppress the address after a hard bounce or a complaint.",
+                 .run = BounceCommand},
                 {.path = {"mail", "status"},
                  .help = "Print how many messages are queued, sent and failed (never an address).",
                  .run = StatusCommand},

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <regex>
 
 #include "core/log.h"
 #include "core/strings.h"
@@ -32,12 +33,17 @@ struct Queue::Metrics {
 Queue::Queue(store::Store& store, const crypto::SecretKey& key, const Clock& clock, metrics::Registry* metrics)
     : store_(store),
       clock_(clock),
+      suppression_key_([&] {
+        auto k = key.DeriveKey("mailsupp");
+        return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+      }()),
       subjects_(std::make_unique<subjects::SubjectStore>(key, clock)),
       metrics_(std::make_unique<Metrics>()) {
   if (metrics != nullptr) {
     metrics_->messages = &metrics->AddCounter("steward_mail_messages_total",
                                               "Outbound email by outcome: queued, sent, deferred (a temporary failure, "
-                                              "retried), failed (refused, or given up).",
+                                              "retried), failed (refused, or given up), suppressed (an address that "
+                                              "bounced for good or complained).",
                                               {"outcome"});
   }
 }
@@ -67,7 +73,48 @@ std::vector<store::Migration> Queue::Migrations() {
     CREATE UNIQUE INDEX mail_queue_token ON mail_queue (token);
     CREATE INDEX mail_queue_created ON mail_queue (created_at);
     CREATE INDEX mail_queue_sent ON mail_queue (sent_at);
+  )sql"},
+          {"mail", 2, R"sql(
+    -- Privacy: outgoing-mail. A keyed hash of the address, so that a bounce for a sent message
+    -- (whose address is gone) can still suppress it.
+    ALTER TABLE mail_queue ADD COLUMN address_hash BLOB;
+    -- Privacy: mail-suppression. Keyed hashes of addresses that bounced for good or complained
+    -- (never the address), and soft bounces counted towards suppression.
+    CREATE TABLE mail_suppression (
+      address_hash BLOB PRIMARY KEY,
+      reason TEXT NOT NULL,
+      soft_bounces INTEGER NOT NULL DEFAULT 0,
+      suppressed_at TEXT,
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX mail_suppression_updated ON mail_suppression (updated_at);
   )sql"}};
+}
+
+std::string Queue::AddressHash(std::string_view address) const {
+  auto key = subject::Key::Make(subject::KeyKind::kEmail, address);
+  return crypto::Hash(key.ok() ? key->value() : ToLower(address), suppression_key_);
+}
+
+retention::ModuleStorage Queue::SuppressionStorage() {
+  return {.module = "mail-suppression",
+          .personal_tables = {"mail_suppression"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                      bool dry_run) -> Result<int64_t> {
+            // Privacy: mail-suppression, a hash deleted once nothing about it changed for the retention.
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(auto rows,
+                                       c.Query("SELECT count(*) FROM mail_suppression WHERE updated_at < ?", {cutoff}));
+              return rows.front().Int(0);
+            }
+            return c.Exec("DELETE FROM mail_suppression WHERE updated_at < ?", {cutoff});
+          },
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "mail-suppression"; });
+              },
+          .stores = {"user.contact.email"}};
 }
 
 retention::ModuleStorage Queue::Storage() {
@@ -113,6 +160,13 @@ Result<int64_t> Queue::Enqueue(store::Connection& c, const Email& email, const S
     }
   }
   SystemTime now = clock_.Now();
+  std::string address_hash = AddressHash(email.to);
+  STEWARD_ASSIGN_OR_RETURN(
+      auto suppressed, c.Query("SELECT 1 FROM mail_suppression WHERE address_hash = ? AND suppressed_at IS NOT NULL",
+                               {store::Blob{address_hash}}));
+  if (!suppressed.empty()) {
+    return MakeError(ErrorCode::kFailedPrecondition, "the address is suppressed: it bounced for good or complained");
+  }
   std::string message_id = "<" + crypto::RandomHex(16) + "@" + settings.Domain() + ">";
   std::string message = Compose(email, settings, message_id, now);
   // Privacy: outgoing-mail. The address leads to the person's subject; both fields are sealed under
@@ -122,11 +176,11 @@ Result<int64_t> Queue::Enqueue(store::Connection& c, const Email& email, const S
   STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_->Keys(c, subject_id));
   if (!keys) return MakeError(ErrorCode::kInternal, "a subject found in this write has no key");
   STEWARD_ASSIGN_OR_RETURN(
-      auto rows, c.Query("INSERT INTO mail_queue (created_at, next_at, token, subject_id, recipient, message) "
-                         "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      auto rows, c.Query("INSERT INTO mail_queue (created_at, next_at, token, subject_id, recipient, message, "
+                         "address_hash) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                          {FormatRfc3339Millis(now), Millis(now), crypto::RandomHex(16), subject_id,
                           store::Blob{keys->Seal("mail_queue.recipient", email.to)},
-                          store::Blob{keys->Seal("mail_queue.message", message)}}));
+                          store::Blob{keys->Seal("mail_queue.message", message)}, store::Blob{address_hash}}));
   metrics_->Count("queued");
   return rows.front().Int(0);
 }
@@ -147,7 +201,7 @@ Result<Queue::Round> Queue::Deliver(SmtpClient& smtp, const Settings& settings, 
   struct Due {
     int64_t id = 0, attempts = 0;
     std::string created_at, token, subject_id, recipient, message;
-    bool erased = false;
+    bool erased = false, suppressed = false;
   };
   std::vector<Due> due;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
@@ -155,11 +209,17 @@ Result<Queue::Round> Queue::Deliver(SmtpClient& smtp, const Settings& settings, 
     limit = std::min(limit, settings.per_day - sent.front().Int(0));
     if (limit <= 0) return Ok();
     STEWARD_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT id, attempts, created_at, token, subject_id, recipient, message FROM mail_queue "
-                           "WHERE status = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+        auto rows, c.Query("SELECT q.id, q.attempts, q.created_at, q.token, q.subject_id, q.recipient, q.message, "
+                           "s.suppressed_at FROM mail_queue q LEFT JOIN mail_suppression s "
+                           "ON s.address_hash = q.address_hash AND s.suppressed_at IS NOT NULL "
+                           "WHERE q.status = 'queued' AND q.next_at <= ? ORDER BY q.next_at, q.id LIMIT ?",
                            {Millis(now), limit}));
     for (const auto& r : rows) {
-      Due d{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.IsNull(4) ? "" : r.Text(4), "", "", false};
+      Due d{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.IsNull(4) ? "" : r.Text(4), "", "", false, !r.IsNull(7)};
+      if (d.suppressed) {
+        due.push_back(std::move(d));
+        continue;
+      }
       // Privacy: outgoing-mail, opened only to send it.
       STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_->Keys(c, d.subject_id));
       auto recipient = keys ? keys->Open("mail_queue.recipient", BlobOf(r, 5)) : std::nullopt;
@@ -176,8 +236,9 @@ Result<Queue::Round> Queue::Deliver(SmtpClient& smtp, const Settings& settings, 
   }));
   std::string envelope_domain = settings.Domain();
   for (auto& d : due) {
-    Outcome outcome{Outcome::Kind::kPermanent, "erased"};
-    if (!d.erased) outcome = smtp.Send("bounces+" + d.token + "@" + envelope_domain, d.recipient, d.message);
+    Outcome outcome{Outcome::Kind::kPermanent, d.suppressed ? "suppressed" : "erased"};
+    if (!d.erased && !d.suppressed)
+      outcome = smtp.Send("bounces+" + d.token + "@" + envelope_domain, d.recipient, d.message);
     SystemTime at = clock_.Now();
     bool gave_up = false;
     Status s = store_.Write([&](store::Connection& c) -> Status {
@@ -218,6 +279,67 @@ Result<Queue::Round> Queue::Deliver(SmtpClient& smtp, const Settings& settings, 
   metrics_->Count("deferred", round.deferred);
   metrics_->Count("failed", round.failed);
   return round;
+}
+
+Result<Queue::Bounce> Queue::HandleBounce(std::string_view report) {
+  Bounce bounce;
+  // The token of our envelope sender: the report is addressed to it, and the returned message
+  // carries it as its Return-Path.
+  static const std::regex kToken("bounces\\+([0-9a-f]{32})@", std::regex::icase);
+  std::string text(report.substr(0, 10 << 20));
+  std::smatch m;
+  if (!std::regex_search(text, m, kToken)) return bounce;
+  std::string token = ToLower(m[1].str());
+  std::string lower = ToLower(text);
+  auto field = [&](std::string_view name) {
+    // The first "Name: value" at the start of a line.
+    std::string needle = "\n" + std::string(name) + ":";
+    size_t at = lower.find(needle);
+    if (at == std::string::npos) return std::string();
+    size_t end = lower.find_first_of("\r\n", at + needle.size());
+    return std::string(Trim(lower.substr(at + needle.size(), end - at - needle.size())));
+  };
+  std::string feedback = field("feedback-type"), action = field("action"), status = field("status");
+  if (!feedback.empty()) {
+    bounce.kind = Bounce::Kind::kComplaint;
+  } else if (action == "failed" || status.starts_with("5.")) {
+    bounce.kind = Bounce::Kind::kHard;
+  } else if (action == "delayed" || status.starts_with("4.")) {
+    bounce.kind = Bounce::Kind::kSoft;
+  } else {
+    bounce.kind = Bounce::Kind::kUnclear;
+  }
+  std::string now = FormatRfc3339Millis(clock_.Now());
+  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id, address_hash FROM mail_queue WHERE token = ?", {token}));
+    if (rows.empty() || rows.front().IsNull(1)) {
+      bounce.kind = Bounce::Kind::kNotOurs;  // unknown, or deleted by retention
+      return Ok();
+    }
+    bounce.message = rows.front().Int(0);
+    if (bounce.kind == Bounce::Kind::kUnclear) return Ok();
+    store::Blob hash{BlobOf(rows.front(), 1)};
+    const char* reason = bounce.kind == Bounce::Kind::kHard        ? "hard-bounce"
+                         : bounce.kind == Bounce::Kind::kComplaint ? "complaint"
+                                                                   : "soft-bounces";
+    int64_t soft = bounce.kind == Bounce::Kind::kSoft ? 1 : 0;
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO mail_suppression (address_hash, reason, soft_bounces, updated_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (address_hash) DO UPDATE SET soft_bounces = mail_suppression.soft_bounces + "
+               "excluded.soft_bounces, reason = CASE WHEN mail_suppression.suppressed_at IS NULL THEN excluded.reason "
+               "ELSE mail_suppression.reason END, updated_at = excluded.updated_at",
+               {hash, std::string(reason), soft, now}));
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("UPDATE mail_suppression SET suppressed_at = ? WHERE address_hash = ? AND suppressed_at IS NULL AND "
+               "(reason <> 'soft-bounces' OR soft_bounces >= ?)",
+               {now, hash, kSoftBouncesToSuppress}));
+    STEWARD_ASSIGN_OR_RETURN(auto state,
+                             c.Query("SELECT suppressed_at FROM mail_suppression WHERE address_hash = ?", {hash}));
+    bounce.suppressed = !state.empty() && !state.front().IsNull(0);
+    return Ok();
+  }));
+  if (bounce.suppressed) metrics_->Count("suppressed");
+  return bounce;
 }
 
 Result<Queue::State> Queue::StateOf(int64_t id) {

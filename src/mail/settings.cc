@@ -76,12 +76,22 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
   }
   table->Int("per_second", s.per_second, 1, 10000);
   table->Int("per_day", s.per_day, 1, 100000000);
-  // Declare before collect: the queue holds addresses and messages.
-  if (std::none_of(reg.datasets.begin(), reg.datasets.end(),
-                   [](const processing::Dataset& d) { return d.module == "mail"; })) {
+  // Declare before collect: the queue holds addresses and messages, the suppression list hashes of
+  // addresses that bounced or complained.
+  auto declared = [&](const char* module) {
+    return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                       [&](const processing::Dataset& d) { return d.module == module; });
+  };
+  if (!declared("mail")) {
     problems.Add(table->where(),
                  "[mail] sends email, but the register declares no dataset of module \"mail\" to "
                  "say what the queue keeps, why and for how long");
+  }
+  if (!declared("mail-suppression")) {
+    problems.Add(table->where(),
+                 "[mail] sends email, but the register declares no dataset of module "
+                 "\"mail-suppression\" to say how long hashes of addresses that bounced or "
+                 "complained are kept, so that they are not mailed again");
   }
   table->Finish();
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
