@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <filesystem>
@@ -197,6 +198,73 @@ retention = "6 years"
   EXPECT_EQ((sent.out + waiting.out + status.out + bounced.out + refused.err + sent.err + waiting.err).find('@'),
             std::string::npos)
       << "no address in what the commands print";
+}
+
+// A message being sent when Steward is killed is neither lost nor sent twice: the relay had not
+// accepted it (it was still waiting for the data's answer), so it is sent once, later.
+TEST_F(StewardTest, KillNineMidSendLosesNoMailAndSendsNoneTwice) {
+  std::ifstream in(SourcePath("examples/ons.toml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto site_file = [&](int port) {
+    std::string path = dir_ + "/ons-kill-" + std::to_string(port) + ".toml";
+    std::ofstream(path) << text.str() << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << port
+                        << "\"\nfrom = \"ONS <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
+                        << R"(
+[[register.datasets]]
+id = "outgoing-mail"
+module = "mail"
+description = "Email we send you, while it waits to be sent"
+categories = ["user.contact.email", "user.content"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "30 days"
+
+[[register.datasets]]
+id = "mail-suppression"
+module = "mail-suppression"
+description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
+categories = ["user.contact.email"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "6 years"
+)";
+    return path;
+  };
+  std::string data = dir_ + "/data";
+  mail::testing::SmtpServer stalling({"--stall"});
+  std::string stalled_site = site_file(stalling.port());
+  ASSERT_EQ(RunSteward({"init", "--config", stalled_site, "--data", data}).exit_code, 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string bin = std::string(STEWARD_BINARY_DIR) + "/src/app/steward";
+    execl(bin.c_str(), bin.c_str(), "mail", "test", "--config", stalled_site.c_str(), "--data", data.c_str(), "--to",
+          "first@example.gov.uk", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200 && !fs::exists(stalling.dir() / "stalled"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(fs::exists(stalling.dir() / "stalled")) << "the message's data reached the relay";
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(stalling.Received().empty()) << "the relay never accepted it";
+
+  // Started again with a relay that answers: the first message goes once, with the second.
+  mail::testing::SmtpServer relay;
+  RunResult again = RunSteward(
+      {"mail", "test", "--config", site_file(relay.port()), "--data", data, "--to", "second@example.gov.uk"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  auto received = relay.Received();
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0]["rcpt_tos"][0], "first@example.gov.uk");
+  EXPECT_EQ(received[1]["rcpt_tos"][0], "second@example.gov.uk");
+  EXPECT_NE(received[0]["headers"]["Message-ID"], received[1]["headers"]["Message-ID"]);
+  RunResult status_after = RunSteward({"mail", "status", "--config", site_file(relay.port()), "--data", data});
+  EXPECT_EQ(status_after.out, "queued 0\nsent 2\nfailed 0\n");
 }
 
 TEST_F(StewardTest, CheckConfigNamesFileLineAndColumnOfEveryProblem) {

@@ -7,9 +7,12 @@ N.eml (the bytes as received) and N.json: the envelope, whether STARTTLS was use
 as Python's email package reads it (headers decoded, each part's type and decoded text). Recipients
 starting "reject-" are refused with 550, "defer-" with 451. With --tls, STARTTLS is offered and
 required. With --dkim-record FILE, each message's DKIM signature is verified (python3-dkim)
-against the DNS TXT record in FILE, and N.json says whether it held. Stops on SIGTERM.
+against the DNS TXT record in FILE, and N.json says whether it held. With --stall, it writes
+DIR/stalled when a message's data has arrived and waits before answering; a message whose client
+has gone by then was never accepted and is not kept. Stops on SIGTERM.
 """
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -23,9 +26,10 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, out, dkim_record=None):
+    def __init__(self, out, dkim_record=None, stall=False):
         self.out = out
         self.dkim_record = dkim_record
+        self.stall = stall
         self.count = 0
         self.lock = threading.Lock()
 
@@ -38,6 +42,12 @@ class Handler:
         return '250 OK'
 
     async def handle_DATA(self, server, session, envelope):
+        if self.stall:
+            open(os.path.join(self.out, 'stalled'), 'w').close()
+            for _ in range(300):
+                await asyncio.sleep(0.1)
+                if server.transport is None or server.transport.is_closing():
+                    return '451 4.4.2 the client went away'
         raw = envelope.original_content
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         parts = []
@@ -78,6 +88,7 @@ def main():
     parser.add_argument('--dir', required=True)
     parser.add_argument('--tls', nargs=2, metavar=('CERT', 'KEY'))
     parser.add_argument('--dkim-record')
+    parser.add_argument('--stall', action='store_true')
     args = parser.parse_args()
     record = None
     if args.dkim_record:
@@ -92,7 +103,7 @@ def main():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         port = probe.getsockname()[1]
-    controller = Controller(Handler(args.dir, record), hostname='127.0.0.1', port=port, **kwargs)
+    controller = Controller(Handler(args.dir, record, args.stall), hostname='127.0.0.1', port=port, **kwargs)
     controller.start()
     print('ready %d' % port, flush=True)
     stop = threading.Event()

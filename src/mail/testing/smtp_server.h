@@ -58,6 +58,7 @@ class SmtpServer {
     std::filesystem::remove_all(dir_);
   }
   int port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_; }
   // What the server accepted, in order: the email package's reading of each message.
   std::vector<nlohmann::json> Received() const {
     std::vector<nlohmann::json> out;
