@@ -13,6 +13,7 @@
 #include "app/modules.h"
 #include "app/site.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 #include "staff/accounts.h"
 #include "staff/sessions.h"
 #include "store/testing/scratch.h"
@@ -21,12 +22,14 @@ namespace steward::testing {
 
 class InProcessSite {
  public:
-  // Call from SetUp with ASSERT_NO_FATAL_FAILURE; `example` is "examples/demo.toml". `edit` may
+  // Call from SetUp with ASSERT_NO_FATAL_FAILURE; `example` is "examples/demo.toml" (or an absolute
+  // path to a site file the test wrote). `edit` may
   // change the loaded config before the site opens.
   void Open(const std::string& example, Clock& clock, const std::function<void(config::Config&)>& edit = nullptr) {
     dir_ = std::filesystem::temp_directory_path() / ("steward-site-test-" + crypto::RandomHex(8));
     std::vector<std::string> tables = app::ModuleTables();
-    auto config = config::Load(std::string(STEWARD_SOURCE_DIR) + "/" + example, &tables);
+    auto config =
+        config::Load(example.starts_with("/") ? example : std::string(STEWARD_SOURCE_DIR) + "/" + example, &tables);
     ASSERT_TRUE(config.ok()) << config.error().message;
     config_ = std::move(*config);
     config_.storage.data_dir = dir_.string();
@@ -37,7 +40,7 @@ class InProcessSite {
       config_.storage.url = database_->url();
     }
     if (edit) edit(config_);
-    auto site = app::Site::Open(config_, {.clock = &clock});
+    auto site = app::Site::Open(config_, {.clock = &clock, .metrics = &metrics_});
     ASSERT_TRUE(site.ok()) << site.error().message;
     site_ = std::move(*site);
     http::ServerOptions options = site_->ServerOptions();
@@ -82,6 +85,7 @@ class InProcessSite {
   std::filesystem::path dir_;
   std::unique_ptr<store::testing::TestDatabase> database_;
   config::Config config_;
+  metrics::Registry metrics_;  // served at /metrics, as serve does
   std::unique_ptr<app::Site> site_;
   std::unique_ptr<http::Server> server_;
 };
