@@ -9,6 +9,7 @@
 #   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
+#   make bench-mail    100,000 messages through the outbound queue to smtp-sink, against smtp-source
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
 #   make format      apply clang-format to the tree
@@ -18,7 +19,7 @@ DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
 
-.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -66,6 +67,11 @@ bench-feedback: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_feedback_bench
 	@bench/bench-feedback build/release/src/app/steward build/release/bench/steward_feedback_bench
+
+bench-mail: build
+	@scripts/install-deps --bench
+	@cmake --build build/release -j$(JOBS) --target steward_mail_bench
+	@bench/bench-mail build/release/bench/steward_mail_bench
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
