@@ -1,5 +1,6 @@
 #include "notice/notice.h"
 
+#include <algorithm>
 #include <map>
 
 #include "register/versions.h"
@@ -227,6 +228,10 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   }
   d["datasets"] = datasets;
   d["other_sources"] = other_sources;
+  // Steward's mail carries no tracking; a site that sends it says so.
+  d["sends_email"] = std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& ds) {
+    return ds.module == "mail" && ds.kept_by.empty();
+  });
 
   // Only purposes that concern the public; staff-only ones are in the record of processing.
   html::List purposes, consent_purposes, objection;

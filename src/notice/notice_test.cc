@@ -118,6 +118,35 @@ TEST(NoticeContentTest, Article14SourcesAndWithdrawal) {
   EXPECT_NE(html.find("To withdraw your consent"), std::string::npos);
 }
 
+TEST(NoticeContentTest, ASiteThatSendsEmailSaysItCarriesNoTracking) {
+  Site s = Load("ons");
+  std::string before = *RenderPrivacy(*s.pages, s.reg, "1 January 2027");
+  EXPECT_EQ(before.find("Our emails carry no tracking"), std::string::npos) << "ONS sends none";
+  std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/ons.toml");
+  std::stringstream text;
+  text << in.rdbuf() << R"(
+[[register.datasets]]
+id = "outgoing-mail"
+module = "mail"
+description = "Email we send you, while it waits to be sent"
+categories = ["user.contact.email", "user.content"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "30 days"
+)";
+  auto doc = config::Document::Parse(text.str(), "ons.toml");
+  ASSERT_TRUE(doc.ok());
+  auto reg = processing::FromDocument(*doc);
+  ASSERT_TRUE(reg.ok()) << reg.error().message;
+  std::string html = *RenderPrivacy(*s.pages, *reg, "1 January 2027");
+  std::string md = *s.pages->RenderBare("privacy.md", PrivacyData(*reg, "1 January 2027"));
+  for (const std::string* t : {&html, &md}) {
+    EXPECT_NE(t->find("Our emails carry no tracking: we do not record whether you open them or which of their "
+                      "links you follow."),
+              std::string::npos);
+  }
+}
+
 TEST(NoticeContentTest, CookieTables) {
   Site careers = Load("national-careers");
   std::string c = *RenderCookies(*careers.pages, careers.reg);
