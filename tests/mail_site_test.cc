@@ -18,34 +18,9 @@ namespace {
 class MailSiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/ons.toml");
-    std::stringstream text;
-    text << in.rdbuf();
-    path_ = (std::filesystem::temp_directory_path() / ("steward-mail-site-" + crypto::RandomHex(6) + ".toml")).string();
-    std::string site = text.str();
-    // The examples name their web folder relative to themselves.
-    site.replace(site.find("web_dir = \"../web\""), 18, "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
-    std::ofstream(path_) << site << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << server_.port()
-                         << "\"\nfrom = \"ONS <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
-                         << R"(
-[[register.datasets]]
-id = "outgoing-mail"
-module = "mail"
-description = "Email we send you, while it waits to be sent"
-categories = ["user.contact.email", "user.content"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "30 days"
-
-[[register.datasets]]
-id = "mail-suppression"
-module = "mail-suppression"
-description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
-categories = ["user.contact.email"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "6 years"
-)";
+    path_ = mail::testing::WriteSiteWithMail(
+        (std::filesystem::temp_directory_path() / ("steward-mail-site-" + crypto::RandomHex(6) + ".toml")).string(),
+        server_.port());
     ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
   }
   void TearDown() override { std::filesystem::remove(path_); }

@@ -124,33 +124,8 @@ TEST_F(StewardTest, SaysWhatKeepsEachDatasetAndDatesTheNoticeByItsVersion) {
 // counts without a single address.
 TEST_F(StewardTest, MailTestSendsThroughTheRelayAndStatusCountsWithoutAddresses) {
   mail::testing::SmtpServer server;
-  std::ifstream in(SourcePath("examples/ons.toml"));
-  std::stringstream text;
-  text << in.rdbuf();
   auto site_file = [&](int port) {
-    std::string path = dir_ + "/ons-mail-" + std::to_string(port) + ".toml";
-    std::ofstream(path) << text.str() << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << port
-                        << "\"\nfrom = \"Office for National Statistics <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
-                        << R"(
-[[register.datasets]]
-id = "outgoing-mail"
-module = "mail"
-description = "Email we send you, while it waits to be sent"
-categories = ["user.contact.email", "user.content"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "30 days"
-
-[[register.datasets]]
-id = "mail-suppression"
-module = "mail-suppression"
-description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
-categories = ["user.contact.email"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "6 years"
-)";
-    return path;
+    return mail::testing::WriteSiteWithMail(dir_ + "/ons-mail-" + std::to_string(port) + ".toml", port);
   };
   std::string path = site_file(server.port());
   std::string data = dir_ + "/data";
@@ -203,33 +178,8 @@ retention = "6 years"
 // A message being sent when Steward is killed is neither lost nor sent twice: the relay had not
 // accepted it (it was still waiting for the data's answer), so it is sent once, later.
 TEST_F(StewardTest, KillNineMidSendLosesNoMailAndSendsNoneTwice) {
-  std::ifstream in(SourcePath("examples/ons.toml"));
-  std::stringstream text;
-  text << in.rdbuf();
   auto site_file = [&](int port) {
-    std::string path = dir_ + "/ons-kill-" + std::to_string(port) + ".toml";
-    std::ofstream(path) << text.str() << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << port
-                        << "\"\nfrom = \"ONS <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
-                        << R"(
-[[register.datasets]]
-id = "outgoing-mail"
-module = "mail"
-description = "Email we send you, while it waits to be sent"
-categories = ["user.contact.email", "user.content"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "30 days"
-
-[[register.datasets]]
-id = "mail-suppression"
-module = "mail-suppression"
-description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
-categories = ["user.contact.email"]
-subjects = ["people we email"]
-purposes = ["feedback"]
-retention = "6 years"
-)";
-    return path;
+    return mail::testing::WriteSiteWithMail(dir_ + "/ons-kill-" + std::to_string(port) + ".toml", port);
   };
   std::string data = dir_ + "/data";
   mail::testing::SmtpServer stalling({"--stall"});

@@ -78,4 +78,36 @@ class SmtpServer {
   int port_ = 0;
 };
 
+// Writes to `path` the ONS example's site file with [mail] sending to 127.0.0.1:`port` (no
+// STARTTLS, as on loopback) and the register's two mail datasets, its web folder made absolute so
+// that the file works from anywhere. Returns `path`.
+inline std::string WriteSiteWithMail(const std::string& path, int port) {
+  std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/ons.toml");
+  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string web = "web_dir = \"../web\"";
+  site.replace(site.find(web), web.size(), "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
+  std::ofstream(path) << site << "\n[mail]\nrelay = \"smtp://127.0.0.1:" << port
+                      << "\"\nfrom = \"Office for National Statistics <noreply@ons.gov.uk>\"\nstarttls = \"none\"\n"
+                      << R"(
+[[register.datasets]]
+id = "outgoing-mail"
+module = "mail"
+description = "Email we send you, while it waits to be sent"
+categories = ["user.contact.email", "user.content"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "30 days"
+
+[[register.datasets]]
+id = "mail-suppression"
+module = "mail-suppression"
+description = "A keyed hash of addresses that bounced for good or complained, so that we do not email them again"
+categories = ["user.contact.email"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "6 years"
+)";
+  return path;
+}
+
 }  // namespace steward::mail::testing
