@@ -192,8 +192,6 @@ struct Register {
   const Recipient* FindRecipient(std::string_view id) const;
   // Non-essential cookie categories in use, in the GOV.UK order (settings, usage, campaigns).
   std::vector<CookieCategory> OptionalCategories() const;
-  // True iff a dataset of `module` serves a purpose whose lawful basis is consent.
-  bool ModuleNeedsConsent(std::string_view module) const;
   // The cookies a member of the public may get: all but the staff-only ones.
   std::vector<Cookie> PublicCookies() const;
   // Whether a purpose concerns the public: it serves a public dataset, or no dataset at all. A
