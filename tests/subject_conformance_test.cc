@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "logs/archive.h"
+#include "mail/mail.h"
 #include "logs/import.h"
 #include "logs/security.h"
 #include "staff/accounts.h"
@@ -126,6 +127,24 @@ class SubjectConformanceTest : public ::testing::Test {
       EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no answer");
       return *Key::Make(KeyKind::kHandle, "x:jobloggs");
     }
+    if (module == "mail") {
+      // A message waiting in the outbound queue (the demo's relay is not running).
+      auto* queue = s_.site().services().Find<mail::Queue>();
+      auto settings = mail::ReadSettings(*s_.config().document, s_.site().reg());
+      EXPECT_TRUE(queue != nullptr && settings.ok() && settings->has_value());
+      EXPECT_TRUE(
+          queue->Enqueue({.to = "Mailed@Example.org", .subject = "Your reply", .text = "Thank you."}, **settings).ok());
+      return *Key::Make(KeyKind::kEmail, "mailed@example.org");
+    }
+    if (module == "subscriptions") {
+      // A sign-up on the public form, waiting for its confirmation.
+      auto r = http::testing::Fetch(
+          s_.port(), "POST", "/subscriptions",
+          {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+          "email=Subscriber%40Example.org&topics=statistics&frequency=weekly");
+      EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+      return *Key::Make(KeyKind::kEmail, "subscriber@example.org");
+    }
     return std::nullopt;
   }
 
@@ -189,11 +208,12 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   // Every erasure is on the record, by pseudonym and counts: never the identifier.
   auto entries = s_.site().trail().List({.action = "subject."});
   ASSERT_TRUE(entries.ok());
-  EXPECT_EQ(entries->size(), 6u)
-      << "staff, consent, analytics, logs, feedback and messages erased; the audit trail is exempt";
+  EXPECT_EQ(entries->size(), 8u) << "staff, consent, analytics, logs, feedback, messages, mail and subscriptions "
+                                    "erased; the audit trail is exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
-      for (const char* secret : {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org", "jobloggs"})
+      for (const char* secret :
+           {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org", "jobloggs", "mailed@", "subscriber@"})
         EXPECT_EQ(v.find(secret), std::string::npos) << k;
     }
   }

@@ -11,7 +11,7 @@ constexpr size_t kSecretChars = 48;  // 24 random bytes in hex: 192 bits
 
 }  // namespace
 
-bool ValidScope(std::string_view scope) { return scope == "stats" || scope == "messages"; }
+bool ValidScope(std::string_view scope) { return scope == "stats" || scope == "messages" || scope == "topics"; }
 
 ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock, audit::Trail* trail)
     : store_(store), clock_(clock), trail_(trail) {
@@ -23,7 +23,7 @@ std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash
 
 Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by,
                                       const std::string& request_id, std::string_view scope) {
-  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats or messages");
+  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats, messages or topics");
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {

@@ -34,10 +34,11 @@ struct ApiKey {
   std::string created_by;                // the audit actor: "staff:3", "cli"
   std::string created_at;                // RFC 3339
   std::string last_used_at, revoked_at;  // "" when never
-  std::string scope = "stats";           // what it may do: "stats" or "messages"
+  std::string scope = "stats";           // what it may do: "stats", "messages" or "topics"
 };
 
-// The scopes a key may have: the Stats API, or sending inbound messages (POST /api/messages).
+// The scopes a key may have: the Stats API, sending inbound messages (POST /api/messages), or
+// publishing to a subscription topic (POST /api/topics/{id}/messages).
 bool ValidScope(std::string_view scope);
 
 class ApiKeys {

@@ -9,13 +9,15 @@
 #include "mail/module.h"
 #include "notice/module.h"
 #include "subjects/module.h"
+#include "subscriptions/module.h"
 
 namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
-      admin::AuditModule(), admin::StaffModule(), subjects::Module(), notice::Module(),   consent::Module(),
-      analytics::Module(),  logs::Module(),       feedback::Module(), messages::Module(), mail::Module(),
+      admin::AuditModule(), admin::StaffModule(), subjects::Module(),      notice::Module(),
+      consent::Module(),    analytics::Module(),  logs::Module(),          feedback::Module(),
+      messages::Module(),   mail::Module(),       subscriptions::Module(),
   };
   return kModules;
 }

@@ -72,6 +72,8 @@ struct Email {
   std::string text;     // the body in plain text; paragraphs separated by a blank line
   // Further headers (List-Unsubscribe and List-Unsubscribe-Post, for instance): one line each.
   std::vector<std::pair<std::string, std::string>> headers;
+  // What it belongs to, for counting ("subscriptions:12"): never personal. Empty: nothing.
+  std::string batch;
 };
 
 // The message as RFC 5322 text with CRLF line ends: From, To, Subject (RFC 2047 when not ASCII),
@@ -161,6 +163,16 @@ class Queue {
     int64_t queued = 0, sent = 0, failed = 0;
   };
   Result<Counts> Count();
+  // The same for the messages of one batch, and how many of them bounced for good or drew a complaint.
+  struct BatchCounts {
+    int64_t queued = 0, sent = 0, failed = 0, bounced = 0;
+  };
+  Result<BatchCounts> CountBatch(std::string_view batch);
+
+  // The keyed hash of an address that the suppression list holds (never the address).
+  std::string AddressHash(std::string_view address) const;
+  // Whether the address is suppressed, in the caller's transaction.
+  Result<bool> Suppressed(store::Connection& c, std::string_view address) const;
 
   // How long a temporary failure waits before attempt `attempts` + 1: 1, 2, 4 ... minutes, at most
   // an hour. A message still failing 72 hours after it was queued is given up.
@@ -169,8 +181,6 @@ class Queue {
 
  private:
   struct Metrics;
-  // The keyed hash of an address, for the suppression list.
-  std::string AddressHash(std::string_view address) const;
 
   store::Store& store_;
   const Clock& clock_;

@@ -88,12 +88,26 @@ std::vector<store::Migration> Queue::Migrations() {
       updated_at TEXT NOT NULL
     );
     CREATE INDEX mail_suppression_updated ON mail_suppression (updated_at);
+  )sql"},
+          {"mail", 3, R"sql(
+    -- What a message belongs to ("subscriptions:12", never personal), and whether it bounced for
+    -- good or drew a complaint, so that a send's counts can be told.
+    ALTER TABLE mail_queue ADD COLUMN batch TEXT;
+    ALTER TABLE mail_queue ADD COLUMN bounced INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX mail_queue_batch ON mail_queue (batch);
   )sql"}};
 }
 
 std::string Queue::AddressHash(std::string_view address) const {
   auto key = subject::Key::Make(subject::KeyKind::kEmail, address);
   return crypto::Hash(key.ok() ? key->value() : ToLower(address), suppression_key_);
+}
+
+Result<bool> Queue::Suppressed(store::Connection& c, std::string_view address) const {
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows, c.Query("SELECT 1 FROM mail_suppression WHERE address_hash = ? AND suppressed_at IS NOT NULL",
+                         {store::Blob{AddressHash(address)}}));
+  return !rows.empty();
 }
 
 retention::ModuleStorage Queue::SuppressionStorage() {
@@ -161,10 +175,8 @@ Result<int64_t> Queue::Enqueue(store::Connection& c, const Email& email, const S
   }
   SystemTime now = clock_.Now();
   std::string address_hash = AddressHash(email.to);
-  STEWARD_ASSIGN_OR_RETURN(
-      auto suppressed, c.Query("SELECT 1 FROM mail_suppression WHERE address_hash = ? AND suppressed_at IS NOT NULL",
-                               {store::Blob{address_hash}}));
-  if (!suppressed.empty()) {
+  STEWARD_ASSIGN_OR_RETURN(bool suppressed, Suppressed(c, email.to));
+  if (suppressed) {
     return MakeError(ErrorCode::kFailedPrecondition, "the address is suppressed: it bounced for good or complained");
   }
   std::string message_id = "<" + crypto::RandomHex(16) + "@" + settings.Domain() + ">";
@@ -177,10 +189,11 @@ Result<int64_t> Queue::Enqueue(store::Connection& c, const Email& email, const S
   if (!keys) return MakeError(ErrorCode::kInternal, "a subject found in this write has no key");
   STEWARD_ASSIGN_OR_RETURN(
       auto rows, c.Query("INSERT INTO mail_queue (created_at, next_at, token, subject_id, recipient, message, "
-                         "address_hash) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                         "address_hash, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                          {FormatRfc3339Millis(now), Millis(now), crypto::RandomHex(16), subject_id,
                           store::Blob{keys->Seal("mail_queue.recipient", email.to)},
-                          store::Blob{keys->Seal("mail_queue.message", message)}, store::Blob{address_hash}}));
+                          store::Blob{keys->Seal("mail_queue.message", message)}, store::Blob{address_hash},
+                          email.batch.empty() ? store::Value{} : store::Value{email.batch}}));
   metrics_->Count("queued");
   return rows.front().Int(0);
 }
@@ -336,6 +349,9 @@ Result<Queue::Bounce> Queue::HandleBounce(std::string_view report) {
     STEWARD_ASSIGN_OR_RETURN(auto state,
                              c.Query("SELECT suppressed_at FROM mail_suppression WHERE address_hash = ?", {hash}));
     bounce.suppressed = !state.empty() && !state.front().IsNull(0);
+    if (bounce.kind != Bounce::Kind::kSoft) {
+      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE mail_queue SET bounced = 1 WHERE id = ?", {bounce.message}));
+    }
     return Ok();
   }));
   if (bounce.suppressed) metrics_->Count("suppressed");
@@ -363,6 +379,23 @@ Result<Queue::Counts> Queue::Count() {
       if (status == "failed") counts.failed = r.Int(1);
       return true;
     });
+  }));
+  return counts;
+}
+
+Result<Queue::BatchCounts> Queue::CountBatch(std::string_view batch) {
+  BatchCounts counts;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    return c.ForEach(
+        "SELECT status, count(*), coalesce(sum(bounced), 0) FROM mail_queue WHERE batch = ? GROUP BY status",
+        {std::string(batch)}, [&](const store::Row& r) {
+          std::string status = r.Text(0);
+          if (status == "queued") counts.queued = r.Int(1);
+          if (status == "sent") counts.sent = r.Int(1);
+          if (status == "failed") counts.failed = r.Int(1);
+          counts.bounced += r.Int(2);
+          return true;
+        });
   }));
   return counts;
 }

@@ -7,7 +7,8 @@
 namespace steward::staff {
 
 const std::vector<Role>& AllRoles() {
-  static const std::vector<Role> kAll = {Role::kAdmin, Role::kDpo, Role::kAnalyst, Role::kCaseworker, Role::kSecurity};
+  static const std::vector<Role> kAll = {Role::kAdmin,      Role::kDpo,      Role::kAnalyst,
+                                         Role::kCaseworker, Role::kSecurity, Role::kCommunications};
   return kAll;
 }
 
@@ -23,6 +24,8 @@ std::string_view RoleName(Role role) {
       return "caseworker";
     case Role::kSecurity:
       return "security";
+    case Role::kCommunications:
+      return "communications";
   }
   return "";
 }
@@ -39,6 +42,8 @@ std::string_view RoleTitle(Role role) {
       return "Caseworker";
     case Role::kSecurity:
       return "Security";
+    case Role::kCommunications:
+      return "Communications";
   }
   return "";
 }
@@ -66,6 +71,8 @@ std::string_view PermissionName(Permission p) {
       return "handle_cases";
     case Permission::kReadSecurity:
       return "read_security";
+    case Permission::kCommunications:
+      return "communications";
   }
   return "";
 }
@@ -87,6 +94,8 @@ bool RoleGrants(Role role, Permission permission) {
       return role == Role::kCaseworker;
     case Permission::kReadSecurity:
       return role == Role::kSecurity;
+    case Permission::kCommunications:
+      return role == Role::kCommunications;
   }
   return false;
 }

@@ -10,7 +10,7 @@
 
 namespace steward::staff {
 
-enum class Role { kAdmin, kDpo, kAnalyst, kCaseworker, kSecurity };
+enum class Role { kAdmin, kDpo, kAnalyst, kCaseworker, kSecurity, kCommunications };
 
 enum class Permission {
   kSignedIn,        // any staff member: their home, their sessions, their second factor
@@ -20,6 +20,7 @@ enum class Permission {
   kReadStatistics,  // analytics and log statistics, exports (analyst)
   kHandleCases,     // feedback, subscriptions, acting for a member of the public (caseworker)
   kReadSecurity,    // access-log alerts (security)
+  kCommunications,  // write and send email to a topic's subscribers (communications)
 };
 
 const std::vector<Role>& AllRoles();
