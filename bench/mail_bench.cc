@@ -1,10 +1,12 @@
-// bench-mail's program: COUNT messages through the outbound queue, as subscribers' mail goes: each
-// queued (sealed under its own person's key) in transactions of a thousand, then sent by the
-// queue's own Deliver to the relay at 127.0.0.1:PORT over one reused connection.
+// bench-mail's program: COUNT confirmed subscribers of one topic (brought in as `subscriptions
+// import` brings them), one message published to the topic, its emails queued by the send task's
+// own code (each sealed under its own person's key, in batches), then sent by the queue's own
+// Deliver to the relay at 127.0.0.1:PORT over one reused connection.
 //
 //   steward_mail_bench DIR PORT COUNT
 //
-// Prints one line: "queued N in S s (R/s); sent N in S s (R/s); peak RSS K KiB; failed F".
+// Prints one line: "subscribers N in S s; queued N in S s (R/s); sent N in S s (R/s); peak RSS K KiB;
+// failed F".
 #include <sys/resource.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "mail/mail.h"
 #include "store/store.h"
 #include "subjects/subjects.h"
+#include "subscriptions/subscriptions.h"
 
 using namespace steward;
 
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   std::vector<store::Migration> all = audit::Migrations();
   for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
   for (auto& m : mail::Queue::Migrations()) all.push_back(m);
+  for (auto& m : subscriptions::Subscriptions::Migrations()) all.push_back(m);
   if (Status s = (*store)->Migrate(all); !s.ok()) return Fail("migrating", s.error());
 
   mail::Settings settings;
@@ -58,30 +62,44 @@ int main(int argc, char** argv) {
   settings.starttls = false;
   settings.per_day = count * 2;
   mail::Queue queue(**store, *key, SystemClock::Instance());
-  const std::string text =
-      "Hello,\n\nThe county council's cabinet meets on Tuesday. The agenda and papers are at "
-      "https://www.hants.gov.uk/councilmeetings.\n\nYou get this because you subscribed to council meetings.";
+  subscriptions::Settings topics;
+  topics.topics = {
+      {"council-meetings", "Council meetings", "Agendas and decisions", {subscriptions::Frequency::kImmediately}}};
+  subscriptions::Subscriptions subs(
+      **store, *key, SystemClock::Instance(), topics, queue, settings,
+      [] { return std::string("https://www.hants.gov.uk"); }, "Hantsweb");
+  audit::Trail trail(**store, *key, SystemClock::Instance());
 
   auto start = std::chrono::steady_clock::now();
   const int64_t batch = 1000;
   for (int64_t done = 0; done < count; done += batch) {
-    // Privacy: outgoing-mail (made-up people, queued as subscribers' mail is).
+    // Privacy: subscriptions (made-up people, brought in as an import brings them).
     Status s = (*store)->Write([&](store::Connection& c) -> Status {
       for (int64_t i = done; i < std::min(count, done + batch); ++i) {
-        STEWARD_RETURN_IF_ERROR(queue.Enqueue(
-            c,
-            {.to = "subscriber" + std::to_string(i) + "@example.org",
-             .subject = "Cabinet meets on Tuesday",
-             .text = text,
-             .headers = {{"List-Unsubscribe",
-                          "<https://www.hants.gov.uk/subscriptions/unsubscribe/" + crypto::RandomHex(16) + ">"},
-                         {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}}},
-            settings));
+        STEWARD_RETURN_IF_ERROR(subs.Import(c, "subscriber" + std::to_string(i) + "@example.org", {"council-meetings"},
+                                            subscriptions::Frequency::kImmediately));
       }
       return Ok();
     });
-    if (!s.ok()) return Fail("queueing", s.error());
+    if (!s.ok()) return Fail("seeding", s.error());
   }
+  double seeded_s = Seconds(start);
+
+  start = std::chrono::steady_clock::now();
+  auto published = subs.Publish("council-meetings", "Cabinet meets on Tuesday",
+                                "The county council's cabinet meets on Tuesday. The agenda and papers are at "
+                                "https://www.hants.gov.uk/councilmeetings.",
+                                trail, "cli");
+  if (!published.ok()) return Fail("publishing", published.error());
+  int64_t queued = 0;
+  for (;;) {
+    auto n = subs.RunSends(10000);
+    if (!n.ok()) return Fail("queueing", n.error());
+    if (*n == 0) break;
+    queued += *n;
+  }
+  if (queued != count)
+    std::fprintf(stderr, "steward_mail_bench: queued %lld of %lld\n", (long long)queued, (long long)count);
   double queued_s = Seconds(start);
 
   auto smtp = mail::SmtpClient::Open(settings);
@@ -98,8 +116,10 @@ int main(int argc, char** argv) {
   double sent_s = Seconds(start);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("queued %lld in %.2f s (%.0f/s); sent %lld in %.2f s (%.0f/s); peak RSS %ld KiB; failed %lld\n",
-              static_cast<long long>(count), queued_s, count / queued_s, static_cast<long long>(sent), sent_s,
-              sent / sent_s, usage.ru_maxrss, static_cast<long long>(failed));
+  std::printf(
+      "subscribers %lld in %.2f s; queued %lld in %.2f s (%.0f/s); sent %lld in %.2f s (%.0f/s); peak RSS %ld KiB; "
+      "failed %lld\n",
+      static_cast<long long>(count), seeded_s, static_cast<long long>(queued), queued_s, queued / queued_s,
+      static_cast<long long>(sent), sent_s, sent / sent_s, usage.ru_maxrss, static_cast<long long>(failed));
   return sent == count ? 0 : 1;
 }

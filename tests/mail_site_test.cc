@@ -55,5 +55,45 @@ TEST_F(MailSiteTest, TheWorkerSendsWhatIsQueuedAndMetricsCountIt) {
   EXPECT_NE(metrics->body.find("steward_mail_messages_total{outcome=\"queued\"} 2"), std::string::npos);
 }
 
+TEST_F(MailSiteTest, ACaseworkerRepliesToFeedbackByEmail) {
+  s_.site().StartTasks();
+  auto sent = http::testing::Fetch(
+      s_.port(), "POST", "/api/feedback", {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
+      R"({"kind":"contact","message":"When are the next labour market figures out?","name":"Jo","email":"jo@example.org"})");
+  ASSERT_TRUE(sent && sent->status == 202) << (sent ? sent->body : "no answer");
+  auto caseworker = s_.SignedIn("case@ons.gov.uk", {staff::Role::kCaseworker});
+  auto post = [&](const std::string& reply) {
+    return http::testing::Fetch(s_.port(), "POST", "/admin/feedback/1/reply",
+                                {{"Cookie", caseworker.cookie}, {"Content-Type", "application/x-www-form-urlencoded"}},
+                                "csrf_token=" + caseworker.csrf + "&reply=" + http::PercentEncode(reply));
+  };
+  auto empty = post("   ");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400);
+  EXPECT_NE(empty->body.find("Enter your reply"), std::string::npos);
+  auto long_one = post(std::string(1901, 'a'));
+  EXPECT_EQ(long_one->status, 400);
+  auto replied = post("They are out on 17 February at 7am.");
+  ASSERT_TRUE(replied);
+  EXPECT_EQ(replied->status, 303) << replied->body;
+  for (int i = 0; i < 100 && server_.Received().empty(); ++i) {
+    clock_.Advance(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto received = server_.Received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0]["rcpt_tos"], nlohmann::json::array({"jo@example.org"}));
+  std::string text = received[0]["parts"][1]["content"];
+  EXPECT_NE(text.find("They are out on 17 February at 7am."), std::string::npos) << text;
+  // Kept as a note on the item; on the record without its text.
+  auto item = http::testing::Fetch(s_.port(), "GET", "/admin/feedback/1", {{"Cookie", caseworker.cookie}});
+  ASSERT_TRUE(item && item->status == 200);
+  EXPECT_NE(item->body.find("Replied by email:"), std::string::npos);
+  auto entries = s_.site().trail().List({.action = "feedback.replied"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  for (const auto& [k, v] : (*entries)[0].entry.details) EXPECT_EQ(v.find("February"), std::string::npos) << k;
+}
+
 }  // namespace
 }  // namespace steward

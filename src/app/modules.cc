@@ -15,9 +15,10 @@ namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
+      // The mail module before those that send email: they find its queue while starting.
       admin::AuditModule(), admin::StaffModule(), subjects::Module(),      notice::Module(),
-      consent::Module(),    analytics::Module(),  logs::Module(),          feedback::Module(),
-      messages::Module(),   mail::Module(),       subscriptions::Module(),
+      consent::Module(),    analytics::Module(),  logs::Module(),          mail::Module(),
+      feedback::Module(),   messages::Module(),   subscriptions::Module(),
   };
   return kModules;
 }

@@ -10,6 +10,7 @@
 #include "core/json_text.h"
 #include "core/strings.h"
 #include "feedback/messages.h"
+#include "mail/mail.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
 
@@ -89,7 +90,12 @@ struct Row {
 class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
  public:
   FeedbackPages(module::Platform& p, Inbox& inbox, const messages::Inbox* messages)
-      : p_(p), inbox_(inbox), messages_(messages) {}
+      : p_(p), inbox_(inbox), messages_(messages), queue_(p.services.Find<mail::Queue>()) {
+    if (queue_ != nullptr) {
+      auto settings = mail::ReadSettings(*p.config.document, p.reg);
+      if (settings.ok() && settings->has_value()) mail_ = std::move(**settings);
+    }
+  }
 
   std::vector<module::StaffPage> Pages() {
     auto self = shared_from_this();
@@ -118,6 +124,12 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
          .pattern = "/admin/feedback/{id}",
          .permission = P::kHandleCases,
          .handler = module::Bind(self, &FeedbackPages::Update)}};
+    if (mail_) {
+      pages.push_back({.method = Method::kPost,
+                       .pattern = "/admin/feedback/{id}/reply",
+                       .permission = P::kHandleCases,
+                       .handler = module::Bind(self, &FeedbackPages::Reply)});
+    }
     if (messages_ != nullptr) {
       pages.push_back({.method = Method::kGet,
                        .pattern = "/admin/feedback/messages/{id}",
@@ -370,7 +382,10 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                       {"wrong", it.wrong},
                       {"message", it.message},
                       {"name", it.name},
-                      {"email", it.email}}) {
+                      {"email", it.email},
+                      {"can_reply", mail_.has_value() && !it.email.empty()},
+                      {"reply_action", "/admin/feedback/" + std::to_string(it.id) + "/reply"},
+                      {"max_reply", module::Thousands(kMaxReply)}}) {
       data[k] = std::move(v);
     }
     for (auto& [k, v] : typed) data[k] = std::move(v);
@@ -483,9 +498,66 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                                                 : "/admin/feedback/" + std::to_string(*id));
   }
 
+  // A reply by email to the address the person gave, through the mail queue: sealed there under
+  // their key, kept as a note on the item (theirs to see, gone with the item), audited without its
+  // text.
+  static constexpr size_t kMaxReply = 1900;
+  http::Response Reply(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    std::string text = module::Field(ctx.form, "reply");
+    std::string problem = Trim(text).empty() ? "Enter your reply"
+                          : Utf8Length(text) > kMaxReply
+                              ? "A reply must be " + module::Thousands(kMaxReply) + " characters or less"
+                              : "";
+    auto refuse = [&](const std::string& message) {
+      return ShowItem(req, ctx,
+                      {{"typed_reply", text},
+                       {"reply_error", message},
+                       {"errors", html::List{html::Object{
+                                      {"field", "reply"}, {"message", message}, {"first", true}, {"last", true}}}}},
+                      400);
+    };
+    if (!problem.empty()) return refuse(problem);
+    auto item = inbox_.Get(*id);
+    if (!item.ok()) return ctx.layout->ErrorFor(item.error(), req);
+    if (!*item) return ctx.layout->Error(404, req);
+    // Privacy: feedback. The address the person gave for a reply, opened to send one.
+    const Item& it = **item;
+    if (it.email.empty()) return refuse("This person gave no email address to reply to");
+    std::string site = p_.config.site.name;
+    mail::Email email{.to = it.email,
+                      .subject = "Your message to " + site,
+                      .text = text + "\n\n---\n\nThis is our answer to the message you sent " + site + " on " +
+                              it.received_at.substr(0, 10) +
+                              ". Replies to this email are not read: to write to us again, use " + p_.base_url() +
+                              "/feedback",
+                      .batch = "feedback:reply"};
+    Status s = p_.store.Write([&](store::Connection& c) -> Status {
+      auto queued = queue_->Enqueue(c, email, *mail_);
+      if (!queued.ok()) return queued.error();
+      STEWARD_ASSIGN_OR_RETURN(
+          bool found,
+          inbox_.AddNote(c, *id, Note{FormatRfc3339(p_.clock.Now()), ctx.actor.id, "Replied by email:\n\n" + text}));
+      if (!found) return MakeError(ErrorCode::kNotFound, "no such item");
+      return p_.trail.AppendIn(c, {.actor = ctx.actor.id,
+                                   .action = "feedback.replied",
+                                   .target = "feedback:" + std::to_string(*id),
+                                   .request_id = req.request_id,
+                                   .details = {{"characters", std::to_string(Utf8Length(text))}}});
+    });
+    if (!s.ok() && s.error().code == ErrorCode::kFailedPrecondition) {
+      return refuse("This address bounced for good or its owner complained: Steward will not email it again");
+    }
+    if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
+    return Response::Redirect("/admin/feedback/" + std::to_string(*id));
+  }
+
   module::Platform& p_;
   Inbox& inbox_;
   const messages::Inbox* messages_;
+  mail::Queue* queue_;
+  std::optional<mail::Settings> mail_;
 };
 
 }  // namespace

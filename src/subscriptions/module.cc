@@ -543,6 +543,92 @@ int CountCommand(module::CommandContext& ctx) {
   return 0;
 }
 
+// `steward subscriptions import FILE`: subscribers from the site's previous mailing-list system,
+// who confirmed there: a CSV with the header "email,topics,frequency" (topics separated by spaces).
+// Prints how many were imported and how many lines were skipped, with line numbers and reasons
+// (never an address). Audited with the counts.
+int ImportCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  mail::Queue queue(p.store, p.key, p.clock);
+  auto subs = Open(p, queue);
+  if (!subs.ok()) return module::Fail(subs.error(), 2);
+  std::string path = ctx.args.Text("file");
+  std::ifstream in(path);
+  if (!in) return module::Fail(MakeError(ErrorCode::kNotFound, path + ": cannot be read"), 2);
+  struct Line {
+    int64_t number;
+    std::string email, frequency;
+    std::vector<std::string> topics;
+  };
+  std::vector<Line> lines;
+  std::vector<std::string> skipped;
+  int64_t skipped_count = 0;
+  auto skip = [&](int64_t number, const std::string& why) {
+    ++skipped_count;
+    if (skipped.size() < 10) skipped.push_back("line " + std::to_string(number) + ": " + why);
+  };
+  std::string text;
+  for (int64_t number = 1; std::getline(in, text); ++number) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (number == 1) {
+      if (ToLower(Trim(text)) != "email,topics,frequency") {
+        return module::Fail(
+            MakeError(ErrorCode::kInvalidArgument, path + ":1: the first line is the header email,topics,frequency"),
+            2);
+      }
+      continue;
+    }
+    if (Trim(text).empty()) continue;
+    auto cells = Split(text, ',');
+    if (cells.size() != 3) {
+      skip(number, "not three fields (email,topics,frequency)");
+      continue;
+    }
+    Line line{number, std::string(Trim(cells[0])), std::string(Trim(cells[2])), {}};
+    for (auto t : Split(cells[1], ' ')) {
+      if (!Trim(t).empty()) line.topics.emplace_back(Trim(t));
+    }
+    lines.push_back(std::move(line));
+  }
+  int64_t imported = 0, already = 0;
+  for (size_t at = 0; at < lines.size(); at += 1000) {
+    Status s = p.store.Write([&](store::Connection& c) -> Status {
+      for (size_t i = at; i < std::min(lines.size(), at + 1000); ++i) {
+        const Line& line = lines[i];
+        auto f = ParseFrequency(line.frequency);
+        if (!f) {
+          skip(line.number, "the frequency is immediately, daily or weekly");
+          continue;
+        }
+        // Privacy: subscriptions, brought from the previous system.
+        auto added = (*subs)->Import(c, line.email, line.topics, *f);
+        if (!added.ok() && added.error().code == ErrorCode::kInvalidArgument) {
+          skip(line.number, FieldError(added.error(), "email").second);
+          continue;
+        }
+        if (!added.ok()) return added.error();
+        if (*added) {
+          ++imported;
+        } else {
+          ++already;
+        }
+      }
+      return Ok();
+    });
+    if (!s.ok()) return module::Fail(s.error());
+  }
+  Status audited = p.trail.Append({.actor = "cli",
+                                   .action = "subscriptions.imported",
+                                   .details = {{"imported", std::to_string(imported)},
+                                               {"already", std::to_string(already)},
+                                               {"skipped", std::to_string(skipped_count)}}});
+  if (!audited.ok()) return module::Fail(audited.error());
+  std::printf("imported %lld; already subscribed or suppressed %lld; skipped %lld\n", static_cast<long long>(imported),
+              static_cast<long long>(already), static_cast<long long>(skipped_count));
+  for (const auto& s : skipped) std::printf("  %s\n", s.c_str());
+  return 0;
+}
+
 // `steward subscriptions unsubscribe`: an email to unsubscribe+TOKEN@… on standard input, as the
 // mail server pipes it (the mailto of List-Unsubscribe). Prints what it did; never an address.
 int MailtoCommand(module::CommandContext& ctx) {
@@ -617,6 +703,13 @@ module::Descriptor Module() {
                               .default_value = "text",
                               .choices = {"text", "json"}}},
                  .run = CountCommand},
+                {.path = {"subscriptions", "import"},
+                 .help = "Bring subscribers who confirmed in the site's previous mailing-list system: a CSV with the "
+                         "header email,topics,frequency (topics separated by spaces). Prints counts and the lines "
+                         "skipped, never an address. Audited.",
+                 .options =
+                     {{.name = "file", .help = "The CSV file.", .kind = Option::Kind::kPositional, .required = true}},
+                 .run = ImportCommand},
                 {.path = {"subscriptions", "unsubscribe"},
                  .help = "Read an email sent to the List-Unsubscribe mailto (unsubscribe+TOKEN@...) on standard "
                          "input, as the mail server pipes it, and unsubscribe its sender's subscription.",

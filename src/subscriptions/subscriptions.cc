@@ -304,14 +304,14 @@ Status CountUnsubscribe(store::Connection& c, const std::string& topic, const st
 
 }  // namespace
 
-Status Subscriptions::SignUp(std::string_view email, const std::vector<std::string>& topics, Frequency frequency) {
-  if (!mail::ValidAddress(email))
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "email: enter an email address in the correct format, like name@example.com");
-  STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kEmail, email));
+namespace {
+
+// The topics chosen, checked against the site's and the frequency; sorted, without repeats.
+Result<std::vector<std::string>> Chosen(const Settings& settings, const std::vector<std::string>& topics,
+                                        Frequency frequency) {
   std::vector<std::string> chosen;
   for (const auto& t : topics) {
-    const Topic* topic = settings_.Find(t);
+    const Topic* topic = settings.Find(t);
     if (topic == nullptr) return MakeError(ErrorCode::kInvalidArgument, "topics: choose from the topics listed");
     if (std::find(topic->frequencies.begin(), topic->frequencies.end(), frequency) == topic->frequencies.end()) {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -320,8 +320,59 @@ Status Subscriptions::SignUp(std::string_view email, const std::vector<std::stri
     if (std::find(chosen.begin(), chosen.end(), t) == chosen.end()) chosen.push_back(t);
   }
   if (chosen.empty()) return MakeError(ErrorCode::kInvalidArgument, "topics: choose at least one topic");
-  if (chosen.size() > kMaxTopicsPerSignUp) return MakeError(ErrorCode::kInvalidArgument, "topics: too many topics");
+  if (chosen.size() > Subscriptions::kMaxTopicsPerSignUp) {
+    return MakeError(ErrorCode::kInvalidArgument, "topics: too many topics");
+  }
   std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+Result<subject::Key> AddressKey(std::string_view email) {
+  if (!mail::ValidAddress(email)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "email: enter an email address in the correct format, like name@example.com");
+  }
+  return subject::Key::Make(subject::KeyKind::kEmail, email);
+}
+
+}  // namespace
+
+Result<bool> Subscriptions::Import(store::Connection& c, std::string_view email, const std::vector<std::string>& topics,
+                                   Frequency frequency) {
+  STEWARD_ASSIGN_OR_RETURN(auto key, AddressKey(email));
+  STEWARD_ASSIGN_OR_RETURN(auto chosen, Chosen(settings_, topics, frequency));
+  const std::string address = key.value();
+  // Privacy: subscriptions, brought from the previous system with the consent given there.
+  STEWARD_ASSIGN_OR_RETURN(bool suppressed, impl_->queue.Suppressed(c, address));
+  if (suppressed) return false;
+  STEWARD_ASSIGN_OR_RETURN(auto existing, impl_->subjects.Lookup(c, key));
+  if (existing) {
+    STEWARD_ASSIGN_OR_RETURN(auto row, RowBy(c, "subject_id = ?", *existing));
+    if (row) return false;
+  }
+  STEWARD_ASSIGN_OR_RETURN(std::string subject_id, impl_->subjects.ForIdentifier(c, key));
+  STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, subject_id));
+  if (!keys) return MakeError(ErrorCode::kInternal, "a subject found in this write has no key");
+  std::string at = impl_->Now();
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows, c.Query("INSERT INTO subscribers (subject_id, address, address_hash, status, frequency, secret, "
+                         "created_at, confirmed_at, renewed_at) VALUES (?, ?, ?, 'confirmed', ?, ?, ?, ?, ?) "
+                         "RETURNING id",
+                         {subject_id, store::Blob{keys->Seal("subscribers.address", address)},
+                          store::Blob{impl_->queue.AddressHash(address)}, std::string(FrequencyName(frequency)),
+                          crypto::RandomHex(16), at, at, at}));
+  int64_t id = rows.front().Int(0);
+  for (const auto& t : chosen) {
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO subscriber_topics (subscriber_id, subject_id, topic, since) VALUES (?, ?, ?, ?)",
+               {id, subject_id, t, at}));
+  }
+  return true;
+}
+
+Status Subscriptions::SignUp(std::string_view email, const std::vector<std::string>& topics, Frequency frequency) {
+  STEWARD_ASSIGN_OR_RETURN(auto key, AddressKey(email));
+  STEWARD_ASSIGN_OR_RETURN(auto chosen, Chosen(settings_, topics, frequency));
   const std::string address = key.value();
   return impl_->store.Write([&](store::Connection& c) -> Status {
     // Privacy: subscriptions. Nothing is kept or sent for an address that bounced for good or complained.

@@ -149,6 +149,13 @@ class Subscriptions {
   // frequency) saying which.
   Status SignUp(std::string_view email, const std::vector<std::string>& topics, Frequency frequency);
 
+  // A subscriber brought from the site's previous mailing-list system, where they had already
+  // confirmed: confirmed here at once, in the caller's write, with no email. Returns false (and
+  // keeps nothing) for an address already subscribed here or suppressed. Errors: kInvalidArgument
+  // as SignUp.
+  Result<bool> Import(store::Connection& c, std::string_view email, const std::vector<std::string>& topics,
+                      Frequency frequency);
+
   // Applies a confirmation link. Returns the subscriber. Errors: kNotFound for a link that is
   // unknown, expired or already used.
   Result<Subscriber> Confirm(std::string_view token);

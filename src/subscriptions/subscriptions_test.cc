@@ -404,5 +404,32 @@ TEST_F(SubscriptionsTest, RetentionDeletesThoseWhoLeftAfterTheRegistersPeriod) {
   (void)stays;
 }
 
+TEST_F(SubscriptionsTest, AnImportBringsConfirmedSubscribersWithoutAnEmail) {
+  Subscriber here = Confirmed("here@example.com");
+  bool added = false, again = true;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        added, subs_->Import(c, "Old@Example.com", {"roads", "schools"}, Frequency::kWeekly));
+                    STEWARD_ASSIGN_OR_RETURN(again,
+                                             subs_->Import(c, "here@example.com", {"schools"}, Frequency::kWeekly));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_TRUE(added);
+  EXPECT_FALSE(again) << "someone already subscribed here is left as they are";
+  EXPECT_TRUE(Deliver().empty()) << "no confirmation email: they confirmed in the previous system";
+  auto counts = subs_->Counts();
+  EXPECT_EQ((*counts)[0].confirmed, 2);
+  EXPECT_EQ((*counts)[1].confirmed, 1);
+  Status bad = site_.store().Write([&](store::Connection& c) -> Status {
+    return subs_->Import(c, "x@example.com", {"schools"}, Frequency::kDaily).ok()
+               ? Ok()
+               : MakeError(ErrorCode::kInvalidArgument, "refused");
+  });
+  EXPECT_FALSE(bad.ok()) << "schools is not sent daily";
+  (void)here;
+}
+
 }  // namespace
 }  // namespace steward::subscriptions
