@@ -175,6 +175,76 @@ TEST_F(StewardTest, MailTestSendsThroughTheRelayAndStatusCountsWithoutAddresses)
       << "no address in what the commands print";
 }
 
+// The subscription commands scripts rely on, on the Hantsweb example: import, count (JSON, no
+// addresses), mail send (queued for the topic's subscribers), and the List-Unsubscribe mailto.
+TEST_F(StewardTest, SubscriptionCommandsImportCountSendAndUnsubscribeByMail) {
+  mail::testing::SmtpServer server;
+  std::ifstream in(SourcePath("examples/hantsweb.toml"));
+  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"web_dir = \"../web\"", "web_dir = \"" + SourcePath("web") + "\""},
+        {"relay = \"smtp://127.0.0.1:25\"", "relay = \"smtp://127.0.0.1:" + std::to_string(server.port()) + "\""}}) {
+    ASSERT_NE(site.find(from), std::string::npos);
+    site.replace(site.find(from), from.size(), to);
+  }
+  std::string path = dir_ + "/hantsweb.toml", data = dir_ + "/data";
+  std::ofstream(path) << site;
+  ASSERT_EQ(RunSteward({"init", "--config", path, "--data", data}).exit_code, 0);
+  std::ofstream(dir_ + "/old.csv") << "email,topics,frequency\n"
+                                   << "one@example.org,roads schools,immediately\n"
+                                   << "two@example.org,roads,weekly\n"
+                                   << "not an address,roads,daily\n"
+                                   << "three@example.org,roads,hourly\n"
+                                   << "four@example.org,roads\n";
+  RunResult imported = RunSteward({"subscriptions", "import", "--config", path, "--data", data, dir_ + "/old.csv"});
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(imported.out,
+            "imported 2; already subscribed or suppressed 0; skipped 3\n"
+            "  line 4: Enter an email address in the correct format, like name@example.com\n"
+            "  line 5: the frequency is immediately, daily or weekly\n"
+            "  line 6: not three fields (email,topics,frequency)\n");
+  RunResult counted = RunSteward({"subscriptions", "count", "--config", path, "--data", data, "--format", "json"});
+  EXPECT_EQ(counted.exit_code, 0) << counted.err;
+  auto counts = nlohmann::json::parse(counted.out);
+  EXPECT_EQ(counts["topics"][1]["topic"], "roads");
+  EXPECT_EQ(counts["topics"][1]["confirmed"], 2);
+  EXPECT_EQ(counts["topics"][2]["confirmed"], 1);
+  EXPECT_EQ(counts["topics"][0]["confirmed"], 0);
+
+  std::ofstream(dir_ + "/body.txt") << "The A31 is closed on Tuesday.";
+  RunResult send = RunSteward({"mail", "send", "--config", path, "--data", data, "--topic", "roads", "--subject",
+                               "A31 closed", "--body-file", dir_ + "/body.txt"});
+  EXPECT_EQ(send.exit_code, 0) << send.err;
+  EXPECT_EQ(send.out, "send 1: 1 emails queued; serve sends them through the relay\n")
+      << "the weekly subscriber gets it in their digest";
+  RunResult unknown = RunSteward({"mail", "send", "--config", path, "--data", data, "--topic", "nope", "--subject", "x",
+                                  "--body-file", dir_ + "/body.txt"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no such topic"), std::string::npos) << unknown.err;
+  RunResult delivered = RunSteward({"mail", "test", "--config", path, "--data", data, "--to", "web@hants.gov.uk"});
+  EXPECT_EQ(delivered.exit_code, 0) << delivered.err;
+  auto received = server.Received();
+  ASSERT_EQ(received.size(), 2u) << "the topic's message, then the test";
+  std::string header = received[0]["headers"]["List-Unsubscribe"];
+  size_t at = header.find("mailto:");
+  ASSERT_NE(at, std::string::npos) << header;
+  std::string mailto = header.substr(at + 7, header.find('>', at) - at - 7);
+  RunResult left = RunSteward({"subscriptions", "unsubscribe", "--config", path, "--data", data},
+                              "From: one@example.org\r\nTo: " + mailto + "\r\nSubject: unsubscribe\r\n\r\n");
+  EXPECT_EQ(left.exit_code, 0) << left.err;
+  EXPECT_EQ(left.out, "unsubscribed\n");
+  RunResult twice =
+      RunSteward({"subscriptions", "unsubscribe", "--config", path, "--data", data}, "To: " + mailto + "\r\n\r\n");
+  EXPECT_EQ(twice.out, "the link names no subscription now: nothing done\n");
+  counts = nlohmann::json::parse(
+      RunSteward({"subscriptions", "count", "--config", path, "--data", data, "--format", "json"}).out);
+  EXPECT_EQ(counts["topics"][1]["confirmed"], 1);
+  std::string printed = imported.out + counted.out + send.out + left.out + imported.err + send.err;
+  for (const char* address : {"one@", "two@", "three@", "four@", "not an address"}) {
+    EXPECT_EQ(printed.find(address), std::string::npos) << "no address in what the commands print";
+  }
+}
+
 // A message being sent when Steward is killed is neither lost nor sent twice: the relay had not
 // accepted it (it was still waiting for the data's answer), so it is sent once, later.
 TEST_F(StewardTest, KillNineMidSendLosesNoMailAndSendsNoneTwice) {

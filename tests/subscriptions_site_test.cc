@@ -160,6 +160,12 @@ TEST_F(SubscriptionsSiteTest, HantswebSubscribeConfirmGetAMessageAndUnsubscribeI
   EXPECT_EQ(page->body.find("value=\"roads\" checked"), std::string::npos);
   // A second one-click on the same link changes nothing more and fails no one.
   EXPECT_EQ(Form(unsubscribe, "List-Unsubscribe=One-Click", {})->status, 200);
+  auto metrics = Fetch(s_.port(), "GET", "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("steward_subscriptions_total{event=\"confirmed\"} 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("steward_subscriptions_total{event=\"unsubscribed\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("resident@"), std::string::npos);
 }
 
 TEST_F(SubscriptionsSiteTest, CivilServiceSubscriberSignsInWithAUsernameAndChangesTopics) {

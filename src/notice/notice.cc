@@ -229,9 +229,14 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
   d["datasets"] = datasets;
   d["other_sources"] = other_sources;
   // Steward's mail carries no tracking; a site that sends it says so.
-  d["sends_email"] = std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& ds) {
-    return ds.module == "mail" && ds.kept_by.empty();
-  });
+  auto kept_here = [&](const char* module) {
+    return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                       [&](const processing::Dataset& ds) { return ds.module == module && ds.kept_by.empty(); });
+  };
+  d["sends_email"] = kept_here("mail");
+  // What stays of an address after it is deleted, where a bounce or a complaint must keep it from
+  // being mailed again.
+  d["suppresses_email"] = kept_here("mail") && kept_here("mail-suppression");
 
   // Only purposes that concern the public; staff-only ones are in the record of processing.
   html::List purposes, consent_purposes, objection;

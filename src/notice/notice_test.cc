@@ -144,6 +144,28 @@ retention = "30 days"
     EXPECT_NE(t->find("Our emails carry no tracking: we do not record whether you open them or which of their "
                       "links you follow."),
               std::string::npos);
+    EXPECT_EQ(t->find("keyed hash of your address"), std::string::npos) << "no suppression list declared";
+  }
+  // With the suppression list, the notice says what stays of an address that bounced.
+  text << R"(
+[[register.datasets]]
+id = "mail-suppression"
+module = "mail-suppression"
+description = "Hashes of addresses that bounced"
+categories = ["user.contact.email"]
+subjects = ["people we email"]
+purposes = ["feedback"]
+retention = "6 years"
+)";
+  doc = config::Document::Parse(text.str(), "ons.toml");
+  reg = processing::FromDocument(*doc);
+  ASSERT_TRUE(reg.ok()) << reg.error().message;
+  html = *RenderPrivacy(*s.pages, *reg, "1 January 2027");
+  md = *s.pages->RenderBare("privacy.md", PrivacyData(*reg, "1 January 2027"));
+  for (const std::string* t : {&html, &md}) {
+    EXPECT_NE(t->find("we keep a keyed hash of your address (never the address itself) so that we do not email it "
+                      "again"),
+              std::string::npos);
   }
 }
 

@@ -106,7 +106,15 @@ class SubscriptionsServing : public module::Serving {
           auto k = p.key.DeriveKey("subthrot");
           return std::string(reinterpret_cast<const char*>(k.data()), k.size());
         }()),
-        subjects_(p.SubjectDeps(kSubscriptions), p.key, p.clock, Subscriptions::SealedTables()) {}
+        subjects_(p.SubjectDeps(kSubscriptions), p.key, p.clock, Subscriptions::SealedTables()) {
+    if (p.metrics != nullptr) {
+      events_ =
+          &p.metrics->AddCounter("steward_subscriptions_total",
+                                 "Subscriptions by event: signed_up (a sign-up or change asked for), "
+                                 "confirmed, unsubscribed (from every topic on the page, or by a link's one click).",
+                                 {"event"});
+    }
+  }
 
   subject::SubjectData* Subjects() override { return &subjects_; }
 
@@ -217,6 +225,7 @@ class SubscriptionsServing : public module::Serving {
     if (!frequency) errors.emplace_back("frequency", "Choose how often you want emails");
     if (errors.empty()) {
       Status s = subs_->SignUp(email, topics, *frequency);
+      if (s.ok()) Count("signed_up");
       if (!s.ok() && s.error().code == ErrorCode::kInvalidArgument) {
         errors.push_back(FieldError(s.error(), "email"));
       } else if (!s.ok()) {
@@ -239,6 +248,7 @@ class SubscriptionsServing : public module::Serving {
   Response ConfirmPage(Request& req) {
     auto s = subs_->Confirm(req.PathParam("token"));
     if (!s.ok()) return LinkProblem(req, s.error());
+    Count("confirmed");
     return Manage(req, *s, subs_->links().Make({.purpose = Links::Purpose::kManage, .subscriber = s->id}, s->secret),
                   "You have subscribed", {}, 200);
   }
@@ -291,6 +301,7 @@ class SubscriptionsServing : public module::Serving {
     if (action == "unsubscribe-all") {
       auto left = subs_->Unsubscribe(s->id, "all");
       if (!left.ok()) return platform_.pages->ErrorFor(left.error(), req);
+      Count("unsubscribed");
       return Unsubscribed(req);
     }
     if (action == "credentials") {
@@ -311,7 +322,10 @@ class SubscriptionsServing : public module::Serving {
       return Manage(req, *s, token, "", {FieldError(kept.error(), "topics")}, 400);
     }
     if (!kept.ok()) return platform_.pages->ErrorFor(kept.error(), req);
-    if (!*kept) return Unsubscribed(req);
+    if (!*kept) {
+      Count("unsubscribed");
+      return Unsubscribed(req);
+    }
     auto now = subs_->FromLink(token, {Links::Purpose::kManage, Links::Purpose::kSession});
     if (!now.ok()) return LinkProblem(req, now.error());
     return Manage(req, *now, token, "Your subscriptions are updated", {}, 200);
@@ -343,8 +357,9 @@ class SubscriptionsServing : public module::Serving {
     auto form = req.Form();
     if (!form.ok()) return platform_.pages->ErrorPage(400, &req);
     if (module::Field(*form, "List-Unsubscribe") != "One-Click") return platform_.pages->ErrorPage(400, &req);
-    Status s = subs_->UnsubscribeByLink(req.PathParam("token"));
-    if (!s.ok()) return LinkProblem(req, s.error());
+    auto changed = subs_->UnsubscribeByLink(req.PathParam("token"));
+    if (!changed.ok()) return LinkProblem(req, changed.error());
+    if (*changed) Count("unsubscribed");
     return Unsubscribed(req);
   }
 
@@ -439,6 +454,7 @@ class SubscriptionsServing : public module::Serving {
     auto f = ParseFrequency(how);
     if (!f) return answer(Json(400, {{"error", "'frequency' is immediately, daily or weekly"}}));
     Status s = subs_->SignUp(Trim(email->get<std::string>()), ids, *f);
+    if (s.ok()) Count("signed_up");
     if (!s.ok() && s.error().code == ErrorCode::kInvalidArgument) {
       auto [field, message] = FieldError(s.error(), "email");
       return answer(Json(400, {{"error", "some fields need correcting"}, {"errors", {{field, message}}}}));
@@ -482,7 +498,12 @@ class SubscriptionsServing : public module::Serving {
     return Json(202, {{"send", *send}, {"status", "queued for the topic's subscribers"}});
   }
 
+  void Count(const char* event) {
+    if (events_ != nullptr) events_->Inc({event});
+  }
+
   module::Platform& platform_;
+  metrics::Counter* events_ = nullptr;
   std::unique_ptr<Subscriptions> subs_;
   analytics::ApiKeys* keys_;
   staff::Throttle throttle_;
@@ -561,11 +582,11 @@ int ImportCommand(module::CommandContext& ctx) {
     std::vector<std::string> topics;
   };
   std::vector<Line> lines;
-  std::vector<std::string> skipped;
+  std::vector<std::pair<int64_t, std::string>> skipped;  // samples: the first few of each pass
   int64_t skipped_count = 0;
   auto skip = [&](int64_t number, const std::string& why) {
     ++skipped_count;
-    if (skipped.size() < 10) skipped.push_back("line " + std::to_string(number) + ": " + why);
+    if (skipped.size() < 10) skipped.emplace_back(number, why);
   };
   std::string text;
   for (int64_t number = 1; std::getline(in, text); ++number) {
@@ -625,7 +646,9 @@ int ImportCommand(module::CommandContext& ctx) {
   if (!audited.ok()) return module::Fail(audited.error());
   std::printf("imported %lld; already subscribed or suppressed %lld; skipped %lld\n", static_cast<long long>(imported),
               static_cast<long long>(already), static_cast<long long>(skipped_count));
-  for (const auto& s : skipped) std::printf("  %s\n", s.c_str());
+  std::sort(skipped.begin(), skipped.end());
+  for (const auto& [number, why] : skipped)
+    std::printf("  line %lld: %s\n", static_cast<long long>(number), why.c_str());
   return 0;
 }
 
@@ -648,9 +671,9 @@ int MailtoCommand(module::CommandContext& ctx) {
   }
   size_t start = at + 12, end = message.find('@', start);
   std::string token = end == std::string::npos ? "" : message.substr(start, end - start);
-  Status s = (*subs)->UnsubscribeByLink(ToLower(token));
-  if (!s.ok() && s.error().code != ErrorCode::kNotFound) return module::Fail(s.error());
-  std::printf(s.ok() ? "unsubscribed\n" : "the link names no subscriber now: nothing done\n");
+  auto changed = (*subs)->UnsubscribeByLink(ToLower(token));
+  if (!changed.ok() && changed.error().code != ErrorCode::kNotFound) return module::Fail(changed.error());
+  std::printf(changed.ok() && *changed ? "unsubscribed\n" : "the link names no subscription now: nothing done\n");
   // The mail server gets success either way: a message it cannot deliver must not bounce again.
   return 0;
 }

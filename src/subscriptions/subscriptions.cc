@@ -588,10 +588,14 @@ Result<int64_t> Subscriptions::Unsubscribe(int64_t subscriber, std::string_view 
   return left;
 }
 
-Status Subscriptions::UnsubscribeByLink(std::string_view token) {
+Result<bool> Subscriptions::UnsubscribeByLink(std::string_view token) {
   STEWARD_ASSIGN_OR_RETURN(auto s, FromLink(token, {Links::Purpose::kUnsubscribe}));
   auto link = Links::Read(token);
-  return Done(Unsubscribe(s.id, link->topic.empty() ? "all" : link->topic));
+  std::string topic = link->topic.empty() ? "all" : link->topic;
+  bool held = topic == "all" ? !s.topics.empty() : std::find(s.topics.begin(), s.topics.end(), topic) != s.topics.end();
+  if (!held) return false;
+  STEWARD_RETURN_IF_ERROR(Unsubscribe(s.id, topic));
+  return true;
 }
 
 Status Subscriptions::SetCredentials(int64_t subscriber, std::string_view username, std::string_view password) {

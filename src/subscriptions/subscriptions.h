@@ -164,12 +164,13 @@ class Subscriptions {
 
   // Sets the topics and frequency; no topics deletes the subscriber. Returns whether they remain.
   Result<bool> Update(int64_t subscriber, const std::vector<std::string>& topics, Frequency frequency);
-  // Leaves one topic, or every topic ("all"): the subscriber is deleted with their last topic.
-  // Returns the topics left. Counted for the staff page, never with the address.
+  // Leaves one topic, or every topic ("all"): with their last topic the subscriber has left.
+  // Returns the topics left (0: none). Counted for the staff page, never with the address.
   Result<int64_t> Unsubscribe(int64_t subscriber, std::string_view topic);
   // The one-click link of an email (RFC 8058), or a mailto to unsubscribe+TOKEN@…: unsubscribes
-  // at once. Errors: kNotFound for a link that names no subscriber now.
-  Status UnsubscribeByLink(std::string_view token);
+  // at once. Returns whether anything changed (a second click changes nothing). Errors: kNotFound
+  // for a link that names no subscriber now.
+  Result<bool> UnsubscribeByLink(std::string_view token);
 
   // Sets or replaces the subscriber's username and password (argon2id, hashed on this thread).
   // Errors: kInvalidArgument (which rule), kAlreadyExists (username taken), kFailedPrecondition
