@@ -9,7 +9,7 @@
 #   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
-#   make bench-mail    100,000 messages through the outbound queue to smtp-sink, against smtp-source
+#   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
 #   make format      apply clang-format to the tree

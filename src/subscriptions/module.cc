@@ -195,6 +195,9 @@ class SubscriptionsServing : public module::Serving {
     html::Object data = Common();
     data["topics"] = TopicItems(subs_->settings(), chosen);
     data["frequencies"] = FrequencyItems(frequency);
+    data["topics_legend"] = "What do you want emails about?";
+    data["topics_hint"] = "Select all that apply.";
+    data["frequency_legend"] = "How often do you want emails?";
     data["email"] = email;
     if (!errors.empty()) {
       data["errors"] = module::ErrorSummary(errors);
@@ -268,6 +271,9 @@ class SubscriptionsServing : public module::Serving {
     data["token"] = token;
     data["topics"] = TopicItems(subs_->settings(), s.topics);
     data["frequencies"] = FrequencyItems(s.frequency);
+    data["topics_legend"] = "What you get emails about";
+    data["topics_hint"] = "Untick a topic to stop its emails. Untick them all to unsubscribe.";
+    data["frequency_legend"] = "How often";
     data["username"] = s.username;
     data["has_username"] = !s.username.empty();
     if (!notice.empty()) data["notice"] = notice;
