@@ -1,5 +1,6 @@
 #include "app/modules.h"
 
+#include "accounts/module.h"
 #include "admin/module.h"
 #include "analytics/module.h"
 #include "consent/module.h"
@@ -18,7 +19,7 @@ const std::vector<module::Descriptor>& Modules() {
       // The mail module before those that send email: they find its queue while starting.
       admin::AuditModule(), admin::StaffModule(), subjects::Module(),      notice::Module(),
       consent::Module(),    analytics::Module(),  logs::Module(),          mail::Module(),
-      feedback::Module(),   messages::Module(),   subscriptions::Module(),
+      feedback::Module(),   messages::Module(),   subscriptions::Module(), accounts::Module(),
   };
   return kModules;
 }

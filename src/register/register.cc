@@ -307,6 +307,7 @@ const std::vector<std::string>& KnownCategories() {
       "user.content.case_notes",
       "user.demographic",
       "user.demographic.age",
+      "user.demographic.date_of_birth",
       "user.demographic.location",
       "user.employment",
       "user.education",
@@ -362,12 +363,15 @@ std::optional<Period> ParsePeriod(std::string_view text) {
   return p;
 }
 
-SystemTime Subtract(SystemTime t, const Period& p) {
+namespace {
+
+// `t` moved by `sign` times `p` in calendar terms.
+SystemTime Move(SystemTime t, const Period& p, int64_t sign) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   auto sub_second = t - std::chrono::system_clock::from_time_t(secs);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  int64_t month_index = int64_t{tm.tm_year} * 12 + tm.tm_mon - p.years * 12 - p.months;
+  int64_t month_index = int64_t{tm.tm_year} * 12 + tm.tm_mon + sign * (p.years * 12 + p.months);
   tm.tm_year = static_cast<int>(month_index / 12);
   tm.tm_mon = static_cast<int>(month_index % 12);
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -375,9 +379,15 @@ SystemTime Subtract(SystemTime t, const Period& p) {
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   int last = kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0);
   tm.tm_mday = std::min(tm.tm_mday, last);
-  std::time_t moved = timegm(&tm) - p.days * 86400 - p.seconds;
+  std::time_t moved = timegm(&tm) + sign * (p.days * 86400 + p.seconds);
   return std::chrono::system_clock::from_time_t(moved) + sub_second;
 }
+
+}  // namespace
+
+SystemTime Subtract(SystemTime t, const Period& p) { return Move(t, p, -1); }
+
+SystemTime Add(SystemTime t, const Period& p) { return Move(t, p, 1); }
 
 bool Dataset::SpecialCategory() const {
   return std::any_of(categories.begin(), categories.end(),

@@ -51,6 +51,8 @@ std::optional<Period> ParsePeriod(std::string_view text);
 // `t` minus `p` in calendar terms (UTC): years and months move to the same day, or the last day of
 // a shorter month (31 March minus 1 month is 28 or 29 February), then days and seconds.
 SystemTime Subtract(SystemTime t, const Period& p);
+// `t` plus `p`, the same way: the end of a period that starts at `t`.
+SystemTime Add(SystemTime t, const Period& p);
 
 struct Retention {
   enum class Kind { kPeriod, kAfterEvent, kCriteria };

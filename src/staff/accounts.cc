@@ -448,16 +448,20 @@ Status Accounts::SetPassword(int64_t id, std::string_view password, const Actor&
 }
 
 Status Accounts::CheckPassword(std::string_view password, std::string_view email) const {
-  if (password.size() < policy_.min_length) {
+  return policy_.Check(password, email);
+}
+
+Status PasswordPolicy::Check(std::string_view password, std::string_view email) const {
+  if (password.size() < min_length) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "Password must be " + std::to_string(policy_.min_length) + " characters or more");
+                     "Password must be " + std::to_string(min_length) + " characters or more");
   }
-  if (password.size() > policy_.max_length) {
+  if (password.size() > max_length) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "Password must be " + std::to_string(policy_.max_length) + " characters or fewer");
+                     "Password must be " + std::to_string(max_length) + " characters or fewer");
   }
   std::string lower = ToLower(password);
-  if (policy_.common.count(lower)) {
+  if (common.count(lower)) {
     return MakeError(ErrorCode::kInvalidArgument, "That password is too common. Try three random words");
   }
   std::string local = ToLower(email.substr(0, email.find('@')));

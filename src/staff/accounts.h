@@ -79,6 +79,9 @@ struct PasswordPolicy {
   std::unordered_set<std::string> common;  // lower case
   // Reads one password a line (web/generated/common-passwords.txt). Errors: kNotFound.
   static Result<PasswordPolicy> Load(const std::string& common_passwords_file);
+  // NCSC's guidance: length over complexity, no common password, not the email address itself.
+  // Errors: kInvalidArgument with a message a person can act on.
+  Status Check(std::string_view password, std::string_view email) const;
 };
 
 class Accounts {

@@ -73,6 +73,8 @@ std::string_view PermissionName(Permission p) {
       return "read_security";
     case Permission::kCommunications:
       return "communications";
+    case Permission::kActForCustomer:
+      return "act_for_customer";
   }
   return "";
 }
@@ -96,6 +98,8 @@ bool RoleGrants(Role role, Permission permission) {
       return role == Role::kSecurity;
     case Permission::kCommunications:
       return role == Role::kCommunications;
+    case Permission::kActForCustomer:
+      return role == Role::kCaseworker;
   }
   return false;
 }

@@ -21,6 +21,7 @@ enum class Permission {
   kHandleCases,     // feedback, subscriptions, acting for a member of the public (caseworker)
   kReadSecurity,    // access-log alerts (security)
   kCommunications,  // write and send email to a topic's subscribers (communications)
+  kActForCustomer,  // find, create and update a citizen's account on their behalf (caseworker)
 };
 
 const std::vector<Role>& AllRoles();

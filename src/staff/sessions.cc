@@ -28,10 +28,12 @@ Session ToSession(const store::Row& r) {
   return Session{r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Int(4) != 0, r.Text(5)};
 }
 
-constexpr const char* kSelect =
-    "SELECT id_hash, staff_id, created_at, last_seen_at, second_factor_pending, device FROM staff_sessions";
-
 }  // namespace
+
+std::string Sessions::Select() const {
+  return "SELECT id_hash, " + table_.owner + ", created_at, last_seen_at, second_factor_pending, device FROM " +
+         table_.table;
+}
 
 std::string DescribeDevice(std::string_view ua) {
   auto has = [&](std::string_view s) { return ua.find(s) != std::string_view::npos; };
@@ -50,11 +52,13 @@ std::string DescribeDevice(std::string_view ua) {
   return os.empty() ? browser : browser + " on " + os;
 }
 
-Sessions::Sessions(store::Store& store, const Clock& clock, const crypto::SecretKey& key, SessionPolicy policy)
+Sessions::Sessions(store::Store& store, const Clock& clock, const crypto::SecretKey& key, SessionPolicy policy,
+                   SessionTable table)
     : store_(store),
       clock_(clock),
-      session_key_(KeyString(key.DeriveKey("stafsess"))),
-      csrf_key_(KeyString(key.DeriveKey("stafcsrf"))),
+      table_(std::move(table)),
+      session_key_(KeyString(key.DeriveKey(table_.session_label))),
+      csrf_key_(KeyString(key.DeriveKey(table_.csrf_label))),
       policy_(policy) {}
 
 std::string Sessions::Handle(std::string_view cookie) const { return HexEncode(crypto::Hash(cookie, session_key_)); }
@@ -67,10 +71,10 @@ Result<std::string> Sessions::Create(int64_t staff_id, bool second_factor_pendin
   std::string cookie = crypto::RandomHex(32);
   std::string now = FormatRfc3339Millis(clock_.Now());
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec(
-        "INSERT INTO staff_sessions (id_hash, staff_id, created_at, last_seen_at, second_factor_pending, device) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        {Handle(cookie), staff_id, now, now, int64_t{second_factor_pending}, device}));
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("INSERT INTO " + table_.table + " (id_hash, " + table_.owner +
+                   ", created_at, last_seen_at, second_factor_pending, device) VALUES (?, ?, ?, ?, ?, ?)",
+               {Handle(cookie), staff_id, now, now, int64_t{second_factor_pending}, device}));
     return Ok();
   }));
   return cookie;
@@ -81,7 +85,7 @@ Result<std::optional<Session>> Sessions::Load(std::string_view cookie) {
   std::string handle = Handle(cookie);
   std::optional<Session> session;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(std::string(kSelect) + " WHERE id_hash = ?", {handle}));
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(Select() + " WHERE id_hash = ?", {handle}));
     if (!rows.empty()) session = ToSession(rows[0]);
     return Ok();
   }));
@@ -94,8 +98,8 @@ Result<std::optional<Session>> Sessions::Load(std::string_view cookie) {
   if (now - ParseTime(session->last_seen_at) > std::chrono::minutes(1)) {
     session->last_seen_at = FormatRfc3339Millis(now);
     STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-      STEWARD_RETURN_IF_ERROR(
-          c.Exec("UPDATE staff_sessions SET last_seen_at = ? WHERE id_hash = ?", {session->last_seen_at, handle}));
+      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE " + table_.table + " SET last_seen_at = ? WHERE id_hash = ?",
+                                     {session->last_seen_at, handle}));
       return Ok();
     }));
   }
@@ -105,7 +109,7 @@ Result<std::optional<Session>> Sessions::Load(std::string_view cookie) {
 Status Sessions::End(std::string_view cookie) {
   std::string handle = Handle(cookie);
   return store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE id_hash = ?", {handle}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM " + table_.table + " WHERE id_hash = ?", {handle}));
     return Ok();
   });
 }
@@ -113,15 +117,16 @@ Status Sessions::End(std::string_view cookie) {
 Status Sessions::End(std::string_view cookie, audit::Trail& trail, const audit::Entry& entry) {
   std::string handle = Handle(cookie);
   return store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_sessions WHERE id_hash = ?", {handle}));
+    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM " + table_.table + " WHERE id_hash = ?", {handle}));
     return trail.AppendIn(c, entry);
   });
 }
 
 Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle) {
   return store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
-                                               {std::string(handle), staff_id}));
+    STEWARD_ASSIGN_OR_RETURN(int64_t n,
+                             c.Exec("DELETE FROM " + table_.table + " WHERE id_hash = ? AND " + table_.owner + " = ?",
+                                    {std::string(handle), staff_id}));
     if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
     return Ok();
   });
@@ -130,8 +135,9 @@ Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle) {
 Status Sessions::EndByHandle(int64_t staff_id, std::string_view handle, audit::Trail& trail,
                              const audit::Entry& entry) {
   return store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("DELETE FROM staff_sessions WHERE id_hash = ? AND staff_id = ?",
-                                               {std::string(handle), staff_id}));
+    STEWARD_ASSIGN_OR_RETURN(int64_t n,
+                             c.Exec("DELETE FROM " + table_.table + " WHERE id_hash = ? AND " + table_.owner + " = ?",
+                                    {std::string(handle), staff_id}));
     if (n == 0) return MakeError(ErrorCode::kNotFound, "no such session");
     return trail.AppendIn(c, entry);
   });
@@ -141,7 +147,7 @@ Result<std::vector<Session>> Sessions::ListFor(int64_t staff_id) {
   std::vector<Session> out;
   SystemTime now = clock_.Now();
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    return c.ForEach(std::string(kSelect) + " WHERE staff_id = ? ORDER BY created_at DESC", {staff_id},
+    return c.ForEach(Select() + " WHERE " + table_.owner + " = ? ORDER BY created_at DESC", {staff_id},
                      [&](const store::Row& r) {
                        Session s = ToSession(r);
                        if (!Expired(s, now)) out.push_back(std::move(s));
@@ -157,11 +163,15 @@ Result<int64_t> Sessions::PurgeExpired() {
   std::string absolute_cutoff = FormatRfc3339Millis(now - policy_.absolute);
   int64_t n = 0;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(n, c.Exec("DELETE FROM staff_sessions WHERE last_seen_at <= ? OR created_at <= ?",
+    STEWARD_ASSIGN_OR_RETURN(n, c.Exec("DELETE FROM " + table_.table + " WHERE last_seen_at <= ? OR created_at <= ?",
                                        {idle_cutoff, absolute_cutoff}));
     return Ok();
   }));
   return n;
+}
+
+Result<int64_t> Sessions::EndAllIn(store::Connection& c, int64_t owner) const {
+  return c.Exec("DELETE FROM " + table_.table + " WHERE " + table_.owner + " = ?", {owner});
 }
 
 std::string Sessions::CsrfToken(std::string_view cookie) const { return HexEncode(crypto::Hash(cookie, csrf_key_)); }

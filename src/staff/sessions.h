@@ -1,4 +1,5 @@
-// Sessions: server-side sign-in sessions for staff.
+// Sessions: server-side sign-in sessions, for staff and, in a table of their own, for members of the
+// public with an account (SessionTable says which).
 //
 // The cookie carries 32 random bytes; the database holds only a keyed hash of them. A session ends
 // after 30 minutes idle or 12 hours in all (both from the injected clock), at sign-out, or when its
@@ -28,9 +29,19 @@ struct SessionPolicy {
   Duration absolute = std::chrono::hours(12);
 };
 
+// Where a kind of session lives: its table (id_hash, OWNER, created_at, last_seen_at,
+// second_factor_pending, device), the owner's column, and the labels of the keys its cookie's hash
+// and CSRF tokens are derived under (8 characters each), so one kind's cookie is nothing to another.
+struct SessionTable {
+  std::string table = "staff_sessions";
+  std::string owner = "staff_id";
+  const char* session_label = "stafsess";
+  const char* csrf_label = "stafcsrf";
+};
+
 struct Session {
-  std::string handle;  // the keyed hash, hex: names the session in lists without revealing it
-  int64_t staff_id = 0;
+  std::string handle;    // the keyed hash, hex: names the session in lists without revealing it
+  int64_t staff_id = 0;  // the owner: a staff account, or for another SessionTable its owner's id
   std::string created_at, last_seen_at;
   bool second_factor_pending = false;
   std::string device;  // "Firefox on Linux": a summary, never the raw user agent
@@ -38,7 +49,8 @@ struct Session {
 
 class Sessions {
  public:
-  Sessions(store::Store& store, const Clock& clock, const crypto::SecretKey& key, SessionPolicy policy = {});
+  Sessions(store::Store& store, const Clock& clock, const crypto::SecretKey& key, SessionPolicy policy = {},
+           SessionTable table = {});
 
   // A new session; returns the cookie value.
   Result<std::string> Create(int64_t staff_id, bool second_factor_pending, const std::string& device);
@@ -55,6 +67,8 @@ class Sessions {
   Result<std::vector<Session>> ListFor(int64_t staff_id);
   // Deletes every expired session; returns how many.
   Result<int64_t> PurgeExpired();
+  // Ends every session of `owner` in the caller's write (a password changed, an account closed).
+  Result<int64_t> EndAllIn(store::Connection& c, int64_t owner) const;
 
   std::string CsrfToken(std::string_view cookie) const;
   bool CheckCsrf(std::string_view cookie, std::string_view presented) const;
@@ -62,8 +76,10 @@ class Sessions {
  private:
   std::string Handle(std::string_view cookie) const;
   bool Expired(const Session& s, SystemTime now) const;
+  std::string Select() const;
   store::Store& store_;
   const Clock& clock_;
+  SessionTable table_;
   std::string session_key_, csrf_key_;
   SessionPolicy policy_;
 };

@@ -1,0 +1,256 @@
+// Citizen accounts: a member of the public registers (or an adviser registers them), keeps the
+// details the site declares, gives and withdraws consents, sees everything done with the account,
+// and closes it, after which only the minimum the register names is kept, restricted, until its
+// time ends.
+//
+//   [accounts]
+//   dataset = "customer-records"          # the register's dataset of the account itself
+//   minimum_age = 13                       # refuse younger people (needs age_check)
+//   age_check = "date-of-birth"            # a date field, or "confirm" for a tick box
+//   [[accounts.fields]]
+//   id = "name"
+//   label = "Full name"
+//   type = "text"                          # text, email, telephone, date, postcode, choice
+//   required = true
+//   category = "user.contact.name"         # the register's data category
+//   dataset = "customer-records"           # default: [accounts] dataset
+//   consent = "equality"                   # only given and kept under this consent box
+//   [[accounts.consents]]
+//   id = "surveys"
+//   label = "Contact me for satisfaction surveys"
+//   purpose = "satisfaction-surveys"       # a purpose whose lawful basis is consent
+//   dataset = "survey-consent"
+//   withdrawal = "stop"                    # or "delete": withdrawing deletes the fields it covers
+//   [accounts.closure]
+//   dataset = "payment-records"            # what is kept after closing, and for how long
+//   keep = ["name"]                        # the fields kept, restricted, until then
+//
+// Privacy: the register's datasets the site file names. Every field a person gives is sealed
+// under their subject key (the email address also in the blind index, so the account is found
+// without opening anything); the password is an argon2id hash, sealed too, so erasing the person
+// reaches backups. A consent is a row per giving or withdrawal (when, how, who), so the account
+// shows each consent's history. Activity (sign-ins, changes, what an adviser did) names fields,
+// never their values.
+//
+// Thread safety: Accounts is safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audit/audit.h"
+#include "config/document.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "crypto/crypto.h"
+#include "mail/mail.h"
+#include "register/register.h"
+#include "retention/retention.h"
+#include "store/store.h"
+#include "subject/restrictions.h"
+#include "subject/subject.h"
+
+namespace steward::accounts {
+
+enum class FieldType { kText, kEmail, kTelephone, kDate, kPostcode, kChoice };
+std::string_view FieldTypeName(FieldType t);  // "text", ...
+
+struct Field {
+  std::string id, label, hint;
+  FieldType type = FieldType::kText;
+  bool required = false;
+  std::string category;  // "user.contact.name"
+  std::string dataset;   // the register's dataset
+  std::string consent;   // a consent box: given and kept only while it is given; empty: none
+  std::vector<std::string> choices;
+  bool special = false;  // an Article 9 category (user.special.*)
+};
+
+struct ConsentBox {
+  std::string id, label, hint;
+  std::string purpose, dataset;
+  bool delete_on_withdrawal = false;  // withdrawal = "delete"
+};
+
+struct Settings {
+  std::string dataset;  // the account's own
+  std::vector<Field> fields;
+  std::vector<ConsentBox> consents;
+  int64_t minimum_age = 0;  // 0: no check
+  std::string age_check;    // a date field's id, or "confirm"
+  std::string closure_dataset;
+  std::vector<std::string> closure_keep;
+  // From the closure dataset: how long the minimum is kept after closing, and what for ("evidence
+  // and support payments to ...", from its purposes).
+  std::optional<processing::Period> closure_period;
+  std::string closure_why;
+
+  const Field* FindField(std::string_view id) const;
+  const ConsentBox* FindConsent(std::string_view id) const;
+};
+
+// Reads [accounts]; nullopt when the site has none. Errors: kInvalidArgument with every problem as
+// FILE:LINE:COLUMN: a field whose category its dataset does not declare, a consent box whose
+// purpose is not consent-based, a dataset of another module, a closure that keeps an undeclared
+// field, accounts without [mail].
+Result<std::optional<Settings>> ReadSettings(const config::Document& document, const processing::Register& reg);
+
+// One account as its owner and their adviser see it.
+struct Account {
+  int64_t id = 0;
+  std::string subject_id;
+  std::string state;  // "unconfirmed", "open", "closed"
+  std::string email;
+  std::map<std::string, std::string> values;  // field id -> value
+  std::string created_at, created_by, confirmed_at, last_active_at, closed_at, keep_until;
+  bool has_password = false;
+  bool restricted = false;  // closed: kept to the minimum and used for nothing else
+};
+
+// One giving or withdrawal of a consent.
+struct ConsentEvent {
+  std::string box;
+  bool given = false;
+  std::string at;   // RFC 3339
+  std::string how;  // "ticked the box when registering", "told an adviser by telephone"
+  std::string by;   // "you" or "staff:3"
+};
+
+struct Activity {
+  std::string at, actor, action, detail;  // detail names fields, never values
+};
+
+// Who does something to an account: the person ("self") or an adviser ("staff:3").
+struct Actor {
+  std::string id = "self";
+  std::string request_id;
+  bool IsAdviser() const { return id.starts_with("staff:"); }
+};
+
+// What the adviser's search shows of one customer.
+struct Match {
+  int64_t id = 0;
+  std::string state, name, email, created_at;
+};
+
+struct Counts {
+  int64_t open = 0, unconfirmed = 0, closed = 0;
+};
+
+class Accounts {
+ public:
+  // `queue` and `mail` send the confirmation and closure emails; `base_url` gives the site's public
+  // address for links. Everything must outlive this.
+  Accounts(store::Store& store, audit::Trail& trail, const crypto::SecretKey& key, const Clock& clock,
+           Settings settings, mail::Queue* queue, std::optional<mail::Settings> mail,
+           std::function<std::string()> base_url, std::string site_name);
+  ~Accounts();
+
+  static std::vector<store::Migration> Migrations();
+  // The module's storage for the retention runner; `settings` null for a site without accounts.
+  static retention::ModuleStorage Storage(std::shared_ptr<const Settings> settings);
+
+  const Settings& settings() const;
+
+  static constexpr int64_t kLinkHours = 24;
+
+  // Checks the values against the declared fields: required ones present, each of its type, none
+  // undeclared, consent-covered fields only with their box. Returns them normalised. Errors:
+  // kInvalidArgument "FIELD: message" for the first problem.
+  Result<std::map<std::string, std::string>> CheckValues(const std::map<std::string, std::string>& values,
+                                                         const std::set<std::string>& consents,
+                                                         bool partial = false) const;
+  // Whether someone born on `date_of_birth` (YYYY-MM-DD) is at least the minimum age today.
+  bool OldEnough(std::string_view date_of_birth) const;
+
+  // A person registers. Keeps the account unconfirmed and emails a link (valid kLinkHours) that
+  // confirms it; an address that already has an account is emailed a sign-in reminder instead, so
+  // the form never tells whether an address has an account. Errors: kInvalidArgument
+  // "FIELD: message" (email, password, a field, age).
+  Status Register(std::string_view email, std::string_view password, const std::map<std::string, std::string>& values,
+                  const std::set<std::string>& consents, const Actor& actor);
+  // Applies a confirmation link. Returns the account. Errors: kNotFound (unknown, used, expired).
+  Result<int64_t> Confirm(std::string_view token);
+  // The open account with this email and password. Errors: kPermissionDenied for either wrong
+  // (the same answer, after the same work).
+  Result<int64_t> SignIn(std::string_view email, std::string_view password, const Actor& actor);
+
+  // Errors: kNotFound.
+  Result<Account> Load(int64_t id) const;
+  // Corrects details (rectification): only the fields given change; an empty optional field is
+  // removed. Recorded in the activity with the fields' names, audited. Errors: kInvalidArgument,
+  // kNotFound, kFailedPrecondition (closed).
+  Status Update(int64_t id, const std::map<std::string, std::string>& values, const Actor& actor);
+  // Gives or withdraws a consent box, with how; withdrawing a box that deletes removes the fields
+  // it covers. Errors: kInvalidArgument (box), kNotFound, kFailedPrecondition (closed).
+  Status SetConsent(int64_t id, std::string_view box, bool given, std::string_view how, const Actor& actor);
+  // Each box's events, oldest first.
+  Result<std::vector<ConsentEvent>> Consents(int64_t id) const;
+  // Whether each box is given now.
+  Result<std::map<std::string, bool>> ConsentsNow(int64_t id) const;
+  Result<std::vector<Activity>> ActivityOf(int64_t id, int64_t limit = 200) const;
+  // Records a sign-in (or another event with no data) in the activity.
+  Status Note(int64_t id, std::string_view action, std::string_view detail, const Actor& actor);
+
+  // Closes the account: every field the closure does not keep, the password, the consents and the
+  // activity are deleted; what is kept is restricted until keep_until (the closure dataset's
+  // retention from now); the person is emailed what is kept, why and until when. Returns
+  // keep_until. Errors: kNotFound, kFailedPrecondition (already closed).
+  Result<std::string> Close(int64_t id, const Actor& actor);
+
+  // ---- Advisers -----------------------------------------------------------------------------------
+
+  // An account an adviser makes for a customer who is with them or on the phone: open at once,
+  // no password until it is handed over. `agreed` says how the customer agreed (recorded).
+  // Errors: kInvalidArgument, kAlreadyExists (an account has that address).
+  Result<int64_t> CreateForCustomer(std::string_view email, const std::map<std::string, std::string>& values,
+                                    std::string_view agreed, const Actor& actor);
+  // Customers by email address (exact), or by name and date of birth (exact, case and spaces
+  // ignored): never a list of everyone. Errors: kInvalidArgument when neither is given.
+  Result<std::vector<Match>> Find(std::string_view email, std::string_view name, std::string_view date_of_birth) const;
+  // Emails the customer a link (valid kLinkHours) to set their password. Errors: kNotFound,
+  // kFailedPrecondition (closed).
+  Status HandOver(int64_t id, const Actor& actor);
+  // Uses a hand-over link. Returns the account. Errors: kNotFound (link), kInvalidArgument (policy).
+  Result<int64_t> SetPasswordByLink(std::string_view token, std::string_view password);
+  // Whether a hand-over link is live (for its page). Errors: kNotFound.
+  Result<int64_t> CheckPasswordLink(std::string_view token) const;
+
+  // The accounts (in any state) an email address, an account id ("accounts:12") or a subject id
+  // leads to.
+  Result<std::vector<int64_t>> AccountsOf(const subject::Key& key) const;
+  // Corrects one field ("email" or a declared field's id), recorded and audited. Returns 1.
+  // Errors: kInvalidArgument, kAlreadyExists (another account has the address), kFailedPrecondition.
+  Result<int64_t> Rectify(int64_t id, std::string_view field, std::string_view value, const Actor& actor);
+
+  Result<Counts> Count() const;
+  // Deletes unconfirmed accounts whose link has expired. Returns how many.
+  Result<int64_t> PurgeUnconfirmed();
+
+  // Passwords Register and SetPasswordByLink refuse (lower case): the common-passwords list.
+  void SetCommonPasswords(std::set<std::string> common);
+
+  // The field of category user.contact.name (the adviser's search), or null.
+  const Field* NameField() const;
+  // The date field of category user.demographic.date_of_birth, or null.
+  const Field* BirthField() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The purge of the accounts module for `dataset` (as retention::PurgeFn): the closure dataset's
+// kept minimum once its time ends, a consent dataset's fields and records once withdrawn for its
+// retention, and the account dataset's accounts unused for its maximum.
+Result<int64_t> Purge(store::Connection& c, const Settings& settings, const processing::Dataset& dataset,
+                      const std::string& cutoff, const std::string& now, bool dry_run);
+
+}  // namespace steward::accounts

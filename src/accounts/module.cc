@@ -1,0 +1,762 @@
+#include "accounts/module.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "accounts/accounts.h"
+#include "accounts/staff_pages.h"
+#include "accounts/subject_data.h"
+#include "core/json_text.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "http/origin.h"
+#include "site/pages.h"
+#include "staff/accounts.h"
+#include "staff/sessions.h"
+#include "staff/throttle.h"
+
+namespace steward::accounts {
+namespace {
+
+using http::Request;
+using http::Response;
+
+constexpr module::Id kAccounts("accounts");
+constexpr int64_t kMaxBody = 32 * 1024;
+using Errors = std::vector<std::pair<std::string, std::string>>;
+
+Response NoStore(Response r) {
+  r.SetHeader("Cache-Control", "no-store");
+  // Links in the address carry one-time tokens: no other site is told them. (Not "no-referrer":
+  // a browser then sends "Origin: null" with the page's own forms.)
+  r.SetHeader("Referrer-Policy", "same-origin");
+  return r;
+}
+
+std::string CommonPasswordsFile(const config::Config& config) {
+  return config.site.web_dir + "/generated/common-passwords.txt";
+}
+
+Result<std::unique_ptr<Accounts>> Open(module::Platform& p, mail::Queue* queue) {
+  STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
+  if (!settings) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     p.config.path + ": there is no [accounts]: declare the account's fields (docs/accounts.md)");
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto mail, mail::ReadSettings(*p.config.document, p.reg));
+  auto accounts = std::make_unique<Accounts>(p.store, p.trail, p.key, p.clock, std::move(*settings), queue,
+                                             std::move(mail), p.base_url, p.config.site.name);
+  if (auto policy = staff::PasswordPolicy::Load(CommonPasswordsFile(p.config)); policy.ok()) {
+    accounts->SetCommonPasswords({policy->common.begin(), policy->common.end()});
+  }
+  return accounts;
+}
+
+// "field: message" from Accounts' kInvalidArgument errors, as (field, Message).
+std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback) {
+  size_t colon = e.message.find(": ");
+  std::string field = colon == std::string::npos ? std::string(fallback) : e.message.substr(0, colon);
+  std::string text = colon == std::string::npos ? e.message : e.message.substr(colon + 2);
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return {field, text};
+}
+
+}  // namespace
+
+// ---- Shared by the person's pages and the adviser's ------------------------------------------------
+
+std::string DateText(std::string_view rfc3339) {
+  // "2026-12-03T10:15:00.000Z" -> "3 December 2026 at 10:15 (UTC)"
+  static const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                  "July",    "August",   "September", "October", "November", "December"};
+  int y = 0, m = 0, d = 0, hh = 0, mm = 0;
+  if (std::sscanf(std::string(rfc3339).c_str(), "%4d-%2d-%2dT%2d:%2d", &y, &m, &d, &hh, &mm) < 3 || m < 1 || m > 12) {
+    return std::string(rfc3339);
+  }
+  char buf[80];
+  if (rfc3339.size() > 10) {
+    std::snprintf(buf, sizeof buf, "%d %s %d at %02d:%02d (UTC)", d, kMonths[m - 1], y, hh, mm);
+  } else {
+    std::snprintf(buf, sizeof buf, "%d %s %d", d, kMonths[m - 1], y);
+  }
+  return buf;
+}
+
+std::map<std::string, std::string> ReadValues(const http::Params& form, const Settings& settings, bool partial) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : settings.fields) {
+    if (f.type == FieldType::kDate) {
+      std::string d(Trim(module::Field(form, f.id + "-day"))), m(Trim(module::Field(form, f.id + "-month"))),
+          y(Trim(module::Field(form, f.id + "-year")));
+      bool present = !module::AllFields(form, f.id + "-year").empty();
+      if (partial && !present) continue;
+      if (d.empty() && m.empty() && y.empty()) {
+        out[f.id] = "";
+        continue;
+      }
+      auto two = [](const std::string& s) { return s.size() == 1 ? "0" + s : s; };
+      out[f.id] = y + "-" + two(m) + "-" + two(d);
+      continue;
+    }
+    if (partial && module::AllFields(form, f.id).empty()) continue;
+    out[f.id] = module::Field(form, f.id);
+  }
+  return out;
+}
+
+html::List FieldItems(const Settings& settings, const std::map<std::string, std::string>& values,
+                      const std::map<std::string, std::string>& errors, bool consent_fields, bool show_special) {
+  html::List items;
+  for (const auto& f : settings.fields) {
+    if (f.consent.empty() == consent_fields) continue;
+    if (f.special && !show_special) continue;
+    auto v = values.find(f.id);
+    std::string value = v == values.end() ? "" : v->second;
+    html::Object item{{"id", f.id},
+                      {"label", f.label},
+                      {"hint", f.hint},
+                      {"value", value},
+                      {"optional", !f.required},
+                      {"is_text", f.type == FieldType::kText || f.type == FieldType::kPostcode},
+                      {"is_email", f.type == FieldType::kEmail},
+                      {"is_tel", f.type == FieldType::kTelephone},
+                      {"is_date", f.type == FieldType::kDate},
+                      {"is_choice", f.type == FieldType::kChoice}};
+    if (f.type == FieldType::kPostcode) item["autocomplete"] = "postal-code";
+    if (f.category == "user.contact.name") item["autocomplete"] = "name";
+    if (f.type == FieldType::kDate) {
+      std::string y = value.size() == 10 ? value.substr(0, 4) : "", m = value.size() == 10 ? value.substr(5, 2) : "",
+                  d = value.size() == 10 ? value.substr(8, 2) : "";
+      item["day"] = d;
+      item["month"] = m;
+      item["year"] = y;
+      if (f.category == "user.demographic.date_of_birth") item["bday"] = true;
+    }
+    if (f.type == FieldType::kChoice) {
+      html::List choices;
+      for (size_t i = 0; i < f.choices.size(); ++i) {
+        choices.push_back(html::Object{{"value", f.choices[i]},
+                                       {"n", static_cast<int64_t>(i)},
+                                       {"first", i == 0},
+                                       {"field", f.id},
+                                       {"checked", f.choices[i] == value}});
+      }
+      item["choices"] = choices;
+    }
+    if (auto e = errors.find(f.id); e != errors.end()) item["error"] = e->second;
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+std::string WhoText(std::string_view actor) {
+  if (actor == "self") return "You";
+  if (actor.starts_with("staff:")) return "An adviser";
+  return "We";
+}
+
+std::string ActionText(std::string_view action) {
+  if (action == "registered") return "Created the account";
+  if (action == "confirmed") return "Confirmed the email address";
+  if (action == "signed_in") return "Signed in";
+  if (action == "signed_out") return "Signed out";
+  if (action == "details_changed") return "Changed details";
+  if (action == "consent_given") return "Gave consent";
+  if (action == "consent_withdrawn") return "Withdrew consent";
+  if (action == "created_for_you") return "Created the account for you";
+  if (action == "handed_over") return "Sent you";
+  if (action == "password_set") return "Set a password";
+  if (action == "downloaded") return "Downloaded your data";
+  if (action == "viewed_special") return "Looked at";
+  return std::string(action);
+}
+
+html::List ActivityItems(const std::vector<Activity>& activity) {
+  html::List rows;
+  for (const auto& a : activity) {
+    rows.push_back(html::Object{{"at", DateText(a.at)},
+                                {"who", WhoText(a.actor)},
+                                {"what", ActionText(a.action)},
+                                {"detail", a.detail},
+                                {"adviser", a.actor.starts_with("staff:")}});
+  }
+  return rows;
+}
+
+html::List ConsentItems(const Settings& settings, const std::vector<ConsentEvent>& events) {
+  html::List items;
+  for (const auto& box : settings.consents) {
+    const ConsentEvent* last = nullptr;
+    html::List history;
+    for (const auto& e : events) {
+      if (e.box != box.id) continue;
+      last = &e;
+      history.push_back(html::Object{{"text", std::string(e.given ? "Given" : "Withdrawn") + " on " + DateText(e.at) +
+                                                  ": " + (e.by == "self" ? "you " : "") + e.how}});
+    }
+    items.push_back(html::Object{{"id", box.id},
+                                 {"label", box.label},
+                                 {"hint", box.hint},
+                                 {"given", last != nullptr && last->given},
+                                 {"history", history},
+                                 {"deletes", box.delete_on_withdrawal}});
+  }
+  return items;
+}
+
+namespace {
+
+class AccountsServing : public module::Serving {
+ public:
+  AccountsServing(module::Platform& p, std::unique_ptr<Accounts> accounts)
+      : p_(p),
+        accounts_(std::move(accounts)),
+        sessions_(p.store, p.clock, p.key, staff::SessionPolicy{},
+                  staff::SessionTable{.table = "account_sessions",
+                                      .owner = "account_id",
+                                      .session_label = "acctsess",
+                                      .csrf_label = "acctcsrf"}),
+        throttle_(p.clock, staff::ThrottlePolicy{}),
+        throttle_key_([&] {
+          auto k = p.key.DeriveKey("accthrot");
+          return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+        }()),
+        subjects_(p.SubjectDeps(kAccounts), *accounts_) {}
+
+  subject::SubjectData* Subjects() override { return &subjects_; }
+
+  void AddRoutes(http::Router& router) override {
+    http::RouteOptions form{
+        .max_body_bytes = kMaxBody, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm};
+    http::RouteOptions signed_in{.max_body_bytes = kMaxBody, .blocking = true};
+    router.Get("/account/register", [this](Request& req) { return RegisterPage(req, {}, {}, {}, 200); },
+               {.blocking = false});
+    router.Post(
+        "/account/register", [this](Request& req) { return PostRegister(req); }, form);
+    router.Get(
+        "/account/confirm/{token}", [this](Request& req) { return Confirm(req); }, form);
+    router.Get("/account/sign-in", [this](Request& req) { return SignInPage(req, "", {}, 200); }, {.blocking = false});
+    router.Post(
+        "/account/sign-in", [this](Request& req) { return PostSignIn(req); }, form);
+    router.Get("/account/password/{token}", [this](Request& req) { return PasswordPage(req, {}, 200); },
+               {.blocking = true});
+    router.Post(
+        "/account/password/{token}", [this](Request& req) { return PostPassword(req); }, form);
+    router.Get(
+        "/account", [this](Request& req) { return WithSession(req, &AccountsServing::Home); }, signed_in);
+    router.Get(
+        "/account/details", [this](Request& req) { return WithSession(req, &AccountsServing::DetailsPage); },
+        signed_in);
+    router.Post(
+        "/account/details", [this](Request& req) { return WithSession(req, &AccountsServing::PostDetails); },
+        signed_in);
+    router.Post(
+        "/account/consents", [this](Request& req) { return WithSession(req, &AccountsServing::PostConsent); },
+        signed_in);
+    router.Get(
+        "/account/download", [this](Request& req) { return WithSession(req, &AccountsServing::Download); }, signed_in);
+    router.Get(
+        "/account/close", [this](Request& req) { return WithSession(req, &AccountsServing::ClosePage); }, signed_in);
+    router.Post(
+        "/account/close", [this](Request& req) { return WithSession(req, &AccountsServing::PostClose); }, signed_in);
+    router.Post(
+        "/account/sign-out", [this](Request& req) { return WithSession(req, &AccountsServing::SignOut); }, signed_in);
+  }
+
+  std::vector<module::StaffPage> StaffPages() override { return CustomerPages(p_, *accounts_); }
+
+  std::vector<module::Task> Tasks() override {
+    return {{.name = "accounts.unconfirmed",
+             .first = std::chrono::minutes(1),
+             .every = std::chrono::hours(1),
+             .run = [this]() -> Status {
+               STEWARD_ASSIGN_OR_RETURN(int64_t purged, accounts_->PurgeUnconfirmed());
+               if (purged > 0) log::Info("accounts.unconfirmed_deleted", {{"count", purged}});
+               STEWARD_RETURN_IF_ERROR(sessions_.PurgeExpired());
+               return Ok();
+             }}};
+  }
+
+ private:
+  struct Signed {
+    std::string cookie, csrf;
+    Account account;
+  };
+  using Handler = Response (AccountsServing::*)(Request&, Signed&);
+
+  // ---- Sessions ----------------------------------------------------------------------------------
+
+  Response WithSession(Request& req, Handler handler) {
+    auto cookies = req.Cookies();
+    std::string cookie = module::Field(cookies, SessionCookieName(req.https));
+    auto session = sessions_.Load(cookie);
+    if (!session.ok()) return p_.pages->ErrorFor(session.error(), req);
+    if (!*session) return NoStore(Response::Redirect("/account/sign-in"));
+    auto account = accounts_->Load((*session)->staff_id);
+    if (!account.ok() || account->state != "open") return NoStore(Response::Redirect("/account/sign-in"));
+    Signed s{cookie, sessions_.CsrfToken(cookie), std::move(*account)};
+    if (req.method == http::Method::kPost) {
+      // Every form of a signed-in person carries the session's CSRF token, and comes from this site.
+      auto form = req.Form();
+      if (!form.ok() || !FromThisSite(req) || !sessions_.CheckCsrf(cookie, module::Field(*form, "csrf_token"))) {
+        return p_.pages->ErrorPage(403, &req);
+      }
+    }
+    return (this->*handler)(req, s);
+  }
+
+  http::SetCookie SessionCookie(const Request& req, std::string value) const {
+    return http::SetCookie{.name = SessionCookieName(req.https),
+                           .value = std::move(value),
+                           .secure = req.https,
+                           .http_only = true,
+                           .same_site = http::SameSite::kLax};
+  }
+
+  bool FromThisSite(const Request& req) const {
+    return http::SameOriginOrAllowed(req, p_.config.server.public_base_url, {});
+  }
+
+  Actor Self(const Request& req) const { return Actor{.id = "self", .request_id = req.request_id}; }
+
+  html::Object Common() const {
+    html::Object data{{"site", p_.config.site.name}};
+    return data;
+  }
+
+  Response Render(Request& req, std::string_view tmpl, std::string title, html::Object data, const Errors& errors,
+                  int status) {
+    if (!errors.empty()) {
+      data["errors"] = module::ErrorSummary(errors);
+      for (const auto& [field, message] : errors) data[field + "_error"] = message;
+      title = "Error: " + title;
+    }
+    return NoStore(p_.pages->Page(req, tmpl, title, std::move(data), status));
+  }
+
+  // ---- Registering -------------------------------------------------------------------------------
+
+  Response RegisterPage(Request& req, const std::map<std::string, std::string>& values,
+                        const std::set<std::string>& consents, const Errors& errors, int status) {
+    const Settings& s = accounts_->settings();
+    html::Object data = Common();
+    std::map<std::string, std::string> by_field(errors.begin(), errors.end());
+    data["email"] = values.count("email") ? values.at("email") : "";
+    data["fields"] = FieldItems(s, values, by_field, false, true);
+    html::List boxes;
+    for (const auto& box : s.consents) {
+      html::Object b{{"id", box.id}, {"label", box.label}, {"hint", box.hint}, {"checked", consents.count(box.id) > 0}};
+      b["covered"] = FieldItems(Settings{.fields =
+                                             [&] {
+                                               std::vector<Field> f;
+                                               for (const auto& x : s.fields) {
+                                                 if (x.consent == box.id) f.push_back(x);
+                                               }
+                                               return f;
+                                             }()},
+                                values, by_field, true, true);
+      boxes.push_back(std::move(b));
+    }
+    data["consents"] = boxes;
+    data["any_consents"] = !s.consents.empty();
+    data["confirm_age"] = s.minimum_age > 0 && s.age_check == "confirm";
+    data["minimum_age"] = s.minimum_age;
+    return Render(req, "account_register", "Create an account", std::move(data), errors, status);
+  }
+
+  Response PostRegister(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    const Settings& s = accounts_->settings();
+    // The honeypot: people never see it.
+    if (!module::Field(*form, "giraffe").empty()) return CheckEmail(req);
+    auto values = ReadValues(*form, s, false);
+    std::string email(Trim(module::Field(*form, "email")));
+    std::string password = module::Field(*form, "password");
+    std::set<std::string> consents;
+    for (const auto& box : module::AllFields(*form, "consents")) consents.insert(box);
+    Errors errors;
+    if (s.minimum_age > 0 && s.age_check == "confirm" && module::Field(*form, "age") != "yes") {
+      if (module::Field(*form, "age") == "no") return TooYoung(req);
+      errors.emplace_back("age", "Say whether you are " + std::to_string(s.minimum_age) + " or older");
+    }
+    if (email.empty()) errors.emplace_back("email", "Enter your email address");
+    if (password.empty()) errors.emplace_back("password", "Enter a password");
+    if (errors.empty()) {
+      Status r = accounts_->Register(email, password, values, consents, Self(req));
+      if (!r.ok() && r.error().code == ErrorCode::kPermissionDenied) return TooYoung(req);
+      if (!r.ok() && r.error().code == ErrorCode::kInvalidArgument) {
+        errors.push_back(FieldError(r.error(), "email"));
+      } else if (!r.ok()) {
+        log::Warn("accounts.register_failed", {{"error", r.error().message}, {"request_id", req.request_id}});
+        return p_.pages->ErrorFor(r.error(), req);
+      }
+    }
+    if (!errors.empty()) {
+      values["email"] = email;
+      return RegisterPage(req, values, consents, errors, 400);
+    }
+    return CheckEmail(req);
+  }
+
+  Response TooYoung(Request& req) {
+    // Nothing the person typed is kept.
+    html::Object data = Common();
+    data["minimum_age"] = accounts_->settings().minimum_age;
+    return Render(req, "account_too_young", "You cannot create an account", std::move(data), {}, 403);
+  }
+
+  Response CheckEmail(Request& req) {
+    html::Object data = Common();
+    data["hours"] = Accounts::kLinkHours;
+    return Render(req, "account_check_email", "Check your email", std::move(data), {}, 200);
+  }
+
+  Response LinkProblem(Request& req, const Error& e) {
+    if (e.code != ErrorCode::kNotFound) return p_.pages->ErrorFor(e, req);
+    return Render(req, "account_link", "This link has expired or is not right", Common(), {}, 404);
+  }
+
+  Response Confirm(Request& req) {
+    auto id = accounts_->Confirm(req.PathParam("token"));
+    if (!id.ok()) return LinkProblem(req, id.error());
+    html::Object data = Common();
+    data["confirmed"] = true;
+    return Render(req, "account_sign_in", "Your email address is confirmed: sign in", std::move(data), {}, 200);
+  }
+
+  // ---- Signing in --------------------------------------------------------------------------------
+
+  Response SignInPage(Request& req, const std::string& email, const Errors& errors, int status) {
+    html::Object data = Common();
+    data["email"] = email;
+    return Render(req, "account_sign_in", "Sign in to your account", std::move(data), errors, status);
+  }
+
+  std::string ThrottleKey(std::string_view kind, std::string_view value) const {
+    return std::string(kind) + ":" + HexEncode(crypto::Hash(value, throttle_key_).substr(0, 12));
+  }
+
+  Response PostSignIn(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    std::string email(Trim(module::Field(*form, "email")));
+    std::string password = module::Field(*form, "password");
+    if (email.empty() || password.empty() || email.size() > 254 || password.size() > 256) {
+      return SignInPage(req, email, {{"email", "Enter your email address and password"}}, 400);
+    }
+    // Privacy: the address typed and the client's address only as keyed hashes, for throttling.
+    std::string account = ThrottleKey("account", ToLower(email));
+    std::string client = ThrottleKey("client", req.client_ip ? req.client_ip->ToString() : "unknown");
+    auto attempt = throttle_.Begin({account, client});
+    if (attempt.wait.count() > 0) {
+      Response r =
+          SignInPage(req, email, {{"email", "Too many attempts to sign in: wait a few minutes and try again"}}, 429);
+      r.SetHeader("Retry-After",
+                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(attempt.wait).count() + 1));
+      return r;
+    }
+    auto id = accounts_->SignIn(email, password, Self(req));
+    if (!id.ok()) {
+      throttle_.EndFailed(account);
+      throttle_.EndFailed(client);
+      if (id.error().code != ErrorCode::kPermissionDenied) return p_.pages->ErrorFor(id.error(), req);
+      return SignInPage(req, email, {{"email", "The email address or password is not right"}}, 400);
+    }
+    throttle_.EndSucceeded(account, true);
+    throttle_.EndSucceeded(client, false);
+    // A new session id at every sign-in: one fixed before it is worthless.
+    auto cookies = req.Cookies();
+    if (std::string old = module::Field(cookies, SessionCookieName(req.https)); !old.empty()) {
+      (void)sessions_.End(old);
+    }
+    auto cookie = sessions_.Create(*id, false, staff::DescribeDevice(req.Header("User-Agent")));
+    if (!cookie.ok()) return p_.pages->ErrorFor(cookie.error(), req);
+    Response r = NoStore(Response::Redirect("/account"));
+    r.cookies.push_back(SessionCookie(req, *cookie));
+    return r;
+  }
+
+  Response SignOut(Request& req, Signed& s) {
+    (void)accounts_->Note(s.account.id, "signed_out", "", Self(req));
+    (void)sessions_.End(s.cookie);
+    Response r = NoStore(Response::Redirect("/account/sign-in"));
+    r.cookies.push_back(http::SetCookie::Expired(SessionCookieName(req.https)));
+    return r;
+  }
+
+  // ---- Setting a password from an adviser's hand-over ----------------------------------------------
+
+  Response PasswordPage(Request& req, const Errors& errors, int status) {
+    auto id = accounts_->CheckPasswordLink(req.PathParam("token"));
+    if (!id.ok()) return LinkProblem(req, id.error());
+    html::Object data = Common();
+    data["token"] = std::string(req.PathParam("token"));
+    return Render(req, "account_password", "Choose a password", std::move(data), errors, status);
+  }
+
+  Response PostPassword(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    std::string password = module::Field(*form, "password");
+    if (password.empty()) return PasswordPage(req, {{"password", "Enter a password"}}, 400);
+    auto id = accounts_->SetPasswordByLink(req.PathParam("token"), password);
+    if (!id.ok() && id.error().code == ErrorCode::kInvalidArgument) {
+      return PasswordPage(req, {FieldError(id.error(), "password")}, 400);
+    }
+    if (!id.ok()) return LinkProblem(req, id.error());
+    return SignInPage(req, "", {}, 200);
+  }
+
+  // ---- Your account ------------------------------------------------------------------------------
+
+  Response Home(Request& req, Signed& s) { return HomeWith(req, s, ""); }
+
+  Response HomeWith(Request& req, Signed& s, const std::string& notice) {
+    const Settings& settings = accounts_->settings();
+    html::Object data = Common();
+    data["csrf_token"] = s.csrf;
+    data["email"] = s.account.email;
+    if (!notice.empty()) data["notice"] = notice;
+    html::List details;
+    for (const auto& f : settings.fields) {
+      auto v = s.account.values.find(f.id);
+      if (v == s.account.values.end()) continue;
+      std::string value = f.type == FieldType::kDate ? DateText(v->second) : v->second;
+      details.push_back(html::Object{{"label", f.label}, {"value", value}});
+    }
+    data["details"] = details;
+    auto events = accounts_->Consents(s.account.id);
+    if (!events.ok()) return p_.pages->ErrorFor(events.error(), req);
+    data["consents"] = ConsentItems(settings, *events);
+    data["any_consents"] = !settings.consents.empty();
+    auto activity = accounts_->ActivityOf(s.account.id, 50);
+    if (!activity.ok()) return p_.pages->ErrorFor(activity.error(), req);
+    data["activity"] = ActivityItems(*activity);
+    data["created"] = DateText(s.account.created_at);
+    return Render(req, "account", "Your account", std::move(data), {}, 200);
+  }
+
+  Response DetailsPage(Request& req, Signed& s) { return Details(req, s, s.account.values, {}, 200); }
+
+  Response Details(Request& req, Signed& s, const std::map<std::string, std::string>& values, const Errors& errors,
+                   int status) {
+    const Settings& settings = accounts_->settings();
+    html::Object data = Common();
+    data["csrf_token"] = s.csrf;
+    std::map<std::string, std::string> by_field(errors.begin(), errors.end());
+    auto now = accounts_->ConsentsNow(s.account.id);
+    if (!now.ok()) return p_.pages->ErrorFor(now.error(), req);
+    html::List fields = FieldItems(settings, values, by_field, false, true);
+    // Fields given under a consent are shown while it stands.
+    for (const auto& box : settings.consents) {
+      if (!(*now)[box.id]) continue;
+      Settings only;
+      for (const auto& f : settings.fields) {
+        if (f.consent == box.id) only.fields.push_back(f);
+      }
+      for (auto& item : FieldItems(only, values, by_field, true, true)) fields.push_back(std::move(item));
+    }
+    data["fields"] = fields;
+    return Render(req, "account_details", "Change your details", std::move(data), errors, status);
+  }
+
+  Response PostDetails(Request& req, Signed& s) {
+    auto form = req.Form();
+    auto values = ReadValues(*form, accounts_->settings(), true);
+    Status updated = accounts_->Update(s.account.id, values, Self(req));
+    if (!updated.ok() && updated.error().code == ErrorCode::kInvalidArgument) {
+      return Details(req, s, values, {FieldError(updated.error(), "details")}, 400);
+    }
+    if (!updated.ok()) return p_.pages->ErrorFor(updated.error(), req);
+    auto fresh = accounts_->Load(s.account.id);
+    if (!fresh.ok()) return p_.pages->ErrorFor(fresh.error(), req);
+    s.account = std::move(*fresh);
+    return HomeWith(req, s, "Your details are updated");
+  }
+
+  Response PostConsent(Request& req, Signed& s) {
+    auto form = req.Form();
+    std::string box = module::Field(*form, "box");
+    std::string action = module::Field(*form, "action");
+    if (action != "give" && action != "withdraw") return p_.pages->ErrorPage(400, &req);
+    bool give = action == "give";
+    Status set = accounts_->SetConsent(
+        s.account.id, box, give, give ? "ticked the box in your account" : "withdrew it in your account", Self(req));
+    if (!set.ok() && set.error().code == ErrorCode::kInvalidArgument) return p_.pages->ErrorPage(400, &req);
+    if (!set.ok()) return p_.pages->ErrorFor(set.error(), req);
+    auto fresh = accounts_->Load(s.account.id);
+    if (!fresh.ok()) return p_.pages->ErrorFor(fresh.error(), req);
+    s.account = std::move(*fresh);
+    return HomeWith(req, s, give ? "You have given your consent" : "You have withdrawn your consent");
+  }
+
+  Response Download(Request& req, Signed& s) {
+    auto query = req.Query();
+    std::string format = query.ok() ? module::Field(*query, "format") : "";
+    if (format != "json" && format != "csv") return p_.pages->ErrorPage(400, &req);
+    auto key = subject::Key::Make(subject::KeyKind::kAccountId, "accounts:" + std::to_string(s.account.id));
+    if (!key.ok()) return p_.pages->ErrorFor(key.error(), req);
+    // Privacy: the person's own data, exported for them (the subject-data contract's export).
+    auto records = subjects_.Export(*key);
+    if (!records.ok()) return p_.pages->ErrorFor(records.error(), req);
+    (void)accounts_->Note(s.account.id, "downloaded", format == "json" ? "as JSON" : "as CSV", Self(req));
+    Response r;
+    if (format == "json") {
+      nlohmann::json out = {{"site", p_.config.site.name}, {"records", nlohmann::json::array()}};
+      for (const auto& rec : *records) {
+        nlohmann::json fields = nlohmann::json::array();
+        for (const auto& f : rec.fields)
+          fields.push_back({{"category", f.category}, {"name", f.name}, {"value", f.value}});
+        out["records"].push_back({{"dataset", rec.dataset}, {"collected_at", rec.collected_at}, {"fields", fields}});
+      }
+      r = Response::Json(JsonText(out, 2) + "\n");
+      r.SetHeader("Content-Disposition", "attachment; filename=\"your-account.json\"");
+    } else {
+      std::string csv = "dataset,collected_at,category,name,value\r\n";
+      for (const auto& rec : *records) {
+        for (const auto& f : rec.fields) {
+          csv += CsvField(rec.dataset) + "," + CsvField(rec.collected_at) + "," + CsvField(f.category) + "," +
+                 CsvField(f.name) + "," + CsvField(f.value) + "\r\n";
+        }
+      }
+      r = Response::Text(std::move(csv));
+      r.SetHeader("Content-Type", "text/csv; charset=utf-8");
+      r.SetHeader("Content-Disposition", "attachment; filename=\"your-account.csv\"");
+    }
+    return NoStore(std::move(r));
+  }
+
+  Response ClosePage(Request& req, Signed& s) {
+    const Settings& settings = accounts_->settings();
+    html::Object data = Common();
+    data["csrf_token"] = s.csrf;
+    std::string kept;
+    for (const auto& id : settings.closure_keep) {
+      if (const Field* f = settings.FindField(id)) kept += (kept.empty() ? "" : ", ") + ToLower(f->label);
+    }
+    if (settings.closure_period && !kept.empty()) {
+      data["kept"] = kept;
+      data["kept_for"] = settings.closure_period->text;
+      data["kept_why"] = settings.closure_why;
+    }
+    return Render(req, "account_close", "Close your account", std::move(data), {}, 200);
+  }
+
+  Response PostClose(Request& req, Signed& s) {
+    auto until = accounts_->Close(s.account.id, Self(req));
+    if (!until.ok()) return p_.pages->ErrorFor(until.error(), req);
+    html::Object data = Common();
+    if (!until->empty()) data["kept_until"] = DateText(until->substr(0, 10));
+    Response r = Render(req, "account_closed", "Your account is closed", std::move(data), {}, 200);
+    r.cookies.push_back(http::SetCookie::Expired(SessionCookieName(req.https)));
+    return r;
+  }
+
+  module::Platform& p_;
+  std::unique_ptr<Accounts> accounts_;
+  staff::Sessions sessions_;
+  staff::Throttle throttle_;
+  std::string throttle_key_;
+  AccountSubjects subjects_;
+};
+
+int CountCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  auto settings = ReadSettings(*p.config.document, p.reg);
+  if (!settings.ok()) return module::Fail(settings.error(), 2);
+  Counts counts;
+  if (*settings) {
+    Accounts accounts(p.store, p.trail, p.key, p.clock, std::move(**settings), nullptr, std::nullopt, p.base_url,
+                      p.config.site.name);
+    auto c = accounts.Count();
+    if (!c.ok()) return module::Fail(c.error());
+    counts = *c;
+  }
+  if (ctx.args.Text("--format") == "json") {
+    nlohmann::json out = {{"site", p.config.site.name},
+                          {"open", counts.open},
+                          {"unconfirmed", counts.unconfirmed},
+                          {"closed_kept_to_minimum", counts.closed}};
+    std::printf("%s\n", JsonText(out).c_str());
+  } else {
+    std::printf("open %lld\nwaiting to confirm %lld\nclosed, kept to the minimum %lld\n",
+                static_cast<long long>(counts.open), static_cast<long long>(counts.unconfirmed),
+                static_cast<long long>(counts.closed));
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string SessionCookieName(bool https) { return https ? "__Host-steward_account" : "steward_account"; }
+
+module::Descriptor Module() {
+  return {
+      .id = kAccounts,
+      .migrations = [] { return Accounts::Migrations(); },
+      .storage =
+          [](const config::Config& config) {
+            std::shared_ptr<const Settings> settings;
+            if (auto reg = processing::FromDocument(*config.document); reg.ok()) {
+              if (auto s = ReadSettings(*config.document, *reg); s.ok() && *s) {
+                settings = std::make_shared<const Settings>(std::move(**s));
+              }
+            }
+            return std::vector<retention::ModuleStorage>{Accounts::Storage(settings)};
+          },
+      .config_tables = {"accounts"},
+      .check = [](const config::Config& config, const processing::Register& reg) -> Status {
+        STEWARD_RETURN_IF_ERROR(ReadSettings(*config.document, reg));
+        return Ok();
+      },
+      .cookies =
+          [](const config::Config& config, const processing::Register& reg) {
+            std::vector<std::string> names;
+            auto s = ReadSettings(*config.document, reg);
+            if (s.ok() && *s) names.push_back(SessionCookieName(config.server.https));
+            return names;
+          },
+      .command_groups = {{"accounts", "Citizen accounts."}},
+      .commands =
+          [] {
+            return std::vector<module::Command>{
+                {.path = {"accounts", "count"},
+                 .help = "Print how many accounts are open, waiting to confirm, and closed with a minimum kept "
+                         "(counts only).",
+                 .options = {{.name = "--format",
+                              .help = "text or json; default text.",
+                              .default_value = "text",
+                              .choices = {"text", "json"}}},
+                 .run = CountCommand}};
+          },
+      .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
+        STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
+        if (!settings) return std::unique_ptr<subject::SubjectData>();
+        // The command line's Accounts sends no email; it lives as long as its subject data.
+        struct Owned : AccountSubjects {
+          Owned(Deps d, std::unique_ptr<Accounts> a) : AccountSubjects(std::move(d), *a), accounts(std::move(a)) {}
+          std::unique_ptr<Accounts> accounts;
+        };
+        auto accounts = std::make_unique<Accounts>(p.store, p.trail, p.key, p.clock, std::move(*settings), nullptr,
+                                                   std::nullopt, p.base_url, p.config.site.name);
+        return std::unique_ptr<subject::SubjectData>(
+            std::make_unique<Owned>(p.SubjectDeps(kAccounts), std::move(accounts)));
+      },
+      .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
+        STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
+        if (!settings) return std::unique_ptr<module::Serving>(std::make_unique<module::Serving>());
+        STEWARD_CHECK(p.pages != nullptr, "accounts serves pages");
+        auto* queue = p.services.Find<mail::Queue>();
+        if (queue == nullptr) return MakeError(ErrorCode::kFailedPrecondition, "[accounts] needs [mail]");
+        STEWARD_ASSIGN_OR_RETURN(auto accounts, Open(p, queue));
+        return std::unique_ptr<module::Serving>(std::make_unique<AccountsServing>(p, std::move(accounts)));
+      },
+  };
+}
+
+}  // namespace steward::accounts
