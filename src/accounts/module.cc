@@ -347,15 +347,13 @@ class AccountsServing : public module::Serving {
     html::List boxes;
     for (const auto& box : s.consents) {
       html::Object b{{"id", box.id}, {"label", box.label}, {"hint", box.hint}, {"checked", consents.count(box.id) > 0}};
-      b["covered"] = FieldItems(Settings{.fields =
-                                             [&] {
-                                               std::vector<Field> f;
-                                               for (const auto& x : s.fields) {
-                                                 if (x.consent == box.id) f.push_back(x);
-                                               }
-                                               return f;
-                                             }()},
-                                values, by_field, true, true);
+      Settings only;
+      for (const auto& x : s.fields) {
+        if (x.consent == box.id) only.fields.push_back(x);
+      }
+      html::List covered = FieldItems(only, values, by_field, true, true);
+      b["any_covered"] = !covered.empty();
+      b["covered"] = html::Object{{"fields", std::move(covered)}};
       boxes.push_back(std::move(b));
     }
     data["consents"] = boxes;

@@ -185,14 +185,22 @@ class Pages : public std::enable_shared_from_this<Pages> {
     data["special_hidden"] = any_special && !special;
     auto events = accounts_.Consents(*id);
     if (!events.ok()) return ctx.layout->ErrorFor(events.error(), req);
-    data["consents"] = ConsentItems(settings, *events);
+    html::List consents = ConsentItems(settings, *events);
+    for (size_t i = 0; i < consents.size() && i < settings.consents.size(); ++i) {
+      // What the customer gives under a box, typed by the adviser as they record it.
+      Settings only;
+      for (const auto& f : settings.fields) {
+        if (f.consent == settings.consents[i].id) only.fields.push_back(f);
+      }
+      html::List covered_fields = FieldItems(only, values, by_field, true, true);
+      html::Object item = *consents[i].AsObject();
+      item["any_covered"] = !covered_fields.empty();
+      item["covered_fields"] = html::Object{{"fields", std::move(covered_fields)}};
+      consents[i] = std::move(item);
+    }
+    data["consents"] = consents;
     data["how"] = HowOptions();
-    data["covered_fields"] = [&] {
-      // Fields given under a consent, for an adviser recording one the customer gave.
-      html::List items;
-      for (auto& item : FieldItems(settings, values, by_field, true, true)) items.push_back(std::move(item));
-      return items;
-    }();
+    data["customer"] = a->id;
     auto activity = accounts_.ActivityOf(*id, 50);
     if (!activity.ok()) return ctx.layout->ErrorFor(activity.error(), req);
     data["activity"] = ActivityItems(*activity);
