@@ -142,6 +142,7 @@ std::string CategoryLabel(const std::string& category) {
       {"user.content.case_notes", "notes of the advice and help we give you"},
       {"user.demographic", "details about you"},
       {"user.demographic.age", "your age"},
+      {"user.demographic.date_of_birth", "your date of birth"},
       {"user.demographic.location", "where you live"},
       {"user.employment", "your work and employment"},
       {"user.education", "your education and training"},

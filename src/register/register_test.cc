@@ -242,7 +242,7 @@ TEST(RopaTest, OneRowPerPurposeAndDatasetWithTheIcoColumns) {
     EXPECT_EQ(row[column("Special category condition (Article 9, DPA 2018 Schedule 1)")],
               "your explicit consent (Article 9(2)(a) of the UK GDPR)");
     EXPECT_NE(row[column("Retention schedule")].find("1 month after you withdraw consent"), std::string::npos);
-    EXPECT_EQ(row[column("Kept by")], "the National Careers Service's customer record system (outside Steward)");
+    EXPECT_EQ(row[column("Kept by")], "Steward, module accounts");
     EXPECT_EQ(row[column("Where the data is stored")], "the UK");
     EXPECT_NE(row[column("Rights that apply")].find("withdraw-consent"), std::string::npos);
   }
