@@ -10,6 +10,7 @@
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
 #   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source
+#   make bench-accounts  1 million citizen accounts: find by email, "Your account", an adviser's search (medians)
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
 #   make format      apply clang-format to the tree
@@ -19,7 +20,7 @@ DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
 
-.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -72,6 +73,10 @@ bench-mail: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_mail_bench
 	@bench/bench-mail build/release/bench/steward_mail_bench
+
+bench-accounts: build
+	@cmake --build build/release -j$(JOBS) --target steward_accounts_bench
+	@bench/bench-accounts build/release/bench/steward_accounts_bench
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "analytics/api_keys.h"
 #include "app/modules.h"
 #include "http/testing/raw_client.h"
 #include "in_process_site.h"
@@ -27,26 +28,10 @@ using nlohmann::json;
 using subject::Key;
 using subject::KeyKind;
 
-std::string WriteExample(const std::string& example, int port) {
-  std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
-  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto swap = [&](const std::string& from, const std::string& to) {
-    size_t at = site.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) site.replace(at, from.size(), to);
-  };
-  swap("web_dir = \"../web\"", "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
-  swap("relay = \"smtp://127.0.0.1:25\"", "relay = \"smtp://127.0.0.1:" + std::to_string(port) + "\"");
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("steward-accounts-" + crypto::RandomHex(6) + ".toml")).string();
-  std::ofstream(path) << site;
-  return path;
-}
-
 class AccountsSiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = WriteExample("national-careers.toml", server_.port());
+    path_ = testing::WriteExample("national-careers.toml", server_.port());
     ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
     s_.site().StartTasks();
   }
@@ -220,6 +205,74 @@ TEST_F(AccountsSiteTest, NationalCareersCustomerRegistersIsHelpedByAnAdviserAndC
   auto after = s_.site().subjects().Find(email);
   ASSERT_TRUE(after.ok());
   for (const auto& f : after->findings) EXPECT_NE(f.module, "accounts");
+}
+
+TEST_F(AccountsSiteTest, APartnerRefersACustomerWhoIsEmailedWhatWeHoldAndWhy) {
+  auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+  ASSERT_NE(keys, nullptr);
+  auto jobcentre = keys->Create("Jobcentre Plus", "staff:1", "", "referrals");
+  auto stats = keys->Create("Dashboard", "staff:1", "", "stats");
+  ASSERT_TRUE(jobcentre.ok() && stats.ok());
+  auto refer = [&](const std::string& key, const std::string& body) {
+    std::vector<http::HeaderField> headers = {{"Content-Type", "application/json"}};
+    if (!key.empty()) headers.push_back({"Authorization", "Bearer " + key});
+    return Fetch(s_.port(), "POST", "/api/referrals", headers, body);
+  };
+  std::string body =
+      R"({"email":"Referred@Example.org","details":{"name":"Alex Referred","date-of-birth":"1994-02-03","phone":"07700 900456"}})";
+  EXPECT_EQ(refer("", body)->status, 401);
+  EXPECT_EQ(refer(stats->secret, body)->status, 401) << "a key of another scope";
+  auto bad =
+      refer(jobcentre->secret,
+            R"({"email":"x@example.org","details":{"name":"A","date-of-birth":"1994-02-03","ethnicity":"White"}})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("ethnicity"), std::string::npos) << "a partner cannot agree for the person";
+  EXPECT_EQ(refer(jobcentre->secret, R"({"email":"x@example.org","password":"p"})")->status, 400);
+  EXPECT_EQ(refer(jobcentre->secret, "not json")->status, 400);
+  auto young =
+      refer(jobcentre->secret, R"({"email":"y@example.org","details":{"name":"A","date-of-birth":"2018-02-03"}})");
+  EXPECT_EQ(young->status, 422);
+
+  auto ok = refer(jobcentre->secret, body);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202) << ok->body;
+  auto mails = WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "referred@example.org");
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "We have your details from Jobcentre Plus");
+  std::string text = Text(mails[0]);
+  // Article 14 from the National Careers register: who, what, from whom, why, recipients, how long, rights.
+  for (const char* part : {"Jobcentre Plus has given us your details", "Department for Education", "date of birth",
+                           "Where it came from: Jobcentre Plus", "Who we share it with: ", "How long we keep it: ",
+                           "ask for a copy", "Information Commissioner", "/account/password/", "/privacy"}) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
+  }
+  // The adviser sees the referral and that the customer was told.
+  auto adviser = s_.SignedIn("adviser@example.gov.uk", {staff::Role::kCaseworker});
+  auto found = Get("/admin/customers?email=referred%40example.org", adviser.cookie);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(found->body, match, std::regex("href=\"(/admin/customers/[0-9]+)\"")));
+  auto page = Get(match[1].str(), adviser.cookie);
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("Referred by Jobcentre Plus"), std::string::npos);
+  EXPECT_NE(page->body.find("was emailed what we hold and why"), std::string::npos);
+  // The person takes the account on from the link, and sees who referred them.
+  std::string link = PathIn(text, "/account/password/");
+  ASSERT_FALSE(link.empty());
+  auto set = Post(link, "password=" + http::PercentEncode("correct horse battery"));
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->status, 200) << set->body;
+  auto in =
+      Post("/account/sign-in", "email=referred%40example.org&password=" + http::PercentEncode("correct horse battery"));
+  ASSERT_TRUE(in);
+  ASSERT_EQ(in->status, 303);
+  std::string cookie = in->Header("Set-Cookie").substr(0, in->Header("Set-Cookie").find(';'));
+  auto home = Get("/account", cookie);
+  ASSERT_TRUE(home);
+  EXPECT_NE(home->body.find("A partner organisation"), std::string::npos);
+  EXPECT_NE(home->body.find("Referred you to us: Jobcentre Plus"), std::string::npos);
+  EXPECT_NE(home->body.find("Emailed you what we hold and why"), std::string::npos);
 }
 
 }  // namespace

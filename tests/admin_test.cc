@@ -236,6 +236,15 @@ TEST_F(AdminTest, ThePermissionMatrix) {
   auto sent = Fetch(server_->port(), "POST", "/api/messages",
                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + messages_key->secret}}, batch);
   ASSERT_TRUE(sent && sent->status == 202) << (sent ? sent->body : "");
+  // And customer accounts, registered on the public form.
+  for (int64_t i = 0; i < target; ++i) {
+    auto registered =
+        Fetch(server_->port(), "POST", "/account/register",
+              {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+              "email=customer" + std::to_string(i) + "%40example.com&password=" + http::PercentEncode(kPassword) +
+                  "&name=Customer+" + std::to_string(i));
+    ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+  }
   auto expected = ExpectedMatrix();
   // No session: every staff route sends the person to sign in.
   for (const auto& r : expected) {

@@ -139,11 +139,11 @@ class CatalogueTest : public ::testing::Test {
     config_ = dir_ + "/site.toml";
     std::ofstream(config_) << text;
     // The config cases append tables such as [mail] to a site that has none: the demo without its
-    // mail, subscriptions and their datasets.
+    // mail, subscriptions, accounts and their datasets.
     size_t from = text.find("# Email through a relay"), to = text.find("\n[analytics]\n");
     ASSERT_TRUE(from != std::string::npos && to != std::string::npos);
     text.erase(from, to + 1 - from);
-    for (const char* id : {"subscriptions", "outgoing-mail", "mail-suppression"}) {
+    for (const char* id : {"subscriptions", "accounts", "research-consent", "outgoing-mail", "mail-suppression"}) {
       size_t at = text.find("[[register.datasets]]\nid = \"" + std::string(id) + "\"");
       ASSERT_NE(at, std::string::npos) << id;
       text.erase(at, text.find("\n\n", at) + 2 - at);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,24 @@
 #include "store/testing/scratch.h"
 
 namespace steward::testing {
+
+// Writes a copy of examples/`example` to a scratch file whose templates are the source tree's and
+// whose mail relay is the test SMTP server on `smtp_port`; returns its path (the caller removes it).
+inline std::string WriteExample(const std::string& example, int smtp_port) {
+  std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
+  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto swap = [&](const std::string& from, const std::string& to) {
+    size_t at = site.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) site.replace(at, from.size(), to);
+  };
+  swap("web_dir = \"../web\"", "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
+  swap("relay = \"smtp://127.0.0.1:25\"", "relay = \"smtp://127.0.0.1:" + std::to_string(smtp_port) + "\"");
+  std::string path =
+      (std::filesystem::temp_directory_path() / ("steward-example-" + crypto::RandomHex(6) + ".toml")).string();
+  std::ofstream(path) << site;
+  return path;
+}
 
 class InProcessSite {
  public:

@@ -175,6 +175,49 @@ TEST_F(StewardTest, MailTestSendsThroughTheRelayAndStatusCountsWithoutAddresses)
       << "no address in what the commands print";
 }
 
+// The accounts commands scripts rely on, on the National Careers example: import from a previous
+// system (quoted fields, bad lines counted with their reasons, never a value printed), count as JSON.
+TEST_F(StewardTest, AccountCommandsImportAndCount) {
+  std::ifstream in(SourcePath("examples/national-careers.toml"));
+  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string from = "web_dir = \"../web\"";
+  ASSERT_NE(site.find(from), std::string::npos);
+  site.replace(site.find(from), from.size(), "web_dir = \"" + SourcePath("web") + "\"");
+  std::string path = dir_ + "/ncs.toml", data = dir_ + "/data";
+  std::ofstream(path) << site;
+  ASSERT_EQ(RunSteward({"init", "--config", path, "--data", data}).exit_code, 0);
+  std::ofstream(dir_ + "/bad-header.csv") << "email,name,ethnicity\n";
+  RunResult refused = RunSteward({"accounts", "import", "--config", path, "--data", data, dir_ + "/bad-header.csv"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("bad-header.csv:1: column 'ethnicity' is given only under consent box 'equality'"),
+            std::string::npos)
+      << refused.err;
+  std::ofstream(dir_ + "/old.csv") << "email,name,date-of-birth,postcode\n"
+                                   << "one@example.org,\"Taylor, Sam\",1990-04-12,m1 2wd\n"
+                                   << "two@example.org,Jo Smith,1985-11-02,\n"
+                                   << "not an address,Al Jones,1980-01-01,\n"
+                                   << "three@example.org,Kim Lee,1980-02-31,\n"
+                                   << "four@example.org,\"Ann Open,1980-01-01,\n"
+                                   << "five@example.org,Five\n"
+                                   << "ONE@example.org,Sam Again,1990-04-12,\n";
+  RunResult imported = RunSteward(
+      {"accounts", "import", "--config", path, "--data", data, "--source", "the old CRM", dir_ + "/old.csv"});
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(imported.out,
+            "imported 2; already had an account 1; skipped 4\n"
+            "  line 4: Not an email address\n"
+            "  line 5: Date of birth must be a real date\n"
+            "  line 6: a quote is not closed, or text follows one\n"
+            "  line 7: 2 fields where the header has 4\n");
+  EXPECT_EQ(imported.out.find("Taylor"), std::string::npos);
+  RunResult counted = RunSteward({"accounts", "count", "--config", path, "--data", data, "--format", "json"});
+  EXPECT_EQ(counted.exit_code, 0) << counted.err;
+  auto counts = nlohmann::json::parse(counted.out);
+  EXPECT_EQ(counts["open"], 2);
+  EXPECT_EQ(counts["unconfirmed"], 0);
+  EXPECT_EQ(counts["closed_kept_to_minimum"], 0);
+}
+
 // The subscription commands scripts rely on, on the Hantsweb example: import, count (JSON, no
 // addresses), mail send (queued for the topic's subscribers), and the List-Unsubscribe mailto.
 TEST_F(StewardTest, SubscriptionCommandsImportCountSendAndUnsubscribeByMail) {

@@ -145,6 +145,15 @@ class SubjectConformanceTest : public ::testing::Test {
       EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
       return *Key::Make(KeyKind::kEmail, "subscriber@example.org");
     }
+    if (module == "accounts") {
+      // An account registered on the public form, with the research box ticked.
+      auto r = http::testing::Fetch(
+          s_.port(), "POST", "/account/register",
+          {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+          "email=Holder%40Example.org&password=copper+lantern+harbour&name=Account+Holder&consents=research");
+      EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+      return *Key::Make(KeyKind::kEmail, "holder@example.org");
+    }
     return std::nullopt;
   }
 
@@ -208,12 +217,12 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   // Every erasure is on the record, by pseudonym and counts: never the identifier.
   auto entries = s_.site().trail().List({.action = "subject."});
   ASSERT_TRUE(entries.ok());
-  EXPECT_EQ(entries->size(), 8u) << "staff, consent, analytics, logs, feedback, messages, mail and subscriptions "
-                                    "erased; the audit trail is exempt";
+  EXPECT_EQ(entries->size(), 9u) << "staff, consent, analytics, logs, feedback, messages, mail, subscriptions and "
+                                    "accounts erased; the audit trail is exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
       for (const char* secret :
-           {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org", "jobloggs", "mailed@", "subscriber@"})
+           {"leaver@", "203.0.113.7", "staff:9001", "jo@example.org", "jobloggs", "mailed@", "subscriber@", "holder@"})
         EXPECT_EQ(v.find(secret), std::string::npos) << k;
     }
   }

@@ -21,26 +21,10 @@ using http::testing::Fetch;
 using nlohmann::json;
 
 // The example's site file with its relay on the test server's port and its web folder absolute.
-std::string WriteExample(const std::string& example, int port) {
-  std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
-  std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto swap = [&](const std::string& from, const std::string& to) {
-    size_t at = site.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) site.replace(at, from.size(), to);
-  };
-  swap("web_dir = \"../web\"", "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
-  swap("relay = \"smtp://127.0.0.1:25\"", "relay = \"smtp://127.0.0.1:" + std::to_string(port) + "\"");
-  std::string path =
-      (std::filesystem::temp_directory_path() / ("steward-subs-" + crypto::RandomHex(6) + ".toml")).string();
-  std::ofstream(path) << site;
-  return path;
-}
-
 class SubscriptionsSiteTest : public ::testing::Test {
  protected:
   void Open(const std::string& example) {
-    path_ = WriteExample(example, server_.port());
+    path_ = testing::WriteExample(example, server_.port());
     ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
     s_.site().StartTasks();
   }

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "accounts/accounts_impl.h"
 #include "core/strings.h"
 #include "mail/mail.h"
 #include "staff/accounts.h"
@@ -12,271 +13,8 @@
 #include "subjects/subjects.h"
 
 namespace steward::accounts {
-namespace {
 
-using subject::Key;
-using subject::KeyKind;
-
-template <typename T>
-Status Done(Result<T> r) {
-  if (!r.ok()) return r.error();
-  return Ok();
-}
-
-std::string DerivedKey(const crypto::SecretKey& key, const char* label) {
-  auto k = key.DeriveKey(label);
-  return std::string(reinterpret_cast<const char*>(k.data()), k.size());
-}
-
-// "2026-12-03" when it is a real date.
-bool ValidDate(std::string_view text) {
-  int y = 0, m = 0, d = 0;
-  if (text.size() != 10 || std::sscanf(std::string(text).c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return false;
-  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return false;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
-}
-
-// Spaces collapsed, trimmed.
-std::string Collapse(std::string_view text) {
-  std::string out;
-  for (char ch : Trim(text)) {
-    bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out.push_back(space ? ' ' : ch);
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// A UK postcode, upper case with one space before the inward code: "SW1A 1AA".
-std::optional<std::string> NormalisePostcode(std::string_view text) {
-  std::string compact;
-  for (char ch : text) {
-    if (ch == ' ') continue;
-    if (!std::isalnum(static_cast<unsigned char>(ch))) return std::nullopt;
-    compact.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
-  }
-  if (compact.size() < 5 || compact.size() > 7) return std::nullopt;
-  std::string inward = compact.substr(compact.size() - 3);
-  if (!std::isdigit(static_cast<unsigned char>(inward[0])) || !std::isalpha(static_cast<unsigned char>(inward[1])) ||
-      !std::isalpha(static_cast<unsigned char>(inward[2])) || !std::isalpha(static_cast<unsigned char>(compact[0]))) {
-    return std::nullopt;
-  }
-  return compact.substr(0, compact.size() - 3) + " " + inward;
-}
-
-std::string AdviserHow(std::string_view how) {
-  if (how == "in-person") return "told an adviser in person";
-  if (how == "telephone") return "told an adviser by telephone";
-  if (how == "video") return "told an adviser on a video call";
-  if (how == "letter") return "told us in a letter";
-  return "";
-}
-
-Account ToAccount(const store::Row& r) {
-  Account a;
-  a.id = r.Int(0);
-  a.subject_id = r.Text(1);
-  a.state = r.Text(2);
-  a.created_at = r.Text(5);
-  a.created_by = r.Text(6);
-  a.confirmed_at = r.IsNull(7) ? "" : r.Text(7);
-  a.last_active_at = r.Text(8);
-  a.closed_at = r.IsNull(9) ? "" : r.Text(9);
-  a.keep_until = r.IsNull(10) ? "" : r.Text(10);
-  a.restricted = a.state == "closed";
-  return a;
-}
-
-// Deletes an account and everything about it (not the subject's key: the sweep or the caller).
-Status DeleteAll(store::Connection& c, int64_t id) {
-  for (const char* table :
-       {"account_values", "account_consents", "account_activity", "account_links", "account_sessions"}) {
-    STEWARD_RETURN_IF_ERROR(c.Exec(std::string("DELETE FROM ") + table + " WHERE account_id = ?", {id}));
-  }
-  return Done(c.Exec("DELETE FROM accounts WHERE id = ?", {id}));
-}
-
-constexpr const char* kSelect =
-    "SELECT id, subject_id, state, email, password, created_at, created_by, confirmed_at, last_active_at, "
-    "closed_at, keep_until FROM accounts";
-
-}  // namespace
-
-struct Accounts::Impl {
-  Impl(store::Store& s, audit::Trail& t, const crypto::SecretKey& key, const Clock& c, Settings st, mail::Queue* q,
-       std::optional<mail::Settings> m, std::function<std::string()> url, std::string name)
-      : store(s),
-        trail(t),
-        clock(c),
-        settings(std::move(st)),
-        queue(q),
-        mail(std::move(m)),
-        base_url(std::move(url)),
-        site_name(std::move(name)),
-        subjects(key, c),
-        link_key(DerivedKey(key, "acctlink")),
-        lookup_key(DerivedKey(key, "acctfind")) {}
-
-  store::Store& store;
-  audit::Trail& trail;
-  const Clock& clock;
-  Settings settings;
-  mail::Queue* queue;
-  std::optional<mail::Settings> mail;
-  std::function<std::string()> base_url;
-  std::string site_name;
-  subjects::SubjectStore subjects;
-  std::string link_key, lookup_key;
-  std::set<std::string> common;
-  std::once_flag dummy_once;
-  std::string dummy_hash;
-
-  std::string Now() const { return FormatRfc3339Millis(clock.Now()); }
-  std::string LinkHash(std::string_view token) const { return HexEncode(crypto::Hash(token, link_key)); }
-
-  // The adviser's search key: a keyed hash of the name (case and spaces ignored) and the date of birth.
-  std::string Lookup(std::string_view name, std::string_view dob) const {
-    if (name.empty() || dob.empty()) return "";
-    return HexEncode(crypto::Hash(ToLower(Collapse(name)) + "|" + std::string(dob), lookup_key));
-  }
-  std::string LookupOf(const std::map<std::string, std::string>& values, const Field* name, const Field* birth) const {
-    if (name == nullptr || birth == nullptr) return "";
-    auto n = values.find(name->id), b = values.find(birth->id);
-    if (n == values.end() || b == values.end()) return "";
-    return Lookup(n->second, b->second);
-  }
-
-  const std::string& Dummy() {
-    std::call_once(dummy_once, [&] {
-      auto h = crypto::HashPassword(crypto::RandomHex(16));
-      dummy_hash = h.ok() ? *h : "";
-    });
-    return dummy_hash;
-  }
-
-  Status Audit(store::Connection& c, std::string action, int64_t id, const Actor& actor,
-               std::vector<std::pair<std::string, std::string>> details = {}) {
-    return trail.AppendIn(c, {.actor = actor.id == "self" ? "account:" + std::to_string(id) : actor.id,
-                              .action = std::move(action),
-                              .target = "accounts:" + std::to_string(id),
-                              .request_id = actor.request_id,
-                              .details = std::move(details)});
-  }
-
-  // Privacy: the account's activity names fields and consent boxes, never their values.
-  Status Activity(store::Connection& c, int64_t id, const std::string& subject, const Actor& actor,
-                  std::string_view action, std::string_view detail) {
-    return Done(c.Exec(
-        "INSERT INTO account_activity (account_id, subject_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        {id, subject, Now(), actor.id, std::string(action), std::string(detail)}));
-  }
-
-  // The live account `email` leads to (not closed), in the caller's transaction.
-  Result<std::optional<Account>> ByEmail(store::Connection& c, std::string_view email) const {
-    auto key = Key::Make(KeyKind::kEmail, email);
-    if (!key.ok()) return std::optional<Account>();
-    STEWARD_ASSIGN_OR_RETURN(auto subject, subjects.Lookup(c, *key));
-    if (!subject) return std::optional<Account>();
-    STEWARD_ASSIGN_OR_RETURN(auto rows,
-                             c.Query(std::string(kSelect) + " WHERE subject_id = ? AND state <> 'closed'", {*subject}));
-    if (rows.empty()) return std::optional<Account>();
-    Account a = ToAccount(rows[0]);
-    a.has_password = !rows[0].IsNull(4);
-    return std::optional<Account>(std::move(a));
-  }
-
-  Result<std::optional<store::Row>> Row(store::Connection& c, int64_t id) const {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(std::string(kSelect) + " WHERE id = ?", {id}));
-    if (rows.empty()) return std::optional<store::Row>();
-    return std::optional<store::Row>(rows[0]);
-  }
-
-  // Seals and stores each value; an empty value removes the field.
-  Status PutValues(store::Connection& c, int64_t id, const subjects::SubjectKeys& keys,
-                   const std::map<std::string, std::string>& values) {
-    std::string now = Now();
-    for (const auto& [field, value] : values) {
-      if (value.empty()) {
-        STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM account_values WHERE account_id = ? AND field = ?", {id, field}));
-        continue;
-      }
-      // Privacy: the field's dataset (Settings::fields): sealed under the person's key.
-      STEWARD_RETURN_IF_ERROR(
-          c.Exec("INSERT INTO account_values (account_id, field, subject_id, value, updated_at) "
-                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, field) DO UPDATE SET "
-                 "value = excluded.value, updated_at = excluded.updated_at",
-                 {id, field, keys.subject_id(), store::Blob{keys.Seal("account_values." + field, value)}, now}));
-    }
-    return Ok();
-  }
-
-  Result<std::map<std::string, std::string>> Values(store::Connection& c, int64_t id,
-                                                    const subjects::SubjectKeys* keys) const {
-    std::map<std::string, std::string> out;
-    STEWARD_RETURN_IF_ERROR(
-        c.ForEach("SELECT field, value FROM account_values WHERE account_id = ?", {id}, [&](const store::Row& r) {
-          std::string field = r.Text(0);
-          auto opened = keys != nullptr ? keys->Open("account_values." + field, r.Text(1)) : std::nullopt;
-          if (opened) out[field] = *opened;
-          return true;
-        }));
-    return out;
-  }
-
-  Status Consent(store::Connection& c, int64_t id, const std::string& subject, std::string_view box, bool given,
-                 std::string_view how, const Actor& actor) {
-    return Done(
-        c.Exec("INSERT INTO account_consents (account_id, subject_id, box, given, at, how, actor) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)",
-               {id, subject, std::string(box), int64_t{given}, Now(), std::string(how), actor.id}));
-  }
-
-  // A one-time link for `purpose` ("confirm", "password"), valid kLinkHours: its token.
-  Result<std::string> Link(store::Connection& c, int64_t id, std::string_view purpose) {
-    std::string token = crypto::RandomHex(24);
-    STEWARD_RETURN_IF_ERROR(
-        c.Exec("DELETE FROM account_links WHERE account_id = ? AND purpose = ?", {id, std::string(purpose)}));
-    STEWARD_RETURN_IF_ERROR(
-        c.Exec("INSERT INTO account_links (token_hash, account_id, purpose, expires_at) VALUES (?, ?, ?, ?)",
-               {LinkHash(token), id, std::string(purpose),
-                FormatRfc3339Millis(clock.Now() + std::chrono::hours(kLinkHours))}));
-    return token;
-  }
-
-  // The account a live link names, in the caller's transaction.
-  Result<std::optional<int64_t>> UseLink(store::Connection& c, std::string_view token, std::string_view purpose) const {
-    if (token.size() != 48) return std::optional<int64_t>();
-    STEWARD_ASSIGN_OR_RETURN(auto rows,
-                             c.Query("SELECT account_id FROM account_links WHERE token_hash = ? AND purpose = ? AND "
-                                     "expires_at > ?",
-                                     {LinkHash(token), std::string(purpose), Now()}));
-    if (rows.empty()) return std::optional<int64_t>();
-    return std::optional<int64_t>(rows[0].Int(0));
-  }
-
-  // Queues an email to `to` in the caller's write (none when the site has no mail).
-  Status Email(store::Connection& c, const std::string& to, std::string subject, std::string text) {
-    if (queue == nullptr || !mail) return Ok();
-    auto queued = queue->Enqueue(c, {.to = to, .subject = std::move(subject), .text = std::move(text)}, *mail);
-    // An address that bounced for good or complained is not mailed; the account still stands.
-    if (!queued.ok() && queued.error().code == ErrorCode::kFailedPrecondition) return Ok();
-    return Done(std::move(queued));
-  }
-
-  std::string Url(std::string_view path) const { return base_url() + std::string(path); }
-
-  std::string FieldNames(const std::map<std::string, std::string>& values) const {
-    std::string out;
-    for (const auto& [id, v] : values) {
-      const Field* f = settings.FindField(id);
-      out += (out.empty() ? "" : ", ") + (f != nullptr ? f->label : id);
-    }
-    return out;
-  }
-};
+using namespace internal;  // NOLINT(google-build-using-namespace): the helpers of accounts_impl.h
 
 Accounts::Accounts(store::Store& store, audit::Trail& trail, const crypto::SecretKey& key, const Clock& clock,
                    Settings settings, mail::Queue* queue, std::optional<mail::Settings> mail,
@@ -357,24 +95,21 @@ CREATE TABLE account_sessions (
   device TEXT NOT NULL
 );
 CREATE INDEX account_sessions_account ON account_sessions (account_id);
+)sql"},
+          {"accounts", 2, R"sql(
+-- Privacy: the account's dataset: which organisation referred the person, when, and when they were
+-- told what we hold (Article 14). The details the referral gave are in account_values, sealed.
+CREATE TABLE account_referrals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL,
+  subject_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  told_at TEXT,
+  actor TEXT NOT NULL
+);
+CREATE INDEX account_referrals_account ON account_referrals (account_id, id);
 )sql"}};
-}
-
-retention::ModuleStorage Accounts::Storage(std::shared_ptr<const Settings> settings) {
-  return {.module = "accounts",
-          .personal_tables = {"accounts", "account_values", "account_consents", "account_activity", "account_links",
-                              "account_sessions"},
-          .purge = [settings](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
-                              const std::string& now, bool dry_run) -> Result<int64_t> {
-            if (!settings) return int64_t{0};
-            return Purge(c, *settings, d, cutoff, now, dry_run);
-          },
-          .in_use =
-              [](const processing::Register& reg) {
-                return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
-                  return d.module == "accounts" && d.kept_by.empty();
-                });
-              }};
 }
 
 const Field* Accounts::NameField() const {
@@ -730,7 +465,8 @@ Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
     std::string sql = "DELETE FROM account_values WHERE account_id = ?";
     if (keep_any) sql += " AND field NOT IN (" + keep_list + ")";
     STEWARD_ASSIGN_OR_RETURN(deleted, c.Exec(sql, {id}));
-    for (const char* table : {"account_consents", "account_activity", "account_links", "account_sessions"}) {
+    for (const char* table :
+         {"account_consents", "account_activity", "account_links", "account_sessions", "account_referrals"}) {
       STEWARD_RETURN_IF_ERROR(c.Exec(std::string("DELETE FROM ") + table + " WHERE account_id = ?", {id}));
     }
     if (!a.email.empty()) {
@@ -759,124 +495,6 @@ Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
                         {{"fields_deleted", std::to_string(deleted)}, {"minimum_kept", keep_any ? "yes" : "no"}});
   }));
   return keep_until;
-}
-
-Result<int64_t> Accounts::CreateForCustomer(std::string_view email, const std::map<std::string, std::string>& values,
-                                            std::string_view agreed, const Actor& actor) {
-  std::string how = AdviserHow(agreed);
-  if (how.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "agreed: say how the customer agreed (in person, by telephone, on a video call, or by letter)");
-  }
-  auto key = Key::Make(KeyKind::kEmail, email);
-  if (!key.ok() || !mail::ValidAddress(key->value())) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "email: Enter an email address in the correct format, like name@example.com");
-  }
-  STEWARD_ASSIGN_OR_RETURN(auto checked, CheckValues(values, {}));
-  std::string now = impl_->Now();
-  int64_t id = 0;
-  STEWARD_RETURN_IF_ERROR(impl_->store.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto existing, impl_->ByEmail(c, key->value()));
-    if (existing && existing->state == "open") {
-      return MakeError(ErrorCode::kAlreadyExists, "email: an account already has this email address");
-    }
-    if (existing) STEWARD_RETURN_IF_ERROR(DeleteAll(c, existing->id));
-    STEWARD_ASSIGN_OR_RETURN(std::string subject, impl_->subjects.ForIdentifier(c, *key));
-    STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, subject));
-    if (!keys) return MakeError(ErrorCode::kInternal, "the subject has no key");
-    // Privacy: the account's dataset, given by the customer to their adviser.
-    STEWARD_ASSIGN_OR_RETURN(
-        auto rows,
-        c.Query("INSERT INTO accounts (subject_id, state, email, lookup, created_at, created_by, confirmed_at, "
-                "last_active_at) VALUES (?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
-                {subject, store::Blob{keys->Seal("accounts.email", key->value())},
-                 impl_->LookupOf(checked, NameField(), BirthField()), now, actor.id, now, now}));
-    id = rows.front().Int(0);
-    STEWARD_RETURN_IF_ERROR(impl_->PutValues(c, id, *keys, checked));
-    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, subject, actor, "created_for_you", "you " + how));
-    return impl_->Audit(c, "account.created_for_customer", id, actor, {{"agreed", std::string(agreed)}});
-  }));
-  return id;
-}
-
-Result<std::vector<Match>> Accounts::Find(std::string_view email, std::string_view name,
-                                          std::string_view date_of_birth) const {
-  std::vector<int64_t> ids;
-  STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {
-    if (!Trim(email).empty()) {
-      STEWARD_ASSIGN_OR_RETURN(auto a, impl_->ByEmail(c, Trim(email)));
-      if (a) ids.push_back(a->id);
-      return Ok();
-    }
-    std::string lookup = impl_->Lookup(name, Trim(date_of_birth));
-    if (Trim(name).empty() || !ValidDate(Trim(date_of_birth))) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "search: enter an email address, or a full name and a date of birth");
-    }
-    return c.ForEach("SELECT id FROM accounts WHERE lookup = ? AND state <> 'closed' ORDER BY id LIMIT 50", {lookup},
-                     [&](const store::Row& r) {
-                       ids.push_back(r.Int(0));
-                       return true;
-                     });
-  }));
-  std::vector<Match> out;
-  const Field* name_field = NameField();
-  for (int64_t id : ids) {
-    STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
-    std::string n = name_field != nullptr && a.values.count(name_field->id) ? a.values[name_field->id] : "";
-    out.push_back({a.id, a.state, n, a.email, a.created_at});
-  }
-  return out;
-}
-
-Status Accounts::HandOver(int64_t id, const Actor& actor) {
-  STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
-  if (a.state == "closed") return MakeError(ErrorCode::kFailedPrecondition, "the account is closed");
-  return impl_->store.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(std::string token, impl_->Link(c, id, "password"));
-    STEWARD_RETURN_IF_ERROR(impl_->Email(
-        c, a.email, "Set a password for your account",
-        "Your adviser has set up your " + impl_->site_name + " account. To use it yourself, choose a password:\n\n" +
-            impl_->Url("/account/password/" + token) + "\n\nThe link works for " + std::to_string(kLinkHours) +
-            " hours. Your adviser never sees your password."));
-    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, a.subject_id, actor, "handed_over", "a link to set your password"));
-    return impl_->Audit(c, "account.handed_over", id, actor);
-  });
-}
-
-Result<int64_t> Accounts::CheckPasswordLink(std::string_view token) const {
-  std::optional<int64_t> id;
-  STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(id, impl_->UseLink(c, token, "password"));
-    return Ok();
-  }));
-  if (!id) return MakeError(ErrorCode::kNotFound, "no such link");
-  return *id;
-}
-
-Result<int64_t> Accounts::SetPasswordByLink(std::string_view token, std::string_view password) {
-  STEWARD_ASSIGN_OR_RETURN(int64_t id, CheckPasswordLink(token));
-  STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
-  staff::PasswordPolicy policy;
-  for (const auto& p : impl_->common) policy.common.insert(p);
-  if (Status s = policy.Check(password, a.email); !s.ok()) {
-    return MakeError(ErrorCode::kInvalidArgument, "password: " + s.error().message);
-  }
-  STEWARD_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password));
-  STEWARD_RETURN_IF_ERROR(impl_->store.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto still, impl_->UseLink(c, token, "password"));
-    if (!still || *still != id) return MakeError(ErrorCode::kNotFound, "no such link");
-    STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, a.subject_id));
-    if (!keys) return MakeError(ErrorCode::kNotFound, "no such account");
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE accounts SET password = ?, last_active_at = ? WHERE id = ?",
-                                   {store::Blob{keys->Seal("accounts.password", hash)}, impl_->Now(), id}));
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM account_links WHERE account_id = ? AND purpose = 'password'", {id}));
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM account_sessions WHERE account_id = ?", {id}));
-    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, a.subject_id, Actor{}, "password_set", ""));
-    return impl_->Audit(c, "account.password_set", id, Actor{});
-  }));
-  return id;
 }
 
 Result<Counts> Accounts::Count() const {
@@ -948,68 +566,6 @@ Result<int64_t> Accounts::Rectify(int64_t id, std::string_view field, std::strin
   }
   STEWARD_RETURN_IF_ERROR(Update(id, {{std::string(field), std::string(value)}}, actor));
   return int64_t{1};
-}
-
-Result<int64_t> Accounts::PurgeUnconfirmed() {
-  int64_t n = 0;
-  STEWARD_RETURN_IF_ERROR(impl_->store.Write([&](store::Connection& c) -> Status {
-    n = 0;
-    std::string cutoff = FormatRfc3339Millis(impl_->clock.Now() - std::chrono::hours(kLinkHours));
-    std::vector<int64_t> ids;
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT id FROM accounts WHERE state = 'unconfirmed' AND created_at < ?",
-                                      {cutoff}, [&](const store::Row& r) {
-                                        ids.push_back(r.Int(0));
-                                        return true;
-                                      }));
-    for (int64_t id : ids) STEWARD_RETURN_IF_ERROR(DeleteAll(c, id));
-    n = static_cast<int64_t>(ids.size());
-    return Ok();
-  }));
-  return n;
-}
-
-Result<int64_t> Purge(store::Connection& c, const Settings& s, const processing::Dataset& d, const std::string& cutoff,
-                      const std::string& now, bool dry_run) {
-  (void)now;
-  int64_t total = 0;
-  auto each = [&](const std::string& sql, const std::vector<store::Value>& params,
-                  const std::function<Status(int64_t)>& act) -> Status {
-    std::vector<int64_t> ids;
-    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
-      ids.push_back(r.Int(0));
-      return true;
-    }));
-    total += static_cast<int64_t>(ids.size());
-    if (dry_run) return Ok();
-    for (int64_t id : ids) STEWARD_RETURN_IF_ERROR(act(id));
-    return Ok();
-  };
-  if (d.id == s.closure_dataset) {
-    // The minimum kept after closing, once its time from the closing day has passed.
-    STEWARD_RETURN_IF_ERROR(each("SELECT id FROM accounts WHERE state = 'closed' AND closed_at < ?", {cutoff},
-                                 [&](int64_t id) { return DeleteAll(c, id); }));
-  }
-  if (d.id == s.dataset) {
-    // Accounts nobody has used for the dataset's whole time (its maximum).
-    STEWARD_RETURN_IF_ERROR(each("SELECT id FROM accounts WHERE state <> 'closed' AND last_active_at < ?", {cutoff},
-                                 [&](int64_t id) { return DeleteAll(c, id); }));
-  }
-  for (const auto& box : s.consents) {
-    if (box.dataset != d.id) continue;
-    // Consents withdrawn longer ago than the dataset's time: their record and what they covered.
-    STEWARD_RETURN_IF_ERROR(
-        each("SELECT k.account_id FROM account_consents k WHERE k.box = ? AND k.given = 0 AND k.at < ? AND k.id = "
-             "(SELECT MAX(l.id) FROM account_consents l WHERE l.account_id = k.account_id AND l.box = k.box)",
-             {box.id, cutoff}, [&](int64_t id) -> Status {
-               for (const auto& f : s.fields) {
-                 if (f.consent != box.id) continue;
-                 STEWARD_RETURN_IF_ERROR(
-                     c.Exec("DELETE FROM account_values WHERE account_id = ? AND field = ?", {id, f.id}));
-               }
-               return Done(c.Exec("DELETE FROM account_consents WHERE account_id = ? AND box = ?", {id, box.id}));
-             }));
-  }
-  return total;
 }
 
 }  // namespace steward::accounts

@@ -91,6 +91,9 @@ struct Settings {
   // and support payments to ...", from its purposes).
   std::optional<processing::Period> closure_period;
   std::string closure_why;
+  // Whether partner organisations may refer people (POST /api/referrals); the account's dataset
+  // then names its sources, as Article 14 asks.
+  bool referrals = false;
 
   const Field* FindField(std::string_view id) const;
   const ConsentBox* FindConsent(std::string_view id) const;
@@ -142,6 +145,20 @@ struct Match {
 
 struct Counts {
   int64_t open = 0, unconfirmed = 0, closed = 0;
+};
+
+// A partner organisation's referral: the person's email address and the details it gives, and the
+// partner's name (the referral source).
+struct Referral {
+  std::string email;
+  std::map<std::string, std::string> values;
+  std::string source;
+};
+
+// One referral as the account keeps it: who referred, when, and when the person was told.
+struct ReferralRecord {
+  std::string source, received_at;
+  std::string told_at;  // "" until the Article 14 email is queued (an address that cannot be emailed)
 };
 
 class Accounts {
@@ -222,6 +239,30 @@ class Accounts {
   Result<int64_t> SetPasswordByLink(std::string_view token, std::string_view password);
   // Whether a hand-over link is live (for its page). Errors: kNotFound.
   Result<int64_t> CheckPasswordLink(std::string_view token) const;
+
+  // ---- Referrals ----------------------------------------------------------------------------------
+
+  static constexpr int64_t kReferralLinkDays = 7;
+  // A partner refers someone: a new open account with the details given (no password, no consent:
+  // a partner cannot agree for the person), or, when the address has an account already, the
+  // referral noted on it with nothing overwritten. Because the data did not come from the person,
+  // they are emailed at once what we hold, from whom, why, for how long and their rights (Article
+  // 14, which allows a month), with a link (valid kReferralLinkDays) to see it and set a password;
+  // `told(link)` writes that email's text. The referral and the telling are recorded and audited.
+  // Returns the account. Errors: kInvalidArgument "FIELD: message" (email, a field, a consent-covered
+  // field), kPermissionDenied (under the minimum age: nothing kept), kFailedPrecondition (the site
+  // takes no referrals).
+  Result<int64_t> Refer(const Referral& referral, const std::function<std::string(const std::string& link)>& told,
+                        const Actor& actor);
+  // The account's referrals, oldest first.
+  Result<std::vector<ReferralRecord>> Referrals(int64_t id) const;
+
+  // Brings one account from the service's previous system, in the caller's write (the import
+  // command batches them): open, no password (the person sets one through an adviser's hand-over),
+  // no consents (a box is given in the account, never carried over). Returns false, changing
+  // nothing, when the address has an account. Errors: kInvalidArgument "FIELD: message".
+  Result<bool> Import(store::Connection& c, std::string_view email, const std::map<std::string, std::string>& values,
+                      std::string_view source);
 
   // The accounts (in any state) an email address, an account id ("accounts:12") or a subject id
   // leads to.

@@ -9,6 +9,7 @@
 
 #include <regex>
 
+#include "accounts/referrals.h"
 #include "accounts/subject_data.h"
 #include "audit/audit.h"
 #include "config/document.h"
@@ -557,6 +558,135 @@ TEST_F(AccountsTest, TheSubjectDataContractFindsExportsRectifiesAndErasesToTheMi
   EXPECT_EQ(after->holdings[0].dataset, "payment-records");
 }
 
+TEST_F(AccountsTest, APartnerRefersSomeoneWhoIsToldWhatWeHoldAtOnce) {
+  auto told = [](const std::string& link) { return "What we hold, and your link: " + link; };
+  Actor partner{.id = "api-key:4"};
+  EXPECT_EQ(accounts_->Refer({"ref@example.org", Details(), "Jobcentre Plus"}, told, partner).error().code,
+            ErrorCode::kFailedPrecondition)
+      << "a site that takes no referrals";
+  Settings with = settings_;
+  with.referrals = true;
+  Accounts accounts(
+      site_.store(), trail_, site_.key(), clock_, with, &queue_, mail_,
+      [] { return std::string("https://careers.example.gov.uk"); }, "Careers");
+  // A partner cannot agree for the person: what a consent box covers is refused.
+  auto details = Details();
+  details["ethnicity"] = "White";
+  EXPECT_EQ(accounts.Refer({"ref@example.org", details, "Jobcentre Plus"}, told, partner).error().code,
+            ErrorCode::kInvalidArgument);
+  // Under the minimum age: refused, and nothing kept.
+  auto young = Details();
+  young["date-of-birth"] = "2020-01-01";
+  EXPECT_EQ(accounts.Refer({"ref@example.org", young, "Jobcentre Plus"}, told, partner).error().code,
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts"), 0);
+  EXPECT_EQ(accounts.Refer({"not an address", Details(), "Jobcentre Plus"}, told, partner).error().code,
+            ErrorCode::kInvalidArgument);
+
+  auto id = accounts.Refer({"Ref@Example.org", Details(), "Jobcentre Plus"}, told, partner);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto a = accounts.Load(*id);
+  EXPECT_EQ(a->state, "open");
+  EXPECT_FALSE(a->has_password);
+  EXPECT_EQ(a->values["name"], "Sam Taylor");
+  auto mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "We have your details from Jobcentre Plus");
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "ref@example.org");
+  std::string token = TokenOf(LinkIn(mails[0], "https://careers.example.gov.uk/account/password/"));
+  auto referrals = accounts.Referrals(*id);
+  ASSERT_EQ(referrals->size(), 1u);
+  EXPECT_EQ((*referrals)[0].source, "Jobcentre Plus");
+  EXPECT_EQ((*referrals)[0].told_at, (*referrals)[0].received_at) << "told at once, well within the month";
+  // The person's link lasts a week, not a day: they may read the email later.
+  clock_.Advance(std::chrono::hours(24 * 6));
+  ASSERT_TRUE(accounts.SetPasswordByLink(token, "correct horse battery").ok());
+  EXPECT_TRUE(accounts.SignIn("ref@example.org", "correct horse battery", Actor{}).ok());
+
+  // Referred again while they have an account: noted, told, and nothing they gave is overwritten.
+  auto other = Details();
+  other["name"] = "Someone Else";
+  auto again = accounts.Refer({"ref@example.org", other, "A local college"}, told, partner);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *id);
+  EXPECT_EQ(accounts.Load(*id)->values["name"], "Sam Taylor");
+  EXPECT_EQ(accounts.Referrals(*id)->size(), 2u);
+  mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(Text(mails[0]).find("https://careers.example.gov.uk/account/sign-in"), std::string::npos);
+
+  auto activity = accounts.ActivityOf(*id);
+  std::vector<std::string> actions;
+  for (auto it = activity->rbegin(); it != activity->rend(); ++it) actions.push_back(it->actor + " " + it->action);
+  EXPECT_EQ(actions, (std::vector<std::string>{"api-key:4 referred", "system told_of_referral", "self password_set",
+                                               "self signed_in", "api-key:4 referred", "system told_of_referral"}));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.referred' AND actor = 'api-key:4'"), 2);
+  // The export says who referred them; closing deletes the referrals with the rest.
+  auto records = AccountSubjects(subject::StoredSubjectData::Deps{.module = "accounts",
+                                                                  .store = site_.store(),
+                                                                  .trail = trail_,
+                                                                  .restrictions = restrictions_,
+                                                                  .reg = reg_.get(),
+                                                                  .pseudonym_key = subject::PseudonymKey(site_.key())},
+                                 accounts)
+                     .Export(*Key::Make(KeyKind::kEmail, "ref@example.org"));
+  ASSERT_TRUE(records.ok());
+  int referred_by = 0;
+  for (const auto& r : *records) {
+    for (const auto& f : r.fields) referred_by += f.name == "Referred by" ? 1 : 0;
+  }
+  EXPECT_EQ(referred_by, 2);
+  ASSERT_TRUE(accounts.Close(*id, Actor{}).ok());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_referrals"), 0);
+}
+
+TEST_F(AccountsTest, AnImportBringsOpenAccountsWithoutPasswordsOrConsents) {
+  auto import = [&](const std::string& email, std::map<std::string, std::string> values) -> Result<bool> {
+    Result<bool> out = false;
+    Status s = site_.store().Write([&](store::Connection& c) -> Status {
+      out = accounts_->Import(c, email, values, "the old CRM");
+      return out.ok() ? Ok() : Status(out.error());
+    });
+    if (!s.ok()) return s.error();
+    return out;
+  };
+  ASSERT_TRUE(*import("Old@Example.org", Details()));
+  EXPECT_FALSE(*import("old@example.org", Details())) << "an address with an account is left alone";
+  auto special = Details();
+  special["ethnicity"] = "White";
+  EXPECT_EQ(import("other@example.org", special).error().code, ErrorCode::kInvalidArgument);
+  auto found = accounts_->Find("", "Sam Taylor", "1990-04-12");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  auto a = accounts_->Load((*found)[0].id);
+  EXPECT_EQ(a->state, "open");
+  EXPECT_FALSE(a->has_password);
+  auto consents = accounts_->ConsentsNow(a->id);
+  ASSERT_TRUE(consents.ok());
+  for (const auto& [box, given] : *consents) EXPECT_FALSE(given) << box;
+  auto activity = accounts_->ActivityOf(a->id);
+  ASSERT_EQ(activity->size(), 1u);
+  EXPECT_EQ((*activity)[0].action, "imported");
+  EXPECT_EQ((*activity)[0].detail, "the old CRM");
+  EXPECT_TRUE(Deliver().empty()) << "nobody is emailed: they gave their details to the service before";
+}
+
+TEST_F(AccountsTest, TheArticle14EmailSaysWhatTheRegisterSays) {
+  std::string text =
+      Article14Text(*reg_, settings_, {"sam@example.org", Details(), "Jobcentre Plus"}, "Careers",
+                    "https://careers.example.gov.uk/account/password/abc", 7, "https://careers.example.gov.uk/privacy");
+  for (const char* part :
+       {"Jobcentre Plus has given us your details", "Test Department", "dpo@example.gov.uk", "email address",
+        "date of birth", "Where it came from: Jobcentre Plus", "deliver the services you ask for", "Article 6(1)(e)",
+        "as long as you use the service", "ask for a copy", "object to our using it", "Information Commissioner",
+        "https://careers.example.gov.uk/account/password/abc", "7 days", "https://careers.example.gov.uk/privacy"}) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
+  }
+  // Erasure does not apply to a public task (Article 17(3)): the email does not offer it.
+  EXPECT_EQ(text.find("have it deleted"), std::string::npos);
+  EXPECT_EQ(text.find("Sam Taylor"), std::string::npos) << "it names what we hold, not the values";
+}
+
 TEST_F(AccountsTest, AccountsAreCountedWithoutAnyone) {
   Registered("a@example.org");
   ASSERT_TRUE(accounts_->Register("b@example.org", "correct horse battery", Details(), {}, Actor{}).ok());
@@ -610,6 +740,8 @@ TEST(AccountsSettingsTest, TheSiteFileIsCheckedAgainstTheRegisterWithLines) {
       std::string::npos);
   // No [mail].
   EXPECT_NE(problem("[accounts]\ndataset = \"customer-records\"\n").find("[mail]"), std::string::npos);
+  // Referrals from a dataset that names no sources (Article 14 asks the notice to say them).
+  EXPECT_NE(problem(table + "referrals = true\n").find("'sources'"), std::string::npos);
   // An age check that is not a required date field.
   EXPECT_NE(problem(table + "minimum_age = 13\nage_check = \"name\"\n").find("age_check"), std::string::npos);
 }

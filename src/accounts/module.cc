@@ -2,14 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include "accounts/accounts.h"
+#include "accounts/referrals.h"
 #include "accounts/staff_pages.h"
 #include "accounts/subject_data.h"
 #include "core/json_text.h"
 #include "core/log.h"
+#include "analytics/api_keys.h"
 #include "core/strings.h"
+#include "http/json_body.h"
 #include "http/origin.h"
 #include "site/pages.h"
 #include "staff/accounts.h"
@@ -21,6 +26,7 @@ namespace {
 
 using http::Request;
 using http::Response;
+using module::FieldError;
 
 constexpr module::Id kAccounts("accounts");
 constexpr int64_t kMaxBody = 32 * 1024;
@@ -51,15 +57,6 @@ Result<std::unique_ptr<Accounts>> Open(module::Platform& p, mail::Queue* queue) 
     accounts->SetCommonPasswords({policy->common.begin(), policy->common.end()});
   }
   return accounts;
-}
-
-// "field: message" from Accounts' kInvalidArgument errors, as (field, Message).
-std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback) {
-  size_t colon = e.message.find(": ");
-  std::string field = colon == std::string::npos ? std::string(fallback) : e.message.substr(0, colon);
-  std::string text = colon == std::string::npos ? e.message : e.message.substr(colon + 2);
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return {field, text};
 }
 
 }  // namespace
@@ -153,6 +150,7 @@ html::List FieldItems(const Settings& settings, const std::map<std::string, std:
 std::string WhoText(std::string_view actor) {
   if (actor == "self") return "You";
   if (actor.starts_with("staff:")) return "An adviser";
+  if (actor.starts_with("api-key:")) return "A partner organisation";
   return "We";
 }
 
@@ -169,6 +167,9 @@ std::string ActionText(std::string_view action) {
   if (action == "password_set") return "Set a password";
   if (action == "downloaded") return "Downloaded your data";
   if (action == "viewed_special") return "Looked at";
+  if (action == "referred") return "Referred you to us";
+  if (action == "imported") return "Brought your account from";
+  if (action == "told_of_referral") return "Emailed you what we hold and why";
   return std::string(action);
 }
 
@@ -217,11 +218,8 @@ class AccountsServing : public module::Serving {
                                       .owner = "account_id",
                                       .session_label = "acctsess",
                                       .csrf_label = "acctcsrf"}),
-        throttle_(p.clock, staff::ThrottlePolicy{}),
-        throttle_key_([&] {
-          auto k = p.key.DeriveKey("accthrot");
-          return std::string(reinterpret_cast<const char*>(k.data()), k.size());
-        }()),
+        throttle_(p.clock, p.key, "accthrot"),
+        keys_(p.services.Find<analytics::ApiKeys>()),
         subjects_(p.SubjectDeps(kAccounts), *accounts_) {}
 
   subject::SubjectData* Subjects() override { return &subjects_; }
@@ -262,6 +260,10 @@ class AccountsServing : public module::Serving {
         "/account/close", [this](Request& req) { return WithSession(req, &AccountsServing::PostClose); }, signed_in);
     router.Post(
         "/account/sign-out", [this](Request& req) { return WithSession(req, &AccountsServing::SignOut); }, signed_in);
+    if (accounts_->settings().referrals) {
+      router.Post("/api/referrals", [this](Request& req) { return ApiRefer(req); },
+                  {.max_body_bytes = kMaxBody, .blocking = true});
+    }
   }
 
   std::vector<module::StaffPage> StaffPages() override { return CustomerPages(p_, *accounts_); }
@@ -433,10 +435,6 @@ class AccountsServing : public module::Serving {
     return Render(req, "account_sign_in", "Sign in to your account", std::move(data), errors, status);
   }
 
-  std::string ThrottleKey(std::string_view kind, std::string_view value) const {
-    return std::string(kind) + ":" + HexEncode(crypto::Hash(value, throttle_key_).substr(0, 12));
-  }
-
   Response PostSignIn(Request& req) {
     if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
     auto form = req.Form();
@@ -446,26 +444,20 @@ class AccountsServing : public module::Serving {
     if (email.empty() || password.empty() || email.size() > 254 || password.size() > 256) {
       return SignInPage(req, email, {{"email", "Enter your email address and password"}}, 400);
     }
-    // Privacy: the address typed and the client's address only as keyed hashes, for throttling.
-    std::string account = ThrottleKey("account", ToLower(email));
-    std::string client = ThrottleKey("client", req.client_ip ? req.client_ip->ToString() : "unknown");
-    auto attempt = throttle_.Begin({account, client});
+    auto attempt = throttle_.Begin(ToLower(email), req.client_ip ? req.client_ip->ToString() : "unknown");
     if (attempt.wait.count() > 0) {
       Response r =
           SignInPage(req, email, {{"email", "Too many attempts to sign in: wait a few minutes and try again"}}, 429);
-      r.SetHeader("Retry-After",
-                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(attempt.wait).count() + 1));
+      r.SetHeader("Retry-After", attempt.RetryAfter());
       return r;
     }
     auto id = accounts_->SignIn(email, password, Self(req));
     if (!id.ok()) {
-      throttle_.EndFailed(account);
-      throttle_.EndFailed(client);
+      throttle_.Failed(attempt);
       if (id.error().code != ErrorCode::kPermissionDenied) return p_.pages->ErrorFor(id.error(), req);
       return SignInPage(req, email, {{"email", "The email address or password is not right"}}, 400);
     }
-    throttle_.EndSucceeded(account, true);
-    throttle_.EndSucceeded(client, false);
+    throttle_.Succeeded(attempt);
     // A new session id at every sign-in: one fixed before it is worthless.
     auto cookies = req.Cookies();
     if (std::string old = module::Field(cookies, SessionCookieName(req.https)); !old.empty()) {
@@ -484,6 +476,70 @@ class AccountsServing : public module::Serving {
     Response r = NoStore(Response::Redirect("/account/sign-in"));
     r.cookies.push_back(http::SetCookie::Expired(SessionCookieName(req.https)));
     return r;
+  }
+
+  // ---- Referrals from partner organisations -------------------------------------------------------
+
+  static Response Json(int status, const nlohmann::json& j) {
+    Response r = Response::Json(JsonText(j), status);
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  }
+
+  // POST /api/referrals with a key of scope "referrals": {"email": "...", "details": {field: value}}.
+  // The key's name is the referral source.
+  Response ApiRefer(Request& req) {
+    std::string_view auth = req.Header("Authorization");
+    std::optional<int64_t> key;
+    if (keys_ != nullptr && auth.starts_with("Bearer ")) key = keys_->Verify(Trim(auth.substr(7)), "referrals");
+    if (!key) {
+      Response r = Json(401, {{"error",
+                               "send a key made with steward apikey create --scope referrals --name "
+                               "\"the referring organisation\": Authorization: Bearer stw_..."}});
+      r.SetHeader("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    auto body = http::ParseJsonBody(req, {.max_depth = 3, .max_bytes = static_cast<size_t>(kMaxBody)});
+    if (!body.ok()) return Json(400, {{"error", body.error().message}});
+    const char* shape = "the body is {\"email\": \"...\", \"details\": {\"field id\": \"value\", ...}}";
+    if (!body->is_object()) return Json(400, {{"error", shape}});
+    Referral referral;
+    for (const auto& [name, value] : body->items()) {
+      if (name == "email" && value.is_string()) {
+        referral.email = value.get<std::string>();
+      } else if (name == "details" && value.is_object()) {
+        for (const auto& [field, v] : value.items()) {
+          if (!v.is_string()) return Json(400, {{"error", "'details." + field + "' is a string"}});
+          referral.values[field] = v.get<std::string>();
+        }
+      } else {
+        return Json(400, {{"error", "'" + name + "' is not expected: " + shape}});
+      }
+    }
+    if (referral.email.empty()) return Json(400, {{"error", "'email' is required: " + std::string(shape)}});
+    auto partner = keys_->Get(*key);
+    if (!partner.ok()) return Json(500, {{"error", "the key could not be read"}});
+    referral.source = partner->name;
+    const Settings& s = accounts_->settings();
+    auto told = [&](const std::string& link) {
+      return Article14Text(p_.reg, s, referral, p_.config.site.name, link, Accounts::kReferralLinkDays,
+                           p_.base_url() + "/privacy");
+    };
+    auto id =
+        accounts_->Refer(referral, told, Actor{.id = "api-key:" + std::to_string(*key), .request_id = req.request_id});
+    if (!id.ok() && id.error().code == ErrorCode::kInvalidArgument) {
+      auto [field, message] = FieldError(id.error(), "email");
+      return Json(400, {{"error", "some fields need correcting"}, {"errors", {{field, message}}}});
+    }
+    if (!id.ok() && id.error().code == ErrorCode::kPermissionDenied) {
+      return Json(422, {{"error", "the service is for people " + std::to_string(s.minimum_age) +
+                                      " or older: nothing about this person is kept"}});
+    }
+    if (!id.ok()) {
+      log::Warn("accounts.referral_failed", {{"error", id.error().message}, {"request_id", req.request_id}});
+      return Json(http::StatusForError(id.error().code), {{"error", "the referral could not be kept"}});
+    }
+    return Json(202, {{"status", "recorded; the person is emailed what we hold, from whom and why"}});
   }
 
   // ---- Setting a password from an adviser's hand-over ----------------------------------------------
@@ -658,10 +714,122 @@ class AccountsServing : public module::Serving {
   module::Platform& p_;
   std::unique_ptr<Accounts> accounts_;
   staff::Sessions sessions_;
-  staff::Throttle throttle_;
-  std::string throttle_key_;
+  staff::SignInThrottle throttle_;
+  analytics::ApiKeys* keys_;
   AccountSubjects subjects_;
 };
+
+// `steward accounts import FILE [--source S]`: accounts from the service's previous system, from a
+// CSV whose header names the columns: email and the declared fields' ids (dates as YYYY-MM-DD).
+// Prints how many were imported, how many addresses had an account already, and the lines skipped
+// with their numbers and reasons (never a value). Audited with the counts.
+int ImportCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  auto settings = ReadSettings(*p.config.document, p.reg);
+  if (!settings.ok()) return module::Fail(settings.error(), 2);
+  if (!*settings) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "the site has no [accounts]"), 2);
+  Accounts accounts(p.store, p.trail, p.key, p.clock, std::move(**settings), nullptr, std::nullopt, p.base_url,
+                    p.config.site.name);
+  const Settings& s = accounts.settings();
+  std::string path = ctx.args.Text("file");
+  std::ifstream in(path);
+  if (!in) return module::Fail(MakeError(ErrorCode::kNotFound, path + ": cannot be read"), 2);
+  std::vector<std::pair<int64_t, std::string>> skipped;  // the first few, with their line numbers
+  int64_t skipped_count = 0, imported = 0, already = 0;
+  auto skip = [&](int64_t number, const std::string& why) {
+    ++skipped_count;
+    if (skipped.size() < 10) skipped.emplace_back(number, why);
+  };
+  std::vector<std::string> columns;
+  struct Row {
+    int64_t number;
+    std::string email;
+    std::map<std::string, std::string> values;
+  };
+  std::vector<Row> batch;
+  auto flush = [&]() -> Status {
+    Status written = p.store.Write([&](store::Connection& c) -> Status {
+      for (const Row& row : batch) {
+        // Privacy: the account's dataset, brought from the previous system.
+        auto added = accounts.Import(c, row.email, row.values, ctx.args.Text("--source"));
+        if (!added.ok() && added.error().code == ErrorCode::kInvalidArgument) {
+          skip(row.number, FieldError(added.error(), "email").second);
+          continue;
+        }
+        if (!added.ok()) return added.error();
+        ++(*added ? imported : already);
+      }
+      return Ok();
+    });
+    batch.clear();
+    return written;
+  };
+  std::string text;
+  for (int64_t number = 1; std::getline(in, text); ++number) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    if (number == 1) {
+      auto header = SplitCsvLine(text);
+      bool email = false;
+      for (const auto& h : header.value_or(std::vector<std::string>{})) {
+        std::string id(Trim(h));
+        const Field* f = s.FindField(id);
+        if (id == "email") {
+          email = true;
+        } else if (f == nullptr) {
+          return module::Fail(
+              MakeError(ErrorCode::kInvalidArgument, path + ":1: column '" + id + "' is not a field of [accounts]"), 2);
+        } else if (!f->consent.empty()) {
+          return module::Fail(MakeError(ErrorCode::kInvalidArgument,
+                                        path + ":1: column '" + id + "' is given only under consent box '" +
+                                            f->consent + "': the person gives it in their account"),
+                              2);
+        }
+        columns.push_back(id);
+      }
+      if (!email) {
+        return module::Fail(MakeError(ErrorCode::kInvalidArgument,
+                                      path + ":1: the first line names the columns: email and the fields' ids"),
+                            2);
+      }
+      continue;
+    }
+    if (Trim(text).empty()) continue;
+    auto cells = SplitCsvLine(text);
+    if (!cells) {
+      skip(number, "a quote is not closed, or text follows one");
+      continue;
+    }
+    if (cells->size() != columns.size()) {
+      skip(number, std::to_string(cells->size()) + " fields where the header has " + std::to_string(columns.size()));
+      continue;
+    }
+    Row row{number, "", {}};
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] == "email") {
+        row.email = std::string(Trim((*cells)[i]));
+      } else if (!Trim((*cells)[i]).empty()) {
+        row.values[columns[i]] = ValidUtf8((*cells)[i]);
+      }
+    }
+    batch.push_back(std::move(row));
+    if (batch.size() >= 1000) {
+      if (Status st = flush(); !st.ok()) return module::Fail(st.error());
+    }
+  }
+  if (Status st = flush(); !st.ok()) return module::Fail(st.error());
+  Status audited = p.trail.Append({.actor = "cli",
+                                   .action = "accounts.imported",
+                                   .details = {{"imported", std::to_string(imported)},
+                                               {"already", std::to_string(already)},
+                                               {"skipped", std::to_string(skipped_count)}}});
+  if (!audited.ok()) return module::Fail(audited.error());
+  std::printf("imported %lld; already had an account %lld; skipped %lld\n", static_cast<long long>(imported),
+              static_cast<long long>(already), static_cast<long long>(skipped_count));
+  std::sort(skipped.begin(), skipped.end());
+  for (const auto& [number, why] : skipped)
+    std::printf("  line %lld: %s\n", static_cast<long long>(number), why.c_str());
+  return 0;
+}
 
 int CountCommand(module::CommandContext& ctx) {
   module::Platform& p = *ctx.platform;
@@ -730,7 +898,19 @@ module::Descriptor Module() {
                               .help = "text or json; default text.",
                               .default_value = "text",
                               .choices = {"text", "json"}}},
-                 .run = CountCommand}};
+                 .run = CountCommand},
+                {.path = {"accounts", "import"},
+                 .help = "Bring accounts from the service's previous system: a CSV whose header names its columns, "
+                         "email and the declared fields' ids (dates as YYYY-MM-DD). Each is open with no password "
+                         "and no consents. Prints counts and the lines skipped, never a value. Audited.",
+                 .options = {{.name = "file",
+                              .help = "The CSV file.",
+                              .kind = module::Option::Kind::kPositional,
+                              .required = true},
+                             {.name = "--source",
+                              .help = "Where the accounts come from, shown in each account's activity.",
+                              .default_value = "our previous system"}},
+                 .run = ImportCommand}};
           },
       .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));

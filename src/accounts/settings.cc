@@ -242,6 +242,12 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
     problems.Add(table->Where("age_check"), "'age_check' goes with 'minimum_age'");
   }
 
+  if (table->Bool("referrals", s.referrals) && s.referrals && own != nullptr && own->sources.empty()) {
+    problems.Add(table->Where("referrals"),
+                 "[accounts] takes referrals from other organisations, so the register's dataset '" + s.dataset +
+                     "' names them in 'sources' (the notice must say where data comes from: Article 14)");
+  }
+
   if (auto closure = table->Child("closure")) {
     if (closure->String("dataset", s.closure_dataset, true)) {
       if (const auto* d = dataset(s.closure_dataset, closure->Where("dataset"), "[accounts.closure]")) {

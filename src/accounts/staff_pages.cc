@@ -9,6 +9,7 @@ using http::Method;
 using http::Request;
 using http::Response;
 using module::Field;
+using module::FieldError;
 using Errors = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* kPath = "/admin/customers";
@@ -23,14 +24,6 @@ html::List HowOptions(std::string_view chosen = "") {
     out.push_back(html::Object{{"value", value}, {"text", text}, {"checked", chosen == value}});
   }
   return out;
-}
-
-std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback) {
-  size_t colon = e.message.find(": ");
-  std::string field = colon == std::string::npos ? std::string(fallback) : e.message.substr(0, colon);
-  std::string text = colon == std::string::npos ? e.message : e.message.substr(colon + 2);
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return {field, text};
 }
 
 class Pages : public std::enable_shared_from_this<Pages> {
@@ -199,6 +192,16 @@ class Pages : public std::enable_shared_from_this<Pages> {
       consents[i] = std::move(item);
     }
     data["consents"] = consents;
+    auto referrals = accounts_.Referrals(*id);
+    if (!referrals.ok()) return ctx.layout->ErrorFor(referrals.error(), req);
+    html::List referred;
+    for (const auto& r : *referrals) {
+      referred.push_back(html::Object{{"source", r.source},
+                                      {"received", DateText(r.received_at)},
+                                      {"told", r.told_at.empty() ? "" : DateText(r.told_at)}});
+    }
+    data["referrals"] = referred;
+    data["any_referrals"] = !referred.empty();
     data["how"] = HowOptions();
     data["customer"] = a->id;
     auto activity = accounts_.ActivityOf(*id, 50);

@@ -20,6 +20,24 @@ std::vector<KeyKind> AccountSubjects::Kinds() const {
   return {KeyKind::kEmail, KeyKind::kAccountId, KeyKind::kSubjectId};
 }
 
+Result<std::map<std::string, int64_t>> AccountSubjects::Counts(const Account& a) const {
+  const Settings& s = accounts_.settings();
+  std::map<std::string, int64_t> out;
+  out[s.dataset] += 1;
+  for (const auto& [field, value] : a.values) {
+    const Field* f = s.FindField(field);
+    out[f != nullptr ? f->dataset : s.dataset] += 1;
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto consents, accounts_.Consents(a.id));
+  for (const auto& e : consents) {
+    const ConsentBox* b = s.FindConsent(e.box);
+    out[b != nullptr ? b->dataset : s.dataset] += 1;
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto referrals, accounts_.Referrals(a.id));
+  out[s.dataset] += static_cast<int64_t>(referrals.size());
+  return out;
+}
+
 Result<subject::Finding> AccountSubjects::Find(const Key& key) {
   subject::Finding out;
   STEWARD_ASSIGN_OR_RETURN(auto ids, accounts_.AccountsOf(key));
@@ -37,16 +55,8 @@ Result<subject::Finding> AccountSubjects::Find(const Key& key) {
       c.second = true;
       continue;
     }
-    counts[s.dataset].first += 1;
-    for (const auto& [field, value] : a.values) {
-      const Field* f = s.FindField(field);
-      counts[f != nullptr ? f->dataset : s.dataset].first += 1;
-    }
-    STEWARD_ASSIGN_OR_RETURN(auto consents, accounts_.Consents(id));
-    for (const auto& e : consents) {
-      const ConsentBox* b = s.FindConsent(e.box);
-      counts[b != nullptr ? b->dataset : s.dataset].first += 1;
-    }
+    STEWARD_ASSIGN_OR_RETURN(auto held, Counts(a));
+    for (const auto& [dataset, n] : held) counts[dataset].first += n;
   }
   for (const auto& [dataset, c] : counts) {
     out.holdings.push_back({.dataset = dataset,
@@ -97,6 +107,14 @@ Result<std::vector<subject::Record>> AccountSubjects::Export(const Key& key) {
                      .fields = {{"user.preferences.consent", b != nullptr ? b->label : e.box,
                                  std::string(e.given ? "given" : "withdrawn") + " (" + e.how + ")"}}});
     }
+    STEWARD_ASSIGN_OR_RETURN(auto referrals, accounts_.Referrals(id));
+    for (const auto& r : referrals) {
+      out.push_back({.dataset = own,
+                     .collected_at = r.received_at,
+                     .fields = {{"user.account.settings", "Referred by", r.source},
+                                {"user.account.settings", "Told what we hold",
+                                 r.told_at.empty() ? "not yet: the address could not be emailed" : r.told_at}}});
+    }
     STEWARD_ASSIGN_OR_RETURN(auto activity, accounts_.ActivityOf(id, 10000));
     for (auto it = activity.rbegin(); it != activity.rend(); ++it) {
       std::string who = it->actor == "self" ? "you" : it->actor.starts_with("staff:") ? "an adviser" : "us";
@@ -118,8 +136,19 @@ Result<std::vector<subject::Erasure>> AccountSubjects::Erase(const Key& key, con
     std::string kept_until = a.keep_until;
     if (a.state != "closed") {
       // Erasure closes the account: what the closure keeps stays, as the register says.
+      STEWARD_ASSIGN_OR_RETURN(auto held, Counts(a));
       STEWARD_ASSIGN_OR_RETURN(kept_until, accounts_.Close(id, AsAdviser(actor)));
-      out.push_back({.dataset = s.dataset, .erased = 1});
+      if (!kept_until.empty()) {
+        // The account itself and the fields the closure keeps are the exemption below.
+        held[s.dataset] -= 1;
+        for (const auto& f : s.closure_keep) {
+          const Field* field = s.FindField(f);
+          if (a.values.count(f) && field != nullptr) held[field->dataset] -= 1;
+        }
+      }
+      for (const auto& [dataset, n] : held) {
+        if (n > 0) out.push_back({.dataset = dataset, .erased = n});
+      }
     }
     if (!kept_until.empty()) {
       out.push_back({.dataset = s.closure_dataset,
@@ -127,6 +156,17 @@ Result<std::vector<subject::Erasure>> AccountSubjects::Erase(const Key& key, con
                                   ", restricted: used only to " + s.closure_why});
     }
   }
+  if (ids.empty()) return out;
+  int64_t erased = 0;
+  bool kept = false;
+  for (const auto& e : out) {
+    erased += e.erased;
+    kept = kept || !e.exemption.empty();
+  }
+  STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {
+    return AuditIn(c, "subject.erased", key, actor,
+                   {{"erased", std::to_string(erased)}, {"minimum_kept", kept ? "yes" : "no"}});
+  }));
   return out;
 }
 

@@ -6,6 +6,9 @@
 // Thread safety: safe for concurrent use.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "accounts/accounts.h"
 #include "subject/restrictions.h"
 
@@ -25,6 +28,9 @@ class AccountSubjects : public subject::StoredSubjectData {
                           const subject::Actor& actor) override;
 
  private:
+  // What an open account holds, as records by dataset (the account, each field, each consent event,
+  // each referral).
+  Result<std::map<std::string, int64_t>> Counts(const Account& a) const;
   Accounts& accounts_;
 };
 

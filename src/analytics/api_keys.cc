@@ -11,7 +11,9 @@ constexpr size_t kSecretChars = 48;  // 24 random bytes in hex: 192 bits
 
 }  // namespace
 
-bool ValidScope(std::string_view scope) { return scope == "stats" || scope == "messages" || scope == "topics"; }
+bool ValidScope(std::string_view scope) {
+  return scope == "stats" || scope == "messages" || scope == "topics" || scope == "referrals";
+}
 
 ApiKeys::ApiKeys(store::Store& store, const crypto::SecretKey& key, const Clock& clock, audit::Trail* trail)
     : store_(store), clock_(clock), trail_(trail) {
@@ -23,7 +25,7 @@ std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash
 
 Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by,
                                       const std::string& request_id, std::string_view scope) {
-  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats, messages or topics");
+  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats, messages, topics or referrals");
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {
@@ -66,6 +68,21 @@ Result<std::vector<ApiKey>> ApiKeys::List() {
         });
   }));
   return out;
+}
+
+Result<ApiKey> ApiKeys::Get(int64_t id) {
+  std::optional<ApiKey> key;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) {
+    return c.ForEach(
+        "SELECT id, name, prefix, created_by, created_at, coalesce(last_used_at, ''), "
+        "coalesce(revoked_at, ''), scope FROM analytics_api_keys WHERE id = ?",
+        {id}, [&](const store::Row& r) {
+          key = ApiKey{r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+          return true;
+        });
+  }));
+  if (!key) return MakeError(ErrorCode::kNotFound, "no such API key");
+  return *key;
 }
 
 Status ApiKeys::Revoke(int64_t id, const std::string& actor, const std::string& request_id) {

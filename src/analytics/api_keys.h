@@ -34,11 +34,12 @@ struct ApiKey {
   std::string created_by;                // the audit actor: "staff:3", "cli"
   std::string created_at;                // RFC 3339
   std::string last_used_at, revoked_at;  // "" when never
-  std::string scope = "stats";           // what it may do: "stats", "messages" or "topics"
+  std::string scope = "stats";           // what it may do: "stats", "messages", "topics" or "referrals"
 };
 
-// The scopes a key may have: the Stats API, sending inbound messages (POST /api/messages), or
-// publishing to a subscription topic (POST /api/topics/{id}/messages).
+// The scopes a key may have: the Stats API, sending inbound messages (POST /api/messages),
+// publishing to a subscription topic (POST /api/topics/{id}/messages), or referring a person to an
+// account (POST /api/referrals).
 bool ValidScope(std::string_view scope);
 
 class ApiKeys {
@@ -54,11 +55,13 @@ class ApiKeys {
   };
   // Errors: kInvalidArgument for an empty name or one over kMaxName characters.
   // `created_by` is the audit actor ("staff:3", "cli").
-  // `scope`: "stats" (the default) or "messages"; kInvalidArgument for another.
+  // `scope`: "stats" (the default) or another of ValidScope; kInvalidArgument for another.
   Result<Made> Create(std::string_view name, const std::string& created_by, const std::string& request_id = "",
                       std::string_view scope = "stats");
   // Newest first, revoked ones included.
   Result<std::vector<ApiKey>> List();
+  // One key, revoked or not. Errors: kNotFound.
+  Result<ApiKey> Get(int64_t id);
   // Errors: kNotFound for no such key; kFailedPrecondition when already revoked.
   Status Revoke(int64_t id, const std::string& actor = "system", const std::string& request_id = "");
   // The id of the live key `secret` is, or nullopt. Notes the use (at most once a minute a key).

@@ -80,9 +80,10 @@ int ApiKeyCreateCommand(CommandContext& c) {
                 made.error().code == ErrorCode::kInvalidArgument ? 2 : 1);
   }
   std::fprintf(stderr, "Made %s API key %lld (%s). It is printed once; Steward keeps only its hash.\n",
-               made->key.scope == "messages" ? "a messages"
-               : made->key.scope == "topics" ? "a topics"
-                                             : "a Stats",
+               made->key.scope == "messages"    ? "a messages"
+               : made->key.scope == "topics"    ? "a topics"
+               : made->key.scope == "referrals" ? "a referrals"
+                                                : "a Stats",
                static_cast<long long>(made->key.id), made->key.name.c_str());
   std::printf("%s\n", made->secret.c_str());
   return 0;
@@ -409,10 +410,10 @@ module::Descriptor Module() {
                               .help = "What will use it, e.g. \"Performance dashboard\".",
                               .required = true},
                              {.name = "--scope",
-                              .help = "stats (the Stats API), messages (POST /api/messages) or topics (POST "
-                                      "/api/topics/{id}/messages); default stats.",
+                              .help = "stats (the Stats API), messages (POST /api/messages), topics (POST "
+                                      "/api/topics/{id}/messages) or referrals (POST /api/referrals); default stats.",
                               .default_value = "stats",
-                              .choices = {"stats", "messages", "topics"}}},
+                              .choices = {"stats", "messages", "topics", "referrals"}}},
                  .run = ApiKeyCreateCommand},
                 {.path = {"apikey", "list"},
                  .help = "List the keys (never the keys themselves).",

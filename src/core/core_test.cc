@@ -59,6 +59,20 @@ TEST(StringsTest, Helpers) {
 }
 
 // A cell a spreadsheet would run as a formula is neutralised, TAB and CR included (OWASP).
+TEST(StringsTest, SplitCsvLineReadsQuotedFields) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(*SplitCsvLine("a,b,c"), (V{"a", "b", "c"}));
+  EXPECT_EQ(*SplitCsvLine("a,,"), (V{"a", "", ""}));
+  EXPECT_EQ(*SplitCsvLine(""), (V{""}));
+  EXPECT_EQ(*SplitCsvLine("\"Taylor, Sam\",\"say \"\"hi\"\"\",x"), (V{"Taylor, Sam", "say \"hi\"", "x"}));
+  EXPECT_EQ(*SplitCsvLine("\"\""), (V{""}));
+  EXPECT_FALSE(SplitCsvLine("\"open,b"));
+  EXPECT_FALSE(SplitCsvLine("\"a\"b,c"));
+  EXPECT_FALSE(SplitCsvLine("a\"b"));
+  // What CsvField writes, SplitCsvLine reads back.
+  EXPECT_EQ(*SplitCsvLine(CsvField("a, \"b\"") + "," + CsvField("c")), (V{"a, \"b\"", "c"}));
+}
+
 TEST(StringsTest, CsvFieldNeutralisesFormulas) {
   EXPECT_EQ(CsvField("=HYPERLINK(1)"), "'=HYPERLINK(1)");
   EXPECT_EQ(CsvField("+1+1"), "'+1+1");

@@ -33,6 +33,41 @@ std::string ToLower(std::string_view s) {
   return out;
 }
 
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> out;
+  std::string field;
+  size_t i = 0;
+  for (;;) {
+    field.clear();
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      for (;;) {
+        if (i >= line.size()) return std::nullopt;  // the quote is never closed
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field += line[i++];
+      }
+      if (i < line.size() && line[i] != ',') return std::nullopt;  // text after the closing quote
+    } else {
+      size_t end = line.find(',', i);
+      if (end == std::string_view::npos) end = line.size();
+      field.assign(line.substr(i, end - i));
+      if (field.find('"') != std::string::npos) return std::nullopt;
+      i = end;
+    }
+    out.push_back(field);
+    if (i >= line.size()) return out;
+    ++i;  // the comma
+  }
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -15,6 +15,9 @@ std::string ToLower(std::string_view s);
 // One CSV field (RFC 4180): quoted when it holds a comma, quote or line break; a leading = + - @,
 // TAB or CR gets a ' so that spreadsheets do not run it as a formula (OWASP's advice).
 std::string CsvField(std::string_view v);
+// The fields of one CSV line (RFC 4180): quoted fields may hold commas and doubled quotes; nullopt
+// for a quote left open or text after a closing quote. A line break inside a field is not read.
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // A whole non-negative decimal number that fits in uint64_t; nothing else.
 std::optional<uint64_t> ParseUint(std::string_view s);

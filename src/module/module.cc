@@ -107,6 +107,14 @@ std::string Field(const http::Params& params, std::string_view name) {
   return v ? *v : std::string();
 }
 
+std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback) {
+  size_t colon = e.message.find(": ");
+  std::string field = colon == std::string::npos ? std::string(fallback) : e.message.substr(0, colon);
+  std::string text = colon == std::string::npos ? e.message : e.message.substr(colon + 2);
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return {field, text};
+}
+
 std::vector<std::string> AllFields(const http::Params& params, std::string_view name) {
   std::vector<std::string> out;
   for (const auto& [k, v] : params) {

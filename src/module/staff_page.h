@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/result.h"
 #include "html/template.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -84,6 +85,9 @@ std::string Field(const http::Params& params, std::string_view name);
 std::vector<std::string> AllFields(const http::Params& params, std::string_view name);
 // GOV.UK error summary items (field, message), with first/last marks for the template.
 html::List ErrorSummary(const std::vector<std::pair<std::string, std::string>>& errors);
+// A service's kInvalidArgument error, "field: message", as the (field, Message) pair an error summary
+// shows; an error that names no field goes to `fallback`.
+std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback);
 // Marks a list's items with first/last for the templates.
 html::List Marked(html::List items);
 // An RFC 3339 prefix such as "2026-11-01" or "2026-11-01T09:00"; anything else is dropped.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/strings.h"
+#include "crypto/crypto.h"
+
 namespace steward::staff {
 
 void Throttle::Forget() {
@@ -92,6 +95,37 @@ int64_t Throttle::TakeDenied(const std::string& key) {
   auto it = states_.find(key);
   if (it == states_.end()) return 0;
   return std::exchange(it->second.denied, 0);
+}
+
+SignInThrottle::SignInThrottle(const Clock& clock, const crypto::SecretKey& key, std::string_view label)
+    : throttle_(clock, ThrottlePolicy{}), key_([&] {
+        auto k = key.DeriveKey(label);
+        return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+      }()) {}
+
+std::string SignInThrottle::Key(std::string_view kind, std::string_view value) const {
+  return std::string(kind) + ":" + HexEncode(crypto::Hash(value, key_).substr(0, 12));
+}
+
+SignInThrottle::Try SignInThrottle::Begin(std::string_view typed, std::string_view client) {
+  // Privacy: what was typed and the client's address only as keyed hashes.
+  Try t{.account = Key("account", typed), .client = Key("client", client)};
+  t.wait = throttle_.Begin({t.account, t.client}).wait;
+  return t;
+}
+
+void SignInThrottle::Failed(const Try& attempt) {
+  throttle_.EndFailed(attempt.account);
+  throttle_.EndFailed(attempt.client);
+}
+
+void SignInThrottle::Succeeded(const Try& attempt) {
+  throttle_.EndSucceeded(attempt.account, true);
+  throttle_.EndSucceeded(attempt.client, false);
+}
+
+std::string SignInThrottle::Try::RetryAfter() const {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count() + 1);
 }
 
 }  // namespace steward::staff

@@ -13,6 +13,10 @@
 
 #include "core/clock.h"
 
+namespace steward::crypto {
+class SecretKey;
+}
+
 namespace steward::staff {
 
 struct ThrottlePolicy {
@@ -60,6 +64,29 @@ class Throttle {
   ThrottlePolicy policy_;
   std::mutex mu_;
   std::unordered_map<std::string, State> states_;
+};
+
+// A public sign-in form's throttle: on what the person typed (an email address, a username) and on
+// the client's address, each kept only as a keyed hash under the site key's `label` context.
+class SignInThrottle {
+ public:
+  SignInThrottle(const Clock& clock, const crypto::SecretKey& key, std::string_view label);
+
+  struct Try {
+    Duration wait{};  // zero: go ahead; otherwise refused, and nothing was checked
+    std::string account, client;
+    // The Retry-After value for a refusal, in whole seconds.
+    std::string RetryAfter() const;
+  };
+  // Starts an attempt for `typed` (normalised by the caller) from `client`.
+  Try Begin(std::string_view typed, std::string_view client);
+  void Failed(const Try& attempt);
+  void Succeeded(const Try& attempt);
+
+ private:
+  std::string Key(std::string_view kind, std::string_view value) const;
+  Throttle throttle_;
+  std::string key_;
 };
 
 }  // namespace steward::staff

@@ -23,6 +23,7 @@ namespace {
 using http::Method;
 using http::Request;
 using http::Response;
+using module::FieldError;
 
 constexpr module::Id kSubscriptions("subscriptions");
 constexpr int64_t kMaxBody = 16 * 1024;
@@ -86,26 +87,13 @@ html::List FrequencyItems(Frequency chosen) {
   return items;
 }
 
-// "field: message" from Subscriptions' kInvalidArgument errors, as (field, message).
-std::pair<std::string, std::string> FieldError(const Error& e, std::string_view fallback) {
-  size_t colon = e.message.find(": ");
-  std::string field = colon == std::string::npos ? std::string(fallback) : e.message.substr(0, colon);
-  std::string text = colon == std::string::npos ? e.message : e.message.substr(colon + 2);
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return {field, text};
-}
-
 class SubscriptionsServing : public module::Serving {
  public:
   SubscriptionsServing(module::Platform& p, std::unique_ptr<Subscriptions> subs)
       : platform_(p),
         subs_(std::move(subs)),
         keys_(p.services.Find<analytics::ApiKeys>()),
-        throttle_(p.clock, staff::ThrottlePolicy{}),
-        throttle_key_([&] {
-          auto k = p.key.DeriveKey("subthrot");
-          return std::string(reinterpret_cast<const char*>(k.data()), k.size());
-        }()),
+        throttle_(p.clock, p.key, "subthrot"),
         subjects_(p.SubjectDeps(kSubscriptions), p.key, p.clock, Subscriptions::SealedTables()) {
     if (p.metrics != nullptr) {
       events_ =
@@ -385,10 +373,6 @@ class SubscriptionsServing : public module::Serving {
         std::move(data), status));
   }
 
-  std::string ThrottleKey(std::string_view kind, std::string_view value) const {
-    return std::string(kind) + ":" + HexEncode(crypto::Hash(value, throttle_key_).substr(0, 12));
-  }
-
   Response PostSignIn(Request& req) {
     if (!FromThisSite(req)) return platform_.pages->ErrorPage(403, &req);
     auto form = req.Form();
@@ -398,26 +382,20 @@ class SubscriptionsServing : public module::Serving {
     if (username.empty() || password.empty() || username.size() > 64 || password.size() > 256) {
       return SignInPage(req, username, {{"username", "Enter your username and password"}}, 400);
     }
-    // Privacy: the username and the client's address only as keyed hashes, for throttling.
-    std::string account = ThrottleKey("user", ToLower(username));
-    std::string client = ThrottleKey("client", req.client_ip ? req.client_ip->ToString() : "unknown");
-    auto attempt = throttle_.Begin({account, client});
+    auto attempt = throttle_.Begin(ToLower(username), req.client_ip ? req.client_ip->ToString() : "unknown");
     if (attempt.wait.count() > 0) {
       Response r = SignInPage(req, username,
                               {{"username", "Too many attempts to sign in: wait a few minutes and try again"}}, 429);
-      r.SetHeader("Retry-After",
-                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(attempt.wait).count() + 1));
+      r.SetHeader("Retry-After", attempt.RetryAfter());
       return r;
     }
     auto s = subs_->SignIn(username, password);
     if (!s.ok()) {
-      throttle_.EndFailed(account);
-      throttle_.EndFailed(client);
+      throttle_.Failed(attempt);
       if (s.error().code != ErrorCode::kPermissionDenied) return platform_.pages->ErrorFor(s.error(), req);
       return SignInPage(req, username, {{"username", "The username or password is not right"}}, 400);
     }
-    throttle_.EndSucceeded(account, true);
-    throttle_.EndSucceeded(client, false);
+    throttle_.Succeeded(attempt);
     return NoStore(Response::Redirect(subs_->SessionLink(*s)));
   }
 
@@ -512,8 +490,7 @@ class SubscriptionsServing : public module::Serving {
   metrics::Counter* events_ = nullptr;
   std::unique_ptr<Subscriptions> subs_;
   analytics::ApiKeys* keys_;
-  staff::Throttle throttle_;
-  std::string throttle_key_;
+  staff::SignInThrottle throttle_;
   subjects::SealedData subjects_;
 };
 

@@ -1,8 +1,9 @@
 // Starts and stops a real steward for browser tests, and launches Debian's Chromium.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const sourceDir = process.env.STEWARD_SOURCE_DIR ?? path.resolve(import.meta.dirname, '../..');
@@ -77,4 +78,68 @@ export async function axeViolations(page) {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
   }));
   return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
+
+// Runs Debian's aiosmtpd as a real SMTP server (tests/mail/smtp_server.py), which writes each message
+// it receives as JSON. Resolves when it listens.
+export async function startSmtp() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'steward-smtp-'));
+  const child = spawn('/usr/bin/python3', [path.join(sourceDir, 'tests/mail/smtp_server.py'), '--dir', dir],
+                      { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ready (\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`the SMTP server exited with ${code}`)));
+  });
+  return {
+    port,
+    // The messages received so far, oldest first.
+    received: () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
+    async waitFor(n) {
+      for (let i = 0; i < 200; i++) {
+        const all = this.received();
+        if (all.length >= n) return all;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`expected ${n} messages, got ${this.received().length}`);
+    },
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// The site path of the first link in a received message's text that starts with `prefix`.
+export const linkIn = (message, prefix) => {
+  const m = message.parts[1].content.match(new RegExp(`https?://\\S+(${prefix}[A-Za-z0-9.\\-]+)`));
+  return m ? m[1] : null;
+};
+
+// Signs a member of staff in on `page`, added beforehand with `steward staff add`.
+export async function signInStaff(page, steward, email, password = 'purple tractor umbrella') {
+  await page.goto(steward.url + 'admin/login');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/admin$/);
+}
+
+// Runs `fn(steward, smtp)` on an example whose mail goes to a fresh SMTP server, and stops both.
+export async function withMailSite(example, fn) {
+  const smtp = await startSmtp();
+  const steward = await startSteward(`examples/${example}`, {
+    edit: (text) => text.replace('relay = "smtp://127.0.0.1:25"', `relay = "smtp://127.0.0.1:${smtp.port}"`),
+  });
+  try {
+    await fn(steward, smtp);
+  } finally {
+    assert.equal(await steward.stop(), 0);
+    smtp.stop();
+  }
 }

@@ -4,69 +4,15 @@
 // unsubscribe page and its button, signing in with a username; every page checked by axe-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startSteward, launchBrowser, shot, axeViolations, sourceDir, binary } from './steward.mjs';
+import { execFileSync } from 'node:child_process';
+import { withMailSite, linkIn, launchBrowser, shot, axeViolations, binary } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-async function startSmtp() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'steward-smtp-'));
-  const child = spawn('/usr/bin/python3', [path.join(sourceDir, 'tests/mail/smtp_server.py'), '--dir', dir],
-                      { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/ready (\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`the SMTP server exited with ${code}`)));
-  });
-  return {
-    port,
-    // The messages received so far, oldest first.
-    received: () => readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
-      .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
-    async waitFor(n) {
-      for (let i = 0; i < 200; i++) {
-        const all = this.received();
-        if (all.length >= n) return all;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`expected ${n} messages, got ${this.received().length}`);
-    },
-    stop() {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function withSite(example, fn) {
-  const smtp = await startSmtp();
-  const steward = await startSteward(`examples/${example}`, {
-    edit: (text) => text.replace('relay = "smtp://127.0.0.1:25"', `relay = "smtp://127.0.0.1:${smtp.port}"`),
-  });
-  try {
-    await fn(steward, smtp);
-  } finally {
-    assert.equal(await steward.stop(), 0);
-    smtp.stop();
-  }
-}
-
-const linkIn = (message, prefix) => {
-  const m = message.parts[1].content.match(new RegExp(`https?://\\S+(${prefix}[A-Za-z0-9.\\-]+)`));
-  return m ? m[1] : null;
-};
-
 test('Hantsweb: sign up without JavaScript, confirm from the email, manage and unsubscribe', async () => {
-  await withSite('hantsweb.toml', async (steward, smtp) => {
+  await withMailSite('hantsweb.toml', async (steward, smtp) => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(steward.url + 'subscriptions');
@@ -115,7 +61,7 @@ test('Hantsweb: sign up without JavaScript, confirm from the email, manage and u
 });
 
 test('the unsubscribe link from an email shows a button, works by keyboard and passes axe-core', async () => {
-  await withSite('hantsweb.toml', async (steward, smtp) => {
+  await withMailSite('hantsweb.toml', async (steward, smtp) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(steward.url + 'subscriptions');
@@ -164,7 +110,7 @@ test('the unsubscribe link from an email shows a button, works by keyboard and p
 });
 
 test('Civil Service: a subscriber sets a username and password, then signs in with them', async () => {
-  await withSite('civil-service.toml', async (steward, smtp) => {
+  await withMailSite('civil-service.toml', async (steward, smtp) => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(steward.url + 'subscriptions');
