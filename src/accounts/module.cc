@@ -857,6 +857,35 @@ int CountCommand(module::CommandContext& ctx) {
   return 0;
 }
 
+// What check-config says of how a site's accounts read its register.
+std::vector<std::string> Explain(const config::Config& config, const processing::Register& reg) {
+  auto read = ReadSettings(*config.document, reg);
+  if (!read.ok() || !*read) return {};
+  const Settings& s = **read;
+  std::vector<std::string> lines;
+  if (s.minimum_age > 0) {
+    lines.push_back("refuses anyone under " + std::to_string(s.minimum_age) +
+                    (s.age_check == "confirm"
+                         ? ", who says so in a yes/no question (nobody proves it)"
+                         : ", by the date of birth in field '" + s.age_check + "'; nothing they typed is kept"));
+  }
+  if (s.closure_dataset.empty()) {
+    lines.push_back("closing an account deletes all of it at once: there is no [accounts.closure]");
+  } else {
+    std::string kept;
+    for (const auto& f : s.closure_keep) kept += (kept.empty() ? "" : ", ") + f;
+    lines.push_back("closing an account keeps " + (kept.empty() ? std::string("only the account's row") : kept) +
+                    ", restricted, for " + (s.closure_period ? s.closure_period->text : std::string("its time")) +
+                    " (dataset '" + s.closure_dataset + "'); everything else is deleted at once");
+  }
+  if (s.referrals) {
+    lines.push_back(
+        "takes referrals from partner organisations (POST /api/referrals): each person is emailed "
+        "what we hold, from whom and why at once (Article 14)");
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::string SessionCookieName(bool https) { return https ? "__Host-steward_account" : "steward_account"; }
@@ -880,6 +909,7 @@ module::Descriptor Module() {
         STEWARD_RETURN_IF_ERROR(ReadSettings(*config.document, reg));
         return Ok();
       },
+      .explain = [](const config::Config& config, const processing::Register& reg) { return Explain(config, reg); },
       .cookies =
           [](const config::Config& config, const processing::Register& reg) {
             std::vector<std::string> names;
