@@ -100,7 +100,7 @@ CREATE INDEX account_sessions_account ON account_sessions (account_id);
 -- Privacy: the account's dataset: which organisation referred the person, when, and when they were
 -- told what we hold (Article 14). The details the referral gave are in account_values, sealed.
 CREATE TABLE account_referrals (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   account_id INTEGER NOT NULL,
   subject_id TEXT NOT NULL,
   source TEXT NOT NULL,
