@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "app/modules.h"
@@ -22,7 +23,8 @@
 namespace steward::testing {
 
 // Writes a copy of examples/`example` to a scratch file whose templates are the source tree's and
-// whose mail relay is the test SMTP server on `smtp_port`; returns its path (the caller removes it).
+// whose mail relay (one on this machine) is the test SMTP server on `smtp_port`; returns its path (the caller removes
+// it).
 inline std::string WriteExample(const std::string& example, int smtp_port) {
   std::ifstream in(std::string(STEWARD_SOURCE_DIR) + "/examples/" + example);
   std::string site((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -32,7 +34,10 @@ inline std::string WriteExample(const std::string& example, int smtp_port) {
     if (at != std::string::npos) site.replace(at, from.size(), to);
   };
   swap("web_dir = \"../web\"", "web_dir = \"" + std::string(STEWARD_SOURCE_DIR) + "/web\"");
-  swap("relay = \"smtp://127.0.0.1:25\"", "relay = \"smtp://127.0.0.1:" + std::to_string(smtp_port) + "\"");
+  // Any relay on this machine ("smtp://127.0.0.1:25", the demo's 8025) becomes the test's.
+  std::smatch relay;
+  EXPECT_TRUE(std::regex_search(site, relay, std::regex("relay = \"smtp://127\\.0\\.0\\.1:[0-9]+\"")));
+  if (!relay.empty()) swap(relay.str(), "relay = \"smtp://127.0.0.1:" + std::to_string(smtp_port) + "\"");
   std::string path =
       (std::filesystem::temp_directory_path() / ("steward-example-" + crypto::RandomHex(6) + ".toml")).string();
   std::ofstream(path) << site;

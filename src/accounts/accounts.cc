@@ -109,6 +109,17 @@ CREATE TABLE account_referrals (
   actor TEXT NOT NULL
 );
 CREATE INDEX account_referrals_account ON account_referrals (account_id, id);
+)sql"},
+          {"accounts", 3, R"sql(
+-- Privacy: the account's dataset: that the person signs in through an OpenID Connect provider
+-- (GOV.UK One Login), named by a keyed hash of the provider's identifier of them, never the
+-- identifier itself.
+CREATE TABLE account_identities (
+  identity_hash TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  linked_at TEXT NOT NULL
+);
+CREATE INDEX account_identities_account ON account_identities (account_id);
 )sql"}};
 }
 
@@ -465,8 +476,8 @@ Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
     std::string sql = "DELETE FROM account_values WHERE account_id = ?";
     if (keep_any) sql += " AND field NOT IN (" + keep_list + ")";
     STEWARD_ASSIGN_OR_RETURN(deleted, c.Exec(sql, {id}));
-    for (const char* table :
-         {"account_consents", "account_activity", "account_links", "account_sessions", "account_referrals"}) {
+    for (const char* table : kPerAccount) {
+      if (std::string_view(table) == "account_values") continue;  // what closing keeps, above
       STEWARD_RETURN_IF_ERROR(c.Exec(std::string("DELETE FROM ") + table + " WHERE account_id = ?", {id}));
     }
     if (!a.email.empty()) {

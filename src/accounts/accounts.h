@@ -24,6 +24,11 @@
 //   [accounts.closure]
 //   dataset = "payment-records"            # what is kept after closing, and for how long
 //   keep = ["name"]                        # the fields kept, restricted, until then
+//   [accounts.oidc]                        # people may sign in with GOV.UK One Login too
+//   issuer = "https://oidc.integration.account.gov.uk/"
+//   client_id = "..."                      # given when the service registers
+//   private_key_file = "/etc/steward/one-login.pem"   # the site's RSA key, never in the repository
+//   vtr = "Cl.Cm"                          # the level asked for (One Login's default)
 //
 // Privacy: the register's datasets the site file names. Every field a person gives is sealed
 // under their subject key (the email address also in the blind index, so the account is found
@@ -51,6 +56,7 @@
 #include "core/result.h"
 #include "crypto/crypto.h"
 #include "mail/mail.h"
+#include "oidc/oidc.h"
 #include "register/register.h"
 #include "retention/retention.h"
 #include "store/store.h"
@@ -94,6 +100,8 @@ struct Settings {
   // Whether partner organisations may refer people (POST /api/referrals); the account's dataset
   // then names its sources, as Article 14 asks.
   bool referrals = false;
+  // Signing in through an OpenID Connect provider as well as with a password ([accounts.oidc]).
+  std::optional<oidc::ProviderSettings> oidc;
 
   const Field* FindField(std::string_view id) const;
   const ConsentBox* FindConsent(std::string_view id) const;
@@ -263,6 +271,28 @@ class Accounts {
   // nothing, when the address has an account. Errors: kInvalidArgument "FIELD: message".
   Result<bool> Import(store::Connection& c, std::string_view email, const std::map<std::string, std::string>& values,
                       std::string_view source);
+
+  // ---- Signing in through an OpenID Connect provider ([accounts.oidc]) -----------------------------
+
+  // What names a provider's person in the store: a keyed hash of the issuer and their `sub`, never
+  // the identifier itself.
+  std::string IdentityHash(std::string_view issuer, std::string_view sub) const;
+  // The open account the provider's person is linked to, with the sign-in recorded; nullopt when
+  // they are linked to none.
+  Result<std::optional<int64_t>> SignInLinked(std::string_view identity, const Actor& actor);
+  // Links the provider's person to the account of `email` (which the provider confirmed) and records
+  // the sign-in: an unconfirmed account is confirmed by it, and the owner is emailed that the
+  // account can now be signed in to that way. nullopt when the address has no account.
+  Result<std::optional<int64_t>> LinkByEmail(std::string_view identity, std::string_view email, const Actor& actor);
+  // A new open account for the provider's person (the address confirmed by the provider, no
+  // password), with the details and consents of the form they filled in here, linked and signed in.
+  // When an account of that address appeared meanwhile, links it instead. Errors: kInvalidArgument
+  // "FIELD: message", kPermissionDenied (under the minimum age: nothing kept).
+  Result<int64_t> RegisterLinked(std::string_view identity, std::string_view email,
+                                 const std::map<std::string, std::string>& values,
+                                 const std::set<std::string>& consents, const Actor& actor);
+  // When the account was linked to the provider, or "" when it is not.
+  Result<std::string> LinkedSince(int64_t id) const;
 
   // The accounts (in any state) an email address, an account id ("accounts:12") or a subject id
   // leads to.

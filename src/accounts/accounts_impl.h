@@ -101,10 +101,14 @@ inline Account ToAccount(const store::Row& r) {
   return a;
 }
 
+// The tables that hold rows of one account (by account_id), besides `accounts` itself.
+inline constexpr const char* kPerAccount[] = {"account_values",    "account_consents", "account_activity",
+                                              "account_links",     "account_sessions", "account_referrals",
+                                              "account_identities"};
+
 // Deletes an account and everything about it (not the subject's key: the sweep or the caller).
 inline Status DeleteAll(store::Connection& c, int64_t id) {
-  for (const char* table : {"account_values", "account_consents", "account_activity", "account_links",
-                            "account_sessions", "account_referrals"}) {
+  for (const char* table : kPerAccount) {
     STEWARD_RETURN_IF_ERROR(c.Exec(std::string("DELETE FROM ") + table + " WHERE account_id = ?", {id}));
   }
   return Done(c.Exec("DELETE FROM accounts WHERE id = ?", {id}));
@@ -129,7 +133,8 @@ struct Accounts::Impl {
         site_name(std::move(name)),
         subjects(key, c),
         link_key(internal::DerivedKey(key, "acctlink")),
-        lookup_key(internal::DerivedKey(key, "acctfind")) {}
+        lookup_key(internal::DerivedKey(key, "acctfind")),
+        identity_key(internal::DerivedKey(key, "acctoidc")) {}
 
   store::Store& store;
   audit::Trail& trail;
@@ -140,7 +145,7 @@ struct Accounts::Impl {
   std::function<std::string()> base_url;
   std::string site_name;
   subjects::SubjectStore subjects;
-  std::string link_key, lookup_key;
+  std::string link_key, lookup_key, identity_key;
   std::set<std::string> common;
   std::once_flag dummy_once;
   std::string dummy_hash;

@@ -7,6 +7,7 @@
 #include "accounts/accounts.h"
 #include "accounts/commands.h"
 #include "accounts/referrals.h"
+#include "accounts/sign_in_with.h"
 #include "accounts/staff_pages.h"
 #include "accounts/subject_data.h"
 #include "core/json_text.h"
@@ -169,6 +170,7 @@ std::string ActionText(std::string_view action) {
   if (action == "referred") return "Referred you to us";
   if (action == "imported") return "Brought your account from";
   if (action == "told_of_referral") return "Emailed you what we hold and why";
+  if (action == "linked") return "Linked your account to";
   return std::string(action);
 }
 
@@ -209,7 +211,7 @@ namespace {
 
 class AccountsServing : public module::Serving {
  public:
-  AccountsServing(module::Platform& p, std::unique_ptr<Accounts> accounts)
+  AccountsServing(module::Platform& p, std::unique_ptr<Accounts> accounts, std::unique_ptr<oidc::Client> oidc)
       : p_(p),
         accounts_(std::move(accounts)),
         sessions_(p.store, p.clock, p.key, staff::SessionPolicy{},
@@ -219,7 +221,9 @@ class AccountsServing : public module::Serving {
                                       .csrf_label = "acctcsrf"}),
         throttle_(p.clock, p.key, "accthrot"),
         keys_(p.services.Find<analytics::ApiKeys>()),
-        subjects_(p.SubjectDeps(kAccounts), *accounts_) {}
+        subjects_(p.SubjectDeps(kAccounts), *accounts_) {
+    if (oidc) with_ = std::make_unique<SignInWith>(p, *accounts_, std::move(oidc));
+  }
 
   subject::SubjectData* Subjects() override { return &subjects_; }
 
@@ -259,6 +263,21 @@ class AccountsServing : public module::Serving {
         "/account/close", [this](Request& req) { return WithSession(req, &AccountsServing::PostClose); }, signed_in);
     router.Post(
         "/account/sign-out", [this](Request& req) { return WithSession(req, &AccountsServing::SignOut); }, signed_in);
+    if (with_) {
+      router.Get("/account/sign-in/oidc", [this](Request& req) { return with_->Start(req); }, {.blocking = true});
+      router.Get(
+          "/account/sign-in/oidc/callback", [this](Request& req) { return OidcCallback(req); }, form);
+      router.Get("/account/register/oidc", [this](Request& req) { return LinkedRegisterPage(req, {}, {}, {}, 200); },
+                 {.blocking = false});
+      router.Post(
+          "/account/register/oidc", [this](Request& req) { return PostLinkedRegister(req); }, form);
+      router.Get("/account/signed-out", [this](Request& req) { return SignedOut(req); }, {.blocking = false});
+      router.Get("/account/oidc/jwks.json", [this](Request&) {
+        Response r = Response::Json(with_->Jwks());
+        r.SetHeader("Cache-Control", "public, max-age=3600");
+        return r;
+      });
+    }
     if (accounts_->settings().referrals) {
       router.Post("/api/referrals", [this](Request& req) { return ApiRefer(req); },
                   {.max_body_bytes = kMaxBody, .blocking = true});
@@ -340,8 +359,22 @@ class AccountsServing : public module::Serving {
 
   Response RegisterPage(Request& req, const std::map<std::string, std::string>& values,
                         const std::set<std::string>& consents, const Errors& errors, int status) {
+    return RegisterForm(req, values, consents, errors, status, "");
+  }
+
+  // `linked_email`: the address a provider confirmed, for the form after signing in there.
+  Response RegisterForm(Request& req, const std::map<std::string, std::string>& values,
+                        const std::set<std::string>& consents, const Errors& errors, int status,
+                        const std::string& linked_email) {
     const Settings& s = accounts_->settings();
     html::Object data = Common();
+    if (with_) data["provider"] = with_->settings().name;
+    if (!linked_email.empty()) {
+      data["linked_email"] = linked_email;
+      data["action"] = "/account/register/oidc";
+    } else {
+      data["action"] = "/account/register";
+    }
     std::map<std::string, std::string> by_field(errors.begin(), errors.end());
     data["email"] = values.count("email") ? values.at("email") : "";
     data["fields"] = FieldItems(s, values, by_field, false, true);
@@ -361,7 +394,8 @@ class AccountsServing : public module::Serving {
     data["any_consents"] = !s.consents.empty();
     data["confirm_age"] = s.minimum_age > 0 && s.age_check == "confirm";
     data["minimum_age"] = s.minimum_age;
-    return Render(req, "account_register", "Create an account", std::move(data), errors, status);
+    return Render(req, "account_register", linked_email.empty() ? "Create an account" : "Finish creating your account",
+                  std::move(data), errors, status);
   }
 
   Response PostRegister(Request& req) {
@@ -431,6 +465,7 @@ class AccountsServing : public module::Serving {
   Response SignInPage(Request& req, const std::string& email, const Errors& errors, int status) {
     html::Object data = Common();
     data["email"] = email;
+    if (with_) data["provider"] = with_->settings().name;
     return Render(req, "account_sign_in", "Sign in to your account", std::move(data), errors, status);
   }
 
@@ -457,23 +492,96 @@ class AccountsServing : public module::Serving {
       return SignInPage(req, email, {{"email", "The email address or password is not right"}}, 400);
     }
     throttle_.Succeeded(attempt);
-    // A new session id at every sign-in: one fixed before it is worthless.
+    return StartSession(req, *id, "");
+  }
+
+  // A new session id at every sign-in: one fixed before it is worthless. `id_token`: the provider's,
+  // when the person signed in there, for signing out there too.
+  Response StartSession(Request& req, int64_t id, const std::string& id_token) {
     auto cookies = req.Cookies();
     if (std::string old = module::Field(cookies, SessionCookieName(req.https)); !old.empty()) {
       (void)sessions_.End(old);
     }
-    auto cookie = sessions_.Create(*id, false, staff::DescribeDevice(req.Header("User-Agent")));
+    auto cookie = sessions_.Create(id, false, staff::DescribeDevice(req.Header("User-Agent")));
     if (!cookie.ok()) return p_.pages->ErrorFor(cookie.error(), req);
     Response r = NoStore(Response::Redirect("/account"));
     r.cookies.push_back(SessionCookie(req, *cookie));
+    if (with_) r.cookies.push_back(id_token.empty() ? with_->Cleared(req) : with_->HintCookie(req, id, id_token));
     return r;
+  }
+
+  // ---- Signing in through the provider ([accounts.oidc]) -------------------------------------------
+
+  Response OidcCallback(Request& req) {
+    auto outcome = with_->Callback(req, Self(req));
+    if (auto* r = std::get_if<Response>(&outcome)) return std::move(*r);
+    const auto& done = std::get<SignInWith::SignedIn>(outcome);
+    return StartSession(req, done.account, done.id_token);
+  }
+
+  // The form a person new here fills in after the provider: the site's fields and consent boxes,
+  // the address the provider confirmed shown, not asked.
+  Response LinkedRegisterPage(Request& req, const std::map<std::string, std::string>& values,
+                              const std::set<std::string>& consents, const Errors& errors, int status) {
+    auto pending = with_->PendingOf(req);
+    if (!pending) return NoStore(Response::Redirect("/account/sign-in"));
+    return RegisterForm(req, values, consents, errors, status, pending->email);
+  }
+
+  Response PostLinkedRegister(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    auto pending = with_->PendingOf(req);
+    if (!pending) {
+      return with_->Problem(req, "Your sign-in did not finish",
+                            "It took longer than 30 minutes to fill in the form. Start again: nothing was kept.", 400);
+    }
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    const Settings& s = accounts_->settings();
+    auto values = ReadValues(*form, s, false);
+    std::set<std::string> consents;
+    for (const auto& box : module::AllFields(*form, "consents")) consents.insert(box);
+    Errors errors;
+    if (s.minimum_age > 0 && s.age_check == "confirm" && module::Field(*form, "age") != "yes") {
+      if (module::Field(*form, "age") == "no") return TooYoung(req);
+      errors.emplace_back("age", "Say whether you are " + std::to_string(s.minimum_age) + " or older");
+    }
+    if (errors.empty()) {
+      auto id = accounts_->RegisterLinked(pending->identity, pending->email, values, consents, Self(req));
+      if (!id.ok() && id.error().code == ErrorCode::kPermissionDenied) return TooYoung(req);
+      if (!id.ok() && id.error().code == ErrorCode::kInvalidArgument) {
+        errors.push_back(FieldError(id.error(), "details"));
+      } else if (!id.ok()) {
+        log::Warn("accounts.register_failed", {{"error", id.error().message}, {"request_id", req.request_id}});
+        return p_.pages->ErrorFor(id.error(), req);
+      } else {
+        return StartSession(req, *id, pending->id_token);
+      }
+    }
+    return LinkedRegisterPage(req, values, consents, errors, 400);
+  }
+
+  Response SignedOut(Request& req) {
+    html::Object data = Common();
+    if (with_) data["provider"] = with_->settings().name;
+    return Render(req, "account_signed_out", "You have signed out", std::move(data), {}, 200);
   }
 
   Response SignOut(Request& req, Signed& s) {
     (void)accounts_->Note(s.account.id, "signed_out", "", Self(req));
     (void)sessions_.End(s.cookie);
-    Response r = NoStore(Response::Redirect("/account/sign-in"));
+    // Signed in at the provider too: signed out there as well (its session outlives ours).
+    std::optional<std::string> hint = with_ ? with_->HintFor(req, s.account.id) : std::nullopt;
+    std::string to = "/account/signed-out";
+    if (hint) {
+      auto url = with_->LogoutUrl(*hint);
+      if (url.ok()) to = *url;
+    } else if (!with_) {
+      to = "/account/sign-in";
+    }
+    Response r = NoStore(Response::Redirect(to));
     r.cookies.push_back(http::SetCookie::Expired(SessionCookieName(req.https)));
+    if (with_) r.cookies.push_back(with_->Cleared(req));
     return r;
   }
 
@@ -591,6 +699,14 @@ class AccountsServing : public module::Serving {
     if (!activity.ok()) return p_.pages->ErrorFor(activity.error(), req);
     data["activity"] = ActivityItems(*activity);
     data["created"] = DateText(s.account.created_at);
+    if (with_) {
+      auto since = accounts_->LinkedSince(s.account.id);
+      if (!since.ok()) return p_.pages->ErrorFor(since.error(), req);
+      if (!since->empty()) {
+        data["provider"] = with_->settings().name;
+        data["linked_since"] = DateText(*since);
+      }
+    }
     return Render(req, "account", "Your account", std::move(data), {}, 200);
   }
 
@@ -712,6 +828,7 @@ class AccountsServing : public module::Serving {
 
   module::Platform& p_;
   std::unique_ptr<Accounts> accounts_;
+  std::unique_ptr<SignInWith> with_;  // null without [accounts.oidc]
   staff::Sessions sessions_;
   staff::SignInThrottle throttle_;
   analytics::ApiKeys* keys_;
@@ -747,6 +864,7 @@ module::Descriptor Module() {
             std::vector<std::string> names;
             auto s = ReadSettings(*config.document, reg);
             if (s.ok() && *s) names.push_back(SessionCookieName(config.server.https));
+            if (s.ok() && *s && (*s)->oidc) names.push_back(SignInCookieName(config.server.https));
             return names;
           },
       .command_groups = {{"accounts", "Citizen accounts."}},
@@ -794,7 +912,12 @@ module::Descriptor Module() {
         auto* queue = p.services.Find<mail::Queue>();
         if (queue == nullptr) return MakeError(ErrorCode::kFailedPrecondition, "[accounts] needs [mail]");
         STEWARD_ASSIGN_OR_RETURN(auto accounts, Open(p, queue));
-        return std::unique_ptr<module::Serving>(std::make_unique<AccountsServing>(p, std::move(accounts)));
+        std::unique_ptr<oidc::Client> client;
+        if (const auto& o = accounts->settings().oidc) {
+          STEWARD_ASSIGN_OR_RETURN(client, oidc::Client::Open(*o, p.clock));
+        }
+        return std::unique_ptr<module::Serving>(
+            std::make_unique<AccountsServing>(p, std::move(accounts), std::move(client)));
       },
   };
 }

@@ -9,9 +9,10 @@ namespace steward::accounts {
 using namespace internal;  // NOLINT(google-build-using-namespace): the helpers of accounts_impl.h
 
 retention::ModuleStorage Accounts::Storage(std::shared_ptr<const Settings> settings) {
+  std::vector<std::string> tables = {"accounts"};
+  tables.insert(tables.end(), std::begin(kPerAccount), std::end(kPerAccount));
   return {.module = "accounts",
-          .personal_tables = {"accounts", "account_values", "account_consents", "account_activity", "account_links",
-                              "account_sessions", "account_referrals"},
+          .personal_tables = std::move(tables),
           .purge = [settings](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
                               const std::string& now, bool dry_run) -> Result<int64_t> {
             if (!settings) return int64_t{0};

@@ -274,6 +274,55 @@ Result<std::optional<Settings>> ReadSettings(const config::Document& document, c
     closure->Finish();
   }
 
+  if (auto t = table->Child("oidc")) {
+    oidc::ProviderSettings o;
+    o.name = "GOV.UK One Login";
+    o.vtr = "Cl.Cm";
+    t->String("name", o.name);
+    if (o.name.empty() || o.name.size() > 60) {
+      problems.Add(t->Where("name"), "[accounts.oidc] 'name' (\"Sign in with NAME\") is 1 to 60 characters");
+    }
+    if (t->String("issuer", o.issuer, true)) {
+      bool loopback = o.issuer.starts_with("http://127.0.0.1") || o.issuer.starts_with("http://localhost") ||
+                      o.issuer.starts_with("http://[::1]");
+      if (!o.issuer.starts_with("https://") && !loopback) {
+        problems.Add(t->Where("issuer"),
+                     "[accounts.oidc] 'issuer' is the provider's https:// address, exactly as its discovery document "
+                     "names it: \"https://oidc.account.gov.uk/\"");
+      }
+    }
+    if (t->String("client_id", o.client_id, true) &&
+        (o.client_id.empty() || o.client_id.size() > 200 || o.client_id.find_first_of(" \t\"&") != std::string::npos)) {
+      problems.Add(t->Where("client_id"),
+                   "[accounts.oidc] 'client_id' is the identifier the provider gave the service");
+    }
+    t->String("private_key_file", o.private_key, true);
+    if (t->String("vtr", o.vtr) && o.vtr != "Cl.Cm" && o.vtr != "Cl" && !o.vtr.empty()) {
+      problems.Add(t->Where("vtr"), o.vtr.find(".P") != std::string::npos
+                                        ? "[accounts.oidc] proving identity (P1, P2) is not supported: 'vtr' is "
+                                          "\"Cl.Cm\" (two factors) or \"Cl\""
+                                        : "[accounts.oidc] 'vtr' is \"Cl.Cm\" (two factors, One Login's default), "
+                                          "\"Cl\" or \"\" (ask none)");
+    }
+    if (t->String("ui_locales", o.ui_locales) && o.ui_locales != "en" && o.ui_locales != "cy" &&
+        !o.ui_locales.empty()) {
+      problems.Add(t->Where("ui_locales"), "[accounts.oidc] 'ui_locales' is \"en\" or \"cy\"");
+    }
+    int64_t timeout = 10;
+    t->Int("timeout_seconds", timeout, 1, 30);
+    o.timeout = std::chrono::seconds(timeout);
+    // The provider gives the email address: the notice must say so (Article 13(1) and 14(2)(f)).
+    if (own != nullptr && !std::any_of(own->sources.begin(), own->sources.end(), [&](const std::string& src) {
+          return ToLower(src).find(ToLower(o.name)) != std::string::npos;
+        })) {
+      problems.Add(t->Where("issuer"), "people who sign in with " + o.name +
+                                           " get their email address from it: the register's dataset '" + s.dataset +
+                                           "' names it in 'sources'");
+    }
+    t->Finish();
+    s.oidc = std::move(o);
+  }
+
   if (!root.IsTable("mail")) {
     problems.Add(table->where(),
                  "[accounts] emails people a link to confirm their address: the site's file needs a "
