@@ -704,6 +704,58 @@ TEST_F(AccountsTest, AccountsAreCountedWithoutAnyone) {
   EXPECT_EQ(accounts_->Count()->unconfirmed, 0);
 }
 
+TEST_F(AccountsTest, APersonWhoSignsInThroughAProviderIsLinkedByAKeyedHashOnly) {
+  std::string identity = accounts_->IdentityHash("https://oidc.example.test/", "urn:fdc:gov.uk:2022:abc");
+  EXPECT_EQ(identity.size(), 64u);
+  EXPECT_NE(identity, accounts_->IdentityHash("https://other.example.test/", "urn:fdc:gov.uk:2022:abc"));
+  EXPECT_FALSE(*accounts_->SignInLinked(identity, Actor{}));
+  // Nobody has the address: no link; a new account from the form.
+  EXPECT_FALSE(*accounts_->LinkByEmail(identity, "kim@example.com", Actor{}));
+  // Under the minimum age: refused, nothing kept.
+  auto child = Details();
+  child["date-of-birth"] = "2020-01-01";
+  auto refused = accounts_->RegisterLinked(identity, "kim@example.com", child, {}, Actor{});
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_identities"), 0);
+  // A required field missing: which one.
+  auto missing = accounts_->RegisterLinked(identity, "kim@example.com", {{"date-of-birth", "1990-04-12"}}, {}, Actor{});
+  EXPECT_EQ(missing.error().message.substr(0, 5), "name:");
+
+  auto id = accounts_->RegisterLinked(identity, "kim@example.com", Details(), {"surveys"}, Actor{});
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto a = accounts_->Load(*id);
+  EXPECT_EQ(a->state, "open");  // the provider confirmed the address
+  EXPECT_FALSE(a->has_password);
+  EXPECT_EQ(a->email, "kim@example.com");
+  EXPECT_TRUE(accounts_->ConsentsNow(*id)->at("surveys"));
+  EXPECT_FALSE(accounts_->LinkedSince(*id)->empty());
+  EXPECT_EQ(**accounts_->SignInLinked(identity, Actor{}), *id);
+  EXPECT_EQ(Deliver().size(), 0u);  // no confirmation link to send
+
+  // Closing removes the link with everything else the minimum does not keep.
+  ASSERT_TRUE(accounts_->Close(*id, Actor{}).ok());
+  EXPECT_FALSE(*accounts_->SignInLinked(identity, Actor{}));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_identities"), 0);
+}
+
+TEST_F(AccountsTest, AProviderConfirmsAnUnconfirmedRegistrationAndItsOwnerIsTold) {
+  ASSERT_TRUE(accounts_->Register("lee@example.com", "correct horse battery", Details(), {}, Actor{}).ok());
+  EXPECT_EQ(Deliver().size(), 1u);  // the confirmation link
+  std::string identity = accounts_->IdentityHash("https://oidc.example.test/", "urn:fdc:gov.uk:2022:lee");
+  auto linked = accounts_->LinkByEmail(identity, "LEE@example.com", Actor{});
+  ASSERT_TRUE(linked.ok() && linked->has_value());
+  EXPECT_EQ(accounts_->Load(**linked)->state, "open");
+  auto mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "You signed in with a sign-in service");  // no [accounts.oidc] here
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_links WHERE purpose = 'confirm'"), 0);
+  auto activity = accounts_->ActivityOf(**linked);
+  std::set<std::string> actions;
+  for (const auto& e : *activity) actions.insert(e.action);
+  EXPECT_TRUE(actions.count("confirmed") && actions.count("linked") && actions.count("signed_in"));
+}
+
 TEST(AccountsSettingsTest, TheSiteFileIsCheckedAgainstTheRegisterWithLines) {
   auto problem = [](const std::string& accounts) {
     auto s = Read("", accounts);
@@ -744,6 +796,38 @@ TEST(AccountsSettingsTest, TheSiteFileIsCheckedAgainstTheRegisterWithLines) {
   EXPECT_NE(problem(table + "referrals = true\n").find("'sources'"), std::string::npos);
   // An age check that is not a required date field.
   EXPECT_NE(problem(table + "minimum_age = 13\nage_check = \"name\"\n").find("age_check"), std::string::npos);
+
+  // Signing in through a provider: its address over https, identity proving refused, and the
+  // register naming it as where the email address comes from.
+  std::string oidc = "[accounts.oidc]\nclient_id = \"c\"\nprivate_key_file = \"/etc/steward/key.pem\"\n";
+  EXPECT_NE(problem(table + oidc + "issuer = \"https://oidc.account.gov.uk/\"\n").find("'sources'"), std::string::npos);
+  EXPECT_NE(problem(table + oidc + "issuer = \"https://oidc.account.gov.uk/\"\n").find("site.toml:"),
+            std::string::npos);
+  EXPECT_NE(problem(table + oidc + "issuer = \"http://oidc.account.gov.uk/\"\n").find("https://"), std::string::npos);
+  EXPECT_NE(problem(table + oidc + "issuer = \"https://oidc.account.gov.uk/\"\nvtr = \"Cl.Cm.P2\"\n")
+                .find("proving identity"),
+            std::string::npos);
+  EXPECT_NE(problem(table + "[accounts.oidc]\nissuer = \"https://oidc.account.gov.uk/\"\n").find("client_id"),
+            std::string::npos);
+}
+
+TEST(AccountsSettingsTest, AProviderTheRegisterNamesAsASourceIsRead) {
+  std::string reg = std::string(kRegister);
+  const std::string categories = "categories = [\"user.contact.name\", \"user.contact.email\", \"user.contact.phone\"";
+  reg.replace(reg.find(categories), 0, "sources = [\"GOV.UK One Login, when you sign in with it\"]\n");
+  auto doc = config::Document::Parse(reg + std::string(kAccounts) +
+                                         "[accounts.oidc]\nissuer = \"https://oidc.integration.account.gov.uk/\"\n"
+                                         "client_id = \"abc\"\nprivate_key_file = \"/etc/steward/key.pem\"\n",
+                                     "site.toml");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  auto r = processing::FromDocument(*doc);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto s = ReadSettings(*doc, *r);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_TRUE((*s)->oidc.has_value());
+  EXPECT_EQ((*s)->oidc->name, "GOV.UK One Login");
+  EXPECT_EQ((*s)->oidc->vtr, "Cl.Cm");  // One Login's default: two factors
+  EXPECT_EQ((*s)->oidc->scopes, (std::vector<std::string>{"openid", "email"}));
 }
 
 }  // namespace
