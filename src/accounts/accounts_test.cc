@@ -732,6 +732,15 @@ TEST_F(AccountsTest, APersonWhoSignsInThroughAProviderIsLinkedByAKeyedHashOnly) 
   EXPECT_FALSE(accounts_->LinkedSince(*id)->empty());
   EXPECT_EQ(**accounts_->SignInLinked(identity, Actor{}), *id);
   EXPECT_EQ(Deliver().size(), 0u);  // no confirmation link to send
+  // The person's export says how they sign in.
+  auto exported = subjects_->Export(*Key::Make(KeyKind::kEmail, "kim@example.com"));
+  ASSERT_TRUE(exported.ok());
+  bool says = false;
+  for (const auto& r : *exported) {
+    for (const auto& f : r.fields)
+      says = says || (f.name == "Signs in with" && f.value.find("since") != std::string::npos);
+  }
+  EXPECT_TRUE(says);
 
   // Closing removes the link with everything else the minimum does not keep.
   ASSERT_TRUE(accounts_->Close(*id, Actor{}).ok());

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "accounts/accounts.h"
+#include "oidc/jose.h"
 #include "core/json_text.h"
 #include "core/strings.h"
 
@@ -178,6 +179,19 @@ std::vector<std::string> Explain(const config::Config& config, const processing:
     lines.push_back(
         "takes referrals from partner organisations (POST /api/referrals): each person is emailed "
         "what we hold, from whom and why at once (Article 14)");
+  }
+  if (s.oidc) {
+    const auto& o = *s.oidc;
+    std::string level = o.vtr == "Cl.Cm" ? "two factors (vtr Cl.Cm)"
+                        : o.vtr == "Cl"  ? "a password only (vtr Cl)"
+                                         : "no level asked (no vtr)";
+    std::string line = "people may sign in with " + o.name + " (" + o.issuer + ", client " + o.client_id + "), at " +
+                       level + "; only a keyed hash of its identifier of them is kept";
+    // Whether the key serves is known here, before the service starts.
+    auto key = oidc::RsaKey::Load(o.private_key);
+    line += key.ok() ? "; the site's key " + key->kid() + " is published at /account/oidc/jwks.json"
+                     : "; but " + key.error().message;
+    lines.push_back(line);
   }
   return lines;
 }

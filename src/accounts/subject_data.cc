@@ -83,6 +83,12 @@ Result<std::vector<subject::Record>> AccountSubjects::Export(const Key& key) {
     account.fields.push_back({"user.account.settings", "State", a.state});
     if (a.has_password) account.fields.push_back({"user.account.password", "Password", "set (kept only as a hash)"});
     if (!a.keep_until.empty()) account.fields.push_back({"user.account.settings", "Kept until", a.keep_until});
+    STEWARD_ASSIGN_OR_RETURN(std::string linked, accounts_.LinkedSince(id));
+    if (!linked.empty()) {
+      account.fields.push_back({"user.account.settings", "Signs in with",
+                                (s.oidc ? s.oidc->name : std::string("a sign-in service")) + ", since " + linked +
+                                    " (we keep only a keyed hash of its identifier of you)"});
+    }
     std::map<std::string, subject::Record> by_dataset;
     for (const auto& [field, value] : a.values) {
       const Field* f = s.FindField(field);
