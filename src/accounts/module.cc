@@ -707,7 +707,9 @@ class AccountsServing : public module::Serving {
         data["linked_since"] = DateText(*since);
       }
     }
-    return Render(req, "account", "Your account", std::move(data), {}, 200);
+    Response r = Render(req, "account", "Your account", std::move(data), {}, 200);
+    if (with_) r.SetHeader("Content-Security-Policy", with_->SignOutPolicy());
+    return r;
   }
 
   Response DetailsPage(Request& req, Signed& s) { return Details(req, s, s.account.values, {}, 200); }

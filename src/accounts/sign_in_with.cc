@@ -178,6 +178,14 @@ http::SetCookie SignInWith::Cleared(const Request& req) const {
   return http::SetCookie::Expired(SignInCookieName(req.https));
 }
 
+std::string SignInWith::SignOutPolicy() const {
+  // The issuer's origin: its scheme and authority. One Login's sign-out is on the issuer's host.
+  const std::string& issuer = settings().issuer;
+  size_t start = issuer.find("://");
+  size_t end = start == std::string::npos ? std::string::npos : issuer.find('/', start + 3);
+  return http::ContentSecurityPolicy(issuer.substr(0, end));
+}
+
 Result<std::string> SignInWith::LogoutUrl(const std::string& id_token) const {
   return impl_->client->LogoutUrl(id_token, impl_->p.base_url() + "/account/signed-out",
                                   oidc::Base64Url(crypto::RandomBytes(12)));

@@ -67,6 +67,10 @@ class SignInWith {
   // Where to send the person to sign out at the provider too; they come back to /account/signed-out.
   Result<std::string> LogoutUrl(const std::string& id_token) const;
 
+  // The Content-Security-Policy of a page whose form signs out (POST /account/sign-out): the
+  // browser must be let follow that form's redirect to the provider.
+  std::string SignOutPolicy() const;
+
   // A page saying the sign-in did not work and what to do, with `status`.
   http::Response Problem(const http::Request& req, std::string heading, std::string text, int status) const;
 

@@ -79,6 +79,13 @@ SetCookie SetCookie::Expired(std::string name, std::string path, std::string dom
   return c;
 }
 
+std::string ContentSecurityPolicy(std::string_view form_action) {
+  std::string extra = form_action.empty() ? "" : " " + std::string(form_action);
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+         "connect-src 'self'; form-action 'self'" +
+         extra + "; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+}
+
 namespace {
 Response WithBody(std::string body, int status, std::string content_type) {
   Response r;

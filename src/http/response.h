@@ -53,6 +53,11 @@ struct Response {
   std::string_view Header(std::string_view name) const;
 };
 
+// The Content-Security-Policy every response gets unless its handler sets one. `form_action`: an
+// origin ("https://oidc.account.gov.uk") a form of the page may lead to, besides the site itself
+// (browsers apply form-action to the redirects after a form is sent, too).
+std::string ContentSecurityPolicy(std::string_view form_action = {});
+
 // The reason phrase of a status ("Not Found").
 std::string_view StatusReason(int status);
 

@@ -56,10 +56,9 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // Sent on every response unless the handler set the header itself.
-constexpr std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
-    {"Content-Security-Policy",
-     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"},
+const std::string kPolicy = ContentSecurityPolicy();
+const std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
+    {"Content-Security-Policy", kPolicy},
     {"X-Content-Type-Options", "nosniff"},
     {"Referrer-Policy", "strict-origin-when-cross-origin"},
     {"X-Frame-Options", "DENY"},

@@ -29,52 +29,52 @@ export async function startOneLogin({ vot = 'Cl.Cm', verified = true, port = 0 }
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${server.address().port}`;
   const register = ({ clientJwk, redirect, postLogout, clientId = 'steward-test' }) => {
-  const provider = new Provider(issuer, {
-    clients: [{
-      client_id: clientId,
-      redirect_uris: [redirect],
-      post_logout_redirect_uris: [postLogout],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'private_key_jwt',
-      token_endpoint_auth_signing_alg: 'RS256',
-      id_token_signed_response_alg: 'ES256',
-      jwks: { keys: [clientJwk] },
-    }],
-    jwks: { keys: [signing] },
-    extraParams: ['vtr'],
-    scopes: ['openid', 'email', 'phone'],
-    claims: { openid: ['sub', 'vot', 'vtm'], email: ['email', 'email_verified'] },
-    pkce: { required: () => false },
-    findAccount: async (ctx, login) => ({
-      accountId: login,
-      claims: async () => ({ sub: subjectOf(login), vot, vtm: `${issuer}/trustmark`,
-                             email: login.includes('@') ? login : `${login}@example.test`, email_verified: verified }),
-    }),
-    // One Login asks no consent of its own: every grant the client asks for is given.
-    loadExistingGrant: async (ctx) => {
-      const id = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (id) return ctx.oidc.provider.Grant.find(id);
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId,
-                                                  accountId: ctx.oidc.session.accountId });
-      grant.addOIDCScope('openid email phone');
-      await grant.save();
-      return grant;
-    },
-    features: {
-      devInteractions: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
-    },
-    ttl: { AccessToken: 180, IdToken: 3600, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
-  });
-  provider.on('server_error', (ctx, err) => console.error('one-login: server error', err));
-  handler = provider.callback();
+    const provider = new Provider(issuer, {
+      clients: [{
+        client_id: clientId,
+        redirect_uris: [redirect],
+        post_logout_redirect_uris: [postLogout],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'RS256',
+        id_token_signed_response_alg: 'ES256',
+        jwks: { keys: [clientJwk] },
+      }],
+      jwks: { keys: [signing] },
+      extraParams: ['vtr'],
+      scopes: ['openid', 'email', 'phone'],
+      claims: { openid: ['sub', 'vot', 'vtm'], email: ['email', 'email_verified'] },
+      pkce: { required: () => false },
+      findAccount: async (ctx, login) => ({
+        accountId: login,
+        claims: async () => ({ sub: subjectOf(login), vot, vtm: `${issuer}/trustmark`,
+                               email: login.includes('@') ? login : `${login}@example.test`, email_verified: verified }),
+      }),
+      // One Login asks no consent of its own: every grant the client asks for is given.
+      loadExistingGrant: async (ctx) => {
+        const id = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+        if (id) return ctx.oidc.provider.Grant.find(id);
+        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId,
+                                                    accountId: ctx.oidc.session.accountId });
+        grant.addOIDCScope('openid email phone');
+        await grant.save();
+        return grant;
+      },
+      features: {
+        devInteractions: { enabled: true },
+        rpInitiatedLogout: { enabled: true },
+      },
+      ttl: { AccessToken: 180, IdToken: 3600, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
+    });
+    provider.on('server_error', (ctx, err) => console.error('one-login: server error', err));
+    handler = provider.callback();
   };
   return {
     issuer,
     register,
     port: server.address().port,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }),
   };
 }
 
