@@ -334,6 +334,33 @@ Result<int64_t> Accounts::SignIn(std::string_view email, std::string_view passwo
   return account->id;
 }
 
+Status Accounts::RequestPasswordReset(std::string_view email, const Actor& actor) {
+  auto key = Key::Make(KeyKind::kEmail, email);
+  if (!key.ok() || !mail::ValidAddress(key->value())) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "email: Enter an email address in the correct format, like name@example.com");
+  }
+  return impl_->store.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto account, impl_->ByEmail(c, key->value()));
+    if (!account || account->state != "open") return Ok();
+    // At most one link every 10 minutes: a form anyone can send never floods a mailbox.
+    std::string recent =
+        FormatRfc3339Millis(impl_->clock.Now() + std::chrono::hours(kResetHours) - std::chrono::minutes(10));
+    STEWARD_ASSIGN_OR_RETURN(auto live, c.Query("SELECT 1 FROM account_links WHERE account_id = ? AND "
+                                                "purpose = 'password' AND expires_at > ?",
+                                                {account->id, recent}));
+    if (!live.empty()) return Ok();
+    STEWARD_ASSIGN_OR_RETURN(std::string token, impl_->Link(c, account->id, "password", kResetHours));
+    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, account->id, account->subject_id, actor, "reset_asked", ""));
+    STEWARD_RETURN_IF_ERROR(impl_->Audit(c, "account.password_reset_asked", account->id, actor));
+    return impl_->Email(c, key->value(), "Reset your password",
+                        "Someone, we hope you, asked to reset the password of your " + impl_->site_name +
+                            " account. Choose a new one:\n\n" + impl_->Url("/account/password/" + token) +
+                            "\n\nThe link works once, for " + std::to_string(kResetHours) +
+                            " hour. If you did not ask, ignore this email: your password has not changed.");
+  });
+}
+
 Result<Account> Accounts::Load(int64_t id) const {
   Account a;
   STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {

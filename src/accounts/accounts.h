@@ -207,6 +207,12 @@ class Accounts {
   // (the same answer, after the same work).
   Result<int64_t> SignIn(std::string_view email, std::string_view password, const Actor& actor);
 
+  static constexpr int64_t kResetHours = 1;
+  // A person who forgot their password asks for a link. When the address has an open account, it
+  // is emailed a link (valid kResetHours, once) to choose a new one, at most one every 10 minutes;
+  // otherwise nothing happens, and the caller says the same either way.
+  Status RequestPasswordReset(std::string_view email, const Actor& actor);
+
   // Errors: kNotFound.
   Result<Account> Load(int64_t id) const;
   // Corrects details (rectification): only the fields given change; an empty optional field is

@@ -511,6 +511,41 @@ TEST_F(AccountsTest, AnAdviserCreatesFindsAndHandsOverAnAccount) {
             3);
 }
 
+TEST_F(AccountsTest, AForgottenPasswordIsResetFromAnEmailedLinkThatWorksOnceForAnHour) {
+  int64_t id = Registered("pat@example.com");
+  // An address with no account, and one given wrongly: nothing sent, and the same answer.
+  EXPECT_TRUE(accounts_->RequestPasswordReset("nobody@example.com", Actor{}).ok());
+  EXPECT_EQ(accounts_->RequestPasswordReset("not an address", Actor{}).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Deliver().size(), 0u);
+
+  ASSERT_TRUE(accounts_->RequestPasswordReset(" PAT@example.com", Actor{}).ok());
+  // Asked again at once: no second email.
+  ASSERT_TRUE(accounts_->RequestPasswordReset("pat@example.com", Actor{}).ok());
+  auto mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "Reset your password");
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "pat@example.com");
+  std::string token = TokenOf(LinkIn(mails[0], "https://careers.example.gov.uk/account/password/"));
+  ASSERT_FALSE(token.empty());
+
+  // An hour later the link has expired; a fresh one works, once, and the old password no longer does.
+  clock_.Advance(std::chrono::minutes(61));
+  EXPECT_EQ(accounts_->CheckPasswordLink(token).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(accounts_->RequestPasswordReset("pat@example.com", Actor{}).ok());
+  mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  token = TokenOf(LinkIn(mails[0], "https://careers.example.gov.uk/account/password/"));
+  EXPECT_EQ(accounts_->SetPasswordByLink(token, "password1234").error().code, ErrorCode::kInvalidArgument);  // common
+  ASSERT_TRUE(accounts_->SetPasswordByLink(token, "blue kettle mountain").ok());
+  EXPECT_FALSE(accounts_->SetPasswordByLink(token, "another long phrase").ok());
+  EXPECT_FALSE(accounts_->SignIn("pat@example.com", "correct horse battery", Actor{}).ok());
+  EXPECT_EQ(*accounts_->SignIn("pat@example.com", "blue kettle mountain", Actor{}), id);
+  mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "Your password has changed");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.password_reset_asked'"), 2);
+}
+
 TEST_F(AccountsTest, TheSubjectDataContractFindsExportsRectifiesAndErasesToTheMinimum) {
   int64_t id = Registered("sam@example.org", {"surveys"});
   Key email = *Key::Make(KeyKind::kEmail, "sam@example.org");
@@ -612,8 +647,9 @@ TEST_F(AccountsTest, APartnerRefersSomeoneWhoIsToldWhatWeHoldAtOnce) {
   EXPECT_EQ(accounts.Load(*id)->values["name"], "Sam Taylor");
   EXPECT_EQ(accounts.Referrals(*id)->size(), 2u);
   mails = Deliver();
-  ASSERT_EQ(mails.size(), 1u);
-  EXPECT_NE(Text(mails[0]).find("https://careers.example.gov.uk/account/sign-in"), std::string::npos);
+  ASSERT_EQ(mails.size(), 2u);  // the password set from the link is told to its owner, then this
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "Your password has changed");
+  EXPECT_NE(Text(mails[1]).find("https://careers.example.gov.uk/account/sign-in"), std::string::npos);
 
   auto activity = accounts.ActivityOf(*id);
   std::vector<std::string> actions;

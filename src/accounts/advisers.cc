@@ -114,7 +114,13 @@ Result<int64_t> Accounts::SetPasswordByLink(std::string_view token, std::string_
     STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM account_links WHERE account_id = ? AND purpose = 'password'", {id}));
     STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM account_sessions WHERE account_id = ?", {id}));
     STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, a.subject_id, Actor{}, "password_set", ""));
-    return impl_->Audit(c, "account.password_set", id, Actor{});
+    STEWARD_RETURN_IF_ERROR(impl_->Audit(c, "account.password_set", id, Actor{}));
+    // The owner hears of it, in case it was not them; every device was signed out.
+    return impl_->Email(c, a.email, "Your password has changed",
+                        "The password of your " + impl_->site_name +
+                            " account has been set, and every device signed in to it signed out.\n\nIf this was "
+                            "not you, reset it at once at " +
+                            impl_->Url("/account/password-reset") + " and tell us by replying to this email.");
   }));
   return id;
 }

@@ -171,6 +171,7 @@ std::string ActionText(std::string_view action) {
   if (action == "imported") return "Brought your account from";
   if (action == "told_of_referral") return "Emailed you what we hold and why";
   if (action == "linked") return "Linked your account to";
+  if (action == "reset_asked") return "Asked for a link to reset your password";
   return std::string(action);
 }
 
@@ -240,6 +241,10 @@ class AccountsServing : public module::Serving {
     router.Get("/account/sign-in", [this](Request& req) { return SignInPage(req, "", {}, 200); }, {.blocking = false});
     router.Post(
         "/account/sign-in", [this](Request& req) { return PostSignIn(req); }, form);
+    router.Get("/account/password-reset", [this](Request& req) { return ResetPage(req, "", {}, 200); },
+               {.blocking = false});
+    router.Post(
+        "/account/password-reset", [this](Request& req) { return PostReset(req); }, form);
     router.Get("/account/password/{token}", [this](Request& req) { return PasswordPage(req, {}, 200); },
                {.blocking = true});
     router.Post(
@@ -657,6 +662,34 @@ class AccountsServing : public module::Serving {
     html::Object data = Common();
     data["token"] = std::string(req.PathParam("token"));
     return Render(req, "account_password", "Choose a password", std::move(data), errors, status);
+  }
+
+  // ---- A forgotten password ----------------------------------------------------------------------
+
+  Response ResetPage(Request& req, const std::string& email, const Errors& errors, int status) {
+    html::Object data = Common();
+    data["email"] = email;
+    return Render(req, "account_password_reset", "Reset your password", std::move(data), errors, status);
+  }
+
+  Response PostReset(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    std::string email(Trim(module::Field(*form, "email")));
+    if (email.empty()) return ResetPage(req, email, {{"email", "Enter your email address"}}, 400);
+    if (email.size() > 254)
+      return ResetPage(req, "", {{"email", "Enter an email address of 254 characters or fewer"}}, 400);
+    Status asked = accounts_->RequestPasswordReset(email, Self(req));
+    if (!asked.ok() && asked.error().code == ErrorCode::kInvalidArgument) {
+      return ResetPage(req, email, {FieldError(asked.error(), "email")}, 400);
+    }
+    if (!asked.ok()) return p_.pages->ErrorFor(asked.error(), req);
+    // The same page whether or not the address has an account.
+    html::Object data = Common();
+    data["reset"] = true;
+    data["hours"] = Accounts::kResetHours;
+    return Render(req, "account_check_email", "Check your email", std::move(data), {}, 200);
   }
 
   Response PostPassword(Request& req) {

@@ -245,3 +245,42 @@ test('NLC Connect: a person who says they are under 13 is refused, and nothing i
     await context.close();
   });
 });
+
+test('Demo: a forgotten password is reset from the emailed link, by keyboard', async () => {
+  await withMailSite('demo.toml', async (steward, smtp) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const check = async (what) => assert.deepEqual(await axeViolations(page), [], what);
+    // An account to forget the password of.
+    await page.goto(steward.url + 'account/register');
+    await page.getByLabel('Email address').fill('forgetful@example.com');
+    await page.getByLabel('Create a password').fill(kPassword);
+    await page.getByLabel('Full name').fill('Robin Forgetful');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.goto(steward.url + linkIn((await smtp.waitFor(1))[0], '/account/confirm/').slice(1));
+
+    await page.goto(steward.url + 'account/sign-in');
+    await page.getByRole('link', { name: 'Forgotten your password?' }).press('Enter');
+    await page.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await check('reset your password');
+    await page.getByRole('button', { name: 'Send the link' }).press('Enter');
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter your email address/);
+    await check('reset your password, with errors');
+    await page.getByLabel('Email address').fill('forgetful@example.com');
+    await page.getByRole('button', { name: 'Send the link' }).press('Enter');
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /If the address has an account/);
+    await check('check your email, after a reset');
+    await shot(page, 'account-password-reset-sent');
+
+    const reset = (await smtp.waitFor(2))[1];
+    assert.equal(reset.headers.Subject, 'Reset your password');
+    await page.goto(steward.url + linkIn(reset, '/account/password/').slice(1));
+    await check('choose a password');
+    await page.getByLabel('Password').fill('violet paper compass');
+    await page.getByRole('button', { name: 'Save password' }).press('Enter');
+    await signIn(page, steward, 'forgetful@example.com', 'violet paper compass');
+    assert.equal((await smtp.waitFor(3))[2].headers.Subject, 'Your password has changed');
+    await context.close();
+  });
+});

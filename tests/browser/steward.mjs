@@ -134,7 +134,7 @@ export async function signInStaff(page, steward, email, password = 'purple tract
 export async function withMailSite(example, fn) {
   const smtp = await startSmtp();
   const steward = await startSteward(`examples/${example}`, {
-    edit: (text) => text.replace('relay = "smtp://127.0.0.1:25"', `relay = "smtp://127.0.0.1:${smtp.port}"`),
+    edit: (text) => text.replace(/relay = "smtp:\/\/127\.0\.0\.1:\d+"/, `relay = "smtp://127.0.0.1:${smtp.port}"`),
   });
   try {
     await fn(steward, smtp);
