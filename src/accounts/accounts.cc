@@ -120,6 +120,18 @@ CREATE TABLE account_identities (
   linked_at TEXT NOT NULL
 );
 CREATE INDEX account_identities_account ON account_identities (account_id);
+)sql"},
+          {"accounts", 4, R"sql(
+-- Privacy: the account's dataset: a new email address the person asked for, sealed under their
+-- subject key, until they use the link sent to it (24 hours) or it expires.
+CREATE TABLE account_email_changes (
+  account_id INTEGER PRIMARY KEY,
+  subject_id TEXT NOT NULL,
+  address BLOB NOT NULL,
+  token_hash TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX account_email_changes_token ON account_email_changes (token_hash);
 )sql"}};
 }
 
@@ -587,19 +599,8 @@ Result<int64_t> Accounts::Rectify(int64_t id, std::string_view field, std::strin
     }
     STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
     if (a.state == "closed") return MakeError(ErrorCode::kFailedPrecondition, "the account is closed");
-    STEWARD_RETURN_IF_ERROR(impl_->store.Write([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto other, impl_->ByEmail(c, key->value()));
-      if (other && other->id != id) return MakeError(ErrorCode::kAlreadyExists, "email: another account has it");
-      STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, a.subject_id));
-      if (!keys) return MakeError(ErrorCode::kNotFound, "no such account");
-      STEWARD_RETURN_IF_ERROR(impl_->subjects.Link(c, a.subject_id, *key));
-      auto old = Key::Make(KeyKind::kEmail, a.email);
-      if (old.ok() && !(*old == *key)) STEWARD_RETURN_IF_ERROR(impl_->subjects.Unlink(c, *old));
-      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE accounts SET email = ? WHERE id = ?",
-                                     {store::Blob{keys->Seal("accounts.email", key->value())}, id}));
-      STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, a.subject_id, actor, "details_changed", "Email address"));
-      return impl_->Audit(c, "account.details_changed", id, actor, {{"fields", "1"}});
-    }));
+    STEWARD_RETURN_IF_ERROR(
+        impl_->store.Write([&](store::Connection& c) -> Status { return impl_->ChangeEmail(c, a, *key, actor); }));
     return int64_t{1};
   }
   STEWARD_RETURN_IF_ERROR(Update(id, {{std::string(field), std::string(value)}}, actor));

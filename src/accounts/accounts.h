@@ -213,6 +213,16 @@ class Accounts {
   // otherwise nothing happens, and the caller says the same either way.
   Status RequestPasswordReset(std::string_view email, const Actor& actor);
 
+  // The person asks to change their address to `email`; `password` must be theirs when the account
+  // has one. A link (valid kLinkHours, once) goes to the new address and nothing changes until it
+  // is used; an address another account has is emailed that instead (the caller says the same).
+  // Errors: kInvalidArgument "email: ..." or "password: ...", kFailedPrecondition (closed).
+  Status AskEmailChange(int64_t id, std::string_view email, std::string_view password, const Actor& actor);
+  // Uses the link: the account's address becomes the new one (re-indexed), and the old address is
+  // told. Returns the account. Errors: kNotFound (unknown, used, expired), kAlreadyExists (another
+  // account took the address meanwhile).
+  Result<int64_t> ConfirmEmailChange(std::string_view token);
+
   // Errors: kNotFound.
   Result<Account> Load(int64_t id) const;
   // Corrects details (rectification): only the fields given change; an empty optional field is

@@ -102,9 +102,9 @@ inline Account ToAccount(const store::Row& r) {
 }
 
 // The tables that hold rows of one account (by account_id), besides `accounts` itself.
-inline constexpr const char* kPerAccount[] = {"account_values",    "account_consents", "account_activity",
-                                              "account_links",     "account_sessions", "account_referrals",
-                                              "account_identities"};
+inline constexpr const char* kPerAccount[] = {"account_values",     "account_consents",     "account_activity",
+                                              "account_links",      "account_sessions",     "account_referrals",
+                                              "account_identities", "account_email_changes"};
 
 // Deletes an account and everything about it (not the subject's key: the sweep or the caller).
 inline Status DeleteAll(store::Connection& c, int64_t id) {
@@ -297,9 +297,12 @@ struct Accounts::Impl {
   // Queues an email to `to` in the caller's write (none when the site has no mail). Returns whether
   // it was queued: an address that bounced for good or complained is not mailed, and the account
   // still stands.
-  Result<bool> EmailSent(store::Connection& c, const std::string& to, std::string subject, std::string text) {
+  // `sealed_for`: the subject to seal it under when the address is not yet theirs.
+  Result<bool> EmailSent(store::Connection& c, const std::string& to, std::string subject, std::string text,
+                         const std::string& sealed_for = "") {
     if (queue == nullptr || !mail) return false;
-    auto queued = queue->Enqueue(c, {.to = to, .subject = std::move(subject), .text = std::move(text)}, *mail);
+    auto queued = queue->Enqueue(
+        c, {.to = to, .subject = std::move(subject), .text = std::move(text), .subject_id = sealed_for}, *mail);
     if (!queued.ok() && queued.error().code == ErrorCode::kFailedPrecondition) return false;
     if (!queued.ok()) return queued.error();
     return true;
@@ -309,6 +312,24 @@ struct Accounts::Impl {
   }
 
   std::string Url(std::string_view path) const { return base_url() + std::string(path); }
+
+  // Gives account `a` the address `key` in the caller's write: re-indexed (the old address no
+  // longer leads to the person), sealed, recorded and audited. Errors: kAlreadyExists (another
+  // account has it), kNotFound.
+  Status ChangeEmail(store::Connection& c, const Account& a, const subject::Key& key, const Actor& actor) {
+    STEWARD_ASSIGN_OR_RETURN(auto other, ByEmail(c, key.value()));
+    if (other && other->id != a.id) return MakeError(ErrorCode::kAlreadyExists, "email: another account has it");
+    STEWARD_ASSIGN_OR_RETURN(auto keys, subjects.Keys(c, a.subject_id));
+    if (!keys) return MakeError(ErrorCode::kNotFound, "no such account");
+    STEWARD_RETURN_IF_ERROR(subjects.Link(c, a.subject_id, key));
+    auto old = subject::Key::Make(subject::KeyKind::kEmail, a.email);
+    if (old.ok() && !(*old == key)) STEWARD_RETURN_IF_ERROR(subjects.Unlink(c, *old));
+    // Privacy: the account's dataset: the address sealed under the person's key.
+    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE accounts SET email = ? WHERE id = ?",
+                                   {store::Blob{keys->Seal("accounts.email", key.value())}, a.id}));
+    STEWARD_RETURN_IF_ERROR(Activity(c, a.id, a.subject_id, actor, "details_changed", "Email address"));
+    return Audit(c, "account.details_changed", a.id, actor, {{"fields", "1"}});
+  }
 
   std::string FieldNames(const std::map<std::string, std::string>& values) const {
     std::string out;

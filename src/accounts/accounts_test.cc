@@ -546,6 +546,62 @@ TEST_F(AccountsTest, AForgottenPasswordIsResetFromAnEmailedLinkThatWorksOnceForA
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.password_reset_asked'"), 2);
 }
 
+TEST_F(AccountsTest, APersonChangesTheirAddressFromALinkSentToItAndTheOldOneIsTold) {
+  int64_t id = Registered("old@example.com");
+  int64_t other = Registered("taken@example.com");
+  // The password is asked for; the same address, or one that is not, is refused.
+  EXPECT_EQ(accounts_->AskEmailChange(id, "new@example.com", "wrong", Actor{}).error().message.substr(0, 9),
+            "password:");
+  EXPECT_EQ(accounts_->AskEmailChange(id, "OLD@example.com", "correct horse battery", Actor{}).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(accounts_->AskEmailChange(id, "nope", "correct horse battery", Actor{}).error().code,
+            ErrorCode::kInvalidArgument);
+  // An address another account has: its owner is told, nothing changes.
+  ASSERT_TRUE(accounts_->AskEmailChange(id, "taken@example.com", "correct horse battery", Actor{}).ok());
+  auto mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "taken@example.com");
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "Someone tried to use this address");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_email_changes"), 0);
+
+  // An address that already stands for someone here without an account (an email was sent to it).
+  ASSERT_TRUE(queue_.Enqueue({.to = "known@example.com", .subject = "Hello", .text = "Hi"}, mail_).ok());
+  Deliver();
+  auto known = accounts_->AskEmailChange(id, "known@example.com", "correct horse battery", Actor{});
+  EXPECT_NE(known.error().message.find("already used here for something else"), std::string::npos);
+
+  ASSERT_TRUE(accounts_->AskEmailChange(id, "New@Example.com", "correct horse battery", Actor{}).ok());
+  mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "new@example.com");
+  std::string token = TokenOf(LinkIn(mails[0], "https://careers.example.gov.uk/account/email/"));
+  // Nothing changes until the link is used.
+  EXPECT_EQ(accounts_->Load(id)->email, "old@example.com");
+  EXPECT_TRUE(accounts_->SignIn("old@example.com", "correct horse battery", Actor{}).ok());
+  EXPECT_EQ(accounts_->ConfirmEmailChange(std::string(48, 'a')).error().code, ErrorCode::kNotFound);
+
+  auto changed = accounts_->ConfirmEmailChange(token);
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  EXPECT_EQ(*changed, id);
+  EXPECT_EQ(accounts_->Load(id)->email, "new@example.com");
+  EXPECT_EQ(*accounts_->SignIn("new@example.com", "correct horse battery", Actor{}), id);
+  EXPECT_FALSE(accounts_->SignIn("old@example.com", "correct horse battery", Actor{}).ok());
+  EXPECT_EQ(accounts_->ConfirmEmailChange(token).error().code, ErrorCode::kNotFound);  // once
+  // The old address no longer leads to the person; the new one does.
+  EXPECT_TRUE(accounts_->AccountsOf(*Key::Make(KeyKind::kEmail, "old@example.com"))->empty());
+  EXPECT_EQ(accounts_->AccountsOf(*Key::Make(KeyKind::kEmail, "new@example.com"))->size(), 1u);
+  mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "old@example.com");
+  EXPECT_EQ(mails[0]["headers"]["Subject"], "Your email address has changed");
+
+  // A link not used within a day expires and the new address it held is deleted.
+  ASSERT_TRUE(accounts_->AskEmailChange(other, "later@example.com", "correct horse battery", Actor{}).ok());
+  clock_.Advance(std::chrono::hours(Accounts::kLinkHours + 1));
+  ASSERT_TRUE(accounts_->PurgeUnconfirmed().ok());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_email_changes"), 0);
+}
+
 TEST_F(AccountsTest, TheSubjectDataContractFindsExportsRectifiesAndErasesToTheMinimum) {
   int64_t id = Registered("sam@example.org", {"surveys"});
   Key email = *Key::Make(KeyKind::kEmail, "sam@example.org");

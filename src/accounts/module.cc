@@ -172,6 +172,7 @@ std::string ActionText(std::string_view action) {
   if (action == "told_of_referral") return "Emailed you what we hold and why";
   if (action == "linked") return "Linked your account to";
   if (action == "reset_asked") return "Asked for a link to reset your password";
+  if (action == "email_change_asked") return "Asked to change your email address";
   return std::string(action);
 }
 
@@ -257,6 +258,12 @@ class AccountsServing : public module::Serving {
     router.Post(
         "/account/details", [this](Request& req) { return WithSession(req, &AccountsServing::PostDetails); },
         signed_in);
+    router.Get(
+        "/account/email", [this](Request& req) { return WithSession(req, &AccountsServing::EmailPage); }, signed_in);
+    router.Post(
+        "/account/email", [this](Request& req) { return WithSession(req, &AccountsServing::PostEmail); }, signed_in);
+    router.Get(
+        "/account/email/{token}", [this](Request& req) { return ConfirmEmail(req); }, form);
     router.Post(
         "/account/consents", [this](Request& req) { return WithSession(req, &AccountsServing::PostConsent); },
         signed_in);
@@ -781,6 +788,57 @@ class AccountsServing : public module::Serving {
     if (!fresh.ok()) return p_.pages->ErrorFor(fresh.error(), req);
     s.account = std::move(*fresh);
     return HomeWith(req, s, "Your details are updated");
+  }
+
+  // ---- Changing the email address ------------------------------------------------------------------
+
+  Response EmailPage(Request& req, Signed& s) { return EmailForm(req, s, "", {}, 200); }
+
+  Response EmailForm(Request& req, Signed& s, const std::string& email, const Errors& errors, int status) {
+    html::Object data = Common();
+    data["csrf_token"] = s.csrf;
+    data["current"] = s.account.email;
+    data["email"] = email;
+    data["has_password"] = s.account.has_password;
+    return Render(req, "account_email", "Change your email address", std::move(data), errors, status);
+  }
+
+  Response PostEmail(Request& req, Signed& s) {
+    auto form = req.Form();
+    std::string email(Trim(module::Field(*form, "email")));
+    std::string password = module::Field(*form, "password");
+    Errors errors;
+    if (email.empty()) errors.emplace_back("email", "Enter your new email address");
+    if (email.size() > 254) errors.emplace_back("email", "Enter an email address of 254 characters or fewer");
+    if (s.account.has_password && password.empty()) errors.emplace_back("password", "Enter your password");
+    if (password.size() > 256) errors.emplace_back("password", "Your password is not right");
+    if (errors.empty()) {
+      Status asked = accounts_->AskEmailChange(s.account.id, email, password, Self(req));
+      if (!asked.ok() && asked.error().code == ErrorCode::kInvalidArgument) {
+        errors.push_back(FieldError(asked.error(), "email"));
+      } else if (!asked.ok()) {
+        return p_.pages->ErrorFor(asked.error(), req);
+      }
+    }
+    if (!errors.empty()) return EmailForm(req, s, email, errors, 400);
+    html::Object data = Common();
+    data["email_change"] = true;
+    data["to"] = email;
+    data["hours"] = Accounts::kLinkHours;
+    return Render(req, "account_check_email", "Check your email", std::move(data), {}, 200);
+  }
+
+  Response ConfirmEmail(Request& req) {
+    auto id = accounts_->ConfirmEmailChange(req.PathParam("token"));
+    if (!id.ok() && id.error().code == ErrorCode::kAlreadyExists) {
+      html::Object data = Common();
+      data["taken"] = true;
+      return Render(req, "account_link", "This address has an account already", std::move(data), {}, 409);
+    }
+    if (!id.ok()) return LinkProblem(req, id.error());
+    html::Object data = Common();
+    data["email_changed"] = true;
+    return Render(req, "account_sign_in", "Your email address is changed: sign in", std::move(data), {}, 200);
   }
 
   Response PostConsent(Request& req, Signed& s) {

@@ -39,6 +39,9 @@ Result<int64_t> Accounts::PurgeUnconfirmed() {
                                       }));
     for (int64_t id : ids) STEWARD_RETURN_IF_ERROR(DeleteAll(c, id));
     n = static_cast<int64_t>(ids.size());
+    // New addresses never confirmed go when their link expires.
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("DELETE FROM account_email_changes WHERE expires_at <= ?", {FormatRfc3339Millis(impl_->clock.Now())}));
     return Ok();
   }));
   return n;

@@ -74,6 +74,9 @@ struct Email {
   std::vector<std::pair<std::string, std::string>> headers;
   // What it belongs to, for counting ("subscriptions:12"): never personal. Empty: nothing.
   std::string batch;
+  // The subject to seal it under when the address is not yet theirs (a new address a person asked
+  // for, until they confirm it); empty: the subject the address leads to.
+  std::string subject_id;
 };
 
 // The message as RFC 5322 text with CRLF line ends: From, To, Subject (RFC 2047 when not ASCII),

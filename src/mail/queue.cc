@@ -184,7 +184,10 @@ Result<int64_t> Queue::Enqueue(store::Connection& c, const Email& email, const S
   // Privacy: outgoing-mail. The address leads to the person's subject; both fields are sealed under
   // their key, so erasing them reaches a queued message too.
   STEWARD_ASSIGN_OR_RETURN(auto key, subject::Key::Make(subject::KeyKind::kEmail, email.to));
-  STEWARD_ASSIGN_OR_RETURN(std::string subject_id, subjects_->ForIdentifier(c, key));
+  std::string subject_id = email.subject_id;
+  if (subject_id.empty()) {
+    STEWARD_ASSIGN_OR_RETURN(subject_id, subjects_->ForIdentifier(c, key));
+  }
   STEWARD_ASSIGN_OR_RETURN(auto keys, subjects_->Keys(c, subject_id));
   if (!keys) return MakeError(ErrorCode::kInternal, "a subject found in this write has no key");
   STEWARD_ASSIGN_OR_RETURN(

@@ -246,7 +246,7 @@ test('NLC Connect: a person who says they are under 13 is refused, and nothing i
   });
 });
 
-test('Demo: a forgotten password is reset from the emailed link, by keyboard', async () => {
+test('Demo: a forgotten password is reset from the emailed link, and the address changed, by keyboard', async () => {
   await withMailSite('demo.toml', async (steward, smtp) => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -281,6 +281,28 @@ test('Demo: a forgotten password is reset from the emailed link, by keyboard', a
     await page.getByRole('button', { name: 'Save password' }).press('Enter');
     await signIn(page, steward, 'forgetful@example.com', 'violet paper compass');
     assert.equal((await smtp.waitFor(3))[2].headers.Subject, 'Your password has changed');
+
+    // Changing the address: the link goes to the new one, the old one is told.
+    await page.getByRole('link', { name: 'your email address' }).press('Enter');
+    await page.getByRole('heading', { name: 'Change your email address' }).waitFor();
+    await check('change your email address');
+    await page.getByRole('button', { name: 'Send the link' }).press('Enter');
+    const errors = await page.locator('.govuk-error-summary').innerText();
+    assert.match(errors, /Enter your new email address/);
+    assert.match(errors, /Enter your password/);
+    await check('change your email address, with errors');
+    await page.getByLabel('New email address').fill('remembered@example.com');
+    await page.getByLabel('Your password').fill('violet paper compass');
+    await page.getByRole('button', { name: 'Send the link' }).press('Enter');
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await check('check your email, after asking to change the address');
+    const change = (await smtp.waitFor(4))[3];
+    assert.deepEqual(change.rcpt_tos, ['remembered@example.com']);
+    await page.goto(steward.url + linkIn(change, '/account/email/').slice(1));
+    await page.getByText('Your account uses your new email address now').waitFor();
+    await check('email address changed');
+    assert.deepEqual((await smtp.waitFor(5))[4].rcpt_tos, ['forgetful@example.com']);
+    await signIn(page, steward, 'remembered@example.com', 'violet paper compass');
     await context.close();
   });
 });
