@@ -204,7 +204,7 @@ TEST(SitesTest, Hantsweb) {
   json n = Notice("hantsweb.toml");
   EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_task")["category"], "essential");
   EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_task")["expiry"]["session"], true);
-  EXPECT_EQ(Find(n["cookies"], "name", "hantsweb_signed_in")["category"], "essential");
+  EXPECT_EQ(Find(n["cookies"], "name", "__Host-steward_account")["category"], "essential");
   EXPECT_EQ(Find(n["cookies"], "name", "steward_visitor")["category"], "usage");
   EXPECT_EQ(Find(n["purposes"], "id", "mailing-lists")["lawful_basis"], "consent");
   for (const auto& r : n["recipients"]) {
