@@ -132,6 +132,8 @@ CREATE TABLE account_email_changes (
   expires_at TEXT NOT NULL
 );
 CREATE INDEX account_email_changes_token ON account_email_changes (token_hash);
+-- The referrals whose person has not been told yet, oldest first, for the advisers' list.
+CREATE INDEX account_referrals_untold ON account_referrals (told_at, received_at);
 )sql"}};
 }
 

@@ -165,8 +165,11 @@ struct Referral {
 
 // One referral as the account keeps it: who referred, when, and when the person was told.
 struct ReferralRecord {
+  int64_t id = 0;
   std::string source, received_at;
   std::string told_at;  // "" until the Article 14 email is queued (an address that cannot be emailed)
+  int64_t account = 0;
+  std::string due;  // the day the law's month ends: received_at plus one calendar month
 };
 
 class Accounts {
@@ -280,6 +283,12 @@ class Accounts {
                         const Actor& actor);
   // The account's referrals, oldest first.
   Result<std::vector<ReferralRecord>> Referrals(int64_t id) const;
+  // Referrals whose person has not been told (their address could not be emailed), oldest first,
+  // at most `limit`: the advisers' list of people to tell another way within the month.
+  Result<std::vector<ReferralRecord>> Untold(int64_t limit = 100) const;
+  // An adviser records telling the person another way (`how`: "telephone", "letter", "in-person",
+  // "video"). Errors: kInvalidArgument (how), kNotFound (no such untold referral of the account).
+  Status MarkTold(int64_t id, int64_t referral, std::string_view how, const Actor& actor);
 
   // Brings one account from the service's previous system, in the caller's write (the import
   // command batches them): open, no password (the person sets one through an adviser's hand-over),

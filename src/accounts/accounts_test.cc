@@ -732,6 +732,38 @@ TEST_F(AccountsTest, APartnerRefersSomeoneWhoIsToldWhatWeHoldAtOnce) {
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_referrals"), 0);
 }
 
+TEST_F(AccountsTest, APersonWhoCouldNotBeEmailedIsOnTheAdvisersListUntilToldAnotherWay) {
+  Settings with = settings_;
+  with.referrals = true;
+  // No mail to send with: the Article 14 email cannot go.
+  Accounts accounts(
+      site_.store(), trail_, site_.key(), clock_, with, nullptr, std::nullopt,
+      [] { return std::string("https://careers.example.gov.uk"); }, "Careers");
+  auto told = [](const std::string& link) { return "What we hold: " + link; };
+  clock_.Advance(std::chrono::hours(24 * 30));  // 2027-02-14: a month later is 14 March
+  auto id = accounts.Refer({"far@example.org", Details(), "Jobcentre Plus"}, told, Actor{.id = "api-key:4"});
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  auto untold = accounts.Untold();
+  ASSERT_TRUE(untold.ok());
+  ASSERT_EQ(untold->size(), 1u);
+  EXPECT_EQ((*untold)[0].account, *id);
+  EXPECT_EQ((*untold)[0].source, "Jobcentre Plus");
+  EXPECT_EQ((*untold)[0].due, "2027-03-14");
+  EXPECT_EQ((*untold)[0].told_at, "");
+
+  Actor adviser{.id = "staff:7"};
+  EXPECT_EQ(accounts.MarkTold(*id, (*untold)[0].id, "pigeon", adviser).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(accounts.MarkTold(*id + 1, (*untold)[0].id, "letter", adviser).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(accounts.MarkTold(*id, (*untold)[0].id, "letter", adviser).ok());
+  EXPECT_EQ(accounts.MarkTold(*id, (*untold)[0].id, "letter", adviser).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(accounts.Untold()->empty());
+  EXPECT_FALSE((*accounts.Referrals(*id))[0].told_at.empty());
+  auto activity = accounts.ActivityOf(*id);
+  EXPECT_EQ(activity->front().action, "referral_told");
+  EXPECT_EQ(activity->front().detail, "in a letter");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.referral_told' AND actor = 'staff:7'"), 1);
+}
+
 TEST_F(AccountsTest, AnImportBringsOpenAccountsWithoutPasswordsOrConsents) {
   auto import = [&](const std::string& email, std::map<std::string, std::string> values) -> Result<bool> {
     Result<bool> out = false;

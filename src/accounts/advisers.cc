@@ -193,18 +193,82 @@ Result<int64_t> Accounts::Refer(const Referral& referral,
   return id;
 }
 
+namespace {
+
+// The day a month from `rfc3339` ends: the same day of the next month, or that month's last day.
+std::string MonthLater(const std::string& rfc3339) {
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(rfc3339.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return "";
+  if (++m > 12) {
+    m = 1;
+    ++y;
+  }
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int last = kDays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 1 : 0);
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02d", y, m, std::min(d, last));
+  return out;
+}
+
+ReferralRecord ToReferral(const store::Row& r) {
+  ReferralRecord out{
+      .id = r.Int(0), .source = r.Text(1), .received_at = r.Text(2), .told_at = r.Text(3), .account = r.Int(4)};
+  out.due = MonthLater(out.received_at);
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<ReferralRecord>> Accounts::Referrals(int64_t id) const {
   std::vector<ReferralRecord> out;
   STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {
     // Privacy: the account's dataset: who referred the person and when they were told.
     return c.ForEach(
-        "SELECT source, received_at, coalesce(told_at, '') FROM account_referrals WHERE account_id = ? ORDER BY id",
+        "SELECT id, source, received_at, coalesce(told_at, ''), account_id FROM account_referrals "
+        "WHERE account_id = ? ORDER BY id",
         {id}, [&](const store::Row& r) {
-          out.push_back({r.Text(0), r.Text(1), r.Text(2)});
+          out.push_back(ToReferral(r));
           return true;
         });
   }));
   return out;
+}
+
+Result<std::vector<ReferralRecord>> Accounts::Untold(int64_t limit) const {
+  std::vector<ReferralRecord> out;
+  STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {
+    // Privacy: the account's dataset: which referrals wait for their person to be told; no one's
+    // details.
+    return c.ForEach(
+        "SELECT r.id, r.source, r.received_at, '', r.account_id FROM account_referrals r JOIN accounts a "
+        "ON a.id = r.account_id WHERE r.told_at IS NULL AND a.state <> 'closed' "
+        "ORDER BY r.received_at LIMIT ?",
+        {limit}, [&](const store::Row& r) {
+          out.push_back(ToReferral(r));
+          return true;
+        });
+  }));
+  return out;
+}
+
+Status Accounts::MarkTold(int64_t id, int64_t referral, std::string_view how, const Actor& actor) {
+  std::string said = AdviserHow(how);
+  if (said.empty()) return MakeError(ErrorCode::kInvalidArgument, "how: say how you told them");
+  return impl_->store.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto row, impl_->Row(c, id));
+    if (!row) return MakeError(ErrorCode::kNotFound, "no such account");
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, c.Exec("UPDATE account_referrals SET told_at = ? WHERE id = ? AND "
+                                               "account_id = ? AND told_at IS NULL",
+                                               {impl_->Now(), referral, id}));
+    if (n == 0) return MakeError(ErrorCode::kNotFound, "no such referral waiting to be told");
+    // "told an adviser by telephone" reads, for this, as the adviser telling: name only the channel.
+    std::string channel = how == "in-person"   ? "in person"
+                          : how == "telephone" ? "by telephone"
+                          : how == "video"     ? "on a video call"
+                                               : "in a letter";
+    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, row->Text(1), actor, "referral_told", channel));
+    return impl_->Audit(c, "account.referral_told", id, actor, {{"how", std::string(how)}});
+  });
 }
 
 Result<bool> Accounts::Import(store::Connection& c, std::string_view email,

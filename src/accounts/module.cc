@@ -170,6 +170,7 @@ std::string ActionText(std::string_view action) {
   if (action == "referred") return "Referred you to us";
   if (action == "imported") return "Brought your account from";
   if (action == "told_of_referral") return "Emailed you what we hold and why";
+  if (action == "referral_told") return "Told you what we hold and why";
   if (action == "linked") return "Linked your account to";
   if (action == "reset_asked") return "Asked for a link to reset your password";
   if (action == "email_change_asked") return "Asked to change your email address";

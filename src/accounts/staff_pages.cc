@@ -50,6 +50,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/details", module::Bind(self, &Pages::UpdateDetails)),
             page(Method::kPost, one + "/consents", module::Bind(self, &Pages::RecordConsent)),
             page(Method::kPost, one + "/hand-over", module::Bind(self, &Pages::HandOver)),
+            page(Method::kPost, one + "/told", module::Bind(self, &Pages::Told)),
             page(Method::kPost, one + "/special", module::Bind(self, &Pages::ShowSpecial))};
   }
 
@@ -108,6 +109,18 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                            {"found", std::to_string(rows.size())}}});
       }
     }
+    // Referred people whose address could not be emailed: the law's month runs from the referral.
+    auto untold = accounts_.Untold();
+    if (!untold.ok()) return ctx.layout->ErrorFor(untold.error(), req);
+    html::List waiting;
+    for (const auto& r : *untold) {
+      waiting.push_back(html::Object{{"customer", r.account},
+                                     {"source", r.source},
+                                     {"received", DateText(r.received_at)},
+                                     {"due", DateText(r.due)}});
+    }
+    data["untold"] = waiting;
+    data["any_untold"] = !waiting.empty();
     return Render(req, ctx, "admin_customers", "Customers", std::move(data), errors, errors.empty() ? 200 : 400);
   }
 
@@ -196,8 +209,11 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (!referrals.ok()) return ctx.layout->ErrorFor(referrals.error(), req);
     html::List referred;
     for (const auto& r : *referrals) {
-      referred.push_back(html::Object{{"source", r.source},
+      referred.push_back(html::Object{{"id", "referral-" + std::to_string(r.id)},
+                                      {"referral", r.id},
+                                      {"source", r.source},
                                       {"received", DateText(r.received_at)},
+                                      {"due", DateText(r.due)},
                                       {"told", r.told_at.empty() ? "" : DateText(r.told_at)}});
     }
     data["referrals"] = referred;
@@ -259,6 +275,20 @@ class Pages : public std::enable_shared_from_this<Pages> {
     }
     return View(req, ctx, give ? "The customer's consent is recorded" : "The customer's withdrawal is recorded", {}, {},
                 false, 200);
+  }
+
+  // The adviser told a referred person what we hold, from whom and why, another way than email.
+  Response Told(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto referral = ParseUint(Field(ctx.form, "referral"));
+    if (!referral || *referral > static_cast<uint64_t>(INT64_MAX)) return ctx.layout->Error(400, req);
+    Status s = accounts_.MarkTold(*id, static_cast<int64_t>(*referral), Field(ctx.form, "how"), Adviser(req, ctx));
+    if (!s.ok() && s.error().code == ErrorCode::kInvalidArgument) {
+      return View(req, ctx, "", {}, {{"told", "Say how you told the customer"}}, false, 400);
+    }
+    if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
+    return View(req, ctx, "Recorded that the customer was told what we hold and why", {}, {}, false, 200);
   }
 
   Response HandOver(Request& req, module::StaffContext& ctx) {
