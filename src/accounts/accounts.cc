@@ -242,16 +242,7 @@ Status Accounts::Register(std::string_view email, std::string_view password,
     return MakeError(ErrorCode::kInvalidArgument,
                      "email: Enter an email address in the correct format, like name@example.com");
   }
-  for (const auto& box : consents) {
-    if (impl_->settings.FindConsent(box) == nullptr) {
-      return MakeError(ErrorCode::kInvalidArgument, "consents: this site has no such box");
-    }
-  }
-  STEWARD_ASSIGN_OR_RETURN(auto checked, CheckValues(values, consents));
-  const std::string& age_check = impl_->settings.age_check;
-  if (impl_->settings.minimum_age > 0 && age_check != "confirm" && !OldEnough(checked[age_check])) {
-    return MakeError(ErrorCode::kPermissionDenied, "too young");
-  }
+  STEWARD_ASSIGN_OR_RETURN(auto checked, CheckRegistration(*this, values, consents));
   staff::PasswordPolicy policy;
   for (const auto& p : impl_->common) policy.common.insert(p);
   // NCSC guidance: length over complexity, and no common password.

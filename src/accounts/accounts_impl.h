@@ -114,6 +114,24 @@ inline Status DeleteAll(store::Connection& c, int64_t id) {
   return Done(c.Exec("DELETE FROM accounts WHERE id = ?", {id}));
 }
 
+// What registering checks, however the person registers (a form, a provider): each consent box
+// declared, the values as CheckValues checks them, and the minimum age. Returns the values
+// normalised. Errors: kInvalidArgument "FIELD: message", kPermissionDenied (too young).
+inline Result<std::map<std::string, std::string>> CheckRegistration(const Accounts& accounts,
+                                                                    const std::map<std::string, std::string>& values,
+                                                                    const std::set<std::string>& consents) {
+  const Settings& s = accounts.settings();
+  for (const auto& box : consents) {
+    if (s.FindConsent(box) == nullptr)
+      return MakeError(ErrorCode::kInvalidArgument, "consents: this site has no such box");
+  }
+  STEWARD_ASSIGN_OR_RETURN(auto checked, accounts.CheckValues(values, consents));
+  if (s.minimum_age > 0 && s.age_check != "confirm" && !accounts.OldEnough(checked[s.age_check])) {
+    return MakeError(ErrorCode::kPermissionDenied, "too young");
+  }
+  return checked;
+}
+
 inline constexpr const char* kSelect =
     "SELECT id, subject_id, state, email, password, created_at, created_by, confirmed_at, last_active_at, "
     "closed_at, keep_until FROM accounts";

@@ -76,16 +76,7 @@ Result<int64_t> Accounts::RegisterLinked(std::string_view identity, std::string_
   if (!key.ok() || !mail::ValidAddress(key->value())) {
     return MakeError(ErrorCode::kInvalidArgument, "email: the sign-in service gave no usable email address");
   }
-  for (const auto& box : consents) {
-    if (impl_->settings.FindConsent(box) == nullptr) {
-      return MakeError(ErrorCode::kInvalidArgument, "consents: this site has no such box");
-    }
-  }
-  STEWARD_ASSIGN_OR_RETURN(auto checked, CheckValues(values, consents));
-  const std::string& age_check = impl_->settings.age_check;
-  if (impl_->settings.minimum_age > 0 && age_check != "confirm" && !OldEnough(checked[age_check])) {
-    return MakeError(ErrorCode::kPermissionDenied, "too young");
-  }
+  STEWARD_ASSIGN_OR_RETURN(auto checked, CheckRegistration(*this, values, consents));
   // An account of the address may have appeared since the provider sent the person here.
   STEWARD_ASSIGN_OR_RETURN(auto existing, LinkByEmail(identity, key->value(), actor));
   if (existing) return *existing;

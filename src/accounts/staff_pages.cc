@@ -285,7 +285,10 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (!referral || *referral > static_cast<uint64_t>(INT64_MAX)) return ctx.layout->Error(400, req);
     Status s = accounts_.MarkTold(*id, static_cast<int64_t>(*referral), Field(ctx.form, "how"), Adviser(req, ctx));
     if (!s.ok() && s.error().code == ErrorCode::kInvalidArgument) {
-      return View(req, ctx, "", {}, {{"told", "Say how you told the customer"}}, false, 400);
+      // The summary's link goes to the referral's first choice.
+      return View(req, ctx, "", {},
+                  {{"how-referral-" + std::to_string(*referral) + "-in-person", "Say how you told the customer"}},
+                  false, 400);
     }
     if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
     return View(req, ctx, "Recorded that the customer was told what we hold and why", {}, {}, false, 200);
