@@ -134,6 +134,19 @@ CREATE TABLE account_email_changes (
 CREATE INDEX account_email_changes_token ON account_email_changes (token_hash);
 -- The referrals whose person has not been told yet, oldest first, for the advisers' list.
 CREATE INDEX account_referrals_untold ON account_referrals (told_at, received_at);
+)sql"},
+          {"accounts", 5, R"sql(
+-- Privacy: the account's dataset: a second factor (an authenticator app's secret, sealed under the
+-- person's subject key) and keyed hashes of its one-time recovery codes.
+ALTER TABLE accounts ADD COLUMN totp_secret BLOB;
+ALTER TABLE accounts ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE account_recovery_codes (
+  account_id INTEGER NOT NULL,
+  code_hash BLOB NOT NULL,
+  used_at TEXT,
+  PRIMARY KEY (account_id, code_hash)
+);
 )sql"}};
 }
 
@@ -530,8 +543,8 @@ Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
       STEWARD_RETURN_IF_ERROR(impl_->subjects.DestroyIfUnused(c, a.subject_id));
     } else {
       STEWARD_RETURN_IF_ERROR(
-          c.Exec("UPDATE accounts SET state = 'closed', email = NULL, password = NULL, "
-                 "lookup = NULL, closed_at = ?, keep_until = ? WHERE id = ?",
+          c.Exec("UPDATE accounts SET state = 'closed', email = NULL, password = NULL, totp_secret = NULL, "
+                 "totp_enabled = 0, totp_last_step = 0, lookup = NULL, closed_at = ?, keep_until = ? WHERE id = ?",
                  {now, keep_until, id}));
     }
     return impl_->Audit(c, "account.closed", id, actor,

@@ -122,7 +122,8 @@ struct Account {
   std::map<std::string, std::string> values;  // field id -> value
   std::string created_at, created_by, confirmed_at, last_active_at, closed_at, keep_until;
   bool has_password = false;
-  bool restricted = false;  // closed: kept to the minimum and used for nothing else
+  bool restricted = false;     // closed: kept to the minimum and used for nothing else
+  bool second_factor = false;  // signing in with a password asks for a code from an app too
 };
 
 // One giving or withdrawal of a consent.
@@ -248,6 +249,24 @@ class Accounts {
   // retention from now); the person is emailed what is kept, why and until when. Returns
   // keep_until. Errors: kNotFound, kFailedPrecondition (already closed).
   Result<std::string> Close(int64_t id, const Actor& actor);
+
+  // ---- A second factor: an authenticator app, as staff have (staff::TotpFactor) ------------------
+
+  // A new secret for the person's app (base32), which takes effect once confirmed. Errors:
+  // kNotFound, kFailedPrecondition (one is on already).
+  Result<std::string> BeginSecondFactor(int64_t id, const Actor& actor);
+  // Turns it on when `code` is right; returns ten recovery codes, shown once. Errors:
+  // kInvalidArgument (the code), kFailedPrecondition.
+  Result<std::vector<std::string>> ConfirmSecondFactor(int64_t id, std::string_view code, const Actor& actor);
+  // Whether `code` is right: a code from the app (each once) or an unused recovery code (used up).
+  // Recorded in the activity and audited either way; the caller throttles.
+  Result<bool> VerifySecondFactor(int64_t id, std::string_view code, const Actor& actor);
+  // Whether `password` is the account's own (false when it has none): asked again before a change
+  // that weakens or moves the account.
+  Result<bool> PasswordIs(int64_t id, std::string_view password) const;
+  // Turns it off: the person (after their password), or an adviser for someone who lost their phone.
+  // The owner is emailed. Errors: kNotFound, kFailedPrecondition (none is on).
+  Status RemoveSecondFactor(int64_t id, const Actor& actor);
 
   // ---- Advisers -----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@
 #include "core/strings.h"
 #include "crypto/crypto.h"
 #include "mail/mail.h"
+#include "staff/totp_factor.h"
 #include "store/store.h"
 #include "subject/subject.h"
 #include "subjects/subjects.h"
@@ -98,13 +99,14 @@ inline Account ToAccount(const store::Row& r) {
   a.closed_at = r.IsNull(9) ? "" : r.Text(9);
   a.keep_until = r.IsNull(10) ? "" : r.Text(10);
   a.restricted = a.state == "closed";
+  a.second_factor = r.Int(11) != 0;
   return a;
 }
 
 // The tables that hold rows of one account (by account_id), besides `accounts` itself.
-inline constexpr const char* kPerAccount[] = {"account_values",     "account_consents",     "account_activity",
-                                              "account_links",      "account_sessions",     "account_referrals",
-                                              "account_identities", "account_email_changes"};
+inline constexpr const char* kPerAccount[] = {"account_values",     "account_consents",      "account_activity",
+                                              "account_links",      "account_sessions",      "account_referrals",
+                                              "account_identities", "account_email_changes", "account_recovery_codes"};
 
 // Deletes an account and everything about it (not the subject's key: the sweep or the caller).
 inline Status DeleteAll(store::Connection& c, int64_t id) {
@@ -134,7 +136,7 @@ inline Result<std::map<std::string, std::string>> CheckRegistration(const Accoun
 
 inline constexpr const char* kSelect =
     "SELECT id, subject_id, state, email, password, created_at, created_by, confirmed_at, last_active_at, "
-    "closed_at, keep_until FROM accounts";
+    "closed_at, keep_until, totp_enabled FROM accounts";
 
 }  // namespace internal
 
@@ -152,7 +154,21 @@ struct Accounts::Impl {
         subjects(key, c),
         link_key(internal::DerivedKey(key, "acctlink")),
         lookup_key(internal::DerivedKey(key, "acctfind")),
-        identity_key(internal::DerivedKey(key, "acctoidc")) {}
+        identity_key(internal::DerivedKey(key, "acctoidc")),
+        // Privacy: the account's dataset: the second factor's secret sealed under the person's key.
+        totp(
+            c, staff::TotpTable{.table = "accounts", .codes = "account_recovery_codes", .owner = "account_id"},
+            [this](store::Connection& conn, int64_t id, const std::string& secret) -> Result<std::string> {
+              STEWARD_ASSIGN_OR_RETURN(auto keys, KeysOf(conn, id));
+              if (!keys) return MakeError(ErrorCode::kNotFound, "no such account");
+              return keys->Seal("accounts.totp_secret", secret);
+            },
+            [this](store::Connection& conn, int64_t id, const std::string& sealed) -> std::optional<std::string> {
+              auto keys = KeysOf(conn, id);
+              if (!keys.ok() || !*keys) return std::nullopt;
+              return (*keys)->Open("accounts.totp_secret", sealed);
+            },
+            [this](std::string_view code) { return crypto::Hash(code, link_key); }) {}
 
   store::Store& store;
   audit::Trail& trail;
@@ -164,11 +180,18 @@ struct Accounts::Impl {
   std::string site_name;
   subjects::SubjectStore subjects;
   std::string link_key, lookup_key, identity_key;
+  staff::TotpFactor totp;
   std::set<std::string> common;
   std::once_flag dummy_once;
   std::string dummy_hash;
 
   std::string Now() const { return FormatRfc3339Millis(clock.Now()); }
+  // The subject keys of account `id`'s person, in the caller's transaction.
+  Result<std::optional<subjects::SubjectKeys>> KeysOf(store::Connection& c, int64_t id) const {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT subject_id FROM accounts WHERE id = ?", {id}));
+    if (rows.empty()) return std::optional<subjects::SubjectKeys>();
+    return subjects.Keys(c, rows[0].Text(0));
+  }
   std::string LinkHash(std::string_view token) const { return HexEncode(crypto::Hash(token, link_key)); }
 
   // The adviser's search key: a keyed hash of the name (case and spaces ignored) and the date of birth.

@@ -13,6 +13,7 @@
 #include "accounts/subject_data.h"
 #include "audit/audit.h"
 #include "config/document.h"
+#include "crypto/totp.h"
 #include "mail/testing/smtp_server.h"
 #include "store/testing/scratch.h"
 #include "subject/restrictions.h"
@@ -600,6 +601,53 @@ TEST_F(AccountsTest, APersonChangesTheirAddressFromALinkSentToItAndTheOldOneIsTo
   clock_.Advance(std::chrono::hours(Accounts::kLinkHours + 1));
   ASSERT_TRUE(accounts_->PurgeUnconfirmed().ok());
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_email_changes"), 0);
+}
+
+TEST_F(AccountsTest, ASecondFactorAsksForACodeFromAnAppOnceEachAndRecoveryCodesOnceEach) {
+  int64_t id = Registered("sec@example.com");
+  EXPECT_FALSE(accounts_->Load(id)->second_factor);
+  auto base32 = accounts_->BeginSecondFactor(id, Actor{});
+  ASSERT_TRUE(base32.ok()) << base32.error().message;
+  std::string secret = *crypto::Base32Decode(*base32);
+  auto now = [&] { return std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count(); };
+  EXPECT_EQ(accounts_->ConfirmSecondFactor(id, "000000", Actor{}).error().code, ErrorCode::kInvalidArgument);
+  auto codes = accounts_->ConfirmSecondFactor(id, crypto::TotpCode(secret, now()), Actor{});
+  ASSERT_TRUE(codes.ok()) << codes.error().message;
+  EXPECT_EQ(codes->size(), 10u);
+  EXPECT_TRUE(accounts_->Load(id)->second_factor);
+  // The secret is sealed under the person's key: not the raw bytes, and not readable without it.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts WHERE totp_secret IS NOT NULL AND totp_enabled = 1"), 1);
+
+  // The code just used is refused; the next step's code is accepted once.
+  EXPECT_FALSE(*accounts_->VerifySecondFactor(id, crypto::TotpCode(secret, now()), Actor{}));
+  clock_.Advance(std::chrono::seconds(30));
+  std::string next = crypto::TotpCode(secret, now());
+  EXPECT_TRUE(*accounts_->VerifySecondFactor(id, next, Actor{}));
+  EXPECT_FALSE(*accounts_->VerifySecondFactor(id, next, Actor{}));
+  // A recovery code once, in either case.
+  std::string upper = (*codes)[0];
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_TRUE(*accounts_->VerifySecondFactor(id, upper, Actor{}));
+  EXPECT_FALSE(*accounts_->VerifySecondFactor(id, (*codes)[0], Actor{}));
+  EXPECT_FALSE(*accounts_->VerifySecondFactor(id, "nonsense", Actor{}));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'account.second_factor' AND outcome = 'failure'"), 4);
+
+  EXPECT_TRUE(*accounts_->PasswordIs(id, "correct horse battery"));
+  EXPECT_FALSE(*accounts_->PasswordIs(id, "wrong horse battery"));
+  Deliver();
+  // An adviser turns it off for someone who lost their phone; the owner is told.
+  ASSERT_TRUE(accounts_->RemoveSecondFactor(id, Actor{.id = "staff:7"}).ok());
+  EXPECT_FALSE(accounts_->Load(id)->second_factor);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_recovery_codes"), 0);
+  EXPECT_EQ(accounts_->RemoveSecondFactor(id, Actor{}).error().code, ErrorCode::kFailedPrecondition);
+  auto mails = Deliver();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(Text(mails[0]).find("An adviser has turned off"), std::string::npos);
+  // Closing deletes its recovery codes with the rest.
+  ASSERT_TRUE(accounts_->BeginSecondFactor(id, Actor{}).ok());
+  ASSERT_TRUE(accounts_->Close(id, Actor{}).ok());
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_recovery_codes"), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts WHERE totp_secret IS NOT NULL"), 0);
 }
 
 TEST_F(AccountsTest, TheSubjectDataContractFindsExportsRectifiesAndErasesToTheMinimum) {

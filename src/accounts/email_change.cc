@@ -19,18 +19,8 @@ Status Accounts::AskEmailChange(int64_t id, std::string_view email, std::string_
     return MakeError(ErrorCode::kInvalidArgument, "email: This is the address your account has already");
   }
   if (a.has_password) {
-    std::string stored;
-    STEWARD_RETURN_IF_ERROR(impl_->store.Read([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT password FROM accounts WHERE id = ?", {id}));
-      STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, a.subject_id));
-      // Privacy: the account's password hash, opened to check the password and dropped.
-      if (!rows.empty() && !rows[0].IsNull(0) && keys)
-        stored = keys->Open("accounts.password", rows[0].Text(0)).value_or("");
-      return Ok();
-    }));
-    if (stored.empty() || !crypto::VerifyPassword(stored, password)) {
-      return MakeError(ErrorCode::kInvalidArgument, "password: Your password is not right");
-    }
+    STEWARD_ASSIGN_OR_RETURN(bool right, PasswordIs(id, password));
+    if (!right) return MakeError(ErrorCode::kInvalidArgument, "password: Your password is not right");
   }
   return impl_->store.Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto other, impl_->ByEmail(c, key->value()));

@@ -174,6 +174,9 @@ std::string ActionText(std::string_view action) {
   if (action == "linked") return "Linked your account to";
   if (action == "reset_asked") return "Asked for a link to reset your password";
   if (action == "email_change_asked") return "Asked to change your email address";
+  if (action == "second_factor_on") return "Turned on security codes from an app";
+  if (action == "second_factor_off") return "Turned off security codes from an app";
+  if (action == "recovery_code_used") return "Signed in with a recovery code";
   return std::string(action);
 }
 
@@ -259,6 +262,21 @@ class AccountsServing : public module::Serving {
     router.Post(
         "/account/details", [this](Request& req) { return WithSession(req, &AccountsServing::PostDetails); },
         signed_in);
+    router.Get("/account/sign-in/code", [this](Request& req) { return CodePage(req, {}, 200); }, {.blocking = true});
+    router.Post(
+        "/account/sign-in/code", [this](Request& req) { return PostCode(req); }, form);
+    router.Get(
+        "/account/security", [this](Request& req) { return WithSession(req, &AccountsServing::SecurityPage); },
+        signed_in);
+    router.Post(
+        "/account/security/start",
+        [this](Request& req) { return WithSession(req, &AccountsServing::PostSecurityStart); }, signed_in);
+    router.Post(
+        "/account/security/confirm",
+        [this](Request& req) { return WithSession(req, &AccountsServing::PostSecurityConfirm); }, signed_in);
+    router.Post(
+        "/account/security/remove",
+        [this](Request& req) { return WithSession(req, &AccountsServing::PostSecurityRemove); }, signed_in);
     router.Get(
         "/account/email", [this](Request& req) { return WithSession(req, &AccountsServing::EmailPage); }, signed_in);
     router.Post(
@@ -326,6 +344,8 @@ class AccountsServing : public module::Serving {
     auto session = sessions_.Load(cookie);
     if (!session.ok()) return p_.pages->ErrorFor(session.error(), req);
     if (!*session) return NoStore(Response::Redirect("/account/sign-in"));
+    // Signed in with the password, the code from the app still to come.
+    if ((*session)->second_factor_pending) return NoStore(Response::Redirect("/account/sign-in/code"));
     auto account = accounts_->Load((*session)->staff_id);
     if (!account.ok() || account->state != "open") return NoStore(Response::Redirect("/account/sign-in"));
     Signed s{cookie, sessions_.CsrfToken(cookie), std::move(*account)};
@@ -505,22 +525,139 @@ class AccountsServing : public module::Serving {
       return SignInPage(req, email, {{"email", "The email address or password is not right"}}, 400);
     }
     throttle_.Succeeded(attempt);
-    return StartSession(req, *id, "");
+    auto account = accounts_->Load(*id);
+    if (!account.ok()) return p_.pages->ErrorFor(account.error(), req);
+    return StartSession(req, *id, "", account->second_factor);
   }
 
   // A new session id at every sign-in: one fixed before it is worthless. `id_token`: the provider's,
   // when the person signed in there, for signing out there too.
-  Response StartSession(Request& req, int64_t id, const std::string& id_token) {
+  Response StartSession(Request& req, int64_t id, const std::string& id_token, bool pending = false) {
     auto cookies = req.Cookies();
     if (std::string old = module::Field(cookies, SessionCookieName(req.https)); !old.empty()) {
       (void)sessions_.End(old);
     }
-    auto cookie = sessions_.Create(id, false, staff::DescribeDevice(req.Header("User-Agent")));
+    auto cookie = sessions_.Create(id, pending, staff::DescribeDevice(req.Header("User-Agent")));
     if (!cookie.ok()) return p_.pages->ErrorFor(cookie.error(), req);
-    Response r = NoStore(Response::Redirect("/account"));
+    Response r = NoStore(Response::Redirect(pending ? "/account/sign-in/code" : "/account"));
     r.cookies.push_back(SessionCookie(req, *cookie));
     if (with_) r.cookies.push_back(id_token.empty() ? with_->Cleared(req) : with_->HintCookie(req, id, id_token));
     return r;
+  }
+
+  // ---- The second factor -------------------------------------------------------------------------
+
+  // The session signed in with the password and waiting for the code, or null.
+  std::optional<staff::Session> Pending(Request& req, std::string* cookie) {
+    auto cookies = req.Cookies();
+    *cookie = module::Field(cookies, SessionCookieName(req.https));
+    auto session = sessions_.Load(*cookie);
+    if (!session.ok() || !*session || !(*session)->second_factor_pending) return std::nullopt;
+    return **session;
+  }
+
+  Response CodePage(Request& req, const Errors& errors, int status) {
+    std::string cookie;
+    if (!Pending(req, &cookie)) return NoStore(Response::Redirect("/account/sign-in"));
+    return Render(req, "account_code", "Enter the code from your app", Common(), errors, status);
+  }
+
+  Response PostCode(Request& req) {
+    if (!FromThisSite(req)) return p_.pages->ErrorPage(403, &req);
+    std::string cookie;
+    auto pending = Pending(req, &cookie);
+    if (!pending) return NoStore(Response::Redirect("/account/sign-in"));
+    auto form = req.Form();
+    if (!form.ok()) return p_.pages->ErrorPage(400, &req);
+    std::string code(Trim(module::Field(*form, "code")));
+    if (code.empty() || code.size() > 32) return CodePage(req, {{"code", "Enter the code your app shows"}}, 400);
+    int64_t id = pending->staff_id;
+    auto attempt = throttle_.Begin("code:" + std::to_string(id), req.client_ip ? req.client_ip->ToString() : "unknown");
+    if (attempt.wait.count() > 0) {
+      Response r = CodePage(req, {{"code", "Too many codes tried: wait a few minutes and try again"}}, 429);
+      r.SetHeader("Retry-After", attempt.RetryAfter());
+      return r;
+    }
+    auto right = accounts_->VerifySecondFactor(id, code, Self(req));
+    if (!right.ok()) return p_.pages->ErrorFor(right.error(), req);
+    if (!*right) {
+      throttle_.Failed(attempt);
+      return CodePage(req, {{"code", "The code is not right: enter the code your app shows now, or a recovery code"}},
+                      400);
+    }
+    throttle_.Succeeded(attempt);
+    // A new session id once the second factor is passed, as at sign-in.
+    return StartSession(req, id, "");
+  }
+
+  Response SecurityPage(Request& req, Signed& s) { return Security(req, s, {}, 200); }
+
+  Response Security(Request& req, Signed& s, html::Object data, int status) {
+    data["base"] = "/account/security";
+    data["csrf_token"] = s.csrf;
+    data["ask_password"] = s.account.has_password;
+    if (!data.count("enabled")) data["enabled"] = s.account.second_factor;
+    return Render(req, "admin_second_factor", "Security codes from an app", std::move(data), {}, status);
+  }
+
+  Response WithSecret(Request& req, Signed& s, const std::string& secret, const std::string& error) {
+    std::string issuer = http::PercentEncode(p_.config.site.name);
+    html::Object data{{"enabled", false},
+                      {"secret", secret},
+                      {"uri", "otpauth://totp/" + issuer + ":" + http::PercentEncode(s.account.email) +
+                                  "?secret=" + secret + "&issuer=" + issuer + "&algorithm=SHA1&digits=6&period=30"}};
+    if (!error.empty()) {
+      data["code_error"] = error;
+      data["errors"] = module::ErrorSummary({{"code", error}});
+    }
+    return Security(req, s, std::move(data), error.empty() ? 200 : 400);
+  }
+
+  Response PostSecurityStart(Request& req, Signed& s) {
+    auto secret = accounts_->BeginSecondFactor(s.account.id, Self(req));
+    if (!secret.ok()) return p_.pages->ErrorFor(secret.error(), req);
+    return WithSecret(req, s, *secret, "");
+  }
+
+  Response PostSecurityConfirm(Request& req, Signed& s) {
+    auto form = req.Form();
+    auto codes = accounts_->ConfirmSecondFactor(s.account.id, module::Field(*form, "code"), Self(req));
+    if (!codes.ok()) {
+      if (codes.error().code != ErrorCode::kInvalidArgument) return p_.pages->ErrorFor(codes.error(), req);
+      // The secret is kept sealed and never shown twice: a wrong code means starting again.
+      auto again = accounts_->BeginSecondFactor(s.account.id, Self(req));
+      if (!again.ok()) return p_.pages->ErrorFor(again.error(), req);
+      return WithSecret(req, s, *again, "The code is not right. Add this new key to your app and try again");
+    }
+    html::List list;
+    for (const auto& c : *codes) list.push_back(html::Object{{"code", c}});
+    return Security(req, s, html::Object{{"enabled", true}, {"codes", module::Marked(list)}}, 200);
+  }
+
+  Response PostSecurityRemove(Request& req, Signed& s) {
+    auto form = req.Form();
+    if (s.account.has_password) {
+      // Weakening the account needs the password again: a session left open is not enough.
+      std::string password = module::Field(*form, "password");
+      auto attempt = throttle_.Begin("reauth:" + std::to_string(s.account.id),
+                                     req.client_ip ? req.client_ip->ToString() : "unknown");
+      auto right = attempt.wait.count() > 0 || password.size() > 256 ? Result<bool>(false)
+                                                                     : accounts_->PasswordIs(s.account.id, password);
+      if (!right.ok()) return p_.pages->ErrorFor(right.error(), req);
+      if (!*right) {
+        throttle_.Failed(attempt);
+        std::string error = password.empty() ? "Enter your password" : "Enter your correct password";
+        return Security(
+            req, s,
+            html::Object{
+                {"enabled", true}, {"password_error", error}, {"errors", module::ErrorSummary({{"password", error}})}},
+            400);
+      }
+      throttle_.Succeeded(attempt);
+    }
+    Status removed = accounts_->RemoveSecondFactor(s.account.id, Self(req));
+    if (!removed.ok()) return p_.pages->ErrorFor(removed.error(), req);
+    return NoStore(Response::Redirect("/account/security"));
   }
 
   // ---- Signing in through the provider ([accounts.oidc]) -------------------------------------------
@@ -740,6 +877,7 @@ class AccountsServing : public module::Serving {
     if (!activity.ok()) return p_.pages->ErrorFor(activity.error(), req);
     data["activity"] = ActivityItems(*activity);
     data["created"] = DateText(s.account.created_at);
+    data["second_factor"] = s.account.second_factor;
     if (with_) {
       auto since = accounts_->LinkedSince(s.account.id);
       if (!since.ok()) return p_.pages->ErrorFor(since.error(), req);

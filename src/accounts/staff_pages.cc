@@ -51,6 +51,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/consents", module::Bind(self, &Pages::RecordConsent)),
             page(Method::kPost, one + "/hand-over", module::Bind(self, &Pages::HandOver)),
             page(Method::kPost, one + "/told", module::Bind(self, &Pages::Told)),
+            page(Method::kPost, one + "/second-factor/remove", module::Bind(self, &Pages::RemoveSecondFactor)),
             page(Method::kPost, one + "/special", module::Bind(self, &Pages::ShowSpecial))};
   }
 
@@ -220,6 +221,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     data["any_referrals"] = !referred.empty();
     data["how"] = HowOptions();
     data["customer"] = a->id;
+    data["second_factor"] = a->second_factor;
     auto activity = accounts_.ActivityOf(*id, 50);
     if (!activity.ok()) return ctx.layout->ErrorFor(activity.error(), req);
     data["activity"] = ActivityItems(*activity);
@@ -292,6 +294,15 @@ class Pages : public std::enable_shared_from_this<Pages> {
     }
     if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
     return View(req, ctx, "Recorded that the customer was told what we hold and why", {}, {}, false, 200);
+  }
+
+  // A customer who lost their phone and recovery codes: the adviser, sure it is them, turns it off.
+  Response RemoveSecondFactor(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    Status s = accounts_.RemoveSecondFactor(*id, Adviser(req, ctx));
+    if (!s.ok()) return ctx.layout->ErrorFor(s.error(), req);
+    return View(req, ctx, "Security codes are off: the customer has been emailed", {}, {}, false, 200);
   }
 
   Response HandOver(Request& req, module::StaffContext& ctx) {

@@ -472,8 +472,10 @@ http::Response Shell::EndSession(http::Request& req, module::StaffContext& ctx) 
 }
 
 http::Response Shell::SecondFactorPage(http::Request& req, module::StaffContext& ctx) {
-  return Page(req, ctx, "admin_second_factor", "Security codes", html::Object{{"enabled", ctx.me.totp_enabled}},
-              "/admin/account/second-factor");
+  return Page(
+      req, ctx, "admin_second_factor", "Security codes",
+      html::Object{{"base", "/admin/account/second-factor"}, {"ask_password", true}, {"enabled", ctx.me.totp_enabled}},
+      "/admin/account/second-factor");
 }
 
 http::Response Shell::SecondFactorWithSecret(http::Request& req, module::StaffContext& ctx, const std::string& secret,
@@ -481,7 +483,7 @@ http::Response Shell::SecondFactorWithSecret(http::Request& req, module::StaffCo
   std::string issuer = http::PercentEncode(d_.config.site.name);
   std::string uri = "otpauth://totp/" + issuer + ":" + http::PercentEncode(ctx.me.email) + "?secret=" + secret +
                     "&issuer=" + issuer + "&algorithm=SHA1&digits=6&period=30";
-  html::Object data{{"enabled", false}, {"secret", secret}, {"uri", uri}};
+  html::Object data{{"base", "/admin/account/second-factor"}, {"enabled", false}, {"secret", secret}, {"uri", uri}};
   if (!error.empty()) {
     data["code_error"] = error;
     data["errors"] = module::ErrorSummary({{"code", error}});
@@ -507,8 +509,10 @@ http::Response Shell::SecondFactorConfirm(http::Request& req, module::StaffConte
   }
   html::List list;
   for (const auto& c : *codes) list.push_back(html::Object{{"code", c}});
-  return Page(req, ctx, "admin_second_factor", "Security codes",
-              html::Object{{"enabled", true}, {"codes", module::Marked(list)}}, "/admin/account/second-factor");
+  return Page(
+      req, ctx, "admin_second_factor", "Security codes",
+      html::Object{{"base", "/admin/account/second-factor"}, {"enabled", true}, {"codes", module::Marked(list)}},
+      "/admin/account/second-factor");
 }
 
 http::Response Shell::SecondFactorRemove(http::Request& req, module::StaffContext& ctx) {
@@ -517,11 +521,13 @@ http::Response Shell::SecondFactorRemove(http::Request& req, module::StaffContex
   if (!right.ok()) return d_.pages.ErrorFor(right.error(), req);
   if (!*right) {
     std::string error = Field(ctx.form, "password").empty() ? "Enter your password" : "Enter your correct password";
-    return Page(
-        req, ctx, "admin_second_factor", "Security codes",
-        html::Object{
-            {"enabled", true}, {"password_error", error}, {"errors", module::ErrorSummary({{"password", error}})}},
-        "/admin/account/second-factor", 400);
+    return Page(req, ctx, "admin_second_factor", "Security codes",
+                html::Object{{"base", "/admin/account/second-factor"},
+                             {"ask_password", true},
+                             {"enabled", true},
+                             {"password_error", error},
+                             {"errors", module::ErrorSummary({{"password", error}})}},
+                "/admin/account/second-factor", 400);
   }
   Status s = d_.accounts.DisableTotp(ctx.me.id, ctx.actor);
   if (!s.ok()) return d_.pages.ErrorFor(s.error(), req);

@@ -4,14 +4,11 @@
 
 #include "core/log.h"
 #include "core/strings.h"
-#include "crypto/totp.h"
 
 namespace steward::staff {
 namespace {
 
 constexpr auto kSetupLinkLife = std::chrono::hours(24);
-constexpr int kRecoveryCodes = 10;
-
 std::string Id(int64_t id) { return "staff:" + std::to_string(id); }
 
 std::string KeyString(const std::array<uint8_t, 32>& k) {
@@ -35,16 +32,6 @@ constexpr const char* kSelectStaff =
     "SELECT id, email, roles, disabled, password_hash, totp_enabled, created_at FROM staff";
 
 // Recovery codes: ten groups of 4+4 characters from an alphabet without look-alikes.
-std::string NewRecoveryCode() {
-  static constexpr char kAlphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
-  std::string bytes = crypto::RandomBytes(8);
-  std::string code;
-  for (int i = 0; i < 8; ++i) {
-    if (i == 4) code.push_back('-');
-    code.push_back(kAlphabet[static_cast<unsigned char>(bytes[i]) % (sizeof kAlphabet - 1)]);
-  }
-  return code;
-}
 
 // One attempt to prove who someone is, throttled on its account and on the client (address and
 // network) together: begun before the check, then ended as it went.
@@ -188,6 +175,14 @@ Accounts::Accounts(store::Store& store, audit::Trail& trail, const Clock& clock,
       clock_(clock),
       hash_key_(KeyString(key.DeriveKey("stafhash"))),
       totp_key_(KeyString(key.DeriveKey("stafotp_"))),
+      // Privacy: staff accounts: the TOTP secret, sealed with a key derived from the site's key.
+      totp_(
+          clock, TotpTable{},
+          [this](store::Connection&, int64_t, const std::string& secret) -> Result<std::string> {
+            return crypto::Seal(totp_key_, secret);
+          },
+          [this](store::Connection&, int64_t, const std::string& sealed) { return crypto::Unseal(totp_key_, sealed); },
+          [this](std::string_view code) { return TokenHash(code); }),
       policy_(std::move(policy)),
       account_throttle_(clock, ThrottlePolicy{}),
       client_throttle_(clock,
@@ -571,39 +566,20 @@ Result<bool> Accounts::Reauthenticate(int64_t id, std::string_view password, con
 }
 
 Result<std::string> Accounts::BeginTotp(int64_t id, const Actor& actor) {
-  std::string secret = crypto::RandomBytes(20);
+  std::string secret;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(StaffMember m, Load(c, id));
-    if (m.totp_enabled) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
-    // Privacy: staff accounts — the TOTP secret, sealed with a key derived from the site's key.
-    STEWARD_RETURN_IF_ERROR(
-        c.Exec("UPDATE staff SET totp_secret = ? WHERE id = ?", {store::Blob{crypto::Seal(totp_key_, secret)}, id}));
+    STEWARD_RETURN_IF_ERROR(Load(c, id));
+    STEWARD_ASSIGN_OR_RETURN(secret, totp_.Begin(c, id));
     return trail_.AppendIn(
         c, {.actor = actor.id, .action = "staff.totp_started", .target = Id(id), .request_id = actor.request_id});
   }));
-  return crypto::Base32Encode(secret);
+  return secret;
 }
 
 Result<std::vector<std::string>> Accounts::ConfirmTotp(int64_t id, std::string_view code, const Actor& actor) {
   std::vector<std::string> codes;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT totp_secret, totp_enabled FROM staff WHERE id = ?", {id}));
-    if (rows.empty() || rows[0].IsNull(0))
-      return MakeError(ErrorCode::kFailedPrecondition, "Start setting up the second factor first");
-    if (rows[0].Int(1) != 0) return MakeError(ErrorCode::kFailedPrecondition, "A second factor is already set up");
-    auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
-    if (!secret) return MakeError(ErrorCode::kDataLoss, "the stored second-factor secret cannot be opened");
-    int64_t step = 0;
-    if (!crypto::TotpVerify(*secret, Trim(code), clock_.Now(), &step)) {
-      return MakeError(ErrorCode::kInvalidArgument, "The code is not right. Enter the code your app shows now");
-    }
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_enabled = 1, totp_last_step = ? WHERE id = ?", {step, id}));
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
-    for (int i = 0; i < kRecoveryCodes; ++i) {
-      codes.push_back(NewRecoveryCode());
-      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO staff_recovery_codes (staff_id, code_hash) VALUES (?, ?)",
-                                     {id, store::Blob{TokenHash(codes.back())}}));
-    }
+    STEWARD_ASSIGN_OR_RETURN(codes, totp_.Confirm(c, id, code));
     return trail_.AppendIn(
         c, {.actor = actor.id, .action = "staff.totp_enabled", .target = Id(id), .request_id = actor.request_id});
   }));
@@ -623,32 +599,12 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
     }
     return false;
   }
-  std::string trimmed(Trim(code));
-  bool ok = false;
   std::string via;
   STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT totp_secret, totp_last_step FROM staff WHERE id = ? AND totp_enabled = 1", {id}));
-    if (rows.empty()) return Ok();
-    auto secret = crypto::Unseal(totp_key_, rows[0].Text(0));
-    int64_t step = 0;
-    if (secret && crypto::TotpVerify(*secret, trimmed, clock_.Now(), &step)) {
-      if (step <= rows[0].Int(1)) return Ok();  // this code was used already
-      STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE staff SET totp_last_step = ? WHERE id = ?", {step, id}));
-      ok = true;
-      via = "totp";
-      return Ok();
-    }
-    STEWARD_ASSIGN_OR_RETURN(
-        int64_t used,
-        c.Exec("UPDATE staff_recovery_codes SET used_at = ? WHERE staff_id = ? AND code_hash = ? AND used_at IS NULL",
-               {FormatRfc3339Millis(clock_.Now()), id, store::Blob{TokenHash(ToLower(trimmed))}}));
-    if (used == 1) {
-      ok = true;
-      via = "recovery_code";
-    }
+    STEWARD_ASSIGN_OR_RETURN(via, totp_.Verify(c, id, code));
     return Ok();
   }));
+  bool ok = !via.empty();
   if (ok) {
     attempt.Succeeded();
   } else {
@@ -666,9 +622,7 @@ Result<bool> Accounts::VerifySecondFactor(int64_t id, std::string_view code, con
 Status Accounts::DisableTotp(int64_t id, const Actor& actor) {
   return store_.Write([&](store::Connection& c) -> Status {
     STEWARD_RETURN_IF_ERROR(Load(c, id));
-    STEWARD_RETURN_IF_ERROR(
-        c.Exec("UPDATE staff SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0 WHERE id = ?", {id}));
-    STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM staff_recovery_codes WHERE staff_id = ?", {id}));
+    STEWARD_RETURN_IF_ERROR(totp_.Disable(c, id));
     return trail_.AppendIn(
         c, {.actor = actor.id, .action = "staff.totp_disabled", .target = Id(id), .request_id = actor.request_id});
   });

@@ -21,6 +21,7 @@
 
 #include "audit/audit.h"
 #include "core/clock.h"
+#include "staff/totp_factor.h"
 #include "core/result.h"
 #include "crypto/crypto.h"
 #include "staff/roles.h"
@@ -151,6 +152,7 @@ class Accounts {
   const Clock& clock_;
   std::string hash_key_;  // keyed-hash key for tokens and pseudonyms
   std::string totp_key_;  // encrypts TOTP secrets at rest
+  TotpFactor totp_;
   PasswordPolicy policy_;
   Throttle account_throttle_;
   Throttle client_throttle_;

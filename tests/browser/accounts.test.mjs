@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { withMailSite, linkIn, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
 
 let browser;
@@ -13,6 +14,19 @@ before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 const kPassword = 'copper lantern harbour';
+
+// The code an authenticator app shows now for a base32 key (RFC 6238: HMAC-SHA1, 30 s, 6 digits).
+function totp(base32) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of base32.replace(/\s|=/g, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const at = mac[19] & 15;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 const surveys = /Contact me for customer satisfaction surveys/;
 const equality = /Use my ethnicity and disability information/;
 
@@ -246,7 +260,7 @@ test('NLC Connect: a person who says they are under 13 is refused, and nothing i
   });
 });
 
-test('Demo: a forgotten password is reset from the emailed link, and the address changed, by keyboard', async () => {
+test('Demo: a forgotten password reset, the address changed, and security codes from an app, by keyboard', async () => {
   await withMailSite('demo.toml', async (steward, smtp) => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -303,6 +317,39 @@ test('Demo: a forgotten password is reset from the emailed link, and the address
     await check('email address changed');
     assert.deepEqual((await smtp.waitFor(5))[4].rcpt_tos, ['forgetful@example.com']);
     await signIn(page, steward, 'remembered@example.com', 'violet paper compass');
+
+    // Security codes from an app: set up, then asked for at the next sign-in; a recovery code works.
+    await page.getByRole('link', { name: 'Security codes from an app' }).press('Enter');
+    await check('security codes, off');
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).press('Enter');
+    const key = await page.locator('code.steward-totp-secret').innerText();
+    await check('security codes, the key to add');
+    await page.getByLabel('Enter the 6-digit code the app shows').fill(totp(key));
+    await page.getByRole('button', { name: 'Confirm' }).press('Enter');
+    await page.getByText('Your second factor is set up').waitFor();
+    const recovery = await page.locator('.steward-recovery-codes li').first().innerText();
+    await check('security codes, the recovery codes');
+    await page.goto(steward.url + 'account');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(steward.url + 'account/sign-in');
+    await page.getByLabel('Email address').fill('remembered@example.com');
+    await page.getByLabel('Password').fill('violet paper compass');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Enter the code from your app' }).waitFor();
+    await check('the code at sign-in');
+    await page.goto(steward.url + 'account');
+    await page.getByRole('heading', { name: 'Enter the code from your app' }).waitFor();  // not in yet
+    await page.getByLabel('Security code').fill('000000');
+    await page.getByRole('button', { name: 'Continue' }).press('Enter');
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /The code is not right/);
+    await check('the code at sign-in, with errors');
+    await page.getByLabel('Security code').fill(recovery);
+    await page.getByRole('button', { name: 'Continue' }).press('Enter');
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+    await page.goto(steward.url + 'account/security');
+    await page.getByLabel('Your password').fill('violet paper compass');
+    await page.getByRole('button', { name: 'Stop asking for codes' }).press('Enter');
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
     await context.close();
   });
 });
