@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "oidc/jose.h"
@@ -41,7 +42,7 @@ struct SignInWith::Impl {
   http::SetCookie Cookie(const Request& req, const Json& content) const {
     // Privacy: the account's dataset: sealed, so the browser holds it but cannot read or change it.
     return http::SetCookie{.name = SignInCookieName(req.https),
-                           .value = oidc::Base64Url(crypto::SealAead(key, content.dump(), kContext)),
+                           .value = oidc::Base64Url(crypto::SealAead(key, JsonText(content), kContext)),
                            .secure = req.https,
                            .http_only = true,
                            .same_site = http::SameSite::kLax};

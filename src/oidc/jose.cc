@@ -13,6 +13,8 @@
 
 #include <cstdio>
 
+#include "core/json_text.h"
+
 namespace steward::oidc {
 namespace {
 
@@ -203,7 +205,7 @@ Result<RsaKey> RsaKey::Load(const std::string& pem_file) {
 
 Result<std::string> RsaKey::Sign(std::string_view payload_json) const {
   Json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"kid", kid_}};
-  std::string input = Base64Url(header.dump()) + "." + Base64Url(payload_json);
+  std::string input = Base64Url(JsonText(header)) + "." + Base64Url(payload_json);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   auto* key = static_cast<EVP_PKEY*>(key_.get());
   size_t size = 0;
@@ -221,7 +223,7 @@ Result<std::string> RsaKey::Sign(std::string_view payload_json) const {
 }
 
 std::string RsaKey::PublicJwk() const {
-  return Json{{"kty", "RSA"}, {"n", n_}, {"e", e_}, {"kid", kid_}, {"alg", "RS256"}, {"use", "sig"}}.dump();
+  return JsonText(Json{{"kty", "RSA"}, {"n", n_}, {"e", e_}, {"kid", kid_}, {"alg", "RS256"}, {"use", "sig"}});
 }
 
 std::string RsaKey::PublicPem() const {

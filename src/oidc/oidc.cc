@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
 #include "http/request.h"
@@ -249,7 +250,7 @@ Result<Authorization> Client::Begin(std::string_view redirect_uri) {
   url += "response_type=code&scope=" + http::PercentEncode(scopes) + "&client_id=" + http::PercentEncode(s.client_id) +
          "&state=" + a.state + "&redirect_uri=" + http::PercentEncode(redirect_uri) + "&nonce=" + a.nonce +
          "&code_challenge=" + Base64Url(Sha256(a.verifier)) + "&code_challenge_method=S256";
-  if (!s.vtr.empty()) url += "&vtr=" + http::PercentEncode(Json::array({s.vtr}).dump());
+  if (!s.vtr.empty()) url += "&vtr=" + http::PercentEncode(JsonText(Json::array({s.vtr})));
   if (!s.ui_locales.empty()) url += "&ui_locales=" + http::PercentEncode(s.ui_locales);
   a.url = std::move(url);
   return a;
@@ -263,7 +264,7 @@ Result<Identity> Client::Finish(std::string_view code, std::string_view redirect
   int64_t now = Epoch(impl_->clock.Now());
   Json assertion = {{"iss", s.client_id}, {"sub", s.client_id}, {"aud", d.token},
                     {"iat", now},         {"exp", now + 300},   {"jti", Base64Url(crypto::RandomBytes(16))}};
-  STEWARD_ASSIGN_OR_RETURN(std::string jwt, impl_->key.Sign(assertion.dump()));
+  STEWARD_ASSIGN_OR_RETURN(std::string jwt, impl_->key.Sign(JsonText(assertion)));
   std::string form = "grant_type=authorization_code&code=" + http::PercentEncode(code) +
                      "&redirect_uri=" + http::PercentEncode(redirect_uri) + "&client_assertion_type=" +
                      http::PercentEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
