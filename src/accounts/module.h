@@ -1,7 +1,8 @@
 // The accounts module's descriptor (module/module.h): its tables, the person's pages under
-// /account (register, confirm, sign in, your account, details, consents, download, close, set a
-// password), the adviser's pages under /admin/customers, `steward accounts count`, the purge of
-// unconfirmed registrations, and its subject data.
+// /account (register, confirm, sign in with a password and a code from an app or with GOV.UK One
+// Login, your account, details, a new email address, security codes, consents, download, close,
+// set or reset a password), the adviser's pages under /admin/customers, `steward accounts count`
+// and `import`, the purge of unconfirmed registrations and new addresses, and its subject data.
 #pragma once
 
 #include "module/module.h"
