@@ -350,6 +350,29 @@ test('Demo: a forgotten password reset, the address changed, and security codes 
     await page.getByLabel('Your password').fill('violet paper compass');
     await page.getByRole('button', { name: 'Stop asking for codes' }).press('Enter');
     await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
+
+    // Set up again, then the phone is lost: an adviser turns the codes off, and the person is told.
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).press('Enter');
+    const second = await page.locator('code.steward-totp-secret').innerText();
+    await page.getByLabel('Enter the 6-digit code the app shows').fill(totp(second));
+    await page.getByRole('button', { name: 'Confirm' }).press('Enter');
+    await page.getByText('Your second factor is set up').waitFor();
+    execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                          '--email', 'adviser@example.gov.uk', '--role', 'caseworker', '--password-stdin'],
+                 { input: 'purple tractor umbrella\n' });
+    const staff = await browser.newContext();
+    const adviser = await staff.newPage();
+    await signInStaff(adviser, steward, 'adviser@example.gov.uk');
+    await adviser.goto(steward.url + 'admin/customers?email=remembered%40example.com');
+    await adviser.getByRole('link', { name: /Robin Forgetful/ }).click();
+    await adviser.getByRole('heading', { name: 'Security codes' }).waitFor();
+    assert.deepEqual(await axeViolations(adviser), [], '/admin/customers/{id} with security codes on');
+    await adviser.getByRole('button', { name: 'Turn off security codes' }).press('Enter');
+    await adviser.getByText('Security codes are off').waitFor();
+    assert.deepEqual(await axeViolations(adviser), [], '/admin/customers/{id} after turning codes off');
+    const told = await smtp.waitFor(7);
+    assert.equal(told[6].headers.Subject, 'Your account no longer asks for a security code');
+    await staff.close();
     await context.close();
   });
 });
