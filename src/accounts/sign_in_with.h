@@ -1,5 +1,5 @@
 // Signing in to an account through an OpenID Connect provider (GOV.UK One Login), for the person's
-// pages (module.cc): starting the sign-in, the provider's callback, the form a new person fills in,
+// pages (serving.h): starting the sign-in, the provider's callback, the form a new person fills in,
 // and signing out at the provider.
 //
 // Nothing is stored before the provider has answered: what the callback must match (state, nonce,

@@ -22,7 +22,7 @@ namespace steward::accounts {
 // `accounts` must outlive the pages.
 std::vector<module::StaffPage> CustomerPages(module::Platform& p, Accounts& accounts);
 
-// Shared with the person's pages (module.cc).
+// Shared with the person's pages (serving.h; defined in person_pages.cc).
 // The declared fields' values from a form (a date from its day, month and year inputs); with
 // `partial`, only the fields the form holds.
 std::map<std::string, std::string> ReadValues(const http::Params& form, const Settings& settings, bool partial);
