@@ -25,6 +25,7 @@
 #include "crypto/totp.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "rights/cases.h"
 #include "store/testing/scratch.h"
 
 namespace steward {
@@ -244,6 +245,18 @@ TEST_F(AdminTest, ThePermissionMatrix) {
               "email=customer" + std::to_string(i) + "%40example.com&password=" + http::PercentEncode(kPassword) +
                   "&name=Customer+" + std::to_string(i));
     ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+  }
+  // And rights requests, as a caseworker records them.
+  auto holidays = rights::BankHolidays::Load(config_.site.web_dir + "/data/bank-holidays.json");
+  ASSERT_TRUE(holidays.ok()) << holidays.error().message;
+  rights::Cases cases(*store_, *trail_, *key_, clock_, {.dataset = "rights-requests"}, *holidays);
+  for (int64_t i = 0; i < target; ++i) {
+    auto opened = cases.Open({.rights = {rights::Right::kAccess},
+                              .channel = "letter",
+                              .received = rights::UkDay(clock_.Now()),
+                              .email = "asker" + std::to_string(i) + "@example.com"},
+                             {.id = "staff:1"});
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
   }
   auto expected = ExpectedMatrix();
   // No session: every staff route sends the person to sign in.

@@ -9,6 +9,7 @@
 #include "logs/module.h"
 #include "mail/module.h"
 #include "notice/module.h"
+#include "rights/module.h"
 #include "subjects/module.h"
 #include "subscriptions/module.h"
 
@@ -20,6 +21,7 @@ const std::vector<module::Descriptor>& Modules() {
       admin::AuditModule(), admin::StaffModule(), subjects::Module(),      notice::Module(),
       consent::Module(),    analytics::Module(),  logs::Module(),          mail::Module(),
       feedback::Module(),   messages::Module(),   subscriptions::Module(), accounts::Module(),
+      rights::Module(),
   };
   return kModules;
 }

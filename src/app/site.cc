@@ -237,7 +237,8 @@ Status Site::Start() {
                                                                      .pages = pages_.get(),
                                                                      .restrictions = *restrictions_,
                                                                      .services = services_,
-                                                                     .base_url = [this] { return BaseUrl(); }});
+                                                                     .base_url = [this] { return BaseUrl(); },
+                                                                     .directory = [this] { return &subjects_; }});
   for (const auto& d : Modules()) {
     if (!d.start) continue;
     auto started = d.start(*platform_);
@@ -388,7 +389,26 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
                            .restrictions = *site->restrictions_,
                            .services = site->services_,
                            .base_url = [&c] { return config::BaseUrl(c, c.server.listen_port); }});
+  CommandSite* raw = site.get();
+  site->platform_->directory = [raw]() -> subject::Directory* { return raw->Directory(); };
   return site;
+}
+
+subject::Directory* CommandSite::Directory() {
+  if (directory_) return directory_.get();
+  directory_ = std::make_unique<subject::Directory>();
+  for (const auto& d : Modules()) {
+    if (!d.subjects) continue;
+    auto data = d.subjects(*platform_);
+    if (!data.ok()) {
+      log::Warn("subjects.module_failed", {{"module", d.id.str()}, {"error", data.error().message}});
+      continue;
+    }
+    if (!*data) continue;
+    directory_->Add(d.id.str(), data->get());
+    held_.push_back(std::move(*data));
+  }
+  return directory_.get();
 }
 
 }  // namespace steward::app

@@ -133,6 +133,8 @@ class CommandSite {
   audit::Trail& trail() { return *trail_; }
   const crypto::SecretKey& key() const { return *key_; }
   const processing::Register& reg() const { return reg_; }
+  // What every module holds about people, made from the descriptors' `subjects` at the first call.
+  subject::Directory* Directory();
 
  private:
   explicit CommandSite(const config::Config& config) : config_(config) {}
@@ -144,6 +146,8 @@ class CommandSite {
   std::unique_ptr<subject::Restrictions> restrictions_;
   module::Services services_;
   std::unique_ptr<module::Platform> platform_;
+  std::vector<std::unique_ptr<subject::SubjectData>> held_;
+  std::unique_ptr<subject::Directory> directory_;
   bool made_ = false;
 };
 

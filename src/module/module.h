@@ -100,6 +100,10 @@ struct Platform {
   Services& services;
   // The site's public address for links ("https://www.example.gov.uk"), known once serving.
   std::function<std::string()> base_url;
+  // What every module holds about people (subject::Directory), for rights requests: while serving,
+  // the modules' Serving::Subjects once all have started; in a command, each descriptor's
+  // `subjects`, made at the first call. Null where there is none.
+  std::function<subject::Directory*()> directory;
 
   // The deps of a StoredSubjectData for module `id`.
   subject::StoredSubjectData::Deps SubjectDeps(Id id) const;

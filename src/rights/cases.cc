@@ -345,7 +345,7 @@ retention::ModuleStorage Cases::Storage() {
               },
           // Who asked and how to answer them, what it is about, and the identifiers they gave to
           // search by (an IP address, a cookie's id among them).
-          .stores = {"user.contact", "user.content.case_notes", "user.device"}};
+          .stores = {"user.contact", "user.content.case_notes", "user.device.ip_address", "user.identifier.unique_id"}};
 }
 
 std::string Cases::Reference(int64_t id) {

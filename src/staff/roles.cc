@@ -75,6 +75,8 @@ std::string_view PermissionName(Permission p) {
       return "communications";
     case Permission::kActForCustomer:
       return "act_for_customer";
+    case Permission::kRightsRequests:
+      return "rights_requests";
   }
   return "";
 }
@@ -100,6 +102,8 @@ bool RoleGrants(Role role, Permission permission) {
       return role == Role::kCommunications;
     case Permission::kActForCustomer:
       return role == Role::kCaseworker;
+    case Permission::kRightsRequests:
+      return role == Role::kDpo || role == Role::kCaseworker;
   }
   return false;
 }

@@ -22,6 +22,7 @@ enum class Permission {
   kReadSecurity,    // access-log alerts (security)
   kCommunications,  // write and send email to a topic's subscribers (communications)
   kActForCustomer,  // find, create and update a citizen's account on their behalf (caseworker)
+  kRightsRequests,  // rights requests: the queue, the cases, the search, export and erasure (dpo, caseworker)
 };
 
 const std::vector<Role>& AllRoles();

@@ -1,0 +1,283 @@
+#include "rights/commands.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "core/days.h"
+#include "core/json_text.h"
+#include "core/strings.h"
+#include "rights/module.h"
+
+namespace steward::rights {
+namespace {
+
+using module::Option;
+
+Result<Settings> SettingsOrDefault(const config::Config& config, const processing::Register* reg) {
+  if (reg != nullptr) {
+    STEWARD_ASSIGN_OR_RETURN(auto s, ReadSettings(config, *reg));
+    if (s) return *s;
+  }
+  return Settings{.bank_holidays = config.site.web_dir + "/data/bank-holidays.json"};
+}
+
+// `steward rights due`: the due date the cases compute, for scripts and for checking by hand.
+int DueCommand(module::CommandContext& ctx) {
+  auto reg = processing::FromDocument(*ctx.config.document);
+  auto settings = SettingsOrDefault(ctx.config, reg.ok() ? &*reg : nullptr);
+  if (!settings.ok()) return module::Fail(settings.error(), 2);
+  auto holidays = BankHolidays::Load(settings->bank_holidays);
+  if (!holidays.ok()) return module::Fail(holidays.error(), 2);
+  Nation nation = settings->nation;
+  if (ctx.args.Has("--nation")) nation = *ParseNation(ctx.args.Text("--nation"));
+  auto received = ParseDay(ctx.args.Text("--received"));
+  if (!received) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--received: give a date YYYY-MM-DD"), 2);
+  DueInput in{.received = *received, .extended = ctx.args.Flag("--extended")};
+  if (ctx.args.Has("--proof")) {
+    auto proof = ParseDay(ctx.args.Text("--proof"));
+    if (!proof) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--proof: give a date YYYY-MM-DD"), 2);
+    in.proof_received = *proof;
+  }
+  for (const auto& stop : ctx.args.List("--stopped")) {
+    auto dots = stop.find("..");
+    auto from = ParseDay(stop.substr(0, dots));
+    auto to = dots == std::string::npos ? std::nullopt : ParseDay(stop.substr(dots + 2));
+    if (!from || !to) {
+      return module::Fail(
+          MakeError(ErrorCode::kInvalidArgument, "--stopped: give FROM..TO as YYYY-MM-DD..YYYY-MM-DD ('" + stop + "')"),
+          2);
+    }
+    in.pauses.push_back(Pause{.from = *from, .to = *to});
+  }
+  auto due = DueDate(in, nation, *holidays);
+  if (!due.ok()) return module::Fail(due.error(), 2);
+  if (ctx.args.Text("--format") == "json") {
+    nlohmann::json out = {{"due", DayText(due->day)},
+                          {"received", DayText(in.received)},
+                          {"starts", DayText(due->start)},
+                          {"calendar_day", DayText(due->calendar)},
+                          {"paused_days", due->paused_days},
+                          {"extended", in.extended},
+                          {"nation", NationName(nation)},
+                          {"moved_because", due->moved_because},
+                          {"bank_holidays_cover", due->beyond_holidays ? false : true}};
+    std::printf("%s\n", JsonText(out).c_str());
+  } else {
+    std::printf("%s\n", DayText(due->day).c_str());
+  }
+  if (due->beyond_holidays) {
+    std::fprintf(stderr, "steward: %s lists bank holidays to %d only: this date skips weekends but no bank holiday\n",
+                 holidays->path().c_str(), holidays->last_year());
+  }
+  return 0;
+}
+
+const std::vector<std::pair<std::string, subject::KeyKind>>& FindOptions() {
+  static const std::vector<std::pair<std::string, subject::KeyKind>> kOptions = {
+      {"--email", subject::KeyKind::kEmail},          {"--account", subject::KeyKind::kAccountId},
+      {"--consent-id", subject::KeyKind::kConsentId}, {"--visitor-id", subject::KeyKind::kVisitorId},
+      {"--ip", subject::KeyKind::kIpAddress},         {"--telephone", subject::KeyKind::kTelephone},
+      {"--handle", subject::KeyKind::kHandle}};
+  return kOptions;
+}
+
+// `steward rights find`: what every module holds about the identifiers given, as counts by module
+// and dataset. Never prints an identifier's value; audited with the counts.
+int FindCommand(module::CommandContext& ctx) {
+  module::Platform& p = *ctx.platform;
+  std::vector<subject::Key> keys;
+  for (const auto& [option, kind] : FindOptions()) {
+    for (const auto& value : ctx.args.List(option)) {
+      auto key = subject::Key::Make(kind, value);
+      if (!key.ok())
+        return module::Fail(MakeError(ErrorCode::kInvalidArgument, option + ": " + key.error().message), 2);
+      keys.push_back(*key);
+    }
+  }
+  if (keys.empty()) {
+    return module::Fail(MakeError(ErrorCode::kInvalidArgument,
+                                  "give at least one identifier: --email, --account, --consent-id, --visitor-id, "
+                                  "--ip, --telephone or --handle"),
+                        2);
+  }
+  subject::Directory* dir = p.directory ? p.directory() : nullptr;
+  if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
+  nlohmann::json modules = nlohmann::json::array();
+  std::map<std::pair<std::string, std::string>, nlohmann::json> rows;  // (module, dataset) -> row
+  int64_t total = 0;
+  std::set<subject::Key> followed;
+  for (const auto& key : keys) {
+    // Privacy: every dataset of the register, searched for the person the operator names.
+    auto found = dir->Find(key);
+    if (!found.ok()) return module::Fail(found.error());
+    for (const auto& k : found->keys) followed.insert(k);
+    for (const auto& m : found->findings) {
+      for (const auto& h : m.finding.holdings) {
+        auto& row = rows[{m.module, h.dataset}];
+        if (row.is_null()) {
+          row = {{"module", m.module}, {"dataset", h.dataset}, {"count", 0}, {"restricted", false}, {"note", h.note}};
+        }
+        row["count"] = row["count"].get<int64_t>() + h.count;
+        if (h.restricted) row["restricted"] = true;
+        total += h.count;
+      }
+    }
+  }
+  for (auto& [_, row] : rows) modules.push_back(std::move(row));
+  nlohmann::json kinds = nlohmann::json::array();
+  for (const auto& k : followed) kinds.push_back(std::string(subject::KindName(k.kind())));
+  (void)p.trail.Append({.actor = "cli",
+                        .action = "rights.searched",
+                        .details = {{"identifiers", std::to_string(keys.size())},
+                                    {"followed", std::to_string(followed.size())},
+                                    {"records", std::to_string(total)}}});
+  if (ctx.args.Text("--format") == "json") {
+    nlohmann::json out = {{"identifiers", kinds}, {"holdings", modules}, {"total", total}};
+    std::printf("%s\n", JsonText(out, 2).c_str());
+    return 0;
+  }
+  std::printf("Searched %zu identifier(s) (%zu with those they lead to).\n", keys.size(), followed.size());
+  if (modules.empty()) std::printf("Nothing is held.\n");
+  for (const auto& row : modules) {
+    std::printf("  %-16s %-28s %8lld%s%s\n", row["module"].get<std::string>().c_str(),
+                row["dataset"].get<std::string>().c_str(), static_cast<long long>(row["count"].get<int64_t>()),
+                row["restricted"].get<bool>() ? "  restricted" : "",
+                row["note"].get<std::string>().empty() ? "" : ("  (" + row["note"].get<std::string>() + ")").c_str());
+  }
+  std::printf("Total: %lld record(s)\n", static_cast<long long>(total));
+  return 0;
+}
+
+Result<std::unique_ptr<Cases>> OpenCases(module::Platform& p, std::unique_ptr<BankHolidays>& holidays) {
+  STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(p.config, p.reg));
+  if (!settings) return MakeError(ErrorCode::kFailedPrecondition, "the site has no [rights] (docs/rights.md)");
+  STEWARD_ASSIGN_OR_RETURN(BankHolidays loaded, BankHolidays::Load(settings->bank_holidays));
+  holidays = std::make_unique<BankHolidays>(std::move(loaded));
+  return std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(*settings), *holidays);
+}
+
+std::string Rights(const std::vector<Right>& rights) {
+  std::string out;
+  for (Right r : rights) out += (out.empty() ? "" : ", ") + std::string(RightShort(r));
+  return out;
+}
+
+int ListCommand(module::CommandContext& ctx) {
+  std::unique_ptr<BankHolidays> holidays;
+  auto cases = OpenCases(*ctx.platform, holidays);
+  if (!cases.ok()) return module::Fail(cases.error(), 2);
+  bool closed = ctx.args.Flag("--closed");
+  auto queue = (*cases)->Queue({.open = !closed});
+  if (!queue.ok()) return module::Fail(queue.error());
+  if (queue->empty()) std::printf(closed ? "No closed rights requests.\n" : "No open rights requests.\n");
+  for (const auto& s : *queue) {
+    std::printf("%s  received %s  due %s  %-30s %s%s\n", s.reference.c_str(), DayText(s.received).c_str(),
+                DayText(s.due.day).c_str(), closed ? s.status.c_str() : s.ClockText().c_str(), Rights(s.rights).c_str(),
+                s.assignee ? ("  staff:" + std::to_string(*s.assignee)).c_str() : "");
+  }
+  return 0;
+}
+
+int ShowCommand(module::CommandContext& ctx) {
+  std::unique_ptr<BankHolidays> holidays;
+  auto cases = OpenCases(*ctx.platform, holidays);
+  if (!cases.ok()) return module::Fail(cases.error(), 2);
+  auto id = Cases::ParseReference(ctx.args.Text("--case"));
+  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
+  auto c = (*cases)->Get(*id);
+  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
+  // Privacy: rights requests: one case, shown to the operator who asked for it (audited).
+  (void)ctx.platform->trail.Append(
+      {.actor = "cli", .action = "rights.viewed", .target = "rights:" + std::to_string(*id)});
+  std::printf("%s  %s\n", c->reference.c_str(), Rights(c->rights).c_str());
+  std::printf("Received:   %s (%s)\n", DayText(c->received).c_str(), c->channel.c_str());
+  std::printf("Due:        %s%s\n", DayText(c->due.day).c_str(),
+              c->due.moved_because.empty() ? "" : (" (moved off " + c->due.moved_because + ")").c_str());
+  std::printf("Clock:      %s\n", c->ClockText().c_str());
+  std::printf("Status:     %s\n", c->status.c_str());
+  if (!c->name.empty()) std::printf("Name:       %s\n", c->name.c_str());
+  if (!c->email.empty()) std::printf("Email:      %s\n", c->email.c_str());
+  if (!c->postal_address.empty()) std::printf("Address:    %s\n", c->postal_address.c_str());
+  for (const auto& k : c->identifiers) {
+    std::printf("Identifier: %s %s\n", std::string(subject::KindName(k.kind())).c_str(), k.value().c_str());
+  }
+  if (!c->details.empty()) std::printf("About:      %s\n", c->details.c_str());
+  if (!c->outcome.empty()) std::printf("Outcome:    %s\n", c->outcome.c_str());
+  std::printf("Timeline:\n");
+  for (const auto& e : c->timeline) {
+    std::printf("  %s  %-10s %s%s%s\n", e.at.substr(0, 16).c_str(), e.actor.c_str(), e.kind.c_str(),
+                e.text.empty() ? "" : ": ", e.text.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<module::Command> Commands() {
+  std::vector<Option> find_options;
+  for (const auto& [option, kind] : FindOptions()) {
+    find_options.push_back({.name = option,
+                            .help = "A " + std::string(subject::KindName(kind)) + " to search by (any number).",
+                            .kind = Option::Kind::kList});
+  }
+  find_options.push_back({.name = "--format",
+                          .help = "text or json; default text.",
+                          .default_value = "text",
+                          .choices = {"text", "json"}});
+  return {
+      {.path = {"rights", "due"},
+       .help = "Print the day a rights request is due: one calendar month from the day it arrived (or the day proof "
+               "of identity did), the days stopped for a clarification added, three months when extended, moved "
+               "off weekends and the nation's bank holidays.",
+       .options = {{.name = "--received", .help = "The day the request arrived (YYYY-MM-DD).", .required = true},
+                   {.name = "--nation",
+                    .help = "Whose bank holidays count; default the site's [rights] nation, or england-and-wales.",
+                    .choices = {"england-and-wales", "scotland", "northern-ireland"}},
+                   {.name = "--proof", .help = "The day proof of identity arrived, when it was asked for."},
+                   {.name = "--extended", .help = "Extended by two further months.", .kind = Option::Kind::kFlag},
+                   {.name = "--stopped",
+                    .help = "FROM..TO: the clock stood still waiting for a clarification (any number).",
+                    .kind = Option::Kind::kList},
+                   {.name = "--format",
+                    .help = "text (the date) or json (with how it was reached); default text.",
+                    .default_value = "text",
+                    .choices = {"text", "json"}}},
+       .uses_data = false,
+       .run = DueCommand},
+      {.path = {"rights", "find"},
+       .help = "Print what every module holds about a person, as counts by module and dataset (never a value), "
+               "following the identifiers one leads to. Audited with the counts.",
+       .options = find_options,
+       .run = FindCommand},
+      {.path = {"rights", "list"},
+       .help = "List the open rights requests by due date, or the closed ones.",
+       .options = {{.name = "--closed", .help = "The closed requests, newest first.", .kind = Option::Kind::kFlag}},
+       .run = ListCommand},
+      {.path = {"rights", "show"},
+       .help = "Show one rights request: who asked, what for, the clock and the timeline. Audited.",
+       .options = {{.name = "--case", .help = "Its reference, such as R-000017.", .required = true}},
+       .run = ShowCommand},
+  };
+}
+
+std::vector<std::string> Explain(const config::Config& config, const processing::Register& reg) {
+  std::vector<std::string> out;
+  auto settings = ReadSettings(config, reg);
+  if (!settings.ok() || !*settings) return out;
+  auto holidays = BankHolidays::Load((*settings)->bank_holidays);
+  if (!holidays.ok()) return out;
+  out.push_back("rights requests are due by the bank holidays of " + std::string(NationTitle((*settings)->nation)) +
+                ", known from " + std::to_string(holidays->first_year()) + " to " +
+                std::to_string(holidays->last_year()) + " (" + holidays->path() + ")");
+  // A request can be due three months and more after it arrives: warn half a year ahead.
+  int64_t today = UkDay(SystemClock::Instance().Now());
+  if (holidays->LastDay() - today < 183) {
+    out.push_back("warning: the bank holidays run out on " + DayText(holidays->LastDay()) +
+                  ": due dates after it skip weekends only. Download GOV.UK's bank-holidays.json and name it in "
+                  "[rights] bank_holidays");
+  }
+  return out;
+}
+
+}  // namespace steward::rights

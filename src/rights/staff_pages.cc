@@ -1,0 +1,584 @@
+#include "rights/staff_pages.h"
+
+#include <map>
+#include <set>
+
+#include "core/days.h"
+#include "core/strings.h"
+#include "staff/accounts.h"
+
+namespace steward::rights {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+using module::Field;
+using module::FieldError;
+using Errors = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kPath = "/admin/rights";
+
+std::string RightsText(const std::vector<Right>& rights) {
+  std::string out;
+  for (Right r : rights) out += (out.empty() ? "" : ", ") + std::string(RightShort(r));
+  return out;
+}
+
+const std::map<std::string, std::string>& ChannelTitles() {
+  static const std::map<std::string, std::string> kTitles = {
+      {"web", "On the website"},     {"email", "By email"},      {"letter", "By letter"},
+      {"telephone", "By telephone"}, {"in-person", "In person"}, {"social-media", "On social media"}};
+  return kTitles;
+}
+
+const std::map<std::string, std::string>& ClosingTitles() {
+  static const std::map<std::string, std::string> kTitles = {{"answered", "Answered"},
+                                                             {"refused", "Refused"},
+                                                             {"withdrawn", "Withdrawn by the person"},
+                                                             {"closed", "Closed: the clarification never came"}};
+  return kTitles;
+}
+
+// The kinds of identifier a caseworker can add, with their fields on the form.
+struct IdentifierField {
+  const char* field;
+  subject::KeyKind kind;
+  const char* label;
+  const char* hint;
+};
+const std::vector<IdentifierField>& IdentifierFields() {
+  static const std::vector<IdentifierField> kFields = {
+      {"telephone", subject::KeyKind::kTelephone, "Telephone number", ""},
+      {"ip", subject::KeyKind::kIpAddress, "IP address or range",
+       "For example 203.0.113.7, or 203.0.113.0/24 for the addresses of a network"},
+      {"consent_id", subject::KeyKind::kConsentId, "Cookie consent reference",
+       "32 letters and digits, from the cookies page of the person's browser"},
+      {"visitor_id", subject::KeyKind::kVisitorId, "Visitor cookie", "32 letters and digits"},
+      {"handle", subject::KeyKind::kHandle, "Social media or webchat name",
+       "The channel and the name, for example x:@someone"},
+  };
+  return kFields;
+}
+
+// A GOV.UK date input's three fields ("received-day", "-month", "-year") as a day.
+std::optional<int64_t> DateField(const http::Params& form, const std::string& name) {
+  auto part = [&](const char* which) { return std::string(Trim(Field(form, name + "-" + which))); };
+  std::string d = part("day"), m = part("month"), y = part("year");
+  if (d.empty() || m.empty() || y.size() != 4 || d.size() > 2 || m.size() > 2) return std::nullopt;
+  auto two = [](const std::string& s) { return s.size() == 1 ? "0" + s : s; };
+  return ParseDay(y + "-" + two(m) + "-" + two(d));
+}
+
+html::Object DateValues(const std::string& name, std::optional<int64_t> day) {
+  if (!day) return html::Object{{name + "_day", ""}, {name + "_month", ""}, {name + "_year", ""}};
+  std::string text = DayText(*day);
+  auto strip = [](std::string s) { return s.size() == 2 && s[0] == '0' ? s.substr(1) : s; };
+  return html::Object{{name + "_day", strip(text.substr(8, 2))},
+                      {name + "_month", strip(text.substr(5, 2))},
+                      {name + "_year", text.substr(0, 4)}};
+}
+
+class Pages : public std::enable_shared_from_this<Pages> {
+ public:
+  Pages(module::Platform& p, Cases& cases) : p_(p), cases_(cases) {}
+
+  std::vector<module::StaffPage> All() {
+    auto self = shared_from_this();
+    auto page = [&](Method method, std::string pattern, module::StaffHandler handler) {
+      return module::StaffPage{.method = method,
+                               .pattern = std::move(pattern),
+                               .permission = staff::Permission::kRightsRequests,
+                               .handler = std::move(handler)};
+    };
+    auto home = page(Method::kGet, kPath, module::Bind(self, &Pages::Queue));
+    home.nav_title = "Rights requests";
+    home.nav_text = "Requests to see, correct, delete or restrict personal data, by the day each is due.";
+    home.nav_order = 30;
+    std::string one = std::string(kPath) + "/{id}";
+    return {home,
+            page(Method::kGet, std::string(kPath) + "/new", module::Bind(self, &Pages::NewPage)),
+            page(Method::kPost, std::string(kPath) + "/new", module::Bind(self, &Pages::Create)),
+            page(Method::kGet, one, module::Bind(self, &Pages::CasePage)),
+            page(Method::kPost, one + "/assign", module::Bind(self, &Pages::Assign)),
+            page(Method::kPost, one + "/note", module::Bind(self, &Pages::Note)),
+            page(Method::kPost, one + "/proof", module::Bind(self, &Pages::Proof)),
+            page(Method::kPost, one + "/clock", module::Bind(self, &Pages::Clock)),
+            page(Method::kPost, one + "/extend", module::Bind(self, &Pages::Extend)),
+            page(Method::kPost, one + "/search", module::Bind(self, &Pages::Search)),
+            page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close))};
+  }
+
+ private:
+  Actor Staff(const Request& req, const module::StaffContext& ctx) const {
+    return Actor{.id = ctx.actor.id, .request_id = req.request_id};
+  }
+
+  int64_t Today() const { return UkDay(p_.clock.Now()); }
+
+  Response Render(Request& req, module::StaffContext& ctx, std::string_view tmpl, std::string title, html::Object data,
+                  const Errors& errors, int status) {
+    if (!errors.empty()) {
+      data["errors"] = module::ErrorSummary(errors);
+      for (const auto& [field, message] : errors) data[field + "_error"] = message;
+      title = "Error: " + title;
+    }
+    return ctx.layout->Page(req, ctx, tmpl, title, std::move(data), kPath, status);
+  }
+
+  // Staff who handle rights requests: "staff:3" -> email.
+  std::map<std::string, std::string> Handlers() const {
+    std::map<std::string, std::string> out;
+    auto* accounts = p_.services.Find<staff::Accounts>();
+    if (accounts == nullptr) return out;
+    auto staff = accounts->List();
+    if (!staff.ok()) return out;
+    for (const auto& m : *staff) {
+      if (!m.disabled && staff::AnyGrants(m.roles, staff::Permission::kRightsRequests)) {
+        out["staff:" + std::to_string(m.id)] = m.email;
+      }
+    }
+    return out;
+  }
+
+  static std::string NameOf(const std::map<std::string, std::string>& names, const std::string& actor) {
+    auto it = names.find(actor);
+    if (it != names.end()) return it->second;
+    if (actor == "self") return "the person";
+    if (actor == "cli") return "the command line";
+    return actor;
+  }
+
+  // "Due in 3 days", "Due today", "3 days overdue", for an open case.
+  std::string DueTag(const Summary& s) const {
+    int64_t left = s.due.day - Today();
+    if (s.status != "open") return "";
+    if (left < 0) return std::to_string(-left) + (left == -1 ? " day overdue" : " days overdue");
+    if (left == 0) return "Due today";
+    return "Due in " + std::to_string(left) + (left == 1 ? " day" : " days");
+  }
+
+  html::Object Row(const Summary& s, const std::map<std::string, std::string>& names) const {
+    int64_t left = s.due.day - Today();
+    std::string assignee = s.assignee ? "staff:" + std::to_string(*s.assignee) : "";
+    return html::Object{{"id", s.id},
+                        {"reference", s.reference},
+                        {"rights", RightsText(s.rights)},
+                        {"received", module::LongDay(s.received)},
+                        {"due", module::LongDay(s.due.day)},
+                        {"tag", DueTag(s)},
+                        {"overdue", s.status == "open" && left < 0},
+                        {"soon", s.status == "open" && left >= 0 && left <= 7},
+                        {"clock", s.ClockText()},
+                        {"status", ClosingTitles().count(s.status) ? ClosingTitles().at(s.status) : s.status},
+                        {"closed", s.closed ? module::LongDay(*s.closed) : ""},
+                        {"on_time", s.on_time},
+                        {"assignee", assignee.empty() ? "Nobody" : NameOf(names, assignee)}};
+  }
+
+  // ---- The queue and the figures -----------------------------------------------------------------
+
+  Response Queue(Request& req, module::StaffContext& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return ctx.layout->Error(400, req);
+    bool closed = Field(*query, "show") == "closed";
+    bool mine = Field(*query, "show") == "mine";
+    QueueFilter filter{.open = !closed};
+    if (mine) filter.assignee = ctx.me.id;
+    auto queue = cases_.Queue(filter);
+    if (!queue.ok()) return ctx.layout->ErrorFor(queue.error(), req);
+    auto names = Handlers();
+    html::List rows;
+    int64_t overdue = 0, soon = 0;
+    for (const auto& s : *queue) {
+      int64_t left = s.due.day - Today();
+      overdue += left < 0 ? 1 : 0;
+      soon += left >= 0 && left <= 7 ? 1 : 0;
+      rows.push_back(Row(s, names));
+    }
+    // The DPO's figures: requests received in the last twelve months.
+    int64_t today = Today();
+    int64_t from = AddMonths(today, -12) + 1;
+    auto figures = cases_.Count(from, today + 1);
+    if (!figures.ok()) return ctx.layout->ErrorFor(figures.error(), req);
+    html::List by_right;
+    for (const auto& [right, n] : figures->by_right) {
+      by_right.push_back(html::Object{{"right", std::string(RightShort(right))}, {"count", n}});
+    }
+    html::Object data{{"rows", rows},
+                      {"any", !rows.empty()},
+                      {"closed", closed},
+                      {"mine", mine},
+                      {"open", !closed && !mine},
+                      {"overdue", overdue},
+                      {"soon", soon},
+                      {"any_overdue", overdue > 0},
+                      {"any_soon", soon > 0},
+                      {"from", module::LongDay(from)},
+                      {"received", figures->received},
+                      {"answered", figures->answered},
+                      {"answered_on_time", figures->answered_on_time},
+                      {"answered_late", figures->answered - figures->answered_on_time},
+                      {"refused", figures->refused},
+                      {"withdrawn", figures->withdrawn},
+                      {"extended", figures->extended},
+                      {"still_open", figures->open},
+                      {"still_overdue", figures->overdue},
+                      {"by_right", by_right},
+                      {"nation", std::string(NationTitle(cases_.settings().nation))}};
+    return Render(req, ctx, "admin_rights", "Rights requests", std::move(data), {}, 200);
+  }
+
+  // ---- A request entered by a caseworker -----------------------------------------------------------
+
+  Response NewPage(Request& req, module::StaffContext& ctx) { return New(req, ctx, {}, {}, 200); }
+
+  Response New(Request& req, module::StaffContext& ctx, const http::Params& form, const Errors& errors, int status) {
+    std::set<std::string> chosen;
+    for (const auto& r : module::AllFields(form, "rights")) chosen.insert(r);
+    html::List rights;
+    int n = 0;
+    for (Right r : AllRights()) {
+      std::string name(RightName(r));
+      rights.push_back(html::Object{{"value", name},
+                                    {"text", std::string(RightTitle(r))},
+                                    {"id", n++ == 0 ? std::string("rights") : "rights-" + name},
+                                    {"checked", chosen.count(name) > 0}});
+    }
+    std::string channel = Field(form, "channel");
+    html::List channels;
+    n = 0;
+    for (const auto& c : Channels()) {
+      if (c == "web") continue;  // the website's own form opens those
+      channels.push_back(html::Object{{"value", c},
+                                      {"text", ChannelTitles().at(c)},
+                                      {"id", n++ == 0 ? std::string("channel") : "channel-" + c},
+                                      {"checked", channel == c}});
+    }
+    std::map<std::string, std::string> by_field(errors.begin(), errors.end());
+    html::List identifiers;
+    for (const auto& f : IdentifierFields()) {
+      html::Object item{{"field", std::string(f.field)},
+                        {"label", std::string(f.label)},
+                        {"hint", std::string(f.hint)},
+                        {"value", Field(form, f.field)}};
+      // An identifier's error is shown at its own field.
+      if (by_field.count(f.field)) item["error"] = by_field.at(f.field);
+      identifiers.push_back(std::move(item));
+    }
+    std::string identity = Field(form, "identity");
+    html::Object data{{"rights", rights},
+                      {"channels", channels},
+                      {"identifiers", identifiers},
+                      {"name", Field(form, "name")},
+                      {"email", Field(form, "email")},
+                      {"postal_address", Field(form, "postal_address")},
+                      {"details", Field(form, "details")},
+                      {"identity_known", identity != "ask"},
+                      {"identity_ask", identity == "ask"}};
+    std::optional<int64_t> received = DateField(form, "received");
+    if (!received && Field(form, "received-year").empty()) received = Today();
+    for (auto& [k, v] : DateValues("received", received)) data[k] = v;
+    if (!received) {
+      data["received_day"] = Field(form, "received-day");
+      data["received_month"] = Field(form, "received-month");
+      data["received_year"] = Field(form, "received-year");
+    }
+    return Render(req, ctx, "admin_rights_new", "Record a rights request", std::move(data), errors, status);
+  }
+
+  Response Create(Request& req, module::StaffContext& ctx) {
+    const http::Params& form = ctx.form;
+    NewCase c;
+    Errors errors;
+    for (const auto& r : module::AllFields(form, "rights")) {
+      if (auto right = ParseRight(r)) c.rights.push_back(*right);
+    }
+    if (c.rights.empty()) errors.emplace_back("rights", "Choose what the person asked for");
+    c.channel = Field(form, "channel");
+    if (c.channel.empty()) errors.emplace_back("channel", "Choose how the request came in");
+    auto received = DateField(form, "received");
+    if (!received) errors.emplace_back("received", "Enter the day the request arrived, such as 27 3 2026");
+    c.received = received.value_or(0);
+    c.name = Field(form, "name");
+    c.email = std::string(Trim(Field(form, "email")));
+    c.postal_address = Field(form, "postal_address");
+    c.details = Field(form, "details");
+    c.identity_known = Field(form, "identity") != "ask";
+    for (const auto& f : IdentifierFields()) {
+      std::string value(Trim(Field(form, f.field)));
+      if (value.empty()) continue;
+      auto key = subject::Key::Make(f.kind, value);
+      if (!key.ok()) {
+        errors.emplace_back(f.field, std::string("Enter the ") + ToLower(f.label) + " in the right format");
+        continue;
+      }
+      c.identifiers.push_back(*key);
+    }
+    if (errors.empty()) {
+      auto id = cases_.Open(c, Staff(req, ctx));
+      if (id.ok()) return Response::Redirect(std::string(kPath) + "/" + std::to_string(*id));
+      if (id.error().code != ErrorCode::kInvalidArgument) return ctx.layout->ErrorFor(id.error(), req);
+      errors.push_back(FieldError(id.error(), "details"));
+    }
+    return New(req, ctx, form, errors, 400);
+  }
+
+  // ---- One case ------------------------------------------------------------------------------------
+
+  Response CasePage(Request& req, module::StaffContext& ctx) { return Show(req, ctx, {}, {}, 200); }
+
+  Response Show(Request& req, module::StaffContext& ctx, html::Object extra, const Errors& errors, int status) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    // Privacy: rights requests: the requester's details, shown to the caseworker (audited).
+    Status audited = p_.trail.Append({.actor = ctx.actor.id,
+                                      .action = "rights.viewed",
+                                      .target = "rights:" + std::to_string(*id),
+                                      .request_id = req.request_id});
+    if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
+    auto names = Handlers();
+    html::Object data = Row(*c, names);
+    for (auto& [k, v] : extra) data[k] = std::move(v);
+    data["base"] = std::string(kPath) + "/" + std::to_string(*id);
+    data["is_open"] = c->status == "open";
+    data["channel"] = ChannelTitles().count(c->channel) ? ChannelTitles().at(c->channel) : c->channel;
+    data["moved_because"] = c->due.moved_because;
+    data["calendar"] = module::LongDay(c->due.calendar);
+    data["paused_days"] = c->due.paused_days;
+    data["any_paused"] = c->due.paused_days > 0;
+    data["beyond_holidays"] = c->due.beyond_holidays;
+    data["extended"] = c->extended;
+    data["name"] = c->name;
+    data["email"] = c->email;
+    data["postal_address"] = c->postal_address;
+    data["details"] = c->details;
+    data["outcome"] = c->outcome;
+    html::List ids;
+    for (const auto& k : c->identifiers) {
+      ids.push_back(html::Object{{"kind", std::string(subject::KindName(k.kind()))}, {"value", k.value()}});
+    }
+    data["identifiers"] = ids;
+    data["any_identifiers"] = !ids.empty();
+    // What can be done next, by the clock's state.
+    bool open = c->status == "open";
+    bool awaiting = c->identity == Identity::kAwaitingProof;
+    bool clarifying = !awaiting && c->due.waiting;
+    data["awaiting_proof"] = open && awaiting;
+    data["can_ask_proof"] = open && !awaiting && !c->proof_received && c->pauses.empty();
+    data["clarifying"] = open && clarifying;
+    data["can_pause"] = open && !awaiting && !clarifying;
+    data["can_extend"] = open && !awaiting && !c->extended && Today() <= c->due.day;
+    if (c->extended && c->extension_told) data["extension_told"] = module::LongDay(*c->extension_told);
+    if (open && !c->extended && !awaiting) data["extend_by"] = module::LongDay(c->due.day);
+    for (auto& [k, v] : DateValues("day", Today())) {
+      if (!data.count(k)) data[k] = v;
+    }
+    // Assignment.
+    html::List options;
+    std::string assignee = c->assignee ? "staff:" + std::to_string(*c->assignee) : "";
+    options.push_back(html::Object{{"value", ""}, {"text", "Nobody"}, {"selected", assignee.empty()}});
+    bool listed = assignee.empty();
+    for (const auto& [actor, email] : names) {
+      listed = listed || actor == assignee;
+      options.push_back(html::Object{{"value", actor.substr(6)},
+                                     {"text", email + (actor == ctx.actor.id ? " (you)" : "")},
+                                     {"selected", actor == assignee}});
+    }
+    if (!listed) {
+      options.push_back(
+          html::Object{{"value", assignee.substr(6)}, {"text", NameOf(names, assignee)}, {"selected", true}});
+    }
+    data["assignees"] = options;
+    html::List closings;
+    int n = 0;
+    for (const char* s : {"answered", "refused", "withdrawn", "closed"}) {
+      closings.push_back(
+          html::Object{{"value", std::string(s)},
+                       {"text", ClosingTitles().at(s)},
+                       {"id", n++ == 0 ? std::string("status") : "status-" + std::string(s)},
+                       {"checked", data.count("close_status") && data["close_status"].AsString() != nullptr &&
+                                       *data["close_status"].AsString() == s}});
+    }
+    data["closings"] = closings;
+    html::List timeline;
+    for (const auto& e : c->timeline) {
+      timeline.push_back(html::Object{{"at", e.at.substr(0, 16).replace(10, 1, " ")},
+                                      {"by", NameOf(names, e.actor)},
+                                      {"what", EventText(e.kind)},
+                                      {"text", e.text}});
+    }
+    data["timeline"] = timeline;
+    return Render(req, ctx, "admin_rights_case", c->reference, std::move(data), errors, status);
+  }
+
+  static std::string EventText(const std::string& kind) {
+    static const std::map<std::string, std::string> kText = {
+        {"opened", "Request recorded"},
+        {"assigned", "Assigned"},
+        {"note", "Note"},
+        {"proof_asked", "Proof of identity asked for: the clock waits"},
+        {"proof_received", "Proof of identity arrived: the month starts"},
+        {"paused", "Clarification asked for: the clock stopped"},
+        {"resumed", "Clarification arrived: the clock runs again"},
+        {"extended", "Extended by two months"},
+        {"searched", "Searched what we hold"},
+        {"answered", "Answered"},
+        {"refused", "Refused"},
+        {"withdrawn", "Withdrawn by the person"},
+        {"closed", "Closed without an answer"}};
+    auto it = kText.find(kind);
+    return it == kText.end() ? kind : it->second;
+  }
+
+  Response Done(Request& req, module::StaffContext& ctx, const Status& s, const std::string& field) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    if (s.ok()) return Response::Redirect(std::string(kPath) + "/" + std::to_string(*id));
+    if (s.error().code == ErrorCode::kInvalidArgument || s.error().code == ErrorCode::kFailedPrecondition) {
+      auto [f, message] = FieldError(s.error(), field);
+      // A precondition's message is a sentence about the case: show it at the form's field.
+      if (s.error().code == ErrorCode::kFailedPrecondition) {
+        f = field;
+        message = s.error().message;
+        if (!message.empty()) message[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(message[0])));
+      }
+      return Show(req, ctx, {}, {{f, message}}, 400);
+    }
+    return ctx.layout->ErrorFor(s.error(), req);
+  }
+
+  Response Assign(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    std::string to(Trim(Field(ctx.form, "assignee")));
+    std::optional<int64_t> staff_id;
+    if (!to.empty()) {
+      auto n = ParseUint(to);
+      if (!n || !Handlers().count("staff:" + to)) return Done(req, ctx, Invalid("assignee"), "assignee");
+      staff_id = static_cast<int64_t>(*n);
+    }
+    return Done(req, ctx, cases_.Assign(*id, staff_id, Staff(req, ctx)), "assignee");
+  }
+
+  static Status Invalid(const std::string& field) {
+    return MakeError(ErrorCode::kInvalidArgument, field + ": Choose someone who handles rights requests");
+  }
+
+  Response Note(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    return Done(req, ctx, cases_.AddNote(*id, Field(ctx.form, "note"), Staff(req, ctx)), "note");
+  }
+
+  Response Proof(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    if (Field(ctx.form, "action") == "ask") return Done(req, ctx, cases_.AskProof(*id, Staff(req, ctx)), "proof");
+    auto day = DateField(ctx.form, "proof");
+    if (!day)
+      return Done(req, ctx, MakeError(ErrorCode::kInvalidArgument, "proof: Enter the day proof arrived"), "proof");
+    return Done(req, ctx, cases_.ProofReceived(*id, *day, Staff(req, ctx)), "proof");
+  }
+
+  Response Clock(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    bool stop = Field(ctx.form, "action") == "stop";
+    auto day = DateField(ctx.form, "clock");
+    if (!day) {
+      return Done(req, ctx,
+                  MakeError(ErrorCode::kInvalidArgument, stop ? "clock: Enter the day the clarification was asked for"
+                                                              : "clock: Enter the day the clarification arrived"),
+                  "clock");
+    }
+    return Done(req, ctx, stop ? cases_.Pause(*id, *day, Staff(req, ctx)) : cases_.Resume(*id, *day, Staff(req, ctx)),
+                "clock");
+  }
+
+  Response Extend(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    return Done(req, ctx, cases_.Extend(*id, Field(ctx.form, "reason"), Staff(req, ctx)), "reason");
+  }
+
+  Response Close(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    std::string status = Field(ctx.form, "status");
+    Status closed = cases_.Close(*id, status, Field(ctx.form, "outcome"), Staff(req, ctx));
+    if (!closed.ok() && closed.error().code == ErrorCode::kInvalidArgument) {
+      return Show(req, ctx, html::Object{{"close_status", status}, {"typed_outcome", Field(ctx.form, "outcome")}},
+                  {FieldError(closed.error(), "outcome")}, 400);
+    }
+    return Done(req, ctx, closed, "status");
+  }
+
+  // What every module holds about the case's identifiers, as counts: shown before anything is done.
+  Response Search(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, std::string>> held;
+    std::set<subject::Key> followed;
+    int64_t total = 0;
+    for (const auto& key : c->identifiers) {
+      // Privacy: every dataset of the register, searched for the person who asked.
+      auto found = dir->Find(key);
+      if (!found.ok()) return ctx.layout->ErrorFor(found.error(), req);
+      for (const auto& k : found->keys) followed.insert(k);
+      for (const auto& m : found->findings) {
+        for (const auto& h : m.finding.holdings) {
+          auto& slot = held[{m.module, h.dataset}];
+          slot.first += h.count;
+          if (h.restricted) slot.second = "restricted";
+          if (!h.note.empty() && slot.second.empty()) slot.second = h.note;
+          total += h.count;
+        }
+      }
+    }
+    html::List rows;
+    for (const auto& [where, what] : held) {
+      std::string description;
+      for (const auto& d : p_.reg.datasets) {
+        if (d.id == where.second) description = d.description;
+      }
+      rows.push_back(html::Object{{"dataset", where.second},
+                                  {"description", description},
+                                  {"count", module::Thousands(what.first)},
+                                  {"note", what.second}});
+    }
+    Status recorded = cases_.Record(*id, "searched", "", Staff(req, ctx));
+    if (!recorded.ok()) return ctx.layout->ErrorFor(recorded.error(), req);
+    (void)p_.trail.Append({.actor = ctx.actor.id,
+                           .action = "rights.found",
+                           .target = "rights:" + std::to_string(*id),
+                           .request_id = req.request_id,
+                           .details = {{"identifiers", std::to_string(c->identifiers.size())},
+                                       {"followed", std::to_string(followed.size())},
+                                       {"records", std::to_string(total)}}});
+    return Show(req, ctx,
+                html::Object{{"searched", true},
+                             {"held", rows},
+                             {"nothing_held", rows.empty()},
+                             {"held_total", module::Thousands(total)},
+                             {"followed", static_cast<int64_t>(followed.size())}},
+                {}, 200);
+  }
+
+  module::Platform& p_;
+  Cases& cases_;
+};
+
+}  // namespace
+
+std::vector<module::StaffPage> CasePages(module::Platform& p, Cases& cases) {
+  return std::make_shared<Pages>(p, cases)->All();
+}
+
+}  // namespace steward::rights
