@@ -1,0 +1,185 @@
+// Rights requests through the whole site in process (the demo example): a caseworker records a
+// request that came by letter, searches what every module holds about the person (feedback, an
+// account, mail), works the clock (a clarification, an extension) and closes it; the queue, the
+// figures, the errors a form shows, the permission to see it, and an audit trail that names no
+// one. Real SQLite files, or PostgreSQL for the postgresql.* copy.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "core/days.h"
+#include "http/server.h"
+#include "http/testing/raw_client.h"
+#include "in_process_site.h"
+#include "rights/calendar.h"
+
+namespace steward {
+namespace {
+
+using http::testing::Fetch;
+
+class RightsSiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(s_.Open("examples/demo.toml", clock_)); }
+
+  std::optional<http::testing::RawResponse> Get(const std::string& target, const std::string& cookie) {
+    return Fetch(s_.port(), "GET", target, {{"Cookie", cookie}});
+  }
+  std::optional<http::testing::RawResponse> Post(const std::string& target, const std::string& body,
+                                                 const testing::InProcessSite::Staff& who) {
+    return Fetch(s_.port(), "POST", target,
+                 {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Sec-Fetch-Site", "same-origin"},
+                  {"Cookie", who.cookie}},
+                 body + "&csrf_token=" + who.csrf);
+  }
+
+  // Today in the UK as the site's clock has it, as date-input fields named `name`.
+  std::string DateFields(const std::string& name, int64_t day) {
+    std::string t = DayText(day);
+    return name + "-day=" + t.substr(8, 2) + "&" + name + "-month=" + t.substr(5, 2) + "&" + name +
+           "-year=" + t.substr(0, 4);
+  }
+  int64_t Today() { return rights::UkDay(clock_.Now()); }
+
+  // 2026-12-04 10:00 UTC, a Friday.
+  FakeClock clock_{*ParseRfc3339("2026-12-04T10:00:00Z")};
+  testing::InProcessSite s_;
+};
+
+TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndAnswersOnTime) {
+  // The person gave feedback with their address and has an account.
+  auto feedback = Fetch(s_.port(), "POST", "/api/feedback",
+                        {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
+                        R"({"kind":"contact","message":"Please call me back","name":"Sam Example","email":"sam@example.org"})");
+  ASSERT_TRUE(feedback && feedback->status == 202) << (feedback ? feedback->body : "");
+  auto registered = Fetch(s_.port(), "POST", "/account/register",
+                          {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+                          "email=sam%40example.org&password=purple+tractor+umbrella+sky&name=Sam+Example");
+  ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto form = Get("/admin/rights/new", worker.cookie);
+  ASSERT_TRUE(form && form->status == 200);
+  EXPECT_NE(form->body.find("Record a rights request"), std::string::npos);
+
+  // A letter that arrived on Monday 30 November: due on Wednesday 30 December.
+  auto made = Post("/admin/rights/new",
+                   "rights=access&rights=erasure&channel=letter&" + DateFields("received", *ParseDay("2026-11-30")) +
+                       "&name=Sam+Example&email=Sam%40Example.org&ip=203.0.113.7&identity=known&details=All+you+hold",
+                   worker);
+  ASSERT_TRUE(made && made->status == 303) << (made ? made->body : "");
+  std::string base = made->Header("Location");
+  ASSERT_EQ(base.rfind("/admin/rights/", 0), 0u);
+
+  auto page = Get(base, worker.cookie);
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("Access, Erasure"), std::string::npos);
+  EXPECT_NE(page->body.find("30 December 2026"), std::string::npos);
+  EXPECT_NE(page->body.find("sam@example.org"), std::string::npos);
+  EXPECT_NE(page->body.find("ip: 203.0.113.7"), std::string::npos);
+
+  // What every module holds about the person, before anything is done.
+  auto found = Post(base + "/search", "", worker);
+  ASSERT_TRUE(found && found->status == 200);
+  EXPECT_NE(found->body.find("<td class=\"govuk-table__cell\">feedback"), std::string::npos) << found->body;
+  EXPECT_NE(found->body.find("<td class=\"govuk-table__cell\">accounts"), std::string::npos);
+  EXPECT_NE(found->body.find("Searched what we hold"), std::string::npos);
+
+  // A clarification asked for on 1 December, arriving today: three days added.
+  auto stop = Post(base + "/clock", "action=stop&" + DateFields("clock", *ParseDay("2026-12-01")), worker);
+  ASSERT_TRUE(stop && stop->status == 303) << (stop ? stop->body : "");
+  page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("waiting for a clarification"), std::string::npos);
+  auto start = Post(base + "/clock", "action=start&" + DateFields("clock", Today()), worker);
+  ASSERT_TRUE(start && start->status == 303);
+  page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("4 January 2027"), std::string::npos) << "30 December + 3 days, a Saturday";
+  EXPECT_NE(page->body.find("A month on is 2 January 2027, a Saturday"), std::string::npos);
+  EXPECT_NE(page->body.find("3 day(s) added"), std::string::npos);
+
+  // An extension without a reason is refused at its field; with one, three months from the start.
+  auto bare = Post(base + "/extend", "reason=", worker);
+  ASSERT_TRUE(bare && bare->status == 400);
+  EXPECT_NE(bare->body.find("href=\"#reason\""), std::string::npos);
+  auto extended = Post(base + "/extend", "reason=Eight+years+of+records+across+three+systems", worker);
+  ASSERT_TRUE(extended && extended->status == 303);
+  page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("3 March 2027"), std::string::npos) << "28 February 2027 + 3 days is a Wednesday";
+  EXPECT_NE(page->body.find("Eight years of records"), std::string::npos);
+
+  auto assign = Post(base + "/assign", "assignee=" + std::to_string(worker.id), worker);
+  ASSERT_TRUE(assign && assign->status == 303);
+  auto queue = Get("/admin/rights?show=mine", worker.cookie);
+  ASSERT_TRUE(queue && queue->status == 200);
+  EXPECT_NE(queue->body.find("worker@example.gov.uk"), std::string::npos);
+  EXPECT_NE(queue->body.find("running (extended)"), std::string::npos);
+
+  // A refusal needs its reason; answering closes it on time.
+  auto refused = Post(base + "/close", "status=refused&outcome=", worker);
+  ASSERT_TRUE(refused && refused->status == 400);
+  EXPECT_NE(refused->body.find("Enter why the request is refused"), std::string::npos);
+  auto answered = Post(base + "/close", "status=answered&outcome=Sent+the+copy+by+post", worker);
+  ASSERT_TRUE(answered && answered->status == 303);
+  auto closed = Get("/admin/rights?show=closed", worker.cookie);
+  EXPECT_NE(closed->body.find("(on time)"), std::string::npos);
+  auto figures = Get("/admin/rights", worker.cookie);
+  EXPECT_NE(figures->body.find("No request is open."), std::string::npos);
+
+  // The audit trail has every step by case id, and never the person.
+  auto entries = s_.site().trail().List({.limit = 500});
+  ASSERT_TRUE(entries.ok());
+  std::set<std::string> actions;
+  for (const auto& r : *entries) {
+    if (r.entry.action.rfind("rights.", 0) != 0) continue;
+    actions.insert(r.entry.action);
+    for (const auto& [k, v] : r.entry.details) {
+      EXPECT_EQ(v.find("example.org"), std::string::npos) << r.entry.action << " " << k;
+      EXPECT_EQ(v.find("203.0.113"), std::string::npos) << r.entry.action << " " << k;
+    }
+  }
+  for (const char* a : {"rights.opened", "rights.viewed", "rights.searched", "rights.found", "rights.paused",
+                        "rights.resumed", "rights.extended", "rights.assigned", "rights.answered"}) {
+    EXPECT_TRUE(actions.count(a)) << a;
+  }
+}
+
+TEST_F(RightsSiteTest, TheFormSaysWhatIsWrongAndKeepsWhatWasTyped) {
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto empty = Post("/admin/rights/new", "received-day=&received-month=&received-year=", worker);
+  ASSERT_TRUE(empty && empty->status == 400);
+  for (const char* field : {"#rights", "#channel", "#received"}) {
+    EXPECT_NE(empty->body.find(std::string("href=\"") + field + "\""), std::string::npos) << field;
+  }
+  auto bad = Post("/admin/rights/new",
+                  "rights=access&channel=telephone&" + DateFields("received", Today()) +
+                      "&email=&postal_address=&ip=not-an-address&name=Pat",
+                  worker);
+  ASSERT_TRUE(bad && bad->status == 400);
+  EXPECT_NE(bad->body.find("href=\"#ip\""), std::string::npos);
+  EXPECT_NE(bad->body.find("value=\"Pat\""), std::string::npos);
+  EXPECT_NE(bad->body.find("value=\"not-an-address\""), std::string::npos);
+  // Tomorrow is refused; so is a request with no way to answer it.
+  auto future = Post("/admin/rights/new",
+                     "rights=access&channel=telephone&" + DateFields("received", Today() + 1) + "&email=a%40b.org",
+                     worker);
+  ASSERT_TRUE(future && future->status == 400);
+  EXPECT_NE(future->body.find("cannot be in the future"), std::string::npos);
+  auto nowhere =
+      Post("/admin/rights/new", "rights=access&channel=telephone&" + DateFields("received", Today()), worker);
+  ASSERT_TRUE(nowhere && nowhere->status == 400);
+  EXPECT_NE(nowhere->body.find("postal address to answer"), std::string::npos);
+}
+
+TEST_F(RightsSiteTest, OnlyTheDpoAndCaseworkersSeeRightsRequests) {
+  auto analyst = s_.SignedIn("analyst@example.gov.uk", {staff::Role::kAnalyst});
+  auto dpo = s_.SignedIn("dpo@example.gov.uk", {staff::Role::kDpo});
+  EXPECT_EQ(Get("/admin/rights", analyst.cookie)->status, 403);
+  EXPECT_EQ(Get("/admin/rights", dpo.cookie)->status, 200);
+  auto home = Get("/admin", dpo.cookie);
+  EXPECT_NE(home->body.find("Rights requests"), std::string::npos);
+  EXPECT_EQ(Get("/admin/rights/999", dpo.cookie)->status, 404);
+}
+
+}  // namespace
+}  // namespace steward
