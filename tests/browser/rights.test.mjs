@@ -1,0 +1,95 @@
+// Rights requests in Chromium on the National Careers example: a caseworker records a request that
+// came by email, sees the form's errors, searches what the site holds, stops and restarts the clock
+// for a clarification, extends the request with a reason and answers it; the DPO sees it answered
+// on time. axe-core on every page and state.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser.close(); });
+
+function addStaff(steward, email, role) {
+  execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                        '--email', email, '--role', role, '--password-stdin'],
+               { input: 'purple tractor umbrella\n' });
+}
+
+test('National Careers: a caseworker records, searches, pauses, extends and answers a request', async () => {
+  await withMailSite('national-careers.toml', async (steward) => {
+    addStaff(steward, 'worker@example.gov.uk', 'caseworker');
+    addStaff(steward, 'dpo@example.gov.uk', 'dpo');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInStaff(page, steward, 'worker@example.gov.uk');
+    await page.getByRole('link', { name: 'Rights requests', exact: true }).first().click();
+    await page.waitForURL(/\/admin\/rights$/);
+    assert.match(await page.locator('main').innerText(), /No request is open/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/rights, empty');
+    await shot(page, 'rights-1-queue-empty');
+
+    await page.getByRole('link', { name: 'Record a request' }).click();
+    assert.deepEqual(await axeViolations(page), [], '/admin/rights/new');
+    await page.getByRole('button', { name: 'Record the request' }).click();
+    const summary = await page.locator('.govuk-error-summary').innerText();
+    assert.match(summary, /Choose what the person asked for/);
+    assert.match(summary, /Choose how the request came in/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/rights/new with errors');
+    await shot(page, 'rights-2-new-errors');
+
+    // By keyboard where a caseworker would: the boxes, then the fields.
+    await page.getByLabel('See what we hold about you').check();
+    await page.getByLabel('Delete what we hold about you').check();
+    await page.getByLabel('By email').check();
+    await page.getByLabel('Email address').fill('learner@example.com');
+    await page.getByLabel('IP address or range').fill('203.0.113.7');
+    await page.getByLabel('What is it about? (optional)').fill('Everything since my first appointment');
+    await page.getByLabel('What is it about? (optional)').press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.match(await page.locator('h1').innerText(), /^R-\d{6}$/);
+    assert.match(await page.locator('.govuk-summary-list').first().innerText(), /running/);
+    assert.deepEqual(await axeViolations(page), [], 'the case');
+    await shot(page, 'rights-3-case');
+
+    await page.getByRole('button', { name: 'Search what we hold' }).click();
+    assert.match(await page.locator('main').innerText(), /Nothing is held|record\(s\)/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, searched');
+
+    await page.getByRole('button', { name: 'Clarification asked for: stop the clock' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.match(await page.locator('.govuk-summary-list').first().innerText(), /waiting for a clarification/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, waiting');
+    await shot(page, 'rights-4-waiting');
+    await page.getByRole('button', { name: 'Clarification arrived: restart the clock' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+
+    await page.getByRole('button', { name: 'Extend' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter why the request needs longer/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, extension without a reason');
+    await page.getByLabel('Extend by two months').fill('Records in three systems going back eight years');
+    await page.getByRole('button', { name: 'Extend' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.match(await page.locator('.govuk-summary-list').first().innerText(), /Extended by two months/);
+
+    await page.getByLabel('Answered').check();
+    await page.getByLabel('What was done, or why it is refused').fill('Sent the copy; erased all but the audit trail');
+    await page.getByRole('button', { name: 'Close the request' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.match(await page.locator('.govuk-summary-list').first().innerText(), /Answered on .* \(on time\)/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, closed');
+    await shot(page, 'rights-5-closed');
+    await context.close();
+
+    const dpo = await (await browser.newContext()).newPage();
+    await signInStaff(dpo, steward, 'dpo@example.gov.uk');
+    await dpo.goto(steward.url + 'admin/rights?show=closed');
+    assert.match(await dpo.locator('table').first().innerText(), /Answered on .* \(on time\)/);
+    assert.match(await dpo.locator('.govuk-summary-list').innerText(), /Answered on time\s+1/);
+    assert.deepEqual(await axeViolations(dpo), [], '/admin/rights?show=closed');
+    await shot(dpo, 'rights-6-dpo');
+    await dpo.context().close();
+  });
+});
