@@ -5,12 +5,18 @@
 // one. Real SQLite files, or PostgreSQL for the postgresql.* copy.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "core/days.h"
+#include "mail/testing/smtp_server.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "in_process_site.h"
+#include "retention/retention.h"
 #include "rights/calendar.h"
 
 namespace steward {
@@ -49,9 +55,9 @@ class RightsSiteTest : public ::testing::Test {
 
 TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndAnswersOnTime) {
   // The person gave feedback with their address and has an account.
-  auto feedback = Fetch(s_.port(), "POST", "/api/feedback",
-                        {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
-                        R"({"kind":"contact","message":"Please call me back","name":"Sam Example","email":"sam@example.org"})");
+  auto feedback = Fetch(
+      s_.port(), "POST", "/api/feedback", {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
+      R"({"kind":"contact","message":"Please call me back","name":"Sam Example","email":"sam@example.org"})");
   ASSERT_TRUE(feedback && feedback->status == 202) << (feedback ? feedback->body : "");
   auto registered = Fetch(s_.port(), "POST", "/account/register",
                           {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
@@ -160,9 +166,9 @@ TEST_F(RightsSiteTest, TheFormSaysWhatIsWrongAndKeepsWhatWasTyped) {
   EXPECT_NE(bad->body.find("value=\"Pat\""), std::string::npos);
   EXPECT_NE(bad->body.find("value=\"not-an-address\""), std::string::npos);
   // Tomorrow is refused; so is a request with no way to answer it.
-  auto future = Post("/admin/rights/new",
-                     "rights=access&channel=telephone&" + DateFields("received", Today() + 1) + "&email=a%40b.org",
-                     worker);
+  auto future =
+      Post("/admin/rights/new",
+           "rights=access&channel=telephone&" + DateFields("received", Today() + 1) + "&email=a%40b.org", worker);
   ASSERT_TRUE(future && future->status == 400);
   EXPECT_NE(future->body.find("cannot be in the future"), std::string::npos);
   auto nowhere =
@@ -179,6 +185,134 @@ TEST_F(RightsSiteTest, OnlyTheDpoAndCaseworkersSeeRightsRequests) {
   auto home = Get("/admin", dpo.cookie);
   EXPECT_NE(home->body.find("Rights requests"), std::string::npos);
   EXPECT_EQ(Get("/admin/rights/999", dpo.cookie)->status, 404);
+}
+
+// A member of the public asks on the National Careers site, with a real SMTP server receiving what
+// the mail worker sends.
+class YourDataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing::WriteExample("national-careers.toml", server_.port());
+    ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
+    s_.site().StartTasks();
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  std::vector<nlohmann::json> WaitFor(size_t n) {
+    for (int i = 0; i < 200 && server_.Received().size() < n; ++i) {
+      clock_.Advance(std::chrono::seconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto all = server_.Received();
+    EXPECT_EQ(all.size(), n);
+    return all;
+  }
+  static std::string Text(const nlohmann::json& m) { return m["parts"][1]["content"]; }
+  static std::string PathIn(const std::string& text) {
+    std::smatch match;
+    if (!std::regex_search(text, match, std::regex("https?://[^/\\s]+(/your-data/confirm/[a-f0-9]+)"))) return "";
+    return match[1].str();
+  }
+  std::optional<http::testing::RawResponse> Ask(const std::string& body, const std::string& cookie = "") {
+    std::vector<http::HeaderField> headers = {{"Sec-Fetch-Site", "same-origin"},
+                                              {"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!cookie.empty()) headers.push_back({"Cookie", cookie});
+    return Fetch(s_.port(), "POST", "/your-data", headers, body);
+  }
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(s_.site()
+                    .store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(sql));
+                      n = rows.front().Int(0);
+                      return Ok();
+                    })
+                    .ok());
+    return n;
+  }
+
+  mail::testing::SmtpServer server_;
+  std::string path_;
+  FakeClock clock_{*ParseRfc3339("2026-12-04T10:00:00Z")};
+  testing::InProcessSite s_;
+};
+
+TEST_F(YourDataTest, APersonAsksConfirmsTheirAddressAndIsToldTheReferenceAndTheDueDate) {
+  const std::string consent_id(32, 'a');
+  auto form = Fetch(s_.port(), "GET", "/your-data");
+  ASSERT_TRUE(form && form->status == 200);
+  EXPECT_EQ(form->body.find("this browser's cookies"), std::string::npos) << "a browser with no cookie of ours";
+  form = Fetch(s_.port(), "GET", "/your-data", {{"Cookie", "steward_consent=" + consent_id}});
+  EXPECT_NE(form->body.find("this browser's cookies"), std::string::npos);
+  // The privacy notice says it can be done here.
+  EXPECT_NE(Fetch(s_.port(), "GET", "/privacy")->body.find("href=\"/your-data\""), std::string::npos);
+
+  auto empty = Ask("name=&email=");
+  ASSERT_TRUE(empty && empty->status == 400);
+  EXPECT_NE(empty->body.find("href=\"#rights\""), std::string::npos);
+  EXPECT_NE(empty->body.find("href=\"#email\""), std::string::npos);
+  auto bad = Ask("rights=access&email=not-an-address&name=Lee");
+  ASSERT_TRUE(bad && bad->status == 400);
+  EXPECT_NE(bad->body.find("value=\"Lee\""), std::string::npos);
+
+  auto asked =
+      Ask("rights=access&rights=erasure&name=Lee+Learner&email=Lee%40Example.com&browser=yes&details=All+of+it",
+          "steward_consent=" + consent_id);
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  EXPECT_NE(asked->body.find("Check your email"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_cases"), 0) << "nothing is a case until the address is proved";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_pending"), 1);
+
+  auto mails = WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["rcpt_tos"][0], "lee@example.com");
+  std::string link = PathIn(Text(mails[0]));
+  ASSERT_FALSE(link.empty()) << Text(mails[0]);
+  EXPECT_NE(Text(mails[0]).find("see what we hold about you and delete what we hold about you"), std::string::npos);
+
+  // Friday 4 December: due Monday 4 January 2027.
+  auto confirmed = Fetch(s_.port(), "GET", link);
+  ASSERT_TRUE(confirmed && confirmed->status == 200) << (confirmed ? confirmed->body : "");
+  EXPECT_NE(confirmed->body.find("R-000001"), std::string::npos);
+  EXPECT_NE(confirmed->body.find("4 January 2027"), std::string::npos);
+  auto again = Fetch(s_.port(), "GET", link);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 404) << "a link works once";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_pending"), 0);
+
+  mails = WaitFor(2);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_NE(std::string(mails[1]["headers"]["Subject"]).find("R-000001"), std::string::npos);
+  EXPECT_NE(Text(mails[1]).find("We will answer by 4 January 2027"), std::string::npos);
+
+  // The caseworker sees it, with the browser's reference to search by.
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto page = Fetch(s_.port(), "GET", "/admin/rights/1", {{"Cookie", worker.cookie}});
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("On the website"), std::string::npos);
+  EXPECT_NE(page->body.find("consent-id: " + consent_id), std::string::npos);
+  EXPECT_NE(page->body.find("Lee Learner"), std::string::npos);
+  EXPECT_NE(page->body.find("Acknowledgement emailed"), std::string::npos);
+}
+
+TEST_F(YourDataTest, ALinkNotOpenedWithinADayLeadsNowhereAndTheRequestGoes) {
+  auto asked = Ask("rights=access&email=late%40example.com");
+  ASSERT_TRUE(asked && asked->status == 200);
+  auto mails = WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  std::string link = PathIn(Text(mails[0]));
+  clock_.Advance(std::chrono::hours(25));
+  auto late = Fetch(s_.port(), "GET", link);
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 404);
+  EXPECT_NE(late->body.find("This link has expired"), std::string::npos);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_cases"), 0);
+  // Retention deletes what was never confirmed.
+  retention::Runner runner(s_.site().store(), s_.site().trail(), clock_, s_.site().reg(),
+                           app::AllStorage(s_.config(), &s_.site().trail()));
+  ASSERT_TRUE(runner.Run(false).ok());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_pending"), 0);
 }
 
 }  // namespace

@@ -281,6 +281,13 @@ html::Object PrivacyData(const processing::Register& reg, const std::string& las
     }
   }
   d["rights"] = rights;
+  // Steward takes requests online (/your-data) where the register keeps rights requests here and
+  // the site sends email, which proves the address a request comes from.
+  auto kept_by = [&](std::string_view module) {
+    return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                       [&](const processing::Dataset& ds) { return ds.module == module && ds.kept_by.empty(); });
+  };
+  d["rights_online"] = kept_by("rights") && kept_by("mail");
   d["children"] = reg.children;
   d["automated_decisions"] = reg.automated_decisions;
   d["complaints_to_us"] = reg.complaints_to_us;

@@ -320,9 +320,9 @@ std::vector<store::Migration> Cases::Migrations() {
 
 retention::ModuleStorage Cases::Storage() {
   return {.module = "rights",
-          .personal_tables = {"rights_cases", "rights_pauses", "rights_events"},
-          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+          .personal_tables = {"rights_cases", "rights_pauses", "rights_events", "rights_pending"},
+          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                      const std::string& now, bool dry_run) -> Result<int64_t> {
             // Privacy: rights requests closed before the cut-off; an open case is never purged. Their keys
             // go with the daily sweep once nothing names them.
             if (dry_run) {
@@ -331,6 +331,8 @@ retention::ModuleStorage Cases::Storage() {
                   c.Query("SELECT COUNT(*) FROM rights_cases WHERE closed_at IS NOT NULL AND closed_at < ?", {cutoff}));
               return rows.front().Int(0);
             }
+            // Requests made on the site whose link expired unconfirmed: never a case.
+            STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM rights_pending WHERE expires_at < ?", {now}));
             const char* old = "SELECT id FROM rights_cases WHERE closed_at IS NOT NULL AND closed_at < ?";
             STEWARD_RETURN_IF_ERROR(
                 c.Exec(std::string("DELETE FROM rights_events WHERE case_id IN (") + old + ")", {cutoff}));
@@ -362,68 +364,109 @@ std::optional<int64_t> Cases::ParseReference(std::string_view text) {
   return static_cast<int64_t>(*n);
 }
 
-Result<int64_t> Cases::Open(const NewCase& in, const Actor& actor) {
+namespace {
+
+// What Open keeps of a new case once checked: the identifiers (the email address first), the
+// rights in their canonical order.
+struct Checked {
+  std::vector<subject::Key> identifiers;
+  std::string email;
+  std::vector<Right> rights;
+};
+
+Result<Checked> CheckCase(const NewCase& in, int64_t today) {
   if (in.rights.empty()) return Invalid("rights", "Choose what the person asked for");
   if (std::find(Channels().begin(), Channels().end(), in.channel) == Channels().end()) {
     return Invalid("channel", "Choose how the request came in");
   }
-  int64_t today = impl_->Today();
   if (in.received > today) return Invalid("received", "The day it arrived cannot be in the future");
   if (in.received < *ParseDay("2020-01-01")) return Invalid("received", "Enter the day it arrived, on or after 2020");
+  if (in.proof_received && (*in.proof_received < in.received || *in.proof_received > today)) {
+    return Invalid("proof", "Proof arrives between the request and today");
+  }
   if (in.name.size() > kMaxName) return Invalid("name", "Enter a name of 200 characters or fewer");
   if (in.postal_address.size() > kMaxAddress) {
     return Invalid("postal_address", "Enter an address of 1,000 characters or fewer");
   }
   if (in.details.size() > kMaxDetails) return Invalid("details", "Enter 20,000 characters or fewer");
-  std::vector<subject::Key> identifiers;
-  std::string email;
+  Checked out;
   if (!Trim(in.email).empty()) {
     auto key = subject::Key::Make(subject::KeyKind::kEmail, in.email);
     if (!key.ok()) return Invalid("email", "Enter an email address in the right format, like name@example.com");
-    email = key->value();
-    identifiers.push_back(*key);
+    out.email = key->value();
+    out.identifiers.push_back(*key);
   }
-  if (email.empty() && Trim(in.postal_address).empty()) {
+  if (out.email.empty() && Trim(in.postal_address).empty()) {
     return Invalid("email", "Enter an email address or a postal address to answer the person at");
   }
   for (const auto& k : in.identifiers) {
-    if (std::find(identifiers.begin(), identifiers.end(), k) == identifiers.end()) identifiers.push_back(k);
+    if (std::find(out.identifiers.begin(), out.identifiers.end(), k) == out.identifiers.end()) {
+      out.identifiers.push_back(k);
+    }
   }
-  if (identifiers.size() > kMaxIdentifiers) return Invalid("identifiers", "Give 20 identifiers or fewer");
-  nlohmann::json ids = nlohmann::json::array();
-  for (const auto& k : identifiers) ids.push_back(std::string(subject::KindName(k.kind())) + ":" + k.value());
+  if (out.identifiers.size() > kMaxIdentifiers) return Invalid("identifiers", "Give 20 identifiers or fewer");
   std::set<Right> unique(in.rights.begin(), in.rights.end());
-  std::vector<Right> rights;
   for (Right r : AllRights()) {
-    if (unique.count(r)) rights.push_back(r);
+    if (unique.count(r)) out.rights.push_back(r);
   }
+  return out;
+}
+
+}  // namespace
+
+Status Cases::Check(const NewCase& c) const {
+  STEWARD_RETURN_IF_ERROR(CheckCase(c, impl_->Today()));
+  return Ok();
+}
+
+Result<Cases::Opened> Cases::OpenIn(store::Connection& c, const NewCase& in, const Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(Checked checked, CheckCase(in, impl_->Today()));
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& k : checked.identifiers) ids.push_back(std::string(subject::KindName(k.kind())) + ":" + k.value());
+  // Privacy: rights requests: who asked, sealed under the case's own key.
+  STEWARD_ASSIGN_OR_RETURN(std::string subject, impl_->subjects.Create(c));
+  STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, subject));
+  auto seal = [&](const char* column, std::string_view value) -> store::Value {
+    if (value.empty()) return store::Value{};
+    return store::Blob{keys->Seal(std::string(kTable) + "." + column, value)};
+  };
+  const std::string& email = checked.email;
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows,
+      c.Query("INSERT INTO rights_cases (subject_id, rights, channel, received_on, identity, proof_on, due_on, "
+              "requester_hash, name, email, postal_address, identifiers, details, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+              {subject, JoinRights(checked.rights), in.channel, DayText(in.received),
+               std::string(in.identity_known ? "known" : "awaiting-proof"),
+               in.proof_received ? store::Value{DayText(*in.proof_received)} : store::Value{}, DayText(in.received),
+               email.empty() ? store::Value{} : store::Value{impl_->EmailHash(email)}, seal("name", Trim(in.name)),
+               seal("email", email), seal("postal_address", Trim(in.postal_address)),
+               store::Blob{keys->Seal(std::string(kTable) + ".identifiers", JsonText(ids))},
+               seal("details", Trim(in.details)), FormatRfc3339Millis(impl_->clock.Now())}));
+  Opened opened{.id = rows.front().Int(0), .subject_id = subject};
+  STEWARD_RETURN_IF_ERROR(impl_->Step(c, opened.id, actor, "opened", "",
+                                      {{"rights", JoinRights(checked.rights)},
+                                       {"channel", in.channel},
+                                       {"identifiers", std::to_string(checked.identifiers.size())}}));
+  if (in.proof_received) {
+    STEWARD_RETURN_IF_ERROR(
+        impl_->Step(c, opened.id, actor, "proof_received", "", {{"day", DayText(*in.proof_received)}}));
+  }
+  if (!in.identity_known) STEWARD_RETURN_IF_ERROR(impl_->Step(c, opened.id, actor, "proof_asked", ""));
+  STEWARD_RETURN_IF_ERROR(impl_->Refresh(c, opened.id));
+  STEWARD_ASSIGN_OR_RETURN(Summary s, impl_->Load(c, opened.id));
+  opened.due = s.due;
+  return opened;
+}
+
+Result<int64_t> Cases::Open(const NewCase& in, const Actor& actor) {
+  // Checked before the write, so that a bad form never waits for the writer.
+  STEWARD_RETURN_IF_ERROR(Check(in));
   int64_t id = 0;
   Status written = impl_->store.Write([&](store::Connection& c) -> Status {
-    // Privacy: rights requests: who asked, sealed under the case's own key.
-    STEWARD_ASSIGN_OR_RETURN(std::string subject, impl_->subjects.Create(c));
-    STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, subject));
-    auto seal = [&](const char* column, std::string_view value) -> store::Value {
-      if (value.empty()) return store::Value{};
-      return store::Blob{keys->Seal(std::string(kTable) + "." + column, value)};
-    };
-    STEWARD_ASSIGN_OR_RETURN(
-        auto rows,
-        c.Query("INSERT INTO rights_cases (subject_id, rights, channel, received_on, identity, due_on, "
-                "requester_hash, name, email, postal_address, identifiers, details, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                {subject, JoinRights(rights), in.channel, DayText(in.received),
-                 std::string(in.identity_known ? "known" : "awaiting-proof"), DayText(in.received),
-                 email.empty() ? store::Value{} : store::Value{impl_->EmailHash(email)}, seal("name", Trim(in.name)),
-                 seal("email", email), seal("postal_address", Trim(in.postal_address)),
-                 store::Blob{keys->Seal(std::string(kTable) + ".identifiers", JsonText(ids))},
-                 seal("details", Trim(in.details)), FormatRfc3339Millis(impl_->clock.Now())}));
-    id = rows.front().Int(0);
-    STEWARD_RETURN_IF_ERROR(impl_->Step(c, id, actor, "opened", "",
-                                        {{"rights", JoinRights(rights)},
-                                         {"channel", in.channel},
-                                         {"identifiers", std::to_string(identifiers.size())}}));
-    if (!in.identity_known) STEWARD_RETURN_IF_ERROR(impl_->Step(c, id, actor, "proof_asked", ""));
-    return impl_->Refresh(c, id);
+    STEWARD_ASSIGN_OR_RETURN(Opened opened, OpenIn(c, in, actor));
+    id = opened.id;
+    return Ok();
   });
   STEWARD_RETURN_IF_ERROR(written);
   return id;
@@ -653,6 +696,11 @@ Status Cases::Close(int64_t id, std::string_view status, std::string_view outcom
                                         {{"on_time", on_time ? "yes" : "no"}, {"due", DayText(s.due.day)}}));
     return Ok();
   });
+}
+
+Status Cases::Record(store::Connection& c, int64_t id, std::string_view kind, std::string_view text,
+                     const Actor& actor) {
+  return impl_->Step(c, id, actor, kind, text);
 }
 
 Status Cases::Record(int64_t id, std::string_view kind, std::string_view text, const Actor& actor) {

@@ -74,6 +74,9 @@ struct NewCase {
   // Identity: already known (a signed-in account holder, an address proved by a link, a person
   // the caseworker knows), or proof still to be asked for.
   bool identity_known = true;
+  // The day proof arrived, when it came after the request (an address proved by its link): the
+  // month starts then.
+  std::optional<int64_t> proof_received;
 };
 
 enum class Identity { kKnown, kAwaitingProof };
@@ -143,7 +146,8 @@ class Cases {
   ~Cases();
 
   static std::vector<store::Migration> Migrations();
-  // The cases' tables, purged by when each case closed (an open case is never purged).
+  // The cases' tables, purged by when each case closed (an open case is never purged), and the
+  // requests made on the site whose address was never confirmed, once their link expires.
   static retention::ModuleStorage Storage();
 
   const Settings& settings() const;
@@ -151,6 +155,17 @@ class Cases {
   // "R-000017" and back.
   static std::string Reference(int64_t id);
   static std::optional<int64_t> ParseReference(std::string_view text);
+
+  // Checks `c` as Open would, keeping nothing. Errors as Open.
+  Status Check(const NewCase& c) const;
+
+  struct Opened {
+    int64_t id = 0;
+    std::string subject_id;  // the case's own key, to seal what is sent about it
+    Due due;
+  };
+  // Open in the caller's write, with the case's key and due date.
+  Result<Opened> OpenIn(store::Connection& c, const NewCase& in, const Actor& actor);
 
   // Opens a case. Errors: kInvalidArgument ("field: message") for no right, an unknown channel, a
   // bad address, a received day in the future or before 1 January 2020, or more than 20
@@ -181,6 +196,7 @@ class Cases {
   Status Close(int64_t id, std::string_view status, std::string_view outcome, const Actor& actor);
   // Adds a step of the caseworker's to the timeline ("searched", "exported", "erased") with counts.
   Status Record(int64_t id, std::string_view kind, std::string_view text, const Actor& actor);
+  Status Record(store::Connection& c, int64_t id, std::string_view kind, std::string_view text, const Actor& actor);
 
   Result<Figures> Count(int64_t from, int64_t to) const;
 

@@ -1,4 +1,5 @@
 #include "rights/cases.h"
+#include "rights/requests.h"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,7 @@ std::vector<store::Migration> AllMigrations() {
   std::vector<store::Migration> all = audit::Migrations();
   for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
   for (auto& m : Cases::Migrations()) all.push_back(m);
+  for (auto& m : Requests::Migrations()) all.push_back(m);
   return all;
 }
 

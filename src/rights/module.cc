@@ -2,9 +2,13 @@
 
 #include <filesystem>
 
+#include "analytics/analytics.h"
 #include "config/document.h"
 #include "core/days.h"
+#include "mail/mail.h"
 #include "rights/commands.h"
+#include "rights/public_pages.h"
+#include "rights/requests.h"
 #include "rights/staff_pages.h"
 
 namespace steward::rights {
@@ -12,7 +16,8 @@ namespace {
 
 constexpr module::Id kRights("rights");
 
-// What serving needs: the holidays and the cases over them, and the pages.
+// What serving needs: the holidays and the cases over them, the staff pages, and with [mail] the
+// public form whose links prove an address.
 class RightsServing : public module::Serving {
  public:
   RightsServing(module::Platform& p, std::unique_ptr<BankHolidays> holidays, Settings settings)
@@ -20,12 +25,35 @@ class RightsServing : public module::Serving {
         holidays_(std::move(holidays)),
         cases_(std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(settings), *holidays_)) {}
 
+  // The public form, when the site sends email.
+  Status OpenPublic() {
+    auto* queue = p_.services.Find<mail::Queue>();
+    if (queue == nullptr) return Ok();
+    STEWARD_ASSIGN_OR_RETURN(auto mail, mail::ReadSettings(*p_.config.document, p_.reg));
+    if (!mail) return Ok();
+    mail_ = std::make_unique<mail::Settings>(std::move(*mail));
+    std::string visitor_cookie;
+    if (auto analytics = analytics::ReadSettings(*p_.config.document, p_.reg); analytics.ok() && *analytics) {
+      visitor_cookie = (*analytics)->visitor_cookie;
+    }
+    requests_ = std::make_unique<Requests>(p_.store, p_.key, p_.clock, *cases_, *queue, *mail_, p_.base_url,
+                                           p_.config.site.name);
+    public_ = std::make_unique<PublicPages>(p_, *requests_, visitor_cookie);
+    return Ok();
+  }
+
+  void AddRoutes(http::Router& router) override {
+    if (public_) public_->AddRoutes(router);
+  }
   std::vector<module::StaffPage> StaffPages() override { return CasePages(p_, *cases_); }
 
  private:
   module::Platform& p_;
   std::unique_ptr<BankHolidays> holidays_;
   std::unique_ptr<Cases> cases_;
+  std::unique_ptr<mail::Settings> mail_;
+  std::unique_ptr<Requests> requests_;
+  std::unique_ptr<PublicPages> public_;
 };
 
 }  // namespace
@@ -74,7 +102,12 @@ Result<std::optional<Settings>> ReadSettings(const config::Config& config, const
 module::Descriptor Module() {
   return {
       .id = kRights,
-      .migrations = [] { return Cases::Migrations(); },
+      .migrations =
+          [] {
+            auto all = Cases::Migrations();
+            for (auto& m : Requests::Migrations()) all.push_back(m);
+            return all;
+          },
       .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Cases::Storage()}; },
       .config_tables = {"rights"},
       .check = [](const config::Config& config, const processing::Register& reg) -> Status {
@@ -89,8 +122,10 @@ module::Descriptor Module() {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(p.config, p.reg));
         if (!settings) return std::unique_ptr<module::Serving>(std::make_unique<module::Serving>());
         STEWARD_ASSIGN_OR_RETURN(BankHolidays holidays, BankHolidays::Load(settings->bank_holidays));
-        return std::unique_ptr<module::Serving>(std::make_unique<RightsServing>(
-            p, std::make_unique<BankHolidays>(std::move(holidays)), std::move(*settings)));
+        auto serving = std::make_unique<RightsServing>(p, std::make_unique<BankHolidays>(std::move(holidays)),
+                                                       std::move(*settings));
+        STEWARD_RETURN_IF_ERROR(serving->OpenPublic());
+        return std::unique_ptr<module::Serving>(std::move(serving));
       },
   };
 }

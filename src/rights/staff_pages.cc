@@ -425,6 +425,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
         {"resumed", "Clarification arrived: the clock runs again"},
         {"extended", "Extended by two months"},
         {"searched", "Searched what we hold"},
+        {"acknowledged", "Acknowledgement emailed, with the reference and the due date"},
         {"answered", "Answered"},
         {"refused", "Refused"},
         {"withdrawn", "Withdrawn by the person"},
