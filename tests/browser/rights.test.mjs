@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
+import { withMailSite, linkIn, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -91,5 +91,58 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     assert.deepEqual(await axeViolations(dpo), [], '/admin/rights?show=closed');
     await shot(dpo, 'rights-6-dpo');
     await dpo.context().close();
+  });
+});
+
+test('National Careers: a person asks online, with or without JavaScript, confirms by email and gets a reference', async () => {
+  await withMailSite('national-careers.toml', async (steward, smtp) => {
+    // Without JavaScript the form works as it does with it.
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    const nojs = await plain.newPage();
+    await nojs.goto(steward.url + 'your-data');
+    await nojs.getByLabel('See what we hold about you').check();
+    await nojs.getByLabel('Your email address').fill('someone@example.com');
+    await nojs.getByRole('button', { name: 'Send your request' }).click();
+    assert.equal(await nojs.locator('h1').innerText(), 'Check your email');
+    await smtp.waitFor(1);
+    await plain.close();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'privacy');
+    await page.getByRole('link', { name: 'ask us online' }).click();
+    await page.waitForURL(/\/your-data$/);
+    assert.deepEqual(await axeViolations(page), [], '/your-data');
+    await shot(page, 'your-data-1-form');
+
+    await page.getByRole('button', { name: 'Send your request' }).click();
+    const summary = await page.locator('.govuk-error-summary').innerText();
+    assert.match(summary, /Choose what you would like us to do/);
+    assert.match(summary, /Enter your email address/);
+    assert.deepEqual(await axeViolations(page), [], '/your-data with errors');
+    await shot(page, 'your-data-2-errors');
+
+    await page.getByLabel('Get a copy of your data to take elsewhere').check();
+    await page.getByLabel('Your email address').fill('learner@example.com');
+    await page.getByLabel('Anything else that helps us (optional)').fill('My sessions with an adviser in 2026');
+    await page.getByRole('button', { name: 'Send your request' }).click();
+    assert.equal(await page.locator('h1').innerText(), 'Check your email');
+    assert.deepEqual(await axeViolations(page), [], 'check your email');
+
+    const message = (await smtp.waitFor(2))[1];
+    assert.deepEqual(message.rcpt_tos, ['learner@example.com']);
+    const link = linkIn(message, '/your-data/confirm/');
+    assert.ok(link, 'the email holds the link');
+    await page.goto(steward.url + link.slice(1));
+    assert.match(await page.locator('.govuk-panel').innerText(), /We have your request[\s\S]*R-\d{6}/);
+    assert.deepEqual(await axeViolations(page), [], 'the request received');
+    await shot(page, 'your-data-3-received');
+
+    await page.goto(steward.url + link.slice(1));
+    assert.equal(await page.locator('h1').innerText(), 'This link has expired or is not right');
+    assert.deepEqual(await axeViolations(page), [], 'a used link');
+    const ack = (await smtp.waitFor(3))[2];
+    assert.match(ack.parts[1].content, /Your reference is R-\d{6}/);
+    await context.close();
   });
 });
