@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -47,6 +49,23 @@ class RightsSiteTest : public ::testing::Test {
            "-year=" + t.substr(0, 4);
   }
   int64_t Today() { return rights::UkDay(clock_.Now()); }
+
+  // Reads a zip with Debian's Python (zipfile): its check, then every name and file.
+  static std::string ReadZip(const std::string& zip) {
+    auto path = std::filesystem::temp_directory_path() / ("steward-rights-" + crypto::RandomHex(4) + ".zip");
+    std::ofstream(path, std::ios::binary) << zip;
+    std::string cmd =
+        "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+        "print(\"bad:\", z.testzip()); [print(i.filename, z.read(i).decode()) for i in z.infolist()]' " +
+        path.string();
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+    if (p) pclose(p);
+    std::filesystem::remove(path);
+    return out;
+  }
 
   // 2026-12-04 10:00 UTC, a Friday.
   FakeClock clock_{*ParseRfc3339("2026-12-04T10:00:00Z")};
@@ -113,6 +132,31 @@ TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndA
   page = Get(base, worker.cookie);
   EXPECT_NE(page->body.find("3 March 2027"), std::string::npos) << "28 February 2027 + 3 days is a Wednesday";
   EXPECT_NE(page->body.find("Eight years of records"), std::string::npos);
+
+  // The copy: a zip another reader opens, with the person's records and why each is held.
+  auto copy = Post(base + "/export", "", worker);
+  ASSERT_TRUE(copy && copy->status == 200);
+  EXPECT_EQ(copy->Header("Content-Type"), "application/zip");
+  std::string unzipped = ReadZip(copy->body);
+  EXPECT_NE(unzipped.find("bad: None"), std::string::npos) << unzipped;
+  EXPECT_NE(unzipped.find("Please call me back"), std::string::npos) << "the feedback, opened";
+  EXPECT_NE(unzipped.find("sam@example.org"), std::string::npos);
+  EXPECT_NE(unzipped.find("lawful basis"), std::string::npos) << "index.html says why";
+  EXPECT_NE(unzipped.find("records.csv"), std::string::npos);
+  EXPECT_NE(unzipped.find("datasets/feedback.json"), std::string::npos);
+
+  // Erasure: confirmed, then every module's, and the search finds nothing of the person after.
+  auto unconfirmed = Post(base + "/erase", "", worker);
+  ASSERT_TRUE(unconfirmed && unconfirmed->status == 400);
+  auto erased = Post(base + "/erase", "confirm=yes", worker);
+  ASSERT_TRUE(erased && erased->status == 200) << (erased ? erased->body : "");
+  EXPECT_NE(erased->body.find("erased or anonymised"), std::string::npos);
+  EXPECT_NE(erased->body.find("<td class=\"govuk-table__cell\">feedback</td>"), std::string::npos) << erased->body;
+  auto after = Post(base + "/search", "", worker);
+
+  EXPECT_NE(after->body.find("Nothing is held about the identifiers"), std::string::npos);
+  EXPECT_FALSE(s_.site().subjects().Find(*subject::Key::Make(subject::KeyKind::kEmail, "sam@example.org"))->Total() >
+               0);
 
   auto assign = Post(base + "/assign", "assignee=" + std::to_string(worker.id), worker);
   ASSERT_TRUE(assign && assign->status == 303);

@@ -494,7 +494,7 @@ Status Accounts::Note(int64_t id, std::string_view action, std::string_view deta
       [&](store::Connection& c) -> Status { return impl_->Activity(c, id, a.subject_id, actor, action, detail); });
 }
 
-Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
+Result<std::string> Accounts::Close(int64_t id, const Actor& actor, bool email_owner) {
   STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
   if (a.state == "closed") return MakeError(ErrorCode::kFailedPrecondition, "the account is already closed");
   const Settings& s = impl_->settings;
@@ -525,7 +525,7 @@ Result<std::string> Accounts::Close(int64_t id, const Actor& actor) {
       if (std::string_view(table) == "account_values") continue;  // what closing keeps, above
       STEWARD_RETURN_IF_ERROR(c.Exec(std::string("DELETE FROM ") + table + " WHERE account_id = ?", {id}));
     }
-    if (!a.email.empty()) {
+    if (!a.email.empty() && email_owner) {
       std::string text = "Your " + impl_->site_name + " account is closed.\n\n";
       if (keep_any) {
         bool one = kept_text.find(',') == std::string::npos;

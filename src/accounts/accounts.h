@@ -246,9 +246,11 @@ class Accounts {
 
   // Closes the account: every field the closure does not keep, the password, the consents and the
   // activity are deleted; what is kept is restricted until keep_until (the closure dataset's
-  // retention from now); the person is emailed what is kept, why and until when. Returns
-  // keep_until. Errors: kNotFound, kFailedPrecondition (already closed).
-  Result<std::string> Close(int64_t id, const Actor& actor);
+  // retention from now); the person is emailed what is kept, why and until when, unless
+  // `email_owner` is false (an erasure for a rights request, whose answer tells them: nothing of
+  // theirs is written again). Returns keep_until. Errors: kNotFound, kFailedPrecondition (already
+  // closed).
+  Result<std::string> Close(int64_t id, const Actor& actor, bool email_owner = true);
 
   // ---- A second factor: an authenticator app, as staff have (staff::TotpFactor) ------------------
 

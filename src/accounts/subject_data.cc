@@ -143,7 +143,8 @@ Result<std::vector<subject::Erasure>> AccountSubjects::Erase(const Key& key, con
     if (a.state != "closed") {
       // Erasure closes the account: what the closure keeps stays, as the register says.
       STEWARD_ASSIGN_OR_RETURN(auto held, Counts(a));
-      STEWARD_ASSIGN_OR_RETURN(kept_until, accounts_.Close(id, AsAdviser(actor)));
+      // The answer to the request tells the person: no closing email re-writes their address.
+      STEWARD_ASSIGN_OR_RETURN(kept_until, accounts_.Close(id, AsAdviser(actor), /*email_owner=*/false));
       if (!kept_until.empty()) {
         // The account itself and the fields the closure keeps are the exemption below.
         held[s.dataset] -= 1;

@@ -11,24 +11,6 @@ namespace {
 using processing::CookieCategory;
 using processing::LawfulBasis;
 
-std::string BasisLabel(LawfulBasis b) {
-  switch (b) {
-    case LawfulBasis::kConsent:
-      return "your consent";
-    case LawfulBasis::kContract:
-      return "a contract with you, or steps you asked for before one";
-    case LawfulBasis::kLegalObligation:
-      return "a legal obligation we must meet";
-    case LawfulBasis::kVitalInterests:
-      return "to protect someone's life";
-    case LawfulBasis::kPublicTask:
-      return "a task we carry out in the public interest, or in our official functions";
-    case LawfulBasis::kLegitimateInterests:
-      return "our legitimate interests";
-  }
-  return "";
-}
-
 std::string RecipientBasis(const std::string& basis) {
   static const std::map<std::string, std::string> kText = {
       {"processor", "They work on our behalf, under contract, and may use it only as we instruct."},
@@ -109,6 +91,24 @@ std::string CategoryText(CookieCategory c) {
 }
 
 }  // namespace
+
+std::string BasisLabel(LawfulBasis b) {
+  switch (b) {
+    case LawfulBasis::kConsent:
+      return "your consent";
+    case LawfulBasis::kContract:
+      return "a contract with you, or steps you asked for before one";
+    case LawfulBasis::kLegalObligation:
+      return "a legal obligation we must meet";
+    case LawfulBasis::kVitalInterests:
+      return "to protect someone's life";
+    case LawfulBasis::kPublicTask:
+      return "a task we carry out in the public interest, or in our official functions";
+    case LawfulBasis::kLegitimateInterests:
+      return "our legitimate interests";
+  }
+  return "";
+}
 
 std::string CategoryLabel(const std::string& category) {
   static const std::map<std::string, std::string> kLabels = {

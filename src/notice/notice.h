@@ -39,5 +39,7 @@ void AddRoutes(http::Router& router, const site::Pages& pages, const processing:
 
 // "email address" for "user.contact.email".
 std::string CategoryLabel(const std::string& category);
+// "a legal obligation we must meet": a lawful basis as the notice words it.
+std::string BasisLabel(processing::LawfulBasis basis);
 
 }  // namespace steward::notice

@@ -7,7 +7,10 @@
 #include "core/days.h"
 #include "core/json_text.h"
 #include "core/strings.h"
+#include "rights/actions.h"
 #include "rights/module.h"
+
+#include <fstream>
 
 namespace steward::rights {
 namespace {
@@ -212,6 +215,63 @@ int ShowCommand(module::CommandContext& ctx) {
   return 0;
 }
 
+// `steward rights export --case N --to FILE.zip`: the case's bundle, never over an existing file.
+int ExportCommand(module::CommandContext& ctx) {
+  std::unique_ptr<BankHolidays> holidays;
+  auto cases = OpenCases(*ctx.platform, holidays);
+  if (!cases.ok()) return module::Fail(cases.error(), 2);
+  auto id = Cases::ParseReference(ctx.args.Text("--case"));
+  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
+  auto c = (*cases)->Get(*id);
+  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
+  std::string to = ctx.args.Text("--to");
+  if (std::ifstream(to).good()) return module::Fail(MakeError(ErrorCode::kAlreadyExists, to + ": exists already"), 2);
+  subject::Directory* dir = ctx.platform->directory ? ctx.platform->directory() : nullptr;
+  if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
+  auto zip = ExportCase(*dir, **cases, ctx.platform->reg, ctx.config.site.name, *c, UkDay(ctx.platform->clock.Now()),
+                        {.id = "cli"});
+  if (!zip.ok()) return module::Fail(zip.error());
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  out.write(zip->data(), static_cast<std::streamsize>(zip->size()));
+  out.close();
+  if (!out) return module::Fail(MakeError(ErrorCode::kIo, to + ": cannot be written"));
+  std::printf("Wrote %s (%zu bytes) for %s. Read it before it is sent: take out what is about other people.\n",
+              to.c_str(), zip->size(), c->reference.c_str());
+  return 0;
+}
+
+// `steward rights erase --case N --confirm`: erasure across every module, the exemptions named.
+int EraseCommand(module::CommandContext& ctx) {
+  std::unique_ptr<BankHolidays> holidays;
+  auto cases = OpenCases(*ctx.platform, holidays);
+  if (!cases.ok()) return module::Fail(cases.error(), 2);
+  auto id = Cases::ParseReference(ctx.args.Text("--case"));
+  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
+  if (!ctx.args.Flag("--confirm")) {
+    return module::Fail(MakeError(ErrorCode::kInvalidArgument,
+                                  "erasure cannot be undone: run `steward rights find` first, then add --confirm"),
+                        2);
+  }
+  auto c = (*cases)->Get(*id);
+  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
+  subject::Directory* dir = ctx.platform->directory ? ctx.platform->directory() : nullptr;
+  if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
+  auto erased = EraseCase(*dir, **cases, ctx.platform->reg, *c, {.id = "cli"});
+  if (!erased.ok()) return module::Fail(erased.error(), erased.error().code == ErrorCode::kFailedPrecondition ? 2 : 1);
+  std::printf("%s: %lld record(s) erased or anonymised.\n", c->reference.c_str(),
+              static_cast<long long>(erased->Total()));
+  for (const auto& e : erased->erasures) {
+    if (!e.exemption.empty()) {
+      std::printf("  kept   %-28s %s\n", e.dataset.c_str(), e.exemption.c_str());
+    } else if (e.erased + e.anonymised > 0) {
+      std::printf("  erased %-28s %lld deleted, %lld anonymised\n", e.dataset.c_str(), static_cast<long long>(e.erased),
+                  static_cast<long long>(e.anonymised));
+    }
+  }
+  for (const auto& r : erased->recipients) std::printf("Tell %s (it had this data).\n", r.c_str());
+  return 0;
+}
+
 }  // namespace
 
 std::vector<module::Command> Commands() {
@@ -254,6 +314,18 @@ std::vector<module::Command> Commands() {
        .help = "List the open rights requests by due date, or the closed ones.",
        .options = {{.name = "--closed", .help = "The closed requests, newest first.", .kind = Option::Kind::kFlag}},
        .run = ListCommand},
+      {.path = {"rights", "export"},
+       .help = "Write a request's copy of the person's data: a zip with a readable page saying why each part is "
+               "held, and the data as JSON and CSV. Recorded in the case.",
+       .options = {{.name = "--case", .help = "Its reference, such as R-000017.", .required = true},
+                   {.name = "--to", .help = "The zip file to write (never over one that exists).", .required = true}},
+       .run = ExportCommand},
+      {.path = {"rights", "erase"},
+       .help = "Erase what every module holds about a request's identifiers, as the register says, naming what "
+               "the law keeps and whom to tell. Recorded in the case; cannot be undone.",
+       .options = {{.name = "--case", .help = "Its reference, such as R-000017.", .required = true},
+                   {.name = "--confirm", .help = "Erase: without it nothing is done.", .kind = Option::Kind::kFlag}},
+       .run = EraseCommand},
       {.path = {"rights", "show"},
        .help = "Show one rights request: who asked, what for, the clock and the timeline. Audited.",
        .options = {{.name = "--case", .help = "Its reference, such as R-000017.", .required = true}},

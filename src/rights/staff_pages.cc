@@ -1,9 +1,11 @@
 #include "rights/staff_pages.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "core/days.h"
+#include "rights/actions.h"
 #include "core/strings.h"
 #include "staff/accounts.h"
 
@@ -106,6 +108,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/clock", module::Bind(self, &Pages::Clock)),
             page(Method::kPost, one + "/extend", module::Bind(self, &Pages::Extend)),
             page(Method::kPost, one + "/search", module::Bind(self, &Pages::Search)),
+            page(Method::kPost, one + "/export", module::Bind(self, &Pages::Export)),
+            page(Method::kPost, one + "/erase", module::Bind(self, &Pages::Erase)),
             page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close))};
   }
 
@@ -371,6 +375,10 @@ class Pages : public std::enable_shared_from_this<Pages> {
     data["clarifying"] = open && clarifying;
     data["can_pause"] = open && !awaiting && !clarifying;
     data["can_extend"] = open && !awaiting && !c->extended && Today() <= c->due.day;
+    data["can_export"] = std::any_of(c->rights.begin(), c->rights.end(),
+                                     [](Right r) { return r == Right::kAccess || r == Right::kPortability; });
+    data["can_erase"] =
+        open && !awaiting && std::find(c->rights.begin(), c->rights.end(), Right::kErasure) != c->rights.end();
     if (c->extended && c->extension_told) data["extension_told"] = module::LongDay(*c->extension_told);
     if (open && !c->extended && !awaiting) data["extend_by"] = module::LongDay(c->due.day);
     for (auto& [k, v] : DateValues("day", Today())) {
@@ -425,6 +433,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
         {"resumed", "Clarification arrived: the clock runs again"},
         {"extended", "Extended by two months"},
         {"searched", "Searched what we hold"},
+        {"exported", "Copy of the data made"},
+        {"erased", "Data erased"},
         {"acknowledged", "Acknowledgement emailed, with the reference and the due date"},
         {"answered", "Answered"},
         {"refused", "Refused"},
@@ -569,6 +579,65 @@ class Pages : public std::enable_shared_from_this<Pages> {
                              {"nothing_held", rows.empty()},
                              {"held_total", module::Thousands(total)},
                              {"followed", static_cast<int64_t>(followed.size())}},
+                {}, 200);
+  }
+
+  // The bundle, for the caseworker to read before it is released: data about other people in
+  // free text (a message, a note) must be taken out first.
+  Response Export(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto zip = ExportCase(*dir, cases_, p_.reg, p_.config.site.name, *c, Today(), Staff(req, ctx));
+    if (!zip.ok()) return ctx.layout->ErrorFor(zip.error(), req);
+    Response r;
+    r.status = 200;
+    r.body = std::move(*zip);
+    r.SetHeader("Content-Type", "application/zip");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"" + c->reference + ".zip\"");
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  }
+
+  Response Erase(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    if (Field(ctx.form, "confirm") != "yes") {
+      return Show(req, ctx, {}, {{"confirm", "Confirm that the search shows what the person asked to have deleted"}},
+                  400);
+    }
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto erased = EraseCase(*dir, cases_, p_.reg, *c, Staff(req, ctx));
+    if (!erased.ok() && erased.error().code == ErrorCode::kFailedPrecondition) {
+      return Done(req, ctx, erased.error(), "confirm");
+    }
+    if (!erased.ok()) return ctx.layout->ErrorFor(erased.error(), req);
+    html::List rows, kept;
+    for (const auto& e : erased->erasures) {
+      if (!e.exemption.empty()) {
+        kept.push_back(html::Object{{"dataset", e.dataset}, {"why", e.exemption}});
+      } else if (e.erased + e.anonymised > 0) {
+        rows.push_back(html::Object{{"dataset", e.dataset},
+                                    {"erased", module::Thousands(e.erased)},
+                                    {"anonymised", module::Thousands(e.anonymised)}});
+      }
+    }
+    html::List tell;
+    for (const auto& r : erased->recipients) tell.push_back(html::Object{{"name", r}});
+    return Show(req, ctx,
+                html::Object{{"erased_done", true},
+                             {"erased_rows", rows},
+                             {"erased_total", module::Thousands(erased->Total())},
+                             {"kept", kept},
+                             {"any_kept", !kept.empty()},
+                             {"tell", tell},
+                             {"any_tell", !tell.empty()}},
                 {}, 200);
   }
 

@@ -74,6 +74,16 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     await page.waitForURL(/\/admin\/rights\/\d+$/);
     assert.match(await page.locator('.govuk-summary-list').first().innerText(), /Extended by two months/);
 
+    // Erasure needs its box ticked, then says what went and what the law keeps.
+    await page.getByRole('button', { name: 'Erase', exact: true }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Confirm that the search shows/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, erasure not confirmed');
+    await page.getByLabel(/I have searched/).check();
+    await page.getByRole('button', { name: 'Erase', exact: true }).click();
+    assert.match(await page.locator('.govuk-notification-banner').innerText(), /erased or anonymised/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, erased');
+    await shot(page, 'rights-4b-erased');
+
     await page.getByLabel('Answered').check();
     await page.getByLabel('What was done, or why it is refused').fill('Sent the copy; erased all but the audit trail');
     await page.getByRole('button', { name: 'Close the request' }).click();

@@ -1,0 +1,90 @@
+#include "rights/actions.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace steward::rights {
+
+Result<std::vector<subject::Record>> Collect(subject::Directory& dir, const Case& c) {
+  std::vector<subject::Record> all;
+  for (const auto& key : c.identifiers) {
+    // Privacy: every dataset of the register: the person's own records, for their request.
+    STEWARD_ASSIGN_OR_RETURN(auto records, dir.Export(key));
+    for (auto& r : records) all.push_back(std::move(r));
+  }
+  return Distinct(std::move(all));
+}
+
+Result<std::string> ExportCase(subject::Directory& dir, Cases& cases, const processing::Register& reg,
+                               const std::string& site_name, const Case& c, int64_t today, const Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(auto records, Collect(dir, c));
+  STEWARD_ASSIGN_OR_RETURN(
+      std::string zip,
+      MakeBundle({.request = c, .reg = reg, .site_name = site_name, .records = records, .today = today}));
+  std::set<std::string> datasets;
+  for (const auto& r : records) datasets.insert(r.dataset);
+  STEWARD_RETURN_IF_ERROR(cases.Record(
+      c.id, "exported",
+      std::to_string(records.size()) + " record(s) from " + std::to_string(datasets.size()) + " dataset(s)", actor));
+  return zip;
+}
+
+int64_t Erased::Total() const {
+  int64_t n = 0;
+  for (const auto& e : erasures) n += e.erased + e.anonymised;
+  return n;
+}
+
+Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                         const Actor& actor) {
+  if (c.status != "open") return MakeError(ErrorCode::kFailedPrecondition, c.reference + " is closed");
+  if (std::find(c.rights.begin(), c.rights.end(), Right::kErasure) == c.rights.end()) {
+    return MakeError(ErrorCode::kFailedPrecondition, c.reference + " does not ask for erasure");
+  }
+  std::map<std::string, subject::Erasure> by_dataset;
+  Status failed = Ok();
+  for (const auto& key : c.identifiers) {
+    auto erased = dir.Erase(
+        key, {.actor = actor.id, .reference = "rights:" + std::to_string(c.id), .request_id = actor.request_id});
+    if (!erased.ok()) {
+      // The others still run: what was erased stays erased, and the failure is said after.
+      if (failed.ok()) failed = erased.error();
+      continue;
+    }
+    for (const auto& e : *erased) {
+      auto& slot = by_dataset[e.dataset];
+      slot.dataset = e.dataset;
+      slot.erased += e.erased;
+      slot.anonymised += e.anonymised;
+      if (!e.exemption.empty()) slot.exemption = e.exemption;
+    }
+  }
+  Erased out;
+  std::set<std::string> recipients;
+  for (auto& [id, e] : by_dataset) {
+    if (e.erased + e.anonymised > 0) {
+      if (const auto* d = reg.FindDataset(id)) {
+        for (const auto& r : d->recipients) {
+          if (const auto* rec = reg.FindRecipient(r)) recipients.insert(rec->name);
+        }
+      }
+    }
+    out.erasures.push_back(std::move(e));
+  }
+  out.recipients.assign(recipients.begin(), recipients.end());
+  std::string text =
+      std::to_string(out.Total()) + " record(s) erased or anonymised in " +
+      std::to_string(std::count_if(out.erasures.begin(), out.erasures.end(),
+                                   [](const subject::Erasure& e) { return e.erased + e.anonymised > 0; })) +
+      " dataset(s)";
+  for (const auto& e : out.erasures) {
+    if (!e.exemption.empty()) text += "; kept: " + e.dataset + " (" + e.exemption + ")";
+  }
+  if (!out.recipients.empty()) text += "; recipients to tell: " + std::to_string(out.recipients.size());
+  STEWARD_RETURN_IF_ERROR(cases.Record(c.id, "erased", text, actor));
+  STEWARD_RETURN_IF_ERROR(failed);
+  return out;
+}
+
+}  // namespace steward::rights

@@ -1,0 +1,36 @@
+// What a case does to the person's data in every module, through the subject-data contract: the
+// copy for an access or portability request, and erasure. Each runs over every identifier the
+// request gave (and those they lead to), records a step in the case's timeline with counts, and is
+// audited by the modules with the case as the reference.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "register/register.h"
+#include "rights/bundle.h"
+#include "rights/cases.h"
+#include "subject/subject.h"
+
+namespace steward::rights {
+
+// Every record the modules hold about the case's identifiers, each once.
+Result<std::vector<subject::Record>> Collect(subject::Directory& dir, const Case& c);
+
+// The bundle of a case (bundle.h), recorded in its timeline. Errors: the modules'.
+Result<std::string> ExportCase(subject::Directory& dir, Cases& cases, const processing::Register& reg,
+                               const std::string& site_name, const Case& c, int64_t today, const Actor& actor);
+
+struct Erased {
+  std::vector<subject::Erasure> erasures;  // by dataset, the exemptions among them
+  // The recipients of the datasets something was erased from (Article 19: tell them), by name.
+  std::vector<std::string> recipients;
+  int64_t Total() const;
+};
+// Erases what every module holds about the case's identifiers, as the register says for each
+// dataset, leaving the exempt ones; recorded in the case's timeline. Errors: kFailedPrecondition
+// when the case is closed or did not ask for erasure; a module's failure after the others ran.
+Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                         const Actor& actor);
+
+}  // namespace steward::rights
