@@ -152,11 +152,15 @@ TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndA
   ASSERT_TRUE(erased && erased->status == 200) << (erased ? erased->body : "");
   EXPECT_NE(erased->body.find("erased or anonymised"), std::string::npos);
   EXPECT_NE(erased->body.find("<td class=\"govuk-table__cell\">feedback</td>"), std::string::npos) << erased->body;
+  EXPECT_NE(erased->body.find("rights-requests: the record of a rights request"), std::string::npos)
+      << "the request itself is kept, and says why";
   auto after = Post(base + "/search", "", worker);
-
-  EXPECT_NE(after->body.find("Nothing is held about the identifiers"), std::string::npos);
-  EXPECT_FALSE(s_.site().subjects().Find(*subject::Key::Make(subject::KeyKind::kEmail, "sam@example.org"))->Total() >
-               0);
+  EXPECT_EQ(after->body.find("<td class=\"govuk-table__cell\">feedback"), std::string::npos);
+  auto left = s_.site().subjects().Find(*subject::Key::Make(subject::KeyKind::kEmail, "sam@example.org"));
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->findings.size(), 1u) << "only the request";
+  EXPECT_EQ(left->findings[0].module, "rights");
+  EXPECT_EQ(left->Total(), 1);
 
   auto assign = Post(base + "/assign", "assignee=" + std::to_string(worker.id), worker);
   ASSERT_TRUE(assign && assign->status == 303);

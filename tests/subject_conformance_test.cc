@@ -25,7 +25,9 @@
 #include "subject/audit_data.h"
 #include "in_process_site.h"
 #include "store/testing/scratch.h"
+#include "rights/calendar.h"
 #include "subjects/subjects.h"
+#include "core/days.h"
 
 namespace steward {
 namespace {
@@ -153,6 +155,20 @@ class SubjectConformanceTest : public ::testing::Test {
           "email=Holder%40Example.org&password=copper+lantern+harbour&name=Account+Holder&consents=research");
       EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
       return *Key::Make(KeyKind::kEmail, "holder@example.org");
+    }
+    if (module == "rights") {
+      // A request recorded by a caseworker, as one that came by letter.
+      auto worker = s_.SignedIn("rights-worker@example.gov.uk", {staff::Role::kCaseworker});
+      std::string day = DayText(rights::UkDay(clock_.Now()));
+      auto r = http::testing::Fetch(s_.port(), "POST", "/admin/rights/new",
+                                    {{"Content-Type", "application/x-www-form-urlencoded"},
+                                     {"Sec-Fetch-Site", "same-origin"},
+                                     {"Cookie", worker.cookie}},
+                                    "rights=access&channel=letter&received-day=" + day.substr(8, 2) +
+                                        "&received-month=" + day.substr(5, 2) + "&received-year=" + day.substr(0, 4) +
+                                        "&email=Asker%40Example.org&csrf_token=" + worker.csrf);
+      EXPECT_TRUE(r && r->status == 303) << (r ? r->body : "no answer");
+      return *Key::Make(KeyKind::kEmail, "asker@example.org");
     }
     return std::nullopt;
   }

@@ -10,6 +10,7 @@
 #include "rights/public_pages.h"
 #include "rights/requests.h"
 #include "rights/staff_pages.h"
+#include "rights/subject_data.h"
 
 namespace steward::rights {
 namespace {
@@ -23,7 +24,10 @@ class RightsServing : public module::Serving {
   RightsServing(module::Platform& p, std::unique_ptr<BankHolidays> holidays, Settings settings)
       : p_(p),
         holidays_(std::move(holidays)),
-        cases_(std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(settings), *holidays_)) {}
+        cases_(std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(settings), *holidays_)),
+        subjects_(p.SubjectDeps(kRights), *cases_) {}
+
+  subject::SubjectData* Subjects() override { return &subjects_; }
 
   // The public form, when the site sends email.
   Status OpenPublic() {
@@ -54,6 +58,7 @@ class RightsServing : public module::Serving {
   std::unique_ptr<mail::Settings> mail_;
   std::unique_ptr<Requests> requests_;
   std::unique_ptr<PublicPages> public_;
+  CaseSubjects subjects_;
 };
 
 }  // namespace
@@ -118,6 +123,22 @@ module::Descriptor Module() {
       .explain = [](const config::Config& config, const processing::Register& reg) { return Explain(config, reg); },
       .command_groups = {{"rights", "Rights requests: due dates, what the site holds about a person, the cases."}},
       .commands = [] { return Commands(); },
+      .subjects = [](module::Platform& p) -> Result<std::unique_ptr<subject::SubjectData>> {
+        STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(p.config, p.reg));
+        if (!settings) return std::unique_ptr<subject::SubjectData>();
+        STEWARD_ASSIGN_OR_RETURN(BankHolidays holidays, BankHolidays::Load(settings->bank_holidays));
+        // The command line's cases live as long as their subject data.
+        struct Owned : CaseSubjects {
+          Owned(Deps d, std::unique_ptr<BankHolidays> h, std::unique_ptr<Cases> c)
+              : CaseSubjects(std::move(d), *c), holidays(std::move(h)), cases(std::move(c)) {}
+          std::unique_ptr<BankHolidays> holidays;
+          std::unique_ptr<Cases> cases;
+        };
+        auto owned_holidays = std::make_unique<BankHolidays>(std::move(holidays));
+        auto cases = std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(*settings), *owned_holidays);
+        return std::unique_ptr<subject::SubjectData>(
+            std::make_unique<Owned>(p.SubjectDeps(kRights), std::move(owned_holidays), std::move(cases)));
+      },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(p.config, p.reg));
         if (!settings) return std::unique_ptr<module::Serving>(std::make_unique<module::Serving>());

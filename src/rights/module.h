@@ -1,7 +1,7 @@
 // The rights module's descriptor (module/module.h): its tables, [rights] in the site's file (the
 // register's dataset of module "rights", the nation whose bank holidays count, the bank-holiday
-// file), the caseworker's and DPO's pages under /admin/rights, and `steward rights due`, `find`,
-// `list` and `show`.
+// file), the public form at /your-data, the caseworker's and DPO's pages under /admin/rights, and
+// `steward rights due`, `find`, `list`, `show`, `export` and `erase`.
 #pragma once
 
 #include <memory>
