@@ -20,6 +20,7 @@
 #include "in_process_site.h"
 #include "retention/retention.h"
 #include "rights/calendar.h"
+#include "rights/testing/read_zip.h"
 
 namespace steward {
 namespace {
@@ -49,23 +50,6 @@ class RightsSiteTest : public ::testing::Test {
            "-year=" + t.substr(0, 4);
   }
   int64_t Today() { return rights::UkDay(clock_.Now()); }
-
-  // Reads a zip with Debian's Python (zipfile): its check, then every name and file.
-  static std::string ReadZip(const std::string& zip) {
-    auto path = std::filesystem::temp_directory_path() / ("steward-rights-" + crypto::RandomHex(4) + ".zip");
-    std::ofstream(path, std::ios::binary) << zip;
-    std::string cmd =
-        "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
-        "print(\"bad:\", z.testzip()); [print(i.filename, z.read(i).decode()) for i in z.infolist()]' " +
-        path.string();
-    std::string out;
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-    if (p) pclose(p);
-    std::filesystem::remove(path);
-    return out;
-  }
 
   // 2026-12-04 10:00 UTC, a Friday.
   FakeClock clock_{*ParseRfc3339("2026-12-04T10:00:00Z")};
@@ -137,7 +121,7 @@ TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndA
   auto copy = Post(base + "/export", "", worker);
   ASSERT_TRUE(copy && copy->status == 200);
   EXPECT_EQ(copy->Header("Content-Type"), "application/zip");
-  std::string unzipped = ReadZip(copy->body);
+  std::string unzipped = rights::testing::ReadZip(copy->body);
   EXPECT_NE(unzipped.find("bad: None"), std::string::npos) << unzipped;
   EXPECT_NE(unzipped.find("Please call me back"), std::string::npos) << "the feedback, opened";
   EXPECT_NE(unzipped.find("sam@example.org"), std::string::npos);

@@ -1252,5 +1252,37 @@ TEST_F(StewardTest, MessagesImportedWithTheSkippedLinesExplained) {
   EXPECT_NE(retention.out.find("social-media-messages"), std::string::npos) << retention.out;
 }
 
+TEST_F(StewardTest, RightsDueFindShowAndListFromTheCommandLine) {
+  std::string nc = SourcePath("examples/national-careers.toml");
+  RunResult due = RunSteward({"rights", "due", "--config", nc, "--received", "2026-11-25"});
+  EXPECT_EQ(due.exit_code, 0) << due.err;
+  EXPECT_EQ(due.out, "2026-12-29\n") << "Christmas, then the substitute Boxing Day";
+  RunResult scotland = RunSteward(
+      {"rights", "due", "--config", nc, "--received", "2026-05-15", "--nation", "scotland", "--format", "json"});
+  EXPECT_NE(scotland.out.find(R"("due":"2026-06-16")"), std::string::npos) << scotland.out;
+  RunResult stopped = RunSteward({"rights", "due", "--config", nc, "--received", "2026-03-02", "--stopped",
+                                  "2026-03-05..2026-03-09", "2026-03-20..2026-03-23", "--extended"});
+  EXPECT_EQ(stopped.out, "2026-06-09\n");
+  RunResult bad = RunSteward({"rights", "due", "--config", nc, "--received", "2026-03-02", "--stopped", "soon"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--stopped: give FROM..TO"), std::string::npos);
+
+  // A fresh site holds nothing about anyone; a case that is not there is said so.
+  std::string data = dir_ + "/data";
+  ASSERT_EQ(RunSteward({"init", "--config", nc, "--data", data}).exit_code, 0);
+  RunResult found = RunSteward(
+      {"rights", "find", "--config", nc, "--data", data, "--email", "someone@example.org", "--format", "json"});
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find(R"("total": 0)"), std::string::npos) << found.out;
+  EXPECT_EQ(found.out.find("someone@"), std::string::npos) << "never the identifier";
+  RunResult none = RunSteward({"rights", "show", "--config", nc, "--data", data, "--case", "R-000001"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no rights request R-000001"), std::string::npos);
+  RunResult unconfirmed = RunSteward({"rights", "erase", "--config", nc, "--data", data, "--case", "R-1"});
+  EXPECT_EQ(unconfirmed.exit_code, 2);
+  RunResult list = RunSteward({"rights", "list", "--config", nc, "--data", data});
+  EXPECT_EQ(list.out, "No open rights requests.\n");
+}
+
 }  // namespace
 }  // namespace steward::testing

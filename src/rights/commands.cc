@@ -182,17 +182,35 @@ int ListCommand(module::CommandContext& ctx) {
   return 0;
 }
 
-int ShowCommand(module::CommandContext& ctx) {
+// The case --case names, with the cases and holidays it is read through.
+struct Loaded {
   std::unique_ptr<BankHolidays> holidays;
-  auto cases = OpenCases(*ctx.platform, holidays);
-  if (!cases.ok()) return module::Fail(cases.error(), 2);
+  std::unique_ptr<Cases> cases;
+  Case c;
+};
+Result<Loaded> LoadCase(module::CommandContext& ctx) {
+  Loaded out;
+  STEWARD_ASSIGN_OR_RETURN(out.cases, OpenCases(*ctx.platform, out.holidays));
   auto id = Cases::ParseReference(ctx.args.Text("--case"));
-  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
-  auto c = (*cases)->Get(*id);
-  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
+  if (!id) return MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017");
+  STEWARD_ASSIGN_OR_RETURN(out.c, out.cases->Get(*id));
+  return out;
+}
+// 2 for what the operator must fix (a reference, a missing [rights], a case's state), 1 otherwise.
+int ExitFor(const Error& e) {
+  return e.code == ErrorCode::kInvalidArgument || e.code == ErrorCode::kNotFound ||
+                 e.code == ErrorCode::kFailedPrecondition || e.code == ErrorCode::kAlreadyExists
+             ? 2
+             : 1;
+}
+
+int ShowCommand(module::CommandContext& ctx) {
+  auto loaded = LoadCase(ctx);
+  if (!loaded.ok()) return module::Fail(loaded.error(), ExitFor(loaded.error()));
+  const Case* c = &loaded->c;
   // Privacy: rights requests: one case, shown to the operator who asked for it (audited).
   (void)ctx.platform->trail.Append(
-      {.actor = "cli", .action = "rights.viewed", .target = "rights:" + std::to_string(*id)});
+      {.actor = "cli", .action = "rights.viewed", .target = "rights:" + std::to_string(c->id)});
   std::printf("%s  %s\n", c->reference.c_str(), Rights(c->rights).c_str());
   std::printf("Received:   %s (%s)\n", DayText(c->received).c_str(), c->channel.c_str());
   std::printf("Due:        %s%s\n", DayText(c->due.day).c_str(),
@@ -217,18 +235,15 @@ int ShowCommand(module::CommandContext& ctx) {
 
 // `steward rights export --case N --to FILE.zip`: the case's bundle, never over an existing file.
 int ExportCommand(module::CommandContext& ctx) {
-  std::unique_ptr<BankHolidays> holidays;
-  auto cases = OpenCases(*ctx.platform, holidays);
-  if (!cases.ok()) return module::Fail(cases.error(), 2);
-  auto id = Cases::ParseReference(ctx.args.Text("--case"));
-  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
-  auto c = (*cases)->Get(*id);
-  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
+  auto loaded = LoadCase(ctx);
+  if (!loaded.ok()) return module::Fail(loaded.error(), ExitFor(loaded.error()));
+  Cases* cases = loaded->cases.get();
+  const Case* c = &loaded->c;
   std::string to = ctx.args.Text("--to");
   if (std::ifstream(to).good()) return module::Fail(MakeError(ErrorCode::kAlreadyExists, to + ": exists already"), 2);
   subject::Directory* dir = ctx.platform->directory ? ctx.platform->directory() : nullptr;
   if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
-  auto zip = ExportCase(*dir, **cases, ctx.platform->reg, ctx.config.site.name, *c, UkDay(ctx.platform->clock.Now()),
+  auto zip = ExportCase(*dir, *cases, ctx.platform->reg, ctx.config.site.name, *c, UkDay(ctx.platform->clock.Now()),
                         {.id = "cli"});
   if (!zip.ok()) return module::Fail(zip.error());
   std::ofstream out(to, std::ios::binary | std::ios::trunc);
@@ -242,21 +257,18 @@ int ExportCommand(module::CommandContext& ctx) {
 
 // `steward rights erase --case N --confirm`: erasure across every module, the exemptions named.
 int EraseCommand(module::CommandContext& ctx) {
-  std::unique_ptr<BankHolidays> holidays;
-  auto cases = OpenCases(*ctx.platform, holidays);
-  if (!cases.ok()) return module::Fail(cases.error(), 2);
-  auto id = Cases::ParseReference(ctx.args.Text("--case"));
-  if (!id) return module::Fail(MakeError(ErrorCode::kInvalidArgument, "--case: give a reference such as R-000017"), 2);
+  auto loaded = LoadCase(ctx);
+  if (!loaded.ok()) return module::Fail(loaded.error(), ExitFor(loaded.error()));
+  Cases* cases = loaded->cases.get();
+  const Case* c = &loaded->c;
   if (!ctx.args.Flag("--confirm")) {
     return module::Fail(MakeError(ErrorCode::kInvalidArgument,
                                   "erasure cannot be undone: run `steward rights find` first, then add --confirm"),
                         2);
   }
-  auto c = (*cases)->Get(*id);
-  if (!c.ok()) return module::Fail(c.error(), c.error().code == ErrorCode::kNotFound ? 2 : 1);
   subject::Directory* dir = ctx.platform->directory ? ctx.platform->directory() : nullptr;
   if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
-  auto erased = EraseCase(*dir, **cases, ctx.platform->reg, *c, {.id = "cli"});
+  auto erased = EraseCase(*dir, *cases, ctx.platform->reg, *c, {.id = "cli"});
   if (!erased.ok()) return module::Fail(erased.error(), erased.error().code == ErrorCode::kFailedPrecondition ? 2 : 1);
   std::printf("%s: %lld record(s) erased or anonymised.\n", c->reference.c_str(),
               static_cast<long long>(erased->Total()));

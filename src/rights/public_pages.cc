@@ -69,6 +69,7 @@ struct PublicPages::Impl {
     }
     size_t held = BrowserKeys(req).size();
     html::Object data{{"rights", rights},
+                      {"legend", "What would you like us to do?"},
                       {"name", module::Field(form, "name")},
                       {"email", module::Field(form, "email")},
                       {"details", module::Field(form, "details")},

@@ -272,6 +272,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     }
     std::string identity = Field(form, "identity");
     html::Object data{{"rights", rights},
+                      {"legend", "What did the person ask for?"},
                       {"channels", channels},
                       {"identifiers", identifiers},
                       {"name", Field(form, "name")},

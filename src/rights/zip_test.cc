@@ -2,33 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
 #include "core/days.h"
+#include "rights/testing/read_zip.h"
 
 namespace steward::rights {
 namespace {
-
-// Reads an archive with Debian's Python (zipfile), an independent reader: every file's CRC checked,
-// then the names and each file's text printed.
-std::string ReadWithPython(const std::string& zip) {
-  auto path = std::filesystem::temp_directory_path() / "steward-zip-test.zip";
-  std::ofstream(path, std::ios::binary) << zip;
-  std::string cmd =
-      "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
-      "print(\"bad:\", z.testzip()); [print(i.filename, i.date_time[:3], z.read(i).decode()) "
-      "for i in z.infolist()]' " +
-      path.string();
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-  if (p) pclose(p);
-  std::filesystem::remove(path);
-  return out;
-}
 
 TEST(ZipWriterTest, AnotherReaderOpensItAndEveryFileIsIntact) {
   ZipWriter zip(*ParseDay("2026-12-04"));
@@ -39,7 +17,7 @@ TEST(ZipWriterTest, AnotherReaderOpensItAndEveryFileIsIntact) {
   ASSERT_TRUE(zip.Add("empty.txt", "").ok());
   std::string bytes = std::move(zip).Finish();
   EXPECT_LT(bytes.size(), big.size() / 3) << "deflated";
-  std::string read = ReadWithPython(bytes);
+  std::string read = testing::ReadZip(bytes);
   EXPECT_NE(read.find("bad: None"), std::string::npos) << read;
   EXPECT_NE(read.find("index.html (2026, 12, 4) <h1>What we hold about you</h1>"), std::string::npos) << read;
   EXPECT_NE(read.find("datasets/feedback.csv (2026, 12, 4) line 0, café"), std::string::npos);
