@@ -182,6 +182,43 @@ TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndA
   }
 }
 
+TEST_F(RightsSiteTest, RestrictionKeepsThePersonsDataOutOfUseUntilItIsLiftedAfterTellingThem) {
+  auto feedback = Fetch(s_.port(), "POST", "/api/feedback",
+                        {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
+                        R"({"kind":"contact","message":"My address is wrong","name":"Kim","email":"kim@example.org"})");
+  ASSERT_TRUE(feedback && feedback->status == 202);
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto made = Post(
+      "/admin/rights/new",
+      "rights=restriction&channel=telephone&" + DateFields("received", Today()) + "&email=kim%40example.org", worker);
+  ASSERT_TRUE(made && made->status == 303);
+  std::string base = made->Header("Location");
+  auto key = *subject::Key::Make(subject::KeyKind::kEmail, "kim@example.org");
+  auto restricted = [&] {
+    auto found = s_.site().subjects().Find(key);
+    bool any = false;
+    for (const auto& f : found->findings) {
+      for (const auto& h : f.finding.holdings) any = any || (f.module == "feedback" && h.restricted);
+    }
+    return any;
+  };
+  EXPECT_FALSE(restricted());
+  auto on = Post(base + "/restrict", "action=on", worker);
+  ASSERT_TRUE(on && on->status == 303) << (on ? on->body : "");
+  EXPECT_TRUE(restricted());
+  auto page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("Data restricted: kept, not used"), std::string::npos);
+  // Lifting it needs the person told first.
+  auto untold = Post(base + "/restrict", "action=off", worker);
+  ASSERT_TRUE(untold && untold->status == 400);
+  EXPECT_NE(untold->body.find("href=\"#told\""), std::string::npos);
+  EXPECT_TRUE(restricted());
+  auto off = Post(base + "/restrict", "action=off&told=yes", worker);
+  ASSERT_TRUE(off && off->status == 303);
+  EXPECT_FALSE(restricted());
+  EXPECT_NE(Get(base, worker.cookie)->body.find("Restriction lifted"), std::string::npos);
+}
+
 TEST_F(RightsSiteTest, TheFormSaysWhatIsWrongAndKeepsWhatWasTyped) {
   auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
   auto empty = Post("/admin/rights/new", "received-day=&received-month=&received-year=", worker);

@@ -87,4 +87,39 @@ Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing
   return out;
 }
 
+bool Restricted(const Case& c) {
+  bool on = false;
+  for (const auto& e : c.timeline) {
+    if (e.kind == "restricted") on = true;
+    if (e.kind == "restriction_lifted") on = false;
+  }
+  return on;
+}
+
+Result<int64_t> RestrictCase(subject::Directory& dir, Cases& cases, const Case& c, bool on, const Actor& actor) {
+  if (c.status != "open") return MakeError(ErrorCode::kFailedPrecondition, c.reference + " is closed");
+  bool asked = std::any_of(c.rights.begin(), c.rights.end(),
+                           [](Right r) { return r == Right::kRestriction || r == Right::kRectification; });
+  if (!asked) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     c.reference + " asks neither for restriction nor for a correction, while which it may be used");
+  }
+  if (on == Restricted(c)) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     on ? "the data is restricted already" : "the data is not restricted");
+  }
+  int64_t n = 0;
+  for (const auto& key : c.identifiers) {
+    STEWARD_ASSIGN_OR_RETURN(int64_t changed, dir.Restrict(key, on,
+                                                           {.actor = actor.id,
+                                                            .reference = "rights:" + std::to_string(c.id),
+                                                            .request_id = actor.request_id}));
+    n += changed;
+  }
+  STEWARD_RETURN_IF_ERROR(cases.Record(c.id, on ? "restricted" : "restriction_lifted",
+                                       std::to_string(n) + " record(s) " + (on ? "marked restricted" : "in use again"),
+                                       actor));
+  return n;
+}
+
 }  // namespace steward::rights

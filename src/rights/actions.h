@@ -33,4 +33,13 @@ struct Erased {
 Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
                          const Actor& actor);
 
+// Marks (on) or unmarks (off) what every module holds about the case's identifiers as restricted:
+// kept, not used (Article 18), until the restriction is lifted; recorded in the case's timeline.
+// Returns the records affected. Errors: kFailedPrecondition when the case is closed, did not ask
+// for restriction (or rectification, while accuracy is checked), or the register declares no
+// dataset of module "subject" for the marks.
+Result<int64_t> RestrictCase(subject::Directory& dir, Cases& cases, const Case& c, bool on, const Actor& actor);
+// Whether the case's latest restriction step restricted (true) or lifted (false); false when none.
+bool Restricted(const Case& c);
+
 }  // namespace steward::rights

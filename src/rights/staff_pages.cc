@@ -110,6 +110,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/search", module::Bind(self, &Pages::Search)),
             page(Method::kPost, one + "/export", module::Bind(self, &Pages::Export)),
             page(Method::kPost, one + "/erase", module::Bind(self, &Pages::Erase)),
+            page(Method::kPost, one + "/restrict", module::Bind(self, &Pages::Restrict)),
             page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close))};
   }
 
@@ -436,6 +437,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
         {"searched", "Searched what we hold"},
         {"exported", "Copy of the data made"},
         {"erased", "Data erased"},
+        {"restricted", "Data restricted: kept, not used"},
+        {"restriction_lifted", "Restriction lifted"},
         {"acknowledged", "Acknowledgement emailed, with the reference and the due date"},
         {"answered", "Answered"},
         {"refused", "Refused"},
@@ -640,6 +643,24 @@ class Pages : public std::enable_shared_from_this<Pages> {
                              {"tell", tell},
                              {"any_tell", !tell.empty()}},
                 {}, 200);
+  }
+
+  // Restriction on or off: the person must be told before it is lifted (Article 18(3)).
+  Response Restrict(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    bool on = Field(ctx.form, "action") == "on";
+    if (!on && Field(ctx.form, "told") != "yes") {
+      return Show(req, ctx, {}, {{"told", "Confirm that the person has been told before the restriction is lifted"}},
+                  400);
+    }
+    auto changed = RestrictCase(*dir, cases_, *c, on, Staff(req, ctx));
+    if (!changed.ok()) return Done(req, ctx, changed.error(), on ? "restrict" : "told");
+    return Done(req, ctx, Ok(), "restrict");
   }
 
   module::Platform& p_;
