@@ -203,12 +203,14 @@ TEST_F(RightsSiteTest, RestrictionKeepsThePersonsDataOutOfUseUntilItIsLiftedAfte
     return any;
   };
   EXPECT_FALSE(restricted());
+  EXPECT_NE(Get(base, worker.cookie)->body.find("Restrict the person's data"), std::string::npos);
   auto on = Post(base + "/restrict", "action=on", worker);
   ASSERT_TRUE(on && on->status == 303) << (on ? on->body : "");
   EXPECT_TRUE(restricted());
   auto page = Get(base, worker.cookie);
   EXPECT_NE(page->body.find("Data restricted: kept, not used"), std::string::npos);
   // Lifting it needs the person told first.
+  EXPECT_NE(page->body.find("Lift the restriction"), std::string::npos);
   auto untold = Post(base + "/restrict", "action=off", worker);
   ASSERT_TRUE(untold && untold->status == 400);
   EXPECT_NE(untold->body.find("href=\"#told\""), std::string::npos);

@@ -381,6 +381,10 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                      [](Right r) { return r == Right::kAccess || r == Right::kPortability; });
     data["can_erase"] =
         open && !awaiting && std::find(c->rights.begin(), c->rights.end(), Right::kErasure) != c->rights.end();
+    data["restricted"] = Restricted(*c);
+    data["can_restrict"] = open && !awaiting && std::any_of(c->rights.begin(), c->rights.end(), [](Right r) {
+                             return r == Right::kRestriction || r == Right::kRectification;
+                           });
     if (c->extended && c->extension_told) data["extension_told"] = module::LongDay(*c->extension_told);
     if (open && !c->extended && !awaiting) data["extend_by"] = module::LongDay(c->due.day);
     for (auto& [k, v] : DateValues("day", Today())) {

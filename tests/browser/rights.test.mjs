@@ -42,6 +42,7 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     // By keyboard where a caseworker would: the boxes, then the fields.
     await page.getByLabel('See what we hold about you').check();
     await page.getByLabel('Delete what we hold about you').check();
+    await page.getByLabel('Stop us using your data, but keep it').check();
     await page.getByLabel('By email').check();
     await page.getByLabel('Email address').fill('learner@example.com');
     await page.getByLabel('IP address or range').fill('203.0.113.7');
@@ -50,6 +51,7 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/admin\/rights\/\d+$/);
     assert.match(await page.locator('h1').innerText(), /^R-\d{6}$/);
+    assert.match(await page.locator('.govuk-caption-l').innerText(), /Access, Erasure, Restriction/);
     assert.match(await page.locator('.govuk-summary-list').first().innerText(), /running/);
     assert.deepEqual(await axeViolations(page), [], 'the case');
     await shot(page, 'rights-3-case');
@@ -73,6 +75,15 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     await page.getByRole('button', { name: 'Extend' }).click();
     await page.waitForURL(/\/admin\/rights\/\d+$/);
     assert.match(await page.locator('.govuk-summary-list').first().innerText(), /Extended by two months/);
+
+    // Restricted while the request is worked, then erased.
+    await page.getByRole('button', { name: "Restrict the person's data" }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.match(await page.locator('main').innerText(), /restricted: kept, not used/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, restricted');
+    await page.getByRole('button', { name: 'Lift the restriction' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Confirm that the person has been told/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, lifting without telling');
 
     // Erasure needs its box ticked, then says what went and what the law keeps.
     await page.getByRole('button', { name: 'Erase', exact: true }).click();
