@@ -19,6 +19,7 @@
 #include "http/testing/raw_client.h"
 #include "in_process_site.h"
 #include "retention/retention.h"
+#include "rights/actions.h"
 #include "rights/calendar.h"
 #include "rights/testing/read_zip.h"
 
@@ -116,6 +117,14 @@ TEST_F(RightsSiteTest, ACaseworkerRecordsALetterFindsWhatIsHeldWorksTheClockAndA
   page = Get(base, worker.cookie);
   EXPECT_NE(page->body.find("3 March 2027"), std::string::npos) << "28 February 2027 + 3 days is a Wednesday";
   EXPECT_NE(page->body.find("Eight years of records"), std::string::npos);
+
+  // Two identifiers leading to the same holding count it once.
+  auto sam = *subject::Key::Make(subject::KeyKind::kEmail, "sam@example.org");
+  auto once = rights::SurveyKeys(s_.site().subjects(), {sam});
+  auto twice = rights::SurveyKeys(s_.site().subjects(), {sam, sam});
+  ASSERT_TRUE(once.ok() && twice.ok());
+  EXPECT_GT(once->total, 0);
+  EXPECT_EQ(twice->total, once->total);
 
   // The copy: a zip another reader opens, with the person's records and why each is held.
   auto copy = Post(base + "/export", "", worker);

@@ -6,6 +6,33 @@
 
 namespace steward::rights {
 
+Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys) {
+  std::map<std::pair<std::string, std::string>, Held> by;
+  std::set<subject::Key> followed;
+  std::set<std::pair<std::string, subject::Key>> counted;
+  Survey out;
+  for (const auto& key : keys) {
+    // Privacy: every dataset of the register, searched for the person named; counts only.
+    STEWARD_ASSIGN_OR_RETURN(auto found, dir.Find(key));
+    followed.insert(found.keys.begin(), found.keys.end());
+    for (const auto& m : found.findings) {
+      if (!counted.insert({m.module, m.key}).second) continue;
+      for (const auto& h : m.finding.holdings) {
+        Held& slot = by[{m.module, h.dataset}];
+        slot.module = m.module;
+        slot.dataset = h.dataset;
+        slot.count += h.count;
+        slot.restricted = slot.restricted || h.restricted;
+        if (slot.note.empty()) slot.note = h.note;
+        out.total += h.count;
+      }
+    }
+  }
+  for (auto& [_, h] : by) out.held.push_back(std::move(h));
+  out.followed.assign(followed.begin(), followed.end());
+  return out;
+}
+
 Result<std::vector<subject::Record>> Collect(subject::Directory& dir, const Case& c) {
   std::vector<subject::Record> all;
   for (const auto& key : c.identifiers) {

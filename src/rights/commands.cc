@@ -106,28 +106,18 @@ int FindCommand(module::CommandContext& ctx) {
   }
   subject::Directory* dir = p.directory ? p.directory() : nullptr;
   if (dir == nullptr) return module::Fail(MakeError(ErrorCode::kFailedPrecondition, "no module holds personal data"));
+  auto survey = SurveyKeys(*dir, keys);
+  if (!survey.ok()) return module::Fail(survey.error());
   nlohmann::json modules = nlohmann::json::array();
-  std::map<std::pair<std::string, std::string>, nlohmann::json> rows;  // (module, dataset) -> row
-  int64_t total = 0;
-  std::set<subject::Key> followed;
-  for (const auto& key : keys) {
-    // Privacy: every dataset of the register, searched for the person the operator names.
-    auto found = dir->Find(key);
-    if (!found.ok()) return module::Fail(found.error());
-    for (const auto& k : found->keys) followed.insert(k);
-    for (const auto& m : found->findings) {
-      for (const auto& h : m.finding.holdings) {
-        auto& row = rows[{m.module, h.dataset}];
-        if (row.is_null()) {
-          row = {{"module", m.module}, {"dataset", h.dataset}, {"count", 0}, {"restricted", false}, {"note", h.note}};
-        }
-        row["count"] = row["count"].get<int64_t>() + h.count;
-        if (h.restricted) row["restricted"] = true;
-        total += h.count;
-      }
-    }
+  for (const auto& h : survey->held) {
+    modules.push_back({{"module", h.module},
+                       {"dataset", h.dataset},
+                       {"count", h.count},
+                       {"restricted", h.restricted},
+                       {"note", h.note}});
   }
-  for (auto& [_, row] : rows) modules.push_back(std::move(row));
+  const auto& followed = survey->followed;
+  int64_t total = survey->total;
   nlohmann::json kinds = nlohmann::json::array();
   for (const auto& k : followed) kinds.push_back(std::string(subject::KindName(k.kind())));
   (void)p.trail.Append({.actor = "cli",

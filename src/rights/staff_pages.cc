@@ -543,35 +543,18 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
     subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
     if (dir == nullptr) return ctx.layout->Error(503, req);
-    std::map<std::pair<std::string, std::string>, std::pair<int64_t, std::string>> held;
-    std::set<subject::Key> followed;
-    int64_t total = 0;
-    for (const auto& key : c->identifiers) {
-      // Privacy: every dataset of the register, searched for the person who asked.
-      auto found = dir->Find(key);
-      if (!found.ok()) return ctx.layout->ErrorFor(found.error(), req);
-      for (const auto& k : found->keys) followed.insert(k);
-      for (const auto& m : found->findings) {
-        for (const auto& h : m.finding.holdings) {
-          auto& slot = held[{m.module, h.dataset}];
-          slot.first += h.count;
-          if (h.restricted) slot.second = "restricted";
-          if (!h.note.empty() && slot.second.empty()) slot.second = h.note;
-          total += h.count;
-        }
-      }
-    }
+    auto survey = SurveyKeys(*dir, c->identifiers);
+    if (!survey.ok()) return ctx.layout->ErrorFor(survey.error(), req);
     html::List rows;
-    for (const auto& [where, what] : held) {
-      std::string description;
-      for (const auto& d : p_.reg.datasets) {
-        if (d.id == where.second) description = d.description;
-      }
-      rows.push_back(html::Object{{"dataset", where.second},
-                                  {"description", description},
-                                  {"count", module::Thousands(what.first)},
-                                  {"note", what.second}});
+    for (const auto& h : survey->held) {
+      const processing::Dataset* d = p_.reg.FindDataset(h.dataset);
+      rows.push_back(html::Object{{"dataset", h.dataset},
+                                  {"description", d != nullptr ? d->description : ""},
+                                  {"count", module::Thousands(h.count)},
+                                  {"note", h.restricted ? std::string("restricted") : h.note}});
     }
+    const auto& followed = survey->followed;
+    int64_t total = survey->total;
     Status recorded = cases_.Record(*id, "searched", "", Staff(req, ctx));
     if (!recorded.ok()) return ctx.layout->ErrorFor(recorded.error(), req);
     (void)p_.trail.Append({.actor = ctx.actor.id,
