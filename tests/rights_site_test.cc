@@ -21,6 +21,8 @@
 #include "retention/retention.h"
 #include "rights/actions.h"
 #include "rights/calendar.h"
+#include "rights/cases.h"
+#include "rights/letters.h"
 #include "rights/testing/read_zip.h"
 
 namespace steward {
@@ -230,6 +232,53 @@ TEST_F(RightsSiteTest, RestrictionKeepsThePersonsDataOutOfUseUntilItIsLiftedAfte
   EXPECT_NE(Get(base, worker.cookie)->body.find("Restriction lifted"), std::string::npos);
 }
 
+TEST_F(RightsSiteTest, ACorrectionReachesEveryModuleThatCanMakeItAndSaysWhomToTell) {
+  auto feedback = Fetch(
+      s_.port(), "POST", "/api/feedback", {{"Content-Type", "application/json"}, {"Sec-Fetch-Site", "same-origin"}},
+      R"({"kind":"contact","message":"Please call me back","name":"Sam Exmaple","email":"sam@example.org"})");
+  ASSERT_TRUE(feedback && feedback->status == 202);
+  auto registered = Fetch(s_.port(), "POST", "/account/register",
+                          {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+                          "email=sam%40example.org&password=purple+tractor+umbrella+sky&name=Sam+Exmaple");
+  ASSERT_TRUE(registered && registered->status == 200);
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto made = Post("/admin/rights/new",
+                   "rights=rectification&channel=email&" + DateFields("received", Today()) +
+                       "&email=sam%40example.org&identity=known&details=My+name+is+misspelt",
+                   worker);
+  ASSERT_TRUE(made && made->status == 303);
+  std::string base = made->Header("Location");
+  auto page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("Correct the person's data"), std::string::npos) << page->body;
+  EXPECT_NE(page->body.find("<option value=\"user.contact.name\""), std::string::npos);
+
+  auto empty = Post(base + "/rectify", "category=user.contact.name&value=", worker);
+  ASSERT_TRUE(empty && empty->status == 400);
+  EXPECT_NE(empty->body.find("href=\"#value\""), std::string::npos);
+  auto bad = Post(base + "/rectify", "category=user.contact.email&value=not-an-address", worker);
+  ASSERT_TRUE(bad && bad->status == 400);
+
+  auto fixed = Post(base + "/rectify", "category=user.contact.name&value=Sam+Example", worker);
+  ASSERT_TRUE(fixed && fixed->status == 200) << (fixed ? fixed->body : "");
+  EXPECT_NE(fixed->body.find("record(s) corrected"), std::string::npos);
+  EXPECT_NE(fixed->body.find("<td class=\"govuk-table__cell\">accounts</td>"), std::string::npos) << fixed->body;
+  auto sam = *subject::Key::Make(subject::KeyKind::kEmail, "sam@example.org");
+  auto records = s_.site().subjects().Export(sam);
+  ASSERT_TRUE(records.ok());
+  bool corrected = false, misspelt = false;
+  for (const auto& r : *records) {
+    for (const auto& f : r.fields) {
+      if (f.category != "user.contact.name") continue;
+      corrected = corrected || f.value == "Sam Example";
+      misspelt = misspelt || (r.dataset != "rights-requests" && f.value == "Sam Exmaple");
+    }
+  }
+  EXPECT_TRUE(corrected);
+  EXPECT_FALSE(misspelt) << "every module that holds the name corrected it";
+  page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("Name corrected to &quot;Sam Example&quot;"), std::string::npos) << "in the timeline";
+}
+
 TEST_F(RightsSiteTest, TheFormSaysWhatIsWrongAndKeepsWhatWasTyped) {
   auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
   auto empty = Post("/admin/rights/new", "received-day=&received-month=&received-year=", worker);
@@ -286,6 +335,72 @@ class YourDataTest : public ::testing::Test {
     auto all = server_.Received();
     EXPECT_EQ(all.size(), n);
     return all;
+  }
+  // The first message whose subject holds `subject`, waiting for it as the mail queue sends.
+  std::optional<nlohmann::json> WaitForSubject(const std::string& subject) {
+    for (int i = 0; i < 300; ++i) {
+      for (const auto& m : server_.Received()) {
+        if (std::string(m["headers"]["Subject"]).find(subject) != std::string::npos) return m;
+      }
+      clock_.Advance(std::chrono::seconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "no message about " << subject;
+    return std::nullopt;
+  }
+  // Asks at /your-data and opens the emailed link: the case's page path.
+  std::string AskAndConfirm(const std::string& body, const std::string& reference) {
+    size_t before = server_.Received().size();
+    auto asked = Ask(body);
+    EXPECT_TRUE(asked && asked->status == 200);
+    std::string link;
+    for (int i = 0; i < 300 && link.empty(); ++i) {
+      auto all = server_.Received();
+      for (size_t k = before; k < all.size() && link.empty(); ++k) link = PathIn(Text(all[k]));
+      if (link.empty()) {
+        clock_.Advance(std::chrono::seconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    auto confirmed = Fetch(s_.port(), "GET", link);
+    EXPECT_TRUE(confirmed && confirmed->status == 200);
+    EXPECT_NE(confirmed->body.find(reference), std::string::npos);
+    return "/admin/rights/" + std::to_string(*rights::Cases::ParseReference(reference));
+  }
+  std::optional<http::testing::RawResponse> StaffPost(const std::string& target, const std::string& body,
+                                                      const testing::InProcessSite::Staff& who) {
+    return Fetch(s_.port(), "POST", target,
+                 {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Sec-Fetch-Site", "same-origin"},
+                  {"Cookie", who.cookie}},
+                 body + "&csrf_token=" + who.csrf);
+  }
+  // The draft on a letter's page, sent as it stands (after `edit`).
+  std::optional<http::testing::RawResponse> SendDraft(const std::string& base, const std::string& letter,
+                                                      const testing::InProcessSite::Staff& who,
+                                                      const std::string& extra,
+                                                      std::function<void(std::string&)> edit = nullptr) {
+    auto page = Fetch(s_.port(), "GET", base + "/write?letter=" + letter, {{"Cookie", who.cookie}});
+    EXPECT_TRUE(page && page->status == 200);
+    std::smatch subject, text;
+    EXPECT_TRUE(
+        std::regex_search(page->body, subject, std::regex("name=\"subject\" type=\"text\" value=\"([^\"]*)\"")));
+    EXPECT_TRUE(std::regex_search(page->body, text, std::regex("name=\"text\"[^>]*>([^<]*)</textarea>")));
+    std::string body = Unescape(text[1].str());
+    if (edit) edit(body);
+    return StaffPost(base + "/write",
+                     "letter=" + letter + "&subject=" + http::PercentEncode(Unescape(subject[1].str())) +
+                         "&text=" + http::PercentEncode(body) + extra,
+                     who);
+  }
+  static std::string Unescape(std::string s) {
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"&#39;", "'"}, {"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#x2F;", "/"}, {"&amp;", "&"}}) {
+      for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+        s.replace(at, from.size(), to);
+      }
+    }
+    return s;
   }
   static std::string Text(const nlohmann::json& m) { return m["parts"][1]["content"]; }
   static std::string PathIn(const std::string& text) {
@@ -393,6 +508,119 @@ TEST_F(YourDataTest, ALinkNotOpenedWithinADayLeadsNowhereAndTheRequestGoes) {
                            app::AllStorage(s_.config(), &s_.site().trail()));
   ASSERT_TRUE(runner.Run(false).ok());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM rights_pending"), 0);
+}
+
+// Done when: on the National Careers example a person asks for a copy and then for erasure; the
+// caseworker sees both due dates, extends one with a reason (the person told by email), sends the
+// copy through a link only the person can open, and erases; the DPO's page shows both answered on
+// time.
+TEST_F(YourDataTest, NationalCareersAnswersACopyAndAnErasureOnTime) {
+  std::string copy_case = AskAndConfirm("rights=access&name=Lee+Learner&email=lee%40example.com", "R-000001");
+  std::string erase_case = AskAndConfirm("rights=erasure&name=Lee+Learner&email=lee%40example.com", "R-000002");
+  auto dpo = s_.SignedIn("dpo@example.gov.uk", {staff::Role::kDpo});
+
+  // Both in the queue, due on Monday 4 January 2027.
+  auto queue = Fetch(s_.port(), "GET", "/admin/rights", {{"Cookie", dpo.cookie}});
+  ASSERT_TRUE(queue && queue->status == 200);
+  EXPECT_NE(queue->body.find("R-000001"), std::string::npos);
+  EXPECT_NE(queue->body.find("R-000002"), std::string::npos);
+  EXPECT_NE(queue->body.find("4 January 2027"), std::string::npos);
+
+  // The copy needs longer: extended with the reason, and the caseworker is taken to the letter.
+  auto extended = StaffPost(copy_case + "/extend", "reason=Records+held+by+three+area+contractors", dpo);
+  ASSERT_TRUE(extended && extended->status == 303);
+  EXPECT_EQ(extended->Header("Location"), copy_case + "/write?letter=extension");
+  auto told = SendDraft(copy_case, "extension", dpo, "&by=email");
+  ASSERT_TRUE(told && told->status == 303) << (told ? told->body : "");
+  auto extension = WaitForSubject("We need more time for your request: R-000001");
+  ASSERT_TRUE(extension);
+  EXPECT_EQ((*extension)["rcpt_tos"][0], "lee@example.com");
+  EXPECT_NE(Text(*extension).find("Records held by three area contractors"), std::string::npos);
+  EXPECT_NE(Text(*extension).find("We will now answer by 4 March 2027"), std::string::npos) << Text(*extension);
+
+  // A draft still holding what the caseworker must fill in is not sent.
+  auto unfilled = SendDraft(copy_case, "answer", dpo, "&by=email", [](std::string& t) { t += "\n[Say what]"; });
+  ASSERT_TRUE(unfilled && unfilled->status == 400);
+  EXPECT_NE(unfilled->body.find("square brackets"), std::string::npos);
+
+  // The copy: not without the review, and not without the link's place.
+  auto unread = SendDraft(copy_case, "copy", dpo, "&by=email");
+  ASSERT_TRUE(unread && unread->status == 400);
+  EXPECT_NE(unread->body.find("href=\"#reviewed\""), std::string::npos);
+  auto linkless = SendDraft(copy_case, "copy", dpo, "&by=email&reviewed=yes", [](std::string& t) {
+    t.replace(t.find(rights::kLinkPlaceholder), rights::kLinkPlaceholder.size(), "");
+  });
+  ASSERT_TRUE(linkless && linkless->status == 400);
+  auto sent = SendDraft(copy_case, "copy", dpo, "&by=email&reviewed=yes");
+  ASSERT_TRUE(sent && sent->status == 303) << (sent ? sent->body : "");
+  auto copy_mail = WaitForSubject("A copy of your data: R-000001");
+  ASSERT_TRUE(copy_mail);
+  std::smatch match;
+  std::string copy_text = Text(*copy_mail);
+  ASSERT_TRUE(std::regex_search(copy_text, match, std::regex("https?://[^/\\s]+(/your-data/copy/[a-f0-9]{48})")))
+      << copy_text;
+  std::string link = match[1].str();
+
+  // Only the person opens it: another address is refused, theirs downloads the zip.
+  auto form = Fetch(s_.port(), "GET", link);
+  ASSERT_TRUE(form && form->status == 200);
+  EXPECT_NE(form->body.find("Download a copy of your data"), std::string::npos);
+  auto post = [&](const std::string& email) {
+    return Fetch(s_.port(), "POST", link,
+                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+                 "email=" + http::PercentEncode(email));
+  };
+  auto wrong = post("someone@example.com");
+  ASSERT_TRUE(wrong && wrong->status == 400);
+  EXPECT_EQ(wrong->Header("Content-Type").find("zip"), std::string::npos);
+  auto zip = post("Lee@Example.com");
+  ASSERT_TRUE(zip && zip->status == 200);
+  EXPECT_EQ(zip->Header("Content-Type"), "application/zip");
+  EXPECT_EQ(zip->Header("Cache-Control"), "no-store");
+  std::string unzipped = rights::testing::ReadZip(zip->body);
+  EXPECT_NE(unzipped.find("bad: None"), std::string::npos) << unzipped;
+  EXPECT_NE(unzipped.find("R-000001"), std::string::npos);
+  EXPECT_NE(unzipped.find("lee@example.com"), std::string::npos);
+  auto closed = StaffPost(copy_case + "/close", "status=answered&outcome=Copy+sent+and+downloaded", dpo);
+  ASSERT_TRUE(closed && closed->status == 303);
+
+  // Erasure: every module's, the requests themselves kept as the law's record.
+  auto erased = StaffPost(erase_case + "/erase", "confirm=yes", dpo);
+  ASSERT_TRUE(erased && erased->status == 200) << (erased ? erased->body : "");
+  EXPECT_NE(erased->body.find("Kept by law"), std::string::npos);
+  auto gone = Fetch(s_.port(), "GET", link);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404) << "the copy went with the erasure";
+  closed = StaffPost(erase_case + "/close", "status=answered&outcome=Erased", dpo);
+  ASSERT_TRUE(closed && closed->status == 303);
+
+  // The DPO's page: both answered on time.
+  auto done = Fetch(s_.port(), "GET", "/admin/rights?show=closed", {{"Cookie", dpo.cookie}});
+  ASSERT_TRUE(done && done->status == 200);
+  EXPECT_NE(done->body.find("R-000001"), std::string::npos);
+  EXPECT_NE(done->body.find("R-000002"), std::string::npos);
+  EXPECT_EQ(done->body.find("(late)"), std::string::npos) << done->body;
+  auto figures = Fetch(s_.port(), "GET", "/admin/rights", {{"Cookie", dpo.cookie}});
+  EXPECT_NE(figures->body.find("Answered on time</dt><dd class=\"govuk-summary-list__value\">2<"), std::string::npos)
+      << figures->body;
+  EXPECT_NE(figures->body.find("Answered late</dt><dd class=\"govuk-summary-list__value\">0<"), std::string::npos);
+  auto timeline = Fetch(s_.port(), "GET", copy_case, {{"Cookie", dpo.cookie}});
+  EXPECT_NE(timeline->body.find("Copy downloaded by the person"), std::string::npos);
+  EXPECT_NE(timeline->body.find("Tell the person of the extension (by email)"), std::string::npos);
+}
+
+TEST_F(YourDataTest, CaseworkersAreRemindedAWeekBeforeTheDueDate) {
+  std::string base = AskAndConfirm("rights=access&email=lee%40example.com", "R-000001");
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto assigned = StaffPost(base + "/assign", "assignee=" + std::to_string(worker.id), worker);
+  ASSERT_TRUE(assigned && assigned->status == 303) << (assigned ? assigned->body : "");
+  // Due Monday 4 January 2027: a week before is 28 December.
+  clock_.Set(*ParseRfc3339("2026-12-28T09:00:00Z"));
+  auto reminder = WaitForSubject("Rights request R-000001 is due on 4 January 2027");
+  ASSERT_TRUE(reminder);
+  EXPECT_EQ((*reminder)["rcpt_tos"][0], "worker@example.gov.uk");
+  EXPECT_EQ(Text(*reminder).find("lee@example.com"), std::string::npos) << "names no requester";
+  EXPECT_NE(Text(*reminder).find("/admin/rights/1"), std::string::npos);
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ Result<int64_t> AccountSubjects::Rectify(const Key& key, std::string_view catego
   for (const auto& f : s.fields) {
     if (field.empty() && f.category == category) field = f.id;
   }
-  if (field.empty()) return MakeError(ErrorCode::kInvalidArgument, "nothing this module holds is of that category");
+  if (field.empty()) return MakeError(ErrorCode::kFailedPrecondition, "nothing this module holds is of that category");
   STEWARD_ASSIGN_OR_RETURN(auto ids, accounts_.AccountsOf(key));
   int64_t changed = 0;
   for (int64_t id : ids) {

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "core/strings.h"
+
 namespace steward::rights {
 
 Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys) {
@@ -111,6 +113,98 @@ Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing
   if (!out.recipients.empty()) text += "; recipients to tell: " + std::to_string(out.recipients.size());
   STEWARD_RETURN_IF_ERROR(cases.Record(c.id, "erased", text, actor));
   STEWARD_RETURN_IF_ERROR(failed);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> CorrectableCategories(const processing::Register& reg) {
+  static const std::vector<std::pair<std::string, std::string>> kAll = {
+      {"user.contact.name", "Name"},
+      {"user.contact.email", "Email address"},
+      {"user.contact.phone", "Telephone number"},
+      {"user.contact.address", "Postal address"},
+      {"user.demographic.date_of_birth", "Date of birth"},
+      {"user.demographic.location", "Where they live"},
+      {"user.employment", "Employment"}};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [category, label] : kAll) {
+    bool declared = std::any_of(reg.datasets.begin(), reg.datasets.end(), [&](const processing::Dataset& d) {
+      return std::any_of(d.categories.begin(), d.categories.end(), [&](const std::string& named) {
+        return category == named || category.rfind(named + ".", 0) == 0;
+      });
+    });
+    if (declared) out.emplace_back(category, label);
+  }
+  return out;
+}
+
+int64_t Corrected::Total() const {
+  int64_t n = 0;
+  for (const auto& c : corrections) n += c.changed;
+  return n;
+}
+
+Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                              std::string_view category, std::string_view value, const Actor& actor) {
+  if (c.status != "open") return MakeError(ErrorCode::kFailedPrecondition, c.reference + " is closed");
+  if (std::find(c.rights.begin(), c.rights.end(), Right::kRectification) == c.rights.end()) {
+    return MakeError(ErrorCode::kFailedPrecondition, c.reference + " does not ask for a correction");
+  }
+  auto categories = CorrectableCategories(reg);
+  auto known = std::find_if(categories.begin(), categories.end(), [&](const auto& p) { return p.first == category; });
+  if (known == categories.end()) return MakeError(ErrorCode::kInvalidArgument, "category: Choose what to correct");
+  std::string_view v = Trim(value);
+  if (v.empty()) return MakeError(ErrorCode::kInvalidArgument, "value: Enter the correct " + ToLower(known->second));
+  if (v.size() > 1000) return MakeError(ErrorCode::kInvalidArgument, "value: Enter 1,000 characters or fewer");
+  std::map<std::string, subject::Directory::Correction> by_module;
+  for (const auto& key : c.identifiers) {
+    // Privacy: every module's record of the person, corrected at their request.
+    auto fixed =
+        dir.Rectify(key, category, v,
+                    {.actor = actor.id, .reference = "rights:" + std::to_string(c.id), .request_id = actor.request_id});
+    if (!fixed.ok()) {
+      auto e = fixed.error();
+      if (e.code == ErrorCode::kInvalidArgument || e.code == ErrorCode::kAlreadyExists) {
+        return MakeError(ErrorCode::kInvalidArgument, "value: " + e.message);
+      }
+      return e;
+    }
+    for (auto& m : *fixed) {
+      auto& slot = by_module[m.module];
+      slot.module = m.module;
+      for (auto& d : m.datasets) {
+        if (std::find(slot.datasets.begin(), slot.datasets.end(), d) == slot.datasets.end()) slot.datasets.push_back(d);
+      }
+      slot.changed += m.changed;
+      if (slot.changed > 0) {
+        slot.cannot.clear();
+      } else if (slot.cannot.empty()) {
+        slot.cannot = m.cannot;
+      }
+    }
+  }
+  Corrected out;
+  std::set<std::string> recipients;
+  for (auto& [module, m] : by_module) {
+    if (m.changed > 0) {
+      for (const auto& id : m.datasets) {
+        if (const auto* d = reg.FindDataset(id)) {
+          for (const auto& r : d->recipients) {
+            if (const auto* rec = reg.FindRecipient(r)) recipients.insert(rec->name);
+          }
+        }
+      }
+    }
+    out.corrections.push_back(std::move(m));
+  }
+  out.recipients.assign(recipients.begin(), recipients.end());
+  // The new value is in the timeline, sealed under the case's key: the record of what was corrected.
+  std::string text =
+      known->second + " corrected to \"" + std::string(v) + "\" in " + std::to_string(out.Total()) + " record(s)";
+  for (const auto& m : out.corrections) {
+    if (m.changed == 0 && !m.cannot.empty()) text += "; not corrected in " + m.module + " (" + m.cannot + ")";
+  }
+  if (!out.recipients.empty()) text += "; recipients to tell: " + std::to_string(out.recipients.size());
+  STEWARD_RETURN_IF_ERROR(cases.Record(c.id, "rectified", text, actor));
   return out;
 }
 

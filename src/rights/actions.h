@@ -48,6 +48,22 @@ struct Erased {
 Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
                          const Actor& actor);
 
+// The categories a caseworker can correct, as the register declares them (a category, or a parent of
+// it, named by one of its datasets), with their labels: "user.contact.phone" -> "Telephone number".
+std::vector<std::pair<std::string, std::string>> CorrectableCategories(const processing::Register& reg);
+
+struct Corrected {
+  std::vector<subject::Directory::Correction> corrections;  // by module
+  std::vector<std::string> recipients;  // of the datasets corrected (Article 19: tell them), by name
+  int64_t Total() const;
+};
+// Corrects the field of `category` to `value` in what every module holds about the case's
+// identifiers; recorded in the case's timeline with the new value (sealed) and the counts. Errors:
+// kFailedPrecondition when the case is closed or did not ask for rectification; kInvalidArgument
+// for a category the register does not declare, or a value a module refuses.
+Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                              std::string_view category, std::string_view value, const Actor& actor);
+
 // Marks (on) or unmarks (off) what every module holds about the case's identifiers as restricted:
 // kept, not used (Article 18), until the restriction is lifted; recorded in the case's timeline.
 // Returns the records affected. Errors: kFailedPrecondition when the case is closed, did not ask

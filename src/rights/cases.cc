@@ -315,12 +315,18 @@ std::vector<store::Migration> Cases::Migrations() {
       text BLOB
     );
     CREATE INDEX rights_events_case ON rights_events (case_id, id);
+  )sql"},
+          {"rights", 3, R"sql(
+    -- The days the caseworkers were reminded of an open case: seven days before it is due, and
+    -- once it is overdue.
+    ALTER TABLE rights_cases ADD COLUMN reminded_soon_on TEXT;
+    ALTER TABLE rights_cases ADD COLUMN reminded_overdue_on TEXT;
   )sql"}};
 }
 
 retention::ModuleStorage Cases::Storage() {
   return {.module = "rights",
-          .personal_tables = {"rights_cases", "rights_pauses", "rights_events", "rights_pending"},
+          .personal_tables = {"rights_cases", "rights_pauses", "rights_events", "rights_pending", "rights_copies"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
                       const std::string& now, bool dry_run) -> Result<int64_t> {
             // Privacy: rights requests closed before the cut-off; an open case is never purged. Their keys
@@ -333,7 +339,11 @@ retention::ModuleStorage Cases::Storage() {
             }
             // Requests made on the site whose link expired unconfirmed: never a case.
             STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM rights_pending WHERE expires_at < ?", {now}));
+            // Copies whose link has expired.
+            STEWARD_RETURN_IF_ERROR(c.Exec("DELETE FROM rights_copies WHERE expires_at < ?", {now}));
             const char* old = "SELECT id FROM rights_cases WHERE closed_at IS NOT NULL AND closed_at < ?";
+            STEWARD_RETURN_IF_ERROR(
+                c.Exec(std::string("DELETE FROM rights_copies WHERE case_id IN (") + old + ")", {cutoff}));
             STEWARD_RETURN_IF_ERROR(
                 c.Exec(std::string("DELETE FROM rights_events WHERE case_id IN (") + old + ")", {cutoff}));
             STEWARD_RETURN_IF_ERROR(
@@ -492,6 +502,7 @@ Result<Case> Cases::Get(int64_t id) const {
       if (blob == nullptr) return "";
       return keys->Open(std::string(kTable) + "." + column, blob->bytes).value_or("");
     };
+    out.subject_id = r.Text(0);
     out.name = open(1, "name");
     out.email = open(2, "email");
     out.postal_address = open(3, "postal_address");
@@ -544,6 +555,14 @@ Result<std::vector<Summary>> Cases::Queue(const QueueFilter& filter) const {
     std::stable_sort(out.begin(), out.end(), [](const Summary& a, const Summary& b) { return a.due.day < b.due.day; });
   }
   return out;
+}
+
+Result<bool> Cases::IsRequester(store::Connection& c, int64_t id, std::string_view email) const {
+  STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT requester_hash FROM rights_cases WHERE id = ?", {id}));
+  if (rows.empty()) return MakeError(ErrorCode::kNotFound, Reference(id) + " is not a case");
+  auto key = subject::Key::Make(subject::KeyKind::kEmail, email);
+  if (!key.ok() || rows.front().IsNull(0)) return false;
+  return crypto::ConstantTimeEquals(rows.front().Text(0), impl_->EmailHash(key->value()));
 }
 
 Result<std::vector<int64_t>> Cases::OfEmail(std::string_view email) const {
@@ -655,8 +674,10 @@ Status Cases::Extend(int64_t id, std::string_view reason, const Actor& actor) {
       return MakeError(ErrorCode::kFailedPrecondition, "the first month ended on " + DayText(s.due.day) +
                                                            ": an extension must be told to the person within it");
     }
-    STEWARD_RETURN_IF_ERROR(c.Exec("UPDATE rights_cases SET extended = 1, extension_told_on = ? WHERE id = ?",
-                                   {DayText(impl_->Today()), id}));
+    // The new due date gets its own reminder.
+    STEWARD_RETURN_IF_ERROR(
+        c.Exec("UPDATE rights_cases SET extended = 1, extension_told_on = ?, reminded_soon_on = NULL WHERE id = ?",
+               {DayText(impl_->Today()), id}));
     return impl_->Step(c, id, actor, "extended", why);
   });
 }
@@ -708,6 +729,47 @@ Status Cases::Record(int64_t id, std::string_view kind, std::string_view text, c
     STEWARD_RETURN_IF_ERROR(impl_->Load(c, id));
     return impl_->Step(c, id, actor, kind, text);
   });
+}
+
+Result<int64_t> Cases::Remind(const std::function<Status(store::Connection&, const Summary&, bool overdue)>& remind) {
+  int64_t n = 0;
+  int64_t today = impl_->Today();
+  Status written = impl_->store.Write([&](store::Connection& c) -> Status {
+    n = 0;
+    // The cached due date lags a waiting case's by the days it waits: a case is read when its cached
+    // date is within reach, and its date as it stands decides.
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query(std::string("SELECT ") + kSummaryColumns +
+                               ", reminded_soon_on, reminded_overdue_on FROM rights_cases WHERE status = 'open' AND "
+                               "identity = 'known' AND due_on <= ? AND (reminded_soon_on IS NULL OR "
+                               "reminded_overdue_on IS NULL) ORDER BY due_on, id",
+                           {DayText(today + kRemindDays)}));
+    for (const auto& r : rows) {
+      STEWARD_ASSIGN_OR_RETURN(Summary s, impl_->FromRow(c, r));
+      if (s.due.waiting) continue;  // the clock stands still: nothing comes due
+      bool soon_done = !r.IsNull(13), overdue_done = !r.IsNull(14);
+      bool overdue = today > s.due.day;
+      bool soon = !overdue && s.due.day - today <= kRemindDays;
+      if (overdue && !overdue_done) {
+        STEWARD_RETURN_IF_ERROR(remind(c, s, true));
+        STEWARD_RETURN_IF_ERROR(
+            c.Exec("UPDATE rights_cases SET reminded_overdue_on = ?, reminded_soon_on = COALESCE(reminded_soon_on, ?) "
+                   "WHERE id = ?",
+                   {DayText(today), DayText(today), s.id}));
+        STEWARD_RETURN_IF_ERROR(impl_->Step(c, s.id, Actor{}, "reminded", "overdue"));
+        ++n;
+      } else if (soon && !soon_done) {
+        STEWARD_RETURN_IF_ERROR(remind(c, s, false));
+        STEWARD_RETURN_IF_ERROR(
+            c.Exec("UPDATE rights_cases SET reminded_soon_on = ? WHERE id = ?", {DayText(today), s.id}));
+        STEWARD_RETURN_IF_ERROR(impl_->Step(c, s.id, Actor{}, "reminded", "due soon"));
+        ++n;
+      }
+    }
+    return Ok();
+  });
+  STEWARD_RETURN_IF_ERROR(written);
+  return n;
 }
 
 Result<Figures> Cases::Count(int64_t from, int64_t to) const {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,7 @@ struct Settings {
   std::string dataset;  // the register's dataset of module "rights"
   Nation nation = Nation::kEnglandAndWales;
   std::string bank_holidays;  // the file's path
+  int copy_days = 28;         // how long the link to a copy of a person's data works
 };
 
 // Who acts, for the audit trail and the timeline: "staff:3", "self" (the person, on the site),
@@ -118,6 +120,7 @@ struct Summary {
 
 // A case with its sealed fields opened.
 struct Case : Summary {
+  std::string subject_id;  // the case's own key, to seal what is sent about it
   std::string name, email, postal_address, details;
   std::vector<subject::Key> identifiers;
   std::string outcome;  // for a closed case: what was done, or why it was refused
@@ -177,6 +180,9 @@ class Cases {
   Result<std::vector<Summary>> Queue(const QueueFilter& filter) const;
   // The cases whose requester's email address is `email`, newest first (their ids).
   Result<std::vector<int64_t>> OfEmail(std::string_view email) const;
+  // Whether `email` is the address case `id` was made from (compared by its keyed hash), in the
+  // caller's read or write. Errors: kNotFound.
+  Result<bool> IsRequester(store::Connection& c, int64_t id, std::string_view email) const;
 
   // Each step, audited with the case id, in the timeline. Errors: kNotFound; kFailedPrecondition
   // for a step the case's state does not allow (saying why); kInvalidArgument for a bad value.
@@ -199,6 +205,13 @@ class Cases {
   Status Record(store::Connection& c, int64_t id, std::string_view kind, std::string_view text, const Actor& actor);
 
   Result<Figures> Count(int64_t from, int64_t to) const;
+
+  // Reminders: every open case due within seven days (once) and every overdue one (once), each
+  // passed to `remind` in one write with the day it was reminded and a step in its timeline, so that
+  // a case is never reminded of the same thing twice, however often this runs. A case still waiting
+  // for proof of identity has no due date to remind of. Returns how many were reminded.
+  static constexpr int kRemindDays = 7;
+  Result<int64_t> Remind(const std::function<Status(store::Connection&, const Summary&, bool overdue)>& remind);
 
  private:
   struct Impl;

@@ -1,4 +1,6 @@
 #include "rights/cases.h"
+#include "rights/copies.h"
+#include "rights/letters.h"
 #include "rights/requests.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +24,7 @@ std::vector<store::Migration> AllMigrations() {
   for (auto& m : subjects::SubjectStore::Migrations()) all.push_back(m);
   for (auto& m : Cases::Migrations()) all.push_back(m);
   for (auto& m : Requests::Migrations()) all.push_back(m);
+  for (auto& m : Copies::Migrations()) all.push_back(m);
   return all;
 }
 
@@ -255,6 +258,152 @@ TEST_F(CasesTest, RetentionPurgesClosedCasesOnlyAndTheirKeysGoWithTheSweep) {
                   })
                   .ok());
   EXPECT_EQ(*swept, 1) << "the closed case's key; the open one's is still named";
+}
+
+TEST_F(CasesTest, CaseworkersAreRemindedOnceAWeekBeforeAndOnceWhenOverdueAndNotWhileTheClockWaits) {
+  // Received Monday 2 March 2026: due Thursday 2 April.
+  int64_t id = OpenOne();
+  int64_t waiting = OpenOne({.identity_known = false});
+  std::vector<std::pair<int64_t, bool>> reminded;
+  auto remind = [&](store::Connection&, const Summary& s, bool overdue) -> Status {
+    reminded.emplace_back(s.id, overdue);
+    return Ok();
+  };
+  EXPECT_EQ(*cases_.Remind(remind), 0) << "a month away";
+  clock_.Set(At("2026-03-26T09:00:00Z"));  // 7 days before
+  EXPECT_EQ(*cases_.Remind(remind), 1);
+  EXPECT_EQ(*cases_.Remind(remind), 0) << "once";
+  ASSERT_EQ(reminded.size(), 1u);
+  EXPECT_EQ(reminded[0], std::make_pair(id, false));
+  clock_.Set(At("2026-04-02T09:00:00Z"));  // the due day: not yet overdue
+  EXPECT_EQ(*cases_.Remind(remind), 0);
+  clock_.Set(At("2026-04-03T09:00:00Z"));
+  EXPECT_EQ(*cases_.Remind(remind), 1);
+  EXPECT_EQ(*cases_.Remind(remind), 0);
+  ASSERT_EQ(reminded.size(), 2u);
+  EXPECT_EQ(reminded[1], std::make_pair(id, true));
+  for (const auto& [which, overdue] : reminded) EXPECT_NE(which, waiting) << "no due date while proof is awaited";
+  auto c = cases_.Get(id);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(std::count_if(c->timeline.begin(), c->timeline.end(), [](const Event& e) { return e.kind == "reminded"; }),
+            2);
+}
+
+TEST_F(CasesTest, AnExtendedCaseIsRemindedAgainBeforeItsNewDueDate) {
+  int64_t id = OpenOne();
+  int64_t n = 0;
+  auto remind = [&](store::Connection&, const Summary&, bool) -> Status {
+    ++n;
+    return Ok();
+  };
+  clock_.Set(At("2026-03-27T09:00:00Z"));
+  EXPECT_EQ(*cases_.Remind(remind), 1);
+  ASSERT_TRUE(cases_.Extend(id, "Eight years of records", staff_).ok());
+  EXPECT_EQ(*cases_.Remind(remind), 0) << "due on 2 June now";
+  clock_.Set(At("2026-05-27T09:00:00Z"));
+  EXPECT_EQ(*cases_.Remind(remind), 1);
+}
+
+TEST_F(CasesTest, ACopyOpensOnlyForTheAddressTheRequestCameFromAndLocksAfterFiveWrongOnes) {
+  int64_t id = OpenOne({.email = "Sam@Example.org"});
+  auto c = cases_.Get(id);
+  ASSERT_TRUE(c.ok());
+  Copies copies(site_.store(), site_.key(), clock_, cases_);
+  Result<Copies::Kept> kept = MakeError(ErrorCode::kInternal, "not run");
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& conn) -> Status {
+                    kept = copies.KeepIn(conn, *c, "PK zip bytes: Sam's records", 28);
+                    return kept.ok() ? Ok() : Status(kept.error());
+                  })
+                  .ok());
+  EXPECT_EQ(kept->token.size(), 48u);
+  for (const auto& stored : RawColumn("SELECT bundle FROM rights_copies")) {
+    EXPECT_EQ(stored.find("Sam's records"), std::string::npos) << "sealed";
+  }
+  EXPECT_TRUE(*copies.Live(kept->token));
+  EXPECT_FALSE(*copies.Live(std::string(48, 'a')));
+
+  auto mine = copies.Open(kept->token, " sam@EXAMPLE.org ", {.id = "self"});
+  ASSERT_TRUE(mine.ok()) << mine.error().ToString();
+  EXPECT_EQ(mine->zip, "PK zip bytes: Sam's records");
+  EXPECT_EQ(mine->reference, c->reference);
+  auto after = cases_.Get(id);
+  EXPECT_EQ(after->timeline.back().kind, "downloaded");
+
+  for (int i = 0; i < Copies::kTries; ++i) {
+    auto wrong = copies.Open(kept->token, "someone@example.org", {.id = "self"});
+    EXPECT_EQ(wrong.error().code, ErrorCode::kPermissionDenied) << i;
+  }
+  EXPECT_FALSE(*copies.Live(kept->token)) << "locked";
+  EXPECT_EQ(copies.Open(kept->token, "sam@example.org", {.id = "self"}).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(CasesTest, ACopysLinkExpiresAndRetentionDeletesIt) {
+  int64_t id = OpenOne();
+  auto c = cases_.Get(id);
+  Copies copies(site_.store(), site_.key(), clock_, cases_);
+  std::string token;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& conn) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto kept, copies.KeepIn(conn, *c, "zip", 2));
+                    token = kept.token;
+                    return Ok();
+                  })
+                  .ok());
+  clock_.Advance(std::chrono::hours(47));
+  EXPECT_TRUE(*copies.Live(token));
+  clock_.Advance(std::chrono::hours(2));
+  EXPECT_FALSE(*copies.Live(token));
+  EXPECT_EQ(copies.Open(token, "person@example.org", {.id = "self"}).error().code, ErrorCode::kNotFound);
+  std::string now = FormatRfc3339Millis(clock_.Now());
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& conn) -> Status {
+                    return Cases::Storage().purge(conn, processing::Dataset{}, "2020-01-01T00:00:00Z", now, false).ok()
+                               ? Ok()
+                               : MakeError(ErrorCode::kInternal, "purge");
+                  })
+                  .ok());
+  EXPECT_TRUE(RawColumn("SELECT bundle FROM rights_copies").empty());
+  EXPECT_TRUE(cases_.Get(id).ok()) << "the open case stays";
+}
+
+TEST(LettersTest, DraftsSayTheReferenceTheDatesAndWhatIsLeftToFillIn) {
+  Case c;
+  c.id = 17;
+  c.reference = "R-000017";
+  c.rights = {Right::kAccess, Right::kErasure};
+  c.received = D("2026-03-02");
+  c.due.day = D("2026-04-02");
+  c.name = "Sam Example";
+  LetterContext ctx{.site_name = "National Careers Service", .today = D("2026-03-20"), .copy_days = 28};
+  auto ack = Draft(Letter::kAcknowledgement, c, ctx);
+  EXPECT_EQ(ack.subject, "We have your request: R-000017");
+  EXPECT_NE(ack.text.find("Dear Sam Example"), std::string::npos);
+  EXPECT_NE(ack.text.find("2 March 2026"), std::string::npos);
+  EXPECT_NE(ack.text.find("We will answer by 2 April 2026"), std::string::npos);
+  EXPECT_NE(ack.text.find("see what we hold about you and delete what we hold about you"), std::string::npos)
+      << ack.text;
+  EXPECT_NE(ack.text.find("ico.org.uk"), std::string::npos);
+  auto copy = Draft(Letter::kCopy, c, ctx);
+  EXPECT_NE(copy.text.find(kLinkPlaceholder), std::string::npos);
+  EXPECT_NE(copy.text.find("until 17 April 2026"), std::string::npos) << "28 days from 20 March";
+  c.status = "refused";
+  c.outcome = "You have asked the same question weekly since January.";
+  auto refusal = Draft(Letter::kRefusal, c, ctx);
+  EXPECT_NE(refusal.text.find(c.outcome), std::string::npos);
+  EXPECT_NE(refusal.text.find("ask a court"), std::string::npos);
+  c.timeline.push_back({.kind = "extended", .text = "Eight years of records"});
+  c.due.day = D("2026-06-02");
+  auto extension = Draft(Letter::kExtension, c, ctx);
+  EXPECT_NE(extension.text.find("Eight years of records"), std::string::npos);
+  EXPECT_NE(extension.text.find("2 June 2026"), std::string::npos);
+  auto clarification = Draft(Letter::kClarification, c, ctx);
+  EXPECT_NE(clarification.text.find("[What you need to know"), std::string::npos) << "for the caseworker to fill in";
+  for (Letter l : AllLetters()) {
+    EXPECT_EQ(ParseLetter(LetterName(l)), l);
+    EXPECT_FALSE(Draft(l, c, ctx).subject.empty());
+    EXPECT_EQ(Draft(l, c, ctx).subject.find('\n'), std::string::npos);
+  }
 }
 
 }  // namespace

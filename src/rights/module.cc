@@ -7,6 +7,10 @@
 #include "core/days.h"
 #include "mail/mail.h"
 #include "rights/commands.h"
+#include "rights/copies.h"
+#include "rights/reminders.h"
+#include "staff/accounts.h"
+#include "core/log.h"
 #include "rights/public_pages.h"
 #include "rights/requests.h"
 #include "rights/staff_pages.h"
@@ -25,6 +29,7 @@ class RightsServing : public module::Serving {
       : p_(p),
         holidays_(std::move(holidays)),
         cases_(std::make_unique<Cases>(p.store, p.trail, p.key, p.clock, std::move(settings), *holidays_)),
+        copies_(std::make_unique<Copies>(p.store, p.key, p.clock, *cases_)),
         subjects_(p.SubjectDeps(kRights), *cases_) {}
 
   subject::SubjectData* Subjects() override { return &subjects_; }
@@ -40,21 +45,45 @@ class RightsServing : public module::Serving {
     if (auto analytics = analytics::ReadSettings(*p_.config.document, p_.reg); analytics.ok() && *analytics) {
       visitor_cookie = (*analytics)->visitor_cookie;
     }
+    queue_ = queue;
     requests_ = std::make_unique<Requests>(p_.store, p_.key, p_.clock, *cases_, *queue, *mail_, p_.base_url,
                                            p_.config.site.name);
-    public_ = std::make_unique<PublicPages>(p_, *requests_, visitor_cookie);
+    public_ = std::make_unique<PublicPages>(p_, *requests_, *copies_, visitor_cookie);
     return Ok();
   }
 
   void AddRoutes(http::Router& router) override {
     if (public_) public_->AddRoutes(router);
   }
-  std::vector<module::StaffPage> StaffPages() override { return CasePages(p_, *cases_); }
+  // Reminders to the caseworkers, when the site sends email: checked every hour, each case reminded
+  // once a week before it is due and once when it is overdue.
+  std::vector<module::Task> Tasks() override {
+    auto* accounts = p_.services.Find<staff::Accounts>();
+    if (!mail_ || accounts == nullptr) return {};
+    return {{.name = "rights.reminders",
+             .first = std::chrono::minutes(2),
+             .every = std::chrono::hours(1),
+             .run = [this, accounts]() -> Status {
+               STEWARD_ASSIGN_OR_RETURN(int64_t n,
+                                        SendReminders(*cases_, *accounts, *queue_, *mail_,
+                                                      {.site_name = p_.config.site.name, .base_url = p_.base_url()}));
+               if (n > 0) log::Info("rights.reminded", {{"cases", std::to_string(n)}});
+               return Ok();
+             }}};
+  }
+
+  std::vector<module::StaffPage> StaffPages() override {
+    Delivery delivery;
+    if (mail_) delivery = {.queue = queue_, .mail = mail_.get(), .copies = copies_.get()};
+    return CasePages(p_, *cases_, delivery);
+  }
 
  private:
   module::Platform& p_;
   std::unique_ptr<BankHolidays> holidays_;
   std::unique_ptr<Cases> cases_;
+  std::unique_ptr<Copies> copies_;
+  mail::Queue* queue_ = nullptr;
   std::unique_ptr<mail::Settings> mail_;
   std::unique_ptr<Requests> requests_;
   std::unique_ptr<PublicPages> public_;
@@ -99,6 +128,7 @@ Result<std::optional<Settings>> ReadSettings(const config::Config& config, const
     }
     s.bank_holidays = path.lexically_normal().string();
   }
+  if (int64_t days = s.copy_days; table->Int("copy_days", days, 1, 90)) s.copy_days = static_cast<int>(days);
   table->Finish();
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.Joined());
   return std::optional<Settings>(std::move(s));
@@ -111,6 +141,7 @@ module::Descriptor Module() {
           [] {
             auto all = Cases::Migrations();
             for (auto& m : Requests::Migrations()) all.push_back(m);
+            for (auto& m : Copies::Migrations()) all.push_back(m);
             return all;
           },
       .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Cases::Storage()}; },

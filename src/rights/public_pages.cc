@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/origin.h"
+#include "rights/copies.h"
 #include "site/pages.h"
 
 namespace steward::rights {
@@ -30,6 +31,7 @@ Response NoStore(Response r) {
 struct PublicPages::Impl {
   module::Platform& p;
   Requests& requests;
+  Copies& copies;
   std::string visitor_cookie;
 
   // The references this browser's cookies hold, as keys (none when it holds none).
@@ -131,10 +133,50 @@ struct PublicPages::Impl {
                                {"site", p.config.site.name}},
                   {}, 200);
   }
+
+  // ---- The copy of their data ----------------------------------------------------------------------
+
+  Response CopyGone(Request& req) {
+    return Render(req, "your_data_copy_gone", "This link no longer works", html::Object{}, {}, 404);
+  }
+
+  Response CopyPage(Request& req, const std::string& email, const Errors& errors, int status) {
+    return Render(req, "your_data_copy", "Download a copy of your data",
+                  html::Object{{"token", std::string(req.PathParam("token"))}, {"email", email}}, errors, status);
+  }
+
+  Response CopyGet(Request& req) {
+    auto live = copies.Live(req.PathParam("token"));
+    if (!live.ok()) return p.pages->ErrorFor(live.error(), req);
+    if (!*live) return CopyGone(req);
+    return CopyPage(req, "", {}, 200);
+  }
+
+  Response CopyPost(Request& req) {
+    if (!http::SameOriginOrAllowed(req, p.config.server.public_base_url, {})) return p.pages->ErrorPage(403, &req);
+    auto form = req.Form();
+    if (!form.ok()) return p.pages->ErrorPage(400, &req);
+    std::string email(Trim(module::Field(*form, "email")));
+    if (email.empty())
+      return CopyPage(req, email, {{"email", "Enter the email address you made your request from"}}, 400);
+    // Privacy: rights requests: the address given is compared with the case's keyed hash of it.
+    auto download = copies.Open(req.PathParam("token"), email, {.id = "self", .request_id = req.request_id});
+    if (!download.ok() && download.error().code == ErrorCode::kNotFound) return CopyGone(req);
+    if (!download.ok() && download.error().code == ErrorCode::kPermissionDenied) {
+      return CopyPage(req, email, {{"email", "Enter the email address you made your request from"}}, 400);
+    }
+    if (!download.ok()) return p.pages->ErrorFor(download.error(), req);
+    Response r;
+    r.status = 200;
+    r.body = std::move(download->zip);
+    r.SetHeader("Content-Type", "application/zip");
+    r.SetHeader("Content-Disposition", "attachment; filename=\"your-data-" + download->reference + ".zip\"");
+    return NoStore(std::move(r));
+  }
 };
 
-PublicPages::PublicPages(module::Platform& p, Requests& requests, std::string visitor_cookie)
-    : impl_(std::make_shared<Impl>(Impl{p, requests, std::move(visitor_cookie)})) {}
+PublicPages::PublicPages(module::Platform& p, Requests& requests, Copies& copies, std::string visitor_cookie)
+    : impl_(std::make_shared<Impl>(Impl{p, requests, copies, std::move(visitor_cookie)})) {}
 
 PublicPages::~PublicPages() = default;
 
@@ -145,6 +187,9 @@ void PublicPages::AddRoutes(http::Router& router) {
               {.max_body_bytes = kMaxBody, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm});
   router.Get("/your-data/confirm/{token}", [self](Request& req) { return self->Confirm(req); },
              {.blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm});
+  router.Get("/your-data/copy/{token}", [self](Request& req) { return self->CopyGet(req); }, {.blocking = true});
+  router.Post("/your-data/copy/{token}", [self](Request& req) { return self->CopyPost(req); },
+              {.max_body_bytes = 4096, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm});
 }
 
 }  // namespace steward::rights

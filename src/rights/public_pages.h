@@ -4,6 +4,8 @@
 // request becomes a case (Requests); with their agreement the form also sends the references this
 // browser's cookies hold (the consent record's and the analytics visitor cookie's), so that what
 // they lead to is found too. The link's page gives the reference and the day the answer is due.
+// /your-data/copy/{token} is where the copy of their data is downloaded, by someone who gives the
+// address the request came from (Copies).
 #pragma once
 
 #include <memory>
@@ -15,11 +17,13 @@
 
 namespace steward::rights {
 
+class Copies;
+
 class PublicPages {
  public:
   // `visitor_cookie`: the analytics visitor cookie's name ("" when the site counts no visitors).
   // Everything must outlive the pages.
-  PublicPages(module::Platform& p, Requests& requests, std::string visitor_cookie);
+  PublicPages(module::Platform& p, Requests& requests, Copies& copies, std::string visitor_cookie);
   ~PublicPages();
   void AddRoutes(http::Router& router);
 

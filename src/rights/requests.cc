@@ -6,30 +6,11 @@
 #include "core/json_text.h"
 #include "core/strings.h"
 #include "mail/mail.h"
+#include "module/staff_page.h"
+#include "rights/letters.h"
 #include "subjects/subjects.h"
 
 namespace steward::rights {
-namespace {
-
-std::string RightsSentence(const std::vector<Right>& rights) {
-  std::string out;
-  for (size_t i = 0; i < rights.size(); ++i) {
-    std::string title(RightTitle(rights[i]));
-    if (!title.empty()) title[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(title[0])));
-    out += (i == 0 ? "" : i + 1 == rights.size() ? " and " : ", ") + title;
-  }
-  return out;
-}
-
-std::string LongDate(int64_t day) {
-  static const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                  "July",    "August",   "September", "October", "November", "December"};
-  std::string t = DayText(day);
-  int d = std::stoi(t.substr(8, 2)), m = std::stoi(t.substr(5, 2));
-  return std::to_string(d) + " " + kMonths[m - 1] + " " + t.substr(0, 4);
-}
-
-}  // namespace
 
 struct Requests::Impl {
   store::Store& store;
@@ -163,9 +144,9 @@ Result<Cases::Opened> Requests::Confirm(std::string_view token, const Actor& act
         .to = c.email,
         .subject = "We have your request: " + Cases::Reference(opened.id),
         .text = "Thank you for confirming your request to " + RightsSentence(c.rights) + ".\n\nYour reference is " +
-                Cases::Reference(opened.id) + ". We received your request on " + LongDate(c.received) +
-                " and you confirmed your email address on " + LongDate(*c.proof_received) + ".\n\nWe will answer by " +
-                LongDate(opened.due.day) +
+                Cases::Reference(opened.id) + ". We received your request on " + module::LongDay(c.received) +
+                " and you confirmed your email address on " + module::LongDay(*c.proof_received) +
+                ".\n\nWe will answer by " + module::LongDay(opened.due.day) +
                 ". If your request is complex we may need up to two months more: if so, we will tell you why "
                 "before that date.\n\nIf you are unhappy with how we handle your request, you can complain to the "
                 "Information Commissioner's Office: https://ico.org.uk/make-a-complaint/",

@@ -5,8 +5,12 @@
 #include <set>
 
 #include "core/days.h"
-#include "rights/actions.h"
 #include "core/strings.h"
+#include "mail/mail.h"
+#include "rights/actions.h"
+#include "rights/copies.h"
+#include "rights/letters.h"
+#include "rights/reminders.h"
 #include "staff/accounts.h"
 
 namespace steward::rights {
@@ -83,7 +87,7 @@ html::Object DateValues(const std::string& name, std::optional<int64_t> day) {
 
 class Pages : public std::enable_shared_from_this<Pages> {
  public:
-  Pages(module::Platform& p, Cases& cases) : p_(p), cases_(cases) {}
+  Pages(module::Platform& p, Cases& cases, Delivery delivery) : p_(p), cases_(cases), delivery_(delivery) {}
 
   std::vector<module::StaffPage> All() {
     auto self = shared_from_this();
@@ -111,7 +115,10 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/export", module::Bind(self, &Pages::Export)),
             page(Method::kPost, one + "/erase", module::Bind(self, &Pages::Erase)),
             page(Method::kPost, one + "/restrict", module::Bind(self, &Pages::Restrict)),
-            page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close))};
+            page(Method::kPost, one + "/rectify", module::Bind(self, &Pages::Rectify)),
+            page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close)),
+            page(Method::kGet, one + "/write", module::Bind(self, &Pages::WritePage)),
+            page(Method::kPost, one + "/write", module::Bind(self, &Pages::Send))};
   }
 
  private:
@@ -132,19 +139,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
   }
 
   // Staff who handle rights requests: "staff:3" -> email.
-  std::map<std::string, std::string> Handlers() const {
-    std::map<std::string, std::string> out;
-    auto* accounts = p_.services.Find<staff::Accounts>();
-    if (accounts == nullptr) return out;
-    auto staff = accounts->List();
-    if (!staff.ok()) return out;
-    for (const auto& m : *staff) {
-      if (!m.disabled && staff::AnyGrants(m.roles, staff::Permission::kRightsRequests)) {
-        out["staff:" + std::to_string(m.id)] = m.email;
-      }
-    }
-    return out;
-  }
+  std::map<std::string, std::string> Handlers() const { return Caseworkers(p_.services.Find<staff::Accounts>()); }
 
   static std::string NameOf(const std::map<std::string, std::string>& names, const std::string& actor) {
     auto it = names.find(actor);
@@ -381,6 +376,16 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                      [](Right r) { return r == Right::kAccess || r == Right::kPortability; });
     data["can_erase"] =
         open && !awaiting && std::find(c->rights.begin(), c->rights.end(), Right::kErasure) != c->rights.end();
+    data["can_rectify"] =
+        open && !awaiting && std::find(c->rights.begin(), c->rights.end(), Right::kRectification) != c->rights.end();
+    html::List categories;
+    std::string chosen = data.count("rectify_category") && data["rectify_category"].AsString() != nullptr
+                             ? *data["rectify_category"].AsString()
+                             : "";
+    for (const auto& [category, label] : CorrectableCategories(p_.reg)) {
+      categories.push_back(html::Object{{"value", category}, {"text", label}, {"selected", category == chosen}});
+    }
+    data["categories"] = categories;
     data["restricted"] = Restricted(*c);
     data["can_restrict"] = open && !awaiting && std::any_of(c->rights.begin(), c->rights.end(), [](Right r) {
                              return r == Right::kRestriction || r == Right::kRectification;
@@ -425,6 +430,16 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                       {"text", e.text}});
     }
     data["timeline"] = timeline;
+    html::List letters;
+    for (Letter l : AllLetters()) {
+      if (l == Letter::kCopy && !*data["can_export"].AsBool()) continue;
+      letters.push_back(html::Object{{"value", std::string(LetterName(l))}, {"text", std::string(LetterTitle(l))}});
+    }
+    data["letters"] = letters;
+    data["writes_email"] = ByEmail(*c);
+    if (auto query = req.Query(); query.ok()) {
+      if (auto sent = ParseLetter(Field(*query, "sent"))) data["sent"] = std::string(LetterTitle(*sent));
+    }
     return Render(req, ctx, "admin_rights_case", c->reference, std::move(data), errors, status);
   }
 
@@ -444,6 +459,10 @@ class Pages : public std::enable_shared_from_this<Pages> {
         {"restricted", "Data restricted: kept, not used"},
         {"restriction_lifted", "Restriction lifted"},
         {"acknowledged", "Acknowledgement emailed, with the reference and the due date"},
+        {"wrote", "Written to the person"},
+        {"rectified", "Data corrected"},
+        {"downloaded", "Copy downloaded by the person"},
+        {"reminded", "Caseworkers reminded"},
         {"answered", "Answered"},
         {"refused", "Refused"},
         {"withdrawn", "Withdrawn by the person"},
@@ -452,10 +471,14 @@ class Pages : public std::enable_shared_from_this<Pages> {
     return it == kText.end() ? kind : it->second;
   }
 
-  Response Done(Request& req, module::StaffContext& ctx, const Status& s, const std::string& field) {
+  // Back to the case once a step is done, or on to the letter that tells the person of it.
+  Response Done(Request& req, module::StaffContext& ctx, const Status& s, const std::string& field,
+                std::optional<Letter> tell = std::nullopt) {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
-    if (s.ok()) return Response::Redirect(std::string(kPath) + "/" + std::to_string(*id));
+    std::string base = std::string(kPath) + "/" + std::to_string(*id);
+    if (s.ok() && tell) return Response::Redirect(base + "/write?letter=" + std::string(LetterName(*tell)));
+    if (s.ok()) return Response::Redirect(base);
     if (s.error().code == ErrorCode::kInvalidArgument || s.error().code == ErrorCode::kFailedPrecondition) {
       auto [f, message] = FieldError(s.error(), field);
       // A precondition's message is a sentence about the case: show it at the form's field.
@@ -495,7 +518,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
   Response Proof(Request& req, module::StaffContext& ctx) {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
-    if (Field(ctx.form, "action") == "ask") return Done(req, ctx, cases_.AskProof(*id, Staff(req, ctx)), "proof");
+    if (Field(ctx.form, "action") == "ask") {
+      return Done(req, ctx, cases_.AskProof(*id, Staff(req, ctx)), "proof", Letter::kIdentity);
+    }
     auto day = DateField(ctx.form, "proof");
     if (!day)
       return Done(req, ctx, MakeError(ErrorCode::kInvalidArgument, "proof: Enter the day proof arrived"), "proof");
@@ -513,14 +538,14 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                                               : "clock: Enter the day the clarification arrived"),
                   "clock");
     }
-    return Done(req, ctx, stop ? cases_.Pause(*id, *day, Staff(req, ctx)) : cases_.Resume(*id, *day, Staff(req, ctx)),
-                "clock");
+    if (stop) return Done(req, ctx, cases_.Pause(*id, *day, Staff(req, ctx)), "clock", Letter::kClarification);
+    return Done(req, ctx, cases_.Resume(*id, *day, Staff(req, ctx)), "clock");
   }
 
   Response Extend(Request& req, module::StaffContext& ctx) {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
-    return Done(req, ctx, cases_.Extend(*id, Field(ctx.form, "reason"), Staff(req, ctx)), "reason");
+    return Done(req, ctx, cases_.Extend(*id, Field(ctx.form, "reason"), Staff(req, ctx)), "reason", Letter::kExtension);
   }
 
   Response Close(Request& req, module::StaffContext& ctx) {
@@ -532,7 +557,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
       return Show(req, ctx, html::Object{{"close_status", status}, {"typed_outcome", Field(ctx.form, "outcome")}},
                   {FieldError(closed.error(), "outcome")}, 400);
     }
-    return Done(req, ctx, closed, "status");
+    return Done(req, ctx, closed, "status",
+                status == "refused" ? std::optional<Letter>(Letter::kRefusal) : std::nullopt);
   }
 
   // What every module holds about the case's identifiers, as counts: shown before anything is done.
@@ -632,6 +658,43 @@ class Pages : public std::enable_shared_from_this<Pages> {
                 {}, 200);
   }
 
+  // A correction in every module that holds the person's data, and whom to tell of it (Article 19).
+  Response Rectify(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    std::string category = Field(ctx.form, "category"), value = Field(ctx.form, "value");
+    auto fixed = RectifyCase(*dir, cases_, p_.reg, *c, category, value, Staff(req, ctx));
+    if (!fixed.ok() && fixed.error().code == ErrorCode::kInvalidArgument) {
+      return Show(req, ctx, html::Object{{"rectify_category", category}, {"rectify_value", value}},
+                  {FieldError(fixed.error(), "value")}, 400);
+    }
+    if (!fixed.ok()) return Done(req, ctx, fixed.error(), "category");
+    html::List rows, cannot;
+    for (const auto& m : fixed->corrections) {
+      if (m.changed > 0) {
+        rows.push_back(html::Object{{"module", m.module}, {"changed", module::Thousands(m.changed)}});
+      } else if (!m.cannot.empty()) {
+        cannot.push_back(html::Object{{"module", m.module}, {"why", m.cannot}});
+      }
+    }
+    html::List tell;
+    for (const auto& r : fixed->recipients) tell.push_back(html::Object{{"name", r}});
+    return Show(req, ctx,
+                html::Object{{"rectified_done", true},
+                             {"rectified_rows", rows},
+                             {"any_rectified", !rows.empty()},
+                             {"rectified_total", module::Thousands(fixed->Total())},
+                             {"cannot", cannot},
+                             {"any_cannot", !cannot.empty()},
+                             {"rectify_tell", tell},
+                             {"any_rectify_tell", !tell.empty()}},
+                {}, 200);
+  }
+
   // Restriction on or off: the person must be told before it is lifted (Article 18(3)).
   Response Restrict(Request& req, module::StaffContext& ctx) {
     auto id = module::IdParam(req);
@@ -650,14 +713,185 @@ class Pages : public std::enable_shared_from_this<Pages> {
     return Done(req, ctx, Ok(), "restrict");
   }
 
+  // ---- Writing to the person ------------------------------------------------------------------------
+
+  LetterContext Letters() const {
+    std::string contact;
+    if (!p_.reg.dpo.email.empty()) contact = p_.reg.dpo.email;
+    return LetterContext{.site_name = p_.config.site.name,
+                         .today = Today(),
+                         .copy_days = cases_.settings().copy_days,
+                         .contact = contact};
+  }
+
+  bool ByEmail(const Case& c) const { return delivery_.queue != nullptr && !c.email.empty(); }
+
+  // The datasets whose records hold free text (a message, a note, what a request is about): it may
+  // name other people, so the caseworker reads the copy before it is released.
+  static html::List FreeText(const std::vector<subject::Record>& records) {
+    std::map<std::string, int64_t> by_dataset;
+    for (const auto& r : records) {
+      bool free = std::any_of(r.fields.begin(), r.fields.end(),
+                              [](const subject::Field& f) { return f.category.rfind("user.content", 0) == 0; });
+      if (free) ++by_dataset[r.dataset];
+    }
+    html::List out;
+    for (const auto& [dataset, n] : by_dataset) out.push_back(html::Object{{"dataset", dataset}, {"count", n}});
+    return out;
+  }
+
+  // Whether `text` still holds one of the drafts' [words to replace] (several words on one line,
+  // at most 200 characters).
+  static bool Unfilled(std::string_view text) {
+    for (size_t open = text.find('['); open != std::string_view::npos; open = text.find('[', open + 1)) {
+      size_t close = text.find_first_of("]\n", open + 1);
+      if (close != std::string_view::npos && text[close] == ']' && close - open <= 200 &&
+          text.substr(open, close - open).find(' ') != std::string_view::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Response WritePage(Request& req, module::StaffContext& ctx) {
+    auto query = req.Query();
+    if (!query.ok()) return ctx.layout->Error(400, req);
+    auto letter = ParseLetter(Field(*query, "letter"));
+    if (!letter) letter = Letter::kAnswer;
+    return Write(req, ctx, *letter, std::nullopt, {}, 200);
+  }
+
+  // The draft of `letter`, or what the caseworker typed (`typed`) when it is shown again.
+  Response Write(Request& req, module::StaffContext& ctx, Letter letter, std::optional<Written> typed,
+                 const Errors& errors, int status) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    Written w = typed ? *typed : Draft(letter, *c, Letters());
+    html::List letters;
+    for (Letter l : AllLetters()) {
+      if (l == letter) continue;
+      letters.push_back(html::Object{{"value", std::string(LetterName(l))}, {"text", std::string(LetterTitle(l))}});
+    }
+    html::Object data{{"base", std::string(kPath) + "/" + std::to_string(*id)},
+                      {"reference", c->reference},
+                      {"letter", std::string(LetterName(letter))},
+                      {"title", std::string(LetterTitle(letter))},
+                      {"letters", letters},
+                      {"subject", w.subject},
+                      {"text", w.text},
+                      {"email", c->email},
+                      {"postal_address", c->postal_address},
+                      {"by_email", ByEmail(*c)},
+                      {"by_post", !c->postal_address.empty() || !ByEmail(*c)},
+                      {"is_copy", letter == Letter::kCopy},
+                      {"placeholder", std::string(kLinkPlaceholder)},
+                      {"copy_days", int64_t{cases_.settings().copy_days}}};
+    if (letter == Letter::kCopy) {
+      subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+      if (dir == nullptr) return ctx.layout->Error(503, req);
+      auto records = Collect(*dir, *c);
+      if (!records.ok()) return ctx.layout->ErrorFor(records.error(), req);
+      html::List free = FreeText(*records);
+      data["records"] =
+          module::Thousands(static_cast<int64_t>(records->size())) + (records->size() == 1 ? " record" : " records");
+      data["free_text"] = free;
+      data["any_free_text"] = !free.empty();
+      data["copy_by_link"] = ByEmail(*c);
+    }
+    return Render(req, ctx, "admin_rights_write", std::string(LetterTitle(letter)) + ": " + c->reference,
+                  std::move(data), errors, status);
+  }
+
+  Response Send(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    const http::Params& form = ctx.form;
+    auto letter = ParseLetter(Field(form, "letter"));
+    if (!letter) return ctx.layout->Error(400, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    Written w{.subject = std::string(Trim(Field(form, "subject"))), .text = Field(form, "text")};
+    bool post = Field(form, "by") == "post";
+    Errors errors;
+    if (w.subject.empty()) errors.emplace_back("subject", "Enter a subject");
+    if (w.subject.size() > 200) errors.emplace_back("subject", "Enter a subject of 200 characters or fewer");
+    if (w.subject.find_first_of("\r\n") != std::string::npos)
+      errors.emplace_back("subject", "Enter a subject on one line");
+    if (Trim(w.text).empty()) errors.emplace_back("text", "Enter what to say");
+    if (w.text.size() > 20000) errors.emplace_back("text", "Enter a message of 20,000 characters or fewer");
+    if (Unfilled(w.text)) {
+      errors.emplace_back("text", "Replace the words in [square brackets] with what the person should be told");
+    }
+    if (!post && !ByEmail(*c)) errors.emplace_back("by", "The person gave no email address: send it by post");
+    bool copy = *letter == Letter::kCopy && !post;
+    if (copy) {
+      if (w.text.find(kLinkPlaceholder) == std::string::npos) {
+        errors.emplace_back("text", "Keep " + std::string(kLinkPlaceholder) + " where the link to the copy goes");
+      }
+      if (Field(form, "reviewed") != "yes") {
+        errors.emplace_back("reviewed",
+                            "Confirm that you have read the copy and it holds nothing that must be withheld");
+      }
+    }
+    if (!errors.empty()) return Write(req, ctx, *letter, w, errors, 400);
+    std::string how = post ? "by post" : "by email";
+    if (post) {
+      Status recorded =
+          cases_.Record(*id, "wrote", std::string(LetterTitle(*letter)) + " (" + how + ")", Staff(req, ctx));
+      if (!recorded.ok()) return ctx.layout->ErrorFor(recorded.error(), req);
+      html::Object data{{"base", std::string(kPath) + "/" + std::to_string(*id)},
+                        {"reference", c->reference},
+                        {"name", c->name},
+                        {"postal_address", c->postal_address},
+                        {"date", module::LongDay(Today())},
+                        {"subject", w.subject},
+                        {"text", w.text}};
+      return Render(req, ctx, "admin_rights_letter", "Letter: " + c->reference, std::move(data), {}, 200);
+    }
+    std::string zip;
+    if (copy) {
+      subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+      if (dir == nullptr) return ctx.layout->Error(503, req);
+      auto made = ExportCase(*dir, cases_, p_.reg, p_.config.site.name, *c, Today(), Staff(req, ctx));
+      if (!made.ok()) return ctx.layout->ErrorFor(made.error(), req);
+      zip = std::move(*made);
+    }
+    Status sent = p_.store.Write([&](store::Connection& conn) -> Status {
+      std::string text = w.text;
+      if (copy) {
+        STEWARD_ASSIGN_OR_RETURN(auto kept, delivery_.copies->KeepIn(conn, *c, zip, cases_.settings().copy_days));
+        text.replace(text.find(kLinkPlaceholder), kLinkPlaceholder.size(),
+                     p_.base_url() + "/your-data/copy/" + kept.token);
+      }
+      // Privacy: rights requests: sealed under the case's key, as everything sent about it.
+      mail::Email email{.to = c->email,
+                        .subject = w.subject,
+                        .text = text,
+                        .batch = "rights:" + std::string(LetterName(*letter)),
+                        .subject_id = c->subject_id};
+      STEWARD_RETURN_IF_ERROR(delivery_.queue->Enqueue(conn, email, *delivery_.mail));
+      return cases_.Record(conn, *id, "wrote", std::string(LetterTitle(*letter)) + " (" + how + ")", Staff(req, ctx));
+    });
+    if (!sent.ok() && sent.error().code == ErrorCode::kFailedPrecondition) {
+      return Write(req, ctx, *letter, w, {{"by", "The mail queue will not send to this address: send it by post"}},
+                   400);
+    }
+    if (!sent.ok()) return ctx.layout->ErrorFor(sent.error(), req);
+    return Response::Redirect(std::string(kPath) + "/" + std::to_string(*id) +
+                              "?sent=" + std::string(LetterName(*letter)));
+  }
+
   module::Platform& p_;
   Cases& cases_;
+  Delivery delivery_;
 };
 
 }  // namespace
 
-std::vector<module::StaffPage> CasePages(module::Platform& p, Cases& cases) {
-  return std::make_shared<Pages>(p, cases)->All();
+std::vector<module::StaffPage> CasePages(module::Platform& p, Cases& cases, Delivery delivery) {
+  return std::make_shared<Pages>(p, cases, delivery)->All();
 }
 
 }  // namespace steward::rights

@@ -14,9 +14,24 @@
 #include "module/module.h"
 #include "rights/cases.h"
 
+namespace steward::mail {
+class Queue;
+struct Settings;
+}  // namespace steward::mail
+
 namespace steward::rights {
 
-// `cases` must outlive the pages.
-std::vector<module::StaffPage> CasePages(module::Platform& p, Cases& cases);
+class Copies;
+
+// How the pages write to the person: by email through the mail queue, with the copy's link, when
+// the site sends email (all null when it does not: letters are then printed).
+struct Delivery {
+  mail::Queue* queue = nullptr;
+  const mail::Settings* mail = nullptr;
+  Copies* copies = nullptr;
+};
+
+// `cases` and what `delivery` points to must outlive the pages.
+std::vector<module::StaffPage> CasePages(module::Platform& p, Cases& cases, Delivery delivery);
 
 }  // namespace steward::rights

@@ -1,6 +1,7 @@
 #include "rights/subject_data.h"
 
 #include "core/days.h"
+#include "rights/copies.h"
 
 namespace steward::rights {
 
@@ -45,11 +46,17 @@ Result<std::vector<subject::Record>> CaseSubjects::Export(const Key& key) {
 }
 
 Result<std::vector<subject::Erasure>> CaseSubjects::Erase(const Key& key, const subject::Actor& actor) {
-  (void)actor;
   std::vector<subject::Erasure> out;
   STEWARD_ASSIGN_OR_RETURN(auto found, Find(key));
   if (found.holdings.empty()) return out;
-  out.push_back({.dataset = found.holdings.front().dataset, .exemption = kExemption});
+  STEWARD_ASSIGN_OR_RETURN(auto ids, cases_.OfEmail(key.value()));
+  // The copies of their data made for their requests go: the requests themselves stay.
+  int64_t copies = 0;
+  STEWARD_RETURN_IF_ERROR(deps().store.Write([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(copies, Copies::DeleteFor(c, ids));
+    return AuditIn(c, "subject.erased", key, actor, {{"copies", std::to_string(copies)}});
+  }));
+  out.push_back({.dataset = found.holdings.front().dataset, .erased = copies, .exemption = kExemption});
   return out;
 }
 

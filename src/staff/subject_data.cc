@@ -117,7 +117,7 @@ Result<std::vector<subject::Erasure>> StaffSubjects::Erase(const Key& key, const
 Result<int64_t> StaffSubjects::Rectify(const Key& key, std::string_view category, std::string_view value,
                                        const subject::Actor& actor) {
   if (category != "user.contact.email") {
-    return MakeError(ErrorCode::kInvalidArgument, "only a staff account's email address can be corrected");
+    return MakeError(ErrorCode::kFailedPrecondition, "only a staff account's email address can be corrected");
   }
   STEWARD_ASSIGN_OR_RETURN(Key corrected, Key::Make(KeyKind::kEmail, value));
   int64_t changed = 0;

@@ -225,7 +225,7 @@ std::string_view Key::AccountId() const {
 }
 
 Result<int64_t> SubjectData::Rectify(const Key&, std::string_view, std::string_view, const Actor&) {
-  return MakeError(ErrorCode::kInvalidArgument, "nothing this module holds can be corrected");
+  return MakeError(ErrorCode::kFailedPrecondition, "nothing this module holds can be corrected");
 }
 
 void Directory::Add(std::string module, SubjectData* data) { modules_.emplace_back(std::move(module), data); }
@@ -304,6 +304,36 @@ Result<int64_t> Directory::Restrict(const Key& key, bool on, const Actor& actor)
     }
   }
   return n;
+}
+
+Result<std::vector<Directory::Correction>> Directory::Rectify(const Key& key, std::string_view category,
+                                                              std::string_view value, const Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(Found found, Find(key));
+  std::vector<Correction> out;
+  for (const auto& f : found.findings) {
+    for (const auto& [module, data] : modules_) {
+      if (module != f.module) continue;
+      Correction* c = nullptr;
+      for (auto& existing : out) {
+        if (existing.module == module) c = &existing;
+      }
+      if (c == nullptr) c = &out.emplace_back(Correction{.module = module});
+      for (const auto& h : f.finding.holdings) {
+        if (std::find(c->datasets.begin(), c->datasets.end(), h.dataset) == c->datasets.end()) {
+          c->datasets.push_back(h.dataset);
+        }
+      }
+      auto changed = data->Rectify(f.key, category, value, actor);
+      if (!changed.ok() && changed.error().code == ErrorCode::kFailedPrecondition) {
+        if (c->changed == 0 && c->cannot.empty()) c->cannot = changed.error().message;
+        continue;
+      }
+      if (!changed.ok()) return changed.error();
+      c->changed += *changed;
+      if (*changed > 0) c->cannot.clear();
+    }
+  }
+  return out;
 }
 
 std::string Pseudonym(const Key& key, std::string_view hash_key) {

@@ -138,7 +138,8 @@ class SubjectData {
   // affected. Errors: kFailedPrecondition when the module cannot restrict (and says why).
   virtual Result<int64_t> Restrict(const Key& key, bool on, const Actor& actor) = 0;
   // Corrects the field of `category` to `value` in what it holds about `key`. Returns the records
-  // changed. Errors: kInvalidArgument for a category this module cannot correct or a bad value.
+  // changed. Errors: kFailedPrecondition for a category this module cannot correct (saying so);
+  // kInvalidArgument for a bad value.
   virtual Result<int64_t> Rectify(const Key& key, std::string_view category, std::string_view value,
                                   const Actor& actor);
 };
@@ -169,6 +170,18 @@ class Directory {
   Result<std::vector<Erasure>> Erase(const Key& key, const Actor& actor);
   // Restricts (or lifts) in every module that holds something. Returns the records affected.
   Result<int64_t> Restrict(const Key& key, bool on, const Actor& actor);
+  // What a correction did in one module that holds something about the person.
+  struct Correction {
+    std::string module;
+    std::vector<std::string> datasets;  // what the module holds about them
+    int64_t changed = 0;                // records corrected
+    std::string cannot;                 // non-empty: the module cannot correct that category, and why
+  };
+  // Corrects the field of `category` to `value` in every module that holds something about `key`
+  // or the identifiers linked to it. A module that cannot correct that category is reported, not
+  // an error. Errors: the first module's other error (a bad value, an address another account has).
+  Result<std::vector<Correction>> Rectify(const Key& key, std::string_view category, std::string_view value,
+                                          const Actor& actor);
 
  private:
   std::vector<std::pair<std::string, SubjectData*>> modules_;

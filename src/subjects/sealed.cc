@@ -106,7 +106,7 @@ Result<int64_t> SealedData::Rectify(const Key& key, std::string_view category, s
   for (const auto& t : tables_) {
     for (const auto& col : t.columns) known = known || col.category == category;
   }
-  if (!known) return MakeError(ErrorCode::kInvalidArgument, "nothing this module holds is of that category");
+  if (!known) return MakeError(ErrorCode::kFailedPrecondition, "nothing this module holds is of that category");
   std::optional<Key> new_email;
   if (category == "user.contact.email") {
     STEWARD_ASSIGN_OR_RETURN(Key k, Key::Make(KeyKind::kEmail, value));

@@ -224,8 +224,10 @@ TEST_F(SubjectStoreTest, FindExportAndRectifyThroughTheContract) {
   auto now = data_.Export(*Key::Make(KeyKind::kEmail, "someone.else@example.org"));
   ASSERT_EQ(now->size(), 2u);
   EXPECT_EQ((*now)[1].fields[1].value, "Someone.Else@example.org");
-  EXPECT_FALSE(data_.Rectify(key, "user.financial", "x", {}).ok()) << "a category the module does not hold";
-  EXPECT_FALSE(data_.Rectify(*Key::Make(KeyKind::kSubjectId, id), "user.contact.email", "not an address", {}).ok());
+  EXPECT_EQ(data_.Rectify(key, "user.financial", "x", {}).error().code, ErrorCode::kFailedPrecondition)
+      << "a category the module does not hold";
+  EXPECT_EQ(data_.Rectify(*Key::Make(KeyKind::kSubjectId, id), "user.contact.email", "not an address", {}).error().code,
+            ErrorCode::kInvalidArgument);
 }
 
 TEST_F(SubjectStoreTest, ErasureDestroysTheKeySoACopyTakenBeforeCannotBeRead) {

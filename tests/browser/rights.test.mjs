@@ -45,6 +45,7 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     await page.getByLabel('Stop us using your data, but keep it').check();
     await page.getByLabel('By email').check();
     await page.getByLabel('Email address').fill('learner@example.com');
+    await page.getByLabel('Postal address (optional)').fill('1 High Street\nCoventry\nCV1 1AA');
     await page.getByLabel('IP address or range').fill('203.0.113.7');
     await page.getByLabel('What is it about? (optional)').fill('Everything since my first appointment');
     await page.getByLabel('What is it about? (optional)').press('Tab');
@@ -60,8 +61,19 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     assert.match(await page.locator('main').innerText(), /Nothing is held|record\(s\)/);
     assert.deepEqual(await axeViolations(page), [], 'the case, searched');
 
+    // Stopping the clock leads to the letter asking for the clarification, to fill in and send.
     await page.getByRole('button', { name: 'Clarification asked for: stop the clock' }).click();
-    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    await page.waitForURL(/\/write\?letter=clarification$/);
+    assert.deepEqual(await axeViolations(page), [], 'the clarification letter');
+    await page.getByRole('button', { name: 'Send by email' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Replace the words in \[square brackets\]/);
+    assert.deepEqual(await axeViolations(page), [], 'the clarification letter, not filled in');
+    const draft = await page.getByLabel('What to say').inputValue();
+    await page.getByLabel('What to say').fill(draft.replace('[What you need to know, and why]',
+                                                            'Which of your two email addresses you used in 2025'));
+    await page.getByRole('button', { name: 'Send by email' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+\?sent=clarification$/);
+    assert.match(await page.locator('.govuk-notification-banner').innerText(), /Ask for a clarification: emailed/);
     assert.match(await page.locator('.govuk-summary-list').first().innerText(), /waiting for a clarification/);
     assert.deepEqual(await axeViolations(page), [], 'the case, waiting');
     await shot(page, 'rights-4-waiting');
@@ -73,6 +85,13 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     assert.deepEqual(await axeViolations(page), [], 'the case, extension without a reason');
     await page.getByLabel('Extend by two months').fill('Records in three systems going back eight years');
     await page.getByRole('button', { name: 'Extend' }).click();
+    await page.waitForURL(/\/write\?letter=extension$/);
+    assert.match(await page.getByLabel('What to say').inputValue(), /Records in three systems going back eight years/);
+    await page.getByRole('button', { name: 'Print as a letter' }).click();
+    assert.match(await page.locator('.steward-letter').innerText(), /We need more time for your request/);
+    assert.deepEqual(await axeViolations(page), [], 'the extension letter, printed');
+    await shot(page, 'rights-4a-letter');
+    await page.getByRole('link', { name: /^R-\d{6}$/ }).click();
     await page.waitForURL(/\/admin\/rights\/\d+$/);
     assert.match(await page.locator('.govuk-summary-list').first().innerText(), /Extended by two months/);
 
@@ -165,5 +184,56 @@ test('National Careers: a person asks online, with or without JavaScript, confir
     const ack = (await smtp.waitFor(3))[2];
     assert.match(ack.parts[1].content, /Your reference is R-\d{6}/);
     await context.close();
+  });
+});
+
+test('National Careers: the copy goes through a link only the person opens, with or without JavaScript', async () => {
+  await withMailSite('national-careers.toml', async (steward, smtp) => {
+    addStaff(steward, 'worker@example.gov.uk', 'caseworker');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInStaff(page, steward, 'worker@example.gov.uk');
+    await page.goto(steward.url + 'admin/rights/new');
+    await page.getByLabel('Get a copy of your data to take elsewhere').check();
+    await page.getByLabel('By email').check();
+    await page.getByLabel('Email address').fill('learner@example.com');
+    await page.getByRole('button', { name: 'Record the request' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    await page.getByRole('link', { name: 'Send the copy', exact: true }).click();
+    await page.waitForURL(/\/write\?letter=copy$/);
+    assert.deepEqual(await axeViolations(page), [], 'the copy letter');
+    await shot(page, 'rights-7-copy');
+    await page.getByRole('button', { name: 'Send by email' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Confirm that you have read the copy/);
+    assert.deepEqual(await axeViolations(page), [], 'the copy letter, not reviewed');
+    await page.getByLabel(/I have read the copy/).check();
+    await page.getByRole('button', { name: 'Send by email' }).click();
+    await page.waitForURL(/\?sent=copy$/);
+    await context.close();
+
+    const message = (await smtp.waitFor(1))[0];
+    assert.deepEqual(message.rcpt_tos, ['learner@example.com']);
+    const link = linkIn(message, '/your-data/copy/');
+    assert.ok(link, 'the email holds the link');
+
+    // Without JavaScript: a wrong address is refused at its field.
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    const nojs = await plain.newPage();
+    await nojs.goto(steward.url + link.slice(1));
+    assert.equal(await nojs.locator('h1').innerText(), 'Download a copy of your data');
+    await nojs.getByLabel('Email address').fill('someone@example.com');
+    await nojs.getByRole('button', { name: 'Download' }).click();
+    assert.match(await nojs.locator('.govuk-error-summary').innerText(), /Enter the email address you made your request from/);
+    await plain.close();
+
+    const person = await (await browser.newContext({ acceptDownloads: true })).newPage();
+    await person.goto(steward.url + link.slice(1));
+    assert.deepEqual(await axeViolations(person), [], 'the copy\'s page');
+    await shot(person, 'your-data-4-copy');
+    await person.getByLabel('Email address').fill('learner@example.com');
+    const [download] = await Promise.all([person.waitForEvent('download'),
+                                          person.getByRole('button', { name: 'Download' }).click()]);
+    assert.match(download.suggestedFilename(), /^your-data-R-\d{6}\.zip$/);
+    await person.context().close();
   });
 });
