@@ -623,5 +623,67 @@ TEST_F(YourDataTest, CaseworkersAreRemindedAWeekBeforeTheDueDate) {
   EXPECT_NE(Text(*reminder).find("/admin/rights/1"), std::string::npos);
 }
 
+TEST_F(YourDataTest, ASignedInAccountHolderAsksWithoutALinkAndTheirAccountIsSearched) {
+  std::string person =
+      "name=Sam+Taylor&date-of-birth-day=1&date-of-birth-month=6&date-of-birth-year=2001"
+      "&email=sam%40example.org&password=" +
+      http::PercentEncode("correct horse battery");
+  auto made = Fetch(s_.port(), "POST", "/account/register",
+                    {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}}, person);
+  ASSERT_TRUE(made && made->status == 200) << (made ? made->body : "");
+  std::string confirm;
+  for (int i = 0; i < 300 && confirm.empty(); ++i) {
+    for (const auto& m : server_.Received()) {
+      std::smatch match;
+      std::string text = Text(m);
+      if (std::regex_search(text, match, std::regex("https?://[^/\\s]+(/account/confirm/[A-Za-z0-9]+)"))) {
+        confirm = match[1].str();
+      }
+    }
+    if (confirm.empty()) {
+      clock_.Advance(std::chrono::seconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_FALSE(confirm.empty());
+  ASSERT_EQ(Fetch(s_.port(), "GET", confirm)->status, 200);
+  auto in = Fetch(s_.port(), "POST", "/account/sign-in",
+                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Sec-Fetch-Site", "same-origin"}},
+                  "email=sam%40example.org&password=" + http::PercentEncode("correct horse battery"));
+  ASSERT_TRUE(in && in->status == 303);
+  std::string cookie = in->Header("Set-Cookie").substr(0, in->Header("Set-Cookie").find(';'));
+
+  auto form = Fetch(s_.port(), "GET", "/your-data", {{"Cookie", cookie}});
+  ASSERT_TRUE(form && form->status == 200);
+  EXPECT_NE(form->body.find("You are signed in"), std::string::npos);
+  EXPECT_NE(form->body.find("sam@example.org"), std::string::npos);
+  EXPECT_NE(form->body.find("value=\"Sam Taylor\""), std::string::npos) << "the account's name";
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(form->body, match, std::regex("name=\"csrf_token\" value=\"([a-f0-9]+)\"")));
+  std::string csrf = match[1].str();
+
+  std::vector<http::HeaderField> headers = {{"Sec-Fetch-Site", "same-origin"},
+                                            {"Content-Type", "application/x-www-form-urlencoded"},
+                                            {"Cookie", cookie}};
+  auto forged = Fetch(s_.port(), "POST", "/your-data", headers, "rights=erasure&name=Sam+Taylor&csrf_token=" +
+                                                                     std::string(64, '0'));
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 403) << "the session's token, or nothing";
+  auto asked = Fetch(s_.port(), "POST", "/your-data", headers,
+                     "rights=access&name=Sam+Taylor&email=someone-else%40example.org&csrf_token=" + csrf);
+  ASSERT_TRUE(asked && asked->status == 200) << (asked ? asked->body : "");
+  EXPECT_NE(asked->body.find("R-000001"), std::string::npos) << "a case at once, no link";
+  EXPECT_NE(asked->body.find("4 January 2027"), std::string::npos) << "the month from today";
+  auto ack = WaitForSubject("We have your request: R-000001");
+  ASSERT_TRUE(ack);
+  EXPECT_EQ((*ack)["rcpt_tos"][0], "sam@example.org") << "the account's address, not one typed";
+
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto page = Fetch(s_.port(), "GET", "/admin/rights/1", {{"Cookie", worker.cookie}});
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("account: accounts:"), std::string::npos) << "the account is searched";
+  EXPECT_EQ(page->body.find("someone-else"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace steward

@@ -69,6 +69,7 @@ AccountsServing::AccountsServing(module::Platform& p, std::unique_ptr<Accounts> 
       keys_(p.services.Find<analytics::ApiKeys>()),
       subjects_(p.SubjectDeps(kAccounts), *accounts_) {
   if (oidc) with_ = std::make_unique<SignInWith>(p, *accounts_, std::move(oidc));
+  p.services.Provide<module::PublicSessions>(this);
 }
 
 void AccountsServing::AddRoutes(http::Router& router) {

@@ -199,6 +199,30 @@ Response AccountsServing::WithSession(Request& req, Handler handler) {
   return (this->*handler)(req, s);
 }
 
+std::optional<module::SignedInPerson> AccountsServing::SignedIn(const http::Request& req) {
+  auto cookies = req.Cookies();
+  std::string cookie = module::Field(cookies, SessionCookieName(req.https));
+  if (cookie.empty()) return std::nullopt;
+  auto session = sessions_.Load(cookie);
+  if (!session.ok() || !*session || (*session)->second_factor_pending) return std::nullopt;
+  // Privacy: accounts: the holder's address and name, for the page they are on.
+  auto account = accounts_->Load((*session)->staff_id);
+  if (!account.ok() || account->state != "open") return std::nullopt;
+  auto key = subject::Key::Make(subject::KeyKind::kAccountId, "accounts:" + std::to_string(account->id));
+  if (!key.ok()) return std::nullopt;
+  module::SignedInPerson out{.account = *key, .email = account->email, .csrf = sessions_.CsrfToken(cookie)};
+  for (const auto& f : accounts_->settings().fields) {
+    auto value = account->values.find(f.id);
+    if (f.category == "user.contact.name" && value != account->values.end() && out.name.empty()) out.name = value->second;
+  }
+  return out;
+}
+
+bool AccountsServing::CheckCsrf(const http::Request& req, std::string_view token) {
+  auto cookies = req.Cookies();
+  return sessions_.CheckCsrf(module::Field(cookies, SessionCookieName(req.https)), token);
+}
+
 http::SetCookie AccountsServing::SessionCookie(const Request& req, std::string value) const {
   return http::SetCookie{.name = SessionCookieName(req.https),
                          .value = std::move(value),

@@ -29,6 +29,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "module/module.h"
+#include "module/public_sessions.h"
 #include "staff/sessions.h"
 #include "staff/throttle.h"
 
@@ -45,7 +46,7 @@ using Errors = std::vector<std::pair<std::string, std::string>>;
 // `r` with no caching, and no token in the address told to another site.
 http::Response NoStore(http::Response r);
 
-class AccountsServing : public module::Serving {
+class AccountsServing : public module::Serving, public module::PublicSessions {
   using Request = http::Request;
   using Response = http::Response;
 
@@ -55,6 +56,9 @@ class AccountsServing : public module::Serving {
   void AddRoutes(http::Router& router) override;
   std::vector<module::StaffPage> StaffPages() override { return CustomerPages(p_, *accounts_); }
   std::vector<module::Task> Tasks() override;
+  // module::PublicSessions: the signed-in account holder, for other modules' public pages.
+  std::optional<module::SignedInPerson> SignedIn(const http::Request& req) override;
+  bool CheckCsrf(const http::Request& req, std::string_view token) override;
 
  private:
   struct Signed {

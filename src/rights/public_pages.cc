@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/origin.h"
+#include "module/public_sessions.h"
 #include "rights/copies.h"
 #include "site/pages.h"
 
@@ -70,10 +71,16 @@ struct PublicPages::Impl {
                                     {"checked", chosen.count(name) > 0}});
     }
     size_t held = BrowserKeys(req).size();
+    auto person = SignedIn(req);
+    std::string name = module::Field(form, "name");
+    if (person && name.empty() && module::Field(form, "rights").empty()) name = person->name;
     html::Object data{{"rights", rights},
                       {"legend", "What would you like us to do?"},
-                      {"name", module::Field(form, "name")},
+                      {"name", name},
                       {"email", module::Field(form, "email")},
+                      {"signed_in", person.has_value()},
+                      {"account_email", person ? person->email : std::string()},
+                      {"csrf_token", person ? person->csrf : std::string()},
                       {"details", module::Field(form, "details")},
                       {"browser_holds", held > 0},
                       {"browser_checked", module::Field(form, "browser") == "yes"},
@@ -82,10 +89,54 @@ struct PublicPages::Impl {
     return Render(req, "your_data", "Ask about your personal data", std::move(data), errors, status);
   }
 
+  // The account holder signed in on `req`, when the site has accounts.
+  std::optional<module::SignedInPerson> SignedIn(const Request& req) const {
+    auto* sessions = p.services.Find<module::PublicSessions>();
+    return sessions != nullptr ? sessions->SignedIn(req) : std::nullopt;
+  }
+
+  // A signed-in account holder's request: their account proves the address, so the case opens now.
+  Response PostSignedIn(Request& req, const http::Params& form, const module::SignedInPerson& person) {
+    if (!p.services.Find<module::PublicSessions>()->CheckCsrf(req, module::Field(form, "csrf_token"))) {
+      return p.pages->ErrorPage(403, &req);
+    }
+    NewCase c{.name = std::string(Trim(module::Field(form, "name"))),
+              .email = person.email,
+              .identifiers = {person.account},
+              .details = module::Field(form, "details")};
+    for (const auto& r : module::AllFields(form, "rights")) {
+      if (auto right = ParseRight(r)) c.rights.push_back(*right);
+    }
+    if (module::Field(form, "browser") == "yes") {
+      for (auto& k : BrowserKeys(req)) c.identifiers.push_back(std::move(k));
+    }
+    Errors errors;
+    if (c.rights.empty()) errors.emplace_back("rights", "Choose what you would like us to do");
+    if (errors.empty()) {
+      auto opened = requests.OpenSignedIn(c, {.id = "self", .request_id = req.request_id});
+      if (opened.ok()) return Received(req, *opened);
+      if (opened.error().code != ErrorCode::kInvalidArgument) {
+        log::Warn("rights.ask_failed", {{"error", opened.error().message}, {"request_id", req.request_id}});
+        return p.pages->ErrorFor(opened.error(), req);
+      }
+      errors.push_back(module::FieldError(opened.error(), "details"));
+    }
+    return Form(req, form, errors, 400);
+  }
+
+  Response Received(Request& req, const Cases::Opened& opened) {
+    return Render(req, "your_data_received", "We have your request",
+                  html::Object{{"reference", Cases::Reference(opened.id)},
+                               {"due", module::LongDay(opened.due.day)},
+                               {"site", p.config.site.name}},
+                  {}, 200);
+  }
+
   Response Post(Request& req) {
     if (!http::SameOriginOrAllowed(req, p.config.server.public_base_url, {})) return p.pages->ErrorPage(403, &req);
     auto form = req.Form();
     if (!form.ok()) return p.pages->ErrorPage(400, &req);
+    if (auto person = SignedIn(req)) return PostSignedIn(req, *form, *person);
     // The honeypot: people never see it.
     if (!module::Field(*form, "giraffe").empty()) return CheckEmail(req);
     NewCase c{.name = std::string(Trim(module::Field(*form, "name"))),
@@ -127,11 +178,7 @@ struct PublicPages::Impl {
                     html::Object{{"hours", int64_t{Requests::kLinkHours}}}, {}, 404);
     }
     if (!opened.ok()) return p.pages->ErrorFor(opened.error(), req);
-    return Render(req, "your_data_received", "We have your request",
-                  html::Object{{"reference", Cases::Reference(opened->id)},
-                               {"due", module::LongDay(opened->due.day)},
-                               {"site", p.config.site.name}},
-                  {}, 200);
+    return Received(req, *opened);
   }
 
   // ---- The copy of their data ----------------------------------------------------------------------
@@ -182,7 +229,8 @@ PublicPages::~PublicPages() = default;
 
 void PublicPages::AddRoutes(http::Router& router) {
   auto self = impl_;
-  router.Get("/your-data", [self](Request& req) { return self->Form(req, {}, {}, 200); }, {.blocking = false});
+  // Blocking: a signed-in account holder is looked up in the store.
+  router.Get("/your-data", [self](Request& req) { return self->Form(req, {}, {}, 200); }, {.blocking = true});
   router.Post("/your-data", [self](Request& req) { return self->Post(req); },
               {.max_body_bytes = kMaxBody, .blocking = true, .anonymous_write = http::RouteOptions::Anonymous::kForm});
   router.Get("/your-data/confirm/{token}", [self](Request& req) { return self->Confirm(req); },

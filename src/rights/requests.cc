@@ -24,6 +24,25 @@ struct Requests::Impl {
   std::string token_key;
 
   std::string TokenHash(std::string_view token) const { return HexEncode(crypto::Hash(token, token_key)); }
+
+  // The acknowledgement, from the letters' draft, sealed under the case's key.
+  Status Acknowledge(store::Connection& conn, const NewCase& c, const Cases::Opened& opened) {
+    Case k;
+    k.id = opened.id;
+    k.reference = Cases::Reference(opened.id);
+    k.rights = c.rights;
+    k.received = c.received;
+    k.due = opened.due;
+    k.name = c.name;
+    Written ack = Draft(Letter::kAcknowledgement, k, {.site_name = site_name, .today = UkDay(clock.Now())});
+    mail::Email email{.to = c.email,
+                      .subject = ack.subject,
+                      .text = ack.text,
+                      .batch = "rights:acknowledgement",
+                      .subject_id = opened.subject_id};
+    STEWARD_RETURN_IF_ERROR(queue.Enqueue(conn, email, mail));
+    return Ok();
+  }
 };
 
 Requests::Requests(store::Store& store, const crypto::SecretKey& key, const Clock& clock, Cases& cases,
@@ -103,6 +122,23 @@ Status Requests::Ask(const NewCase& in, const Actor& actor) {
   });
 }
 
+Result<Cases::Opened> Requests::OpenSignedIn(const NewCase& in, const Actor& actor) {
+  NewCase c = in;
+  c.channel = "web";
+  c.received = UkDay(impl_->clock.Now());
+  c.identity_known = true;
+  c.postal_address.clear();
+  STEWARD_RETURN_IF_ERROR(impl_->cases.Check(c));
+  Cases::Opened opened;
+  Status written = impl_->store.Write([&](store::Connection& conn) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(opened, impl_->cases.OpenIn(conn, c, actor));
+    STEWARD_RETURN_IF_ERROR(impl_->Acknowledge(conn, c, opened));
+    return impl_->cases.Record(conn, opened.id, "acknowledged", "", actor);
+  });
+  STEWARD_RETURN_IF_ERROR(written);
+  return opened;
+}
+
 Result<Cases::Opened> Requests::Confirm(std::string_view token, const Actor& actor) {
   if (token.size() != 48) return MakeError(ErrorCode::kNotFound, "this link is not right");
   Cases::Opened opened;
@@ -140,19 +176,7 @@ Result<Cases::Opened> Requests::Confirm(std::string_view token, const Actor& act
     STEWARD_ASSIGN_OR_RETURN(opened, impl_->cases.OpenIn(conn, c, actor));
     // The pending request's key goes now: nothing names it any more.
     STEWARD_RETURN_IF_ERROR(impl_->subjects.DestroyIfUnused(conn, pending_subject));
-    mail::Email ack{
-        .to = c.email,
-        .subject = "We have your request: " + Cases::Reference(opened.id),
-        .text = "Thank you for confirming your request to " + RightsSentence(c.rights) + ".\n\nYour reference is " +
-                Cases::Reference(opened.id) + ". We received your request on " + module::LongDay(c.received) +
-                " and you confirmed your email address on " + module::LongDay(*c.proof_received) +
-                ".\n\nWe will answer by " + module::LongDay(opened.due.day) +
-                ". If your request is complex we may need up to two months more: if so, we will tell you why "
-                "before that date.\n\nIf you are unhappy with how we handle your request, you can complain to the "
-                "Information Commissioner's Office: https://ico.org.uk/make-a-complaint/",
-        .batch = "rights:acknowledgement",
-        .subject_id = opened.subject_id};
-    STEWARD_RETURN_IF_ERROR(impl_->queue.Enqueue(conn, ack, impl_->mail));
+    STEWARD_RETURN_IF_ERROR(impl_->Acknowledge(conn, c, opened));
     return impl_->cases.Record(conn, opened.id, "acknowledged", "", actor);
   });
   STEWARD_RETURN_IF_ERROR(written);

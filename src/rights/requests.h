@@ -42,6 +42,10 @@ class Requests {
   // kInvalidArgument ("field: message") as Cases::Open, and for no email address; the mail queue's
   // (kFailedPrecondition for an address that bounced for good).
   Status Ask(const NewCase& c, const Actor& actor);
+  // Opens the case at once for a signed-in account holder (their account proves the address), and
+  // emails the acknowledgement. Errors: as Cases::Open; kFailedPrecondition when the address
+  // cannot be mailed.
+  Result<Cases::Opened> OpenSignedIn(const NewCase& c, const Actor& actor);
   // Makes the case from the link's token, once; emails the acknowledgement. Errors: kNotFound for a
   // token unknown, used or expired.
   Result<Cases::Opened> Confirm(std::string_view token, const Actor& actor);
