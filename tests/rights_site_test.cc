@@ -279,6 +279,66 @@ TEST_F(RightsSiteTest, ACorrectionReachesEveryModuleThatCanMakeItAndSaysWhomToTe
   EXPECT_NE(page->body.find("Name corrected to &quot;Sam Example&quot;"), std::string::npos) << "in the timeline";
 }
 
+TEST_F(RightsSiteTest, ARestrictedVisitorIsNoLongerCountedAndAnUpheldObjectionStopsWhatServesThePurpose) {
+  auto chose =
+      Fetch(s_.port(), "POST", "/api/consent", {{"Content-Type", "text/plain"}, {"Sec-Fetch-Site", "same-origin"}},
+            R"({"additional":"yes","method":"banner"})");
+  ASSERT_TRUE(chose && chose->status == 200);
+  std::string policy;
+  for (const auto& line : chose->Headers("Set-Cookie")) {
+    if (line.rfind("cookies_policy=", 0) == 0) policy = line.substr(0, line.find(';'));
+  }
+  const std::string visitor(32, 'c'), other(32, 'd');
+  auto event = [&](const std::string& cookie) {
+    return Fetch(s_.port(), "POST", "/api/event",
+                 {{"Content-Type", "text/plain"},
+                  {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+                  {"Cookie", policy + "; steward_visitor=" + cookie}},
+                 R"({"n":"pageview","u":"http://127.0.0.1/careers","d":"127.0.0.1"})");
+  };
+  auto counted = event(visitor);
+  ASSERT_TRUE(counted && counted->status == 202);
+  EXPECT_TRUE(counted->Header("x-plausible-dropped").empty()) << "counted before";
+
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto made = Post("/admin/rights/new",
+                   "rights=restriction&rights=objection&channel=email&" + DateFields("received", Today()) +
+                       "&email=visitor%40example.org&visitor_id=" + visitor + "&ip=203.0.113.9&identity=known",
+                   worker);
+  ASSERT_TRUE(made && made->status == 303) << (made ? made->body : "");
+  std::string base = made->Header("Location");
+  auto restricted = Post(base + "/restrict", "action=on", worker);
+  ASSERT_TRUE(restricted && restricted->status == 303) << (restricted ? restricted->body : "");
+  auto after = event(visitor);
+  ASSERT_TRUE(after && after->status == 202);
+  EXPECT_EQ(after->Header("x-plausible-dropped"), "1") << "kept, not used: nothing more counted";
+  auto someone = event(other);
+  EXPECT_TRUE(someone->Header("x-plausible-dropped").empty()) << "everyone else is counted";
+
+  // The objection: what rests on legitimate interests (security monitoring of the logs).
+  auto page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("value=\"security\""), std::string::npos) << "legitimate interests";
+  EXPECT_EQ(page->body.find("value=\"analytics\""), std::string::npos) << "consent is withdrawn, not objected to";
+  auto bare = Post(base + "/object", "decision=refused&purposes=security&objection_reason=", worker);
+  ASSERT_TRUE(bare && bare->status == 400);
+  EXPECT_NE(bare->body.find("href=\"#objection_reason\""), std::string::npos) << bare->body;
+  auto upheld = Post(base + "/object", "decision=upheld&purposes=security", worker);
+  ASSERT_TRUE(upheld && upheld->status == 303) << (upheld ? upheld->body : "");
+  int64_t marks = -1;
+  ASSERT_TRUE(s_.site()
+                  .store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto rows, c.Query("SELECT COUNT(*) FROM subject_restrictions WHERE module = 'logs'"));
+                    marks = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(marks, 1) << "the IP address marked in the access logs, though nothing is held yet";
+  page = Get(base, worker.cookie);
+  EXPECT_NE(page->body.find("Objection upheld"), std::string::npos);
+}
+
 TEST_F(RightsSiteTest, TheFormSaysWhatIsWrongAndKeepsWhatWasTyped) {
   auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
   auto empty = Post("/admin/rights/new", "received-day=&received-month=&received-year=", worker);
@@ -662,11 +722,10 @@ TEST_F(YourDataTest, ASignedInAccountHolderAsksWithoutALinkAndTheirAccountIsSear
   ASSERT_TRUE(std::regex_search(form->body, match, std::regex("name=\"csrf_token\" value=\"([a-f0-9]+)\"")));
   std::string csrf = match[1].str();
 
-  std::vector<http::HeaderField> headers = {{"Sec-Fetch-Site", "same-origin"},
-                                            {"Content-Type", "application/x-www-form-urlencoded"},
-                                            {"Cookie", cookie}};
-  auto forged = Fetch(s_.port(), "POST", "/your-data", headers, "rights=erasure&name=Sam+Taylor&csrf_token=" +
-                                                                     std::string(64, '0'));
+  std::vector<http::HeaderField> headers = {
+      {"Sec-Fetch-Site", "same-origin"}, {"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookie}};
+  auto forged = Fetch(s_.port(), "POST", "/your-data", headers,
+                      "rights=erasure&name=Sam+Taylor&csrf_token=" + std::string(64, '0'));
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 403) << "the session's token, or nothing";
   auto asked = Fetch(s_.port(), "POST", "/your-data", headers,

@@ -230,6 +230,32 @@ Analytics::Analytics(Settings settings, const processing::Register& reg, const c
   }
 }
 
+Status Analytics::LoadRestricted(store::Store& store, const subject::Restrictions& restrictions) {
+  restrictions_ = &restrictions;
+  restrictions_store_ = &store;
+  std::vector<std::string> marks;
+  STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(marks, restrictions.Marks(c, "analytics"));
+    return Ok();
+  }));
+  auto set = std::make_shared<const std::unordered_set<std::string>>(marks.begin(), marks.end());
+  std::lock_guard lock(restricted_mu_);
+  restricted_ = std::move(set);
+  return Ok();
+}
+
+bool Analytics::IsRestricted(const std::string& id) const {
+  std::shared_ptr<const std::unordered_set<std::string>> set;
+  {
+    std::lock_guard lock(restricted_mu_);
+    set = restricted_;
+  }
+  if (!set || set->empty() || restrictions_ == nullptr) return false;
+  auto key = subject::Key::Make(subject::KeyKind::kVisitorId, id);
+  // Privacy: subject-restrictions. The cookie's keyed hash, compared in memory; nothing is kept.
+  return key.ok() && set->count(restrictions_->Hash("analytics", *key)) > 0;
+}
+
 Response Analytics::Dropped(const char* reason) {
   if (events_) events_->Inc({reason});
   Response r = Response::Text("ok", 202);
@@ -245,7 +271,7 @@ Result<Analytics::Visitor> Analytics::Identify(const Request& req, const std::st
                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                  });
     // Privacy: analytics-events. The identifier cookie, reduced to a keyed hash per site.
-    if (valid) return Visitor{VisitorFor(site, id), true};
+    if (valid) return Visitor{VisitorFor(site, id), true, IsRestricted(id)};
   }
   // No cookie (not allowed, or not sent: a browser that blocks it, a tracker on another host name,
   // a server): the day's hash. A cookie minted now carries the day's anchor, so the visitor it
@@ -389,6 +415,8 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
   for (const auto& site : sites) {
     auto visitor = Identify(req, site, usage_allowed, new_cookie);
     if (!visitor.ok()) return Busy(events_);
+    // Restricted, or objected: kept, not used, and nothing more counted.
+    if (visitor->restricted) return Dropped("dropped_restricted");
     auto alternative = [&]() -> int64_t {
       if (visitor->identified) return 0;
       // Yesterday's hash, to continue a visit that crossed midnight.

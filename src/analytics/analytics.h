@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "edge/device.h"
@@ -36,6 +37,7 @@
 #include "consent/gate.h"
 #include "core/clock.h"
 #include "http/router.h"
+#include "subject/restrictions.h"
 #include "metrics/metrics.h"
 #include "analytics/visits.h"
 #include "register/register.h"
@@ -97,6 +99,11 @@ class Analytics {
     countries_ = countries;
   }
 
+  // The visitors whose data is restricted (UK GDPR Article 18) or who objected (Article 21): their
+  // visitor cookie's restriction marks of module "analytics", read from `restrictions`. An event
+  // from such a cookie is not counted. Reloaded by Housekeep; call once before serving.
+  Status LoadRestricted(store::Store& store, const subject::Restrictions& restrictions);
+
   // POST /api/event.
   void AddRoutes(http::Router& router);
   // Answers through `respond`: at once when the event is refused or dropped, or once the commit
@@ -113,6 +120,7 @@ class Analytics {
   struct Visitor {
     int64_t hash = 0;
     bool identified = false;
+    bool restricted = false;  // the cookie's data is restricted, or its holder objected
   };
   Result<Visitor> Identify(const http::Request& req, const std::string& site, bool cookie_allowed,
                            std::string& new_cookie);
@@ -140,8 +148,15 @@ class Analytics {
   // The event checked and queued for the writer (nullopt), or the answer to give now.
   std::optional<http::Response> Prepare(http::Request& req, const http::Responder& respond);
 
+  // Whether the visitor cookie `id` (32 hex) is restricted: only hashed when any visitor is.
+  bool IsRestricted(const std::string& id) const;
+
   Settings settings_;
   const processing::Register& reg_;
+  const subject::Restrictions* restrictions_ = nullptr;
+  store::Store* restrictions_store_ = nullptr;
+  mutable std::mutex restricted_mu_;
+  std::shared_ptr<const std::unordered_set<std::string>> restricted_;
   const consent::CookieGate& gate_;
   store::Store& store_;
   Salts& salts_;

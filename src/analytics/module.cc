@@ -7,6 +7,7 @@
 #include "analytics/analytics.h"
 #include "analytics/api_keys.h"
 #include "analytics/dashboard.h"
+#include "core/log.h"
 #include "edge/device.h"
 #include "analytics/query_api.h"
 #include "analytics/report.h"
@@ -261,6 +262,13 @@ class AnalyticsServing : public module::Serving {
     s->analytics_->SetEdge(s->edge_.agents.get(), s->edge_.countries.get());
     // Today's salt in memory before the first event: ingestion never waits on the database.
     STEWARD_RETURN_IF_ERROR(s->analytics_->Housekeep());
+    // The restricted visitors in memory too, reloaded when a restriction changes here and every
+    // minute for those made on another instance.
+    STEWARD_RETURN_IF_ERROR(s->analytics_->LoadRestricted(p.store, p.restrictions));
+    s->subjects_.OnRestrictionChange([a = s->analytics_.get(), &p] {
+      Status loaded = a->LoadRestricted(p.store, p.restrictions);
+      if (!loaded.ok()) log::Warn("analytics.restricted_load_failed", {{"error", loaded.error().message}});
+    });
     s->query_api_ = std::make_unique<QueryApi>(s->stats_, s->api_keys_, s->sites_, p.clock, p.metrics);
     // The user-agent classifier, for the access logs' statistics.
     p.services.Provide<UserAgents>(s->edge_.agents.get());
@@ -293,6 +301,11 @@ class AnalyticsServing : public module::Serving {
              .run = [this] { return analytics_->Housekeep(); },
              // Each instance keeps the day's salts in memory: all make them ahead (the first to
              // store one wins, the others read it).
+             .every_instance = true},
+            {.name = "analytics.restricted",
+             .first = 1min,
+             .every = 1min,
+             .run = [this] { return analytics_->LoadRestricted(platform_.store, platform_.restrictions); },
              .every_instance = true},
             {.name = "analytics.rollups", .first = 0s, .every = 30s, .run = [this] {
                return rollups_.RollAllDue(sites_);

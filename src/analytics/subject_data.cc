@@ -133,4 +133,10 @@ Result<std::vector<subject::Erasure>> AnalyticsSubjects::Erase(const Key& key, c
   return out;
 }
 
+Result<int64_t> AnalyticsSubjects::Restrict(const Key& key, bool on, const subject::Actor& actor) {
+  STEWARD_ASSIGN_OR_RETURN(int64_t n, StoredSubjectData::Restrict(key, on, actor));
+  if (changed_) changed_();
+  return n;
+}
+
 }  // namespace steward::analytics

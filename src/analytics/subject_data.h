@@ -6,6 +6,8 @@
 // Thread safety: safe for concurrent use.
 #pragma once
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -26,6 +28,11 @@ class AnalyticsSubjects : public subject::StoredSubjectData {
   // hold counts, and a visitor sketch from which no one can be read back.
   Result<std::vector<subject::Erasure>> Erase(const subject::Key& key, const subject::Actor& actor) override;
 
+  // Sets or lifts the visitor's mark, then tells `changed` (the ingestion's list of restricted
+  // visitors), so that a restricted visitor's next event is not counted.
+  Result<int64_t> Restrict(const subject::Key& key, bool on, const subject::Actor& actor) override;
+  void OnRestrictionChange(std::function<void()> changed) { changed_ = std::move(changed); }
+
   // The stored visitor of identifier-cookie value `visitor_id` on `site` (as Analytics stores it).
   static int64_t VisitorHash(std::string_view site, std::string_view visitor_id, std::string_view visitor_key);
 
@@ -33,6 +40,7 @@ class AnalyticsSubjects : public subject::StoredSubjectData {
   std::vector<store::Value> Hashes(const subject::Key& key) const;
   std::string visitor_key_;
   std::vector<std::string> sites_;
+  std::function<void()> changed_;
 };
 
 }  // namespace steward::analytics

@@ -208,6 +208,96 @@ Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const proce
   return out;
 }
 
+std::vector<Objectable> ObjectablePurposes(const processing::Register& reg) {
+  std::vector<Objectable> out;
+  for (const auto& p : reg.purposes) {
+    if (p.basis != processing::LawfulBasis::kPublicTask && p.basis != processing::LawfulBasis::kLegitimateInterests) {
+      continue;
+    }
+    Objectable o{.purpose = &p};
+    for (const auto& d : reg.datasets) {
+      bool serves = std::find(d.purposes.begin(), d.purposes.end(), p.id) != d.purposes.end();
+      // Staff accounts and the audit trail hold what staff do, not what the public give.
+      bool staff = d.module == "staff" || d.module == "audit";
+      if (serves && !staff && !d.module.empty() &&
+          std::find(o.modules.begin(), o.modules.end(), d.module) == o.modules.end()) {
+        o.modules.push_back(d.module);
+      }
+    }
+    if (!o.modules.empty()) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<Objected> ObjectCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                            bool upheld, const std::vector<std::string>& purposes, std::string_view reason,
+                            const Actor& actor) {
+  if (c.status != "open") return MakeError(ErrorCode::kFailedPrecondition, c.reference + " is closed");
+  if (std::find(c.rights.begin(), c.rights.end(), Right::kObjection) == c.rights.end()) {
+    return MakeError(ErrorCode::kFailedPrecondition, c.reference + " does not object to anything");
+  }
+  if (purposes.empty()) return MakeError(ErrorCode::kInvalidArgument, "purposes: Choose what the person objects to");
+  auto objectable = ObjectablePurposes(reg);
+  std::set<std::string> modules;
+  std::string names;
+  for (const auto& id : purposes) {
+    auto it =
+        std::find_if(objectable.begin(), objectable.end(), [&](const Objectable& o) { return o.purpose->id == id; });
+    if (it == objectable.end()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "purposes: Choose a purpose resting on public task or legitimate "
+                       "interests");
+    }
+    modules.insert(it->modules.begin(), it->modules.end());
+    names += (names.empty() ? "" : ", ") + id;
+  }
+  std::string_view why = Trim(reason);
+  if (why.size() > 20000) return MakeError(ErrorCode::kInvalidArgument, "reason: Enter 20,000 characters or fewer");
+  Objected out{.upheld = upheld, .purposes = purposes};
+  if (!upheld) {
+    if (why.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "reason: Enter the compelling grounds that override the person's interests, as they will be "
+                       "told");
+    }
+    STEWARD_RETURN_IF_ERROR(
+        cases.Record(c.id, "objection_refused", "Not upheld for " + names + ": " + std::string(why), actor));
+    return out;
+  }
+  // Every identifier the request gave and those they lead to, in each module serving the purposes
+  // that can search by it: marked whether or not it holds anything yet, so that nothing more is
+  // used from then on.
+  std::set<subject::Key> keys(c.identifiers.begin(), c.identifiers.end());
+  for (const auto& key : c.identifiers) {
+    STEWARD_ASSIGN_OR_RETURN(auto found, dir.Find(key));
+    keys.insert(found.keys.begin(), found.keys.end());
+  }
+  subject::Actor by{.actor = actor.id, .reference = "rights:" + std::to_string(c.id), .request_id = actor.request_id};
+  std::set<std::string> touched;
+  for (const auto& [module, data] : dir.modules()) {
+    if (!modules.count(module)) continue;
+    auto kinds = data->Kinds();
+    for (const auto& key : keys) {
+      if (std::find(kinds.begin(), kinds.end(), key.kind()) == kinds.end()) continue;
+      auto n = data->Restrict(key, true, by);
+      // A module that cannot restrict says so; the others still run.
+      if (!n.ok() && n.error().code == ErrorCode::kFailedPrecondition) continue;
+      if (!n.ok()) return n.error();
+      out.records += *n;
+      touched.insert(module);
+    }
+  }
+  out.modules.assign(touched.begin(), touched.end());
+  std::string text = "Upheld for " + names + ": " + std::to_string(out.records) + " record(s) kept, not used";
+  if (!out.modules.empty()) {
+    text += ", in ";
+    for (size_t i = 0; i < out.modules.size(); ++i) text += (i ? ", " : "") + out.modules[i];
+  }
+  if (!why.empty()) text += ". " + std::string(why);
+  STEWARD_RETURN_IF_ERROR(cases.Record(c.id, "objection_upheld", text, actor));
+  return out;
+}
+
 bool Restricted(const Case& c) {
   bool on = false;
   for (const auto& e : c.timeline) {

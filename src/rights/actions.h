@@ -64,6 +64,30 @@ struct Corrected {
 Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
                               std::string_view category, std::string_view value, const Actor& actor);
 
+// The purposes a person can object to (Article 21): those resting on public task or legitimate
+// interests that a module holding the public's data serves, each with those modules.
+struct Objectable {
+  const processing::Purpose* purpose = nullptr;
+  std::vector<std::string> modules;
+};
+std::vector<Objectable> ObjectablePurposes(const processing::Register& reg);
+
+struct Objected {
+  bool upheld = false;
+  std::vector<std::string> purposes;  // upheld for these (their ids)
+  int64_t records = 0;                // restricted from then on
+  std::vector<std::string> modules;   // where
+};
+// Records the decision on an objection. Upheld: what every module serving `purposes` holds about
+// the case's identifiers (and those they lead to) is marked kept-not-used, and analytics counts
+// nothing more from the visitor cookie given, held or not yet; not upheld: `reason` (the compelling
+// grounds) is required. In the case's timeline. Errors: kFailedPrecondition when the case is
+// closed or did not ask to object; kInvalidArgument for no purpose, a purpose not objectable, or no
+// reason.
+Result<Objected> ObjectCase(subject::Directory& dir, Cases& cases, const processing::Register& reg, const Case& c,
+                            bool upheld, const std::vector<std::string>& purposes, std::string_view reason,
+                            const Actor& actor);
+
 // Marks (on) or unmarks (off) what every module holds about the case's identifiers as restricted:
 // kept, not used (Article 18), until the restriction is lifted; recorded in the case's timeline.
 // Returns the records affected. Errors: kFailedPrecondition when the case is closed, did not ask

@@ -11,6 +11,7 @@
 #include "rights/copies.h"
 #include "rights/letters.h"
 #include "rights/reminders.h"
+#include "notice/notice.h"
 #include "staff/accounts.h"
 
 namespace steward::rights {
@@ -116,6 +117,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
             page(Method::kPost, one + "/erase", module::Bind(self, &Pages::Erase)),
             page(Method::kPost, one + "/restrict", module::Bind(self, &Pages::Restrict)),
             page(Method::kPost, one + "/rectify", module::Bind(self, &Pages::Rectify)),
+            page(Method::kPost, one + "/object", module::Bind(self, &Pages::Object)),
             page(Method::kPost, one + "/close", module::Bind(self, &Pages::Close)),
             page(Method::kGet, one + "/write", module::Bind(self, &Pages::WritePage)),
             page(Method::kPost, one + "/write", module::Bind(self, &Pages::Send))};
@@ -386,6 +388,21 @@ class Pages : public std::enable_shared_from_this<Pages> {
       categories.push_back(html::Object{{"value", category}, {"text", label}, {"selected", category == chosen}});
     }
     data["categories"] = categories;
+    data["can_object"] =
+        open && !awaiting && std::find(c->rights.begin(), c->rights.end(), Right::kObjection) != c->rights.end();
+    html::List objectable;
+    for (const auto& o : ObjectablePurposes(p_.reg)) {
+      std::string modules;
+      for (const auto& m : o.modules) modules += (modules.empty() ? "" : ", ") + m;
+      objectable.push_back(
+          html::Object{{"value", o.purpose->id},
+                       {"id", objectable.empty() ? std::string("purposes") : "purposes-" + o.purpose->id},
+                       {"text", o.purpose->description.empty() ? o.purpose->id : o.purpose->description},
+                       {"basis", std::string(notice::BasisLabel(o.purpose->basis))},
+                       {"modules", modules}});
+    }
+    data["objectable"] = objectable;
+    data["any_objectable"] = !objectable.empty();
     data["restricted"] = Restricted(*c);
     data["can_restrict"] = open && !awaiting && std::any_of(c->rights.begin(), c->rights.end(), [](Right r) {
                              return r == Right::kRestriction || r == Right::kRectification;
@@ -461,6 +478,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
         {"acknowledged", "Acknowledgement emailed, with the reference and the due date"},
         {"wrote", "Written to the person"},
         {"rectified", "Data corrected"},
+        {"objection_upheld", "Objection upheld: the data is kept, not used"},
+        {"objection_refused", "Objection not upheld"},
         {"downloaded", "Copy downloaded by the person"},
         {"reminded", "Caseworkers reminded"},
         {"answered", "Answered"},
@@ -693,6 +712,31 @@ class Pages : public std::enable_shared_from_this<Pages> {
                              {"rectify_tell", tell},
                              {"any_rectify_tell", !tell.empty()}},
                 {}, 200);
+  }
+
+  // The decision on an objection (Article 21): upheld, what serves the purposes is kept, not used;
+  // not upheld, the compelling grounds the person is told.
+  Response Object(Request& req, module::StaffContext& ctx) {
+    auto id = module::IdParam(req);
+    if (!id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
+    if (dir == nullptr) return ctx.layout->Error(503, req);
+    std::string decision = Field(ctx.form, "decision");
+    if (decision != "upheld" && decision != "refused") {
+      return Show(req, ctx, {}, {{"decision", "Choose whether the objection is upheld"}}, 400);
+    }
+    auto objected = ObjectCase(*dir, cases_, p_.reg, *c, decision == "upheld", module::AllFields(ctx.form, "purposes"),
+                               Field(ctx.form, "objection_reason"), Staff(req, ctx));
+    if (!objected.ok() && objected.error().code == ErrorCode::kInvalidArgument) {
+      auto [field, message] = FieldError(objected.error(), "purposes");
+      if (field == "reason") field = "objection_reason";
+      return Show(req, ctx, html::Object{{"typed_objection_reason", Field(ctx.form, "objection_reason")}},
+                  {{field, message}}, 400);
+    }
+    if (!objected.ok()) return Done(req, ctx, objected.error(), "decision");
+    return Done(req, ctx, Ok(), "decision");
   }
 
   // Restriction on or off: the person must be told before it is lifted (Article 18(3)).

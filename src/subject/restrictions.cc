@@ -77,6 +77,16 @@ Result<int64_t> Restrictions::Clear(store::Connection& c, std::string_view modul
                 {std::string(module), store::Blob{Hash(module, key)}});
 }
 
+Result<std::vector<std::string>> Restrictions::Marks(store::Connection& c, std::string_view module) const {
+  STEWARD_ASSIGN_OR_RETURN(
+      auto rows, c.Query("SELECT key_hash FROM subject_restrictions WHERE module = ?", {std::string(module)}));
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    if (const auto* b = std::get_if<store::Blob>(&r.at(0))) out.push_back(b->bytes);
+  }
+  return out;
+}
+
 std::string StoredSubjectData::Dataset() const {
   if (d_.reg) {
     for (const auto& d : d_.reg->datasets) {

@@ -43,9 +43,13 @@ class Restrictions {
   Result<bool> IsRestricted(store::Connection& c, std::string_view module, const Key& key) const;
   // Removes the mark of `module` for `key` (when it erases the person). Returns marks removed.
   Result<int64_t> Clear(store::Connection& c, std::string_view module, const Key& key) const;
+  // Every mark of `module`, as the keyed hashes Hash gives, for a module that checks identifiers
+  // against them in memory (analytics, at each event).
+  Result<std::vector<std::string>> Marks(store::Connection& c, std::string_view module) const;
+  // The keyed hash a mark of `module` for `key` is kept under.
+  std::string Hash(std::string_view module, const Key& key) const;
 
  private:
-  std::string Hash(std::string_view module, const Key& key) const;
   std::string hash_key_;
   const Clock& clock_;
   const processing::Register* reg_;

@@ -237,3 +237,35 @@ test('National Careers: the copy goes through a link only the person opens, with
     await person.context().close();
   });
 });
+
+test('National Careers: a correction and an objection from a case, by keyboard, with axe-core', async () => {
+  await withMailSite('national-careers.toml', async (steward) => {
+    addStaff(steward, 'worker@example.gov.uk', 'caseworker');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInStaff(page, steward, 'worker@example.gov.uk');
+    await page.goto(steward.url + 'admin/rights/new');
+    await page.getByLabel('Correct something we hold about you').check();
+    await page.getByLabel('Object to how we use your data').check();
+    await page.getByLabel('By telephone').check();
+    await page.getByLabel('Email address').fill('learner@example.com');
+    await page.getByRole('button', { name: 'Record the request' }).click();
+    await page.waitForURL(/\/admin\/rights\/\d+$/);
+    assert.deepEqual(await axeViolations(page), [], 'the case, with correction and objection');
+
+    await page.getByRole('button', { name: 'Correct it' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter the correct/);
+    assert.deepEqual(await axeViolations(page), [], 'a correction without a value');
+    await page.getByLabel('What to correct').selectOption({ label: 'Telephone number' });
+    await page.getByLabel('The correct value').fill('07700 900123');
+    await page.getByLabel('The correct value').press('Enter');
+    assert.match(await page.locator('.govuk-notification-banner').innerText(), /record\(s\) corrected/);
+    assert.deepEqual(await axeViolations(page), [], 'the correction made');
+
+    await page.getByRole('button', { name: 'Record the decision' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Choose whether the objection is upheld/);
+    assert.deepEqual(await axeViolations(page), [], 'an objection without a decision');
+    await shot(page, 'rights-8-objection');
+    await context.close();
+  });
+});
