@@ -240,11 +240,13 @@ Status Analytics::LoadRestricted(store::Store& store, const subject::Restriction
   }));
   auto set = std::make_shared<const std::unordered_set<std::string>>(marks.begin(), marks.end());
   std::lock_guard lock(restricted_mu_);
+  any_restricted_.store(!set->empty(), std::memory_order_release);
   restricted_ = std::move(set);
   return Ok();
 }
 
 bool Analytics::IsRestricted(const std::string& id) const {
+  if (!any_restricted_.load(std::memory_order_acquire)) return false;
   std::shared_ptr<const std::unordered_set<std::string>> set;
   {
     std::lock_guard lock(restricted_mu_);

@@ -19,6 +19,7 @@
 // Thread safety: safe for concurrent use.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -155,6 +156,7 @@ class Analytics {
   const processing::Register& reg_;
   const subject::Restrictions* restrictions_ = nullptr;
   store::Store* restrictions_store_ = nullptr;
+  std::atomic<bool> any_restricted_{false};  // checked first: no lock on the path while none is
   mutable std::mutex restricted_mu_;
   std::shared_ptr<const std::unordered_set<std::string>> restricted_;
   const consent::CookieGate& gate_;
