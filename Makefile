@@ -11,6 +11,7 @@
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
 #   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source
 #   make bench-accounts  1 million citizen accounts: find by email, "Your account", an adviser's search (medians)
+#   make bench-rights  1 million people across the modules: one searched, exported and erased (medians)
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
 #   make format      apply clang-format to the tree
@@ -20,7 +21,7 @@ DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
 
-.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts bench-rights fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -77,6 +78,10 @@ bench-mail: build
 bench-accounts: build
 	@cmake --build build/release -j$(JOBS) --target steward_accounts_bench
 	@bench/bench-accounts build/release/bench/steward_accounts_bench
+
+bench-rights: build
+	@cmake --build build/release -j$(JOBS) --target steward_rights_bench
+	@bench/bench-rights build/release/bench/steward_rights_bench
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,5 +1,6 @@
 #include "rights/module.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "analytics/analytics.h"
@@ -142,6 +143,8 @@ module::Descriptor Module() {
             auto all = Cases::Migrations();
             for (auto& m : Requests::Migrations()) all.push_back(m);
             for (auto& m : Copies::Migrations()) all.push_back(m);
+            std::sort(all.begin(), all.end(),
+                      [](const store::Migration& a, const store::Migration& b) { return a.version < b.version; });
             return all;
           },
       .storage = [](const config::Config&) { return std::vector<retention::ModuleStorage>{Cases::Storage()}; },
