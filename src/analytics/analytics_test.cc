@@ -202,6 +202,24 @@ TEST_F(AnalyticsTest, EventsWithoutTheCookieAreCountedByTheDaysHash) {
 // A page of the site on another host name than Steward's sends events from the browser: the
 // answer lets the site's origins read it (or a tracker's fetch fails), and the preflight of a JSON
 // send is answered; other origins are not let in.
+TEST_F(AnalyticsTest, ARightsRequestFindsAVisitorsEventsThroughTheIndexNotAScan) {
+  if (site_.store().backend() != store::Backend::kSqlite) GTEST_SKIP() << "SQLite's plan";
+  std::string text;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    // As AnalyticsSubjects asks: found, exported and erased the same way.
+                    STEWARD_ASSIGN_OR_RETURN(
+                        auto plan, c.Query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM analytics_events WHERE identified = "
+                                           "1 AND visitor IN (?, ?)",
+                                           {int64_t{1}, int64_t{2}}));
+                    for (const auto& r : plan) text += r.Text(3) + "\n";
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_NE(text.find("analytics_events_by_visitor"), std::string::npos) << text;
+  EXPECT_EQ(text.find("SCAN analytics_events"), std::string::npos) << text;
+}
+
 TEST_F(AnalyticsTest, TheSitesOwnOriginsMaySendFromTheBrowser) {
   auto reg = WithoutConsent();
   reg.consent_mode = processing::ConsentMode::kStatisticsExemption;
