@@ -152,6 +152,43 @@ TEST_F(SubscriptionsSiteTest, HantswebSubscribeConfirmGetAMessageAndUnsubscribeI
   EXPECT_EQ(metrics->body.find("resident@"), std::string::npos);
 }
 
+TEST_F(SubscriptionsSiteTest, ARestrictedSubscriberIsKeptButNotMailed) {
+  ASSERT_NO_FATAL_FAILURE(Open("demo.toml"));
+  ASSERT_FALSE(SubscribeAndConfirm("kept@example.com", "topics=service-news", 0).empty());
+  ASSERT_FALSE(SubscribeAndConfirm("mailed@example.com", "topics=service-news", 1).empty());
+  // A rights request restricts the first one's data: kept, not used (UK GDPR Article 18).
+  auto kept = *subject::Key::Make(subject::KeyKind::kEmail, "kept@example.com");
+  auto restricted = s_.site().subjects().Restrict(kept, true, {.actor = "staff:1", .reference = "rights:1"});
+  ASSERT_TRUE(restricted.ok()) << restricted.error().message;
+  EXPECT_GT(*restricted, 0);
+
+  auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+  ASSERT_NE(keys, nullptr);
+  auto key = keys->Create("Website CMS", "cli", "", "topics");
+  ASSERT_TRUE(key.ok());
+  auto published = Fetch(s_.port(), "POST", "/api/topics/service-news/messages",
+                         {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key->secret}},
+                         R"({"subject": "The service is moving", "body": "From Monday it is at a new address."})");
+  ASSERT_TRUE(published && published->status == 202) << (published ? published->body : "");
+  auto mails = WaitFor(3);
+  ASSERT_EQ(mails.size(), 3u);
+  EXPECT_EQ(mails[2]["rcpt_tos"], json::array({"mailed@example.com"}));
+  // Nothing more arrives for the restricted subscriber.
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server_.Received().size(), 3u);
+  // Lifted, they are mailed again.
+  ASSERT_TRUE(s_.site().subjects().Restrict(kept, false, {.actor = "staff:1", .reference = "rights:1"}).ok());
+  published = Fetch(s_.port(), "POST", "/api/topics/service-news/messages",
+                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key->secret}},
+                    R"({"subject": "The move is done", "body": "We are at the new address."})");
+  ASSERT_TRUE(published && published->status == 202);
+  mails = WaitFor(5);
+  ASSERT_EQ(mails.size(), 5u);
+}
+
 TEST_F(SubscriptionsSiteTest, CivilServiceSubscriberSignsInWithAUsernameAndChangesTopics) {
   ASSERT_NO_FATAL_FAILURE(Open("civil-service.toml"));
   std::string manage = SubscribeAndConfirm("applicant@example.com", "topics=news", 0);

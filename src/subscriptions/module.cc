@@ -56,6 +56,7 @@ Result<std::unique_ptr<Subscriptions>> Open(module::Platform& p, mail::Queue& qu
   if (auto policy = staff::PasswordPolicy::Load(CommonPasswordsFile(p.config)); policy.ok()) {
     subs->SetCommonPasswords(std::move(policy->common));
   }
+  subs->HonourRestrictions(&p.restrictions);
   return subs;
 }
 

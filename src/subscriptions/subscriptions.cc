@@ -5,9 +5,11 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "subject/restrictions.h"
 
 namespace steward::subscriptions {
 namespace {
@@ -118,6 +120,7 @@ struct Subscriptions::Impl {
   const Clock& clock;
   mail::Queue& queue;
   mail::Settings mail;
+  const subject::Restrictions* restrictions = nullptr;
   std::function<std::string()> base_url;
   std::string site_name;
   subjects::SubjectStore subjects;
@@ -717,6 +720,10 @@ Result<int64_t> Subscriptions::Publish(std::string_view topic, std::string_view 
   return send;
 }
 
+void Subscriptions::HonourRestrictions(const subject::Restrictions* restrictions) {
+  impl_->restrictions = restrictions;
+}
+
 Result<int64_t> Subscriptions::SendTest(std::string_view to, std::string_view topic, std::string_view subject,
                                         std::string_view body) {
   const Topic* t = settings_.Find(topic);
@@ -792,6 +799,12 @@ Result<int64_t> Subscriptions::RunSends(int64_t limit) {
                           "frequency = ? AND id > ? ORDER BY id LIMIT ?",
                           {kind, cursor, batch}));
       }
+      // Whoever's data is restricted (UK GDPR Article 18) or who objected is kept, not mailed.
+      std::unordered_set<std::string> restricted;
+      if (impl_->restrictions != nullptr) {
+        STEWARD_ASSIGN_OR_RETURN(auto marks, impl_->restrictions->Marks(c, "subscriptions"));
+        restricted.insert(marks.begin(), marks.end());
+      }
       // A digest's messages, by topic.
       std::map<std::string, std::vector<std::pair<std::string, std::string>>> period;
       if (kind != "message") {
@@ -812,6 +825,13 @@ Result<int64_t> Subscriptions::RunSends(int64_t limit) {
         STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, r.Text(1)));
         auto address = keys ? keys->Open("subscribers.address", BlobOf(r, 2)) : std::nullopt;
         if (!address) continue;  // erased meanwhile
+        if (!restricted.empty()) {
+          auto by_email = subject::Key::Make(subject::KeyKind::kEmail, *address);
+          auto by_subject = subject::Key::Make(subject::KeyKind::kSubjectId, r.Text(1));
+          bool marked = (by_email.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_email))) ||
+                        (by_subject.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_subject)));
+          if (marked) continue;
+        }
         mail::Email e{.to = *address, .batch = "subscriptions:" + std::to_string(send_id)};
         std::string unsubscribe;
         if (kind == "message") {

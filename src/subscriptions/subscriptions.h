@@ -50,6 +50,10 @@
 #include "store/store.h"
 #include "subjects/sealed.h"
 
+namespace steward::subject {
+class Restrictions;
+}  // namespace steward::subject
+
 namespace steward::subscriptions {
 
 enum class Frequency { kImmediately, kDaily, kWeekly };
@@ -137,6 +141,10 @@ class Subscriptions {
 
   const Settings& settings() const { return settings_; }
   const Links& links() const { return links_; }
+  // Subscribers whose data is restricted, or whose objection was upheld (the restriction marks of
+  // module "subscriptions" under their address or subject id), are skipped when a message or a
+  // digest goes out. `restrictions` must outlive this; null: no one is.
+  void HonourRestrictions(const subject::Restrictions* restrictions);
 
   static constexpr int64_t kConfirmDays = 7;
   static constexpr size_t kMaxTopicsPerSignUp = 50;
