@@ -26,6 +26,7 @@
 
 #include "accounts/accounts.h"
 #include "audit/audit.h"
+#include "timing.h"
 #include "config/document.h"
 #include "core/clock.h"
 #include "crypto/crypto.h"
@@ -36,16 +37,15 @@
 #include "subjects/subjects.h"
 
 using namespace steward;
+using bench::Seconds;
+using bench::Time;
+using bench::Timing;
 
 namespace {
 
 int Fail(const std::string& what, const Error& e) {
   std::fprintf(stderr, "steward_accounts_bench: %s: %s\n", what.c_str(), e.message.c_str());
   return 1;
-}
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
 const char* kFirst[] = {"Sam",  "Alex",   "Jo",    "Priya", "Mohammed", "Olivia", "Jack",  "Amelia", "Noah",  "Isla",
@@ -69,20 +69,6 @@ Person PersonAt(int64_t i) {
                 1 + static_cast<int>(rng() % 12), 1 + static_cast<int>(rng() % 28));
   p.dob = dob;
   return p;
-}
-
-struct Timing {
-  double median_ms, p95_ms;
-};
-Timing Time(int rounds, const std::function<bool(int)>& run, bool* ok) {
-  std::vector<double> ms;
-  for (int r = 0; r < rounds; ++r) {
-    auto start = std::chrono::steady_clock::now();
-    if (!run(r)) *ok = false;
-    ms.push_back(Seconds(start) * 1000);
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 95 / 100)]};
 }
 
 }  // namespace

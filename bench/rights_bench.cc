@@ -27,6 +27,7 @@
 #include "analytics/analytics.h"
 #include "analytics/subject_data.h"
 #include "app/site.h"
+#include "timing.h"
 #include "config/config.h"
 #include "consent/records.h"
 #include "crypto/crypto.h"
@@ -37,16 +38,15 @@
 #include "rights/module.h"
 
 using namespace steward;
+using bench::Seconds;
+using bench::Time;
+using bench::Timing;
 
 namespace {
 
 int Fail(const std::string& what, const Error& e) {
   std::fprintf(stderr, "steward_rights_bench: %s: %s\n", what.c_str(), e.message.c_str());
   return 1;
-}
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
 // Person `i`'s made-up identifiers: the same in every run. Person i has an account when i is even;
@@ -62,20 +62,6 @@ std::string Hex32(int64_t i, uint64_t salt) {
 }
 std::string ConsentId(int64_t i) { return Hex32(i, 11); }
 std::string VisitorId(int64_t i) { return Hex32(i, 29); }
-
-struct Timing {
-  double median_ms, p95_ms;
-};
-Timing Time(int rounds, const std::function<bool(int)>& run, bool* ok) {
-  std::vector<double> ms;
-  for (int r = 0; r < rounds; ++r) {
-    auto start = std::chrono::steady_clock::now();
-    if (!run(r)) *ok = false;
-    ms.push_back(Seconds(start) * 1000);
-  }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 95 / 100)]};
-}
 
 }  // namespace
 
@@ -98,16 +84,19 @@ int main(int argc, char** argv) {
   const processing::Register& reg = (*site)->reg();
 
   auto account_settings = accounts::ReadSettings(*config->document, reg);
-  if (!account_settings.ok() || !*account_settings) return Fail("[accounts]", MakeError(ErrorCode::kInvalidArgument, "none"));
-  accounts::Accounts accounts(store, (*site)->trail(), key, SystemClock::Instance(), std::move(**account_settings),
-                              nullptr, std::nullopt, [] { return std::string("https://example.gov.uk"); }, "Bench");
+  if (!account_settings.ok() || !*account_settings)
+    return Fail("[accounts]", MakeError(ErrorCode::kInvalidArgument, "none"));
+  accounts::Accounts accounts(
+      store, (*site)->trail(), key, SystemClock::Instance(), std::move(**account_settings), nullptr, std::nullopt,
+      [] { return std::string("https://example.gov.uk"); }, "Bench");
   const accounts::Field* name = accounts.NameField();
   const accounts::Field* birth = accounts.BirthField();
   if (name == nullptr || birth == nullptr) {
     return Fail("[accounts]", MakeError(ErrorCode::kInvalidArgument, "no name or date of birth"));
   }
   auto rights_settings = rights::ReadSettings(*config, reg);
-  if (!rights_settings.ok() || !*rights_settings) return Fail("[rights]", MakeError(ErrorCode::kInvalidArgument, "none"));
+  if (!rights_settings.ok() || !*rights_settings)
+    return Fail("[rights]", MakeError(ErrorCode::kInvalidArgument, "none"));
   auto holidays = rights::BankHolidays::Load((*rights_settings)->bank_holidays);
   if (!holidays.ok()) return Fail("bank holidays", holidays.error());
   rights::Cases cases(store, (*site)->trail(), key, SystemClock::Instance(), **rights_settings, *holidays);
@@ -141,8 +130,10 @@ int main(int argc, char** argv) {
     Status s = store.Write([&](store::Connection& c) -> Status {
       for (int64_t i = done; i < end; ++i) {
         if (i % 2 == 0) {
-          STEWARD_ASSIGN_OR_RETURN(bool added, accounts.Import(c, Email(i), {{name->id, "Person " + std::to_string(i)}, {birth->id, "1990-05-17"}},
-                                                               "the previous system"));
+          STEWARD_ASSIGN_OR_RETURN(
+              bool added,
+              accounts.Import(c, Email(i), {{name->id, "Person " + std::to_string(i)}, {birth->id, "1990-05-17"}},
+                              "the previous system"));
           (void)added;
         }
         if (i % 4 == 0 || i % 4 == 3) {
@@ -194,7 +185,8 @@ int main(int argc, char** argv) {
   // People in every module not erased by an earlier run: i % 4 == 0, picked at random.
   std::mt19937_64 pick(static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
   std::vector<int64_t> chosen;
-  for (int r = 0; r < rounds; ++r) chosen.push_back(static_cast<int64_t>(pick() % static_cast<uint64_t>(count / 4)) * 4);
+  for (int r = 0; r < rounds; ++r)
+    chosen.push_back(static_cast<int64_t>(pick() % static_cast<uint64_t>(count / 4)) * 4);
   auto keys_of = [](int64_t i) {
     return std::vector<subject::Key>{*subject::Key::Make(subject::KeyKind::kEmail, Email(i)),
                                      *subject::Key::Make(subject::KeyKind::kConsentId, ConsentId(i)),
@@ -251,7 +243,8 @@ int main(int argc, char** argv) {
         c.identifiers = keys_of(i);
         auto records = rights::Collect(*directory, c);
         if (!records.ok()) return false;
-        auto zip = rights::MakeBundle({.request = c, .reg = reg, .site_name = "Bench", .records = *records, .today = today});
+        auto zip =
+            rights::MakeBundle({.request = c, .reg = reg, .site_name = "Bench", .records = *records, .today = today});
         if (!zip.ok()) return false;
         bytes += zip->size();
         return true;
@@ -278,7 +271,8 @@ int main(int argc, char** argv) {
               reference.p95_ms);
   auto line = [&](const char* what, const Timing& t) {
     std::printf("%-38s median %.2f ms, p95 %.2f ms, %.0fx the reference: %s\n", what, t.median_ms, t.p95_ms,
-                t.median_ms / reference.median_ms, t.median_ms < 100.0 ? "under the 100 ms aim" : "OVER the 100 ms aim");
+                t.median_ms / reference.median_ms,
+                t.median_ms < 100.0 ? "under the 100 ms aim" : "OVER the 100 ms aim");
   };
   line("search one person in every module:", find);
   line("export them (records and the zip):", exported);

@@ -7,6 +7,23 @@
 #include "core/strings.h"
 
 namespace steward::rights {
+namespace {
+
+// The recipients the register names for `datasets`, by name, each once: those to tell of an
+// erasure or a correction (Article 19).
+std::vector<std::string> RecipientsOf(const processing::Register& reg, const std::set<std::string>& datasets) {
+  std::set<std::string> names;
+  for (const auto& id : datasets) {
+    if (const auto* d = reg.FindDataset(id)) {
+      for (const auto& r : d->recipients) {
+        if (const auto* rec = reg.FindRecipient(r)) names.insert(rec->name);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
+}  // namespace
 
 Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys) {
   std::map<std::pair<std::string, std::string>, Held> by;
@@ -90,18 +107,12 @@ Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing
     }
   }
   Erased out;
-  std::set<std::string> recipients;
+  std::set<std::string> reached;
   for (auto& [id, e] : by_dataset) {
-    if (e.erased + e.anonymised > 0) {
-      if (const auto* d = reg.FindDataset(id)) {
-        for (const auto& r : d->recipients) {
-          if (const auto* rec = reg.FindRecipient(r)) recipients.insert(rec->name);
-        }
-      }
-    }
+    if (e.erased + e.anonymised > 0) reached.insert(id);
     out.erasures.push_back(std::move(e));
   }
-  out.recipients.assign(recipients.begin(), recipients.end());
+  out.recipients = RecipientsOf(reg, reached);
   std::string text =
       std::to_string(out.Total()) + " record(s) erased or anonymised in " +
       std::to_string(std::count_if(out.erasures.begin(), out.erasures.end(),
@@ -183,20 +194,12 @@ Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const proce
     }
   }
   Corrected out;
-  std::set<std::string> recipients;
+  std::set<std::string> reached;
   for (auto& [module, m] : by_module) {
-    if (m.changed > 0) {
-      for (const auto& id : m.datasets) {
-        if (const auto* d = reg.FindDataset(id)) {
-          for (const auto& r : d->recipients) {
-            if (const auto* rec = reg.FindRecipient(r)) recipients.insert(rec->name);
-          }
-        }
-      }
-    }
+    if (m.changed > 0) reached.insert(m.datasets.begin(), m.datasets.end());
     out.corrections.push_back(std::move(m));
   }
-  out.recipients.assign(recipients.begin(), recipients.end());
+  out.recipients = RecipientsOf(reg, reached);
   // The new value is in the timeline, sealed under the case's key: the record of what was corrected.
   std::string text =
       known->second + " corrected to \"" + std::string(v) + "\" in " + std::to_string(out.Total()) + " record(s)";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <variant>
 
 #include "core/days.h"
 #include "core/strings.h"
@@ -176,6 +177,31 @@ class Pages : public std::enable_shared_from_this<Pages> {
                         {"closed", s.closed ? module::LongDay(*s.closed) : ""},
                         {"on_time", s.on_time},
                         {"assignee", assignee.empty() ? "Nobody" : NameOf(names, assignee)}};
+  }
+
+  // The case a page about {id} acts on and the site's directory of every module's subject data, or
+  // the page to answer with when there is no such case (404) or no directory (503).
+  struct Targeted {
+    std::optional<int64_t> id;
+    std::optional<Case> c;
+    subject::Directory* dir = nullptr;
+  };
+  std::variant<Targeted, Response> Target(Request& req, module::StaffContext& ctx) {
+    Targeted t{.id = module::IdParam(req)};
+    if (!t.id) return ctx.layout->Error(404, req);
+    auto c = cases_.Get(*t.id);
+    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
+    t.c = std::move(*c);
+    t.dir = p_.directory ? p_.directory() : nullptr;
+    if (t.dir == nullptr) return ctx.layout->Error(503, req);
+    return t;
+  }
+
+  // Those the data went to, to tell of an erasure or a correction (Article 19).
+  static html::List Recipients(const std::vector<std::string>& names) {
+    html::List out;
+    for (const auto& r : names) out.push_back(html::Object{{"name", r}});
+    return out;
   }
 
   // ---- The queue and the figures -----------------------------------------------------------------
@@ -582,12 +608,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
 
   // What every module holds about the case's identifiers, as counts: shown before anything is done.
   Response Search(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     auto survey = SurveyKeys(*dir, c->identifiers);
     if (!survey.ok()) return ctx.layout->ErrorFor(survey.error(), req);
     html::List rows;
@@ -621,12 +644,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
   // The bundle, for the caseworker to read before it is released: data about other people in
   // free text (a message, a note) must be taken out first.
   Response Export(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     auto zip = ExportCase(*dir, cases_, p_.reg, p_.config.site.name, *c, Today(), Staff(req, ctx));
     if (!zip.ok()) return ctx.layout->ErrorFor(zip.error(), req);
     Response r;
@@ -639,16 +659,13 @@ class Pages : public std::enable_shared_from_this<Pages> {
   }
 
   Response Erase(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     if (Field(ctx.form, "confirm") != "yes") {
       return Show(req, ctx, {}, {{"confirm", "Confirm that the search shows what the person asked to have deleted"}},
                   400);
     }
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
     auto erased = EraseCase(*dir, cases_, p_.reg, *c, Staff(req, ctx));
     if (!erased.ok() && erased.error().code == ErrorCode::kFailedPrecondition) {
       return Done(req, ctx, erased.error(), "confirm");
@@ -664,8 +681,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
                                     {"anonymised", module::Thousands(e.anonymised)}});
       }
     }
-    html::List tell;
-    for (const auto& r : erased->recipients) tell.push_back(html::Object{{"name", r}});
+    html::List tell = Recipients(erased->recipients);
     return Show(req, ctx,
                 html::Object{{"erased_done", true},
                              {"erased_rows", rows},
@@ -679,12 +695,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
 
   // A correction in every module that holds the person's data, and whom to tell of it (Article 19).
   Response Rectify(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     std::string category = Field(ctx.form, "category"), value = Field(ctx.form, "value");
     auto fixed = RectifyCase(*dir, cases_, p_.reg, *c, category, value, Staff(req, ctx));
     if (!fixed.ok() && fixed.error().code == ErrorCode::kInvalidArgument) {
@@ -700,8 +713,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
         cannot.push_back(html::Object{{"module", m.module}, {"why", m.cannot}});
       }
     }
-    html::List tell;
-    for (const auto& r : fixed->recipients) tell.push_back(html::Object{{"name", r}});
+    html::List tell = Recipients(fixed->recipients);
     return Show(req, ctx,
                 html::Object{{"rectified_done", true},
                              {"rectified_rows", rows},
@@ -717,12 +729,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
   // The decision on an objection (Article 21): upheld, what serves the purposes is kept, not used;
   // not upheld, the compelling grounds the person is told.
   Response Object(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     std::string decision = Field(ctx.form, "decision");
     if (decision != "upheld" && decision != "refused") {
       return Show(req, ctx, {}, {{"decision", "Choose whether the objection is upheld"}}, 400);
@@ -741,12 +750,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
 
   // Restriction on or off: the person must be told before it is lifted (Article 18(3)).
   Response Restrict(Request& req, module::StaffContext& ctx) {
-    auto id = module::IdParam(req);
-    if (!id) return ctx.layout->Error(404, req);
-    auto c = cases_.Get(*id);
-    if (!c.ok()) return ctx.layout->ErrorFor(c.error(), req);
-    subject::Directory* dir = p_.directory ? p_.directory() : nullptr;
-    if (dir == nullptr) return ctx.layout->Error(503, req);
+    auto target = Target(req, ctx);
+    if (auto* answer = std::get_if<Response>(&target)) return std::move(*answer);
+    auto& [id, c, dir] = std::get<Targeted>(target);
     bool on = Field(ctx.form, "action") == "on";
     if (!on && Field(ctx.form, "told") != "yes") {
       return Show(req, ctx, {}, {{"told", "Confirm that the person has been told before the restriction is lifted"}},
