@@ -12,16 +12,16 @@
 #include "rights/module.h"
 #include "subjects/module.h"
 #include "subscriptions/module.h"
+#include "vulnerability/module.h"
 
 namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
       // The mail module before those that send email: they find its queue while starting.
-      admin::AuditModule(), admin::StaffModule(), subjects::Module(),      notice::Module(),
-      consent::Module(),    analytics::Module(),  logs::Module(),          mail::Module(),
-      feedback::Module(),   messages::Module(),   subscriptions::Module(), accounts::Module(),
-      rights::Module(),
+      admin::AuditModule(),    admin::StaffModule(), subjects::Module(), notice::Module(),        consent::Module(),
+      analytics::Module(),     logs::Module(),       mail::Module(),     feedback::Module(),      messages::Module(),
+      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(),
   };
   return kModules;
 }

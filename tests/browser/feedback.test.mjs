@@ -253,3 +253,25 @@ test('on the ONS example a direct message is in the same inbox, opened by keyboa
     assert.equal(await steward.stop(), 0);
   }
 });
+
+test('on the ONS example the vulnerability disclosure policy passes axe-core, with or without JavaScript', async () => {
+  const steward = await startSteward('examples/ons.toml');
+  try {
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    const nojs = await plain.newPage();
+    await nojs.goto(steward.url + 'vulnerability-disclosure');
+    assert.equal(await nojs.locator('h1').innerText(), 'Report a security vulnerability');
+    await plain.close();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(steward.url + 'vulnerability-disclosure');
+    assert.match(await page.locator('.govuk-summary-list').innerText(), /gov\.uk\/help\/report-vulnerability/);
+    assert.deepEqual(await axeViolations(page), [], '/vulnerability-disclosure');
+    await shot(page, 'vulnerability-disclosure');
+    await page.getByRole('link', { name: 'security.txt' }).click();
+    assert.match(await page.locator('body').innerText(), /^Contact: https:\/\/www\.gov\.uk\/help\/report-vulnerability$/m);
+    await context.close();
+  } finally {
+    assert.equal(await steward.stop(), 0);
+  }
+});
