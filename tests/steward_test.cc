@@ -705,6 +705,7 @@ TEST_F(StewardTest, AChangedRegisterIsANewNoticeVersionWithItsChangesListed) {
   auto page = Fetch(steward.port(), "GET", "/privacy/versions");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("is now kept for less time: 6 months (was 12 months)"), std::string::npos) << page->body;
+  EXPECT_EQ(page->body.find("Changes that affect you"), std::string::npos) << "kept for less time is editorial";
   EXPECT_EQ(steward.Stop(SIGTERM), 0);
 }
 

@@ -380,10 +380,13 @@ Result<std::string> RenderCookies(const site::Pages& pages, const processing::Re
 
 namespace {
 
-html::List ChangeList(const std::vector<std::string>& changes) {
+html::List ChangeList(const std::vector<processing::NoticeChange>& changes) {
   html::List out;
   for (size_t i = 0; i < changes.size(); ++i) {
-    out.push_back(html::Object{{"text", changes[i]}, {"first", i == 0}, {"last", i + 1 == changes.size()}});
+    out.push_back(html::Object{{"text", changes[i].text},
+                               {"material", changes[i].material},
+                               {"first", i == 0},
+                               {"last", i + 1 == changes.size()}});
   }
   return out;
 }
@@ -397,12 +400,13 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
   const auto& all = *versions;
   for (size_t i = 0; i < all.size(); ++i) {
     std::string date = processing::LongDate(all[i].effective_at);
-    std::vector<std::string> changes;
-    if (i + 1 < all.size()) changes = processing::DescribeChanges(all[i + 1].notice_json, all[i].notice_json);
+    std::vector<processing::NoticeChange> changes;
+    if (i + 1 < all.size()) changes = processing::ClassifyChanges(all[i + 1].notice_json, all[i].notice_json);
     list.push_back(html::Object{{"version", all[i].version},
                                 {"date", date},
                                 {"current", i == 0},
                                 {"oldest", i + 1 == all.size()},
+                                {"material", processing::AnyMaterial(changes)},
                                 {"changes", ChangeList(changes)}});
     options.push_back(html::Object{{"version", all[i].version}, {"date", date}});
   }
@@ -421,7 +425,7 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
     data["compare"] =
         html::Object{{"from", processing::LongDate(a->effective_at)},
                      {"to", processing::LongDate(b->effective_at)},
-                     {"changes", ChangeList(processing::DescribeChanges(a->notice_json, b->notice_json))}};
+                     {"changes", ChangeList(processing::ClassifyChanges(a->notice_json, b->notice_json))}};
   }
   return pages.Page(req, "privacy_versions", "Changes to our privacy notice", std::move(data));
 }

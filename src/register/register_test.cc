@@ -352,6 +352,48 @@ expiry = "1 year"
   EXPECT_TRUE(DescribeChanges(FromText(kV1).ToJson(), FromText(kV1).ToJson()).empty());
 }
 
+TEST(VersionsTest, ChangesAreMaterialWhenPeopleShouldBeToldAndEditorialOtherwise) {
+  auto kind = [](const std::vector<NoticeChange>& changes, const std::string& starts) {
+    for (const auto& c : changes) {
+      if (c.text.find(starts) != std::string::npos) return c.material ? "material" : "editorial";
+    }
+    return "absent";
+  };
+  // Kept for less time and a new cookie: editorial.
+  std::string shorter = kV1;
+  shorter.replace(shorter.find("retention = \"12 months\""), 23, "retention = \"6 months\"");
+  shorter += R"toml(
+[[register.cookies]]
+name = "steward_visitor"
+provider = "us"
+category = "usage"
+purpose = "Counts visits"
+expiry = "1 year"
+)toml";
+  auto edits = ClassifyChanges(FromText(kV1).ToJson(), FromText(shorter).ToJson());
+  EXPECT_STREQ(kind(edits, "kept for less time"), "editorial");
+  EXPECT_STREQ(kind(edits, "A new cookie"), "editorial");
+  EXPECT_FALSE(AnyMaterial(edits));
+  // Kept longer, and a new purpose: material.
+  std::string longer = kV1;
+  longer.replace(longer.find("retention = \"12 months\""), 23, "retention = \"2 years\"  ");
+  longer += R"toml(
+[[register.purposes]]
+id = "analytics"
+description = "Count visits"
+lawful_basis = "consent"
+withdraw = "On the cookies page"
+)toml";
+  auto changes = ClassifyChanges(FromText(kV1).ToJson(), FromText(longer).ToJson());
+  EXPECT_STREQ(kind(changes, "kept longer"), "material");
+  EXPECT_STREQ(kind(changes, "A new purpose"), "material");
+  EXPECT_TRUE(AnyMaterial(changes));
+  // The words are DescribeChanges's, in the same order.
+  auto words = DescribeChanges(FromText(kV1).ToJson(), FromText(longer).ToJson());
+  ASSERT_EQ(words.size(), changes.size());
+  for (size_t i = 0; i < words.size(); ++i) EXPECT_EQ(words[i], changes[i].text);
+}
+
 TEST(VersionsTest, RecordsEachDistinctRegisterOnceWithItsDate) {
   store::testing::ScratchSite site(VersionMigrations());
   FakeClock clock(SystemTime(std::chrono::seconds(1'800'000'000)));

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -80,30 +81,34 @@ int64_t MaxSeconds(const json& period) {
 
 }  // namespace
 
-std::vector<std::string> DescribeChanges(const std::string& older_json, const std::string& newer_json) {
+std::vector<NoticeChange> ClassifyChanges(const std::string& older_json, const std::string& newer_json) {
   json a = json::parse(older_json, nullptr, false), b = json::parse(newer_json, nullptr, false);
-  std::vector<std::string> out;
+  std::vector<NoticeChange> out;
+  // Material: what a person would want to be told before it happens (new uses, new data, new
+  // recipients, data kept longer, a changed lawful basis); the rest is editorial.
+  auto material = [&](std::string text) { out.push_back({std::move(text), true}); };
+  auto editorial = [&](std::string text) { out.push_back({std::move(text), false}); };
   if (!a.is_object() || !b.is_object()) return out;
 
   auto pa = ById(a["purposes"]), pb = ById(b["purposes"]);
   for (const auto& [id, p] : pb) {
     if (!pa.count(id)) {
-      out.push_back("A new purpose: " + Str(p, "description") + " (lawful basis: " + Str(p, "lawful_basis") + ")");
+      material("A new purpose: " + Str(p, "description") + " (lawful basis: " + Str(p, "lawful_basis") + ")");
     } else if (Str(pa[id], "lawful_basis") != Str(p, "lawful_basis")) {
-      out.push_back("The lawful basis for \"" + Str(p, "description") + "\" changed from " +
-                    Str(pa[id], "lawful_basis") + " to " + Str(p, "lawful_basis"));
+      material("The lawful basis for \"" + Str(p, "description") + "\" changed from " + Str(pa[id], "lawful_basis") +
+               " to " + Str(p, "lawful_basis"));
     } else if (Str(pa[id], "description") != Str(p, "description")) {
-      out.push_back("A purpose is now described as: " + Str(p, "description"));
+      editorial("A purpose is now described as: " + Str(p, "description"));
     }
   }
   for (const auto& [id, p] : pa) {
-    if (!pb.count(id)) out.push_back("A purpose ended: " + Str(p, "description"));
+    if (!pb.count(id)) editorial("A purpose ended: " + Str(p, "description"));
   }
 
   auto da = ById(a["datasets"]), db = ById(b["datasets"]);
   for (const auto& [id, d] : db) {
     if (!da.count(id)) {
-      out.push_back("New data collected: " + Str(d, "description") + " (kept " + Str(d["retention"], "text") + ")");
+      material("New data collected: " + Str(d, "description") + " (kept " + Str(d["retention"], "text") + ")");
       continue;
     }
     const json& old = da[id];
@@ -114,52 +119,63 @@ std::vector<std::string> DescribeChanges(const std::string& older_json, const st
       std::string how = was >= 0 && now >= 0 && now < was ? " is now kept for less time: "
                         : was >= 0 && now > was           ? " is now kept longer: "
                                                           : " has a new retention: ";
-      out.push_back(Str(d, "description") + how + after + " (was " + before + ")");
+      // Kept for less time is editorial; longer, or a rule that cannot be compared, is material.
+      bool shorter = was >= 0 && now >= 0 && now < was;
+      out.push_back({Str(d, "description") + how + after + " (was " + before + ")", !shorter});
     }
     std::set<std::string> ca(old["categories"].begin(), old["categories"].end());
     for (const auto& c : d["categories"]) {
-      if (!ca.count(c.get<std::string>()))
-        out.push_back(Str(d, "description") + " now includes " + c.get<std::string>());
+      if (!ca.count(c.get<std::string>())) material(Str(d, "description") + " now includes " + c.get<std::string>());
     }
     std::set<std::string> ra(old["recipients"].begin(), old["recipients"].end());
     for (const auto& r : d["recipients"]) {
       if (!ra.count(r.get<std::string>()))
-        out.push_back(Str(d, "description") + " is now shared with " + r.get<std::string>());
+        material(Str(d, "description") + " is now shared with " + r.get<std::string>());
     }
   }
   for (const auto& [id, d] : da) {
-    if (!db.count(id)) out.push_back("No longer collected: " + Str(d, "description"));
+    if (!db.count(id)) editorial("No longer collected: " + Str(d, "description"));
   }
 
   auto ka = ById(a["cookies"], "name"), kb = ById(b["cookies"], "name");
   for (const auto& [name, k] : kb) {
     if (!ka.count(name)) {
-      out.push_back("A new cookie: " + name + " (" + Str(k, "category") + ", " + Str(k["expiry"], "text") + ")");
+      editorial("A new cookie: " + name + " (" + Str(k, "category") + ", " + Str(k["expiry"], "text") + ")");
     } else if (Str(ka[name]["expiry"], "text") != Str(k["expiry"], "text") ||
                Str(ka[name], "category") != Str(k, "category")) {
-      out.push_back("The cookie " + name + " is now " + Str(k, "category") + ", " + Str(k["expiry"], "text"));
+      editorial("The cookie " + name + " is now " + Str(k, "category") + ", " + Str(k["expiry"], "text"));
     }
   }
   for (const auto& [name, k] : ka) {
-    if (!kb.count(name)) out.push_back("The cookie " + name + " is no longer used");
+    if (!kb.count(name)) editorial("The cookie " + name + " is no longer used");
   }
 
   auto wa = ById(a["recipients"]), wb = ById(b["recipients"]);
   for (const auto& [id, r] : wb) {
-    if (!wa.count(id)) out.push_back("A new recipient: " + Str(r, "name"));
+    if (!wa.count(id)) material("A new recipient: " + Str(r, "name"));
   }
   for (const auto& [id, r] : wa) {
-    if (!wb.count(id)) out.push_back("No longer shared with: " + Str(r, "name"));
+    if (!wb.count(id)) editorial("No longer shared with: " + Str(r, "name"));
   }
   auto ta = ById(a["transfers"]), tb = ById(b["transfers"]);
   for (const auto& [id, t] : tb) {
-    if (!ta.count(id)) out.push_back("A new international transfer: " + Str(t, "destination"));
+    if (!ta.count(id)) material("A new international transfer: " + Str(t, "destination"));
   }
-  if (a["controller"] != b["controller"]) out.push_back("The controller's details changed");
-  if (a["dpo"] != b["dpo"]) out.push_back("The data protection officer's contact details changed");
+  if (a["controller"] != b["controller"]) editorial("The controller's details changed");
+  if (a["dpo"] != b["dpo"]) editorial("The data protection officer's contact details changed");
   if (a["consent_mode"] != b["consent_mode"])
-    out.push_back("How we ask about cookies changed to: " + Str(b, "consent_mode"));
+    material("How we ask about cookies changed to: " + Str(b, "consent_mode"));
   return out;
+}
+
+std::vector<std::string> DescribeChanges(const std::string& older_json, const std::string& newer_json) {
+  std::vector<std::string> out;
+  for (auto& c : ClassifyChanges(older_json, newer_json)) out.push_back(std::move(c.text));
+  return out;
+}
+
+bool AnyMaterial(const std::vector<NoticeChange>& changes) {
+  return std::any_of(changes.begin(), changes.end(), [](const NoticeChange& c) { return c.material; });
 }
 
 std::string LongDate(const std::string& rfc3339) {

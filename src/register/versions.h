@@ -31,6 +31,18 @@ Result<std::vector<NoticeVersion>> ListVersions(store::Store& store);
 // when nothing a person would notice changed.
 std::vector<std::string> DescribeChanges(const std::string& older_json, const std::string& newer_json);
 
+// The same changes, each said to be material or editorial. Material: a new purpose, a changed
+// lawful basis, new data or a new category of it, data kept longer (or by a rule that cannot be
+// compared), a new recipient, a new international transfer, a change in how cookies are asked
+// about; the people the notice is about should be told before it takes effect. Editorial: wording,
+// something stopped, data kept for less time, cookies, contact details.
+struct NoticeChange {
+  std::string text;
+  bool material = false;
+};
+std::vector<NoticeChange> ClassifyChanges(const std::string& older_json, const std::string& newer_json);
+bool AnyMaterial(const std::vector<NoticeChange>& changes);
+
 // "22 November 2026", from an RFC 3339 time.
 std::string LongDate(const std::string& rfc3339);
 
