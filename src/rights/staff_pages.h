@@ -5,8 +5,9 @@
 // what for, the due date and why, the clock's steps (proof of identity, a clarification, an
 // extension told within the first month), assignment, notes, what every module holds about the
 // identifiers given (through the subject-data contract, counts only, before anything is done), and
-// closing it answered, refused with the reason, withdrawn or closed. Every step is audited with
-// the case id and is in the case's timeline.
+// closing it answered, refused with the reason, withdrawn or closed; corrections, objections,
+// restriction and erasure through every module's subject data. Writing to the person is
+// letter_pages.h's. Every step is audited with the case id and is in the case's timeline.
 #pragma once
 
 #include <vector>
