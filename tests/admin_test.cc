@@ -216,6 +216,7 @@ TEST_F(AdminTest, ThePermissionMatrix) {
   auto path_for = [&](std::string_view pattern) {
     std::string p(pattern);
     p = std::regex_replace(p, std::regex("\\{id\\}"), std::to_string(target));
+    p = std::regex_replace(p, std::regex("\\{table\\}"), "new-accounts-by-route");
     return std::regex_replace(p, std::regex("\\{handle\\}"), "0000");
   };
   // Pages of one item ({id}) need the item: feedback up to the target's number.

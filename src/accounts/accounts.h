@@ -318,6 +318,21 @@ class Accounts {
   Result<bool> Import(store::Connection& c, std::string_view email, const std::map<std::string, std::string>& values,
                       std::string_view source);
 
+  // ---- Statistics (statistics.cc) -----------------------------------------------------------------
+
+  // One open account as the statistics read it.
+  struct Opened {
+    int64_t id = 0;
+    std::string created_at, created_by, subject_id;
+    std::string email;                          // Privacy: opened to check restriction marks only
+    std::string source;                         // the first referral's source; "" when not referred
+    std::map<std::string, std::string> values;  // the fields asked for
+  };
+  // Calls `each` for every open account created on UTC days [from, to), oldest first, with the
+  // values of `fields` opened. Reads in one snapshot.
+  Status ForEachOpen(int64_t from, int64_t to, const std::set<std::string>& fields,
+                     const std::function<void(const Opened&)>& each) const;
+
   // ---- Signing in through an OpenID Connect provider ([accounts.oidc]) -----------------------------
 
   // What names a provider's person in the store: a keyed hash of the issuer and their `sub`, never

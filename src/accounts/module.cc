@@ -9,6 +9,7 @@
 #include "accounts/commands.h"
 #include "accounts/referrals.h"
 #include "accounts/sign_in_with.h"
+#include "accounts/statistics.h"
 #include "accounts/staff_pages.h"
 #include "accounts/subject_data.h"
 #include "core/json_text.h"
@@ -289,6 +290,7 @@ module::Descriptor Module() {
         return std::unique_ptr<subject::SubjectData>(
             std::make_unique<Owned>(p.SubjectDeps(kAccounts), std::move(accounts)));
       },
+      .counters = [](module::Platform& p) { return Counters(p); },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
         if (!settings) return std::unique_ptr<module::Serving>(std::make_unique<module::Serving>());

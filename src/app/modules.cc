@@ -10,6 +10,7 @@
 #include "mail/module.h"
 #include "notice/module.h"
 #include "rights/module.h"
+#include "statistics/module.h"
 #include "subjects/module.h"
 #include "subscriptions/module.h"
 #include "vulnerability/module.h"
@@ -21,7 +22,7 @@ const std::vector<module::Descriptor>& Modules() {
       // The mail module before those that send email: they find its queue while starting.
       admin::AuditModule(),    admin::StaffModule(), subjects::Module(), notice::Module(),        consent::Module(),
       analytics::Module(),     logs::Module(),       mail::Module(),     feedback::Module(),      messages::Module(),
-      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(),
+      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(), statistics::Module(),
   };
   return kModules;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <sstream>
 
 #include "app/modules.h"
@@ -117,6 +118,24 @@ void AddOperationsRoutes(http::Router& router, store::Store& store, metrics::Reg
     r.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return r;
   });
+}
+
+// The descriptors' counters over `platform`, gathered at the first call (from any thread).
+std::function<const std::vector<module::Counter>&()> LazyCounters(module::Platform* platform) {
+  struct State {
+    std::once_flag once;
+    std::vector<module::Counter> counters;
+  };
+  auto state = std::make_shared<State>();
+  return [platform, state]() -> const std::vector<module::Counter>& {
+    std::call_once(state->once, [&] {
+      for (const auto& d : Modules()) {
+        if (!d.counters) continue;
+        for (auto& c : d.counters(*platform)) state->counters.push_back(std::move(c));
+      }
+    });
+    return state->counters;
+  };
 }
 
 }  // namespace
@@ -239,6 +258,7 @@ Status Site::Start() {
                                                                      .services = services_,
                                                                      .base_url = [this] { return BaseUrl(); },
                                                                      .directory = [this] { return &subjects_; }});
+  platform_->counters = LazyCounters(platform_.get());
   for (const auto& d : Modules()) {
     if (!d.start) continue;
     auto started = d.start(*platform_);
@@ -391,6 +411,7 @@ Result<std::unique_ptr<CommandSite>> CommandSite::Open(const config::Config& con
                            .base_url = [&c] { return config::BaseUrl(c, c.server.listen_port); }});
   CommandSite* raw = site.get();
   site->platform_->directory = [raw]() -> subject::Directory* { return raw->Directory(); };
+  site->platform_->counters = LazyCounters(site->platform_.get());
   return site;
 }
 

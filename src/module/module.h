@@ -34,6 +34,7 @@
 #include "crypto/crypto.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "module/counting.h"
 #include "module/staff_page.h"
 #include "register/register.h"
 #include "retention/retention.h"
@@ -104,6 +105,9 @@ struct Platform {
   // the modules' Serving::Subjects once all have started; in a command, each descriptor's
   // `subjects`, made at the first call. Null where there is none.
   std::function<subject::Directory*()> directory;
+  // What every module can count for statistics (each descriptor's `counters`), made at the first
+  // call; empty where there is nothing.
+  std::function<const std::vector<Counter>&()> counters;
 
   // The deps of a StoredSubjectData for module `id`.
   subject::StoredSubjectData::Deps SubjectDeps(Id id) const;
@@ -232,6 +236,9 @@ struct Descriptor {
   std::function<std::vector<Command>()> commands;
   // Its subject data over `platform`, for commands and rights requests; null: holds none.
   std::function<Result<std::unique_ptr<subject::SubjectData>>(Platform& platform)> subjects;
+  // What it can count for statistics over `platform` (module/counting.h); null: nothing. Counters
+  // of a module the site does not switch on are left out.
+  std::function<std::vector<Counter>(Platform& platform)> counters;
   // Starts it for serving; null: nothing to serve. Errors stop the start.
   std::function<Result<std::unique_ptr<Serving>>(Platform& platform)> start;
 };

@@ -1,0 +1,183 @@
+// Sharing on the record through the whole site in process (the National Careers example): the
+// statistics partners are given, published only after disclosure control and attacked here as an
+// intruder would, with two tables over overlapping months. Real SQLite files, or PostgreSQL for
+// the postgresql.* copy.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "accounts/accounts.h"
+#include "audit/audit.h"
+#include "core/days.h"
+#include "http/testing/raw_client.h"
+#include "in_process_site.h"
+#include "mail/testing/smtp_server.h"
+#include "statistics/sdc.h"
+#include "statistics/testing/intruder.h"
+
+namespace steward {
+namespace {
+
+using http::testing::Fetch;
+
+class SharingSiteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing::WriteExample("national-careers.toml", server_.port());
+    ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
+    auto settings = accounts::ReadSettings(*s_.config().document, s_.site().reg());
+    ASSERT_TRUE(settings.ok() && *settings);
+    module::Platform& p = s_.site().platform();
+    accounts_ = std::make_unique<accounts::Accounts>(p.store, p.trail, p.key, clock_, std::move(**settings), nullptr,
+                                                     std::nullopt, p.base_url, "National Careers Service");
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  // `n` customers an adviser registers on `day`, with this employment status.
+  void Register(const std::string& day, int n, const std::string& employment) {
+    clock_.Set(*ParseRfc3339(day + "T10:00:00Z"));
+    for (int i = 0; i < n; ++i) {
+      std::string email = "c" + std::to_string(next_++) + "@example.org";
+      auto id = accounts_->CreateForCustomer(
+          email,
+          {{"name", "Customer " + std::to_string(next_)}, {"date-of-birth", "1990-05-01"}, {"employment", employment}},
+          "in-person", accounts::Actor{.id = "staff:1"});
+      ASSERT_TRUE(id.ok()) << id.error().message;
+    }
+  }
+
+  std::optional<http::testing::RawResponse> Get(const std::string& target, const std::string& cookie) {
+    return Fetch(s_.port(), "GET", target, {{"Cookie", cookie}});
+  }
+
+  // A published CSV's figures: period -> category -> the figure ("[c]" when suppressed).
+  static std::map<std::string, std::map<std::string, std::string>> Figures(const std::string& csv) {
+    std::map<std::string, std::map<std::string, std::string>> out;
+    std::istringstream lines(csv);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "period,category,count,rule\r");
+    while (std::getline(lines, line)) {
+      std::vector<std::string> f;
+      std::string cell;
+      std::istringstream fields(line);
+      for (int i = 0; i < 3 && std::getline(fields, cell, ','); ++i) f.push_back(cell);
+      if (f.size() == 3) out[f[0]][f[1]] = f[2];
+    }
+    return out;
+  }
+
+  mail::testing::SmtpServer server_;
+  std::string path_;
+  FakeClock clock_{*ParseRfc3339("2026-09-01T09:00:00Z")};
+  testing::InProcessSite s_;
+  std::unique_ptr<accounts::Accounts> accounts_;
+  int next_ = 0;
+};
+
+TEST_F(SharingSiteTest, PartnerStatisticsSuppressSmallCountsAndSurviveAnIntruderWithOverlappingTables) {
+  // September: 23 employed, 12 unemployed, 3 self-employed. October: 15, 14 and 11 in education.
+  // November: 20 employed and 2 other.
+  ASSERT_NO_FATAL_FAILURE(Register("2026-09-10", 23, "Employed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-09-11", 12, "Unemployed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-09-12", 3, "Self-employed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-10-05", 15, "Employed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-10-06", 14, "Unemployed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-10-07", 11, "In education or training"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-11-20", 20, "Employed"));
+  ASSERT_NO_FATAL_FAILURE(Register("2026-11-21", 2, "Other"));
+  clock_.Set(*ParseRfc3339("2026-12-04T10:00:00Z"));
+
+  auto analyst = s_.SignedIn("analyst@example.gov.uk", {staff::Role::kAnalyst});
+  auto list = Get("/admin/statistics", analyst.cookie);
+  ASSERT_TRUE(list && list->status == 200);
+  EXPECT_NE(list->body.find("New accounts by employment status"), std::string::npos);
+  EXPECT_NE(list->body.find("the ONS 10-5 rule"), std::string::npos);
+
+  auto page = Get("/admin/statistics/new-accounts-by-employment?from=2026-09&to=2026-11", analyst.cookie);
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("[c]"), std::string::npos);
+  EXPECT_NE(page->body.find("the ONS 10-5 rule"), std::string::npos);
+
+  // Two tables over overlapping months, as two partners might be given them.
+  auto first = Get("/admin/statistics/new-accounts-by-employment/csv?from=2026-09&to=2026-10", analyst.cookie);
+  auto second = Get("/admin/statistics/new-accounts-by-employment/csv?from=2026-10&to=2026-11", analyst.cookie);
+  ASSERT_TRUE(first && first->status == 200 && second && second->status == 200);
+  auto a = Figures(first->body), b = Figures(second->body);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(a["2026-10"], b["2026-10"]) << "a month shared by two tables is published the same in both";
+  // The small counts are suppressed, with another beside each, and the rest rounded.
+  EXPECT_EQ(a["2026-09"]["Self-employed"], "[c]");
+  EXPECT_EQ(a["2026-09"]["Unemployed"], "[c]");
+  EXPECT_EQ(a["2026-09"]["Employed"], "25");
+  EXPECT_EQ(a["2026-09"]["Total"], "40");
+  EXPECT_EQ(a["2026-10"]["In education or training"], "10");
+  EXPECT_EQ(b["2026-11"]["Other"], "[c]");
+  EXPECT_EQ(b["2026-11"]["Employed"], "[c]");
+
+  // The intruder: everything both tables publish, period by period, and every table of true counts
+  // that could have given it. No suppressed count is narrowed to less than the threshold.
+  statistics::Rule rule;
+  std::map<std::string, std::map<std::string, std::string>> all = a;
+  for (const auto& [period, row] : b) all[period] = row;
+  int attacked = 0;
+  for (const auto& [period, row] : all) {
+    statistics::Protected p;
+    std::vector<std::string> names;
+    for (const auto& [category, figure] : row) {
+      statistics::Shown shown;
+      if (figure != "[c]") shown.value = std::stoll(figure);
+      if (category == "Total") {
+        p.total = shown;
+      } else {
+        names.push_back(category);
+        p.cells.push_back(shown);
+      }
+    }
+    ASSERT_TRUE(p.total.value);
+    auto possible = statistics::testing::BruteForce(p, rule, *p.total.value + rule.Above());
+    for (size_t i = 0; i < p.cells.size(); ++i) {
+      if (p.cells[i].value) continue;
+      ++attacked;
+      ASSERT_FALSE(possible[i].empty());
+      EXPECT_GE(*possible[i].rbegin() - *possible[i].begin(), rule.threshold) << period << " " << names[i];
+    }
+  }
+  EXPECT_EQ(attacked, 4);
+
+  // Each table published is on the record.
+  auto entries = s_.site().trail().List({.action = "statistics.published"});
+  ASSERT_TRUE(entries.ok());
+  int published = static_cast<int>(entries->size());
+  EXPECT_EQ(published, 3);
+
+  // Someone restricted is counted no more.
+  const module::Counter& counter = s_.site().platform().counters().front();
+  auto count_october = [&] {
+    int n = 0;
+    EXPECT_TRUE(
+        counter.scan(*ParseDay("2026-10-01"), *ParseDay("2026-11-01"), "", [&](const module::Counted&) { ++n; }).ok());
+    return n;
+  };
+  EXPECT_EQ(count_october(), 40);
+  auto key = subject::Key::Make(subject::KeyKind::kEmail, "c40@example.org");
+  ASSERT_TRUE(key.ok());
+  auto restricted = s_.site().subjects().Restrict(*key, true, {.actor = "staff:9"});
+  ASSERT_TRUE(restricted.ok()) << restricted.error().message;
+  EXPECT_EQ(count_october(), 39);
+
+  // Only whole periods, and only analysts.
+  auto unfinished = Get("/admin/statistics/new-accounts-by-employment?from=2026-12&to=2026-12", analyst.cookie);
+  ASSERT_TRUE(unfinished);
+  EXPECT_EQ(unfinished->status, 400);
+  EXPECT_NE(unfinished->body.find("is not over yet"), std::string::npos);
+  auto caseworker = s_.SignedIn("caseworker@example.gov.uk", {staff::Role::kCaseworker});
+  EXPECT_EQ(Get("/admin/statistics", caseworker.cookie)->status, 403);
+  EXPECT_EQ(Get("/admin/statistics/nothing-such", analyst.cookie)->status, 404);
+}
+
+}  // namespace
+}  // namespace steward
