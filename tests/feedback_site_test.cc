@@ -3,6 +3,11 @@
 // the API's answers, and what is kept. Real SQLite files, or PostgreSQL for the postgresql.* copy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
+#include "core/days.h"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -185,6 +190,31 @@ TEST_F(FeedbackSiteTest, TheApiAnswersEachFieldAndTheSitesOriginsOnly) {
   EXPECT_EQ(long_text->status, 400);
   EXPECT_EQ(PostApi(R"({"kind":"contact","message":"hi"})", "https://elsewhere.example")->status, 403);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 1) << "only the rating was kept";
+}
+
+// What the feedback module counts for partner statistics: kind, rating and outcome of what was kept,
+// never spam (tests/rights_site_test.cc: nor anyone restricted).
+TEST_F(FeedbackSiteTest, StatisticsCountWhatWasKeptByKindRatingAndOutcome) {
+  ASSERT_EQ(PostApi(R"({"kind":"rating","rating":5,"message":"Clear"})")->status, 202);
+  ASSERT_EQ(PostApi(R"({"kind":"rating","rating":2})")->status, 202);
+  ASSERT_EQ(PostApi(R"({"kind":"contact","message":"A question","name":"Jo Bloggs","email":"jo@example.org"})")->status,
+            202);
+  ASSERT_EQ(PostForm("kind=contact&message=Buy+now&giraffe=x")->status, 200);
+  ASSERT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE status = 'spam'"), 1);
+  const auto& counters = s_.site().platform().counters();
+  auto counter =
+      std::find_if(counters.begin(), counters.end(), [](const auto& c) { return c.id == "feedback.received"; });
+  ASSERT_NE(counter, counters.end());
+  int64_t today = UnixMillis(clock_.Now()) / kDayMillis;
+  auto count = [&](const std::string& by) {
+    std::map<std::string, int> out;
+    EXPECT_TRUE(counter->scan(today, today + 1, by, [&](const module::Counted& r) { ++out[r.category]; }).ok());
+    return out;
+  };
+  EXPECT_EQ(count("kind"), (std::map<std::string, int>{{"Messages", 1}, {"Ratings", 2}}));
+  EXPECT_EQ(count("rating"),
+            (std::map<std::string, int>{{"Very satisfied", 1}, {"Dissatisfied", 1}, {"No rating", 1}}));
+  EXPECT_EQ(count("outcome"), (std::map<std::string, int>{{"Not yet read", 3}}));
 }
 
 // The ONS example: a social-media tool posts direct messages with a key of scope "messages".

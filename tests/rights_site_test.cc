@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -213,11 +214,24 @@ TEST_F(RightsSiteTest, RestrictionKeepsThePersonsDataOutOfUseUntilItIsLiftedAfte
     }
     return any;
   };
+  // What the partner statistics count of the feedback: the person's message, until restricted.
+  const auto& counters = s_.site().platform().counters();
+  auto counter =
+      std::find_if(counters.begin(), counters.end(), [](const auto& c) { return c.id == "feedback.received"; });
+  ASSERT_NE(counter, counters.end());
+  auto counted = [&] {
+    int n = 0;
+    int64_t today = UnixMillis(clock_.Now()) / kDayMillis;
+    EXPECT_TRUE(counter->scan(today, today + 1, "", [&](const module::Counted&) { ++n; }).ok());
+    return n;
+  };
+  EXPECT_EQ(counted(), 1);
   EXPECT_FALSE(restricted());
   EXPECT_NE(Get(base, worker.cookie)->body.find("Restrict the person's data"), std::string::npos);
   auto on = Post(base + "/restrict", "action=on", worker);
   ASSERT_TRUE(on && on->status == 303) << (on ? on->body : "");
   EXPECT_TRUE(restricted());
+  EXPECT_EQ(counted(), 0) << "someone restricted is not counted";
   auto page = Get(base, worker.cookie);
   EXPECT_NE(page->body.find("Data restricted: kept, not used"), std::string::npos);
   // Lifting it needs the person told first.

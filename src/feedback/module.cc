@@ -12,6 +12,7 @@
 #include "feedback/feedback.h"
 #include "feedback/inbox_pages.h"
 #include "feedback/messages.h"
+#include "feedback/statistics.h"
 #include "feedback/redact.h"
 #include "http/json_body.h"
 #include "http/origin.h"
@@ -503,6 +504,7 @@ module::Descriptor Module() {
         return std::unique_ptr<subject::SubjectData>(
             std::make_unique<subjects::SealedData>(p.SubjectDeps(kFeedback), p.key, p.clock, Inbox::SealedTables()));
       },
+      .counters = [](module::Platform& p) { return Counters(p); },
       .start = [](module::Platform& p) -> Result<std::unique_ptr<module::Serving>> {
         STEWARD_ASSIGN_OR_RETURN(auto settings, ReadSettings(*p.config.document, p.reg));
         // No [feedback] and no messages: nothing served.
