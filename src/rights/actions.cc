@@ -9,10 +9,12 @@
 namespace steward::rights {
 namespace {
 
-// The recipients the register names for `datasets`, by name, each once: those to tell of an
-// erasure or a correction (Article 19).
-std::vector<std::string> RecipientsOf(const processing::Register& reg, const std::set<std::string>& datasets) {
-  std::set<std::string> names;
+// Those to tell of an erasure or a correction (Article 19), by name, each once: the recipients the
+// register names for `datasets`, and the organisations the modules recorded giving the person's
+// data to (`given`).
+std::vector<std::string> RecipientsOf(const processing::Register& reg, const std::set<std::string>& datasets,
+                                      const std::vector<std::string>& given) {
+  std::set<std::string> names(given.begin(), given.end());
   for (const auto& id : datasets) {
     if (const auto* d = reg.FindDataset(id)) {
       for (const auto& r : d->recipients) {
@@ -25,41 +27,9 @@ std::vector<std::string> RecipientsOf(const processing::Register& reg, const std
 
 }  // namespace
 
-Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys) {
-  std::map<std::pair<std::string, std::string>, Held> by;
-  std::set<subject::Key> followed;
-  std::set<std::pair<std::string, subject::Key>> counted;
-  Survey out;
-  for (const auto& key : keys) {
-    // Privacy: every dataset of the register, searched for the person named; counts only.
-    STEWARD_ASSIGN_OR_RETURN(auto found, dir.Find(key));
-    followed.insert(found.keys.begin(), found.keys.end());
-    for (const auto& m : found.findings) {
-      if (!counted.insert({m.module, m.key}).second) continue;
-      for (const auto& h : m.finding.holdings) {
-        Held& slot = by[{m.module, h.dataset}];
-        slot.module = m.module;
-        slot.dataset = h.dataset;
-        slot.count += h.count;
-        slot.restricted = slot.restricted || h.restricted;
-        if (slot.note.empty()) slot.note = h.note;
-        out.total += h.count;
-      }
-    }
-  }
-  for (auto& [_, h] : by) out.held.push_back(std::move(h));
-  out.followed.assign(followed.begin(), followed.end());
-  return out;
-}
-
 Result<std::vector<subject::Record>> Collect(subject::Directory& dir, const Case& c) {
-  std::vector<subject::Record> all;
-  for (const auto& key : c.identifiers) {
-    // Privacy: every dataset of the register: the person's own records, for their request.
-    STEWARD_ASSIGN_OR_RETURN(auto records, dir.Export(key));
-    for (auto& r : records) all.push_back(std::move(r));
-  }
-  return Distinct(std::move(all));
+  // Privacy: every dataset of the register: the person's own records, for their request.
+  return dir.ExportAll(c.identifiers);
 }
 
 Result<std::string> ExportCase(subject::Directory& dir, Cases& cases, const processing::Register& reg,
@@ -88,6 +58,8 @@ Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing
   if (std::find(c.rights.begin(), c.rights.end(), Right::kErasure) == c.rights.end()) {
     return MakeError(ErrorCode::kFailedPrecondition, c.reference + " does not ask for erasure");
   }
+  // Whom the modules' records say the person's data went to, found before anything is erased.
+  STEWARD_ASSIGN_OR_RETURN(auto survey, dir.SurveyOf(c.identifiers));
   std::map<std::string, subject::Erasure> by_dataset;
   Status failed = Ok();
   for (const auto& key : c.identifiers) {
@@ -112,7 +84,7 @@ Result<Erased> EraseCase(subject::Directory& dir, Cases& cases, const processing
     if (e.erased + e.anonymised > 0) reached.insert(id);
     out.erasures.push_back(std::move(e));
   }
-  out.recipients = RecipientsOf(reg, reached);
+  out.recipients = RecipientsOf(reg, reached, survey.recipients);
   std::string text =
       std::to_string(out.Total()) + " record(s) erased or anonymised in " +
       std::to_string(std::count_if(out.erasures.begin(), out.erasures.end(),
@@ -199,7 +171,8 @@ Result<Corrected> RectifyCase(subject::Directory& dir, Cases& cases, const proce
     if (m.changed > 0) reached.insert(m.datasets.begin(), m.datasets.end());
     out.corrections.push_back(std::move(m));
   }
-  out.recipients = RecipientsOf(reg, reached);
+  STEWARD_ASSIGN_OR_RETURN(auto survey, dir.SurveyOf(c.identifiers));
+  out.recipients = RecipientsOf(reg, reached, survey.recipients);
   // The new value is in the timeline, sealed under the case's key: the record of what was corrected.
   std::string text =
       known->second + " corrected to \"" + std::string(v) + "\" in " + std::to_string(out.Total()) + " record(s)";

@@ -16,18 +16,11 @@ namespace steward::rights {
 
 // What every module holds about `keys` and the identifiers they lead to, as counts by module and
 // dataset: a module's holding under one identifier counts once, however many of `keys` lead to it.
-struct Held {
-  std::string module, dataset;
-  int64_t count = 0;
-  bool restricted = false;
-  std::string note;  // what the count cannot say
-};
-struct Survey {
-  std::vector<Held> held;              // by module, then dataset
-  std::vector<subject::Key> followed;  // `keys` and those they lead to
-  int64_t total = 0;
-};
-Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys);
+using Held = subject::Directory::Held;
+using Survey = subject::Directory::Survey;
+inline Result<Survey> SurveyKeys(subject::Directory& dir, const std::vector<subject::Key>& keys) {
+  return dir.SurveyOf(keys);
+}
 
 // Every record the modules hold about the case's identifiers, each once.
 Result<std::vector<subject::Record>> Collect(subject::Directory& dir, const Case& c);

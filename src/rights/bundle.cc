@@ -143,19 +143,8 @@ std::string Page(const BundleInput& in, const std::vector<subject::Record>& reco
 
 }  // namespace
 
-std::vector<subject::Record> Distinct(std::vector<subject::Record> records) {
-  std::vector<subject::Record> out;
-  std::set<std::string> seen;
-  for (auto& r : records) {
-    std::string key = r.dataset + '\x1f' + r.collected_at;
-    for (const auto& f : r.fields) key += '\x1f' + f.category + '\x1e' + f.name + '\x1e' + f.value;
-    if (seen.insert(key).second) out.push_back(std::move(r));
-  }
-  return out;
-}
-
 Result<std::string> MakeBundle(const BundleInput& in) {
-  std::vector<subject::Record> records = Distinct(in.records);
+  std::vector<subject::Record> records = subject::Distinct(in.records);
   std::stable_sort(records.begin(), records.end(), [](const subject::Record& a, const subject::Record& b) {
     return std::tie(a.dataset, a.collected_at) < std::tie(b.dataset, b.collected_at);
   });

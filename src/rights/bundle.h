@@ -22,9 +22,6 @@
 
 namespace steward::rights {
 
-// Records that are the same (a person's email and account leading to one record) kept once.
-std::vector<subject::Record> Distinct(std::vector<subject::Record> records);
-
 struct BundleInput {
   const Case& request;
   const processing::Register& reg;

@@ -1,6 +1,7 @@
 #include "subject/subject.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/ip.h"
@@ -268,6 +269,56 @@ Result<std::vector<Record>> Directory::Export(const Key& key) {
       STEWARD_ASSIGN_OR_RETURN(auto records, data->Export(k));
       for (auto& r : records) out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+Result<Directory::Survey> Directory::SurveyOf(const std::vector<Key>& keys) {
+  std::map<std::pair<std::string, std::string>, Held> by;
+  std::set<Key> followed;
+  std::set<std::pair<std::string, Key>> counted;
+  std::set<std::string> recipients;
+  Survey out;
+  for (const auto& key : keys) {
+    // Privacy: every dataset of the register, searched for the person named; counts only.
+    STEWARD_ASSIGN_OR_RETURN(auto found, Find(key));
+    followed.insert(found.keys.begin(), found.keys.end());
+    for (const auto& m : found.findings) {
+      if (!counted.insert({m.module, m.key}).second) continue;
+      recipients.insert(m.finding.recipients.begin(), m.finding.recipients.end());
+      for (const auto& h : m.finding.holdings) {
+        Held& slot = by[{m.module, h.dataset}];
+        slot.module = m.module;
+        slot.dataset = h.dataset;
+        slot.count += h.count;
+        slot.restricted = slot.restricted || h.restricted;
+        if (slot.note.empty()) slot.note = h.note;
+        out.total += h.count;
+      }
+    }
+  }
+  for (auto& [_, h] : by) out.held.push_back(std::move(h));
+  out.followed.assign(followed.begin(), followed.end());
+  out.recipients.assign(recipients.begin(), recipients.end());
+  return out;
+}
+
+Result<std::vector<Record>> Directory::ExportAll(const std::vector<Key>& keys) {
+  std::vector<Record> all;
+  for (const auto& key : keys) {
+    STEWARD_ASSIGN_OR_RETURN(auto records, Export(key));
+    for (auto& r : records) all.push_back(std::move(r));
+  }
+  return Distinct(std::move(all));
+}
+
+std::vector<Record> Distinct(std::vector<Record> records) {
+  std::vector<Record> out;
+  std::set<std::string> seen;
+  for (auto& r : records) {
+    std::string key = r.dataset + '\x1f' + r.collected_at;
+    for (const auto& f : r.fields) key += '\x1f' + f.category + '\x1e' + f.name + '\x1e' + f.value;
+    if (seen.insert(key).second) out.push_back(std::move(r));
   }
   return out;
 }

@@ -89,6 +89,9 @@ struct Finding {
   std::vector<Holding> holdings;  // empty: nothing held
   // Other identifiers of the same person that this module knows (an email's staff account).
   std::vector<Key> linked;
+  // Organisations this module's records say were given the person's data (a disclosure to the
+  // police, a partner's share): whom to tell of a correction or an erasure (Article 19).
+  std::vector<std::string> recipients;
 };
 
 // One field of an exported record, named with the register's data category.
@@ -165,6 +168,23 @@ class Directory {
   Result<Found> Find(const Key& key);
   // The records of every module about `key` and the identifiers linked to it.
   Result<std::vector<Record>> Export(const Key& key);
+  // What every module holds about several identifiers of one person (those a request gave), each
+  // record counted once, by module and dataset; and every identifier they lead to.
+  struct Held {
+    std::string module, dataset;
+    int64_t count = 0;
+    bool restricted = false;
+    std::string note;  // what the count cannot say
+  };
+  struct Survey {
+    std::vector<Held> held;  // by module, then dataset
+    std::vector<Key> followed;
+    std::vector<std::string> recipients;  // every module's Finding::recipients, each once
+    int64_t total = 0;
+  };
+  Result<Survey> SurveyOf(const std::vector<Key>& keys);
+  // The records of every module about `keys` and the identifiers they lead to, each once.
+  Result<std::vector<Record>> ExportAll(const std::vector<Key>& keys);
   // Erases in every module, for `key` and the identifiers linked to it. A failure in one module
   // does not stop the others: it is returned after they have run (what was erased stays erased).
   Result<std::vector<Erasure>> Erase(const Key& key, const Actor& actor);
@@ -186,6 +206,9 @@ class Directory {
  private:
   std::vector<std::pair<std::string, SubjectData*>> modules_;
 };
+
+// Records that are the same (a person's email and account leading to one record) kept once.
+std::vector<Record> Distinct(std::vector<Record> records);
 
 // A short keyed digest of a key (16 hex characters) under `hash_key`, for an audit entry's target
 // when one erasure must be told from another without naming the person.
