@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "http/testing/raw_client.h"
 #include "rights/cases.h"
+#include "disclosures/log.h"
 #include "store/testing/scratch.h"
 
 namespace steward {
@@ -258,6 +259,20 @@ TEST_F(AdminTest, ThePermissionMatrix) {
                               .email = "asker" + std::to_string(i) + "@example.com"},
                              {.id = "staff:1"});
     ASSERT_TRUE(opened.ok()) << opened.error().message;
+  }
+  // And requests for disclosure, decided and approved (so that the export is there to fetch).
+  disclosures::Log log(*store_, *trail_, *key_, clock_);
+  for (int64_t i = 0; i < target; ++i) {
+    auto recorded = log.Record({.requester = "A police force",
+                                .basis = disclosures::Basis::kCrimeAndTaxation,
+                                .received = rights::UkDay(clock_.Now()),
+                                .people = {*subject::Key::Make(subject::KeyKind::kEmail, "customer0@example.com")},
+                                .asked = "Their account"},
+                               {.id = "staff:1"});
+    ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+    ASSERT_TRUE(
+        log.Decide(*recorded, disclosures::Decision::kDisclose, "Needed", {"accounts"}, {.id = "staff:1"}).ok());
+    ASSERT_TRUE(log.Approve(*recorded, true, "", {.id = "staff:2"}).ok());
   }
   auto expected = ExpectedMatrix();
   // No session: every staff route sends the person to sign in.

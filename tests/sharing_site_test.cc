@@ -4,7 +4,11 @@
 // the postgresql.* copy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
 #include <map>
 #include <sstream>
 
@@ -177,6 +181,87 @@ TEST_F(SharingSiteTest, PartnerStatisticsSuppressSmallCountsAndSurviveAnIntruder
   auto caseworker = s_.SignedIn("caseworker@example.gov.uk", {staff::Role::kCaseworker});
   EXPECT_EQ(Get("/admin/statistics", caseworker.cookie)->status, 403);
   EXPECT_EQ(Get("/admin/statistics/nothing-such", analyst.cookie)->status, 404);
+}
+
+// A police request on the National Careers example: recorded and decided by one DPO, refused
+// approval to that DPO, approved by a second, exported with only the person asked about and only
+// the dataset approved, given, and then known to a rights request as a recipient of their data.
+TEST_F(SharingSiteTest, APoliceRequestIsApprovedByASecondDpoAndExportsOnlyThePersonAskedAbout) {
+  ASSERT_NO_FATAL_FAILURE(Register("2026-11-03", 2, "Employed"));  // c0 and c1
+  clock_.Set(*ParseRfc3339("2026-12-04T10:00:00Z"));
+  auto first = s_.SignedIn("dpo1@example.gov.uk", {staff::Role::kDpo});
+  auto second = s_.SignedIn("dpo2@example.gov.uk", {staff::Role::kDpo});
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  auto post = [&](const std::string& target, const std::string& body, const testing::InProcessSite::Staff& who) {
+    return Fetch(s_.port(), "POST", target,
+                 {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Sec-Fetch-Site", "same-origin"},
+                  {"Cookie", who.cookie}},
+                 body + "&csrf_token=" + who.csrf);
+  };
+  // A form missing what it needs says so.
+  auto wrong = post("/admin/disclosures/new", "requester=&basis=crime-and-taxation&people=not+anyone", first);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_NE(wrong->body.find("href=\"#people\""), std::string::npos);
+  auto made = post("/admin/disclosures/new",
+                   "requester=Metropolitan+Police+Service&their_reference=MPS%2F1234&basis=crime-and-taxation&"
+                   "basis_detail=Form+DP2%2C+a+fraud+investigation&received-day=3&received-month=12&received-year=2026&"
+                   "people=c0%40example.org&asked=Contact+details+and+when+the+account+was+made",
+                   first);
+  ASSERT_TRUE(made && made->status == 303) << (made ? made->body : "");
+  std::string base = made->Header("Location");
+  auto page = Get(base, first.cookie);
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("customer-records"), std::string::npos) << "what is held about them is shown";
+  auto decided = post(base + "/decide",
+                      "decision=disclose&datasets=customer-records&reasons=Necessary+for+the+investigation+named%3B+"
+                      "contact+details+only",
+                      first);
+  ASSERT_TRUE(decided && decided->status == 303) << (decided ? decided->body : "");
+  // Nothing can be given before a second person approves.
+  EXPECT_EQ(Get(base + "/export", first.cookie)->status, 409);
+  // Four eyes: not the DPO who decided, not a caseworker.
+  EXPECT_NE(Get(base, first.cookie)->body.find("You made this decision"), std::string::npos);
+  EXPECT_EQ(post(base + "/approve", "approval=approve", first)->status, 403);
+  EXPECT_EQ(post(base + "/approve", "approval=approve", worker)->status, 403);
+  auto approved = post(base + "/approve", "approval=approve", second);
+  ASSERT_TRUE(approved && approved->status == 303) << (approved ? approved->body : "");
+
+  auto exported = Get(base + "/export", worker.cookie);
+  ASSERT_TRUE(exported && exported->status == 200);
+  auto j = nlohmann::json::parse(exported->body);
+  EXPECT_EQ(j["requester"], "Metropolitan Police Service");
+  ASSERT_FALSE(j["records"].empty());
+  for (const auto& r : j["records"]) EXPECT_EQ(r["dataset"], "customer-records");
+  EXPECT_NE(exported->body.find("c0@example.org"), std::string::npos);
+  EXPECT_EQ(exported->body.find("c1@example.org"), std::string::npos) << "only the person asked about";
+  auto given = post(base + "/disclosed", "how=Secure+email+to+the+officer+named", worker);
+  ASSERT_TRUE(given && given->status == 303);
+  auto log = Get("/admin/disclosures", first.cookie);
+  EXPECT_NE(log->body.find("Disclosed"), std::string::npos);
+
+  // Who has had the person's data: a rights request finds the disclosure and names the police
+  // among those to tell of a correction.
+  auto key = subject::Key::Make(subject::KeyKind::kEmail, "c0@example.org");
+  auto survey = s_.site().subjects().SurveyOf({*key});
+  ASSERT_TRUE(survey.ok());
+  EXPECT_EQ(survey->recipients, std::vector<std::string>{"Metropolitan Police Service"});
+  bool logged = std::any_of(survey->held.begin(), survey->held.end(),
+                            [](const auto& h) { return h.dataset == "disclosure-log" && h.count == 1; });
+  EXPECT_TRUE(logged);
+  auto other = subject::Key::Make(subject::KeyKind::kEmail, "c1@example.org");
+  EXPECT_TRUE(s_.site().subjects().SurveyOf({*other})->recipients.empty());
+  // The trail holds each step, and no address.
+  auto trail = s_.site().trail().List({.action = "disclosure."});
+  ASSERT_TRUE(trail.ok());
+  std::set<std::string> actions;
+  for (const auto& r : *trail) {
+    actions.insert(r.entry.action);
+    for (const auto& [k, v] : r.entry.details) EXPECT_EQ(v.find("@"), std::string::npos);
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"disclosure.recorded", "disclosure.decided", "disclosure.approved",
+                                            "disclosure.exported", "disclosure.disclosed"}));
 }
 
 }  // namespace

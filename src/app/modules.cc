@@ -4,6 +4,7 @@
 #include "admin/module.h"
 #include "analytics/module.h"
 #include "consent/module.h"
+#include "disclosures/module.h"
 #include "feedback/messages.h"
 #include "feedback/module.h"
 #include "logs/module.h"
@@ -20,9 +21,10 @@ namespace steward::app {
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
       // The mail module before those that send email: they find its queue while starting.
-      admin::AuditModule(),    admin::StaffModule(), subjects::Module(), notice::Module(),        consent::Module(),
-      analytics::Module(),     logs::Module(),       mail::Module(),     feedback::Module(),      messages::Module(),
-      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(), statistics::Module(),
+      admin::AuditModule(), admin::StaffModule(),    subjects::Module(),      notice::Module(),
+      consent::Module(),    analytics::Module(),     logs::Module(),          mail::Module(),
+      feedback::Module(),   messages::Module(),      subscriptions::Module(), accounts::Module(),
+      rights::Module(),     vulnerability::Module(), statistics::Module(),    disclosures::Module(),
   };
   return kModules;
 }

@@ -159,6 +159,35 @@ std::optional<int64_t> IdParam(const http::Request& req, std::string_view name) 
   return static_cast<int64_t>(*v);
 }
 
+// A GOV.UK date input's three fields ("received-day", "-month", "-year") as a day.
+std::optional<int64_t> DateField(const http::Params& form, const std::string& name) {
+  auto part = [&](const char* which) { return std::string(Trim(Field(form, name + "-" + which))); };
+  std::string d = part("day"), m = part("month"), y = part("year");
+  if (d.empty() || m.empty() || y.size() != 4 || d.size() > 2 || m.size() > 2) return std::nullopt;
+  auto two = [](const std::string& s) { return s.size() == 1 ? "0" + s : s; };
+  return ParseDay(y + "-" + two(m) + "-" + two(d));
+}
+
+html::Object DateValues(const std::string& name, std::optional<int64_t> day) {
+  if (!day) return html::Object{{name + "_day", ""}, {name + "_month", ""}, {name + "_year", ""}};
+  std::string text = DayText(*day);
+  auto strip = [](std::string s) { return s.size() == 2 && s[0] == '0' ? s.substr(1) : s; };
+  return html::Object{{name + "_day", strip(text.substr(8, 2))},
+                      {name + "_month", strip(text.substr(5, 2))},
+                      {name + "_year", text.substr(0, 4)}};
+}
+
+http::Response FormPage(const http::Request& req, const StaffContext& ctx, std::string_view tmpl, std::string title,
+                        html::Object data, const std::vector<std::pair<std::string, std::string>>& errors,
+                        std::string_view current, int status) {
+  if (!errors.empty()) {
+    data["errors"] = ErrorSummary(errors);
+    for (const auto& [field, message] : errors) data[field + "_error"] = message;
+    title = "Error: " + title;
+  }
+  return ctx.layout->Page(req, ctx, tmpl, title, std::move(data), current, status);
+}
+
 http::Response CsvDownload(std::string body, std::string_view filename) {
   http::Response r;
   r.body = std::move(body);

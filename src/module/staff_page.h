@@ -94,6 +94,16 @@ html::List Marked(html::List items);
 std::string TimeFilter(const std::string& text);
 // A path parameter that is a positive id, or nullopt.
 std::optional<int64_t> IdParam(const http::Request& req, std::string_view name = "id");
+// A GOV.UK date input's three fields ("received-day", "-month", "-year") as a day (days since
+// 1970-01-01); nullopt when they do not make a date.
+std::optional<int64_t> DateField(const http::Params& form, const std::string& name);
+// The three fields' values for a day, for the template ("received_day", ...); empty for nullopt.
+html::Object DateValues(const std::string& name, std::optional<int64_t> day);
+// A page with a form through the staff layout: with errors, the GOV.UK error summary, each field's
+// message as FIELD_error, and "Error: " before the title (as GOV.UK asks).
+http::Response FormPage(const http::Request& req, const StaffContext& ctx, std::string_view tmpl, std::string title,
+                        html::Object data, const std::vector<std::pair<std::string, std::string>>& errors,
+                        std::string_view current, int status = 200);
 // A CSV download.
 http::Response CsvDownload(std::string body, std::string_view filename);
 

@@ -227,12 +227,7 @@ bool WritesEmail(const Delivery& delivery, const Case& c) { return delivery.queu
 
 Response RenderStaff(Request& req, module::StaffContext& ctx, std::string_view tmpl, std::string title,
                      html::Object data, const Errors& errors, int status) {
-  if (!errors.empty()) {
-    data["errors"] = module::ErrorSummary(errors);
-    for (const auto& [field, message] : errors) data[field + "_error"] = message;
-    title = "Error: " + title;
-  }
-  return ctx.layout->Page(req, ctx, tmpl, title, std::move(data), kPath, status);
+  return module::FormPage(req, ctx, tmpl, std::move(title), std::move(data), errors, kPath, status);
 }
 
 std::vector<module::StaffPage> LetterPages(module::Platform& p, Cases& cases, Delivery delivery) {

@@ -68,24 +68,6 @@ const std::vector<IdentifierField>& IdentifierFields() {
   return kFields;
 }
 
-// A GOV.UK date input's three fields ("received-day", "-month", "-year") as a day.
-std::optional<int64_t> DateField(const http::Params& form, const std::string& name) {
-  auto part = [&](const char* which) { return std::string(Trim(Field(form, name + "-" + which))); };
-  std::string d = part("day"), m = part("month"), y = part("year");
-  if (d.empty() || m.empty() || y.size() != 4 || d.size() > 2 || m.size() > 2) return std::nullopt;
-  auto two = [](const std::string& s) { return s.size() == 1 ? "0" + s : s; };
-  return ParseDay(y + "-" + two(m) + "-" + two(d));
-}
-
-html::Object DateValues(const std::string& name, std::optional<int64_t> day) {
-  if (!day) return html::Object{{name + "_day", ""}, {name + "_month", ""}, {name + "_year", ""}};
-  std::string text = DayText(*day);
-  auto strip = [](std::string s) { return s.size() == 2 && s[0] == '0' ? s.substr(1) : s; };
-  return html::Object{{name + "_day", strip(text.substr(8, 2))},
-                      {name + "_month", strip(text.substr(5, 2))},
-                      {name + "_year", text.substr(0, 4)}};
-}
-
 class Pages : public std::enable_shared_from_this<Pages> {
  public:
   Pages(module::Platform& p, Cases& cases, Delivery delivery) : p_(p), cases_(cases), delivery_(delivery) {}
@@ -297,9 +279,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
                       {"details", Field(form, "details")},
                       {"identity_known", identity != "ask"},
                       {"identity_ask", identity == "ask"}};
-    std::optional<int64_t> received = DateField(form, "received");
+    std::optional<int64_t> received = module::DateField(form, "received");
     if (!received && Field(form, "received-year").empty()) received = Today();
-    for (auto& [k, v] : DateValues("received", received)) data[k] = v;
+    for (auto& [k, v] : module::DateValues("received", received)) data[k] = v;
     if (!received) {
       data["received_day"] = Field(form, "received-day");
       data["received_month"] = Field(form, "received-month");
@@ -318,7 +300,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (c.rights.empty()) errors.emplace_back("rights", "Choose what the person asked for");
     c.channel = Field(form, "channel");
     if (c.channel.empty()) errors.emplace_back("channel", "Choose how the request came in");
-    auto received = DateField(form, "received");
+    auto received = module::DateField(form, "received");
     if (!received) errors.emplace_back("received", "Enter the day the request arrived, such as 27 3 2026");
     c.received = received.value_or(0);
     c.name = Field(form, "name");
@@ -427,7 +409,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
                            });
     if (c->extended && c->extension_told) data["extension_told"] = module::LongDay(*c->extension_told);
     if (open && !c->extended && !awaiting) data["extend_by"] = module::LongDay(c->due.day);
-    for (auto& [k, v] : DateValues("day", Today())) {
+    for (auto& [k, v] : module::DateValues("day", Today())) {
       if (!data.count(k)) data[k] = v;
     }
     // Assignment.
@@ -558,7 +540,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (Field(ctx.form, "action") == "ask") {
       return Done(req, ctx, cases_.AskProof(*id, Staff(req, ctx)), "proof", Letter::kIdentity);
     }
-    auto day = DateField(ctx.form, "proof");
+    auto day = module::DateField(ctx.form, "proof");
     if (!day)
       return Done(req, ctx, MakeError(ErrorCode::kInvalidArgument, "proof: Enter the day proof arrived"), "proof");
     return Done(req, ctx, cases_.ProofReceived(*id, *day, Staff(req, ctx)), "proof");
@@ -568,7 +550,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     auto id = module::IdParam(req);
     if (!id) return ctx.layout->Error(404, req);
     bool stop = Field(ctx.form, "action") == "stop";
-    auto day = DateField(ctx.form, "clock");
+    auto day = module::DateField(ctx.form, "clock");
     if (!day) {
       return Done(req, ctx,
                   MakeError(ErrorCode::kInvalidArgument, stop ? "clock: Enter the day the clarification was asked for"

@@ -77,6 +77,10 @@ std::string_view PermissionName(Permission p) {
       return "act_for_customer";
     case Permission::kRightsRequests:
       return "rights_requests";
+    case Permission::kDisclosures:
+      return "disclosures";
+    case Permission::kApproveDisclosures:
+      return "approve_disclosures";
   }
   return "";
 }
@@ -91,6 +95,7 @@ bool RoleGrants(Role role, Permission permission) {
     case Permission::kReadAudit:
       return role == Role::kAdmin || role == Role::kDpo;
     case Permission::kManageRegister:
+    case Permission::kApproveDisclosures:
       return role == Role::kDpo;
     case Permission::kReadStatistics:
       return role == Role::kAnalyst;
@@ -103,6 +108,7 @@ bool RoleGrants(Role role, Permission permission) {
     case Permission::kActForCustomer:
       return role == Role::kCaseworker;
     case Permission::kRightsRequests:
+    case Permission::kDisclosures:
       return role == Role::kDpo || role == Role::kCaseworker;
   }
   return false;

@@ -13,16 +13,18 @@ namespace steward::staff {
 enum class Role { kAdmin, kDpo, kAnalyst, kCaseworker, kSecurity, kCommunications };
 
 enum class Permission {
-  kSignedIn,        // any staff member: their home, their sessions, their second factor
-  kManageStaff,     // add, disable, change roles (admin)
-  kReadAudit,       // the audit trail (admin, dpo)
-  kManageRegister,  // register, record of processing, rights cases, disclosure log (dpo)
-  kReadStatistics,  // analytics and log statistics, exports (analyst)
-  kHandleCases,     // feedback, subscriptions, acting for a member of the public (caseworker)
-  kReadSecurity,    // access-log alerts (security)
-  kCommunications,  // write and send email to a topic's subscribers (communications)
-  kActForCustomer,  // find, create and update a citizen's account on their behalf (caseworker)
-  kRightsRequests,  // rights requests: the queue, the cases, the search, export and erasure (dpo, caseworker)
+  kSignedIn,            // any staff member: their home, their sessions, their second factor
+  kManageStaff,         // add, disable, change roles (admin)
+  kReadAudit,           // the audit trail (admin, dpo)
+  kManageRegister,      // register, record of processing, rights cases, disclosure log (dpo)
+  kReadStatistics,      // analytics and log statistics, exports (analyst)
+  kHandleCases,         // feedback, subscriptions, acting for a member of the public (caseworker)
+  kReadSecurity,        // access-log alerts (security)
+  kCommunications,      // write and send email to a topic's subscribers (communications)
+  kActForCustomer,      // find, create and update a citizen's account on their behalf (caseworker)
+  kRightsRequests,      // rights requests: the queue, the cases, the search, export and erasure (dpo, caseworker)
+  kDisclosures,         // the disclosure log: record requests from other bodies, decide, export (dpo, caseworker)
+  kApproveDisclosures,  // approve a decision to disclose, as a second person (dpo)
 };
 
 const std::vector<Role>& AllRoles();
