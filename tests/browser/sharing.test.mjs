@@ -1,0 +1,111 @@
+// Sharing in Chromium on the National Careers example: an analyst reads a partner table and
+// downloads it; a DPO records a police request, sees the form's errors, decides it and is told a
+// second person must approve; a second DPO approves it; it is recorded as given. axe-core on every
+// page and state, by keyboard where the staff would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser.close(); });
+
+function addStaff(steward, email, role) {
+  execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                        '--email', email, '--role', role, '--password-stdin'],
+               { input: 'purple tractor umbrella\n' });
+}
+
+test('National Careers: partner statistics and a police request approved by a second DPO', async () => {
+  await withMailSite('national-careers.toml', async (steward) => {
+    addStaff(steward, 'analyst@example.gov.uk', 'analyst');
+    addStaff(steward, 'dpo1@example.gov.uk', 'dpo');
+    addStaff(steward, 'dpo2@example.gov.uk', 'dpo');
+
+    // The analyst's tables.
+    let context = await browser.newContext();
+    let page = await context.newPage();
+    await signInStaff(page, steward, 'analyst@example.gov.uk');
+    await page.getByRole('link', { name: 'Statistics for partners' }).first().click();
+    await page.waitForURL(/\/admin\/statistics$/);
+    assert.match(await page.locator('main').innerText(), /the ONS 10-5 rule/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/statistics');
+    await shot(page, 'sharing-1-statistics');
+    await page.getByRole('link', { name: 'New accounts by how they came to us' }).click();
+    await page.waitForURL(/\/admin\/statistics\/new-accounts-by-route$/);
+    assert.match(await page.locator('caption').innerText(), /New accounts by how they came to us/);
+    assert.deepEqual(await axeViolations(page), [], 'a table');
+    // Fewer months, by keyboard.
+    const options = await page.locator('#from option').allTextContents();
+    await page.getByLabel('From').selectOption(options[options.length - 3]);
+    await page.getByLabel('From').press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/from=/);
+    assert.equal(await page.locator('#published tbody tr').count(), 3);
+    assert.deepEqual(await axeViolations(page), [], 'a table, three months');
+    await shot(page, 'sharing-2-table');
+    const download = await page.request.get(steward.url + 'admin/statistics/new-accounts-by-route/csv');
+    assert.equal(download.status(), 200);
+    assert.match(await download.text(), /^period,category,count,rule/);
+    await context.close();
+
+    // The first DPO records and decides.
+    context = await browser.newContext();
+    page = await context.newPage();
+    await signInStaff(page, steward, 'dpo1@example.gov.uk');
+    await page.getByRole('link', { name: 'Disclosures', exact: true }).first().click();
+    await page.waitForURL(/\/admin\/disclosures$/);
+    assert.match(await page.locator('main').innerText(), /No request has been recorded/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/disclosures, empty');
+    await page.getByRole('button', { name: 'Record a request' }).click();
+    assert.deepEqual(await axeViolations(page), [], '/admin/disclosures/new');
+    await page.getByRole('button', { name: 'Record the request' }).click();
+    const summary = await page.locator('.govuk-error-summary').innerText();
+    assert.match(summary, /Choose the basis/);
+    assert.match(summary, /Enter whom the request is about/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/disclosures/new with errors');
+    await shot(page, 'sharing-3-disclosure-errors');
+    await page.getByLabel('Who asked?').fill('Metropolitan Police Service');
+    await page.getByLabel('Their reference (optional)').fill('MPS/2026/1234');
+    await page.getByLabel(/prevention or detection of crime/).check();
+    await page.getByLabel('The order, the law or the offence').fill('Form DP2: an investigation of fraud');
+    await page.getByLabel('Whom is it about?').fill('someone@example.org');
+    await page.getByLabel('What did they ask for?').fill('Their contact details');
+    await page.getByLabel('What did they ask for?').press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/admin\/disclosures\/\d+$/);
+    assert.match(await page.locator('.govuk-caption-l').innerText(), /^D-\d{6}$/);
+    assert.deepEqual(await axeViolations(page), [], 'a request, to decide');
+    await page.getByLabel('Refuse').check();
+    await page.getByLabel('Reasons').fill('Nothing is held about this person');
+    await page.getByRole('button', { name: 'Ask for approval' }).click();
+    await page.waitForURL(/\/admin\/disclosures\/\d+$/);
+    assert.match(await page.locator('main').innerText(), /You made this decision: a second person/);
+    assert.deepEqual(await axeViolations(page), [], 'a request, waiting for a second person');
+    await shot(page, 'sharing-4-waiting');
+    const request = page.url();
+    await context.close();
+
+    // The second DPO approves.
+    context = await browser.newContext();
+    page = await context.newPage();
+    await signInStaff(page, steward, 'dpo2@example.gov.uk');
+    await page.goto(request);
+    assert.deepEqual(await axeViolations(page), [], 'a request, to approve');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Choose whether you approve/);
+    assert.deepEqual(await axeViolations(page), [], 'approving, with an error');
+    await page.getByLabel('Yes, approve it').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/admin\/disclosures\/\d+$/);
+    assert.match(await page.locator('.govuk-tag').first().innerText(), /Refused/);
+    assert.match(await page.locator('main').innerText(), /dpo2@example\.gov\.uk/);
+    assert.deepEqual(await axeViolations(page), [], 'a request, closed');
+    await shot(page, 'sharing-5-closed');
+    await page.goto(steward.url + 'admin/disclosures');
+    assert.deepEqual(await axeViolations(page), [], '/admin/disclosures');
+    await context.close();
+  });
+});
