@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <tuple>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +16,9 @@
 #include <sstream>
 
 #include "accounts/accounts.h"
+#include "analytics/api_keys.h"
+#include "core/strings.h"
+#include "crypto/crypto.h"
 #include "audit/audit.h"
 #include "core/days.h"
 #include "http/testing/raw_client.h"
@@ -30,6 +36,17 @@ class SharingSiteTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = testing::WriteExample("national-careers.toml", server_.port());
+    // The market research partner's key is the test's, so that it can open the sealed file.
+    std::tie(partner_public_, partner_secret_) = crypto::BoxKeyPair();
+    {
+      std::ifstream in(path_);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      text = std::regex_replace(text, std::regex("public_key = \"[0-9a-f]+\""),
+                                "public_key = \"" + HexEncode(partner_public_) + "\"");
+      if (api_delivery_)
+        text = std::regex_replace(text, std::regex("delivery = \"sealed-file\""), "delivery = \"api\"");
+      std::ofstream(path_) << text;
+    }
     ASSERT_NO_FATAL_FAILURE(s_.Open(path_, clock_));
     auto settings = accounts::ReadSettings(*s_.config().document, s_.site().reg());
     ASSERT_TRUE(settings.ok() && *settings);
@@ -79,6 +96,13 @@ class SharingSiteTest : public ::testing::Test {
   testing::InProcessSite s_;
   std::unique_ptr<accounts::Accounts> accounts_;
   int next_ = 0;
+  std::string partner_public_, partner_secret_;
+  bool api_delivery_ = false;
+};
+
+class ApiSharingSiteTest : public SharingSiteTest {
+ protected:
+  ApiSharingSiteTest() { api_delivery_ = true; }
 };
 
 TEST_F(SharingSiteTest, PartnerStatisticsSuppressSmallCountsAndSurviveAnIntruderWithOverlappingTables) {
@@ -262,6 +286,77 @@ TEST_F(SharingSiteTest, APoliceRequestIsApprovedByASecondDpoAndExportsOnlyThePer
   }
   EXPECT_EQ(actions, (std::set<std::string>{"disclosure.recorded", "disclosure.decided", "disclosure.approved",
                                             "disclosure.exported", "disclosure.disclosed"}));
+}
+
+// Four customers: c0 ticked the surveys box, c1 ticked it and is restricted, c2 ticked it and then
+// withdrew, c3 never ticked it. Only c0 goes to market research.
+TEST_F(SharingSiteTest, AConsentBasedShareHoldsExactlyTheConsentingUnrestrictedPeopleSealedToThePartner) {
+  ASSERT_NO_FATAL_FAILURE(Register("2026-11-03", 4, "Employed"));
+  for (int64_t id : {1, 2, 3}) {
+    ASSERT_TRUE(accounts_->SetConsent(id, "surveys", true, "ticked the box in their account", {}).ok());
+  }
+  ASSERT_TRUE(accounts_->SetConsent(3, "surveys", false, "unticked the box in their account", {}).ok());
+  auto restricted = s_.site().subjects().Restrict(*subject::Key::Make(subject::KeyKind::kEmail, "c1@example.org"), true,
+                                                  {.actor = "staff:9"});
+  ASSERT_TRUE(restricted.ok()) << restricted.error().message;
+  clock_.Set(*ParseRfc3339("2026-12-04T10:00:00Z"));
+
+  auto dpo = s_.SignedIn("dpo@example.gov.uk", {staff::Role::kDpo});
+  auto page = Get("/admin/sharing", dpo.cookie);
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("Market research organisations"), std::string::npos);
+  auto file = Fetch(s_.port(), "POST", "/admin/sharing/market-research/file",
+                    {{"Content-Type", "application/x-www-form-urlencoded"},
+                     {"Sec-Fetch-Site", "same-origin"},
+                     {"Cookie", dpo.cookie}},
+                    "csrf_token=" + dpo.csrf);
+  ASSERT_TRUE(file && file->status == 200);
+  EXPECT_EQ(file->body.find("c0@example.org"), std::string::npos) << "sealed";
+  auto opened = crypto::OpenSealedBox(partner_public_, partner_secret_, file->body);
+  ASSERT_TRUE(opened);
+  auto j = nlohmann::json::parse(*opened);
+  ASSERT_EQ(j["people"].size(), 1u) << *opened;
+  EXPECT_EQ(j["people"][0]["email"], "c0@example.org");
+  EXPECT_EQ(j["people"][0]["name"], "Customer 1");
+  EXPECT_FALSE(j["people"][0].contains("date-of-birth")) << "only the fields declared";
+
+  // The share is on the record for c0 alone: who has had their details, whom to tell.
+  auto survey = s_.site().subjects().SurveyOf({*subject::Key::Make(subject::KeyKind::kEmail, "c0@example.org")});
+  ASSERT_TRUE(survey.ok());
+  EXPECT_EQ(survey->recipients, std::vector<std::string>{"Market research organisations"});
+  for (const char* other : {"c1@example.org", "c2@example.org", "c3@example.org"}) {
+    EXPECT_TRUE(
+        s_.site().subjects().SurveyOf({*subject::Key::Make(subject::KeyKind::kEmail, other)})->recipients.empty())
+        << other;
+  }
+  EXPECT_EQ(s_.site().trail().List({.action = "sharing.shared"})->size(), 1u);
+  // Caseworkers and analysts do not share.
+  auto worker = s_.SignedIn("worker@example.gov.uk", {staff::Role::kCaseworker});
+  EXPECT_EQ(Get("/admin/sharing", worker.cookie)->status, 403);
+}
+
+// The same partner collecting through the API with a key of its own scope.
+TEST_F(ApiSharingSiteTest, APartnerCollectsItsShareWithAKeyOfItsScopeOnly) {
+  ASSERT_NO_FATAL_FAILURE(Register("2026-11-03", 2, "Employed"));
+  ASSERT_TRUE(accounts_->SetConsent(2, "surveys", true, "ticked the box in their account", {}).ok());
+  auto* keys = s_.site().services().Find<analytics::ApiKeys>();
+  ASSERT_NE(keys, nullptr);
+  auto partner = keys->Create("Market research", "staff:1", "", "share:market-research");
+  auto stats = keys->Create("Dashboard", "staff:1");
+  ASSERT_TRUE(partner.ok() && stats.ok());
+  auto collect = [&](const std::string& secret) {
+    return Fetch(s_.port(), "GET", "/api/shares/market-research", {{"Authorization", "Bearer " + secret}});
+  };
+  EXPECT_EQ(collect(stats->secret)->status, 401) << "a key of another scope";
+  EXPECT_EQ(collect("stw_nothing")->status, 401);
+  EXPECT_EQ(Fetch(s_.port(), "GET", "/api/shares/ofsted", {{"Authorization", "Bearer " + partner->secret}})->status,
+            404);
+  auto got = collect(partner->secret);
+  ASSERT_TRUE(got && got->status == 200);
+  auto j = nlohmann::json::parse(got->body);
+  ASSERT_EQ(j["people"].size(), 1u);
+  EXPECT_EQ(j["people"][0]["email"], "c1@example.org");
+  EXPECT_EQ(got->Header("Cache-Control"), "no-store");
 }
 
 }  // namespace

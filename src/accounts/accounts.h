@@ -318,7 +318,8 @@ class Accounts {
   Result<bool> Import(store::Connection& c, std::string_view email, const std::map<std::string, std::string>& values,
                       std::string_view source);
 
-  // ---- Statistics (statistics.cc) -----------------------------------------------------------------
+  // ---- Statistics and partners' shares (statistics.cc)
+  // -----------------------------------------------------------------
 
   // One open account as the statistics read it.
   struct Opened {
@@ -327,11 +328,12 @@ class Accounts {
     std::string email;                          // Privacy: opened to check restriction marks only
     std::string source;                         // the first referral's source; "" when not referred
     std::map<std::string, std::string> values;  // the fields asked for
+    std::set<std::string> consents;             // with_consents: the boxes given now
   };
   // Calls `each` for every open account created on UTC days [from, to), oldest first, with the
-  // values of `fields` opened. Reads in one snapshot.
+  // values of `fields` opened and, `with_consents`, the boxes given now. Reads in one snapshot.
   Status ForEachOpen(int64_t from, int64_t to, const std::set<std::string>& fields,
-                     const std::function<void(const Opened&)>& each) const;
+                     const std::function<void(const Opened&)>& each, bool with_consents = false) const;
 
   // ---- Signing in through an OpenID Connect provider ([accounts.oidc]) -----------------------------
 

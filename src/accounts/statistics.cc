@@ -1,6 +1,7 @@
 #include "accounts/statistics.h"
 
 #include <cctype>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -142,7 +143,7 @@ std::vector<module::Counter> Counters(module::Platform& p) {
 }
 
 Status Accounts::ForEachOpen(int64_t from, int64_t to, const std::set<std::string>& fields,
-                             const std::function<void(const Opened&)>& each) const {
+                             const std::function<void(const Opened&)>& each, bool with_consents) const {
   return impl_->store.Read([&](store::Connection& c) -> Status {
     std::vector<Opened> rows;
     std::vector<std::string> sealed;
@@ -170,6 +171,18 @@ Status Accounts::ForEachOpen(int64_t from, int64_t to, const std::set<std::strin
         STEWARD_ASSIGN_OR_RETURN(auto values, impl_->Values(c, a.id, &*keys));
         for (auto& [field, value] : values) {
           if (fields.count(field)) a.values[field] = std::move(value);
+        }
+      }
+      if (with_consents) {
+        // The latest event of each box says whether it is given now.
+        std::map<std::string, bool> now;
+        STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT box, given FROM account_consents WHERE account_id = ? ORDER BY id",
+                                          {a.id}, [&](const store::Row& r) {
+                                            now[r.Text(0)] = r.Int(1) != 0;
+                                            return true;
+                                          }));
+        for (const auto& [box, given] : now) {
+          if (given) a.consents.insert(box);
         }
       }
       each(a);

@@ -1,5 +1,7 @@
 #include "analytics/api_keys.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -12,6 +14,12 @@ constexpr size_t kSecretChars = 48;  // 24 random bytes in hex: 192 bits
 }  // namespace
 
 bool ValidScope(std::string_view scope) {
+  if (scope.starts_with("share:")) {
+    std::string_view partner = scope.substr(6);
+    return !partner.empty() && partner.size() <= 64 && std::all_of(partner.begin(), partner.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+  }
   return scope == "stats" || scope == "messages" || scope == "topics" || scope == "referrals";
 }
 
@@ -25,7 +33,8 @@ std::string ApiKeys::Digest(std::string_view secret) const { return crypto::Hash
 
 Result<ApiKeys::Made> ApiKeys::Create(std::string_view name_in, const std::string& created_by,
                                       const std::string& request_id, std::string_view scope) {
-  if (!ValidScope(scope)) return MakeError(ErrorCode::kInvalidArgument, "scope: stats, messages, topics or referrals");
+  if (!ValidScope(scope))
+    return MakeError(ErrorCode::kInvalidArgument, "scope: stats, messages, topics, referrals or share:PARTNER");
   std::string name(Trim(name_in));
   if (name.empty()) return MakeError(ErrorCode::kInvalidArgument, "name: give the key a name that says what uses it");
   if (name.size() > kMaxName) {

@@ -34,12 +34,12 @@ struct ApiKey {
   std::string created_by;                // the audit actor: "staff:3", "cli"
   std::string created_at;                // RFC 3339
   std::string last_used_at, revoked_at;  // "" when never
-  std::string scope = "stats";           // what it may do: "stats", "messages", "topics" or "referrals"
+  std::string scope = "stats";  // what it may do: "stats", "messages", "topics", "referrals" or "share:<partner>"
 };
 
 // The scopes a key may have: the Stats API, sending inbound messages (POST /api/messages),
 // publishing to a subscription topic (POST /api/topics/{id}/messages), or referring a person to an
-// account (POST /api/referrals).
+// account (POST /api/referrals), or collecting a partner's share (GET /api/shares/<partner>).
 bool ValidScope(std::string_view scope);
 
 class ApiKeys {

@@ -84,7 +84,8 @@ int ApiKeyCreateCommand(CommandContext& c) {
                made->key.scope == "messages"    ? "a messages"
                : made->key.scope == "topics"    ? "a topics"
                : made->key.scope == "referrals" ? "a referrals"
-                                                : "a Stats",
+               : made->key.scope == "stats"     ? "a Stats"
+                                                : ("a " + made->key.scope).c_str(),
                static_cast<long long>(made->key.id), made->key.name.c_str());
   std::printf("%s\n", made->secret.c_str());
   return 0;
@@ -419,14 +420,13 @@ module::Descriptor Module() {
                  .run = StatsCommand},
                 {.path = {"apikey", "create"},
                  .help = "Make a key and print it once (only its hash is kept).",
-                 .options = {{.name = "--name",
-                              .help = "What will use it, e.g. \"Performance dashboard\".",
-                              .required = true},
-                             {.name = "--scope",
-                              .help = "stats (the Stats API), messages (POST /api/messages), topics (POST "
-                                      "/api/topics/{id}/messages) or referrals (POST /api/referrals); default stats.",
-                              .default_value = "stats",
-                              .choices = {"stats", "messages", "topics", "referrals"}}},
+                 .options =
+                     {{.name = "--name", .help = "What will use it, e.g. \"Performance dashboard\".", .required = true},
+                      {.name = "--scope",
+                       .help = "stats (the Stats API), messages (POST /api/messages), topics (POST "
+                               "/api/topics/{id}/messages), referrals (POST /api/referrals) or share:PARTNER (GET "
+                               "/api/shares/PARTNER); default stats.",
+                       .default_value = "stats"}},
                  .run = ApiKeyCreateCommand},
                 {.path = {"apikey", "list"},
                  .help = "List the keys (never the keys themselves).",

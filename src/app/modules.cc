@@ -11,6 +11,7 @@
 #include "mail/module.h"
 #include "notice/module.h"
 #include "rights/module.h"
+#include "sharing/module.h"
 #include "statistics/module.h"
 #include "subjects/module.h"
 #include "subscriptions/module.h"
@@ -21,10 +22,10 @@ namespace steward::app {
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
       // The mail module before those that send email: they find its queue while starting.
-      admin::AuditModule(), admin::StaffModule(),    subjects::Module(),      notice::Module(),
-      consent::Module(),    analytics::Module(),     logs::Module(),          mail::Module(),
-      feedback::Module(),   messages::Module(),      subscriptions::Module(), accounts::Module(),
-      rights::Module(),     vulnerability::Module(), statistics::Module(),    disclosures::Module(),
+      admin::AuditModule(),    admin::StaffModule(), subjects::Module(), notice::Module(),        consent::Module(),
+      analytics::Module(),     logs::Module(),       mail::Module(),     feedback::Module(),      messages::Module(),
+      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(), statistics::Module(),
+      disclosures::Module(),   sharing::Module(),
   };
   return kModules;
 }

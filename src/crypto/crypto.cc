@@ -71,6 +71,37 @@ std::string Seal(std::string_view key, std::string_view plaintext) {
   return out;
 }
 
+std::string SealTo(std::string_view public_key, std::string_view plaintext) {
+  STEWARD_CHECK(public_key.size() == crypto_box_PUBLICKEYBYTES, "SealTo needs a 32-byte public key");
+  std::string out(crypto_box_SEALBYTES + plaintext.size(), '\0');
+  crypto_box_seal(reinterpret_cast<unsigned char*>(out.data()),
+                  reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                  reinterpret_cast<const unsigned char*>(public_key.data()));
+  return out;
+}
+
+std::optional<std::string> OpenSealedBox(std::string_view public_key, std::string_view secret_key,
+                                         std::string_view sealed) {
+  if (public_key.size() != crypto_box_PUBLICKEYBYTES || secret_key.size() != crypto_box_SECRETKEYBYTES ||
+      sealed.size() < crypto_box_SEALBYTES) {
+    return std::nullopt;
+  }
+  std::string out(sealed.size() - crypto_box_SEALBYTES, '\0');
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(out.data()),
+                           reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
+                           reinterpret_cast<const unsigned char*>(public_key.data()),
+                           reinterpret_cast<const unsigned char*>(secret_key.data())) != 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::pair<std::string, std::string> BoxKeyPair() {
+  std::string pk(crypto_box_PUBLICKEYBYTES, '\0'), sk(crypto_box_SECRETKEYBYTES, '\0');
+  crypto_box_keypair(reinterpret_cast<unsigned char*>(pk.data()), reinterpret_cast<unsigned char*>(sk.data()));
+  return {pk, sk};
+}
+
 std::string SealAead(std::string_view key, std::string_view plaintext, std::string_view context) {
   constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
   STEWARD_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "SealAead needs a 32-byte key");

@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "core/result.h"
@@ -57,6 +58,16 @@ std::optional<std::string> Unseal(std::string_view key, std::string_view sealed)
 // the box was altered.
 std::string SealAead(std::string_view key, std::string_view plaintext, std::string_view context);
 std::optional<std::string> OpenAead(std::string_view key, std::string_view sealed, std::string_view context);
+
+// A sealed box (X25519, XSalsa20-Poly1305; libsodium's crypto_box_seal) to a recipient's 32-byte
+// public key: only the holder of the matching secret key opens it, and nothing of the sender's is
+// needed. For files given to another organisation.
+std::string SealTo(std::string_view public_key, std::string_view plaintext);
+// Opens a sealed box with the recipient's key pair; nullopt when it is not theirs or was altered.
+std::optional<std::string> OpenSealedBox(std::string_view public_key, std::string_view secret_key,
+                                         std::string_view sealed);
+// A new X25519 key pair for sealed boxes: (public, secret), 32 bytes each.
+std::pair<std::string, std::string> BoxKeyPair();
 
 // An Ed25519 key pair made from a 32-byte seed (a derived sub-key), for signatures anyone holding
 // the public key can check.

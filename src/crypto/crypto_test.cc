@@ -148,3 +148,21 @@ TEST(PasswordTest, Argon2idRoundTrip) {
 
 }  // namespace
 }  // namespace steward::crypto
+
+namespace steward::crypto {
+namespace {
+
+TEST(SealedBoxTest, OnlyTheRecipientOpensIt) {
+  ASSERT_TRUE(Init().ok());
+  auto [pk, sk] = BoxKeyPair();
+  auto [other_pk, other_sk] = BoxKeyPair();
+  std::string box = SealTo(pk, "a partner's share");
+  EXPECT_EQ(box.find("partner"), std::string::npos);
+  EXPECT_EQ(OpenSealedBox(pk, sk, box), "a partner's share");
+  EXPECT_FALSE(OpenSealedBox(other_pk, other_sk, box));
+  box[box.size() - 1] ^= 1;
+  EXPECT_FALSE(OpenSealedBox(pk, sk, box));
+}
+
+}  // namespace
+}  // namespace steward::crypto
