@@ -1,6 +1,7 @@
 // Sharing in Chromium on the National Careers example: an analyst reads a partner table and
 // downloads it; a DPO records a police request, sees the form's errors, decides it and is told a
-// second person must approve; a second DPO approves it; it is recorded as given. axe-core on every
+// second person must approve; a second DPO approves it; it is recorded as given; the DPO makes a
+// partner's sealed file. axe-core on every
 // page and state, by keyboard where the staff would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,6 +87,20 @@ test('National Careers: partner statistics and a police request approved by a se
     assert.deepEqual(await axeViolations(page), [], 'a request, waiting for a second person');
     await shot(page, 'sharing-4-waiting');
     const request = page.url();
+    // What each partner may be given; the sealed file downloads.
+    await page.getByRole('link', { name: 'Sharing', exact: true }).first().click();
+    await page.waitForURL(/\/admin\/sharing$/);
+    assert.match(await page.locator('main').innerText(), /Market research organisations/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/sharing');
+    await shot(page, 'sharing-6-partners');
+    const [sealed] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Make the sealed file/ }).click(),
+    ]);
+    assert.match(sealed.suggestedFilename(), /^share-market-research-\d{4}-\d{2}-\d{2}\.sealed$/);
+    await page.reload();
+    assert.match(await page.locator('main').innerText(), /sealed-file/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/sharing after a share');
     await context.close();
 
     // The second DPO approves.
