@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <set>
 
 #include "accounts/accounts.h"
 #include "accounts/serving.h"
@@ -12,7 +13,9 @@
 #include "accounts/statistics.h"
 #include "accounts/staff_pages.h"
 #include "accounts/subject_data.h"
+#include "core/days.h"
 #include "core/json_text.h"
+#include "module/audience.h"
 #include "core/log.h"
 #include "analytics/api_keys.h"
 #include "core/strings.h"
@@ -71,6 +74,32 @@ AccountsServing::AccountsServing(module::Platform& p, std::unique_ptr<Accounts> 
       subjects_(p.SubjectDeps(kAccounts), *accounts_) {
   if (oidc) with_ = std::make_unique<SignInWith>(p, *accounts_, std::move(oidc));
   p.services.Provide<module::PublicSessions>(this);
+  // Account holders are told when the privacy notice changes in a way that affects them: every open
+  // account, but no one restricted or whose objection was upheld.
+  if (auto* audience = p.services.Find<module::NoticeAudience>()) {
+    audience->Add("account holders", [this](const std::function<void(const std::string&)>& each) -> Status {
+      std::set<std::string> marks;
+      STEWARD_RETURN_IF_ERROR(p_.store.Read([&](store::Connection& c) -> Status {
+        STEWARD_ASSIGN_OR_RETURN(auto all, p_.restrictions.Marks(c, "accounts"));
+        marks.insert(all.begin(), all.end());
+        return Ok();
+      }));
+      auto marked = [&](subject::KeyKind kind, const std::string& value) {
+        auto key = subject::Key::Make(kind, value);
+        return key.ok() && marks.count(p_.restrictions.Hash("accounts", *key)) > 0;
+      };
+      // Privacy: the account's dataset: the address, to tell its owner of a change to the notice.
+      return accounts_->ForEachOpen(0, *ParseDay("9999-12-31"), {}, [&](const Accounts::Opened& a) {
+        if (a.email.empty()) return;
+        if (!marks.empty() &&
+            (marked(subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)) ||
+             marked(subject::KeyKind::kSubjectId, a.subject_id) || marked(subject::KeyKind::kEmail, a.email))) {
+          return;
+        }
+        each(a.email);
+      });
+    });
+  }
 }
 
 void AccountsServing::AddRoutes(http::Router& router) {

@@ -1,6 +1,7 @@
 #include "app/modules.h"
 
 #include "accounts/module.h"
+#include "changes/module.h"
 #include "admin/module.h"
 #include "analytics/module.h"
 #include "consent/module.h"
@@ -21,11 +22,12 @@ namespace steward::app {
 
 const std::vector<module::Descriptor>& Modules() {
   static const std::vector<module::Descriptor> kModules = {
-      // The mail module before those that send email: they find its queue while starting.
-      admin::AuditModule(),    admin::StaffModule(), subjects::Module(), notice::Module(),        consent::Module(),
-      analytics::Module(),     logs::Module(),       mail::Module(),     feedback::Module(),      messages::Module(),
-      subscriptions::Module(), accounts::Module(),   rights::Module(),   vulnerability::Module(), statistics::Module(),
-      disclosures::Module(),   sharing::Module(),
+      // The mail module before those that send email: they find its queue while starting. The notice
+      // changes before the modules that add whom it tells (accounts, subscriptions).
+      admin::AuditModule(), admin::StaffModule(),    subjects::Module(), notice::Module(),  consent::Module(),
+      analytics::Module(),  logs::Module(),          mail::Module(),     changes::Module(), feedback::Module(),
+      messages::Module(),   subscriptions::Module(), accounts::Module(), rights::Module(),  vulnerability::Module(),
+      statistics::Module(), disclosures::Module(),   sharing::Module(),
   };
   return kModules;
 }

@@ -1,5 +1,7 @@
 #include "subscriptions/module.h"
 
+#include "module/audience.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -734,6 +736,12 @@ module::Descriptor Module() {
         auto* queue = p.services.Find<mail::Queue>();
         if (queue == nullptr) return MakeError(ErrorCode::kFailedPrecondition, "[subscriptions] needs [mail]");
         STEWARD_ASSIGN_OR_RETURN(auto subs, Open(p, *queue));
+        // Confirmed subscribers are told when the privacy notice changes in a way that affects them.
+        if (auto* audience = p.services.Find<module::NoticeAudience>()) {
+          audience->Add("email subscribers", [s = subs.get()](const std::function<void(const std::string&)>& each) {
+            return s->ForEachConfirmedAddress(each);
+          });
+        }
         return std::unique_ptr<module::Serving>(std::make_unique<SubscriptionsServing>(p, std::move(subs)));
       },
   };

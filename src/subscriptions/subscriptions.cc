@@ -720,6 +720,35 @@ Result<int64_t> Subscriptions::Publish(std::string_view topic, std::string_view 
   return send;
 }
 
+Status Subscriptions::ForEachConfirmedAddress(const std::function<void(const std::string& address)>& each) const {
+  return impl_->store.Read([&](store::Connection& c) -> Status {
+    std::unordered_set<std::string> restricted;
+    if (impl_->restrictions != nullptr) {
+      STEWARD_ASSIGN_OR_RETURN(auto marks, impl_->restrictions->Marks(c, "subscriptions"));
+      restricted.insert(marks.begin(), marks.end());
+    }
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT subject_id, address FROM subscribers WHERE status = 'confirmed' ORDER BY id"));
+    for (const auto& r : rows) {
+      // Privacy: subscriptions, the address opened to tell the subscriber of a change, sealed again in
+      // the mail queue.
+      STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, r.Text(0)));
+      auto address = keys ? keys->Open("subscribers.address", BlobOf(r, 1)) : std::nullopt;
+      if (!address) continue;
+      if (!restricted.empty()) {
+        auto by_email = subject::Key::Make(subject::KeyKind::kEmail, *address);
+        auto by_subject = subject::Key::Make(subject::KeyKind::kSubjectId, r.Text(0));
+        if ((by_email.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_email))) ||
+            (by_subject.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_subject)))) {
+          continue;
+        }
+      }
+      each(*address);
+    }
+    return Ok();
+  });
+}
+
 void Subscriptions::HonourRestrictions(const subject::Restrictions* restrictions) {
   impl_->restrictions = restrictions;
 }

@@ -207,6 +207,11 @@ class Subscriptions {
   // Deletes sign-ups not confirmed within kConfirmDays, and pending changes as old. Returns how many.
   Result<int64_t> PurgeUnconfirmed();
 
+  // Calls `each` with the address of every confirmed subscriber not restricted and not objecting
+  // (as HonourRestrictions says), in one snapshot: for a service message every subscriber must get,
+  // such as a change to the privacy notice.
+  Status ForEachConfirmedAddress(const std::function<void(const std::string& address)>& each) const;
+
   Result<std::vector<TopicCount>> Counts();
   Result<std::vector<Send>> Sends(int64_t limit);
 
