@@ -1,6 +1,8 @@
 #include "changes/changes.h"
 
 #include "core/days.h"
+#include "notice/notice.h"
+#include "site/pages.h"
 
 namespace steward::changes {
 
@@ -119,6 +121,27 @@ Status ChangeLog::MarkTold(const std::string& version, int64_t n) {
                                   .target = "register:" + version,
                                   .details = {{"emails", std::to_string(n)}}});
   });
+}
+
+Result<std::vector<processing::NoticeChange>> StageRegister(store::Store& store, audit::Trail& trail,
+                                                            const Clock& clock, const config::Site& site,
+                                                            const processing::Register& reg, const std::string& actor) {
+  STEWARD_ASSIGN_OR_RETURN(auto versions, processing::ListVersions(store));
+  if (versions.empty()) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "this site has served no notice yet: the first register needs no staging");
+  }
+  const processing::NoticeVersion& served = versions.front();
+  if (served.version == reg.Version()) return std::vector<processing::NoticeChange>{};
+  auto changes = processing::ClassifyChanges(served.notice_json, reg.ToJson());
+  STEWARD_ASSIGN_OR_RETURN(auto pages, site::Pages::Load(site));
+  STEWARD_ASSIGN_OR_RETURN(std::string html,
+                           pages->RenderBare("privacy", notice::PrivacyData(reg, "the day it takes effect")));
+  ChangeLog log(store, trail, clock);
+  STEWARD_RETURN_IF_ERROR(log.Stage(
+      {.version = reg.Version(), .from_version = served.version, .notice_json = reg.ToJson(), .notice_html = html},
+      actor));
+  return changes;
 }
 
 }  // namespace steward::changes

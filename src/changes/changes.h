@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "config/config.h"
+#include "register/register.h"
+#include "register/versions.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "store/store.h"
@@ -61,5 +64,13 @@ class ChangeLog {
   audit::Trail& trail_;
   const Clock& clock_;
 };
+
+// Stages `reg` (a new site file's register, whose [site] renders its notice) against the version
+// `store` serves, as `steward notice stage` does. Returns what changes, each material or not; empty
+// when `reg` is the version served (nothing is staged then). Errors: kFailedPrecondition when the
+// site has served no notice yet, or a published change waits to take effect; the templates'.
+Result<std::vector<processing::NoticeChange>> StageRegister(store::Store& store, audit::Trail& trail,
+                                                            const Clock& clock, const config::Site& site,
+                                                            const processing::Register& reg, const std::string& actor);
 
 }  // namespace steward::changes

@@ -51,33 +51,18 @@ Result<std::optional<processing::NoticeVersion>> Served(store::Store& store) {
 // `steward notice stage --config NEW.toml`: the new register, staged for the DPO to publish.
 int StageCommand(module::CommandContext& ctx) {
   module::Platform& p = *ctx.platform;
-  auto served = Served(p.store);
-  if (!served.ok()) return module::Fail(served.error());
-  if (!*served) {
-    return module::Fail(MakeError(ErrorCode::kFailedPrecondition,
-                                  "this site has served no notice yet: the first register needs no staging"),
-                        2);
-  }
-  if ((*served)->version == p.reg.Version()) {
+  auto changes = StageRegister(p.store, p.trail, p.clock, p.config.site, p.reg, "cli");
+  if (!changes.ok())
+    return module::Fail(changes.error(), changes.error().code == ErrorCode::kFailedPrecondition ? 2 : 1);
+  if (changes->empty()) {
     std::printf("The register is the one the site serves (version %s): nothing to stage.\n", p.reg.Version().c_str());
     return 0;
   }
-  auto changes = processing::ClassifyChanges((*served)->notice_json, p.reg.ToJson());
-  auto pages = site::Pages::Load(p.config.site);
-  if (!pages.ok()) return module::Fail(pages.error());
-  auto html = (*pages)->RenderBare("privacy.html", notice::PrivacyData(p.reg, "the day it takes effect"));
-  if (!html.ok()) return module::Fail(html.error());
-  ChangeLog log(p.store, p.trail, p.clock);
-  Status staged = log.Stage({.version = p.reg.Version(),
-                             .from_version = (*served)->version,
-                             .notice_json = p.reg.ToJson(),
-                             .notice_html = *html},
-                            "cli");
-  if (!staged.ok()) return module::Fail(staged.error());
-  std::printf("Staged version %s, changing version %s:\n", p.reg.Version().c_str(), (*served)->version.c_str());
-  for (const auto& c : changes)
+  std::printf("Staged version %s:\n", p.reg.Version().c_str());
+  for (const auto& c : *changes) {
     std::printf("  %s %s\n", c.material ? "[affects people]" : "[editorial]     ", c.text.c_str());
-  if (processing::AnyMaterial(changes)) {
+  }
+  if (processing::AnyMaterial(*changes)) {
     std::printf(
         "A person with the dpo role publishes it at /admin/notice, with the day it takes effect; put this "
         "site file in place on that day.\n");

@@ -124,3 +124,51 @@ test('National Careers: partner statistics and a police request approved by a se
     await context.close();
   });
 });
+
+test('National Careers: a change to the notice staged, published by the DPO, announced on every page', async () => {
+  await withMailSite('national-careers.toml', async (steward) => {
+    addStaff(steward, 'dpo@example.gov.uk', 'dpo');
+    // The next site file, staged with the command while the old one is served.
+    const fs = await import('node:fs');
+    const next = steward.configPath + '.next.toml';
+    fs.writeFileSync(next, fs.readFileSync(steward.configPath, 'utf8') +
+      '\n[[register.purposes]]\nid = "outcomes-research"\n' +
+      'description = "Research with universities into what careers advice leads to"\nlawful_basis = "public-task"\n');
+    const staged = execFileSync(binary, ['notice', 'stage', '--config', next, '--data', steward.data]).toString();
+    assert.match(staged, /\[affects people\] .*Research with universities/);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInStaff(page, steward, 'dpo@example.gov.uk');
+    await page.getByRole('link', { name: 'Notice changes', exact: true }).first().click();
+    await page.waitForURL(/\/admin\/notice$/);
+    assert.match(await page.locator('main').innerText(), /Affects people/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/notice, staged');
+    await shot(page, 'notice-1-staged');
+    await page.getByLabel('Year').fill('2020');
+    await page.getByRole('button', { name: 'Publish the change' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter today or a day to come/);
+    assert.deepEqual(await axeViolations(page), [], '/admin/notice with an error');
+    const year = new Date().getUTCFullYear() + 1;
+    await page.getByLabel('Day').fill('4');
+    await page.getByLabel('Month').fill('1');
+    await page.getByLabel('Year').fill(String(year));
+    await page.getByLabel('Year').press('Enter');
+    await page.waitForURL(/\/admin\/notice$/);
+    assert.match(await page.locator('.govuk-inset-text').innerText(), new RegExp(`takes effect on 4 January ${year}`));
+    assert.deepEqual(await axeViolations(page), [], '/admin/notice, published');
+
+    await page.goto(steward.url);
+    const banner = page.locator('.govuk-notification-banner');
+    assert.match(await banner.innerText(), new RegExp(`changing our privacy notice on 4 January ${year}`));
+    assert.deepEqual(await axeViolations(page), [], 'the home page with the banner');
+    await shot(page, 'notice-2-banner');
+    await banner.getByRole('link', { name: 'Read what changes' }).click();
+    await page.waitForURL(/\/privacy\/next$/);
+    assert.match(await page.locator('main').innerText(), /Research with universities/);
+    assert.deepEqual(await axeViolations(page), [], '/privacy/next');
+    await shot(page, 'notice-3-next');
+    await context.close();
+    fs.unlinkSync(next);
+  });
+});
