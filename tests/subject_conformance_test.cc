@@ -25,6 +25,7 @@
 #include "subject/audit_data.h"
 #include "in_process_site.h"
 #include "store/testing/scratch.h"
+#include "disclosures/log.h"
 #include "rights/calendar.h"
 #include "subjects/subjects.h"
 #include "core/days.h"
@@ -170,6 +171,18 @@ class SubjectConformanceTest : public ::testing::Test {
       EXPECT_TRUE(r && r->status == 303) << (r ? r->body : "no answer");
       return *Key::Make(KeyKind::kEmail, "asker@example.org");
     }
+    if (module == "disclosures") {
+      // A request from the police about someone, as a DPO records it.
+      disclosures::Log log(s_.site().store(), s_.site().trail(), s_.site().key(), clock_);
+      auto id = log.Record({.requester = "A police force",
+                            .basis = disclosures::Basis::kCrimeAndTaxation,
+                            .received = rights::UkDay(clock_.Now()),
+                            .people = {*Key::Make(KeyKind::kEmail, "Disclosed@Example.org")},
+                            .asked = "Their account"},
+                           {.id = "staff:1"});
+      EXPECT_TRUE(id.ok());
+      return *Key::Make(KeyKind::kEmail, "disclosed@example.org");
+    }
     return std::nullopt;
   }
 
@@ -235,7 +248,7 @@ TEST_F(SubjectConformanceTest, EveryModuleFindsExportsAndErasesWhatItHolds) {
   ASSERT_TRUE(entries.ok());
   EXPECT_EQ(entries->size(), 10u) << "staff, consent, analytics, logs, feedback, messages, mail, subscriptions and "
                                      "accounts erased; the copies made for rights requests deleted (the requests "
-                                     "are exempt); the audit trail is exempt";
+                                     "are exempt); the audit trail and the disclosure log are exempt";
   for (const auto& e : *entries) {
     for (const auto& [k, v] : e.entry.details) {
       for (const char* secret :
