@@ -5,7 +5,9 @@
 // test SMTP server), on the fake clock. Real SQLite files, or PostgreSQL for the postgresql.* copy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <fstream>
 #include <thread>
 
@@ -138,6 +140,80 @@ TEST_F(NoticeChangeSiteTest, AMaterialChangeIsPublishedWithABannerAndEmailsBefor
   // Only the DPO publishes.
   auto analyst = s_.SignedIn("analyst@example.gov.uk", {staff::Role::kAnalyst});
   EXPECT_EQ(Fetch(s_.port(), "GET", "/admin/notice", {{"Cookie", analyst.cookie}})->status, 403);
+}
+
+// A register that gained purposes resting on consent since someone registered: they are asked, once,
+// when they next sign in, with yes and no equally easy.
+TEST_F(NoticeChangeSiteTest, ANewPurposeOnConsentIsAskedAtTheNextSignIn) {
+  // The version before this one, served since October, had neither the surveys nor the equality purpose.
+  auto versions = processing::ListVersions(s_.site().store());
+  ASSERT_TRUE(versions.ok() && versions->size() == 1);
+  auto older = nlohmann::json::parse(versions->front().notice_json);
+  auto& purposes = older["purposes"];
+  purposes.erase(std::remove_if(purposes.begin(), purposes.end(),
+                                [](const nlohmann::json& p) {
+                                  return p["id"] == "satisfaction-surveys" || p["id"] == "equality-monitoring" ||
+                                         p["id"] == "priority-groups";
+                                }),
+                 purposes.end());
+  ASSERT_TRUE(s_.site()
+                  .store()
+                  .Write([&](store::Connection& c) -> Status {
+                    auto inserted = c.Exec(
+                        "INSERT INTO notice_versions (version, effective_at, notice_json) VALUES (?, ?, ?)",
+                        {std::string("0ld0ld0ld0ld0ld0"), std::string("2026-10-01T00:00:00.000Z"), older.dump()});
+                    if (!inserted.ok()) return inserted.error();
+                    // This version came in at half past ten, after the person below registered.
+                    auto moved = c.Exec("UPDATE notice_versions SET effective_at = ? WHERE version = ?",
+                                        {std::string("2026-12-04T10:30:00.000Z"), versions->front().version});
+                    if (!moved.ok()) return moved.error();
+                    return Ok();
+                  })
+                  .ok());
+  auto post = [&](const std::string& path, const std::string& body, const std::string& cookie = "") {
+    std::vector<http::HeaderField> headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                                              {"Sec-Fetch-Site", "same-origin"}};
+    if (!cookie.empty()) headers.push_back({"Cookie", cookie});
+    return Fetch(s_.port(), "POST", path, headers, body);
+  };
+  auto registered = post("/account/register",
+                         "name=Cal+Jones&date-of-birth-day=1&date-of-birth-month=6&date-of-birth-year=2001"
+                         "&email=cal%40example.org&password=" +
+                             http::PercentEncode("correct horse battery"));
+  ASSERT_TRUE(registered && registered->status == 200) << (registered ? registered->body : "");
+  auto mail = WaitForMail(1);
+  ASSERT_EQ(mail.size(), 1u);
+  std::string text = mail[0]["parts"][1]["content"];
+  auto at = text.find("/account/confirm/");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(Fetch(s_.port(), "GET", text.substr(at, text.find_first_of(" \r\n", at) - at))->status, 200);
+
+  clock_.Set(*ParseRfc3339("2026-12-04T11:00:00Z"));
+  auto sign_in = [&] {
+    return post("/account/sign-in", "email=cal%40example.org&password=" + http::PercentEncode("correct horse battery"));
+  };
+  auto in = sign_in();
+  ASSERT_TRUE(in && in->status == 303);
+  EXPECT_EQ(in->Header("Location"), "/account/new-consents");
+  std::string set_cookie(in->Header("Set-Cookie"));
+  std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  auto page = Fetch(s_.port(), "GET", "/account/new-consents", {{"Cookie", cookie}});
+  ASSERT_TRUE(page && page->status == 200);
+  EXPECT_NE(page->body.find("Contact me for customer satisfaction surveys"), std::string::npos);
+  EXPECT_NE(page->body.find("Use my ethnicity and disability information"), std::string::npos);
+  std::smatch csrf;
+  ASSERT_TRUE(std::regex_search(page->body, csrf, std::regex("name=\"csrf_token\" value=\"([^\"]+)\"")));
+  auto unanswered = post("/account/new-consents", "surveys=yes&csrf_token=" + csrf[1].str(), cookie);
+  ASSERT_TRUE(unanswered);
+  EXPECT_EQ(unanswered->status, 400);
+  EXPECT_NE(unanswered->body.find("href=\"#equality\""), std::string::npos);
+  auto answered = post("/account/new-consents", "surveys=yes&equality=no&csrf_token=" + csrf[1].str(), cookie);
+  ASSERT_TRUE(answered && answered->status == 200) << (answered ? answered->body : "");
+  EXPECT_NE(answered->body.find("agreed when asked after signing in"), std::string::npos);
+  // Answered: not asked again.
+  auto again = sign_in();
+  ASSERT_TRUE(again && again->status == 303);
+  EXPECT_EQ(again->Header("Location"), "/account");
 }
 
 }  // namespace

@@ -433,7 +433,14 @@ Status Accounts::SetConsent(int64_t id, std::string_view box, bool given, std::s
                      "how: say how the customer told you (in person, by telephone, on a video call, or by letter)");
   }
   STEWARD_ASSIGN_OR_RETURN(auto now, ConsentsNow(id));
-  if (now[std::string(box)] == given) return Ok();
+  // A box never answered and now declined is recorded too, so the person is not asked again.
+  bool declined = false;
+  if (now[std::string(box)] == given) {
+    if (given) return Ok();
+    STEWARD_ASSIGN_OR_RETURN(auto events, Consents(id));
+    if (std::any_of(events.begin(), events.end(), [&](const ConsentEvent& e) { return e.box == box; })) return Ok();
+    declined = true;
+  }
   STEWARD_ASSIGN_OR_RETURN(Account a, Load(id));
   if (a.state == "closed") return MakeError(ErrorCode::kFailedPrecondition, "the account is closed");
   return impl_->store.Write([&](store::Connection& c) -> Status {
@@ -448,9 +455,9 @@ Status Accounts::SetConsent(int64_t id, std::string_view box, bool given, std::s
       }
     }
     std::string detail = b->label + (deleted > 0 ? " (what you gave under it was deleted)" : "");
-    STEWARD_RETURN_IF_ERROR(
-        impl_->Activity(c, id, a.subject_id, actor, given ? "consent_given" : "consent_withdrawn", detail));
-    return impl_->Audit(c, given ? "account.consent_given" : "account.consent_withdrawn", id, actor,
+    std::string action = given ? "consent_given" : declined ? "consent_declined" : "consent_withdrawn";
+    STEWARD_RETURN_IF_ERROR(impl_->Activity(c, id, a.subject_id, actor, action, detail));
+    return impl_->Audit(c, "account." + action, id, actor,
                         {{"box", std::string(box)}, {"fields_deleted", std::to_string(deleted)}});
   });
 }

@@ -153,6 +153,12 @@ void AccountsServing::AddRoutes(http::Router& router) {
   router.Post(
       "/account/consents", [this](Request& req) { return WithSession(req, &AccountsServing::PostConsent); }, signed_in);
   router.Get(
+      "/account/new-consents", [this](Request& req) { return WithSession(req, &AccountsServing::NewConsentsPage); },
+      signed_in);
+  router.Post(
+      "/account/new-consents", [this](Request& req) { return WithSession(req, &AccountsServing::PostNewConsents); },
+      signed_in);
+  router.Get(
       "/account/download", [this](Request& req) { return WithSession(req, &AccountsServing::Download); }, signed_in);
   router.Get(
       "/account/close", [this](Request& req) { return WithSession(req, &AccountsServing::ClosePage); }, signed_in);

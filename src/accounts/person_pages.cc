@@ -125,6 +125,7 @@ std::string ActionText(std::string_view action) {
   if (action == "details_changed") return "Changed details";
   if (action == "consent_given") return "Gave consent";
   if (action == "consent_withdrawn") return "Withdrew consent";
+  if (action == "consent_declined") return "Said no";
   if (action == "created_for_you") return "Created the account for you";
   if (action == "handed_over") return "Sent you";
   if (action == "password_set") return "Set a password";
@@ -213,7 +214,8 @@ std::optional<module::SignedInPerson> AccountsServing::SignedIn(const http::Requ
   module::SignedInPerson out{.account = *key, .email = account->email, .csrf = sessions_.CsrfToken(cookie)};
   for (const auto& f : accounts_->settings().fields) {
     auto value = account->values.find(f.id);
-    if (f.category == "user.contact.name" && value != account->values.end() && out.name.empty()) out.name = value->second;
+    if (f.category == "user.contact.name" && value != account->values.end() && out.name.empty())
+      out.name = value->second;
   }
   return out;
 }
@@ -403,7 +405,13 @@ Response AccountsServing::StartSession(Request& req, int64_t id, const std::stri
   }
   auto cookie = sessions_.Create(id, pending, staff::DescribeDevice(req.Header("User-Agent")));
   if (!cookie.ok()) return p_.pages->ErrorFor(cookie.error(), req);
-  Response r = NoStore(Response::Redirect(pending ? "/account/sign-in/code" : "/account"));
+  // A purpose resting on consent that came into the notice since the account was made is asked
+  // about at once.
+  std::string next = pending ? "/account/sign-in/code" : "/account";
+  if (!pending) {
+    if (auto account = accounts_->Load(id); account.ok() && !NewBoxes(*account).empty()) next = "/account/new-consents";
+  }
+  Response r = NoStore(Response::Redirect(next));
   r.cookies.push_back(SessionCookie(req, *cookie));
   if (with_) r.cookies.push_back(id_token.empty() ? with_->Cleared(req) : with_->HintCookie(req, id, id_token));
   return r;

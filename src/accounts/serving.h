@@ -144,6 +144,14 @@ class AccountsServing : public module::Serving, public module::PublicSessions {
                    int status);
   Response PostDetails(Request& req, Signed& s);
 
+  // ---- Consent asked again after a change to the notice (new_consents.cc) --------------------------
+  // The boxes whose purpose came into the notice after the account was made and that the holder has
+  // never answered: asked once they sign in.
+  std::vector<const ConsentBox*> NewBoxes(const Account& a) const;
+  Response NewConsentsPage(Request& req, Signed& s);
+  Response NewConsents(Request& req, Signed& s, const Errors& errors, int status);
+  Response PostNewConsents(Request& req, Signed& s);
+
   // ---- Changing the email address ------------------------------------------------------------------
   Response EmailPage(Request& req, Signed& s);
   Response EmailForm(Request& req, Signed& s, const std::string& email, const Errors& errors, int status);

@@ -5,17 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { withMailSite, linkIn, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
+import { withMailSite, linkIn, launchBrowser, shot, axeViolations, signInStaff, binary, addStaff } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser.close(); });
 
-function addStaff(steward, email, role) {
-  execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
-                        '--email', email, '--role', role, '--password-stdin'],
-               { input: 'purple tractor umbrella\n' });
-}
 
 test('National Careers: a caseworker records, searches, pauses, extends and answers a request', async () => {
   await withMailSite('national-careers.toml', async (steward) => {

@@ -6,17 +6,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary } from './steward.mjs';
+import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary, addStaff } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser.close(); });
 
-function addStaff(steward, email, role) {
-  execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
-                        '--email', email, '--role', role, '--password-stdin'],
-               { input: 'purple tractor umbrella\n' });
-}
 
 test('National Careers: partner statistics and a police request approved by a second DPO', async () => {
   await withMailSite('national-careers.toml', async (steward) => {

@@ -1,5 +1,5 @@
 // Starts and stops a real steward for browser tests, and launches Debian's Chromium.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -142,4 +142,11 @@ export async function withMailSite(example, fn) {
     assert.equal(await steward.stop(), 0);
     smtp.stop();
   }
+}
+
+// Adds a member of staff with `role` and the password signInStaff uses, through `steward staff add`.
+export function addStaff(steward, email, role, password = 'purple tractor umbrella') {
+  execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
+                        '--email', email, '--role', role, '--password-stdin'],
+               { input: password + '\n' });
 }
