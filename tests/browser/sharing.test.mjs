@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { withMailSite, launchBrowser, shot, axeViolations, signInStaff, binary, addStaff } from './steward.mjs';
+import { withMailSite, linkIn, launchBrowser, shot, axeViolations, signInStaff, binary, addStaff } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -165,5 +165,86 @@ test('National Careers: a change to the notice staged, published by the DPO, ann
     await shot(page, 'notice-3-next');
     await context.close();
     fs.unlinkSync(next);
+  });
+});
+
+test('National Careers: a register with a new purpose on consent put in place; the DPO is warned and tells people; a customer is asked at sign-in', async () => {
+  await withMailSite('national-careers.toml', async (steward, smtp) => {
+    addStaff(steward, 'dpo@example.gov.uk', 'dpo');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // A customer registers under the register served now.
+    await page.goto(steward.url + 'account/register');
+    await page.getByLabel('Email address').fill('lee@example.org');
+    await page.getByLabel('Create a password').fill('correct horse battery');
+    await page.getByLabel('Full name').fill('Lee Learner');
+    await page.getByLabel('Day').fill('14');
+    await page.getByLabel('Month').fill('6');
+    await page.getByLabel('Year').fill('1990');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    const [confirmation] = await smtp.waitFor(1);
+    await page.goto(steward.url + linkIn(confirmation, '/account/confirm/').slice(1));
+    await page.getByText('Your email address is confirmed').waitFor();
+
+    // A new site file put in place without being published first: a newsletter on consent.
+    await steward.restart((text) => text.replace('[register]\n', `[[accounts.consents]]
+id = "newsletter"
+label = "Send me the careers newsletter"
+purpose = "newsletter"
+dataset = "newsletter-consent"
+withdrawal = "stop"
+
+[register]
+`) + `
+[[register.purposes]]
+id = "newsletter"
+description = "Send you our careers newsletter, if you agreed"
+lawful_basis = "consent"
+withdraw = "Untick the box in your online account details"
+
+[[register.datasets]]
+id = "newsletter-consent"
+module = "accounts"
+description = "Whether you agreed to get the careers newsletter"
+categories = ["user.preferences.consent"]
+subjects = ["customers who agreed to the newsletter"]
+purposes = ["newsletter"]
+retention = "1 month after you withdraw consent or close your account"
+`);
+
+    // The customer signs in and is asked about the new purpose, once.
+    await page.goto(steward.url + 'account/sign-in');
+    await page.getByLabel('Email address').fill('lee@example.org');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/account\/new-consents$/);
+    assert.match(await page.locator('main').innerText(), /Send me the careers newsletter/);
+    assert.deepEqual(await axeViolations(page), [], '/account/new-consents');
+    await shot(page, 'notice-4-asked');
+    await page.getByRole('button', { name: 'Save my answers' }).click();
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /Choose yes or no/);
+    assert.deepEqual(await axeViolations(page), [], '/account/new-consents with an error');
+    await page.getByLabel('Yes').check();
+    await page.getByRole('button', { name: 'Save my answers' }).click();
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
+    assert.match(await page.locator('main').innerText(), /agreed when asked after signing in/);
+    await context.close();
+
+    // The DPO is warned that the people affected were not told, and tells them now.
+    const staff = await browser.newContext();
+    const dpo = await staff.newPage();
+    await signInStaff(dpo, steward, 'dpo@example.gov.uk');
+    await dpo.goto(steward.url + 'admin/notice');
+    assert.match(await dpo.locator('.govuk-warning-text').innerText(), /never published/);
+    assert.deepEqual(await axeViolations(dpo), [], '/admin/notice, unannounced');
+    await dpo.getByRole('button', { name: 'Publish the change' }).click();
+    await dpo.waitForURL(/\/admin\/notice$/);
+    const told = (await smtp.waitFor(2))[1];
+    assert.equal(told.headers.Subject, 'Changes to how National Careers Service uses your personal data');
+    assert.match(told.parts[1].content, /careers newsletter/);
+    await dpo.goto(steward.url + 'privacy');
+    assert.match(await dpo.locator('.govuk-notification-banner').innerText(), /We changed our privacy notice/);
+    await staff.close();
   });
 });

@@ -24,36 +24,61 @@ export async function startSteward(config = 'examples/demo.toml', { scriptOrigin
     configPath = path.join(data, 'steward.toml');
     writeFileSync(configPath, text);
   }
-  const child = spawn(binary, ['serve', '--config', configPath, '--data', data,
-                               '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d) => { err += d; });
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`steward did not start:\n${err}`)), 30000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m && (out.includes('/admin/setup/') || out.includes('Stop: Ctrl-C\n'))) {
-        setTimeout(() => { clearTimeout(timer); resolve(m[1]); }, 50);
-      }
+  // Serves the config; resolves with the address once it listens.
+  const serve = () => {
+    const child = spawn(binary, ['serve', '--config', configPath, '--data', data,
+                                 '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`steward did not start:\n${err}`)), 30000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
+        if (m && (out.includes('/admin/setup/') || out.includes('Stop: Ctrl-C\n'))) {
+          setTimeout(() => { clearTimeout(timer); resolve(m[1]); }, 50);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`steward exited with ${code}:\n${err}`)));
     });
-    child.on('exit', (code) => reject(new Error(`steward exited with ${code}:\n${err}`)));
-  });
-  return {
-    url,
+    return { child, ready };
+  };
+  let out = '';
+  let current = serve();
+  const site = {
+    url: await current.ready,
     data,
     configPath,
     output: () => out,
     setupLink: () => (out.match(/(http:\/\/\S+\/admin\/setup\/[0-9a-f]+)/) ?? [])[1],
+    // Stops serving, lets `change` rewrite the site file (a new register put in place), and serves
+    // the same data again; `url` is the new address.
+    async restart(change) {
+      const exited = new Promise((resolve) => current.child.on('exit', resolve));
+      current.child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      if (change) {
+        const text = readFileSync(configPath, 'utf8');
+        // Never the example itself: a copy beside the data.
+        if (!configPath.startsWith(data)) {
+          configPath = path.join(data, 'steward.toml');
+          site.configPath = configPath;
+        }
+        writeFileSync(configPath, change(text));
+      }
+      out = '';
+      current = serve();
+      site.url = await current.ready;
+    },
     async stop() {
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      child.kill('SIGTERM');
+      const exited = new Promise((resolve) => current.child.on('exit', resolve));
+      current.child.kill('SIGTERM');
       const code = await exited;
       rmSync(data, { recursive: true, force: true });
       return code;
     },
   };
+  return site;
 }
 
 export async function launchBrowser() {
