@@ -111,14 +111,25 @@ class Serving : public module::Serving {
   }
 
   std::vector<module::Task> Tasks() override {
+    // Every instance reads the change again each minute, for its banner and /privacy/next.
+    std::vector<module::Task> tasks = {{.name = "notice.refresh",
+                                        .first = std::chrono::minutes(1),
+                                        .every = std::chrono::minutes(1),
+                                        .run = [this]() -> Status {
+                                          Refresh();
+                                          return Ok();
+                                        },
+                                        .every_instance = true}};
     auto* queue = p_.services.Find<mail::Queue>();
     auto mail = mail::ReadSettings(*p_.config.document, p_.reg);
-    if (!s_.email || queue == nullptr || !mail.ok() || !*mail) return {};
+    if (!s_.email || queue == nullptr || !mail.ok() || !*mail) return tasks;
     mail_ = std::make_unique<mail::Settings>(std::move(**mail));
-    return {{.name = "notice.tell",
-             .first = std::chrono::seconds(5),
-             .every = std::chrono::minutes(1),
-             .run = [this, queue]() -> Status { return Tell(*queue); }}};
+    // Once for the site: the instance that leads emails the people affected.
+    tasks.push_back({.name = "notice.tell",
+                     .first = std::chrono::seconds(5),
+                     .every = std::chrono::minutes(1),
+                     .run = [this, queue]() -> Status { return Tell(*queue); }});
+    return tasks;
   }
 
  private:
