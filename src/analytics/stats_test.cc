@@ -191,6 +191,50 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
   ASSERT_TRUE(purged.ok()) << purged.error().message;
 }
 
+// The shape of every dashboard query over a rolled-up range, as SQLite plans it: the rollups read
+// through their key, the events never scanned. A change that makes the dashboard read every row
+// fails here, whatever the machine's speed.
+TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents) {
+  if (store::testing::OnPostgresql())
+    GTEST_SKIP() << "PostgreSQL plans by its statistics; SQLite's plan is the query's shape";
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 10 * kDay)));
+  Rollups rollups(site_.store(), clock);
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
+  std::vector<std::pair<std::string, std::vector<store::Value>>> seen;
+  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
+    seen.emplace_back(std::string(sql), params);
+  };
+  store::ObserveStatements(&observer);
+  Query q = Range();
+  ASSERT_TRUE(stats_.Aggregate(q).ok());
+  ASSERT_TRUE(stats_.Daily(q).ok());
+  for (Dimension d : {Dimension::kPage, Dimension::kEntryPage, Dimension::kExitPage, Dimension::kSource,
+                      Dimension::kReferrer, Dimension::kCampaign, Dimension::kBrowser, Dimension::kOs,
+                      Dimension::kDevice, Dimension::kCountry, Dimension::kEvent, Dimension::kEventProperty,
+                      Dimension::kSearch, Dimension::kSearchNoResults, Dimension::kEngagement}) {
+    ASSERT_TRUE(stats_.Breakdown(q, d).ok()) << DimensionName(d);
+  }
+  store::ObserveStatements(nullptr);
+  int rollup_reads = 0;
+  for (const auto& [sql, params] : seen) {
+    if (sql.rfind("SELECT", 0) != 0) continue;
+    ASSERT_TRUE(site_.store()
+                    .Read([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto plan, c.Query("EXPLAIN QUERY PLAN " + sql, params));
+                      for (const auto& row : plan) {
+                        std::string detail = row.Text(3);
+                        EXPECT_EQ(detail.rfind("SCAN analytics_events", 0), std::string::npos) << detail << "\n" << sql;
+                        EXPECT_EQ(detail.rfind("SCAN analytics_rollups", 0), std::string::npos) << detail << "\n"
+                                                                                                << sql;
+                        if (detail.find("analytics_rollups USING") != std::string::npos) ++rollup_reads;
+                      }
+                      return Ok();
+                    })
+                    .ok());
+  }
+  EXPECT_GE(rollup_reads, 15) << "the headline, the days and each table read the rollups";
+}
+
 TEST_F(StatsTest, SearchesWithNoResultsWhereThePageSaysSo) {
   Add(kT0 + kDay + 60'000, 5, 50, "pageview", "/search", "", -1, -1, R"({"search_results":"0"})", "tax rates");
   Add(kT0 + kDay + 90'000, 5, 50, "pageview", "/search", "", -1, -1, R"({"search_results":"12"})", "census");

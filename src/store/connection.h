@@ -71,4 +71,14 @@ class Connection {
   virtual Status Serialise(std::string_view name) = 0;
 };
 
+// For tests of a query's shape (EXPLAIN QUERY PLAN): `observer` sees every statement a connection
+// prepares, with its parameters, until it is set to null. One at a time; it must outlive its use.
+using StatementObserver = std::function<void(std::string_view sql, const std::vector<Value>& params)>;
+void ObserveStatements(const StatementObserver* observer);
+
+namespace internal {
+// Calls the observer, if any (one atomic load otherwise).
+void Observe(std::string_view sql, const std::vector<Value>& params);
+}  // namespace internal
+
 }  // namespace steward::store

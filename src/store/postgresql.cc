@@ -371,6 +371,7 @@ Result<const PostgresqlConnection::Prepared*> PostgresqlConnection::Prepare(std:
 }
 
 Result<pg_result*> PostgresqlConnection::Run(std::string_view sql, const std::vector<Value>& params, bool single_row) {
+  internal::Observe(sql, params);
   STEWARD_RETURN_IF_ERROR(EnsureConnected());
   STEWARD_ASSIGN_OR_RETURN(const Prepared* p, Prepare(sql, params.size()));
   std::vector<std::string> texts(params.size());

@@ -95,6 +95,7 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std::vector<Value>& params) {
+  internal::Observe(sql, params);
   sqlite3_stmt* stmt = nullptr;
   auto it = statements_.find(sql);
   if (it != statements_.end()) {

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <atomic>
+
 #include <future>
 
 #include "core/clock.h"
@@ -8,6 +10,16 @@
 #include "store/sqlite.h"
 
 namespace steward::store {
+
+namespace {
+std::atomic<const StatementObserver*> g_observer{nullptr};
+}  // namespace
+
+void ObserveStatements(const StatementObserver* observer) { g_observer.store(observer); }
+
+void internal::Observe(std::string_view sql, const std::vector<Value>& params) {
+  if (const StatementObserver* o = g_observer.load(std::memory_order_relaxed)) (*o)(sql, params);
+}
 
 // What differs between the backends at the level of the whole store: how connections are made,
 // how transactions begin, integrity, backups and shutdown. Modules never see it.
