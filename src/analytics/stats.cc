@@ -1,13 +1,13 @@
 #include "analytics/stats.h"
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "analytics/rollups.h"
-
-#include <chrono>
-#include <cstdio>
-#include <map>
 
 namespace steward::analytics {
 namespace {
@@ -271,23 +271,26 @@ Result<std::shared_ptr<const Cells>> Stats::Tail(store::Connection& c, const Que
 
 namespace {
 
-// The rows of one dimension a plan covers: "(span = day AND start in days) OR (span = hour AND
-// start in one of the hour ranges)", with its parameters after site and dimension.
-struct RowsWhere {
-  std::string sql;
-  std::vector<store::Value> params;
-};
-
-RowsWhere PlanRows(const std::string& site, const std::string& dimension, int64_t days_from, int64_t days_to,
-                   const std::vector<std::pair<int64_t, int64_t>>& hours) {
-  RowsWhere w{"site = ? AND dimension = ? AND ((span = ? AND start >= ? AND start < ?)",
-              {site, dimension, kDayMillis, days_from, days_to}};
-  for (const auto& [a, b] : hours) {
-    w.sql += " OR (span = ? AND start >= ? AND start < ?)";
-    w.params.insert(w.params.end(), {kHourMillis, a, b});
+// The rows of one dimension a plan covers, read a span and range at a time: each statement reads
+// one range of the primary key (site, dimension, span, start). One statement with an OR of the
+// ranges reads every row the dimension has ever had, every day and hour since the first event.
+Status ForEachRow(store::Connection& c, const std::string& columns, const std::string& site,
+                  const std::string& dimension, int64_t days_from, int64_t days_to,
+                  const std::vector<std::pair<int64_t, int64_t>>& hours, const std::string& and_sql,
+                  const std::vector<store::Value>& and_params, const std::function<bool(const store::Row&)>& each) {
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> parts;
+  if (days_from < days_to) parts.emplace_back(kDayMillis, days_from, days_to);
+  for (const auto& [a, b] : hours) parts.emplace_back(kHourMillis, a, b);
+  std::string sql = "SELECT " + columns +
+                    " FROM analytics_rollups WHERE site = ? AND dimension = ? AND span = ? AND start >= ? AND "
+                    "start < ?" +
+                    and_sql;
+  for (const auto& [span, from, to] : parts) {
+    std::vector<store::Value> params{site, dimension, span, from, to};
+    params.insert(params.end(), and_params.begin(), and_params.end());
+    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, each));
   }
-  w.sql += ")";
-  return w;
+  return Ok();
 }
 
 VisitorSketch SketchOf(const store::Value& v) {
@@ -304,17 +307,13 @@ Result<Headline> Stats::AggregateRollups(const Query& q) {
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
-    RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
-    STEWARD_RETURN_IF_ERROR(
-        c.ForEach("SELECT visitors, visits, pageviews, bounces, duration_ms FROM analytics_rollups "
-                  "WHERE " +
-                      w.sql,
-                  w.params, [&](const store::Row& r) {
-                    total.visitors.Merge(SketchOf(r.at(0)));
-                    total.visits += r.Int(1), total.pageviews += r.Int(2);
-                    total.bounces += r.Int(3), total.duration_ms += r.Int(4);
-                    return true;
-                  }));
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "visitors, visits, pageviews, bounces, duration_ms", q.site, "",
+                                       plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
+                                         total.visitors.Merge(SketchOf(r.at(0)));
+                                         total.visits += r.Int(1), total.pageviews += r.Int(2);
+                                         total.bounces += r.Int(3), total.duration_ms += r.Int(4);
+                                         return true;
+                                       }));
     STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
     if (auto it = tail->find({"", ""}); it != tail->end()) total.Merge(it->second);
     return Ok();
@@ -338,23 +337,21 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
-    RowsWhere w = PlanRows(q.site, dimension, plan.days_from, plan.days_to, plan.hours);
     // Summed here rather than by GROUP BY: the rows come in key order within each period, and a
     // hash map beats SQLite's sort for tens of thousands of them.
     bool engagement = d == Dimension::kEngagement;
     cells.reserve(4096);
-    STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT key, count") +
-                                          (engagement ? ", engaged_ms, engaged_n, scroll_sum, scroll_n" : "") +
-                                          " FROM analytics_rollups WHERE " + w.sql,
-                                      w.params, [&](const store::Row& r) {
-                                        Cell& cell = cells[r.Text(0)];
-                                        cell.count += r.Int(1);
-                                        if (engagement) {
-                                          cell.engaged_ms += r.Int(2), cell.engaged_n += r.Int(3);
-                                          cell.scroll_sum += r.Int(4), cell.scroll_n += r.Int(5);
-                                        }
-                                        return true;
-                                      }));
+    STEWARD_RETURN_IF_ERROR(
+        ForEachRow(c, engagement ? "key, count, engaged_ms, engaged_n, scroll_sum, scroll_n" : "key, count", q.site,
+                   dimension, plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
+                     Cell& cell = cells[r.Text(0)];
+                     cell.count += r.Int(1);
+                     if (engagement) {
+                       cell.engaged_ms += r.Int(2), cell.engaged_n += r.Int(3);
+                       cell.scroll_sum += r.Int(4), cell.scroll_n += r.Int(5);
+                     }
+                     return true;
+                   }));
     STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
     for (auto it = tail->lower_bound({dimension, ""}); it != tail->end() && it->first.first == dimension; ++it) {
       Cell counts = it->second;
@@ -371,23 +368,24 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
         [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     order.resize(leaders);
     if (order.empty()) return Ok();
-    std::string sql = "SELECT key, visitors FROM analytics_rollups WHERE " + w.sql;
-    std::vector<store::Value> params = w.params;
+    std::string and_sql;
+    std::vector<store::Value> and_params;
     if (leaders <= 200) {
-      sql += " AND key IN (";
+      and_sql = " AND key IN (";
       for (size_t i = 0; i < order.size(); ++i) {
-        sql += i ? ", ?" : "?";
-        params.push_back(order[i].first);
+        and_sql += i ? ", ?" : "?";
+        and_params.push_back(order[i].first);
       }
-      sql += ")";
+      and_sql += ")";
     }
     std::unordered_map<std::string, VisitorSketch> sketches;
     for (const auto& [key, count] : order) sketches[key];
-    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
-      auto it = sketches.find(r.Text(0));
-      if (it != sketches.end()) it->second.Merge(SketchOf(r.at(1)));
-      return true;
-    }));
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "key, visitors", q.site, dimension, plan.days_from, plan.days_to, plan.hours,
+                                       and_sql, and_params, [&](const store::Row& r) {
+                                         auto it = sketches.find(r.Text(0));
+                                         if (it != sketches.end()) it->second.Merge(SketchOf(r.at(1)));
+                                         return true;
+                                       }));
     for (auto& [key, sketch] : sketches) {
       if (auto it = tail->find({dimension, key}); it != tail->end()) sketch.Merge(it->second.visitors);
       cells[key].visitors = std::move(sketch);
@@ -421,14 +419,13 @@ Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q) {
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
-    RowsWhere w = PlanRows(q.site, "", plan.days_from, plan.days_to, plan.hours);
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT start, visitors, pageviews FROM analytics_rollups WHERE " + w.sql,
-                                      w.params, [&](const store::Row& r) {
-                                        auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
-                                        sketch.Merge(SketchOf(r.at(1)));
-                                        pageviews += r.Int(2);
-                                        return true;
-                                      }));
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "start, visitors, pageviews", q.site, "", plan.days_from, plan.days_to,
+                                       plan.hours, "", {}, [&](const store::Row& r) {
+                                         auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
+                                         sketch.Merge(SketchOf(r.at(1)));
+                                         pageviews += r.Int(2);
+                                         return true;
+                                       }));
     STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
     for (auto it = tail->lower_bound({"day", ""}); it != tail->end() && it->first.first == "day"; ++it) {
       auto& [sketch, pageviews] = by_day[std::stoll(it->first.second)];
