@@ -2,6 +2,8 @@
 #   make run         build a Release binary and serve examples/demo.toml on http://127.0.0.1:8080
 #   make run-postgresql  the same from PostgreSQL (a local cluster unless STEWARD_POSTGRESQL_URL is set)
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
+#   make bench       every bench below in turn; the figures kept in bench/results/<date>-<commit>.json and
+#                    docs/performance.md, each compared with the last recorded run (BENCHES="query logs": some)
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
 #                    (BACKEND=postgresql on a throwaway cluster; INSTANCES=2 behind nginx as a balancer)
@@ -20,8 +22,9 @@ CONFIG ?= examples/demo.toml
 DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
+BENCHES ?= http ingest query soak logs feedback mail accounts rights
 
-.PHONY: deps build run run-postgresql test bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts bench-rights fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts bench-rights fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -42,6 +45,15 @@ test: deps
 	@cmake --build build/test -j$(JOBS)
 	@cd build/test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS)
+
+# Each bench records its figures in one file; a bench that fails stops the run, and nothing is kept.
+bench: build
+	@record=$$(mktemp /tmp/steward-bench-record.XXXXXX); \
+	for b in $(BENCHES); do \
+	  echo "== make bench-$$b"; \
+	  STEWARD_BENCH_RECORD=$$record $(MAKE) --no-print-directory bench-$$b || { rm -f $$record; exit 1; }; \
+	done; \
+	python3 bench/history save $$record; status=$$?; rm -f $$record; exit $$status
 
 bench-http: build
 	@scripts/install-deps --bench

@@ -27,6 +27,7 @@
 #include "analytics/analytics.h"
 #include "analytics/subject_data.h"
 #include "app/site.h"
+#include "record.h"
 #include "timing.h"
 #include "config/config.h"
 #include "consent/records.h"
@@ -269,14 +270,16 @@ int main(int argc, char** argv) {
               static_cast<long long>(count), rounds);
   std::printf("reference (one indexed read of an account by id): median %.3f ms, p95 %.3f ms\n", reference.median_ms,
               reference.p95_ms);
-  auto line = [&](const char* what, const Timing& t) {
+  bench::Record("reference: one read by id, median", reference.median_ms, "ms", bench::kLower);
+  auto line = [&](const char* what, const char* figure, const Timing& t) {
     std::printf("%-38s median %.2f ms, p95 %.2f ms, %.0fx the reference: %s\n", what, t.median_ms, t.p95_ms,
                 t.median_ms / reference.median_ms,
                 t.median_ms < 100.0 ? "under the 100 ms aim" : "OVER the 100 ms aim");
+    bench::Record(std::string(figure) + ", median", t.median_ms, "ms", bench::kLower, "< 100");
   };
-  line("search one person in every module:", find);
-  line("export them (records and the zip):", exported);
-  line("erase them in every module:", erase);
+  line("search one person in every module:", "search one person", find);
+  line("export them (records and the zip):", "export them", exported);
+  line("erase them in every module:", "erase them", erase);
   std::printf("the search by module (median ms):");
   for (const auto& [module, t] : by_module) std::printf(" %s %.2f", module.c_str(), t.median_ms);
   std::printf("\n");
@@ -290,6 +293,7 @@ int main(int argc, char** argv) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("peak RSS %ld KiB\n", usage.ru_maxrss);
+  bench::Record("peak RSS", static_cast<double>(usage.ru_maxrss), "KiB", bench::kLower);
   if (!ok) {
     std::fprintf(stderr, "steward_rights_bench: a search, export or erasure failed\n");
     return 1;
