@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/query_api.h"
 #include "analytics/rollups.h"
 #include "analytics/stats.h"
 #include "core/clock.h"
@@ -87,6 +88,38 @@ int main(int argc, char** argv) {
     report("top " + std::string(analytics::DimensionName(d)),
            MedianMs(rounds, [&] { return stats.Breakdown(q, d).ok(); }));
   }
+  // The Stats API: the dashboard's shape (from the rollups), and queries counted from the events.
+  analytics::Stats api_stats(**store);
+  auto api = [&](const std::string& name, const std::string& body, int n) {
+    double ms = MedianMs(n, [&] {
+      auto r = analytics::RunQuery(api_stats, {site}, body, SystemClock::Instance().Now());
+      if (!r.ok()) std::fprintf(stderr, "%s: %s\n", name.c_str(), r.error().message.c_str());
+      return r.ok();
+    });
+    std::printf("  %-44s median %8.1f ms\n", name.c_str(), ms);
+    if (ms < 0) std::exit(1);
+    return ms;
+  };
+  std::printf("Stats API, 30 days:\n");
+  double api_pages = api("top pages (the dashboard's shape)",
+                         R"({"site_id":")" + site +
+                             R"(","date_range":"30d","metrics":["visitors","pageviews"],"dimensions":["event:page"]})",
+                         rounds);
+  bench::Record("api: top pages, median", api_pages, "ms", bench::kLower, "< 50");
+  medians.push_back(api_pages);
+  int explore_rounds = std::min(rounds, 3);
+  double by_source_page = api("sources by page (from the events)",
+                              R"({"site_id":")" + site +
+                                  R"(","date_range":"30d","metrics":["visitors","visits"],)"
+                                  R"("dimensions":["visit:source","event:page"],"pagination":{"limit":10}})",
+                              explore_rounds);
+  bench::Record("api: sources by page, from the events, median", by_source_page, "ms", bench::kLower);
+  double filtered = api("headline, country is GB (from the events)",
+                        R"({"site_id":")" + site +
+                            R"(","date_range":"30d","metrics":["visitors","visits","pageviews","bounce_rate"],)"
+                            R"("filters":[["is","visit:country",["GB"]]]})",
+                        explore_rounds);
+  bench::Record("api: headline filtered by country, from the events, median", filtered, "ms", bench::kLower);
   analytics::Query raw = q;
   raw.raw = true;
   double reference = MedianMs(std::min(rounds, 3), [&] { return stats.Aggregate(raw).ok(); });

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "analytics/explore.h"
 #include "analytics/query_request.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -74,7 +75,7 @@ void OrderRows(const QueryRequest& r, std::vector<Row>& rows) {
   if (r.order.empty()) return;
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
     for (const auto& [name, desc] : r.order) {
-      if (name.empty()) {
+      if (std::find(r.dimensions.begin(), r.dimensions.end(), name) != r.dimensions.end()) {
         if (a.dimension != b.dimension) return desc ? a.dimension > b.dimension : a.dimension < b.dimension;
         continue;
       }
@@ -85,6 +86,22 @@ void OrderRows(const QueryRequest& r, std::vector<Row>& rows) {
     }
     return false;
   });
+}
+
+// The answer's meta: the rows before paging, and the time dimension's labels, when asked for.
+json Meta(const QueryRequest& r, int64_t total_rows) {
+  json meta = json::object();
+  if (r.total_rows) meta["total_rows"] = total_rows;
+  if (r.time_labels) {
+    json labels = json::array();
+    for (const auto& d : r.dimensions) {
+      if (TimeBucket b = TimeBucketOf(d, r.days); b != TimeBucket::kNone) {
+        for (auto& label : TimeLabels(b, r.days)) labels.push_back(std::move(label));
+      }
+    }
+    meta["time_labels"] = std::move(labels);
+  }
+  return meta;
 }
 
 // The page of rows asked for, with the query echoed as it was resolved.
@@ -98,7 +115,19 @@ std::string Answer(const QueryRequest& r, const std::vector<Row>& rows) {
     if (r.spec != nullptr) row["dimensions"].push_back(rows[i].dimension);
     results.push_back(std::move(row));
   }
-  json out = {{"results", results}, {"meta", json::object()}, {"query", json::parse(r.echo)}};
+  json out = {
+      {"results", results}, {"meta", Meta(r, static_cast<int64_t>(rows.size()))}, {"query", json::parse(r.echo)}};
+  return JsonText(out);
+}
+
+std::string Answer(const QueryRequest& r, const ExploreResult& explored) {
+  json results = json::array();
+  for (const auto& row : explored.rows) {
+    json m = json::array();
+    for (const auto& v : row.metrics) m.push_back(v ? Number(*v) : json(nullptr));
+    results.push_back({{"metrics", std::move(m)}, {"dimensions", row.dimensions}});
+  }
+  json out = {{"results", results}, {"meta", Meta(r, explored.total_rows)}, {"query", json::parse(r.echo)}};
   return JsonText(out);
 }
 
@@ -107,6 +136,10 @@ std::string Answer(const QueryRequest& r, const std::vector<Row>& rows) {
 Result<std::string> RunQuery(Stats& stats, const std::vector<std::string>& sites, std::string_view body,
                              SystemTime now) {
   STEWARD_ASSIGN_OR_RETURN(QueryRequest request, ReadQuery(body, sites, now));
+  if (!request.dashboard) {
+    STEWARD_ASSIGN_OR_RETURN(ExploreResult explored, Explore(stats.store(), request));
+    return Answer(request, explored);
+  }
   STEWARD_ASSIGN_OR_RETURN(std::vector<Row> rows, FetchRows(stats, request));
   OrderRows(request, rows);
   return Answer(request, rows);

@@ -6,20 +6,12 @@
 //    "order_by": [["visitors", "desc"]], "pagination": {"limit": 10, "offset": 0}}
 //
 // answers {"results": [{"metrics": [12, 40], "dimensions": ["/economy"]}, ...], "meta": {...},
-// "query": {...}} with the date range resolved. What Steward answers:
-//
-//  - date_range: "day", "7d", "30d", "month", "year", or ["YYYY-MM-DD", "YYYY-MM-DD"].
-//  - dimensions: none, or one of event:page, event:goal, event:search, visit:entry_page,
-//    visit:exit_page, visit:source, visit:referrer, visit:utm_campaign, visit:browser, visit:os,
-//    visit:device, visit:country, time:day (time is time:day).
-//  - metrics: without a dimension visitors, visits, pageviews, views_per_visit, bounce_rate,
-//    visit_duration; with one, visitors and the dimension's count (pageviews for pages, search,
-//    referrers, campaigns and devices; visits for entry and exit pages and sources; events for
-//    goals); with event:page also time_on_page and scroll_depth.
-//  - filters: ["is", D, [value]] for D in event:page, visit:source, visit:country, visit:device;
-//    several are ANDed. A visit counts when any of its events matches.
-//  - order_by: [[metric or dimension, "asc"|"desc"], ...]; pagination: limit (at most 1,000),
-//    offset.
+// "query": {...}} with the date range resolved. Every field is read and checked by ReadQuery
+// (query_request.h): up to four dimensions (event:*, visit:*, event:props:KEY, one time:*),
+// filters is/is_not/contains/contains_not/matches/matches_not combined with and, or and not, every
+// metric, order_by, pagination and include (total_rows, time_labels; imports refused). A request
+// in the dashboard's shape is answered by Stats from the rollups; any other is counted from the
+// events by Explore (explore.h), as Plausible counts. docs/analytics.md says it all for users.
 // Anything else is a 400 {"error": "..."} that says what is not supported.
 #pragma once
 

@@ -1,9 +1,11 @@
 #include "analytics/query_request.h"
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "store/store.h"
 #include "http/json_body.h"
 #include "core/json_text.h"
 
@@ -31,6 +33,38 @@ constexpr DimensionSpec kDimensions[] = {
     {"time", std::nullopt, "pageviews"},
 };
 
+#define STEWARD_KNOWN(column) "CASE WHEN v." column " = '' THEN '(not known)' ELSE v." column " END"
+constexpr EventDimension kEventDimensions[] = {
+    {"event:page", "e.path", "e.name IN ('pageview', 'engagement')"},
+    {"event:hostname", "e.hostname", "e.name != 'engagement'"},
+    {"event:goal", "e.name", "e.name NOT IN ('pageview', 'engagement')"},
+    {"event:name", "e.name", "e.name != 'engagement'"},
+    {"event:search", "e.search", "e.name = 'pageview' AND e.search != ''"},
+    {"visit:entry_page", "v.entry_page", ""},
+    {"visit:exit_page", "v.exit_page", ""},
+    {"visit:source", "CASE WHEN v.source = '' THEN 'Direct / None' ELSE v.source END", ""},
+    {"visit:referrer", "v.referrer", "v.referrer != ''"},
+    {"visit:utm_medium", "v.utm_medium", "v.utm_medium != ''"},
+    {"visit:utm_campaign", "v.utm_campaign", "v.utm_campaign != ''"},
+    {"visit:utm_content", "v.utm_content", "v.utm_content != ''"},
+    {"visit:utm_term", "v.utm_term", "v.utm_term != ''"},
+    {"visit:browser", STEWARD_KNOWN("browser"), ""},
+    {"visit:browser_version", STEWARD_KNOWN("browser_version"), ""},
+    {"visit:os", STEWARD_KNOWN("os"), ""},
+    {"visit:os_version", STEWARD_KNOWN("os_version"), ""},
+    {"visit:device", STEWARD_KNOWN("device"), ""},
+    {"visit:country", STEWARD_KNOWN("country"), ""},
+};
+#undef STEWARD_KNOWN
+
+constexpr const char* kMetrics[] = {"visitors",    "visits",         "pageviews",    "events",       "views_per_visit",
+                                    "bounce_rate", "visit_duration", "time_on_page", "scroll_depth", "percentage"};
+constexpr const char* kMetricList =
+    "visitors, visits, pageviews, events, views_per_visit, bounce_rate, visit_duration, time_on_page, scroll_depth, "
+    "percentage";
+
+bool IsTime(std::string_view name) { return name == "time" || name.starts_with("time:"); }
+
 Result<DayRange> ReadDateRange(const json& q, int64_t today) {
   if (!q.contains("date_range")) return Bad("date_range: required, e.g. \"7d\" or [\"2026-11-01\", \"2026-11-30\"]");
   const json& r = q["date_range"];
@@ -52,28 +86,107 @@ Result<DayRange> ReadDateRange(const json& q, int64_t today) {
   return Bad("date_range: a string such as \"7d\", or two dates [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]");
 }
 
-Status ReadFilters(const json& q, Query& query) {
+constexpr size_t kMaxFilterNodes = 64, kMaxFilterValues = 100, kMaxFilterDepth = 8;
+constexpr const char* kFilterShape =
+    "filters: each is [operator, dimension, [values]] with operator is, is_not, contains, contains_not, matches or "
+    "matches_not, or [\"and\", [filters]], [\"or\", [filters]], [\"not\", filter]";
+
+Result<QueryFilter> ReadFilter(const json& f, size_t depth, size_t& nodes) {
+  if (++nodes > kMaxFilterNodes) return Bad("filters: at most 64 of them, with and, or and not");
+  if (depth > kMaxFilterDepth) return Bad("filters: nested 8 deep at most");
+  if (!f.is_array() || f.empty() || !f[0].is_string()) return Bad(kFilterShape);
+  std::string op = f[0].get<std::string>();
+  QueryFilter out;
+  if (op == "and" || op == "or") {
+    if (f.size() != 2 || !f[1].is_array() || f[1].empty()) return Bad("filters: [\"" + op + "\", [filters]]");
+    out.op = op == "and" ? QueryFilter::Op::kAnd : QueryFilter::Op::kOr;
+    for (const auto& child : f[1]) {
+      STEWARD_ASSIGN_OR_RETURN(QueryFilter c, ReadFilter(child, depth + 1, nodes));
+      out.children.push_back(std::move(c));
+    }
+    return out;
+  }
+  if (op == "not") {
+    if (f.size() != 2) return Bad("filters: [\"not\", filter]");
+    out.op = QueryFilter::Op::kNot;
+    STEWARD_ASSIGN_OR_RETURN(QueryFilter c, ReadFilter(f[1], depth + 1, nodes));
+    out.children.push_back(std::move(c));
+    return out;
+  }
+  static const std::pair<const char*, QueryFilter::Op> kLeaves[] = {{"is", QueryFilter::Op::kIs},
+                                                                    {"is_not", QueryFilter::Op::kIsNot},
+                                                                    {"contains", QueryFilter::Op::kContains},
+                                                                    {"contains_not", QueryFilter::Op::kContainsNot},
+                                                                    {"matches", QueryFilter::Op::kMatches},
+                                                                    {"matches_not", QueryFilter::Op::kMatchesNot}};
+  auto leaf = std::find_if(std::begin(kLeaves), std::end(kLeaves), [&](const auto& l) { return op == l.first; });
+  if (leaf == std::end(kLeaves)) {
+    if (op == "has_done" || op == "has_not_done") return Bad("filters: " + op + " is not supported");
+    return Bad(kFilterShape);
+  }
+  if ((f.size() != 3 && f.size() != 4) || !f[1].is_string() || !f[2].is_array() || f[2].empty())
+    return Bad(kFilterShape);
+  out.op = leaf->second;
+  out.dimension = f[1].get<std::string>();
+  if (IsTime(out.dimension)) return Bad("filters: the date_range chooses the time; time dimensions cannot be filtered");
+  if (FindEventDimension(out.dimension) == nullptr && PropertyKey(out.dimension).empty()) {
+    return Bad("filters: " + JsonText(json(out.dimension)) + " is not a dimension Steward filters by");
+  }
+  if (f[2].size() > kMaxFilterValues) return Bad("filters: at most 100 values a filter");
+  for (const auto& v : f[2]) {
+    if (!v.is_string()) return Bad("filters: values are strings");
+    std::string value = v.get<std::string>();
+    if (value.size() > 2000) return Bad("filters: a value is at most 2000 characters");
+    bool contains = out.op == QueryFilter::Op::kContains || out.op == QueryFilter::Op::kContainsNot;
+    if (contains && value.empty()) return Bad("filters: contains needs a value that is not empty");
+    if (out.op == QueryFilter::Op::kMatches || out.op == QueryFilter::Op::kMatchesNot) {
+      if (Status pattern = store::CheckPattern(value); !pattern.ok())
+        return Bad("filters: a matches value is not a regular expression: " + pattern.error().message);
+    }
+    out.values.push_back(std::move(value));
+  }
+  if (f.size() == 4) {
+    const json& modifiers = f[3];
+    if (!modifiers.is_object()) return Bad("filters: the fourth item is {\"case_sensitive\": false}");
+    for (const auto& [key, value] : modifiers.items()) {
+      if (key != "case_sensitive" || !value.is_boolean())
+        return Bad("filters: the only modifier is {\"case_sensitive\": true or false}");
+      out.case_sensitive = value.get<bool>();
+    }
+  }
+  return out;
+}
+
+Status ReadFilters(const json& q, QueryRequest& r) {
   if (!q.contains("filters")) return Ok();
   const json& filters = q["filters"];
-  if (!filters.is_array()) return Bad("filters: a list of [\"is\", dimension, [value]]");
-  const char* supported =
-      "filters: only [\"is\", D, [one value]] for D in event:page, visit:source, visit:country, visit:device";
-  for (size_t i = 0; i < filters.size(); ++i) {
-    const json& f = filters[i];
-    if (!f.is_array() || f.size() != 3 || !f[0].is_string() || !f[1].is_string() || !f[2].is_array() ||
-        f[2].size() != 1 || !f[2][0].is_string() || f[0].get<std::string>() != "is") {
-      return Bad(supported);
+  if (!filters.is_array()) return Bad("filters: a list of filters, all of which must match");
+  size_t nodes = 0;
+  for (const auto& f : filters) {
+    STEWARD_ASSIGN_OR_RETURN(QueryFilter filter, ReadFilter(f, 1, nodes));
+    r.filters.push_back(std::move(filter));
+  }
+  return Ok();
+}
+
+Status ReadInclude(const json& q, QueryRequest& r) {
+  if (!q.contains("include")) return Ok();
+  const json& include = q["include"];
+  if (!include.is_object()) return Bad("include: {\"total_rows\": true, \"time_labels\": true}");
+  for (const auto& [key, value] : include.items()) {
+    if (!value.is_boolean()) return Bad("include: " + JsonText(json(key)) + " is true or false");
+    bool on = value.get<bool>();
+    if (key == "total_rows") {
+      r.total_rows = on;
+    } else if (key == "time_labels") {
+      r.time_labels = on;
+    } else if (key == "imports") {
+      if (on) return Bad("include: Steward holds no imported statistics; leave imports out or false");
+    } else if (key == "comparisons" || key == "legacy_time_on_page_cutoff") {
+      if (on) return Bad("include: " + key + " is not supported");
+    } else {
+      return Bad("include: " + JsonText(json(key)) + " is not supported; total_rows and time_labels are");
     }
-    std::string dim = f[1].get<std::string>(), value = f[2][0].get<std::string>();
-    if (value.size() > 2000) return Bad("filters: a value is at most 2000 characters");
-    std::string* target = dim == "event:page"      ? &query.page
-                          : dim == "visit:source"  ? &query.source
-                          : dim == "visit:country" ? &query.country
-                          : dim == "visit:device"  ? &query.device
-                                                   : nullptr;
-    if (target == nullptr) return Bad(supported);
-    if (!target->empty()) return Bad("filters: one filter on " + dim + " at most");
-    *target = value;
   }
   return Ok();
 }
@@ -127,30 +240,51 @@ Status ReadPage(const json& q, QueryRequest& r) {
   return Ok();
 }
 
-// Each metric against what the dimension (or the headline) can answer.
+// Each metric and dimension known; and whether the dashboard's own queries can answer it all.
 Status CheckMetrics(QueryRequest& r) {
-  if (r.dimensions.empty()) {
-    static const char* kHeadline[] = {"visitors",        "visits",      "pageviews",
-                                      "views_per_visit", "bounce_rate", "visit_duration"};
-    for (const auto& m : r.metrics) {
-      if (std::none_of(std::begin(kHeadline), std::end(kHeadline), [&](const char* k) { return m == k; })) {
-        return Bad("metrics: " + JsonText(json(m)) +
-                   " is not available; without dimensions choose from visitors, visits, "
-                   "pageviews, views_per_visit, bounce_rate, visit_duration");
-      }
+  for (const auto& m : r.metrics) {
+    if (std::none_of(std::begin(kMetrics), std::end(kMetrics), [&](const char* k) { return m == k; })) {
+      return Bad("metrics: " + JsonText(json(m)) + " is not available; choose from " + kMetricList);
     }
+  }
+  if (r.dimensions.size() > kMaxQueryDimensions) return Bad("dimensions: four at most");
+  for (size_t i = 0; i < r.dimensions.size(); ++i) {
+    const std::string& d = r.dimensions[i];
+    bool known = IsTime(d) ? TimeBucketOf(d, r.days) != TimeBucket::kNone
+                           : FindEventDimension(d) != nullptr || !PropertyKey(d).empty();
+    if (!known) return Bad("dimensions: " + JsonText(json(d)) + " is not supported");
+    if (std::find(r.dimensions.begin(), r.dimensions.begin() + static_cast<std::ptrdiff_t>(i), d) !=
+        r.dimensions.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return Bad("dimensions: " + JsonText(json(d)) + " is named twice");
+    }
+    if (IsTime(d) && std::any_of(r.dimensions.begin(), r.dimensions.begin() + static_cast<std::ptrdiff_t>(i),
+                                 [](const std::string& o) { return IsTime(o); })) {
+      return Bad("dimensions: one time dimension at most");
+    }
+  }
+  // The dashboard's shapes: no filter, no total, and what its tables count.
+  auto within = [&](std::initializer_list<const char*> allowed) {
+    return std::all_of(r.metrics.begin(), r.metrics.end(), [&](const std::string& m) {
+      return std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return m == a; });
+    });
+  };
+  r.dashboard = false;
+  if (!r.filters.empty() || r.total_rows) return Ok();
+  if (r.dimensions.empty()) {
+    r.dashboard = within({"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"});
     return Ok();
   }
-  r.spec = FindDimension(r.dimensions.front());
-  if (r.spec == nullptr) return Bad("dimensions: " + JsonText(json(r.dimensions.front())) + " is not supported");
-  bool page = r.spec->dimension == Dimension::kPage;
-  for (const auto& m : r.metrics) {
-    bool ok = m == "visitors" || m == r.spec->count_metric || (page && (m == "time_on_page" || m == "scroll_depth"));
-    if (!ok) {
-      return Bad("metrics: " + JsonText(json(m)) + " is not available with " + r.spec->name +
-                 "; choose from visitors, " + r.spec->count_metric + (page ? ", time_on_page, scroll_depth" : ""));
-    }
+  if (r.dimensions.size() > 1) return Ok();
+  const DimensionSpec* spec = FindDimension(r.dimensions.front());
+  if (spec == nullptr) return Ok();
+  if (!spec->dimension) {
+    r.dashboard = TimeBucketOf(r.dimensions.front(), r.days) == TimeBucket::kDay && within({"visitors", "pageviews"});
+  } else if (spec->dimension == Dimension::kPage) {
+    r.dashboard = within({"visitors", "pageviews", "time_on_page", "scroll_depth"});
+  } else {
+    r.dashboard = within({"visitors", spec->count_metric});
   }
+  if (r.dashboard) r.spec = spec;
   return Ok();
 }
 
@@ -168,7 +302,7 @@ Status ReadOrder(const json& q, QueryRequest& r) {
     bool is_dimension = std::find(r.dimensions.begin(), r.dimensions.end(), name) != r.dimensions.end();
     if (!is_metric && !is_dimension)
       return Bad("order_by: " + JsonText(json(name)) + " is not among the metrics or dimensions");
-    r.order.emplace_back(is_dimension ? "" : name, o[1] == "desc");
+    r.order.emplace_back(name, o[1] == "desc");
   }
   return Ok();
 }
@@ -180,6 +314,35 @@ const DimensionSpec* FindDimension(std::string_view name) {
     if (name == d.name) return &d;
   }
   return nullptr;
+}
+
+const EventDimension* FindEventDimension(std::string_view name) {
+  for (const auto& d : kEventDimensions) {
+    if (name == d.name) return &d;
+  }
+  return nullptr;
+}
+
+std::string_view PropertyKey(std::string_view name) {
+  constexpr std::string_view kPrefix = "event:props:";
+  if (!name.starts_with(kPrefix)) return {};
+  std::string_view key = name.substr(kPrefix.size());
+  if (key.empty() || key.size() > 64) return {};
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return {};
+  }
+  return key;
+}
+
+TimeBucket TimeBucketOf(std::string_view name, const DayRange& days) {
+  if (name == "time:hour") return TimeBucket::kHour;
+  if (name == "time:day") return TimeBucket::kDay;
+  if (name == "time:week") return TimeBucket::kWeek;
+  if (name == "time:month") return TimeBucket::kMonth;
+  if (name != "time") return TimeBucket::kNone;
+  // As Plausible chooses: hours for a day, days up to three months, months beyond.
+  int64_t length = days.to - days.from;
+  return length <= 1 ? TimeBucket::kHour : length <= 92 ? TimeBucket::kDay : TimeBucket::kMonth;
 }
 
 Result<QueryRequest> ReadQuery(std::string_view body, const std::vector<std::string>& sites, SystemTime now) {
@@ -199,10 +362,10 @@ Result<QueryRequest> ReadQuery(std::string_view body, const std::vector<std::str
   r.dimensions = ReadStrings(q, "dimensions", status);
   STEWARD_RETURN_IF_ERROR(status);
   if (r.metrics.empty()) return Bad("metrics: name at least one, e.g. [\"visitors\"]");
-  if (r.dimensions.size() > 1) return Bad("dimensions: one at most");
   STEWARD_ASSIGN_OR_RETURN(r.days, ReadDateRange(q, UnixMillis(now) / kDayMillis));
   r.query = Query{.site = r.site, .from_ms = r.days.from * kDayMillis, .to_ms = r.days.to * kDayMillis};
-  STEWARD_RETURN_IF_ERROR(ReadFilters(q, r.query));
+  STEWARD_RETURN_IF_ERROR(ReadFilters(q, r));
+  STEWARD_RETURN_IF_ERROR(ReadInclude(q, r));
   STEWARD_RETURN_IF_ERROR(ReadPage(q, r));
   STEWARD_RETURN_IF_ERROR(CheckMetrics(r));
   STEWARD_RETURN_IF_ERROR(ReadOrder(q, r));

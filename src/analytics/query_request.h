@@ -21,20 +21,54 @@ struct DimensionSpec {
   std::optional<Dimension> dimension;  // nullopt: time:day
   const char* count_metric;
 };
-// The Stats API's dimension called `name` ("event:page"), or null.
+// The dashboard's dimension called `name` ("event:page"), or null: the requests the dashboard's
+// own queries answer (from the rollups).
 const DimensionSpec* FindDimension(std::string_view name);
 
 inline constexpr int kMaxQueryLimit = 1000;
 inline constexpr size_t kMaxQueryBody = 16 * 1024;
+inline constexpr size_t kMaxQueryDimensions = 4;
+
+// A filter, as a tree: a leaf compares a dimension with values (any of them matches); and, or
+// and not combine filters.
+struct QueryFilter {
+  enum class Op { kIs, kIsNot, kContains, kContainsNot, kMatches, kMatchesNot, kAnd, kOr, kNot };
+  Op op = Op::kIs;
+  std::string dimension;  // a leaf's
+  std::vector<std::string> values;
+  bool case_sensitive = true;
+  std::vector<QueryFilter> children;  // and, or, not (one)
+};
+
+// A dimension the events are grouped and filtered by, as SQL over the event (e) and its visit (v):
+// event:page, visit:source, ... (not time:*, not event:props:KEY, which has a parameter).
+struct EventDimension {
+  const char* name;
+  const char* sql;   // its value, text
+  const char* only;  // what rows grouped by it must be ("" for any), e.g. pageviews for event:search
+};
+const EventDimension* FindEventDimension(std::string_view name);
+// "event:props:KEY": the key, or "" for other names or a key outside [A-Za-z0-9_-]{1,64}.
+std::string_view PropertyKey(std::string_view name);
+
+// Time dimensions group by these; kNone for the others.
+enum class TimeBucket { kNone, kHour, kDay, kWeek, kMonth };
+// The time dimension called `name` ("time:week"; "time" by the range's length), or kNone.
+TimeBucket TimeBucketOf(std::string_view name, const DayRange& days);
 
 struct QueryRequest {
   std::string site;
   std::vector<std::string> metrics, dimensions;
-  const DimensionSpec* spec = nullptr;  // the dimension; null for the headline
+  // The dashboard's shape (no filter, at most one of its dimensions, its metrics): answered by
+  // Stats from the rollups. Anything else is answered from the events (explore.h).
+  bool dashboard = false;
+  const DimensionSpec* spec = nullptr;  // the one dimension of a dashboard request
   DayRange days;
-  Query query;
+  Query query;                       // the site and range
+  std::vector<QueryFilter> filters;  // all must match
   int limit = kMaxQueryLimit, offset = 0;
-  std::vector<std::pair<std::string, bool>> order;  // metric ("" for the dimension), descending
+  std::vector<std::pair<std::string, bool>> order;  // a metric or dimension, descending
+  bool total_rows = false, time_labels = false;     // include
   std::string echo;                                 // the request as JSON, with the site, dates and page resolved
 };
 

@@ -106,6 +106,8 @@ class Stats {
   // One point per day of the range, days without events included.
   Result<std::vector<DayPoint>> Daily(const Query& q);
 
+  store::Store& store() { return store_; }
+
  private:
   Result<Headline> AggregateEvents(const Query& q);
   Result<std::vector<BreakdownRow>> BreakdownEvents(const Query& q, Dimension d, int limit);

@@ -1,5 +1,7 @@
 #include "store/sqlite.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -9,6 +11,65 @@
 #include "core/files.h"
 
 namespace steward::store {
+namespace {
+
+// A pattern compiled for REGEXP; matching gives up (as no match) past kMatchLimit steps, so no
+// pattern can hold a reader for long.
+constexpr uint32_t kMatchLimit = 100'000;
+
+pcre2_code* CompilePattern(std::string_view pattern, std::string* error) {
+  int code = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, nullptr);
+  if (re == nullptr && error != nullptr) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(code, message, sizeof message);
+    *error = std::string(reinterpret_cast<const char*>(message)) + " at offset " + std::to_string(offset);
+  }
+  return re;
+}
+
+// value REGEXP pattern, as SQLite calls it: regexp(pattern, value). The compiled pattern is kept
+// with the statement while the pattern stays the same.
+void Regexp(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
+  auto* re = static_cast<pcre2_code*>(sqlite3_get_auxdata(ctx, 0));
+  if (re == nullptr) {
+    const char* pattern = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    std::string error;
+    re = CompilePattern(std::string_view(pattern, static_cast<size_t>(sqlite3_value_bytes(argv[0]))), &error);
+    if (re == nullptr) {
+      sqlite3_result_error(ctx, ("not a regular expression: " + error).c_str(), -1);
+      return;
+    }
+    sqlite3_set_auxdata(ctx, 0, re, [](void* p) { pcre2_code_free(static_cast<pcre2_code*>(p)); });
+    re = static_cast<pcre2_code*>(sqlite3_get_auxdata(ctx, 0));
+    if (re == nullptr) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  const auto* text = sqlite3_value_text(argv[1]);
+  size_t size = static_cast<size_t>(sqlite3_value_bytes(argv[1]));
+  pcre2_match_data* match = pcre2_match_data_create_from_pattern(re, nullptr);
+  pcre2_match_context* limits = pcre2_match_context_create(nullptr);
+  pcre2_set_match_limit(limits, kMatchLimit);
+  int rc = pcre2_match(re, text, size, 0, 0, match, limits);
+  pcre2_match_context_free(limits);
+  pcre2_match_data_free(match);
+  sqlite3_result_int(ctx, rc >= 0 ? 1 : 0);
+}
+
+}  // namespace
+
+Status CheckPattern(std::string_view pattern) {
+  std::string error;
+  pcre2_code* re = CompilePattern(pattern, &error);
+  if (re == nullptr) return MakeError(ErrorCode::kInvalidArgument, error);
+  pcre2_code_free(re);
+  return Ok();
+}
 
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
@@ -53,6 +114,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
   sqlite3_busy_timeout(db, 5000);
   sqlite3_extended_result_codes(db, 1);
+  sqlite3_create_function(db, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, Regexp, nullptr, nullptr);
   // WAL lets readers run beside the one writer; FULL makes a commit durable before it returns,
   // which the writer amortises by committing in groups.
   STEWARD_RETURN_IF_ERROR(

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,11 @@ struct Migration {
 };
 
 enum class Backend { kSqlite, kPostgresql };
+
+// Whether `pattern` is a regular expression that SQLite's `value REGEXP pattern` takes: Steward
+// gives every SQLite connection REGEXP, by PCRE2, giving up (as no match) past 100,000 steps.
+// PostgreSQL's `~` is its own. Errors: kInvalidArgument saying what is wrong.
+Status CheckPattern(std::string_view pattern);
 
 struct Options {
   Backend backend = Backend::kSqlite;

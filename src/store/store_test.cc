@@ -349,6 +349,29 @@ TEST_F(StoreTest, ReadersCannotWrite) {
   EXPECT_FALSE(s.ok());
 }
 
+// REGEXP on SQLite, by PCRE2: a pattern compiled once a statement, a bad one an error, and one that
+// would backtrack for ever gives up as no match.
+TEST_F(StoreTest, SqliteMatchesRegularExpressionsWithinALimit) {
+  if (testing::OnPostgresql()) GTEST_SKIP() << "PostgreSQL has its own ~";
+  auto store = OpenStore();
+  Status s = store->Read([](Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT ? REGEXP ?, ? REGEXP ?, ? REGEXP ?, NULL REGEXP 'a'",
+                           {"/economy/page1", "^/economy/", "/releases", "^/economy/", "/ECONOMY", "(?i)^/economy$"}));
+    EXPECT_EQ(rows.front().Int(0), 1);
+    EXPECT_EQ(rows.front().Int(1), 0);
+    EXPECT_EQ(rows.front().Int(2), 1);
+    EXPECT_TRUE(rows.front().IsNull(3));
+    STEWARD_ASSIGN_OR_RETURN(auto slow, c.Query("SELECT ? REGEXP ?", {std::string(40, 'a') + "b", "^(a+)+$"}));
+    EXPECT_EQ(slow.front().Int(0), 0) << "given up, as no match";
+    EXPECT_FALSE(c.Query("SELECT 'a' REGEXP '('").ok());
+    return Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(CheckPattern("^/[a-z]+$").ok());
+  EXPECT_EQ(CheckPattern("(").error().code, ErrorCode::kInvalidArgument);
+}
+
 // What the backends must agree on: every kind of value comes back as it went in, and the results of
 // expressions (comparisons, sums, counts) have the types SQLite gives them.
 TEST_F(StoreTest, ValuesRoundTripAlikeOnEveryBackend) {
