@@ -217,9 +217,23 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
                       Dimension::kSearch, Dimension::kSearchNoResults, Dimension::kEngagement}) {
     ASSERT_TRUE(stats_.Breakdown(q, d).ok()) << DimensionName(d);
   }
+  // The Stats API's requests in the dashboard's shape take the same way: the statements of each.
+  std::vector<std::pair<size_t, size_t>> api;
+  for (const char* d : {"", "event:page", "visit:source", "visit:country", "time:day"}) {
+    size_t first = seen.size();
+    std::string body = std::string(R"({"site_id":"ons.gov.uk","date_range":["2027-01-01","2027-01-06"],)") +
+                       R"("metrics":["visitors","pageviews"])" +
+                       (*d ? std::string(R"(,"dimensions":[")") + d + R"("])" : std::string()) + "}";
+    if (std::string(d) == "visit:source") body.replace(body.find("pageviews"), 9, "visits");
+    auto answer = RunQuery(stats_, {"ons.gov.uk"}, body, clock.Now());
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    api.emplace_back(first, seen.size());
+  }
   store::ObserveStatements(nullptr);
   int rollup_reads = 0;
-  for (const auto& [sql, params] : seen) {
+  std::vector<int> reads_at(seen.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    const auto& [sql, params] = seen[i];
     if (sql.rfind("SELECT", 0) != 0) continue;
     ASSERT_TRUE(site_.store()
                     .Read([&](store::Connection& c) -> Status {
@@ -237,12 +251,18 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
                             << detail << "\n"
                             << sql;
                         ++rollup_reads;
+                        ++reads_at[i];
                       }
                       return Ok();
                     })
                     .ok());
   }
   EXPECT_GE(rollup_reads, 15) << "the headline, the days and each table read the rollups";
+  for (const auto& [first, last] : api) {
+    int reads = 0;
+    for (size_t i = first; i < last; ++i) reads += reads_at[i];
+    EXPECT_GT(reads, 0) << "an API request in the dashboard's shape, statements " << first << " to " << last;
+  }
 }
 
 TEST_F(StatsTest, SearchesWithNoResultsWhereThePageSaysSo) {
