@@ -90,7 +90,7 @@ void Cell::Merge(const Cell& o) {
 }
 
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
-                     int64_t visits_until_ms) {
+                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits) {
   Cells cells;
   auto add = [&](const char* dimension, const std::string& key, int64_t visitor) -> Cell& {
     Cell& cell = cells[{dimension, key}];
@@ -105,6 +105,7 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
       "scroll_depth, props, country, browser, os, device FROM analytics_events "
       "WHERE site = ? AND ts >= ? AND ts < ? ORDER BY ts, id",
       {site, from_ms - kVisitLookbackMillis, std::max(to_ms, visits_until_ms)}, [&](const store::Row& r) {
+        if (only_visits != nullptr && !only_visits->contains(r.Int(8))) return true;
         int64_t ts = r.Int(0);
         std::string name = r.Text(1);
         int64_t visitor = r.Int(7);

@@ -22,7 +22,7 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <atomic>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -54,9 +54,9 @@ struct Cell {
 using Cells = std::map<std::pair<std::string, std::string>, Cell>;
 
 // Aggregates the events of `site` with from_ms <= ts < to_ms (visits: those that began then, with
-// their events until visits_until_ms).
+// their events until visits_until_ms); with `only_visits`, the events of those visits alone.
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
-                     int64_t visits_until_ms);
+                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits = nullptr);
 
 // The rollup tables (module "analytics-rollups"), and their purge for the retention runner.
 std::vector<store::Migration> RollupMigrations();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -214,15 +215,118 @@ namespace {
 // Filters need the events; so do ranges that do not start and end on whole hours.
 bool Raw(const Query& q) { return q.raw || q.Filtered() || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0; }
 
+// A filtered range is read once for every table (FilteredCells), unless the events' own SQL is asked for.
+bool Segment(const Query& q) { return !q.raw && q.Filtered(); }
+
+Headline HeadlineOf(const Cell& total) {
+  Headline h;
+  h.visitors = total.visitors.Estimate();
+  h.visits = total.visits;
+  h.pageviews = total.pageviews;
+  if (h.visits > 0) {
+    double visits = static_cast<double>(h.visits);
+    h.views_per_visit = static_cast<double>(h.pageviews) / visits;
+    h.bounce_rate = static_cast<double>(total.bounces) / visits;
+    h.visit_duration_s = static_cast<double>(total.duration_ms) / visits / 1000.0;
+  }
+  return h;
+}
+
+BreakdownRow RowOf(const std::string& key, const Cell& cell) {
+  BreakdownRow row{key, cell.visitors.Estimate(), cell.count, 0, 0};
+  if (cell.engaged_n > 0)
+    row.mean_seconds = static_cast<double>(cell.engaged_ms) / static_cast<double>(cell.engaged_n) / 1000.0;
+  if (cell.scroll_n > 0) row.mean_scroll = static_cast<double>(cell.scroll_sum) / static_cast<double>(cell.scroll_n);
+  return row;
+}
+
+// Most visitors first, then the most counted, then by key; the first `limit`.
+void Rank(std::vector<BreakdownRow>& rows, int limit) {
+  std::sort(rows.begin(), rows.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
+    if (a.visitors != b.visitors) return a.visitors > b.visitors;
+    if (a.count != b.count) return a.count > b.count;
+    return a.key < b.key;
+  });
+  if (rows.size() > static_cast<size_t>(limit)) rows.resize(static_cast<size_t>(limit));
+}
+
+int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMillis : (ms - kDayMillis + 1) / kDayMillis; }
+
 }  // namespace
 
-Result<Headline> Stats::Aggregate(const Query& q) { return Raw(q) ? AggregateEvents(q) : AggregateRollups(q); }
+Result<Headline> Stats::Aggregate(const Query& q) {
+  if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
+    auto it = cells->find({"", ""});
+    return it == cells->end() ? Headline{} : HeadlineOf(it->second);
+  }
+  return Raw(q) ? AggregateEvents(q) : AggregateRollups(q);
+}
 
 Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, int limit) {
+  if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
+    std::string dimension(DimensionName(d));
+    std::vector<BreakdownRow> rows;
+    for (auto it = cells->lower_bound({dimension, ""}); it != cells->end() && it->first.first == dimension; ++it)
+      rows.push_back(RowOf(it->first.second, it->second));
+    Rank(rows, limit);
+    return rows;
+  }
   return Raw(q) ? BreakdownEvents(q, d, limit) : BreakdownRollups(q, d, limit);
 }
 
-Result<std::vector<DayPoint>> Stats::Daily(const Query& q) { return Raw(q) ? DailyEvents(q) : DailyRollups(q); }
+Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
+  if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
+    std::vector<DayPoint> out;
+    for (int64_t d = DayOf(q.from_ms); d <= DayOf(q.to_ms - 1) && out.size() < 400; ++d) {
+      auto it = cells->find({"day", std::to_string(d)});
+      out.push_back(it == cells->end() ? DayPoint{d, 0, 0}
+                                       : DayPoint{d, it->second.visitors.Estimate(), it->second.count});
+    }
+    return out;
+  }
+  return Raw(q) ? DailyEvents(q) : DailyRollups(q);
+}
+
+Result<std::shared_ptr<const Cells>> Stats::FilteredCells(const Query& q) {
+  auto key = std::make_tuple(q.site, q.from_ms, q.to_ms, q.page, q.source, q.country, q.device);
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(tail_mu_);
+    auto it = filtered_.find(key);
+    if (it != filtered_.end() && now - it->second.at < kFilteredFor) return it->second.cells;
+  }
+  Cells cells;
+  // Privacy: analytics-events, read to aggregate; only counts and sketches leave.
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    // The visits each filter keeps (any of their events matches), then those all keep.
+    std::optional<std::unordered_set<int64_t>> kept;
+    for (const auto& [column, value] : {std::pair<const char*, const std::string*>{"path", &q.page},
+                                        {"source", &q.source},
+                                        {"country", &q.country},
+                                        {"device", &q.device}}) {
+      if (value->empty()) continue;
+      std::unordered_set<int64_t> visits;
+      STEWARD_RETURN_IF_ERROR(c.ForEach(
+          std::string("SELECT DISTINCT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") +
+              column + " = ?",
+          {q.site, q.from_ms, q.to_ms, *value}, [&](const store::Row& r) {
+            if (!kept || kept->contains(r.Int(0))) visits.insert(r.Int(0));
+            return true;
+          }));
+      kept = std::move(visits);
+    }
+    STEWARD_ASSIGN_OR_RETURN(cells, Window(c, q.site, q.from_ms, q.to_ms, q.to_ms, &*kept));
+    return Ok();
+  }));
+  auto shared = std::make_shared<const Cells>(std::move(cells));
+  std::lock_guard<std::mutex> lock(tail_mu_);
+  std::erase_if(filtered_, [&](const auto& kv) { return now - kv.second.at >= kFilteredFor; });
+  if (filtered_.size() < 4) filtered_[key] = {now, shared};
+  return shared;
+}
 
 Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q) {
   Plan plan;
@@ -318,17 +422,7 @@ Result<Headline> Stats::AggregateRollups(const Query& q) {
     if (auto it = tail->find({"", ""}); it != tail->end()) total.Merge(it->second);
     return Ok();
   }));
-  Headline h;
-  h.visitors = total.visitors.Estimate();
-  h.visits = total.visits;
-  h.pageviews = total.pageviews;
-  if (h.visits > 0) {
-    double visits = static_cast<double>(h.visits);
-    h.views_per_visit = static_cast<double>(h.pageviews) / visits;
-    h.bounce_rate = static_cast<double>(total.bounces) / visits;
-    h.visit_duration_s = static_cast<double>(total.duration_ms) / visits / 1000.0;
-  }
-  return h;
+  return HeadlineOf(total);
 }
 
 Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimension d, int limit) {
@@ -397,25 +491,14 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
     return Ok();
   }));
   std::vector<BreakdownRow> out;
-  for (const auto& [key, cell] : cells) {
-    BreakdownRow row{key, cell.visitors.Estimate(), cell.count, 0, 0};
-    if (cell.engaged_n > 0)
-      row.mean_seconds = static_cast<double>(cell.engaged_ms) / static_cast<double>(cell.engaged_n) / 1000.0;
-    if (cell.scroll_n > 0) row.mean_scroll = static_cast<double>(cell.scroll_sum) / static_cast<double>(cell.scroll_n);
-    out.push_back(std::move(row));
-  }
-  std::sort(out.begin(), out.end(), [](const BreakdownRow& a, const BreakdownRow& b) {
-    if (a.visitors != b.visitors) return a.visitors > b.visitors;
-    if (a.count != b.count) return a.count > b.count;
-    return a.key < b.key;
-  });
-  if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+  for (const auto& [key, cell] : cells) out.push_back(RowOf(key, cell));
+  Rank(out, limit);
   return out;
 }
 
 Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q) {
   std::map<int64_t, std::pair<VisitorSketch, int64_t>> by_day;
-  auto day_of = [](int64_t ms) { return ms >= 0 ? ms / kDayMillis : (ms - kDayMillis + 1) / kDayMillis; };
+  auto day_of = DayOf;
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));

@@ -8,7 +8,10 @@
 // Without filters the numbers come from the rollups (rollups.h) and the events not yet rolled:
 // visitors are then a sketch's estimate (exact up to 256, then within about 2%), visits belong to
 // the hour they began, and a breakdown ranks its keys by their count before counting the visitors
-// of the leading ones. With filters, or with Query::raw, they come from the events.
+// of the leading ones. With filters they come from one pass over the events of the visits the
+// filters keep (a visit is kept when any of its events matches each filter), counted as the
+// rollups count and kept 30 seconds, so a dashboard's every table costs one pass. With
+// Query::raw, each comes from its own SQL over the events.
 //
 // Definitions (as Plausible's): a visitor is a distinct visitor hash; a visit is a run of events
 // with no gap over 30 minutes; bounce rate is the share of visits with one pageview and no
@@ -36,9 +39,9 @@ struct Query {
   std::string site;
   int64_t from_ms = 0;  // inclusive
   int64_t to_ms = 0;    // exclusive
-  // Filters: events whose value is exactly this ("" = any).
+  // Filters: visits with an event whose value is exactly this ("" = any).
   std::string page, source, country, device;
-  // Read the events themselves, not the rollups (filtered queries always do).
+  // Each answer from its own SQL over the events, not from the rollups or the filtered pass.
   bool raw = false;
   bool Filtered() const { return !page.empty() || !source.empty() || !country.empty() || !device.empty(); }
 };
@@ -128,6 +131,11 @@ class Stats {
                                                                                           const Query& q,
                                                                                           const Plan& plan);
 
+  // A filtered range, every table at once: the visits each filter keeps, then one pass over their
+  // events (Window). Kept 30 seconds, as a dashboard asks every table of a range at once.
+  Result<std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>>> FilteredCells(const Query& q);
+  static constexpr std::chrono::seconds kFilteredFor{30};
+
   store::Store& store_;
   std::mutex tail_mu_;
   struct CachedTail {
@@ -135,6 +143,8 @@ class Stats {
     std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>> cells;
   };
   std::map<std::tuple<std::string, int64_t, int64_t>, CachedTail> tails_;
+  std::map<std::tuple<std::string, int64_t, int64_t, std::string, std::string, std::string, std::string>, CachedTail>
+      filtered_;
 };
 
 }  // namespace steward::analytics
