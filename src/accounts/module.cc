@@ -78,22 +78,17 @@ AccountsServing::AccountsServing(module::Platform& p, std::unique_ptr<Accounts> 
   // account, but no one restricted or whose objection was upheld.
   if (auto* audience = p.services.Find<module::NoticeAudience>()) {
     audience->Add("account holders", [this](const std::function<void(const std::string&)>& each) -> Status {
-      std::set<std::string> marks;
+      subject::MarkSet marks;
       STEWARD_RETURN_IF_ERROR(p_.store.Read([&](store::Connection& c) -> Status {
-        STEWARD_ASSIGN_OR_RETURN(auto all, p_.restrictions.Marks(c, "accounts"));
-        marks.insert(all.begin(), all.end());
+        STEWARD_ASSIGN_OR_RETURN(marks, p_.restrictions.Load(c, {"accounts"}));
         return Ok();
       }));
-      auto marked = [&](subject::KeyKind kind, const std::string& value) {
-        auto key = subject::Key::Make(kind, value);
-        return key.ok() && marks.count(p_.restrictions.Hash("accounts", *key)) > 0;
-      };
       // Privacy: the account's dataset: the address, to tell its owner of a change to the notice.
       return accounts_->ForEachOpen(0, *ParseDay("9999-12-31"), {}, [&](const Accounts::Opened& a) {
         if (a.email.empty()) return;
-        if (!marks.empty() &&
-            (marked(subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)) ||
-             marked(subject::KeyKind::kSubjectId, a.subject_id) || marked(subject::KeyKind::kEmail, a.email))) {
+        if (marks.Any({{subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)},
+                       {subject::KeyKind::kSubjectId, a.subject_id},
+                       {subject::KeyKind::kEmail, a.email}})) {
           return;
         }
         each(a.email);

@@ -96,22 +96,17 @@ std::vector<module::Counter> Counters(module::Platform& p) {
     if (dim == "age-band") fields.insert(birth);
     if (dim == "area") fields.insert(postcode);
     if (accounts->settings().FindField(dim) != nullptr) fields.insert(dim);
-    std::set<std::string> marks;
+    subject::MarkSet marks;
     STEWARD_RETURN_IF_ERROR(platform->store.Read([&](store::Connection& conn) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(auto all, platform->restrictions.Marks(conn, "accounts"));
-      marks.insert(all.begin(), all.end());
+      STEWARD_ASSIGN_OR_RETURN(marks, platform->restrictions.Load(conn, {"accounts"}));
       return Ok();
     }));
-    auto marked = [&](subject::KeyKind kind, const std::string& value) {
-      auto key = subject::Key::Make(kind, value);
-      return key.ok() && marks.count(platform->restrictions.Hash("accounts", *key)) > 0;
-    };
     // Privacy: the account's dataset, read for statistics that identify no one; each value opened
     // becomes a category and goes no further.
     return accounts->ForEachOpen(from, to, fields, [&](const Accounts::Opened& a) {
-      if (!marks.empty() && (marked(subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)) ||
-                             marked(subject::KeyKind::kSubjectId, a.subject_id) ||
-                             (!a.email.empty() && marked(subject::KeyKind::kEmail, a.email)))) {
+      if (marks.Any({{subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)},
+                     {subject::KeyKind::kSubjectId, a.subject_id},
+                     {subject::KeyKind::kEmail, a.email}})) {
         return;
       }
       auto day = ParseDay(std::string_view(a.created_at).substr(0, 10));

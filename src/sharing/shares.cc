@@ -206,20 +206,11 @@ std::string Shares::PersonHash(const subject::Key& key) const {
 }
 
 Result<std::vector<Person>> Shares::Build(const Partner& partner) const {
-  std::set<std::string> marks;
+  subject::MarkSet marks;
   STEWARD_RETURN_IF_ERROR(p_.store.Read([&](store::Connection& c) -> Status {
-    for (const char* module : {"accounts", "sharing"}) {
-      STEWARD_ASSIGN_OR_RETURN(auto all, p_.restrictions.Marks(c, module));
-      for (auto& m : all) marks.insert(std::string(module) + ":" + m);
-    }
+    STEWARD_ASSIGN_OR_RETURN(marks, p_.restrictions.Load(c, {"accounts", "sharing"}));
     return Ok();
   }));
-  auto marked = [&](subject::KeyKind kind, const std::string& value) {
-    auto key = subject::Key::Make(kind, value);
-    if (!key.ok()) return false;
-    return marks.count("accounts:" + p_.restrictions.Hash("accounts", *key)) > 0 ||
-           marks.count("sharing:" + p_.restrictions.Hash("sharing", *key)) > 0;
-  };
   std::set<std::string> fields(partner.fields.begin(), partner.fields.end());
   std::vector<Person> out;
   // Privacy: the accounts' datasets a partner receives: only the fields declared for it, only of
@@ -228,9 +219,9 @@ Result<std::vector<Person>> Shares::Build(const Partner& partner) const {
       0, *ParseDay("9999-12-31"), fields,
       [&](const accounts::Accounts::Opened& a) {
         if (!partner.consent.empty() && !a.consents.count(partner.consent)) return;
-        if (marked(subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)) ||
-            marked(subject::KeyKind::kSubjectId, a.subject_id) ||
-            (!a.email.empty() && marked(subject::KeyKind::kEmail, a.email))) {
+        if (marks.Any({{subject::KeyKind::kAccountId, "accounts:" + std::to_string(a.id)},
+                       {subject::KeyKind::kSubjectId, a.subject_id},
+                       {subject::KeyKind::kEmail, a.email}})) {
           return;
         }
         Person p{.account = a.id};

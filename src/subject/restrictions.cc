@@ -87,6 +87,29 @@ Result<std::vector<std::string>> Restrictions::Marks(store::Connection& c, std::
   return out;
 }
 
+Result<MarkSet> Restrictions::Load(store::Connection& c, std::vector<std::string> modules) const {
+  MarkSet out;
+  out.restrictions_ = this;
+  for (const auto& module : modules) {
+    STEWARD_ASSIGN_OR_RETURN(auto marks, Marks(c, module));
+    for (auto& m : marks) out.marks_.insert(module + '\0' + m);
+  }
+  out.modules_ = std::move(modules);
+  return out;
+}
+
+bool MarkSet::Any(std::initializer_list<std::pair<KeyKind, std::string_view>> ids) const {
+  if (marks_.empty()) return false;
+  for (const auto& [kind, value] : ids) {
+    auto key = Key::Make(kind, value);
+    if (!key.ok()) continue;
+    for (const auto& module : modules_) {
+      if (marks_.contains(module + '\0' + restrictions_->Hash(module, *key))) return true;
+    }
+  }
+  return false;
+}
+
 std::string StoredSubjectData::Dataset() const {
   if (d_.reg) {
     for (const auto& d : d_.reg->datasets) {

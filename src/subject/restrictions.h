@@ -11,6 +11,8 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "audit/audit.h"
@@ -25,6 +27,28 @@ namespace steward::subject {
 
 // The key of the pseudonyms by which subject actions name a person in the audit trail.
 std::string PseudonymKey(const crypto::SecretKey& key);
+
+class Restrictions;
+
+// The marks of some modules, read once, answering for a person known by several identifiers: for
+// a module that walks many people (a mailing, a share, a count) and must leave out anyone
+// restricted or whose objection was upheld.
+//
+//   STEWARD_ASSIGN_OR_RETURN(auto marks, restrictions.Load(c, {"accounts", "sharing"}));
+//   if (marks.Any({{KeyKind::kAccountId, "accounts:7"}, {KeyKind::kEmail, email}})) continue;
+class MarkSet {
+ public:
+  bool empty() const { return marks_.empty(); }
+  // Whether any of the modules holds a mark for any of these identifiers (kind, value); an
+  // identifier not of its kind's shape is no one's.
+  bool Any(std::initializer_list<std::pair<KeyKind, std::string_view>> ids) const;
+
+ private:
+  friend class Restrictions;
+  const Restrictions* restrictions_ = nullptr;
+  std::vector<std::string> modules_;
+  std::unordered_set<std::string> marks_;  // module, NUL, the mark's hash
+};
 
 class Restrictions {
  public:
@@ -48,6 +72,8 @@ class Restrictions {
   Result<std::vector<std::string>> Marks(store::Connection& c, std::string_view module) const;
   // The keyed hash a mark of `module` for `key` is kept under.
   std::string Hash(std::string_view module, const Key& key) const;
+  // Every mark of these modules, to check many people against in memory.
+  Result<MarkSet> Load(store::Connection& c, std::vector<std::string> modules) const;
 
  private:
   std::string hash_key_;

@@ -722,10 +722,9 @@ Result<int64_t> Subscriptions::Publish(std::string_view topic, std::string_view 
 
 Status Subscriptions::ForEachConfirmedAddress(const std::function<void(const std::string& address)>& each) const {
   return impl_->store.Read([&](store::Connection& c) -> Status {
-    std::unordered_set<std::string> restricted;
+    subject::MarkSet marks;
     if (impl_->restrictions != nullptr) {
-      STEWARD_ASSIGN_OR_RETURN(auto marks, impl_->restrictions->Marks(c, "subscriptions"));
-      restricted.insert(marks.begin(), marks.end());
+      STEWARD_ASSIGN_OR_RETURN(marks, impl_->restrictions->Load(c, {"subscriptions"}));
     }
     STEWARD_ASSIGN_OR_RETURN(
         auto rows, c.Query("SELECT subject_id, address FROM subscribers WHERE status = 'confirmed' ORDER BY id"));
@@ -735,14 +734,7 @@ Status Subscriptions::ForEachConfirmedAddress(const std::function<void(const std
       STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, r.Text(0)));
       auto address = keys ? keys->Open("subscribers.address", BlobOf(r, 1)) : std::nullopt;
       if (!address) continue;
-      if (!restricted.empty()) {
-        auto by_email = subject::Key::Make(subject::KeyKind::kEmail, *address);
-        auto by_subject = subject::Key::Make(subject::KeyKind::kSubjectId, r.Text(0));
-        if ((by_email.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_email))) ||
-            (by_subject.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_subject)))) {
-          continue;
-        }
-      }
+      if (marks.Any({{subject::KeyKind::kEmail, *address}, {subject::KeyKind::kSubjectId, r.Text(0)}})) continue;
       each(*address);
     }
     return Ok();
@@ -829,10 +821,9 @@ Result<int64_t> Subscriptions::RunSends(int64_t limit) {
                           {kind, cursor, batch}));
       }
       // Whoever's data is restricted (UK GDPR Article 18) or who objected is kept, not mailed.
-      std::unordered_set<std::string> restricted;
+      subject::MarkSet marks;
       if (impl_->restrictions != nullptr) {
-        STEWARD_ASSIGN_OR_RETURN(auto marks, impl_->restrictions->Marks(c, "subscriptions"));
-        restricted.insert(marks.begin(), marks.end());
+        STEWARD_ASSIGN_OR_RETURN(marks, impl_->restrictions->Load(c, {"subscriptions"}));
       }
       // A digest's messages, by topic.
       std::map<std::string, std::vector<std::pair<std::string, std::string>>> period;
@@ -854,13 +845,7 @@ Result<int64_t> Subscriptions::RunSends(int64_t limit) {
         STEWARD_ASSIGN_OR_RETURN(auto keys, impl_->subjects.Keys(c, r.Text(1)));
         auto address = keys ? keys->Open("subscribers.address", BlobOf(r, 2)) : std::nullopt;
         if (!address) continue;  // erased meanwhile
-        if (!restricted.empty()) {
-          auto by_email = subject::Key::Make(subject::KeyKind::kEmail, *address);
-          auto by_subject = subject::Key::Make(subject::KeyKind::kSubjectId, r.Text(1));
-          bool marked = (by_email.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_email))) ||
-                        (by_subject.ok() && restricted.count(impl_->restrictions->Hash("subscriptions", *by_subject)));
-          if (marked) continue;
-        }
+        if (marks.Any({{subject::KeyKind::kEmail, *address}, {subject::KeyKind::kSubjectId, r.Text(1)}})) continue;
         mail::Email e{.to = *address, .batch = "subscriptions:" + std::to_string(send_id)};
         std::string unsubscribe;
         if (kind == "message") {
