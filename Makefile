@@ -46,14 +46,20 @@ test: deps
 	@cd build/test && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS)
 
-# Each bench records its figures in one file; a bench that fails stops the run, and nothing is kept.
+# Each bench records its figures in one file. A bench that fails stops the run: the benches before
+# it are kept, its own figures are not, and make fails.
 bench: build
-	@record=$$(mktemp /tmp/steward-bench-record.XXXXXX); \
+	@record=$$(mktemp /tmp/steward-bench-record.XXXXXX); failed=; \
 	for b in $(BENCHES); do \
 	  echo "== make bench-$$b"; \
-	  STEWARD_BENCH_RECORD=$$record $(MAKE) --no-print-directory bench-$$b || { rm -f $$record; exit 1; }; \
+	  STEWARD_BENCH_RECORD=$$record $(MAKE) --no-print-directory bench-$$b || { failed=$$b; break; }; \
 	done; \
-	python3 bench/history save $$record; status=$$?; rm -f $$record; exit $$status
+	if [ -n "$$failed" ]; then \
+	  grep -v "^bench-$$failed" $$record > $$record.kept || true; mv $$record.kept $$record; \
+	  echo "make bench: bench-$$failed failed; its figures are not recorded" >&2; \
+	fi; \
+	status=0; [ -s $$record ] && { python3 bench/history save $$record || status=1; }; rm -f $$record; \
+	[ -z "$$failed" ] && exit $$status; exit 1
 
 bench-http: build
 	@scripts/install-deps --bench
