@@ -157,6 +157,33 @@ struct Group {
   double v[kColumns] = {};
 };
 
+void CollectPatterns(const QueryFilter& f, std::vector<std::pair<std::string, bool>>& out) {
+  if (f.op == QueryFilter::Op::kMatches || f.op == QueryFilter::Op::kMatchesNot) {
+    for (const auto& v : f.values) out.emplace_back(v, f.case_sensitive);
+  }
+  for (const auto& c : f.children) CollectPatterns(c, out);
+}
+
+// PostgreSQL's regular expressions are its own: a pattern PCRE2 took (query_request.cc) may still
+// be one PostgreSQL refuses, which is the client's error, not the query's.
+Status CheckPostgresqlPatterns(store::Store& store, const QueryRequest& r) {
+  if (store.backend() != store::Backend::kPostgresql) return Ok();
+  std::vector<std::pair<std::string, bool>> patterns;
+  for (const auto& f : r.filters) CollectPatterns(f, patterns);
+  for (const auto& [pattern, case_sensitive] : patterns) {
+    Status s = store.Read([&](store::Connection& c) -> Status {
+      auto rows = c.Query(case_sensitive ? "SELECT '' ~ ?" : "SELECT '' ~* ?", {pattern});
+      if (!rows.ok()) return rows.error();
+      return Ok();
+    });
+    if (!s.ok()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "filters: a matches value is not a regular expression this site's store (PostgreSQL) takes");
+    }
+  }
+  return Ok();
+}
+
 Result<std::vector<Group>> Groups(store::Store& store, const QueryRequest& r) {
   Sql sql;
   sql.text =
@@ -283,6 +310,7 @@ std::optional<double> Metric(const std::string& name, const Group& g, double tot
 }  // namespace
 
 Result<ExploreResult> Explore(store::Store& store, const QueryRequest& r) {
+  STEWARD_RETURN_IF_ERROR(CheckPostgresqlPatterns(store, r));
   STEWARD_ASSIGN_OR_RETURN(std::vector<Group> groups, Groups(store, r));
   double total_visitors = 0;
   if (std::find(r.metrics.begin(), r.metrics.end(), "percentage") != r.metrics.end()) {
