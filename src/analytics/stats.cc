@@ -41,13 +41,21 @@ struct Where {
   std::vector<store::Value> params;
 };
 
+// Each filter of a query: the events' column and the value it must have.
+std::vector<std::pair<const char*, const std::string*>> Filters(const Query& q) {
+  std::vector<std::pair<const char*, const std::string*>> out;
+  for (auto [column, value] : {std::pair<const char*, const std::string*>{"path", &q.page},
+                               {"source", &q.source},
+                               {"country", &q.country},
+                               {"device", &q.device}}) {
+    if (!value->empty()) out.emplace_back(column, value);
+  }
+  return out;
+}
+
 Where Build(const Query& q) {
   Where w{"site = ? AND ts >= ? AND ts < ?", {q.site, q.from_ms, q.to_ms}};
-  for (const auto& [column, value] : {std::pair<const char*, const std::string*>{"path", &q.page},
-                                      {"source", &q.source},
-                                      {"country", &q.country},
-                                      {"device", &q.device}}) {
-    if (value->empty()) continue;
+  for (const auto& [column, value] : Filters(q)) {
     w.sql +=
         std::string(" AND visit IN (SELECT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") +
         column + " = ?)";
@@ -212,8 +220,8 @@ Result<std::vector<DayPoint>> Stats::DailyEvents(const Query& q) {
 
 namespace {
 
-// Filters need the events; so do ranges that do not start and end on whole hours.
-bool Raw(const Query& q) { return q.raw || q.Filtered() || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0; }
+// Ranges that do not start and end on whole hours need the events (filtered ones take Segment first).
+bool Raw(const Query& q) { return q.raw || q.from_ms % kHourMillis != 0 || q.to_ms % kHourMillis != 0; }
 
 // A filtered range is read once for every table (FilteredCells), unless the events' own SQL is asked for.
 bool Segment(const Query& q) { return !q.raw && q.Filtered(); }
@@ -303,11 +311,7 @@ Result<std::shared_ptr<const Cells>> Stats::FilteredCells(const Query& q) {
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     // The visits each filter keeps (any of their events matches), then those all keep.
     std::optional<std::unordered_set<int64_t>> kept;
-    for (const auto& [column, value] : {std::pair<const char*, const std::string*>{"path", &q.page},
-                                        {"source", &q.source},
-                                        {"country", &q.country},
-                                        {"device", &q.device}}) {
-      if (value->empty()) continue;
+    for (const auto& [column, value] : Filters(q)) {
       std::unordered_set<int64_t> visits;
       STEWARD_RETURN_IF_ERROR(c.ForEach(
           std::string("SELECT DISTINCT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") +
