@@ -61,6 +61,35 @@ uint64_t KeyedHash::Digest64(std::initializer_list<std::string_view> parts) cons
   return v;
 }
 
+ShortHash::ShortHash(std::string_view key) {
+  static_assert(sizeof key_ == crypto_shorthash_KEYBYTES);
+  STEWARD_CHECK(key.size() >= sizeof key_, "ShortHash needs a 16-byte key");
+  std::memcpy(key_, key.data(), sizeof key_);
+}
+
+uint64_t ShortHash::Digest64(std::initializer_list<std::string_view> parts) const {
+  // Joined on the stack: these inputs are short (an address, a day, a user agent cut short).
+  unsigned char stack[1024];
+  size_t size = 0;
+  for (std::string_view p : parts) size += p.size();
+  std::string heap;
+  unsigned char* joined = stack;
+  if (size > sizeof stack) {
+    heap.resize(size);
+    joined = reinterpret_cast<unsigned char*>(heap.data());
+  }
+  size_t at = 0;
+  for (std::string_view p : parts) {
+    if (!p.empty()) std::memcpy(joined + at, p.data(), p.size());
+    at += p.size();
+  }
+  unsigned char out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, joined, size, key_);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | out[i];
+  return v;
+}
+
 std::string Seal(std::string_view key, std::string_view plaintext) {
   STEWARD_CHECK(key.size() == crypto_secretbox_KEYBYTES, "Seal needs a 32-byte key");
   std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');

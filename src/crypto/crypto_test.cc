@@ -94,6 +94,25 @@ TEST(HashTest, KeyedHashIsHashInParts) {
   EXPECT_NE(KeyedHash(std::string(32, 'j')).Digest64({"a"}), prepared.Digest64({"a"}));
 }
 
+TEST(HashTest, ShortHashIsSipHash24InParts) {
+  ASSERT_TRUE(Init().ok());
+  std::string key;
+  for (int i = 0; i < 16; ++i) key.push_back(static_cast<char>(i));
+  std::string message;
+  for (int i = 0; i < 15; ++i) message.push_back(static_cast<char>(i));
+  ShortHash hash(key);
+  // The reference vectors in SipHash's paper (key 00..0f): the empty message, and 00..0e.
+  EXPECT_EQ(hash.Digest64({}), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(hash.Digest64({message}), 0xa129ca6149be45e5ULL);
+  std::string_view m(message);
+  EXPECT_EQ(hash.Digest64({m.substr(0, 4), "", m.substr(4)}), 0xa129ca6149be45e5ULL) << "in parts";
+  // Longer than the stack's buffer: the same as one part.
+  std::string text(3000, 'u');
+  EXPECT_EQ(hash.Digest64({std::string_view(text).substr(0, 1500), std::string_view(text).substr(1500)}),
+            hash.Digest64({text}));
+  EXPECT_NE(ShortHash(std::string(16, 'j')).Digest64({"a"}), hash.Digest64({"a"}));
+}
+
 TEST(SigningTest, SignsAndRejectsTampering) {
   ASSERT_TRUE(Init().ok());
   std::array<uint8_t, 32> seed{};

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -260,6 +261,42 @@ TEST_F(ImportTest, FollowingALogThroughRotationLosesNothing) {
   EXPECT_EQ(s->imported, 3) << "lines 3 and 4 from access.log.1, then line 5";
   EXPECT_EQ(follower.Poll()->imported, 0);
   EXPECT_EQ(ReportAll().valid_requests, 5);
+}
+
+TEST_F(ImportTest, ManyCellsWrittenInPartsAddUpAsInOneImport) {
+  // More cells and visitors than one statement writes, in two imports that share every day: the
+  // second's statements meet rows the first began, are undone and merged row by row.
+  std::string first, second;
+  std::set<std::pair<int, std::string>> visitors;  // (day, address) of the lines that count one
+  for (int i = 0; i < 2400; ++i) {
+    std::string ip = "198.51." + std::to_string(100 + i % 3) + "." + std::to_string(i % 250);
+    char when[40];
+    std::snprintf(when, sizeof when, "%02d/Dec/2026:%02d:%02d:%02d +0000", 1 + i / 1200, i / 50 % 24, i % 60,
+                  i / 7 % 60);
+    std::string line = Line(ip, when, "GET /page/" + std::to_string(i % 700) + " HTTP/1.1", i % 11 ? 200 : 404, 100 + i,
+                            i % 5 ? "-" : "https://site" + std::to_string(i % 9) + ".example/");
+    (i % 2 == 0 ? first : second) += line;
+    if (i % 11 != 0) visitors.emplace(i / 1200, ip);
+  }
+  store::testing::ScratchSite whole{Migrations()};
+  auto import = [&](store::testing::ScratchSite& site, const std::string& text) {
+    Importer importer(site.store(), site_.key(), clock_);  // one key: the same visitor hashes
+    std::istringstream in(text);
+    auto s = importer.ImportStream(in, combined_);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(s->skipped, 0);
+  };
+  import(whole, first + second);
+  import(site_, first);
+  import(site_, second);
+  auto in_one = Report(whole.store(), 0, 4'102'444'800'000, 100'000);
+  auto in_parts = Report(site_.store(), 0, 4'102'444'800'000, 100'000);
+  ASSERT_TRUE(in_one.ok() && in_parts.ok());
+  EXPECT_EQ(in_one->valid_requests, 2400);
+  EXPECT_GT(in_one->requests.size() + in_one->not_found.size(), 700u);
+  EXPECT_EQ(in_one->unique_visitors, static_cast<int64_t>(visitors.size()));
+  EXPECT_GT(visitors.size(), 1000u);
+  EXPECT_EQ(ReportCsv(*in_parts), ReportCsv(*in_one));
 }
 
 TEST(IsStaticTest, ByExtension) {

@@ -19,20 +19,29 @@ std::string ClientText(uint64_t client) {
   return buf;
 }
 
-// Lower-cased, with %xx decoded once: how probes hide.
-std::string Decoded(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// `s` lower-cased, with %xx decoded once and + as a space: how probes hide. Into `out`, whose
+// buffer is kept from line to line.
+std::string_view Decoded(std::string_view s, std::string& out) {
+  out.clear();
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    int hi = 0, lo = 0;
+    if (s[i] == '%' && i + 2 < s.size() && (hi = HexValue(s[i + 1])) >= 0 && (lo = HexValue(s[i + 2])) >= 0) {
+      out += Lower(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else {
-      out += s[i] == '+' ? ' ' : s[i];
+      out += s[i] == '+' ? ' ' : Lower(s[i]);
     }
   }
-  return ToLower(out);
+  return out;
 }
 
 std::string ClientKey(const crypto::SecretKey& key) {
@@ -58,54 +67,117 @@ void ReadSecurityRules(config::Table& t, SecurityRules& rules) {
   t.Finish();
 }
 
-std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules) {
-  std::string path = Decoded(r.path);
-  for (const auto& probe : rules.attack_paths) {
-    if (path.find(probe) != std::string::npos) return "attack-path";
+namespace {
+
+constexpr std::array<std::string_view, 4> kAttackRules = {"attack-path", "path-traversal", "sql-injection",
+                                                          "script-injection"};
+constexpr std::array<std::string_view, 10> kSqlInjection = {"' or ",  "\" or ", " union select", "union all select",
+                                                            "' and ", "sleep(", "benchmark(",    "information_schema",
+                                                            "' --",   "';--"};
+constexpr std::array<std::string_view, 6> kScriptInjection = {
+    "<script", "javascript:", "onerror=", "onload=", "<svg", "alert("};
+
+size_t PairOf(unsigned char a, unsigned char b) { return static_cast<size_t>(a) << 8 | b; }
+
+}  // namespace
+
+void AttackMatcher::Patterns::Add(std::string pattern, int rule) {
+  if (pattern.empty()) {
+    always_ = std::min(always_, rule);
+    return;
   }
-  if (path.find("../") != std::string::npos || path.find("..\\") != std::string::npos) return "path-traversal";
-  std::string query = Decoded(r.query);
-  for (std::string_view sql : {"' or ", "\" or ", " union select", "union all select", "' and ", "sleep(", "benchmark(",
-                               "information_schema", "' --", "';--"}) {
-    if (query.find(sql) != std::string::npos || path.find(sql) != std::string::npos) return "sql-injection";
+  auto first = static_cast<unsigned char>(pattern[0]);
+  if (pattern.size() == 1) {
+    for (int b = 0; b < 256; ++b)
+      pairs_[PairOf(first, static_cast<unsigned char>(b)) / 64] |=
+          1ULL << (PairOf(first, static_cast<unsigned char>(b)) % 64);
+  } else {
+    size_t pair = PairOf(first, static_cast<unsigned char>(pattern[1]));
+    pairs_[pair / 64] |= 1ULL << (pair % 64);
   }
-  for (std::string_view xss : {"<script", "javascript:", "onerror=", "onload=", "<svg", "alert("}) {
-    if (query.find(xss) != std::string::npos || path.find(xss) != std::string::npos) return "script-injection";
+  by_first_[first].push_back(static_cast<uint32_t>(patterns_.size()));
+  patterns_.emplace_back(std::move(pattern), rule);
+}
+
+int AttackMatcher::Patterns::Lowest(std::string_view text, int none) const {
+  int lowest = std::min(none, always_);
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    // A one-byte pattern marks every pair it begins, so the last byte pairs with 0.
+    size_t pair = PairOf(c, i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0);
+    if ((pairs_[pair / 64] >> (pair % 64) & 1) == 0) continue;
+    std::string_view rest = text.substr(i);
+    for (uint32_t k : by_first_[c]) {
+      const auto& [pattern, rule] = patterns_[k];
+      if (rule < lowest && rest.starts_with(pattern)) lowest = rule;
+    }
   }
-  return {};
+  return lowest;
+}
+
+AttackMatcher::AttackMatcher(const SecurityRules& rules) {
+  // Rules by their place in kAttackRules: a path may break several, and the first is named.
+  for (const auto& probe : rules.attack_paths) path_.Add(probe, 0);
+  for (std::string_view traversal : {"../", "..\\"}) path_.Add(std::string(traversal), 1);
+  for (std::string_view sql : kSqlInjection) {
+    path_.Add(std::string(sql), 2);
+    query_.Add(std::string(sql), 2);
+  }
+  for (std::string_view xss : kScriptInjection) {
+    path_.Add(std::string(xss), 3);
+    query_.Add(std::string(xss), 3);
+  }
+}
+
+std::string_view AttackMatcher::In(const LogRecord& r) const {
+  thread_local std::string path_buffer, query_buffer;  // every parsing thread has its own
+  constexpr int kNone = static_cast<int>(kAttackRules.size());
+  int rule = path_.Lowest(Decoded(r.path, path_buffer), kNone);
+  if (rule > 1) rule = std::min(rule, query_.Lowest(Decoded(r.query, query_buffer), kNone));
+  return rule < kNone ? kAttackRules[static_cast<size_t>(rule)] : std::string_view();
 }
 
 Monitor::Monitor(SecurityRules rules, const crypto::SecretKey& key)
     : rules_(std::move(rules)),
-      client_hash_(ClientKey(key)),
+      attacks_(rules_),
+      label_hash_(ClientKey(key)),
+      client_hash_([&] {
+        auto k = key.DeriveKey("logshard");
+        return std::string(reinterpret_cast<const char*>(k.data()), k.size());
+      }()),
       shards_(std::max(1u, std::min(8u, std::thread::hardware_concurrency()))) {
   auto s = key.DeriveKey("logalert");
   seal_key_.assign(reinterpret_cast<const char*>(s.data()), s.size());
 }
 
-uint64_t Monitor::Client(std::string_view host) const {
+std::string Monitor::ClientLabel(std::string_view host) const {
   // Privacy: access-logs. The address becomes a keyed hash here; alerts name clients by it.
-  return client_hash_.Digest64({host});
+  return ClientText(label_hash_.Digest64({host}));
 }
-
-std::string Monitor::ClientLabel(std::string_view host) const { return ClientText(Client(host)); }
 
 Sighting Monitor::See(const LogRecord& r, std::string_view line) const {
   Sighting s;
   s.time_ms = r.time_ms;
-  s.client = Client(r.host);
+  // Privacy: access-logs. The address, hashed under a key of its own for counting; the label an
+  // alert shows (a slower hash) is made only for a client that raises one.
+  s.client = client_hash_.Digest64({r.host});
   s.not_found = r.status == 404;
   if (r.method == "POST") {
     s.sign_in_post = std::any_of(rules_.sign_in_paths.begin(), rules_.sign_in_paths.end(),
                                  [&](const std::string& p) { return r.path == p; });
   }
-  s.attack = AttackIn(r, rules_);
+  s.attack = attacks_.In(r);
   // The path is a view into the line, unless a JSON log escaped it: then it is in the record's
   // buffer, which the next line reuses, and the alert's evidence line shows it instead.
   auto at = reinterpret_cast<uintptr_t>(r.path.data()), begin = reinterpret_cast<uintptr_t>(line.data());
   bool in_line = at >= begin && at + r.path.size() <= begin + line.size();
   s.path = in_line ? r.path : std::string_view("(escaped: see the evidence)");
   s.line = line;
+  auto host = reinterpret_cast<uintptr_t>(r.host.data());
+  if (host >= begin && host + r.host.size() <= begin + line.size())
+    s.host = r.host;
+  else
+    s.label = ClientLabel(r.host);
   return s;
 }
 
@@ -127,12 +199,13 @@ bool Monitor::Count(std::unordered_map<uint64_t, Window>& windows, uint64_t clie
   return true;
 }
 
-void Monitor::Raise(Shard& shard, const std::string& rule, uint64_t client, int64_t at, std::string_view detail,
-                    std::string_view line) {
-  Found& f = shard.found[{rule, client, at / kHourMs}];
+void Monitor::Raise(Shard& shard, const std::string& rule, const Sighting& s, std::string_view detail) {
+  const int64_t at = s.time_ms;
+  const std::string_view line = s.line;
+  Found& f = shard.found[{rule, s.client, at / kHourMs}];
   if (f.alert.count == 0) {
     f.alert.rule = rule;
-    f.alert.client = ClientText(client);
+    f.alert.client = s.label.empty() ? ClientLabel(s.host) : s.label;
     f.alert.first_ms = at;
     f.alert.detail = ValidUtf8(CutUtf8(detail, 300));
   }
@@ -173,24 +246,21 @@ size_t Monitor::pending() const {
 
 void Monitor::FeedShard(Shard& shard, const Sighting& s) {
   if (!rules_.enabled) return;
-  if (!s.attack.empty()) Raise(shard, std::string(s.attack), s.client, s.time_ms, s.path, s.line);
+  if (!s.attack.empty()) Raise(shard, std::string(s.attack), s, s.path);
   if (s.not_found && Count(shard.not_found, s.client, s.time_ms, rules_.scanner_window_s * 1000, rules_.scanner_404s)) {
-    Raise(shard, "scanner", s.client, s.time_ms,
-          std::to_string(rules_.scanner_404s) + " or more 404s in " + std::to_string(rules_.scanner_window_s) + " s",
-          s.line);
+    Raise(shard, "scanner", s,
+          std::to_string(rules_.scanner_404s) + " or more 404s in " + std::to_string(rules_.scanner_window_s) + " s");
   }
   if (s.sign_in_post &&
       Count(shard.sign_ins, s.client, s.time_ms, rules_.brute_force_window_s * 1000, rules_.brute_force_posts)) {
-    Raise(shard, "brute-force", s.client, s.time_ms,
+    Raise(shard, "brute-force", s,
           std::to_string(rules_.brute_force_posts) + " or more sign-in attempts in " +
-              std::to_string(rules_.brute_force_window_s) + " s at " + std::string(s.path),
-          s.line);
+              std::to_string(rules_.brute_force_window_s) + " s at " + std::string(s.path));
   }
   if (Count(shard.requests, s.client, s.time_ms, rules_.flood_window_s * 1000, rules_.flood_requests)) {
     Raise(
-        shard, "flood", s.client, s.time_ms,
-        std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s",
-        s.line);
+        shard, "flood", s,
+        std::to_string(rules_.flood_requests) + " or more requests in " + std::to_string(rules_.flood_window_s) + " s");
   }
   // Windows of clients long quiet are forgotten, so memory stays bounded. The sweep walks the shard,
   // so it runs at most once for each half-limit of lines: O(1) a line however many clients there are.

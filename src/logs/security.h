@@ -14,6 +14,7 @@
 // Thread safety: a Monitor is used by one import at a time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -53,16 +54,45 @@ struct Alert {
   std::vector<std::string> evidence;  // only when opened
 };
 
-// The rule a single request breaks by itself, or "" (attack paths, traversal, injection).
-std::string_view AttackIn(const LogRecord& r, const SecurityRules& rules);
+// The rules a single request breaks by itself (attack paths, traversal, injection), compiled once:
+// a request's path and query are each decoded once and read once, however many patterns there
+// are. Thread safety: In is safe for concurrent use.
+class AttackMatcher {
+ public:
+  explicit AttackMatcher(const SecurityRules& rules);
+  // The rule `r` breaks, or "": "attack-path", "path-traversal", "sql-injection" or
+  // "script-injection", the first of them when it breaks several.
+  std::string_view In(const LogRecord& r) const;
+
+ private:
+  // Patterns found in one pass: each position is tried only against the patterns that begin
+  // with its two bytes.
+  class Patterns {
+   public:
+    void Add(std::string pattern, int rule);
+    // The lowest rule of a pattern in `text`, or `none`.
+    int Lowest(std::string_view text, int none) const;
+
+   private:
+    std::vector<std::pair<std::string, int>> patterns_;
+    std::array<std::vector<uint32_t>, 256> by_first_;                  // indices into patterns_
+    std::vector<uint64_t> pairs_ = std::vector<uint64_t>(65536 / 64);  // first two bytes seen
+    int always_ = INT32_MAX;                                           // the lowest rule of an empty pattern
+  };
+  Patterns path_, query_;
+};
 
 // What the monitor needs of one request; views into the line, which must outlive Feed.
 struct Sighting {
   int64_t time_ms = 0;
-  uint64_t client = 0;  // keyed hash of the address
+  uint64_t client = 0;  // a SipHash of the address: the key of the client's windows and shard
   bool not_found = false, sign_in_post = false;
   std::string_view attack;  // the rule a single request breaks, or empty
   std::string_view path, line;
+  // The address, for the label of an alert (made only when one is raised): a view into `line`;
+  // empty when the address was not in the line (an escaped JSON value), and then `label` is made.
+  std::string_view host;
+  std::string label;
 };
 
 class Monitor {
@@ -124,15 +154,15 @@ class Monitor {
     Findings found;
     int64_t lines_since_sweep = 0;
   };
-  uint64_t Client(std::string_view host) const;
   void FeedShard(Shard& shard, const Sighting& s);
-  void Raise(Shard& shard, const std::string& rule, uint64_t client, int64_t at, std::string_view detail,
-             std::string_view line);
+  void Raise(Shard& shard, const std::string& rule, const Sighting& s, std::string_view detail);
   bool Count(std::unordered_map<uint64_t, Window>& windows, uint64_t client, int64_t at, int64_t window_ms,
              int64_t threshold);
 
   SecurityRules rules_;
-  crypto::KeyedHash client_hash_;
+  AttackMatcher attacks_;
+  crypto::KeyedHash label_hash_;   // BLAKE2b: alerts' labels, stored and searched for
+  crypto::ShortHash client_hash_;  // SipHash: every line's client, in memory only
   std::string seal_key_;
   std::vector<Shard> shards_;
 };

@@ -22,14 +22,16 @@ std::string Line(const std::string& ip, int second, const std::string& method, c
          " 10 \"-\" \"Mozilla/5.0\"\n";
 }
 
-TEST(AttackInTest, ProbesTraversalAndInjection) {
+TEST(AttackMatcherTest, ProbesTraversalAndInjection) {
   SecurityRules rules;
+  rules.attack_paths.push_back("~");  // one byte: found before any byte, and at the end
+  AttackMatcher attacks(rules);
   auto f = LogFormat::Preset("combined");
   auto check = [&](const std::string& target) {
     LogRecord r;
     std::string line = Line("203.0.113.5", 0, "GET", target, 404);
     EXPECT_EQ(f->Parse(line, r), "");
-    return std::string(AttackIn(r, rules));
+    return std::string(attacks.In(r));
   };
   EXPECT_EQ(check("/.env"), "attack-path");
   EXPECT_EQ(check("/blog/wp-login.php"), "attack-path");
@@ -39,6 +41,16 @@ TEST(AttackInTest, ProbesTraversalAndInjection) {
   EXPECT_EQ(check("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), "script-injection");
   EXPECT_EQ(check("/economy/inflation?q=cpih"), "");
   EXPECT_EQ(check("/environment"), "") << "not /.env";
+  EXPECT_EQ(check("/.ENV"), "attack-path") << "lower-cased";
+  EXPECT_EQ(check("/%2Eenv"), "attack-path") << "decoded";
+  EXPECT_EQ(check("/~a"), "attack-path");
+  EXPECT_EQ(check("/a%7E"), "attack-path") << "at the end";
+  EXPECT_EQ(check("/%2e%2e/.env"), "attack-path") << "the first rule of several";
+  EXPECT_EQ(check("/item?id=1+union+select+2"), "sql-injection") << "+ is a space";
+  EXPECT_EQ(check("/onload=1"), "script-injection") << "in the path too";
+  EXPECT_EQ(check("/a?b=../.."), "") << "traversal is looked for in the path alone";
+  rules.attack_paths.push_back("");
+  EXPECT_EQ(std::string(AttackMatcher(rules).In(LogRecord{})), "attack-path") << "an empty pattern is everywhere";
 }
 
 TEST(MonitorTest, ScannersBruteForceAndFloodsFromAnImport) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -41,17 +42,31 @@ std::string_view KeyText(std::string_view text, size_t max, std::string& valid) 
   return valid;
 }
 
-int64_t VisitorHash(const crypto::KeyedHash& hash, const LogRecord& r) {
+int64_t VisitorHash(const crypto::ShortHash& hash, const LogRecord& r) {
   // Privacy: access-logs. The address and user agent live only in this keyed hash.
   char day[24];
-  int n = std::snprintf(day, sizeof day, "%lld", static_cast<long long>(r.local_day));
+  auto end = std::to_chars(day, day + sizeof day, r.local_day).ptr;
   return static_cast<int64_t>(
-      hash.Digest64({r.host, std::string_view("\0", 1), std::string_view(day, static_cast<size_t>(n)),
+      hash.Digest64({r.host, std::string_view("\0", 1), std::string_view(day, static_cast<size_t>(end - day)),
                      std::string_view("\0", 1), r.user_agent}));
 }
 
 // The start of the hour or day (`span` ms) that holds `ms`, before 1970 too.
 int64_t PeriodStart(int64_t ms, int64_t span) { return (ms >= 0 ? ms : ms - span + 1) / span * span; }
+
+// Rows written by one statement: binding, stepping and resetting a statement then costs once for
+// this many rows rather than for each (the saving is most of a row's cost for small rows).
+constexpr size_t kRowsAStatement = 128;
+
+// "INSERT INTO `into` VALUES (?, ...), ... ON CONFLICT DO NOTHING" for `rows` rows of `columns`.
+std::string InsertRows(std::string_view into, size_t columns, size_t rows) {
+  std::string row = "(?";
+  for (size_t i = 1; i < columns; ++i) row += ", ?";
+  row += ")";
+  std::string sql = "INSERT INTO " + std::string(into) + " VALUES " + row;
+  for (size_t i = 1; i < rows; ++i) sql += ", " + row;
+  return sql + " ON CONFLICT DO NOTHING";
+}
 
 // A cell from a row's hits, bytes and visitors, in that order from column `at`.
 LogCell CellAt(const store::Row& r, int at) {
@@ -112,9 +127,9 @@ void LogAggregator::Add(const LogRecord& r) {
   auto add = [&](std::string_view dimension, std::string_view key) { count(cell(days_, day, dimension, key)); };
   count(cell(hours_, hour, "", ""));
   if (counts_visitor) day_visitors_[r.local_day].push_back(visitor);
-  char status[8];
-  int n = std::snprintf(status, sizeof status, "%d", r.status);
-  count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(n))));
+  char status[12];
+  auto status_end = std::to_chars(status, status + sizeof status, r.status).ptr;
+  count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(status_end - status))));
   std::string_view path = KeyText(r.path, 1000, valid_);
   if (r.status == 404)
     add("not_found", path);
@@ -252,8 +267,9 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
   // Privacy: access-logs (the write: statistics only).
   return store.Write([&](store::Connection& c) -> Status {
     if (also) STEWARD_RETURN_IF_ERROR(also(c));
-    auto merge_into = [&](int64_t span, int64_t start, const std::string& dimension, const std::string& key,
+    auto merge_into = [&](int64_t span, int64_t start, std::string_view dimension_view, std::string_view key_view,
                           const LogCell& cell) -> Status {
+      std::string dimension(dimension_view), key(key_view);
       // Most cells are new: one statement. A cell an earlier import began is read and merged.
       STEWARD_ASSIGN_OR_RETURN(
           auto added,
@@ -283,33 +299,85 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     }
     // Written in the primary key's order (span, start, dimension, key): each B-tree page is then
     // visited once, in turn, rather than at random.
+    // The first eight bytes of each text, big-endian, settle most comparisons without reading the
+    // strings themselves (scattered over the heap).
+    auto prefix = [](std::string_view text) {
+      uint64_t p = 0;
+      for (size_t i = 0; i < 8; ++i) p = p << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+      return p;
+    };
     struct Row {
-      const std::string* dimension;
       int64_t span, start;
-      const std::string* key;
+      uint64_t dimension_prefix, key_prefix;
+      std::string_view dimension, key;
       const LogCell* cell;
     };
     std::vector<Row> rows;
     rows.reserve(agg.hours().size() + days.size() + agg.days().size());
-    for (const auto& [k, cell] : agg.hours()) rows.push_back({&k.dimension, kHourMs, k.start, &k.key, &cell});
+    auto add_row = [&](int64_t span, const LogAggregator::CellKey& k, const LogCell& cell) {
+      rows.push_back({span, k.start, prefix(k.dimension), prefix(k.key), k.dimension, k.key, &cell});
+    };
+    for (const auto& [k, cell] : agg.hours()) add_row(kHourMs, k, cell);
     for (const LogAggregator::Cells* cells : {static_cast<const LogAggregator::Cells*>(&days), &agg.days()}) {
-      for (const auto& [k, cell] : *cells) rows.push_back({&k.dimension, kDayMs, k.start, &k.key, &cell});
+      for (const auto& [k, cell] : *cells) add_row(kDayMs, k, cell);
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
       if (a.span != b.span) return a.span < b.span;
       if (a.start != b.start) return a.start < b.start;
-      if (int d = a.dimension->compare(*b.dimension); d != 0) return d < 0;
-      return *a.key < *b.key;
+      if (a.dimension_prefix != b.dimension_prefix) return a.dimension_prefix < b.dimension_prefix;
+      if (a.dimension.size() > 8 || b.dimension.size() > 8) {
+        if (int d = a.dimension.compare(b.dimension); d != 0) return d < 0;
+      } else if (a.dimension.size() != b.dimension.size()) {
+        return a.dimension.size() < b.dimension.size();
+      }
+      if (a.key_prefix != b.key_prefix) return a.key_prefix < b.key_prefix;
+      return a.key < b.key;
     });
-    for (const Row& r : rows) STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, *r.dimension, *r.key, *r.cell));
+    // Many rows a statement. Most are new; when a group meets rows an earlier import began (the
+    // statement then adds fewer than it was given), the group is undone and merged row by row.
+    static const std::string insert_cells =
+        InsertRows("logs_rollups (span, start, dimension, key, hits, bytes, visitors)", 7, kRowsAStatement);
+    std::vector<store::Value> values;
+    size_t at = 0;
+    for (; at + kRowsAStatement <= rows.size(); at += kRowsAStatement) {
+      values.clear();
+      for (size_t i = at; i < at + kRowsAStatement; ++i) {
+        const Row& r = rows[i];
+        values.insert(values.end(), {r.span, r.start, std::string(r.dimension), std::string(r.key), r.cell->hits,
+                                     r.cell->bytes, store::Blob{r.cell->visitors.Serialize()}});
+      }
+      STEWARD_RETURN_IF_ERROR(c.ExecScript("SAVEPOINT logs_cells"));
+      STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_cells, values));
+      if (added != static_cast<int64_t>(kRowsAStatement)) {
+        STEWARD_RETURN_IF_ERROR(c.ExecScript("ROLLBACK TO SAVEPOINT logs_cells"));
+        for (size_t i = at; i < at + kRowsAStatement; ++i) {
+          const Row& r = rows[i];
+          STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+        }
+      }
+      STEWARD_RETURN_IF_ERROR(c.ExecScript("RELEASE SAVEPOINT logs_cells"));
+    }
+    for (; at < rows.size(); ++at) {
+      const Row& r = rows[at];
+      STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+    }
     // In key order: the B-tree's pages are then visited once each, in turn, not at random.
+    static const std::string insert_visitors = InsertRows("logs_visitors (day, visitor)", 2, kRowsAStatement);
     for (const auto& [day, seen] : agg.day_visitors()) {
       std::vector<int64_t> visitors(seen);
       std::sort(visitors.begin(), visitors.end());
       visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
-      for (int64_t v : visitors) {
-        STEWARD_ASSIGN_OR_RETURN(
-            auto n, c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING", {day, v}));
+      size_t v = 0;
+      for (; v + kRowsAStatement <= visitors.size(); v += kRowsAStatement) {
+        values.clear();
+        for (size_t i = v; i < v + kRowsAStatement; ++i) values.insert(values.end(), {day, visitors[i]});
+        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(insert_visitors, values));
+        (void)n;
+      }
+      for (; v < visitors.size(); ++v) {
+        STEWARD_ASSIGN_OR_RETURN(auto n,
+                                 c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                        {day, visitors[v]}));
         (void)n;
       }
     }

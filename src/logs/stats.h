@@ -80,7 +80,7 @@ class LogAggregator {
   int64_t records() const { return records_; }
 
  private:
-  crypto::KeyedHash hash_;
+  crypto::ShortHash hash_;  // SipHash: every line with a visitor is hashed
   edge::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
   std::string scratch_;  // a key being built, reused from line to line
