@@ -265,7 +265,7 @@ TEST_F(ImportTest, FollowingALogThroughRotationLosesNothing) {
 
 TEST_F(ImportTest, ManyCellsWrittenInPartsAddUpAsInOneImport) {
   // More cells and visitors than one statement writes, in two imports that share every day: the
-  // second's statements meet rows the first began, are undone and merged row by row.
+  // first writes many rows a statement, the second merges into the periods the first began.
   std::string first, second;
   std::set<std::pair<int, std::string>> visitors;  // (day, address) of the lines that count one
   for (int i = 0; i < 2400; ++i) {

@@ -333,33 +333,35 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       if (a.key_prefix != b.key_prefix) return a.key_prefix < b.key_prefix;
       return a.key < b.key;
     });
-    // Many rows a statement. Most are new; when a group meets rows an earlier import began (the
-    // statement then adds fewer than it was given), the group is undone and merged row by row.
+    // Many rows a statement where none can meet a stored row: the periods (span and start) this
+    // batch is the first to write, which is most of them when a log is imported whole. A period an
+    // earlier import began (a log followed through the day, a file imported in parts) is merged
+    // row by row.
     static const std::string insert_cells =
         InsertRows("logs_rollups (span, start, dimension, key, hits, bytes, visitors)", 7, kRowsAStatement);
     std::vector<store::Value> values;
-    size_t at = 0;
-    for (; at + kRowsAStatement <= rows.size(); at += kRowsAStatement) {
-      values.clear();
-      for (size_t i = at; i < at + kRowsAStatement; ++i) {
-        const Row& r = rows[i];
-        values.insert(values.end(), {r.span, r.start, std::string(r.dimension), std::string(r.key), r.cell->hits,
-                                     r.cell->bytes, store::Blob{r.cell->visitors.Serialize()}});
-      }
-      STEWARD_RETURN_IF_ERROR(c.ExecScript("SAVEPOINT logs_cells"));
-      STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_cells, values));
-      if (added != static_cast<int64_t>(kRowsAStatement)) {
-        STEWARD_RETURN_IF_ERROR(c.ExecScript("ROLLBACK TO SAVEPOINT logs_cells"));
+    for (size_t from = 0; from < rows.size();) {
+      size_t to = from;
+      while (to < rows.size() && rows[to].span == rows[from].span && rows[to].start == rows[from].start) ++to;
+      STEWARD_ASSIGN_OR_RETURN(auto stored, c.Query("SELECT 1 FROM logs_rollups WHERE span = ? AND start = ? LIMIT 1",
+                                                    {rows[from].span, rows[from].start}));
+      size_t at = from;
+      for (; stored.empty() && at + kRowsAStatement <= to; at += kRowsAStatement) {
+        values.clear();
         for (size_t i = at; i < at + kRowsAStatement; ++i) {
           const Row& r = rows[i];
-          STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+          values.insert(values.end(), {r.span, r.start, std::string(r.dimension), std::string(r.key), r.cell->hits,
+                                       r.cell->bytes, store::Blob{r.cell->visitors.Serialize()}});
         }
+        STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_cells, values));
+        if (added != static_cast<int64_t>(kRowsAStatement))
+          return MakeError(ErrorCode::kInternal, "access-log statistics met rows of a period thought new");
       }
-      STEWARD_RETURN_IF_ERROR(c.ExecScript("RELEASE SAVEPOINT logs_cells"));
-    }
-    for (; at < rows.size(); ++at) {
-      const Row& r = rows[at];
-      STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+      for (; at < to; ++at) {
+        const Row& r = rows[at];
+        STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+      }
+      from = to;
     }
     // In key order: the B-tree's pages are then visited once each, in turn, not at random.
     static const std::string insert_visitors = InsertRows("logs_visitors (day, visitor)", 2, kRowsAStatement);

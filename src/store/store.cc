@@ -304,8 +304,15 @@ void Store::CommitGroup(std::vector<Job>& group) {
       open = true;
       first = i;
     }
-    // The savepoint statements are prepared once and kept, like every statement run through Exec.
-    (void)writer_conn_->Exec("SAVEPOINT w");
+    // A write that shares its transaction runs in a savepoint, so that failing it undoes it alone.
+    // One alone in its transaction needs none: failing, the transaction is rolled back. The
+    // savepoint is not free: SQLite keeps a copy of every page the write changes until it ends, in
+    // memory, and walks that copy again at the end of each statement that might have to be undone
+    // by itself (an INSERT of many rows), which a large write of many statements pays for
+    // quadratically. The savepoint statements are prepared once and kept, like every statement run
+    // through Exec.
+    const bool alone = i == first && i + 1 == group.size();
+    if (!alone) (void)writer_conn_->Exec("SAVEPOINT w");
     Status s;
     try {
       s = group[i].fn(*writer_conn_);
@@ -324,8 +331,13 @@ void Store::CommitGroup(std::vector<Job>& group) {
       open = false;
       continue;
     }
-    if (!s.ok()) (void)writer_conn_->Exec("ROLLBACK TO w");
-    (void)writer_conn_->Exec("RELEASE w");
+    if (alone && !s.ok()) {
+      (void)writer_conn_->ExecScript("ROLLBACK");
+      open = false;
+    } else if (!alone) {
+      if (!s.ok()) (void)writer_conn_->Exec("ROLLBACK TO w");
+      (void)writer_conn_->Exec("RELEASE w");
+    }
     results[i] = std::move(s);
   }
   if (open) {

@@ -129,6 +129,25 @@ TEST_F(StoreTest, OneFailingWriteDoesNotUndoItsGroup) {
   EXPECT_GT(registry_.Render().find("steward_store_commits_total{outcome=\"ok\"}"), 0u);
 }
 
+TEST_F(StoreTest, AFailingWriteAloneInItsTransactionLeavesNothing) {
+  auto store = OpenStore();
+  // One write at a time, so each is alone in its group and runs without a savepoint.
+  Status failed = store->Write([](Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?), (?)", {std::string("a"), std::string("b")}));
+    return MakeError(ErrorCode::kInvalidArgument, "changed its mind");
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "changed its mind");
+  EXPECT_EQ(CountNotes(*store), 0);
+  ASSERT_TRUE(store
+                  ->Write([](Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {std::string("a")}));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(CountNotes(*store), 1) << "the next write has a transaction of its own";
+}
+
 // SQLite rolls a whole transaction back on some errors (disk full, I/O). The writes of the group
 // before it are then lost and reported so; those after it commit in a transaction of their own and
 // are reported as committed, so a client that retries on failure makes no duplicates.
