@@ -263,7 +263,18 @@ std::string_view LogFormat::Parse(std::string_view line, LogRecord& out) const {
     if (step.literal == 0) {
       end = line.size();
     } else if (step.literal == '"') {
-      while (end < line.size() && line[end] != '"') end += line[end] == '\\' && end + 1 < line.size() ? 2 : 1;
+      // The first quote not escaped by a backslash. Most fields hold no backslash: the quote and
+      // then a backslash before it are each looked for a word at a time (memchr).
+      while (end < line.size()) {
+        size_t quote = line.find('"', end);
+        if (quote == std::string_view::npos) quote = line.size();
+        size_t slash = line.substr(0, quote).find('\\', end);
+        if (slash == std::string_view::npos) {
+          end = quote;
+          break;
+        }
+        end = slash + 2;  // the escaped byte is skipped
+      }
       // A last field that lost its closing quote runs to the end of the line.
       end = std::min(end, line.size());
     } else {

@@ -93,6 +93,7 @@ void ParseSlice(std::string_view text, const LogFormat& format, const Monitor* m
                 int64_t keep_from_ms, const std::string& too_old, Part& s, Shard& shard) {
   LogRecord r;
   RawPacker packer;
+  if (monitor != nullptr) s.sightings.reserve(text.size() / 128);  // a line is rarely shorter
   size_t p = 0;
   while (p < text.size()) {
     size_t end = text.find('\n', p);

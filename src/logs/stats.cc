@@ -21,16 +21,19 @@ namespace {
 constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kDayMs = 86'400'000;
 
-// The referring site: the host of the referrer, without "www.".
-std::string ReferringSite(std::string_view referrer) {
+// The referring site: the host of the referrer, lower-cased, without "www.", valid UTF-8; empty
+// when there is none. In `out`, whose buffer is kept from line to line.
+std::string_view ReferringSite(std::string_view referrer, std::string& out) {
+  out.clear();
   size_t scheme = referrer.find("://");
-  if (scheme == std::string_view::npos) return {};
+  if (scheme == std::string_view::npos) return out;
   std::string_view rest = referrer.substr(scheme + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
-  rest = rest.substr(0, rest.find(':'));
-  std::string host = ToLower(CutUtf8(rest, 255));
-  if (host.starts_with("www.")) host = host.substr(4);
-  return ValidUtf8(host);
+  rest = CutUtf8(rest.substr(0, rest.find(':')), 255);
+  for (char c : rest) out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  if (out.starts_with("www.")) out.erase(0, 4);
+  if (!IsUtf8(out)) out = ValidUtf8(out);
+  return out;
 }
 
 // `text` from a log line as a key: at most `max` bytes, cut between characters, and valid UTF-8
@@ -125,11 +128,27 @@ void LogAggregator::Add(const LogRecord& r) {
     return cells.try_emplace(CellKey{start, std::string(dimension), std::string(key)}).first->second;
   };
   auto add = [&](std::string_view dimension, std::string_view key) { count(cell(days_, day, dimension, key)); };
-  count(cell(hours_, hour, "", ""));
+  // The hour's totals and status codes: most lines fall in the hour of the line before, whose
+  // cells are kept at hand (an unordered_map's elements stay where they are).
+  if (hour != hour_ || hour_total_ == nullptr) {
+    hour_ = hour;
+    hour_total_ = &cell(hours_, hour, "", "");
+    hour_statuses_.fill(nullptr);
+  }
+  count(*hour_total_);
   if (counts_visitor) day_visitors_[r.local_day].push_back(visitor);
-  char status[12];
-  auto status_end = std::to_chars(status, status + sizeof status, r.status).ptr;
-  count(cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(status_end - status))));
+  LogCell** by_status = r.status >= 0 && r.status < static_cast<int>(hour_statuses_.size())
+                            ? &hour_statuses_[static_cast<size_t>(r.status)]
+                            : nullptr;
+  if (by_status == nullptr || *by_status == nullptr) {
+    char status[12];
+    auto status_end = std::to_chars(status, status + sizeof status, r.status).ptr;
+    LogCell& c = cell(hours_, hour, "status", std::string_view(status, static_cast<size_t>(status_end - status)));
+    if (by_status != nullptr) *by_status = &c;
+    count(c);
+  } else {
+    count(**by_status);
+  }
   std::string_view path = KeyText(r.path, 1000, valid_);
   if (r.status == 404)
     add("not_found", path);
@@ -138,7 +157,7 @@ void LogAggregator::Add(const LogRecord& r) {
   else
     add("request", path);
   if (!r.referrer.empty()) {
-    std::string site = ReferringSite(r.referrer);
+    std::string_view site = ReferringSite(r.referrer, site_);
     if (!site.empty()) add("referrer", site);
   }
   if (agents_ != nullptr) {

@@ -16,6 +16,7 @@
 //   auto report = Report(store, from_ms, to_ms);             // GoAccess's general totals + tables
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,6 +47,11 @@ class LogAggregator {
   // browsers, operating systems and crawlers apart.
   explicit LogAggregator(const std::string& visitor_key, edge::UserAgents* agents = nullptr)
       : hash_(visitor_key), agents_(agents) {}
+  // Moved, not copied: it keeps pointers to its own cells (which a move carries along).
+  LogAggregator(const LogAggregator&) = delete;
+  LogAggregator& operator=(const LogAggregator&) = delete;
+  LogAggregator(LogAggregator&&) = default;
+  LogAggregator& operator=(LogAggregator&&) = default;
   void Add(const LogRecord& r);
   void Merge(const LogAggregator& other);
   // (period start in ms, dimension, key) -> cell: hours of the totals ("") and status codes, and
@@ -83,7 +89,12 @@ class LogAggregator {
   crypto::ShortHash hash_;  // SipHash: every line with a visitor is hashed
   edge::UserAgents* agents_ = nullptr;
   Cells hours_, days_;
+  // The cells of the hour of the last line: its totals, and its status codes by number.
+  int64_t hour_ = 0;
+  LogCell* hour_total_ = nullptr;
+  std::array<LogCell*, 600> hour_statuses_{};
   std::string scratch_;  // a key being built, reused from line to line
+  std::string site_;     // the referring site, reused from line to line
   std::string valid_;    // a key from the line made valid UTF-8, when it was not
   std::map<int64_t, std::vector<int64_t>> day_visitors_;
   int64_t records_ = 0;
