@@ -226,7 +226,7 @@ Agent UserAgents::Parse(std::string_view ua) {
   Shard& shard = cache_[std::hash<std::string_view>{}(ua) % kShards];
   {
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.entries.find(std::string(ua));
+    auto it = shard.entries.find(ua);
     if (it != shard.entries.end()) return it->second;
   }
   Agent a = ParseUncached(ua);

@@ -58,7 +58,12 @@ class UserAgents {
   static constexpr size_t kPerShard = 4096;
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Agent> entries;
+    // Found by a view of the user agent, without copying it into a string first.
+    struct Hash {
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, Agent, Hash, std::equal_to<>> entries;
   };
   std::array<Shard, kShards> cache_;
 };

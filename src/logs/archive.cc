@@ -70,10 +70,12 @@ int64_t GetI64(const char* p) {
 
 std::string Compress(const std::string& in) {
   thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compressCCtx(ctx.get(), out.data(), out.size(), in.data(), in.size(), kLevel);
-  out.resize(ZSTD_isError(n) ? 0 : n);
-  return out;
+  // Into a buffer kept by the thread, then copied at its size: a string made at the bound and
+  // shrunk would be zeroed first and keep the bound's memory while the block waits to be written.
+  thread_local std::vector<char> buffer;
+  buffer.resize(std::max(buffer.size(), ZSTD_compressBound(in.size())));
+  size_t n = ZSTD_compressCCtx(ctx.get(), buffer.data(), buffer.size(), in.data(), in.size(), kLevel);
+  return ZSTD_isError(n) ? std::string() : std::string(buffer.data(), n);
 }
 
 std::optional<std::string> Decompress(std::string_view in) {
