@@ -43,12 +43,17 @@ namespace steward::logs {
 struct RawBlock {
   int64_t month = 0;  // months since 1970-01
   int64_t first_ms = 0, last_ms = 0, lines = 0;
-  std::string packed;  // zstd
+  std::string packed;       // zstd
+  bool second_form = true;  // records as Steward writes them now (archive.cc: kSecondForm)
 };
 
 // Collects parsed lines by month and compresses them into blocks of about a megabyte.
 class RawPacker {
  public:
+  RawPacker() = default;
+  // `first_form`: records as Steward wrote them before the second form, only so that tests can
+  // make the archives those versions left, which are still read.
+  explicit RawPacker(bool first_form) : first_form_(first_form) {}
   // Privacy: access-logs. The raw line, with its address, on its way to a sealed segment.
   void Add(const LogRecord& r, std::string_view line);
   // Compresses what is left; the blocks made so far, in order. Resets the packer.
@@ -60,6 +65,7 @@ class RawPacker {
     int64_t first_ms = INT64_MAX, last_ms = INT64_MIN, lines = 0;
   };
   void Flush(int64_t month, Open& open);
+  bool first_form_ = false;
   std::map<int64_t, Open> open_;
   std::vector<RawBlock> done_;
 };

@@ -117,6 +117,42 @@ TEST_F(ArchiveTest, ErasureRewritesOnlyTheMonthsHoldingTheAddressUnderNewKeys) {
   EXPECT_EQ(from_backup.error().code, ErrorCode::kDataLoss);
 }
 
+TEST_F(ArchiveTest, BlocksOfTheFirstFormAreStillSearchedAndErased) {
+  RawArchive archive(dir(), site_.key());
+  // Blocks as Steward wrote them before the second form (address and path copied before the
+  // line), then blocks of the second form after them in the same month's file.
+  std::string a = Line("203.0.113.7", "01/Dec/2026:09:00:00", "/.env?x=1", 404);
+  std::string b = Line("198.51.100.1", "01/Dec/2026:09:00:01", "/about");
+  RawPacker first(true);
+  for (const std::string& text : {a, b}) {
+    LogRecord r;
+    std::string_view line(text.data(), text.size() - 1);
+    ASSERT_EQ(combined_.Parse(line, r), "");
+    first.Add(r, line);
+  }
+  auto pending = archive.Write(site_.store(), first.Finish());
+  ASSERT_TRUE(pending.ok()) << pending.error().message;
+  ASSERT_TRUE(site_.store().Write([&](store::Connection& c) { return (*pending)->Commit(c); }).ok());
+  pending->reset();
+  std::string c = Line("203.0.113.7", "01/Dec/2026:10:00:00", "/index.html");
+  ASSERT_TRUE(Import(c, archive).ok());
+
+  auto from = archive.Search(site_.store(), {.ip = "203.0.113.7"});
+  ASSERT_TRUE(from.ok()) << from.error().message;
+  EXPECT_EQ(Lines(*from), (std::vector<std::string>{a.substr(0, a.size() - 1), c.substr(0, c.size() - 1)}));
+  auto env = archive.Search(site_.store(), {.path = "/.env"});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(Lines(*env), std::vector<std::string>{a.substr(0, a.size() - 1)}) << "by path, without the query";
+
+  // Erasing rewrites each block in its own form, and both stay readable.
+  auto erased = archive.Erase(site_.store(), "203.0.113.7", [](store::Connection&, int64_t) { return Ok(); });
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  EXPECT_EQ(*erased, 2);
+  auto left = archive.Search(site_.store(), {.path = "/"});
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_EQ(Lines(*left), std::vector<std::string>{b.substr(0, b.size() - 1)});
+}
+
 TEST_F(ArchiveTest, RecoveryFinishesAnErasureACrashInterrupted) {
   RawArchive archive(dir(), site_.key());
   std::string b = Line("203.0.113.9", "01/Dec/2026:10:00:00", "/index.html");
