@@ -150,12 +150,8 @@ void LogAggregator::Add(const LogRecord& r) {
     count(**by_status);
   }
   std::string_view path = KeyText(r.path, 1000, valid_);
-  if (r.status == 404)
-    add("not_found", path);
-  else if (IsStatic(r.path))
-    add("static", path);
-  else
-    add("request", path);
+  std::string_view path_dimension = r.status == 404 ? "not_found" : IsStatic(r.path) ? "static" : "request";
+  count(cell(paths_, day, path_dimension, path));
   if (!r.referrer.empty()) {
     std::string_view site = ReferringSite(r.referrer, site_);
     if (!site.empty()) add("referrer", site);
@@ -179,6 +175,7 @@ void LogAggregator::Merge(const LogAggregator& other) {
   if (agents_ == nullptr) agents_ = other.agents_;
   for (const auto& [k, cell] : other.hours_) hours_[k].Merge(cell);
   for (const auto& [k, cell] : other.days_) days_[k].Merge(cell);
+  for (const auto& [k, cell] : other.paths_) paths_[k].Merge(cell);
   for (const auto& [day, visitors] : other.day_visitors_) {
     auto& mine = day_visitors_[day];
     mine.insert(mine.end(), visitors.begin(), visitors.end());
@@ -332,12 +329,13 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
       const LogCell* cell;
     };
     std::vector<Row> rows;
-    rows.reserve(agg.hours().size() + days.size() + agg.days().size());
+    rows.reserve(agg.hours().size() + days.size() + agg.days().size() + agg.paths().size());
     auto add_row = [&](int64_t span, const LogAggregator::CellKey& k, const LogCell& cell) {
       rows.push_back({span, k.start, prefix(k.dimension), prefix(k.key), k.dimension, k.key, &cell});
     };
     for (const auto& [k, cell] : agg.hours()) add_row(kHourMs, k, cell);
-    for (const LogAggregator::Cells* cells : {static_cast<const LogAggregator::Cells*>(&days), &agg.days()}) {
+    for (const LogAggregator::Cells* cells :
+         {static_cast<const LogAggregator::Cells*>(&days), &agg.days(), &agg.paths()}) {
       for (const auto& [k, cell] : *cells) add_row(kDayMs, k, cell);
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {

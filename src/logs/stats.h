@@ -79,7 +79,8 @@ class LogAggregator {
   };
   using Cells = std::unordered_map<CellKey, LogCell, CellHash, CellEq>;
   const Cells& hours() const { return hours_; }
-  const Cells& days() const { return days_; }
+  const Cells& days() const { return days_; }    // the referrers, browsers, systems and crawlers
+  const Cells& paths() const { return paths_; }  // the requests, static files and 404s (by day)
   // day (as written in the log) -> the visitors' keyed hashes, for exact unique counts; a hash
   // may be there more than once (SaveStats keeps one).
   const std::map<int64_t, std::vector<int64_t>>& day_visitors() const { return day_visitors_; }
@@ -88,7 +89,9 @@ class LogAggregator {
  private:
   crypto::ShortHash hash_;  // SipHash: every line with a visitor is hashed
   edge::UserAgents* agents_ = nullptr;
-  Cells hours_, days_;
+  // The paths apart from the other days' cells: there are far more of them, and the others are
+  // then found in a table small enough to stay in the core's cache.
+  Cells hours_, days_, paths_;
   // The cells of the hour of the last line: its totals, and its status codes by number.
   int64_t hour_ = 0;
   LogCell* hour_total_ = nullptr;
