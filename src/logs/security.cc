@@ -1,6 +1,7 @@
 #include "logs/security.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <thread>
 
@@ -181,8 +182,53 @@ Sighting Monitor::See(const LogRecord& r, std::string_view line) const {
   return s;
 }
 
-bool Monitor::Count(std::unordered_map<uint64_t, Window>& windows, uint64_t client, int64_t at, int64_t window_ms,
-                    int64_t threshold) {
+void Monitor::Windows::Put(uint64_t client, Window&& window) {
+  size_t mask = keys_.size() - 1;
+  size_t i = Place(client);
+  while (keys_[i] != 0) i = (i + 1) & mask;
+  keys_[i] = client;
+  windows_[i] = std::move(window);
+  ++size_;
+}
+
+Monitor::Window& Monitor::Windows::operator[](uint64_t client) {
+  if (client == 0) client = 1;
+  if ((size_ + 1) * 2 > keys_.size()) {
+    // Twice the room, the windows moved over.
+    std::vector<uint64_t> keys = std::exchange(keys_, std::vector<uint64_t>(std::max<size_t>(64, keys_.size() * 2)));
+    std::vector<Window> windows = std::exchange(windows_, std::vector<Window>(keys_.size()));
+    shift_ = 64 - std::countr_zero(keys_.size());  // the size is a power of two
+    size_ = 0;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k] != 0) Put(keys[k], std::move(windows[k]));
+    }
+  }
+  size_t mask = keys_.size() - 1;
+  for (size_t i = Place(client);; i = (i + 1) & mask) {
+    if (keys_[i] == client) return windows_[i];
+    if (keys_[i] == 0) {
+      keys_[i] = client;
+      ++size_;
+      return windows_[i];
+    }
+  }
+}
+
+void Monitor::Windows::ForgetBefore(int64_t horizon) {
+  // The windows kept are few (clients seen within the longest window) and set aside; the table
+  // is emptied where it is and they go back in.
+  std::vector<std::pair<uint64_t, Window>> kept;
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == 0) continue;
+    if (windows_[i].Newest() >= horizon) kept.emplace_back(keys_[i], std::move(windows_[i]));
+    keys_[i] = 0;
+    windows_[i] = Window{};
+  }
+  size_ = 0;
+  for (auto& [client, window] : kept) Put(client, std::move(window));
+}
+
+bool Monitor::Count(Windows& windows, uint64_t client, int64_t at, int64_t window_ms, int64_t threshold) {
   Window& w = windows[client];
   w.times.push_back(at);
   // Times that left the window, and any beyond the newest `threshold`, go from the front.
@@ -269,9 +315,7 @@ void Monitor::FeedShard(Shard& shard, const Sighting& s) {
     shard.lines_since_sweep = 0;
     int64_t horizon =
         s.time_ms - std::max({rules_.scanner_window_s, rules_.brute_force_window_s, rules_.flood_window_s}) * 1000;
-    for (auto* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) {
-      std::erase_if(*windows, [&](const auto& kv) { return kv.second.Newest() < horizon; });
-    }
+    for (Windows* windows : {&shard.not_found, &shard.sign_ins, &shard.requests}) windows->ForgetBefore(horizon);
   }
 }
 
