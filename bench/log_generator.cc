@@ -2,7 +2,12 @@
 // user agents (crawlers among them), paths and query strings, statuses, referrers, sizes and about
 // one malformed line in a thousand, over the 30 days before 2026-12-01. Deterministic.
 //
-//   steward_log_generator LINES > access.log
+// SHAPE "varied" (the default) gives nearly every line a client of its own and spreads the pages
+// over a million paths, the hardest case for the tables. "repeat" is a real site's shape: 50,000
+// visitors, each with one address and browser, coming back (a few very often), over about 1,600
+// pages of which a few take most requests.
+//
+//   steward_log_generator LINES [SHAPE] > access.log
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +67,11 @@ const char* kMonths[] = {"Nov", "Dec"};
 
 int main(int argc, char** argv) {
   long long lines = argc > 1 ? std::atoll(argv[1]) : 2'000'000;
+  const bool repeat = argc > 2 && std::string(argv[2]) == "repeat";
+  if (argc > 2 && !repeat && std::string(argv[2]) != "varied") {
+    std::fprintf(stderr, "steward_log_generator: the shape is varied or repeat, not %s\n", argv[2]);
+    return 2;
+  }
   std::string out;
   out.reserve(1 << 20);
   for (long long i = 0; i < lines; ++i) {
@@ -70,6 +80,14 @@ int main(int argc, char** argv) {
     } else {
       char ip[64];
       uint64_t r = Next();
+      uint64_t visitor = 0;
+      if (repeat) {
+        // A visitor, the low numbers far more often: their address and browser follow from it.
+        uint64_t a = Next() % 50'000, b = Next() % 50'000;
+        visitor = a * b / 50'000;
+        r = (visitor + 1) * 0x9e3779b97f4a7c15ull;
+        r ^= r >> 29;
+      }
       if (r % 10 == 0) {
         std::snprintf(ip, sizeof ip, "2001:db8:%x::%x", static_cast<unsigned>(r >> 8 & 0xfff),
                       static_cast<unsigned>(r >> 20 & 0xffff));
@@ -90,8 +108,9 @@ int main(int argc, char** argv) {
       else if (p % 100 < 27)
         path = kAttacks[p / 100 % 5];
       else {
+        uint64_t pages = repeat ? 200 : 3000;  // a section's pages
         path = std::string("/") + kSections[p / 100 % 8] + "/page" +
-               std::to_string((p >> 16) % 3000 * ((p >> 32) % 3000) / 3000);
+               std::to_string((p >> 16) % pages * ((p >> 32) % pages) / pages);
         if (p % 17 == 0) path += "?q=term" + std::to_string(p % 500);
       }
       int statuses[] = {200, 200, 200, 200, 200, 200, 200, 304, 301, 404, 403, 500};
@@ -100,7 +119,7 @@ int main(int argc, char** argv) {
       int n = std::snprintf(
           line, sizeof line, "%s - - [%02d/%s/2026:%02d:%02d:%02d +0000] \"%s %s HTTP/1.1\" %d %llu \"%s\" \"%s\"\n",
           ip, dom, kMonths[month], sec / 3600, sec / 60 % 60, sec % 60, Next() % 20 == 0 ? "POST" : "GET", path.c_str(),
-          status, static_cast<unsigned long long>(Next() % 50000), kReferrers[Next() % 9], kAgents[Next() % 11]);
+          status, static_cast<unsigned long long>(Next() % 50000), kReferrers[Next() % 9], kAgents[repeat ? r % 11 : Next() % 11]);
       out.append(line, static_cast<size_t>(n));
     }
     if (out.size() > (1 << 20) - 1024) {

@@ -284,7 +284,9 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   }
   int64_t offset = start;  // the end of the last whole line parsed
   int64_t since_save = 0;
-  std::string buffer, carry;
+  // The chunk being read, after what was left of the one before (a line not yet ended): read
+  // into its place, not copied there.
+  std::string text;
   // This batch's statistics and lines, one shard a thread, and its counts.
   std::vector<Shard> shards;
   Totals totals;
@@ -316,19 +318,17 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
   };
 
   while (true) {
-    buffer.resize(kChunk);
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    buffer.resize(static_cast<size_t>(in.gcount()));
-    bool last = buffer.empty() || !in;
-    summary.bytes_read += static_cast<int64_t>(buffer.size());
-    std::string text = std::move(carry);
-    text += buffer;
-    carry.clear();
+    size_t carried = text.size();
+    text.resize(carried + kChunk);
+    in.read(text.data() + carried, static_cast<std::streamsize>(kChunk));
+    auto got = static_cast<size_t>(in.gcount());
+    text.resize(carried + got);
+    bool last = got == 0 || !in;
+    summary.bytes_read += static_cast<int64_t>(got);
     size_t whole = text.size();
     if (!last) {
       size_t nl = text.rfind('\n');
       whole = nl == std::string::npos ? 0 : nl + 1;
-      carry = text.substr(whole);
     } else if (!text.empty() && text.back() != '\n' && !fingerprint.empty()) {
       // A file's unfinished last line waits for the rest to be written (next import).
       size_t nl = text.rfind('\n');
@@ -359,6 +359,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     if (since_save >= kSaveEvery) STEWARD_RETURN_IF_ERROR(save());
     if (progress) progress(offset, total, summary.lines);
     if (last) break;
+    text.erase(0, whole);  // what is left of an unended line moves to the front
   }
   STEWARD_RETURN_IF_ERROR(save());
   STEWARD_RETURN_IF_ERROR(saved());
