@@ -226,7 +226,7 @@ Analytics::Analytics(Settings settings, const processing::Register& reg, const c
                      metrics::Registry* metrics)
     : settings_(std::move(settings)), reg_(reg), gate_(gate), store_(store), salts_(salts), clock_(clock) {
   auto k = key.DeriveKey("anavisit");
-  visitor_key_.assign(reinterpret_cast<const char*>(k.data()), k.size());
+  visitor_hash_.emplace(std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
   for (const auto& c : reg.cookies) {
     if (c.name == settings_.visitor_cookie) cookie_max_age_ = c.session ? 0 : c.expiry.MaxSeconds();
   }
@@ -299,7 +299,10 @@ std::string Analytics::DayAnchor(const Request& req, const std::string& salt) co
 }
 
 int64_t Analytics::VisitorFor(const std::string& site, const std::string& anchor) const {
-  return HashToInt(crypto::Hash(site + '\0' + anchor, visitor_key_));
+  // The first 8 bytes of the keyed hash as a non-negative integer (HashToInt), without building
+  // the input or hashing the key's block again.
+  return static_cast<int64_t>(visitor_hash_->Digest64({site, std::string_view("\0", 1), anchor}) &
+                              0x7fffffffffffffffULL);
 }
 
 template <typename Alternative>
@@ -427,6 +430,9 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
     if (visitor->restricted) return Dropped("dropped_restricted");
     auto alternative = [&]() -> int64_t {
       if (visitor->identified) return 0;
+      // Only a visit idle for less than kVisitIdleMillis continues, so after that long into the
+      // (UTC) day no visit of yesterday's can.
+      if (now_ms % 86'400'000 >= kVisitIdleMillis) return 0;
       // Yesterday's hash, to continue a visit that crossed midnight.
       auto salt = salts_.ForDay(salts_.Today() - 1);
       if (!salt.ok()) return 0;

@@ -37,6 +37,7 @@
 #include "config/document.h"
 #include "consent/gate.h"
 #include "core/clock.h"
+#include "crypto/crypto.h"
 #include "http/router.h"
 #include "subject/restrictions.h"
 #include "metrics/metrics.h"
@@ -163,7 +164,8 @@ class Analytics {
   store::Store& store_;
   Salts& salts_;
   const Clock& clock_;
-  std::string visitor_key_;
+  // Keyed BLAKE2b of the site and the cookie or day's anchor: the visitor. Prepared once.
+  std::optional<crypto::KeyedHash> visitor_hash_;
   int64_t cookie_max_age_ = 0;
   UserAgents* agents_ = nullptr;
   Countries* countries_ = nullptr;
