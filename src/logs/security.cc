@@ -88,12 +88,10 @@ void AttackMatcher::Patterns::Add(std::string pattern, int rule) {
     return;
   }
   auto first = static_cast<unsigned char>(pattern[0]);
-  if (pattern.size() == 1) {
-    for (int b = 0; b < 256; ++b)
-      pairs_[PairOf(first, static_cast<unsigned char>(b)) / 64] |=
-          1ULL << (PairOf(first, static_cast<unsigned char>(b)) % 64);
-  } else {
-    size_t pair = PairOf(first, static_cast<unsigned char>(pattern[1]));
+  // A one-byte pattern begins every pair that begins with its byte.
+  for (int second = 0; second < 256; ++second) {
+    if (pattern.size() > 1 && second != static_cast<unsigned char>(pattern[1])) continue;
+    size_t pair = PairOf(first, static_cast<unsigned char>(second));
     pairs_[pair / 64] |= 1ULL << (pair % 64);
   }
   by_first_[first].push_back(static_cast<uint32_t>(patterns_.size()));
