@@ -331,30 +331,15 @@ int64_t Analytics::VisitFor(int64_t visitor, const Alternative& alternative, int
 
 namespace {
 
-constexpr size_t kEventColumns = 25;
-// Rows one INSERT writes at most: a batch goes in statements of 64, 32, ... 1 rows, so a group of
-// events costs a few statements (a few round trips to PostgreSQL) whatever its size, and only
-// seven statement shapes are ever prepared.
-constexpr size_t kMaxRowsPerInsert = 64;
-
-// "INSERT INTO analytics_events (...) VALUES (?, ...), ..." for `rows` rows.
-const std::string& InsertEvents(size_t rows) {
-  static const std::vector<std::string> kStatements = [] {
-    std::vector<std::string> out(kMaxRowsPerInsert + 1);
-    std::string one = "(?";
-    for (size_t i = 1; i < kEventColumns; ++i) one += ", ?";
-    one += ")";
-    for (size_t n = 1; n <= kMaxRowsPerInsert; n *= 2) {
-      std::string sql =
-          "INSERT INTO analytics_events (ts, site, name, hostname, path, source, referrer, utm_medium, utm_campaign, "
-          "utm_content, utm_term, search, visitor, visit, identified, interactive, engaged_ms, scroll_depth, props, "
-          "country, browser, browser_version, os, os_version, device) VALUES ";
-      for (size_t r = 0; r < n; ++r) sql += (r ? ", " : "") + one;
-      out[n] = std::move(sql);
-    }
-    return out;
-  }();
-  return kStatements.at(rows);
+// The events' INSERT for 1, 2, 4 ... 64 rows: a batch goes in statements of 64, 32, ... 1 rows, so
+// a group of events costs a few statements (a few round trips to PostgreSQL) whatever its size.
+const store::RowStatements& InsertEvents() {
+  static const store::RowStatements kInsert(
+      "INSERT INTO analytics_events (ts, site, name, hostname, path, source, referrer, utm_medium, utm_campaign, "
+      "utm_content, utm_term, search, visitor, visit, identified, interactive, engaged_ms, scroll_depth, props, "
+      "country, browser, browser_version, os, os_version, device)",
+      25, 64);
+  return kInsert;
 }
 
 Response Busy(metrics::Counter* events) {
@@ -509,11 +494,10 @@ std::optional<Response> Analytics::Enqueue(Pending p) {
         }
         std::vector<store::Value> values;
         for (size_t at = 0; at < rows.size();) {
-          size_t n = kMaxRowsPerInsert;
-          while (n > rows.size() - at) n /= 2;
+          size_t n = InsertEvents().Fit(rows.size() - at);
           values.clear();
           for (size_t r = at; r < at + n; ++r) values.insert(values.end(), rows[r]->begin(), rows[r]->end());
-          STEWARD_ASSIGN_OR_RETURN(auto inserted, c.Exec(InsertEvents(n), values));
+          STEWARD_ASSIGN_OR_RETURN(auto inserted, c.Exec(InsertEvents().Sql(n), values));
           (void)inserted;
           at += n;
         }

@@ -41,25 +41,17 @@ const std::string& DayRowsSql(size_t n) {
   return kSql.at(n);
 }
 
-// Writes `n` rollup rows, replacing what a row of the same key held.
-const std::string& UpsertSql(size_t n) {
-  static const std::vector<std::string> kSql = [] {
-    std::vector<std::string> out(kMaxPerStatement + 1);
-    for (size_t k = 1; k <= kMaxPerStatement; k *= 2) {
-      std::string sql =
-          "INSERT INTO analytics_rollups (site, span, start, dimension, key, visitors, count, visits, pageviews, "
-          "bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n) VALUES ";
-      for (size_t i = 0; i < k; ++i)
-        sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-      out[k] = sql +
-               " ON CONFLICT (site, dimension, span, start, key) DO UPDATE SET visitors = excluded.visitors, "
-               "count = excluded.count, visits = excluded.visits, pageviews = excluded.pageviews, "
-               "bounces = excluded.bounces, duration_ms = excluded.duration_ms, engaged_ms = excluded.engaged_ms, "
-               "engaged_n = excluded.engaged_n, scroll_sum = excluded.scroll_sum, scroll_n = excluded.scroll_n";
-    }
-    return out;
-  }();
-  return kSql.at(n);
+// Writes up to kMaxPerStatement rollup rows, replacing what a row of the same key held.
+const store::RowStatements& Upserts() {
+  static const store::RowStatements kUpserts(
+      "INSERT INTO analytics_rollups (site, span, start, dimension, key, visitors, count, visits, pageviews, "
+      "bounces, duration_ms, engaged_ms, engaged_n, scroll_sum, scroll_n)",
+      15, kMaxPerStatement,
+      "ON CONFLICT (site, dimension, span, start, key) DO UPDATE SET visitors = excluded.visitors, "
+      "count = excluded.count, visits = excluded.visits, pageviews = excluded.pageviews, "
+      "bounces = excluded.bounces, duration_ms = excluded.duration_ms, engaged_ms = excluded.engaged_ms, "
+      "engaged_n = excluded.engaged_n, scroll_sum = excluded.scroll_sum, scroll_n = excluded.scroll_n");
+  return kUpserts;
 }
 
 constexpr int64_t kDayMs = 86'400'000;
@@ -347,7 +339,7 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
                        cell.count, cell.visits, cell.pageviews, cell.bounces, cell.duration_ms, cell.engaged_ms,
                        cell.engaged_n, cell.scroll_sum, cell.scroll_n});
       }
-      STEWARD_ASSIGN_OR_RETURN(auto written, c.Exec(UpsertSql(n), values));
+      STEWARD_ASSIGN_OR_RETURN(auto written, c.Exec(Upserts().Sql(n), values));
       (void)written;
       at += n;
     }

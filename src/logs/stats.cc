@@ -57,20 +57,6 @@ int64_t VisitorHash(const crypto::ShortHash& hash, const LogRecord& r) {
 // The start of the hour or day (`span` ms) that holds `ms`, before 1970 too.
 int64_t PeriodStart(int64_t ms, int64_t span) { return (ms >= 0 ? ms : ms - span + 1) / span * span; }
 
-// Rows written by one statement: binding, stepping and resetting a statement then costs once for
-// this many rows rather than for each (the saving is most of a row's cost for small rows).
-constexpr size_t kRowsAStatement = 128;
-
-// "INSERT INTO `into` VALUES (?, ...), ... ON CONFLICT DO NOTHING" for `rows` rows of `columns`.
-std::string InsertRows(std::string_view into, size_t columns, size_t rows) {
-  std::string row = "(?";
-  for (size_t i = 1; i < columns; ++i) row += ", ?";
-  row += ")";
-  std::string sql = "INSERT INTO " + std::string(into) + " VALUES " + row;
-  for (size_t i = 1; i < rows; ++i) sql += ", " + row;
-  return sql + " ON CONFLICT DO NOTHING";
-}
-
 // A cell from a row's hits, bytes and visitors, in that order from column `at`.
 LogCell CellAt(const store::Row& r, int at) {
   LogCell cell;
@@ -354,50 +340,48 @@ Status SaveStats(store::Store& store, const LogAggregator& agg, const std::funct
     // batch is the first to write, which is most of them when a log is imported whole. A period an
     // earlier import began (a log followed through the day, a file imported in parts) is merged
     // row by row.
-    static const std::string insert_cells =
-        InsertRows("logs_rollups (span, start, dimension, key, hits, bytes, visitors)", 7, kRowsAStatement);
+    static const store::RowStatements insert_cells(
+        "INSERT INTO logs_rollups (span, start, dimension, key, hits, bytes, visitors)", 7, 128,
+        "ON CONFLICT DO NOTHING");
     std::vector<store::Value> values;
     for (size_t from = 0; from < rows.size();) {
       size_t to = from;
       while (to < rows.size() && rows[to].span == rows[from].span && rows[to].start == rows[from].start) ++to;
       STEWARD_ASSIGN_OR_RETURN(auto stored, c.Query("SELECT 1 FROM logs_rollups WHERE span = ? AND start = ? LIMIT 1",
                                                     {rows[from].span, rows[from].start}));
-      size_t at = from;
-      for (; stored.empty() && at + kRowsAStatement <= to; at += kRowsAStatement) {
+      for (size_t at = from, n = 0; at < to; at += n) {
+        if (!stored.empty()) {
+          n = 1;
+          const Row& r = rows[at];
+          STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
+          continue;
+        }
+        n = insert_cells.Fit(to - at);
         values.clear();
-        for (size_t i = at; i < at + kRowsAStatement; ++i) {
+        for (size_t i = at; i < at + n; ++i) {
           const Row& r = rows[i];
           values.insert(values.end(), {r.span, r.start, std::string(r.dimension), std::string(r.key), r.cell->hits,
                                        r.cell->bytes, store::Blob{r.cell->visitors.Serialize()}});
         }
-        STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_cells, values));
-        if (added != static_cast<int64_t>(kRowsAStatement))
+        STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_cells.Sql(n), values));
+        if (added != static_cast<int64_t>(n))
           return MakeError(ErrorCode::kInternal, "access-log statistics met rows of a period thought new");
-      }
-      for (; at < to; ++at) {
-        const Row& r = rows[at];
-        STEWARD_RETURN_IF_ERROR(merge_into(r.span, r.start, r.dimension, r.key, *r.cell));
       }
       from = to;
     }
     // In key order: the B-tree's pages are then visited once each, in turn, not at random.
-    static const std::string insert_visitors = InsertRows("logs_visitors (day, visitor)", 2, kRowsAStatement);
+    static const store::RowStatements insert_visitors("INSERT INTO logs_visitors (day, visitor)", 2, 128,
+                                                      "ON CONFLICT DO NOTHING");
     for (const auto& [day, seen] : agg.day_visitors()) {
       std::vector<int64_t> visitors(seen);
       std::sort(visitors.begin(), visitors.end());
       visitors.erase(std::unique(visitors.begin(), visitors.end()), visitors.end());
-      size_t v = 0;
-      for (; v + kRowsAStatement <= visitors.size(); v += kRowsAStatement) {
+      for (size_t v = 0, n = 0; v < visitors.size(); v += n) {
+        n = insert_visitors.Fit(visitors.size() - v);
         values.clear();
-        for (size_t i = v; i < v + kRowsAStatement; ++i) values.insert(values.end(), {day, visitors[i]});
-        STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec(insert_visitors, values));
-        (void)n;
-      }
-      for (; v < visitors.size(); ++v) {
-        STEWARD_ASSIGN_OR_RETURN(auto n,
-                                 c.Exec("INSERT INTO logs_visitors (day, visitor) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                                        {day, visitors[v]}));
-        (void)n;
+        for (size_t i = v; i < v + n; ++i) values.insert(values.end(), {day, visitors[i]});
+        STEWARD_ASSIGN_OR_RETURN(auto added, c.Exec(insert_visitors.Sql(n), values));
+        (void)added;
       }
     }
     return Ok();

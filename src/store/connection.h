@@ -25,6 +25,25 @@ struct Blob {
 
 using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
 
+// The statements of a write of many rows at once: "<head> VALUES (?, ...), ... <tail>" for 1, 2,
+// 4 ... `max_rows` rows of `columns` values, made once. Binding, stepping and resetting a statement
+// (a round trip, on PostgreSQL) then costs once for many rows, and only a few shapes are prepared.
+//
+//   static const RowStatements insert("INSERT INTO t (a, b)", 2, 64, "ON CONFLICT DO NOTHING");
+//   for (size_t at = 0; at < rows; at += n) { n = insert.Fit(rows - at); c.Exec(insert.Sql(n), ...); }
+class RowStatements {
+ public:
+  RowStatements(std::string_view head, size_t columns, size_t max_rows, std::string_view tail = {});
+  // The most rows, a power of two and at most max_rows, that `left` rows fill (left > 0).
+  size_t Fit(size_t left) const;
+  // The statement for `rows` rows, a power of two up to max_rows.
+  const std::string& Sql(size_t rows) const { return sql_.at(rows); }
+
+ private:
+  size_t max_rows_;
+  std::vector<std::string> sql_;  // by rows; only the powers of two are made
+};
+
 // One result row. Column accessors return the value or a default when NULL or of another type.
 class Row {
  public:

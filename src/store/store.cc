@@ -17,6 +17,25 @@ std::atomic<const StatementObserver*> g_observer{nullptr};
 
 void ObserveStatements(const StatementObserver* observer) { g_observer.store(observer); }
 
+RowStatements::RowStatements(std::string_view head, size_t columns, size_t max_rows, std::string_view tail)
+    : max_rows_(max_rows), sql_(max_rows + 1) {
+  std::string row = "(?";
+  for (size_t i = 1; i < columns; ++i) row += ", ?";
+  row += ")";
+  for (size_t n = 1; n <= max_rows; n *= 2) {
+    std::string sql = std::string(head) + " VALUES " + row;
+    for (size_t i = 1; i < n; ++i) sql += ", " + row;
+    if (!tail.empty()) sql += " " + std::string(tail);
+    sql_[n] = std::move(sql);
+  }
+}
+
+size_t RowStatements::Fit(size_t left) const {
+  size_t n = 1;
+  while (n * 2 <= left && n * 2 <= max_rows_) n *= 2;
+  return n;
+}
+
 void internal::Observe(std::string_view sql, const std::vector<Value>& params) {
   if (const StatementObserver* o = g_observer.load(std::memory_order_relaxed)) (*o)(sql, params);
 }
