@@ -81,14 +81,69 @@ void Cell::Merge(const Cell& o) {
   scroll_n += o.scroll_n;
 }
 
+std::string SegmentPrefix(std::string_view filter, std::string_view value) {
+  if (value.empty() || value.size() > kMaxSegmentValue || value.find('\x1f') != std::string_view::npos) return {};
+  std::string out;
+  out.reserve(filter.size() + value.size() + 2);
+  out.append(filter).append(1, '\x1f').append(value).append(1, '\x1f');
+  return out;
+}
+
+namespace {
+
+struct PairHash {
+  size_t operator()(const std::pair<std::string, std::string>& p) const {
+    size_t a = std::hash<std::string>()(p.first), b = std::hash<std::string>()(p.second);
+    return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  }
+};
+
+}  // namespace
+
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
-                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits) {
+                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits, bool segments) {
   Cells cells;
-  auto add = [&](const char* dimension, const std::string& key, int64_t visitor) -> Cell& {
+  int64_t read_from = from_ms - kVisitLookbackMillis, read_to = std::max(to_ms, visits_until_ms);
+  // Each visit's segments: the filter values any of its events has, as the prefixes of their rows.
+  std::unordered_map<int64_t, std::vector<std::string>> visit_segments;
+  std::unordered_map<std::pair<std::string, std::string>, Cell, PairHash> segment_cells;
+  static const std::vector<std::string> kNone;
+  if (segments) {
+    // Privacy: analytics-events, read to aggregate; only counts and sketches leave this function.
+    STEWARD_RETURN_IF_ERROR(
+        c.ForEach("SELECT visit, source, country, device FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ?",
+                  {site, read_from, read_to}, [&](const store::Row& r) {
+                    auto& prefixes = visit_segments[r.Int(0)];
+                    for (size_t i = 0; i < kSegmentFilters.size(); ++i) {
+                      std::string prefix = SegmentPrefix(kSegmentFilters[i].first, r.Text(i + 1));
+                      if (!prefix.empty() && std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end())
+                        prefixes.push_back(std::move(prefix));
+                    }
+                    return true;
+                  }));
+  }
+  std::vector<Cell*> touched;
+  std::string dimension_buf;
+  // The cell of (dimension, key) and, with segments, the same cell in each of the visit's segments.
+  auto add = [&](const char* dimension, const std::string& key, int64_t visitor,
+                 const std::vector<std::string>& prefixes) -> const std::vector<Cell*>& {
+    touched.clear();
     Cell& cell = cells[{dimension, key}];
-    cell.visitors.Add(visitor);
-    ++cell.count;
-    return cell;
+    touched.push_back(&cell);
+    for (const auto& prefix : prefixes) {
+      dimension_buf.assign(prefix).append(dimension);
+      touched.push_back(&segment_cells[{dimension_buf, key}]);
+    }
+    for (Cell* t : touched) {
+      t->visitors.Add(visitor);
+      ++t->count;
+    }
+    return touched;
+  };
+  auto prefixes_of = [&](int64_t visit) -> const std::vector<std::string>& {
+    if (!segments) return kNone;
+    auto it = visit_segments.find(visit);
+    return it == visit_segments.end() ? kNone : it->second;
   };
   std::unordered_map<int64_t, VisitState> visits;
   // Privacy: analytics-events, read to aggregate; only counts and sketches leave this function.
@@ -96,7 +151,7 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
       "SELECT ts, name, path, source, referrer, utm_campaign, search, visitor, visit, interactive, engaged_ms, "
       "scroll_depth, props, country, browser, os, device FROM analytics_events "
       "WHERE site = ? AND ts >= ? AND ts < ? ORDER BY ts, id",
-      {site, from_ms - kVisitLookbackMillis, std::max(to_ms, visits_until_ms)}, [&](const store::Row& r) {
+      {site, read_from, read_to}, [&](const store::Row& r) {
         if (only_visits != nullptr && !only_visits->contains(r.Int(8))) return true;
         int64_t ts = r.Int(0);
         std::string name = r.Text(1);
@@ -119,8 +174,9 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
           ++v.interactions;
         }
         if (ts < from_ms || ts >= to_ms) return true;  // outside: only for visits
+        const auto& prefixes = prefixes_of(r.Int(8));
         if (pageview) {
-          add("page", r.Text(2), visitor);
+          add("page", r.Text(2), visitor, prefixes);
           for (auto [dimension, column, only_present] : {std::tuple{"referrer", 4, true},
                                                          {"utm_campaign", 5, true},
                                                          {"search", 6, true},
@@ -130,37 +186,39 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
                                                          {"device", 16, false}}) {
             std::string value = r.Text(static_cast<size_t>(column));
             if (only_present && value.empty()) continue;
-            add(dimension, only_present ? value : Known(value), visitor);
+            add(dimension, only_present ? value : Known(value), visitor, prefixes);
           }
-          add("day", std::to_string(ts / kDayMs), visitor);
+          // The daily series of a rolled range comes from the headline rows: segments need no "day".
+          add("day", std::to_string(ts / kDayMs), visitor, kNone);
           std::string search = r.Text(6), props = r.Text(12);
           if (!search.empty() && !props.empty()) {
             auto j = nlohmann::json::parse(props, nullptr, false);
             if (j.is_object() && j.contains("search_results") &&
                 (j["search_results"] == 0 || j["search_results"] == "0")) {
-              add("search_no_results", search, visitor);
+              add("search_no_results", search, visitor, prefixes);
             }
           }
         } else if (name == "engagement") {
-          Cell& cell = add("engagement", r.Text(2), visitor);
-          if (!std::holds_alternative<std::monostate>(r.at(10))) {
-            cell.engaged_ms += r.Int(10);
-            ++cell.engaged_n;
-          }
-          if (!std::holds_alternative<std::monostate>(r.at(11))) {
-            cell.scroll_sum += r.Int(11);
-            ++cell.scroll_n;
+          for (Cell* cell : add("engagement", r.Text(2), visitor, prefixes)) {
+            if (!std::holds_alternative<std::monostate>(r.at(10))) {
+              cell->engaged_ms += r.Int(10);
+              ++cell->engaged_n;
+            }
+            if (!std::holds_alternative<std::monostate>(r.at(11))) {
+              cell->scroll_sum += r.Int(11);
+              ++cell->scroll_n;
+            }
           }
         } else {
-          add("event", name, visitor);
+          add("event", name, visitor, prefixes);
           std::string props = r.Text(12);
           if (!props.empty()) {
             auto j = nlohmann::json::parse(props, nullptr, false);
             if (j.is_object()) {
               for (const auto& [k, value] : j.items()) {
                 add("event_property",
-                    name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : JsonText(value)),
-                    visitor);
+                    name + ": " + k + " = " + (value.is_string() ? value.get<std::string>() : JsonText(value)), visitor,
+                    prefixes);
               }
             }
           }
@@ -169,16 +227,20 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
       }));
   for (const auto& [id, v] : visits) {
     if (v.first_ts < from_ms || v.first_ts >= to_ms || v.pageviews == 0) continue;
-    Cell& headline = cells[{"", ""}];
-    headline.visitors.Add(v.visitor);
-    ++headline.visits;
-    headline.pageviews += v.pageviews;
-    headline.bounces += v.pageviews <= 1 && v.interactions == 0;
-    headline.duration_ms += v.last_ts - v.first_ts;
-    add("entry_page", v.entry, v.visitor);
-    add("exit_page", v.exit, v.visitor);
-    add("source", v.source, v.visitor);
+    const auto& prefixes = prefixes_of(id);
+    for (size_t i = 0; i <= prefixes.size(); ++i) {
+      Cell& headline = i == 0 ? cells[{"", ""}] : segment_cells[{prefixes[i - 1], ""}];
+      headline.visitors.Add(v.visitor);
+      ++headline.visits;
+      headline.pageviews += v.pageviews;
+      headline.bounces += v.pageviews <= 1 && v.interactions == 0;
+      headline.duration_ms += v.last_ts - v.first_ts;
+    }
+    add("entry_page", v.entry, v.visitor, prefixes);
+    add("exit_page", v.exit, v.visitor, prefixes);
+    add("source", v.source, v.visitor, prefixes);
   }
+  for (auto& [key, cell] : segment_cells) cells.emplace(key, std::move(cell));
   return cells;
 }
 
@@ -207,6 +269,11 @@ std::vector<store::Migration> RollupMigrations() {
     -- For replacing an hour when it is rolled again, and for retention.
     CREATE INDEX analytics_rollups_by_period ON analytics_rollups (site, span, start);
     CREATE TABLE analytics_rollup_state (site TEXT PRIMARY KEY, rolled_to INTEGER NOT NULL);
+  )sql"},
+          // Segments: the rows of each filter value (SegmentPrefix), kept from the first hour rolled
+          // with them; days before segments_from have none, and a filtered dashboard reads their events.
+          {"analytics-rollups", 2, R"sql(
+    ALTER TABLE analytics_rollup_state ADD COLUMN segments_from INTEGER;
   )sql"}};
 }
 
@@ -274,8 +341,20 @@ Result<int64_t> Rollups::RollDue(const std::string& site) {
 
 Status Rollups::RollHour(const std::string& site, int64_t hour) {
   Cells cells;
+  std::optional<int64_t> segments_from;  // to record, when not yet
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(cells, Window(c, site, hour, hour + kHourMillis, hour + kHourMillis + kRollDelayMillis));
+    STEWARD_ASSIGN_OR_RETURN(cells,
+                             Window(c, site, hour, hour + kHourMillis, hour + kHourMillis + kRollDelayMillis, nullptr,
+                                    /*segments=*/true));
+    STEWARD_ASSIGN_OR_RETURN(auto state,
+                             c.Query("SELECT segments_from FROM analytics_rollup_state WHERE site = ?", {site}));
+    if (state.empty()) {
+      segments_from = 0;  // the site's first hour: its segments are whole from the start
+    } else if (std::holds_alternative<std::monostate>(state.front().at(0))) {
+      // The first hour rolled with segments, on a database rolled before them: their day rows are
+      // whole from the next day on.
+      segments_from = (hour + kDayMs - 1) / kDayMs * kDayMs;
+    }
     return Ok();
   }));
   int64_t day = hour / kDayMs * kDayMs;
@@ -320,7 +399,11 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     std::vector<Out> out;
     std::vector<Cell> merged;
     merged.reserve(keyed.size());
-    for (const auto* entry : keyed) out.push_back({kHourMillis, hour, &entry->first, &entry->second});
+    // Segments have day rows only: a filtered dashboard asks whole days.
+    for (const auto* entry : keyed) {
+      if (entry->first.first.find('\x1f') == std::string::npos)
+        out.push_back({kHourMillis, hour, &entry->first, &entry->second});
+    }
     for (const auto* entry : keyed) {
       Cell& m = merged.emplace_back(days[entry->first]);
       m.Merge(entry->second);
@@ -343,9 +426,11 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
       (void)written;
       at += n;
     }
-    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to) VALUES (?, ?) "
-                                            "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to",
-                                            {site, hour + kHourMillis}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to, segments_from) VALUES (?, ?, ?) "
+                       "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to, "
+                       "segments_from = coalesce(analytics_rollup_state.segments_from, excluded.segments_from)",
+                       {site, hour + kHourMillis, segments_from ? store::Value(*segments_from) : store::Value()}));
     (void)n;
     return Ok();
   });

@@ -13,15 +13,22 @@
 // database. Queries read day rows for whole days, hour rows for the rest, and the events after
 // rolled_to directly (Window), so nothing is missing while the rollups lag.
 //
+// Segments: each hour's rows are also kept for each value of the dashboard's filters by source,
+// country and device (kSegmentFilters: the values any event of a visit has), under the dimension SegmentPrefix(filter,
+// value) + dimension, as day rows only. A filtered dashboard of whole days then reads the day rows
+// of its segment as an unfiltered one reads its own, instead of every event of the range.
+//
 // Thread safety: safe for concurrent use.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <array>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -53,10 +60,26 @@ struct Cell {
 // the daily series of the events not yet rolled.
 using Cells = std::map<std::pair<std::string, std::string>, Cell>;
 
+// The dashboard's filters that are rolled up by value: the filter's name and the events' column.
+// Each splits a day's visits into a few dozen parts (a visit has one country, device and source),
+// so their segments together hold a few times the day's own rows. The page filter is not one: a
+// visit views several pages, and each page's segment would repeat the tables of its visits (on
+// bench-query's site, 165,000 rows and 20 MB a day against the day's own 2,000 rows and 1.6 MB).
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kSegmentFilters{
+    {{"source", "source"}, {"country", "country"}, {"device", "device"}}};
+// Values longer than this have no segment (their filtered dashboards read the events).
+inline constexpr size_t kMaxSegmentValue = 512;
+// "country\x1fGB\x1f": what a segment's dimensions begin with; "" when the value has no segment
+// (empty, longer than kMaxSegmentValue, or holding the separator).
+std::string SegmentPrefix(std::string_view filter, std::string_view value);
+
 // Aggregates the events of `site` with from_ms <= ts < to_ms (visits: those that began then, with
-// their events until visits_until_ms); with `only_visits`, the events of those visits alone.
+// their events until visits_until_ms); with `only_visits`, the events of those visits alone. With
+// `segments`, each visit's cells also go to each segment of the visit (a visit is in the segment of
+// every value its events have, seen from two hours before from_ms to visits_until_ms).
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
-                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits = nullptr);
+                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits = nullptr,
+                     bool segments = false);
 
 // The rollup tables (module "analytics-rollups"), and their purge for the retention runner.
 std::vector<store::Migration> RollupMigrations();

@@ -264,15 +264,19 @@ int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMillis : (ms - kDayMillis 
 
 Result<Headline> Stats::Aggregate(const Query& q) {
   if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(std::string segment, RolledSegment(q));
+    if (!segment.empty()) return AggregateRollups(q, segment);
     STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
     auto it = cells->find({"", ""});
     return it == cells->end() ? Headline{} : HeadlineOf(it->second);
   }
-  return Raw(q) ? AggregateEvents(q) : AggregateRollups(q);
+  return Raw(q) ? AggregateEvents(q) : AggregateRollups(q, "");
 }
 
 Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, int limit) {
   if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(std::string segment, RolledSegment(q));
+    if (!segment.empty()) return BreakdownRollups(q, d, limit, segment);
     STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
     std::string dimension(DimensionName(d));
     std::vector<BreakdownRow> rows;
@@ -281,11 +285,13 @@ Result<std::vector<BreakdownRow>> Stats::Breakdown(const Query& q, Dimension d, 
     Rank(rows, limit);
     return rows;
   }
-  return Raw(q) ? BreakdownEvents(q, d, limit) : BreakdownRollups(q, d, limit);
+  return Raw(q) ? BreakdownEvents(q, d, limit) : BreakdownRollups(q, d, limit, "");
 }
 
 Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
   if (Segment(q)) {
+    STEWARD_ASSIGN_OR_RETURN(std::string segment, RolledSegment(q));
+    if (!segment.empty()) return DailyRollups(q, segment);
     STEWARD_ASSIGN_OR_RETURN(auto cells, FilteredCells(q));
     std::vector<DayPoint> out;
     for (int64_t d = DayOf(q.from_ms); d <= DayOf(q.to_ms - 1) && out.size() < 400; ++d) {
@@ -295,7 +301,7 @@ Result<std::vector<DayPoint>> Stats::Daily(const Query& q) {
     }
     return out;
   }
-  return Raw(q) ? DailyEvents(q) : DailyRollups(q);
+  return Raw(q) ? DailyEvents(q) : DailyRollups(q, "");
 }
 
 Result<std::shared_ptr<const Cells>> Stats::FilteredCells(const Query& q) {
@@ -332,11 +338,45 @@ Result<std::shared_ptr<const Cells>> Stats::FilteredCells(const Query& q) {
   return shared;
 }
 
-Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q) {
+Result<std::string> Stats::RolledSegment(const Query& q) {
+  auto filters = Filters(q);
+  // One filter, whole days: a segment's day rows. Several filters read the events (FilteredCells).
+  if (filters.size() != 1 || q.from_ms % kDayMillis != 0 || q.to_ms % kDayMillis != 0) return std::string();
+  std::string prefix;
+  for (const auto& [filter, column] : kSegmentFilters) {
+    if (column == filters.front().first) prefix = SegmentPrefix(filter, *filters.front().second);
+  }
+  if (prefix.empty()) return prefix;
+  bool covered = false;
+  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_ASSIGN_OR_RETURN(auto rows,
+                             c.Query("SELECT segments_from FROM analytics_rollup_state WHERE site = ?", {q.site}));
+    // Nothing rolled yet: the events after the rollups are the whole range, read as a segment's tail.
+    covered = rows.empty() ||
+              (!std::holds_alternative<std::monostate>(rows.front().at(0)) && rows.front().Int(0) <= q.from_ms);
+    return Ok();
+  }));
+  return covered ? prefix : std::string();
+}
+
+Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q, const std::string& segment) {
   Plan plan;
   int64_t rolled = 0;
   STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT rolled_to FROM analytics_rollup_state WHERE site = ?", {q.site}));
   if (!rows.empty()) rolled = rows.front().Int(0);
+  if (!segment.empty()) {
+    // Whole days; a segment's day row of the day rolled_to falls in holds the hours before it.
+    int64_t rolled_end = std::min(q.to_ms, rolled);
+    if (rolled_end <= q.from_ms) {
+      plan.tail_from = q.from_ms;
+    } else {
+      plan.days_from = q.from_ms;
+      plan.days_to = (rolled_end + kDayMillis - 1) / kDayMillis * kDayMillis;
+      plan.tail_from = rolled_end;
+    }
+    plan.tail_to = q.to_ms;
+    return plan;
+  }
   // Rolled hours inside the range; ranges start and end on whole hours.
   int64_t from = (q.from_ms + kHourMillis - 1) / kHourMillis * kHourMillis;
   int64_t rolled_end = std::min(q.to_ms, rolled);
@@ -358,18 +398,33 @@ Result<Stats::Plan> Stats::MakePlan(store::Connection& c, const Query& q) {
   return plan;
 }
 
-Result<std::shared_ptr<const Cells>> Stats::Tail(store::Connection& c, const Query& q, const Plan& plan) {
+Result<std::shared_ptr<const Cells>> Stats::Tail(store::Connection& c, const Query& q, const Plan& plan,
+                                                 const std::string& segment) {
   static const auto kEmpty = std::make_shared<const Cells>();
   if (plan.tail_from >= plan.tail_to) return kEmpty;
-  auto key = std::make_tuple(q.site, plan.tail_from, plan.tail_to);
+  auto key = std::make_tuple(q.site, plan.tail_from, plan.tail_to, segment);
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(tail_mu_);
     auto it = tails_.find(key);
     if (it != tails_.end() && now - it->second.at < std::chrono::seconds(1)) return it->second.cells;
   }
-  STEWARD_ASSIGN_OR_RETURN(Cells cells,
-                           Window(c, q.site, plan.tail_from, plan.tail_to, plan.tail_to + kRollDelayMillis));
+  std::optional<std::unordered_set<int64_t>> kept;
+  if (!segment.empty()) {
+    // The segment's visits: those with an event that has the value, as rolling tells them.
+    auto [column, value] = Filters(q).front();
+    kept.emplace();
+    STEWARD_RETURN_IF_ERROR(c.ForEach(
+        std::string("SELECT DISTINCT visit FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? AND ") + column +
+            " = ?",
+        {q.site, plan.tail_from - kVisitLookbackMillis, plan.tail_to + kRollDelayMillis, *value},
+        [&](const store::Row& r) {
+          kept->insert(r.Int(0));
+          return true;
+        }));
+  }
+  STEWARD_ASSIGN_OR_RETURN(Cells cells, Window(c, q.site, plan.tail_from, plan.tail_to, plan.tail_to + kRollDelayMillis,
+                                               kept ? &*kept : nullptr));
   auto shared = std::make_shared<const Cells>(std::move(cells));
   std::lock_guard<std::mutex> lock(tail_mu_);
   std::erase_if(tails_, [&](const auto& kv) { return now - kv.second.at >= std::chrono::seconds(1); });
@@ -410,38 +465,40 @@ VisitorSketch SketchOf(const store::Value& v) {
 
 }  // namespace
 
-Result<Headline> Stats::AggregateRollups(const Query& q) {
+Result<Headline> Stats::AggregateRollups(const Query& q, const std::string& segment) {
   Cell total;
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
-    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "visitors, visits, pageviews, bounces, duration_ms", q.site, "",
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q, segment));
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "visitors, visits, pageviews, bounces, duration_ms", q.site, segment,
                                        plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
                                          total.visitors.Merge(SketchOf(r.at(0)));
                                          total.visits += r.Int(1), total.pageviews += r.Int(2);
                                          total.bounces += r.Int(3), total.duration_ms += r.Int(4);
                                          return true;
                                        }));
-    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan, segment));
     if (auto it = tail->find({"", ""}); it != tail->end()) total.Merge(it->second);
     return Ok();
   }));
   return HeadlineOf(total);
 }
 
-Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimension d, int limit) {
+Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimension d, int limit,
+                                                          const std::string& segment) {
   std::string dimension(DimensionName(d));
-  std::unordered_map<std::string, Cell> cells;  // counts first; sketches only for the leaders
+  std::string rows_dimension = segment + dimension;  // the rollups' rows; the tail's cells are the dimension's
+  std::unordered_map<std::string, Cell> cells;       // counts first; sketches only for the leaders
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q, segment));
     // Summed here rather than by GROUP BY: the rows come in key order within each period, and a
     // hash map beats SQLite's sort for tens of thousands of them.
     bool engagement = d == Dimension::kEngagement;
     cells.reserve(4096);
     STEWARD_RETURN_IF_ERROR(
         ForEachRow(c, engagement ? "key, count, engaged_ms, engaged_n, scroll_sum, scroll_n" : "key, count", q.site,
-                   dimension, plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
+                   rows_dimension, plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
                      Cell& cell = cells[r.Text(0)];
                      cell.count += r.Int(1);
                      if (engagement) {
@@ -450,7 +507,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
                      }
                      return true;
                    }));
-    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan, segment));
     for (auto it = tail->lower_bound({dimension, ""}); it != tail->end() && it->first.first == dimension; ++it) {
       Cell counts = it->second;
       counts.visitors = {};
@@ -478,8 +535,8 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
     }
     std::unordered_map<std::string, VisitorSketch> sketches;
     for (const auto& [key, count] : order) sketches[key];
-    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "key, visitors", q.site, dimension, plan.days_from, plan.days_to, plan.hours,
-                                       and_sql, and_params, [&](const store::Row& r) {
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "key, visitors", q.site, rows_dimension, plan.days_from, plan.days_to,
+                                       plan.hours, and_sql, and_params, [&](const store::Row& r) {
                                          auto it = sketches.find(r.Text(0));
                                          if (it != sketches.end()) it->second.Merge(SketchOf(r.at(1)));
                                          return true;
@@ -500,20 +557,20 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
   return out;
 }
 
-Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q) {
+Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q, const std::string& segment) {
   std::map<int64_t, std::pair<VisitorSketch, int64_t>> by_day;
   auto day_of = DayOf;
   // Privacy: analytics-rollups and analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q));
-    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "start, visitors, pageviews", q.site, "", plan.days_from, plan.days_to,
+    STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q, segment));
+    STEWARD_RETURN_IF_ERROR(ForEachRow(c, "start, visitors, pageviews", q.site, segment, plan.days_from, plan.days_to,
                                        plan.hours, "", {}, [&](const store::Row& r) {
                                          auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
                                          sketch.Merge(SketchOf(r.at(1)));
                                          pageviews += r.Int(2);
                                          return true;
                                        }));
-    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan));
+    STEWARD_ASSIGN_OR_RETURN(auto tail, Tail(c, q, plan, segment));
     for (auto it = tail->lower_bound({"day", ""}); it != tail->end() && it->first.first == "day"; ++it) {
       auto& [sketch, pageviews] = by_day[std::stoll(it->first.second)];
       sketch.Merge(it->second.visitors);

@@ -8,8 +8,10 @@
 // Without filters the numbers come from the rollups (rollups.h) and the events not yet rolled:
 // visitors are then a sketch's estimate (exact up to 256, then within about 2%), visits belong to
 // the hour they began, and a breakdown ranks its keys by their count before counting the visitors
-// of the leading ones. With filters they come from one pass over the events of the visits the
-// filters keep (a visit is kept when any of its events matches each filter), counted as the
+// of the leading ones. A filter keeps whole visits: a visit is kept when any of its events matches
+// each filter. With one filter over whole days, the numbers come from the filter value's segment
+// (rollups.h), read as the unfiltered rollups are. With several filters, or days rolled before
+// segments were, from one pass over the events of the visits the filters keep, counted as the
 // rollups count and kept 30 seconds, so a dashboard's every table costs one pass. With
 // Query::raw, each comes from its own SQL over the events.
 //
@@ -115,9 +117,15 @@ class Stats {
   Result<Headline> AggregateEvents(const Query& q);
   Result<std::vector<BreakdownRow>> BreakdownEvents(const Query& q, Dimension d, int limit);
   Result<std::vector<DayPoint>> DailyEvents(const Query& q);
-  Result<Headline> AggregateRollups(const Query& q);
-  Result<std::vector<BreakdownRow>> BreakdownRollups(const Query& q, Dimension d, int limit);
-  Result<std::vector<DayPoint>> DailyRollups(const Query& q);
+  // From the rollups' rows; with a segment (SegmentPrefix), from that segment's day rows, the
+  // events after them read for the segment's visits.
+  Result<Headline> AggregateRollups(const Query& q, const std::string& segment);
+  Result<std::vector<BreakdownRow>> BreakdownRollups(const Query& q, Dimension d, int limit,
+                                                     const std::string& segment);
+  Result<std::vector<DayPoint>> DailyRollups(const Query& q, const std::string& segment);
+  // The segment that answers a filtered query: one filter, whole days, all rolled with segments
+  // (analytics_rollup_state.segments_from). "" when none does.
+  Result<std::string> RolledSegment(const Query& q);
 
   // What a range reads: whole days, single hours and the events after the rollups.
   struct Plan {
@@ -125,11 +133,15 @@ class Stats {
     std::vector<std::pair<int64_t, int64_t>> hours;  // hour rows with start in each [from, to)
     int64_t tail_from = 0, tail_to = 0;              // events, when tail_from < tail_to
   };
-  Result<Plan> MakePlan(store::Connection& c, const Query& q);
-  // The events after the rollups, aggregated; kept a second, as a dashboard asks many questions.
+  // A segment's plan reads day rows only, the day rolled_to falls in included (its row holds the
+  // hours rolled), and the events after rolled_to.
+  Result<Plan> MakePlan(store::Connection& c, const Query& q, const std::string& segment);
+  // The events after the rollups, aggregated (a segment's: its visits' events); kept a second, as a
+  // dashboard asks many questions.
   Result<std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>>> Tail(store::Connection& c,
                                                                                           const Query& q,
-                                                                                          const Plan& plan);
+                                                                                          const Plan& plan,
+                                                                                          const std::string& segment);
 
   // A filtered range, every table at once: the visits each filter keeps, then one pass over their
   // events (Window). Kept 30 seconds, as a dashboard asks every table of a range at once.
@@ -142,7 +154,7 @@ class Stats {
     std::chrono::steady_clock::time_point at;
     std::shared_ptr<const std::map<std::pair<std::string, std::string>, Cell>> cells;
   };
-  std::map<std::tuple<std::string, int64_t, int64_t>, CachedTail> tails_;
+  std::map<std::tuple<std::string, int64_t, int64_t, std::string>, CachedTail> tails_;
   std::map<std::tuple<std::string, int64_t, int64_t, std::string, std::string, std::string, std::string>, CachedTail>
       filtered_;
 };

@@ -17,7 +17,10 @@ uint64_t Mix(uint64_t z) {
 }
 
 constexpr char kExactTag = 'E';
-constexpr char kRegistersTag = 'H';
+constexpr char kRegistersTag = 'H';  // every register a byte: read, no longer written
+constexpr char kSparseTag = 'S';     // the registers that are not zero: index (2 bytes), value
+constexpr char kPackedTag = 'P';     // every register in 4 bits, 15 and above listed after as in 'S'
+constexpr uint8_t kPackedEscape = 15;
 
 }  // namespace
 
@@ -80,8 +83,32 @@ int64_t VisitorSketch::Estimate() const {
 
 std::string VisitorSketch::Serialize() const {
   if (!registers_.empty()) {
-    std::string out(1 + kRegisters, kRegistersTag);
-    std::memcpy(out.data() + 1, registers_.data(), kRegisters);
+    // The smaller of two forms: rows of a few kilobytes spill out of the store's pages.
+    size_t nonzero = 0, high = 0;
+    for (uint8_t r : registers_) nonzero += r != 0, high += r >= kPackedEscape;
+    auto entry = [](std::string& out, size_t index, uint8_t value) {
+      out.push_back(static_cast<char>(index & 0xff));
+      out.push_back(static_cast<char>(index >> 8));
+      out.push_back(static_cast<char>(value));
+    };
+    std::string out;
+    if (3 * nonzero <= kRegisters / 2 + 3 * high) {
+      out.reserve(1 + 3 * nonzero);
+      out.push_back(kSparseTag);
+      for (size_t i = 0; i < kRegisters; ++i) {
+        if (registers_[i] != 0) entry(out, i, registers_[i]);
+      }
+      return out;
+    }
+    out.assign(1 + kRegisters / 2, '\0');
+    out[0] = kPackedTag;
+    for (size_t i = 0; i < kRegisters; ++i) {
+      uint8_t nibble = std::min(registers_[i], kPackedEscape);
+      out[1 + i / 2] = static_cast<char>(static_cast<uint8_t>(out[1 + i / 2]) | (nibble << (4 * (i % 2))));
+    }
+    for (size_t i = 0; i < kRegisters; ++i) {
+      if (registers_[i] >= kPackedEscape) entry(out, i, registers_[i]);
+    }
     return out;
   }
   std::string out(1 + 8 * exact_.size(), kExactTag);
@@ -96,6 +123,31 @@ std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
   if (bytes.empty()) return s;
   if (bytes[0] == kRegistersTag && bytes.size() == 1 + kRegisters) {
     s.registers_.assign(bytes.begin() + 1, bytes.end());
+    if (std::any_of(s.registers_.begin(), s.registers_.end(), [](uint8_t r) { return r > kMaxRank; }))
+      return std::nullopt;
+    return s;
+  }
+  // Entries of three bytes (index, value) from `at`, into registers_; false for any out of range.
+  auto entries = [&](size_t at, uint8_t min_value) {
+    if ((bytes.size() - at) % 3 != 0) return false;
+    for (; at < bytes.size(); at += 3) {
+      size_t index = static_cast<uint8_t>(bytes[at]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[at + 1])) << 8);
+      auto value = static_cast<uint8_t>(bytes[at + 2]);
+      if (index >= kRegisters || value < min_value || value > kMaxRank) return false;
+      s.registers_[index] = value;
+    }
+    return true;
+  };
+  if (bytes[0] == kSparseTag) {
+    s.registers_.assign(kRegisters, 0);
+    if (!entries(1, 1)) return std::nullopt;
+    return s;
+  }
+  if (bytes[0] == kPackedTag && bytes.size() >= 1 + kRegisters / 2) {
+    s.registers_.assign(kRegisters, 0);
+    for (size_t i = 0; i < kRegisters; ++i)
+      s.registers_[i] = static_cast<uint8_t>(static_cast<uint8_t>(bytes[1 + i / 2]) >> (4 * (i % 2))) & 0xf;
+    if (!entries(1 + kRegisters / 2, kPackedEscape)) return std::nullopt;
     return s;
   }
   if (bytes[0] != kExactTag || (bytes.size() - 1) % 8 != 0 || (bytes.size() - 1) / 8 > kExactLimit) return std::nullopt;

@@ -8,6 +8,10 @@
 //   s.Merge(other);
 //   int64_t n = s.Estimate();
 //   std::string bytes = s.Serialize();   // for a BLOB; VisitorSketch::Parse reads it back
+//
+// Serialized, an exact sketch is its hashes (8 bytes each); past that, the registers that are not
+// zero with their index (3 bytes each) while few, then every register in 4 bits (2 KB). The
+// registers a byte each (4 KB, the first form) are still read.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,8 @@ class VisitorSketch {
   static constexpr size_t kExactLimit = 256;
   static constexpr int kPrecision = 12;
   static constexpr size_t kRegisters = size_t{1} << kPrecision;
+  // A register's largest value: the leading zeros of the hash's other 52 bits, and one.
+  static constexpr uint8_t kMaxRank = 64 - kPrecision + 1;
 
   void Add(int64_t visitor);
   void Merge(const VisitorSketch& other);
