@@ -332,40 +332,55 @@ Result<int64_t> Rollups::RollDue(const std::string& site) {
   int64_t rolled = 0;
   while (next + kHourMillis + kRollDelayMillis <= now) {
     if (stopping_) break;
-    STEWARD_RETURN_IF_ERROR(RollHour(site, next));
-    next += kHourMillis;
-    ++rolled;
+    // The hours due in the same day, a few at a time: their day rows are merged once.
+    int64_t due = (now - kRollDelayMillis - next) / kHourMillis;
+    int64_t left_in_day = (next / kDayMs * kDayMs + kDayMs - next) / kHourMillis;
+    int64_t hours = std::min({due, left_in_day, kHoursPerRoll});
+    STEWARD_RETURN_IF_ERROR(RollHours(site, next, hours));
+    next += hours * kHourMillis;
+    rolled += hours;
   }
   return rolled;
 }
 
-Status Rollups::RollHour(const std::string& site, int64_t hour) {
-  Cells cells;
+Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours) {
+  using Key = std::pair<std::string, std::string>;
+  std::vector<std::vector<std::pair<Key, Cell>>> hour_rows(static_cast<size_t>(hours));  // segments have none
+  Cells summed;  // every key of the hours, for their day's rows
   std::optional<int64_t> segments_from;  // to record, when not yet
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(cells,
-                             Window(c, site, hour, hour + kHourMillis, hour + kHourMillis + kRollDelayMillis, nullptr,
-                                    /*segments=*/true));
+    for (int64_t i = 0; i < hours; ++i) {
+      int64_t hour = first + i * kHourMillis;
+      STEWARD_ASSIGN_OR_RETURN(Cells cells, Window(c, site, hour, hour + kHourMillis,
+                                                   hour + kHourMillis + kRollDelayMillis, nullptr, /*segments=*/true));
+      for (auto& [key, cell] : cells) {
+        if (key.first == "day") continue;  // the daily series comes from the headline rows
+        if (key.first.find('\x1f') == std::string::npos) {
+          summed[key].Merge(cell);
+          hour_rows[static_cast<size_t>(i)].emplace_back(key, std::move(cell));
+        } else if (auto [it, inserted] = summed.try_emplace(key, std::move(cell)); !inserted) {
+          it->second.Merge(cell);
+        }
+      }
+    }
     STEWARD_ASSIGN_OR_RETURN(auto state,
                              c.Query("SELECT segments_from FROM analytics_rollup_state WHERE site = ?", {site}));
     if (state.empty()) {
-      segments_from = 0;  // the site's first hour: its segments are whole from the start
+      segments_from = 0;  // the site's first hours: its segments are whole from the start
     } else if (std::holds_alternative<std::monostate>(state.front().at(0))) {
-      // The first hour rolled with segments, on a database rolled before them: their day rows are
+      // The first hours rolled with segments, on a database rolled before them: their day rows are
       // whole from the next day on.
-      segments_from = (hour + kDayMs - 1) / kDayMs * kDayMs;
+      segments_from = (first + kDayMs - 1) / kDayMs * kDayMs;
     }
     return Ok();
   }));
-  int64_t day = hour / kDayMs * kDayMs;
-  // Privacy: analytics-rollups (the write: the hour's rows, merged into its day's).
+  int64_t day = first / kDayMs * kDayMs;
+  // Privacy: analytics-rollups (the write: the hours' rows, merged into their day's).
   return store_.Write([&](store::Connection& c) -> Status {
-    using Key = std::pair<std::string, std::string>;
-    std::vector<const Cells::value_type*> keyed;  // the daily series comes from the headline rows
-    for (const auto& entry : cells) {
-      if (entry.first.first != "day") keyed.push_back(&entry);
-    }
-    // The day's row of each key this hour has, to merge the hour into: a few keys to a query, so an
+    std::vector<const Cells::value_type*> keyed;
+    keyed.reserve(summed.size());
+    for (const auto& entry : summed) keyed.push_back(&entry);
+    // The day's row of each key the hours have, to merge them into: a few keys to a query, so an
     // hour costs a handful of statements (round trips, on PostgreSQL) whatever its number of keys.
     std::map<Key, Cell> days;
     for (size_t at = 0; at < keyed.size();) {
@@ -386,11 +401,12 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
       }));
       at += n;
     }
-    STEWARD_ASSIGN_OR_RETURN(
-        auto gone,
-        c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start = ?", {site, kHourMillis, hour}));
+    STEWARD_ASSIGN_OR_RETURN(auto gone,
+                             c.Exec("DELETE FROM analytics_rollups WHERE site = ? AND span = ? AND start >= ? AND "
+                                    "start < ?",
+                                    {site, kHourMillis, first, first + hours * kHourMillis}));
     (void)gone;
-    // The hour's rows, then the days' merged with them, a few rows to a statement.
+    // The hours' rows, then the day's merged with them, a few rows to a statement.
     struct Out {
       int64_t span, start;
       const Key* key;
@@ -400,9 +416,9 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
     std::vector<Cell> merged;
     merged.reserve(keyed.size());
     // Segments have day rows only: a filtered dashboard asks whole days.
-    for (const auto* entry : keyed) {
-      if (entry->first.first.find('\x1f') == std::string::npos)
-        out.push_back({kHourMillis, hour, &entry->first, &entry->second});
+    for (size_t i = 0; i < hour_rows.size(); ++i) {
+      for (const auto& [key, cell] : hour_rows[i])
+        out.push_back({kHourMillis, first + static_cast<int64_t>(i) * kHourMillis, &key, &cell});
     }
     for (const auto* entry : keyed) {
       Cell& m = merged.emplace_back(days[entry->first]);
@@ -430,7 +446,8 @@ Status Rollups::RollHour(const std::string& site, int64_t hour) {
         auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to, segments_from) VALUES (?, ?, ?) "
                        "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to, "
                        "segments_from = coalesce(analytics_rollup_state.segments_from, excluded.segments_from)",
-                       {site, hour + kHourMillis, segments_from ? store::Value(*segments_from) : store::Value()}));
+                       {site, first + hours * kHourMillis,
+                        segments_from ? store::Value(*segments_from) : store::Value()}));
     (void)n;
     return Ok();
   });

@@ -9,7 +9,8 @@
 //
 // Rolling: an hour is rolled once 90 minutes have passed after it ends (visits that began in it
 // have ended by then), in one transaction: its hour rows are written and merged into its day's
-// rows, and the site's rolled_to mark moves on. Rolling catches up from the first event on a new
+// rows, and the site's rolled_to mark moves on. Hours due together in one day (catching up) are
+// rolled a few to a transaction, their day's rows merged once. Rolling catches up from the first event on a new
 // database. Queries read day rows for whole days, hour rows for the rest, and the events after
 // rolled_to directly (Window), so nothing is missing while the rollups lag.
 //
@@ -100,7 +101,12 @@ class Rollups {
   void Stop();
 
  private:
-  Status RollHour(const std::string& site, int64_t hour_ms);
+  // Rolls `hours` hours from first_ms, all in one UTC day, in one transaction: each hour's rows,
+  // and their day's rows merged with all of them once.
+  Status RollHours(const std::string& site, int64_t first_ms, int64_t hours);
+  // At most this many hours a transaction, when many are due (catching up): the day's rows are
+  // rewritten once for them, and the writer is not held long.
+  static constexpr int64_t kHoursPerRoll = 8;
 
   store::Store& store_;
   const Clock& clock_;
