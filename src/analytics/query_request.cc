@@ -269,22 +269,45 @@ Status CheckMetrics(QueryRequest& r) {
     });
   };
   r.dashboard = false;
-  if (!r.filters.empty() || r.total_rows) return Ok();
+  if (r.total_rows) return Ok();
+  // One filter, a country or a device, is the dashboard's too: that value's segment of the rollups
+  // (rollups.h). A visit has one country and one device, so the segment's visits are the filter's.
+  std::string* segment = nullptr;
+  if (!r.filters.empty()) {
+    const QueryFilter& f = r.filters.front();
+    if (r.filters.size() != 1 || f.op != QueryFilter::Op::kIs || !f.case_sensitive || f.values.size() != 1 ||
+        f.values.front().empty() || f.values.front() == "(not known)") {
+      return Ok();
+    }
+    if (f.dimension == "visit:country") {
+      segment = &r.query.country;
+    } else if (f.dimension == "visit:device") {
+      segment = &r.query.device;
+    } else {
+      return Ok();
+    }
+  }
+  auto dashboard = [&](bool yes, const DimensionSpec* spec) {
+    r.dashboard = yes;
+    if (!yes) return;
+    r.spec = spec;
+    if (segment != nullptr) *segment = r.filters.front().values.front();
+  };
   if (r.dimensions.empty()) {
-    r.dashboard = within({"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"});
+    dashboard(within({"visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration"}), nullptr);
     return Ok();
   }
   if (r.dimensions.size() > 1) return Ok();
   const DimensionSpec* spec = FindDimension(r.dimensions.front());
   if (spec == nullptr) return Ok();
   if (!spec->dimension) {
-    r.dashboard = TimeBucketOf(r.dimensions.front(), r.days) == TimeBucket::kDay && within({"visitors", "pageviews"});
+    dashboard(TimeBucketOf(r.dimensions.front(), r.days) == TimeBucket::kDay && within({"visitors", "pageviews"}),
+              spec);
   } else if (spec->dimension == Dimension::kPage) {
-    r.dashboard = within({"visitors", "pageviews", "time_on_page", "scroll_depth"});
+    dashboard(within({"visitors", "pageviews", "time_on_page", "scroll_depth"}), spec);
   } else {
-    r.dashboard = within({"visitors", spec->count_metric});
+    dashboard(within({"visitors", spec->count_metric}), spec);
   }
-  if (r.dashboard) r.spec = spec;
   return Ok();
 }
 

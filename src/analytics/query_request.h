@@ -59,8 +59,10 @@ TimeBucket TimeBucketOf(std::string_view name, const DayRange& days);
 struct QueryRequest {
   std::string site;
   std::vector<std::string> metrics, dimensions;
-  // The dashboard's shape (no filter, at most one of its dimensions, its metrics): answered by
-  // Stats from the rollups. Anything else is answered from the events (explore.h).
+  // The dashboard's shape (no filter, or one visit:country or visit:device `is` with one value; at
+  // most one of its dimensions; its metrics): answered by Stats from the rollups, a filter's from
+  // its value's segment (query.country or query.device). Anything else is answered from the
+  // events (explore.h).
   bool dashboard = false;
   const DimensionSpec* spec = nullptr;  // the one dimension of a dashboard request
   DayRange days;

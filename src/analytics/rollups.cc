@@ -106,7 +106,15 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
   int64_t read_from = from_ms - kVisitLookbackMillis, read_to = std::max(to_ms, visits_until_ms);
   // Each visit's segments: the filter values any of its events has, as the prefixes of their rows.
   std::unordered_map<int64_t, std::vector<std::string>> visit_segments;
-  std::unordered_map<std::pair<std::string, std::string>, Cell, PairHash> segment_cells;
+  // Every cell, found by a kept probe (no allocation for a cell already there), ordered at the end.
+  std::unordered_map<std::pair<std::string, std::string>, Cell, PairHash> acc;
+  std::pair<std::string, std::string> probe;
+  auto cell_of = [&](std::string_view dimension_a, std::string_view dimension_b, const std::string& key) -> Cell& {
+    probe.first.assign(dimension_a).append(dimension_b);
+    probe.second.assign(key);
+    auto it = acc.find(probe);
+    return it != acc.end() ? it->second : acc.emplace(probe, Cell{}).first->second;
+  };
   static const std::vector<std::string> kNone;
   if (segments) {
     // Privacy: analytics-events, read to aggregate; only counts and sketches leave this function.
@@ -123,17 +131,12 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
                   }));
   }
   std::vector<Cell*> touched;
-  std::string dimension_buf;
   // The cell of (dimension, key) and, with segments, the same cell in each of the visit's segments.
   auto add = [&](const char* dimension, const std::string& key, int64_t visitor,
                  const std::vector<std::string>& prefixes) -> const std::vector<Cell*>& {
     touched.clear();
-    Cell& cell = cells[{dimension, key}];
-    touched.push_back(&cell);
-    for (const auto& prefix : prefixes) {
-      dimension_buf.assign(prefix).append(dimension);
-      touched.push_back(&segment_cells[{dimension_buf, key}]);
-    }
+    touched.push_back(&cell_of(dimension, "", key));
+    for (const auto& prefix : prefixes) touched.push_back(&cell_of(prefix, dimension, key));
     for (Cell* t : touched) {
       t->visitors.Add(visitor);
       ++t->count;
@@ -229,7 +232,7 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
     if (v.first_ts < from_ms || v.first_ts >= to_ms || v.pageviews == 0) continue;
     const auto& prefixes = prefixes_of(id);
     for (size_t i = 0; i <= prefixes.size(); ++i) {
-      Cell& headline = i == 0 ? cells[{"", ""}] : segment_cells[{prefixes[i - 1], ""}];
+      Cell& headline = cell_of(i == 0 ? std::string_view() : prefixes[i - 1], "", "");
       headline.visitors.Add(v.visitor);
       ++headline.visits;
       headline.pageviews += v.pageviews;
@@ -240,7 +243,7 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
     add("exit_page", v.exit, v.visitor, prefixes);
     add("source", v.source, v.visitor, prefixes);
   }
-  for (auto& [key, cell] : segment_cells) cells.emplace(key, std::move(cell));
+  for (auto& [key, cell] : acc) cells.emplace(key, std::move(cell));
   return cells;
 }
 
@@ -346,7 +349,7 @@ Result<int64_t> Rollups::RollDue(const std::string& site) {
 Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours) {
   using Key = std::pair<std::string, std::string>;
   std::vector<std::vector<std::pair<Key, Cell>>> hour_rows(static_cast<size_t>(hours));  // segments have none
-  Cells summed;  // every key of the hours, for their day's rows
+  Cells summed;                          // every key of the hours, for their day's rows
   std::optional<int64_t> segments_from;  // to record, when not yet
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     for (int64_t i = 0; i < hours; ++i) {
@@ -443,11 +446,11 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
       at += n;
     }
     STEWARD_ASSIGN_OR_RETURN(
-        auto n, c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to, segments_from) VALUES (?, ?, ?) "
-                       "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to, "
-                       "segments_from = coalesce(analytics_rollup_state.segments_from, excluded.segments_from)",
-                       {site, first + hours * kHourMillis,
-                        segments_from ? store::Value(*segments_from) : store::Value()}));
+        auto n,
+        c.Exec("INSERT INTO analytics_rollup_state (site, rolled_to, segments_from) VALUES (?, ?, ?) "
+               "ON CONFLICT (site) DO UPDATE SET rolled_to = excluded.rolled_to, "
+               "segments_from = coalesce(analytics_rollup_state.segments_from, excluded.segments_from)",
+               {site, first + hours * kHourMillis, segments_from ? store::Value(*segments_from) : store::Value()}));
     (void)n;
     return Ok();
   });
