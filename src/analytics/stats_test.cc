@@ -55,6 +55,20 @@ class StatsTest : public ::testing::Test {
             })
             .ok());
   }
+  // Visitors 1 and 3 in GB on a desktop, visitor 2 in FR on a phone.
+  void PlaceVisitors() {
+    ASSERT_TRUE(site_.store()
+                    .Write([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(auto n,
+                                               c.Exec("UPDATE analytics_events SET country = 'GB', device = 'Desktop' "
+                                                      "WHERE visitor IN (1, 3)"));
+                      STEWARD_ASSIGN_OR_RETURN(
+                          n, c.Exec("UPDATE analytics_events SET country = 'FR', device = 'Mobile' WHERE visitor = 2"));
+                      (void)n;
+                      return Ok();
+                    })
+                    .ok());
+  }
   Query Range(int64_t days = 7) {
     return {.site = "ons.gov.uk", .from_ms = kT0 - 8 * 3'600'000, .to_ms = kT0 - 8 * 3'600'000 + days * kDay};
   }
@@ -217,17 +231,7 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
 // the same figures as the events' own SQL, rolled or not, and the events when its days were rolled
 // before segments were. A page filter reads the events.
 TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
-  ASSERT_TRUE(site_.store()
-                  .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(auto n,
-                                             c.Exec("UPDATE analytics_events SET country = 'GB', device = 'Desktop' "
-                                                    "WHERE visitor IN (1, 3)"));
-                    STEWARD_ASSIGN_OR_RETURN(
-                        n, c.Exec("UPDATE analytics_events SET country = 'FR', device = 'Mobile' WHERE visitor = 2"));
-                    (void)n;
-                    return Ok();
-                  })
-                  .ok());
+  PlaceVisitors();
   std::vector<std::string> segment_reads;
   store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
     if (sql.find("FROM analytics_rollups") == std::string_view::npos || params.size() < 2) return;
@@ -688,17 +692,7 @@ TEST_F(QueryTest, TimeByTheHourWeekAndMonth) {
 // A dashboard-shaped request is answered from the rollups (filtered by a country or a device, from
 // its segment); the same asked with a total is answered from the events: both agree.
 TEST_F(QueryTest, TheRollupsAndTheEventsAgree) {
-  ASSERT_TRUE(site_.store()
-                  .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(auto n,
-                                             c.Exec("UPDATE analytics_events SET country = 'GB', device = 'Desktop' "
-                                                    "WHERE visitor IN (1, 3)"));
-                    STEWARD_ASSIGN_OR_RETURN(
-                        n, c.Exec("UPDATE analytics_events SET country = 'FR', device = 'Mobile' WHERE visitor = 2"));
-                    (void)n;
-                    return Ok();
-                  })
-                  .ok());
+  PlaceVisitors();
   FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 2 * kDay)));
   Rollups rollups(site_.store(), clock);
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
