@@ -88,23 +88,48 @@ int main(int argc, char** argv) {
     report("top " + std::string(analytics::DimensionName(d)),
            MedianMs(rounds, [&] { return stats.Breakdown(q, d).ok(); }));
   }
-  // A filtered dashboard: its headline, days and every table, the filtered pass made afresh each round.
+  // A filtered dashboard: its headline, days and every table, each query timed, nothing kept from
+  // the round before (a fresh Stats: the filtered pass, or a segment's tail, made afresh).
   std::printf("filtered dashboards, every table (%d rounds each):\n", std::min(rounds, 3));
   auto filtered_dashboard = [&](const std::string& name, analytics::Query f) {
-    double ms = MedianMs(std::min(rounds, 3), [&] {
+    std::vector<std::vector<double>> each;  // per round, each query's ms
+    for (int round = 0; round < std::min(rounds, 3); ++round) {
       analytics::Stats fresh(**store);
-      bool ok = fresh.Aggregate(f).ok() && fresh.Daily(f).ok();
+      std::vector<std::function<bool()>> queries{[&] { return fresh.Aggregate(f).ok(); },
+                                                 [&] { return fresh.Daily(f).ok(); }};
       for (int d = 0; d <= static_cast<int>(analytics::Dimension::kEngagement); ++d)
-        ok = ok && fresh.Breakdown(f, static_cast<analytics::Dimension>(d)).ok();
-      return ok;
-    });
-    std::printf("  %-44s median %8.1f ms\n", name.c_str(), ms);
-    if (ms < 0) std::exit(1);
-    bench::Record(name + ", every table, median", ms, "ms", bench::kLower);
+        queries.push_back([&, d] { return fresh.Breakdown(f, static_cast<analytics::Dimension>(d)).ok(); });
+      each.emplace_back();
+      for (const auto& query : queries) {
+        double ms = MedianMs(1, query);
+        if (ms < 0) std::exit(1);
+        each.back().push_back(ms);
+      }
+    }
+    std::vector<double> totals, slowest;
+    for (const auto& r : each) {
+      double total = 0, worst = 0;
+      for (double ms : r) total += ms, worst = std::max(worst, ms);
+      totals.push_back(total);
+      slowest.push_back(worst);
+    }
+    std::sort(totals.begin(), totals.end());
+    std::sort(slowest.begin(), slowest.end());
+    double total = totals[totals.size() / 2], worst = slowest[slowest.size() / 2];
+    std::printf("  %-44s median %8.1f ms, the slowest query %8.1f ms\n", name.c_str(), total, worst);
+    bench::Record(name + ", every table, median", total, "ms", bench::kLower);
+    return worst;
   };
   analytics::Query by_country = q;
   by_country.country = "GB";
-  filtered_dashboard("country is GB", by_country);
+  double country_worst = filtered_dashboard("country is GB", by_country);
+  bench::Record("country is GB, the slowest query, median", country_worst, "ms", bench::kLower, "< 50");
+  medians.push_back(country_worst);
+  analytics::Query by_device = q;
+  by_device.device = "Mobile";
+  double device_worst = filtered_dashboard("device is Mobile", by_device);
+  bench::Record("device is Mobile, the slowest query, median", device_worst, "ms", bench::kLower, "< 50");
+  medians.push_back(device_worst);
   analytics::Query by_page = q;
   by_page.page = "/economy/page0";
   filtered_dashboard("page is /economy/page0", by_page);
@@ -140,12 +165,19 @@ int main(int argc, char** argv) {
                                   R"("dimensions":["visit:source","event:page"],"pagination":{"limit":10}})",
                               explore_rounds);
   bench::Record("api: sources by page, from the events, median", by_source_page, "ms", bench::kLower);
-  double filtered = api("headline, country is GB (from the events)",
+  double filtered = api("top pages, country is GB (its segment)",
                         R"({"site_id":")" + site +
-                            R"(","date_range":"30d","metrics":["visitors","visits","pageviews","bounce_rate"],)"
+                            R"(","date_range":"30d","metrics":["visitors","pageviews"],"dimensions":["event:page"],)"
                             R"("filters":[["is","visit:country",["GB"]]]})",
-                        explore_rounds);
-  bench::Record("api: headline filtered by country, from the events, median", filtered, "ms", bench::kLower);
+                        rounds);
+  bench::Record("api: top pages filtered by country, median", filtered, "ms", bench::kLower, "< 50");
+  medians.push_back(filtered);
+  double api_by_page = api("headline, page is /economy/page0 (from the events)",
+                           R"({"site_id":")" + site +
+                               R"(","date_range":"30d","metrics":["visitors","visits","pageviews","bounce_rate"],)"
+                               R"("filters":[["is","event:page",["/economy/page0"]]]})",
+                           explore_rounds);
+  bench::Record("api: headline filtered by page, from the events, median", api_by_page, "ms", bench::kLower);
   analytics::Query raw = q;
   raw.raw = true;
   double reference = MedianMs(std::min(rounds, 3), [&] { return stats.Aggregate(raw).ok(); });
@@ -153,7 +185,9 @@ int main(int argc, char** argv) {
   bench::Record("reference: the headline from the raw events", reference, "ms", bench::kLower);
   double worst = *std::max_element(medians.begin(), medians.end());
   bench::Record("slowest dashboard query", worst, "ms", bench::kLower, "< 50");
-  std::printf("slowest dashboard query: %.1f ms (aim: under 50 ms); raw/rollup headline ratio: %.0fx\n", worst,
-              reference / std::max(medians.front(), 0.001));
+  std::printf(
+      "slowest dashboard query (unfiltered, or by country or device): %.1f ms (aim: under 50 ms); "
+      "raw/rollup headline ratio: %.0fx\n",
+      worst, reference / std::max(medians.front(), 0.001));
   return 0;
 }
