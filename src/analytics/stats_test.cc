@@ -312,6 +312,53 @@ TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
   EXPECT_TRUE(segment_reads.empty()) << segment_reads.front();
 }
 
+// A database rolled before segments existed gets them from the first whole day rolled after: a
+// filtered range from then on reads them, one from before reads the events, and both agree with
+// the events' own SQL.
+TEST_F(StatsTest, AnUpgradedDatabaseHasSegmentsFromTheNextWholeDay) {
+  PlaceVisitors();
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));
+  Rollups rollups(site_.store(), clock);
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());  // to 02:00 on the second day
+  // As an older version left it: no segments, and no mark.
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto n, c.Exec("DELETE FROM analytics_rollups WHERE dimension LIKE ?",
+                                                            {std::string("%\x1f%")}));
+                    STEWARD_ASSIGN_OR_RETURN(n, c.Exec("UPDATE analytics_rollup_state SET segments_from = NULL"));
+                    (void)n;
+                    return Ok();
+                  })
+                  .ok());
+  clock.Advance(std::chrono::hours(72));
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
+  int64_t third_day = kT0 - 8 * 3'600'000 + 2 * kDay;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT segments_from FROM analytics_rollup_state"));
+                    EXPECT_EQ(rows.front().Int(0), third_day) << "the second day's segments lack its first hours";
+                    return Ok();
+                  })
+                  .ok());
+  int segment_reads = 0;
+  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
+    if (sql.find("FROM analytics_rollups") == std::string_view::npos || params.size() < 2) return;
+    if (const auto* d = std::get_if<std::string>(&params[1]); d && d->find('\x1f') != std::string::npos)
+      ++segment_reads;
+  };
+  store::ObserveStatements(&observer);
+  for (int64_t from : {kT0 - 8 * 3'600'000, third_day}) {
+    Query segment = Range(), raw = Range();
+    segment.from_ms = raw.from_ms = from;
+    segment.country = raw.country = "GB";
+    raw.raw = true;
+    int before = segment_reads;
+    ExpectSame(stats_, segment, raw, from == third_day ? "from the third day" : "from the first day");
+    EXPECT_EQ(segment_reads > before, from == third_day) << from;
+  }
+  store::ObserveStatements(nullptr);
+}
+
 // The shape of every dashboard query over a rolled-up range, as SQLite plans it: the rollups read
 // through their key, the events never scanned. A change that makes the dashboard read every row
 // fails here, whatever the machine's speed.

@@ -100,14 +100,14 @@ std::string VisitorSketch::Serialize() const {
       }
       return out;
     }
-    out.assign(1 + kRegisters / 2, '\0');
+    out.resize(1 + kRegisters / 2);
     out[0] = kPackedTag;
-    for (size_t i = 0; i < kRegisters; ++i) {
-      uint8_t nibble = std::min(registers_[i], kPackedEscape);
-      out[1 + i / 2] = static_cast<char>(static_cast<uint8_t>(out[1 + i / 2]) | (nibble << (4 * (i % 2))));
+    const uint8_t* r = registers_.data();
+    for (size_t i = 0; i < kRegisters / 2; ++i) {
+      out[1 + i] = static_cast<char>(std::min(r[2 * i], kPackedEscape) | (std::min(r[2 * i + 1], kPackedEscape) << 4));
     }
-    for (size_t i = 0; i < kRegisters; ++i) {
-      if (registers_[i] >= kPackedEscape) entry(out, i, registers_[i]);
+    for (size_t i = 0; high > 0 && i < kRegisters; ++i) {
+      if (registers_[i] >= kPackedEscape) entry(out, i, registers_[i]), --high;
     }
     return out;
   }
