@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <future>
 #include <set>
 #include <thread>
@@ -108,6 +109,24 @@ class AnalyticsTest : public ::testing::Test {
   std::unique_ptr<Analytics> analytics_;
   std::unique_ptr<http::Server> server_;
 };
+
+TEST(IsBotTest, FindsEachMarkInAnyCaseAnywhereAndNoBrowser) {
+  for (std::string_view mark : {"bot", "spider", "crawl", "curl/", "python-", "go-http-client", "facebookexternalhit",
+                                "headless", "validator", "node-fetch"}) {
+    std::string upper(mark);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_TRUE(IsBot(mark)) << mark;
+    EXPECT_TRUE(IsBot("Mozilla/5.0 (compatible; " + upper + "/2.1)")) << mark;
+    EXPECT_TRUE(IsBot("Something " + std::string(mark))) << mark << " at the end";
+    EXPECT_FALSE(IsBot(std::string(mark).substr(0, mark.size() - 1))) << mark << " cut short";
+  }
+  EXPECT_FALSE(IsBot(
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"));
+  EXPECT_FALSE(IsBot("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                     "Version/17.1 Mobile/15E148 Safari/604.1"));
+  EXPECT_FALSE(IsBot(""));
+  EXPECT_FALSE(IsBot("b"));
+}
 
 TEST_F(AnalyticsTest, OnConsentNothingIsKeptUntilTheVisitorAccepts) {
   Start(Ons());

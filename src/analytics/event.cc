@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+
 #include "http/json_body.h"
 #include "core/strings.h"
 #include "http/request.h"
@@ -12,23 +14,176 @@ namespace {
 
 using nlohmann::json;
 
+// A JSON value of the event's body as the event reads it: a scalar keeps its value, an object or
+// a list only that it was one.
+struct Value {
+  enum Kind { kAbsent, kNull, kBool, kInteger, kUnsigned, kFloat, kString, kObject, kArray };
+  Kind kind = kAbsent;
+  bool boolean = false;
+  int64_t integer = 0;
+  uint64_t unsigned_integer = 0;
+  double floating = 0;
+  std::string text;
+
+  bool Present() const { return kind != kAbsent && kind != kNull; }
+  bool IsString() const { return kind == kString; }
+  bool IsNumber() const { return kind == kInteger || kind == kUnsigned || kind == kFloat; }
+  // As nlohmann-json writes a number or a boolean (a prop's value as text).
+  std::string ScalarText() const {
+    switch (kind) {
+      case kBool:
+        return boolean ? "true" : "false";
+      case kInteger:
+        return JsonText(json(integer));
+      case kUnsigned:
+        return JsonText(json(unsigned_integer));
+      case kFloat:
+        return JsonText(json(floating));
+      default:
+        return text;
+    }
+  }
+};
+
+// The fields the event reads, by their long and short names; other fields are checked as JSON and
+// left.
+enum FieldId {
+  kName, kN, kUrl, kU, kDomain, kD, kReferrer, kR, kProps, kP, kInteractive, kI, kSd, kScrollDepth, kE,
+  kEngagementTime, kFieldCount, kUnknown = kFieldCount
+};
+
+FieldId FieldOf(std::string_view key) {
+  static constexpr std::pair<std::string_view, FieldId> kFields[] = {
+      {"name", kName},         {"n", kN},        {"url", kUrl},           {"u", kU},
+      {"domain", kDomain},     {"d", kD},        {"referrer", kReferrer}, {"r", kR},
+      {"props", kProps},       {"p", kP},        {"interactive", kInteractive},
+      {"i", kI},               {"sd", kSd},      {"scroll_depth", kScrollDepth},
+      {"e", kE},               {"engagement_time", kEngagementTime},
+  };
+  for (const auto& [name, id] : kFields) {
+    if (name == key) return id;
+  }
+  return kUnknown;
+}
+
+// A body's fields, read in one pass of nlohmann-json's SAX parser: no document is built. As with a
+// document, a field given twice counts as its last value, and props are read in their keys' order.
+struct Fields {
+  std::array<Value, kFieldCount> top;
+  std::array<std::map<std::string, Value>, 2> props;  // of "props" and of "p", when objects
+};
+
+class FieldReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  // `props_only`: the text is a props object by itself (props sent as a JSON string).
+  FieldReader(Fields& out, bool props_only) : out_(out), props_only_(props_only) {}
+
+  bool null() { return Scalar(Value{.kind = Value::kNull}); }
+  bool boolean(bool b) { return Scalar(Value{.kind = Value::kBool, .boolean = b}); }
+  bool number_integer(number_integer_t v) { return Scalar(Value{.kind = Value::kInteger, .integer = v}); }
+  bool number_unsigned(number_unsigned_t v) {
+    return Scalar(Value{.kind = Value::kUnsigned, .unsigned_integer = v});
+  }
+  bool number_float(number_float_t v, const string_t&) { return Scalar(Value{.kind = Value::kFloat, .floating = v}); }
+  bool string(string_t& v) {
+    // Only what is kept is copied.
+    if (Value* slot = Slot()) {
+      slot->kind = Value::kString;
+      slot->text = std::move(v);
+    }
+    return depth_ > 0;
+  }
+  bool binary(binary_t&) { return false; }
+  bool start_object(std::size_t) { return Open(Value::kObject); }
+  bool start_array(std::size_t) { return Open(Value::kArray); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(string_t& k) {
+    if (depth_ == 1) {
+      field_ = props_only_ ? kUnknown : FieldOf(k);
+      if (props_only_) prop_key_ = std::move(k);
+    } else if (depth_ == 2 && props_map_ != nullptr) {
+      prop_key_ = std::move(k);
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  bool object() const { return object_; }
+
+ private:
+  static constexpr size_t kMaxDepth = 32;  // as http::ParseJson
+
+  // Where a value at the current place is kept, if it is.
+  Value* Slot() {
+    if (props_only_) return depth_ == 1 ? &out_.props[0][prop_key_] : nullptr;
+    if (depth_ == 1) return field_ == kUnknown ? nullptr : &out_.top[field_];
+    if (depth_ == 2 && props_map_ != nullptr) return &(*props_map_)[prop_key_];
+    return nullptr;
+  }
+  bool Scalar(Value v) {
+    if (Value* slot = Slot()) *slot = std::move(v);
+    return depth_ > 0;  // a scalar alone is not an event
+  }
+  bool Open(Value::Kind kind) {
+    if (depth_ == 0) {
+      if (kind != Value::kObject) return false;
+      object_ = true;
+    } else if (Value* slot = Slot()) {
+      *slot = Value{.kind = kind};
+      if (depth_ == 1 && kind == Value::kObject && !props_only_ && (field_ == kProps || field_ == kP)) {
+        props_map_ = &out_.props[field_ == kProps ? 0 : 1];
+        props_map_->clear();  // given twice, the last counts
+      }
+    }
+    return ++depth_ <= kMaxDepth;
+  }
+  bool Close() {
+    --depth_;
+    if (depth_ == 1) props_map_ = nullptr;
+    return true;
+  }
+
+  Fields& out_;
+  bool props_only_;
+  bool object_ = false;
+  size_t depth_ = 0;
+  FieldId field_ = kUnknown;
+  std::string prop_key_;
+  std::map<std::string, Value>* props_map_ = nullptr;
+};
+
+// Reads `text` into `out`; false unless it is one JSON object.
+bool ReadFields(std::string_view text, Fields& out, bool props_only) {
+  if (text.size() > (1u << 20)) return false;
+  FieldReader reader(out, props_only);
+  bool ok = json::sax_parse(text.begin(), text.end(), &reader, nlohmann::detail::input_format_t::json,
+                            /*strict=*/true);
+  return ok && reader.object();
+}
+
 // The field under its long or short name.
-const json* Field(const json& body, const char* long_name, const char* short_name) {
-  auto it = body.find(long_name);
-  if (it != body.end() && !it->is_null()) return &*it;
-  it = body.find(short_name);
-  if (it != body.end() && !it->is_null()) return &*it;
+const Value* Field(const Fields& body, FieldId long_name, FieldId short_name) {
+  if (body.top[long_name].Present()) return &body.top[long_name];
+  if (body.top[short_name].Present()) return &body.top[short_name];
   return nullptr;
 }
 
-std::optional<int64_t> Integer(const json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    double d = v.get<double>();
+std::optional<int64_t> Integer(const Value& v) {
+  if (v.kind == Value::kInteger) return v.integer;
+  if (v.kind == Value::kUnsigned) return static_cast<int64_t>(v.unsigned_integer);
+  if (v.kind == Value::kFloat) {
+    double d = v.floating;
     if (d >= -9e15 && d <= 9e15) return static_cast<int64_t>(d);
   }
-  if (v.is_string()) {
-    auto u = ParseUint(v.get<std::string>());
+  if (v.kind == Value::kString) {
+    auto u = ParseUint(v.text);
     if (u && *u <= 9'000'000'000'000'000ULL) return static_cast<int64_t>(*u);
   }
   return std::nullopt;
@@ -92,71 +247,74 @@ std::optional<Location> ParseLocation(std::string_view url) {
 }
 
 std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
-  auto parsed = http::ParseJson(body);
-  json j = parsed.ok() ? std::move(*parsed) : json();
-  if (!parsed.ok() || !j.is_object()) {
+  Fields f;
+  if (!ReadFields(body, f, /*props_only=*/false)) {
     errors["request"].push_back("the body must be a JSON object");
     return std::nullopt;
   }
   Event e;
-  const json* name = Field(j, "name", "n");
-  if (name == nullptr || !name->is_string() || name->get<std::string>().empty()) {
+  const Value* name = Field(f, kName, kN);
+  if (name == nullptr || !name->IsString() || name->text.empty()) {
     errors["name"].push_back("can't be blank");
-  } else if (Utf8Length(name->get<std::string>()) > kMaxNameChars) {
+  } else if (Utf8Length(name->text) > kMaxNameChars) {
     errors["name"].push_back("should be at most 120 character(s)");
   } else {
-    e.name = name->get<std::string>();
+    e.name = name->text;
   }
-  const json* url = Field(j, "url", "u");
-  if (url == nullptr || !url->is_string() || url->get<std::string>().empty()) {
+  const Value* url = Field(f, kUrl, kU);
+  std::optional<Location> location;
+  if (url == nullptr || !url->IsString() || url->text.empty()) {
     errors["url"].push_back("can't be blank");
-  } else if (url->get<std::string>().size() > kMaxUrlBytes) {
+  } else if (url->text.size() > kMaxUrlBytes) {
     errors["url"].push_back("must be a string with at most 2000 bytes");
-  } else if (!ParseLocation(url->get<std::string>())) {
+  } else if (!(location = ParseLocation(url->text))) {
     errors["url"].push_back("is not a valid url");
   } else {
-    e.url = url->get<std::string>();
+    e.url = url->text;
+    e.location = std::move(*location);
   }
-  const json* domain = Field(j, "domain", "d");
-  if (domain == nullptr || !domain->is_string() || Trim(domain->get<std::string>()).empty()) {
+  const Value* domain = Field(f, kDomain, kD);
+  if (domain == nullptr || !domain->IsString() || Trim(domain->text).empty()) {
     errors["domain"].push_back("can't be blank");
   } else {
-    const std::string& all = domain->get_ref<const std::string&>();
-    for (std::string_view d : Split(all, ',')) {
+    for (std::string_view d : Split(domain->text, ',')) {
       std::string one = StripWww(ToLower(Trim(d)));
       if (!one.empty() && e.domains.size() < 10) e.domains.push_back(std::move(one));
     }
   }
-  if (const json* r = Field(j, "referrer", "r")) {
-    if (!r->is_string()) {
+  if (const Value* r = Field(f, kReferrer, kR)) {
+    if (!r->IsString()) {
       errors["referrer"].push_back("must be a string");
-    } else if (r->get<std::string>().size() > kMaxReferrerBytes) {
+    } else if (r->text.size() > kMaxReferrerBytes) {
       errors["referrer"].push_back("must be a string with at most 2000 bytes");
     } else {
-      e.referrer = r->get<std::string>();
+      e.referrer = r->text;
     }
   }
-  if (const json* p = Field(j, "props", "p")) {
-    json props = *p;
-    // Some trackers send props as a JSON string.
-    if (props.is_string()) props = json::parse(props.get<std::string>(), nullptr, false);
-    if (!props.is_object()) {
+  if (const Value* p = Field(f, kProps, kP)) {
+    const std::map<std::string, Value>* props = nullptr;
+    Fields from_text;
+    if (p->kind == Value::kObject) {
+      props = &f.props[p == &f.top[kProps] ? 0 : 1];
+    } else if (p->IsString() && ReadFields(p->text, from_text, /*props_only=*/true)) {
+      props = &from_text.props[0];  // some trackers send props as a JSON string
+    }
+    if (props == nullptr) {
       errors["props"].push_back("must be an object of keys and scalar values");
-    } else if (props.size() > kMaxProps) {
+    } else if (props->size() > kMaxProps) {
       errors["props"].push_back("must have at most 30 pairs");
     } else {
-      for (auto it = props.begin(); it != props.end(); ++it) {
-        const json& v = it.value();
-        if (it.key().empty() || Utf8Length(it.key()) > kMaxPropKeyChars) {
+      for (const auto& [key, v] : *props) {
+        if (key.empty() || Utf8Length(key) > kMaxPropKeyChars) {
           errors["props"].push_back("keys must be 1 to 300 characters");
           break;
         }
         std::string value;
-        if (v.is_string()) {
-          value = v.get<std::string>();
-        } else if (v.is_number() || v.is_boolean()) {
-          value = JsonText(v);
-        } else if (v.is_null()) {
+        if (v.IsString()) {
+          value = v.text;
+        } else if (v.IsNumber() || v.kind == Value::kBool) {
+          value = v.ScalarText();
+        } else if (v.kind == Value::kNull) {
           continue;
         } else {
           errors["props"].push_back("values must be strings, numbers or booleans, not objects or lists");
@@ -166,19 +324,19 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
           errors["props"].push_back("values must be at most 2000 characters");
           break;
         }
-        if (!value.empty()) e.props.emplace_back(it.key(), std::move(value));
+        if (!value.empty()) e.props.emplace_back(key, std::move(value));
       }
     }
   }
-  if (const json* i = Field(j, "interactive", "i")) {
-    if (!i->is_boolean()) {
+  if (const Value* i = Field(f, kInteractive, kI)) {
+    if (i->kind != Value::kBool) {
       errors["interactive"].push_back("must be true or false");
     } else {
-      e.interactive = i->get<bool>();
+      e.interactive = i->boolean;
     }
   }
   if (e.name == "engagement") {
-    if (const json* sd = Field(j, "sd", "scroll_depth")) {
+    if (const Value* sd = Field(f, kSd, kScrollDepth)) {
       auto v = Integer(*sd);
       if (!v || *v < 0 || *v > 100) {
         errors["sd"].push_back("must be a number from 0 to 100");
@@ -186,7 +344,7 @@ std::optional<Event> ParseEvent(std::string_view body, FieldErrors& errors) {
         e.scroll_depth = v;
       }
     }
-    if (const json* ms = Field(j, "e", "engagement_time")) {
+    if (const Value* ms = Field(f, kE, kEngagementTime)) {
       auto v = Integer(*ms);
       if (!v || *v < 0) {
         errors["e"].push_back("must be a number of milliseconds, 0 or more");

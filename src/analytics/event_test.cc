@@ -103,5 +103,66 @@ TEST(EventTest, LocationsAndSources) {
   EXPECT_FALSE(ParseLocation("https://"));
 }
 
+// The body is read in one pass without building a document; it must read JSON as one would.
+TEST(EventTest, TheBodyIsReadAsAJsonDocumentWouldBe) {
+  const std::string base = R"("u":"https://www.ons.gov.uk/economy?utm_source=x","d":"ons.gov.uk")";
+  auto dup = Parse(R"({"n":"first",)" + base + R"(,"n":"second"})");
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->name, "second") << "a field given twice counts as its last value";
+  EXPECT_EQ(dup->location.hostname, "ons.gov.uk") << "the url's parts come with the event";
+  EXPECT_EQ(dup->location.path, "/economy");
+  EXPECT_EQ(dup->location.query.at("utm_source"), "x");
+  auto fallback = Parse(R"({"name":null,"n":"short",)" + base + "}");
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->name, "short") << "a null long name gives way to the short one";
+  auto escaped = Parse(R"({"n":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/",)" + base + "}");
+  ASSERT_TRUE(escaped);
+  EXPECT_EQ(escaped->name, "caf\xC3\xA9 \xF0\x9F\x98\x80 \"q\" \\ /");
+  auto props = Parse(R"({"n":"x",)" + base +
+                     R"(,"p":{"b":"2","a":"1","b":"3","c":null,"f":1.5,"g":1e2,"h":-3,"u":18446744073709551615,"t":false}})");
+  ASSERT_TRUE(props);
+  std::vector<std::pair<std::string, std::string>> want = {{"a", "1"},   {"b", "3"},   {"f", "1.5"},
+                                                           {"g", "100.0"}, {"h", "-3"}, {"t", "false"},
+                                                           {"u", "18446744073709551615"}};
+  EXPECT_EQ(props->props, want) << "in key order, the last of a key, nulls left out, numbers as JSON writes them";
+  auto twice = Parse(R"({"n":"x",)" + base + R"(,"p":{"a":"1"},"p":{"b":"2"}})");
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->props, (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+  auto long_over_short = Parse(R"({"n":"x",)" + base + R"(,"p":{"short":"1"},"props":{"long":"2"}})");
+  ASSERT_TRUE(long_over_short);
+  EXPECT_EQ(long_over_short->props, (std::vector<std::pair<std::string, std::string>>{{"long", "2"}}));
+  auto as_text = Parse(R"({"n":"x",)" + base + R"(,"p":"{\"k\":\"v\",\"n\":2}"})");
+  ASSERT_TRUE(as_text);
+  EXPECT_EQ(as_text->props, (std::vector<std::pair<std::string, std::string>>{{"k", "v"}, {"n", "2"}}));
+  auto unknown = Parse(R"({"x":{"y":[1,{"z":[null,true]}],"n":"not this"},"n":"x",)" + base + R"(,"w":1024})");
+  ASSERT_TRUE(unknown) << "unknown fields, however nested, are checked and left";
+  EXPECT_EQ(unknown->name, "x");
+  auto text_numbers = Parse(R"({"n":"engagement",)" + base + R"(,"sd":"80","e":1500.9})");
+  ASSERT_TRUE(text_numbers);
+  EXPECT_EQ(*text_numbers->scroll_depth, 80);
+  EXPECT_EQ(*text_numbers->engaged_ms, 1500);
+
+  FieldErrors e;
+  EXPECT_FALSE(Parse(R"({"n":"engagement",)" + base + R"(,"e":18446744073709551615})", &e));
+  EXPECT_TRUE(e.count("e")) << "too large for a count of milliseconds";
+  EXPECT_FALSE(Parse(R"({"n":"x",)" + base + R"(,"p":{"a":{"b":1}}})", &e));
+  EXPECT_EQ(e["props"].at(0), "values must be strings, numbers or booleans, not objects or lists");
+  EXPECT_FALSE(Parse(R"({"n":"x",)" + base + R"(,"p":"not json"})", &e));
+  EXPECT_EQ(e["props"].at(0), "must be an object of keys and scalar values");
+  EXPECT_FALSE(Parse(R"({"n":{"a":1},)" + base + R"(,"r":[],"i":{}})", &e));
+  EXPECT_EQ(e["name"].at(0), "can't be blank");
+  EXPECT_EQ(e["referrer"].at(0), "must be a string");
+  EXPECT_EQ(e["interactive"].at(0), "must be true or false");
+  std::string deep = R"({"n":"x",)" + base + R"(,"z":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  for (const std::string& bad : {std::string(R"({"n":"x",)") + base + "} trailing", std::string(R"("a string")"),
+                                 std::string("42"), std::string(R"({"n":"x",)") + base, deep,
+                                 std::string(R"({"n":"\xff",)") + base + "}", std::string(R"({"n":"x",,})")}) {
+    FieldErrors errors;
+    EXPECT_FALSE(Parse(bad, &errors)) << bad;
+    EXPECT_EQ(errors["request"].at(0), "the body must be a JSON object") << bad;
+    EXPECT_EQ(ErrorsJson(errors).find("\xff"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace steward::analytics

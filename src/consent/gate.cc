@@ -26,15 +26,14 @@ bool GlobalPrivacyControl(const http::Request& req) { return Trim(req.Header("Se
 
 std::optional<Choice> CookieGate::Parse(std::string_view value) const {
   if (value.size() > 1024) return std::nullopt;  // no policy is this long
-  std::string key(value);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (auto it = cache_.find(value); it != cache_.end()) return it->second;
   }
   std::optional<Choice> choice = ParseUncached(value);
   std::lock_guard<std::mutex> lock(cache_mu_);
   if (cache_.size() >= kCacheSize) cache_.clear();
-  cache_.emplace(std::move(key), choice);
+  cache_.emplace(std::string(value), choice);
   return choice;
 }
 
@@ -55,7 +54,7 @@ std::optional<Choice> CookieGate::ParseUncached(std::string_view value) const {
   c.made = true;
   for (CookieCategory cat : reg_.OptionalCategories()) {
     std::string name(processing::CookieCategoryName(cat));
-    c.allowed[name] = j.contains(name) && j[name].is_boolean() && j[name].get<bool>();
+    c.allowed[static_cast<size_t>(cat)] = j.contains(name) && j[name].is_boolean() && j[name].get<bool>();
   }
   return c;
 }
@@ -68,20 +67,19 @@ Choice CookieGate::CurrentChoice(const http::Request& req, const std::vector<htt
       }
     }
   }
-  for (const auto& [name, value] : req.Cookies()) {
-    if (name != "cookies_policy") continue;
-    if (auto parsed = Parse(value)) return *parsed;
-  }
-  return Choice{};
+  Choice choice;
+  req.ForEachCookie([&](std::string_view name, std::string_view value) {
+    if (name != "cookies_policy") return true;
+    auto parsed = Parse(value);
+    if (parsed) choice = *parsed;
+    return !parsed;
+  });
+  return choice;
 }
 
 bool CookieGate::CategoryAllowed(CookieCategory category, const Choice& choice, bool gpc) const {
   if (category == CookieCategory::kEssential) return true;
-  std::string name(processing::CookieCategoryName(category));
-  if (choice.made) {
-    auto it = choice.allowed.find(name);
-    return it != choice.allowed.end() && it->second;
-  }
+  if (choice.made) return choice.Allowed(category);
   // No choice yet: only first-party statistics, only in statistics-exemption mode, never with GPC.
   return category == CookieCategory::kUsage && reg_.consent_mode == processing::ConsentMode::kStatisticsExemption &&
          !gpc;

@@ -14,6 +14,7 @@
 // `cookies_policy` it caches are guarded by a mutex.
 #pragma once
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,9 +29,12 @@
 namespace steward::consent {
 
 struct Choice {
-  bool made = false;                    // the visitor chose, for the current version
-  std::map<std::string, bool> allowed;  // category name -> allowed
+  bool made = false;  // the visitor chose, for the current version
+  // By processing::CookieCategory: a plain array, so a choice is copied without allocating.
+  std::array<bool, 4> allowed{};
+  bool Allowed(processing::CookieCategory c) const { return allowed[static_cast<size_t>(c)]; }
 };
+static_assert(static_cast<size_t>(processing::CookieCategory::kCampaigns) + 1 == 4, "one place in Choice a category");
 
 class CookieGate {
  public:
@@ -62,7 +66,11 @@ class CookieGate {
   // request (and each cookie it sets) asks. Bounded: cleared when full.
   static constexpr size_t kCacheSize = 256;
   mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, std::optional<Choice>> cache_;
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  mutable std::unordered_map<std::string, std::optional<Choice>, TextHash, std::equal_to<>> cache_;
 };
 
 // True iff the request carries `Sec-GPC: 1` (Global Privacy Control).

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "core/result.h"
 #include "core/strings.h"
@@ -26,6 +27,18 @@ std::string RandomBytes(size_t n) {
 
 std::string RandomHex(size_t bytes) { return HexEncode(RandomBytes(bytes)); }
 
+uint64_t RandomU64() {
+  thread_local uint64_t buffer[64];
+  thread_local size_t left = 0;
+  if (left == 0) {
+    randombytes_buf(buffer, sizeof buffer);
+    left = std::size(buffer);
+  }
+  uint64_t v = buffer[--left];
+  buffer[left] = 0;  // handed out once
+  return v;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;
@@ -38,6 +51,17 @@ std::string Hash(std::string_view data, std::string_view key) {
                      reinterpret_cast<const unsigned char*>(data.data()), data.size(),
                      key.empty() ? nullptr : reinterpret_cast<const unsigned char*>(key.data()), key.size());
   return out;
+}
+
+void Hash(std::initializer_list<std::string_view> parts, std::string_view key, std::array<unsigned char, 32>& out) {
+  static_assert(crypto_generichash_BYTES == 32);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, key.empty() ? nullptr : reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                          out.size());
+  for (std::string_view p : parts) {
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(p.data()), p.size());
+  }
+  crypto_generichash_final(&st, out.data(), out.size());
 }
 
 KeyedHash::KeyedHash(std::string_view key) {

@@ -27,12 +27,18 @@ Status Init();
 std::string RandomBytes(size_t n);
 // 2*`bytes` lower-case hex characters of randomness: ids, tokens, request ids.
 std::string RandomHex(size_t bytes);
+// 64 cryptographically random bits, from a buffer per thread that the system's generator fills
+// 512 bytes at a time: for identifiers made on every request (a new visit's), without a system
+// call each. Not for keys: those take RandomBytes.
+uint64_t RandomU64();
 
 // Compares in time that depends only on the lengths.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // BLAKE2b-256 of `data`, keyed when `key` is given (16 to 64 bytes). 32 raw bytes.
 std::string Hash(std::string_view data, std::string_view key = {});
+// The same of `parts` as if joined, into `out`, without building the joined input.
+void Hash(std::initializer_list<std::string_view> parts, std::string_view key, std::array<unsigned char, 32>& out);
 
 // Hash(data, key) for many short inputs under one key: the key's block is hashed once, and the
 // input may come in parts (hashed as if joined). Thread safety: Digest is safe for concurrent use.

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <thread>
 
 #include "core/strings.h"
 
@@ -92,6 +95,30 @@ TEST(HashTest, KeyedHashIsHashInParts) {
     EXPECT_EQ(prepared.Digest64({v.substr(0, v.size() / 3), v.substr(v.size() / 3)}), expected) << "in parts";
   }
   EXPECT_NE(KeyedHash(std::string(32, 'j')).Digest64({"a"}), prepared.Digest64({"a"}));
+}
+
+TEST(HashTest, HashOfPartsIsHashOfThemJoined) {
+  ASSERT_TRUE(Init().ok());
+  for (std::string key : {std::string(), std::string(32, 'k')}) {
+    for (std::string data : {std::string(), std::string("203.0.113.7") + '\0' + "Mozilla/5.0", std::string(300, 'x')}) {
+      std::array<unsigned char, 32> parts;
+      std::string_view v(data);
+      Hash({v.substr(0, v.size() / 3), v.substr(v.size() / 3, 5), v.substr(std::min(v.size(), v.size() / 3 + 5))}, key,
+           parts);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(parts.data()), parts.size()), Hash(data, key));
+    }
+  }
+}
+
+TEST(RandomTest, RandomU64IsFreshEachTimeOnEveryThread) {
+  ASSERT_TRUE(Init().ok());
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 2000; ++i) seen.insert(RandomU64());  // several refills of the buffer
+  std::thread other([&] {
+    for (int i = 0; i < 2000; ++i) seen.insert(RandomU64());
+  });
+  other.join();
+  EXPECT_EQ(seen.size(), 4000u) << "no value handed out twice, within a thread or across two";
 }
 
 TEST(HashTest, ShortHashIsSipHash24InParts) {

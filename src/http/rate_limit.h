@@ -55,7 +55,7 @@ class RateLimiter {
 
   const Clock& clock_;
   size_t max_per_shard_;
-  crypto::KeyedHash hash_;
+  crypto::ShortHash hash_;  // SipHash, keyed at random per process: the buckets live only in memory
   std::array<Shard, 16> shards_;
 };
 

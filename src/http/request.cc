@@ -142,18 +142,25 @@ Result<Params> ParseUrlEncoded(std::string_view s, size_t max_fields) {
   return out;
 }
 
-Params ParseCookieHeader(std::string_view header, size_t max_cookies) {
-  Params out;
-  for (std::string_view part : Split(header, ';')) {
-    if (out.size() >= max_cookies) break;
-    part = Trim(part);
+bool NextCookie(std::string_view& rest, std::string_view& name, std::string_view& value) {
+  while (!rest.empty()) {
+    size_t semi = rest.find(';');
+    std::string_view part = Trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
     size_t eq = part.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    std::string_view name = Trim(part.substr(0, eq));
-    std::string_view value = Trim(part.substr(eq + 1));
+    name = Trim(part.substr(0, eq));
+    value = Trim(part.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-    out.emplace_back(std::string(name), std::string(value));
+    return true;
   }
+  return false;
+}
+
+Params ParseCookieHeader(std::string_view header, size_t max_cookies) {
+  Params out;
+  std::string_view name, value;
+  while (out.size() < max_cookies && NextCookie(header, name, value)) out.emplace_back(std::string(name), std::string(value));
   return out;
 }
 

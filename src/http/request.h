@@ -13,6 +13,7 @@
 
 #include "core/ip.h"
 #include "core/result.h"
+#include "core/strings.h"
 
 namespace steward::http {
 
@@ -58,6 +59,10 @@ struct Request {
   Result<Params> Form() const;
   // The Cookie header's name/value pairs. Malformed pairs are skipped.
   Params Cookies() const;
+  // The same pairs, as views into the headers, without copying them: fn(name, value) for each in
+  // order until it returns false.
+  template <typename Fn>
+  void ForEachCookie(Fn fn) const;
   // The media type of Content-Type, lower case, without parameters ("application/json").
   std::string ContentType() const;
 };
@@ -76,5 +81,21 @@ std::string PercentEncode(std::string_view s);
 Result<Params> ParseUrlEncoded(std::string_view s, size_t max_fields = kMaxFields);
 // Parses a Cookie header value.
 Params ParseCookieHeader(std::string_view header, size_t max_cookies = kMaxCookies);
+// The next well-formed pair of a Cookie header value, taken off the front of `rest`; false when
+// none is left. Views into the header.
+bool NextCookie(std::string_view& rest, std::string_view& name, std::string_view& value);
+
+template <typename Fn>
+void Request::ForEachCookie(Fn fn) const {
+  size_t seen = 0;
+  for (const auto& h : headers) {
+    if (!EqualsIgnoreCase(h.name, "Cookie")) continue;
+    std::string_view rest = h.value, name, value;
+    while (seen < kMaxCookies && NextCookie(rest, name, value)) {
+      ++seen;
+      if (!fn(name, value)) return;
+    }
+  }
+}
 
 }  // namespace steward::http

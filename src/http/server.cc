@@ -368,6 +368,7 @@ class Server::Impl {
     const config::Limits& limits = options_.limits;
     beast::tcp_stream& stream = c.stream;
     beast::flat_buffer buffer;
+    std::string head;  // each response's head, written into the same memory
     beast::error_code ec;
     auto endpoint = stream.socket().remote_endpoint(ec);
     if (ec) co_return;
@@ -449,7 +450,7 @@ class Server::Impl {
       // Counted before writing, so whoever reads the answer also sees it in /metrics.
       Record(req, res, started);
       stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
-      bool written = co_await WriteResponse(stream, &req, res, keep_alive, http10);
+      bool written = co_await WriteResponse(stream, &req, res, keep_alive, http10, &head);
       if (!written || !keep_alive) co_return;
     }
   }
@@ -569,9 +570,10 @@ class Server::Impl {
   // Serialises the status line and headers into one buffer (Beast's serializer allocates per
   // field), adding the security headers a handler did not set itself. Header names and values
   // with CR or LF are dropped and logged: they would let input forge headers.
-  std::string SerializeHead(const Request* req, const Response& res, bool keep_alive, bool http10) const {
-    std::string head;
-    head.reserve(1024 + res.body.size() / 64);
+  // Writes the status line and headers into `head` (emptied first; its capacity is kept).
+  void SerializeHead(std::string& head, const Request* req, const Response& res, bool keep_alive, bool http10) const {
+    head.clear();
+    head.reserve(1024);
     std::string_view reason = StatusReason(res.status);
     head.append("HTTP/1.1 ").append(std::to_string(res.status)).append(" ").append(reason).append("\r\n");
     head.append("Date: ").append(CachedHttpDate()).append("\r\nServer: Steward\r\n");
@@ -618,12 +620,15 @@ class Server::Impl {
     bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
     if (!no_body) head.append("Content-Length: ").append(std::to_string(res.body.size())).append("\r\n");
     head.append("\r\n");
-    return head;
   }
 
+  // `buffer`, when given, is the connection's own for response heads, kept from one to the next so
+  // that a response allocates none.
   asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, const Request* req, Response& res, bool keep_alive,
-                                      bool http10 = false) {
-    std::string head = SerializeHead(req, res, keep_alive, http10);
+                                      bool http10 = false, std::string* buffer = nullptr) {
+    std::string own;
+    std::string& head = buffer != nullptr ? *buffer : own;
+    SerializeHead(head, req, res, keep_alive, http10);
     bool send_body = !(req != nullptr && req->method == Method::kHead) && res.status != 204 && res.status != 304;
     std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                  send_body ? asio::buffer(res.body) : asio::const_buffer()};

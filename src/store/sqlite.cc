@@ -175,6 +175,9 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std:
     return MakeError(ErrorCode::kInternal, "statement expects " + std::to_string(sqlite3_bind_parameter_count(stmt)) +
                                                " parameters, got " + std::to_string(params.size()));
   }
+  // Text and blobs are bound in place (SQLITE_STATIC), not copied: `params` outlives every step of
+  // the statement, as Exec and ForEach step it to the end (or reset it) before they return, and
+  // each use of a kept statement binds afresh.
   for (size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i + 1);
     const Value& v = params[i];
@@ -186,9 +189,9 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const std:
     else if (auto* d = std::get_if<double>(&v))
       rc = sqlite3_bind_double(stmt, idx, *d);
     else if (auto* s = std::get_if<std::string>(&v))
-      rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
     else if (auto* b = std::get_if<Blob>(&v))
-      rc = sqlite3_bind_blob64(stmt, idx, b->bytes.data(), b->bytes.size(), SQLITE_TRANSIENT);
+      rc = sqlite3_bind_blob64(stmt, idx, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
     if (rc != SQLITE_OK) return SqlError("cannot bind parameter");
   }
   return stmt;
