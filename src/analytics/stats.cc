@@ -456,11 +456,9 @@ Status ForEachRow(store::Connection& c, const std::string& columns, const std::s
   return Ok();
 }
 
-VisitorSketch SketchOf(const store::Value& v) {
-  if (const auto* b = std::get_if<store::Blob>(&v)) {
-    if (auto s = VisitorSketch::Parse(b->bytes)) return std::move(*s);
-  }
-  return {};
+// A row's visitors into `into`; a sketch that cannot be read adds none.
+void MergeSketch(VisitorSketch& into, const store::Value& v) {
+  if (const auto* b = std::get_if<store::Blob>(&v)) (void)into.MergeSerialized(b->bytes);
 }
 
 }  // namespace
@@ -472,7 +470,7 @@ Result<Headline> Stats::AggregateRollups(const Query& q, const std::string& segm
     STEWARD_ASSIGN_OR_RETURN(Plan plan, MakePlan(c, q, segment));
     STEWARD_RETURN_IF_ERROR(ForEachRow(c, "visitors, visits, pageviews, bounces, duration_ms", q.site, segment,
                                        plan.days_from, plan.days_to, plan.hours, "", {}, [&](const store::Row& r) {
-                                         total.visitors.Merge(SketchOf(r.at(0)));
+                                         MergeSketch(total.visitors, r.at(0));
                                          total.visits += r.Int(1), total.pageviews += r.Int(2);
                                          total.bounces += r.Int(3), total.duration_ms += r.Int(4);
                                          return true;
@@ -538,7 +536,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
     STEWARD_RETURN_IF_ERROR(ForEachRow(c, "key, visitors", q.site, rows_dimension, plan.days_from, plan.days_to,
                                        plan.hours, and_sql, and_params, [&](const store::Row& r) {
                                          auto it = sketches.find(r.Text(0));
-                                         if (it != sketches.end()) it->second.Merge(SketchOf(r.at(1)));
+                                         if (it != sketches.end()) MergeSketch(it->second, r.at(1));
                                          return true;
                                        }));
     for (auto& [key, sketch] : sketches) {
@@ -566,7 +564,7 @@ Result<std::vector<DayPoint>> Stats::DailyRollups(const Query& q, const std::str
     STEWARD_RETURN_IF_ERROR(ForEachRow(c, "start, visitors, pageviews", q.site, segment, plan.days_from, plan.days_to,
                                        plan.hours, "", {}, [&](const store::Row& r) {
                                          auto& [sketch, pageviews] = by_day[day_of(r.Int(0))];
-                                         sketch.Merge(SketchOf(r.at(1)));
+                                         MergeSketch(sketch, r.at(1));
                                          pageviews += r.Int(2);
                                          return true;
                                        }));

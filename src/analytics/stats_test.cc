@@ -529,6 +529,37 @@ TEST(VisitorSketchTest, RegistersWrittenSparseThenPackedReadBackTheSame) {
   EXPECT_FALSE(VisitorSketch::Parse(std::string(1 + VisitorSketch::kRegisters / 2 - 1, 'P')));
 }
 
+TEST(VisitorSketchTest, MergedFromTheirBytesAsFromTheSketchesRead) {
+  auto sketch = [](int64_t from, int64_t to) {
+    VisitorSketch s;
+    for (int64_t i = from; i < to; ++i) s.Add(i * 104'729 + 7);
+    return s;
+  };
+  std::string old_form(1 + VisitorSketch::kRegisters, '\0');
+  old_form[0] = 'H';
+  for (size_t i = 1; i < old_form.size(); i += 3) old_form[i] = 2;
+  // Into an exact sketch and into registers, bytes of each form: exact, sparse, packed, the old one.
+  for (const VisitorSketch& into : {sketch(0, 40), sketch(0, 300), sketch(0, 5'000)}) {
+    for (const std::string& bytes : {sketch(100, 150).Serialize(), sketch(100, 700).Serialize(),
+                                     sketch(100, 50'000).Serialize(), old_form, std::string()}) {
+      VisitorSketch read = into;
+      if (!bytes.empty()) read.Merge(*VisitorSketch::Parse(bytes));
+      VisitorSketch merged = into;
+      EXPECT_TRUE(merged.MergeSerialized(bytes));
+      EXPECT_EQ(merged.Serialize(), read.Serialize()) << bytes.substr(0, 1) << " into " << into.Estimate();
+    }
+    // What Parse refuses merges nothing.
+    for (const std::string& bad :
+         {std::string("S\x00\x10\x01", 4), std::string("S\x01\x00", 3), std::string("Sx\x00\x01\x00\x10\x01", 7),
+          std::string(1 + VisitorSketch::kRegisters / 2 - 1, 'P'),
+          std::string("P") + std::string(VisitorSketch::kRegisters / 2, '\x11') + std::string("\x00\x00\x02", 3)}) {
+      VisitorSketch merged = into;
+      EXPECT_FALSE(merged.MergeSerialized(bad));
+      EXPECT_EQ(merged.Serialize(), into.Serialize());
+    }
+  }
+}
+
 TEST(ResolvePeriodTest, PeriodsEndToday) {
   int64_t today = *ParseDay("2027-01-03");
   EXPECT_EQ(ResolvePeriod("day", today)->from, today);

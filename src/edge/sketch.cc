@@ -161,4 +161,47 @@ std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
   return s;
 }
 
+bool VisitorSketch::MergeSerialized(std::string_view bytes) {
+  if (bytes.empty()) return true;
+  auto byte = [&](size_t at) { return static_cast<uint8_t>(bytes[at]); };
+  // Entries of three bytes (index, value) from `at`: all in range (checked before any is merged).
+  auto entries_valid = [&](size_t at, uint8_t min_value) {
+    if ((bytes.size() - at) % 3 != 0) return false;
+    for (; at < bytes.size(); at += 3) {
+      size_t index = byte(at) | (static_cast<size_t>(byte(at + 1)) << 8);
+      if (index >= kRegisters || byte(at + 2) < min_value || byte(at + 2) > kMaxRank) return false;
+    }
+    return true;
+  };
+  auto merge_entries = [&](size_t at) {
+    for (; at < bytes.size(); at += 3) {
+      size_t index = byte(at) | (static_cast<size_t>(byte(at + 1)) << 8);
+      registers_[index] = std::max(registers_[index], byte(at + 2));
+    }
+  };
+  if (bytes[0] == kSparseTag) {
+    if (!entries_valid(1, 1)) return false;
+    if (registers_.empty()) ToRegisters();
+    merge_entries(1);
+    return true;
+  }
+  if (bytes[0] == kPackedTag && bytes.size() >= 1 + kRegisters / 2) {
+    if (!entries_valid(1 + kRegisters / 2, kPackedEscape)) return false;
+    if (registers_.empty()) ToRegisters();
+    uint8_t* r = registers_.data();
+    for (size_t i = 0; i < kRegisters / 2; ++i) {
+      uint8_t b = byte(1 + i);
+      r[2 * i] = std::max(r[2 * i], static_cast<uint8_t>(b & 0xf));
+      r[2 * i + 1] = std::max(r[2 * i + 1], static_cast<uint8_t>(b >> 4));
+    }
+    merge_entries(1 + kRegisters / 2);
+    return true;
+  }
+  // The exact form and the old one: small, or no longer written.
+  auto other = Parse(bytes);
+  if (!other) return false;
+  Merge(*other);
+  return true;
+}
+
 }  // namespace steward::edge

@@ -38,6 +38,9 @@ class VisitorSketch {
   std::string Serialize() const;
   // nullopt for bytes that are not a sketch.
   static std::optional<VisitorSketch> Parse(std::string_view bytes);
+  // Merge(*Parse(bytes)) without building the other sketch: registers kept sparse or packed are
+  // merged from where they lie. False, merging nothing, for bytes Parse refuses.
+  bool MergeSerialized(std::string_view bytes);
 
  private:
   void AddHash(uint64_t h);

@@ -50,9 +50,11 @@ Result<std::string> SetCookie::Serialize() const {
   if (same_site == SameSite::kNone && !secure) {
     return MakeError(ErrorCode::kInvalidArgument, "SameSite=None needs Secure");
   }
-  std::string out = name + "=" + value + "; Path=" + path;
-  if (!domain.empty()) out += "; Domain=" + domain;
-  if (max_age_seconds) out += "; Max-Age=" + std::to_string(*max_age_seconds);
+  std::string out;
+  out.reserve(name.size() + value.size() + path.size() + domain.size() + 80);
+  out.append(name).append("=").append(value).append("; Path=").append(path);
+  if (!domain.empty()) out.append("; Domain=").append(domain);
+  if (max_age_seconds) out.append("; Max-Age=").append(std::to_string(*max_age_seconds));
   if (secure) out += "; Secure";
   if (http_only) out += "; HttpOnly";
   switch (same_site) {

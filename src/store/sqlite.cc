@@ -126,6 +126,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
 
 SqliteConnection::~SqliteConnection() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (sqlite3_stmt* stmt : control_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -146,6 +147,24 @@ Error SqliteConnection::SqlError(const char* what) const {
 }
 
 Status SqliteConnection::ExecScript(std::string_view sql) {
+  // A transaction's own statements, run around every write and read, are prepared once and kept
+  // (sqlite3_exec would parse them each time); a script of several statements runs as it comes.
+  static constexpr std::string_view kControl[] = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+  static_assert(std::size(kControl) == std::tuple_size_v<decltype(control_)>);
+  for (size_t i = 0; i < std::size(kControl); ++i) {
+    if (sql != kControl[i]) continue;
+    sqlite3_stmt*& stmt = control_[i];
+    if (stmt == nullptr &&
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+            SQLITE_OK) {
+      return SqlError("sql script failed");
+    }
+    int rc = sqlite3_step(stmt);
+    Status out = Ok();
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) out = SqlError("sql script failed");
+    sqlite3_reset(stmt);
+    return out;
+  }
   std::string text(sql);
   char* err = nullptr;
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {

@@ -1,6 +1,7 @@
 // SqliteConnection: Connection over one SQLite database handle, with a cache of prepared statements.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -56,6 +57,7 @@ class SqliteConnection final : public Connection {
     }
   };
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
+  std::array<sqlite3_stmt*, 4> control_{};  // BEGIN, BEGIN IMMEDIATE, COMMIT, ROLLBACK, once prepared
 };
 
 }  // namespace steward::store
