@@ -147,6 +147,15 @@ CREATE TABLE account_recovery_codes (
   used_at TEXT,
   PRIMARY KEY (account_id, code_hash)
 );
+)sql"},
+          {"accounts", 6, R"sql(
+-- Privacy: the account's dataset. Each table that names a subject key is found by it: erasing a
+-- person asks each whether their key is still named, which without these read every row.
+CREATE INDEX account_values_subject ON account_values (subject_id);
+CREATE INDEX account_consents_subject ON account_consents (subject_id);
+CREATE INDEX account_activity_subject ON account_activity (subject_id);
+CREATE INDEX account_referrals_subject ON account_referrals (subject_id);
+CREATE INDEX account_email_changes_subject ON account_email_changes (subject_id);
 )sql"}};
 }
 

@@ -288,6 +288,10 @@ CREATE TABLE disclosure_people (
   PRIMARY KEY (person_hash, disclosure_id)
 );
 CREATE INDEX disclosure_people_disclosure ON disclosure_people (disclosure_id);
+)sql"},
+          {"disclosures", 2, R"sql(
+-- Found by its subject key: erasing a person asks whether anything still names their key.
+CREATE INDEX disclosures_subject ON disclosures (subject_id);
 )sql"}};
 }
 

@@ -321,6 +321,11 @@ std::vector<store::Migration> Cases::Migrations() {
     -- once it is overdue.
     ALTER TABLE rights_cases ADD COLUMN reminded_soon_on TEXT;
     ALTER TABLE rights_cases ADD COLUMN reminded_overdue_on TEXT;
+  )sql"},
+          {"rights", 5, R"sql(
+    -- Found by their subject keys: erasing a person asks whether anything still names their key,
+    -- which without this read every case.
+    CREATE INDEX rights_cases_subject ON rights_cases (subject_id);
   )sql"}};
 }
 

@@ -76,6 +76,10 @@ std::vector<store::Migration> Requests::Migrations() {
       expires_at TEXT NOT NULL
     );
     CREATE INDEX rights_pending_expires ON rights_pending (expires_at);
+  )sql"},
+          {"rights", 6, R"sql(
+    -- Found by its subject key, as the cases are (migration 5).
+    CREATE INDEX rights_pending_subject ON rights_pending (subject_id);
   )sql"}};
 }
 
