@@ -52,7 +52,6 @@ constexpr std::string_view kBotMarks[] = {
     "validator",
 };
 
-
 std::string CookieValue(const Request& req, std::string_view name) {
   std::string out;
   req.ForEachCookie([&](std::string_view k, std::string_view v) {
@@ -309,16 +308,10 @@ std::string Analytics::DayAnchor(const Request& req, const std::string& salt) co
   // the salt is deleted when its day is over.
   // The first 16 bytes of the keyed hash of address, NUL, agent, in hex.
   std::array<unsigned char, 32> digest;
-  crypto::Hash({req.client_ip ? req.client_ip->ToString() : std::string(), std::string_view("\0", 1),
-                req.Header("User-Agent")},
-               salt, digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string anchor(32, '0');
-  for (size_t i = 0; i < 16; ++i) {
-    anchor[2 * i] = kHex[digest[i] >> 4];
-    anchor[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return anchor;
+  crypto::Hash(
+      {req.client_ip ? req.client_ip->ToString() : std::string(), std::string_view("\0", 1), req.Header("User-Agent")},
+      salt, digest);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
 }
 
 int64_t Analytics::VisitorFor(const std::string& site, const std::string& anchor) const {

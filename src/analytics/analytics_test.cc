@@ -120,10 +120,12 @@ TEST(IsBotTest, FindsEachMarkInAnyCaseAnywhereAndNoBrowser) {
     EXPECT_TRUE(IsBot("Something " + std::string(mark))) << mark << " at the end";
     EXPECT_FALSE(IsBot(std::string(mark).substr(0, mark.size() - 1))) << mark << " cut short";
   }
-  EXPECT_FALSE(IsBot(
-      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"));
-  EXPECT_FALSE(IsBot("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-                     "Version/17.1 Mobile/15E148 Safari/604.1"));
+  EXPECT_FALSE(
+      IsBot("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
+            "Safari/537.36"));
+  EXPECT_FALSE(
+      IsBot("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.1 Mobile/15E148 Safari/604.1"));
   EXPECT_FALSE(IsBot(""));
   EXPECT_FALSE(IsBot("b"));
 }

@@ -48,17 +48,44 @@ struct Value {
 // The fields the event reads, by their long and short names; other fields are checked as JSON and
 // left.
 enum FieldId {
-  kName, kN, kUrl, kU, kDomain, kD, kReferrer, kR, kProps, kP, kInteractive, kI, kSd, kScrollDepth, kE,
-  kEngagementTime, kFieldCount, kUnknown = kFieldCount
+  kName,
+  kN,
+  kUrl,
+  kU,
+  kDomain,
+  kD,
+  kReferrer,
+  kR,
+  kProps,
+  kP,
+  kInteractive,
+  kI,
+  kSd,
+  kScrollDepth,
+  kE,
+  kEngagementTime,
+  kFieldCount,
+  kUnknown = kFieldCount
 };
 
 FieldId FieldOf(std::string_view key) {
   static constexpr std::pair<std::string_view, FieldId> kFields[] = {
-      {"name", kName},         {"n", kN},        {"url", kUrl},           {"u", kU},
-      {"domain", kDomain},     {"d", kD},        {"referrer", kReferrer}, {"r", kR},
-      {"props", kProps},       {"p", kP},        {"interactive", kInteractive},
-      {"i", kI},               {"sd", kSd},      {"scroll_depth", kScrollDepth},
-      {"e", kE},               {"engagement_time", kEngagementTime},
+      {"name", kName},
+      {"n", kN},
+      {"url", kUrl},
+      {"u", kU},
+      {"domain", kDomain},
+      {"d", kD},
+      {"referrer", kReferrer},
+      {"r", kR},
+      {"props", kProps},
+      {"p", kP},
+      {"interactive", kInteractive},
+      {"i", kI},
+      {"sd", kSd},
+      {"scroll_depth", kScrollDepth},
+      {"e", kE},
+      {"engagement_time", kEngagementTime},
   };
   for (const auto& [name, id] : kFields) {
     if (name == key) return id;
@@ -87,9 +114,7 @@ class FieldReader {
   bool null() { return Scalar(Value{.kind = Value::kNull}); }
   bool boolean(bool b) { return Scalar(Value{.kind = Value::kBool, .boolean = b}); }
   bool number_integer(number_integer_t v) { return Scalar(Value{.kind = Value::kInteger, .integer = v}); }
-  bool number_unsigned(number_unsigned_t v) {
-    return Scalar(Value{.kind = Value::kUnsigned, .unsigned_integer = v});
-  }
+  bool number_unsigned(number_unsigned_t v) { return Scalar(Value{.kind = Value::kUnsigned, .unsigned_integer = v}); }
   bool number_float(number_float_t v, const string_t&) { return Scalar(Value{.kind = Value::kFloat, .floating = v}); }
   bool string(string_t& v) {
     // Only what is kept is copied.

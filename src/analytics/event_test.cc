@@ -118,12 +118,12 @@ TEST(EventTest, TheBodyIsReadAsAJsonDocumentWouldBe) {
   auto escaped = Parse(R"({"n":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/",)" + base + "}");
   ASSERT_TRUE(escaped);
   EXPECT_EQ(escaped->name, "caf\xC3\xA9 \xF0\x9F\x98\x80 \"q\" \\ /");
-  auto props = Parse(R"({"n":"x",)" + base +
-                     R"(,"p":{"b":"2","a":"1","b":"3","c":null,"f":1.5,"g":1e2,"h":-3,"u":18446744073709551615,"t":false}})");
+  auto props =
+      Parse(R"({"n":"x",)" + base +
+            R"(,"p":{"b":"2","a":"1","b":"3","c":null,"f":1.5,"g":1e2,"h":-3,"u":18446744073709551615,"t":false}})");
   ASSERT_TRUE(props);
-  std::vector<std::pair<std::string, std::string>> want = {{"a", "1"},   {"b", "3"},   {"f", "1.5"},
-                                                           {"g", "100.0"}, {"h", "-3"}, {"t", "false"},
-                                                           {"u", "18446744073709551615"}};
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"a", "1"}, {"b", "3"}, {"f", "1.5"}, {"g", "100.0"}, {"h", "-3"}, {"t", "false"}, {"u", "18446744073709551615"}};
   EXPECT_EQ(props->props, want) << "in key order, the last of a key, nulls left out, numbers as JSON writes them";
   auto twice = Parse(R"({"n":"x",)" + base + R"(,"p":{"a":"1"},"p":{"b":"2"}})");
   ASSERT_TRUE(twice);

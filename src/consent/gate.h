@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/text_hash.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "register/register.h"
@@ -34,7 +35,8 @@ struct Choice {
   std::array<bool, 4> allowed{};
   bool Allowed(processing::CookieCategory c) const { return allowed[static_cast<size_t>(c)]; }
 };
-static_assert(static_cast<size_t>(processing::CookieCategory::kCampaigns) + 1 == 4, "one place in Choice a category");
+static_assert(static_cast<size_t>(processing::CookieCategory::kCampaigns) + 1 == 4,
+              "Choice::allowed has a place for each category");
 
 class CookieGate {
  public:
@@ -66,10 +68,6 @@ class CookieGate {
   // request (and each cookie it sets) asks. Bounded: cleared when full.
   static constexpr size_t kCacheSize = 256;
   mutable std::mutex cache_mu_;
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
   mutable std::unordered_map<std::string, std::optional<Choice>, TextHash, std::equal_to<>> cache_;
 };
 

@@ -24,6 +24,7 @@
 
 #include "core/ip.h"
 #include "core/result.h"
+#include "core/text_hash.h"
 
 namespace steward::edge {
 
@@ -59,11 +60,7 @@ class UserAgents {
   struct Shard {
     std::mutex mu;
     // Found by a view of the user agent, without copying it into a string first.
-    struct Hash {
-      using is_transparent = void;
-      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, Agent, Hash, std::equal_to<>> entries;
+    std::unordered_map<std::string, Agent, TextHash, std::equal_to<>> entries;
   };
   std::array<Shard, kShards> cache_;
 };

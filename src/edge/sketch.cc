@@ -22,6 +22,23 @@ constexpr char kSparseTag = 'S';     // the registers that are not zero: index (
 constexpr char kPackedTag = 'P';     // every register in 4 bits, 15 and above listed after as in 'S'
 constexpr uint8_t kPackedEscape = 15;
 
+// The entries of three bytes (index, value) of a sparse or packed sketch, from `at`: fn(index,
+// value) for each, once all are checked (none past the registers, below `min_value` or past the
+// largest rank). False, calling nothing, when any is not.
+template <typename Fn>
+bool ForEachEntry(std::string_view bytes, size_t at, uint8_t min_value, Fn fn) {
+  if ((bytes.size() - at) % 3 != 0) return false;
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(bytes[i]); };
+  for (size_t i = at; i < bytes.size(); i += 3) {
+    size_t index = byte(i) | (static_cast<size_t>(byte(i + 1)) << 8);
+    if (index >= VisitorSketch::kRegisters || byte(i + 2) < min_value || byte(i + 2) > VisitorSketch::kMaxRank) {
+      return false;
+    }
+  }
+  for (size_t i = at; i < bytes.size(); i += 3) fn(byte(i) | (static_cast<size_t>(byte(i + 1)) << 8), byte(i + 2));
+  return true;
+}
+
 }  // namespace
 
 void VisitorSketch::Add(int64_t visitor) { AddHash(Mix(static_cast<uint64_t>(visitor))); }
@@ -127,16 +144,8 @@ std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
       return std::nullopt;
     return s;
   }
-  // Entries of three bytes (index, value) from `at`, into registers_; false for any out of range.
   auto entries = [&](size_t at, uint8_t min_value) {
-    if ((bytes.size() - at) % 3 != 0) return false;
-    for (; at < bytes.size(); at += 3) {
-      size_t index = static_cast<uint8_t>(bytes[at]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[at + 1])) << 8);
-      auto value = static_cast<uint8_t>(bytes[at + 2]);
-      if (index >= kRegisters || value < min_value || value > kMaxRank) return false;
-      s.registers_[index] = value;
-    }
-    return true;
+    return ForEachEntry(bytes, at, min_value, [&](size_t index, uint8_t value) { s.registers_[index] = value; });
   };
   if (bytes[0] == kSparseTag) {
     s.registers_.assign(kRegisters, 0);
@@ -163,39 +172,28 @@ std::optional<VisitorSketch> VisitorSketch::Parse(std::string_view bytes) {
 
 bool VisitorSketch::MergeSerialized(std::string_view bytes) {
   if (bytes.empty()) return true;
-  auto byte = [&](size_t at) { return static_cast<uint8_t>(bytes[at]); };
-  // Entries of three bytes (index, value) from `at`: all in range (checked before any is merged).
-  auto entries_valid = [&](size_t at, uint8_t min_value) {
-    if ((bytes.size() - at) % 3 != 0) return false;
-    for (; at < bytes.size(); at += 3) {
-      size_t index = byte(at) | (static_cast<size_t>(byte(at + 1)) << 8);
-      if (index >= kRegisters || byte(at + 2) < min_value || byte(at + 2) > kMaxRank) return false;
-    }
-    return true;
+  // The registers listed from `at`, merged (ForEachEntry checks them all first, so a bad sketch
+  // merges nothing); this sketch has registers afterwards, as after Merge of a parsed one.
+  auto merge_entries = [&](size_t at, uint8_t min_value) {
+    bool ok = ForEachEntry(bytes, at, min_value, [&](size_t index, uint8_t value) {
+      if (registers_.empty()) ToRegisters();
+      registers_[index] = std::max(registers_[index], value);
+    });
+    if (ok && registers_.empty()) ToRegisters();
+    return ok;
   };
-  auto merge_entries = [&](size_t at) {
-    for (; at < bytes.size(); at += 3) {
-      size_t index = byte(at) | (static_cast<size_t>(byte(at + 1)) << 8);
-      registers_[index] = std::max(registers_[index], byte(at + 2));
-    }
-  };
-  if (bytes[0] == kSparseTag) {
-    if (!entries_valid(1, 1)) return false;
-    if (registers_.empty()) ToRegisters();
-    merge_entries(1);
-    return true;
-  }
+  if (bytes[0] == kSparseTag) return merge_entries(1, 1);
   if (bytes[0] == kPackedTag && bytes.size() >= 1 + kRegisters / 2) {
-    if (!entries_valid(1 + kRegisters / 2, kPackedEscape)) return false;
+    // The few registers of 15 and above are checked before the packed ones are merged.
+    if (!ForEachEntry(bytes, 1 + kRegisters / 2, kPackedEscape, [](size_t, uint8_t) {})) return false;
     if (registers_.empty()) ToRegisters();
     uint8_t* r = registers_.data();
     for (size_t i = 0; i < kRegisters / 2; ++i) {
-      uint8_t b = byte(1 + i);
+      auto b = static_cast<uint8_t>(bytes[1 + i]);
       r[2 * i] = std::max(r[2 * i], static_cast<uint8_t>(b & 0xf));
       r[2 * i + 1] = std::max(r[2 * i + 1], static_cast<uint8_t>(b >> 4));
     }
-    merge_entries(1 + kRegisters / 2);
-    return true;
+    return merge_entries(1 + kRegisters / 2, kPackedEscape);
   }
   // The exact form and the old one: small, or no longer written.
   auto other = Parse(bytes);

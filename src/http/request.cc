@@ -72,10 +72,10 @@ Result<Params> Request::Form() const {
 
 Params Request::Cookies() const {
   Params all;
-  for (const auto& h : headers) {
-    if (!EqualsIgnoreCase(h.name, "Cookie")) continue;
-    for (auto& c : ParseCookieHeader(h.value, kMaxCookies - all.size())) all.push_back(std::move(c));
-  }
+  ForEachCookie([&](std::string_view name, std::string_view value) {
+    all.emplace_back(std::string(name), std::string(value));
+    return true;
+  });
   return all;
 }
 
@@ -160,7 +160,8 @@ bool NextCookie(std::string_view& rest, std::string_view& name, std::string_view
 Params ParseCookieHeader(std::string_view header, size_t max_cookies) {
   Params out;
   std::string_view name, value;
-  while (out.size() < max_cookies && NextCookie(header, name, value)) out.emplace_back(std::string(name), std::string(value));
+  while (out.size() < max_cookies && NextCookie(header, name, value))
+    out.emplace_back(std::string(name), std::string(value));
   return out;
 }
 

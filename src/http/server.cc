@@ -569,8 +569,8 @@ class Server::Impl {
 
   // Serialises the status line and headers into one buffer (Beast's serializer allocates per
   // field), adding the security headers a handler did not set itself. Header names and values
-  // with CR or LF are dropped and logged: they would let input forge headers.
-  // Writes the status line and headers into `head` (emptied first; its capacity is kept).
+  // with CR or LF are dropped and logged: they would let input forge headers. `head` is emptied
+  // first and keeps its capacity, so a connection's buffer serves each of its responses.
   void SerializeHead(std::string& head, const Request* req, const Response& res, bool keep_alive, bool http10) const {
     head.clear();
     head.reserve(1024);

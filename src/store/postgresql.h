@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/text_hash.h"
 #include "store/connection.h"
 
 struct pg_conn;
@@ -69,11 +70,8 @@ class PostgresqlConnection final : public Connection {
   Error ResultError(pg_result* res, const char* what) const;
 
   pg_conn* conn_;
-  struct SqlHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, Prepared, SqlHash, std::equal_to<>> statements_;
+  // Prepared statements by their SQL, found without copying it or hashing all of a long one.
+  std::unordered_map<std::string, Prepared, LongTextHash, std::equal_to<>> statements_;
   int next_statement_ = 0;
 };
 

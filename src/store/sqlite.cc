@@ -154,9 +154,8 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
   for (size_t i = 0; i < std::size(kControl); ++i) {
     if (sql != kControl[i]) continue;
     sqlite3_stmt*& stmt = control_[i];
-    if (stmt == nullptr &&
-        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-            SQLITE_OK) {
+    if (stmt == nullptr && sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                              &stmt, nullptr) != SQLITE_OK) {
       return SqlError("sql script failed");
     }
     int rc = sqlite3_step(stmt);

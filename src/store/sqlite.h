@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/text_hash.h"
 #include "store/connection.h"
 
 struct sqlite3;
@@ -46,17 +47,8 @@ class SqliteConnection final : public Connection {
   Error SqlError(const char* what) const;
 
   sqlite3* db_;
-  // Prepared statements by their SQL, found without copying it. A long statement (an INSERT of 64
-  // rows is some 5 KB) is hashed by its length and ends: its own text is compared once found.
-  struct SqlHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const {
-      std::hash<std::string_view> h;
-      if (s.size() <= 256) return h(s);
-      return h(s.substr(0, 128)) ^ (h(s.substr(s.size() - 128)) * 31) ^ s.size();
-    }
-  };
-  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
+  // Prepared statements by their SQL, found without copying it or hashing all of a long one.
+  std::unordered_map<std::string, sqlite3_stmt*, LongTextHash, std::equal_to<>> statements_;
   std::array<sqlite3_stmt*, 4> control_{};  // BEGIN, BEGIN IMMEDIATE, COMMIT, ROLLBACK, once prepared
 };
 
