@@ -78,7 +78,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
     std::string email(Trim(Field(*query, "email"))), name(Trim(Field(*query, "name")));
     std::string day(Trim(Field(*query, "dob-day"))), month(Trim(Field(*query, "dob-month"))),
         year(Trim(Field(*query, "dob-year")));
-    html::Object data{{"email", email}, {"name", name}, {"day", day}, {"month", month}, {"year", year}};
+    html::Object data{
+        {"email", email}, {"name", name}, {"dob_date", module::DateInput("dob", *query, std::nullopt, false)}};
     data["can_search_by_name"] = accounts_.NameField() != nullptr && accounts_.BirthField() != nullptr;
     Errors errors;
     bool searched = !email.empty() || !name.empty() || !year.empty();

@@ -218,7 +218,8 @@ class Serving : public module::Serving {
                                        {"published_at", c->published_at.substr(0, 10)},
                                        {"told", c->told < 0 ? std::string("not yet") : module::Thousands(c->told)}};
     }
-    for (auto& [k, v] : module::DateValues("effective", Today(p_.clock))) data[k] = v;
+    data["effective_date"] =
+        module::DateInput("effective", ctx.form, Today(p_.clock), module::HasError(errors, "effective"));
     return module::FormPage(req, ctx, "admin_notice", "Changes to the privacy notice", std::move(data), errors,
                             "/admin/notice", status);
   }

@@ -258,14 +258,8 @@ class Pages {
                       {"basis_detail", Field(form, "basis_detail")},
                       {"people", Field(form, "people")},
                       {"asked", Field(form, "asked")}};
-    std::optional<int64_t> received = module::DateField(form, "received");
-    if (!received && Field(form, "received-year").empty()) received = UnixMillis(p_.clock.Now()) / kDayMillis;
-    for (auto& [k, v] : module::DateValues("received", received)) data[k] = v;
-    if (!received) {
-      data["received_day"] = Field(form, "received-day");
-      data["received_month"] = Field(form, "received-month");
-      data["received_year"] = Field(form, "received-year");
-    }
+    data["received_date"] = module::DateInput("received", form, UnixMillis(p_.clock.Now()) / kDayMillis,
+                                              module::HasError(errors, "received"));
     return module::FormPage(req, ctx, "admin_disclosures_new", "Record a request for disclosure", std::move(data),
                             errors, kPath, status);
   }

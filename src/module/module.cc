@@ -1,5 +1,6 @@
 #include "module/module.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -168,13 +169,28 @@ std::optional<int64_t> DateField(const http::Params& form, const std::string& na
   return ParseDay(y + "-" + two(m) + "-" + two(d));
 }
 
-html::Object DateValues(const std::string& name, std::optional<int64_t> day) {
-  if (!day) return html::Object{{name + "_day", ""}, {name + "_month", ""}, {name + "_year", ""}};
-  std::string text = DayText(*day);
-  auto strip = [](std::string s) { return s.size() == 2 && s[0] == '0' ? s.substr(1) : s; };
-  return html::Object{{name + "_day", strip(text.substr(8, 2))},
-                      {name + "_month", strip(text.substr(5, 2))},
-                      {name + "_year", text.substr(0, 4)}};
+html::Object DateInput(const std::string& id, const http::Params& form, std::optional<int64_t> day, bool error) {
+  html::Object out{{"id", id}, {"error", error}};
+  std::string typed[3];
+  const char* parts[3] = {"day", "month", "year"};
+  bool any = false;
+  for (int i = 0; i < 3; ++i) {
+    typed[i] = Field(form, id + "-" + parts[i]);
+    any = any || !Trim(typed[i]).empty();
+  }
+  if (!any && day) {
+    std::string text = DayText(*day);
+    auto strip = [](std::string s) { return s.size() == 2 && s[0] == '0' ? s.substr(1) : s; };
+    typed[0] = strip(text.substr(8, 2));
+    typed[1] = strip(text.substr(5, 2));
+    typed[2] = text.substr(0, 4);
+  }
+  for (int i = 0; i < 3; ++i) out[parts[i]] = std::move(typed[i]);
+  return out;
+}
+
+bool HasError(const std::vector<std::pair<std::string, std::string>>& errors, std::string_view field) {
+  return std::any_of(errors.begin(), errors.end(), [&](const auto& e) { return e.first == field; });
 }
 
 http::Response FormPage(const http::Request& req, const StaffContext& ctx, std::string_view tmpl, std::string title,

@@ -97,8 +97,12 @@ std::optional<int64_t> IdParam(const http::Request& req, std::string_view name =
 // A GOV.UK date input's three fields ("received-day", "-month", "-year") as a day (days since
 // 1970-01-01); nullopt when they do not make a date.
 std::optional<int64_t> DateField(const http::Params& form, const std::string& name);
-// The three fields' values for a day, for the template ("received_day", ...); empty for nullopt.
-html::Object DateValues(const std::string& name, std::optional<int64_t> day);
+// The values of the date_input partial for the fields id-day, id-month and id-year: as typed in
+// `form` when any of them was (so a refused date comes back as it was typed), else `day` (empty for
+// nullopt); `error` marks the three fields as the one in error.
+html::Object DateInput(const std::string& id, const http::Params& form, std::optional<int64_t> day, bool error);
+// Whether `errors` has one for `field`.
+bool HasError(const std::vector<std::pair<std::string, std::string>>& errors, std::string_view field);
 // A page with a form through the staff layout: with errors, the GOV.UK error summary, each field's
 // message as FIELD_error, and "Error: " before the title (as GOV.UK asks).
 http::Response FormPage(const http::Request& req, const StaffContext& ctx, std::string_view tmpl, std::string title,

@@ -279,14 +279,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
                       {"details", Field(form, "details")},
                       {"identity_known", identity != "ask"},
                       {"identity_ask", identity == "ask"}};
-    std::optional<int64_t> received = module::DateField(form, "received");
-    if (!received && Field(form, "received-year").empty()) received = Today();
-    for (auto& [k, v] : module::DateValues("received", received)) data[k] = v;
-    if (!received) {
-      data["received_day"] = Field(form, "received-day");
-      data["received_month"] = Field(form, "received-month");
-      data["received_year"] = Field(form, "received-year");
-    }
+    data["received_date"] = module::DateInput("received", form, Today(), module::HasError(errors, "received"));
     return Render(req, ctx, "admin_rights_new", "Record a rights request", std::move(data), errors, status);
   }
 
@@ -409,9 +402,9 @@ class Pages : public std::enable_shared_from_this<Pages> {
                            });
     if (c->extended && c->extension_told) data["extension_told"] = module::LongDay(*c->extension_told);
     if (open && !c->extended && !awaiting) data["extend_by"] = module::LongDay(c->due.day);
-    for (auto& [k, v] : module::DateValues("day", Today())) {
-      if (!data.count(k)) data[k] = v;
-    }
+    // A day refused comes back as it was typed (the form posted is the page's on an error).
+    for (const char* form : {"proof", "clock"})
+      data[std::string(form) + "_date"] = module::DateInput(form, ctx.form, Today(), module::HasError(errors, form));
     // Assignment.
     html::List options;
     std::string assignee = c->assignee ? "staff:" + std::to_string(*c->assignee) : "";
