@@ -493,6 +493,8 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (s.ok()) return Response::Redirect(base);
     if (s.error().code == ErrorCode::kInvalidArgument || s.error().code == ErrorCode::kFailedPrecondition) {
       auto [f, message] = FieldError(s.error(), field);
+      // The case calls a step's date "day"; on the page it is the form's date input.
+      if (f == "day") f = field;
       // A precondition's message is a sentence about the case: show it at the form's field.
       if (s.error().code == ErrorCode::kFailedPrecondition) {
         f = field;

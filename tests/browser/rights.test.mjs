@@ -56,6 +56,24 @@ test('National Careers: a caseworker records, searches, pauses, extends and answ
     assert.match(await page.locator('main').innerText(), /Nothing is held|record\(s\)/);
     assert.deepEqual(await axeViolations(page), [], 'the case, searched');
 
+    // A day refused comes back as it was typed, its fields marked, and the summary's link lands
+    // on the day's field; by keyboard.
+    const caseUrl = page.url().match(/^.*\/admin\/rights\/\d+/)[0];
+    await page.locator('#clock').fill('3');
+    await page.locator('#clock-month').fill('2');
+    await page.locator('#clock-year').fill('2099');
+    await page.locator('#clock-year').press('Enter');
+    assert.match(await page.locator('.govuk-error-summary').innerText(), /cannot be in the future/);
+    for (const [id, value] of [['clock', '3'], ['clock-month', '2'], ['clock-year', '2099']]) {
+      assert.equal(await page.locator('#' + id).inputValue(), value, id);
+      assert.match(await page.locator('#' + id).getAttribute('class'), /govuk-input--error/, id);
+    }
+    assert.deepEqual(await axeViolations(page), [], 'the case, a day in the future');
+    await page.locator('.govuk-error-summary a[href="#clock"]').focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'clock');
+    await page.goto(caseUrl);
+
     // Stopping the clock leads to the letter asking for the clarification, to fill in and send.
     await page.getByRole('button', { name: 'Clarification asked for: stop the clock' }).click();
     await page.waitForURL(/\/write\?letter=clarification$/);
