@@ -101,7 +101,8 @@ struct PairHash {
 }  // namespace
 
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
-                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits, bool segments) {
+                     int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits,
+                     const Segments* segments) {
   Cells cells;
   int64_t read_from = from_ms - kVisitLookbackMillis, read_to = std::max(to_ms, visits_until_ms);
   // Each visit's segments: the filter values any of its events has, as the prefixes of their rows.
@@ -116,19 +117,24 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
     return it != acc.end() ? it->second : acc.emplace(probe, Cell{}).first->second;
   };
   static const std::vector<std::string> kNone;
-  if (segments) {
+  if (segments != nullptr) {
+    auto add_prefix = [](std::vector<std::string>& prefixes, std::string prefix) {
+      if (!prefix.empty() && std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end())
+        prefixes.push_back(std::move(prefix));
+    };
     // Privacy: analytics-events, read to aggregate; only counts and sketches leave this function.
-    STEWARD_RETURN_IF_ERROR(
-        c.ForEach("SELECT visit, source, country, device FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ?",
-                  {site, read_from, read_to}, [&](const store::Row& r) {
-                    auto& prefixes = visit_segments[r.Int(0)];
-                    for (size_t i = 0; i < kSegmentFilters.size(); ++i) {
-                      std::string prefix = SegmentPrefix(kSegmentFilters[i].first, r.Text(i + 1));
-                      if (!prefix.empty() && std::find(prefixes.begin(), prefixes.end(), prefix) == prefixes.end())
-                        prefixes.push_back(std::move(prefix));
-                    }
-                    return true;
-                  }));
+    STEWARD_RETURN_IF_ERROR(c.ForEach(
+        "SELECT visit, source, country, device, path FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ?",
+        {site, read_from, read_to}, [&](const store::Row& r) {
+          auto& prefixes = visit_segments[r.Int(0)];
+          for (size_t i = 0; i < kSegmentFilters.size(); ++i)
+            add_prefix(prefixes, SegmentPrefix(kSegmentFilters[i].first, r.Text(i + 1)));
+          if (!segments->pages.empty()) {
+            std::string path = r.Text(4);
+            if (segments->pages.contains(path)) add_prefix(prefixes, SegmentPrefix(kPageSegmentFilter, path));
+          }
+          return true;
+        }));
   }
   std::vector<Cell*> touched;
   // The cell of (dimension, key) and, with segments, the same cell in each of the visit's segments.
@@ -144,7 +150,7 @@ Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from
     return touched;
   };
   auto prefixes_of = [&](int64_t visit) -> const std::vector<std::string>& {
-    if (!segments) return kNone;
+    if (segments == nullptr) return kNone;
     auto it = visit_segments.find(visit);
     return it == visit_segments.end() ? kNone : it->second;
   };
@@ -277,13 +283,22 @@ std::vector<store::Migration> RollupMigrations() {
           // with them; days before segments_from have none, and a filtered dashboard reads their events.
           {"analytics-rollups", 2, R"sql(
     ALTER TABLE analytics_rollup_state ADD COLUMN segments_from INTEGER;
+  )sql"},
+          // Page segments: the pages each day keeps segments for (rollups.h), chosen at its first hour.
+          {"analytics-rollups", 3, R"sql(
+    CREATE TABLE analytics_segment_pages (
+      site TEXT NOT NULL,
+      day INTEGER NOT NULL,   -- ms since 1970, the UTC day's start
+      path TEXT NOT NULL,
+      PRIMARY KEY (site, day, path)
+    ) WITHOUT ROWID;
   )sql"}};
 }
 
 retention::ModuleStorage RollupStorage() {
   return {.module = "analytics-rollups",
           .personal_tables = {"analytics_rollups"},
-          .other_tables = {"analytics_rollup_state"},
+          .other_tables = {"analytics_rollup_state", "analytics_segment_pages"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
                       bool dry_run) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
@@ -294,6 +309,10 @@ retention::ModuleStorage RollupStorage() {
                   c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
               return rows.front().Int(0);
             }
+            // The days whose rollups are gone keep no chosen pages either.
+            STEWARD_ASSIGN_OR_RETURN(auto days,
+                                     c.Exec("DELETE FROM analytics_segment_pages WHERE day + ? <= ?", {kDayMs, ms}));
+            (void)days;
             return c.Exec("DELETE FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
           },
           .in_use =
@@ -351,11 +370,38 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
   std::vector<std::vector<std::pair<Key, Cell>>> hour_rows(static_cast<size_t>(hours));  // segments have none
   Cells summed;                          // every key of the hours, for their day's rows
   std::optional<int64_t> segments_from;  // to record, when not yet
+  int64_t day = first / kDayMs * kDayMs;
+  Segments segments;           // the day's pages with segments
+  bool choose_pages = false;   // chosen now, to record
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT path FROM analytics_segment_pages WHERE site = ? AND day = ?",
+                                      {site, day}, [&](const store::Row& r) {
+                                        segments.pages.insert(r.Text(0));
+                                        return true;
+                                      }));
+    if (segments.pages.empty() && first == day) {
+      // The day's first hour: its pages are the previous day's most viewed, or after a day without
+      // pageviews the previous day's own. A day whose first hour was rolled without choosing
+      // (before page segments, or a new site's first day) has none.
+      auto keep = [&](const store::Row& r) {
+        std::string page = r.Text(0);
+        if (!SegmentPrefix(kPageSegmentFilter, page).empty()) segments.pages.insert(std::move(page));
+        return true;
+      };
+      STEWARD_RETURN_IF_ERROR(
+          c.ForEach("SELECT key FROM analytics_rollups WHERE site = ? AND dimension = 'page' AND span = ? AND "
+                    "start = ? ORDER BY count DESC, key LIMIT ?",
+                    {site, kDayMs, day - kDayMs, kSegmentPages}, keep));
+      if (segments.pages.empty()) {
+        STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT path FROM analytics_segment_pages WHERE site = ? AND day = ?",
+                                          {site, day - kDayMs}, keep));
+      }
+      choose_pages = !segments.pages.empty();
+    }
     for (int64_t i = 0; i < hours; ++i) {
       int64_t hour = first + i * kHourMillis;
       STEWARD_ASSIGN_OR_RETURN(Cells cells, Window(c, site, hour, hour + kHourMillis,
-                                                   hour + kHourMillis + kRollDelayMillis, nullptr, /*segments=*/true));
+                                                   hour + kHourMillis + kRollDelayMillis, nullptr, &segments));
       for (auto& [key, cell] : cells) {
         if (key.first == "day") continue;  // the daily series comes from the headline rows
         if (key.first.find('\x1f') == std::string::npos) {
@@ -377,7 +423,6 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
     }
     return Ok();
   }));
-  int64_t day = first / kDayMs * kDayMs;
   // Privacy: analytics-rollups (the write: the hours' rows, merged into their day's).
   return store_.Write([&](store::Connection& c) -> Status {
     std::vector<const Cells::value_type*> keyed;
@@ -444,6 +489,15 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
       STEWARD_ASSIGN_OR_RETURN(auto written, c.Exec(Upserts().Sql(n), values));
       (void)written;
       at += n;
+    }
+    if (choose_pages) {
+      for (const auto& page : segments.pages) {
+        STEWARD_ASSIGN_OR_RETURN(auto chosen,
+                                 c.Exec("INSERT INTO analytics_segment_pages (site, day, path) VALUES (?, ?, ?) "
+                                        "ON CONFLICT DO NOTHING",
+                                        {site, day, page}));
+        (void)chosen;
+      }
     }
     STEWARD_ASSIGN_OR_RETURN(
         auto n,

@@ -19,6 +19,13 @@
 // value) + dimension, as day rows only. A filtered dashboard of whole days then reads the day rows
 // of its segment as an unfiltered one reads its own, instead of every event of the range.
 //
+// Page segments: the page filter splits no day (a visit views several pages), so a segment for
+// every page would repeat each visit's tables once per page it viewed. A day keeps segments for the
+// pages analysts filter by: the kSegmentPages pages with the most pageviews the day before (after
+// a day without pageviews, that day's own), chosen when the day's first hour is rolled and recorded
+// in analytics_segment_pages. A page-filtered dashboard of whole days each of which kept the page
+// reads its segment; any other reads the events.
+//
 // Thread safety: safe for concurrent use.
 #pragma once
 
@@ -63,16 +70,24 @@ using Cells = std::map<std::pair<std::string, std::string>, Cell>;
 
 // The dashboard's filters that are rolled up by value: the filter's name and the events' column.
 // Each splits a day's visits into a few dozen parts (a visit has one country, device and source),
-// so their segments together hold a few times the day's own rows. The page filter is not one: a
-// visit views several pages, and each page's segment would repeat the tables of its visits (on
-// bench-query's site, 165,000 rows and 20 MB a day against the day's own 2,000 rows and 1.6 MB).
+// so their segments together hold a few times the day's own rows.
 inline constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kSegmentFilters{
     {{"source", "source"}, {"country", "country"}, {"device", "device"}}};
+// The page filter's segments (the events' column "path"): for a day's chosen pages only. On
+// bench-query's site a segment for every page would cost 165,000 rows and 20 MB a day against the
+// day's own 2,000 rows and 1.6 MB.
+inline constexpr std::string_view kPageSegmentFilter = "page";
+inline constexpr int64_t kSegmentPages = 50;
 // Values longer than this have no segment (their filtered dashboards read the events).
 inline constexpr size_t kMaxSegmentValue = 512;
 // "country\x1fGB\x1f": what a segment's dimensions begin with; "" when the value has no segment
 // (empty, longer than kMaxSegmentValue, or holding the separator).
 std::string SegmentPrefix(std::string_view filter, std::string_view value);
+
+// What Window keeps segments for: every value of kSegmentFilters, and these pages.
+struct Segments {
+  std::unordered_set<std::string> pages;
+};
 
 // Aggregates the events of `site` with from_ms <= ts < to_ms (visits: those that began then, with
 // their events until visits_until_ms); with `only_visits`, the events of those visits alone. With
@@ -80,7 +95,7 @@ std::string SegmentPrefix(std::string_view filter, std::string_view value);
 // every value its events have, seen from two hours before from_ms to visits_until_ms).
 Result<Cells> Window(store::Connection& c, const std::string& site, int64_t from_ms, int64_t to_ms,
                      int64_t visits_until_ms, const std::unordered_set<int64_t>* only_visits = nullptr,
-                     bool segments = false);
+                     const Segments* segments = nullptr);
 
 // The rollup tables (module "analytics-rollups"), and their purge for the retention runner.
 std::vector<store::Migration> RollupMigrations();

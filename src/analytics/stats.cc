@@ -342,18 +342,37 @@ Result<std::string> Stats::RolledSegment(const Query& q) {
   auto filters = Filters(q);
   // One filter, whole days: a segment's day rows. Several filters read the events (FilteredCells).
   if (filters.size() != 1 || q.from_ms % kDayMillis != 0 || q.to_ms % kDayMillis != 0) return std::string();
-  std::string prefix;
-  for (const auto& [filter, column] : kSegmentFilters) {
-    if (column == filters.front().first) prefix = SegmentPrefix(filter, *filters.front().second);
+  auto [column, value] = filters.front();
+  bool page = std::string_view(column) == "path";
+  std::string prefix = page ? SegmentPrefix(kPageSegmentFilter, *value) : std::string();
+  for (const auto& [filter, filter_column] : kSegmentFilters) {
+    if (filter_column == column) prefix = SegmentPrefix(filter, *value);
   }
   if (prefix.empty()) return prefix;
   bool covered = false;
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(auto rows,
-                             c.Query("SELECT segments_from FROM analytics_rollup_state WHERE site = ?", {q.site}));
+    STEWARD_ASSIGN_OR_RETURN(
+        auto rows, c.Query("SELECT rolled_to, segments_from FROM analytics_rollup_state WHERE site = ?", {q.site}));
     // Nothing rolled yet: the events after the rollups are the whole range, read as a segment's tail.
-    covered = rows.empty() ||
-              (!std::holds_alternative<std::monostate>(rows.front().at(0)) && rows.front().Int(0) <= q.from_ms);
+    if (rows.empty()) {
+      covered = true;
+      return Ok();
+    }
+    if (!page) {
+      covered = !std::holds_alternative<std::monostate>(rows.front().at(1)) && rows.front().Int(1) <= q.from_ms;
+      return Ok();
+    }
+    // The page's: every day the plan reads as day rows kept the page (the day rolled_to falls in too).
+    int64_t rolled_end = std::min(q.to_ms, rows.front().Int(0));
+    if (rolled_end <= q.from_ms) {
+      covered = true;
+      return Ok();
+    }
+    int64_t days_to = (rolled_end + kDayMillis - 1) / kDayMillis * kDayMillis;
+    STEWARD_ASSIGN_OR_RETURN(auto kept, c.Query("SELECT count(*) FROM analytics_segment_pages WHERE site = ? AND "
+                                                "day >= ? AND day < ? AND path = ?",
+                                                {q.site, q.from_ms, days_to, *value}));
+    covered = kept.front().Int(0) == (days_to - q.from_ms) / kDayMillis;
     return Ok();
   }));
   return covered ? prefix : std::string();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -229,7 +230,8 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
 
 // A dashboard of whole days filtered by source, country or device reads its filter value's segment:
 // the same figures as the events' own SQL, rolled or not, and the events when its days were rolled
-// before segments were. A page filter reads the events.
+// before segments were. A page filter over a day that kept no segment for the page (here the first
+// day: no day before it chose its pages) reads the events.
 TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
   PlaceVisitors();
   std::vector<std::string> segment_reads;
@@ -278,7 +280,7 @@ TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
   EXPECT_EQ(std::find_if(segment_reads.begin(), segment_reads.end(),
                          [](const std::string& d) { return d.starts_with("page"); }),
             segment_reads.end())
-      << "a page has no segment: its filter reads the events";
+      << "the first day kept no page's segment: a page filter over it reads the events";
   size_t rows = 0;
   ASSERT_TRUE(
       site_.store()
@@ -310,6 +312,64 @@ TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
   compare("rolled before segments");
   store::ObserveStatements(nullptr);
   EXPECT_TRUE(segment_reads.empty()) << segment_reads.front();
+}
+
+// Each day keeps segments for the pages most viewed the day before (after a day without pageviews,
+// that day's pages): a page-filtered dashboard over days that all kept the page reads its segment,
+// any other the events, and both agree with the events' own SQL.
+TEST_F(StatsTest, PageFilteredDashboardsReadThePagesTheDaysKept) {
+  PlaceVisitors();
+  Add(kT0 + kDay + 60'000, 3, 30, "pageview", "/a", "");  // visit 30 goes on to /a
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));
+  Rollups rollups(site_.store(), clock);
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
+  clock.Advance(std::chrono::hours(24 * 8));
+  ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
+  int64_t day_one = kT0 - 8 * 3'600'000;
+  std::map<int64_t, std::vector<std::string>> kept;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    return c.ForEach("SELECT day, path FROM analytics_segment_pages WHERE site = 'ons.gov.uk' "
+                                     "ORDER BY day, path",
+                                     {}, [&](const store::Row& r) {
+                                       kept[(r.Int(0) - day_one) / kDay].push_back(r.Text(1));
+                                       return true;
+                                     });
+                  })
+                  .ok());
+  EXPECT_FALSE(kept.contains(0)) << "the first day had no day before it";
+  EXPECT_EQ(kept[1], (std::vector<std::string>{"/", "/a", "/b"})) << "day one's pages";
+  EXPECT_EQ(kept[2], (std::vector<std::string>{"/", "/a"})) << "day two's pages";
+  EXPECT_EQ(kept[5], (std::vector<std::string>{"/", "/a"})) << "days without pageviews pass theirs on";
+
+  std::vector<std::string> segment_reads;
+  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
+    if (sql.find("FROM analytics_rollups") == std::string_view::npos || params.size() < 2) return;
+    if (const auto* d = std::get_if<std::string>(&params[1]); d && d->starts_with("page\x1f"))
+      segment_reads.push_back(*d);
+  };
+  store::ObserveStatements(&observer);
+  for (const char* page : {"/", "/a", "/b", "/nowhere"}) {
+    for (int64_t first_day : {0, 1, 2}) {
+      Query segment{.site = "ons.gov.uk", .from_ms = day_one + first_day * kDay, .to_ms = day_one + 7 * kDay};
+      segment.page = page;
+      Query raw = segment;
+      raw.raw = true;
+      segment_reads.clear();
+      ExpectSame(stats_, segment, raw, std::string("page ") + page + " from day " + std::to_string(first_day));
+      // "/b" was not viewed on day two, so day three did not keep it.
+      bool every_day_kept = first_day > 0 && (std::string_view(page) == "/" || std::string_view(page) == "/a");
+      EXPECT_EQ(!segment_reads.empty(), every_day_kept) << page << " from day " << first_day;
+      if (every_day_kept) EXPECT_EQ(segment_reads.front(), std::string("page\x1f") + page + "\x1f");
+    }
+  }
+  store::ObserveStatements(nullptr);
+  Query a{.site = "ons.gov.uk", .from_ms = day_one + kDay, .to_ms = day_one + 7 * kDay, .page = "/a"};
+  auto h = stats_.Aggregate(a).value();
+  EXPECT_EQ(h.visits, 1) << "visit 30 viewed /a on day two";
+  EXPECT_EQ(h.pageviews, 2);
+  auto pages = stats_.Breakdown(a, Dimension::kPage).value();
+  ASSERT_EQ(pages.size(), 2u) << "the visit's pages: / and /a";
 }
 
 // A database rolled before segments existed gets them from the first whole day rolled after: a
@@ -378,7 +438,14 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
   // Unfiltered, and filtered by one source (the source's segment).
   Query filtered = Range(6);
   filtered.source = "Google";
-  for (const Query& q : {Range(6), filtered}) {
+  // Filtered by a page each of its days kept (from the second: the first had no day before it).
+  Query by_page = Range(5);
+  by_page.from_ms += kDay;
+  by_page.to_ms += kDay;
+  by_page.page = "/";
+  std::pair<size_t, size_t> page_statements;
+  for (const Query& q : {Range(6), filtered, by_page}) {
+    page_statements.first = seen.size();
     ASSERT_TRUE(stats_.Aggregate(q).ok());
     ASSERT_TRUE(stats_.Daily(q).ok());
     for (Dimension d : {Dimension::kPage, Dimension::kEntryPage, Dimension::kExitPage, Dimension::kSource,
@@ -387,6 +454,7 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
                         Dimension::kSearch, Dimension::kSearchNoResults, Dimension::kEngagement}) {
       ASSERT_TRUE(stats_.Breakdown(q, d).ok()) << DimensionName(d);
     }
+    page_statements.second = seen.size();
   }
   // The Stats API's requests in the dashboard's shape take the same way: the statements of each.
   std::vector<std::pair<size_t, size_t>> api;
@@ -440,6 +508,9 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
                     .ok());
   }
   EXPECT_GE(rollup_reads, 30) << "the headline, the days and each table read the rollups, filtered or not";
+  int page_reads = 0;
+  for (size_t i = page_statements.first; i < page_statements.second; ++i) page_reads += reads_at[i];
+  EXPECT_GE(page_reads, 17) << "the page's headline, days and each of its 15 tables read its segment";
   for (const auto& [first, last] : api) {
     int reads = 0;
     for (size_t i = first; i < last; ++i) reads += reads_at[i];
