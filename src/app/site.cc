@@ -49,6 +49,7 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
 Result<store::Options> StoreOptions(const config::Config& config) {
   store::Options o{.path = DatabasePath(config),
                    .readers = static_cast<int>(config.storage.reader_connections),
+                   .reader_cache_kib = config.storage.reader_cache_mib * 1024,
                    .write_queue = static_cast<size_t>(config.storage.write_queue)};
   if (OnPostgresql(config)) {
     o.backend = store::Backend::kPostgresql;

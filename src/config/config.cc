@@ -113,6 +113,7 @@ void ReadStorage(Table t, Storage& s) {
   t.String("data_dir", s.data_dir);
   t.String("secret_key_file", s.secret_key_file);
   t.Int("reader_connections", s.reader_connections, 1, 64);
+  t.Int("reader_cache_mib", s.reader_cache_mib, 1, 4096);
   t.Int("write_queue", s.write_queue, 1, 10'000'000);
   t.Finish();
 }

@@ -4,7 +4,7 @@
 //   [site]     name, web_dir, script_origins
 //   [server]   listen, threads, public_base_url, https, trusted_proxies, metrics_allow,
 //              [server.limits]
-//   [storage]  backend, data_dir, secret_key_file, reader_connections, write_queue
+//   [storage]  backend, data_dir, secret_key_file, reader_connections, reader_cache_mib, write_queue
 //
 // Every key is documented in docs/config.md. Unknown keys are errors. Relative paths are resolved
 // against the directory of the config file. Loading reports every problem at once, each as
@@ -59,6 +59,7 @@ struct Storage {
   std::string data_dir = "var";  // SQLite's database; the secret key; raw access-log segments
   std::string secret_key_file;   // default: <data_dir>/secret.key
   int64_t reader_connections = 4;
+  int64_t reader_cache_mib = 32;  // SQLite: each reader connection's page cache
   int64_t write_queue = 10000;  // writes waiting for the writer; 503 past it
 };
 

@@ -34,6 +34,7 @@ read_timeout_seconds = 5
 [storage]
 data_dir = "/var/lib/steward"
 write_queue = 50
+reader_cache_mib = 64
 )",
                  "/x/site.toml");
   ASSERT_TRUE(c.ok()) << c.error().ToString();
@@ -46,6 +47,7 @@ write_queue = 50
   EXPECT_EQ(c->server.limits.read_timeout_seconds, 5);
   EXPECT_EQ(c->storage.data_dir, "/var/lib/steward");
   EXPECT_EQ(c->storage.write_queue, 50);
+  EXPECT_EQ(c->storage.reader_cache_mib, 64);
 }
 
 // An https public address means https (Secure and __Host- cookies, HSTS) unless the file says no.

@@ -95,7 +95,8 @@ std::string Row::Text(size_t col) const {
   return {};
 }
 
-Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create, bool read_only) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, bool create, bool read_only,
+                                                                 int64_t cache_kib) {
   sqlite3* db = nullptr;
   // No memory statistics: they take a global mutex on every allocation, which every connection's
   // thread would then queue on. Must precede SQLite's initialisation; later calls are no-ops.
@@ -121,6 +122,9 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
       conn->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                        "PRAGMA temp_store=MEMORY;"));
   if (read_only) STEWARD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA query_only=1;"));
+  if (cache_kib > 0) {
+    STEWARD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-" + std::to_string(cache_kib) + ";"));
+  }
   return conn;
 }
 

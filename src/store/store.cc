@@ -64,9 +64,11 @@ namespace {
 
 class SqliteEngine final : public Engine {
  public:
-  explicit SqliteEngine(std::string path) : path_(std::move(path)) {}
+  SqliteEngine(std::string path, int64_t reader_cache_kib)
+      : path_(std::move(path)), reader_cache_kib_(reader_cache_kib) {}
   Result<std::unique_ptr<Connection>> Connect(bool writer) override {
-    STEWARD_ASSIGN_OR_RETURN(auto c, SqliteConnection::Open(path_, /*create=*/writer, /*read_only=*/!writer));
+    STEWARD_ASSIGN_OR_RETURN(auto c, SqliteConnection::Open(path_, /*create=*/writer, /*read_only=*/!writer,
+                                                            writer ? 0 : reader_cache_kib_));
     return std::unique_ptr<Connection>(std::move(c));
   }
   Status CheckIntegrity(Connection& writer) override {
@@ -92,6 +94,7 @@ class SqliteEngine final : public Engine {
 
  private:
   std::string path_;
+  int64_t reader_cache_kib_;
 };
 
 class PostgresqlEngine final : public Engine {
@@ -145,7 +148,7 @@ Store::Store(const Options& options) : options_(options) {
   if (options.backend == Backend::kPostgresql) {
     engine_ = std::make_unique<PostgresqlEngine>(options.postgresql);
   } else {
-    engine_ = std::make_unique<SqliteEngine>(options.path);
+    engine_ = std::make_unique<SqliteEngine>(options.path, options.reader_cache_kib);
   }
 }
 

@@ -65,6 +65,34 @@ class StoreTest : public ::testing::Test {
   metrics::Registry registry_;
 };
 
+// Readers keep the page cache they are given (a month's dashboard reads tens of MiB of rollups);
+// the writer keeps SQLite's own.
+TEST_F(StoreTest, ReadersKeepTheirPageCache) {
+  if (testing::OnPostgresql()) GTEST_SKIP() << "PostgreSQL's cache is the server's (shared_buffers)";
+  Options o = db_->options();
+  o.readers = 1;
+  o.reader_cache_kib = 8192;
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.error().ToString();
+  int64_t reader = 0, writer = 0;
+  ASSERT_TRUE((*store)
+                  ->Read([&](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA cache_size"));
+                    reader = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE((*store)
+                  ->Write([&](Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA cache_size"));
+                    writer = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(reader, -8192) << "KiB, as SQLite takes a negative size";
+  EXPECT_EQ(writer, -2000) << "SQLite's own";
+}
+
 TEST_F(StoreTest, MigrationsApplyOnceInOrder) {
   {
     auto store = OpenStore();
