@@ -124,10 +124,11 @@ class Serving : public module::Serving {
     auto mail = mail::ReadSettings(*p_.config.document, p_.reg);
     if (!s_.email || queue == nullptr || !mail.ok() || !*mail) return tasks;
     mail_ = std::make_unique<mail::Settings>(std::move(**mail));
-    // Once for the site: the instance that leads emails the people affected.
+    // Once for the site: the instance that leads emails the people affected, within seconds of the
+    // DPO publishing (a check when nothing is to be told reads one row).
     tasks.push_back({.name = "notice.tell",
                      .first = std::chrono::seconds(5),
-                     .every = std::chrono::minutes(1),
+                     .every = std::chrono::seconds(10),
                      .run = [this, queue]() -> Status { return Tell(*queue); }});
     return tasks;
   }

@@ -75,20 +75,15 @@ TEST_F(StoreTest, ReadersKeepTheirPageCache) {
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok()) << store.error().ToString();
   int64_t reader = 0, writer = 0;
-  ASSERT_TRUE((*store)
-                  ->Read([&](Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA cache_size"));
-                    reader = rows.front().Int(0);
-                    return Ok();
-                  })
-                  .ok());
-  ASSERT_TRUE((*store)
-                  ->Write([&](Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA cache_size"));
-                    writer = rows.front().Int(0);
-                    return Ok();
-                  })
-                  .ok());
+  auto cache_size = [](int64_t& out) {
+    return [&out](Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA cache_size"));
+      out = rows.front().Int(0);
+      return Ok();
+    };
+  };
+  ASSERT_TRUE((*store)->Read(cache_size(reader)).ok());
+  ASSERT_TRUE((*store)->Write(cache_size(writer)).ok());
   EXPECT_EQ(reader, -8192) << "KiB, as SQLite takes a negative size";
   EXPECT_EQ(writer, -2000) << "SQLite's own";
 }
