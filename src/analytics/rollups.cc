@@ -285,6 +285,7 @@ std::vector<store::Migration> RollupMigrations() {
     ALTER TABLE analytics_rollup_state ADD COLUMN segments_from INTEGER;
   )sql"},
           // Page segments: the pages each day keeps segments for (rollups.h), chosen at its first hour.
+          // Privacy: analytics-rollups; paths only, as the rollups' keys, and purged with them.
           {"analytics-rollups", 3, R"sql(
     CREATE TABLE analytics_segment_pages (
       site TEXT NOT NULL,
@@ -371,14 +372,17 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
   Cells summed;                          // every key of the hours, for their day's rows
   std::optional<int64_t> segments_from;  // to record, when not yet
   int64_t day = first / kDayMs * kDayMs;
-  Segments segments;           // the day's pages with segments
-  bool choose_pages = false;   // chosen now, to record
+  Segments segments;          // the day's pages with segments
+  bool choose_pages = false;  // chosen now, to record
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT path FROM analytics_segment_pages WHERE site = ? AND day = ?",
-                                      {site, day}, [&](const store::Row& r) {
-                                        segments.pages.insert(r.Text(0));
-                                        return true;
-                                      }));
+    // Privacy: analytics-rollups (the pages a day keeps segments for: paths, as the rollups' keys).
+    auto kept_pages = [&](int64_t of_day, const std::function<bool(const store::Row&)>& each) {
+      return c.ForEach("SELECT path FROM analytics_segment_pages WHERE site = ? AND day = ?", {site, of_day}, each);
+    };
+    STEWARD_RETURN_IF_ERROR(kept_pages(day, [&](const store::Row& r) {
+      segments.pages.insert(r.Text(0));
+      return true;
+    }));
     if (segments.pages.empty() && first == day) {
       // The day's first hour: its pages are the previous day's most viewed, or after a day without
       // pageviews the previous day's own. A day whose first hour was rolled without choosing
@@ -393,8 +397,7 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
                     "start = ? ORDER BY count DESC, key LIMIT ?",
                     {site, kDayMs, day - kDayMs, kSegmentPages}, keep));
       if (segments.pages.empty()) {
-        STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT path FROM analytics_segment_pages WHERE site = ? AND day = ?",
-                                          {site, day - kDayMs}, keep));
+        STEWARD_RETURN_IF_ERROR(kept_pages(day - kDayMs, keep));
       }
       choose_pages = !segments.pages.empty();
     }
@@ -491,6 +494,7 @@ Status Rollups::RollHours(const std::string& site, int64_t first, int64_t hours)
       at += n;
     }
     if (choose_pages) {
+      // Privacy: analytics-rollups (the day's chosen pages, deleted with its rollups by retention).
       for (const auto& page : segments.pages) {
         STEWARD_ASSIGN_OR_RETURN(auto chosen,
                                  c.Exec("INSERT INTO analytics_segment_pages (site, day, path) VALUES (?, ?, ?) "

@@ -329,12 +329,13 @@ TEST_F(StatsTest, PageFilteredDashboardsReadThePagesTheDaysKept) {
   std::map<int64_t, std::vector<std::string>> kept;
   ASSERT_TRUE(site_.store()
                   .Read([&](store::Connection& c) -> Status {
-                    return c.ForEach("SELECT day, path FROM analytics_segment_pages WHERE site = 'ons.gov.uk' "
-                                     "ORDER BY day, path",
-                                     {}, [&](const store::Row& r) {
-                                       kept[(r.Int(0) - day_one) / kDay].push_back(r.Text(1));
-                                       return true;
-                                     });
+                    return c.ForEach(
+                        "SELECT day, path FROM analytics_segment_pages WHERE site = 'ons.gov.uk' "
+                        "ORDER BY day, path",
+                        {}, [&](const store::Row& r) {
+                          kept[(r.Int(0) - day_one) / kDay].push_back(r.Text(1));
+                          return true;
+                        });
                   })
                   .ok());
   EXPECT_FALSE(kept.contains(0)) << "the first day had no day before it";

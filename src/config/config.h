@@ -60,7 +60,7 @@ struct Storage {
   std::string secret_key_file;   // default: <data_dir>/secret.key
   int64_t reader_connections = 4;
   int64_t reader_cache_mib = 32;  // SQLite: each reader connection's page cache
-  int64_t write_queue = 10000;  // writes waiting for the writer; 503 past it
+  int64_t write_queue = 10000;    // writes waiting for the writer; 503 past it
 };
 
 struct Site {

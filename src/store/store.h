@@ -58,9 +58,9 @@ Status CheckPattern(std::string_view pattern);
 
 struct Options {
   Backend backend = Backend::kSqlite;
-  std::string path;                      // SQLite: the database file; created when absent
-  PostgresqlOptions postgresql;          // PostgreSQL: the server and database
-  int readers = 4;                       // reader connections
+  std::string path;              // SQLite: the database file; created when absent
+  PostgresqlOptions postgresql;  // PostgreSQL: the server and database
+  int readers = 4;               // reader connections
   // SQLite: each reader's page cache. SQLite's own 2 MiB holds a fraction of the rollup rows a
   // month's dashboard reads, and every other page is a system call.
   int64_t reader_cache_kib = 32 * 1024;
