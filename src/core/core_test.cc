@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/result.h"
@@ -156,6 +160,53 @@ TEST(IpTest, ParsesAndMatchesRanges) {
   EXPECT_TRUE(Cidr::Parse("127.0.0.1")->Contains(*IpAddress::Parse("127.0.0.1")));
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/33"));
   EXPECT_FALSE(Cidr::Parse("10.0.0.0/x"));
+}
+
+}  // namespace
+}  // namespace steward
+
+#include "core/handoff.h"
+
+namespace steward {
+namespace {
+
+// A stand-in for another thread's queue: what a batch hands on, in the order handed.
+struct FakeThread {
+  std::vector<int> posts;  // how many items each hand-off carried
+  void Take(HandoffBatch::Runs runs) {
+    posts.push_back(static_cast<int>(runs.size()));
+    for (auto& run : runs) run();
+  }
+};
+
+TEST(HandoffBatchTest, HoldsUntilClosedAndHandsOnOncePerTarget) {
+  EXPECT_FALSE(HandoffBatch::Open());
+  FakeThread a, b;
+  std::vector<std::string> ran;
+  auto post_to = [](FakeThread& t) { return [&t](HandoffBatch::Runs runs) { t.Take(std::move(runs)); }; };
+  {
+    HandoffBatch batch;
+    ASSERT_TRUE(HandoffBatch::Open());
+    for (int i = 0; i < 3; ++i) {
+      HandoffBatch::Hold(&a, post_to(a), [&ran, i] { ran.push_back("a" + std::to_string(i)); });
+      HandoffBatch::Hold(&b, post_to(b), [&ran, i] { ran.push_back("b" + std::to_string(i)); });
+    }
+    {
+      HandoffBatch inner;  // leaves its items to the outer batch
+      HandoffBatch::Hold(&a, post_to(a), [&ran] { ran.push_back("a3"); });
+    }
+    EXPECT_TRUE(HandoffBatch::Open());
+    EXPECT_TRUE(ran.empty()) << "nothing runs before the batch closes";
+    EXPECT_TRUE(a.posts.empty());
+  }
+  EXPECT_FALSE(HandoffBatch::Open());
+  EXPECT_EQ(a.posts, std::vector<int>({4})) << "one hand-off for the target, with all of its items";
+  EXPECT_EQ(b.posts, std::vector<int>({3}));
+  EXPECT_EQ(ran, std::vector<std::string>({"a0", "a1", "a2", "a3", "b0", "b1", "b2"}));
+
+  // A batch on one thread does not hold another thread's items.
+  HandoffBatch batch;
+  std::thread([] { EXPECT_FALSE(HandoffBatch::Open()); }).join();
 }
 
 }  // namespace

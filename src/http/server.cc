@@ -40,6 +40,7 @@
 #include <unordered_set>
 
 #include "core/clock.h"
+#include "core/handoff.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "crypto/crypto.h"
@@ -144,10 +145,23 @@ auto RunAsync(asio::thread_pool* pool, Fn fn) {
         auto pending = std::make_shared<Pending>(Pending{std::move(handler), asio::make_work_guard(ex)});
         Responder responder([pending](Response r) {
           auto ex = asio::get_associated_executor(pending->handler);
-          asio::post(ex, [pending, r = std::move(r)]() mutable {
+          auto resume = [pending, r = std::move(r)]() mutable {
             std::move(pending->handler)(std::move(r));
             pending->work.reset();
-          });
+          };
+          if (!HandoffBatch::Open()) {
+            asio::post(ex, std::move(resume));
+            return;
+          }
+          // With the other answers the batch holds for the same I/O thread (its io_context).
+          HandoffBatch::Hold(
+              &asio::query(ex, asio::execution::context),
+              [ex](HandoffBatch::Runs runs) {
+                asio::post(ex, [runs = std::move(runs)]() {
+                  for (const auto& run : runs) run();
+                });
+              },
+              std::move(resume));
         });
         if (pool == nullptr) {
           fn(std::move(responder));
@@ -303,11 +317,13 @@ class Server::Impl {
 
   asio::awaitable<void> RefuseConnection(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
+    beast::error_code ec;
+    stream.socket().non_blocking(true, ec);  // as WriteResponse needs
+    if (ec) co_return;
     stream.expires_after(std::chrono::seconds(2));
     Response r = options_.error_page(503, nullptr);
     r.SetHeader("Retry-After", "1");
     co_await WriteResponse(stream, nullptr, r, /*keep_alive=*/false);
-    beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
@@ -372,6 +388,9 @@ class Server::Impl {
     beast::error_code ec;
     auto endpoint = stream.socket().remote_endpoint(ec);
     if (ec) co_return;
+    // WriteResponse writes what it can at once, and must never wait for the client to read.
+    stream.socket().non_blocking(true, ec);
+    if (ec) co_return;
     // Privacy: the peer address lives only in this connection's memory.
     std::optional<IpAddress> peer = ToIp(endpoint.address());
     bool first = true;
@@ -395,7 +414,7 @@ class Server::Impl {
       parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes + limits.max_url_bytes + 64));
       // The body limit is the matched route's, set once the header is read and the route known.
       parser.body_limit(std::numeric_limits<uint64_t>::max());
-      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      ec = co_await Parse(stream, buffer, parser, /*header_only=*/true);
       if (ec == bhttp::error::header_limit) {
         co_await RefuseRequest(stream, RequestLineTooLong(buffer) ? 414 : 431, "header_limit");
         co_return;
@@ -429,7 +448,7 @@ class Server::Impl {
                                      asio::redirect_error(asio::use_awaitable, ec));
           if (ec) co_return;
         }
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        ec = co_await Parse(stream, buffer, parser, /*header_only=*/false);
         if (ec == bhttp::error::body_limit) {
           co_await RefuseRequest(stream, 413, "body_limit");
           co_return;
@@ -453,6 +472,41 @@ class Server::Impl {
       bool written = co_await WriteResponse(stream, &req, res, keep_alive, http10, &head);
       if (!written || !keep_alive) co_return;
     }
+  }
+
+  // Feeds `parser` what `buffer` holds, reading more only when the parser needs more, until the
+  // header is parsed (`header_only`) or the whole request. Beast's async_read_header and async_read
+  // do the same, but post their completion when no read was needed, and a request mostly arrives
+  // in one piece: parsed here, it costs no round trip through the event loop. Errors are theirs:
+  // end_of_stream when the client closed before a request began, header_limit, body_limit, a
+  // malformed request, or the read's own.
+  static asio::awaitable<beast::error_code> Parse(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& parser, bool header_only) {
+    parser.eager(!header_only);
+    beast::error_code ec;
+    while (!(header_only ? parser.is_header_done() : parser.is_done())) {
+      if (buffer.size() > 0) {
+        size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec && ec != bhttp::error::need_more) co_return ec;
+        bool progressed = !ec && used > 0;
+        ec = {};
+        if (progressed) continue;
+      }
+      size_t size = beast::read_size(buffer, 65536);
+      if (size == 0) co_return bhttp::error::buffer_overflow;
+      size_t n = co_await stream.async_read_some(buffer.prepare(size), asio::redirect_error(asio::use_awaitable, ec));
+      buffer.commit(n);
+      if (ec == asio::error::eof) {
+        if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+        // The end of a body framed by the connection's close.
+        ec = {};
+        parser.put_eof(ec);
+        co_return ec;
+      }
+      if (ec) co_return ec;
+    }
+    co_return ec;
   }
 
   // After a header_limit error: was it the request line that overflowed? Beast consumes the
@@ -632,8 +686,17 @@ class Server::Impl {
     bool send_body = !(req != nullptr && req->method == Method::kHead) && res.status != 204 && res.status != 304;
     std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
                                                  send_body ? asio::buffer(res.body) : asio::const_buffer()};
+    // Most answers fit in the socket's send buffer: written here, they cost no asynchronous write
+    // (whose completion is posted, and whose timer is armed and cancelled). The socket is
+    // non-blocking, so a full send buffer leaves the rest to the asynchronous write.
     beast::error_code ec;
-    co_await asio::async_write(stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
+    size_t sent = stream.socket().write_some(buffers, ec);
+    if (!ec && sent == asio::buffer_size(buffers)) co_return true;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+    rest.consume(sent);
+    ec = {};
+    co_await asio::async_write(stream, rest, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
 

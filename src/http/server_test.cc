@@ -4,8 +4,10 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "core/handoff.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "http/rate_limit.h"
@@ -51,6 +53,12 @@ class ServerTest : public ::testing::Test {
       });
     });
     router.AddAsync(Method::kGet, "/forgotten", [](Request&, Responder) {}, {.blocking = true});
+    // Kept for the test to answer, from its own thread.
+    router.AddAsync(Method::kGet, "/held", [this](Request&, Responder respond) {
+      std::lock_guard<std::mutex> lock(later_mu_);
+      held_.push_back(respond);
+    });
+    router.Get("/large", [](Request&) { return Response::Text(std::string(kLarge, 'L')); });
     router.Get("/items/{id}", [](Request& r) { return Response::Text(std::string(r.PathParam("id"))); });
     router.Get("/inject", [](Request& r) {
       Response res = Response::Text("ok");
@@ -68,6 +76,7 @@ class ServerTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    held_.clear();
     server_.reset();
     for (auto& t : later_) t.join();
   }
@@ -75,6 +84,8 @@ class ServerTest : public ::testing::Test {
   metrics::Registry registry_;
   std::mutex later_mu_;
   std::vector<std::thread> later_;
+  std::vector<Responder> held_;
+  static constexpr size_t kLarge = 8 << 20;  // more than a socket's send buffer
   std::unique_ptr<Server> server_;
   uint16_t port_ = 0;
   std::atomic<bool> slow_started_{false};
@@ -232,6 +243,78 @@ TEST_F(ServerTest, AsyncHandlersAnswerFromAnyThreadAndNeverLeaveAClientWaiting) 
   ASSERT_TRUE(forgotten);
   EXPECT_EQ(forgotten->status, 500) << "a responder dropped unanswered answers 500";
   EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
+}
+
+TEST_F(ServerTest, RequestsInPiecesOrSeveralAtOnceAreEachAnswered) {
+  StartServer();
+  RawConnection c(port_);
+  // The header split mid-line, then the body in two parts.
+  for (std::string_view part :
+       {"POST /ec", "ho HTTP/1.1\r\nHost: t\r\nContent-Le", "ngth: 11\r\n\r\nhello", " world"}) {
+    ASSERT_TRUE(c.Send(part));
+    std::this_thread::sleep_for(20ms);
+  }
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello world");
+  // Three requests in one write, the last with a body: answered in order.
+  ASSERT_TRUE(
+      c.Send("GET /items/1 HTTP/1.1\r\nHost: t\r\n\r\nGET /items/2 HTTP/1.1\r\nHost: t\r\n\r\n"
+             "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
+  for (std::string expected : {"1", "2", "abc"}) {
+    auto next = c.Read();
+    ASSERT_TRUE(next) << expected;
+    EXPECT_EQ(next->body, expected);
+  }
+  // A body cut short by the client's close: nothing is answered for it, and the server goes on.
+  {
+    RawConnection cut(port_);
+    ASSERT_TRUE(cut.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  }
+  EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200);
+}
+
+TEST_F(ServerTest, AnAnswerLargerThanTheSendBufferReachesASlowReader) {
+  StartServer();
+  RawConnection c(port_);
+  ASSERT_TRUE(c.Send("GET /large HTTP/1.1\r\nHost: t\r\n\r\n"));
+  std::this_thread::sleep_for(200ms);  // the server fills the socket and must wait, not block its thread
+  EXPECT_EQ(Fetch(port_, "GET", "/hello")->status, 200) << "the I/O thread is free meanwhile";
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body.size(), kLarge);
+  EXPECT_EQ(r->body.find_first_not_of('L'), std::string::npos);
+}
+
+TEST_F(ServerTest, AnswersGivenInAHandoffBatchGoWhenItCloses) {
+  StartServer();
+  constexpr int kClients = 6;
+  std::vector<std::future<std::optional<testing::RawResponse>>> answers;
+  for (int i = 0; i < kClients; ++i) {
+    answers.push_back(std::async(std::launch::async, [this] { return Fetch(port_, "GET", "/held"); }));
+  }
+  auto held = [this] {
+    std::lock_guard<std::mutex> lock(later_mu_);
+    return held_.size();
+  };
+  for (int i = 0; i < 500 && held() < kClients; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(held(), static_cast<size_t>(kClients));
+  {
+    HandoffBatch batch;
+    std::lock_guard<std::mutex> lock(later_mu_);
+    for (size_t i = 0; i < held_.size(); ++i) held_[i].Send(Response::Text("answer " + std::to_string(i), 202));
+    EXPECT_EQ(answers[0].wait_for(100ms), std::future_status::timeout) << "held until the batch closes";
+  }
+  std::set<std::string> bodies;
+  for (auto& a : answers) {
+    auto r = a.get();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_FALSE(r->Header("X-Content-Type-Options").empty());
+    bodies.insert(r->body);
+  }
+  EXPECT_EQ(bodies.size(), static_cast<size_t>(kClients)) << "each client its own answer";
 }
 
 TEST_F(ServerTest, ForwardedForOnlyFromTrustedProxies) {

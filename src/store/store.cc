@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/clock.h"
+#include "core/handoff.h"
 #include "core/log.h"
 #include "metrics/metrics.h"
 #include "store/sqlite.h"
@@ -375,6 +376,8 @@ void Store::CommitGroup(std::vector<Job>& group) {
     commits_->Inc({commits_failed == 0 ? "ok" : "error"});
     group_sizes_->Observe({}, static_cast<double>(group.size()));
   }
+  // Each callback may answer a request; the answers go to the I/O threads together.
+  HandoffBatch answers;
   for (size_t i = 0; i < group.size(); ++i) {
     if (group[i].done) group[i].done(std::move(results[i]));
   }
