@@ -172,12 +172,13 @@ int main(int argc, char** argv) {
                         rounds);
   bench::Record("api: top pages filtered by country, median", filtered, "ms", bench::kLower, "< 50");
   medians.push_back(filtered);
-  double api_by_page = api("headline, page is /economy/page0 (from the events)",
+  double api_by_page = api("headline, page is /economy/page0 (its segment)",
                            R"({"site_id":")" + site +
                                R"(","date_range":"30d","metrics":["visitors","visits","pageviews","bounce_rate"],)"
                                R"("filters":[["is","event:page",["/economy/page0"]]]})",
-                           explore_rounds);
-  bench::Record("api: headline filtered by page, from the events, median", api_by_page, "ms", bench::kLower);
+                           rounds);
+  bench::Record("api: headline filtered by page, median", api_by_page, "ms", bench::kLower, "< 50");
+  medians.push_back(api_by_page);
   analytics::Query raw = q;
   raw.raw = true;
   double reference = MedianMs(std::min(rounds, 3), [&] { return stats.Aggregate(raw).ok(); });
@@ -186,7 +187,8 @@ int main(int argc, char** argv) {
   double worst = *std::max_element(medians.begin(), medians.end());
   bench::Record("slowest dashboard query", worst, "ms", bench::kLower, "< 50");
   std::printf(
-      "slowest dashboard query (unfiltered, or by country or device): %.1f ms (aim: under 50 ms); "
+      "slowest dashboard query (unfiltered, by country or device, or a page's headline through the API): %.1f ms "
+      "(aim: under 50 ms); "
       "raw/rollup headline ratio: %.0fx\n",
       worst, reference / std::max(medians.front(), 0.001));
   return 0;

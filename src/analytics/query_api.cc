@@ -30,11 +30,22 @@ json Number(double v) {
   return std::round(v * 100.0) / 100.0;
 }
 
+// The pages read to find a page's own row among those its visits saw: every one, in practice.
+constexpr int kPageRowsRead = 100000;
+
 // The rows a request asks for, most visitors first, before ordering and paging.
 Result<std::vector<Row>> FetchRows(Stats& stats, const QueryRequest& r) {
   std::vector<Row> rows;
   if (r.spec == nullptr) {
     STEWARD_ASSIGN_OR_RETURN(Headline h, stats.Aggregate(r.query));
+    if (!r.query.page.empty()) {
+      // Stats keeps whole visits, so its pageviews are every page those visits saw; the Stats API
+      // counts only the page's own, which are its row in the same visits' pages.
+      STEWARD_ASSIGN_OR_RETURN(auto pages, stats.Breakdown(r.query, Dimension::kPage, kPageRowsRead));
+      auto own = std::find_if(pages.begin(), pages.end(), [&](const BreakdownRow& p) { return p.key == r.query.page; });
+      h.pageviews = own == pages.end() ? 0 : own->count;
+      h.views_per_visit = h.visits > 0 ? static_cast<double>(h.pageviews) / static_cast<double>(h.visits) : 0;
+    }
     rows.push_back({"",
                     {{"visitors", h.visitors},
                      {"visits", h.visits},

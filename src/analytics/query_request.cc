@@ -283,6 +283,10 @@ Status CheckMetrics(QueryRequest& r) {
       segment = &r.query.country;
     } else if (f.dimension == "visit:device") {
       segment = &r.query.device;
+    } else if (f.dimension == "event:page" && r.dimensions.empty()) {
+      // The headline of a page: the visits that saw it are its segment's (or, on days that kept
+      // no segment for it, the filtered pass's); its pageviews, that page's row there.
+      segment = &r.query.page;
     } else {
       return Ok();
     }

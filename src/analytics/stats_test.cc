@@ -480,7 +480,27 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
     ASSERT_TRUE(answer.ok()) << answer.error().message;
     api.emplace_back(first, seen.size());
   }
+  // The headline of a page every day of the range kept: its segment, and the page's own row there.
+  const std::string page_headline =
+      R"({"site_id":"ons.gov.uk","date_range":["2027-01-02","2027-01-06"],)"
+      R"("metrics":["visitors","visits","pageviews","views_per_visit","bounce_rate","visit_duration"],)"
+      R"("filters":[["is","event:page",["/"]]])";
+  std::string page_answer;
+  {
+    size_t first = seen.size();
+    auto answer = RunQuery(stats_, {"ons.gov.uk"}, page_headline + "}", clock.Now());
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    page_answer = *answer;
+    api.emplace_back(first, seen.size());
+  }
   store::ObserveStatements(nullptr);
+  {
+    // The same from the events (a total asked for), to the number.
+    auto events = RunQuery(stats_, {"ons.gov.uk"}, page_headline + R"(,"include":{"total_rows":true}})", clock.Now());
+    ASSERT_TRUE(events.ok()) << events.error().message;
+    EXPECT_EQ(nlohmann::json::parse(page_answer)["results"], nlohmann::json::parse(*events)["results"]);
+    EXPECT_GT(nlohmann::json::parse(page_answer)["results"][0]["metrics"][2], 0) << "the page was viewed";
+  }
   int rollup_reads = 0;
   std::vector<int> reads_at(seen.size());
   for (size_t i = 0; i < seen.size(); ++i) {
@@ -879,11 +899,14 @@ TEST_F(QueryTest, TheRollupsAndTheEventsAgree) {
     }
     EXPECT_EQ(dashboard["results"], events["results"]) << d << " " << filter;
   }
-  // The headline too.
-  for (const char* filter : {R"(["is","visit:country",["GB"]])", R"(["is","visit:device",["Mobile"]])"}) {
-    std::string body = std::string(R"({"site_id":"ons.gov.uk","date_range":"7d",)") +
-                       R"("metrics":["visitors","visits","pageviews","bounce_rate","visit_duration"],"filters":[)" +
-                       filter + "]";
+  // The headline too; filtered by a page, its pageviews are the page's own.
+  for (const char* filter :
+       {R"(["is","visit:country",["GB"]])", R"(["is","visit:device",["Mobile"]])", R"(["is","event:page",["/"]])",
+        R"(["is","event:page",["/a"]])", R"(["is","event:page",["/nowhere"]])"}) {
+    std::string body =
+        std::string(R"({"site_id":"ons.gov.uk","date_range":"7d",)") +
+        R"("metrics":["visitors","visits","pageviews","views_per_visit","bounce_rate","visit_duration"],"filters":[)" +
+        filter + "]";
     EXPECT_EQ(Run(body + "}")["results"], Run(body + R"(,"include":{"total_rows":true}})")["results"]) << filter;
   }
 }
