@@ -283,9 +283,9 @@ Status CheckMetrics(QueryRequest& r) {
       segment = &r.query.country;
     } else if (f.dimension == "visit:device") {
       segment = &r.query.device;
-    } else if (f.dimension == "event:page" && r.dimensions.empty()) {
-      // The headline of a page: the visits that saw it are its segment's (or, on days that kept
-      // no segment for it, the filtered pass's); its pageviews, that page's row there.
+    } else if (f.dimension == "event:page") {
+      // The visits that saw a page are its segment's (or, on days that kept no segment for it,
+      // the filtered pass's). Its headline's pageviews are that page's row among them.
       segment = &r.query.page;
     } else {
       return Ok();
@@ -304,6 +304,16 @@ Status CheckMetrics(QueryRequest& r) {
   if (r.dimensions.size() > 1) return Ok();
   const DimensionSpec* spec = FindDimension(r.dimensions.front());
   if (spec == nullptr) return Ok();
+  if (segment == &r.query.page) {
+    // By a visit's own attribute (its source, country, entry page, ...), the visitors and visits
+    // of the visits that saw the page are what the events on the page give. Their pageviews, and
+    // a dimension of the events (a page, a goal, a search), would be of every page they saw.
+    bool visit_level = spec->dimension && *spec->dimension != Dimension::kPage &&
+                       *spec->dimension != Dimension::kEvent && *spec->dimension != Dimension::kSearch;
+    bool counts_visits = std::string_view(spec->count_metric) == "visits";
+    dashboard(visit_level && (within({"visitors"}) || (counts_visits && within({"visitors", "visits"}))), spec);
+    return Ok();
+  }
   if (!spec->dimension) {
     dashboard(TimeBucketOf(r.dimensions.front(), r.days) == TimeBucket::kDay && within({"visitors", "pageviews"}),
               spec);

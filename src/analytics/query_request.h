@@ -61,8 +61,9 @@ struct QueryRequest {
   std::vector<std::string> metrics, dimensions;
   // The dashboard's shape (no filter, or one visit:country or visit:device `is` with one value; at
   // most one of its dimensions; its metrics): answered by Stats from the rollups, a filter's from
-  // its value's segment (query.country or query.device). The headline filtered by one event:page
-  // `is` is too (query.page). Anything else is answered from the events (explore.h).
+  // its value's segment (query.country or query.device). One event:page `is` is too (query.page)
+  // for the headline, and for a visit's dimension with its visitors (and visits, where the
+  // dashboard counts them). Anything else is answered from the events (explore.h).
   bool dashboard = false;
   const DimensionSpec* spec = nullptr;  // the one dimension of a dashboard request
   DayRange days;
