@@ -308,8 +308,7 @@ Status CheckMetrics(QueryRequest& r) {
     // By a visit's own attribute (its source, country, entry page, ...), the visitors and visits
     // of the visits that saw the page are what the events on the page give. Their pageviews, and
     // a dimension of the events (a page, a goal, a search), would be of every page they saw.
-    bool visit_level = spec->dimension && *spec->dimension != Dimension::kPage &&
-                       *spec->dimension != Dimension::kEvent && *spec->dimension != Dimension::kSearch;
+    bool visit_level = std::string_view(spec->name).starts_with("visit:");
     bool counts_visits = std::string_view(spec->count_metric) == "visits";
     dashboard(visit_level && (within({"visitors"}) || (counts_visits && within({"visitors", "visits"}))), spec);
     return Ok();
