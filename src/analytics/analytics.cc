@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "core/json_text.h"
+#include "core/text_hash.h"
 
 namespace steward::analytics {
 namespace {
@@ -79,6 +81,21 @@ std::string ReferrerForStorage(std::string_view referrer) {
 std::string Query(const Location& loc, const std::string& key, size_t max = 300) {
   auto it = loc.query.find(key);
   return it == loc.query.end() ? "" : std::string(CutUtf8(Trim(it->second), max));
+}
+
+// IsBot, remembered per thread for the agents seen last: every event asks, and a site's visitors
+// send a few hundred distinct agents, so a lookup by the agent costs a hash of it instead of a pass
+// over it for every mark.
+bool IsBotRemembered(std::string_view user_agent) {
+  static constexpr size_t kMaxAgents = 2048;
+  // Privacy: analytics-events. Agents only, as the parsed-agent cache holds them, in this thread's
+  // memory; forgotten when the cache fills.
+  thread_local std::unordered_map<std::string, bool, TextHash, std::equal_to<>> seen;
+  if (auto it = seen.find(user_agent); it != seen.end()) return it->second;
+  bool bot = IsBot(user_agent);
+  if (seen.size() >= kMaxAgents) seen.clear();
+  seen.emplace(std::string(user_agent), bot);
+  return bot;
 }
 
 }  // namespace
@@ -406,7 +423,7 @@ std::optional<Response> Analytics::Prepare(Request& req, const http::Responder& 
   // Privacy: analytics-events. The user agent and IP address become these few coarse values here
   // and go no further.
   Agent agent = agents_ ? agents_->Parse(ua) : Agent{};
-  if (agent.bot || IsBot(ua)) return Dropped("dropped_bot");
+  if (agent.bot || IsBotRemembered(ua)) return Dropped("dropped_bot");
   std::vector<std::string> sites;
   for (const auto& d : event->domains) {
     if (std::find(settings_.domains.begin(), settings_.domains.end(), d) != settings_.domains.end()) sites.push_back(d);

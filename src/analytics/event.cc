@@ -5,6 +5,7 @@
 #include <array>
 
 #include "http/json_body.h"
+#include "core/json_scan.h"
 #include "core/strings.h"
 #include "http/request.h"
 #include "core/json_text.h"
@@ -93,8 +94,8 @@ FieldId FieldOf(std::string_view key) {
   return kUnknown;
 }
 
-// A body's fields, read in one pass of nlohmann-json's SAX parser: no document is built. As with a
-// document, a field given twice counts as its last value, and props are read in their keys' order.
+// A body's fields, read in one pass of ScanJson: no document is built. As with a document, a field
+// given twice counts as its last value, and props are read in their keys' order.
 struct Fields {
   std::array<Value, kFieldCount> top;
   std::array<std::map<std::string, Value>, 2> props;  // of "props" and of "p", when objects
@@ -102,11 +103,10 @@ struct Fields {
 
 class FieldReader {
  public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
+  using number_integer_t = int64_t;
+  using number_unsigned_t = uint64_t;
+  using number_float_t = double;
+  using string_t = std::string;
 
   // `props_only`: the text is a props object by itself (props sent as a JSON string).
   FieldReader(Fields& out, bool props_only) : out_(out), props_only_(props_only) {}
@@ -124,7 +124,6 @@ class FieldReader {
     }
     return depth_ > 0;
   }
-  bool binary(binary_t&) { return false; }
   bool start_object(std::size_t) { return Open(Value::kObject); }
   bool start_array(std::size_t) { return Open(Value::kArray); }
   bool end_object() { return Close(); }
@@ -138,8 +137,6 @@ class FieldReader {
     }
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-
   bool object() const { return object_; }
 
  private:
@@ -188,9 +185,7 @@ class FieldReader {
 bool ReadFields(std::string_view text, Fields& out, bool props_only) {
   if (text.size() > (1u << 20)) return false;
   FieldReader reader(out, props_only);
-  bool ok = json::sax_parse(text.begin(), text.end(), &reader, nlohmann::detail::input_format_t::json,
-                            /*strict=*/true);
-  return ok && reader.object();
+  return ScanJson(text, reader) && reader.object();
 }
 
 // The field under its long or short name.

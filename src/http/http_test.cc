@@ -143,6 +143,16 @@ TEST(RouterTest, MatchesLiteralsParamsAndRest) {
   EXPECT_EQ(wrong.allowed.size(), 3u) << "GET, HEAD, POST";
 
   EXPECT_TRUE(router.Find(Method::kGet, "/admin/staff/%zz").bad_encoding);
+
+  // A path equal to a literal pattern under another method goes on to the patterns with parameters.
+  auto post_new = router.Find(Method::kPost, "/admin/staff/new");
+  ASSERT_NE(post_new.route, nullptr);
+  EXPECT_EQ(post_new.route->pattern, "/admin/staff/{id}");
+  EXPECT_EQ(*Find(post_new.params, "id"), "new");
+  auto post_home = router.Find(Method::kPost, "/");
+  EXPECT_EQ(post_home.route, nullptr);
+  EXPECT_EQ(post_home.allowed, (std::vector<Method>{Method::kGet, Method::kHead}));
+  EXPECT_EQ(router.Find(Method::kGet, "/admin/staff/new/").route, nullptr) << "a trailing slash is another path";
 }
 
 TEST(ClientAddressTest, BelievesForwardedForOnlyFromTrustedProxies) {

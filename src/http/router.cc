@@ -90,13 +90,27 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
   routes_.push_back(Route{method, std::move(pattern), std::move(handler), nullptr, options});
   // Views into the stored patterns, rebuilt whole: growing routes_ may move the strings they see.
   segments_.clear();
-  for (const Route& r : routes_) segments_.push_back(Segments(r.pattern));
+  literal_.clear();
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    segments_.push_back(Segments(routes_[i].pattern));
+    if (std::none_of(segments_.back().begin(), segments_.back().end(), IsParam)) {
+      literal_[routes_[i].pattern].push_back(i);
+    }
+  }
 }
 
 Router::Match Router::Find(Method method, std::string_view path) const {
   Match best;
   int best_score = -1;
   Method want = method == Method::kHead ? Method::kGet : method;
+  if (auto it = literal_.find(path); it != literal_.end()) {
+    for (size_t i : it->second) {
+      if (routes_[i].method == want) {
+        best.route = &routes_[i];
+        return best;
+      }
+    }
+  }
   auto xs = Segments(path);
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];

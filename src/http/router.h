@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "http/request.h"
@@ -86,6 +87,11 @@ class Router {
  private:
   std::vector<Route> routes_;
   std::vector<std::vector<std::string_view>> segments_;  // of each route's pattern, into routes_
+  // The routes whose patterns have no parameters, by pattern (a view into routes_): a path equal to
+  // one is that route's under its method, with no other to try (a literal beats every parameter,
+  // and two routes cannot share a method and a pattern). Most requests are found here, without
+  // splitting the path or trying each pattern.
+  std::unordered_map<std::string_view, std::vector<size_t>> literal_;
 };
 
 }  // namespace steward::http
