@@ -239,7 +239,7 @@ std::optional<Location> ParseLocation(std::string_view url) {
   } else {
     return std::nullopt;
   }
-  size_t end = rest.find_first_of("/?#");
+  size_t end = FindAnyOf(rest, "/?#");
   std::string_view authority = rest.substr(0, end);
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
   std::string_view host = authority;
@@ -250,7 +250,7 @@ std::optional<Location> ParseLocation(std::string_view url) {
   } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  if (host.empty() || host.find_first_of(" \t\r\n<>\"'") != std::string_view::npos) return std::nullopt;
+  if (host.empty() || FindAnyOf(host, " \t\r\n<>\"'") != std::string_view::npos) return std::nullopt;
   Location loc;
   loc.hostname = StripWww(ToLower(host));
   std::string_view tail = end == std::string_view::npos ? std::string_view() : rest.substr(end);
@@ -398,16 +398,20 @@ std::string ReferrerSource(const Location& page, std::string_view referrer) {
     return ValidUtf8(ToLower(CutUtf8(rest.substr(0, rest.find('/')), 120)));
   }
   if (ref->hostname == page.hostname || ref->hostname.empty()) return "";
+  // Whether `part` is one of the host's labels other than the last ("google" in www.google.co.uk).
+  auto has_label = [](std::string_view host, std::string_view part) {
+    for (size_t at = host.find(part); at != std::string_view::npos; at = host.find(part, at + 1)) {
+      size_t after = at + part.size();
+      if ((at == 0 || host[at - 1] == '.') && after < host.size() && host[after] == '.') return true;
+    }
+    return false;
+  };
   for (const auto& s : kSources) {
     std::string_view host = ref->hostname;
     std::string_view part = s.host_part;
     bool dotted = part.find('.') != std::string_view::npos;
     // A dotted entry names one site exactly (gov.uk is GOV.UK itself, not every department).
-    if (dotted ? host == part
-               : (host.starts_with(std::string(part) + ".") ||
-                  host.find("." + std::string(part) + ".") != std::string_view::npos)) {
-      return s.name;
-    }
+    if (dotted ? host == part : has_label(host, part)) return s.name;
   }
   return std::string(CutUtf8(ref->hostname, 120));
 }

@@ -95,6 +95,10 @@ TEST(EventTest, LocationsAndSources) {
   EXPECT_EQ(ReferrerSource(plain, "https://duckduckgo.com/"), "DuckDuckGo");
   EXPECT_EQ(ReferrerSource(plain, "https://t.co/abc"), "Twitter");
   EXPECT_EQ(ReferrerSource(plain, "https://www.gov.uk/browse"), "GOV.UK");
+  EXPECT_EQ(ReferrerSource(plain, "https://m.facebook.com/"), "Facebook") << "a label anywhere but the last";
+  EXPECT_EQ(ReferrerSource(plain, "https://notgoogle.com/"), "notgoogle.com") << "a whole label, not part of one";
+  EXPECT_EQ(ReferrerSource(plain, "https://a.googlez.google.com/"), "Google") << "found at its second place";
+  EXPECT_EQ(ReferrerSource(plain, "https://search.bing/"), "search.bing") << "not the last label";
   EXPECT_EQ(ReferrerSource(plain, "https://www.hants.gov.uk/x"), "hants.gov.uk") << "not every gov.uk site is GOV.UK";
   EXPECT_EQ(ReferrerSource(plain, "https://www.ons.gov.uk/other"), "") << "internal";
   EXPECT_EQ(ReferrerSource(plain, ""), "");

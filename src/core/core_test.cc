@@ -63,6 +63,14 @@ TEST(StringsTest, Helpers) {
 }
 
 // A cell a spreadsheet would run as a formula is neutralised, TAB and CR included (OWASP).
+TEST(StringsTest, FindAnyOfIsFindFirstOf) {
+  const std::string_view texts[] = {"", "a", "www.ons.gov.uk/economy?x=1", "no match here", "\xff\x80;", "a\r\nb"};
+  const std::string_view sets[] = {"", "/?#", ";\r\n", " \t\r\n<>\"'", "\xff", "a"};
+  for (auto text : texts) {
+    for (auto set : sets) EXPECT_EQ(FindAnyOf(text, set), text.find_first_of(set)) << text << " / " << set;
+  }
+}
+
 TEST(StringsTest, SplitCsvLineReadsQuotedFields) {
   using V = std::vector<std::string>;
   EXPECT_EQ(*SplitCsvLine("a,b,c"), (V{"a", "b", "c"}));
@@ -145,6 +153,11 @@ TEST(IpTest, ParsesAndMatchesRanges) {
   ASSERT_TRUE(mapped);
   EXPECT_EQ(*mapped, *v4);
   EXPECT_EQ(IpAddress::Parse("[2001:db8::1]")->ToString(), "2001:db8::1");
+  EXPECT_EQ(v4->ToString(), "192.0.2.10");
+  for (int b = 0; b < 256; ++b) {
+    std::string text = "10." + std::to_string(b) + ".0." + std::to_string(255 - b);
+    EXPECT_EQ(IpAddress::Parse(text)->ToString(), text);
+  }
   EXPECT_FALSE(IpAddress::Parse("192.0.2.256"));
   EXPECT_FALSE(IpAddress::Parse("example.org"));
   EXPECT_FALSE(IpAddress::Parse(""));

@@ -36,8 +36,21 @@ std::string_view IpAddress::bytes() const {
 }
 
 std::string IpAddress::ToString() const {
+  if (v4_) {
+    // As inet_ntop writes it ("192.0.2.1"), without the printf it does that with.
+    std::string out;
+    out.reserve(15);
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) out.push_back('.');
+      auto b = static_cast<unsigned char>(bytes_[i]);
+      if (b >= 100) out.push_back(static_cast<char>('0' + b / 100));
+      if (b >= 10) out.push_back(static_cast<char>('0' + b / 10 % 10));
+      out.push_back(static_cast<char>('0' + b % 10));
+    }
+    return out;
+  }
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(v4_ ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
+  inet_ntop(AF_INET6, bytes_.data(), buf, sizeof buf);
   return buf;
 }
 

@@ -68,6 +68,16 @@ std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
   }
 }
 
+size_t FindAnyOf(std::string_view s, std::string_view set) {
+  uint64_t in[4] = {0, 0, 0, 0};
+  for (unsigned char c : set) in[c >> 6] |= uint64_t{1} << (c & 63);
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if ((in[c >> 6] >> (c & 63)) & 1) return i;
+  }
+  return std::string_view::npos;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

@@ -11,9 +11,8 @@ bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     if (c <= 32 || c >= 127) return false;
-    if (std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) != std::string_view::npos) return false;
   }
-  return true;
+  return FindAnyOf(s, "()<>@,;:\\\"/[]?={}") == std::string_view::npos;
 }
 
 bool IsCookieValue(std::string_view s) {
@@ -33,7 +32,7 @@ Result<std::string> SetCookie::Serialize() const {
   if (!IsCookieValue(value)) {
     return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has characters a cookie value cannot carry");
   }
-  if (path.empty() || path[0] != '/' || path.find_first_of(";\r\n") != std::string::npos) {
+  if (path.empty() || path[0] != '/' || FindAnyOf(path, ";\r\n") != std::string_view::npos) {
     return MakeError(ErrorCode::kInvalidArgument, "cookie '" + name + "' has a bad path");
   }
   if (!domain.empty() &&

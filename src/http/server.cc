@@ -30,6 +30,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <limits>
 #include <chrono>
 #include <condition_variable>
@@ -43,7 +44,9 @@
 #include "core/handoff.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "core/text_hash.h"
 #include "crypto/crypto.h"
+#include "http/plain_request.h"
 #include "http/rate_limit.h"
 #include "metrics/metrics.h"
 
@@ -67,6 +70,12 @@ const std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
     {"Cross-Origin-Opener-Policy", "same-origin"},
     {"Cache-Control", "no-store"},
 };
+// The same, as the lines of a response head: what an answer that sets none of them gets.
+const std::string kSecurityBlock = [] {
+  std::string block;
+  for (const auto& [name, value] : kSecurityHeaders) block.append(name).append(": ").append(value).append("\r\n");
+  return block;
+}();
 
 std::optional<IpAddress> ToIp(const asio::ip::address& a) {
   if (a.is_v4()) {
@@ -340,19 +349,17 @@ class Server::Impl {
   }
 
   // What is wrong with a request's header, as the status and the reason to refuse it with; nullopt
-  // when the URL and the header are within the limits and the target is a path.
-  std::optional<std::pair<int, const char*>> HeaderProblem(const bhttp::request<bhttp::string_body>& header) const {
+  // when the URL and the header are within the limits and the target is a path. `header_bytes`
+  // counts each field's name and value and four bytes more.
+  std::optional<std::pair<int, const char*>> HeaderProblem(std::string_view target, size_t header_bytes) const {
     const config::Limits& limits = options_.limits;
-    if (header.target().size() > static_cast<size_t>(limits.max_url_bytes)) return std::make_pair(414, "url_limit");
-    size_t header_bytes = 0;
-    for (const auto& field : header) header_bytes += field.name_string().size() + field.value().size() + 4;
+    if (target.size() > static_cast<size_t>(limits.max_url_bytes)) return std::make_pair(414, "url_limit");
     if (header_bytes > static_cast<size_t>(limits.max_header_bytes)) return std::make_pair(431, "header_limit");
-    if (header.target().empty() || header.target()[0] != '/') return std::make_pair(400, "target");
+    if (target.empty() || target[0] != '/') return std::make_pair(400, "target");
     return std::nullopt;
   }
 
-  // The request a handler sees, from a header HeaderProblem passed. The client's address is
-  // believed from X-Forwarded-For only through a trusted proxy.
+  // The request a handler sees, from a header HeaderProblem passed.
   Request FromHeader(const bhttp::request<bhttp::string_body>& header, const std::optional<IpAddress>& peer) {
     Request req;
     req.method = ParseMethod(std::string_view(header.method_string().data(), header.method_string().size()));
@@ -364,6 +371,13 @@ class Server::Impl {
     for (const auto& field : header) {
       req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
+    Complete(req, peer);
+    return req;
+  }
+
+  // What the server adds to a request it has read: its id, and the client's address, believed from
+  // X-Forwarded-For only through a trusted proxy.
+  void Complete(Request& req, const std::optional<IpAddress>& peer) {
     req.https = options_.https;
     req.request_id = NextRequestId();
     if (peer) {
@@ -377,7 +391,12 @@ class Server::Impl {
       }
       req.client_ip = ClientAddress(*peer, forwarded, options_.trusted_proxies);
     }
-    return req;
+  }
+
+  // The largest body the route `match` found takes.
+  int64_t BodyLimit(const Router::Match& match) const {
+    if (match.route != nullptr && match.route->options.max_body_bytes > 0) return match.route->options.max_body_bytes;
+    return options_.limits.max_body_bytes;
   }
 
   asio::awaitable<void> SessionLoop(Connection& c) {
@@ -410,58 +429,84 @@ class Server::Impl {
       auto started = std::chrono::steady_clock::now();
       // From here the whole request must arrive within read_timeout: a client trickling bytes is cut off.
       stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes + limits.max_url_bytes + 64));
-      // The body limit is the matched route's, set once the header is read and the route known.
-      parser.body_limit(std::numeric_limits<uint64_t>::max());
-      ec = co_await Parse(stream, buffer, parser, /*header_only=*/true);
-      if (ec == bhttp::error::header_limit) {
-        co_await RefuseRequest(stream, RequestLineTooLong(buffer) ? 414 : 431, "header_limit");
-        co_return;
-      }
-      if (ec) {
-        if (!Disconnected(ec)) co_await RefuseRequest(stream, 400, "malformed");
-        co_return;
-      }
-
-      auto& header = parser.get();
-      if (auto problem = HeaderProblem(header)) {
-        co_await RefuseRequest(stream, problem->first, problem->second);
-        co_return;
-      }
-      Request req = FromHeader(header, peer);
-
-      Router::Match match = router_.Find(req.method, req.path);
-      int64_t body_limit = limits.max_body_bytes;
-      if (match.route != nullptr && match.route->options.max_body_bytes > 0) {
-        body_limit = match.route->options.max_body_bytes;
-      }
-      if (auto length = parser.content_length(); length && *length > static_cast<uint64_t>(body_limit)) {
-        co_await RefuseRequest(stream, 413, "body_limit");
-        co_return;
-      }
-      parser.body_limit(static_cast<uint64_t>(body_limit));
-      if (!parser.is_done()) {
-        if (EqualsIgnoreCase(req.Header("Expect"), "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
-                                     asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) co_return;
+      const auto header_limit = static_cast<uint32_t>(limits.max_header_bytes + limits.max_url_bytes + 64);
+      Request req;
+      Router::Match match;
+      bool keep_alive = true, http10 = false;
+      PlainFraming plain;
+      std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (ParsePlainRequest(data, header_limit, req, plain)) {
+        // Whole and plain, read where it lies (plain_request.h).
+        size_t header_bytes = 0;
+        for (const auto& h : req.headers) header_bytes += h.name.size() + h.value.size() + 4;
+        if (auto problem = HeaderProblem(req.target, header_bytes)) {
+          co_await RefuseRequest(stream, problem->first, problem->second);
+          co_return;
         }
-        ec = co_await Parse(stream, buffer, parser, /*header_only=*/false);
-        if (ec == bhttp::error::body_limit) {
+        Complete(req, peer);
+        match = router_.Find(req.method, req.path);
+        if (plain.content_length > static_cast<uint64_t>(BodyLimit(match))) {
           co_await RefuseRequest(stream, 413, "body_limit");
           co_return;
         }
+        req.body.assign(data.substr(plain.head_bytes, plain.content_length));
+        buffer.consume(plain.head_bytes + plain.content_length);
+        keep_alive = plain.keep_alive;
+        http10 = plain.http10;
+      } else {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(header_limit);
+        // The body limit is the matched route's, set once the header is read and the route known.
+        parser.body_limit(std::numeric_limits<uint64_t>::max());
+        ec = co_await Parse(stream, buffer, parser, /*header_only=*/true);
+        if (ec == bhttp::error::header_limit) {
+          co_await RefuseRequest(stream, RequestLineTooLong(buffer) ? 414 : 431, "header_limit");
+          co_return;
+        }
         if (ec) {
-          // A body that is not what its framing says (a bad chunk size): say so, then close.
           if (!Disconnected(ec)) co_await RefuseRequest(stream, 400, "malformed");
           co_return;
         }
+
+        auto& header = parser.get();
+        size_t header_bytes = 0;
+        for (const auto& field : header) header_bytes += field.name_string().size() + field.value().size() + 4;
+        if (auto problem =
+                HeaderProblem(std::string_view(header.target().data(), header.target().size()), header_bytes)) {
+          co_await RefuseRequest(stream, problem->first, problem->second);
+          co_return;
+        }
+        req = FromHeader(header, peer);
+
+        match = router_.Find(req.method, req.path);
+        int64_t body_limit = BodyLimit(match);
+        if (auto length = parser.content_length(); length && *length > static_cast<uint64_t>(body_limit)) {
+          co_await RefuseRequest(stream, 413, "body_limit");
+          co_return;
+        }
+        parser.body_limit(static_cast<uint64_t>(body_limit));
+        if (!parser.is_done()) {
+          if (EqualsIgnoreCase(req.Header("Expect"), "100-continue")) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return;
+          }
+          ec = co_await Parse(stream, buffer, parser, /*header_only=*/false);
+          if (ec == bhttp::error::body_limit) {
+            co_await RefuseRequest(stream, 413, "body_limit");
+            co_return;
+          }
+          if (ec) {
+            // A body that is not what its framing says (a bad chunk size): say so, then close.
+            if (!Disconnected(ec)) co_await RefuseRequest(stream, 400, "malformed");
+            co_return;
+          }
+        }
+        req.body = std::move(parser.get().body());
+        keep_alive = parser.get().keep_alive();
+        http10 = parser.get().version() == 10;
       }
-      req.body = std::move(parser.get().body());
-      bool keep_alive = parser.get().keep_alive();
-      bool http10 = parser.get().version() == 10;
       stream.expires_never();
 
       Response res = co_await Dispatch(match, req);
@@ -626,13 +671,14 @@ class Server::Impl {
   // with CR or LF are dropped and logged: they would let input forge headers. `head` is emptied
   // first and keeps its capacity, so a connection's buffer serves each of its responses.
   void SerializeHead(std::string& head, const Request* req, const Response& res, bool keep_alive, bool http10) const {
+    using namespace std::string_view_literals;  // appended with their lengths known, not measured
     head.clear();
     head.reserve(1024);
     std::string_view reason = StatusReason(res.status);
-    head.append("HTTP/1.1 ").append(std::to_string(res.status)).append(" ").append(reason).append("\r\n");
-    head.append("Date: ").append(CachedHttpDate()).append("\r\nServer: Steward\r\n");
-    if (req != nullptr) head.append("X-Request-Id: ").append(req->request_id).append("\r\n");
-    auto safe = [](std::string_view v) { return v.find_first_of("\r\n") == std::string_view::npos; };
+    head.append("HTTP/1.1 "sv).append(std::to_string(res.status)).append(" "sv).append(reason).append("\r\n"sv);
+    head.append("Date: "sv).append(CachedHttpDate()).append("\r\nServer: Steward\r\n"sv);
+    if (req != nullptr) head.append("X-Request-Id: "sv).append(req->request_id).append("\r\n"sv);
+    auto safe = [](std::string_view v) { return FindAnyOf(v, "\r\n") == std::string_view::npos; };
     for (const HeaderField& h : res.headers) {
       if (h.name.empty() || !safe(h.name) || !safe(h.value) || EqualsIgnoreCase(h.name, "Content-Length") ||
           EqualsIgnoreCase(h.name, "Connection") || EqualsIgnoreCase(h.name, "Transfer-Encoding")) {
@@ -645,7 +691,7 @@ class Server::Impl {
         if (cookies_refused_) cookies_refused_->Inc({req ? req->route : std::string("(none)")});
         continue;
       }
-      head.append(h.name).append(": ").append(h.value).append("\r\n");
+      head.append(h.name).append(": "sv).append(h.value).append("\r\n"sv);
     }
     for (const SetCookie& cookie : res.cookies) {
       // The one gate every cookie passes: nothing the register or the visitor does not allow.
@@ -659,21 +705,29 @@ class Server::Impl {
         log::Error("http.bad_cookie", {{"route", req ? req->route : std::string()}, {"error", line.error().message}});
         continue;
       }
-      head.append("Set-Cookie: ").append(*line).append("\r\n");
+      head.append("Set-Cookie: "sv).append(*line).append("\r\n"sv);
     }
-    for (const auto& [name, value] : kSecurityHeaders) {
-      if (res.Header(name).empty()) head.append(name).append(": ").append(value).append("\r\n");
+    bool sets_security_header = false;
+    for (const HeaderField& h : res.headers) {
+      for (const auto& [name, value] : kSecurityHeaders) sets_security_header |= EqualsIgnoreCase(h.name, name);
+    }
+    if (!sets_security_header) {
+      head.append(kSecurityBlock);
+    } else {
+      for (const auto& [name, value] : kSecurityHeaders) {
+        if (res.Header(name).empty()) head.append(name).append(": "sv).append(value).append("\r\n"sv);
+      }
     }
     if (options_.https && res.Header("Strict-Transport-Security").empty()) {
-      head.append("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
+      head.append("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"sv);
     }
     if (!keep_alive)
-      head.append("Connection: close\r\n");
+      head.append("Connection: close\r\n"sv);
     else if (http10)
-      head.append("Connection: keep-alive\r\n");
+      head.append("Connection: keep-alive\r\n"sv);
     bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
-    if (!no_body) head.append("Content-Length: ").append(std::to_string(res.body.size())).append("\r\n");
-    head.append("\r\n");
+    if (!no_body) head.append("Content-Length: "sv).append(std::to_string(res.body.size())).append("\r\n"sv);
+    head.append("\r\n"sv);
   }
 
   // `buffer`, when given, is the connection's own for response heads, kept from one to the next so
@@ -712,16 +766,18 @@ class Server::Impl {
     // Unmatched paths share one label: a raw path can carry personal data and has no bound.
     const std::string& route = req.route.empty() ? kUnmatched : req.route;
     if (requests_) {
-      thread_local std::unordered_map<std::string, Cells> cache;
-      std::string key = route;
-      key.push_back('\0');
+      thread_local std::unordered_map<std::string, Cells, TextHash, std::equal_to<>> cache;
+      thread_local std::string key;  // built in the same memory for every request
+      key.assign(route).push_back('\0');
       key.append(MethodName(req.method)).push_back('\0');
-      key.append(std::to_string(res.status));
-      auto it = cache.find(key);
+      char status[8];
+      auto [status_end, status_error] = std::to_chars(status, status + sizeof status, res.status);
+      key.append(status, status_end);
+      auto it = cache.find(std::string_view(key));
       if (it == cache.end()) {
         Cells cells{&requests_->Cell({route, std::string(MethodName(req.method)), std::to_string(res.status)}),
                     &latency_->Cell({route})};
-        it = cache.emplace(std::move(key), cells).first;
+        it = cache.emplace(key, cells).first;
       }
       it->second.requests->Inc();
       it->second.latency->Observe(seconds);
