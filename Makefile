@@ -105,7 +105,7 @@ fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSTEWARD_FUZZ=ON -DSTEWARD_TESTS=OFF >/dev/null
 	@cmake --build build/fuzz -j$(JOBS)
-	@for f in urlencoded config json_body router cookie_policy log_line event stats_query consent_choice; do \
+	@for f in urlencoded config json_body json_scan plain_request router cookie_policy log_line event stats_query consent_choice; do \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; mkdir -p build/fuzz/corpus/$$f build/fuzz/crashes; \
 	  build/fuzz/fuzz/$${f}_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/crashes/ \
 	    build/fuzz/corpus/$$f fuzz/corpus/$$f > build/fuzz/$$f.log 2>&1 \

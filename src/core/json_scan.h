@@ -5,7 +5,8 @@
 //
 // It accepts and refuses exactly what nlohmann-json's strict parser does (one value, optional
 // whitespace and a leading UTF-8 byte order mark around it, strings of valid UTF-8 with paired
-// surrogates, numbers as integers while they fit in 64 bits), and calls the handler with the same
+// surrogates, numbers as integers while they fit in 64 bits; and, as nlohmann reads a NUL byte as
+// the end of its input, whatever follows a NUL after the value is not read), and calls the handler with the same
 // values in the same order for the texts it accepts; the core tests hold it to that. What it does
 // not do is nlohmann's bookkeeping for error messages, which copies every character of the input
 // once more: here a string is copied a run at a time, and a number is read where it lies. For the
@@ -131,7 +132,8 @@ bool ScanJson(std::string_view text, Handler& h) {
     // After a value: close what it ends, until a comma leads to the next one.
     while (true) {
       SkipSpace(p, end);
-      if (open.empty()) return p == end;
+      // Past the value, only space, or a NUL byte (which nlohmann's lexer takes for the end).
+      if (open.empty()) return p == end || *p == '\0';
       if (p == end) return false;
       if (*p == ',') {
         ++p;

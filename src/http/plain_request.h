@@ -8,9 +8,10 @@
 // fields, a repeated Content-Length or Connection, a malformed line) is left to Beast's parser,
 // which then reads it as before: this parser never refuses a request, it only declines one.
 //
-// Where it accepts a request, it reads it as Beast does (the same method, target, fields, body
-// length, version and keep-alive); the http tests hold it to that on valid, odd and mutated
-// requests.
+// Where it accepts a request, it reads it as Beast does (the same method, target, body length,
+// version and keep-alive, and the same fields: for each name, the same values in the same order;
+// Beast moves a repeated field beside the first of its name, here fields stay in the order sent);
+// the http tests and plain_request_fuzz hold it to that on valid, odd and mutated requests.
 #pragma once
 
 #include <cstddef>
