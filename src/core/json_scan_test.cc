@@ -7,63 +7,18 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/json_scan.h"
+#include "core/testing/json_calls.h"
+#include "core/testing/mutate.h"
 
 namespace steward {
 namespace {
 
-// Writes down each call, and stops (returns false) past a depth, as the event's reader does.
-class Recorder {
- public:
-  using number_integer_t = int64_t;
-  using number_unsigned_t = uint64_t;
-  using number_float_t = double;
-  using string_t = std::string;
-  using binary_t = nlohmann::json::binary_t;
-
-  explicit Recorder(size_t max_depth = 64) : max_depth_(max_depth) {}
-
-  bool null() { return Add("null"); }
-  bool boolean(bool b) { return Add(b ? "true" : "false"); }
-  bool number_integer(int64_t v) { return Add("int " + std::to_string(v)); }
-  bool number_unsigned(uint64_t v) { return Add("uint " + std::to_string(v)); }
-  bool number_float(double v, const std::string& text) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    return Add("float " + std::to_string(bits) + " " + text);
-  }
-  bool string(std::string& s) { return Add("string " + s); }
-  bool key(std::string& s) { return Add("key " + s); }
-  bool binary(binary_t&) { return false; }
-  bool start_object(size_t) { return Add("{") && ++depth_ <= max_depth_; }
-  bool end_object() { return --depth_, Add("}"); }
-  bool start_array(size_t) { return Add("[") && ++depth_ <= max_depth_; }
-  bool end_array() { return --depth_, Add("]"); }
-  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-
-  std::vector<std::string> calls;
-
- private:
-  bool Add(std::string call) {
-    calls.push_back(std::move(call));
-    return true;
-  }
-  size_t max_depth_;
-  size_t depth_ = 0;
-};
+using testing::JsonCalls;
 
 // Both readers on `text`: the same verdict, and when both accept, the same calls.
 void ExpectSame(const std::string& text) {
-  Recorder ours, theirs;
-  bool ok = ScanJson(text, ours);
-  bool reference = nlohmann::json::sax_parse(text.begin(), text.end(), &theirs, nlohmann::detail::input_format_t::json,
-                                             /*strict=*/true);
-  ASSERT_EQ(ok, reference) << "text: " << testing::PrintToString(text);
-  if (ok) {
-    ASSERT_EQ(ours.calls, theirs.calls) << "text: " << testing::PrintToString(text);
-  }
+  ASSERT_TRUE(testing::ScansAsNlohmann(text)) << "text: " << ::testing::PrintToString(text);
 }
 
 TEST(JsonScanTest, AgreesWithNlohmannOnEdgeCases) {
@@ -214,7 +169,7 @@ TEST(JsonScanTest, AgreesWithNlohmannOnEdgeCases) {
 TEST(JsonScanTest, StopsWhereTheHandlerSaysAndKeepsNoStackOfItsOwn) {
   // Past the handler's depth, the scan stops at once: a text of a million brackets costs nothing.
   std::string deep(1'000'000, '[');
-  Recorder shallow(32);
+  JsonCalls shallow(32);
   EXPECT_FALSE(ScanJson(deep, shallow));
   EXPECT_EQ(shallow.calls.size(), 33u);
 }
@@ -232,23 +187,7 @@ TEST(JsonScanTest, AgreesWithNlohmannOnMutatedAndRandomTexts) {
   std::mt19937 rng(20261206);
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
   for (int i = 0; i < 40'000; ++i) {
-    std::string text = seeds[pick(std::size(seeds))];
-    int edits = 1 + static_cast<int>(pick(3));
-    for (int k = 0; k < edits && !text.empty(); ++k) {
-      size_t at = pick(text.size());
-      char c = alphabet[pick(sizeof alphabet - 1)];
-      switch (pick(3)) {
-        case 0:
-          text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          text.erase(at, 1);
-      }
-    }
-    ExpectSame(text);
+    ExpectSame(testing::Mutate(seeds[pick(std::size(seeds))], alphabet, rng));
     if (HasFatalFailure()) return;
   }
   for (int i = 0; i < 40'000; ++i) {
