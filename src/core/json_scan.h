@@ -65,6 +65,16 @@ bool ScanJson(std::string_view text, Handler& h) {
   std::string open;  // '{' or '[' for each object or list not yet closed (no allocation to 15 deep)
   std::string token;
   std::string scratch;
+  // A member's key and its colon, from `p` (after any space); false when they are not there or the
+  // handler stops.
+  auto read_key = [&] {
+    SkipSpace(p, end);
+    if (p == end || *p != '"' || !ReadString(p, end, token) || !h.key(token)) return false;
+    SkipSpace(p, end);
+    if (p == end || *p != ':') return false;
+    ++p;
+    return true;
+  };
 
   // Each pass reads one value, then the punctuation after it: a comma and the next key (in an
   // object), or the ends of what the value closes.
@@ -82,10 +92,7 @@ bool ScanJson(std::string_view text, Handler& h) {
           break;
         }
         open.push_back('{');
-        if (p == end || *p != '"' || !ReadString(p, end, token) || !h.key(token)) return false;
-        SkipSpace(p, end);
-        if (p == end || *p != ':') return false;
-        ++p;
+        if (!read_key()) return false;
         continue;  // to the first member's value
       case '[':
         ++p;
@@ -137,13 +144,7 @@ bool ScanJson(std::string_view text, Handler& h) {
       if (p == end) return false;
       if (*p == ',') {
         ++p;
-        if (open.back() == '{') {
-          SkipSpace(p, end);
-          if (p == end || *p != '"' || !ReadString(p, end, token) || !h.key(token)) return false;
-          SkipSpace(p, end);
-          if (p == end || *p != ':') return false;
-          ++p;
-        }
+        if (open.back() == '{' && !read_key()) return false;
         break;  // to the next value
       }
       if (*p != (open.back() == '{' ? '}' : ']')) return false;
