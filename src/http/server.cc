@@ -28,6 +28,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -253,7 +255,11 @@ class Server::Impl {
     // Each io_context keeps running until Shutdown stops it, even with nothing to do.
     for (auto& io : ios_) {
       guards_.push_back(std::make_unique<WorkGuard>(io->get_executor()));
-      threads_.emplace_back([&io] { io->run(); });
+      threads_.emplace_back([&io, n = threads_.size()] {
+        // Named for top -H and perf: "http-io-0", "http-io-1", ...
+        pthread_setname_np(pthread_self(), ("http-io-" + std::to_string(n)).c_str());
+        io->run();
+      });
     }
     log::Info("http.listening", {{"port", static_cast<int>(port_)}, {"threads", options_.threads}});
     return Ok();

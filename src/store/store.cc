@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <pthread.h>
+
 #include <atomic>
 
 #include <future>
@@ -170,7 +172,10 @@ Result<std::unique_ptr<Store>> Store::Open(const Options& options) {
     store->group_sizes_ = &options.metrics->AddHistogram("steward_store_group_size", "Writes per committed group.", {},
                                                          {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
   }
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->writer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "store-writer");  // for top -H and perf
+    s->WriterLoop();
+  });
   return store;
 }
 

@@ -1,6 +1,9 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -274,6 +277,59 @@ TEST_F(StoreTest, CloseDrainsQueuedWritesAndRefusesNewOnes) {
   EXPECT_EQ(store->Submit([](Connection&) { return Ok(); }, nullptr).error().code, ErrorCode::kUnavailable);
   auto reopened = OpenStore();
   EXPECT_EQ(CountNotes(*reopened), 100);
+}
+
+// A process killed outright loses nothing it reported done: a write is done once committed (on
+// SQLite, its log replayed at the next open).
+TEST_F(StoreTest, KillingTheProcessLosesNoWriteReportedDone) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  Options o = db_->options();
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    auto s = Store::Open(o);
+    if (!s.ok() || !(*s)->Migrate(kMigrations).ok()) ::_exit(2);
+    // Writers on several threads, so groups hold several writes; each reports its done ones.
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0;; ++i) {
+          std::string body = std::to_string(t) + "-" + std::to_string(i);
+          Status w = (*s)->Write([&body](Connection& c) -> Status {
+            STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
+            return Ok();
+          });
+          if (!w.ok()) ::_exit(3);
+          char one = 1;
+          if (::write(pipe_fds[1], &one, 1) != 1) ::_exit(4);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  int done = 0;
+  char buf[256];
+  while (done < 2000) {
+    ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    ASSERT_GT(n, 0) << "the writing process ended early";
+    done += static_cast<int>(n);
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  // Writes reported done after the count was read, before the kill, count too.
+  while (true) {
+    ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    done += static_cast<int>(n);
+  }
+  ::close(pipe_fds[0]);
+  auto reopened = OpenStore();
+  EXPECT_GE(CountNotes(*reopened), done);
 }
 
 TEST_F(StoreTest, BackupIsACompleteReadableCopy) {
