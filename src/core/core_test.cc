@@ -53,11 +53,18 @@ TEST(StringsTest, Helpers) {
   EXPECT_EQ(Split("a,,b", ',').size(), 3u);
   EXPECT_EQ(ToLower("Content-TYPE"), "content-type");
   EXPECT_TRUE(EqualsIgnoreCase("Keep-Alive", "keep-alive"));
+  EXPECT_FALSE(EqualsIgnoreCase("Keep-Alive", "keep-alivf"));
+  EXPECT_FALSE(EqualsIgnoreCase("Keep-Alive", "keep-aliv"));
+  EXPECT_FALSE(EqualsIgnoreCase("[", "{")) << "only letters fold; [ and { differ by the case bit";
+  EXPECT_FALSE(EqualsIgnoreCase("@", "`"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
   EXPECT_EQ(ParseUint("42"), 42u);
   EXPECT_FALSE(ParseUint("4x2").has_value());
   EXPECT_FALSE(ParseUint("-1").has_value());
   EXPECT_FALSE(ParseUint("").has_value());
   EXPECT_EQ(HexEncode(std::string("\x00\xff", 2)), "00ff");
+  EXPECT_EQ(HexEncode(""), "");
+  EXPECT_EQ(HexEncode("\x01\x23\x45\x67\x89\xab\xcd\xef"), "0123456789abcdef");
   EXPECT_EQ(Printable("GET /\x1b]0;owned\x07 \"caf\xc3\xa9\"\x7f"), "GET /\\x1b]0;owned\\x07 \"caf\xc3\xa9\"\\x7f")
       << "control characters escaped, UTF-8 kept";
 }

@@ -82,6 +82,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
+    if (x == y) continue;
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
     if (x != y) return false;
@@ -99,11 +100,12 @@ std::optional<uint64_t> ParseUint(std::string_view s) {
 
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  // Written in place: a push_back checks the capacity at every digit.
+  std::string out(bytes.size() * 2, '\0');
+  char* p = out.data();
   for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
+    *p++ = kDigits[c >> 4];
+    *p++ = kDigits[c & 0xf];
   }
   return out;
 }
