@@ -170,13 +170,22 @@ std::vector<store::Migration> Inbox::Migrations() {
     -- The duplicate check seeks the same content within 5 minutes, however often it was sent before.
     DROP INDEX feedback_items_fingerprint;
     CREATE INDEX feedback_items_fingerprint ON feedback_items (fingerprint, received_at);
+  )sql"},
+          {"feedback", 4, R"sql(
+    -- The inbox filtered by part of a page's address: the pages items name, to find those that
+    -- match, and each one's items newest first, so that a page whose items are old or few is found
+    -- without reading everything that came since (Inbox::ListByPage). Page addresses only, scrubbed
+    -- as the usefulness counts keep them; pruned with the items.
+    CREATE TABLE feedback_pages (page TEXT PRIMARY KEY);
+    INSERT INTO feedback_pages (page) SELECT DISTINCT page FROM feedback_items;
+    CREATE INDEX feedback_items_page ON feedback_items (page, received_at, id, status, kind);
   )sql"}};
 }
 
 retention::ModuleStorage Inbox::Storage() {
   return {.module = "feedback",
           .personal_tables = {kTable},
-          .other_tables = {"feedback_usefulness"},
+          .other_tables = {"feedback_usefulness", "feedback_pages"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
                       const std::string& now, bool dry_run) -> Result<int64_t> {
             auto at = ParseRfc3339(now);
@@ -189,7 +198,13 @@ retention::ModuleStorage Inbox::Storage() {
             }
             // Privacy: feedback past its retention, and spam past a week, deleted; their subject keys
             // go with the daily sweep once nothing names them.
-            return c.Exec("DELETE FROM feedback_items WHERE " + where, {cutoff, spam_cutoff});
+            STEWARD_ASSIGN_OR_RETURN(int64_t deleted,
+                                     c.Exec("DELETE FROM feedback_items WHERE " + where, {cutoff, spam_cutoff}));
+            // The pages no item names any more (an erasure's too), one seek of the page index each.
+            STEWARD_RETURN_IF_ERROR(
+                c.Exec("DELETE FROM feedback_pages WHERE NOT EXISTS "
+                       "(SELECT 1 FROM feedback_items WHERE feedback_items.page = feedback_pages.page)"));
+            return deleted;
           },
           .in_use =
               [](const processing::Register& reg) {
@@ -236,13 +251,14 @@ InboxQuery::InboxQuery(const Filter& f, std::string_view time_column) {
   if (!f.to.empty()) where += " AND " + column + " < ?", params.push_back(f.to + "T99");
 }
 
-Result<int64_t> InboxQuery::Count(store::Connection& c, std::string_view table) const {
+Result<int64_t> InboxQuery::Count(store::Connection& c, std::string_view table, std::string_view order) const {
   // Counted up to a limit, so a million items cost no more to page than a thousand.
   std::vector<store::Value> count_params = params;
   count_params.push_back(kCountLimit + 1);
-  STEWARD_ASSIGN_OR_RETURN(
-      auto total, c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM " + std::string(table) + where + " LIMIT ?) AS counted",
-                          count_params));
+  const std::string ordered = order.empty() ? std::string() : " ORDER BY " + std::string(order);
+  STEWARD_ASSIGN_OR_RETURN(auto total, c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM " + std::string(table) + where +
+                                                   ordered + " LIMIT ?) AS counted",
+                                               count_params));
   return total.front().Int(0);
 }
 
@@ -360,33 +376,115 @@ Result<bool> AppendNote(store::Connection& c, const subjects::SubjectStore& subj
   return true;
 }
 
-Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const {
+Result<Item> Inbox::ItemFor(store::Connection& c, const store::Row& r, const Filter& f) const {
+  Item it = ItemOf(r);
+  bool open = f.personal == Filter::Personal::kAll || (f.personal == Filter::Personal::kShared && it.share);
+  if (open) STEWARD_RETURN_IF_ERROR(Open(c, r.Text(12), r, 13, it));
+  return it;
+}
+
+namespace {
+// The most pages a filter may match for ListByPage to merge their items.
+constexpr int64_t kMergedPages = 200;
+// The deepest a list may reach (offset and limit) for ListByPage to merge it.
+constexpr int64_t kMergedDepth = 1000;
+}  // namespace
+
+Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(store::Connection& c,
+                                                                               const Filter& f) const {
+  // The pages that match: a pass over the distinct pages, a few thousand on most sites.
+  std::vector<std::string> pages;
+  STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT page FROM feedback_pages WHERE page LIKE ? ESCAPE '\\' LIMIT ?",
+                                    {"%" + LikeText(f.page) + "%", kMergedPages + 1}, [&](const store::Row& r) {
+                                      pages.push_back(r.Text(0));
+                                      return true;
+                                    }));
+  // Many pages: their items are many too, and the index of when items came finds them soonest.
+  if (static_cast<int64_t>(pages.size()) > kMergedPages) return std::optional<std::pair<std::vector<Item>, int64_t>>();
+  const int64_t depth = f.offset + f.limit;
+
+  // Each page's newest items that pass the rest of the filter: enough of them to fill the list
+  // from any page, and to count up to the limit.
   InboxQuery q(f, "received_at");
-  std::string& where = q.where;
-  std::vector<store::Value>& params = q.params;
-  if (!f.kind.empty()) where += " AND kind = ?", params.push_back(f.kind);
-  if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + LikeText(f.page) + "%");
-  if (f.redacted_only) where += " AND redacted <> ''";
+  if (!f.kind.empty()) q.where += " AND kind = ?", q.params.push_back(f.kind);
+  if (f.redacted_only) q.where += " AND redacted <> ''";
+  const std::string sql = "SELECT received_at, id FROM feedback_items" + q.where +
+                          " AND page = ? ORDER BY received_at DESC, id DESC LIMIT ?";
+  struct Key {
+    std::string received_at;
+    int64_t id;
+  };
+  std::vector<Key> keys;
+  int64_t total = 0;
+  for (const std::string& page : pages) {
+    std::vector<store::Value> params = q.params;
+    params.push_back(page);
+    const int64_t wanted = std::max(depth, kCountLimit + 1 - total);
+    params.push_back(wanted);
+    int64_t read = 0;
+    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
+      keys.push_back({r.Text(0), r.Int(1)});
+      ++read;
+      return true;
+    }));
+    // Fewer than asked for: all of that page's. As many: at least the rest of the count's limit.
+    total = std::min(kCountLimit + 1, total + read);
+  }
+  auto newest_first = [](const Key& a, const Key& b) {
+    return a.received_at != b.received_at ? a.received_at > b.received_at : a.id > b.id;
+  };
+  const auto offset = static_cast<size_t>(std::min<int64_t>(f.offset, static_cast<int64_t>(keys.size())));
+  const auto end = static_cast<size_t>(std::min<int64_t>(depth, static_cast<int64_t>(keys.size())));
+  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(end), keys.end(), newest_first);
+
+  std::pair<std::vector<Item>, int64_t> out;
+  out.second = total;
+  const char* columns = f.personal == Filter::Personal::kNone ? kPlainColumns : kItemColumns;
+  const std::string one = std::string("SELECT ") + columns + " FROM feedback_items WHERE id = ?";
+  for (size_t i = offset; i < end; ++i) {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(one, {keys[i].id}));
+    if (rows.empty()) continue;
+    STEWARD_ASSIGN_OR_RETURN(Item it, ItemFor(c, rows.front(), f));
+    out.first.push_back(std::move(it));
+  }
+  return std::optional(std::move(out));
+}
+
+Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const {
   std::pair<std::vector<Item>, int64_t> out;
   // Privacy: feedback, read for the caseworker's inbox or an export; personal fields opened only
   // as the filter says (the callers audit it).
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(out.second, q.Count(c, kTable));
+    if (!f.page.empty() && f.offset + f.limit <= kMergedDepth) {
+      STEWARD_ASSIGN_OR_RETURN(auto merged, ListByPage(c, f));
+      if (merged) {
+        out = std::move(*merged);
+        return Ok();
+      }
+    }
+    InboxQuery q(f, "received_at");
+    std::string& where = q.where;
+    std::vector<store::Value>& params = q.params;
+    if (!f.kind.empty()) where += " AND kind = ?", params.push_back(f.kind);
+    if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + LikeText(f.page) + "%");
+    if (f.redacted_only) where += " AND redacted <> ''";
+    // Along the index of when items came, oldest first (the list reads it from the other end, so
+    // between them a filter whose items are old, or new, is found soon); another index that
+    // covers the filter (the pages') would count in the order of the pages' addresses.
+    STEWARD_ASSIGN_OR_RETURN(out.second, q.Count(c, kTable, "received_at, id"));
     std::vector<store::Value> page_params = q.Page(f);
     Status inner = Ok();
     const char* columns = f.personal == Filter::Personal::kNone ? kPlainColumns : kItemColumns;
     STEWARD_RETURN_IF_ERROR(c.ForEach(std::string("SELECT ") + columns + " FROM feedback_items" + where +
                                           " ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?",
                                       page_params, [&](const store::Row& r) {
-                                        Item it = ItemOf(r);
-                                        bool open = f.personal == Filter::Personal::kAll ||
-                                                    (f.personal == Filter::Personal::kShared && it.share);
-                                        if (open) {
-                                          Status s = Open(c, r.Text(12), r, 13, it);
-                                          if (!s.ok()) inner = s;
+                                        auto it = ItemFor(c, r, f);
+                                        if (!it.ok()) {
+                                          inner = it.error();
+                                          return false;
                                         }
-                                        out.first.push_back(std::move(it));
-                                        return inner.ok();
+                                        out.first.push_back(std::move(*it));
+                                        return true;
                                       }));
     return inner;
   }));
@@ -571,6 +669,7 @@ Status Inbox::Keep(store::Connection& c, Pending& p) const {
                int64_t{p.share ? 1 : 0}, int64_t{p.javascript ? 1 : 0}, store::Blob{p.fingerprint}, subject_id, v_doing,
                v_wrong, v_message, v_name, v_email}));
   p.out.id = rows.front().Int(0);
+  STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {p.page}));
   return Ok();
 }
 

@@ -156,8 +156,9 @@ struct InboxQuery {
   InboxQuery(const Filter& f, std::string_view time_column);
   std::string where = " WHERE 1 = 1";
   std::vector<store::Value> params;
-  // How many rows of `table` it selects, up to kCountLimit + 1.
-  Result<int64_t> Count(store::Connection& c, std::string_view table) const;
+  // How many rows of `table` it selects, up to kCountLimit + 1; counted in `order` when given
+  // ("received_at, id"), to hold the count to the index of that order.
+  Result<int64_t> Count(store::Connection& c, std::string_view table, std::string_view order = {}) const;
   // The parameters with the filter's LIMIT and OFFSET after them.
   std::vector<store::Value> Page(const Filter& f) const;
 };
@@ -230,6 +231,13 @@ class Inbox {
   // Opens the item's sealed fields in place.
   Status Open(store::Connection& c, const std::string& subject_id, const store::Row& row, size_t first,
               Item& item) const;
+  // The item in `row` (kPlainColumns or kItemColumns), its personal fields opened as `f` says.
+  Result<Item> ItemFor(store::Connection& c, const store::Row& row, const Filter& f) const;
+  // List's page filter: the pages whose address holds f.page found among the distinct pages, then
+  // each one's newest items read from its index and merged, so that the items of other pages are
+  // never read, however many or recent. nullopt when more than kMergedPages pages match (then
+  // List reads the index of when items came, where such a filter's items are soon found).
+  Result<std::optional<std::pair<std::vector<Item>, int64_t>>> ListByPage(store::Connection& c, const Filter& f) const;
   store::Store& store_;
   const Clock& clock_;
   Settings settings_;

@@ -338,6 +338,143 @@ TEST_F(InboxTest, NotesAreSealedWithTheItemAndThePersonCanSeeThem) {
   EXPECT_TRUE(shown);
 }
 
+// A filter by part of a page's address finds old items of the pages it matches without reading
+// what came since on other pages, and lists and counts exactly what the whole table holds.
+TEST_F(InboxTest, APageFilterFindsOldItemsAsTheWholeTableWould) {
+  struct Made {
+    int64_t id;
+    std::string received_at, kind, page, status;
+  };
+  std::vector<Made> made;
+  auto make = [&](store::Connection& c, const std::string& page, const std::string& kind, const std::string& status) {
+    Made m{0, FormatRfc3339(clock_.Now() + std::chrono::seconds(made.size() / 3)), kind, page, status};
+    auto rows = c.Query(
+        "INSERT INTO feedback_items (received_at, kind, page, status, fingerprint) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        {m.received_at, kind, page, status, store::Blob{std::to_string(made.size())}});
+    if (!rows.ok()) return Status(rows.error());
+    m.id = rows->front().Int(0);
+    made.push_back(m);
+    auto known = c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {page});
+    return known.ok() ? Ok() : Status(known.error());
+  };
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    // Old items on the pages the filter finds, several to a second; then many newer
+                    // ones elsewhere.
+                    const std::vector<std::string> statuses = {"new", "done", "spam", "in-progress"};
+                    for (int i = 0; i < 120; ++i) {
+                      std::string page = "/pensions/" + std::string(1, static_cast<char>('a' + i % 7));
+                      STEWARD_RETURN_IF_ERROR(make(c, page, i % 5 == 0 ? "contact" : "problem", statuses[i % 4]));
+                    }
+                    STEWARD_RETURN_IF_ERROR(make(c, "/50%_off", "problem", "new"));
+                    STEWARD_RETURN_IF_ERROR(make(c, "/5000_off", "problem", "new"));
+                    for (int i = 0; i < 1500; ++i) STEWARD_RETURN_IF_ERROR(make(c, "/jobs/x", "rating", "new"));
+                    return Ok();
+                  })
+                  .ok());
+  auto expect = [&](Filter f) {
+    std::vector<Made> want;
+    for (const auto& m : made) {
+      if (m.page.find(f.page) == std::string::npos) continue;
+      if (f.status.empty() ? m.status == "spam" : m.status != f.status) continue;
+      if (!f.kind.empty() && m.kind != f.kind) continue;
+      want.push_back(m);
+    }
+    std::sort(want.begin(), want.end(), [](const Made& a, const Made& b) {
+      return a.received_at != b.received_at ? a.received_at > b.received_at : a.id > b.id;
+    });
+    auto listed = inbox_.List(f);
+    ASSERT_TRUE(listed.ok()) << listed.error().ToString();
+    EXPECT_EQ(listed->second, std::min<int64_t>(kCountLimit + 1, static_cast<int64_t>(want.size())))
+        << "page " << f.page << " status " << f.status << " kind " << f.kind;
+    std::vector<int64_t> want_ids, got_ids;
+    for (size_t i = static_cast<size_t>(f.offset); i < want.size() && i < static_cast<size_t>(f.offset + f.limit);
+         ++i) {
+      want_ids.push_back(want[i].id);
+    }
+    for (const auto& it : listed->first) got_ids.push_back(it.id);
+    EXPECT_EQ(got_ids, want_ids) << "page " << f.page << " offset " << f.offset << " limit " << f.limit;
+  };
+  expect({.page = "/pensions/"});
+  expect({.page = "/pensions/", .limit = 15, .offset = 10});
+  expect({.page = "/pensions/", .limit = 50, .offset = 80});
+  expect({.page = "/pensions/", .limit = 50, .offset = 500});
+  expect({.status = "done", .page = "/pensions/"});
+  expect({.status = "spam", .page = "/pensions/"});
+  expect({.kind = "contact", .page = "/pensions/"});
+  expect({.page = "ns/c"});
+  expect({.page = "%_"});  // LIKE's wildcards match only themselves
+  expect({.page = "nowhere"});
+  expect({.page = "/jobs/"});
+  expect({.page = "/"});
+  expect({.page = "/", .limit = 50, .offset = 900});
+  expect({.page = "/", .limit = 50, .offset = 1000});  // deeper than kMergedDepth: read by the scan
+
+  if (site_.store().backend() != store::Backend::kSqlite) return;
+  // Each page's newest items come from the page index, and nothing is sorted; the pages are found
+  // one seek at a time.
+  auto plan = Rows(
+      "EXPLAIN QUERY PLAN SELECT received_at, id FROM feedback_items WHERE 1 = 1 AND status <> 'spam' "
+      "AND page = '/pensions/a' ORDER BY received_at DESC, id DESC LIMIT 1001");
+  std::string text;
+  for (const auto& r : plan) text += r.Text(3) + "\n";
+  EXPECT_NE(text.find("COVERING INDEX feedback_items_page (page=?)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
+  plan = Rows("EXPLAIN QUERY PLAN SELECT MIN(page) FROM feedback_items WHERE page > '/jobs/x'");
+  text.clear();
+  for (const auto& r : plan) text += r.Text(3) + "\n";
+  EXPECT_NE(text.find("COVERING INDEX feedback_items_page (page>?)"), std::string::npos) << text;
+}
+
+// A filter that matches more than kMergedPages pages is read along the index of when items came:
+// the same answer. Retention prunes the pages no item names any more.
+TEST_F(InboxTest, APageFilterOverManyPagesGivesTheSameAnswerAndRetentionPrunesPages) {
+  std::vector<int64_t> matching;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    for (int i = 0; i < 600; ++i) {
+                      std::string page = "/p/" + std::to_string(i) + (i % 2 == 1 ? "/wanted" : "");
+                      auto rows = c.Query(
+                          "INSERT INTO feedback_items (received_at, kind, page, fingerprint) VALUES (?, ?, ?, ?) "
+                          "RETURNING id",
+                          {FormatRfc3339(clock_.Now() - std::chrono::hours(24 * 400) + std::chrono::seconds(i)),
+                           std::string("problem"), page, store::Blob{std::to_string(i)}});
+                      if (!rows.ok()) return rows.error();
+                      STEWARD_RETURN_IF_ERROR(
+                          c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {page}));
+                      if (i % 2 == 1) matching.push_back(rows->front().Int(0));
+                    }
+                    return Ok();
+                  })
+                  .ok());
+  std::reverse(matching.begin(), matching.end());
+  auto listed = inbox_.List({.page = "/wanted", .limit = 20, .offset = 5});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->second, static_cast<int64_t>(matching.size()));
+  std::vector<int64_t> got;
+  for (const auto& it : listed->first) got.push_back(it.id);
+  EXPECT_EQ(got, std::vector<int64_t>(matching.begin() + 5, matching.begin() + 25));
+
+  Submit({.kind = Kind::kProblem, .page = "/kept", .doing = "reading", .wrong = "a broken link"});
+  EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_pages")[0].Int(0), 601) << "a page is known once its item is kept";
+  // The items of a year ago go, and their pages with them; the page of today's item stays.
+  int64_t purged = -1;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(
+                        purged, Inbox::Storage().purge(c, reg_.datasets[0],
+                                                       FormatRfc3339(clock_.Now() - std::chrono::hours(24)),
+                                                       FormatRfc3339(clock_.Now()), false));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(purged, 600);
+  auto pages = Rows("SELECT page FROM feedback_pages");
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0].Text(0), "/kept");
+  EXPECT_EQ(inbox_.List({.page = "/wanted"})->second, 0);
+}
+
 TEST_F(InboxTest, TheInboxCountsUpToItsLimitAndReadsItsFirstPageFromTheIndex) {
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
@@ -364,13 +501,23 @@ TEST_F(InboxTest, TheInboxCountsUpToItsLimitAndReadsItsFirstPageFromTheIndex) {
   for (const auto& r : plan) text += r.Text(3) + "\n";
   EXPECT_NE(text.find("feedback_items_received"), std::string::npos) << text;
   EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
+  // A filter by page too many pages match for them to be merged reads the same index: no sort.
+  plan = Rows(
+      "EXPLAIN QUERY PLAN SELECT id FROM feedback_items WHERE 1 = 1 AND status <> 'spam' "
+      "AND page LIKE '%/jobs%' ESCAPE '\\' ORDER BY received_at DESC, id DESC LIMIT 50 OFFSET 0");
+  text.clear();
+  for (const auto& r : plan) text += r.Text(3) + "\n";
+  EXPECT_NE(text.find("feedback_items_received"), std::string::npos) << text;
+  EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
   // A filtered count reads the index alone, never the items.
   plan = Rows(
       "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM (SELECT 1 FROM feedback_items WHERE 1 = 1 AND kind = 'contact' "
-      "AND status = 'done' AND page LIKE '%/jobs%' ESCAPE '\\' AND received_at >= '2027' LIMIT 10001) AS counted");
+      "AND status = 'done' AND page LIKE '%/jobs%' ESCAPE '\\' AND received_at >= '2027' "
+      "ORDER BY received_at, id LIMIT 10001) AS counted");
   text.clear();
   for (const auto& r : plan) text += r.Text(3) + "\n";
   EXPECT_NE(text.find("COVERING INDEX feedback_items_received"), std::string::npos) << text;
+  EXPECT_EQ(text.find("TEMP B-TREE"), std::string::npos) << text;
   // The duplicate check seeks the content and the time together: the same text sent a million
   // times before costs no more to check than text never seen.
   plan = Rows(
