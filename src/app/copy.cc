@@ -132,6 +132,9 @@ int StoreCopy(const config::Config& from, const config::Config& to) {
           if (rows == 0) return Ok();
           std::string sql = "INSERT INTO " + Quoted(t) + " (" + list + ") VALUES ";
           for (size_t r = 0; r < rows; ++r) sql += (r ? ", (" : "(") + marks + ")";
+          // The target was empty, so a row already there was written by a trigger from another
+          // table's rows copied before (feedback_pages from feedback_items): the same row.
+          sql += " ON CONFLICT DO NOTHING";
           STEWARD_ASSIGN_OR_RETURN(auto n, out.Exec(sql, batch));
           (void)n;
           batch.clear();

@@ -179,6 +179,27 @@ std::vector<store::Migration> Inbox::Migrations() {
     CREATE TABLE feedback_pages (page TEXT PRIMARY KEY);
     INSERT INTO feedback_pages (page) SELECT DISTINCT page FROM feedback_items;
     CREATE INDEX feedback_items_page ON feedback_items (page, received_at, id, status, kind);
+    -- Every page an item names is known, however the item came or changed (a form, a rectified
+    -- page, a copy of the site).
+    CREATE TRIGGER feedback_pages_on_insert AFTER INSERT ON feedback_items
+      BEGIN INSERT OR IGNORE INTO feedback_pages (page) VALUES (NEW.page); END;
+    CREATE TRIGGER feedback_pages_on_update AFTER UPDATE OF page ON feedback_items
+      BEGIN INSERT OR IGNORE INTO feedback_pages (page) VALUES (NEW.page); END;
+  )sql",
+           R"sql(
+    CREATE TABLE feedback_pages (page TEXT PRIMARY KEY);
+    INSERT INTO feedback_pages (page) SELECT DISTINCT page FROM feedback_items;
+    CREATE INDEX feedback_items_page ON feedback_items (page, received_at, id, status, kind);
+    -- As on SQLite: every page an item names is known.
+    CREATE FUNCTION feedback_page_known() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO feedback_pages (page) VALUES (NEW.page) ON CONFLICT DO NOTHING;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER feedback_pages_on_insert AFTER INSERT ON feedback_items
+      FOR EACH ROW EXECUTE FUNCTION feedback_page_known();
+    CREATE TRIGGER feedback_pages_on_update AFTER UPDATE OF page ON feedback_items
+      FOR EACH ROW EXECUTE FUNCTION feedback_page_known();
   )sql"}};
 }
 
@@ -392,6 +413,8 @@ constexpr int64_t kMergedDepth = 1000;
 
 Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(store::Connection& c,
                                                                                const Filter& f) const {
+  // Privacy: feedback, read for the caseworker's inbox as List says; the page addresses alone
+  // first (feedback_pages), then the items' times and ids, then the listed items themselves.
   // The pages that match: a pass over the distinct pages, a few thousand on most sites.
   std::vector<std::string> pages;
   STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT page FROM feedback_pages WHERE page LIKE ? ESCAPE '\\' LIMIT ?",
@@ -669,7 +692,6 @@ Status Inbox::Keep(store::Connection& c, Pending& p) const {
                int64_t{p.share ? 1 : 0}, int64_t{p.javascript ? 1 : 0}, store::Blob{p.fingerprint}, subject_id, v_doing,
                v_wrong, v_message, v_name, v_email}));
   p.out.id = rows.front().Int(0);
-  STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {p.page}));
   return Ok();
 }
 

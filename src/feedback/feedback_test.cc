@@ -354,8 +354,7 @@ TEST_F(InboxTest, APageFilterFindsOldItemsAsTheWholeTableWould) {
     if (!rows.ok()) return Status(rows.error());
     m.id = rows->front().Int(0);
     made.push_back(m);
-    auto known = c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {page});
-    return known.ok() ? Ok() : Status(known.error());
+    return Ok();
   };
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
@@ -440,8 +439,6 @@ TEST_F(InboxTest, APageFilterOverManyPagesGivesTheSameAnswerAndRetentionPrunesPa
                           {FormatRfc3339(clock_.Now() - std::chrono::hours(24 * 400) + std::chrono::seconds(i)),
                            std::string("problem"), page, store::Blob{std::to_string(i)}});
                       if (!rows.ok()) return rows.error();
-                      STEWARD_RETURN_IF_ERROR(
-                          c.Exec("INSERT INTO feedback_pages (page) VALUES (?) ON CONFLICT DO NOTHING", {page}));
                       if (i % 2 == 1) matching.push_back(rows->front().Int(0));
                     }
                     return Ok();
@@ -457,6 +454,14 @@ TEST_F(InboxTest, APageFilterOverManyPagesGivesTheSameAnswerAndRetentionPrunesPa
 
   Submit({.kind = Kind::kProblem, .page = "/kept", .doing = "reading", .wrong = "a broken link"});
   EXPECT_EQ(Rows("SELECT COUNT(*) FROM feedback_pages")[0].Int(0), 601) << "a page is known once its item is kept";
+  // An item whose page changes (a rectification) is found by its new page.
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    auto n = c.Exec("UPDATE feedback_items SET page = '/p/moved/wanted' WHERE page = '/p/0'");
+                    return n.ok() ? Ok() : Status(n.error());
+                  })
+                  .ok());
+  EXPECT_EQ(inbox_.List({.page = "/moved/"})->second, 1);
   // The items of a year ago go, and their pages with them; the page of today's item stays.
   int64_t purged = -1;
   ASSERT_TRUE(site_.store()
@@ -469,7 +474,7 @@ TEST_F(InboxTest, APageFilterOverManyPagesGivesTheSameAnswerAndRetentionPrunesPa
                   })
                   .ok());
   EXPECT_EQ(purged, 600);
-  auto pages = Rows("SELECT page FROM feedback_pages");
+  auto pages = Rows("SELECT page FROM feedback_pages ORDER BY page");
   ASSERT_EQ(pages.size(), 1u);
   EXPECT_EQ(pages[0].Text(0), "/kept");
   EXPECT_EQ(inbox_.List({.page = "/wanted"})->second, 0);
