@@ -409,6 +409,14 @@ namespace {
 constexpr int64_t kMergedPages = 200;
 // The deepest a list may reach (offset and limit) for ListByPage to merge it.
 constexpr int64_t kMergedDepth = 1000;
+
+// The items the filter selects by all but their page, which each list reads in its own way.
+InboxQuery ItemsQuery(const Filter& f) {
+  InboxQuery q(f, "received_at");
+  if (!f.kind.empty()) q.where += " AND kind = ?", q.params.push_back(f.kind);
+  if (f.redacted_only) q.where += " AND redacted <> ''";
+  return q;
+}
 }  // namespace
 
 Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(store::Connection& c,
@@ -428,9 +436,7 @@ Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(s
 
   // Each page's newest items that pass the rest of the filter: enough of them to fill the list
   // from any page, and to count up to the limit.
-  InboxQuery q(f, "received_at");
-  if (!f.kind.empty()) q.where += " AND kind = ?", q.params.push_back(f.kind);
-  if (f.redacted_only) q.where += " AND redacted <> ''";
+  const InboxQuery q = ItemsQuery(f);
   const std::string sql = "SELECT received_at, id FROM feedback_items" + q.where +
                           " AND page = ? ORDER BY received_at DESC, id DESC LIMIT ?";
   struct Key {
@@ -485,12 +491,9 @@ Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const
         return Ok();
       }
     }
-    InboxQuery q(f, "received_at");
+    InboxQuery q = ItemsQuery(f);
     std::string& where = q.where;
-    std::vector<store::Value>& params = q.params;
-    if (!f.kind.empty()) where += " AND kind = ?", params.push_back(f.kind);
-    if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", params.push_back("%" + LikeText(f.page) + "%");
-    if (f.redacted_only) where += " AND redacted <> ''";
+    if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", q.params.push_back("%" + LikeText(f.page) + "%");
     // Along the index of when items came, oldest first (the list reads it from the other end, so
     // between them a filter whose items are old, or new, is found soon); another index that
     // covers the filter (the pages') would count in the order of the pages' addresses.
