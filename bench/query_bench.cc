@@ -165,6 +165,19 @@ int main(int argc, char** argv) {
                                   R"("dimensions":["visit:source","event:page"],"pagination":{"limit":10}})",
                               explore_rounds);
   bench::Record("api: sources by page, from the events, median", by_source_page, "ms", bench::kLower);
+  double hourly = api("pageviews by hour, 7 days, page contains (from the events)",
+                      R"({"site_id":")" + site +
+                          R"(","date_range":"7d","metrics":["visitors","pageviews","bounce_rate"],)"
+                          R"("dimensions":["time:hour"],"filters":[["contains","event:page",["economy"]]]})",
+                      explore_rounds);
+  bench::Record("api: pageviews by hour, page contains, from the events, median", hourly, "ms", bench::kLower);
+  double answers = api("poll answers by device, country matches (from the events)",
+                       R"({"site_id":")" + site +
+                           R"(","date_range":"30d","metrics":["visitors","events"],)"
+                           R"("dimensions":["event:props:answer","visit:device"],)"
+                           R"("filters":[["matches","visit:country",["^C[12]"]]]})",
+                       explore_rounds);
+  bench::Record("api: a property by device, country matches, from the events, median", answers, "ms", bench::kLower);
   double filtered = api("top pages, country is GB (its segment)",
                         R"({"site_id":")" + site +
                             R"(","date_range":"30d","metrics":["visitors","pageviews"],"dimensions":["event:page"],)"

@@ -4,18 +4,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include "analytics/stats.h"
+#include "store/pattern.h"
 
 namespace steward::analytics {
 namespace {
-
-using store::Value;
-
-struct Sql {
-  std::string text;
-  std::vector<Value> params;
-};
 
 bool IsTimeName(const std::string& name) { return name == "time" || name.starts_with("time:"); }
 
@@ -40,104 +40,7 @@ std::string HourLabel(int64_t hour) {
   return DayText(hour / 24) + " " + hh + ":00:00";
 }
 
-// A dimension's value, as SQL over the event (e) and its visit (v); a time dimension's is its
-// bucket's number.
-void AppendValue(const std::string& name, const QueryRequest& r, Sql& out) {
-  if (IsTimeName(name)) {
-    switch (TimeBucketOf(name, r.days)) {
-      case TimeBucket::kHour:
-        out.text += "e.ts / 3600000";
-        return;
-      case TimeBucket::kWeek:  // weeks from Monday; 1970-01-01 was a Thursday
-        out.text += "(e.ts / 86400000 + 3) / 7";
-        return;
-      case TimeBucket::kMonth: {
-        std::vector<int64_t> starts = MonthStarts(r.days);
-        if (starts.size() <= 1) {
-          out.text += "0";
-          return;
-        }
-        out.text += "CASE";
-        for (size_t i = 1; i < starts.size(); ++i) {
-          out.text += " WHEN e.ts < ? THEN " + std::to_string(i - 1);
-          out.params.emplace_back(starts[i] * kDayMillis);
-        }
-        out.text += " ELSE " + std::to_string(starts.size() - 1) + " END";
-        return;
-      }
-      default:
-        out.text += "e.ts / 86400000";
-        return;
-    }
-  }
-  if (const EventDimension* d = FindEventDimension(name)) {
-    out.text += d->sql;
-    return;
-  }
-  // event:props:KEY; "(none)" where the event has no such property.
-  out.text += "coalesce(CASE WHEN e.props = '' THEN NULL ELSE CAST(json_extract(e.props, ?) AS TEXT) END, '(none)')";
-  out.params.emplace_back("$." + std::string(PropertyKey(name)));
-}
-
-void AppendCondition(const QueryFilter& f, const QueryRequest& r, store::Backend backend, Sql& out) {
-  using Op = QueryFilter::Op;
-  switch (f.op) {
-    case Op::kAnd:
-    case Op::kOr:
-      out.text += "(";
-      for (size_t i = 0; i < f.children.size(); ++i) {
-        if (i > 0) out.text += f.op == Op::kAnd ? " AND " : " OR ";
-        AppendCondition(f.children[i], r, backend, out);
-      }
-      out.text += ")";
-      return;
-    case Op::kNot:
-      out.text += "NOT ";
-      AppendCondition(f.children.front(), r, backend, out);
-      return;
-    default:
-      break;
-  }
-  bool negated = f.op == Op::kIsNot || f.op == Op::kContainsNot || f.op == Op::kMatchesNot;
-  auto value = [&](Sql& s) {
-    if (!f.case_sensitive) s.text += "lower(";
-    AppendValue(f.dimension, r, s);
-    if (!f.case_sensitive) s.text += ")";
-  };
-  auto parameter = [&](Sql& s, const std::string& v) {
-    s.text += f.case_sensitive ? "?" : "lower(?)";
-    s.params.emplace_back(v);
-  };
-  out.text += negated ? "NOT (" : "(";
-  for (size_t i = 0; i < f.values.size(); ++i) {
-    if (i > 0) out.text += " OR ";
-    const std::string& v = f.values[i];
-    if (f.op == Op::kIs || f.op == Op::kIsNot) {
-      value(out);
-      out.text += " = ";
-      parameter(out, v);
-    } else if (f.op == Op::kContains || f.op == Op::kContainsNot) {
-      // replace() is the same in both stores, where instr and strpos are not.
-      out.text += "replace(";
-      value(out);
-      out.text += ", ";
-      parameter(out, v);
-      out.text += ", '') != ";
-      value(out);
-    } else if (backend == store::Backend::kPostgresql) {
-      AppendValue(f.dimension, r, out);
-      out.text += f.case_sensitive ? " ~ ?" : " ~* ?";
-      out.params.emplace_back(v);
-    } else {
-      AppendValue(f.dimension, r, out);
-      out.text += " REGEXP ?";
-      out.params.emplace_back(f.case_sensitive ? v : "(?i)" + v);
-    }
-  }
-  out.text += ")";
-}
-
-// What the groups' query gives after their dimensions.
+// What the groups give, each a sum over them.
 enum Column {
   kVisitors,
   kVisits,
@@ -157,127 +60,427 @@ struct Group {
   double v[kColumns] = {};
 };
 
-void CollectPatterns(const QueryFilter& f, std::vector<std::pair<std::string, bool>>& out) {
-  if (f.op == QueryFilter::Op::kMatches || f.op == QueryFilter::Op::kMatchesNot) {
-    for (const auto& v : f.values) out.emplace_back(v, f.case_sensitive);
-  }
-  for (const auto& c : f.children) CollectPatterns(c, out);
+// The columns every event is read with, before those the dimensions and filters name.
+enum Fixed { kVisitor, kVisit, kTs, kId, kName, kInteractive, kEngaged, kScroll, kFixedColumns };
+constexpr const char* kFixedSql = "visitor, visit, ts, id, name, interactive, engaged_ms, scroll_depth";
+
+enum class Kind { kPageview, kEngagement, kOther };
+
+// One event of the visit being counted: what the fixed columns say, and the named columns' text.
+struct Event {
+  int64_t ts = 0;
+  Kind kind = Kind::kOther;
+  bool interactive = false;
+  std::optional<int64_t> engaged_ms, scroll_depth;
+  std::string name;
+  std::vector<std::string> columns;  // as Reader::columns_ names them
+  std::vector<std::string> props;    // a property dimension's value, by term
+};
+
+// A dimension (or a filter's) as the reader gives it: a column of the event or its visit, a
+// custom property of the event, or the event's time bucket.
+struct Term {
+  std::string name;
+  const EventDimension* dimension = nullptr;  // null: a property or a time
+  std::string property;                       // event:props:KEY's key
+  TimeBucket bucket = TimeBucket::kNone;
+  int column = -1;  // in Event::columns
+  int prop = -1;    // in Event::props
+};
+
+// A filter, ready to test an event with: its values lowered where it ignores case, its patterns
+// compiled.
+struct Test {
+  QueryFilter::Op op = QueryFilter::Op::kIs;
+  int term = -1;
+  bool case_sensitive = true;
+  std::vector<std::string> values;
+  std::vector<store::Pattern> patterns;
+  std::vector<Test> children;
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return out;
 }
 
-// PostgreSQL's regular expressions are its own: a pattern PCRE2 took (query_request.cc) may still
-// be one PostgreSQL refuses, which is the client's error, not the query's.
-Status CheckPostgresqlPatterns(store::Store& store, const QueryRequest& r) {
-  if (store.backend() != store::Backend::kPostgresql) return Ok();
-  std::vector<std::pair<std::string, bool>> patterns;
-  for (const auto& f : r.filters) CollectPatterns(f, patterns);
-  for (const auto& [pattern, case_sensitive] : patterns) {
-    Status s = store.Read([&](store::Connection& c) -> Status {
-      auto rows = c.Query(case_sensitive ? "SELECT '' ~ ?" : "SELECT '' ~* ?", {pattern});
-      if (!rows.ok()) return rows.error();
-      return Ok();
-    });
-    if (!s.ok()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "filters: a matches value is not a regular expression this site's store (PostgreSQL) takes");
+// A property's value as text: a string as it is; a number, true or false as SQLite's
+// json_extract gives them; "(none)" for no property (or props that are not an object).
+std::string PropertyText(const std::string& props, const std::string& key) {
+  static const std::string kNone = "(none)";
+  if (props.empty()) return kNone;
+  auto j = nlohmann::json::parse(props, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return kNone;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return kNone;
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_boolean()) return it->get<bool>() ? "1" : "0";
+  return it->dump();
+}
+
+// A text column's value where it lies (each column read here is text; anything else is read as
+// the text it gives).
+std::string_view TextOf(const store::Row& row, size_t column, std::string& scratch) {
+  if (const auto* text = std::get_if<std::string>(&row.at(column))) return *text;
+  scratch = row.Text(column);
+  return scratch;
+}
+
+class Reader {
+ public:
+  explicit Reader(const QueryRequest& r) : r_(r), month_starts_(MonthStarts(r.days)) {
+    for (const auto& d : r.dimensions) dims_.push_back(TermFor(d));
+    for (const auto& f : r.filters) filters_.push_back(TestFor(f));
+  }
+
+  // Errors: a pattern PCRE2 does not take (ReadQuery checked them, so none reach here).
+  Status status() const { return status_; }
+
+  std::string Sql() const {
+    std::string sql = std::string("SELECT ") + kFixedSql;
+    for (const auto& c : columns_) sql += ", " + c;
+    // A visitor's visits one after another, each visit's events in the order they came.
+    sql += " FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ? ORDER BY visitor, visit, ts, id";
+    return sql;
+  }
+
+  // Each event in the query's order. False: more groups than an answer may have (stop reading).
+  bool Add(const store::Row& row) {
+    int64_t visitor = row.Int(kVisitor), visit = row.Int(kVisit);
+    if (started_ && (visit != visit_ || visitor != visitor_)) EndVisit();
+    if (started_ && visitor != visitor_) EndVisitor();
+    started_ = true;
+    visitor_ = visitor, visit_ = visit;
+    Event& e = NextEvent();
+    e.ts = row.Int(kTs);
+    e.name.assign(TextOf(row, kName, scratch_));
+    e.kind = e.name == "pageview" ? Kind::kPageview : e.name == "engagement" ? Kind::kEngagement : Kind::kOther;
+    e.interactive = row.Int(kInteractive) != 0;
+    e.engaged_ms = row.IsNull(kEngaged) ? std::nullopt : std::optional<int64_t>(row.Int(kEngaged));
+    e.scroll_depth = row.IsNull(kScroll) ? std::nullopt : std::optional<int64_t>(row.Int(kScroll));
+    e.columns.resize(columns_.size());
+    for (size_t i = 0; i < columns_.size(); ++i) e.columns[i].assign(TextOf(row, kFixedColumns + i, scratch_));
+    return groups_.size() <= kMaxExploreGroups;
+  }
+
+  // The groups, once every event is read; a request without dimensions has its one group always.
+  std::vector<Group> Finish() {
+    if (used_ > 0) EndVisit();
+    EndVisitor();
+    if (dims_.empty() && groups_.empty()) {
+      groups_.emplace(std::string(), 0);
+      out_.emplace_back();
+    }
+    return std::move(out_);
+  }
+
+  // The visitors with an event the filters keep, whatever the dimensions: percentage's whole.
+  int64_t total_visitors() const { return total_visitors_; }
+
+ private:
+  struct Visit {
+    const Event* entry = nullptr;         // the first pageview
+    const Event* exit = nullptr;          // the last
+    std::vector<std::string_view> least;  // by column, for the dimensions From::kLeast
+    int64_t duration = 0;
+    bool bounce = false;
+  };
+
+  int ColumnFor(const std::string& column) {
+    auto it = std::find(columns_.begin(), columns_.end(), column);
+    if (it != columns_.end()) return static_cast<int>(it - columns_.begin());
+    columns_.push_back(column);
+    return static_cast<int>(columns_.size() - 1);
+  }
+
+  int TermFor(const std::string& name) {
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      if (terms_[i].name == name) return static_cast<int>(i);
+    }
+    Term t;
+    t.name = name;
+    if (IsTimeName(name)) {
+      t.bucket = TimeBucketOf(name, r_.days);
+    } else if ((t.dimension = FindEventDimension(name)) != nullptr) {
+      t.column = ColumnFor(t.dimension->column);
+    } else {
+      t.property = std::string(PropertyKey(name));
+      t.column = ColumnFor("props");
+      t.prop = props_++;
+    }
+    terms_.push_back(std::move(t));
+    return static_cast<int>(terms_.size() - 1);
+  }
+
+  Test TestFor(const QueryFilter& f) {
+    Test t;
+    t.op = f.op;
+    t.case_sensitive = f.case_sensitive;
+    for (const auto& c : f.children) t.children.push_back(TestFor(c));
+    if (f.children.empty()) t.term = TermFor(f.dimension);
+    for (const auto& v : f.values) {
+      if (f.op == QueryFilter::Op::kMatches || f.op == QueryFilter::Op::kMatchesNot) {
+        auto p = store::Pattern::Compile(v, f.case_sensitive);
+        if (!p.ok()) {
+          status_ = p.error();
+          continue;
+        }
+        t.patterns.push_back(std::move(*p));
+      } else {
+        t.values.push_back(f.case_sensitive ? v : Lower(v));
+      }
+    }
+    return t;
+  }
+
+  Event& NextEvent() {
+    if (used_ == events_.size()) events_.emplace_back();
+    return events_[used_++];
+  }
+
+  // A term's value for an event of the visit (not a time's).
+  std::string_view Value(const Term& t, const Event& e, const Visit& v) const {
+    if (t.dimension == nullptr) return e.props[static_cast<size_t>(t.prop)];
+    std::string_view value;
+    switch (t.dimension->from) {
+      case EventDimension::From::kEvent:
+        value = e.columns[static_cast<size_t>(t.column)];
+        break;
+      case EventDimension::From::kEntry:
+        value = v.entry->columns[static_cast<size_t>(t.column)];
+        break;
+      case EventDimension::From::kExit:
+        value = v.exit->columns[static_cast<size_t>(t.column)];
+        break;
+      case EventDimension::From::kLeast:
+        value = v.least[static_cast<size_t>(t.column)];
+        break;
+    }
+    if (value.empty() && t.dimension->empty_as != nullptr) return t.dimension->empty_as;
+    return value;
+  }
+
+  bool Passes(const Test& t, const Event& e, const Visit& v) const {
+    using Op = QueryFilter::Op;
+    switch (t.op) {
+      case Op::kAnd:
+        return std::all_of(t.children.begin(), t.children.end(), [&](const Test& c) { return Passes(c, e, v); });
+      case Op::kOr:
+        return std::any_of(t.children.begin(), t.children.end(), [&](const Test& c) { return Passes(c, e, v); });
+      case Op::kNot:
+        return !Passes(t.children.front(), e, v);
+      default:
+        break;
+    }
+    std::string_view value = Value(terms_[static_cast<size_t>(t.term)], e, v);
+    std::string lowered;
+    if (!t.case_sensitive && t.op != Op::kMatches && t.op != Op::kMatchesNot) {
+      lowered = Lower(value);
+      value = lowered;
+    }
+    bool any = false;
+    switch (t.op) {
+      case Op::kIs:
+      case Op::kIsNot:
+        any = std::any_of(t.values.begin(), t.values.end(), [&](const std::string& x) { return value == x; });
+        return any == (t.op == Op::kIs);
+      case Op::kContains:
+      case Op::kContainsNot:
+        any = std::any_of(t.values.begin(), t.values.end(),
+                          [&](const std::string& x) { return value.find(x) != std::string_view::npos; });
+        return any == (t.op == Op::kContains);
+      default:
+        any = std::any_of(t.patterns.begin(), t.patterns.end(),
+                          [&](const store::Pattern& p) { return p.Matches(value); });
+        return any == (t.op == Op::kMatches);
     }
   }
-  return Ok();
-}
 
-Result<std::vector<Group>> Groups(store::Store& store, const QueryRequest& r) {
-  Sql sql;
-  sql.text =
-      // The events of the range.
-      "WITH ev AS (SELECT id, ts, name, hostname, path, source, referrer, utm_medium, utm_campaign, utm_content, "
-      "utm_term, search, visitor, visit, interactive, engaged_ms, scroll_depth, props, country, browser, "
-      "browser_version, os, os_version, device FROM analytics_events WHERE site = ? AND ts >= ? AND ts < ?), "
-      // Each visit's pageviews, first and last.
-      "pv AS (SELECT visit, path, source, referrer, utm_medium, utm_campaign, utm_content, utm_term, "
-      "row_number() OVER (PARTITION BY visit ORDER BY ts, id) AS first_n, "
-      "row_number() OVER (PARTITION BY visit ORDER BY ts DESC, id DESC) AS last_n FROM ev WHERE name = 'pageview'), "
-      "va AS (SELECT visit, max(ts) - min(ts) AS duration, "
-      "sum(CASE WHEN name = 'pageview' THEN 1 ELSE 0 END) AS pageviews, "
-      "sum(CASE WHEN name NOT IN ('pageview', 'engagement') AND interactive = 1 THEN 1 ELSE 0 END) AS interactions, "
-      "min(country) AS country, min(browser) AS browser, min(browser_version) AS browser_version, min(os) AS os, "
-      "min(os_version) AS os_version, min(device) AS device FROM ev GROUP BY visit), "
-      // Each visit that had a pageview, with its attributes.
-      "v AS (SELECT va.visit, va.duration, va.country, va.browser, va.browser_version, va.os, va.os_version, "
-      "va.device, f.path AS entry_page, l.path AS exit_page, f.source, f.referrer, f.utm_medium, f.utm_campaign, "
-      "f.utm_content, f.utm_term, CASE WHEN va.pageviews <= 1 AND va.interactions = 0 THEN 1 ELSE 0 END AS bounce "
-      "FROM va JOIN pv f ON f.visit = va.visit AND f.first_n = 1 JOIN pv l ON l.visit = va.visit AND l.last_n = 1), "
-      // The events kept, by group and visit.
-      "g AS (SELECT ";
-  sql.params = {r.site, r.query.from_ms, r.query.to_ms};
-  size_t n = r.dimensions.size();
-  for (size_t i = 0; i < n; ++i) {
-    AppendValue(r.dimensions[i], r, sql);
-    sql.text += " AS d" + std::to_string(i) + ", ";
+  // Whether a group by the dimension counts the event.
+  bool Counts(const Term& t, const Event& e, const Visit& v) const {
+    if (t.bucket != TimeBucket::kNone) return true;
+    if (t.dimension == nullptr) return e.kind != Kind::kEngagement;  // a property
+    switch (t.dimension->only) {
+      case EventDimension::Only::kAny:
+        return true;
+      case EventDimension::Only::kPagesSeen:
+        return e.kind != Kind::kOther;
+      case EventDimension::Only::kNotEngaged:
+        return e.kind != Kind::kEngagement;
+      case EventDimension::Only::kGoals:
+        return e.kind == Kind::kOther;
+      case EventDimension::Only::kSearches:
+        return e.kind == Kind::kPageview && !e.columns[static_cast<size_t>(t.column)].empty();
+      case EventDimension::Only::kWithAValue:
+        return !Value(t, e, v).empty();
+    }
+    return true;
   }
-  sql.text +=
-      "e.visit AS visit, min(e.visitor) AS visitor, sum(CASE WHEN e.name = 'pageview' THEN 1 ELSE 0 END) AS pageviews, "
-      "sum(CASE WHEN e.name != 'engagement' THEN 1 ELSE 0 END) AS events, max(v.duration) AS duration, "
-      "max(v.bounce) AS bounce, "
-      "sum(CASE WHEN e.name = 'engagement' AND e.engaged_ms IS NOT NULL THEN e.engaged_ms ELSE 0 END) AS engaged_ms, "
-      "sum(CASE WHEN e.name = 'engagement' AND e.engaged_ms IS NOT NULL THEN 1 ELSE 0 END) AS engaged_n, "
-      "sum(CASE WHEN e.name = 'engagement' AND e.scroll_depth IS NOT NULL THEN e.scroll_depth ELSE 0 END) AS "
-      "scroll_sum, sum(CASE WHEN e.name = 'engagement' AND e.scroll_depth IS NOT NULL THEN 1 ELSE 0 END) AS scroll_n "
-      "FROM ev e JOIN v ON v.visit = e.visit WHERE 1 = 1";
-  for (const auto& f : r.filters) {
-    sql.text += " AND ";
-    AppendCondition(f, r, store.backend(), sql);
-  }
-  for (const auto& d : r.dimensions) {
-    const EventDimension* spec = FindEventDimension(d);
-    if (spec != nullptr && spec->only[0] != '\0') sql.text += std::string(" AND (") + spec->only + ")";
-    if (spec == nullptr && !IsTimeName(d)) sql.text += " AND e.name != 'engagement'";  // a property
-  }
-  std::string by;
-  for (size_t i = 0; i < n; ++i) by += (i ? ", " : "") + std::to_string(i + 1);
-  sql.text += " GROUP BY " + by + (n ? ", " : "") + std::to_string(n + 1) + ") SELECT ";
-  for (size_t i = 0; i < n; ++i) sql.text += "d" + std::to_string(i) + ", ";
-  sql.text +=
-      "count(DISTINCT visitor), count(*), coalesce(sum(pageviews), 0), coalesce(sum(events), 0), "
-      "coalesce(sum(duration), 0), coalesce(sum(bounce), 0), coalesce(sum(engaged_ms), 0), "
-      "coalesce(sum(engaged_n), 0), coalesce(sum(scroll_sum), 0), coalesce(sum(scroll_n), 0) FROM g";
-  if (n > 0) sql.text += " GROUP BY " + by;
-  sql.text += " LIMIT ?";
-  sql.params.emplace_back(static_cast<int64_t>(kMaxExploreGroups + 1));
 
-  std::vector<TimeBucket> buckets;
-  for (const auto& d : r.dimensions) buckets.push_back(IsTimeName(d) ? TimeBucketOf(d, r.days) : TimeBucket::kNone);
-  std::vector<int64_t> month_starts = MonthStarts(r.days);
-  std::vector<Group> out;
-  // Privacy: analytics-events, read as aggregates only.
-  STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) {
-    return c.ForEach(sql.text, sql.params, [&](const store::Row& row) {
-      Group g;
-      for (size_t i = 0; i < n; ++i) {
-        int64_t k = buckets[i] == TimeBucket::kNone ? 0 : row.Int(i);
-        switch (buckets[i]) {
-          case TimeBucket::kNone:
-            g.dimensions.push_back(row.Text(i));
-            break;
-          case TimeBucket::kHour:
-            g.dimensions.push_back(HourLabel(k));
-            break;
-          case TimeBucket::kDay:
-            g.dimensions.push_back(DayText(k));
-            break;
-          case TimeBucket::kWeek:
-            g.dimensions.push_back(DayText(std::max(k * 7 - 3, r.days.from)));
-            break;
-          case TimeBucket::kMonth:
-            g.dimensions.push_back(DayText(
-                month_starts.at(std::min(static_cast<size_t>(std::max<int64_t>(k, 0)), month_starts.size() - 1))));
-            break;
+  int64_t Bucket(TimeBucket b, int64_t ts) const {
+    switch (b) {
+      case TimeBucket::kHour:
+        return ts / 3'600'000;
+      case TimeBucket::kWeek:  // weeks from Monday; 1970-01-01 was a Thursday
+        return (ts / kDayMillis + 3) / 7;
+      case TimeBucket::kMonth: {
+        int64_t k = 0;
+        while (k + 1 < static_cast<int64_t>(month_starts_.size()) &&
+               ts >= month_starts_[static_cast<size_t>(k + 1)] * kDayMillis)
+          ++k;
+        return k;
+      }
+      default:
+        return ts / kDayMillis;
+    }
+  }
+
+  std::string Label(TimeBucket b, int64_t k) const {
+    switch (b) {
+      case TimeBucket::kHour:
+        return HourLabel(k);
+      case TimeBucket::kWeek:
+        return DayText(std::max(k * 7 - 3, r_.days.from));
+      case TimeBucket::kMonth:
+        return DayText(month_starts_.at(static_cast<size_t>(k)));
+      default:
+        return DayText(k);
+    }
+  }
+
+  // The visit's events are all read: what it was (its first and last pageview, how long, whether
+  // it bounced), then each event the filters keep counted in its group.
+  void EndVisit() {
+    auto events = std::span<Event>(events_.data(), used_);
+    used_ = 0;
+    Visit v;
+    int64_t pageviews = 0, interactions = 0;
+    for (Event& e : events) {
+      if (e.kind == Kind::kPageview) {
+        ++pageviews;
+        if (v.entry == nullptr) v.entry = &e;
+        v.exit = &e;
+      }
+      if (e.kind == Kind::kOther && e.interactive) ++interactions;
+    }
+    if (v.entry == nullptr) return;  // no pageview: no visit to count
+    v.duration = events.back().ts - events.front().ts;
+    v.bounce = pageviews <= 1 && interactions == 0;
+    v.least.resize(columns_.size());
+    for (const Term& t : terms_) {
+      if (t.dimension != nullptr && t.dimension->from == EventDimension::From::kLeast) {
+        auto c = static_cast<size_t>(t.column);
+        v.least[c] = events.front().columns[c];
+        for (const Event& e : events) v.least[c] = std::min(v.least[c], std::string_view(e.columns[c]));
+      }
+      if (t.prop >= 0) {
+        for (Event& e : events) {
+          e.props.resize(static_cast<size_t>(props_));
+          e.props[static_cast<size_t>(t.prop)] = PropertyText(e.columns[static_cast<size_t>(t.column)], t.property);
         }
       }
-      for (int c = 0; c < kColumns; ++c) g.v[c] = row.Real(n + static_cast<size_t>(c));
-      out.push_back(std::move(g));
-      return true;
+    }
+    visit_groups_.clear();
+    for (const Event& e : events) {
+      bool kept = std::all_of(filters_.begin(), filters_.end(), [&](const Test& t) { return Passes(t, e, v); });
+      if (!kept) continue;
+      kept_any_ = true;
+      if (!std::all_of(dims_.begin(), dims_.end(), [&](int d) { return Counts(terms_[static_cast<size_t>(d)], e, v); }))
+        continue;
+      key_.clear();
+      for (int d : dims_) {
+        const Term& t = terms_[static_cast<size_t>(d)];
+        if (t.bucket != TimeBucket::kNone) {
+          int64_t k = Bucket(t.bucket, e.ts);
+          key_.append(reinterpret_cast<const char*>(&k), sizeof k);
+        } else {
+          std::string_view value = Value(t, e, v);
+          auto size = static_cast<uint32_t>(value.size());
+          key_.append(reinterpret_cast<const char*>(&size), sizeof size).append(value);
+        }
+      }
+      auto [it, added] = groups_.try_emplace(key_, static_cast<uint32_t>(out_.size()));
+      if (added) {
+        Group g;
+        for (int d : dims_) {
+          const Term& t = terms_[static_cast<size_t>(d)];
+          g.dimensions.push_back(t.bucket != TimeBucket::kNone ? Label(t.bucket, Bucket(t.bucket, e.ts))
+                                                               : std::string(Value(t, e, v)));
+        }
+        out_.push_back(std::move(g));
+      }
+      Group& g = out_[it->second];
+      if (e.kind == Kind::kPageview) ++g.v[kPageviews];
+      if (e.kind != Kind::kEngagement) ++g.v[kEvents];
+      if (e.kind == Kind::kEngagement && e.engaged_ms) g.v[kEngagedMs] += *e.engaged_ms, ++g.v[kEngagedN];
+      if (e.kind == Kind::kEngagement && e.scroll_depth) g.v[kScrollSum] += *e.scroll_depth, ++g.v[kScrollN];
+      visit_groups_.push_back(it->second);
+    }
+    // Each group the visit is in counts it once, with its whole length and whether it bounced.
+    std::sort(visit_groups_.begin(), visit_groups_.end());
+    visit_groups_.erase(std::unique(visit_groups_.begin(), visit_groups_.end()), visit_groups_.end());
+    for (uint32_t g : visit_groups_) {
+      out_[g].v[kVisits] += 1;
+      out_[g].v[kDuration] += static_cast<double>(v.duration);
+      out_[g].v[kBounces] += v.bounce ? 1 : 0;
+      visitor_groups_.push_back(g);
+    }
+  }
+
+  // The visitor's visits are all counted: each group they were in counts them once.
+  void EndVisitor() {
+    std::sort(visitor_groups_.begin(), visitor_groups_.end());
+    visitor_groups_.erase(std::unique(visitor_groups_.begin(), visitor_groups_.end()), visitor_groups_.end());
+    for (uint32_t g : visitor_groups_) out_[g].v[kVisitors] += 1;
+    visitor_groups_.clear();
+    if (kept_any_) ++total_visitors_;
+    kept_any_ = false;
+  }
+
+  const QueryRequest& r_;
+  std::vector<int64_t> month_starts_;
+  std::vector<Term> terms_;
+  std::vector<int> dims_;      // in terms_, as the request names them
+  std::vector<Test> filters_;  // all must pass
+  std::vector<std::string> columns_;
+  int props_ = 0;
+  Status status_ = Ok();
+
+  std::vector<Event> events_;  // the visit's, reused from one visit to the next
+  size_t used_ = 0;
+  bool started_ = false;
+  int64_t visitor_ = 0, visit_ = 0;
+  bool kept_any_ = false;
+  int64_t total_visitors_ = 0;
+  std::vector<uint32_t> visit_groups_, visitor_groups_;
+  std::string key_, scratch_;
+  std::unordered_map<std::string, uint32_t> groups_;  // by the dimensions' values
+  std::vector<Group> out_;
+};
+
+struct Counted {
+  std::vector<Group> groups;
+  int64_t total_visitors = 0;
+};
+
+// One pass over the range's events, a visitor's and then a visit's together, as Plausible counts
+// them: see explore.h.
+Result<Counted> Count(store::Store& store, const QueryRequest& r) {
+  Reader reader(r);
+  STEWARD_RETURN_IF_ERROR(reader.status());
+  bool too_many = false;
+  // Privacy: analytics-events, read to count; only the groups' figures leave.
+  STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) {
+    return c.ForEach(reader.Sql(), {r.site, r.query.from_ms, r.query.to_ms}, [&](const store::Row& row) {
+      too_many = !reader.Add(row);
+      return !too_many;
     });
   }));
-  if (out.size() > kMaxExploreGroups) {
+  Counted out;
+  out.groups = reader.Finish();
+  out.total_visitors = reader.total_visitors();
+  if (too_many || out.groups.size() > kMaxExploreGroups) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "dimensions: the answer would have more than 100,000 rows; name fewer dimensions, a shorter "
                      "date_range or a filter");
@@ -310,19 +513,9 @@ std::optional<double> Metric(const std::string& name, const Group& g, double tot
 }  // namespace
 
 Result<ExploreResult> Explore(store::Store& store, const QueryRequest& r) {
-  STEWARD_RETURN_IF_ERROR(CheckPostgresqlPatterns(store, r));
-  STEWARD_ASSIGN_OR_RETURN(std::vector<Group> groups, Groups(store, r));
-  double total_visitors = 0;
-  if (std::find(r.metrics.begin(), r.metrics.end(), "percentage") != r.metrics.end()) {
-    if (r.dimensions.empty()) {
-      total_visitors = groups.empty() ? 0 : groups.front().v[kVisitors];
-    } else {
-      QueryRequest all = r;
-      all.dimensions.clear();
-      STEWARD_ASSIGN_OR_RETURN(std::vector<Group> total, Groups(store, all));
-      total_visitors = total.empty() ? 0 : total.front().v[kVisitors];
-    }
-  }
+  STEWARD_ASSIGN_OR_RETURN(Counted counted, Count(store, r));
+  const std::vector<Group>& groups = counted.groups;
+  auto total_visitors = static_cast<double>(counted.total_visitors);
   ExploreResult result;
   for (const auto& g : groups) {
     ExploreRow row{g.dimensions, {}};

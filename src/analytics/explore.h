@@ -13,8 +13,16 @@
 //    the pageviews kept over the visits; time_on_page and scroll_depth average the engagement
 //    events kept; percentage is a group's share of all the visitors the filters keep.
 //
-// The answer is exact (the rollups' visitor sketches are not used), and reads every event of the
-// range: seconds, on a site of millions of events a month.
+// The answer is exact (the rollups' visitor sketches are not used). It is counted in one pass over
+// the events of the range, sorted by visitor and visit: a visit's events are read together, so
+// what the visit was (entry and exit page, length, bounce) is known before its events are
+// counted, and a visitor's visits together, so each group counts a visitor once without keeping
+// every visitor it has seen. Memory is the sort's (the store's) and the groups'. On a site of
+// millions of events a month, it takes seconds. A visit is one visitor's, as Steward records
+// them (analytics.h: a visit continued past midnight keeps the visitor it began with).
+//
+// Filters compare as SQLite does: `is` and `contains` ignoring case by ASCII letters, `matches` by
+// PCRE2 (store::Pattern), on either store.
 //
 // Thread safety: safe for concurrent use (each call reads in its own transaction).
 #pragma once

@@ -33,29 +33,30 @@ constexpr DimensionSpec kDimensions[] = {
     {"time", std::nullopt, "pageviews"},
 };
 
-#define STEWARD_KNOWN(column) "CASE WHEN v." column " = '' THEN '(not known)' ELSE v." column " END"
+using From = EventDimension::From;
+using Only = EventDimension::Only;
+constexpr const char* kNotKnown = "(not known)";
 constexpr EventDimension kEventDimensions[] = {
-    {"event:page", "e.path", "e.name IN ('pageview', 'engagement')"},
-    {"event:hostname", "e.hostname", "e.name != 'engagement'"},
-    {"event:goal", "e.name", "e.name NOT IN ('pageview', 'engagement')"},
-    {"event:name", "e.name", "e.name != 'engagement'"},
-    {"event:search", "e.search", "e.name = 'pageview' AND e.search != ''"},
-    {"visit:entry_page", "v.entry_page", ""},
-    {"visit:exit_page", "v.exit_page", ""},
-    {"visit:source", "CASE WHEN v.source = '' THEN 'Direct / None' ELSE v.source END", ""},
-    {"visit:referrer", "v.referrer", "v.referrer != ''"},
-    {"visit:utm_medium", "v.utm_medium", "v.utm_medium != ''"},
-    {"visit:utm_campaign", "v.utm_campaign", "v.utm_campaign != ''"},
-    {"visit:utm_content", "v.utm_content", "v.utm_content != ''"},
-    {"visit:utm_term", "v.utm_term", "v.utm_term != ''"},
-    {"visit:browser", STEWARD_KNOWN("browser"), ""},
-    {"visit:browser_version", STEWARD_KNOWN("browser_version"), ""},
-    {"visit:os", STEWARD_KNOWN("os"), ""},
-    {"visit:os_version", STEWARD_KNOWN("os_version"), ""},
-    {"visit:device", STEWARD_KNOWN("device"), ""},
-    {"visit:country", STEWARD_KNOWN("country"), ""},
+    {"event:page", "path", From::kEvent, nullptr, Only::kPagesSeen},
+    {"event:hostname", "hostname", From::kEvent, nullptr, Only::kNotEngaged},
+    {"event:goal", "name", From::kEvent, nullptr, Only::kGoals},
+    {"event:name", "name", From::kEvent, nullptr, Only::kNotEngaged},
+    {"event:search", "search", From::kEvent, nullptr, Only::kSearches},
+    {"visit:entry_page", "path", From::kEntry, nullptr, Only::kAny},
+    {"visit:exit_page", "path", From::kExit, nullptr, Only::kAny},
+    {"visit:source", "source", From::kEntry, "Direct / None", Only::kAny},
+    {"visit:referrer", "referrer", From::kEntry, nullptr, Only::kWithAValue},
+    {"visit:utm_medium", "utm_medium", From::kEntry, nullptr, Only::kWithAValue},
+    {"visit:utm_campaign", "utm_campaign", From::kEntry, nullptr, Only::kWithAValue},
+    {"visit:utm_content", "utm_content", From::kEntry, nullptr, Only::kWithAValue},
+    {"visit:utm_term", "utm_term", From::kEntry, nullptr, Only::kWithAValue},
+    {"visit:browser", "browser", From::kLeast, kNotKnown, Only::kAny},
+    {"visit:browser_version", "browser_version", From::kLeast, kNotKnown, Only::kAny},
+    {"visit:os", "os", From::kLeast, kNotKnown, Only::kAny},
+    {"visit:os_version", "os_version", From::kLeast, kNotKnown, Only::kAny},
+    {"visit:device", "device", From::kLeast, kNotKnown, Only::kAny},
+    {"visit:country", "country", From::kLeast, kNotKnown, Only::kAny},
 };
-#undef STEWARD_KNOWN
 
 constexpr const char* kMetrics[] = {"visitors",    "visits",         "pageviews",    "events",       "views_per_visit",
                                     "bounce_rate", "visit_duration", "time_on_page", "scroll_depth", "percentage"};

@@ -40,12 +40,30 @@ struct QueryFilter {
   std::vector<QueryFilter> children;  // and, or, not (one)
 };
 
-// A dimension the events are grouped and filtered by, as SQL over the event (e) and its visit (v):
-// event:page, visit:source, ... (not time:*, not event:props:KEY, which has a parameter).
+// A dimension the events are grouped and filtered by: event:page, visit:source, ... (not time:*,
+// not event:props:KEY, which has a parameter). Its value is a column of analytics_events: the
+// event's own, or its visit's (explore.h says which event of the visit gives it).
 struct EventDimension {
+  enum class From {
+    kEvent,  // the event's
+    kEntry,  // the visit's first pageview's
+    kExit,   // the visit's last pageview's
+    kLeast,  // the least of the visit's events' (they all have the same, from one browser)
+  };
+  // Which events a group by it counts.
+  enum class Only {
+    kAny,
+    kPagesSeen,   // pageviews and engagement (event:page)
+    kNotEngaged,  // every event but engagement (event:hostname, event:name)
+    kGoals,       // neither pageviews nor engagement (event:goal)
+    kSearches,    // pageviews with a search (event:search)
+    kWithAValue,  // those whose value is not empty (visit:referrer, visit:utm_*)
+  };
   const char* name;
-  const char* sql;   // its value, text
-  const char* only;  // what rows grouped by it must be ("" for any), e.g. pageviews for event:search
+  const char* column;
+  From from;
+  const char* empty_as;  // what an empty value is given as ("Direct / None"), or null
+  Only only;
 };
 const EventDimension* FindEventDimension(std::string_view name);
 // "event:props:KEY": the key, or "" for other names or a key outside [A-Za-z0-9_-]{1,64}.

@@ -7,8 +7,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "core/files.h"
+#include "store/pattern.h"
 
 namespace steward::store {
 namespace {
@@ -17,11 +19,11 @@ namespace {
 // pattern can hold a reader for long.
 constexpr uint32_t kMatchLimit = 100'000;
 
-pcre2_code* CompilePattern(std::string_view pattern, std::string* error) {
+pcre2_code* CompilePattern(std::string_view pattern, std::string* error, uint32_t options = 0) {
   int code = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, nullptr);
+                                 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | options, &code, &offset, nullptr);
   if (re == nullptr && error != nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof message);
@@ -69,6 +71,50 @@ Status CheckPattern(std::string_view pattern) {
   if (re == nullptr) return MakeError(ErrorCode::kInvalidArgument, error);
   pcre2_code_free(re);
   return Ok();
+}
+
+struct Pattern::Compiled {
+  pcre2_code* code = nullptr;
+  pcre2_match_data* match = nullptr;
+  pcre2_match_context* limits = nullptr;
+  ~Compiled() {
+    pcre2_match_context_free(limits);
+    pcre2_match_data_free(match);
+    pcre2_code_free(code);
+  }
+};
+
+Result<Pattern> Pattern::Compile(std::string_view pattern, bool case_sensitive) {
+  std::string error;
+  pcre2_code* code = CompilePattern(pattern, &error, case_sensitive ? 0 : PCRE2_CASELESS);
+  if (code == nullptr) return MakeError(ErrorCode::kInvalidArgument, error);
+  Pattern out;
+  out.compiled_ = new Compiled{.code = code};
+  out.compiled_->match = pcre2_match_data_create_from_pattern(code, nullptr);
+  out.compiled_->limits = pcre2_match_context_create(nullptr);
+  if (out.compiled_->match == nullptr || out.compiled_->limits == nullptr) {
+    return MakeError(ErrorCode::kInternal, "out of memory for a regular expression");
+  }
+  pcre2_set_match_limit(out.compiled_->limits, kMatchLimit);
+  return out;
+}
+
+Pattern::Pattern(Pattern&& other) noexcept : compiled_(std::exchange(other.compiled_, nullptr)) {}
+
+Pattern& Pattern::operator=(Pattern&& other) noexcept {
+  if (this != &other) {
+    delete compiled_;
+    compiled_ = std::exchange(other.compiled_, nullptr);
+  }
+  return *this;
+}
+
+Pattern::~Pattern() { delete compiled_; }
+
+bool Pattern::Matches(std::string_view value) const {
+  if (compiled_ == nullptr) return false;
+  return pcre2_match(compiled_->code, reinterpret_cast<PCRE2_SPTR>(value.data()), value.size(), 0, 0, compiled_->match,
+                     compiled_->limits) >= 0;
 }
 
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }

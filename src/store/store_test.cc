@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "metrics/metrics.h"
+#include "store/pattern.h"
 #include "store/postgresql.h"
 #include "store/sqlite.h"
 #include "store/testing/scratch.h"
@@ -468,6 +469,37 @@ TEST_F(StoreTest, SqliteMatchesRegularExpressionsWithinALimit) {
   EXPECT_TRUE(s.ok()) << s.error().message;
   EXPECT_TRUE(CheckPattern("^/[a-z]+$").ok());
   EXPECT_EQ(CheckPattern("(").error().code, ErrorCode::kInvalidArgument);
+}
+
+// The same matcher in memory (the Stats API's `matches`, on either store): found anywhere in the
+// value, with or without case, a value that is not UTF-8 matched as far as it can be, a pattern
+// that would backtrack for ever given up as no match.
+TEST(PatternTest, MatchesAsSqliteRegexpDoes) {
+  auto prefix = Pattern::Compile("^/economy/");
+  ASSERT_TRUE(prefix.ok());
+  EXPECT_TRUE(prefix->Matches("/economy/page1"));
+  EXPECT_FALSE(prefix->Matches("/releases/economy/"));
+  EXPECT_FALSE(prefix->Matches("/ECONOMY/page1"));
+  auto caseless = Pattern::Compile("^/economy$", /*case_sensitive=*/false);
+  ASSERT_TRUE(caseless.ok());
+  EXPECT_TRUE(caseless->Matches("/ECONOMY"));
+  auto word = Pattern::Compile("caf\\x{e9}");
+  ASSERT_TRUE(word.ok());
+  EXPECT_TRUE(word->Matches("un caf\xc3\xa9 noir"));
+  EXPECT_FALSE(word->Matches("caf\xe9"));
+  auto broken = Pattern::Compile("page");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_TRUE(broken->Matches(std::string_view("\xff\xfe/page", 7))) << "invalid UTF-8 before the match";
+  auto slow = Pattern::Compile("^(a+)+$");
+  ASSERT_TRUE(slow.ok());
+  EXPECT_FALSE(slow->Matches(std::string(40, 'a') + "b")) << "given up, as no match";
+  EXPECT_TRUE(slow->Matches("aaa"));
+  Pattern moved = std::move(*slow);
+  EXPECT_TRUE(moved.Matches("aa"));
+  auto bad = Pattern::Compile("(");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("offset"), std::string::npos) << bad.error().message;
 }
 
 // What the backends must agree on: every kind of value comes back as it went in, and the results of
