@@ -17,8 +17,9 @@
 // the events of the range, sorted by visitor and visit: a visit's events are read together, so
 // what the visit was (entry and exit page, length, bounce) is known before its events are
 // counted, and a visitor's visits together, so each group counts a visitor once without keeping
-// every visitor it has seen. Memory is the sort's (the store's) and the groups'. On a site of
-// millions of events a month, it takes seconds. A visit is one visitor's, as Steward records
+// every visitor it has seen. The store sorts (SQLite into a temporary file, PostgreSQL past its
+// work_mem), so memory is the groups' and one visit's events. On a site of millions of events a
+// month, it takes seconds. A visit is one visitor's, as Steward records
 // them (analytics.h: a visit continued past midnight keeps the visitor it began with).
 //
 // Filters compare as SQLite does: `is` and `contains` ignoring case by ASCII letters, `matches` by
