@@ -3,6 +3,8 @@
 // is the raw-event headline query the rollups replace.
 //
 //   steward_query_bench DB SITE [ROUNDS]      DB: a SQLite file, or a PostgreSQL URL
+//   steward_query_bench DB SITE --api BODY    one Stats API request, as it is: its time and answer
+//                                             (nothing rolled; for a copy of a site's database)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,12 +38,14 @@ double MedianMs(int rounds, const std::function<bool()>& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: steward_query_bench DB SITE [ROUNDS]\n");
+  if (argc < 3 || (argc > 3 && std::string(argv[3]) == "--api" && argc != 5)) {
+    std::fprintf(stderr,
+                 "usage: steward_query_bench DB SITE [ROUNDS]\n       steward_query_bench DB SITE --api BODY\n");
     return 2;
   }
   std::string site = argv[2];
-  int rounds = argc > 3 ? std::max(1, std::atoi(argv[3])) : 7;
+  bool one_request = argc > 3 && std::string(argv[3]) == "--api";
+  int rounds = argc > 3 && !one_request ? std::max(1, std::atoi(argv[3])) : 7;
   // A SQLite file, or a PostgreSQL URL or key=value string.
   std::string db = argv[1];
   store::Options options{.path = db, .readers = 2, .check_integrity = false};
@@ -53,6 +57,14 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", argv[1], store.error().message.c_str());
     return 1;
+  }
+  if (one_request) {
+    analytics::Stats stats(**store);
+    auto t0 = Steady::now();
+    auto answer = analytics::RunQuery(stats, {site}, argv[4], SystemClock::Instance().Now());
+    double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
+    std::printf("%.1f ms\n%s\n", ms, answer.ok() ? answer->c_str() : answer.error().message.c_str());
+    return answer.ok() ? 0 : 1;
   }
   analytics::Rollups rollups(**store, SystemClock::Instance());
   auto t0 = Steady::now();
