@@ -15,16 +15,16 @@
 namespace steward::store {
 namespace {
 
-// A pattern compiled for REGEXP; matching gives up (as no match) past kMatchLimit steps, so no
-// pattern can hold a reader for long.
+// A pattern gives up matching (as no match) past kMatchLimit steps, so no pattern can hold a
+// reader, or a request, for long.
 constexpr uint32_t kMatchLimit = 100'000;
 
-pcre2_code* CompilePattern(std::string_view pattern, std::string* error, uint32_t options = 0) {
+pcre2_code* CompilePattern(std::string_view pattern, std::string* error, uint32_t options) {
   int code = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                  PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | options, &code, &offset, nullptr);
-  if (re == nullptr && error != nullptr) {
+  if (re == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof message);
     *error = std::string(reinterpret_cast<const char*>(message)) + " at offset " + std::to_string(offset);
@@ -32,44 +32,34 @@ pcre2_code* CompilePattern(std::string_view pattern, std::string* error, uint32_
   return re;
 }
 
-// value REGEXP pattern, as SQLite calls it: regexp(pattern, value). The compiled pattern is kept
-// with the statement while the pattern stays the same.
+// value REGEXP pattern, as SQLite calls it: regexp(pattern, value), by the same Pattern as matches
+// outside SQL. The compiled pattern is kept with the statement while the pattern stays the same.
 void Regexp(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
-  auto* re = static_cast<pcre2_code*>(sqlite3_get_auxdata(ctx, 0));
+  auto* re = static_cast<Pattern*>(sqlite3_get_auxdata(ctx, 0));
   if (re == nullptr) {
-    const char* pattern = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-    std::string error;
-    re = CompilePattern(std::string_view(pattern, static_cast<size_t>(sqlite3_value_bytes(argv[0]))), &error);
-    if (re == nullptr) {
-      sqlite3_result_error(ctx, ("not a regular expression: " + error).c_str(), -1);
+    const char* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    auto compiled = Pattern::Compile(std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+    if (!compiled.ok()) {
+      sqlite3_result_error(ctx, ("not a regular expression: " + compiled.error().message).c_str(), -1);
       return;
     }
-    sqlite3_set_auxdata(ctx, 0, re, [](void* p) { pcre2_code_free(static_cast<pcre2_code*>(p)); });
-    re = static_cast<pcre2_code*>(sqlite3_get_auxdata(ctx, 0));
+    sqlite3_set_auxdata(ctx, 0, new Pattern(std::move(*compiled)), [](void* p) { delete static_cast<Pattern*>(p); });
+    re = static_cast<Pattern*>(sqlite3_get_auxdata(ctx, 0));
     if (re == nullptr) {
       sqlite3_result_error_nomem(ctx);
       return;
     }
   }
-  const auto* text = sqlite3_value_text(argv[1]);
-  size_t size = static_cast<size_t>(sqlite3_value_bytes(argv[1]));
-  pcre2_match_data* match = pcre2_match_data_create_from_pattern(re, nullptr);
-  pcre2_match_context* limits = pcre2_match_context_create(nullptr);
-  pcre2_set_match_limit(limits, kMatchLimit);
-  int rc = pcre2_match(re, text, size, 0, 0, match, limits);
-  pcre2_match_context_free(limits);
-  pcre2_match_data_free(match);
-  sqlite3_result_int(ctx, rc >= 0 ? 1 : 0);
+  const char* value = reinterpret_cast<const char*>(sqlite3_value_text(argv[1]));
+  sqlite3_result_int(ctx, re->Matches(std::string_view(value, static_cast<size_t>(sqlite3_value_bytes(argv[1])))));
 }
 
 }  // namespace
 
 Status CheckPattern(std::string_view pattern) {
-  std::string error;
-  pcre2_code* re = CompilePattern(pattern, &error);
-  if (re == nullptr) return MakeError(ErrorCode::kInvalidArgument, error);
-  pcre2_code_free(re);
+  auto compiled = Pattern::Compile(pattern);
+  if (!compiled.ok()) return compiled.error();
   return Ok();
 }
 
