@@ -20,13 +20,19 @@ test('ONS: an accepting visitor is on the dashboard, a rejecting one is not', as
     const page = await visitor.newPage();
     page.on('request', (r) => { if (r.url().endsWith('/api/event')) sent.push(r.postData()); });
     await page.goto(steward.url);
+    // Each page's pageview answered (so committed) before the next page: what is counted is under
+    // test here, not whether a browser sends a beacon on from a page it is leaving.
+    const answered = () => page.waitForFunction(
+      () => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/event')));
     await page.getByRole('button', { name: 'Accept analytics cookies' }).click();
     await page.locator('[data-steward-confirmation="accepted"]').waitFor();
+    await answered();
     await page.getByRole('link', { name: 'Read the privacy notice' }).click();
     await page.waitForURL(/\/privacy$/);
+    await answered();
     await page.locator('footer').getByRole('link', { name: 'Cookies', exact: true }).click();
     await page.waitForURL(/\/cookies$/);
-    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/event')));
+    await answered();
     await page.evaluate(() => window.steward('event', 'Poll answer', { props: { poll: 'useful', answer: 'yes' } }));
     await page.close();  // sends the engagement event
     await visitor.close();
@@ -59,8 +65,11 @@ test('ONS: an accepting visitor is on the dashboard, a rejecting one is not', as
     await dash.getByRole('link', { name: 'Analytics' }).click();
     await dash.waitForURL(/\/admin\/analytics/);
     const headline = await dash.locator('.steward-headline').innerText();
-    assert.match(headline, /Unique visitors\s+1\b/, headline);
-    assert.match(headline, /Pageviews\s+3\b/, headline);
+    // On failure, the events' outcomes as Steward counted them (accepted, dropped and why, refused).
+    const outcomes = (await (await fetch(steward.url + 'metrics')).text())
+      .split('\n').filter((l) => l.startsWith('steward_analytics_events_total')).join('\n');
+    assert.match(headline, /Unique visitors\s+1\b/, `${headline}\n${outcomes}`);
+    assert.match(headline, /Pageviews\s+3\b/, `${headline}\n${outcomes}`);
     const pages = await dash.locator('#table-page').innerText();
     for (const p of ['/', '/privacy', '/cookies']) assert.ok(pages.includes(p), `${p} in top pages`);
     assert.match(await dash.locator('#table-event_property').innerText(), /Poll answer: answer = yes/);
