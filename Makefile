@@ -11,6 +11,7 @@
 #   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
 #   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
+#   make bench-retention  how long form posts wait while retention purges a backlog, against none
 #   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source
 #   make bench-accounts  1 million citizen accounts: find by email, "Your account", an adviser's search (medians)
 #   make bench-rights  1 million people across the modules: one searched, exported and erased (medians)
@@ -22,9 +23,9 @@ CONFIG ?= examples/demo.toml
 DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
-BENCHES ?= http ingest query soak logs feedback mail accounts rights
+BENCHES ?= http ingest query soak logs feedback retention mail accounts rights
 
-.PHONY: deps build run run-postgresql test bench bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-mail bench-accounts bench-rights fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-retention bench-mail bench-accounts bench-rights fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -87,6 +88,11 @@ bench-feedback: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_feedback_bench
 	@bench/bench-feedback build/release/src/app/steward build/release/bench/steward_feedback_bench
+
+bench-retention: build
+	@scripts/install-deps --bench
+	@cmake --build build/release -j$(JOBS) --target steward_feedback_bench
+	@bench/bench-retention build/release/src/app/steward build/release/bench/steward_feedback_bench
 
 bench-mail: build
 	@scripts/install-deps --bench

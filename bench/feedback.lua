@@ -5,7 +5,8 @@
 --   wrk -s bench/feedback.lua URL/feedback -- 'STARTED'
 --
 -- Prints "kept N other N" at the end: kept is a 200 thank-you page (Steward) or a 204 (nginx's
--- `return 204;`).
+-- `return 204;`); then "wait max N p99 N", the longest wait for an answer and the 99th percentile,
+-- in microseconds.
 
 local pages = { "/jobs", "/guidance/apply", "/pay/grades", "/pensions", "/contact", "/news/2027/01" }
 local doing = { "Looking for the closing date", "Trying to apply for a job", "Reading the pay scales" }
@@ -69,4 +70,5 @@ function done(summary, latency, requests)
     o = o + t:get("other")
   end
   io.write(string.format("kept %d other %d\n", k, o))
+  io.write(string.format("wait max %d p99 %d\n", latency.max, latency:percentile(99)))
 end

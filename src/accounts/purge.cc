@@ -14,7 +14,7 @@ retention::ModuleStorage Accounts::Storage(std::shared_ptr<const Settings> setti
   return {.module = "accounts",
           .personal_tables = std::move(tables),
           .purge = [settings](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
-                              const std::string& now, bool dry_run) -> Result<int64_t> {
+                              const std::string& now, bool dry_run, int64_t) -> Result<int64_t> {
             if (!settings) return int64_t{0};
             return Purge(c, *settings, d, cutoff, now, dry_run);
           },

@@ -228,14 +228,14 @@ retention::ModuleStorage Storage() {
           .personal_tables = {"analytics_events"},
           .other_tables = {"analytics_salts", "analytics_api_keys"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-events, deleted once older than the register's retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_events WHERE ts < ?", {ms}));
               return rows.front().Int(0);
             }
-            return c.Exec("DELETE FROM analytics_events WHERE ts < ?", {ms});
+            return retention::DeleteAtMost(c, "analytics_events", "id", "ts < ?", {ms}, limit);
           },
           .in_use =
               [](const processing::Register& reg) {
@@ -248,7 +248,8 @@ retention::ModuleStorage Storage() {
           .stores = {"user.behavior.browsing", "user.behavior.search", "user.behavior.engagement",
                      "user.device.browser", "user.device.operating_system", "user.device.type", "user.device.country",
                      "user.identifier.unique_id"},
-          .observed = true};
+          .observed = true,
+          .batched = true};
 }
 
 Analytics::Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate,

@@ -230,9 +230,10 @@ TEST_F(AnalyticsTest, ARightsRequestFindsAVisitorsEventsThroughTheIndexNotAScan)
                   .Read([&](store::Connection& c) -> Status {
                     // As AnalyticsSubjects asks: found, exported and erased the same way.
                     STEWARD_ASSIGN_OR_RETURN(
-                        auto plan, c.Query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM analytics_events WHERE identified = "
-                                           "1 AND visitor IN (?, ?)",
-                                           {int64_t{1}, int64_t{2}}));
+                        auto plan,
+                        c.Query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM analytics_events WHERE identified = "
+                                "1 AND visitor IN (?, ?)",
+                                {int64_t{1}, int64_t{2}}));
                     for (const auto& r : plan) text += r.Text(3) + "\n";
                     return Ok();
                   })
@@ -510,7 +511,7 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
   int64_t purged = 0;
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, processing::Dataset{}, cutoff, "", false));
+                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, processing::Dataset{}, cutoff, "", false, 0));
                     return Ok();
                   })
                   .ok());

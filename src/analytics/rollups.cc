@@ -301,7 +301,7 @@ retention::ModuleStorage RollupStorage() {
           .personal_tables = {"analytics_rollups"},
           .other_tables = {"analytics_rollup_state", "analytics_segment_pages"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
             if (dry_run) {

@@ -218,7 +218,7 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
   auto purged = site_.store().Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
         auto gone,
-        RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false));
+        RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false, 0));
     EXPECT_GT(gone, 0);
     STEWARD_ASSIGN_OR_RETURN(
         auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?", {kT0 - 8 * 3'600'000 + kDay}));

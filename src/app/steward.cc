@@ -170,9 +170,11 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   std::printf("%-24s %-44s %-26s %s\n", "DATASET", "KEPT FOR", "CUT-OFF (UTC)", dry_run ? "WOULD GO" : "REMOVED");
   int failed = 0;
   for (const auto& o : *outcomes) {
+    std::string done = std::to_string(o.count);
+    if (o.batches > 1) done += " in " + std::to_string(o.batches) + " batches";
+    if (!o.note.empty()) done = o.failed && o.count > 0 ? done + " before it " + o.note : o.note;
     std::printf("%-24s %-44s %-26s %s\n", o.dataset.c_str(), o.rule.substr(0, 44).c_str(),
-                o.cutoff.empty() ? "-" : o.cutoff.c_str(),
-                o.note.empty() ? std::to_string(o.count).c_str() : o.note.c_str());
+                o.cutoff.empty() ? "-" : o.cutoff.c_str(), done.c_str());
     failed += o.failed;
   }
   if (failed > 0) std::fprintf(stderr, "steward: the purge of %d dataset(s) failed; the others ran\n", failed);

@@ -164,18 +164,19 @@ retention::ModuleStorage Storage() {
   return {.module = "consent",
           .personal_tables = {"consent_records"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             // Privacy: consent-records, deleted once older than the register's retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,
                                        c.Query("SELECT count(*) FROM consent_records WHERE at < ?", {cutoff}));
               return rows.front().Int(0);
             }
-            return c.Exec("DELETE FROM consent_records WHERE at < ?", {cutoff});
+            return retention::DeleteAtMost(c, "consent_records", "seq", "at < ?", {cutoff}, limit);
           },
           .in_use = [](const processing::Register& reg) { return !reg.OptionalCategories().empty(); },
           // The choices, under the random reference in the visitor's steward_consent cookie.
-          .stores = {"user.identifier.unique_id", "user.preferences.consent"}};
+          .stores = {"user.identifier.unique_id", "user.preferences.consent"},
+          .batched = true};
 }
 
 Result<ChoiceRequest> ReadChoice(std::string_view body, const std::vector<processing::CookieCategory>& categories) {

@@ -88,14 +88,14 @@ TEST_F(RecordsTest, PurgeDeletesOnlyRecordsPastTheCutOff) {
   int64_t would = -1, did = -1;
   ASSERT_TRUE(site_.store()
                   .Read([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(would, storage.purge(c, d, cutoff, "", true));
+                    STEWARD_ASSIGN_OR_RETURN(would, storage.purge(c, d, cutoff, "", true, 0));
                     return Ok();
                   })
                   .ok());
   EXPECT_EQ(would, 1);
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(did, storage.purge(c, d, cutoff, "", false));
+                    STEWARD_ASSIGN_OR_RETURN(did, storage.purge(c, d, cutoff, "", false, 0));
                     return Ok();
                   })
                   .ok());

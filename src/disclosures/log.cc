@@ -299,7 +299,7 @@ retention::ModuleStorage Log::Storage() {
   return {.module = "disclosures",
           .personal_tables = {"disclosures", "disclosure_people"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t) -> Result<int64_t> {
             // Privacy: requests closed (disclosed or refused) before the cut-off; an open one is never
             // purged. Their keys go with the daily sweep once nothing names them.
             if (dry_run) {

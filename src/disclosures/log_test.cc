@@ -145,7 +145,7 @@ TEST_F(DisclosureLogTest, AClosedRequestGoesAfterTheRetentionAnOpenOneNever) {
   auto storage = Log::Storage();
   auto purged = site_.store().Write([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
-        int64_t n, storage.purge(c, processing::Dataset{}, "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z", false));
+        int64_t n, storage.purge(c, processing::Dataset{}, "2099-01-01T00:00:00Z", "2099-01-01T00:00:00Z", false, 0));
     EXPECT_EQ(n, 1);
     return Ok();
   });

@@ -208,7 +208,7 @@ retention::ModuleStorage Inbox::Storage() {
           .personal_tables = {kTable},
           .other_tables = {"feedback_usefulness", "feedback_pages"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                      const std::string& now, bool dry_run) -> Result<int64_t> {
+                      const std::string& now, bool dry_run, int64_t limit) -> Result<int64_t> {
             auto at = ParseRfc3339(now);
             std::string spam_cutoff = at ? FormatRfc3339(*at - kSpamKept) : cutoff;
             const std::string where = "received_at < ? OR (status = 'spam' AND received_at < ?)";
@@ -219,8 +219,8 @@ retention::ModuleStorage Inbox::Storage() {
             }
             // Privacy: feedback past its retention, and spam past a week, deleted; their subject keys
             // go with the daily sweep once nothing names them.
-            STEWARD_ASSIGN_OR_RETURN(int64_t deleted,
-                                     c.Exec("DELETE FROM feedback_items WHERE " + where, {cutoff, spam_cutoff}));
+            STEWARD_ASSIGN_OR_RETURN(int64_t deleted, retention::DeleteAtMost(c, "feedback_items", "id", where,
+                                                                              {cutoff, spam_cutoff}, limit));
             // The pages no item names any more (an erasure's too), one seek of the page index each.
             STEWARD_RETURN_IF_ERROR(
                 c.Exec("DELETE FROM feedback_pages WHERE NOT EXISTS "
@@ -233,7 +233,8 @@ retention::ModuleStorage Inbox::Storage() {
                                    [](const processing::Dataset& d) { return d.module == "feedback"; });
               },
           // What people write, and the name and email address of those who want an answer.
-          .stores = {"user.content.feedback", "user.contact.name", "user.contact.email"}};
+          .stores = {"user.content.feedback", "user.contact.name", "user.contact.email"},
+          .batched = true};
 }
 
 std::vector<subjects::SealedTable> Inbox::SealedTables() {
@@ -581,16 +582,22 @@ Result<std::pair<std::vector<Usefulness>, int64_t>> Inbox::UsefulnessReport(cons
 Result<int64_t> Inbox::PurgeSpam(audit::Trail& trail) {
   int64_t purged = 0;
   std::string cutoff = FormatRfc3339(clock_.Now() - kSpamKept);
-  // Privacy: feedback marked spam, deleted a week after it came.
-  STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(purged,
-                             c.Exec("DELETE FROM feedback_items WHERE status = 'spam' AND received_at < ?", {cutoff}));
-    if (purged == 0) return Ok();
-    return trail.AppendIn(c, {.actor = "system",
-                              .action = "feedback.spam_purged",
-                              .details = {{"count", std::to_string(purged)}, {"cutoff", cutoff}}});
-  }));
-  return purged;
+  // Privacy: feedback marked spam, deleted a week after it came. In batches, each its own
+  // transaction, so that a wave of spam does not hold the form posts queued behind its purge.
+  for (;;) {
+    int64_t batch = 0;
+    STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(
+          batch, retention::DeleteAtMost(c, "feedback_items", "id", "status = 'spam' AND received_at < ?", {cutoff},
+                                         retention::Runner::kFirstBatch));
+      if (batch == 0) return Ok();
+      return trail.AppendIn(c, {.actor = "system",
+                                .action = "feedback.spam_purged",
+                                .details = {{"count", std::to_string(batch)}, {"cutoff", cutoff}}});
+    }));
+    purged += batch;
+    if (batch < retention::Runner::kFirstBatch) return purged;
+  }
 }
 
 // A submission made ready to keep: cleaned, redacted and fingerprinted before the write, so the

@@ -235,26 +235,32 @@ TEST_F(InboxTest, SpamIsKeptApartAndTheSameItemAgainIsADuplicate) {
 
 TEST_F(InboxTest, RetentionPurgesPastTheCutOffAndSpamWithinAWeek) {
   Submit({.kind = Kind::kContact, .message = "old", .name = "A", .email = "a@example.org"});
-  Submit({.kind = Kind::kContact, .message = "spam", .honeypot = "x"});
+  for (const char* text : {"spam", "more spam", "yet more spam"}) {
+    Submit({.kind = Kind::kContact, .message = text, .honeypot = "x"});
+  }
   clock_.Advance(std::chrono::hours(24 * 8));
   Submit({.kind = Kind::kRating, .rating = 4});
   auto storage = Inbox::Storage();
+  EXPECT_TRUE(storage.batched);
   processing::Dataset dataset = reg_.datasets[0];
   int64_t purged = -1;
   std::string now = FormatRfc3339(clock_.Now());
-  ASSERT_TRUE(site_.store()
-                  .Write([&](store::Connection& c) -> Status {
-                    // A cut-off before everything: only the spam (past a week) goes.
-                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, dataset, "2000-01-01T00:00:00Z", now, false));
-                    return Ok();
-                  })
-                  .ok());
-  EXPECT_EQ(purged, 1);
+  // A cut-off before everything: only the spam (past a week) goes, two at most a batch.
+  for (int64_t expected : {2, 1}) {
+    ASSERT_TRUE(site_.store()
+                    .Write([&](store::Connection& c) -> Status {
+                      STEWARD_ASSIGN_OR_RETURN(purged,
+                                               storage.purge(c, dataset, "2000-01-01T00:00:00Z", now, false, 2));
+                      return Ok();
+                    })
+                    .ok());
+    EXPECT_EQ(purged, expected);
+  }
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
                     STEWARD_ASSIGN_OR_RETURN(
                         purged,
-                        storage.purge(c, dataset, FormatRfc3339(clock_.Now() - std::chrono::hours(24)), now, false));
+                        storage.purge(c, dataset, FormatRfc3339(clock_.Now() - std::chrono::hours(24)), now, false, 0));
                     return Ok();
                   })
                   .ok());
@@ -268,7 +274,7 @@ TEST_F(InboxTest, RetentionPurgesPastTheCutOffAndSpamWithinAWeek) {
                     return Ok();
                   })
                   .ok());
-  EXPECT_EQ(swept, 2) << "the purged item's and the spam's";
+  EXPECT_EQ(swept, 4) << "the purged item's and the three spam items'";
   // Spam goes within a week even where the dataset is kept by criteria (no purge by date).
   Submit({.kind = Kind::kContact, .message = "more spam", .honeypot = "x"});
   EXPECT_EQ(*inbox_.PurgeSpam(trail_), 0) << "not a week old yet";
@@ -469,7 +475,7 @@ TEST_F(InboxTest, APageFilterOverManyPagesGivesTheSameAnswerAndRetentionPrunesPa
                     STEWARD_ASSIGN_OR_RETURN(
                         purged, Inbox::Storage().purge(c, reg_.datasets[0],
                                                        FormatRfc3339(clock_.Now() - std::chrono::hours(24)),
-                                                       FormatRfc3339(clock_.Now()), false));
+                                                       FormatRfc3339(clock_.Now()), false, 0));
                     return Ok();
                   })
                   .ok());

@@ -192,7 +192,7 @@ retention::ModuleStorage Inbox::Storage() {
   return {.module = "messages",
           .personal_tables = {kTable},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,
                                        c.Query("SELECT COUNT(*) FROM messages_items WHERE sent_at < ?", {cutoff}));
@@ -200,7 +200,7 @@ retention::ModuleStorage Inbox::Storage() {
             }
             // Privacy: messages past their retention, counted from when they were sent; the senders'
             // keys go with the daily sweep once nothing names them.
-            return c.Exec("DELETE FROM messages_items WHERE sent_at < ?", {cutoff});
+            return retention::DeleteAtMost(c, "messages_items", "id", "sent_at < ?", {cutoff}, limit);
           },
           .in_use =
               [](const processing::Register& reg) {
@@ -208,7 +208,8 @@ retention::ModuleStorage Inbox::Storage() {
                                    [](const processing::Dataset& d) { return d.module == "messages"; });
               },
           // The message, and how to answer its sender (an email address, a telephone number or a handle).
-          .stores = {"user.contact", "user.content.messages"}};
+          .stores = {"user.contact", "user.content.messages"},
+          .batched = true};
 }
 
 std::vector<subjects::SealedTable> Inbox::SealedTables() {

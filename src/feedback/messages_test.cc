@@ -122,7 +122,7 @@ TEST(MessagesInboxTest, KeptSealedFoundByHandleAndGoneAfterThreeMonths) {
   int64_t purged = 0;
   ASSERT_TRUE(site.store()
                   .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(purged, Inbox::Storage().purge(c, reg.datasets[0], cutoff, "", false));
+                    STEWARD_ASSIGN_OR_RETURN(purged, Inbox::Storage().purge(c, reg.datasets[0], cutoff, "", false, 0));
                     return Ok();
                   })
                   .ok());

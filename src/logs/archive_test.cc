@@ -335,7 +335,7 @@ TEST_F(ArchiveTest, PurgeDeletesWholeMonthsKeyAndFileTogether) {
   processing::Dataset logs;
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
-                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, logs, "2026-12-01T00:00:00Z", "", false));
+                    STEWARD_ASSIGN_OR_RETURN(purged, storage.purge(c, logs, "2026-12-01T00:00:00Z", "", false, 0));
                     return Ok();
                   })
                   .ok());

@@ -235,7 +235,7 @@ retention::ModuleStorage Storage(const std::string& raw_dir) {
           .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
           .other_tables = {"logs_files", "logs_imports"},
           .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                             const std::string&, bool dry_run) -> Result<int64_t> {
+                             const std::string&, bool dry_run, int64_t) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
             // past the retention.

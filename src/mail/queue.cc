@@ -114,42 +114,44 @@ retention::ModuleStorage Queue::SuppressionStorage() {
   return {.module = "mail-suppression",
           .personal_tables = {"mail_suppression"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             // Privacy: mail-suppression, a hash deleted once nothing about it changed for the retention.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,
                                        c.Query("SELECT count(*) FROM mail_suppression WHERE updated_at < ?", {cutoff}));
               return rows.front().Int(0);
             }
-            return c.Exec("DELETE FROM mail_suppression WHERE updated_at < ?", {cutoff});
+            return retention::DeleteAtMost(c, "mail_suppression", "address_hash", "updated_at < ?", {cutoff}, limit);
           },
           .in_use =
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "mail-suppression"; });
               },
-          .stores = {"user.contact.email"}};
+          .stores = {"user.contact.email"},
+          .batched = true};
 }
 
 retention::ModuleStorage Queue::Storage() {
   return {.module = "mail",
           .personal_tables = {kTable},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             // Privacy: outgoing-mail, deleted once older than the register's retention, sent or not.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,
                                        c.Query("SELECT count(*) FROM mail_queue WHERE created_at < ?", {cutoff}));
               return rows.front().Int(0);
             }
-            return c.Exec("DELETE FROM mail_queue WHERE created_at < ?", {cutoff});
+            return retention::DeleteAtMost(c, "mail_queue", "id", "created_at < ?", {cutoff}, limit);
           },
           .in_use =
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(),
                                    [](const processing::Dataset& d) { return d.module == "mail"; });
               },
-          .stores = {"user.contact.email", "user.content"}};
+          .stores = {"user.contact.email", "user.content"},
+          .batched = true};
 }
 
 std::vector<subjects::SealedTable> Queue::SealedTables() {

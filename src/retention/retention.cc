@@ -15,7 +15,7 @@ std::vector<ModuleStorage> CoreStorage(audit::Trail* trail) {
        .personal_tables = {"audit_log"},
        .other_tables = {"audit_checkpoints", "audit_purge", "audit_purges"},
        .purge = [trail](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
-                        const std::string& now, bool dry_run) -> Result<int64_t> {
+                        const std::string& now, bool dry_run, int64_t) -> Result<int64_t> {
          if (trail == nullptr) return MakeError(ErrorCode::kFailedPrecondition, "no audit trail to purge");
          return trail->PurgeIn(c, {.dataset = d.id, .rule = d.retention.period.text, .cutoff = cutoff, .now = now},
                                dry_run);
@@ -175,35 +175,85 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
       outcomes.push_back(o);
       continue;
     }
-    auto purge = [&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, dry_run));
-      if (dry_run) return Ok();
-      // The counts, never the contents, in the same transaction as the purge.
-      return trail_.AppendIn(
-          c, {.actor = "system",
-              .action = "retention.purged",
-              .target = "dataset:" + d.id,
-              .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}}});
-    };
-    Status s = dry_run ? store_.Read(purge) : store_.Write(purge);
+    if (dry_run) {
+      Status s = store_.Read([&](store::Connection& c) -> Status {
+        STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, /*dry_run=*/true, /*limit=*/0));
+        return Ok();
+      });
+      if (!s.ok()) {
+        log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
+        o.failed = true;
+        o.count = 0;
+        o.note = "failed: " + s.error().message;
+      }
+      outcomes.push_back(o);
+      continue;
+    }
+    // Batch after batch, each its own transaction, until one deletes less than it may.
+    int64_t limit = m->batched ? kFirstBatch : 0;
+    auto began = std::chrono::steady_clock::now();
+    Status s = Ok();
+    for (;;) {
+      int64_t deleted = 0;
+      auto took = std::chrono::steady_clock::duration::zero();
+      s = store_.Write([&](store::Connection& c) -> Status {
+        auto start = std::chrono::steady_clock::now();
+        STEWARD_ASSIGN_OR_RETURN(deleted, m->purge(c, d, o.cutoff, now_text, /*dry_run=*/false, limit));
+        took = std::chrono::steady_clock::now() - start;
+        // The counts, never the contents, in the same transaction as the batch.
+        std::vector<std::pair<std::string, std::string>> details = {
+            {"count", std::to_string(deleted)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}};
+        if (o.batches > 0 || (limit > 0 && deleted >= limit))
+          details.emplace_back("batch", std::to_string(o.batches + 1));
+        return trail_.AppendIn(c, {.actor = "system",
+                                   .action = "retention.purged",
+                                   .target = "dataset:" + d.id,
+                                   .details = std::move(details)});
+      });
+      if (!s.ok()) break;
+      ++o.batches;
+      o.count += deleted;
+      if (limit == 0 || deleted < limit) break;
+      if (took < kBatchTime / 2) {
+        limit = std::min(limit * 2, kMaxBatch);
+      } else if (took > kBatchTime * 2) {
+        limit = std::max(limit / 2, kMinBatch);
+      }
+    }
+    if (o.count > 0) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+      log::Info(
+          "retention.purged",
+          {{"dataset", d.id}, {"count", o.count}, {"batches", o.batches}, {"ms", static_cast<int64_t>(ms.count())}});
+    }
     if (!s.ok()) {
-      // One dataset's failure must not keep the others' data past its time: note it, go on.
+      // One dataset's failure must not keep the others' data past its time: note it, go on. What
+      // its earlier batches deleted is gone, and counted.
       log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
       o.failed = true;
-      o.count = 0;
       o.note = "failed: " + s.error().message;
-      if (!dry_run) {
-        (void)trail_.Append({.actor = "system",
-                             .action = "retention.purged",
-                             .target = "dataset:" + d.id,
-                             .outcome = "failure",
-                             .details = {{"cutoff", o.cutoff}, {"rule", d.retention.text}}});
-      }
+      (void)trail_.Append(
+          {.actor = "system",
+           .action = "retention.purged",
+           .target = "dataset:" + d.id,
+           .outcome = "failure",
+           .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}}});
     }
     outcomes.push_back(o);
   }
   if (!dry_run) log::Info("retention.ran", {{"datasets", static_cast<uint64_t>(outcomes.size())}});
   return outcomes;
+}
+
+Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::string_view key, std::string_view where,
+                             std::vector<store::Value> params, int64_t limit) {
+  std::string t(table), k(key), w = "(" + std::string(where) + ")";
+  if (limit <= 0) return c.Exec("DELETE FROM " + t + " WHERE " + w, params);
+  // DELETE ... LIMIT is neither PostgreSQL's nor in SQLite's default build: the keys of at most
+  // `limit` rows, then those rows.
+  params.emplace_back(limit);
+  return c.Exec("DELETE FROM " + t + " WHERE " + k + " IN (SELECT " + k + " FROM " + t + " WHERE " + w + " LIMIT ?)",
+                params);
 }
 
 Result<int64_t> CutoffMillis(const std::string& cutoff) {

@@ -6,6 +6,11 @@
 // (never contents) to the audit trail. It runs daily inside `steward serve` (a background task) and
 // on demand as `steward retention run [--dry-run]`.
 //
+// A purge goes in batches, each its own transaction on the store's writer with its own audit
+// record, so that a backlog (the first run on imported data, a retention period shortened) holds
+// the writes queued behind it for one batch at a time, not for the whole purge: the site keeps
+// taking events, feedback and sign-ins meanwhile. A batch is sized to take about kBatchTime.
+//
 // Check() refuses a register and a build that disagree: a module that stores personal data with no
 // dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose
 // (built) module has no purge, or a table in the database that no module declares.
@@ -13,10 +18,12 @@
 // Thread safety: Run may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,8 +38,19 @@ namespace steward::retention {
 // Deletes (or, with dry_run, counts) what `dataset` holds from before `cutoff` (RFC 3339).
 // `now` is the current time, for housekeeping that needs no cut-off. Runs on the writer's
 // connection (or a reader's, for a dry run). Returns how many records.
-using PurgeFn = std::function<Result<int64_t>(store::Connection& c, const processing::Dataset& dataset,
-                                              const std::string& cutoff, const std::string& now, bool dry_run)>;
+//
+// `limit` bounds the records one call deletes, for a module that says it keeps to it
+// (ModuleStorage::batched), with DeleteAtMost: the runner calls again, in a new transaction, while
+// a call returns `limit` or more. It is 0 (no bound) for a dry run and for every other module.
+using PurgeFn =
+    std::function<Result<int64_t>(store::Connection& c, const processing::Dataset& dataset, const std::string& cutoff,
+                                  const std::string& now, bool dry_run, int64_t limit)>;
+
+// Deletes at most `limit` rows (every one when `limit` is 0) of `table` that match `where`, whose
+// `?` take `params`, naming each row by `key`, a column that identifies it. Returns how many.
+// The names come from the module's own code, never from input.
+Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::string_view key, std::string_view where,
+                             std::vector<store::Value> params, int64_t limit);
 
 // A purge's cut-off (RFC 3339) as Unix milliseconds. Errors: kInvalidArgument.
 Result<int64_t> CutoffMillis(const std::string& cutoff);
@@ -51,6 +69,11 @@ struct ModuleStorage {
   // Its data comes from visits and devices rather than from what people give: a dataset naming the
   // module must say how it is collected (`collection`).
   bool observed = false;
+  // Its purge keeps to `limit` (see PurgeFn), so it goes in batches. Said by a module whose data
+  // grows with the site's traffic (events, consent records, feedback); one whose records are few
+  // by nature (staff accounts, cases, disclosures) purges in one transaction, and one that
+  // anonymises rather than deletes could not batch by count.
+  bool batched = false;
 };
 
 // What keeps each dataset of a register, given the storage of this build.
@@ -73,6 +96,7 @@ struct Outcome {
   int64_t count = 0;    // purged, or with a dry run, that would be
   std::string note;     // why nothing was done, when nothing was
   bool failed = false;  // the purge failed (note says why); the others still ran
+  int batches = 0;      // transactions the purge took (none with a dry run)
 };
 
 // The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
@@ -88,10 +112,19 @@ class Runner {
   // Errors: kFailedPrecondition listing every mismatch between the register, the modules and the
   // database.
   Status Check();
-  // Purges every dataset past its retention (or counts, with dry_run), audited per dataset. A
-  // dataset whose purge fails is reported (Outcome::failed) and the others still run; an error only
-  // when none could be tried.
+  // Purges every dataset past its retention (or counts, with dry_run), audited per batch (one a
+  // dataset when there is little to delete). A dataset whose purge fails is reported
+  // (Outcome::failed, with what its earlier batches deleted) and the others still run; an error
+  // only when none could be tried.
   Result<std::vector<Outcome>> Run(bool dry_run);
+
+  // How many records the first batch of each dataset may delete, and how long a batch should hold
+  // the writer: each next batch is halved or doubled (between kMinBatch and kMaxBatch) by how long
+  // the one before took.
+  static constexpr int64_t kFirstBatch = 1000;
+  static constexpr int64_t kMinBatch = 100;
+  static constexpr int64_t kMaxBatch = 100000;
+  static constexpr std::chrono::milliseconds kBatchTime{100};
 
  private:
   const ModuleStorage* Find(const std::string& module) const;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "register/versions.h"
 #include "staff/accounts.h"
 #include "staff/storage.h"
@@ -181,12 +183,13 @@ TEST_F(RetentionTest, AFailingPurgeIsReportedAndTheOthersStillRun) {
   text.replace(text.find("retention = { criteria"), std::string::npos, "retention = \"1 day\"\n");
   processing::Register reg = Parse(text);
   std::vector<ModuleStorage> modules = Modules();
-  modules.insert(
-      modules.begin(),
-      ModuleStorage{.module = "broken",
-                    .personal_tables = {"broken_table"},
-                    .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
-                                bool) -> Result<int64_t> { return MakeError(ErrorCode::kIo, "disk on fire"); }});
+  modules.insert(modules.begin(),
+                 ModuleStorage{.module = "broken",
+                               .personal_tables = {"broken_table"},
+                               .purge = [](store::Connection&, const processing::Dataset&, const std::string&,
+                                           const std::string&, bool, int64_t) -> Result<int64_t> {
+                                 return MakeError(ErrorCode::kIo, "disk on fire");
+                               }});
   Runner runner(site_.store(), trail_, clock_, reg, modules);
   auto r = runner.Run(/*dry_run=*/false);
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -221,7 +224,7 @@ TEST_F(RetentionTest, DataKeptByCriteriaGoesAtItsMaximum) {
       ModuleStorage{.module = "kept",
                     .personal_tables = {"kept_table"},
                     .purge = [&given](store::Connection&, const processing::Dataset&, const std::string& cutoff,
-                                      const std::string&, bool) -> Result<int64_t> {
+                                      const std::string&, bool, int64_t) -> Result<int64_t> {
                       given = cutoff;
                       return 0;
                     }});
@@ -240,6 +243,126 @@ TEST_F(RetentionTest, DataKeptByCriteriaGoesAtItsMaximum) {
       << refused.error().message;
 }
 
+// A backlog goes in batches, each its own transaction with its own audit record, so that a write
+// queued meanwhile waits for one batch, not for the whole purge.
+TEST_F(RetentionTest, ABacklogGoesInBatchesThatLetOtherWritesThrough) {
+  std::string text = kRegister;
+  const std::string from = "id = \"feedback\"\nmodule = \"feedback\"";
+  text.replace(text.find(from), from.size(), "id = \"kept\"\nmodule = \"kept\"");
+  text.replace(text.find("retention = { criteria"), std::string::npos, "retention = \"1 year\"\n");
+  processing::Register reg = Parse(text);
+  const std::string old_at = FormatRfc3339Millis(clock_.Now() - 24h * 400);
+  const std::string new_at = FormatRfc3339Millis(clock_.Now() - 24h);
+  constexpr int64_t kOld = 3 * Runner::kFirstBatch + 500;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(
+                        c.ExecScript("CREATE TABLE kept_items (id INTEGER PRIMARY KEY, at TEXT NOT NULL);"
+                                     "CREATE TABLE kept_marks (id INTEGER PRIMARY KEY)"));
+                    for (int64_t i = 1; i <= kOld + 10; ++i) {
+                      STEWARD_RETURN_IF_ERROR(
+                          c.Exec("INSERT INTO kept_items (id, at) VALUES (?, ?)", {i, i <= kOld ? old_at : new_at}));
+                    }
+                    return Ok();
+                  })
+                  .ok());
+
+  std::vector<int64_t> limits, deleted;
+  bool submitted = false, marked_between = false;
+  std::vector<ModuleStorage> modules = Modules();
+  modules.push_back(ModuleStorage{
+      .module = "kept",
+      .personal_tables = {"kept_items", "kept_marks"},
+      .purge = [&](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
+                   bool dry_run, int64_t limit) -> Result<int64_t> {
+        if (dry_run) return int64_t{0};
+        if (submitted) {
+          // Someone's write, queued during the first batch, went in before this one.
+          STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM kept_marks"));
+          marked_between |= rows.front().Int(0) == 1;
+        } else {
+          submitted = true;
+          EXPECT_TRUE(site_.store()
+                          .Submit(
+                              [](store::Connection& w) -> Status {
+                                STEWARD_ASSIGN_OR_RETURN(auto n, w.Exec("INSERT INTO kept_marks (id) VALUES (1)"));
+                                (void)n;
+                                return Ok();
+                              },
+                              [](Status) {})
+                          .ok());
+        }
+        limits.push_back(limit);
+        STEWARD_ASSIGN_OR_RETURN(int64_t n, DeleteAtMost(c, "kept_items", "id", "at < ?", {cutoff}, limit));
+        deleted.push_back(n);
+        return n;
+      },
+      .batched = true});
+  Runner runner(site_.store(), trail_, clock_, reg, modules);
+  auto r = runner.Run(/*dry_run=*/false);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const Outcome& kept = r->at(2);
+  ASSERT_EQ(kept.dataset, "kept");
+  EXPECT_FALSE(kept.failed) << kept.note;
+  EXPECT_EQ(kept.count, kOld);
+  ASSERT_GE(kept.batches, 3) << "a first batch of " << Runner::kFirstBatch << ", then at most twice the one before";
+  ASSERT_EQ(static_cast<int>(limits.size()), kept.batches);
+  EXPECT_EQ(limits.front(), Runner::kFirstBatch);
+  for (size_t i = 0; i < limits.size(); ++i) EXPECT_LE(deleted[i], limits[i]) << "batch " << i + 1;
+  EXPECT_LT(deleted.back(), limits.back()) << "the last batch is the one that found less than it might delete";
+  EXPECT_TRUE(marked_between);
+  int64_t left = -1;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM kept_items"));
+                    left = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(left, 10) << "what is not yet past its time stays";
+
+  // One audit record a batch, numbered, whose counts add up to the purge.
+  auto entries = trail_.List({.action = "retention.purged", .limit = 100});
+  ASSERT_TRUE(entries.ok());
+  int64_t audited = 0;
+  std::set<std::string> numbers;
+  for (const auto& e : *entries) {
+    if (e.entry.target != "dataset:kept") continue;
+    for (const auto& [k, v] : e.entry.details) {
+      if (k == "count") audited += std::stoll(v);
+      if (k == "batch") numbers.insert(v);
+    }
+  }
+  EXPECT_EQ(audited, kOld);
+  EXPECT_EQ(static_cast<int>(numbers.size()), kept.batches);
+  EXPECT_TRUE(numbers.count("1") && numbers.count(std::to_string(kept.batches)));
+
+  // A module that does not batch is called once, with no bound.
+  EXPECT_EQ(r->at(0).batches, 1) << "staff accounts";
+}
+
+TEST_F(RetentionTest, DeleteAtMostKeepsToItsLimit) {
+  int64_t first = -1, rest = -1, left = -1;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_RETURN_IF_ERROR(
+                        c.ExecScript("CREATE TABLE kept_items (id INTEGER PRIMARY KEY, n INTEGER)"));
+                    for (int64_t i = 1; i <= 30; ++i) {
+                      STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO kept_items (id, n) VALUES (?, ?)", {i, i % 3}));
+                    }
+                    // Parenthesised, an OR in the condition stays within it.
+                    STEWARD_ASSIGN_OR_RETURN(first, DeleteAtMost(c, "kept_items", "id", "n = ? OR n = ?", {0, 1}, 7));
+                    STEWARD_ASSIGN_OR_RETURN(rest, DeleteAtMost(c, "kept_items", "id", "n = ? OR n = ?", {0, 1}, 0));
+                    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM kept_items WHERE n = 2"));
+                    left = rows.front().Int(0);
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(first, 7);
+  EXPECT_EQ(rest, 13);
+  EXPECT_EQ(left, 10);
+}
+
 // check-config says what keeps each dataset, and refuses a register that promises what the build
 // does not do.
 TEST(KeepingTest, SaysWhatKeepsEachDatasetAndRefusesWhatNothingKeeps) {
@@ -252,8 +375,8 @@ TEST(KeepingTest, SaysWhatKeepsEachDatasetAndRefusesWhatNothingKeeps) {
     std::vector<ModuleStorage> modules = {
         {.module = "seen",
          .personal_tables = {"seen_table"},
-         .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&,
-                     bool) -> Result<int64_t> { return 0; },
+         .purge = [](store::Connection&, const processing::Dataset&, const std::string&, const std::string&, bool,
+                     int64_t) -> Result<int64_t> { return 0; },
          .stores = {"user.device.ip_address", "user.contact"},
          .observed = true}};
     return DescribeKeeping(*reg, modules, "site.toml");

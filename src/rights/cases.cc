@@ -333,7 +333,7 @@ retention::ModuleStorage Cases::Storage() {
   return {.module = "rights",
           .personal_tables = {"rights_cases", "rights_pauses", "rights_events", "rights_pending", "rights_copies"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                      const std::string& now, bool dry_run) -> Result<int64_t> {
+                      const std::string& now, bool dry_run, int64_t) -> Result<int64_t> {
             // Privacy: rights requests closed before the cut-off; an open case is never purged. Their keys
             // go with the daily sweep once nothing names them.
             if (dry_run) {

@@ -241,7 +241,7 @@ TEST_F(CasesTest, RetentionPurgesClosedCasesOnlyAndTheirKeysGoWithTheSweep) {
   Result<int64_t> purged = 0;
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
-                    purged = storage.purge(c, dataset, cutoff, cutoff, false);
+                    purged = storage.purge(c, dataset, cutoff, cutoff, false, 0);
                     return purged.ok() ? Ok() : Status(purged.error());
                   })
                   .ok());
@@ -356,13 +356,14 @@ TEST_F(CasesTest, ACopysLinkExpiresAndRetentionDeletesIt) {
   EXPECT_FALSE(*copies.Live(token));
   EXPECT_EQ(copies.Open(token, "person@example.org", {.id = "self"}).error().code, ErrorCode::kNotFound);
   std::string now = FormatRfc3339Millis(clock_.Now());
-  ASSERT_TRUE(site_.store()
-                  .Write([&](store::Connection& conn) -> Status {
-                    return Cases::Storage().purge(conn, processing::Dataset{}, "2020-01-01T00:00:00Z", now, false).ok()
-                               ? Ok()
-                               : MakeError(ErrorCode::kInternal, "purge");
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      site_.store()
+          .Write([&](store::Connection& conn) -> Status {
+            return Cases::Storage().purge(conn, processing::Dataset{}, "2020-01-01T00:00:00Z", now, false, 0).ok()
+                       ? Ok()
+                       : MakeError(ErrorCode::kInternal, "purge");
+          })
+          .ok());
   EXPECT_TRUE(RawColumn("SELECT bundle FROM rights_copies").empty());
   EXPECT_TRUE(cases_.Get(id).ok()) << "the open case stays";
 }

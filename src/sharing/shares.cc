@@ -182,7 +182,7 @@ retention::ModuleStorage Shares::Storage() {
   return {.module = "sharing",
           .personal_tables = {"sharing_shares", "sharing_people"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t) -> Result<int64_t> {
             // Privacy: the share log: shares made before the cut-off, with who was in them.
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,

@@ -32,7 +32,7 @@ retention::ModuleStorage Restrictions::Storage() {
   return {.module = "subject",
           .personal_tables = {"subject_restrictions"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t) -> Result<int64_t> {
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows,
                                        c.Query("SELECT COUNT(*) FROM subject_restrictions WHERE since < ?", {cutoff}));

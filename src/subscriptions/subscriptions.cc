@@ -162,7 +162,7 @@ retention::ModuleStorage Subscriptions::Storage() {
           .personal_tables = {"subscribers", "subscriber_topics"},
           .other_tables = {"subscription_messages", "subscription_sends", "subscription_unsubscribes"},
           .purge = [](store::Connection& c, const processing::Dataset& d, const std::string& cutoff, const std::string&,
-                      bool dry_run) -> Result<int64_t> {
+                      bool dry_run, int64_t) -> Result<int64_t> {
             // Privacy: subscriptions. "N after you unsubscribe" deletes those who left before the
             // cut-off; a plain period (or a maximum) deletes those who have not confirmed or
             // changed anything since it, subscribed or not.

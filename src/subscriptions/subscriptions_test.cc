@@ -391,7 +391,7 @@ TEST_F(SubscriptionsTest, RetentionDeletesThoseWhoLeftAfterTheRegistersPeriod) {
     EXPECT_TRUE(site_.store()
                     .Write([&](store::Connection& c) -> Status {
                       STEWARD_ASSIGN_OR_RETURN(n, storage.purge(c, *dataset, FormatRfc3339Millis(cutoff),
-                                                                FormatRfc3339Millis(clock_.Now()), false));
+                                                                FormatRfc3339Millis(clock_.Now()), false, 0));
                       return Ok();
                     })
                     .ok());
