@@ -14,6 +14,8 @@ namespace steward::feedback {
 namespace {
 
 constexpr const char* kTable = "feedback_items";
+// Spam received before a cut-off: what the partial index feedback_items_spam holds, by its key.
+constexpr const char* kOldSpam = "status = 'spam' AND received_at < ?";
 
 std::string Field(std::string_view column) { return std::string(kTable) + "." + std::string(column); }
 
@@ -200,41 +202,57 @@ std::vector<store::Migration> Inbox::Migrations() {
       FOR EACH ROW EXECUTE FUNCTION feedback_page_known();
     CREATE TRIGGER feedback_pages_on_update AFTER UPDATE OF page ON feedback_items
       FOR EACH ROW EXECUTE FUNCTION feedback_page_known();
+  )sql"},
+          {"feedback", 5, R"sql(
+    -- Spam alone, by when it came: its purge, a batch at a time, seeks the oldest spam
+    -- left rather than reading past every item kept since (kOldSpam).
+    CREATE INDEX feedback_items_spam ON feedback_items (status, received_at) WHERE status = 'spam';
   )sql"}};
 }
 
 retention::ModuleStorage Inbox::Storage() {
-  return {.module = "feedback",
-          .personal_tables = {kTable},
-          .other_tables = {"feedback_usefulness", "feedback_pages"},
-          .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                      const std::string& now, bool dry_run, int64_t limit) -> Result<int64_t> {
-            auto at = ParseRfc3339(now);
-            std::string spam_cutoff = at ? FormatRfc3339(*at - kSpamKept) : cutoff;
-            const std::string where = "received_at < ? OR (status = 'spam' AND received_at < ?)";
-            if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(
-                  auto rows, c.Query("SELECT COUNT(*) FROM feedback_items WHERE " + where, {cutoff, spam_cutoff}));
-              return rows.front().Int(0);
-            }
-            // Privacy: feedback past its retention, and spam past a week, deleted; their subject keys
-            // go with the daily sweep once nothing names them.
-            STEWARD_ASSIGN_OR_RETURN(int64_t deleted, retention::DeleteAtMost(c, "feedback_items", "id", where,
-                                                                              {cutoff, spam_cutoff}, limit));
-            // The pages no item names any more (an erasure's too), one seek of the page index each.
-            STEWARD_RETURN_IF_ERROR(
-                c.Exec("DELETE FROM feedback_pages WHERE NOT EXISTS "
-                       "(SELECT 1 FROM feedback_items WHERE feedback_items.page = feedback_pages.page)"));
-            return deleted;
+  return {
+      .module = "feedback",
+      .personal_tables = {kTable},
+      .other_tables = {"feedback_usefulness", "feedback_pages"},
+      .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string& now,
+                  bool dry_run, int64_t limit) -> Result<int64_t> {
+        auto at = ParseRfc3339(now);
+        std::string spam_cutoff = at ? FormatRfc3339(*at - kSpamKept) : cutoff;
+        if (dry_run) {
+          STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM feedback_items WHERE received_at < ? OR (" +
+                                                          std::string(kOldSpam) + ")",
+                                                      {cutoff, spam_cutoff}));
+          return rows.front().Int(0);
+        }
+        // Privacy: feedback past its retention, and spam past a week, deleted; their subject keys
+        // go with the daily sweep once nothing names them. Each by an index that holds only what
+        // may go next, so that a batch never reads again the items the one before kept.
+        STEWARD_ASSIGN_OR_RETURN(
+            int64_t deleted, retention::DeleteAtMost(c, "feedback_items", "id", "received_at < ?", {cutoff}, limit));
+        if (limit == 0 || deleted < limit) {
+          STEWARD_ASSIGN_OR_RETURN(int64_t spam,
+                                   retention::DeleteAtMost(c, "feedback_items", "id", kOldSpam, {spam_cutoff},
+                                                           limit == 0 ? 0 : limit - deleted));
+          deleted += spam;
+        }
+        // The pages no item names any more (an erasure's too), one seek of the page index each: once
+        // a run, with its last batch, for a site's pages are many.
+        if (limit == 0 || deleted < limit) {
+          STEWARD_RETURN_IF_ERROR(
+              c.Exec("DELETE FROM feedback_pages WHERE NOT EXISTS "
+                     "(SELECT 1 FROM feedback_items WHERE feedback_items.page = feedback_pages.page)"));
+        }
+        return deleted;
+      },
+      .in_use =
+          [](const processing::Register& reg) {
+            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                               [](const processing::Dataset& d) { return d.module == "feedback"; });
           },
-          .in_use =
-              [](const processing::Register& reg) {
-                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                                   [](const processing::Dataset& d) { return d.module == "feedback"; });
-              },
-          // What people write, and the name and email address of those who want an answer.
-          .stores = {"user.content.feedback", "user.contact.name", "user.contact.email"},
-          .batched = true};
+      // What people write, and the name and email address of those who want an answer.
+      .stores = {"user.content.feedback", "user.contact.name", "user.contact.email"},
+      .batched = true};
 }
 
 std::vector<subjects::SealedTable> Inbox::SealedTables() {
