@@ -623,7 +623,7 @@ TEST_F(StewardTest, StaffCommands) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
 }
 
-TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
+TEST_F(StewardTest, RetentionListsEveryDatasetWithItsCutoffAndPurgesABacklogInBatches) {
   std::string ons = SourcePath("examples/ons.toml");
   {
     StewardProcess steward(dir_, {"--config", ons, "--data", dir_ + "/data"});
@@ -641,12 +641,29 @@ TEST_F(StewardTest, RetentionDryRunListsEveryDatasetWithItsCutoff) {
   EXPECT_EQ(r.out.find("not stored by this Steward"), std::string::npos)
       << "every dataset of the ONS example is kept by a module of this build now\n"
       << r.out;
+  // A backlog, as on a copy of an older site: 3,000 events from 2020, of two sites, go in batches.
+  {
+    auto c = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, false);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->ExecScript("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                                 "INSERT INTO analytics_events (ts, site, name, hostname, path, visitor, visit) "
+                                 "SELECT 1600000000000 + i, CASE WHEN i % 6 = 0 THEN 'other.example' "
+                                 "ELSE 'www.ons.gov.uk' END, 'pageview', 'www.ons.gov.uk', '/', i, i FROM n")
+                    .ok());
+  }
   RunResult real = RunSteward({"retention", "run", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_TRUE(std::regex_search(real.out, std::regex("analytics-events .* 3000 in [0-9]+ batches\n"))) << real.out;
   RunResult verify = RunSteward({"audit", "verify", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
   RunResult exported = RunSteward({"audit", "export", "--config", ons, "--data", dir_ + "/data"});
   EXPECT_NE(exported.out.find("\"action\":\"retention.purged\""), std::string::npos);
+  EXPECT_NE(exported.out.find("\"batch\":\"2\""), std::string::npos) << "each batch on the record";
+  auto left = store::SqliteConnection::Open(dir_ + "/data/steward.db", false, true);
+  ASSERT_TRUE(left.ok());
+  auto rows = (*left)->Query("SELECT count(*) FROM analytics_events");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->front().Int(0), 0);
 }
 
 // A new site from the command line: one-off commands on a new directory say exactly what to run;
