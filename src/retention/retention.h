@@ -6,10 +6,11 @@
 // (never contents) to the audit trail. It runs daily inside `steward serve` (a background task) and
 // on demand as `steward retention run [--dry-run]`.
 //
-// A purge goes in batches, each its own transaction on the store's writer with its own audit
-// record, so that a backlog (the first run on imported data, a retention period shortened) holds
-// the writes queued behind it for one batch at a time, not for the whole purge: the site keeps
-// taking events, feedback and sign-ins meanwhile. A batch is sized to take about kBatchTime.
+// The purge of a module whose data grows with the site's traffic (ModuleStorage::batched) goes in
+// batches, each its own transaction on the store's writer with its own audit record, so that a
+// backlog (the first run on imported data, a retention period shortened) holds the writes queued
+// behind it for one batch at a time, not for the whole purge: the site keeps taking events,
+// feedback and sign-ins meanwhile. A batch is sized to take about kBatchTime.
 //
 // Check() refuses a register and a build that disagree: a module that stores personal data with no
 // dataset declaring it (or, for a module the register does not use, holds records nobody declares), a dataset whose
@@ -48,7 +49,9 @@ using PurgeFn =
 
 // Deletes at most `limit` rows (every one when `limit` is 0) of `table` that match `where`, whose
 // `?` take `params`, naming each row by `key`, a column that identifies it. Returns how many.
-// The names come from the module's own code, never from input.
+// The names come from the module's own code, never from input. `where` should be a range of an
+// index that holds only what may go next (`received_at < ?`, `site = ? AND ts < ?`): otherwise
+// each batch reads again the rows the batches before it kept, and a backlog costs its square.
 Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::string_view key, std::string_view where,
                              std::vector<store::Value> params, int64_t limit);
 
