@@ -177,6 +177,11 @@ Result<std::string> SubjectStore::Unreferenced(store::Connection& c) const {
 }
 
 Result<int64_t> SubjectStore::Sweep(store::Connection& c, const std::string& before) const {
+  STEWARD_ASSIGN_OR_RETURN(auto ids, Unused(c, before));
+  return DestroyUnused(c, ids);
+}
+
+Result<std::vector<std::string>> SubjectStore::Unused(store::Connection& c, const std::string& before) const {
   STEWARD_ASSIGN_OR_RETURN(std::string unreferenced, Unreferenced(c));
   std::vector<std::string> ids;
   STEWARD_RETURN_IF_ERROR(c.ForEach("SELECT k.id FROM subject_keys k WHERE k.created_at < ?" + unreferenced, {before},
@@ -184,8 +189,21 @@ Result<int64_t> SubjectStore::Sweep(store::Connection& c, const std::string& bef
                                       ids.push_back(r.Text(0));
                                       return true;
                                     }));
-  for (const auto& id : ids) STEWARD_RETURN_IF_ERROR(Destroy(c, id));
-  return static_cast<int64_t>(ids.size());
+  return ids;
+}
+
+Result<int64_t> SubjectStore::DestroyUnused(store::Connection& c, const std::vector<std::string>& ids) const {
+  if (ids.empty()) return int64_t{0};
+  STEWARD_ASSIGN_OR_RETURN(std::string unreferenced, Unreferenced(c));
+  const std::string still = "SELECT 1 FROM subject_keys k WHERE k.id = ?" + unreferenced;
+  int64_t destroyed = 0;
+  for (const auto& id : ids) {
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query(still, {id}));
+    if (rows.empty()) continue;
+    STEWARD_ASSIGN_OR_RETURN(bool gone, Destroy(c, id));
+    destroyed += gone ? 1 : 0;
+  }
+  return destroyed;
 }
 
 Result<bool> SubjectStore::DestroyIfUnused(store::Connection& c, std::string_view id) const {

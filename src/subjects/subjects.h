@@ -1,10 +1,10 @@
 // The subject store: what members of the public give, kept so that it can be erased everywhere.
 //
 // A subject is a member of the public Steward holds data about. Each has an id (32 hex characters:
-// the second it was made, then 96 random bits) and a data key of its own. A module keeps the personal fields it stores about them
-// (names, email addresses, free text, handles) sealed under that key (XChaCha20-Poly1305, the
-// table and column as associated data), in a column beside plain ones for what is not personal
-// (page, rating, dates, status), and names the subject in a column called `subject_id`.
+// the second it was made, then 96 random bits) and a data key of its own. A module keeps the personal fields it stores
+// about them (names, email addresses, free text, handles) sealed under that key (XChaCha20-Poly1305, the table and
+// column as associated data), in a column beside plain ones for what is not personal (page, rating, dates, status), and
+// names the subject in a column called `subject_id`.
 //
 // Finding a subject by an identifier never decrypts anything: a blind index (a keyed hash of the
 // normalised email address, telephone number or handle) leads to the subject's id.
@@ -107,8 +107,14 @@ class SubjectStore {
   // was destroyed.
   Result<bool> DestroyIfUnused(store::Connection& c, std::string_view id) const;
   // Destroys the keys made before `before` (RFC 3339) that no row of any table names in a column
-  // called subject_id. Returns how many. A write.
+  // called subject_id. Returns how many. A write: Unused, then DestroyUnused, on `c`.
   Result<int64_t> Sweep(store::Connection& c, const std::string& before) const;
+  // The sweep in two steps, so that its reading holds no write back: the keys made before
+  // `before` that no row names, read on any connection (a reader's: every key is looked at), then,
+  // on the writer a batch at a time, those of them no row names still (something may have named
+  // one since). DestroyUnused returns how many it destroyed.
+  Result<std::vector<std::string>> Unused(store::Connection& c, const std::string& before) const;
+  Result<int64_t> DestroyUnused(store::Connection& c, const std::vector<std::string>& ids) const;
   // How many subjects have a key now (for /metrics and tests).
   static Result<int64_t> Count(store::Connection& c);
 
