@@ -333,6 +333,43 @@ TEST_F(SubjectStoreTest, TheSweepDestroysOnlyOldKeysNothingNames) {
   EXPECT_EQ(ReadMessages(), (std::vector<std::string>{"kept"}));
 }
 
+// The sweep finds the unused keys on a reader, while writes go on, and destroys them on the writer
+// only if nothing named them meanwhile: someone who writes again in between keeps their key.
+TEST_F(SubjectStoreTest, TheSweepSparesAKeyNamedBetweenFindingAndDestroying) {
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    for (const auto& key :
+                         {*Key::Make(KeyKind::kEmail, "back@example.org"), *Key::Make(KeyKind::kHandle, "x:@gone")}) {
+                      STEWARD_ASSIGN_OR_RETURN(auto id, subjects_.ForIdentifier(c, key));
+                      (void)id;
+                    }
+                    return Ok();
+                  })
+                  .ok());
+  clock_.Advance(std::chrono::hours(48));
+  std::vector<std::string> unused;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(unused,
+                                             subjects_.Unused(c, FormatRfc3339(clock_.Now() - std::chrono::hours(24))));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(unused.size(), 2u);
+  Note("back@example.org", "I am back");
+  int64_t destroyed = -1, left = -1;
+  ASSERT_TRUE(site_.store()
+                  .Write([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(destroyed, subjects_.DestroyUnused(c, unused));
+                    STEWARD_ASSIGN_OR_RETURN(left, SubjectStore::Count(c));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(destroyed, 1) << "the handle's key only";
+  EXPECT_EQ(left, 1);
+  EXPECT_EQ(ReadMessages(), (std::vector<std::string>{"I am back"}));
+}
+
 TEST_F(SubjectStoreTest, KeysAreBackedUpApartAndPutBackAfterARestore) {
   std::string kept = Note("kept@example.org", "still here");
   std::string erased = Note("erased@example.org", "asked to be forgotten");
