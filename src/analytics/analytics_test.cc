@@ -13,6 +13,7 @@
 #include "consent/records.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "store/testing/plan.h"
 #include "store/testing/scratch.h"
 
 namespace steward::analytics {
@@ -529,14 +530,9 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
   if (site_.store().backend() != store::Backend::kSqlite) return;
   ASSERT_FALSE(deletes.empty());
   for (const auto& [sql, params] : deletes) {
-    std::string text;
-    ASSERT_TRUE(site_.store()
-                    .Read([&](store::Connection& c) -> Status {
-                      STEWARD_ASSIGN_OR_RETURN(auto plan, c.Query("EXPLAIN QUERY PLAN " + sql, params));
-                      for (const auto& r : plan) text += r.Text(3) + "\n";
-                      return Ok();
-                    })
-                    .ok());
+    auto plan = store::testing::QueryPlan(site_.store(), sql, params);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    const std::string& text = *plan;
     EXPECT_EQ(text.find("SCAN analytics_events"), std::string::npos) << sql << "\n" << text;
     EXPECT_NE(text.find("analytics_events_by_site_time (site=? AND ts<?)"), std::string::npos) << sql << "\n" << text;
   }

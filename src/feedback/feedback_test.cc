@@ -4,6 +4,7 @@
 
 #include "audit/audit.h"
 #include "config/document.h"
+#include "store/testing/plan.h"
 #include "store/testing/scratch.h"
 #include "subject/restrictions.h"
 #include "subjects/sealed.h"
@@ -310,14 +311,9 @@ TEST_F(InboxTest, ThePurgeSeeksWhatMayGoWithoutReadingWhatStays) {
   EXPECT_EQ(purged, 1);
   ASSERT_EQ(deletes.size(), 3u) << "by date, then spam, then the daily spam purge's";
   for (const auto& [sql, params] : deletes) {
-    std::string text;
-    ASSERT_TRUE(site_.store()
-                    .Read([&](store::Connection& c) -> Status {
-                      STEWARD_ASSIGN_OR_RETURN(auto plan, c.Query("EXPLAIN QUERY PLAN " + sql, params));
-                      for (const auto& r : plan) text += r.Text(3) + "\n";
-                      return Ok();
-                    })
-                    .ok());
+    auto plan = store::testing::QueryPlan(site_.store(), sql, params);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    const std::string& text = *plan;
     EXPECT_EQ(text.find("SCAN feedback_items"), std::string::npos) << sql << "\n" << text;
     EXPECT_NE(text.find(sql.find("spam") != std::string::npos ? "INDEX feedback_items_spam (status=? AND received_at<?)"
                                                               : "INDEX feedback_items_received (received_at<?)"),
