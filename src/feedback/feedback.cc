@@ -605,9 +605,8 @@ Result<int64_t> Inbox::PurgeSpam(audit::Trail& trail) {
   for (;;) {
     int64_t batch = 0;
     STEWARD_RETURN_IF_ERROR(store_.Write([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(
-          batch, retention::DeleteAtMost(c, "feedback_items", "id", "status = 'spam' AND received_at < ?", {cutoff},
-                                         retention::Runner::kFirstBatch));
+      STEWARD_ASSIGN_OR_RETURN(batch, retention::DeleteAtMost(c, "feedback_items", "id", kOldSpam, {cutoff},
+                                                              retention::Runner::kFirstBatch));
       if (batch == 0) return Ok();
       return trail.AppendIn(c, {.actor = "system",
                                 .action = "feedback.spam_purged",

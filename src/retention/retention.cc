@@ -175,25 +175,18 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
       outcomes.push_back(o);
       continue;
     }
-    if (dry_run) {
-      Status s = store_.Read([&](store::Connection& c) -> Status {
-        STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, /*dry_run=*/true, /*limit=*/0));
-        return Ok();
-      });
-      if (!s.ok()) {
-        log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
-        o.failed = true;
-        o.count = 0;
-        o.note = "failed: " + s.error().message;
-      }
-      outcomes.push_back(o);
-      continue;
-    }
-    // Batch after batch, each its own transaction, until one deletes less than it may.
+    // A dry run counts on a reader; a purge goes batch after batch, each its own transaction,
+    // until one deletes less than it may.
     int64_t limit = m->batched ? kFirstBatch : 0;
     auto began = std::chrono::steady_clock::now();
     Status s = Ok();
-    for (;;) {
+    if (dry_run) {
+      s = store_.Read([&](store::Connection& c) -> Status {
+        STEWARD_ASSIGN_OR_RETURN(o.count, m->purge(c, d, o.cutoff, now_text, /*dry_run=*/true, /*limit=*/0));
+        return Ok();
+      });
+    }
+    while (!dry_run) {
       int64_t deleted = 0;
       // The batch's time as the writes behind it see it: its commit too, which for a batch of
       // deletions spread over a table's indexes can take longer than the deleting.
@@ -221,7 +214,7 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
         limit = std::max(limit / 2, kMinBatch);
       }
     }
-    if (o.count > 0) {
+    if (!dry_run && o.count > 0) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
       log::Info(
           "retention.purged",
@@ -233,12 +226,14 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
       log::Error("retention.failed", {{"dataset", d.id}, {"error", s.error().ToString()}});
       o.failed = true;
       o.note = "failed: " + s.error().message;
-      (void)trail_.Append(
-          {.actor = "system",
-           .action = "retention.purged",
-           .target = "dataset:" + d.id,
-           .outcome = "failure",
-           .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}}});
+      if (!dry_run) {
+        (void)trail_.Append(
+            {.actor = "system",
+             .action = "retention.purged",
+             .target = "dataset:" + d.id,
+             .outcome = "failure",
+             .details = {{"count", std::to_string(o.count)}, {"cutoff", o.cutoff}, {"rule", d.retention.text}}});
+      }
     }
     outcomes.push_back(o);
   }
