@@ -383,8 +383,9 @@ class Accounts {
 
 // The purge of the accounts module for `dataset` (as retention::PurgeFn): the closure dataset's
 // kept minimum once its time ends, a consent dataset's fields and records once withdrawn for its
-// retention, and the account dataset's accounts unused for its maximum.
+// retention, and the account dataset's accounts unused for its maximum. With a `limit` (a batch of
+// the retention runner's), at most that many accounts.
 Result<int64_t> Purge(store::Connection& c, const Settings& settings, const processing::Dataset& dataset,
-                      const std::string& cutoff, const std::string& now, bool dry_run);
+                      const std::string& cutoff, const std::string& now, bool dry_run, int64_t limit = 0);
 
 }  // namespace steward::accounts

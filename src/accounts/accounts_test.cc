@@ -15,6 +15,7 @@
 #include "config/document.h"
 #include "crypto/totp.h"
 #include "mail/testing/smtp_server.h"
+#include "store/testing/plan.h"
 #include "store/testing/scratch.h"
 #include "subject/restrictions.h"
 #include "subjects/subjects.h"
@@ -256,7 +257,7 @@ class AccountsTest : public ::testing::Test {
     return n;
   }
 
-  Result<int64_t> RunPurge(const std::string& dataset) {
+  Result<int64_t> RunPurge(const std::string& dataset, int64_t limit = 0) {
     const processing::Dataset* d = nullptr;
     for (const auto& x : reg_->datasets) {
       if (x.id == dataset) d = &x;
@@ -264,7 +265,7 @@ class AccountsTest : public ::testing::Test {
     std::string cutoff = FormatRfc3339Millis(processing::Subtract(clock_.Now(), d->retention.period));
     int64_t n = 0;
     STEWARD_RETURN_IF_ERROR(site_.store().Write([&](store::Connection& c) -> Status {
-      STEWARD_ASSIGN_OR_RETURN(n, Purge(c, settings_, *d, cutoff, FormatRfc3339Millis(clock_.Now()), false));
+      STEWARD_ASSIGN_OR_RETURN(n, Purge(c, settings_, *d, cutoff, FormatRfc3339Millis(clock_.Now()), false, limit));
       return Ok();
     }));
     return n;
@@ -451,6 +452,39 @@ TEST_F(AccountsTest, NationalCareersCustomerFromRegistrationToTheMinimum) {
   EXPECT_EQ(*purged, 1);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts"), 0);
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_values"), 0);
+}
+
+// Accounts unused for the dataset's maximum go a batch at a time, each batch finding them through
+// an index of the accounts not closed by when they were last used, never reading those in use.
+TEST_F(AccountsTest, UnusedAccountsArePurgedInBatchesThroughTheirIndex) {
+  for (int i = 0; i < 3; ++i) Registered("old" + std::to_string(i) + "@example.org", {});
+  clock_.Advance(std::chrono::hours(24 * (365 * 6 + 3)));
+  Registered("new@example.org", {});
+  std::vector<std::pair<std::string, std::vector<store::Value>>> found;
+  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
+    if (sql.starts_with("SELECT id FROM accounts WHERE state <> 'closed'"))
+      found.emplace_back(std::string(sql), params);
+  };
+  store::ObserveStatements(&observer);
+  auto first = RunPurge("customer-records", 2);
+  auto second = RunPurge("customer-records", 2);
+  auto third = RunPurge("customer-records", 2);
+  store::ObserveStatements(nullptr);
+  ASSERT_TRUE(first.ok() && second.ok() && third.ok());
+  EXPECT_EQ(*first, 2);
+  EXPECT_EQ(*second, 1);
+  EXPECT_EQ(*third, 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM accounts"), 1) << "the account made today is kept";
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM account_values WHERE account_id NOT IN (SELECT id FROM accounts)"), 0);
+
+  if (site_.store().backend() != store::Backend::kSqlite) return;  // SQLite's query plans
+  ASSERT_EQ(found.size(), 3u);
+  for (const auto& [sql, params] : found) {
+    auto plan = store::testing::QueryPlan(site_.store(), sql, params);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    EXPECT_NE(plan->find("INDEX accounts_inactive (last_active_at<?)"), std::string::npos) << sql << "\n" << *plan;
+    EXPECT_EQ(plan->find("SCAN accounts"), std::string::npos) << sql << "\n" << *plan;
+  }
 }
 
 TEST_F(AccountsTest, WithdrawingAConsentThatDeletesRemovesWhatItCovered) {

@@ -14,16 +14,17 @@ retention::ModuleStorage Accounts::Storage(std::shared_ptr<const Settings> setti
   return {.module = "accounts",
           .personal_tables = std::move(tables),
           .purge = [settings](store::Connection& c, const processing::Dataset& d, const std::string& cutoff,
-                              const std::string& now, bool dry_run, int64_t) -> Result<int64_t> {
+                              const std::string& now, bool dry_run, int64_t limit) -> Result<int64_t> {
             if (!settings) return int64_t{0};
-            return Purge(c, *settings, d, cutoff, now, dry_run);
+            return Purge(c, *settings, d, cutoff, now, dry_run, limit);
           },
           .in_use =
               [](const processing::Register& reg) {
                 return std::any_of(reg.datasets.begin(), reg.datasets.end(), [](const processing::Dataset& d) {
                   return d.module == "accounts" && d.kept_by.empty();
                 });
-              }};
+              },
+          .batched = true};
 }
 
 Result<int64_t> Accounts::PurgeUnconfirmed() {
@@ -48,11 +49,19 @@ Result<int64_t> Accounts::PurgeUnconfirmed() {
 }
 
 Result<int64_t> Purge(store::Connection& c, const Settings& s, const processing::Dataset& d, const std::string& cutoff,
-                      const std::string& now, bool dry_run) {
+                      const std::string& now, bool dry_run, int64_t limit) {
   (void)now;
   int64_t total = 0;
-  auto each = [&](const std::string& sql, const std::vector<store::Value>& params,
+  // Each query finds its accounts through an index that holds nothing kept (accounts_state,
+  // accounts_inactive, account_consents_box), so a batch does not read again what the batches
+  // before it kept; with a limit, each takes what the ones before it left of the batch.
+  auto each = [&](std::string sql, std::vector<store::Value> params,
                   const std::function<Status(int64_t)>& act) -> Status {
+    if (limit > 0) {
+      if (total >= limit) return Ok();
+      sql += " LIMIT ?";
+      params.emplace_back(limit - total);
+    }
     std::vector<int64_t> ids;
     STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
       ids.push_back(r.Int(0));

@@ -73,7 +73,8 @@ struct ModuleStorage {
   // module must say how it is collected (`collection`).
   bool observed = false;
   // Its purge keeps to `limit` (see PurgeFn), so it goes in batches. Said by a module whose data
-  // grows with the site's traffic (events, consent records, feedback); one whose records are few
+  // grows with the site's traffic or sign-ups (events, consent records, feedback, subscribers,
+  // accounts); one whose records are few
   // by nature (staff accounts, cases, disclosures) purges in one transaction, and one that
   // anonymises rather than deletes could not batch by count.
   bool batched = false;

@@ -16,6 +16,14 @@ namespace steward::subscriptions {
 using namespace internal;
 namespace {
 
+// Who the retention purge deletes, with the order of the index that holds them (migration 2).
+// "N after you unsubscribe": those who left before the cut-off.
+constexpr const char* kLeftBefore = "status = 'unsubscribed' AND unsubscribed_at < ?";
+constexpr const char* kLeftOrder = "status, unsubscribed_at, id";
+// A plain period (or a maximum): those who have not confirmed or changed anything since it.
+constexpr const char* kUnrenewedBefore = "renewed_at < ?";
+constexpr const char* kUnrenewedOrder = "renewed_at, id";
+
 std::string Join(const std::vector<std::string>& parts, char sep = ',') {
   std::string out;
   for (const auto& p : parts) {
@@ -154,6 +162,12 @@ std::vector<store::Migration> Subscriptions::Migrations() {
       count INTEGER NOT NULL,
       PRIMARY KEY (topic, day)
     );
+  )sql"},
+          {"subscriptions", 2, R"sql(
+    -- What the retention purge seeks, a batch at a time, in the order it deletes
+    -- (kLeftBefore and kUnrenewedBefore): nothing it keeps is read again by the next batch.
+    CREATE INDEX subscribers_left ON subscribers (status, unsubscribed_at, id) WHERE status = 'unsubscribed';
+    CREATE INDEX subscribers_renewed ON subscribers (renewed_at, id);
   )sql"}};
 }
 
@@ -162,21 +176,27 @@ retention::ModuleStorage Subscriptions::Storage() {
           .personal_tables = {"subscribers", "subscriber_topics"},
           .other_tables = {"subscription_messages", "subscription_sends", "subscription_unsubscribes"},
           .purge = [](store::Connection& c, const processing::Dataset& d, const std::string& cutoff, const std::string&,
-                      bool dry_run, int64_t) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             // Privacy: subscriptions. "N after you unsubscribe" deletes those who left before the
             // cut-off; a plain period (or a maximum) deletes those who have not confirmed or
             // changed anything since it, subscribed or not.
-            std::string where = d.retention.kind == processing::Retention::Kind::kAfterEvent
-                                    ? "status = 'unsubscribed' AND unsubscribed_at < ?"
-                                    : "renewed_at < ?";
+            const bool after_leaving = d.retention.kind == processing::Retention::Kind::kAfterEvent;
+            const std::string where = after_leaving ? kLeftBefore : kUnrenewedBefore;
             if (dry_run) {
               STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM subscribers WHERE " + where, {cutoff}));
               return rows.front().Int(0);
             }
-            STEWARD_RETURN_IF_ERROR(c.Exec(
-                "DELETE FROM subscriber_topics WHERE subscriber_id IN (SELECT id FROM subscribers WHERE " + where + ")",
-                {cutoff}));
-            return c.Exec("DELETE FROM subscribers WHERE " + where, {cutoff});
+            // A batch: the first `limit` by the index's order, the same subscribers for both
+            // statements, as nothing changes them between the two.
+            std::string chosen = "SELECT id FROM subscribers WHERE " + where;
+            std::vector<store::Value> params = {cutoff};
+            if (limit > 0) {
+              chosen += std::string(" ORDER BY ") + (after_leaving ? kLeftOrder : kUnrenewedOrder) + " LIMIT ?";
+              params.emplace_back(limit);
+            }
+            STEWARD_RETURN_IF_ERROR(
+                c.Exec("DELETE FROM subscriber_topics WHERE subscriber_id IN (" + chosen + ")", params));
+            return c.Exec("DELETE FROM subscribers WHERE id IN (" + chosen + ")", params);
           },
           .in_use =
               [](const processing::Register& reg) {
@@ -184,7 +204,8 @@ retention::ModuleStorage Subscriptions::Storage() {
                   return d.module == "subscriptions" && d.kept_by.empty();
                 });
               },
-          .stores = {"user.contact.email", "user.preferences.subscriptions"}};
+          .stores = {"user.contact.email", "user.preferences.subscriptions"},
+          .batched = true};
 }
 
 std::vector<subjects::SealedTable> Subscriptions::SealedTables() {

@@ -12,6 +12,7 @@
 #include "audit/audit.h"
 #include "config/document.h"
 #include "mail/testing/smtp_server.h"
+#include "store/testing/plan.h"
 #include "store/testing/scratch.h"
 #include "subject/restrictions.h"
 
@@ -402,6 +403,71 @@ TEST_F(SubscriptionsTest, RetentionDeletesThoseWhoLeftAfterTheRegistersPeriod) {
   EXPECT_EQ(purge(clock_.Now() - std::chrono::hours(24 * 30)), 1);
   EXPECT_EQ(Scalar("SELECT count(*) FROM subscribers"), 1) << "the one who stays is kept";
   (void)stays;
+}
+
+// A purge goes a batch at a time: at most its limit of subscribers, their topics with them, each
+// batch seeking by an index that holds nothing kept, so a large list never reads again the
+// subscribers the batches before it kept.
+TEST_F(SubscriptionsTest, ThePurgeGoesInBatchesThroughItsIndex) {
+  std::vector<Subscriber> old;
+  for (int i = 0; i < 5; ++i)
+    old.push_back(Confirmed("old" + std::to_string(i) + "@example.com", {"roads", "schools"}));
+  ASSERT_TRUE(subs_->Unsubscribe(old[0].id, "all").ok());
+  ASSERT_TRUE(subs_->Unsubscribe(old[1].id, "all").ok());
+  clock_.Advance(std::chrono::hours(24 * 400));
+  Subscriber recent = Confirmed("recent@example.com", {"roads", "schools"});
+  ASSERT_TRUE(subs_->Unsubscribe(recent.id, "all").ok());
+  std::vector<std::pair<std::string, std::vector<store::Value>>> deletes;
+  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
+    if (sql.starts_with("DELETE FROM subscri")) deletes.emplace_back(std::string(sql), params);
+  };
+  auto purge = [&](processing::Retention::Kind kind, int64_t limit) {
+    processing::Dataset d;
+    d.id = "subscriptions";
+    d.module = "subscriptions";
+    d.retention.kind = kind;
+    int64_t n = -1;
+    store::ObserveStatements(&observer);
+    Status s = site_.store().Write([&](store::Connection& c) -> Status {
+      STEWARD_ASSIGN_OR_RETURN(
+          n, Subscriptions::Storage().purge(c, d, FormatRfc3339Millis(clock_.Now() - std::chrono::hours(24 * 365)),
+                                            FormatRfc3339Millis(clock_.Now()), false, limit));
+      return Ok();
+    });
+    store::ObserveStatements(nullptr);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    return n;
+  };
+  const std::string orphans =
+      "SELECT count(*) FROM subscriber_topics WHERE subscriber_id NOT IN (SELECT id FROM subscribers)";
+  // "1 month after you unsubscribe": the two who left a year ago, not the one who left today.
+  EXPECT_EQ(purge(processing::Retention::Kind::kAfterEvent, 1), 1);
+  EXPECT_EQ(purge(processing::Retention::Kind::kAfterEvent, 1), 1);
+  EXPECT_EQ(purge(processing::Retention::Kind::kAfterEvent, 1), 0);
+  // A plain period: the three still subscribed since a year ago, two a batch, with their topics.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM subscriber_topics"), 6);
+  EXPECT_EQ(purge(processing::Retention::Kind::kPeriod, 2), 2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM subscribers"), 2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM subscriber_topics"), 2) << "the topics went with their subscribers";
+  EXPECT_EQ(purge(processing::Retention::Kind::kPeriod, 2), 1);
+  EXPECT_EQ(purge(processing::Retention::Kind::kPeriod, 2), 0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM subscribers"), 1) << "the one who signed up today is kept";
+  EXPECT_EQ(Scalar(orphans), 0);
+
+  if (site_.store().backend() != store::Backend::kSqlite) return;  // SQLite's query plans
+  ASSERT_EQ(deletes.size(), 12u) << "each batch: the topics, then the subscribers";
+  for (const auto& [sql, params] : deletes) {
+    auto plan = store::testing::QueryPlan(site_.store(), sql, params);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    const std::string& text = *plan;
+    EXPECT_EQ(text.find("SCAN subscri"), std::string::npos) << sql << "\n" << text;
+    EXPECT_NE(text.find(sql.find("unsubscribed_at") != std::string::npos
+                            ? "INDEX subscribers_left (status=? AND unsubscribed_at<?)"
+                            : "INDEX subscribers_renewed (renewed_at<?)"),
+              std::string::npos)
+        << sql << "\n"
+        << text;
+  }
 }
 
 TEST_F(SubscriptionsTest, AnImportBringsConfirmedSubscribersWithoutAnEmail) {
