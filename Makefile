@@ -15,6 +15,8 @@
 #   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source
 #   make bench-accounts  1 million citizen accounts: find by email, "Your account", an adviser's search (medians)
 #   make bench-rights  1 million people across the modules: one searched, exported and erased (medians)
+#   make bench-instructions  user-space instructions an analytics event and a feedback post take, under
+#                    callgrind: figures the machine's noise does not move, so a 3% move is called worse
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60), from fuzz/corpus
 #   make lint        clang-format (no changes allowed) and clang-tidy (.clang-tidy) over the tree
 #   make format      apply clang-format to the tree
@@ -23,9 +25,9 @@ CONFIG ?= examples/demo.toml
 DATA ?= var
 BACKEND ?= sqlite
 INSTANCES ?= 1
-BENCHES ?= http ingest query soak logs feedback retention mail accounts rights
+BENCHES ?= http ingest query soak logs feedback retention mail accounts rights instructions
 
-.PHONY: deps build run run-postgresql test bench bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-retention bench-mail bench-accounts bench-rights fuzz lint format clean
+.PHONY: deps build run run-postgresql test bench bench-http bench-ingest bench-soak bench-query bench-logs bench-feedback bench-retention bench-mail bench-accounts bench-rights bench-instructions fuzz lint format clean
 FUZZ_SECONDS ?= 60
 
 deps:
@@ -88,6 +90,12 @@ bench-feedback: build
 	@scripts/install-deps --bench
 	@cmake --build build/release -j$(JOBS) --target steward_feedback_bench
 	@bench/bench-feedback build/release/src/app/steward build/release/bench/steward_feedback_bench
+
+bench-instructions: build
+	@scripts/install-deps --bench
+	@cmake --build build/release -j$(JOBS) --target steward_feedback_bench
+	@bench/instructions-ingest build/release/src/app/steward
+	@bench/instructions-feedback build/release/src/app/steward build/release/bench/steward_feedback_bench
 
 bench-retention: build
 	@scripts/install-deps --bench
