@@ -184,7 +184,7 @@ class Accounts {
 
   static std::vector<store::Migration> Migrations();
   // The module's storage for the retention runner; `settings` null for a site without accounts.
-  static retention::ModuleStorage Storage(std::shared_ptr<const Settings> settings);
+  static retention::ModuleStorage Storage(const std::shared_ptr<const Settings>& settings);
 
   const Settings& settings() const;
 

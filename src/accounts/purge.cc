@@ -8,7 +8,7 @@ namespace steward::accounts {
 
 using namespace internal;  // NOLINT(google-build-using-namespace): the helpers of accounts_impl.h
 
-retention::ModuleStorage Accounts::Storage(std::shared_ptr<const Settings> settings) {
+retention::ModuleStorage Accounts::Storage(const std::shared_ptr<const Settings>& settings) {
   std::vector<std::string> tables = {"accounts"};
   tables.insert(tables.end(), std::begin(kPerAccount), std::end(kPerAccount));
   return {.module = "accounts",

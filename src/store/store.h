@@ -63,7 +63,7 @@ struct Options {
   int readers = 4;               // reader connections
   // SQLite: each reader's page cache. SQLite's own 2 MiB holds a fraction of the rollup rows a
   // month's dashboard reads, and every other page is a system call.
-  int64_t reader_cache_kib = 32 * 1024;
+  int64_t reader_cache_kib = int64_t{32} * 1024;
   size_t write_queue = 10000;            // writes waiting before Submit refuses
   size_t max_group = 512;                // writes committed together at most
   metrics::Registry* metrics = nullptr;  // optional

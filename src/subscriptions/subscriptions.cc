@@ -296,7 +296,7 @@ Result<bool> Subscriptions::Import(store::Connection& c, std::string_view email,
                                    Frequency frequency) {
   STEWARD_ASSIGN_OR_RETURN(auto key, AddressKey(email));
   STEWARD_ASSIGN_OR_RETURN(auto chosen, Chosen(settings_, topics, frequency));
-  const std::string address = key.value();
+  const std::string& address = key.value();
   // Privacy: subscriptions, brought from the previous system with the consent given there.
   STEWARD_ASSIGN_OR_RETURN(bool suppressed, impl_->queue.Suppressed(c, address));
   if (suppressed) return false;
@@ -328,7 +328,7 @@ Result<bool> Subscriptions::Import(store::Connection& c, std::string_view email,
 Status Subscriptions::SignUp(std::string_view email, const std::vector<std::string>& topics, Frequency frequency) {
   STEWARD_ASSIGN_OR_RETURN(auto key, AddressKey(email));
   STEWARD_ASSIGN_OR_RETURN(auto chosen, Chosen(settings_, topics, frequency));
-  const std::string address = key.value();
+  const std::string& address = key.value();
   return impl_->store.Write([&](store::Connection& c) -> Status {
     // Privacy: subscriptions. Nothing is kept or sent for an address that bounced for good or complained.
     STEWARD_ASSIGN_OR_RETURN(bool suppressed, impl_->queue.Suppressed(c, address));
