@@ -169,9 +169,11 @@ export async function withMailSite(example, fn) {
   }
 }
 
-// Adds a member of staff with `role` and the password signInStaff uses, through `steward staff add`.
+// Adds a member of staff with `role` (a role's name, or a list of them) and the password signInStaff
+// uses, through `steward staff add`.
 export function addStaff(steward, email, role, password = 'purple tractor umbrella') {
+  const roles = [role].flat().flatMap((r) => ['--role', r]);
   execFileSync(binary, ['staff', 'add', '--config', steward.configPath, '--data', steward.data,
-                        '--email', email, '--role', role, '--password-stdin'],
+                        '--email', email, ...roles, '--password-stdin'],
                { input: password + '\n' });
 }
