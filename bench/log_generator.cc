@@ -116,10 +116,11 @@ int main(int argc, char** argv) {
       int statuses[] = {200, 200, 200, 200, 200, 200, 200, 304, 301, 404, 403, 500};
       int status = path.rfind("/.", 0) == 0 || path[1] == 'w' ? 404 : statuses[Next() % 12];
       char line[768];
-      int n = std::snprintf(
-          line, sizeof line, "%s - - [%02d/%s/2026:%02d:%02d:%02d +0000] \"%s %s HTTP/1.1\" %d %llu \"%s\" \"%s\"\n",
-          ip, dom, kMonths[month], sec / 3600, sec / 60 % 60, sec % 60, Next() % 20 == 0 ? "POST" : "GET", path.c_str(),
-          status, static_cast<unsigned long long>(Next() % 50000), kReferrers[Next() % 9], kAgents[repeat ? r % 11 : Next() % 11]);
+      int n = std::snprintf(line, sizeof line,
+                            "%s - - [%02d/%s/2026:%02d:%02d:%02d +0000] \"%s %s HTTP/1.1\" %d %llu \"%s\" \"%s\"\n", ip,
+                            dom, kMonths[month], sec / 3600, sec / 60 % 60, sec % 60, Next() % 20 == 0 ? "POST" : "GET",
+                            path.c_str(), status, static_cast<unsigned long long>(Next() % 50000),
+                            kReferrers[Next() % 9], kAgents[repeat ? r % 11 : Next() % 11]);
       out.append(line, static_cast<size_t>(n));
     }
     if (out.size() > (1 << 20) - 1024) {

@@ -106,9 +106,10 @@ TEST_F(NoticeChangeSiteTest, AMaterialChangeIsPublishedWithABannerAndEmailsBefor
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 400) << "a day gone";
   // The day refused comes back as it was typed, its three fields marked, as GOV.UK's date input does.
-  for (const char* field : {R"(id="effective" name="effective-day" type="text" inputmode="numeric" value="1")",
-                            R"(id="effective-month" name="effective-month" type="text" inputmode="numeric" value="12")",
-                            R"(id="effective-year" name="effective-year" type="text" inputmode="numeric" value="2026")"}) {
+  for (const char* field :
+       {R"(id="effective" name="effective-day" type="text" inputmode="numeric" value="1")",
+        R"(id="effective-month" name="effective-month" type="text" inputmode="numeric" value="12")",
+        R"(id="effective-year" name="effective-year" type="text" inputmode="numeric" value="2026")"}) {
     EXPECT_NE(refused->body.find(std::string("govuk-input--error\" ") + field), std::string::npos) << field;
   }
   EXPECT_NE(refused->body.find(R"(href="#effective")"), std::string::npos) << "the summary links to the day's field";

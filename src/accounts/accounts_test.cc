@@ -234,7 +234,7 @@ class AccountsTest : public ::testing::Test {
   }
 
   // Registers and confirms; returns the account's id.
-  int64_t Registered(const std::string& email, std::set<std::string> consents = {"surveys"}) {
+  int64_t Registered(const std::string& email, const std::set<std::string>& consents = {"surveys"}) {
     Status s = accounts_->Register(email, "correct horse battery", Details(), consents, Actor{});
     EXPECT_TRUE(s.ok()) << s.error().message;
     auto mails = Deliver();
@@ -327,8 +327,8 @@ TEST_F(AccountsTest, RegisteringAgainWithAnAddressThatHasAnAccountOnlyEmailsItsO
 }
 
 TEST_F(AccountsTest, RegistrationChecksWhatItIsGiven) {
-  auto field = [&](std::map<std::string, std::string> values, std::set<std::string> consents = {},
-                   std::string password = "correct horse battery") {
+  auto field = [&](const std::map<std::string, std::string>& values, const std::set<std::string>& consents = {},
+                   const std::string& password = "correct horse battery") {
     Status s = accounts_->Register("sam@example.org", password, values, consents, Actor{});
     return s.ok() ? std::string("ok") : s.error().message.substr(0, s.error().message.find(':'));
   };

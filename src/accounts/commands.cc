@@ -167,7 +167,7 @@ std::vector<std::string> Explain(const config::Config& config, const processing:
                          : ", by the date of birth in field '" + s.age_check + "'; nothing they typed is kept"));
   }
   if (s.closure_dataset.empty()) {
-    lines.push_back("closing an account deletes all of it at once: there is no [accounts.closure]");
+    lines.emplace_back("closing an account deletes all of it at once: there is no [accounts.closure]");
   } else {
     std::string kept;
     for (const auto& f : s.closure_keep) kept += (kept.empty() ? "" : ", ") + f;
@@ -176,7 +176,7 @@ std::vector<std::string> Explain(const config::Config& config, const processing:
                     " (dataset '" + s.closure_dataset + "'); everything else is deleted at once");
   }
   if (s.referrals) {
-    lines.push_back(
+    lines.emplace_back(
         "takes referrals from partner organisations (POST /api/referrals): each person is emailed "
         "what we hold, from whom and why at once (Article 14)");
   }

@@ -29,7 +29,6 @@
 namespace steward::accounts {
 namespace {
 
-using http::Request;
 using http::Response;
 using module::FieldError;
 

@@ -9,7 +9,6 @@
 
 namespace steward::accounts {
 
-using http::Request;
 using http::Response;
 
 std::vector<const ConsentBox*> AccountsServing::NewBoxes(const Account& a) const {

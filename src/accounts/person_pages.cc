@@ -12,7 +12,6 @@
 
 namespace steward::accounts {
 
-using http::Request;
 using http::Response;
 using module::FieldError;
 

@@ -40,7 +40,7 @@ class ApiKeys;
 namespace steward::accounts {
 
 inline constexpr module::Id kAccounts("accounts");
-inline constexpr int64_t kMaxBody = 32 * 1024;
+inline constexpr int64_t kMaxBody = int64_t{32} * 1024;
 using Errors = std::vector<std::pair<std::string, std::string>>;
 
 // `r` with no caching, and no token in the address told to another site.

@@ -15,8 +15,8 @@ using Json = nlohmann::json;
 using http::Request;
 using http::Response;
 
-constexpr int64_t kFlowSeconds = 10 * 60;     // to sign in at the provider
-constexpr int64_t kPendingSeconds = 30 * 60;  // to fill in the form here
+constexpr int64_t kFlowSeconds = int64_t{10} * 60;     // to sign in at the provider
+constexpr int64_t kPendingSeconds = int64_t{30} * 60;  // to fill in the form here
 constexpr const char* kContext = "accounts.signin";
 
 int64_t Epoch(SystemTime t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
@@ -170,9 +170,10 @@ std::optional<std::string> SignInWith::HintFor(const Request& req, int64_t accou
 
 http::SetCookie SignInWith::HintCookie(const Request& req, int64_t account, const std::string& id_token) const {
   // As long as the longest session (staff::SessionPolicy's 12 hours).
-  return impl_->Cookie(
-      req,
-      {{"k", "hint"}, {"account", account}, {"id_token", id_token}, {"exp", Epoch(impl_->p.clock.Now()) + 12 * 3600}});
+  return impl_->Cookie(req, {{"k", "hint"},
+                             {"account", account},
+                             {"id_token", id_token},
+                             {"exp", Epoch(impl_->p.clock.Now()) + int64_t{12} * 3600}});
 }
 
 http::SetCookie SignInWith::Cleared(const Request& req) const {

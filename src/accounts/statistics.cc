@@ -74,19 +74,19 @@ std::vector<module::Counter> Counters(module::Platform& p) {
       birth = f.id;
       std::vector<std::string> bands;
       for (const auto& [_, name] : Bands()) bands.push_back(name);
-      bands.push_back("Not known");
+      bands.emplace_back("Not known");
       c.dimensions.push_back({.id = "age-band", .title = "Age when they registered", .categories = bands});
     } else if (f.type == FieldType::kPostcode && postcode.empty()) {
       postcode = f.id;
       c.dimensions.push_back({.id = "area", .title = "Postcode area"});
     } else if (f.type == FieldType::kChoice) {
       auto choices = f.choices;
-      choices.push_back("Not given");
+      choices.emplace_back("Not given");
       c.dimensions.push_back({.id = f.id, .title = f.label, .categories = choices});
     }
   }
   crypto::KeyedHash record_keys(internal::DerivedKey(p.key, "cellkeys"));
-  auto hashes = std::make_shared<crypto::KeyedHash>(std::move(record_keys));
+  auto hashes = std::make_shared<crypto::KeyedHash>(record_keys);
   module::Platform* platform = &p;
   c.scan = [accounts, platform, hashes, birth, postcode](
                int64_t from, int64_t to, std::string_view dimension,

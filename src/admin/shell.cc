@@ -204,7 +204,7 @@ Response Shell::ErrorFor(const steward::Error& error, const Request& req) const 
 
 // The pre-session cookie: "<32 hex random>.<issued, Unix seconds>.<32 hex MAC of both>". The MAC
 // makes the time Steward's own, so a form's CSRF token is good for two hours, not for ever.
-constexpr int64_t kPresessionSeconds = 2 * 3600;
+constexpr int64_t kPresessionSeconds = int64_t{2} * 3600;
 
 std::string Shell::PresessionMac(std::string_view nonce_and_time) const {
   return d_.sessions.CsrfToken("presession:" + std::string(nonce_and_time)).substr(0, 32);

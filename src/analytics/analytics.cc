@@ -19,7 +19,7 @@ namespace {
 using http::Request;
 using http::Response;
 
-constexpr size_t kMaxEventBody = 16 * 1024;
+constexpr size_t kMaxEventBody = size_t{16} * 1024;
 
 // Substrings of user agents that are not people (lower case). The isbot patterns arrive with the
 // user-agent work; these cover the common crawlers, monitors and scripts.
@@ -562,7 +562,7 @@ std::optional<Response> Analytics::Enqueue(Pending p) {
         }
         return Ok();
       },
-      [this, batch, taken](Status committed) {
+      [this, batch, taken](const Status& committed) {
         if (!*taken) {
           // The group failed before this write ran (the database could not begin a transaction):
           // what waits is answered now, and the next event queues a write of its own.

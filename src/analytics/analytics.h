@@ -87,7 +87,7 @@ bool IsBot(std::string_view user_agent);
 
 class Analytics {
  public:
-  static constexpr int64_t kVisitIdleMillis = 30 * 60 * 1000;
+  static constexpr int64_t kVisitIdleMillis = int64_t{30} * 60 * 1000;
 
   // Everything must outlive this. `metrics` may be null.
   Analytics(Settings settings, const processing::Register& reg, const consent::CookieGate& gate, store::Store& store,

@@ -443,6 +443,7 @@ TEST(AnalyticsQueueTest, AFullQueueIs503AndTheServerGoesOn) {
   while (site.store().write_queue_depth() > 0) std::this_thread::sleep_for(5ms);
   // Events that arrive together share one write, and each is answered once it has committed.
   std::vector<std::future<std::optional<RawResponse>>> together;
+  together.reserve(6);
   for (int i = 0; i < 6; ++i) together.push_back(std::async(std::launch::async, post));
   for (auto& t : together) EXPECT_EQ(t.get()->status, 202);
   int64_t stored = 0;

@@ -153,6 +153,7 @@ Result<html::Object> DashboardData(Stats& stats, const DashboardRange& range, co
 
   STEWARD_ASSIGN_OR_RETURN(auto days, stats.Daily(range.current));
   std::vector<module::ChartPoint> points;
+  points.reserve(days.size());
   for (const auto& d : days) points.push_back({d.day, {d.pageviews, d.visitors}});
   html::Object chart = module::DailyChart("Pageviews per day, " + range.label, {"Pageviews", "Visitors"}, points);
 

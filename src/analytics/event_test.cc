@@ -164,7 +164,7 @@ TEST(EventTest, TheBodyIsReadAsAJsonDocumentWouldBe) {
     FieldErrors errors;
     EXPECT_FALSE(Parse(bad, &errors)) << bad;
     EXPECT_EQ(errors["request"].at(0), "the body must be a JSON object") << bad;
-    EXPECT_EQ(ErrorsJson(errors).find("\xff"), std::string::npos);
+    EXPECT_EQ(ErrorsJson(errors).find('\377'), std::string::npos);
   }
 }
 

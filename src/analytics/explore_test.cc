@@ -292,7 +292,7 @@ class ExploreTest : public ::testing::Test {
       int visits = 1 + static_cast<int>(rng() % 3);
       std::string country = pick(countries), browser = pick(browsers), device = pick(devices);
       for (int v = 0; v < visits; ++v, ++visit) {
-        int64_t ts = kT0 - 6 * 3'600'000 + static_cast<int64_t>(rng() % (3 * kDay));
+        int64_t ts = kT0 - int64_t{6} * 3'600'000 + static_cast<int64_t>(rng() % (3 * kDay));
         int events = 1 + static_cast<int>(rng() % 5);
         std::string source = pick(sources), campaign = pick(campaigns);
         for (int e = 0; e < events; ++e) {

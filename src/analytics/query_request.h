@@ -26,7 +26,7 @@ struct DimensionSpec {
 const DimensionSpec* FindDimension(std::string_view name);
 
 inline constexpr int kMaxQueryLimit = 1000;
-inline constexpr size_t kMaxQueryBody = 16 * 1024;
+inline constexpr size_t kMaxQueryBody = size_t{16} * 1024;
 inline constexpr size_t kMaxQueryDimensions = 4;
 
 // A filter, as a tree: a leaf compares a dimension with values (any of them matches); and, or

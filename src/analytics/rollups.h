@@ -54,7 +54,7 @@ using edge::VisitorSketch;
 inline constexpr int64_t kHourMillis = 3'600'000;
 // How long after an hour ends it is rolled, and how far before a window events are read to tell
 // where visits began.
-inline constexpr int64_t kRollDelayMillis = 90 * 60'000;
+inline constexpr int64_t kRollDelayMillis = int64_t{90} * 60'000;
 inline constexpr int64_t kVisitLookbackMillis = 2 * kHourMillis;
 
 struct Cell {

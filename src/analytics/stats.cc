@@ -186,7 +186,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownEvents(const Query& q, Dimensi
             " GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?";
     }
   }
-  params.push_back(static_cast<int64_t>(limit));
+  params.emplace_back(static_cast<int64_t>(limit));
   std::vector<BreakdownRow> out;
   // Privacy: analytics-events, read as aggregates only.
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) {
@@ -212,6 +212,7 @@ Result<std::vector<DayPoint>> Stats::DailyEvents(const Query& q) {
                      });
   }));
   std::vector<DayPoint> out;
+  out.reserve(by_day.size());
   for (const auto& [d, p] : by_day) out.push_back(p);
   return out;
 }
@@ -350,7 +351,7 @@ Result<std::string> Stats::RolledSegment(const Query& q) {
   }
   if (prefix.empty()) return prefix;
   bool covered = false;
-  STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
+  STEWARD_RETURN_IF_ERROR(store_.Read([&, &value = value](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(
         auto rows, c.Query("SELECT rolled_to, segments_from FROM analytics_rollup_state WHERE site = ?", {q.site}));
     // Nothing rolled yet: the events after the rollups are the whole range, read as a segment's tail.
@@ -546,7 +547,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
       and_sql = " AND key IN (";
       for (size_t i = 0; i < order.size(); ++i) {
         and_sql += i ? ", ?" : "?";
-        and_params.push_back(order[i].first);
+        and_params.emplace_back(order[i].first);
       }
       and_sql += ")";
     }
@@ -569,6 +570,7 @@ Result<std::vector<BreakdownRow>> Stats::BreakdownRollups(const Query& q, Dimens
     return Ok();
   }));
   std::vector<BreakdownRow> out;
+  out.reserve(cells.size());
   for (const auto& [key, cell] : cells) out.push_back(RowOf(key, cell));
   Rank(out, limit);
   return out;

@@ -71,7 +71,9 @@ class StatsTest : public ::testing::Test {
                     .ok());
   }
   Query Range(int64_t days = 7) {
-    return {.site = "ons.gov.uk", .from_ms = kT0 - 8 * 3'600'000, .to_ms = kT0 - 8 * 3'600'000 + days * kDay};
+    return {.site = "ons.gov.uk",
+            .from_ms = kT0 - int64_t{8} * 3'600'000,
+            .to_ms = kT0 - int64_t{8} * 3'600'000 + days * kDay};
   }
 
   store::testing::ScratchSite site_{Migrations()};
@@ -201,7 +203,7 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
     ExpectSame(stats_, rolled, raw, when);
   };
   compare("nothing rolled");
-  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));  // 2027-01-02T04:00Z
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + int64_t{20} * 3'600'000)));  // 2027-01-02T04:00Z
   Rollups rollups(site_.store(), clock);
   auto n = rollups.RollDue("ons.gov.uk");
   ASSERT_TRUE(n.ok()) << n.error().message;
@@ -209,7 +211,7 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
   compare("day one rolled, day two from the events");
   clock.Advance(std::chrono::hours(48));
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
-  EXPECT_EQ(*rollups.RolledTo("ons.gov.uk"), kT0 + 66 * 3'600'000);
+  EXPECT_EQ(*rollups.RolledTo("ons.gov.uk"), kT0 + int64_t{66} * 3'600'000);
   compare("all rolled");
   EXPECT_EQ(*rollups.RollDue("ons.gov.uk"), 0) << "nothing twice";
   EXPECT_EQ(*rollups.RollDue("elsewhere.uk"), 66) << "each site its own, from its own first event";
@@ -220,8 +222,8 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
         auto gone,
         RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false, 0));
     EXPECT_GT(gone, 0);
-    STEWARD_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?", {kT0 - 8 * 3'600'000 + kDay}));
+    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?",
+                                                {kT0 - int64_t{8} * 3'600'000 + kDay}));
     EXPECT_EQ(rows.front().Int(0), 0);
     return Ok();
   });
@@ -262,7 +264,7 @@ TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
   };
   store::ObserveStatements(&observer);
   compare("nothing rolled");
-  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + int64_t{20} * 3'600'000)));
   Rollups rollups(site_.store(), clock);
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
   compare("day one rolled, day two from the events");
@@ -320,12 +322,12 @@ TEST_F(StatsTest, FilteredDashboardsFromTheSegmentsAgreeWithTheEvents) {
 TEST_F(StatsTest, PageFilteredDashboardsReadThePagesTheDaysKept) {
   PlaceVisitors();
   Add(kT0 + kDay + 60'000, 3, 30, "pageview", "/a", "");  // visit 30 goes on to /a
-  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + int64_t{20} * 3'600'000)));
   Rollups rollups(site_.store(), clock);
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
   clock.Advance(std::chrono::hours(24 * 8));
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
-  int64_t day_one = kT0 - 8 * 3'600'000;
+  int64_t day_one = kT0 - int64_t{8} * 3'600'000;
   std::map<int64_t, std::vector<std::string>> kept;
   ASSERT_TRUE(site_.store()
                   .Read([&](store::Connection& c) -> Status {
@@ -378,7 +380,7 @@ TEST_F(StatsTest, PageFilteredDashboardsReadThePagesTheDaysKept) {
 // the events' own SQL.
 TEST_F(StatsTest, AnUpgradedDatabaseHasSegmentsFromTheNextWholeDay) {
   PlaceVisitors();
-  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + 20 * 3'600'000)));
+  FakeClock clock(SystemTime(std::chrono::milliseconds(kT0 + int64_t{20} * 3'600'000)));
   Rollups rollups(site_.store(), clock);
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());  // to 02:00 on the second day
   // As an older version left it: no segments, and no mark.
@@ -393,7 +395,7 @@ TEST_F(StatsTest, AnUpgradedDatabaseHasSegmentsFromTheNextWholeDay) {
                   .ok());
   clock.Advance(std::chrono::hours(72));
   ASSERT_TRUE(rollups.RollDue("ons.gov.uk").ok());
-  int64_t third_day = kT0 - 8 * 3'600'000 + 2 * kDay;
+  int64_t third_day = kT0 - int64_t{8} * 3'600'000 + 2 * kDay;
   ASSERT_TRUE(site_.store()
                   .Read([&](store::Connection& c) -> Status {
                     STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT segments_from FROM analytics_rollup_state"));
@@ -408,7 +410,7 @@ TEST_F(StatsTest, AnUpgradedDatabaseHasSegmentsFromTheNextWholeDay) {
       ++segment_reads;
   };
   store::ObserveStatements(&observer);
-  for (int64_t from : {kT0 - 8 * 3'600'000, third_day}) {
+  for (int64_t from : {kT0 - int64_t{8} * 3'600'000, third_day}) {
     Query segment = Range(), raw = Range();
     segment.from_ms = raw.from_ms = from;
     segment.country = raw.country = "GB";
@@ -519,7 +521,7 @@ TEST_F(StatsTest, DashboardQueriesReadTheRollupsByTheirKeyAndNeverScanTheEvents)
     const auto& [sql, params] = seen[i];
     if (sql.rfind("SELECT", 0) != 0) continue;
     ASSERT_TRUE(site_.store()
-                    .Read([&](store::Connection& c) -> Status {
+                    .Read([&, &sql = sql, &params = params](store::Connection& c) -> Status {
                       STEWARD_ASSIGN_OR_RETURN(auto plan, c.Query("EXPLAIN QUERY PLAN " + sql, params));
                       for (const auto& row : plan) {
                         std::string detail = row.Text(3);

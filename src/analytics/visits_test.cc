@@ -7,7 +7,7 @@
 namespace steward::analytics {
 namespace {
 
-constexpr int64_t kIdle = 30 * 60 * 1000;
+constexpr int64_t kIdle = int64_t{30} * 60 * 1000;
 
 TEST(VisitTableTest, AVisitLastsUntilItIsIdleForThirtyMinutes) {
   VisitTable t(kIdle);

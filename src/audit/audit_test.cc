@@ -126,6 +126,7 @@ TEST_F(AuditTest, AppendsListsAndFilters) {
 
 TEST_F(AuditTest, ConcurrentWritersMakeOneUnbrokenChain) {
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 40; ++i) {

@@ -20,7 +20,7 @@ using http::SetCookie;
 using processing::CookieCategory;
 
 constexpr int64_t kYearSeconds = 365LL * 24 * 3600;
-constexpr int64_t kMessageSeconds = 5 * 60;
+constexpr int64_t kMessageSeconds = int64_t{5} * 60;
 constexpr int64_t kApiBodyBytes = 2048;
 
 std::string CookieValue(const Request& req, std::string_view name) {

@@ -193,7 +193,7 @@ namespace {
 // A stand-in for another thread's queue: what a batch hands on, in the order handed.
 struct FakeThread {
   std::vector<int> posts;  // how many items each hand-off carried
-  void Take(HandoffBatch::Runs runs) {
+  void Take(const HandoffBatch::Runs& runs) {
     posts.push_back(static_cast<int>(runs.size()));
     for (auto& run : runs) run();
   }
@@ -203,7 +203,7 @@ TEST(HandoffBatchTest, HoldsUntilClosedAndHandsOnOncePerTarget) {
   EXPECT_FALSE(HandoffBatch::Open());
   FakeThread a, b;
   std::vector<std::string> ran;
-  auto post_to = [](FakeThread& t) { return [&t](HandoffBatch::Runs runs) { t.Take(std::move(runs)); }; };
+  auto post_to = [](FakeThread& t) { return [&t](const HandoffBatch::Runs& runs) { t.Take(runs); }; };
   {
     HandoffBatch batch;
     ASSERT_TRUE(HandoffBatch::Open());
@@ -213,7 +213,7 @@ TEST(HandoffBatchTest, HoldsUntilClosedAndHandsOnOncePerTarget) {
     }
     {
       HandoffBatch inner;  // leaves its items to the outer batch
-      HandoffBatch::Hold(&a, post_to(a), [&ran] { ran.push_back("a3"); });
+      HandoffBatch::Hold(&a, post_to(a), [&ran] { ran.emplace_back("a3"); });
     }
     EXPECT_TRUE(HandoffBatch::Open());
     EXPECT_TRUE(ran.empty()) << "nothing runs before the batch closes";

@@ -157,7 +157,7 @@ TEST(JsonScanTest, AgreesWithNlohmannOnEdgeCases) {
   };
   for (const char* c : cases) ExpectSame(c);
   ExpectSame(std::string("\"a\0b\"", 5));
-  ExpectSame(std::string("3\0\0\0 3.5", 9));
+  ExpectSame(std::string("3\0\0\0 3.5", 8));
   ExpectSame(std::string("{}\0garbage", 10));
   ExpectSame(std::string("{} \0", 4));
   ExpectSame(std::string("\0", 1));

@@ -86,7 +86,7 @@ TEST(HashTest, KeyedHashIsHashInParts) {
   ASSERT_TRUE(Init().ok());
   std::string key(32, 'k');
   KeyedHash prepared(key);
-  for (std::string data : {std::string(), std::string("203.0.113.7"), std::string(300, 'x')}) {
+  for (const std::string& data : {std::string(), std::string("203.0.113.7"), std::string(300, 'x')}) {
     std::string whole = Hash(data, key);
     uint64_t expected = 0;
     for (int i = 0; i < 8; ++i) expected = (expected << 8) | static_cast<uint8_t>(whole[i]);
@@ -99,8 +99,9 @@ TEST(HashTest, KeyedHashIsHashInParts) {
 
 TEST(HashTest, HashOfPartsIsHashOfThemJoined) {
   ASSERT_TRUE(Init().ok());
-  for (std::string key : {std::string(), std::string(32, 'k')}) {
-    for (std::string data : {std::string(), std::string("203.0.113.7") + '\0' + "Mozilla/5.0", std::string(300, 'x')}) {
+  for (const std::string& key : {std::string(), std::string(32, 'k')}) {
+    for (const std::string& data :
+         {std::string(), std::string("203.0.113.7") + '\0' + "Mozilla/5.0", std::string(300, 'x')}) {
       std::array<unsigned char, 32> parts;
       std::string_view v(data);
       Hash({v.substr(0, v.size() / 3), v.substr(v.size() / 3, 5), v.substr(std::min(v.size(), v.size() / 3 + 5))}, key,

@@ -22,7 +22,7 @@ std::string Sha1(std::string_view data) {
   for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bit_len >> (8 * i)) & 0xff));
   for (size_t block = 0; block < msg.size(); block += 64) {
     uint32_t w[80];
-    for (int t = 0; t < 16; ++t) {
+    for (size_t t = 0; t < 16; ++t) {
       const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + block + 4 * t);
       w[t] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
     }
@@ -58,7 +58,7 @@ std::string Sha1(std::string_view data) {
   }
   std::string out(20, '\0');
   for (int i = 0; i < 5; ++i) {
-    out[4 * i] = static_cast<char>(h[i] >> 24);
+    out[size_t{4} * i] = static_cast<char>(h[i] >> 24);
     out[4 * i + 1] = static_cast<char>(h[i] >> 16);
     out[4 * i + 2] = static_cast<char>(h[i] >> 8);
     out[4 * i + 3] = static_cast<char>(h[i]);

@@ -100,7 +100,7 @@ bool Match(const pcre2_code* re, std::string_view subject, Groups& groups) {
   if (rc <= 0) return false;
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data);
   groups.g.assign(static_cast<size_t>(rc), "");
-  for (int i = 0; i < rc; ++i) {
+  for (size_t i = 0; i < static_cast<size_t>(rc); ++i) {
     if (ov[2 * i] != PCRE2_UNSET) groups.g[i] = std::string(subject.substr(ov[2 * i], ov[2 * i + 1] - ov[2 * i]));
   }
   return true;

@@ -52,11 +52,11 @@ TEST(UserAgentsTest, BrowsersSystemsAndDevices) {
 }
 
 TEST(UserAgentsTest, Bots) {
+  const char* headless =
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36";
   for (const char* ua : {"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
                          "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "curl/7.88.1",
-                         "python-requests/2.31.0",
-                         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                         "HeadlessChrome/131.0.0.0 Safari/537.36"}) {
+                         "python-requests/2.31.0", headless}) {
     EXPECT_TRUE(Agents().Parse(ua).bot) << ua;
   }
   EXPECT_FALSE(Agents().Parse("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0").bot);

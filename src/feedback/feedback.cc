@@ -284,17 +284,17 @@ InboxQuery::InboxQuery(const Filter& f, std::string_view time_column) {
   if (f.status.empty()) {
     where += " AND status <> 'spam'";
   } else {
-    where += " AND status = ?", params.push_back(f.status);
+    where += " AND status = ?", params.emplace_back(f.status);
   }
   const std::string column(time_column);
-  if (!f.from.empty()) where += " AND " + column + " >= ?", params.push_back(f.from);
-  if (!f.to.empty()) where += " AND " + column + " < ?", params.push_back(f.to + "T99");
+  if (!f.from.empty()) where += " AND " + column + " >= ?", params.emplace_back(f.from);
+  if (!f.to.empty()) where += " AND " + column + " < ?", params.emplace_back(f.to + "T99");
 }
 
 Result<int64_t> InboxQuery::Count(store::Connection& c, std::string_view table, std::string_view order) const {
   // Counted up to a limit, so a million items cost no more to page than a thousand.
   std::vector<store::Value> count_params = params;
-  count_params.push_back(kCountLimit + 1);
+  count_params.emplace_back(kCountLimit + 1);
   const std::string ordered = order.empty() ? std::string() : " ORDER BY " + std::string(order);
   STEWARD_ASSIGN_OR_RETURN(auto total, c.Query("SELECT COUNT(*) FROM (SELECT 1 FROM " + std::string(table) + where +
                                                    ordered + " LIMIT ?) AS counted",
@@ -304,8 +304,8 @@ Result<int64_t> InboxQuery::Count(store::Connection& c, std::string_view table, 
 
 std::vector<store::Value> InboxQuery::Page(const Filter& f) const {
   std::vector<store::Value> page_params = params;
-  page_params.push_back(f.limit);
-  page_params.push_back(f.offset);
+  page_params.emplace_back(f.limit);
+  page_params.emplace_back(f.offset);
   return page_params;
 }
 
@@ -432,7 +432,7 @@ constexpr int64_t kMergedDepth = 1000;
 // The items the filter selects by all but their page, which each list reads in its own way.
 InboxQuery ItemsQuery(const Filter& f) {
   InboxQuery q(f, "received_at");
-  if (!f.kind.empty()) q.where += " AND kind = ?", q.params.push_back(f.kind);
+  if (!f.kind.empty()) q.where += " AND kind = ?", q.params.emplace_back(f.kind);
   if (f.redacted_only) q.where += " AND redacted <> ''";
   return q;
 }
@@ -466,9 +466,9 @@ Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(s
   int64_t total = 0;
   for (const std::string& page : pages) {
     std::vector<store::Value> params = q.params;
-    params.push_back(page);
+    params.emplace_back(page);
     const int64_t wanted = std::max(depth, kCountLimit + 1 - total);
-    params.push_back(wanted);
+    params.emplace_back(wanted);
     int64_t read = 0;
     STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
       keys.push_back({r.Text(0), r.Int(1)});
@@ -512,7 +512,7 @@ Result<std::pair<std::vector<Item>, int64_t>> Inbox::List(const Filter& f) const
     }
     InboxQuery q = ItemsQuery(f);
     std::string& where = q.where;
-    if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", q.params.push_back("%" + LikeText(f.page) + "%");
+    if (!f.page.empty()) where += " AND page LIKE ? ESCAPE '\\'", q.params.emplace_back("%" + LikeText(f.page) + "%");
     // Along the index of when items came, oldest first (the list reads it from the other end, so
     // between them a filter whose items are old, or new, is found soon); another index that
     // covers the filter (the pages') would count in the order of the pages' addresses.
@@ -578,15 +578,15 @@ Result<std::pair<std::vector<Usefulness>, int64_t>> Inbox::UsefulnessReport(cons
   std::vector<store::Value> params = {q.from, q.to};
   if (!q.page.empty()) {
     where += " AND page LIKE ? ESCAPE '\\'";
-    params.push_back("%" + LikeText(q.page) + "%");
+    params.emplace_back("%" + LikeText(q.page) + "%");
   }
   STEWARD_RETURN_IF_ERROR(store_.Read([&](store::Connection& c) -> Status {
     STEWARD_ASSIGN_OR_RETURN(auto total,
                              c.Query("SELECT COUNT(DISTINCT page) FROM feedback_usefulness" + where, params));
     out.second = total.front().Int(0);
     std::vector<store::Value> page_params = params;
-    page_params.push_back(q.limit);
-    page_params.push_back(q.offset);
+    page_params.emplace_back(q.limit);
+    page_params.emplace_back(q.offset);
     return c.ForEach("SELECT page, SUM(yes), SUM(no) FROM feedback_usefulness" + where +
                          " GROUP BY page ORDER BY SUM(yes) + SUM(no) DESC, page LIMIT ? OFFSET ?",
                      page_params, [&](const store::Row& r) {
@@ -733,7 +733,7 @@ Result<Stored> Inbox::SubmitAsync(const Submission& s, std::function<void(Result
   Stored known = p->out;
   // The inbox outlives the write (its owner waits for what it queued): `this` stays valid.
   STEWARD_RETURN_IF_ERROR(store_.Submit([this, p](store::Connection& c) { return Keep(c, *p); },
-                                        [p, done = std::move(done)](Status committed) {
+                                        [p, done = std::move(done)](const Status& committed) {
                                           if (committed.ok()) {
                                             done(p->out);
                                           } else {

@@ -416,7 +416,7 @@ TEST_F(InboxTest, APageFilterFindsOldItemsAsTheWholeTableWould) {
                     return Ok();
                   })
                   .ok());
-  auto expect = [&](Filter f) {
+  auto expect = [&](const Filter& f) {
     std::vector<Made> want;
     for (const auto& m : made) {
       if (m.page.find(f.page) == std::string::npos) continue;

@@ -199,6 +199,7 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
       kept_listed = std::move(listed->first);
     }
     std::vector<Row> rows;
+    rows.reserve(items_listed.size() + kept_listed.size());
     for (const auto& it : items_listed) rows.push_back({it.received_at, it.id, &it, nullptr});
     for (const auto& m : kept_listed) rows.push_back({m.sent_at, m.id, nullptr, &m});
     size_t first = 0;
@@ -366,7 +367,7 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
     const Item& it = **item;
     html::Object data = Common(ctx, it.status, it.assignee, it.notes);
-    for (auto& [k, v] :
+    for (auto& kv :
          html::Object{{"id", it.id},
                       {"action", "/admin/feedback/" + std::to_string(it.id)},
                       {"received", it.received_at},
@@ -386,9 +387,9 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
                       {"can_reply", mail_.has_value() && !it.email.empty()},
                       {"reply_action", "/admin/feedback/" + std::to_string(it.id) + "/reply"},
                       {"max_reply", module::Thousands(kMaxReply)}}) {
-      data[k] = std::move(v);
+      data[kv.first] = std::move(kv.second);
     }
-    for (auto& [k, v] : typed) data[k] = std::move(v);
+    for (auto& kv : typed) data[kv.first] = std::move(kv.second);
     return ctx.layout->Page(req, ctx, "admin_feedback_item", "Feedback " + std::to_string(it.id), std::move(data),
                             "/admin/feedback", status);
   }
@@ -409,18 +410,18 @@ class FeedbackPages : public std::enable_shared_from_this<FeedbackPages> {
     if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
     const messages::Kept& m = **kept;
     html::Object data = Common(ctx, m.status, m.assignee, m.notes);
-    for (auto& [k, v] : html::Object{{"id", m.id},
-                                     {"is_message", true},
-                                     {"action", "/admin/feedback/messages/" + std::to_string(m.id)},
-                                     {"received", m.sent_at},
-                                     {"channel", m.channel},
-                                     {"handle", m.handle},
-                                     {"message", m.text},
-                                     {"thread", m.thread},
-                                     {"link", m.link}}) {
-      data[k] = std::move(v);
+    for (auto& kv : html::Object{{"id", m.id},
+                                 {"is_message", true},
+                                 {"action", "/admin/feedback/messages/" + std::to_string(m.id)},
+                                 {"received", m.sent_at},
+                                 {"channel", m.channel},
+                                 {"handle", m.handle},
+                                 {"message", m.text},
+                                 {"thread", m.thread},
+                                 {"link", m.link}}) {
+      data[kv.first] = std::move(kv.second);
     }
-    for (auto& [k, v] : typed) data[k] = std::move(v);
+    for (auto& kv : typed) data[kv.first] = std::move(kv.second);
     return ctx.layout->Page(req, ctx, "admin_feedback_item", "Message " + std::to_string(m.id), std::move(data),
                             "/admin/feedback", status);
   }

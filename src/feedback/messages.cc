@@ -110,7 +110,7 @@ Parsed ParseJsonLines(std::istream& in) {
   while (std::getline(in, line)) {
     ++out.lines;
     if (Trim(line).empty()) continue;
-    auto j = http::ParseJson(line, {.max_depth = 4, .max_bytes = 64 * 1024});
+    auto j = http::ParseJson(line, {.max_depth = 4, .max_bytes = size_t{64} * 1024});
     if (!j.ok()) {
       out.skipped.emplace_back(out.lines, j.error().message);
       continue;
@@ -353,7 +353,7 @@ class MessagesServing : public module::Serving {
   subject::SubjectData* Subjects() override { return in_use_ ? &subjects_ : nullptr; }
 
  private:
-  static http::Response Answer(int status, nlohmann::json j) {
+  static http::Response Answer(int status, const nlohmann::json& j) {
     http::Response r = http::Response::Json(JsonText(j), status);
     r.SetHeader("Cache-Control", "no-store");
     return r;

@@ -27,7 +27,7 @@ using http::Request;
 using http::Response;
 
 constexpr module::Id kFeedback("feedback");
-constexpr int64_t kMaxBody = 16 * 1024;
+constexpr int64_t kMaxBody = int64_t{16} * 1024;
 
 // The hidden field that times an HTML form: when it was shown, and a MAC so it cannot be made up.
 class FormTimer {
@@ -68,7 +68,7 @@ class FeedbackServing : public module::Serving {
  public:
   // `settings` nullopt: the site takes no feedback ([feedback] absent), and the inbox is there for
   // the messages alone.
-  FeedbackServing(module::Platform& p, std::optional<Settings> settings)
+  FeedbackServing(module::Platform& p, const std::optional<Settings>& settings)
       : platform_(p),
         forms_(settings.has_value()),
         inbox_(p.store, p.key, p.clock, settings.value_or(Settings{.useful = false})),
@@ -106,13 +106,13 @@ class FeedbackServing : public module::Serving {
     // group commit is done, without holding a thread while it waits.
     router.AddAsync(
         Method::kPost, "/feedback",
-        [this](Request& req, http::Responder respond) {
+        [this](Request& req, const http::Responder& respond) {
           if (auto r = PostForm(req, respond)) respond.Send(std::move(*r));
         },
         form);
     router.AddAsync(
         Method::kPost, "/api/feedback",
-        [this](Request& req, http::Responder respond) {
+        [this](Request& req, const http::Responder& respond) {
           auto answer = [origin = std::string(req.Header("Origin")), this, respond](Response r) {
             http::AllowOrigin(origin, platform_.config.site.script_origins, r);
             r.SetHeader("Cache-Control", "no-store");

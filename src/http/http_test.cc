@@ -118,7 +118,7 @@ TEST(ResponseTest, StatusMappingIsInOnePlace) {
 
 TEST(RouterTest, MatchesLiteralsParamsAndRest) {
   Router router;
-  auto tag = [](std::string t) { return [t](Request&) { return Response::Text(t); }; };
+  auto tag = [](const std::string& t) { return [t](Request&) { return Response::Text(t); }; };
   router.Get("/", tag("home"));
   router.Get("/admin/staff/{id}", tag("staff"));
   router.Get("/admin/staff/new", tag("new"));
@@ -180,7 +180,7 @@ class StaticFilesTest : public ::testing::Test {
     ASSERT_TRUE(files_.AddDirectory("/assets/", (root_ / "public").string()).ok());
   }
   void TearDown() override { fs::remove_all(root_); }
-  Response Get(std::string path, std::string inm = "") {
+  Response Get(const std::string& path, std::string inm = "") {
     Request r;
     if (!inm.empty()) r.headers = {{"If-None-Match", inm}};
     return files_.Serve(r, path);

@@ -206,11 +206,9 @@ int StatusForError(ErrorCode code) {
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kAlreadyExists:
-      return 409;
     case ErrorCode::kFailedPrecondition:
       return 409;
     case ErrorCode::kResourceExhausted:
-      return 503;
     case ErrorCode::kUnavailable:
       return 503;
     case ErrorCode::kDataLoss:

@@ -608,7 +608,7 @@ class Server::Impl {
     if (!route.options.blocking) {
       if (route.async_handler) {
         co_return co_await RunAsync(
-            nullptr, [this, &route, &req](Responder respond) { InvokeAsync(route, req, std::move(respond)); });
+            nullptr, [this, &route, &req](const Responder& respond) { InvokeAsync(route, req, respond); });
       }
       co_return Invoke(route, req);
     }
@@ -620,8 +620,8 @@ class Server::Impl {
     }
     pool_jobs_++;
     if (route.async_handler) {
-      co_return co_await RunAsync(pool_.get(), [this, &route, &req](Responder respond) {
-        InvokeAsync(route, req, std::move(respond));
+      co_return co_await RunAsync(pool_.get(), [this, &route, &req](const Responder& respond) {
+        InvokeAsync(route, req, respond);
         pool_jobs_--;
       });
     }
@@ -648,7 +648,7 @@ class Server::Impl {
     return r;
   }
 
-  void InvokeAsync(const Route& route, Request& req, Responder respond) {
+  void InvokeAsync(const Route& route, Request& req, const Responder& respond) {
     try {
       route.async_handler(req, respond);
       return;

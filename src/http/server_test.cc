@@ -31,7 +31,7 @@ class ServerTest : public ::testing::Test {
     router.Get("/hello", [](Request&) { return Response::Text("hello\n"); });
     router.Post("/echo", [](Request& r) { return Response::Text(r.body); });
     router.Post("/big", [](Request& r) { return Response::Text(std::to_string(r.body.size())); },
-                {.max_body_bytes = 200 * 1024});
+                {.max_body_bytes = int64_t{200} * 1024});
     router.Get("/client", [](Request& r) { return Response::Text(r.client_ip ? r.client_ip->ToString() : "none"); });
     router.Post("/form", [](Request&) { return Response::Text("kept"); },
                 {.anonymous_write = RouteOptions::Anonymous::kForm});
@@ -44,7 +44,7 @@ class ServerTest : public ::testing::Test {
                },
                {.blocking = true});
     // Answers from another thread a little later, as a handler waiting on the store's commit does.
-    router.AddAsync(Method::kPost, "/later", [this](Request& r, Responder respond) {
+    router.AddAsync(Method::kPost, "/later", [this](Request& r, const Responder& respond) {
       std::string body = r.body;
       std::lock_guard<std::mutex> lock(later_mu_);
       later_.emplace_back([respond, body] {
@@ -52,9 +52,9 @@ class ServerTest : public ::testing::Test {
         respond.Send(Response::Text("later " + body, 202));
       });
     });
-    router.AddAsync(Method::kGet, "/forgotten", [](Request&, Responder) {}, {.blocking = true});
+    router.AddAsync(Method::kGet, "/forgotten", [](Request&, const Responder&) {}, {.blocking = true});
     // Kept for the test to answer, from its own thread.
-    router.AddAsync(Method::kGet, "/held", [this](Request&, Responder respond) {
+    router.AddAsync(Method::kGet, "/held", [this](Request&, const Responder& respond) {
       std::lock_guard<std::mutex> lock(later_mu_);
       held_.push_back(respond);
     });
@@ -167,7 +167,7 @@ TEST_F(ServerTest, BodyOverTheLimitIs413) {
   EXPECT_EQ(r->status, 413);
 
   // A route may take more than the default.
-  auto big = Fetch(port_, "POST", "/big", {}, std::string(100 * 1024, 'z'));
+  auto big = Fetch(port_, "POST", "/big", {}, std::string(size_t{100} * 1024, 'z'));
   ASSERT_TRUE(big);
   EXPECT_EQ(big->body, "102400");
 }
@@ -228,6 +228,7 @@ TEST_F(ServerTest, ThrowingHandlerGives500AndTheServerGoesOn) {
 TEST_F(ServerTest, AsyncHandlersAnswerFromAnyThreadAndNeverLeaveAClientWaiting) {
   StartServer();
   std::vector<std::future<std::optional<testing::RawResponse>>> answers;
+  answers.reserve(8);
   for (int i = 0; i < 8; ++i) {
     answers.push_back(
         std::async(std::launch::async, [this, i] { return Fetch(port_, "POST", "/later", {}, std::to_string(i)); }));
@@ -291,6 +292,7 @@ TEST_F(ServerTest, AnswersGivenInAHandoffBatchGoWhenItCloses) {
   StartServer();
   constexpr int kClients = 6;
   std::vector<std::future<std::optional<testing::RawResponse>>> answers;
+  answers.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     answers.push_back(std::async(std::launch::async, [this] { return Fetch(port_, "GET", "/held"); }));
   }

@@ -307,7 +307,7 @@ std::string MonthText(int64_t month) {
   int64_t y = month >= 0 ? month / 12 : (month - 11) / 12;
   int64_t m = month - y * 12;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(1970 + y), static_cast<long long>(m + 1));
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(y) + 1970, static_cast<long long>(m) + 1);
   return buf;
 }
 
@@ -413,7 +413,7 @@ Result<std::unique_ptr<RawArchive::Pending>> RawArchive::Write(store::Store& sto
     std::string month_key;
     int64_t committed = 0;
     bool known = false;
-    STEWARD_RETURN_IF_ERROR(store.Read([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(store.Read([&, month = month](store::Connection& c) -> Status {
       STEWARD_ASSIGN_OR_RETURN(auto rows,
                                c.Query("SELECT key, bytes FROM logs_raw_months WHERE month = ?", {MonthText(month)}));
       if (rows.empty()) return Ok();

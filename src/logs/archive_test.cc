@@ -205,7 +205,7 @@ TEST_F(ArchiveTest, KeepsLinesByMonthAndFindsThemByAddressRangeLabelPathAndTime)
   EXPECT_EQ(bytes.find("203.0.113"), std::string::npos);
   EXPECT_EQ(bytes.find("/admin"), std::string::npos);
 
-  auto strip = [](std::string l) { return l.substr(0, l.size() - 1); };  // matches have no newline
+  auto strip = [](const std::string& l) { return l.substr(0, l.size() - 1); };  // matches have no newline
   auto exact = archive.Search(site_.store(), {.ip = "203.0.113.7"});
   ASSERT_TRUE(exact.ok()) << exact.error().message;
   EXPECT_EQ(Lines(*exact), (std::vector<std::string>{strip(a), strip(d), strip(f)})) << "oldest first; mapped IPv4 too";
@@ -228,7 +228,8 @@ TEST_F(ArchiveTest, KeepsLinesByMonthAndFindsThemByAddressRangeLabelPathAndTime)
   ASSERT_TRUE(path.ok());
   EXPECT_EQ(Lines(*path), (std::vector<std::string>{strip(c), strip(d)}));
 
-  auto limited = archive.Search(site_.store(), {.path = "/", .to_ms = kDec1 + 86'400'000 + 9 * 3'600'000, .limit = 2});
+  auto limited =
+      archive.Search(site_.store(), {.path = "/", .to_ms = kDec1 + 86'400'000 + int64_t{9} * 3'600'000, .limit = 2});
   ASSERT_TRUE(limited.ok());
   EXPECT_EQ(limited->total, 4) << "a, b, c, d: e is at the end, which is not included";
   EXPECT_EQ(Lines(*limited), (std::vector<std::string>{strip(a), strip(b)}));

@@ -29,7 +29,7 @@ TEST(LogFormatTest, CombinedWithTimeZones) {
   EXPECT_EQ(r.user_agent.substr(0, 11), "Mozilla/5.0");
   int64_t day = DaysFromCivil(2026, 12, 1);
   EXPECT_EQ(r.local_day, day);
-  EXPECT_EQ(r.time_ms, day * kDay + 9 * 3'600'000) << "10:00 at +01:00 is 09:00 UTC";
+  EXPECT_EQ(r.time_ms, day * kDay + int64_t{9} * 3'600'000) << "10:00 at +01:00 is 09:00 UTC";
 
   // Just after midnight in New York is the next day in UTC, but the day written is the visitor's.
   ASSERT_EQ(f->Parse(R"(2001:db8::1 - - [01/Dec/2026:23:30:00 -0500] "POST /login HTTP/2.0" 302 - "-" "-")", r), "");
@@ -38,7 +38,7 @@ TEST(LogFormatTest, CombinedWithTimeZones) {
   EXPECT_TRUE(r.referrer.empty());
   EXPECT_TRUE(r.user_agent.empty());
   EXPECT_EQ(r.local_day, day);
-  EXPECT_EQ(r.time_ms, (day + 1) * kDay + 4 * 3'600'000 + 30 * 60'000);
+  EXPECT_EQ(r.time_ms, (day + 1) * kDay + int64_t{4} * 3'600'000 + int64_t{30} * 60'000);
 }
 
 TEST(LogFormatTest, QuotesInsideQuotedFieldsAndOddRequests) {
@@ -107,7 +107,7 @@ TEST(LogFormatTest, OtherPresetsAndCustomFormats) {
   EXPECT_EQ(r.path, "/default.aspx");
   EXPECT_EQ(r.query, "q=1");
   EXPECT_EQ(r.duration_us, 15'000);
-  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 10 * 3'600'000);
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + int64_t{10} * 3'600'000);
   EXPECT_FALSE(LogFormat::Preset("apache-ish"));
 
   // nginx with $request_time at the end, and a date-time in ISO 8601 ($time_iso8601).
@@ -117,7 +117,7 @@ TEST(LogFormatTest, OtherPresetsAndCustomFormats) {
             "");
   EXPECT_EQ(r.user, "bob");
   EXPECT_EQ(r.duration_us, 250'000);
-  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 10 * 3'600'000);
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + int64_t{10} * 3'600'000);
   auto epoch = LogFormat::Compile(R"(%x %h "%r" %s)", "", "", "%s");
   ASSERT_TRUE(epoch.ok());
   ASSERT_EQ(epoch->Parse(R"(1796119200.5 203.0.113.5 "GET / HTTP/1.1" 200)", r), "");
@@ -166,7 +166,7 @@ TEST(LogFormatTest, CaddyJsonLines) {
       "");
   EXPECT_EQ(r.host, "2001:db8::7");
   EXPECT_EQ(r.user_agent, "say \"hi\" \xc3\xa9");
-  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + int64_t{9} * 3'600'000);
   ASSERT_EQ(f->Parse(R"({"ts":1796119200,"request":{"remote_addr":"198.51.100.1:80","uri":"/"},"status":404})", r), "");
   EXPECT_EQ(r.host, "198.51.100.1");
 
@@ -209,7 +209,7 @@ TEST(LogFormatTest, NginxJsonLines) {
   EXPECT_EQ(r.referrer, "https://www.google.com/");
   EXPECT_EQ(r.user_agent, "curl/8.0");
   EXPECT_EQ(r.vhost, "www.ons.gov.uk");
-  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + 9 * 3'600'000);
+  EXPECT_EQ(r.time_ms, DaysFromCivil(2026, 12, 1) * kDay + int64_t{9} * 3'600'000);
   // Numbers bare, the request in parts, an ISO 8601 time.
   ASSERT_EQ(
       f->Parse(

@@ -351,6 +351,7 @@ Result<ImportSummary> Importer::Run(std::istream& in, int64_t start, int64_t tot
     // The monitor sees the requests in order, while the chunk they point into is still here.
     if (monitor_ != nullptr) {
       std::vector<const std::vector<Sighting>*> sightings;
+      sightings.reserve(found.size());
       for (const Part& part : found) sightings.push_back(&part.sightings);
       monitor_->FeedAll(sightings);
     }

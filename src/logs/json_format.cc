@@ -1,4 +1,5 @@
 // The JSON-lines access-log formats: Caddy's and nginx's (a log_format with escape=json).
+#include <cmath>
 #include <charconv>
 #include <cstring>
 
@@ -231,7 +232,7 @@ bool Seconds(std::string_view text, double scale, int64_t& out) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || !(v >= 0) || v > 1e13) return false;
-  out = static_cast<int64_t>(v * scale + 0.5);
+  out = std::llround(v * scale);
   return true;
 }
 

@@ -26,7 +26,7 @@ std::string Line(const std::string& ip, int second, const std::string& method, c
 
 TEST(AttackMatcherTest, ProbesTraversalAndInjection) {
   SecurityRules rules;
-  rules.attack_paths.push_back("~");  // one byte: found before any byte, and at the end
+  rules.attack_paths.emplace_back("~");  // one byte: found before any byte, and at the end
   AttackMatcher attacks(rules);
   auto f = LogFormat::Preset("combined");
   auto check = [&](const std::string& target) {
@@ -51,7 +51,7 @@ TEST(AttackMatcherTest, ProbesTraversalAndInjection) {
   EXPECT_EQ(check("/item?id=1+union+select+2"), "sql-injection") << "+ is a space";
   EXPECT_EQ(check("/onload=1"), "script-injection") << "in the path too";
   EXPECT_EQ(check("/a?b=../.."), "") << "traversal is looked for in the path alone";
-  rules.attack_paths.push_back("");
+  rules.attack_paths.emplace_back("");
   EXPECT_EQ(std::string(AttackMatcher(rules).In(LogRecord{})), "attack-path") << "an empty pattern is everywhere";
 }
 

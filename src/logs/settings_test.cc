@@ -110,7 +110,7 @@ TEST(LogSettingsTest, RawLinesAreKeptOnlyWhenTheRegisterDeclaresTheAddresses) {
   d.categories = {"user.device.browser"};
   reg.datasets.push_back(d);
   EXPECT_FALSE(KeepsRawLines(settings, reg));
-  reg.datasets.back().categories.push_back("user.device.ip_address");
+  reg.datasets.back().categories.emplace_back("user.device.ip_address");
   EXPECT_TRUE(KeepsRawLines(settings, reg));
   settings.keep_raw_lines = false;
   EXPECT_FALSE(KeepsRawLines(settings, reg));

@@ -181,7 +181,7 @@ Counter& Registry::AddCounter(std::string name, std::string help, Labels label_n
   std::lock_guard<std::mutex> lock(mu_);
   counters_.emplace_back(new Counter(std::move(name), std::move(help), std::move(label_names)));
   Counter* c = counters_.back().get();
-  renderers_.push_back([c](std::string& out) { c->Render(out); });
+  renderers_.emplace_back([c](std::string& out) { c->Render(out); });
   return *c;
 }
 
@@ -193,7 +193,7 @@ Gauge& Registry::AddSampledGauge(std::string name, std::string help, std::functi
   std::lock_guard<std::mutex> lock(mu_);
   gauges_.emplace_back(new Gauge(std::move(name), std::move(help), std::move(sample)));
   Gauge* g = gauges_.back().get();
-  renderers_.push_back([g](std::string& out) { g->Render(out); });
+  renderers_.emplace_back([g](std::string& out) { g->Render(out); });
   return *g;
 }
 
@@ -203,7 +203,7 @@ Histogram& Registry::AddHistogram(std::string name, std::string help, Labels lab
   histograms_.emplace_back(
       new Histogram(std::move(name), std::move(help), std::move(label_names), std::move(upper_bounds)));
   Histogram* h = histograms_.back().get();
-  renderers_.push_back([h](std::string& out) { h->Render(out); });
+  renderers_.emplace_back([h](std::string& out) { h->Render(out); });
   return *h;
 }
 

@@ -13,7 +13,6 @@ namespace {
 
 using http::Method;
 using http::Request;
-using http::Response;
 
 constexpr module::Id kNotice("notice");
 

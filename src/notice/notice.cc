@@ -433,7 +433,7 @@ http::Response VersionsPage(const site::Pages& pages, store::Store& store, http:
 }  // namespace
 
 void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
-               std::string last_updated, store::Store& store) {
+               const std::string& last_updated, store::Store& store) {
   router.Get("/privacy/versions", [&pages, &store](http::Request& req) { return VersionsPage(pages, store, req); },
              {.blocking = true});
   // The notice's data is made once (the register does not change while Steward runs); the page is

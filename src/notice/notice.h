@@ -35,7 +35,7 @@ Result<std::string> RenderCookies(const site::Pages& pages, const processing::Re
 // GET /privacy and /privacy/versions (which reads the stored versions). (/cookies, which carries the
 // consent controls, is the consent module's.) `pages`, `reg` and `store` must outlive the router.
 void AddRoutes(http::Router& router, const site::Pages& pages, const processing::Register& reg,
-               std::string last_updated, store::Store& store);
+               const std::string& last_updated, store::Store& store);
 
 // "email address" for "user.contact.email".
 std::string CategoryLabel(const std::string& category);

@@ -197,7 +197,7 @@ TEST_F(IdTokenTest, ATokenAsOneLoginSignsItIsAccepted) {
 }
 
 TEST_F(IdTokenTest, EachClaimThatIsNotRightIsRefusedWithItsReason) {
-  auto with = [&](const char* name, Json value) {
+  auto with = [&](const char* name, const Json& value) {
     Json c = Claims();
     if (value.is_null()) {
       c.erase(name);

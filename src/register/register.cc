@@ -454,12 +454,13 @@ std::vector<std::string> RightsForBasis(LawfulBasis b) {
   using enum LawfulBasis;
   std::vector<std::string> rights = {"be-informed", "access", "rectification"};
   // Erasure does not apply to data processed for a legal obligation or a public task (Art 17(3)).
-  if (b == kConsent || b == kContract || b == kLegitimateInterests || b == kVitalInterests) rights.push_back("erasure");
-  rights.push_back("restriction");
-  if (b == kConsent || b == kContract) rights.push_back("portability");
-  if (b == kPublicTask || b == kLegitimateInterests) rights.push_back("objection");
-  if (b == kConsent) rights.push_back("withdraw-consent");
-  rights.push_back("complain-to-ico");
+  if (b == kConsent || b == kContract || b == kLegitimateInterests || b == kVitalInterests)
+    rights.emplace_back("erasure");
+  rights.emplace_back("restriction");
+  if (b == kConsent || b == kContract) rights.emplace_back("portability");
+  if (b == kPublicTask || b == kLegitimateInterests) rights.emplace_back("objection");
+  if (b == kConsent) rights.emplace_back("withdraw-consent");
+  rights.emplace_back("complain-to-ico");
   return rights;
 }
 

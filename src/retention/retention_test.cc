@@ -289,7 +289,7 @@ TEST_F(RetentionTest, ABacklogGoesInBatchesThatLetOtherWritesThrough) {
                                 (void)n;
                                 return Ok();
                               },
-                              [](Status) {})
+                              [](const Status&) {})
                           .ok());
         }
         limits.push_back(limit);

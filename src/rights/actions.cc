@@ -110,11 +110,12 @@ std::vector<std::pair<std::string, std::string>> CorrectableCategories(const pro
       {"user.employment", "Employment"}};
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [category, label] : kAll) {
-    bool declared = std::any_of(reg.datasets.begin(), reg.datasets.end(), [&](const processing::Dataset& d) {
-      return std::any_of(d.categories.begin(), d.categories.end(), [&](const std::string& named) {
-        return category == named || category.rfind(named + ".", 0) == 0;
-      });
-    });
+    bool declared =
+        std::any_of(reg.datasets.begin(), reg.datasets.end(), [&category = category](const processing::Dataset& d) {
+          return std::any_of(d.categories.begin(), d.categories.end(), [&](const std::string& named) {
+            return category == named || category.rfind(named + ".", 0) == 0;
+          });
+        });
     if (declared) out.emplace_back(category, label);
   }
   return out;

@@ -152,6 +152,7 @@ struct Cases::Impl {
     STEWARD_ASSIGN_OR_RETURN(
         auto rows, c.Query("SELECT from_on, to_on, why FROM rights_pauses WHERE case_id = ? ORDER BY from_on", {id}));
     std::vector<PauseRecord> out;
+    out.reserve(rows.size());
     for (const auto& r : rows) {
       out.push_back({.from = ParseDay(r.Text(0)).value_or(0), .to = OptDay(r, 1), .why = r.Text(2)});
     }
@@ -543,7 +544,7 @@ Result<std::vector<Summary>> Cases::Queue(const QueueFilter& filter) const {
     std::vector<store::Value> params;
     if (filter.assignee) {
       sql += " AND assignee = ?";
-      params.push_back(*filter.assignee);
+      params.emplace_back(*filter.assignee);
     }
     sql += filter.open ? " ORDER BY due_on, id" : " ORDER BY closed_at DESC, id DESC";
     sql += " LIMIT " + std::to_string(std::min<size_t>(filter.limit, 1000));

@@ -18,7 +18,7 @@ using http::Request;
 using http::Response;
 using Errors = std::vector<std::pair<std::string, std::string>>;
 
-constexpr int64_t kMaxBody = 32 * 1024;
+constexpr int64_t kMaxBody = int64_t{32} * 1024;
 
 Response NoStore(Response r) {
   r.SetHeader("Cache-Control", "no-store");

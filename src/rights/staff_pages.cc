@@ -337,7 +337,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
     if (!audited.ok()) return ctx.layout->ErrorFor(audited.error(), req);
     auto names = Handlers();
     html::Object data = Row(*c, names);
-    for (auto& [k, v] : extra) data[k] = std::move(v);
+    for (auto& kv : extra) data[kv.first] = std::move(kv.second);
     data["base"] = std::string(kPath) + "/" + std::to_string(*id);
     data["is_open"] = c->status == "open";
     data["channel"] = ChannelTitles().count(c->channel) ? ChannelTitles().at(c->channel) : c->channel;

@@ -106,7 +106,7 @@ class StaffTest : public ::testing::Test {
     trail_.reset();
     site_.reset();
   }
-  int64_t MakeStaff(const std::string& email, std::vector<Role> roles, const std::string& password) {
+  int64_t MakeStaff(const std::string& email, const std::vector<Role>& roles, const std::string& password) {
     auto id = accounts_->Create(email, roles, {});
     EXPECT_TRUE(id.ok()) << id.error().ToString();
     EXPECT_TRUE(accounts_->SetPassword(*id, password, {}).ok());

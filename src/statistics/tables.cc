@@ -173,7 +173,7 @@ std::optional<PeriodSpan> ParsePeriod(Period p, std::string_view label) {
   }
   if (p == Period::kQuarter && text.size() == 7 && std::sscanf(text.c_str(), "%4d-Q%1d%c", &y, &n, &tail) == 2 &&
       n >= 1 && n <= 4 && y >= 1970 && y < 3000) {
-    return SpanAt(p, int64_t{y} * 12 + (n - 1) * 3);
+    return SpanAt(p, int64_t{y} * 12 + int64_t{n - 1} * 3);
   }
   if (p == Period::kYear && text.size() == 4 && std::sscanf(text.c_str(), "%4d%c", &y, &tail) == 1 && y >= 1970 &&
       y < 3000) {

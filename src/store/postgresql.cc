@@ -483,6 +483,7 @@ Result<std::vector<std::string>> PostgresqlConnection::TableNames() {
   STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = "
                                             "current_schema() ORDER BY tablename"));
   std::vector<std::string> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(r.Text(0));
   return out;
 }
@@ -493,6 +494,7 @@ Result<std::vector<std::string>> PostgresqlConnection::Columns(std::string_view 
                                             {std::string(table)}));
   if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no table " + std::string(table));
   std::vector<std::string> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(r.Text(0));
   return out;
 }

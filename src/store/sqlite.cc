@@ -326,6 +326,7 @@ Result<std::vector<std::string>> SqliteConnection::TableNames() {
   STEWARD_ASSIGN_OR_RETURN(auto rows, Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                                             "'sqlite_%' ORDER BY name"));
   std::vector<std::string> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(r.Text(0));
   return out;
 }
@@ -335,6 +336,7 @@ Result<std::vector<std::string>> SqliteConnection::Columns(std::string_view tabl
                            Query("SELECT name FROM pragma_table_info(?) ORDER BY cid", {std::string(table)}));
   if (rows.empty()) return MakeError(ErrorCode::kNotFound, "no table " + std::string(table));
   std::vector<std::string> out;
+  out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(r.Text(0));
   return out;
 }

@@ -137,6 +137,7 @@ TEST_F(StoreTest, OneFailingWriteDoesNotUndoItsGroup) {
   std::atomic<int> ok{0}, failed{0};
   std::vector<std::thread> threads;
   // Duplicates violate UNIQUE: exactly one write per body succeeds, whichever group it lands in.
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
@@ -190,10 +191,10 @@ TEST_F(StoreTest, AWholeGroupRolledBackReportsEachWriteAsItEnded) {
                         released.wait();
                         return Ok();
                       },
-                      [&](Status) { first_done.set_value(); })
+                      [&](const Status&) { first_done.set_value(); })
                   .ok());
   std::vector<std::promise<Status>> done(4);
-  auto insert = [](std::string body) {
+  auto insert = [](const std::string& body) {
     return [body](Connection& c) -> Status {
       STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
       return Ok();
@@ -215,6 +216,7 @@ TEST_F(StoreTest, AWholeGroupRolledBackReportsEachWriteAsItEnded) {
   release.set_value();
   first_done.get_future().wait();
   std::vector<Status> results;
+  results.reserve(done.size());
   for (auto& d : done) results.push_back(d.get_future().get());
   EXPECT_FALSE(results[0].ok()) << "rolled back with the transaction";
   EXPECT_FALSE(results[1].ok());
@@ -244,12 +246,12 @@ TEST_F(StoreTest, FullQueueIsRefusedAtOnce) {
                         gate.wait();
                         return Ok();
                       },
-                      [&](Status) { done++; })
+                      [&](const Status&) { done++; })
                   .ok());
   while (store->write_queue_depth() != 0) std::this_thread::yield();
-  ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](Status) { done++; }).ok());
-  ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](Status) { done++; }).ok());
-  Status refused = store->Submit([](Connection&) { return Ok(); }, [&](Status) { done++; });
+  ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](const Status&) { done++; }).ok());
+  ASSERT_TRUE(store->Submit([](Connection&) { return Ok(); }, [&](const Status&) { done++; }).ok());
+  Status refused = store->Submit([](Connection&) { return Ok(); }, [&](const Status&) { done++; });
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
   release.set_value();
@@ -268,7 +270,7 @@ TEST_F(StoreTest, CloseDrainsQueuedWritesAndRefusesNewOnes) {
                           STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
                           return Ok();
                         },
-                        [&](Status s) {
+                        [&](const Status& s) {
                           if (s.ok()) committed++;
                         })
                     .ok());
@@ -294,6 +296,7 @@ TEST_F(StoreTest, KillingTheProcessLosesNoWriteReportedDone) {
     if (!s.ok() || !(*s)->Migrate(kMigrations).ok()) ::_exit(2);
     // Writers on several threads, so groups hold several writes; each reports its done ones.
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0;; ++i) {
@@ -412,8 +415,8 @@ TEST_F(StoreTest, CorruptFileFailsTheIntegrityCheck) {
   // Overwrite pages in the middle of the file, past the header.
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 * 3);
-    std::string junk(4096 * 4, '\x5a');
+    f.seekp(std::streamoff{4096} * 3);
+    std::string junk(size_t{4096} * 4, '\x5a');
     f.write(junk.data(), junk.size());
   }
   auto s = Store::Open({.path = path});
@@ -600,7 +603,7 @@ TEST_F(StoreTest, ConstraintViolationsAreAlreadyExistsAndNameNoValue) {
 TEST_F(StoreTest, ConnectionsLostToTheServerAreMadeAgain) {
   if (!testing::OnPostgresql()) GTEST_SKIP() << "a server's connections";
   auto store = OpenStore();
-  auto insert = [](std::string body) {
+  auto insert = [](const std::string& body) {
     return [body](Connection& c) -> Status {
       STEWARD_RETURN_IF_ERROR(c.Exec("INSERT INTO notes (body) VALUES (?)", {body}));
       return Ok();

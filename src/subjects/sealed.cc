@@ -96,6 +96,7 @@ Result<std::vector<subject::Erasure>> SealedData::Erase(const Key& key, const su
                    {{"erased", std::to_string(total)}, {"key_destroyed", destroyed ? "yes" : "no"}});
   }));
   std::vector<subject::Erasure> out;
+  out.reserve(erased.size());
   for (const auto& [dataset, n] : erased) out.push_back({.dataset = dataset, .erased = n});
   return out;
 }

@@ -28,7 +28,7 @@ using http::Response;
 using module::FieldError;
 
 constexpr module::Id kSubscriptions("subscriptions");
-constexpr int64_t kMaxBody = 16 * 1024;
+constexpr int64_t kMaxBody = int64_t{16} * 1024;
 
 Response NoStore(Response r) {
   r.SetHeader("Cache-Control", "no-store");
@@ -138,7 +138,7 @@ class SubscriptionsServing : public module::Serving {
     });
     if (keys_ != nullptr) {
       router.Post("/api/topics/{id}/messages", [this](Request& req) { return ApiPublish(req); },
-                  {.max_body_bytes = 64 * 1024, .blocking = true});
+                  {.max_body_bytes = int64_t{64} * 1024, .blocking = true});
     }
   }
 
@@ -465,7 +465,7 @@ class SubscriptionsServing : public module::Serving {
       r.SetHeader("WWW-Authenticate", "Bearer");
       return r;
     }
-    auto body = http::ParseJsonBody(req, {.max_depth = 3, .max_bytes = 64 * 1024});
+    auto body = http::ParseJsonBody(req, {.max_depth = 3, .max_bytes = size_t{64} * 1024});
     if (!body.ok()) return Json(400, {{"error", body.error().message}});
     if (!body->is_object()) return Json(400, {{"error", "the body is a JSON object with 'subject' and 'body'"}});
     auto subject = body->find("subject");
@@ -681,8 +681,8 @@ module::Descriptor Module() {
               return on;
             }();
             if (accounts) {
-              storage.stores.push_back("user.account.username");
-              storage.stores.push_back("user.account.password");
+              storage.stores.emplace_back("user.account.username");
+              storage.stores.emplace_back("user.account.password");
             }
             return std::vector<retention::ModuleStorage>{storage};
           },

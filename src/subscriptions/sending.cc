@@ -24,7 +24,7 @@ constexpr size_t kMaxBody = 20000;
 bool OneLine(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
 
 // The start of the UTC day of `t` plus `hour` hours, as Unix seconds.
-int64_t DayAt(int64_t unix, int hour) { return unix - unix % 86400 + hour * 3600; }
+int64_t DayAt(int64_t unix, int hour) { return unix - unix % 86400 + int64_t{hour} * 3600; }
 
 }  // namespace
 
@@ -129,7 +129,7 @@ Result<int64_t> Subscriptions::StartDigests() {
   for (auto [kind, end, length] : {std::tuple<const char*, int64_t, int64_t>{"daily", daily_end, 86400},
                                    std::tuple<const char*, int64_t, int64_t>{"weekly", weekly_end, 7 * 86400}}) {
     std::string from = at(end - length), to = at(end);
-    STEWARD_RETURN_IF_ERROR(impl_->store.Write([&](store::Connection& c) -> Status {
+    STEWARD_RETURN_IF_ERROR(impl_->store.Write([&, kind = kind](store::Connection& c) -> Status {
       STEWARD_ASSIGN_OR_RETURN(
           auto done, c.Query("SELECT 1 FROM subscription_sends WHERE kind = ? AND period_end = ?", {kind, to}));
       if (!done.empty()) return Ok();

@@ -52,7 +52,7 @@ class Pages : public std::enable_shared_from_this<Pages> {
 
   // The page: counts, the form (with `draft`), the sends. `notice` and `errors` above it.
   Response View(Request& req, module::StaffContext& ctx, const Draft& draft, const std::string& notice,
-                std::vector<std::pair<std::string, std::string>> errors, int status) {
+                const std::vector<std::pair<std::string, std::string>>& errors, int status) {
     html::Object data{{"subject", draft.subject}, {"body", draft.body}, {"topic_options", Topics(draft.topic)}};
     if (!notice.empty()) data["notice"] = notice;
     if (!errors.empty()) {

@@ -116,7 +116,7 @@ class SubscriptionsTest : public ::testing::Test {
   static std::string TokenOf(const std::string& link) { return link.substr(link.rfind('/') + 1); }
 
   // Subscribes and confirms `email`; returns the confirmed subscriber.
-  Subscriber Confirmed(const std::string& email, std::vector<std::string> topics = {"roads"},
+  Subscriber Confirmed(const std::string& email, const std::vector<std::string>& topics = {"roads"},
                        Frequency f = Frequency::kImmediately) {
     EXPECT_TRUE(subs_->SignUp(email, topics, f).ok());
     auto mails = Deliver();
@@ -410,6 +410,7 @@ TEST_F(SubscriptionsTest, RetentionDeletesThoseWhoLeftAfterTheRegistersPeriod) {
 // subscribers the batches before it kept.
 TEST_F(SubscriptionsTest, ThePurgeGoesInBatchesThroughItsIndex) {
   std::vector<Subscriber> old;
+  old.reserve(5);
   for (int i = 0; i < 5; ++i)
     old.push_back(Confirmed("old" + std::to_string(i) + "@example.com", {"roads", "schools"}));
   ASSERT_TRUE(subs_->Unsubscribe(old[0].id, "all").ok());

@@ -38,6 +38,7 @@ class SmtpServer {
                                      "--dir", dir_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
@@ -67,6 +68,7 @@ class SmtpServer {
       if (e.path().extension() == ".json") files.push_back(e.path());
     }
     std::sort(files.begin(), files.end());
+    out.reserve(files.size());
     for (const auto& f : files) out.push_back(nlohmann::json::parse(std::ifstream(f)));
     return out;
   }
