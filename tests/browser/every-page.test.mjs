@@ -1,5 +1,6 @@
 // Every page of every example site passes axe-core for WCAG 2.2 A and AA, public and staff alike,
-// and a keyboard's first Tab reaches a skip link that leads to the page's main content,
+// a keyboard's first Tab reaches a skip link that leads to the page's main content, and every form
+// can be sent without JavaScript (and on a staff page, carries its CSRF token if it posts): pages
 // found by following links rather than from a list, so that a page added later is checked without
 // anyone remembering to add it here.
 //
@@ -80,6 +81,20 @@ async function crawl(page, origin, starts, { within = () => true } = {}) {
     assert.ok(response.status() < 500, `${url.pathname} answered ${response.status()}`);
     visited.push(shape);
     for (const v of await axeViolations(page)) violations.push(`${shape}: ${v}`);
+    // Every form can be sent without JavaScript (it has a button that submits it), and every form
+    // that posts on a staff page carries the session's CSRF token.
+    const forms = await page.locator('form').evaluateAll((fs) => fs.map((f) => ({
+      action: f.getAttribute('action') ?? '(this page)',
+      post: (f.getAttribute('method') ?? 'get').toLowerCase() === 'post',
+      submits: f.querySelector('button:not([type]), button[type="submit"], input[type="submit"]') !== null,
+      csrf: f.querySelector('input[type="hidden"][name="csrf_token"]') !== null,
+    })));
+    for (const f of forms) {
+      if (!f.submits) violations.push(`${shape}: the form to ${f.action} has no button that sends it`);
+      if (f.post && url.pathname.startsWith('/admin') && !f.csrf) {
+        violations.push(`${shape}: the form posting to ${f.action} has no CSRF token`);
+      }
+    }
     // By keyboard, the first stop past the cookie banner (which GOV.UK puts before everything, a
     // visitor's choice not yet made) is the link past the header, and it leads somewhere.
     const inBanner = () => page.evaluate(() => document.activeElement?.closest('.govuk-cookie-banner') != null);
