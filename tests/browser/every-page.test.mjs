@@ -6,18 +6,20 @@
 //
 // For each site: a visitor accepts the analytics cookies where the banner asks, and the crawl walks
 // the public pages from the home page and the modules' entry pages (kPublicEntries), and checks the
-// page for an address the site does not have; a feedback item is posted to the site's own API where the
-// site takes feedback; then a member of staff holding every role signs in, and the crawl walks the
-// staff pages from /admin and from every staff route without a parameter in
+// page for an address the site does not have. A feedback item is posted to the site's own API where
+// the site takes feedback, and an access log with a scan in it is imported, so that the staff pages
+// have something to show. Then a member of staff holding every role signs in, and the crawl walks
+// the staff pages from /admin and from every staff route without a parameter in
 // tests/fixtures/staff-permissions.txt, whether or not a link leads there. A page is checked once
 // for each shape of its address (/admin/staff/7 and /admin/staff/9 are one page; a query string
 // makes no new page). Links that end a session, download a file or leave the site are not
 // followed, and no form is sent: the other browser tests check the pages a form leads to.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSteward, launchBrowser, axeViolations, signInStaff, addStaff, sourceDir } from './steward.mjs';
+import { startSteward, launchBrowser, axeViolations, signInStaff, addStaff, sourceDir, binary } from './steward.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -120,6 +122,26 @@ async function crawl(page, origin, starts, { within = () => true } = {}) {
   return { visited, violations };
 }
 
+// A combined-format access log of `when`: people reading a few pages, and a scanner trying the
+// usual addresses and an injection, which raise security alerts.
+function accessLog(when) {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n) => String(n).padStart(2, '0');
+  const stamp = `${two(when.getUTCDate())}/${months[when.getUTCMonth()]}/${when.getUTCFullYear()}:` +
+                `${two(when.getUTCHours())}:${two(when.getUTCMinutes())}:${two(when.getUTCSeconds())} +0000`;
+  const browser = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) ' +
+                  'Chrome/131.0.0.0 Safari/537.36';
+  const lines = [];
+  for (let i = 0; i < 30; i++) {
+    lines.push(`203.0.113.${i % 7 + 1} - - [${stamp}] "GET /guidance/page-${i % 5} HTTP/1.1" 200 5120 ` +
+               `"https://www.google.com/" "${browser}"`);
+  }
+  for (const p of ['/.env', '/wp-login.php', '/.git/config', '/phpmyadmin/', '/search?q=%27%20OR%201=1--']) {
+    lines.push(`198.51.100.9 - - [${stamp}] "GET ${p} HTTP/1.1" 404 153 "-" "sqlmap/1.7"`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 for (const example of ['demo', 'civil-service', 'hantsweb', 'national-careers', 'nlc-connect', 'ons']) {
   test(`${example}: every public and staff page passes axe-core`, async () => {
     const steward = await startSteward(`examples/${example}.toml`);
@@ -153,10 +175,19 @@ for (const example of ['demo', 'civil-service', 'hantsweb', 'national-careers', 
         });
       });
 
+      // And for the analyst's and the security team's: an access log with visits and a scan in it.
+      const log = path.join(steward.data, 'access.log');
+      writeFileSync(log, accessLog(new Date()));
+      execFileSync(binary, ['logs', 'import', '--config', steward.configPath, '--data', steward.data, log],
+                   { stdio: 'ignore' });
+
       addStaff(steward, 'everyone@example.gov.uk', kAllRoles);
       await signInStaff(page, steward, 'everyone@example.gov.uk');
       const staff = await crawl(page, origin, ['/admin', ...staffEntries], { within: isStaff });
-      for (const entry of ['/admin', '/admin/staff', '/admin/audit', '/admin/ropa']) {
+      // The scan was seen, and the security page listed what it raised (then passed axe-core).
+      await page.goto(steward.url + 'admin/security');
+      assert.match(await page.locator('main').innerText(), /attack-path|\/\.env/, 'the alerts are listed');
+      for (const entry of ['/admin', '/admin/staff', '/admin/audit', '/admin/ropa', '/admin/logs', '/admin/security']) {
         assert.ok(staff.visited.includes(entry), `${entry} was checked: ${staff.visited.join(' ')}`);
       }
       console.log(`${example}: ${pub.visited.length} public and ${staff.visited.length} staff pages checked:`,
