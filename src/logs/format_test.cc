@@ -206,6 +206,14 @@ TEST(LogFormatTest, NginxJsonLines) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.bytes, 5120);
   EXPECT_EQ(r.duration_us, 12000);
+  // A request time of 10^13 seconds is 10^19 microseconds, past 64 bits: no duration, the line kept.
+  LogRecord huge;
+  ASSERT_EQ(
+      f->Parse(
+          R"({"time_local":"01/Dec/2026:10:00:00 +0100","remote_addr":"203.0.113.5","request":"GET / HTTP/1.1","status":"200","request_time":"9999999999999"})",
+          huge),
+      "");
+  EXPECT_EQ(huge.duration_us, -1) << "not known";
   EXPECT_EQ(r.referrer, "https://www.google.com/");
   EXPECT_EQ(r.user_agent, "curl/8.0");
   EXPECT_EQ(r.vhost, "www.ons.gov.uk");

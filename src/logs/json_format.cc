@@ -227,11 +227,12 @@ class JsonLine {
   std::string& decoded_;
 };
 
-// Seconds (1733047200.5241024, 0.000929675, 5e-07) as whole milliseconds or microseconds.
+// Seconds (1733047200.5241024, 0.000929675, 5e-07) as whole milliseconds or microseconds; false
+// for a figure whose count would not fit in 64 bits.
 bool Seconds(std::string_view text, double scale, int64_t& out) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !(v >= 0) || v > 1e13) return false;
+  if (ec != std::errc() || end != text.data() + text.size() || !(v >= 0) || v > 1e13 || v * scale > 9e18) return false;
   out = std::llround(v * scale);
   return true;
 }

@@ -76,11 +76,11 @@ async function crawl(page, origin, starts, { within = () => true } = {}) {
     if (!response || response.status() === 404 || landed.origin !== origin || shapeOf(landed.pathname) !== shape) {
       continue;
     }
+    assert.ok(response.status() < 500, `${url.pathname} answered ${response.status()}`);
     if (!(response.headers()['content-type'] ?? '').startsWith('text/html')) continue;
     // A fragment (the cookie banner, which the script puts into a page) is checked in the pages that
     // hold it, not alone.
     if (!/<html[\s>]/i.test(await response.text())) continue;
-    assert.ok(response.status() < 500, `${url.pathname} answered ${response.status()}`);
     visited.push(shape);
     for (const v of await axeViolations(page)) violations.push(`${shape}: ${v}`);
     // Every form can be sent without JavaScript (it has a button that submits it), and every form
