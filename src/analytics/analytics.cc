@@ -238,15 +238,7 @@ retention::ModuleStorage Storage() {
             // Site by site, by the index of each site's events by time, so that a batch reads only
             // what it deletes, never the events kept since: the sites, one seek each (a loose
             // index scan), then each site's oldest.
-            std::vector<std::string> sites;
-            STEWARD_RETURN_IF_ERROR(
-                c.ForEach("WITH RECURSIVE sites(site) AS (SELECT min(site) FROM analytics_events UNION ALL "
-                          "SELECT (SELECT min(site) FROM analytics_events WHERE site > sites.site) FROM sites "
-                          "WHERE sites.site IS NOT NULL) SELECT site FROM sites WHERE site IS NOT NULL",
-                          {}, [&](const store::Row& r) {
-                            sites.push_back(r.Text(0));
-                            return true;
-                          }));
+            STEWARD_ASSIGN_OR_RETURN(auto sites, retention::DistinctValues(c, "analytics_events", "site"));
             int64_t deleted = 0;
             for (const auto& site : sites) {
               STEWARD_ASSIGN_OR_RETURN(

@@ -511,11 +511,7 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
   EXPECT_TRUE(storage.in_use(reg_));
   EXPECT_TRUE(storage.batched);
   std::string cutoff = FormatRfc3339Millis(clock_.Now() - 24h);
-  std::vector<std::pair<std::string, std::vector<store::Value>>> deletes;
-  store::StatementObserver observer = [&](std::string_view sql, const std::vector<store::Value>& params) {
-    if (sql.starts_with("DELETE FROM analytics_events")) deletes.emplace_back(std::string(sql), params);
-  };
-  store::ObserveStatements(&observer);
+  store::testing::CaughtStatements deletes({"DELETE FROM analytics_events"});
   int64_t purged = 0;
   ASSERT_TRUE(site_.store()
                   .Write([&](store::Connection& c) -> Status {
@@ -523,19 +519,18 @@ TEST_F(AnalyticsTest, RetentionPurgesEventsPastTheCutOff) {
                     return Ok();
                   })
                   .ok());
-  store::ObserveStatements(nullptr);
+  deletes.Stop();
   EXPECT_EQ(purged, 1);
   EXPECT_EQ(Count(), 1);
   // A batch seeks each site's oldest events by the index of its events by time: it never reads the
   // events kept, which a backlog's every batch would read again.
   if (site_.store().backend() != store::Backend::kSqlite) return;
-  ASSERT_FALSE(deletes.empty());
-  for (const auto& [sql, params] : deletes) {
-    auto plan = store::testing::QueryPlan(site_.store(), sql, params);
-    ASSERT_TRUE(plan.ok()) << plan.error().message;
-    const std::string& text = *plan;
-    EXPECT_EQ(text.find("SCAN analytics_events"), std::string::npos) << sql << "\n" << text;
-    EXPECT_NE(text.find("analytics_events_by_site_time (site=? AND ts<?)"), std::string::npos) << sql << "\n" << text;
+  auto plans = deletes.Plans(site_.store());
+  ASSERT_TRUE(plans.ok()) << plans.error().message;
+  ASSERT_FALSE(plans->empty());
+  for (const auto& plan : *plans) {
+    EXPECT_EQ(plan.find("SCAN analytics_events"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("analytics_events_by_site_time (site=? AND ts<?)"), std::string::npos) << plan;
   }
 }
 

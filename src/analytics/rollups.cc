@@ -301,7 +301,7 @@ retention::ModuleStorage RollupStorage() {
           .personal_tables = {"analytics_rollups"},
           .other_tables = {"analytics_rollup_state", "analytics_segment_pages"},
           .purge = [](store::Connection& c, const processing::Dataset&, const std::string& cutoff, const std::string&,
-                      bool dry_run, int64_t) -> Result<int64_t> {
+                      bool dry_run, int64_t limit) -> Result<int64_t> {
             STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
             // Privacy: analytics-rollups, deleted once the period they cover is past the retention.
             if (dry_run) {
@@ -310,11 +310,33 @@ retention::ModuleStorage RollupStorage() {
                   c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
               return rows.front().Int(0);
             }
-            // The days whose rollups are gone keep no chosen pages either.
+            // At most `limit` rows a call (they grow with the site's pages and sources), site by site
+            // and span by span, so that each batch reads the oldest periods of one by the index of
+            // periods and nothing kept: a period is past once its end is, start <= cut-off - span.
+            auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
+            int64_t deleted = 0;
+            STEWARD_ASSIGN_OR_RETURN(auto sites, retention::DistinctValues(c, "analytics_rollups", "site"));
+            for (const auto& site : sites) {
+              STEWARD_ASSIGN_OR_RETURN(auto spans,
+                                       retention::DistinctValues(c, "analytics_rollups", "span", "site = ?", {site}));
+              for (const auto& span : spans) {
+                if (limit > 0 && deleted >= limit) return deleted;
+                const auto* length = std::get_if<int64_t>(&span);
+                if (length == nullptr || *length <= 0) continue;
+                STEWARD_ASSIGN_OR_RETURN(
+                    int64_t n, retention::DeleteAtMost(c, "analytics_rollups", "site, dimension, span, start, key",
+                                                       "site = ? AND span = ? AND start <= ?",
+                                                       {site, *length, ms - *length}, left(deleted)));
+                deleted += n;
+              }
+            }
+            if (limit > 0 && deleted >= limit) return deleted;
+            // The days whose rollups are gone keep no chosen pages either: once they are, in the
+            // batch that finds fewer rollups than it might delete. A few dozen paths a day.
             STEWARD_ASSIGN_OR_RETURN(auto days,
                                      c.Exec("DELETE FROM analytics_segment_pages WHERE day + ? <= ?", {kDayMs, ms}));
             (void)days;
-            return c.Exec("DELETE FROM analytics_rollups WHERE start < ? AND start + span <= ?", {ms, ms});
+            return deleted;
           },
           .in_use =
               [](const processing::Register& reg) {
@@ -325,7 +347,8 @@ retention::ModuleStorage RollupStorage() {
           // Counts per page, source, search, browser, operating system, device type and country.
           .stores = {"user.behavior.browsing", "user.behavior.search", "user.device.browser",
                      "user.device.operating_system", "user.device.type", "user.device.country"},
-          .observed = true};
+          .observed = true,
+          .batched = true};
 }
 
 Result<int64_t> Rollups::RolledTo(const std::string& site) {

@@ -16,6 +16,9 @@
 #include "edge/sketch.h"
 #include "http/server.h"
 #include "http/testing/raw_client.h"
+#include "retention/testing/batches.h"
+#include "store/testing/plan.h"
+#include "store/testing/scalar.h"
 #include "store/testing/scratch.h"
 
 namespace steward::analytics {
@@ -216,18 +219,41 @@ TEST_F(StatsTest, RollupsAgreeWithTheEvents) {
   EXPECT_EQ(*rollups.RollDue("ons.gov.uk"), 0) << "nothing twice";
   EXPECT_EQ(*rollups.RollDue("elsewhere.uk"), 66) << "each site its own, from its own first event";
 
-  // Retention: rows whose whole period is past the cut-off go.
-  auto purged = site_.store().Write([&](store::Connection& c) -> Status {
-    STEWARD_ASSIGN_OR_RETURN(
-        auto gone,
-        RollupStorage().purge(c, {}, FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay))), "", false, 0));
-    EXPECT_GT(gone, 0);
-    STEWARD_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT count(*) FROM analytics_rollups WHERE start < ?",
-                                                {kT0 - int64_t{8} * 3'600'000 + kDay}));
-    EXPECT_EQ(rows.front().Int(0), 0);
-    return Ok();
-  });
-  ASSERT_TRUE(purged.ok()) << purged.error().message;
+  // Retention: rows whose whole period is past the cut-off go, in batches of at most the runner's
+  // limit (the rollups grow with the site's pages), each by a range of the index of periods.
+  auto storage = RollupStorage();
+  EXPECT_TRUE(storage.batched);
+  std::string cutoff = FormatRfc3339(SystemTime(std::chrono::milliseconds(kT0 + kDay)));
+  int64_t due = -1;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(due, storage.purge(c, {}, cutoff, "", /*dry_run=*/true, 0));
+                    return Ok();
+                  })
+                  .ok());
+  ASSERT_GT(due, 20);
+  const int64_t limit = due / 4 + 1;
+  store::testing::CaughtStatements deletes({"DELETE FROM analytics_rollups"});
+  auto batches = retention::testing::PurgeInBatches(site_.store(), storage, cutoff, limit);
+  deletes.Stop();
+  ASSERT_TRUE(batches.ok()) << batches.error().message;
+  EXPECT_LE(batches->largest, limit);
+  EXPECT_EQ(batches->purged, due);
+  EXPECT_GE(batches->calls, 4);
+  auto old = store::testing::Scalar(site_.store(), "SELECT count(*) FROM analytics_rollups WHERE start < ?",
+                                    {kT0 - int64_t{8} * 3'600'000 + kDay});
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(*old, 0);
+  EXPECT_GT(*store::testing::Scalar(site_.store(), "SELECT count(*) FROM analytics_rollups"), 0)
+      << "the days after the cut-off are kept";
+  if (site_.store().backend() != store::Backend::kSqlite) return;
+  auto plans = deletes.Plans(site_.store());
+  ASSERT_TRUE(plans.ok()) << plans.error().message;
+  ASSERT_FALSE(plans->empty());
+  for (const auto& plan : *plans) {
+    EXPECT_EQ(plan.find("SCAN "), std::string::npos) << plan;
+    EXPECT_NE(plan.find("analytics_rollups_by_period (site=? AND span=? AND start<?)"), std::string::npos) << plan;
+  }
 }
 
 // A dashboard of whole days filtered by source, country or device reads its filter value's segment:
@@ -363,7 +389,9 @@ TEST_F(StatsTest, PageFilteredDashboardsReadThePagesTheDaysKept) {
       // "/b" was not viewed on day two, so day three did not keep it.
       bool every_day_kept = first_day > 0 && (std::string_view(page) == "/" || std::string_view(page) == "/a");
       EXPECT_EQ(!segment_reads.empty(), every_day_kept) << page << " from day " << first_day;
-      if (every_day_kept) EXPECT_EQ(segment_reads.front(), std::string("page\x1f") + page + "\x1f");
+      if (every_day_kept) {
+        EXPECT_EQ(segment_reads.front(), std::string("page\x1f") + page + "\x1f");
+      }
     }
   }
   store::ObserveStatements(nullptr);

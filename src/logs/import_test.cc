@@ -12,6 +12,9 @@
 
 #include "core/strings.h"
 #include "logs/stats.h"
+#include "retention/testing/batches.h"
+#include "store/testing/plan.h"
+#include "store/testing/scalar.h"
 #include "store/testing/scratch.h"
 
 namespace steward::logs {
@@ -192,6 +195,67 @@ TEST_F(ImportTest, LinesOlderThanTheRegisterKeepsAreNotTakenIn) {
   EXPECT_EQ(r.total_requests, 1);
   ASSERT_EQ(r.requests.size(), 1u);
   EXPECT_EQ(r.requests[0].key, "/new");
+}
+
+// The access-log statistics grow with the traffic, so retention deletes them in batches of at most
+// the runner's limit, each by a range of a primary key: a backlog's batches never read again what
+// the batches before them kept.
+TEST_F(ImportTest, RetentionDeletesTheStatisticsInBatchesByTheirKeys) {
+  Importer importer(site_.store(), site_.key(), clock_);
+  std::string log;
+  for (int day = 10; day <= 12; ++day) {
+    for (int i = 0; i < 40; ++i) {
+      log += Line("203.0.113." + std::to_string(i),
+                  std::to_string(day) + "/Jan/2027:" + std::to_string(10 + i % 5) + ":00:00 +0000",
+                  "GET /page" + std::to_string(i) + " HTTP/1.1", 200, 100);
+    }
+  }
+  auto imported = importer.ImportFile(Write(log), combined_);
+  ASSERT_TRUE(imported.ok()) << imported.error().message;
+  ASSERT_EQ(imported->imported, 120);
+  constexpr int64_t kJan12 = 1'799'712'000'000;  // 2027-01-12T00:00:00Z
+  auto last_day = Report(site_.store(), kJan12, kJan12 + 86'400'000);
+  ASSERT_TRUE(last_day.ok());
+  auto count = [&](const std::string& sql) {
+    auto n = store::testing::Scalar(site_.store(), sql);
+    EXPECT_TRUE(n.ok()) << sql;
+    return n.ok() ? *n : -1;
+  };
+  int64_t old_rows = count("SELECT count(*) FROM logs_rollups WHERE start < 1799712000000");
+  int64_t old_visitors = count("SELECT count(*) FROM logs_visitors WHERE day < 20830");
+  int64_t kept_rows = count("SELECT count(*) FROM logs_rollups") - old_rows;
+  ASSERT_GT(old_rows, 100) << "several batches' worth";
+  ASSERT_EQ(old_visitors, 80) << "40 addresses a day";
+
+  auto storage = Storage((site_.dir() / "raw").string());
+  EXPECT_TRUE(storage.batched);
+  store::testing::CaughtStatements deletes({"DELETE FROM logs_visitors", "DELETE FROM logs_rollups"});
+  constexpr int64_t kLimit = 32;
+  auto batches = retention::testing::PurgeInBatches(site_.store(), storage, "2027-01-12T00:00:00Z", kLimit);
+  deletes.Stop();
+  ASSERT_TRUE(batches.ok()) << batches.error().message;
+  EXPECT_LE(batches->largest, kLimit);
+  EXPECT_EQ(batches->purged, old_rows + old_visitors);
+  EXPECT_GT(batches->calls, (old_rows + old_visitors) / kLimit);
+  EXPECT_EQ(count("SELECT count(*) FROM logs_rollups WHERE start < 1799712000000"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM logs_visitors WHERE day < 20830"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM logs_rollups"), kept_rows);
+  auto after = Report(site_.store(), kJan12, kJan12 + 86'400'000);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->total_requests, last_day->total_requests);
+  EXPECT_EQ(after->unique_visitors, last_day->unique_visitors);
+  EXPECT_EQ(after->requests.size(), last_day->requests.size());
+
+  if (site_.store().backend() != store::Backend::kSqlite) return;
+  auto plans = deletes.Plans(site_.store());
+  ASSERT_TRUE(plans.ok()) << plans.error().message;
+  ASSERT_GE(plans->size(), 2u) << "the visitors and the rollups";
+  for (const auto& plan : *plans) {
+    EXPECT_EQ(plan.find("SCAN "), std::string::npos) << plan;
+    bool by_range = plan.find("SEARCH logs_visitors USING PRIMARY KEY (day<?)") != std::string::npos ||
+                    plan.find("SEARCH logs_rollups USING PRIMARY KEY (span=? AND start<?)") != std::string::npos;
+    EXPECT_TRUE(by_range) << plan;
+  }
 }
 
 TEST_F(ImportTest, AFileImportedAgainOrGrownIsCountedOnce) {

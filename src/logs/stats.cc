@@ -231,38 +231,54 @@ std::vector<store::Migration> Migrations() {
 }
 
 retention::ModuleStorage Storage(const std::string& raw_dir) {
-  return {.module = "logs",
-          .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
-          .other_tables = {"logs_files", "logs_imports"},
-          .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                             const std::string&, bool dry_run, int64_t) -> Result<int64_t> {
-            STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
-            // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
-            // past the retention.
-            STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
-            if (dry_run) {
-              STEWARD_ASSIGN_OR_RETURN(
-                  auto rows,
-                  c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
-              return raw + rows.front().Int(0);
-            }
-            STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
-            STEWARD_ASSIGN_OR_RETURN(auto visitors, c.Exec("DELETE FROM logs_visitors WHERE day < ?", {ms / kDayMs}));
-            STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
-            (void)imports, (void)visitors, (void)alerts;
-            STEWARD_ASSIGN_OR_RETURN(
-                int64_t rollups, c.Exec("DELETE FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
-            return raw + rollups;
+  return {
+      .module = "logs",
+      .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
+      .other_tables = {"logs_files", "logs_imports"},
+      .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                         const std::string&, bool dry_run, int64_t limit) -> Result<int64_t> {
+        STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
+        // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
+        // past the retention.
+        STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
+        if (dry_run) {
+          STEWARD_ASSIGN_OR_RETURN(
+              auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+          return raw + rows.front().Int(0);
+        }
+        // Imports are a few a day and alerts one a client, rule and hour; the day's visitors and
+        // the rollups grow with the traffic, so they go by at most `limit` rows a call, each by a
+        // range of its primary key.
+        STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
+        STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
+        (void)imports, (void)alerts;
+        auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
+        STEWARD_ASSIGN_OR_RETURN(int64_t deleted, retention::DeleteAtMost(c, "logs_visitors", "day, visitor", "day < ?",
+                                                                          {ms / kDayMs}, limit));
+        // Span by span (hours, days), so that a batch reads the oldest periods and nothing kept:
+        // a period is past once its end is, start <= cut-off - span.
+        STEWARD_ASSIGN_OR_RETURN(auto spans, retention::DistinctValues(c, "logs_rollups", "span"));
+        for (const auto& span : spans) {
+          if (limit > 0 && deleted >= limit) break;
+          const auto* length = std::get_if<int64_t>(&span);
+          if (length == nullptr || *length <= 0) continue;
+          STEWARD_ASSIGN_OR_RETURN(
+              int64_t n, retention::DeleteAtMost(c, "logs_rollups", "span, start, dimension, key",
+                                                 "span = ? AND start <= ?", {*length, ms - *length}, left(deleted)));
+          deleted += n;
+        }
+        return raw + deleted;
+      },
+      .in_use =
+          [](const processing::Register& reg) {
+            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                               [](const processing::Dataset& d) { return d.module == "logs"; });
           },
-          .in_use =
-              [](const processing::Register& reg) {
-                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                                   [](const processing::Dataset& d) { return d.module == "logs"; });
-              },
-          // The raw lines (sealed) and security alerts hold addresses; the statistics hold pages,
-          // referrers and user agents.
-          .stores = {"user.device.ip_address", "user.device.browser", "user.behavior.browsing"},
-          .observed = true};
+      // The raw lines (sealed) and security alerts hold addresses; the statistics hold pages,
+      // referrers and user agents.
+      .stores = {"user.device.ip_address", "user.device.browser", "user.behavior.browsing"},
+      .observed = true,
+      .batched = true};
 }
 
 Status SaveStats(store::Store& store, const LogAggregator& agg, const std::function<Status(store::Connection&)>& also) {

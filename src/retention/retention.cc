@@ -246,10 +246,28 @@ Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::
   std::string t(table), k(key), w = "(" + std::string(where) + ")";
   if (limit <= 0) return c.Exec("DELETE FROM " + t + " WHERE " + w, params);
   // DELETE ... LIMIT is neither PostgreSQL's nor in SQLite's default build: the keys of at most
-  // `limit` rows, then those rows.
+  // `limit` rows, then those rows (a row value where the key has several columns).
   params.emplace_back(limit);
-  return c.Exec("DELETE FROM " + t + " WHERE " + k + " IN (SELECT " + k + " FROM " + t + " WHERE " + w + " LIMIT ?)",
+  return c.Exec("DELETE FROM " + t + " WHERE (" + k + ") IN (SELECT " + k + " FROM " + t + " WHERE " + w + " LIMIT ?)",
                 params);
+}
+
+Result<std::vector<store::Value>> DistinctValues(store::Connection& c, std::string_view table, std::string_view column,
+                                                 std::string_view where, std::vector<store::Value> params) {
+  std::string t(table), col(column), w = where.empty() ? "" : "(" + std::string(where) + ") AND ";
+  // The smallest, then each next one above the last: a seek each, however many rows share one.
+  std::vector<store::Value> both = params;
+  both.insert(both.end(), params.begin(), params.end());
+  std::vector<store::Value> values;
+  STEWARD_RETURN_IF_ERROR(c.ForEach("WITH RECURSIVE k(v) AS (SELECT min(" + col + ") FROM " + t +
+                                        (where.empty() ? "" : " WHERE (" + std::string(where) + ")") +
+                                        " UNION ALL SELECT (SELECT min(" + col + ") FROM " + t + " WHERE " + w + col +
+                                        " > k.v) FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL",
+                                    both, [&](const store::Row& r) {
+                                      values.push_back(r.at(0));
+                                      return true;
+                                    }));
+  return values;
 }
 
 Result<int64_t> CutoffMillis(const std::string& cutoff) {

@@ -48,12 +48,20 @@ using PurgeFn =
                                   const std::string& now, bool dry_run, int64_t limit)>;
 
 // Deletes at most `limit` rows (every one when `limit` is 0) of `table` that match `where`, whose
-// `?` take `params`, naming each row by `key`, a column that identifies it. Returns how many.
+// `?` take `params`, naming each row by `key`: a column that identifies it, or the columns of a
+// composite primary key ("day, visitor"). Returns how many.
 // The names come from the module's own code, never from input. `where` should be a range of an
 // index that holds only what may go next (`received_at < ?`, `site = ? AND ts < ?`): otherwise
 // each batch reads again the rows the batches before it kept, and a backlog costs its square.
 Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::string_view key, std::string_view where,
                              std::vector<store::Value> params, int64_t limit);
+
+// The distinct values of `column` in `table` among the rows that match `where` (whose `?` take
+// `params`; empty for every row), smallest first, by one seek each: a loose index scan, for an
+// index that begins with `where`'s equalities and then `column`. For a purge that goes key by key
+// (site by site, span by span) so that each DeleteAtMost reads a range of one index.
+Result<std::vector<store::Value>> DistinctValues(store::Connection& c, std::string_view table, std::string_view column,
+                                                 std::string_view where = {}, std::vector<store::Value> params = {});
 
 // A purge's cut-off (RFC 3339) as Unix milliseconds. Errors: kInvalidArgument.
 Result<int64_t> CutoffMillis(const std::string& cutoff);
@@ -73,8 +81,8 @@ struct ModuleStorage {
   // module must say how it is collected (`collection`).
   bool observed = false;
   // Its purge keeps to `limit` (see PurgeFn), so it goes in batches. Said by a module whose data
-  // grows with the site's traffic or sign-ups (events, consent records, feedback, subscribers,
-  // accounts); one whose records are few
+  // grows with the site's traffic or sign-ups (events and their rollups, access-log statistics,
+  // consent records, feedback, messages, the mail queue, subscribers, accounts); one whose records are few
   // by nature (staff accounts, cases, disclosures) purges in one transaction, and one that
   // anonymises rather than deletes could not batch by count.
   bool batched = false;
