@@ -9,7 +9,8 @@
 #                    (BACKEND=postgresql on a throwaway cluster; INSTANCES=2 behind nginx as a balancer)
 #   make bench-query   30-day dashboard queries over 10 million events, medians and the raw reference
 #   make bench-soak    resident memory under events and pages together for 5 minutes, growth printed
-#   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS
+#   make bench-logs    access-log import against GoAccess on a 2,000,000-line log: lines/s, peak RSS; then a
+#                      shortened retention's purge: its longest batch against one transaction
 #   make bench-feedback  feedback form posts (durable) against nginx, ratio; the inbox over 1 million items
 #   make bench-retention  how long form posts wait while retention purges a backlog, against none
 #   make bench-mail    one message to 100,000 subscribers through the queue to smtp-sink, against smtp-source

@@ -171,7 +171,10 @@ int RetentionRun(const config::Config& config, bool dry_run) {
   int failed = 0;
   for (const auto& o : *outcomes) {
     std::string done = std::to_string(o.count);
-    if (o.batches > 1) done += " in " + std::to_string(o.batches) + " batches";
+    if (o.batches > 1) {
+      done += " in " + std::to_string(o.batches) + " batches, the longest " + std::to_string(o.longest_batch.count()) +
+              " ms";
+    }
     if (!o.note.empty()) done = o.failed && o.count > 0 ? done + " before it " + o.note : o.note;
     std::printf("%-24s %-44s %-26s %s\n", o.dataset.c_str(), o.rule.substr(0, 44).c_str(),
                 o.cutoff.empty() ? "-" : o.cutoff.c_str(), done.c_str());

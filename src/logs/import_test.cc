@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "logs/security.h"
 #include "logs/stats.h"
 #include "retention/testing/batches.h"
 #include "store/testing/plan.h"
@@ -201,18 +202,23 @@ TEST_F(ImportTest, LinesOlderThanTheRegisterKeepsAreNotTakenIn) {
 // the runner's limit, each by a range of a primary key: a backlog's batches never read again what
 // the batches before them kept.
 TEST_F(ImportTest, RetentionDeletesTheStatisticsInBatchesByTheirKeys) {
-  Importer importer(site_.store(), site_.key(), clock_);
+  Monitor monitor(SecurityRules{}, site_.key());
+  Importer importer(site_.store(), site_.key(), clock_, nullptr, &monitor);
   std::string log;
   for (int day = 10; day <= 12; ++day) {
+    std::string date = std::to_string(day) + "/Jan/2027:";
     for (int i = 0; i < 40; ++i) {
-      log += Line("203.0.113." + std::to_string(i),
-                  std::to_string(day) + "/Jan/2027:" + std::to_string(10 + i % 5) + ":00:00 +0000",
+      log += Line("203.0.113." + std::to_string(i), date + std::to_string(10 + i % 5) + ":00:00 +0000",
                   "GET /page" + std::to_string(i) + " HTTP/1.1", 200, 100);
+    }
+    // An alert a client: the security dataset's records, which retention deletes with the rest.
+    for (int i = 0; i < 8; ++i) {
+      log += Line("198.51.100." + std::to_string(i), date + "16:00:00 +0000", "GET /.env HTTP/1.1", 404, 0);
     }
   }
   auto imported = importer.ImportFile(Write(log), combined_);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
-  ASSERT_EQ(imported->imported, 120);
+  ASSERT_EQ(imported->imported, 144);
   constexpr int64_t kJan12 = 1'799'712'000'000;  // 2027-01-12T00:00:00Z
   auto last_day = Report(site_.store(), kJan12, kJan12 + 86'400'000);
   ASSERT_TRUE(last_day.ok());
@@ -223,23 +229,36 @@ TEST_F(ImportTest, RetentionDeletesTheStatisticsInBatchesByTheirKeys) {
   };
   int64_t old_rows = count("SELECT count(*) FROM logs_rollups WHERE start < 1799712000000");
   int64_t old_visitors = count("SELECT count(*) FROM logs_visitors WHERE day < 20830");
+  int64_t old_alerts = count("SELECT count(*) FROM logs_alerts WHERE last_ms < 1799712000000");
   int64_t kept_rows = count("SELECT count(*) FROM logs_rollups") - old_rows;
   ASSERT_GT(old_rows, 100) << "several batches' worth";
   ASSERT_EQ(old_visitors, 80) << "40 addresses a day";
+  ASSERT_EQ(old_alerts, 16) << "8 clients a day";
+  ASSERT_EQ(count("SELECT count(*) FROM logs_alerts"), 24);
 
   auto storage = Storage((site_.dir() / "raw").string());
   EXPECT_TRUE(storage.batched);
-  store::testing::CaughtStatements deletes({"DELETE FROM logs_visitors", "DELETE FROM logs_rollups"});
+  int64_t would_go = -1;
+  ASSERT_TRUE(site_.store()
+                  .Read([&](store::Connection& c) -> Status {
+                    STEWARD_ASSIGN_OR_RETURN(would_go, storage.purge(c, {}, "2027-01-12T00:00:00Z", "", true, 0));
+                    return Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(would_go, old_rows + old_visitors + old_alerts) << "a dry run counts what the purge deletes";
+  store::testing::CaughtStatements deletes(
+      {"DELETE FROM logs_alerts", "DELETE FROM logs_visitors", "DELETE FROM logs_rollups"});
   constexpr int64_t kLimit = 32;
   auto batches = retention::testing::PurgeInBatches(site_.store(), storage, "2027-01-12T00:00:00Z", kLimit);
   deletes.Stop();
   ASSERT_TRUE(batches.ok()) << batches.error().message;
   EXPECT_LE(batches->largest, kLimit);
-  EXPECT_EQ(batches->purged, old_rows + old_visitors);
-  EXPECT_GT(batches->calls, (old_rows + old_visitors) / kLimit);
+  EXPECT_EQ(batches->purged, old_rows + old_visitors + old_alerts);
+  EXPECT_GT(batches->calls, (old_rows + old_visitors + old_alerts) / kLimit);
   EXPECT_EQ(count("SELECT count(*) FROM logs_rollups WHERE start < 1799712000000"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM logs_visitors WHERE day < 20830"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM logs_rollups"), kept_rows);
+  EXPECT_EQ(count("SELECT count(*) FROM logs_alerts"), 8) << "the last day's";
   auto after = Report(site_.store(), kJan12, kJan12 + 86'400'000);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->total_requests, last_day->total_requests);
@@ -249,11 +268,13 @@ TEST_F(ImportTest, RetentionDeletesTheStatisticsInBatchesByTheirKeys) {
   if (site_.store().backend() != store::Backend::kSqlite) return;
   auto plans = deletes.Plans(site_.store());
   ASSERT_TRUE(plans.ok()) << plans.error().message;
-  ASSERT_GE(plans->size(), 2u) << "the visitors and the rollups";
+  ASSERT_GE(plans->size(), 3u) << "the alerts, the visitors and the rollups";
   for (const auto& plan : *plans) {
     EXPECT_EQ(plan.find("SCAN "), std::string::npos) << plan;
-    bool by_range = plan.find("SEARCH logs_visitors USING PRIMARY KEY (day<?)") != std::string::npos ||
-                    plan.find("SEARCH logs_rollups USING PRIMARY KEY (span=? AND start<?)") != std::string::npos;
+    bool by_range =
+        plan.find("SEARCH logs_alerts USING COVERING INDEX logs_alerts_by_last (last_ms<?)") != std::string::npos ||
+        plan.find("SEARCH logs_visitors USING PRIMARY KEY (day<?)") != std::string::npos ||
+        plan.find("SEARCH logs_rollups USING PRIMARY KEY (span=? AND start<?)") != std::string::npos;
     EXPECT_TRUE(by_range) << plan;
   }
 }

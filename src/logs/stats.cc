@@ -227,6 +227,11 @@ std::vector<store::Migration> Migrations() {
     DROP TABLE logs_rollups;
     ALTER TABLE logs_rollups_v4 RENAME TO logs_rollups;
   )sql"});
+  all.push_back({"logs", 5, R"sql(
+    -- Retention deletes alerts by when they were last seen, a batch at a time: a scan brings
+    -- tens of thousands a month, and without this each batch would read them all.
+    CREATE INDEX logs_alerts_by_last ON logs_alerts (last_ms);
+  )sql"});
   return all;
 }
 
@@ -242,19 +247,25 @@ retention::ModuleStorage Storage(const std::string& raw_dir) {
         // past the retention.
         STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
         if (dry_run) {
-          STEWARD_ASSIGN_OR_RETURN(
-              auto rows, c.Query("SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?", {ms, ms}));
+          STEWARD_ASSIGN_OR_RETURN(auto rows,
+                                   c.Query("SELECT (SELECT count(*) FROM logs_alerts WHERE last_ms < ?) + "
+                                           "(SELECT count(*) FROM logs_visitors WHERE day < ?) + "
+                                           "(SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?)",
+                                           {ms, ms / kDayMs, ms, ms}));
           return raw + rows.front().Int(0);
         }
-        // Imports are a few a day and alerts one a client, rule and hour; the day's visitors and
-        // the rollups grow with the traffic, so they go by at most `limit` rows a call, each by a
-        // range of its primary key.
+        // Imports are a few a day. Alerts (one a client, rule and hour: a scan brings thousands),
+        // the day's visitors and the rollups grow with the traffic, so they go by at most `limit`
+        // rows a call, each by a range of an index.
         STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
-        STEWARD_ASSIGN_OR_RETURN(auto alerts, c.Exec("DELETE FROM logs_alerts WHERE last_ms < ?", {ms}));
-        (void)imports, (void)alerts;
+        (void)imports;
         auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
-        STEWARD_ASSIGN_OR_RETURN(int64_t deleted, retention::DeleteAtMost(c, "logs_visitors", "day, visitor", "day < ?",
-                                                                          {ms / kDayMs}, limit));
+        STEWARD_ASSIGN_OR_RETURN(int64_t deleted,
+                                 retention::DeleteAtMost(c, "logs_alerts", "id", "last_ms < ?", {ms}, limit));
+        if (limit > 0 && deleted >= limit) return raw + deleted;
+        STEWARD_ASSIGN_OR_RETURN(int64_t visitors, retention::DeleteAtMost(c, "logs_visitors", "day, visitor",
+                                                                           "day < ?", {ms / kDayMs}, left(deleted)));
+        deleted += visitors;
         // Span by span (hours, days), so that a batch reads the oldest periods and nothing kept:
         // a period is past once its end is, start <= cut-off - span.
         STEWARD_ASSIGN_OR_RETURN(auto spans, retention::DistinctValues(c, "logs_rollups", "span"));

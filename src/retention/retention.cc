@@ -206,6 +206,7 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
       auto took = std::chrono::steady_clock::now() - start;
       if (!s.ok()) break;
       ++o.batches;
+      o.longest_batch = std::max(o.longest_batch, std::chrono::duration_cast<std::chrono::milliseconds>(took));
       o.count += deleted;
       if (limit == 0 || deleted < limit) break;
       if (took < kBatchTime / 2) {
@@ -216,9 +217,11 @@ Result<std::vector<Outcome>> Runner::Run(bool dry_run) {
     }
     if (!dry_run && o.count > 0) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
-      log::Info(
-          "retention.purged",
-          {{"dataset", d.id}, {"count", o.count}, {"batches", o.batches}, {"ms", static_cast<int64_t>(ms.count())}});
+      log::Info("retention.purged", {{"dataset", d.id},
+                                     {"count", o.count},
+                                     {"batches", o.batches},
+                                     {"ms", static_cast<int64_t>(ms.count())},
+                                     {"longest_batch_ms", static_cast<int64_t>(o.longest_batch.count())}});
     }
     if (!s.ok()) {
       // One dataset's failure must not keep the others' data past its time: note it, go on. What

@@ -109,6 +109,8 @@ struct Outcome {
   std::string note;     // why nothing was done, when nothing was
   bool failed = false;  // the purge failed (note says why); the others still ran
   int batches = 0;      // transactions the purge took (none with a dry run)
+  // The longest of them, as the writes queued behind it waited: commit included.
+  std::chrono::milliseconds longest_batch{0};
 };
 
 // The storage of the modules built into the core: the store's own bookkeeping, the audit trail,
