@@ -3,7 +3,7 @@
 #   make run-postgresql  the same from PostgreSQL (a local cluster unless STEWARD_POSTGRESQL_URL is set)
 #   make test        build with AddressSanitizer + UBSan and run every test through ctest
 #   make bench       every bench below in turn; the figures kept in bench/results/<date>-<commit>.json and
-#                    docs/performance.md, each compared with the last recorded run (BENCHES="query logs": some)
+#                    docs/performance.md, each compared with the last recorded runs (BENCHES="query logs": some)
 #   make bench-http  Steward against nginx `return 204;` on loopback, ratio printed
 #   make bench-ingest  analytics events (durable 202) against nginx `return 204;`, ratio, RSS, check
 #                    (BACKEND=postgresql on a throwaway cluster; INSTANCES=2 behind nginx as a balancer)

@@ -1,10 +1,10 @@
 # Sourced by each bench script: the figures it measured, recorded for `make bench` (which writes
-# them to bench/results/) and compared with the last recorded run of the same bench.
+# them to bench/results/) and compared with the last recorded runs of the same bench (bench/history).
 #
 #   source "$root/bench/record.sh"
 #   record_begin bench-http                 # at the start
 #   record "steward req/s" 41234 "req/s" higher ">= 0.85 of nginx"   # name value unit better [aim]
-#   record_end                              # at the end: the change against the last recorded run
+#   record_end                              # at the end: the change against the last recorded runs
 #
 # The programs the scripts run record through STEWARD_BENCH_RECORD too (bench/record.h). Under
 # `make bench` that file is the whole run's; a bench run alone records to a file of its own.
