@@ -424,8 +424,6 @@ Result<Item> Inbox::ItemFor(store::Connection& c, const store::Row& r, const Fil
 }
 
 namespace {
-// The most pages a filter may match for ListByPage to merge their items.
-constexpr int64_t kMergedPages = 200;
 // The deepest a list may reach (offset and limit) for ListByPage to merge it.
 constexpr int64_t kMergedDepth = 1000;
 
@@ -452,38 +450,61 @@ Result<std::optional<std::pair<std::vector<Item>, int64_t>>> Inbox::ListByPage(s
   // Many pages: their items are many too, and the index of when items came finds them soonest.
   if (static_cast<int64_t>(pages.size()) > kMergedPages) return std::optional<std::pair<std::vector<Item>, int64_t>>();
   const int64_t depth = f.offset + f.limit;
-
-  // Each page's newest items that pass the rest of the filter: enough of them to fill the list
-  // from any page, and to count up to the limit.
   const InboxQuery q = ItemsQuery(f);
-  const std::string sql = "SELECT received_at, id FROM feedback_items" + q.where +
-                          " AND page = ? ORDER BY received_at DESC, id DESC LIMIT ?";
+  auto with = [&](std::initializer_list<store::Value> more) {
+    std::vector<store::Value> params = q.params;
+    params.insert(params.end(), more);
+    return params;
+  };
+
+  // The count: each page's items that pass the rest of the filter, page after page until the
+  // count's limit (a section's first few pages, on a large site).
+  const std::string count_sql =
+      "SELECT COUNT(*) FROM (SELECT 1 FROM feedback_items" + q.where + " AND page = ? LIMIT ?) AS counted";
+  int64_t total = 0;
+  for (const std::string& page : pages) {
+    if (total > kCountLimit) break;
+    STEWARD_ASSIGN_OR_RETURN(auto counted, c.Query(count_sql, with({page, kCountLimit + 1 - total})));
+    total += counted.front().Int(0);
+  }
+
+  // The list: the `depth` newest items of all the pages, merged. Once that many are found, a page
+  // is asked only for items no older than the oldest of them, and read until one is older, so
+  // most pages of a section cost one seek, whatever came since on other pages.
   struct Key {
     std::string received_at;
     int64_t id;
   };
-  std::vector<Key> keys;
-  int64_t total = 0;
-  for (const std::string& page : pages) {
-    std::vector<store::Value> params = q.params;
-    params.emplace_back(page);
-    const int64_t wanted = std::max(depth, kCountLimit + 1 - total);
-    params.emplace_back(wanted);
-    int64_t read = 0;
-    STEWARD_RETURN_IF_ERROR(c.ForEach(sql, params, [&](const store::Row& r) {
-      keys.push_back({r.Text(0), r.Int(1)});
-      ++read;
-      return true;
-    }));
-    // Fewer than asked for: all of that page's. As many: at least the rest of the count's limit.
-    total = std::min(kCountLimit + 1, total + read);
-  }
-  auto newest_first = [](const Key& a, const Key& b) {
+  auto newer = [](const Key& a, const Key& b) {
     return a.received_at != b.received_at ? a.received_at > b.received_at : a.id > b.id;
   };
+  std::vector<Key> keys;  // a heap whose front is the oldest of the newest found so far
+  keys.reserve(static_cast<size_t>(std::max<int64_t>(depth, 0)));
+  const std::string order = " ORDER BY received_at DESC, id DESC LIMIT ?";
+  const std::string newest_sql = "SELECT received_at, id FROM feedback_items" + q.where + " AND page = ?" + order;
+  const std::string since_sql =
+      "SELECT received_at, id FROM feedback_items" + q.where + " AND page = ? AND received_at >= ?" + order;
+  for (const std::string& page : pages) {
+    if (depth <= 0) break;
+    const bool full = static_cast<int64_t>(keys.size()) == depth;
+    auto params = full ? with({page, keys.front().received_at, depth}) : with({page, depth});
+    STEWARD_RETURN_IF_ERROR(c.ForEach(full ? since_sql : newest_sql, params, [&](const store::Row& r) {
+      Key k{r.Text(0), r.Int(1)};
+      if (static_cast<int64_t>(keys.size()) < depth) {
+        keys.push_back(std::move(k));
+        std::push_heap(keys.begin(), keys.end(), newer);
+        return true;
+      }
+      if (!newer(k, keys.front())) return false;  // this page's next are older still
+      std::pop_heap(keys.begin(), keys.end(), newer);
+      keys.back() = std::move(k);
+      std::push_heap(keys.begin(), keys.end(), newer);
+      return true;
+    }));
+  }
+  std::sort(keys.begin(), keys.end(), newer);
   const auto offset = static_cast<size_t>(std::min<int64_t>(f.offset, static_cast<int64_t>(keys.size())));
   const auto end = static_cast<size_t>(std::min<int64_t>(depth, static_cast<int64_t>(keys.size())));
-  std::partial_sort(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(end), keys.end(), newest_first);
 
   std::pair<std::vector<Item>, int64_t> out;
   out.second = total;

@@ -125,6 +125,11 @@ Result<bool> TriageRow(store::Connection& c, std::string_view table, int64_t id,
 // deeper (a narrower filter finds older items). Whatever the filter, a count reads at most this
 // many matches.
 constexpr int64_t kCountLimit = 1000;
+// A page filter (part of a page's address) that matches at most this many pages is answered from
+// the index of items by page, each page's newest merged: a seek or two a page (10 to 15 us), so
+// bounded whatever came since on other pages. One that matches more, along the index of when
+// items came, which reads past the newest items until it finds the filter's.
+constexpr int64_t kMergedPages = 2500;
 
 // One kept item, as the inbox and exports show it.
 struct Item {
