@@ -322,7 +322,9 @@ retention::ModuleStorage RollupStorage() {
               for (const auto& span : spans) {
                 if (limit > 0 && deleted >= limit) return deleted;
                 const auto* length = std::get_if<int64_t>(&span);
-                if (length == nullptr || *length <= 0) continue;
+                // Skipping one would keep its rows past their time: say so instead.
+                if (length == nullptr || *length <= 0)
+                  return MakeError(ErrorCode::kInternal, "a rollup's span is not a positive number");
                 STEWARD_ASSIGN_OR_RETURN(
                     int64_t n, retention::DeleteAtMost(c, "analytics_rollups", "site, dimension, span, start, key",
                                                        "site = ? AND span = ? AND start <= ?",

@@ -272,7 +272,9 @@ retention::ModuleStorage Storage(const std::string& raw_dir) {
         for (const auto& span : spans) {
           if (limit > 0 && deleted >= limit) break;
           const auto* length = std::get_if<int64_t>(&span);
-          if (length == nullptr || *length <= 0) continue;
+          // Skipping one would keep its rows past their time: say so instead.
+          if (length == nullptr || *length <= 0)
+            return MakeError(ErrorCode::kInternal, "a statistics row's span is not a positive number");
           STEWARD_ASSIGN_OR_RETURN(
               int64_t n, retention::DeleteAtMost(c, "logs_rollups", "span, start, dimension, key",
                                                  "span = ? AND start <= ?", {*length, ms - *length}, left(deleted)));
