@@ -313,24 +313,14 @@ retention::ModuleStorage RollupStorage() {
             // At most `limit` rows a call (they grow with the site's pages and sources), site by site
             // and span by span, so that each batch reads the oldest periods of one by the index of
             // periods and nothing kept: a period is past once its end is, start <= cut-off - span.
-            auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
             int64_t deleted = 0;
             STEWARD_ASSIGN_OR_RETURN(auto sites, retention::DistinctValues(c, "analytics_rollups", "site"));
             for (const auto& site : sites) {
-              STEWARD_ASSIGN_OR_RETURN(auto spans,
-                                       retention::DistinctValues(c, "analytics_rollups", "span", "site = ?", {site}));
-              for (const auto& span : spans) {
-                if (limit > 0 && deleted >= limit) return deleted;
-                const auto* length = std::get_if<int64_t>(&span);
-                // Skipping one would keep its rows past their time: say so instead.
-                if (length == nullptr || *length <= 0)
-                  return MakeError(ErrorCode::kInternal, "a rollup's span is not a positive number");
-                STEWARD_ASSIGN_OR_RETURN(
-                    int64_t n, retention::DeleteAtMost(c, "analytics_rollups", "site, dimension, span, start, key",
-                                                       "site = ? AND span = ? AND start <= ?",
-                                                       {site, *length, ms - *length}, left(deleted)));
-                deleted += n;
-              }
+              if (limit > 0 && deleted >= limit) return deleted;
+              STEWARD_ASSIGN_OR_RETURN(
+                  int64_t n, retention::DeleteEndedPeriods(c, "analytics_rollups", "site, dimension, span, start, key",
+                                                           "site = ?", {site}, ms, limit == 0 ? 0 : limit - deleted));
+              deleted += n;
             }
             if (limit > 0 && deleted >= limit) return deleted;
             // The days whose rollups are gone keep no chosen pages either: once they are, in the

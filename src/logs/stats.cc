@@ -236,62 +236,54 @@ std::vector<store::Migration> Migrations() {
 }
 
 retention::ModuleStorage Storage(const std::string& raw_dir) {
-  return {
-      .module = "logs",
-      .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
-      .other_tables = {"logs_files", "logs_imports"},
-      .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
-                         const std::string&, bool dry_run, int64_t limit) -> Result<int64_t> {
-        STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
-        // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
-        // past the retention.
-        STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
-        if (dry_run) {
-          STEWARD_ASSIGN_OR_RETURN(auto rows,
-                                   c.Query("SELECT (SELECT count(*) FROM logs_alerts WHERE last_ms < ?) + "
-                                           "(SELECT count(*) FROM logs_visitors WHERE day < ?) + "
-                                           "(SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?)",
-                                           {ms, ms / kDayMs, ms, ms}));
-          return raw + rows.front().Int(0);
-        }
-        // Imports are a few a day. Alerts (one a client, rule and hour: a scan brings thousands),
-        // the day's visitors and the rollups grow with the traffic, so they go by at most `limit`
-        // rows a call, each by a range of an index.
-        STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
-        (void)imports;
-        auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
-        STEWARD_ASSIGN_OR_RETURN(int64_t deleted,
-                                 retention::DeleteAtMost(c, "logs_alerts", "id", "last_ms < ?", {ms}, limit));
-        if (limit > 0 && deleted >= limit) return raw + deleted;
-        STEWARD_ASSIGN_OR_RETURN(int64_t visitors, retention::DeleteAtMost(c, "logs_visitors", "day, visitor",
-                                                                           "day < ?", {ms / kDayMs}, left(deleted)));
-        deleted += visitors;
-        // Span by span (hours, days), so that a batch reads the oldest periods and nothing kept:
-        // a period is past once its end is, start <= cut-off - span.
-        STEWARD_ASSIGN_OR_RETURN(auto spans, retention::DistinctValues(c, "logs_rollups", "span"));
-        for (const auto& span : spans) {
-          if (limit > 0 && deleted >= limit) break;
-          const auto* length = std::get_if<int64_t>(&span);
-          // Skipping one would keep its rows past their time: say so instead.
-          if (length == nullptr || *length <= 0)
-            return MakeError(ErrorCode::kInternal, "a statistics row's span is not a positive number");
-          STEWARD_ASSIGN_OR_RETURN(
-              int64_t n, retention::DeleteAtMost(c, "logs_rollups", "span, start, dimension, key",
-                                                 "span = ? AND start <= ?", {*length, ms - *length}, left(deleted)));
-          deleted += n;
-        }
-        return raw + deleted;
-      },
-      .in_use =
-          [](const processing::Register& reg) {
-            return std::any_of(reg.datasets.begin(), reg.datasets.end(),
-                               [](const processing::Dataset& d) { return d.module == "logs"; });
+  return {.module = "logs",
+          .personal_tables = {"logs_rollups", "logs_visitors", "logs_alerts", "logs_raw_months"},
+          .other_tables = {"logs_files", "logs_imports"},
+          .purge = [raw_dir](store::Connection& c, const processing::Dataset&, const std::string& cutoff,
+                             const std::string&, bool dry_run, int64_t limit) -> Result<int64_t> {
+            STEWARD_ASSIGN_OR_RETURN(int64_t ms, retention::CutoffMillis(cutoff));
+            // Privacy: access-logs. Raw lines by whole month; then statistics whose whole period is
+            // past the retention.
+            STEWARD_ASSIGN_OR_RETURN(int64_t raw, RawArchive::Purge(c, raw_dir, ms, dry_run));
+            if (dry_run) {
+              STEWARD_ASSIGN_OR_RETURN(
+                  auto rows, c.Query("SELECT (SELECT count(*) FROM logs_alerts WHERE last_ms < ?) + "
+                                     "(SELECT count(*) FROM logs_visitors WHERE day < ?) + "
+                                     "(SELECT count(*) FROM logs_rollups WHERE start < ? AND start + span <= ?)",
+                                     {ms, ms / kDayMs, ms, ms}));
+              return raw + rows.front().Int(0);
+            }
+            // Imports are a few a day. Alerts (one a client, rule and hour: a scan brings thousands),
+            // the day's visitors and the rollups grow with the traffic, so they go by at most `limit`
+            // rows a call, each by a range of an index.
+            STEWARD_ASSIGN_OR_RETURN(auto imports, c.Exec("DELETE FROM logs_imports WHERE last_ms < ?", {ms}));
+            (void)imports;
+            auto left = [&](int64_t deleted) { return limit == 0 ? 0 : limit - deleted; };
+            STEWARD_ASSIGN_OR_RETURN(int64_t deleted,
+                                     retention::DeleteAtMost(c, "logs_alerts", "id", "last_ms < ?", {ms}, limit));
+            if (limit > 0 && deleted >= limit) return raw + deleted;
+            STEWARD_ASSIGN_OR_RETURN(
+                int64_t visitors,
+                retention::DeleteAtMost(c, "logs_visitors", "day, visitor", "day < ?", {ms / kDayMs}, left(deleted)));
+            deleted += visitors;
+            if (limit > 0 && deleted >= limit) return raw + deleted;
+            // Span by span (hours, days), so that a batch reads the oldest periods and nothing kept.
+            STEWARD_ASSIGN_OR_RETURN(
+                int64_t rollups, retention::DeleteEndedPeriods(c, "logs_rollups", "span, start, dimension, key", "", {},
+                                                               ms, left(deleted)));
+            deleted += rollups;
+            return raw + deleted;
           },
-      // The raw lines (sealed) and security alerts hold addresses; the statistics hold pages,
-      // referrers and user agents.
-      .stores = {"user.device.ip_address", "user.device.browser", "user.behavior.browsing"},
-      .observed = true,
-      .batched = true};
+          .in_use =
+              [](const processing::Register& reg) {
+                return std::any_of(reg.datasets.begin(), reg.datasets.end(),
+                                   [](const processing::Dataset& d) { return d.module == "logs"; });
+              },
+          // The raw lines (sealed) and security alerts hold addresses; the statistics hold pages,
+          // referrers and user agents.
+          .stores = {"user.device.ip_address", "user.device.browser", "user.behavior.browsing"},
+          .observed = true,
+          .batched = true};
 }
 
 Status SaveStats(store::Store& store, const LogAggregator& agg, const std::function<Status(store::Connection&)>& also) {

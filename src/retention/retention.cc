@@ -257,20 +257,43 @@ Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::
 
 Result<std::vector<store::Value>> DistinctValues(store::Connection& c, std::string_view table, std::string_view column,
                                                  std::string_view where, std::vector<store::Value> params) {
-  std::string t(table), col(column), w = where.empty() ? "" : "(" + std::string(where) + ") AND ";
+  std::string t(table), col(column), cond = where.empty() ? "1 = 1" : "(" + std::string(where) + ")";
   // The smallest, then each next one above the last: a seek each, however many rows share one.
   std::vector<store::Value> both = params;
   both.insert(both.end(), params.begin(), params.end());
   std::vector<store::Value> values;
-  STEWARD_RETURN_IF_ERROR(c.ForEach("WITH RECURSIVE k(v) AS (SELECT min(" + col + ") FROM " + t +
-                                        (where.empty() ? "" : " WHERE (" + std::string(where) + ")") +
-                                        " UNION ALL SELECT (SELECT min(" + col + ") FROM " + t + " WHERE " + w + col +
-                                        " > k.v) FROM k WHERE k.v IS NOT NULL) SELECT v FROM k WHERE v IS NOT NULL",
+  STEWARD_RETURN_IF_ERROR(c.ForEach("WITH RECURSIVE k(v) AS (SELECT min(" + col + ") FROM " + t + " WHERE " + cond +
+                                        " UNION ALL SELECT (SELECT min(" + col + ") FROM " + t + " WHERE " + cond +
+                                        " AND " + col + " > k.v) FROM k WHERE k.v IS NOT NULL) " +
+                                        "SELECT v FROM k WHERE v IS NOT NULL",
                                     both, [&](const store::Row& r) {
                                       values.push_back(r.at(0));
                                       return true;
                                     }));
   return values;
+}
+
+Result<int64_t> DeleteEndedPeriods(store::Connection& c, std::string_view table, std::string_view key,
+                                   std::string_view where, const std::vector<store::Value>& params, int64_t cutoff_ms,
+                                   int64_t limit) {
+  std::string prefix = where.empty() ? "" : "(" + std::string(where) + ") AND ";
+  STEWARD_ASSIGN_OR_RETURN(auto spans, DistinctValues(c, table, "span", where, params));
+  int64_t deleted = 0;
+  for (const auto& span : spans) {
+    if (limit > 0 && deleted >= limit) break;
+    const auto* length = std::get_if<int64_t>(&span);
+    if (length == nullptr || *length <= 0) {
+      return MakeError(ErrorCode::kInternal, "a span in " + std::string(table) + " is not a positive number");
+    }
+    // A period has ended once its end has: start + span <= cut-off.
+    std::vector<store::Value> range = params;
+    range.emplace_back(*length);
+    range.emplace_back(cutoff_ms - *length);
+    STEWARD_ASSIGN_OR_RETURN(int64_t n, DeleteAtMost(c, table, key, prefix + "span = ? AND start <= ?",
+                                                     std::move(range), limit == 0 ? 0 : limit - deleted));
+    deleted += n;
+  }
+  return deleted;
 }
 
 Result<int64_t> CutoffMillis(const std::string& cutoff) {

@@ -63,6 +63,15 @@ Result<int64_t> DeleteAtMost(store::Connection& c, std::string_view table, std::
 Result<std::vector<store::Value>> DistinctValues(store::Connection& c, std::string_view table, std::string_view column,
                                                  std::string_view where = {}, std::vector<store::Value> params = {});
 
+// Deletes at most `limit` rows (every one when `limit` is 0) of `table` whose period (columns
+// `span` and `start`, in ms) has ended by `cutoff_ms`, among those matching `where` (equalities
+// that, followed by span and start, begin an index; empty for the whole table), span by span so
+// that each DeleteAtMost reads a range of that index. `key` as for DeleteAtMost. Returns how many.
+// Errors: kInternal for a span that is not a positive number, whose rows it would otherwise keep.
+Result<int64_t> DeleteEndedPeriods(store::Connection& c, std::string_view table, std::string_view key,
+                                   std::string_view where, const std::vector<store::Value>& params, int64_t cutoff_ms,
+                                   int64_t limit);
+
 // A purge's cut-off (RFC 3339) as Unix milliseconds. Errors: kInvalidArgument.
 Result<int64_t> CutoffMillis(const std::string& cutoff);
 

@@ -52,6 +52,20 @@ class CaughtStatements {
     }
     return plans;
   }
+  // The plans (as Plans gives them) that scan a table or search by none of `searches` (each a
+  // plan's words, "analytics_events_by_site_time (site=? AND ts<?)"): empty when every statement
+  // caught reads a range of an intended index. Errors: kNotFound when none was caught.
+  Result<std::vector<std::string>> Stray(Store& store, const std::vector<std::string>& searches) const {
+    if (caught_.empty()) return MakeError(ErrorCode::kNotFound, "no statement was caught");
+    STEWARD_ASSIGN_OR_RETURN(auto plans, Plans(store));
+    std::vector<std::string> stray;
+    for (auto& plan : plans) {
+      bool searched = false;
+      for (const auto& s : searches) searched = searched || plan.find(s) != std::string::npos;
+      if (plan.find("SCAN ") != std::string::npos || !searched) stray.push_back(std::move(plan));
+    }
+    return stray;
+  }
 
  private:
   std::vector<std::string> prefixes_;
